@@ -1,0 +1,82 @@
+"""Writes a small, learnable CIFAR-10-format data set, to try everything offline.
+
+Each class is an image of one colour (its hue) with per-pixel noise, so a few
+hundred training steps reach far above chance. The files use the native binary
+format and names, in `DATA_DIR/cifar-10-batches-bin/`, where the trainers and
+the evaluator look; the download step then finds them and does nothing.
+
+    python -m cifar10.synthetic --data_dir /tmp/cifar10_data
+"""
+
+import argparse
+import colorsys
+import os
+
+import numpy as np
+
+from cifar10 import cifar10_input
+from cifar10 import download
+from cifar10 import flags
+
+NOISE_STDDEV = 40.0
+
+
+def class_colours():
+  """Ten well separated RGB colours in 0..255, one per class."""
+  return np.array([colorsys.hsv_to_rgb(k / 10.0, 0.8, 0.8) for k in range(10)],
+                  dtype=np.float64) * 255.0
+
+
+def make_examples(count, rng):
+  """Labels [count] and images [count, 32, 32, 3] uint8 of the synthetic classes."""
+  labels = rng.integers(0, cifar10_input.NUM_CLASSES, size=count)
+  size = cifar10_input.ORIGINAL_SIZE
+  noise = rng.normal(0.0, NOISE_STDDEV, size=(count, size, size, 3))
+  images = class_colours()[labels][:, None, None, :] + noise
+  return labels.astype(np.uint8), np.clip(images, 0, 255).astype(np.uint8)
+
+
+def encode_records(labels, images):
+  """Packs labels and [N, 32, 32, 3] uint8 images into CIFAR-10 binary records."""
+  depth_major = np.transpose(images, (0, 3, 1, 2)).reshape(len(labels), -1)
+  return np.concatenate([labels[:, None], depth_major], axis=1).tobytes()
+
+
+def write_synthetic_dataset(data_dir, train_records_per_file=400,
+                            test_records=500, seed=0):
+  """Writes the five training files and the test file under `data_dir`.
+
+  Returns:
+    The folder holding the .bin files.
+  """
+  rng = np.random.default_rng(seed)
+  folder = os.path.join(data_dir, download.EXTRACTED_DIR)
+  os.makedirs(folder, exist_ok=True)
+  counts = [train_records_per_file] * len(cifar10_input.TRAIN_FILES)
+  for name, count in zip(cifar10_input.TRAIN_FILES + cifar10_input.TEST_FILES,
+                         counts + [test_records]):
+    with open(os.path.join(folder, name), 'wb') as out:
+      out.write(encode_records(*make_examples(count, rng)))
+  return folder
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(
+      description=__doc__.splitlines()[0],
+      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+  parser.add_argument('--data_dir', default='/tmp/cifar10_data',
+                      help='Folder to write cifar-10-batches-bin/ into.')
+  parser.add_argument('--train_records_per_file', type=flags.positive_int,
+                      default=400, help='Records in each data_batch_N.bin.')
+  parser.add_argument('--test_records', type=flags.positive_int, default=500,
+                      help='Records in test_batch.bin.')
+  parser.add_argument('--seed', type=int, default=0, help='Random seed.')
+  args = parser.parse_args(argv)
+  folder = write_synthetic_dataset(args.data_dir, args.train_records_per_file,
+                                   args.test_records, args.seed)
+  print('Wrote synthetic CIFAR-10 files to %s' % folder)
+  return 0
+
+
+if __name__ == '__main__':
+  raise SystemExit(main())

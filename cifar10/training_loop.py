@@ -1,0 +1,247 @@
+"""The one training loop every trainer shares: hooks, logging, checkpoints, resume.
+
+The trainers (`train`, `multi_gpu_train`, `dist_train`) differ only in how they
+build the graph; each hands this loop its train op, loss and global step.
+The loop runs them in a MonitoredTrainingSession with the original's hooks
+(StopAtStepHook, NanTensorHook, a logger printing the original's line) and:
+
+* resumes from the latest checkpoint in --train_dir and says so;
+* on SIGINT or SIGTERM saves a checkpoint at the current step, closes the
+  event file, says where it stopped and exits non-zero;
+* on a diverging loss stops without saving the diverged weights;
+* on a failing op (a data file that became unreadable, say) saves a
+  checkpoint and then stops, naming the error.
+"""
+
+import dataclasses
+import datetime
+import glob
+import os
+import signal
+import time
+
+import tensorflow as tf
+
+from cifar10 import errors
+
+CHECKPOINT_BASENAME = 'model.ckpt'
+
+# What an earlier run leaves in --train_dir; --fresh removes these alone.
+_RUN_FILE_PATTERNS = ('checkpoint', CHECKPOINT_BASENAME + '-*',
+                      'events.out.tfevents.*', 'graph.pbtxt')
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@dataclasses.dataclass(frozen=True)
+class LoopSettings:
+  """How long to train, and how often to log, summarize and checkpoint."""
+  train_dir: str
+  max_steps: int
+  log_frequency: int = 10
+  log_device_placement: bool = False
+  save_checkpoint_secs: int = 600
+  save_checkpoint_steps: int = None
+  keep_checkpoints: int = 5
+  save_summaries_steps: int = 100
+
+  @classmethod
+  def from_flags(cls, args):
+    """The settings named by the trainers' shared flags."""
+    return cls(**{field.name: getattr(args, field.name)
+                  for field in dataclasses.fields(cls)})
+
+
+# ---------------------------------------------------------------------------
+# The train directory
+# ---------------------------------------------------------------------------
+
+def prepare_train_dir(train_dir, fresh):
+  """Creates --train_dir, or reports the run it resumes; --fresh clears a run.
+
+  Returns:
+    The path of the checkpoint training will resume from, or None.
+  """
+  if os.path.exists(train_dir) and not os.path.isdir(train_dir):
+    raise errors.UserError(
+        '--train_dir %s is a file, not a folder. Give another --train_dir.'
+        % train_dir)
+  os.makedirs(train_dir, exist_ok=True)
+  if fresh:
+    removed = _remove_run_files(train_dir)
+    print('--fresh: removed %d files of an earlier run from %s%s'
+          % (len(removed), train_dir,
+             ''.join('\n  ' + name for name in removed)))
+    return None
+  latest = tf.train.latest_checkpoint(train_dir)
+  if latest:
+    print('Resuming from %s (global step %s). Use --fresh to start over.'
+          % (latest, latest.rsplit('-', 1)[-1]))
+  return latest
+
+
+def _remove_run_files(train_dir):
+  removed = []
+  for pattern in _RUN_FILE_PATTERNS:
+    for path in sorted(glob.glob(os.path.join(train_dir, pattern))):
+      if os.path.isfile(path):
+        os.remove(path)
+        removed.append(os.path.basename(path))
+  return removed
+
+
+# ---------------------------------------------------------------------------
+# Hooks
+# ---------------------------------------------------------------------------
+
+class _LoggerHook(tf.compat.v1.train.SessionRunHook):
+  """Logs loss and runtime every `log_frequency` steps, in the original's format.
+
+  It also remembers the latest global step, for the messages the loop prints.
+  """
+
+  def __init__(self, loss, step_after_train, examples_per_step, towers,
+               log_frequency):
+    self._fetches = [loss, step_after_train]
+    self._examples_per_step = examples_per_step
+    self._towers = towers
+    self._log_frequency = log_frequency
+    self.last_step = None
+
+  def after_create_session(self, session, coord):
+    self.last_step = session.run(tf.compat.v1.train.get_global_step())
+    self._window_start = (time.time(), self.last_step)
+
+  def before_run(self, run_context):
+    return tf.compat.v1.train.SessionRunArgs(self._fetches)
+
+  def after_run(self, run_context, run_values):
+    loss_value, self.last_step = run_values.results
+    if self.last_step % self._log_frequency:
+      return
+    current_time = time.time()
+    start_time, start_step = self._window_start
+    self._window_start = (current_time, self.last_step)
+    steps = max(self.last_step - start_step, 1)
+    duration = current_time - start_time
+    examples_per_sec = steps * self._examples_per_step / duration
+    sec_per_batch = duration / (steps * self._towers)
+    print('%s: step %d, loss = %.2f (%.1f examples/sec; %.3f sec/batch)'
+          % (datetime.datetime.now(), self.last_step, loss_value,
+             examples_per_sec, sec_per_batch), flush=True)
+
+
+class _StopOnSignalHook(tf.compat.v1.train.SessionRunHook):
+  """Turns SIGINT and SIGTERM into a clean stop after the current step.
+
+  The session then ends normally: the checkpoint hook saves the current step
+  and the summary writer closes its event file.
+  """
+
+  def __init__(self):
+    self.signum = None
+    self._previous = {}
+
+  def begin(self):
+    for signum in _STOP_SIGNALS:
+      self._previous[signum] = signal.signal(signum, self._handle)
+
+  def _handle(self, signum, frame):
+    del frame  # Unused.
+    self.signum = signum
+
+  def after_run(self, run_context, run_values):
+    if self.signum is not None:
+      run_context.request_stop()
+
+  def restore_handlers(self):
+    for signum, handler in self._previous.items():
+      signal.signal(signum, handler)
+
+
+class _SessionKeeper(tf.compat.v1.train.SessionRunHook):
+  """Keeps the raw session, to save a checkpoint after an op fails."""
+
+  session = None
+
+  def after_create_session(self, session, coord):
+    self.session = session
+
+
+# ---------------------------------------------------------------------------
+# The loop
+# ---------------------------------------------------------------------------
+
+def run(train_op, loss, global_step, examples_per_step, settings, towers=1):
+  """Trains until `settings.max_steps`, a signal, divergence or a failing op.
+
+  Args:
+    train_op: op running one training step.
+    loss: the scalar loss to log and to watch for NaN.
+    global_step: the global step variable, advanced once by `train_op`.
+    examples_per_step: images one step consumes (for examples/sec).
+    settings: a LoopSettings.
+    towers: model replicas per step (sec/batch is per tower, as originally).
+
+  Returns:
+    The global step reached.
+
+  Raises:
+    errors.TrainingInterrupted: a signal stopped training (a checkpoint was saved).
+    errors.UserError: the loss diverged, or an op failed (after saving).
+  """
+  with tf.control_dependencies([train_op]):
+    step_after_train = tf.identity(global_step.read_value())
+  saver = tf.compat.v1.train.Saver(max_to_keep=settings.keep_checkpoints)
+  checkpoint_path = os.path.join(settings.train_dir, CHECKPOINT_BASENAME)
+  logger = _LoggerHook(loss, step_after_train, examples_per_step, towers,
+                       settings.log_frequency)
+  stopper = _StopOnSignalHook()
+  keeper = _SessionKeeper()
+  hooks = [
+      tf.compat.v1.train.StopAtStepHook(last_step=settings.max_steps),
+      # Before the checkpoint hook, so that diverged weights are never saved.
+      tf.compat.v1.train.NanTensorHook(loss),
+      logger, stopper, keeper,
+      tf.compat.v1.train.CheckpointSaverHook(
+          settings.train_dir,
+          save_secs=(None if settings.save_checkpoint_steps
+                     else settings.save_checkpoint_secs),
+          save_steps=settings.save_checkpoint_steps,
+          saver=saver, checkpoint_basename=CHECKPOINT_BASENAME),
+  ]
+  config = tf.compat.v1.ConfigProto(
+      log_device_placement=settings.log_device_placement,
+      allow_soft_placement=True)
+  try:
+    with tf.compat.v1.train.MonitoredTrainingSession(
+        checkpoint_dir=settings.train_dir,
+        scaffold=tf.compat.v1.train.Scaffold(saver=saver),
+        hooks=hooks,
+        save_checkpoint_secs=None,
+        save_checkpoint_steps=None,
+        save_summaries_steps=settings.save_summaries_steps,
+        config=config) as mon_sess:
+      try:
+        while not mon_sess.should_stop():
+          mon_sess.run(train_op)
+      except tf.errors.OpError as error:
+        saved = saver.save(keeper.session, checkpoint_path,
+                           global_step=logger.last_step)
+        raise errors.UserError(
+            'Training stopped at step %d: %s\nSaved %s; fix the cause and run '
+            'again to resume.' % (logger.last_step, error.message, saved))
+  except tf.compat.v1.train.NanLossDuringTrainingError:
+    raise errors.UserError(
+        'Model diverged with loss = NaN at step %d. Training stopped without '
+        'saving the diverged weights; the last good checkpoint is %s.'
+        % (logger.last_step + 1, tf.train.latest_checkpoint(settings.train_dir)))
+  finally:
+    stopper.restore_handlers()
+  if stopper.signum is not None:
+    raise errors.TrainingInterrupted(
+        stopper.signum,
+        'Stopped by %s at step %d; saved a checkpoint in %s. Run the same '
+        'command again to resume.' % (signal.Signals(stopper.signum).name,
+                                      logger.last_step, settings.train_dir))
+  return logger.last_step
