@@ -112,6 +112,7 @@ def decode_records(records, filenames, indices):
       run naming the file and record (on a GPU it would give NaN losses).
   """
   raw = tf.io.decode_raw(records, tf.uint8)
+  raw.set_shape(records.shape.concatenate([RECORD_BYTES]))
   labels = tf.cast(raw[:, 0], tf.int32)
   depth_major = tf.reshape(
       raw[:, LABEL_BYTES:], [-1, DEPTH, ORIGINAL_SIZE, ORIGINAL_SIZE])
@@ -185,7 +186,9 @@ def distort_images(images):
   contrast = tf.random.uniform([count, 1, 1, 1], *CONTRAST_RANGE)
   channel_means = tf.reduce_mean(distorted, axis=[1, 2], keepdims=True)
   distorted = (distorted - channel_means) * contrast + channel_means
-  return tf.image.per_image_standardization(distorted)
+  standardized = tf.image.per_image_standardization(distorted)
+  standardized.set_shape([images.shape[0], IMAGE_SIZE, IMAGE_SIZE, DEPTH])
+  return standardized
 
 
 def crop_images(images):

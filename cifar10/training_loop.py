@@ -192,7 +192,9 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1):
   """
   with tf.control_dependencies([train_op]):
     step_after_train = tf.identity(global_step.read_value())
-  saver = tf.compat.v1.train.Saver(max_to_keep=settings.keep_checkpoints)
+  # Relative paths in the `checkpoint` index keep --train_dir movable.
+  saver = tf.compat.v1.train.Saver(max_to_keep=settings.keep_checkpoints,
+                                   save_relative_paths=True)
   checkpoint_path = os.path.join(settings.train_dir, CHECKPOINT_BASENAME)
   logger = _LoggerHook(loss, step_after_train, examples_per_step, towers,
                        settings.log_frequency)

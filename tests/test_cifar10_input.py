@@ -1,0 +1,199 @@
+"""The data layer: exact decoding, distortions, one-pass eval input, bad files."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cifar10 import cifar10_input
+from cifar10 import errors
+from conftest import crafted_record, RECORD_BYTES
+
+
+def _write(path, records):
+  with open(path, 'wb') as out:
+    out.write(b''.join(records))
+  return str(path)
+
+
+def _run_all(tensors):
+  """Runs `tensors` until the input ends, returning each run's values."""
+  values = []
+  with tf.compat.v1.Session() as sess:
+    try:
+      while True:
+        values.append(sess.run(tensors))
+    except tf.errors.OutOfRangeError:
+      return values
+
+
+def _pattern_record(label):
+  """A record whose pixel (row, col, channel) holds (row * 32 + col + 7 * channel) % 256."""
+  planes = [bytes((row * 32 + col + 7 * channel) % 256
+                  for row in range(32) for col in range(32))
+            for channel in range(3)]
+  return bytes([label]) + b''.join(planes)
+
+
+def _expected_pattern():
+  row, col, channel = np.meshgrid(np.arange(32), np.arange(32), np.arange(3),
+                                  indexing='ij')
+  return ((row * 32 + col + 7 * channel) % 256).astype(np.uint8)
+
+
+def test_read_cifar10_decodes_exact_labels_and_pixels(tmp_path):
+  path = _write(tmp_path / 'crafted.bin', [
+      crafted_record(0, 255, 0, 0), crafted_record(1, 0, 255, 0),
+      crafted_record(9, 0, 0, 255), _pattern_record(5)])
+  with tf.Graph().as_default():
+    dataset = cifar10_input.read_cifar10([path])
+    element = tf.compat.v1.data.make_one_shot_iterator(dataset).get_next()
+    values = _run_all(element)
+
+  assert len(values) == 4  # Reading stops after the last record.
+  images = [image for image, _ in values]
+  labels = [label for _, label in values]
+  assert labels == [0, 1, 9, 5]
+  assert all(image.dtype == np.uint8 and image.shape == (32, 32, 3)
+             for image in images)
+  for image, colour in zip(images[:3], [(255, 0, 0), (0, 255, 0), (0, 0, 255)]):
+    assert (image == np.array(colour, dtype=np.uint8)).all()
+  np.testing.assert_array_equal(images[3], _expected_pattern())
+
+
+def test_read_cifar10_reads_files_in_order_with_any_record_count(tmp_path):
+  first = _write(tmp_path / 'a.bin', [crafted_record(3, 1, 2, 3)])
+  second = _write(tmp_path / 'b.bin', [crafted_record(label, 0, 0, 0)
+                                       for label in (4, 5, 6)])
+  with tf.Graph().as_default():
+    element = tf.compat.v1.data.make_one_shot_iterator(
+        cifar10_input.read_cifar10([first, second])).get_next()
+    labels = [label for _, label in _run_all(element)]
+  assert labels == [3, 4, 5, 6]
+
+
+def _write_train_files(folder, labels_per_file):
+  os.makedirs(folder, exist_ok=True)
+  for name, labels in zip(cifar10_input.TRAIN_FILES, labels_per_file):
+    _write(os.path.join(folder, name), [_pattern_record(label)
+                                        for label in labels])
+  return str(folder)
+
+
+def test_distorted_inputs_are_standardized_batches_of_24x24(tmp_path):
+  folder = _write_train_files(tmp_path, [[label, label + 1]
+                                         for label in range(0, 10, 2)])
+  with tf.Graph().as_default():
+    images, labels = cifar10_input.distorted_inputs(folder, batch_size=7)
+    assert images.shape.as_list() == [7, 24, 24, 3]
+    assert images.dtype == tf.float32 and labels.dtype == tf.int32
+    with tf.compat.v1.Session() as sess:
+      image_values, label_values = sess.run([images, labels])
+  assert label_values.shape == (7,)
+  means = image_values.mean(axis=(1, 2, 3))
+  stddevs = image_values.std(axis=(1, 2, 3))
+  np.testing.assert_allclose(means, 0.0, atol=1e-4)
+  np.testing.assert_allclose(stddevs, 1.0, atol=1e-3)
+
+
+def test_two_epochs_of_distorted_inputs_see_every_record_twice(tmp_path):
+  # Ten records, one per label, so the labels identify the records.
+  folder = _write_train_files(tmp_path, [[label, label + 1]
+                                         for label in range(0, 10, 2)])
+  with tf.Graph().as_default():
+    _, labels = cifar10_input.distorted_inputs(folder, batch_size=5)
+    with tf.compat.v1.Session() as sess:
+      seen = np.concatenate([sess.run(labels) for _ in range(4)])
+  assert sorted(seen[:10]) == list(range(10))
+  assert sorted(seen[10:]) == list(range(10))
+
+
+def _standardize_channels(images):
+  """Each channel of [..., H, W, C] images scaled to mean 0 and deviation 1."""
+  means = images.mean(axis=(-3, -2), keepdims=True)
+  return (images - means) / images.std(axis=(-3, -2), keepdims=True)
+
+
+def test_distortion_is_a_crop_or_mirrored_crop_of_the_image():
+  # Brightness, contrast and standardization are, per channel, an increasing
+  # affine map; so each channel of a distorted image, standardized, must equal
+  # that channel of one of the 2 * 9 * 9 possible (mirrored) 24x24 windows.
+  pattern = _expected_pattern().astype(np.float64)
+  windows = np.stack([window
+                      for top in range(9) for left in range(9)
+                      for window in (pattern[top:top + 24, left:left + 24],
+                                     pattern[top:top + 24, left + 23::-1]
+                                     if left == 0 else
+                                     pattern[top:top + 24,
+                                             left + 23:left - 1:-1])])
+  candidates = _standardize_channels(windows)
+  with tf.Graph().as_default():
+    distorted = cifar10_input.distort_images(
+        tf.constant(_expected_pattern()[None].repeat(64, axis=0)))
+    with tf.compat.v1.Session() as sess:
+      values = _standardize_channels(sess.run(distorted).astype(np.float64))
+  chosen = set()
+  for value in values:
+    errors_by_window = np.abs(candidates - value).max(axis=(1, 2, 3))
+    assert errors_by_window.min() < 1e-3
+    chosen.add(int(errors_by_window.argmin()))
+  assert len(chosen) > 20  # Each image draws its own crop and flip.
+
+
+def test_eval_inputs_yield_every_record_once_with_a_smaller_last_batch(
+    tmp_path):
+  labels = [index % 10 for index in range(23)]
+  _write(tmp_path / 'test_batch.bin', [_pattern_record(label)
+                                       for label in labels])
+  with tf.Graph().as_default():
+    images, label_tensor = cifar10_input.inputs(True, str(tmp_path),
+                                                batch_size=5)
+    batches = _run_all([images, label_tensor])
+  assert [len(batch_labels) for _, batch_labels in batches] == [5, 5, 5, 5, 3]
+  assert list(np.concatenate([b for _, b in batches])) == labels
+  first_image = batches[0][0][0]
+  assert first_image.shape == (24, 24, 3)
+  # The central crop of the pattern, standardized.
+  center = _expected_pattern()[4:28, 4:28].astype(np.float64)
+  expected = (center - center.mean()) / center.std()
+  np.testing.assert_allclose(first_image, expected, atol=1e-4)
+
+
+def test_missing_batch_file_names_the_file_and_folder(tmp_path):
+  with pytest.raises(errors.UserError) as raised:
+    cifar10_input.inputs(True, str(tmp_path), batch_size=5)
+  message = str(raised.value)
+  assert 'test_batch.bin' in message and str(tmp_path) in message
+
+
+def test_truncated_batch_file_names_the_file_and_its_size(tmp_path):
+  _write(tmp_path / 'test_batch.bin',
+         [crafted_record(1, 2, 3, 4), crafted_record(1, 2, 3, 4)[:100]])
+  with pytest.raises(errors.UserError) as raised:
+    cifar10_input.inputs(True, str(tmp_path), batch_size=5)
+  message = str(raised.value)
+  assert str(tmp_path / 'test_batch.bin') in message
+  assert str(RECORD_BYTES + 100) in message and 'truncated' in message
+
+
+def test_label_out_of_range_names_the_file_and_record(tmp_path):
+  path = _write(tmp_path / 'test_batch.bin', [
+      crafted_record(1, 0, 0, 0), crafted_record(2, 0, 0, 0),
+      crafted_record(3, 0, 0, 0), crafted_record(12, 0, 0, 0)])
+  with tf.Graph().as_default():
+    _, labels = cifar10_input.inputs(True, str(tmp_path), batch_size=4)
+    with tf.compat.v1.Session() as sess:
+      with pytest.raises(tf.errors.InvalidArgumentError) as raised:
+        sess.run(labels)
+  message = raised.value.message
+  assert 'Label out of range' in message
+  assert path in message
+  assert "record] [3]" in message and "label] [12]" in message
+
+
+@pytest.mark.parametrize('batch_size', [0, -3])
+def test_batch_size_below_one_is_refused(tmp_path, batch_size):
+  _write(tmp_path / 'test_batch.bin', [crafted_record(1, 0, 0, 0)])
+  with pytest.raises(errors.UserError, match='batch_size must be at least 1'):
+    cifar10_input.inputs(True, str(tmp_path), batch_size=batch_size)

@@ -1,0 +1,179 @@
+"""End to end: train on learnable synthetic data, evaluate, resume, summaries."""
+
+import glob
+import math
+import os
+import re
+import shutil
+
+import pytest
+import tensorflow as tf
+
+from cifar10 import errors
+from cifar10 import eval as cifar10_eval
+from cifar10 import flags
+from cifar10 import train
+from cifar10 import training_loop
+
+LOG_LINE = re.compile(
+    r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: step (\d+), loss = (\S+) '
+    r'\(([\d.]+) examples/sec; ([\d.]+) sec/batch\)$', re.MULTILINE)
+
+
+def _tags(folder):
+  tags = set()
+  for path in glob.glob(os.path.join(folder, 'events.out.tfevents.*')):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      tags.update(value.tag for value in event.summary.value)
+  return tags
+
+
+def _latest_step(folder):
+  return int(tf.train.latest_checkpoint(folder).rsplit('-', 1)[1])
+
+
+def _evaluate(data_dir, checkpoint_dir, eval_dir, *extra):
+  return cifar10_eval.main([
+      '--data_dir', data_dir, '--checkpoint_dir', checkpoint_dir,
+      '--eval_dir', eval_dir, '--run_once', '--batch_size', '64'] + list(extra))
+
+
+def test_training_logs_the_original_line_and_checkpoints(trained_dir):
+  assert _latest_step(trained_dir) == 300
+  assert os.path.exists(os.path.join(trained_dir, 'graph.pbtxt'))
+
+
+def test_trained_checkpoint_classifies_well_above_chance(
+    trained_dir, synthetic_data_dir, tmp_path, capsys):
+  assert _evaluate(synthetic_data_dir, trained_dir, str(tmp_path)) == 0
+  output = capsys.readouterr().out
+  precision = float(re.search(r': precision @ 1 = ([\d.]+)$', output,
+                              re.MULTILINE).group(1))
+  assert precision > 0.7  # Chance is 0.1; runs here reach about 0.9.
+  assert 'Precision @ 1' in _tags(str(tmp_path))
+
+
+def test_eval_counts_exactly_num_examples(trained_dir, synthetic_data_dir,
+                                          tmp_path):
+  summaries = []
+  for num_examples in ('100', '1000'):  # 1000 is more than the 250 there are.
+    eval_dir = str(tmp_path / num_examples)
+    _evaluate(synthetic_data_dir, trained_dir, eval_dir,
+              '--num_examples', num_examples)
+    for path in glob.glob(os.path.join(eval_dir, 'events.out.tfevents.*')):
+      for event in tf.compat.v1.train.summary_iterator(path):
+        for value in event.summary.value:
+          if value.tag == 'Precision @ 1':
+            summaries.append((event.step, value.simple_value))
+  # Precisions are multiples of 1/100 and 1/250, at the checkpoint's step.
+  assert [step for step, _ in summaries] == [300, 300]
+  assert summaries[0][1] * 100 == pytest.approx(round(summaries[0][1] * 100))
+  assert summaries[1][1] * 250 == pytest.approx(round(summaries[1][1] * 250))
+
+
+def test_event_files_hold_the_original_summary_tags(trained_dir):
+  tags = _tags(trained_dir)
+  expected = {
+      'total_loss', 'total_loss (raw)', 'cross_entropy',
+      'cross_entropy (raw)', 'conv1/weight_loss', 'conv1/weight_loss (raw)',
+      'local3/weight_loss', 'learning_rate', 'conv1/activations',
+      'conv1/sparsity', 'local4/sparsity', 'softmax_linear/activations',
+      'conv1/weights', 'conv1/weights/gradients', 'softmax_linear/biases',
+      'images/image/0'}
+  assert expected <= tags, expected - tags
+  # None of the names tf.compat.v1.summary would have mangled.
+  assert not {'total_loss__raw_', 'total_loss_1'} & tags
+  assert not [tag for tag in tags if tag.startswith('conv1/conv1')]
+
+
+def test_second_run_resumes_from_the_checkpoint(trained_dir, synthetic_data_dir,
+                                                tmp_path, capsys):
+  train_dir = str(tmp_path / 'train')
+  shutil.copytree(trained_dir, train_dir)
+  assert train.main(['--data_dir', synthetic_data_dir, '--train_dir', train_dir,
+                     '--max_steps', '320', '--batch_size', '32']) == 0
+  output = capsys.readouterr().out
+  assert 'Resuming from %s (global step 300)' % os.path.join(
+      train_dir, 'model.ckpt-300') in output
+  steps = [int(step) for step, _, _, _ in LOG_LINE.findall(output)]
+  assert steps == [310, 320]
+  assert _latest_step(train_dir) == 320
+
+
+def test_fresh_removes_only_the_earlier_run(trained_dir, synthetic_data_dir,
+                                            tmp_path, capsys):
+  train_dir = tmp_path / 'train'
+  shutil.copytree(trained_dir, train_dir)
+  (train_dir / 'notes.txt').write_text('keep me')
+  assert train.main(['--data_dir', synthetic_data_dir, '--train_dir',
+                     str(train_dir), '--max_steps', '10', '--batch_size', '32',
+                     '--fresh']) == 0
+  output = capsys.readouterr().out
+  assert '--fresh: removed' in output and 'model.ckpt-300.index' in output
+  assert (train_dir / 'notes.txt').read_text() == 'keep me'
+  assert _latest_step(str(train_dir)) == 10
+
+
+def test_fp16_trains_with_a_finite_loss(synthetic_data_dir, tmp_path, capsys):
+  # Few, small steps: float16 convolutions have no fast kernel on a CPU.
+  assert train.main(['--data_dir', synthetic_data_dir, '--train_dir',
+                     str(tmp_path), '--max_steps', '4', '--batch_size', '8',
+                     '--use_fp16', '--log_frequency', '2']) == 0
+  losses = [float(loss) for _, loss, _, _ in
+            LOG_LINE.findall(capsys.readouterr().out)]
+  assert len(losses) == 2 and all(math.isfinite(loss) for loss in losses)
+
+
+def test_log_line_counts_examples_per_second(synthetic_data_dir, tmp_path,
+                                             capsys):
+  train.main(['--data_dir', synthetic_data_dir, '--train_dir', str(tmp_path),
+              '--max_steps', '30', '--batch_size', '8', '--log_frequency', '15'])
+  lines = LOG_LINE.findall(capsys.readouterr().out)
+  assert [int(step) for step, _, _, _ in lines] == [15, 30]
+  _, _, examples_per_sec, sec_per_batch = lines[1]
+  assert float(examples_per_sec) == pytest.approx(
+      8 / float(sec_per_batch), rel=0.05)
+
+
+def test_eval_without_a_checkpoint_names_the_folder(synthetic_data_dir,
+                                                    tmp_path, capsys):
+  empty = str(tmp_path / 'no_checkpoints')
+  status = flags.run_script(cifar10_eval.main, [
+      '--data_dir', synthetic_data_dir, '--checkpoint_dir', empty,
+      '--eval_dir', str(tmp_path / 'eval'), '--run_once'])
+  assert status == 1
+  assert 'No checkpoint file found in --checkpoint_dir %s' % empty in \
+      capsys.readouterr().err
+
+
+def test_train_dir_that_is_a_file_is_refused(tmp_path):
+  path = tmp_path / 'file'
+  path.write_text('x')
+  with pytest.raises(errors.UserError, match='is a file'):
+    training_loop.prepare_train_dir(str(path), fresh=False)
+
+
+def _toy_graph(nan_from_step):
+  """A real one-variable training graph whose loss turns NaN at a given step."""
+  global_step = tf.compat.v1.train.get_or_create_global_step()
+  weight = tf.compat.v1.get_variable('w', [], initializer=tf.ones_initializer())
+  loss = tf.where(global_step >= nan_from_step, tf.constant(float('nan')),
+                  weight * weight)
+  train_op = tf.compat.v1.train.GradientDescentOptimizer(0.1).minimize(
+      loss, global_step=global_step)
+  return train_op, loss, global_step
+
+
+def test_diverging_run_names_the_step_and_keeps_the_good_checkpoint(tmp_path):
+  settings = training_loop.LoopSettings(
+      train_dir=str(tmp_path), max_steps=100, save_checkpoint_steps=5)
+  with tf.Graph().as_default():
+    train_op, loss, global_step = _toy_graph(nan_from_step=12)
+    with pytest.raises(errors.UserError) as raised:
+      training_loop.run(train_op, loss, global_step, 1, settings)
+  message = str(raised.value)
+  assert 'diverged with loss = NaN at step 13' in message
+  assert message.endswith('model.ckpt-10.')
+  assert _latest_step(str(tmp_path)) == 10
+  weight = tf.train.load_variable(str(tmp_path / 'model.ckpt-10'), 'w')
+  assert math.isfinite(weight)
