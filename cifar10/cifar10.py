@@ -108,6 +108,16 @@ def _variable_with_weight_decay(name, shape, stddev, wd, dtype):
   return var
 
 
+def batches_dir(data_dir):
+  """The folder of .bin files inside --data_dir."""
+  return os.path.join(data_dir, download.EXTRACTED_DIR)
+
+
+def to_model_dtype(images, use_fp16):
+  """Casts input images to float16 when the model is built in float16."""
+  return tf.cast(images, tf.float16) if use_fp16 else images
+
+
 def distorted_inputs(data_dir, batch_size, use_fp16=False):
   """Constructs distorted input for CIFAR training.
 
@@ -121,9 +131,8 @@ def distorted_inputs(data_dir, batch_size, use_fp16=False):
     labels: Labels. 1D tensor of [batch_size] size.
   """
   images, labels = cifar10_input.distorted_inputs(
-      data_dir=os.path.join(data_dir, download.EXTRACTED_DIR),
-      batch_size=batch_size)
-  return _maybe_fp16(images, use_fp16), labels
+      data_dir=batches_dir(data_dir), batch_size=batch_size)
+  return to_model_dtype(images, use_fp16), labels
 
 
 def inputs(eval_data, data_dir, batch_size, use_fp16=False):
@@ -140,14 +149,9 @@ def inputs(eval_data, data_dir, batch_size, use_fp16=False):
     labels: Labels. 1D tensor of [<=batch_size] size.
   """
   images, labels = cifar10_input.inputs(
-      eval_data=eval_data,
-      data_dir=os.path.join(data_dir, download.EXTRACTED_DIR),
+      eval_data=eval_data, data_dir=batches_dir(data_dir),
       batch_size=batch_size)
-  return _maybe_fp16(images, use_fp16), labels
-
-
-def _maybe_fp16(images, use_fp16):
-  return tf.cast(images, tf.float16) if use_fp16 else images
+  return to_model_dtype(images, use_fp16), labels
 
 
 def inference(images, local_response_normalization=lrn.fast_lrn):
@@ -255,7 +259,8 @@ def loss(logits, labels):
       [batch_size].
 
   Returns:
-    Loss tensor of type float: cross entropy plus all weight decay terms.
+    Loss tensor of type float: cross entropy plus all weight decay terms of
+    the current name scope (one tower's, in a multi-tower graph).
   """
   # Calculate the average cross entropy loss across the batch.
   labels = tf.cast(labels, tf.int64)
@@ -266,10 +271,16 @@ def loss(logits, labels):
 
   # The total loss is defined as the cross entropy loss plus all of the weight
   # decay terms (L2 loss).
-  return tf.add_n(tf.compat.v1.get_collection('losses'), name='total_loss')
+  return tf.add_n(scope_losses(), name='total_loss')
 
 
-def _add_loss_summaries(total_loss):
+def scope_losses():
+  """The 'losses' collection of the current name scope (all, at top level)."""
+  scope = tf.compat.v1.get_default_graph().get_name_scope()
+  return tf.compat.v1.get_collection('losses', scope + '/' if scope else None)
+
+
+def add_loss_summaries(losses):
   """Add summaries for losses in CIFAR-10 model.
 
   Generates moving average for all losses and associated summaries for
@@ -277,20 +288,20 @@ def _add_loss_summaries(total_loss):
   step's value, '<name>' for its moving average.
 
   Args:
-    total_loss: Total loss from loss().
+    losses: the loss terms and the total loss, as top-level ops named
+      'cross_entropy', 'conv1/weight_loss', ..., 'total_loss' (their moving
+      averages are variables named after them, the same in every trainer).
 
   Returns:
     loss_averages_op: op for generating moving averages of losses.
   """
   loss_averages = tf.compat.v1.train.ExponentialMovingAverage(
       LOSS_AVERAGE_DECAY, name='avg')
-  losses = tf.compat.v1.get_collection('losses')
-  loss_averages_op = loss_averages.apply(losses + [total_loss])
+  loss_averages_op = loss_averages.apply(losses)
 
-  for each_loss in losses + [total_loss]:
-    tag = summaries.clean_tag(each_loss.op.name)
-    summaries.scalar(tag + ' (raw)', each_loss)
-    summaries.scalar(tag, loss_averages.average(each_loss))
+  for each_loss in losses:
+    summaries.scalar(each_loss.op.name + ' (raw)', each_loss)
+    summaries.scalar(each_loss.op.name, loss_averages.average(each_loss))
   return loss_averages_op
 
 
@@ -364,7 +375,7 @@ def train(total_loss, global_step, batch_size):
   """
   rate = learning_rate(global_step, batch_size)
   # Generate moving averages of all losses and associated summaries.
-  loss_averages_op = _add_loss_summaries(total_loss)
+  loss_averages_op = add_loss_summaries(scope_losses() + [total_loss])
 
   # Compute gradients.
   with tf.control_dependencies([loss_averages_op]):

@@ -1,0 +1,175 @@
+"""Tower training: placement on (virtual) devices, exact gradient averaging, resume."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cifar10 import errors
+from cifar10 import eval as cifar10_eval
+from cifar10 import multi_gpu_train
+from cifar10 import train
+from test_train_eval import assert_rates_agree, LOG_LINE
+
+TIMEOUT_SECS = 240
+
+
+def _python(*args):
+  """Runs a Python child process (virtual devices need a fresh TF runtime)."""
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1')
+  result = subprocess.run([sys.executable] + list(args), capture_output=True,
+                          text=True, timeout=TIMEOUT_SECS, env=env)
+  assert result.returncode == 0, result.stderr[-3000:]
+  return result.stdout
+
+
+_PLACEMENT_PROBE = textwrap.dedent('''
+    import json, sys
+    import tensorflow as tf
+    from cifar10 import multi_gpu_train
+    num_towers, data_dir = int(sys.argv[1]), sys.argv[2]
+    devices = multi_gpu_train.tower_devices(num_towers, virtual_devices=True)
+    with tf.Graph().as_default():
+      train_op, _, _ = multi_gpu_train.build_graph(data_dir, 16, False, devices)
+      variables = {v.op.name: v.device
+                   for v in tf.compat.v1.trainable_variables()}
+      metadata = tf.compat.v1.RunMetadata()
+      with tf.compat.v1.Session() as sess:
+        sess.run(tf.compat.v1.global_variables_initializer())
+        sess.run(train_op, options=tf.compat.v1.RunOptions(
+            trace_level=tf.compat.v1.RunOptions.FULL_TRACE),
+                 run_metadata=metadata)
+    placed = {node.node_name: stats.device
+              for stats in metadata.step_stats.dev_stats
+              for node in stats.node_stats}
+    print(json.dumps({'devices': devices, 'variables': variables,
+                      'placed': placed}))
+''')
+
+
+@pytest.mark.parametrize('num_towers', [2, 4])
+def test_each_tower_runs_on_its_own_device_and_variables_on_the_cpu(
+    num_towers, synthetic_data_dir):
+  report = json.loads(_python('-c', _PLACEMENT_PROBE, str(num_towers),
+                              synthetic_data_dir).splitlines()[-1])
+  assert report['devices'] == ['/cpu:%d' % i for i in range(num_towers)]
+  assert set(report['variables'].values()) == {'/device:CPU:0'}
+  for tower in range(num_towers):
+    # What really ran, from the step's trace: every op of the tower (forward
+    # and gradients) but the reads of the shared variables, which happen where
+    # the variables live, ran on the tower's own device.
+    computed = {name: device for name, device in report['placed'].items()
+                if name.startswith('tower_%d/' % tower) and
+                'ReadVariableOp' not in name}
+    assert len([name for name in computed if 'Conv2D' in name]) >= 4
+    assert set(computed.values()) == {
+        '/job:localhost/replica:0/task:0/device:CPU:%d' % tower}
+
+
+def test_four_virtual_devices_learn_and_the_checkpoint_evaluates(
+    synthetic_data_dir, tmp_path, capsys):
+  output = _python('-m', 'cifar10.multi_gpu_train', '--num_gpus', '4',
+                   '--virtual_devices', '--data_dir', synthetic_data_dir,
+                   '--train_dir', str(tmp_path / 'train'), '--batch_size', '16',
+                   '--max_steps', '150', '--log_frequency', '10')
+  lines = LOG_LINE.findall(output)
+  assert [int(step) for step, _, _, _ in lines] == list(range(10, 151, 10))
+  losses = [float(loss) for _, loss, _, _ in lines]
+  assert np.mean(losses[-3:]) < losses[0]
+  # examples/sec counts 4 towers of 16; sec/batch is per tower.
+  _, _, examples_per_sec, sec_per_batch = lines[-1]
+  assert_rates_agree(examples_per_sec, sec_per_batch, 16)
+
+  assert cifar10_eval.main([
+      '--data_dir', synthetic_data_dir, '--checkpoint_dir',
+      str(tmp_path / 'train'), '--eval_dir', str(tmp_path / 'eval'),
+      '--run_once']) == 0
+  precision = float(re.search(r'precision @ 1 = ([\d.]+)',
+                              capsys.readouterr().out).group(1))
+  assert precision > 0.5
+
+
+def test_trainers_resume_each_others_checkpoints(trained_dir,
+                                                 synthetic_data_dir, tmp_path,
+                                                 capsys):
+  train_dir = str(tmp_path / 'train')
+  shutil.copytree(trained_dir, train_dir)
+  output = _python('-m', 'cifar10.multi_gpu_train', '--num_gpus', '2',
+                   '--virtual_devices', '--data_dir', synthetic_data_dir,
+                   '--train_dir', train_dir, '--batch_size', '16',
+                   '--max_steps', '320')
+  assert 'Resuming from' in output and '(global step 300)' in output
+  assert train.main(['--data_dir', synthetic_data_dir, '--train_dir',
+                     train_dir, '--max_steps', '330', '--batch_size', '16']) == 0
+  assert '(global step 320)' in capsys.readouterr().out
+  assert tf.train.latest_checkpoint(train_dir).endswith('model.ckpt-330')
+
+
+def _global_variable_names(build):
+  with tf.Graph().as_default():
+    build()
+    return sorted(v.op.name for v in tf.compat.v1.global_variables())
+
+
+def test_both_trainers_build_the_same_variables(synthetic_data_dir):
+  single = _global_variable_names(
+      lambda: train.build_graph(synthetic_data_dir, 8, False))
+  towers = _global_variable_names(lambda: multi_gpu_train.build_graph(
+      synthetic_data_dir, 8, False, ['/cpu:0', '/cpu:0']))
+  assert single == towers
+  assert 'total_loss/avg' in single and 'conv1/weights/ExponentialMovingAverage' \
+      in single
+
+
+def _one_step(batches, initial_values=None):
+  """Variables after one synchronous step of len(batches) towers."""
+  with tf.Graph().as_default():
+    global_step = tf.compat.v1.train.get_or_create_global_step()
+    tower_batches = [(tf.constant(images), tf.constant(labels))
+                     for images, labels in batches]
+    train_op, _ = multi_gpu_train.build_towers(
+        tower_batches, ['/cpu:0'] * len(batches), global_step, batch_size=8)
+    variables = {v.op.name: v for v in tf.compat.v1.trainable_variables()}
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      if initial_values is None:
+        initial_values = sess.run(variables)
+      for name, value in initial_values.items():
+        variables[name].load(value, sess)
+      sess.run(train_op)
+      return initial_values, sess.run(variables)
+
+
+def test_averaged_tower_gradients_equal_one_tower_on_the_whole_batch(rng):
+  images = rng.normal(size=(8, 24, 24, 3)).astype(np.float32)
+  labels = rng.integers(0, 10, size=8).astype(np.int32)
+  initial, one_tower = _one_step([(images, labels)])
+  _, two_towers = _one_step([(images[:4], labels[:4]), (images[4:], labels[4:])],
+                            initial)
+  for name in initial:
+    # Each tower's loss holds the full weight decay, as in the original, so
+    # averaging counts it once: the same update as one tower on all 8 images.
+    np.testing.assert_allclose(two_towers[name], one_tower[name],
+                               rtol=1e-5, atol=1e-7, err_msg=name)
+    assert not np.allclose(one_tower[name], initial[name], rtol=0, atol=1e-9)
+
+
+def test_more_gpus_than_found_says_how_many_were_found():
+  found = len(tf.config.list_physical_devices('GPU'))
+  with pytest.raises(errors.UserError) as raised:
+    multi_gpu_train.tower_devices(found + 3, virtual_devices=False)
+  assert '%d found' % found in str(raised.value)
+  assert '--virtual_devices' in str(raised.value)
+
+
+def test_num_gpus_below_one_is_refused(capsys):
+  with pytest.raises(SystemExit):
+    multi_gpu_train.parser().parse_args(['--num_gpus', '0'])
+  assert 'must be at least 1, got 0' in capsys.readouterr().err
