@@ -154,20 +154,21 @@ def inputs(eval_data, data_dir, batch_size, use_fp16=False):
   return to_model_dtype(images, use_fp16), labels
 
 
-def inference(images, local_response_normalization=lrn.fast_lrn):
+def inference(images, reference_ops=False):
   """Build the CIFAR-10 model.
 
   Args:
     images: Images returned from distorted_inputs() or inputs(); their dtype
       (float32 or float16) is the model's.
-    local_response_normalization: the LRN op, `tf.nn.lrn`'s signature.
-      `lrn.fast_lrn` (the default) computes the same function and gradient as
-      `tf.nn.lrn` from faster kernels.
+    reference_ops: build the original's ops exactly (tf.nn.lrn; pool1 after
+      the ReLU). By default two equivalent, faster forms are used instead:
+      same variables, same outputs and gradients up to float32 rounding.
 
   Returns:
     Logits.
   """
   dtype = images.dtype.base_dtype
+  local_response_normalization = tf.nn.lrn if reference_ops else lrn.fast_lrn
   # We instantiate all variables using tf.compat.v1.get_variable() instead of
   # tf.Variable() in order to share variables across multiple GPU training
   # runs.
@@ -184,8 +185,17 @@ def inference(images, local_response_normalization=lrn.fast_lrn):
     _activation_summary(conv1, scope.name)
 
   # pool1
-  pool1 = tf.nn.max_pool2d(conv1, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
-                           padding='SAME', name='pool1')
+  if reference_ops:
+    pool1 = tf.nn.max_pool2d(conv1, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
+                             padding='SAME', name='pool1')
+  else:
+    # Max pooling commutes with adding a per-channel bias and with the ReLU
+    # (both are non-decreasing), so pooling the convolution first gives the
+    # same pool1 while the bias, the ReLU and their gradients handle a
+    # quarter of the values. `conv1` above then only feeds its summaries.
+    pooled = tf.nn.max_pool2d(conv, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
+                              padding='SAME')
+    pool1 = tf.nn.relu(tf.nn.bias_add(pooled, biases), name='pool1')
   # norm1
   norm1 = local_response_normalization(
       pool1, LRN_DEPTH_RADIUS, bias=LRN_BIAS, alpha=LRN_ALPHA, beta=LRN_BETA,

@@ -7,8 +7,8 @@ plain loops that cost about a quarter of a training step on a 2-core CPU.
 The window sum over channels is a product with a banded 0/1 matrix, so both
 directions become one matrix multiply plus elementwise work:
 
-    d = bias + alpha * (x^2 @ band)            y = x * d^-beta
-    dL/dx = g * d^-beta - 2 * alpha * beta * x * ((g * y / d) @ band)
+    d = bias + x^2 @ (alpha * band)            y = x * d^-beta
+    dL/dx = g * d^-beta - x * ((g * y / d) @ (2 * alpha * beta * band))
 
 (the band is symmetric, so the same matrix serves the backward pass). The
 function, its gradient and its variables are those of `tf.nn.lrn`; only the
@@ -19,39 +19,42 @@ import numpy as np
 import tensorflow as tf
 
 
-def _band(depth, depth_radius, dtype):
-  """The [depth, depth] matrix with ones where |i - j| <= depth_radius."""
+def _band(depth, depth_radius, scale, dtype):
+  """The [depth, depth] matrix holding `scale` where |i - j| <= depth_radius."""
   index = np.arange(depth)
   band = np.abs(index[:, None] - index[None, :]) <= depth_radius
-  return tf.constant(band, dtype=dtype)
-
-
-def _inverse_power(d, beta):
-  """d ** -beta, with the common beta = 0.75 as two reciprocal square roots."""
-  if beta == 0.75:
-    return tf.math.rsqrt(d) * tf.math.rsqrt(tf.sqrt(d))
-  return tf.pow(d, -beta)
+  return tf.constant(band * scale, dtype=dtype)
 
 
 def fast_lrn(x, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5, name=None):
   """Same arguments and results as `tf.nn.lrn` for a 4-D NHWC input."""
   with tf.name_scope(name or 'lrn'):
     depth = x.shape[-1]
-    band = _band(depth, depth_radius, x.dtype)
+    # The constants ride in the band matrices, and the bias in a bias add
+    # that oneDNN fuses into the matrix multiply: fewer passes over x.
+    forward_band = _band(depth, depth_radius, alpha, x.dtype)
+    backward_band = _band(depth, depth_radius, 2.0 * alpha * beta, x.dtype)
+    biases = tf.fill([depth], tf.cast(bias, x.dtype))
 
-    def window_sum(values):
-      flat = tf.reshape(values, [-1, depth])
-      return tf.reshape(tf.matmul(flat, band), tf.shape(values))
+    def window_sum(values, band, add_bias=False):
+      flat = tf.matmul(tf.reshape(values, [-1, depth]), band)
+      if add_bias:
+        flat = tf.nn.bias_add(flat, biases)
+      return tf.reshape(flat, tf.shape(values))
 
     @tf.custom_gradient
     def normalize(inputs):
-      d = bias + alpha * window_sum(tf.square(inputs))
-      scale = _inverse_power(d, beta)
+      d = window_sum(tf.square(inputs), forward_band, add_bias=True)
+      if beta == 0.75:  # The tutorial's: d^-0.75 = r * sqrt(r), r = 1/sqrt(d).
+        root = tf.math.rsqrt(d)
+        scale = root * tf.sqrt(root)
+      else:
+        scale = tf.pow(d, -beta)
       outputs = inputs * scale
 
       def grad(upstream):
-        spread = window_sum(upstream * outputs / d)
-        return upstream * scale - (2.0 * alpha * beta) * inputs * spread
+        return upstream * scale - inputs * window_sum(
+            upstream * outputs / d, backward_band)
 
       return outputs, grad
 

@@ -106,19 +106,30 @@ def test_fast_lrn_handles_other_parameters_like_tf_nn_lrn(rng):
   np.testing.assert_allclose(got_grad, ref_grad, rtol=1e-4, atol=1e-6)
 
 
-def test_model_with_fast_lrn_is_the_model_with_tf_nn_lrn(rng):
-  images_value = rng.normal(size=(4, 24, 24, 3)).astype(np.float32)
+def test_fast_ops_compute_the_reference_model_and_its_gradients(rng):
+  # Same variables; outputs and every weight gradient agree with the graph of
+  # the original's ops (tf.nn.lrn, ReLU before pooling) to float32 rounding.
+  images_value = rng.normal(size=(16, 24, 24, 3)).astype(np.float32)
+  labels_value = rng.integers(0, 10, size=16).astype(np.int32)
+  results = {}
   with tf.Graph().as_default():
-    images = tf.constant(images_value)
-    with tf.compat.v1.variable_scope('model'):
-      fast = cifar10.inference(images)
-    with tf.compat.v1.variable_scope('model', reuse=True):
-      reference = cifar10.inference(
-          images, local_response_normalization=tf.nn.lrn)
+    for reference_ops in (True, False):
+      with tf.compat.v1.variable_scope('model', reuse=tf.compat.v1.AUTO_REUSE):
+        logits = cifar10.inference(tf.constant(images_value), reference_ops)
+      cross_entropy = tf.reduce_mean(
+          tf.nn.sparse_softmax_cross_entropy_with_logits(
+              labels=labels_value, logits=logits))
+      variables = tf.compat.v1.trainable_variables()
+      results[reference_ops] = [logits] + tf.gradients(cross_entropy,
+                                                       variables)
+    assert len(variables) == 10
     with tf.compat.v1.Session() as sess:
       sess.run(tf.compat.v1.global_variables_initializer())
-      got, expected = sess.run([fast, reference])
-  np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+      values = sess.run(results)
+  for reference, fast in zip(values[True], values[False]):
+    scale = np.abs(reference).max()
+    assert scale > 0
+    np.testing.assert_allclose(fast, reference, rtol=0, atol=2e-5 * scale)
 
 
 def test_fp16_builds_a_float16_model():

@@ -1,0 +1,309 @@
+#!/usr/bin/env python
+"""Measures the tutorial's speed on this machine: input, compute, train, eval.
+
+Each figure is examples/sec, the median of several timed windows after a
+warm-up, printed as one JSON line per measurement:
+
+  input_train        distorted_inputs alone
+  input_eval         the evaluation pipeline alone
+  compute_reference  one full training step (inference, loss, gradients,
+                     moving averages) fed from a constant batch, with the
+                     original's ops (tf.nn.lrn): the stand-in for the
+                     original tutorial's speed on this machine
+  compute            the same for the graph cifar10.train really builds
+  train              python -m cifar10.train as users run it (pipeline, step,
+                     hooks), read from its own log lines
+  multi_gpu_N        python -m cifar10.multi_gpu_train --num_gpus N
+                     --virtual_devices, likewise
+  eval               the evaluator over the test set
+  startup            seconds from process start to the end of the first
+                     training step, and for `python -c 'import tensorflow'`
+  memory             peak resident memory of the train run
+
+then the ratios the project tracks. Machines are noisy: compare figures from
+one run only. Without --data_dir it writes full-size synthetic files first.
+
+    python scripts/benchmark.py                      # synthetic data
+    python scripts/benchmark.py --data_dir /tmp/cifar10_data
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import tensorflow as tf
+
+from cifar10 import cifar10
+from cifar10 import cifar10_input
+from cifar10 import eval as cifar10_eval
+from cifar10 import synthetic
+
+LOG_RATE = re.compile(r': step (\d+), loss = \S+ \(([\d.]+) examples/sec;')
+ALL_MEASUREMENTS = ('input', 'compute', 'train', 'multi_gpu', 'eval',
+                    'startup')
+
+
+def report(name, **fields):
+  """Prints one machine-readable line for a measurement."""
+  print(json.dumps(dict(measurement=name, **fields)), flush=True)
+
+
+def _median_rate(rates):
+  return round(statistics.median(rates), 1)
+
+
+# ---------------------------------------------------------------------------
+# In-process measurements: a fetch run again and again
+# ---------------------------------------------------------------------------
+
+def _window_rates(sessions_and_fetches, examples_per_run, windows, runs,
+                  warmup):
+  """Times `runs` runs per window; windows of the candidates are interleaved.
+
+  Interleaving spreads the machine's slow moments over all candidates.
+
+  Returns:
+    One list of examples/sec per (session, fetch) pair.
+  """
+  for session, fetch in sessions_and_fetches:
+    for _ in range(warmup):
+      session.run(fetch)
+  rates = [[] for _ in sessions_and_fetches]
+  for _ in range(windows):
+    for index, (session, fetch) in enumerate(sessions_and_fetches):
+      start = time.perf_counter()
+      for _ in range(runs):
+        session.run(fetch)
+      rates[index].append(examples_per_run * runs /
+                          (time.perf_counter() - start))
+  return rates
+
+
+def measure_input(data_dir, batch_size, args):
+  batches = cifar10.batches_dir(data_dir)
+  with tf.Graph().as_default():
+    train_images, _ = cifar10_input.distorted_inputs(batches, batch_size)
+    with tf.compat.v1.Session() as sess:
+      [rates] = _window_rates([(sess, train_images)], batch_size, args.windows,
+                              args.window_steps * 4, args.warmup_steps)
+  report('input_train', examples_per_sec=_median_rate(rates), windows=rates)
+
+  rates = []
+  for _ in range(args.windows):
+    with tf.Graph().as_default():
+      images, _ = cifar10_input.inputs(True, batches, batch_size)
+      with tf.compat.v1.Session() as sess:
+        count, start = 0, time.perf_counter()
+        try:
+          while True:
+            count += len(sess.run(images))
+        except tf.errors.OutOfRangeError:
+          rates.append(count / (time.perf_counter() - start))
+  report('input_eval', examples_per_sec=_median_rate(rates), windows=rates)
+
+
+def _constant_batch_step(batch_size, **inference_args):
+  """A session and train op for one step on a constant in-memory batch."""
+  graph = tf.Graph()
+  with graph.as_default():
+    global_step = tf.compat.v1.train.get_or_create_global_step()
+    images = tf.random.stateless_normal([batch_size, 24, 24, 3], seed=[1, 2])
+    labels = tf.random.stateless_uniform([batch_size], seed=[3, 4], minval=0,
+                                         maxval=10, dtype=tf.int32)
+    # Computed once into variables, so the step itself reads a constant batch.
+    images = tf.Variable(images, trainable=False)
+    labels = tf.Variable(labels, trainable=False)
+    logits = cifar10.inference(images.read_value(), **inference_args)
+    loss = cifar10.loss(logits, labels.read_value())
+    train_op = cifar10.train(loss, global_step, batch_size)
+    session = tf.compat.v1.Session(graph=graph)
+    session.run(tf.compat.v1.global_variables_initializer())
+  return session, train_op
+
+
+def measure_compute(batch_size, args):
+  reference = _constant_batch_step(batch_size, reference_ops=True)
+  used = _constant_batch_step(batch_size)  # As cifar10.train builds it.
+  ref_rates, rates = _window_rates([reference, used], batch_size, args.windows,
+                                   args.window_steps, args.warmup_steps)
+  for session, _ in (reference, used):
+    session.close()
+  report('compute_reference', examples_per_sec=_median_rate(ref_rates),
+         windows=ref_rates)
+  report('compute', examples_per_sec=_median_rate(rates), windows=rates)
+  return _median_rate(ref_rates), _median_rate(rates)
+
+
+def measure_eval(data_dir, train_dir, batch_size, args):
+  rates = []
+  with tf.Graph().as_default():
+    writer = tf.compat.v1.summary.FileWriter(os.path.join(train_dir, 'eval'))
+  checkpoint = tf.train.latest_checkpoint(train_dir)
+  test_records = cifar10_input.check_batch_file(os.path.join(
+      cifar10.batches_dir(data_dir), cifar10_input.TEST_FILES[0]))
+  for _ in range(args.windows):
+    start = time.perf_counter()
+    cifar10_eval.eval_once(checkpoint, 'test', data_dir, batch_size,
+                           test_records, False, writer)
+    rates.append(test_records / (time.perf_counter() - start))
+  writer.close()
+  report('eval', examples_per_sec=_median_rate(rates), windows=rates,
+         note='includes building the graph and restoring, per pass')
+
+
+# ---------------------------------------------------------------------------
+# Whole programs, as users run them
+# ---------------------------------------------------------------------------
+
+def _run_trainer(module, data_dir, train_dir, batch_size, args, extra=()):
+  """Runs a trainer to completion; returns its log rates and peak RSS (MB)."""
+  steps = args.window_steps * (args.windows + 1)
+  command = [sys.executable, '-m', module, '--data_dir', data_dir,
+             '--train_dir', train_dir, '--batch_size', str(batch_size),
+             '--max_steps', str(steps), '--log_frequency',
+             str(args.window_steps), '--fresh'] + list(extra)
+  process = subprocess.Popen(command, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True,
+                             env=_quiet_env())
+  output = process.stdout.read()
+  _, status, usage = os.wait4(process.pid, 0)
+  if status:
+    raise RuntimeError('%s failed:\n%s' % (' '.join(command), output[-2000:]))
+  rates = [float(rate) for step, rate in LOG_RATE.findall(output)]
+  # The first window holds the start-up: leave it out.
+  return rates[1:], usage.ru_maxrss / 1024.0
+
+
+def _quiet_env():
+  return dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1')
+
+
+def measure_train(data_dir, train_dir, batch_size, args):
+  rates, peak_mb = _run_trainer('cifar10.train', data_dir, train_dir,
+                                batch_size, args)
+  report('train', examples_per_sec=_median_rate(rates), windows=rates)
+  report('memory', peak_rss_mb=round(peak_mb), of='python -m cifar10.train')
+  return _median_rate(rates)
+
+
+def measure_multi_gpu(data_dir, scratch, batch_size, args):
+  results = {}
+  for towers in args.towers:
+    rates, _ = _run_trainer(
+        'cifar10.multi_gpu_train', data_dir,
+        os.path.join(scratch, 'multi_%d' % towers), batch_size, args,
+        ['--num_gpus', str(towers), '--virtual_devices'])
+    results[towers] = _median_rate(rates)
+    report('multi_gpu_%d' % towers, examples_per_sec=results[towers],
+           windows=rates)
+  return results
+
+
+def _seconds_until(command, marker):
+  """Seconds from starting `command` until `marker` appears in its output."""
+  start = time.perf_counter()
+  process = subprocess.Popen(command, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True,
+                             env=_quiet_env())
+  elapsed = None
+  for line in process.stdout:
+    if marker in line and elapsed is None:
+      elapsed = time.perf_counter() - start
+  process.wait()
+  return elapsed if elapsed is not None else time.perf_counter() - start
+
+
+def measure_startup(data_dir, scratch, batch_size, args):
+  first_step, import_only = [], []
+  for _ in range(args.startup_runs):
+    import_only.append(_seconds_until(
+        [sys.executable, '-c', 'import tensorflow; print("imported")'],
+        'imported'))
+    first_step.append(_seconds_until(
+        [sys.executable, '-m', 'cifar10.train', '--data_dir', data_dir,
+         '--train_dir', os.path.join(scratch, 'startup'), '--fresh',
+         '--batch_size', str(batch_size), '--max_steps', '1',
+         '--log_frequency', '1'], ': step 1,'))
+  report('startup', first_step_secs=round(statistics.median(first_step), 2),
+         import_tensorflow_secs=round(statistics.median(import_only), 2),
+         extra_secs=round(statistics.median(first_step) -
+                          statistics.median(import_only), 2),
+         runs=args.startup_runs)
+
+
+# ---------------------------------------------------------------------------
+
+def parse_args(argv):
+  parser = argparse.ArgumentParser(
+      description=__doc__.splitlines()[0],
+      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+  parser.add_argument('--data_dir', default=None,
+                      help='A --data_dir with cifar-10-batches-bin/; default: '
+                           'write full-size synthetic files to a temp folder.')
+  parser.add_argument('--batch_size', type=int, default=128)
+  parser.add_argument('--windows', type=int, default=5,
+                      help='Timed windows per measurement (median reported).')
+  parser.add_argument('--window_steps', type=int, default=20,
+                      help='Training steps per timed window.')
+  parser.add_argument('--warmup_steps', type=int, default=10)
+  parser.add_argument('--startup_runs', type=int, default=3)
+  parser.add_argument('--towers', type=lambda text: [int(t) for t in
+                                                     text.split(',')],
+                      default=[1, 2, 4], help='Tower counts for multi_gpu.')
+  parser.add_argument('--only', default=','.join(ALL_MEASUREMENTS),
+                      help='Comma-separated subset of: %s.'
+                      % ', '.join(ALL_MEASUREMENTS))
+  return parser.parse_args(argv)
+
+
+def main(argv=None):
+  args = parse_args(argv)
+  only = set(args.only.split(','))
+  report('machine', tensorflow=tf.__version__, python=platform.python_version(),
+         cpus=os.cpu_count(),
+         gpus=[gpu.name for gpu in tf.config.list_physical_devices('GPU')],
+         intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads(),
+         inter_op_threads=tf.config.threading.get_inter_op_parallelism_threads(),
+         onednn=os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'default'),
+         batch_size=args.batch_size)
+  with tempfile.TemporaryDirectory(prefix='cifar10_benchmark_') as scratch:
+    data_dir = args.data_dir
+    if data_dir is None:
+      data_dir = os.path.join(scratch, 'data')
+      synthetic.write_synthetic_dataset(data_dir, train_records_per_file=10000,
+                                        test_records=10000)
+    train_dir = os.path.join(scratch, 'train')
+    ratios = {}
+    if 'input' in only:
+      measure_input(data_dir, args.batch_size, args)
+    if 'compute' in only:
+      reference, used = measure_compute(args.batch_size, args)
+      ratios['compute / compute_reference'] = used / reference
+    if 'train' in only:
+      trained = measure_train(data_dir, train_dir, args.batch_size, args)
+      if 'compute' in only:
+        ratios['train / compute_reference'] = trained / reference
+        ratios['train / compute'] = trained / used
+    if 'multi_gpu' in only:
+      multi = measure_multi_gpu(data_dir, scratch, args.batch_size, args)
+      if 'train' in only:
+        for towers, rate in multi.items():
+          ratios['multi_gpu_%d / train' % towers] = rate / trained
+    if 'eval' in only and 'train' in only:
+      measure_eval(data_dir, train_dir, args.batch_size, args)
+    if 'startup' in only:
+      measure_startup(data_dir, scratch, args.batch_size, args)
+    report('ratios', **{name: round(value, 3)
+                        for name, value in ratios.items()})
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())
