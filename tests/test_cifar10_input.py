@@ -129,10 +129,12 @@ def test_distortion_is_a_crop_or_mirrored_crop_of_the_image():
                                              left + 23:left - 1:-1])])
   candidates = _standardize_channels(windows)
   with tf.Graph().as_default():
-    distorted = cifar10_input.distort_images(
-        tf.constant(_expected_pattern()[None].repeat(64, axis=0)))
+    distorted, labels = cifar10_input.distorted_batch(
+        tf.constant([_pattern_record(7)] * 64))
     with tf.compat.v1.Session() as sess:
-      values = _standardize_channels(sess.run(distorted).astype(np.float64))
+      images, label_values = sess.run([distorted, labels])
+  assert list(label_values) == [7] * 64
+  values = _standardize_channels(images.astype(np.float64))
   chosen = set()
   for value in values:
     errors_by_window = np.abs(candidates - value).max(axis=(1, 2, 3))
@@ -181,15 +183,11 @@ def test_label_out_of_range_names_the_file_and_record(tmp_path):
   path = _write(tmp_path / 'test_batch.bin', [
       crafted_record(1, 0, 0, 0), crafted_record(2, 0, 0, 0),
       crafted_record(3, 0, 0, 0), crafted_record(12, 0, 0, 0)])
-  with tf.Graph().as_default():
-    _, labels = cifar10_input.inputs(True, str(tmp_path), batch_size=4)
-    with tf.compat.v1.Session() as sess:
-      with pytest.raises(tf.errors.InvalidArgumentError) as raised:
-        sess.run(labels)
-  message = raised.value.message
-  assert 'Label out of range' in message
-  assert path in message
-  assert "record] [3]" in message and "label] [12]" in message
+  with pytest.raises(errors.UserError) as raised:
+    cifar10_input.inputs(True, str(tmp_path), batch_size=4)
+  message = str(raised.value)
+  assert message.startswith('%s: record 3 has label 12' % path)
+  assert 'replace it' in message
 
 
 @pytest.mark.parametrize('batch_size', [0, -3])
@@ -197,3 +195,21 @@ def test_batch_size_below_one_is_refused(tmp_path, batch_size):
   _write(tmp_path / 'test_batch.bin', [crafted_record(1, 0, 0, 0)])
   with pytest.raises(errors.UserError, match='batch_size must be at least 1'):
     cifar10_input.inputs(True, str(tmp_path), batch_size=batch_size)
+
+
+def test_batched_colour_distortions_equal_the_per_image_ops(rng):
+  images = rng.uniform(-60, 300, size=(5, 24, 24, 3)).astype(np.float32)
+  images[4] = 17.0  # A uniform image: standardization's floor applies.
+  deltas = np.array([-63, 0, 20.5, 63, -7], dtype=np.float32)
+  factors = np.array([0.2, 0.7, 1.0, 1.8, 1.3], dtype=np.float32)
+  with tf.Graph().as_default():
+    batched = cifar10_input.adjust_and_standardize(
+        tf.constant(images), tf.constant(deltas.reshape(5, 1, 1, 1)),
+        tf.constant(factors.reshape(5, 1, 1, 1)))
+    per_image = tf.stack([
+        tf.image.per_image_standardization(tf.image.adjust_contrast(
+            tf.image.adjust_brightness(tf.constant(image), delta), factor))
+        for image, delta, factor in zip(images, deltas, factors)])
+    with tf.compat.v1.Session() as sess:
+      got, expected = sess.run([batched, per_image])
+  np.testing.assert_allclose(got, expected, rtol=0, atol=2e-5)
