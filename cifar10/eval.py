@@ -17,17 +17,22 @@ training run on the same folder.
 """
 
 import datetime
+import os
 import sys
 import time
 
 import numpy as np
 import tensorflow as tf
 
+from cifar10 import checkpoints
 from cifar10 import cifar10
 from cifar10 import errors
 from cifar10 import flags
 
 EVAL_DATA_CHOICES = ('test', 'train_eval')
+
+_HOW_TO_PROCEED = ('Point --checkpoint_dir at the --train_dir of a training '
+                   'run, or let that run save a new checkpoint.')
 
 
 def parser():
@@ -71,11 +76,21 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
     top_k_op = tf.nn.in_top_k(predictions=tf.cast(logits, tf.float32),
                               targets=labels, k=1)
     # Restore the moving average version of the learned variables for eval.
-    saver = tf.compat.v1.train.Saver(cifar10.variables_to_restore())
+    variables_to_restore = cifar10.variables_to_restore()
+    saver = tf.compat.v1.train.Saver(variables_to_restore)
     summary_op = tf.compat.v1.summary.merge_all()
     with tf.compat.v1.Session() as sess:
-      saver.restore(sess, checkpoint_path)
-      global_step = tf.train.load_variable(checkpoint_path, 'global_step')
+      try:
+        checkpoints.check_checkpoint(checkpoint_path, variables_to_restore,
+                                     _HOW_TO_PROCEED)
+        saver.restore(sess, checkpoint_path)
+        global_step = tf.train.load_variable(checkpoint_path, 'global_step')
+      except (errors.UserError, tf.errors.NotFoundError):
+        if not os.path.exists(checkpoint_path + '.index'):
+          raise errors.UserError(
+              'Checkpoint %s was deleted before it could be read (training '
+              'keeps only its newest checkpoints).' % checkpoint_path)
+        raise
       # The first batch also feeds the graph's summaries (histograms, images).
       correct, summary_bytes = sess.run([top_k_op, summary_op])
       results = [correct]
@@ -100,27 +115,38 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
 
 
 def evaluate(args):
-  """Evaluates the latest checkpoint once, or each new one as it appears."""
+  """Evaluates the latest checkpoint once, or each new one as it appears.
+
+  In the loop, each checkpoint is evaluated at most once, and one that
+  cannot be read (deleted by training meanwhile, or damaged) is reported
+  and skipped.
+  """
   with tf.Graph().as_default():  # FileWriter refuses eager mode.
     summary_writer = tf.compat.v1.summary.FileWriter(args.eval_dir)
-  last_evaluated = None
+  last_seen = None
   try:
     while True:
-      checkpoint_path = tf.train.latest_checkpoint(args.checkpoint_dir)
-      if checkpoint_path is None and args.run_once:
-        raise errors.UserError(
-            'No checkpoint file found in --checkpoint_dir %s. Train first '
-            '(python -m cifar10.train --train_dir %s) or point '
-            '--checkpoint_dir at a folder holding checkpoints.'
-            % (args.checkpoint_dir, args.checkpoint_dir))
-      if checkpoint_path is None:
-        print('No checkpoint in %s yet; waiting for one.'
-              % args.checkpoint_dir, flush=True)
-      elif checkpoint_path != last_evaluated:
-        eval_once(checkpoint_path, args.eval_data, args.data_dir,
-                  args.batch_size, args.num_examples, args.use_fp16,
-                  summary_writer)
-        last_evaluated = checkpoint_path
+      try:
+        checkpoint_path = checkpoints.latest_checkpoint(args.checkpoint_dir,
+                                                        _HOW_TO_PROCEED)
+        if checkpoint_path is None and args.run_once:
+          raise errors.UserError(
+              'No checkpoint file found in --checkpoint_dir %s. Train first '
+              '(python -m cifar10.train --train_dir %s) or point '
+              '--checkpoint_dir at a folder holding checkpoints.'
+              % (args.checkpoint_dir, args.checkpoint_dir))
+        if checkpoint_path is None:
+          print('No checkpoint in %s yet; waiting for one.'
+                % args.checkpoint_dir, flush=True)
+        elif checkpoint_path != last_seen:
+          last_seen = checkpoint_path
+          eval_once(checkpoint_path, args.eval_data, args.data_dir,
+                    args.batch_size, args.num_examples, args.use_fp16,
+                    summary_writer)
+      except errors.UserError as error:
+        if args.run_once:
+          raise
+        print('%s: skipped: %s' % (datetime.datetime.now(), error), flush=True)
       if args.run_once:
         return
       time.sleep(args.eval_interval_secs)

@@ -22,9 +22,16 @@ import time
 
 import tensorflow as tf
 
+from cifar10 import checkpoints
 from cifar10 import errors
 
 CHECKPOINT_BASENAME = 'model.ckpt'
+
+# What to do about a checkpoint in --train_dir that cannot be resumed.
+_UNUSABLE_CHECKPOINT = (
+    'Training will not write over it: run with --fresh to start over (that '
+    'removes the earlier run\'s checkpoints and event files), or choose '
+    'another --train_dir.')
 
 # What an earlier run leaves in --train_dir; --fresh removes these alone.
 _RUN_FILE_PATTERNS = ('checkpoint', CHECKPOINT_BASENAME + '-*',
@@ -73,7 +80,7 @@ def prepare_train_dir(train_dir, fresh):
           % (len(removed), train_dir,
              ''.join('\n  ' + name for name in removed)))
     return None
-  latest = tf.train.latest_checkpoint(train_dir)
+  latest = checkpoints.latest_checkpoint(train_dir, _UNUSABLE_CHECKPOINT)
   if latest:
     print('Resuming from %s (global step %s). Use --fresh to start over.'
           % (latest, latest.rsplit('-', 1)[-1]))
@@ -172,6 +179,22 @@ class _SessionKeeper(tf.compat.v1.train.SessionRunHook):
 # The loop
 # ---------------------------------------------------------------------------
 
+def _save_after_failure(saver, session, checkpoint_path, step, train_dir):
+  """Saves what an interrupted step left; says what was saved, or what was not."""
+  try:
+    return ('Saved %s; fix the cause and run again to resume.'
+            % saver.save(session, checkpoint_path, global_step=step))
+  except tf.errors.OpError as error:
+    # Failed saves leave partial files behind: on a full disk they only hurt.
+    for partial in glob.glob(checkpoint_path + '-*.tempstate*'):
+      os.remove(partial)
+    return ('Could not save a checkpoint either (%s). The latest complete '
+            'checkpoint, %s, is intact: fix the cause (free disk space?) and '
+            'run again to resume from it.' % (
+                errors.describe(error),
+                tf.train.latest_checkpoint(train_dir)))
+
+
 def run(train_op, loss, global_step, examples_per_step, settings, towers=1):
   """Trains until `settings.max_steps`, a signal, divergence or a failing op.
 
@@ -190,6 +213,12 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1):
     errors.TrainingInterrupted: a signal stopped training (a checkpoint was saved).
     errors.UserError: the loss diverged, or an op failed (after saving).
   """
+  latest = checkpoints.latest_checkpoint(settings.train_dir,
+                                         _UNUSABLE_CHECKPOINT)
+  if latest:
+    checkpoints.check_checkpoint(
+        latest, {v.op.name: v for v in tf.compat.v1.global_variables()},
+        _UNUSABLE_CHECKPOINT)
   with tf.control_dependencies([train_op]):
     step_after_train = tf.identity(global_step.read_value())
   # Relative paths in the `checkpoint` index keep --train_dir movable.
@@ -228,11 +257,10 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1):
         while not mon_sess.should_stop():
           mon_sess.run(train_op)
       except tf.errors.OpError as error:
-        saved = saver.save(keeper.session, checkpoint_path,
-                           global_step=logger.last_step)
-        raise errors.UserError(
-            'Training stopped at step %d: %s\nSaved %s; fix the cause and run '
-            'again to resume.' % (logger.last_step, error.message, saved))
+        raise errors.UserError('Training stopped at step %d: %s\n%s' % (
+            logger.last_step, errors.describe(error),
+            _save_after_failure(saver, keeper.session, checkpoint_path,
+                                logger.last_step, settings.train_dir)))
   except tf.compat.v1.train.NanLossDuringTrainingError:
     raise errors.UserError(
         'Model diverged with loss = NaN at step %d. Training stopped without '

@@ -1,0 +1,313 @@
+"""Faults lose nothing: signals, kills, concurrent eval, damaged files, full disk.
+
+Training runs in real child processes that the tests signal, kill and
+restart; every child is killed at the end of its test, pass or fail.
+"""
+
+import glob
+import math
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import tensorflow as tf
+
+from cifar10 import errors
+from cifar10 import eval as cifar10_eval
+from cifar10 import flags
+from cifar10 import synthetic
+from cifar10 import train
+from test_train_eval import LOG_LINE
+
+DEADLINE_SECS = 120
+
+
+class Child:
+  """A child process whose output lines are read as they come."""
+
+  def __init__(self, *args):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1')
+    self.process = subprocess.Popen(
+        [sys.executable] + list(args), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, env=env)
+    self.lines = []
+    self._queue = queue.Queue()
+    threading.Thread(target=self._read, daemon=True).start()
+
+  def _read(self):
+    for line in self.process.stdout:
+      self._queue.put(line)
+    self._queue.put(None)
+
+  def wait_for(self, pattern, deadline=DEADLINE_SECS):
+    """Reads output until a line matches `pattern`; returns the match."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+      try:
+        line = self._queue.get(timeout=max(0.0, end - time.monotonic()))
+      except queue.Empty:
+        break
+      if line is None:
+        break
+      self.lines.append(line)
+      match = re.search(pattern, line)
+      if match:
+        return match
+    raise AssertionError('no line matched %r; output:\n%s'
+                         % (pattern, ''.join(self.lines)[-3000:]))
+
+  def finish(self, deadline=DEADLINE_SECS):
+    """Waits for the exit; returns (status, all output)."""
+    status = self.process.wait(timeout=deadline)
+    while True:
+      line = self._queue.get(timeout=deadline)
+      if line is None:
+        return status, ''.join(self.lines)
+      self.lines.append(line)
+
+  def kill(self):
+    if self.process.poll() is None:
+      self.process.kill()
+      self.process.wait()
+
+
+@pytest.fixture
+def children():
+  """Starts children; kills whatever is still running when the test ends."""
+  started = []
+
+  def start(*args):
+    started.append(Child(*args))
+    return started[-1]
+
+  yield start
+  for child in started:
+    child.kill()
+
+
+def _train_args(data_dir, train_dir, *extra, trainer=('cifar10.train',)):
+  return ['-m'] + list(trainer) + [
+      '--data_dir', data_dir, '--train_dir', train_dir, '--batch_size', '16',
+      '--log_frequency', '5'] + list(extra)
+
+
+def _latest_step(folder):
+  return int(tf.train.latest_checkpoint(folder).rsplit('-', 1)[1])
+
+
+TOWERS = ('cifar10.multi_gpu_train', '--num_gpus', '2', '--virtual_devices')
+
+
+@pytest.mark.parametrize('signum,trainer', [
+    (signal.SIGTERM, ('cifar10.train',)), (signal.SIGINT, ('cifar10.train',)),
+    (signal.SIGTERM, TOWERS)], ids=['SIGTERM', 'SIGINT', 'SIGTERM-towers'])
+def test_signal_saves_the_current_step_and_the_next_run_resumes(
+    signum, trainer, synthetic_data_dir, tmp_path, children):
+  train_dir = str(tmp_path)
+  child = children(*_train_args(synthetic_data_dir, train_dir,
+                                '--max_steps', '100000', trainer=trainer))
+  child.wait_for(r': step 20,')
+  child.process.send_signal(signum)
+  status, output = child.finish()
+  assert status == 128 + signum
+  stopped = int(re.search(r'Stopped by %s at step (\d+); saved a checkpoint'
+                          % signal.Signals(signum).name, output).group(1))
+  assert stopped >= 20 and _latest_step(train_dir) == stopped
+
+  resumed = children(*_train_args(synthetic_data_dir, train_dir,
+                                  '--max_steps', str(stopped + 10)))
+  status, output = resumed.finish()
+  assert status == 0
+  assert '(global step %d)' % stopped in output
+  losses = [float(loss) for _, loss, _, _ in LOG_LINE.findall(output)]
+  assert losses and all(math.isfinite(loss) for loss in losses)
+  assert _latest_step(train_dir) == stopped + 10
+
+
+def test_sigkill_while_checkpointing_resumes_from_the_last_complete_one(
+    synthetic_data_dir, tmp_path, children):
+  train_dir = str(tmp_path)
+  reached = 0
+  for delay in (0.0, 0.13, 0.31):
+    # A checkpoint every step: the kill lands in or near a save.
+    child = children(*_train_args(synthetic_data_dir, train_dir,
+                                  '--max_steps', '100000',
+                                  '--save_checkpoint_steps', '1'))
+    reached = int(child.wait_for(r': step (\d+),').group(1))
+    time.sleep(delay)
+    child.process.kill()
+    child.process.wait()
+    assert _latest_step(train_dir) >= reached - 1
+  last = _latest_step(train_dir)
+  resumed = children(*_train_args(synthetic_data_dir, train_dir,
+                                  '--max_steps', str(last + 5)))
+  status, output = resumed.finish()
+  assert status == 0, output
+  assert '(global step %d)' % last in output
+  assert _latest_step(train_dir) == last + 5
+
+
+def test_eval_loop_beside_training_evaluates_each_checkpoint_once(
+    synthetic_data_dir, tmp_path, children):
+  train_dir, eval_dir = str(tmp_path / 'train'), str(tmp_path / 'eval')
+  trainer = children(*_train_args(synthetic_data_dir, train_dir,
+                                  '--max_steps', '400',
+                                  '--save_checkpoint_steps', '15',
+                                  '--keep_checkpoints', '1'))
+  evaluator = children('-m', 'cifar10.eval', '--data_dir', synthetic_data_dir,
+                       '--checkpoint_dir', train_dir, '--eval_dir', eval_dir,
+                       '--eval_interval_secs', '1', '--batch_size', '50')
+  status, _ = trainer.finish()
+  assert status == 0
+  evaluator.wait_for(r'precision @ 1', deadline=30)
+  time.sleep(3)  # One more round, which must find nothing new.
+  evaluator.process.send_signal(signal.SIGTERM)
+  _, output = evaluator.finish()
+  assert 'Traceback' not in output
+  steps = []
+  for path in glob.glob(os.path.join(eval_dir, 'events.out.tfevents.*')):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      if any(v.tag == 'Precision @ 1' for v in event.summary.value):
+        steps.append(event.step)
+  assert len(steps) >= 2
+  assert len(steps) == len(set(steps))  # Each checkpoint at most once.
+  assert max(steps) == 400
+
+
+def _copy_of(trained_dir, tmp_path):
+  train_dir = str(tmp_path / 'train')
+  shutil.copytree(trained_dir, train_dir)
+  return train_dir
+
+
+def _truncate(path):
+  with open(path, 'r+b') as stream:
+    stream.truncate(os.path.getsize(path) // 2)
+  return os.path.getsize(path)
+
+
+@pytest.mark.parametrize('suffix', ['.data-00000-of-00001', '.index'])
+def test_damaged_checkpoint_is_named_and_training_refuses_to_overwrite_it(
+    trained_dir, synthetic_data_dir, tmp_path, suffix, capsys):
+  train_dir = _copy_of(trained_dir, tmp_path)
+  damaged = os.path.join(train_dir, 'model.ckpt-300' + suffix)
+  size = _truncate(damaged)
+  before = sorted(os.listdir(train_dir))
+
+  status = flags.run_script(train.main, [
+      '--data_dir', synthetic_data_dir, '--train_dir', train_dir,
+      '--max_steps', '310', '--batch_size', '16'])
+  message = capsys.readouterr().err
+  assert status == 1
+  assert os.path.join(train_dir, 'model.ckpt-300') in message
+  assert '--fresh' in message
+  assert sorted(os.listdir(train_dir)) == before
+  assert os.path.getsize(damaged) == size
+
+  status = flags.run_script(cifar10_eval.main, [
+      '--data_dir', synthetic_data_dir, '--checkpoint_dir', train_dir,
+      '--eval_dir', str(tmp_path / 'eval'), '--run_once'])
+  assert status == 1
+  assert os.path.join(train_dir, 'model.ckpt-300') in capsys.readouterr().err
+
+
+def test_damaged_checkpoint_index_file_is_refused(trained_dir,
+                                                 synthetic_data_dir, tmp_path):
+  train_dir = _copy_of(trained_dir, tmp_path)
+  with open(os.path.join(train_dir, 'checkpoint'), 'w') as index:
+    index.write('model_checkpoint_path: "model.ckpt-999"\n')
+  with pytest.raises(errors.UserError) as raised:
+    train.main(['--data_dir', synthetic_data_dir, '--train_dir', train_dir,
+                '--max_steps', '310'])
+  assert os.path.join(train_dir, 'checkpoint') in str(raised.value)
+  assert '--fresh' in str(raised.value)
+
+
+def test_checkpoint_of_another_model_is_refused(synthetic_data_dir, tmp_path):
+  train_dir = str(tmp_path)
+  with tf.Graph().as_default():
+    tf.compat.v1.train.get_or_create_global_step()
+    tf.compat.v1.get_variable('conv1/weights', [3, 3, 3, 32])
+    saver = tf.compat.v1.train.Saver()
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      saver.save(sess, os.path.join(train_dir, 'model.ckpt'), global_step=7)
+  with pytest.raises(errors.UserError) as raised:
+    train.main(['--data_dir', synthetic_data_dir, '--train_dir', train_dir,
+                '--max_steps', '10'])
+  message = str(raised.value)
+  assert 'model.ckpt-7 is not a checkpoint of this model' in message
+  assert 'conv1/weights ([3, 3, 3, 32] in the file, [5, 5, 3, 64] here)' in \
+      message
+  assert 'missing conv1/biases' in message
+
+
+def test_checkpoint_dir_that_is_a_file_is_refused(synthetic_data_dir,
+                                                  tmp_path):
+  path = tmp_path / 'not_a_folder'
+  path.write_text('x')
+  with pytest.raises(errors.UserError, match='%s is a file' % path):
+    cifar10_eval.main(['--data_dir', synthetic_data_dir, '--checkpoint_dir',
+                       str(path), '--eval_dir', str(tmp_path / 'eval'),
+                       '--run_once'])
+
+
+def test_data_file_vanishing_mid_run_stops_with_its_name_after_a_checkpoint(
+    tmp_path, children):
+  data_dir, train_dir = str(tmp_path / 'data'), str(tmp_path / 'train')
+  # 5 x 40 records: every epoch of 12 steps reads every file again.
+  synthetic.write_synthetic_dataset(data_dir, train_records_per_file=40,
+                                    test_records=10)
+  child = children(*_train_args(data_dir, train_dir, '--max_steps', '100000'))
+  child.wait_for(r': step 30,')
+  os.remove(os.path.join(data_dir, 'cifar-10-batches-bin', 'data_batch_3.bin'))
+  status, output = child.finish()
+  assert status == 1
+  match = re.search(r'Training stopped at step (\d+):.*data_batch_3\.bin',
+                    output)
+  assert match, output[-2000:]
+  assert 'Saved %s' % os.path.join(train_dir, 'model.ckpt-' + match.group(1)) \
+      in output
+  assert _latest_step(train_dir) == int(match.group(1))
+
+
+@pytest.fixture
+def small_filesystem(tmp_path):
+  """A 24 MB tmpfs: room for two checkpoints of this model, not three."""
+  mount_point = tmp_path / 'small'
+  mount_point.mkdir()
+  result = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=24m', 'tmpfs',
+                           str(mount_point)], capture_output=True, text=True)
+  if result.returncode:
+    pytest.skip('cannot mount a small tmpfs here (%s)'
+                % (result.stderr.strip() or 'mount failed'))
+  yield str(mount_point)
+  subprocess.run(['umount', '-l', str(mount_point)], check=False)
+
+
+def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(
+    synthetic_data_dir, small_filesystem, capsys):
+  status = flags.run_script(train.main, [
+      '--data_dir', synthetic_data_dir, '--train_dir', small_filesystem,
+      '--max_steps', '100', '--batch_size', '16',
+      '--save_checkpoint_steps', '10'])
+  message = capsys.readouterr().err
+  assert status == 1
+  assert 'Could not save a checkpoint either' in message
+  assert 'No space left on device' in message
+  last = _latest_step(small_filesystem)
+  assert 'The latest complete checkpoint, %s' % os.path.join(
+      small_filesystem, 'model.ckpt-%d' % last) in message
+  assert not glob.glob(os.path.join(small_filesystem, '*tempstate*'))
+  # The previous checkpoint is whole: evaluation restores it.
+  reader = tf.train.load_checkpoint(os.path.join(small_filesystem,
+                                                 'model.ckpt-%d' % last))
+  assert reader.get_tensor('global_step') == last
+  assert reader.get_tensor('conv1/weights').shape == (5, 5, 3, 64)
