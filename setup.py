@@ -15,6 +15,7 @@ setuptools.setup(
         'tensorflow>=2.16,<2.22',
         'tensorboard>=2.16,<2.22',
         'numpy',
+        'pillow',  # Draws the evaluator's confusion-matrix image.
         'six',
     ],
     extras_require={'test': ['pytest']},

@@ -9,6 +9,7 @@ import os
 
 import tensorflow as tf
 
+from cifar10 import cifar10
 from cifar10 import errors
 
 INDEX_FILE = 'checkpoint'
@@ -86,3 +87,37 @@ def _listed(label, names, most=5):
   more = ' and %d more' % (len(names) - most) if len(names) > most else ''
   return '%s %s%s' % (label, ', '.join(names[:most]), more)
 
+
+
+def require_latest(folder):
+  """The newest checkpoint in `folder`; a UserError that says so if none."""
+  how = ('Point --checkpoint_dir at the --train_dir of a training run.')
+  path = latest_checkpoint(folder, how)
+  if path is None:
+    raise errors.UserError(
+        'No checkpoint file found in --checkpoint_dir %s. Train first '
+        '(python -m cifar10.train --train_dir %s) or point --checkpoint_dir '
+        'at a folder holding checkpoints.' % (folder, folder))
+  return path
+
+
+def restore_moving_averages(session, path, how_to_proceed):
+  """Restores the moving averages of the weights in `path` into the model.
+
+  The evaluator, cifar10.predict and cifar10.export use these, as the
+  original evaluator did: they classify better than the raw weights.
+
+  Returns:
+    The checkpoint's global step.
+  """
+  variables_to_restore = cifar10.variables_to_restore()
+  try:
+    check_checkpoint(path, variables_to_restore, how_to_proceed)
+    tf.compat.v1.train.Saver(variables_to_restore).restore(session, path)
+    return int(tf.train.load_variable(path, 'global_step'))
+  except (errors.UserError, tf.errors.NotFoundError):
+    if not os.path.exists(path + '.index'):
+      raise errors.UserError(
+          'Checkpoint %s was deleted before it could be read (training keeps '
+          'only its newest checkpoints).' % path)
+    raise

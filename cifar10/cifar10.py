@@ -258,6 +258,19 @@ def inference(images, reference_ops=False):
   return softmax_linear
 
 
+def classify(images, use_fp16=False):
+  """Classifies [N, 32, 32, 3] uint8 images, prepared as the evaluator does.
+
+  Returns:
+    logits [N, 10] float32, probabilities [N, 10] float32 and classes [N]
+    int64 (the most probable class of each image).
+  """
+  prepared = to_model_dtype(cifar10_input.prepare_eval_images(images),
+                            use_fp16)
+  logits = tf.cast(inference(prepared), tf.float32)
+  return logits, tf.nn.softmax(logits), tf.argmax(logits, axis=1)
+
+
 def loss(logits, labels):
   """Add L2Loss to all the trainable variables.
 

@@ -33,6 +33,10 @@ LABEL_BYTES = 1
 IMAGE_BYTES = ORIGINAL_SIZE * ORIGINAL_SIZE * DEPTH
 RECORD_BYTES = LABEL_BYTES + IMAGE_BYTES
 
+# The class of each label, as batches.meta.txt lists them.
+CLASS_NAMES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog',
+               'horse', 'ship', 'truck')
+
 TRAIN_FILES = tuple('data_batch_%d.bin' % i for i in range(1, 6))
 TEST_FILES = ('test_batch.bin',)
 
@@ -106,39 +110,31 @@ def _records(filenames):
       lambda name: tf.data.FixedLengthRecordDataset(name, RECORD_BYTES))
 
 
-def _window(records, top, left, flip, size):
-  """Labels and size x size windows of a batch of raw records.
-
-  Args:
-    records: [N] strings of RECORD_BYTES bytes.
-    top, left: [N, 1] int32, each window's top-left corner.
-    flip: [N, 1] bool, whether to mirror each window left-right.
-    size: the window's height and width.
-
-  Returns:
-    images: [N, size, size, 3] uint8.
-    labels: [N] int32.
-  """
+def decode_records(records):
+  """Decodes a batch of raw records into [N, 32, 32, 3] uint8 images and labels."""
   raw = tf.io.decode_raw(records, tf.uint8)
   raw.set_shape(records.shape.concatenate([RECORD_BYTES]))
   depth_major = tf.reshape(
       raw[:, LABEL_BYTES:], [-1, DEPTH, ORIGINAL_SIZE, ORIGINAL_SIZE])
-  images = tf.transpose(depth_major, [0, 2, 3, 1])
+  return tf.transpose(depth_major, [0, 2, 3, 1]), tf.cast(raw[:, 0], tf.int32)
+
+
+def _window(images, top, left, flip, size):
+  """size x size windows of [N, 32, 32, 3] images, mirrored where `flip`.
+
+  Args:
+    images: [N, 32, 32, 3].
+    top, left: [N, 1] int32, each window's top-left corner.
+    flip: [N, 1] bool, whether to mirror each window left-right.
+    size: the window's height and width.
+  """
   # Whole rows first (cheap contiguous copies), then pixels within them.
   span = tf.range(size)
-  images = tf.gather(images, top + span, axis=1, batch_dims=1)
-  images = tf.gather(images, left + tf.where(flip, size - 1 - span, span),
-                     axis=2, batch_dims=1)
-  images.set_shape(records.shape.concatenate([size, size, DEPTH]))
-  return images, tf.cast(raw[:, 0], tf.int32)
-
-
-def decode_records(records):
-  """Decodes a batch of raw records into [N, 32, 32, 3] uint8 images and labels."""
-  count = tf.shape(records)[0]
-  corner = tf.zeros([count, 1], tf.int32)
-  return _window(records, corner, corner, tf.zeros([count, 1], tf.bool),
-                 ORIGINAL_SIZE)
+  windows = tf.gather(images, top + span, axis=1, batch_dims=1)
+  windows = tf.gather(windows, left + tf.where(flip, size - 1 - span, span),
+                      axis=2, batch_dims=1)
+  windows.set_shape(images.shape[:1].concatenate([size, size, DEPTH]))
+  return windows
 
 
 def read_cifar10(filenames):
@@ -179,7 +175,8 @@ def distorted_batch(records):
   top = tf.random.uniform([count, 1], 0, corner_range, dtype=tf.int32)
   left = tf.random.uniform([count, 1], 0, corner_range, dtype=tf.int32)
   flip = tf.random.uniform([count, 1]) < 0.5
-  cropped, labels = _window(records, top, left, flip, IMAGE_SIZE)
+  images, labels = decode_records(records)
+  cropped = _window(images, top, left, flip, IMAGE_SIZE)
   brightness = tf.random.uniform(
       [count, 1, 1, 1], -MAX_BRIGHTNESS_DELTA, MAX_BRIGHTNESS_DELTA)
   contrast = tf.random.uniform([count, 1, 1, 1], *CONTRAST_RANGE)
@@ -221,13 +218,21 @@ def adjust_and_standardize(images, brightness, contrast):
           (channel_means - mean) * scale)
 
 
+def prepare_eval_images(images):
+  """The central 24x24 crop of [N, 32, 32, 3] uint8 images, standardized.
+
+  This is how the evaluator sees test images, and how cifar10.predict and
+  the exported model see theirs.
+  """
+  offset = (ORIGINAL_SIZE - IMAGE_SIZE) // 2
+  cropped = images[:, offset:offset + IMAGE_SIZE, offset:offset + IMAGE_SIZE]
+  return tf.image.per_image_standardization(tf.cast(cropped, tf.float32))
+
+
 def central_crop_batch(records):
-  """Evaluation images: the central 24x24 crop of each record, standardized."""
-  count = tf.shape(records)[0]
-  offset = tf.fill([count, 1], (ORIGINAL_SIZE - IMAGE_SIZE) // 2)
-  cropped, labels = _window(records, offset, offset,
-                            tf.zeros([count, 1], tf.bool), IMAGE_SIZE)
-  return tf.image.per_image_standardization(tf.cast(cropped, tf.float32)), labels
+  """Evaluation images and labels from a batch of raw records."""
+  images, labels = decode_records(records)
+  return prepare_eval_images(images), labels
 
 
 # ---------------------------------------------------------------------------

@@ -11,13 +11,14 @@ data set, compile the program and train the model.
     python -m cifar10.eval --run_once
 
 It restores the moving averages of the weights from the latest checkpoint in
---checkpoint_dir and counts correct top-1 predictions. Without --run_once it
-evaluates each new checkpoint every --eval_interval_secs, and can run beside a
-training run on the same folder.
+--checkpoint_dir, counts correct top-1 predictions, and reports them per
+class too, with a confusion-matrix image for TensorBoard. Without --run_once
+it evaluates each new checkpoint every --eval_interval_secs, and can run
+beside a training run on the same folder.
 """
 
+import dataclasses
 import datetime
-import os
 import sys
 import time
 
@@ -26,6 +27,8 @@ import tensorflow as tf
 
 from cifar10 import checkpoints
 from cifar10 import cifar10
+from cifar10 import cifar10_input
+from cifar10 import confusion
 from cifar10 import errors
 from cifar10 import flags
 
@@ -49,11 +52,43 @@ def parser():
   parser.add_argument('--num_examples', type=flags.positive_int, default=10000,
                       help='Number of examples to run.')
   flags.add_bool(parser, 'run_once', 'Whether to run eval only once.')
+  parser.add_argument('--top_k', type=flags.positive_int, default=1,
+                      help='Also report precision @ k for this k (1: only '
+                           'precision @ 1).')
   return parser
 
 
+@dataclasses.dataclass
+class EvalResult:
+  """What one evaluation of a checkpoint found, image by image."""
+  global_step: int
+  labels: np.ndarray       # [N] true classes.
+  predictions: np.ndarray  # [N] top-1 predicted classes.
+  top_1: np.ndarray        # [N] bool: the true class is the top prediction.
+  top_k: np.ndarray        # [N] bool: ... among the top k predictions.
+  k: int
+
+  @property
+  def precision(self):
+    return float(np.mean(self.top_1))
+
+  @property
+  def precision_at_k(self):
+    return float(np.mean(self.top_k))
+
+  def per_class(self):
+    """Per class: (precision @ 1, images counted correct, images)."""
+    hits, totals = confusion.per_class_counts(self.labels, self.top_1,
+                                              cifar10.NUM_CLASSES)
+    return hits / np.maximum(totals, 1), hits, totals
+
+  def confusion_matrix(self):
+    return confusion.confusion_matrix(self.labels, self.predictions,
+                                      cifar10.NUM_CLASSES)
+
+
 def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
-              use_fp16, summary_writer):
+              use_fp16, summary_writer, top_k=1):
   """Runs Eval once on one checkpoint.
 
   Args:
@@ -63,55 +98,75 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
     batch_size: images per batch.
     num_examples: how many images to count (all there are, if fewer).
     use_fp16: whether the model runs in float16.
-    summary_writer: where the 'Precision @ 1' summary goes.
+    summary_writer: where the summaries go, at the checkpoint's step.
+    top_k: also count precision @ top_k.
 
   Returns:
-    The precision @ 1, a float in [0, 1].
+    An EvalResult.
   """
   with tf.Graph().as_default():
     images, labels = cifar10.inputs(eval_data == 'test', data_dir, batch_size,
                                     use_fp16)
-    logits = cifar10.inference(images)
+    logits = tf.cast(cifar10.inference(images), tf.float32)
     # Calculate predictions.
-    top_k_op = tf.nn.in_top_k(predictions=tf.cast(logits, tf.float32),
-                              targets=labels, k=1)
-    # Restore the moving average version of the learned variables for eval.
-    variables_to_restore = cifar10.variables_to_restore()
-    saver = tf.compat.v1.train.Saver(variables_to_restore)
+    fetches = {
+        'labels': labels,
+        'predictions': tf.argmax(logits, axis=1),
+        'top_1': tf.nn.in_top_k(predictions=logits, targets=labels, k=1),
+        'top_k': tf.nn.in_top_k(predictions=logits, targets=labels, k=top_k),
+    }
     summary_op = tf.compat.v1.summary.merge_all()
     with tf.compat.v1.Session() as sess:
-      try:
-        checkpoints.check_checkpoint(checkpoint_path, variables_to_restore,
-                                     _HOW_TO_PROCEED)
-        saver.restore(sess, checkpoint_path)
-        global_step = tf.train.load_variable(checkpoint_path, 'global_step')
-      except (errors.UserError, tf.errors.NotFoundError):
-        if not os.path.exists(checkpoint_path + '.index'):
-          raise errors.UserError(
-              'Checkpoint %s was deleted before it could be read (training '
-              'keeps only its newest checkpoints).' % checkpoint_path)
-        raise
+      global_step = checkpoints.restore_moving_averages(
+          sess, checkpoint_path, _HOW_TO_PROCEED)
       # The first batch also feeds the graph's summaries (histograms, images).
-      correct, summary_bytes = sess.run([top_k_op, summary_op])
-      results = [correct]
-      counted = len(correct)
+      first, summary_bytes = sess.run([fetches, summary_op])
+      batches = [first]
+      counted = len(first['labels'])
       try:
         while counted < num_examples:
-          results.append(sess.run(top_k_op))
-          counted += len(results[-1])
+          batches.append(sess.run(fetches))
+          counted += len(batches[-1]['labels'])
       except tf.errors.OutOfRangeError:
         pass  # Fewer images than --num_examples: count all there are.
-  predictions = np.concatenate(results)[:num_examples]
-  precision = float(np.mean(predictions))
-  print('%s: precision @ 1 = %.3f' % (datetime.datetime.now(), precision),
-        flush=True)
+  result = EvalResult(
+      global_step=global_step, k=top_k,
+      **{name: np.concatenate([batch[name] for batch in batches])[:num_examples]
+         for name in fetches})
+  _report(result)
+  _write_summaries(result, summary_bytes, summary_writer)
+  return result
 
+
+def _report(result):
+  now = datetime.datetime.now()
+  print('%s: precision @ 1 = %.3f' % (now, result.precision))
+  if result.k > 1:
+    print('%s: precision @ %d = %.3f' % (now, result.k, result.precision_at_k))
+  print('precision @ 1 per class (of %d images):' % len(result.labels))
+  for name, value, hits, total in zip(cifar10_input.CLASS_NAMES,
+                                      *result.per_class()):
+    print('  %-10s  %.3f  (%d of %d)' % (name, value, hits, total))
+  sys.stdout.flush()
+
+
+def _write_summaries(result, summary_bytes, summary_writer):
   summary = tf.compat.v1.Summary()
   summary.ParseFromString(summary_bytes)
-  summary.value.add(tag='Precision @ 1', simple_value=precision)
-  summary_writer.add_summary(summary, global_step)
+  summary.value.add(tag='Precision @ 1', simple_value=result.precision)
+  if result.k > 1:
+    summary.value.add(tag='Precision @ %d' % result.k,
+                      simple_value=result.precision_at_k)
+  precision, _, totals = result.per_class()
+  for name, value, total in zip(cifar10_input.CLASS_NAMES, precision, totals):
+    if total:
+      summary.value.add(tag='Precision @ 1/' + name, simple_value=value)
+  png, (width, height) = confusion.render_png(result.confusion_matrix(),
+                                              cifar10_input.CLASS_NAMES)
+  summary.value.add(tag='confusion_matrix', image=tf.compat.v1.Summary.Image(
+      height=height, width=width, colorspace=3, encoded_image_string=png))
+  summary_writer.add_summary(summary, result.global_step)
   summary_writer.flush()
-  return precision
 
 
 def evaluate(args):
@@ -127,14 +182,11 @@ def evaluate(args):
   try:
     while True:
       try:
-        checkpoint_path = checkpoints.latest_checkpoint(args.checkpoint_dir,
-                                                        _HOW_TO_PROCEED)
-        if checkpoint_path is None and args.run_once:
-          raise errors.UserError(
-              'No checkpoint file found in --checkpoint_dir %s. Train first '
-              '(python -m cifar10.train --train_dir %s) or point '
-              '--checkpoint_dir at a folder holding checkpoints.'
-              % (args.checkpoint_dir, args.checkpoint_dir))
+        if args.run_once:
+          checkpoint_path = checkpoints.require_latest(args.checkpoint_dir)
+        else:
+          checkpoint_path = checkpoints.latest_checkpoint(args.checkpoint_dir,
+                                                          _HOW_TO_PROCEED)
         if checkpoint_path is None:
           print('No checkpoint in %s yet; waiting for one.'
                 % args.checkpoint_dir, flush=True)
@@ -142,7 +194,7 @@ def evaluate(args):
           last_seen = checkpoint_path
           eval_once(checkpoint_path, args.eval_data, args.data_dir,
                     args.batch_size, args.num_examples, args.use_fp16,
-                    summary_writer)
+                    summary_writer, args.top_k)
       except errors.UserError as error:
         if args.run_once:
           raise

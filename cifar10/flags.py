@@ -122,4 +122,10 @@ def training_parser(description):
   parser.add_argument(
       '--save_summaries_steps', type=positive_int, default=100,
       help='Write TensorBoard summaries every this many steps.')
+  parser.add_argument(
+      '--seed', type=int, default=None,
+      help='Graph-level random seed for initial weights, shuffling and '
+           'distortions (default: different every run, as the original). '
+           'Runs with a seed repeat closely, not bit for bit: CPU kernels add '
+           'in varying order.')
   return parser

@@ -207,6 +207,7 @@ def main(argv=None):
   cifar10.maybe_download_and_extract(args.data_dir, args.data_url)
   training_loop.prepare_train_dir(args.train_dir, args.fresh)
   with tf.Graph().as_default():
+    tf.compat.v1.set_random_seed(args.seed)
     train_op, loss, global_step = build_graph(
         args.data_dir, args.batch_size, args.use_fp16, devices)
     training_loop.run(train_op, loss, global_step,

@@ -35,7 +35,10 @@ def trained_dir(synthetic_data_dir, tmp_path_factory):
   status = train.main([
       '--data_dir', synthetic_data_dir, '--train_dir', train_dir,
       '--max_steps', '300', '--batch_size', '32',
-      '--save_summaries_steps', '50', '--log_frequency', '50'])
+      '--save_summaries_steps', '50', '--log_frequency', '50',
+      # Seeded: the tutorial's learning rate occasionally diverges on this
+      # very easy data with a batch this small.
+      '--seed', '1'])
   assert status == 0
   return train_dir
 

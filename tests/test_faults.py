@@ -95,7 +95,7 @@ def children():
 def _train_args(data_dir, train_dir, *extra, trainer=('cifar10.train',)):
   return ['-m'] + list(trainer) + [
       '--data_dir', data_dir, '--train_dir', train_dir, '--batch_size', '16',
-      '--log_frequency', '5'] + list(extra)
+      '--log_frequency', '5', '--seed', '1'] + list(extra)
 
 
 def _latest_step(folder):

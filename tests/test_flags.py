@@ -52,3 +52,8 @@ def test_bad_values_are_refused_with_a_message(parser, argv, complaint, capsys):
   assert raised.value.code == 2
   error = capsys.readouterr().err
   assert argv[0] in error and complaint in error
+
+
+def test_seed_defaults_to_none_and_takes_an_integer():
+  assert train.parser().parse_args([]).seed is None
+  assert train.parser().parse_args(['--seed', '7']).seed == 7

@@ -1,0 +1,234 @@
+"""Using a trained model: per-class evaluation, predict, export, TensorBoard for real."""
+
+import contextlib
+import glob
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cifar10 import cifar10_input
+from cifar10 import errors
+from cifar10 import eval as cifar10_eval
+from cifar10 import export
+from cifar10 import predict
+
+CLASSES = cifar10_input.CLASS_NAMES
+
+
+def _test_records(data_dir):
+  """Labels and [N, 32, 32, 3] images of test_batch.bin, read with numpy."""
+  raw = np.fromfile(os.path.join(data_dir, 'cifar-10-batches-bin',
+                                 'test_batch.bin'), np.uint8).reshape(-1, 3073)
+  return raw[:, 0], raw[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+
+
+@pytest.fixture(scope='module')
+def evaluation(trained_dir, synthetic_data_dir, tmp_path_factory):
+  """One evaluation with --top_k 3, its printed report and its event folder."""
+  eval_dir = str(tmp_path_factory.mktemp('eval'))
+  with tf.Graph().as_default():
+    writer = tf.compat.v1.summary.FileWriter(eval_dir)
+  printed = io.StringIO()
+  with contextlib.redirect_stdout(printed):
+    result = cifar10_eval.eval_once(
+        tf.train.latest_checkpoint(trained_dir), 'test', synthetic_data_dir,
+        64, 10000, False, writer, top_k=3)
+  writer.close()
+  return result, printed.getvalue(), eval_dir
+
+
+def _summaries(folder):
+  values = {}
+  for path in glob.glob(os.path.join(folder, 'events.out.tfevents.*')):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      for value in event.summary.value:
+        values[value.tag] = (event.step, value)
+  return values
+
+
+def test_per_class_figures_match_numpy_on_the_same_predictions(
+    evaluation, synthetic_data_dir):
+  result, printed, eval_dir = evaluation
+  labels, _ = _test_records(synthetic_data_dir)
+  np.testing.assert_array_equal(result.labels, labels)  # All, in file order.
+  summaries = _summaries(eval_dir)
+  for index, name in enumerate(CLASSES):
+    mine = result.predictions[labels == index]
+    expected = np.mean(mine == index)
+    line = '  %-10s  %.3f  (%d of %d)' % (name, expected,
+                                          np.sum(mine == index), mine.size)
+    assert line in printed
+    step, value = summaries['Precision @ 1/' + name]
+    assert step == 300 and value.simple_value == pytest.approx(expected)
+  assert result.precision == pytest.approx(np.mean(result.predictions ==
+                                                   labels))
+  assert 'precision @ 1 = %.3f' % result.precision in printed
+
+
+def test_top_k_adds_precision_at_k(evaluation):
+  result, printed, eval_dir = evaluation
+  assert result.precision <= result.precision_at_k
+  assert 'precision @ 3 = %.3f' % result.precision_at_k in printed
+  assert _summaries(eval_dir)['Precision @ 3'][1].simple_value == \
+      pytest.approx(result.precision_at_k)
+
+
+def test_confusion_matrix_image_is_written(evaluation):
+  result, _, eval_dir = evaluation
+  matrix = result.confusion_matrix()
+  expected = np.zeros([10, 10], int)
+  for label, prediction in zip(result.labels, result.predictions):
+    expected[label, prediction] += 1
+  np.testing.assert_array_equal(matrix, expected)
+  step, value = _summaries(eval_dir)['confusion_matrix']
+  picture = tf.io.decode_png(value.image.encoded_image_string).numpy()
+  assert step == 300
+  assert picture.shape == (value.image.height, value.image.width, 3)
+  assert picture.shape[0] > 300 and picture.std() > 10  # Drawn, not blank.
+
+
+def _write_pngs(folder, images):
+  paths = []
+  for index, image in enumerate(images):
+    path = os.path.join(folder, 'image_%02d.png' % index)
+    tf.io.write_file(path, tf.io.encode_png(image))
+    paths.append(path)
+  return paths
+
+
+def test_predict_classifies_files_and_reports_bad_ones_by_name(
+    trained_dir, synthetic_data_dir, tmp_path, capsys):
+  labels, images = _test_records(synthetic_data_dir)
+  pngs = _write_pngs(str(tmp_path), images[:20])
+  # A larger JPEG of the first image: resized to 32x32 on the way in.
+  jpeg = str(tmp_path / 'large.jpg')
+  tf.io.write_file(jpeg, tf.io.encode_jpeg(tf.cast(tf.image.resize(
+      images[0], [64, 48], method='nearest'), tf.uint8), quality=95))
+  not_image = tmp_path / 'notes.png'
+  not_image.write_text('not an image')
+  missing = str(tmp_path / 'missing.png')
+
+  status = predict.main(pngs[:10] + [missing, str(not_image), jpeg] +
+                        pngs[10:] + ['--json', '--checkpoint_dir', trained_dir])
+  assert status == 1
+  report = json.loads(capsys.readouterr().out)
+  by_file = {entry['file']: entry for entry in report['results']}
+  assert list(by_file) == pngs[:10] + [missing, str(not_image), jpeg] + \
+      pngs[10:]
+  assert missing in by_file[missing]['error']
+  assert 'not a PNG or JPEG image' in by_file[str(not_image)]['error']
+  predicted = [by_file[path]['predictions'][0]['class'] for path in pngs]
+  right = np.mean([name == CLASSES[label]
+                   for name, label in zip(predicted, labels)])
+  assert right >= 0.7  # The model classifies; chance is 0.1.
+  assert by_file[jpeg]['predictions'][0]['class'] == CLASSES[labels[0]]
+  for path in pngs:
+    probabilities = [p['probability'] for p in by_file[path]['predictions']]
+    assert len(probabilities) == 3 and probabilities == sorted(
+        probabilities, reverse=True)
+
+
+def test_predict_prints_a_line_per_file(trained_dir, synthetic_data_dir,
+                                        tmp_path, capsys):
+  _, images = _test_records(synthetic_data_dir)
+  [path] = _write_pngs(str(tmp_path), images[:1])
+  assert predict.main([path, '--checkpoint_dir', trained_dir,
+                       '--top_k', '2']) == 0
+  line = capsys.readouterr().out.strip()
+  assert line.startswith(path + ': ') and line.count(',') == 1
+
+
+def test_exported_model_predicts_what_predict_does(trained_dir,
+                                                   synthetic_data_dir,
+                                                   tmp_path, capsys):
+  _, images = _test_records(synthetic_data_dir)
+  export_dir = str(tmp_path / 'model')
+  assert export.main(['--checkpoint_dir', trained_dir,
+                      '--export_dir', export_dir]) == 0
+  serving = tf.saved_model.load(export_dir).signatures['serving_default']
+  outputs = serving(images=tf.constant(images[:12]))
+  assert set(outputs) == {'logits', 'probabilities', 'classes'}
+
+  pngs = _write_pngs(str(tmp_path), images[:12])
+  capsys.readouterr()
+  predict.main(pngs + ['--json', '--top_k', '10', '--checkpoint_dir',
+                       trained_dir])
+  report = json.loads(capsys.readouterr().out)
+  for row, entry, predicted in zip(outputs['probabilities'].numpy(),
+                                   report['results'],
+                                   outputs['classes'].numpy()):
+    by_class = {p['class']: p['probability'] for p in entry['predictions']}
+    np.testing.assert_allclose([by_class[name] for name in CLASSES], row,
+                               rtol=1e-5, atol=1e-6)
+    assert entry['predictions'][0]['class'] == CLASSES[predicted]
+
+
+def test_export_refuses_an_existing_folder(trained_dir, tmp_path):
+  (tmp_path / 'keep.txt').write_text('mine')
+  with pytest.raises(errors.UserError, match='already exists'):
+    export.export(trained_dir, str(tmp_path))
+  assert (tmp_path / 'keep.txt').read_text() == 'mine'
+
+
+def _free_port():
+  with socket.socket() as sock:
+    sock.bind(('127.0.0.1', 0))
+    return sock.getsockname()[1]
+
+
+def _get_json(url):
+  with urllib.request.urlopen(url, timeout=10) as response:
+    return json.loads(response.read())
+
+
+def test_tensorboard_serves_the_training_and_eval_scalars(evaluation,
+                                                          trained_dir,
+                                                          tmp_path):
+  _, _, eval_dir = evaluation
+  shutil.copytree(trained_dir, str(tmp_path / 'train'))
+  shutil.copytree(eval_dir, str(tmp_path / 'eval'))
+  port = _free_port()
+  server = subprocess.Popen(
+      [sys.executable, '-m', 'tensorboard.main', '--logdir', str(tmp_path),
+       '--host', '127.0.0.1', '--port', str(port), '--load_fast', 'false',
+       '--reload_interval', '1'],
+      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  base = 'http://127.0.0.1:%d/data/plugin/scalars/' % port
+  try:
+    deadline, tags = time.monotonic() + 90, {}
+    while time.monotonic() < deadline:
+      try:
+        tags = _get_json(base + 'tags')
+        if {'train', 'eval'} <= set(tags) and 'Precision @ 1' in tags['eval']:
+          break
+      except OSError:
+        pass  # Not listening yet.
+      time.sleep(1)
+    assert {'total_loss', 'total_loss (raw)', 'learning_rate',
+            'conv1/sparsity', 'cross_entropy'} <= set(tags['train'])
+    assert {'Precision @ 1', 'Precision @ 1/cat'} <= set(tags['eval'])
+    points = _get_json(base + 'scalars?' + urllib.parse.urlencode(
+        {'run': 'train', 'tag': 'total_loss'}))
+    assert len(points) >= 3  # Summaries at steps 0, 50, ..., 300.
+    assert all(np.isfinite(value) for _, _, value in points)
+    [(_, step, precision)] = _get_json(base + 'scalars?' + urllib.parse.urlencode(
+        {'run': 'eval', 'tag': 'Precision @ 1'}))
+    assert step == 300 and 0.0 <= precision <= 1.0
+  finally:
+    server.terminate()
+    try:
+      server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+      server.kill()
+      server.wait()
