@@ -381,7 +381,7 @@ def apply_gradients(optimizer, grads, global_step):
     return tf.no_op(name='train')
 
 
-def train(total_loss, global_step, batch_size):
+def train(total_loss, global_step, batch_size, wrap_optimizer=None):
   """Train CIFAR-10 model.
 
   Create an optimizer and apply to all trainable variables. Add moving
@@ -392,6 +392,8 @@ def train(total_loss, global_step, batch_size):
     global_step: Integer Variable counting the number of training steps
       processed.
     batch_size: examples per step, which sets the decay schedule.
+    wrap_optimizer: optional function returning a wrapper of the gradient
+      descent optimizer, e.g. a SyncReplicasOptimizer for distributed runs.
 
   Returns:
     train_op: op for training.
@@ -403,6 +405,8 @@ def train(total_loss, global_step, batch_size):
   # Compute gradients.
   with tf.control_dependencies([loss_averages_op]):
     optimizer = tf.compat.v1.train.GradientDescentOptimizer(rate)
+    if wrap_optimizer:
+      optimizer = wrap_optimizer(optimizer)
     grads = optimizer.compute_gradients(total_loss)
 
   return apply_gradients(optimizer, grads, global_step)

@@ -27,8 +27,10 @@ def parser():
   return flags.training_parser(__doc__.splitlines()[0])
 
 
-def build_graph(data_dir, batch_size, use_fp16):
+def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None):
   """Builds the single-device training graph in the default graph.
+
+  `wrap_optimizer`, if given, wraps the optimizer (see cifar10.train).
 
   Returns:
     (train_op, loss, global_step).
@@ -50,7 +52,7 @@ def build_graph(data_dir, batch_size, use_fp16):
 
   # Build a Graph that trains the model with one batch of examples and
   # updates the model parameters.
-  train_op = cifar10.train(loss, global_step, batch_size)
+  train_op = cifar10.train(loss, global_step, batch_size, wrap_optimizer)
   return train_op, loss, global_step
 
 

@@ -59,6 +59,22 @@ class LoopSettings:
                   for field in dataclasses.fields(cls)})
 
 
+@dataclasses.dataclass(frozen=True)
+class Replica:
+  """This trainer's place in a cluster; the defaults train in-process.
+
+  Only the chief restores, checks and writes checkpoints and summaries.
+  """
+  master: str = ''
+  is_chief: bool = True
+  hooks: tuple = ()
+  device_filters: tuple = ()
+  max_wait_secs: int = 7200
+  # How long closing waits for background threads (sync-replica queue
+  # runners block once the other workers are gone).
+  stop_grace_period_secs: int = 120
+
+
 # ---------------------------------------------------------------------------
 # The train directory
 # ---------------------------------------------------------------------------
@@ -123,9 +139,12 @@ class _LoggerHook(tf.compat.v1.train.SessionRunHook):
     return tf.compat.v1.train.SessionRunArgs(self._fetches)
 
   def after_run(self, run_context, run_values):
-    loss_value, self.last_step = run_values.results
-    if self.last_step % self._log_frequency:
+    loss_value, step = run_values.results
+    # In sync-replica training several runs can end on the same step.
+    if step == self.last_step or step % self._log_frequency:
+      self.last_step = step
       return
+    self.last_step = step
     current_time = time.time()
     start_time, start_step = self._window_start
     self._window_start = (current_time, self.last_step)
@@ -138,14 +157,19 @@ class _LoggerHook(tf.compat.v1.train.SessionRunHook):
              examples_per_sec, sec_per_batch), flush=True)
 
 
-class _StopOnSignalHook(tf.compat.v1.train.SessionRunHook):
-  """Turns SIGINT and SIGTERM into a clean stop after the current step.
+class _StopHook(tf.compat.v1.train.SessionRunHook):
+  """Stops cleanly after the current step on SIGINT, SIGTERM or the last step.
 
-  The session then ends normally: the checkpoint hook saves the current step
-  and the summary writer closes its event file.
+  On a signal the session then ends normally: the checkpoint hook saves the
+  current step and the summary writer closes its event file. The last step
+  is checked on the step read after the update: StopAtStepHook reads it
+  before, which in sync-replica training can lag an update behind and start
+  a step that no other worker will help finish.
   """
 
-  def __init__(self):
+  def __init__(self, step_after_train, max_steps):
+    self._step_after_train = step_after_train
+    self._max_steps = max_steps
     self.signum = None
     self._previous = {}
 
@@ -157,8 +181,11 @@ class _StopOnSignalHook(tf.compat.v1.train.SessionRunHook):
     del frame  # Unused.
     self.signum = signum
 
+  def before_run(self, run_context):
+    return tf.compat.v1.train.SessionRunArgs(self._step_after_train)
+
   def after_run(self, run_context, run_values):
-    if self.signum is not None:
+    if self.signum is not None or run_values.results >= self._max_steps:
       run_context.request_stop()
 
   def restore_handlers(self):
@@ -195,7 +222,8 @@ def _save_after_failure(saver, session, checkpoint_path, step, train_dir):
                 tf.train.latest_checkpoint(train_dir)))
 
 
-def run(train_op, loss, global_step, examples_per_step, settings, towers=1):
+def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
+        replica=Replica()):
   """Trains until `settings.max_steps`, a signal, divergence or a failing op.
 
   Args:
@@ -205,6 +233,7 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1):
     examples_per_step: images one step consumes (for examples/sec).
     settings: a LoopSettings.
     towers: model replicas per step (sec/batch is per tower, as originally).
+    replica: where this trainer runs, for distributed training.
 
   Returns:
     The global step reached.
@@ -213,8 +242,8 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1):
     errors.TrainingInterrupted: a signal stopped training (a checkpoint was saved).
     errors.UserError: the loss diverged, or an op failed (after saving).
   """
-  latest = checkpoints.latest_checkpoint(settings.train_dir,
-                                         _UNUSABLE_CHECKPOINT)
+  latest = replica.is_chief and checkpoints.latest_checkpoint(
+      settings.train_dir, _UNUSABLE_CHECKPOINT)
   if latest:
     checkpoints.check_checkpoint(
         latest, {v.op.name: v for v in tf.compat.v1.global_variables()},
@@ -227,32 +256,37 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1):
   checkpoint_path = os.path.join(settings.train_dir, CHECKPOINT_BASENAME)
   logger = _LoggerHook(loss, step_after_train, examples_per_step, towers,
                        settings.log_frequency)
-  stopper = _StopOnSignalHook()
+  stopper = _StopHook(step_after_train, settings.max_steps)
   keeper = _SessionKeeper()
   hooks = [
       tf.compat.v1.train.StopAtStepHook(last_step=settings.max_steps),
       # Before the checkpoint hook, so that diverged weights are never saved.
       tf.compat.v1.train.NanTensorHook(loss),
       logger, stopper, keeper,
-      tf.compat.v1.train.CheckpointSaverHook(
-          settings.train_dir,
-          save_secs=(None if settings.save_checkpoint_steps
-                     else settings.save_checkpoint_secs),
-          save_steps=settings.save_checkpoint_steps,
-          saver=saver, checkpoint_basename=CHECKPOINT_BASENAME),
-  ]
+  ] + list(replica.hooks)
+  if replica.is_chief:
+    hooks.append(tf.compat.v1.train.CheckpointSaverHook(
+        settings.train_dir,
+        save_secs=(None if settings.save_checkpoint_steps
+                   else settings.save_checkpoint_secs),
+        save_steps=settings.save_checkpoint_steps,
+        saver=saver, checkpoint_basename=CHECKPOINT_BASENAME))
   config = tf.compat.v1.ConfigProto(
       log_device_placement=settings.log_device_placement,
-      allow_soft_placement=True)
+      allow_soft_placement=True, device_filters=replica.device_filters)
   try:
     with tf.compat.v1.train.MonitoredTrainingSession(
+        master=replica.master,
+        is_chief=replica.is_chief,
         checkpoint_dir=settings.train_dir,
         scaffold=tf.compat.v1.train.Scaffold(saver=saver),
         hooks=hooks,
         save_checkpoint_secs=None,
         save_checkpoint_steps=None,
         save_summaries_steps=settings.save_summaries_steps,
-        config=config) as mon_sess:
+        config=config,
+        max_wait_secs=replica.max_wait_secs,
+        stop_grace_period_secs=replica.stop_grace_period_secs) as mon_sess:
       try:
         while not mon_sess.should_stop():
           mon_sess.run(train_op)
@@ -260,7 +294,8 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1):
         raise errors.UserError('Training stopped at step %d: %s\n%s' % (
             logger.last_step, errors.describe(error),
             _save_after_failure(saver, keeper.session, checkpoint_path,
-                                logger.last_step, settings.train_dir)))
+                                logger.last_step, settings.train_dir)
+            if replica.is_chief else 'The chief keeps the checkpoints.'))
   except tf.compat.v1.train.NanLossDuringTrainingError:
     raise errors.UserError(
         'Model diverged with loss = NaN at step %d. Training stopped without '
@@ -271,7 +306,8 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1):
   if stopper.signum is not None:
     raise errors.TrainingInterrupted(
         stopper.signum,
-        'Stopped by %s at step %d; saved a checkpoint in %s. Run the same '
-        'command again to resume.' % (signal.Signals(stopper.signum).name,
-                                      logger.last_step, settings.train_dir))
+        'Stopped by %s at step %d; %s. Run the same command again to resume.'
+        % (signal.Signals(stopper.signum).name, logger.last_step,
+           'saved a checkpoint in %s' % settings.train_dir if replica.is_chief
+           else 'the chief keeps the checkpoints'))
   return logger.last_step

@@ -7,13 +7,11 @@ restart; every child is killed at the end of its test, pass or fail.
 import glob
 import math
 import os
-import queue
 import re
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -25,71 +23,6 @@ from cifar10 import flags
 from cifar10 import synthetic
 from cifar10 import train
 from test_train_eval import LOG_LINE
-
-DEADLINE_SECS = 120
-
-
-class Child:
-  """A child process whose output lines are read as they come."""
-
-  def __init__(self, *args):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1')
-    self.process = subprocess.Popen(
-        [sys.executable] + list(args), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, env=env)
-    self.lines = []
-    self._queue = queue.Queue()
-    threading.Thread(target=self._read, daemon=True).start()
-
-  def _read(self):
-    for line in self.process.stdout:
-      self._queue.put(line)
-    self._queue.put(None)
-
-  def wait_for(self, pattern, deadline=DEADLINE_SECS):
-    """Reads output until a line matches `pattern`; returns the match."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-      try:
-        line = self._queue.get(timeout=max(0.0, end - time.monotonic()))
-      except queue.Empty:
-        break
-      if line is None:
-        break
-      self.lines.append(line)
-      match = re.search(pattern, line)
-      if match:
-        return match
-    raise AssertionError('no line matched %r; output:\n%s'
-                         % (pattern, ''.join(self.lines)[-3000:]))
-
-  def finish(self, deadline=DEADLINE_SECS):
-    """Waits for the exit; returns (status, all output)."""
-    status = self.process.wait(timeout=deadline)
-    while True:
-      line = self._queue.get(timeout=deadline)
-      if line is None:
-        return status, ''.join(self.lines)
-      self.lines.append(line)
-
-  def kill(self):
-    if self.process.poll() is None:
-      self.process.kill()
-      self.process.wait()
-
-
-@pytest.fixture
-def children():
-  """Starts children; kills whatever is still running when the test ends."""
-  started = []
-
-  def start(*args):
-    started.append(Child(*args))
-    return started[-1]
-
-  yield start
-  for child in started:
-    child.kill()
 
 
 def _train_args(data_dir, train_dir, *extra, trainer=('cifar10.train',)):

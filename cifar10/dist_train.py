@@ -1,0 +1,257 @@
+"""Trains CIFAR-10 across machines on TensorFlow's parameter-server runtime.
+
+Between-graph replication, the TF1 way: parameter-server (ps) tasks hold the
+variables; each worker task builds the whole graph and trains; worker 0 is
+the chief, which writes the checkpoints and summaries (cifar10.eval reads
+them unchanged). One ps and two workers on one machine:
+
+    python -m cifar10.dist_train --job_name ps --task_index 0 \\
+        --ps_hosts localhost:2222 --worker_hosts localhost:2223,localhost:2224 &
+    python -m cifar10.dist_train --job_name worker --task_index 0 \\
+        --ps_hosts localhost:2222 --worker_hosts localhost:2223,localhost:2224 &
+    python -m cifar10.dist_train --job_name worker --task_index 1 \\
+        --ps_hosts localhost:2222 --worker_hosts localhost:2223,localhost:2224
+
+The cluster can also come from the standard TF_CONFIG environment variable.
+Updates are asynchronous by default; --sync_replicas averages the gradients
+of all workers in each step (SyncReplicasOptimizer). The ps tasks exit once
+every worker has finished.
+"""
+
+import json
+import os
+import socket
+import sys
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from cifar10 import cifar10
+from cifar10 import errors
+from cifar10 import flags
+from cifar10 import train
+from cifar10 import training_loop
+
+JOB_NAMES = ('ps', 'worker')
+
+
+def parser():
+  """The shared training flags plus the cluster's."""
+  parser = flags.training_parser(__doc__.splitlines()[0])
+  parser.add_argument('--job_name', choices=JOB_NAMES, default=None,
+                      help="This task's job, 'ps' or 'worker' (or TF_CONFIG).")
+  parser.add_argument('--task_index', type=flags.non_negative_int, default=None,
+                      help="This task's index within its job (or TF_CONFIG).")
+  parser.add_argument('--ps_hosts', default=None,
+                      help='Comma-separated host:port of the ps tasks.')
+  parser.add_argument('--worker_hosts', default=None,
+                      help='Comma-separated host:port of the worker tasks.')
+  flags.add_bool(parser, 'sync_replicas',
+                 'Average the gradients of all workers in each step instead '
+                 'of applying each worker\'s as it comes.')
+  parser.add_argument('--startup_timeout', type=flags.positive_int, default=60,
+                      help='Seconds to wait for the other tasks before giving '
+                           'up with an error that names the missing one.')
+  return parser
+
+
+# ---------------------------------------------------------------------------
+# The cluster
+# ---------------------------------------------------------------------------
+
+def _hosts(text, flag):
+  """Parses 'host:port,host:port', naming the flag in any complaint."""
+  hosts = [host.strip() for host in (text or '').split(',') if host.strip()]
+  if not hosts:
+    raise errors.UserError('%s is empty: give host:port of at least one task.'
+                           % flag)
+  for host in hosts:
+    name, _, port = host.rpartition(':')
+    if not name or not port.isdigit() or not 0 < int(port) < 65536:
+      raise errors.UserError('%s: %r is not host:port (a port 1..65535).'
+                             % (flag, host))
+  return hosts
+
+
+def cluster_from(args, environ=os.environ):
+  """The cluster and this task, from the flags or else from TF_CONFIG.
+
+  Returns:
+    ({'ps': [...], 'worker': [...]}, job_name, task_index).
+  """
+  if args.ps_hosts is None and args.worker_hosts is None and \
+      environ.get('TF_CONFIG'):
+    try:
+      config = json.loads(environ['TF_CONFIG'])
+      hosts, task = config['cluster'], config['task']
+      ps, workers = hosts.get('ps'), hosts.get('worker')
+      job_name, task_index = task['type'], int(task['index'])
+    except (ValueError, KeyError, TypeError) as error:
+      raise errors.UserError('TF_CONFIG is not valid cluster JSON (%s): it '
+                             'needs {"cluster": {"ps": [...], "worker": '
+                             '[...]}, "task": {"type": ..., "index": ...}}.'
+                             % error)
+    ps = _hosts(','.join(ps or []), 'TF_CONFIG cluster.ps')
+    workers = _hosts(','.join(workers or []), 'TF_CONFIG cluster.worker')
+  else:
+    ps = _hosts(args.ps_hosts, '--ps_hosts')
+    workers = _hosts(args.worker_hosts, '--worker_hosts')
+    job_name, task_index = args.job_name, args.task_index
+  if job_name not in JOB_NAMES:
+    raise errors.UserError('Unknown job name %r: use ps or worker.'
+                           % (job_name,))
+  if task_index is None:
+    raise errors.UserError('Give --task_index (this task\'s index in its job).')
+  cluster = {'ps': ps, 'worker': workers}
+  if not 0 <= task_index < len(cluster[job_name]):
+    raise errors.UserError(
+        'Task index %d is out of range: the cluster has %d %s task(s), '
+        'indexed from 0.' % (task_index, len(cluster[job_name]), job_name))
+  return cluster, job_name, task_index
+
+
+def wait_for_tasks(addresses, timeout_secs):
+  """Returns once every host:port accepts connections; UserError naming it if not."""
+  deadline = time.monotonic() + timeout_secs
+  for address in addresses:
+    host, _, port = address.rpartition(':')
+    while True:
+      try:
+        socket.create_connection((host, int(port)), timeout=1).close()
+        break
+      except OSError as error:
+        if time.monotonic() > deadline:
+          raise errors.UserError(
+              'Cannot reach %s within --startup_timeout %d s (%s). Start that '
+              'task, or check --ps_hosts / --worker_hosts.'
+              % (address, timeout_secs, error.strerror or error))
+        time.sleep(0.5)
+
+
+class _GreedyByBytes:
+  """Places each variable on the ps task holding the fewest bytes so far."""
+
+  def __init__(self, num_tasks):
+    self.loads = [0] * num_tasks
+
+  def __call__(self, op):
+    shape = tf.TensorShape(op.get_attr('shape'))
+    size = (shape.num_elements() or 1) * tf.as_dtype(op.get_attr('dtype')).size
+    task = int(np.argmin(self.loads))
+    self.loads[task] += size
+    return task
+
+
+def _done_queues(cluster):
+  """One queue per ps task, where each worker says it has finished."""
+  queues = []
+  for task in range(len(cluster['ps'])):
+    with tf.device('/job:ps/task:%d' % task):
+      queues.append(tf.queue.FIFOQueue(len(cluster['worker']), tf.int32,
+                                       shared_name='done_queue_%d' % task))
+  return queues
+
+
+# ---------------------------------------------------------------------------
+# The tasks
+# ---------------------------------------------------------------------------
+
+def run_ps(server, cluster, task_index):
+  """Serves the variables until every worker has said it is done."""
+  with tf.Graph().as_default():
+    done = _done_queues(cluster)[task_index].dequeue()
+    config = tf.compat.v1.ConfigProto(
+        device_filters=['/job:ps/task:%d' % task_index])
+    with tf.compat.v1.Session(server.target, config=config) as sess:
+      for finished in range(1, len(cluster['worker']) + 1):
+        sess.run(done)
+        print('ps %d: %d of %d workers done.' % (task_index, finished,
+                                                len(cluster['worker'])),
+              flush=True)
+
+
+def _wait_for_chief(server, replica, timeout_secs):
+  """Waits until the chief has initialized (or restored) the variables.
+
+  MonitoredTrainingSession would poll for this only every 30 seconds.
+  """
+  uninitialized = tf.compat.v1.report_uninitialized_variables(
+      tf.compat.v1.global_variables())
+  config = tf.compat.v1.ConfigProto(device_filters=replica.device_filters)
+  deadline = time.monotonic() + timeout_secs
+  with tf.compat.v1.Session(server.target, config=config) as sess:
+    while sess.run(uninitialized).size:
+      if time.monotonic() > deadline:
+        raise errors.UserError(
+            'The chief (worker 0) has not initialized the variables within '
+            '--startup_timeout %d s. Start it, or raise --startup_timeout.'
+            % timeout_secs)
+      time.sleep(0.5)
+
+
+def run_worker(server, cluster, task_index, args):
+  """Trains with the shared loop; the chief also checkpoints and summarizes."""
+  is_chief = task_index == 0
+  num_workers = len(cluster['worker'])
+  if is_chief:
+    training_loop.prepare_train_dir(args.train_dir, args.fresh)
+  with tf.Graph().as_default():
+    # Each worker reads all the training files, shuffled with its own seed:
+    # the same data distribution for every worker, whatever their number.
+    if args.seed is not None:
+      tf.compat.v1.set_random_seed(args.seed + task_index)
+    sync = []
+
+    def wrap_optimizer(optimizer):
+      sync.append(tf.compat.v1.train.SyncReplicasOptimizer(
+          optimizer, replicas_to_aggregate=num_workers,
+          total_num_replicas=num_workers))
+      return sync[0]
+
+    worker_device = '/job:worker/task:%d' % task_index
+    with tf.compat.v1.device(tf.compat.v1.train.replica_device_setter(
+        worker_device=worker_device, cluster=cluster,
+        ps_strategy=_GreedyByBytes(len(cluster['ps'])))):
+      train_op, loss, global_step = train.build_graph(
+          args.data_dir, args.batch_size, args.use_fp16,
+          wrap_optimizer if args.sync_replicas else None)
+    signal_done = [queue.enqueue(task_index)
+                   for queue in _done_queues(cluster)]
+    replica = training_loop.Replica(
+        master=server.target, is_chief=is_chief,
+        hooks=tuple(opt.make_session_run_hook(is_chief) for opt in sync),
+        device_filters=('/job:ps', worker_device),
+        max_wait_secs=args.startup_timeout, stop_grace_period_secs=5)
+    if not is_chief:
+      _wait_for_chief(server, replica, args.startup_timeout)
+    training_loop.run(train_op, loss, global_step,
+                      examples_per_step=args.batch_size,
+                      settings=training_loop.LoopSettings.from_flags(args),
+                      replica=replica)
+    config = tf.compat.v1.ConfigProto(device_filters=replica.device_filters)
+    with tf.compat.v1.Session(server.target, config=config) as sess:
+      sess.run(signal_done)
+
+
+def main(argv=None):
+  args = parser().parse_args(argv)
+  cluster, job_name, task_index = cluster_from(args)
+  if job_name == 'worker':
+    cifar10.maybe_download_and_extract(args.data_dir, args.data_url)
+  server = tf.distribute.Server(
+      tf.train.ClusterSpec(cluster), job_name=job_name, task_index=task_index,
+      start=True)
+  wait_for_tasks(cluster['ps'], args.startup_timeout)
+  if job_name == 'ps':
+    run_ps(server, cluster, task_index)
+  else:
+    run_worker(server, cluster, task_index, args)
+  return 0
+
+
+if __name__ == '__main__':
+  status = flags.run_script(main)
+  sys.stdout.flush()
+  # The gRPC server's threads would keep the process alive: leave at once.
+  os._exit(status)
