@@ -328,12 +328,14 @@ def add_loss_summaries(losses):
   return loss_averages_op
 
 
-def learning_rate(global_step, batch_size):
+def learning_rate(global_step, batch_size,
+                  initial_learning_rate=INITIAL_LEARNING_RATE):
   """The learning rate, decayed exponentially by steps in a staircase.
 
   Args:
     global_step: Integer Variable counting the number of training steps.
     batch_size: examples per training step.
+    initial_learning_rate: the rate before the first decay.
 
   Returns:
     A scalar float32 tensor, also summarized as 'learning_rate'.
@@ -341,7 +343,7 @@ def learning_rate(global_step, batch_size):
   num_batches_per_epoch = NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN / batch_size
   decay_steps = int(num_batches_per_epoch * NUM_EPOCHS_PER_DECAY)
   rate = tf.compat.v1.train.exponential_decay(
-      INITIAL_LEARNING_RATE, global_step, decay_steps,
+      initial_learning_rate, global_step, decay_steps,
       LEARNING_RATE_DECAY_FACTOR, staircase=True)
   summaries.scalar('learning_rate', rate)
   return rate
@@ -381,7 +383,8 @@ def apply_gradients(optimizer, grads, global_step):
     return tf.no_op(name='train')
 
 
-def train(total_loss, global_step, batch_size, wrap_optimizer=None):
+def train(total_loss, global_step, batch_size, wrap_optimizer=None,
+          initial_learning_rate=INITIAL_LEARNING_RATE):
   """Train CIFAR-10 model.
 
   Create an optimizer and apply to all trainable variables. Add moving
@@ -394,11 +397,12 @@ def train(total_loss, global_step, batch_size, wrap_optimizer=None):
     batch_size: examples per step, which sets the decay schedule.
     wrap_optimizer: optional function returning a wrapper of the gradient
       descent optimizer, e.g. a SyncReplicasOptimizer for distributed runs.
+    initial_learning_rate: the rate before the first decay.
 
   Returns:
     train_op: op for training.
   """
-  rate = learning_rate(global_step, batch_size)
+  rate = learning_rate(global_step, batch_size, initial_learning_rate)
   # Generate moving averages of all losses and associated summaries.
   loss_averages_op = add_loss_summaries(scope_losses() + [total_loss])
 

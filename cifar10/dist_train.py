@@ -215,7 +215,8 @@ def run_worker(server, cluster, task_index, args):
         ps_strategy=_GreedyByBytes(len(cluster['ps'])))):
       train_op, loss, global_step = train.build_graph(
           args.data_dir, args.batch_size, args.use_fp16,
-          wrap_optimizer if args.sync_replicas else None)
+          wrap_optimizer if args.sync_replicas else None,
+          args.initial_learning_rate)
     signal_done = [queue.enqueue(task_index)
                    for queue in _done_queues(cluster)]
     replica = training_loop.Replica(

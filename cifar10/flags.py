@@ -8,6 +8,7 @@ beyond defining functions. Booleans accept `--flag`, `--flag=true` and
 import argparse
 import sys
 
+from cifar10 import cifar10
 from cifar10 import download
 from cifar10 import errors
 
@@ -122,6 +123,12 @@ def training_parser(description):
   parser.add_argument(
       '--save_summaries_steps', type=positive_int, default=100,
       help='Write TensorBoard summaries every this many steps.')
+  parser.add_argument(
+      '--initial_learning_rate', type=positive_float,
+      default=cifar10.INITIAL_LEARNING_RATE,
+      help='The learning rate before its first decay (the original\'s '
+           'INITIAL_LEARNING_RATE). Asynchronous distributed workers may '
+           'need it divided by their number.')
   parser.add_argument(
       '--seed', type=int, default=None,
       help='Graph-level random seed for initial weights, shuffling and '

@@ -121,7 +121,8 @@ def average_gradients(tower_grads):
   return average_grads
 
 
-def build_towers(tower_batches, devices, global_step, batch_size):
+def build_towers(tower_batches, devices, global_step, batch_size,
+                 initial_learning_rate=cifar10.INITIAL_LEARNING_RATE):
   """Builds one tower per device on its own batch, and the shared update.
 
   Args:
@@ -129,13 +130,14 @@ def build_towers(tower_batches, devices, global_step, batch_size):
     devices: the device of each tower.
     global_step: the global step variable.
     batch_size: images per tower batch (it sets the decay schedule).
+    initial_learning_rate: the rate before the first decay.
 
   Returns:
     (train_op, loss): the synchronous step, and the last tower's loss.
   """
   # Create an optimizer that performs gradient descent.
   optimizer = tf.compat.v1.train.GradientDescentOptimizer(
-      cifar10.learning_rate(global_step, batch_size))
+      cifar10.learning_rate(global_step, batch_size, initial_learning_rate))
   tower_grads = []
   with tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope()):
     for index, (device, (images, labels)) in enumerate(
@@ -175,7 +177,8 @@ def _keep_summaries_of_last_tower(last_scope):
                    not summary.name.startswith(cifar10.TOWER_NAME + '_')]
 
 
-def build_graph(data_dir, batch_size, use_fp16, devices):
+def build_graph(data_dir, batch_size, use_fp16, devices,
+                initial_learning_rate=cifar10.INITIAL_LEARNING_RATE):
   """Builds the multi-tower training graph in the default graph.
 
   Returns:
@@ -197,7 +200,7 @@ def build_graph(data_dir, batch_size, use_fp16, devices):
       tower_batches.append((cifar10.to_model_dtype(images, use_fp16), labels))
     summaries.image('images', tower_batches[-1][0])
     train_op, loss = build_towers(tower_batches, devices, global_step,
-                                  batch_size)
+                                  batch_size, initial_learning_rate)
   return train_op, loss, global_step
 
 
@@ -209,7 +212,8 @@ def main(argv=None):
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(args.seed)
     train_op, loss, global_step = build_graph(
-        args.data_dir, args.batch_size, args.use_fp16, devices)
+        args.data_dir, args.batch_size, args.use_fp16, devices,
+        args.initial_learning_rate)
     training_loop.run(train_op, loss, global_step,
                       examples_per_step=args.batch_size * len(devices),
                       settings=training_loop.LoopSettings.from_flags(args),

@@ -27,7 +27,8 @@ def parser():
   return flags.training_parser(__doc__.splitlines()[0])
 
 
-def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None):
+def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
+                initial_learning_rate=cifar10.INITIAL_LEARNING_RATE):
   """Builds the single-device training graph in the default graph.
 
   `wrap_optimizer`, if given, wraps the optimizer (see cifar10.train).
@@ -52,7 +53,8 @@ def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None):
 
   # Build a Graph that trains the model with one batch of examples and
   # updates the model parameters.
-  train_op = cifar10.train(loss, global_step, batch_size, wrap_optimizer)
+  train_op = cifar10.train(loss, global_step, batch_size, wrap_optimizer,
+                           initial_learning_rate)
   return train_op, loss, global_step
 
 
@@ -63,7 +65,8 @@ def main(argv=None):
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(args.seed)
     train_op, loss, global_step = build_graph(
-        args.data_dir, args.batch_size, args.use_fp16)
+        args.data_dir, args.batch_size, args.use_fp16,
+        initial_learning_rate=args.initial_learning_rate)
     training_loop.run(train_op, loss, global_step,
                       examples_per_step=args.batch_size,
                       settings=training_loop.LoopSettings.from_flags(args))

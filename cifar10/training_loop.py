@@ -299,8 +299,11 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
   except tf.compat.v1.train.NanLossDuringTrainingError:
     raise errors.UserError(
         'Model diverged with loss = NaN at step %d. Training stopped without '
-        'saving the diverged weights; the last good checkpoint is %s.'
-        % (logger.last_step + 1, tf.train.latest_checkpoint(settings.train_dir)))
+        'saving the diverged weights; %s.' % (
+            logger.last_step + 1,
+            'the last good checkpoint is %s'
+            % tf.train.latest_checkpoint(settings.train_dir)
+            if replica.is_chief else 'the chief keeps the checkpoints'))
   finally:
     stopper.restore_handlers()
   if stopper.signum is not None:

@@ -5,7 +5,6 @@ ends, pass or fail.
 """
 
 import json
-import os
 import re
 import socket
 import time
@@ -67,6 +66,10 @@ def test_two_workers_train_one_model_and_every_task_exits(
   extra = ['--max_steps', '300']
   if mode == 'sync':
     extra.append('--sync_replicas')
+  else:
+    # Two asynchronous workers make about twice the updates per weight state:
+    # at the tutorial's 0.1 this diverges now and then; halve it.
+    extra += ['--initial_learning_rate', '0.05']
   cluster = Cluster(children, synthetic_data_dir, tmp_path, *extra)
   ps = cluster.start('ps', 0)
   chief, worker = cluster.start('worker', 0), cluster.start('worker', 1)
@@ -86,19 +89,14 @@ def test_two_workers_train_one_model_and_every_task_exits(
   assert int(checkpoint.rsplit('-', 1)[1]) >= 300
   precision = _precision(synthetic_data_dir, str(tmp_path / 'worker0'),
                          str(tmp_path / 'eval'), capsys)
-  if mode == 'sync':
-    assert precision > 0.5  # Chance is 0.1; runs here reach 1.0.
-  else:
-    # Asynchronous updates at the tutorial's learning rate are erratic on
-    # this data with two workers (0.08 to 0.83 across runs here): the
-    # checkpoint must evaluate, but its precision is not pinned.
-    assert 0.0 <= precision <= 1.0
+  print('%s precision @ 1: %.3f' % (mode, precision))
+  assert precision > 0.5  # Chance is 0.1.
 
 
 def test_killed_worker_rejoins_and_training_completes(synthetic_data_dir,
                                                       tmp_path, children):
   cluster = Cluster(children, synthetic_data_dir, tmp_path, '--max_steps',
-                    '400')
+                    '400', '--initial_learning_rate', '0.05')
   ps = cluster.start('ps', 0)
   chief, worker = cluster.start('worker', 0), cluster.start('worker', 1)
   killed_at = int(worker.wait_for(r': step (\d+), loss').group(1))

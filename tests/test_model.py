@@ -76,6 +76,15 @@ def test_learning_rate_decays_in_a_staircase(batch_size, step, expected):
       assert sess.run(rate) == pytest.approx(expected, rel=1e-6)
 
 
+def test_initial_learning_rate_can_be_chosen():
+  with tf.Graph().as_default():
+    global_step = tf.compat.v1.train.get_or_create_global_step()
+    rate = cifar10.learning_rate(global_step, 128, initial_learning_rate=0.05)
+    with tf.compat.v1.Session() as sess:
+      sess.run(global_step.assign(136718))
+      assert sess.run(rate) == pytest.approx(0.005, rel=1e-6)
+
+
 def test_fast_lrn_matches_tf_nn_lrn_in_value_and_gradient(rng):
   inputs = rng.normal(0, 3, size=(5, 12, 12, 64)).astype(np.float32)
   upstream = rng.normal(size=inputs.shape).astype(np.float32)
