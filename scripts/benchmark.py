@@ -172,13 +172,32 @@ def _run_trainer(module, data_dir, train_dir, batch_size, args, extra=()):
   process = subprocess.Popen(command, stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, text=True,
                              env=_quiet_env())
-  output = process.stdout.read()
-  _, status, usage = os.wait4(process.pid, 0)
-  if status:
+  lines, peak_kb = [], 0
+  for line in process.stdout:
+    lines.append(line)
+    peak_kb = max(peak_kb, _peak_rss_kb(process.pid))
+  output = ''.join(lines)
+  if process.wait():
     raise RuntimeError('%s failed:\n%s' % (' '.join(command), output[-2000:]))
   rates = [float(rate) for step, rate in LOG_RATE.findall(output)]
   # The first window holds the start-up: leave it out.
-  return rates[1:], usage.ru_maxrss / 1024.0
+  return rates[1:], peak_kb / 1024.0
+
+
+def _peak_rss_kb(pid):
+  """The process's peak resident memory so far (Linux), 0 if unknown.
+
+  Read from /proc while it runs: the rusage of a child also counts the
+  memory of this (large) process that it was forked from.
+  """
+  try:
+    with open('/proc/%d/status' % pid) as status:
+      for line in status:
+        if line.startswith('VmHWM:'):
+          return int(line.split()[1])
+  except OSError:
+    pass
+  return 0
 
 
 def _quiet_env():
