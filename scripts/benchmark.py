@@ -15,6 +15,8 @@ warm-up, printed as one JSON line per measurement:
                      hooks), read from its own log lines
   multi_gpu_N        python -m cifar10.multi_gpu_train --num_gpus N
                      --virtual_devices, likewise
+  dist_async/sync    python -m cifar10.dist_train, one ps and two workers on
+                     this machine, examples/sec summed over the workers
   eval               the evaluator over the test set
   startup            seconds from process start to the end of the first
                      training step, and for `python -c 'import tensorflow'`
@@ -28,10 +30,12 @@ one run only. Without --data_dir it writes full-size synthetic files first.
 """
 
 import argparse
+import datetime
 import json
 import os
 import platform
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -46,8 +50,9 @@ from cifar10 import eval as cifar10_eval
 from cifar10 import synthetic
 
 LOG_RATE = re.compile(r': step (\d+), loss = \S+ \(([\d.]+) examples/sec;')
-ALL_MEASUREMENTS = ('input', 'compute', 'train', 'multi_gpu', 'eval',
+ALL_MEASUREMENTS = ('input', 'compute', 'train', 'multi_gpu', 'dist', 'eval',
                     'startup')
+LOG_TIME_AND_STEP = re.compile(r'^(\S+ \S+): step (\d+), loss', re.MULTILINE)
 
 
 def report(name, **fields):
@@ -225,6 +230,51 @@ def measure_multi_gpu(data_dir, scratch, batch_size, args):
   return results
 
 
+def _free_ports(count):
+  sockets = [socket.socket() for _ in range(count)]
+  for sock in sockets:
+    sock.bind(('127.0.0.1', 0))
+  ports = [sock.getsockname()[1] for sock in sockets]
+  for sock in sockets:
+    sock.close()
+  return ports
+
+
+def measure_dist(data_dir, scratch, batch_size, args):
+  """One ps and two workers on this machine, asynchronous and synchronous."""
+  results = {}
+  for mode in ('async', 'sync'):
+    ps, *workers = _free_ports(3)
+    common = ['--ps_hosts', '127.0.0.1:%d' % ps, '--worker_hosts',
+              ','.join('127.0.0.1:%d' % port for port in workers),
+              '--data_dir', data_dir, '--batch_size', str(batch_size),
+              '--max_steps', str(args.window_steps * (args.windows + 1)),
+              '--log_frequency', str(args.window_steps)]
+    # Two asynchronous workers need half the rate not to diverge (README).
+    common += ['--sync_replicas'] if mode == 'sync' else [
+        '--initial_learning_rate', '0.05']
+    tasks = [subprocess.Popen(
+        [sys.executable, '-m', 'cifar10.dist_train', '--job_name', job,
+         '--task_index', str(index), '--train_dir',
+         os.path.join(scratch, 'dist_%s_%s%d' % (mode, job, index))] + common,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env=_quiet_env()) for job, index in (('ps', 0), ('worker', 0),
+                                              ('worker', 1))]
+    chief_log = [task.communicate()[0] for task in tasks][1]
+    # The chief logs the global step; a synchronous step uses a batch from
+    # each worker, an asynchronous one a single batch.
+    per_step = batch_size * (len(workers) if mode == 'sync' else 1)
+    points = [(datetime.datetime.strptime(stamp, '%Y-%m-%d %H:%M:%S.%f'),
+               int(step)) for stamp, step in LOG_TIME_AND_STEP.findall(
+                   chief_log)]
+    rates = [(step - last_step) * per_step / (time - last_time).total_seconds()
+             for (last_time, last_step), (time, step) in zip(points, points[1:])]
+    results[mode] = _median_rate(rates[1:] or rates)
+    report('dist_%s' % mode, examples_per_sec=results[mode], windows=rates,
+           workers=len(workers))
+  return results
+
+
 def _seconds_until(command, marker):
   """Seconds from starting `command` until `marker` appears in its output."""
   start = time.perf_counter()
@@ -315,6 +365,11 @@ def main(argv=None):
       if 'train' in only:
         for towers, rate in multi.items():
           ratios['multi_gpu_%d / train' % towers] = rate / trained
+    if 'dist' in only:
+      dist = measure_dist(data_dir, scratch, args.batch_size, args)
+      if 'train' in only:
+        for mode, rate in dist.items():
+          ratios['dist_%s / train' % mode] = rate / trained
     if 'eval' in only and 'train' in only:
       measure_eval(data_dir, train_dir, args.batch_size, args)
     if 'startup' in only:

@@ -181,3 +181,28 @@ def test_variables_are_spread_over_ps_tasks_by_size():
     tasks = [strategy(variable.op) for variable in (big, small, medium)]
   assert tasks == [0, 1, 1]
   assert strategy.loads == [400000, 40 + 20000]
+
+
+def test_restarted_chief_resumes_from_its_last_checkpoint(synthetic_data_dir,
+                                                          tmp_path, children):
+  cluster = Cluster(children, synthetic_data_dir, tmp_path, '--max_steps',
+                    '400', '--initial_learning_rate', '0.05',
+                    '--save_checkpoint_steps', '20')
+  ps = cluster.start('ps', 0)
+  chief, worker = cluster.start('worker', 0), cluster.start('worker', 1)
+  chief.wait_for(r': step (6\d|[7-9]\d|\d{3,}), loss')
+  chief.process.kill()
+  chief.process.wait()
+  saved = int(tf.train.latest_checkpoint(
+      str(tmp_path / 'worker0')).rsplit('-', 1)[1])
+  assert saved >= 20
+  restarted = cluster.start('worker', 0)
+  status, output = restarted.finish()
+  assert status == 0, output[-3000:]
+  assert re.search(r'Resuming from .*model\.ckpt-\d+ \(global step \d+\)',
+                   output)
+  for task in (worker, ps):
+    status, output = task.finish()
+    assert status == 0, output[-3000:]
+  final = tf.train.latest_checkpoint(str(tmp_path / 'worker0'))
+  assert int(final.rsplit('-', 1)[1]) >= 400
