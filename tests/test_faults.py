@@ -98,19 +98,31 @@ def test_eval_loop_beside_training_evaluates_each_checkpoint_once(
                        '--eval_interval_secs', '1', '--batch_size', '50')
   status, _ = trainer.finish()
   assert status == 0
-  evaluator.wait_for(r'precision @ 1', deadline=30)
-  time.sleep(3)  # One more round, which must find nothing new.
+  deadline = time.monotonic() + 60
+  while 400 not in _evaluated_steps(eval_dir):
+    assert time.monotonic() < deadline, 'the last checkpoint was not evaluated'
+    time.sleep(0.5)
+  time.sleep(3)  # More rounds, which must find nothing new.
   evaluator.process.send_signal(signal.SIGTERM)
   _, output = evaluator.finish()
   assert 'Traceback' not in output
-  steps = []
-  for path in glob.glob(os.path.join(eval_dir, 'events.out.tfevents.*')):
-    for event in tf.compat.v1.train.summary_iterator(path):
-      if any(v.tag == 'Precision @ 1' for v in event.summary.value):
-        steps.append(event.step)
+  steps = _evaluated_steps(eval_dir)
   assert len(steps) >= 2
   assert len(steps) == len(set(steps))  # Each checkpoint at most once.
   assert max(steps) == 400
+
+
+def _evaluated_steps(eval_dir):
+  """The global steps of the 'Precision @ 1' summaries written so far."""
+  steps = []
+  for path in glob.glob(os.path.join(eval_dir, 'events.out.tfevents.*')):
+    try:
+      for event in tf.compat.v1.train.summary_iterator(path):
+        if any(v.tag == 'Precision @ 1' for v in event.summary.value):
+          steps.append(event.step)
+    except tf.errors.DataLossError:
+      pass  # A record still being written: read it next time.
+  return steps
 
 
 def _copy_of(trained_dir, tmp_path):
