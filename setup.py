@@ -11,9 +11,10 @@ setuptools.setup(
     packages=['cifar10'],
     python_requires='>=3.9',
     install_requires=[
-        # Tested with 2.21; graph mode through tf.compat.v1 works from 2.16 on.
-        'tensorflow>=2.16,<2.22',
-        'tensorboard>=2.16,<2.22',
+        # Tested with 2.21. A fresh install of 2.20 pulls a protobuf whose
+        # text_format no longer takes the float_format TF 2.20 passes it.
+        'tensorflow>=2.21,<2.22',
+        'tensorboard>=2.21,<2.22',
         'numpy',
         'pillow',  # Draws the evaluator's confusion-matrix image.
         'six',
