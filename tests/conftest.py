@@ -4,8 +4,10 @@ import os
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
-import queue  # pylint: disable=g-import-not-at-top
+import glob  # pylint: disable=g-import-not-at-top
+import queue
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -13,6 +15,7 @@ import time
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from cifar10 import synthetic
 from cifar10 import train
@@ -24,6 +27,43 @@ def crafted_record(label, red, green, blue):
   """One record by hand: a label byte, then solid red, green and blue planes."""
   return bytes([label]) + bytes([red]) * 1024 + bytes([green]) * 1024 + bytes(
       [blue]) * 1024
+
+
+def free_ports(count):
+  """`count` distinct ports on 127.0.0.1 that were free a moment ago."""
+  sockets = [socket.socket() for _ in range(count)]
+  try:
+    for sock in sockets:
+      sock.bind(('127.0.0.1', 0))
+    return [sock.getsockname()[1] for sock in sockets]
+  finally:
+    for sock in sockets:
+      sock.close()
+
+
+def checkpoint_step(path):
+  """The global step in a checkpoint's name: 'model.ckpt-300' -> 300."""
+  return int(path.rsplit('-', 1)[1])
+
+
+def latest_step(folder):
+  """The step of the newest checkpoint in `folder`."""
+  return checkpoint_step(tf.train.latest_checkpoint(folder))
+
+
+def summary_values(folder):
+  """(step, value) of every summary value in the event files of `folder`.
+
+  A record still being written at the end of a file is left for later.
+  """
+  found = []
+  for path in sorted(glob.glob(os.path.join(folder, 'events.out.tfevents.*'))):
+    try:
+      for event in tf.compat.v1.train.summary_iterator(path):
+        found.extend((event.step, value) for value in event.summary.value)
+    except tf.errors.DataLossError:
+      pass
+  return found
 
 
 @pytest.fixture(scope='session')

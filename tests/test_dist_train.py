@@ -6,7 +6,6 @@ ends, pass or fail.
 
 import json
 import re
-import socket
 import time
 
 import pytest
@@ -15,24 +14,14 @@ import tensorflow as tf
 from cifar10 import dist_train
 from cifar10 import errors
 from cifar10 import eval as cifar10_eval
-
-
-def _free_ports(count):
-  sockets = [socket.socket() for _ in range(count)]
-  try:
-    for sock in sockets:
-      sock.bind(('127.0.0.1', 0))
-    return [sock.getsockname()[1] for sock in sockets]
-  finally:
-    for sock in sockets:
-      sock.close()
+from conftest import free_ports, latest_step
 
 
 class Cluster:
   """Starts the tasks of a 1-ps, 2-worker cluster as child processes."""
 
   def __init__(self, children, data_dir, tmp_path, *extra):
-    ps, worker0, worker1 = _free_ports(3)
+    ps, worker0, worker1 = free_ports(3)
     self.children = children
     self.tmp_path = tmp_path
     self.common = ['--ps_hosts', '127.0.0.1:%d' % ps, '--worker_hosts',
@@ -85,8 +74,7 @@ def test_two_workers_train_one_model_and_every_task_exits(
   assert 'ps 0: 2 of 2 workers done.' in outputs['ps']
   # Only the chief wrote checkpoints and summaries.
   assert not (tmp_path / 'worker1').exists()
-  checkpoint = tf.train.latest_checkpoint(str(tmp_path / 'worker0'))
-  assert int(checkpoint.rsplit('-', 1)[1]) >= 300
+  assert latest_step(str(tmp_path / 'worker0')) >= 300
   precision = _precision(synthetic_data_dir, str(tmp_path / 'worker0'),
                          str(tmp_path / 'eval'), capsys)
   print('%s precision @ 1: %.3f' % (mode, precision))
@@ -109,8 +97,7 @@ def test_killed_worker_rejoins_and_training_completes(synthetic_data_dir,
   for task in (chief, ps):
     status, output = task.finish()
     assert status == 0, output[-3000:]
-  checkpoint = tf.train.latest_checkpoint(str(tmp_path / 'worker0'))
-  assert int(checkpoint.rsplit('-', 1)[1]) >= 400
+  assert latest_step(str(tmp_path / 'worker0')) >= 400
 
 
 def test_unreachable_ps_is_named_within_the_startup_timeout(
@@ -193,8 +180,7 @@ def test_restarted_chief_resumes_from_its_last_checkpoint(synthetic_data_dir,
   chief.wait_for(r': step (6\d|[7-9]\d|\d{3,}), loss')
   chief.process.kill()
   chief.process.wait()
-  saved = int(tf.train.latest_checkpoint(
-      str(tmp_path / 'worker0')).rsplit('-', 1)[1])
+  saved = latest_step(str(tmp_path / 'worker0'))
   assert saved >= 20
   restarted = cluster.start('worker', 0)
   status, output = restarted.finish()
@@ -204,5 +190,4 @@ def test_restarted_chief_resumes_from_its_last_checkpoint(synthetic_data_dir,
   for task in (worker, ps):
     status, output = task.finish()
     assert status == 0, output[-3000:]
-  final = tf.train.latest_checkpoint(str(tmp_path / 'worker0'))
-  assert int(final.rsplit('-', 1)[1]) >= 400
+  assert latest_step(str(tmp_path / 'worker0')) >= 400

@@ -6,7 +6,6 @@ import hashlib
 import http.server
 import io
 import os
-import socket
 import tarfile
 import threading
 
@@ -14,6 +13,7 @@ import pytest
 
 from cifar10 import download
 from cifar10 import errors
+from conftest import free_ports
 
 FILES = {name: bytes([index]) * 3073 * 2
          for index, name in enumerate(download.REQUIRED_FILES)}
@@ -53,9 +53,7 @@ def _serving(folder):
 
 
 def _unused_url():
-  with socket.socket() as sock:
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
+  [port] = free_ports(1)
   return 'http://127.0.0.1:%d/cifar-10-binary.tar.gz' % port
 
 

@@ -21,6 +21,7 @@ from cifar10 import eval as cifar10_eval
 from cifar10 import flags
 from cifar10 import synthetic
 from cifar10 import train
+from conftest import latest_step, summary_values
 from test_train_eval import LOG_LINE
 
 
@@ -28,10 +29,6 @@ def _train_args(data_dir, train_dir, *extra, trainer=('cifar10.train',)):
   return ['-m'] + list(trainer) + [
       '--data_dir', data_dir, '--train_dir', train_dir, '--batch_size', '16',
       '--log_frequency', '5', '--seed', '1'] + list(extra)
-
-
-def _latest_step(folder):
-  return int(tf.train.latest_checkpoint(folder).rsplit('-', 1)[1])
 
 
 TOWERS = ('cifar10.multi_gpu_train', '--num_gpus', '2', '--virtual_devices')
@@ -51,7 +48,7 @@ def test_signal_saves_the_current_step_and_the_next_run_resumes(
   assert status == 128 + signum
   stopped = int(re.search(r'Stopped by %s at step (\d+); saved a checkpoint'
                           % signal.Signals(signum).name, output).group(1))
-  assert stopped >= 20 and _latest_step(train_dir) == stopped
+  assert stopped >= 20 and latest_step(train_dir) == stopped
 
   resumed = children(*_train_args(synthetic_data_dir, train_dir,
                                   '--max_steps', str(stopped + 10)))
@@ -60,7 +57,7 @@ def test_signal_saves_the_current_step_and_the_next_run_resumes(
   assert '(global step %d)' % stopped in output
   losses = [float(loss) for _, loss, _, _ in LOG_LINE.findall(output)]
   assert losses and all(math.isfinite(loss) for loss in losses)
-  assert _latest_step(train_dir) == stopped + 10
+  assert latest_step(train_dir) == stopped + 10
 
 
 def test_sigkill_while_checkpointing_resumes_from_the_last_complete_one(
@@ -76,14 +73,14 @@ def test_sigkill_while_checkpointing_resumes_from_the_last_complete_one(
     time.sleep(delay)
     child.process.kill()
     child.process.wait()
-    assert _latest_step(train_dir) >= reached - 1
-  last = _latest_step(train_dir)
+    assert latest_step(train_dir) >= reached - 1
+  last = latest_step(train_dir)
   resumed = children(*_train_args(synthetic_data_dir, train_dir,
                                   '--max_steps', str(last + 5)))
   status, output = resumed.finish()
   assert status == 0, output
   assert '(global step %d)' % last in output
-  assert _latest_step(train_dir) == last + 5
+  assert latest_step(train_dir) == last + 5
 
 
 def test_eval_loop_beside_training_evaluates_each_checkpoint_once(
@@ -114,15 +111,8 @@ def test_eval_loop_beside_training_evaluates_each_checkpoint_once(
 
 def _evaluated_steps(eval_dir):
   """The global steps of the 'Precision @ 1' summaries written so far."""
-  steps = []
-  for path in glob.glob(os.path.join(eval_dir, 'events.out.tfevents.*')):
-    try:
-      for event in tf.compat.v1.train.summary_iterator(path):
-        if any(v.tag == 'Precision @ 1' for v in event.summary.value):
-          steps.append(event.step)
-    except tf.errors.DataLossError:
-      pass  # A record still being written: read it next time.
-  return steps
+  return [step for step, value in summary_values(eval_dir)
+          if value.tag == 'Precision @ 1']
 
 
 def _copy_of(trained_dir, tmp_path):
@@ -219,7 +209,7 @@ def test_data_file_vanishing_mid_run_stops_with_its_name_after_a_checkpoint(
   assert match, output[-2000:]
   assert 'Saved %s' % os.path.join(train_dir, 'model.ckpt-' + match.group(1)) \
       in output
-  assert _latest_step(train_dir) == int(match.group(1))
+  assert latest_step(train_dir) == int(match.group(1))
 
 
 @pytest.fixture
@@ -246,7 +236,7 @@ def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(
   assert status == 1
   assert 'Could not save a checkpoint either' in message
   assert 'No space left on device' in message
-  last = _latest_step(small_filesystem)
+  last = latest_step(small_filesystem)
   assert 'The latest complete checkpoint, %s' % os.path.join(
       small_filesystem, 'model.ckpt-%d' % last) in message
   assert not glob.glob(os.path.join(small_filesystem, '*tempstate*'))

@@ -1,6 +1,5 @@
 """End to end: train on learnable synthetic data, evaluate, resume, summaries."""
 
-import glob
 import math
 import os
 import re
@@ -14,6 +13,7 @@ from cifar10 import eval as cifar10_eval
 from cifar10 import flags
 from cifar10 import train
 from cifar10 import training_loop
+from conftest import latest_step, summary_values
 
 LOG_LINE = re.compile(
     r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: step (\d+), loss = (\S+) '
@@ -28,15 +28,7 @@ def assert_rates_agree(examples_per_sec, sec_per_batch, batch_size):
 
 
 def _tags(folder):
-  tags = set()
-  for path in glob.glob(os.path.join(folder, 'events.out.tfevents.*')):
-    for event in tf.compat.v1.train.summary_iterator(path):
-      tags.update(value.tag for value in event.summary.value)
-  return tags
-
-
-def _latest_step(folder):
-  return int(tf.train.latest_checkpoint(folder).rsplit('-', 1)[1])
+  return {value.tag for _, value in summary_values(folder)}
 
 
 def _evaluate(data_dir, checkpoint_dir, eval_dir, *extra):
@@ -46,7 +38,7 @@ def _evaluate(data_dir, checkpoint_dir, eval_dir, *extra):
 
 
 def test_training_logs_the_original_line_and_checkpoints(trained_dir):
-  assert _latest_step(trained_dir) == 300
+  assert latest_step(trained_dir) == 300
   assert os.path.exists(os.path.join(trained_dir, 'graph.pbtxt'))
 
 
@@ -67,11 +59,9 @@ def test_eval_counts_exactly_num_examples(trained_dir, synthetic_data_dir,
     eval_dir = str(tmp_path / num_examples)
     _evaluate(synthetic_data_dir, trained_dir, eval_dir,
               '--num_examples', num_examples)
-    for path in glob.glob(os.path.join(eval_dir, 'events.out.tfevents.*')):
-      for event in tf.compat.v1.train.summary_iterator(path):
-        for value in event.summary.value:
-          if value.tag == 'Precision @ 1':
-            summaries.append((event.step, value.simple_value))
+    summaries += [(step, value.simple_value)
+                  for step, value in summary_values(eval_dir)
+                  if value.tag == 'Precision @ 1']
   # Precisions are multiples of 1/100 and 1/250, at the checkpoint's step.
   assert [step for step, _ in summaries] == [300, 300]
   assert summaries[0][1] * 100 == pytest.approx(round(summaries[0][1] * 100))
@@ -104,7 +94,7 @@ def test_second_run_resumes_from_the_checkpoint(trained_dir, synthetic_data_dir,
       train_dir, 'model.ckpt-300') in output
   steps = [int(step) for step, _, _, _ in LOG_LINE.findall(output)]
   assert steps == [310, 320]
-  assert _latest_step(train_dir) == 320
+  assert latest_step(train_dir) == 320
 
 
 def test_fresh_removes_only_the_earlier_run(trained_dir, synthetic_data_dir,
@@ -118,7 +108,7 @@ def test_fresh_removes_only_the_earlier_run(trained_dir, synthetic_data_dir,
   output = capsys.readouterr().out
   assert '--fresh: removed' in output and 'model.ckpt-300.index' in output
   assert (train_dir / 'notes.txt').read_text() == 'keep me'
-  assert _latest_step(str(train_dir)) == 10
+  assert latest_step(str(train_dir)) == 10
 
 
 def test_fp16_trains_with_a_finite_loss(synthetic_data_dir, tmp_path, capsys):
@@ -180,6 +170,6 @@ def test_diverging_run_names_the_step_and_keeps_the_good_checkpoint(tmp_path):
   message = str(raised.value)
   assert 'diverged with loss = NaN at step 13' in message
   assert message.endswith('model.ckpt-10.')
-  assert _latest_step(str(tmp_path)) == 10
+  assert latest_step(str(tmp_path)) == 10
   weight = tf.train.load_variable(str(tmp_path / 'model.ckpt-10'), 'w')
   assert math.isfinite(weight)

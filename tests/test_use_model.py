@@ -1,12 +1,10 @@
 """Using a trained model: per-class evaluation, predict, export, TensorBoard for real."""
 
 import contextlib
-import glob
 import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +20,7 @@ from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import export
 from cifar10 import predict
+from conftest import free_ports, summary_values
 
 CLASSES = cifar10_input.CLASS_NAMES
 
@@ -49,12 +48,7 @@ def evaluation(trained_dir, synthetic_data_dir, tmp_path_factory):
 
 
 def _summaries(folder):
-  values = {}
-  for path in glob.glob(os.path.join(folder, 'events.out.tfevents.*')):
-    for event in tf.compat.v1.train.summary_iterator(path):
-      for value in event.summary.value:
-        values[value.tag] = (event.step, value)
-  return values
+  return {value.tag: (step, value) for step, value in summary_values(folder)}
 
 
 def test_per_class_figures_match_numpy_on_the_same_predictions(
@@ -181,12 +175,6 @@ def test_export_refuses_an_existing_folder(trained_dir, tmp_path):
   assert (tmp_path / 'keep.txt').read_text() == 'mine'
 
 
-def _free_port():
-  with socket.socket() as sock:
-    sock.bind(('127.0.0.1', 0))
-    return sock.getsockname()[1]
-
-
 def _get_json(url):
   with urllib.request.urlopen(url, timeout=10) as response:
     return json.loads(response.read())
@@ -198,7 +186,7 @@ def test_tensorboard_serves_the_training_and_eval_scalars(evaluation,
   _, _, eval_dir = evaluation
   shutil.copytree(trained_dir, str(tmp_path / 'train'))
   shutil.copytree(eval_dir, str(tmp_path / 'eval'))
-  port = _free_port()
+  [port] = free_ports(1)
   server = subprocess.Popen(
       [sys.executable, '-m', 'tensorboard.main', '--logdir', str(tmp_path),
        '--host', '127.0.0.1', '--port', str(port), '--load_fast', 'false',
