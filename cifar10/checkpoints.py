@@ -14,6 +14,10 @@ from cifar10 import errors
 
 INDEX_FILE = 'checkpoint'
 
+# What the tools that read a training run's checkpoints tell their users.
+POINT_AT_TRAINING_RUN = ('Point --checkpoint_dir at the --train_dir of a '
+                         'training run.')
+
 # What TensorFlow's checkpoint reader raises for damaged files: OpErrors,
 # and plain Python errors from its C++ wrapper ("Read less bytes than
 # requested" is an IndexError).
@@ -88,11 +92,9 @@ def _listed(label, names, most=5):
   return '%s %s%s' % (label, ', '.join(names[:most]), more)
 
 
-
 def require_latest(folder):
   """The newest checkpoint in `folder`; a UserError that says so if none."""
-  how = ('Point --checkpoint_dir at the --train_dir of a training run.')
-  path = latest_checkpoint(folder, how)
+  path = latest_checkpoint(folder, POINT_AT_TRAINING_RUN)
   if path is None:
     raise errors.UserError(
         'No checkpoint file found in --checkpoint_dir %s. Train first '
@@ -101,7 +103,8 @@ def require_latest(folder):
   return path
 
 
-def restore_moving_averages(session, path, how_to_proceed):
+def restore_moving_averages(session, path,
+                            how_to_proceed=POINT_AT_TRAINING_RUN):
   """Restores the moving averages of the weights in `path` into the model.
 
   The evaluator, cifar10.predict and cifar10.export use these, as the

@@ -34,8 +34,8 @@ from cifar10 import flags
 
 EVAL_DATA_CHOICES = ('test', 'train_eval')
 
-_HOW_TO_PROCEED = ('Point --checkpoint_dir at the --train_dir of a training '
-                   'run, or let that run save a new checkpoint.')
+_HOW_TO_PROCEED = (checkpoints.POINT_AT_TRAINING_RUN +
+                   ' Or let that run save a new checkpoint.')
 
 
 def parser():

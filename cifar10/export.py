@@ -55,8 +55,7 @@ def export(checkpoint_dir, export_dir, use_fp16=False):
                                         name='images')
       logits, probabilities, classes = cifar10.classify(images, use_fp16)
       with tf.compat.v1.Session() as sess:
-        checkpoints.restore_moving_averages(
-            sess, checkpoint, 'Point --checkpoint_dir at a training run.')
+        checkpoints.restore_moving_averages(sess, checkpoint)
         builder = tf.compat.v1.saved_model.Builder(
             os.path.join(staging, 'model'))
         signature = tf.compat.v1.saved_model.predict_signature_def(

@@ -70,8 +70,7 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False):
     images = tf.compat.v1.placeholder(tf.uint8, [None, _SIZE, _SIZE, 3])
     _, probabilities, _ = cifar10.classify(images, use_fp16)
     with tf.compat.v1.Session() as sess:
-      checkpoints.restore_moving_averages(
-          sess, checkpoint, 'Point --checkpoint_dir at a training run.')
+      checkpoints.restore_moving_averages(sess, checkpoint)
       loaded, results = [], []
       for path in paths:
         try:
