@@ -118,7 +118,9 @@ def restore_moving_averages(session, path,
     check_checkpoint(path, variables_to_restore, how_to_proceed)
     tf.compat.v1.train.Saver(variables_to_restore).restore(session, path)
     return int(tf.train.load_variable(path, 'global_step'))
-  except (errors.UserError, tf.errors.NotFoundError):
+  except (errors.UserError, tf.errors.NotFoundError, ValueError):
+    # Saver.restore says ValueError ("not a valid checkpoint") when training
+    # deleted the files between the check and the restore.
     if not os.path.exists(path + '.index'):
       raise errors.UserError(
           'Checkpoint %s was deleted before it could be read (training keeps '
