@@ -97,7 +97,10 @@ def test_eval_loop_beside_training_evaluates_each_checkpoint_once(
   assert status == 0
   deadline = time.monotonic() + 60
   while 400 not in _evaluated_steps(eval_dir):
-    assert time.monotonic() < deadline, 'the last checkpoint was not evaluated'
+    if time.monotonic() > deadline or evaluator.process.poll() is not None:
+      evaluator.kill()
+      raise AssertionError('the last checkpoint was not evaluated:\n' +
+                           evaluator.finish()[1][-3000:])
     time.sleep(0.5)
   time.sleep(3)  # More rounds, which must find nothing new.
   evaluator.process.send_signal(signal.SIGTERM)
