@@ -190,7 +190,7 @@ def _wait_for_chief(server, replica, timeout_secs):
       time.sleep(0.5)
 
 
-def run_worker(server, cluster, task_index, args):
+def run_worker(server, cluster, task_index, args, settings):
   """Trains with the shared loop; the chief also checkpoints and summarizes."""
   is_chief = task_index == 0
   num_workers = len(cluster['worker'])
@@ -228,8 +228,7 @@ def run_worker(server, cluster, task_index, args):
       _wait_for_chief(server, replica, args.startup_timeout)
     training_loop.run(train_op, loss, global_step,
                       examples_per_step=args.batch_size,
-                      settings=training_loop.LoopSettings.from_flags(args),
-                      replica=replica)
+                      settings=settings, replica=replica)
     config = tf.compat.v1.ConfigProto(device_filters=replica.device_filters)
     with tf.compat.v1.Session(server.target, config=config) as sess:
       sess.run(signal_done)
@@ -237,6 +236,8 @@ def run_worker(server, cluster, task_index, args):
 
 def main(argv=None):
   args = parser().parse_args(argv)
+  settings = training_loop.LoopSettings.from_flags(args)
+  settings.session.apply_to_process()
   cluster, job_name, task_index = cluster_from(args)
   if job_name == 'worker':
     cifar10.maybe_download_and_extract(args.data_dir, args.data_url)
@@ -247,7 +248,7 @@ def main(argv=None):
   if job_name == 'ps':
     run_ps(server, cluster, task_index)
   else:
-    run_worker(server, cluster, task_index, args)
+    run_worker(server, cluster, task_index, args, settings)
   return 0
 
 

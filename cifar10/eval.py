@@ -31,6 +31,7 @@ from cifar10 import cifar10_input
 from cifar10 import confusion
 from cifar10 import errors
 from cifar10 import flags
+from cifar10 import session_options
 
 EVAL_DATA_CHOICES = ('test', 'train_eval')
 
@@ -52,6 +53,7 @@ def parser():
   parser.add_argument('--num_examples', type=flags.positive_int, default=10000,
                       help='Number of examples to run.')
   flags.add_bool(parser, 'run_once', 'Whether to run eval only once.')
+  flags.add_session_flags(parser)
   parser.add_argument('--top_k', type=flags.positive_int, default=1,
                       help='Also report precision @ k for this k (1: only '
                            'precision @ 1).')
@@ -88,7 +90,8 @@ class EvalResult:
 
 
 def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
-              use_fp16, summary_writer, top_k=1):
+              use_fp16, summary_writer, top_k=1,
+              session=session_options.SessionOptions()):
   """Runs Eval once on one checkpoint.
 
   Args:
@@ -100,6 +103,7 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
     use_fp16: whether the model runs in float16.
     summary_writer: where the summaries go, at the checkpoint's step.
     top_k: also count precision @ top_k.
+    session: the speed options of the session.
 
   Returns:
     An EvalResult.
@@ -116,7 +120,7 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
         'top_k': tf.nn.in_top_k(predictions=logits, targets=labels, k=top_k),
     }
     summary_op = tf.compat.v1.summary.merge_all()
-    with tf.compat.v1.Session() as sess:
+    with tf.compat.v1.Session(config=session.config_proto()) as sess:
       global_step = checkpoints.restore_moving_averages(
           sess, checkpoint_path, _HOW_TO_PROCEED)
       # The first batch also feeds the graph's summaries (histograms, images).
@@ -169,12 +173,12 @@ def _write_summaries(result, summary_bytes, summary_writer):
   summary_writer.flush()
 
 
-def evaluate(args):
+def evaluate(args, session):
   """Evaluates the latest checkpoint once, or each new one as it appears.
 
   In the loop, each checkpoint is evaluated at most once, and one that
   cannot be read (deleted by training meanwhile, or damaged) is reported
-  and skipped.
+  and skipped. `session` holds the speed options of --mixed_precision etc.
   """
   with tf.Graph().as_default():  # FileWriter refuses eager mode.
     summary_writer = tf.compat.v1.summary.FileWriter(args.eval_dir)
@@ -194,7 +198,7 @@ def evaluate(args):
           last_seen = checkpoint_path
           eval_once(checkpoint_path, args.eval_data, args.data_dir,
                     args.batch_size, args.num_examples, args.use_fp16,
-                    summary_writer, args.top_k)
+                    summary_writer, args.top_k, session)
       except errors.UserError as error:
         if args.run_once:
           raise
@@ -208,8 +212,10 @@ def evaluate(args):
 
 def main(argv=None):
   args = parser().parse_args(argv)
+  session = session_options.SessionOptions.from_flags(args)
+  session.apply_to_process()
   cifar10.maybe_download_and_extract(args.data_dir, args.data_url)
-  evaluate(args)
+  evaluate(args, session)
   return 0
 
 

@@ -11,6 +11,7 @@ import sys
 from cifar10 import cifar10
 from cifar10 import download
 from cifar10 import errors
+from cifar10 import session_options
 
 _TRUE = ('1', 'true', 't', 'yes', 'y', 'on')
 _FALSE = ('0', 'false', 'f', 'no', 'n', 'off')
@@ -85,6 +86,26 @@ def base_parser(description):
   return parser
 
 
+def add_session_flags(parser):
+  """Adds the speed options of `session_options.SessionOptions`, all off."""
+  parser.add_argument(
+      '--mixed_precision', choices=session_options.MIXED_PRECISION_CHOICES,
+      default='off',
+      help='bf16: oneDNN runs the convolutions and matrix multiplies in '
+           'bfloat16 while variables, checkpoints and the loss stay float32. '
+           'Fast on CPUs with AMX or AVX512-BF16 (TensorFlow skips the rewrite '
+           'elsewhere); results differ from float32 at bfloat16 precision.')
+  add_bool(parser, 'xla',
+           'Compile the graph with XLA auto-clustering (slower on CPUs: see '
+           'the README\'s speed advice).')
+  parser.add_argument(
+      '--intra_op_threads', type=non_negative_int, default=0,
+      help='Threads one op may use (0: TensorFlow\'s choice, one per core).')
+  parser.add_argument(
+      '--inter_op_threads', type=non_negative_int, default=0,
+      help='Ops that may run at once (0: TensorFlow\'s choice).')
+
+
 def run_script(main, argv=None):
   """Runs a script's main, turning a UserError into a message and exit status."""
   try:
@@ -135,4 +156,5 @@ def training_parser(description):
            'distortions (default: different every run, as the original). '
            'Runs with a seed repeat closely, not bit for bit: CPU kernels add '
            'in varying order.')
+  add_session_flags(parser)
   return parser

@@ -206,6 +206,8 @@ def build_graph(data_dir, batch_size, use_fp16, devices,
 
 def main(argv=None):
   args = parser().parse_args(argv)
+  settings = training_loop.LoopSettings.from_flags(args)
+  settings.session.apply_to_process()
   devices = tower_devices(args.num_gpus, args.virtual_devices)
   cifar10.maybe_download_and_extract(args.data_dir, args.data_url)
   training_loop.prepare_train_dir(args.train_dir, args.fresh)
@@ -216,7 +218,7 @@ def main(argv=None):
         args.initial_learning_rate)
     training_loop.run(train_op, loss, global_step,
                       examples_per_step=args.batch_size * len(devices),
-                      settings=training_loop.LoopSettings.from_flags(args),
+                      settings=settings,
                       towers=len(devices))
   return 0
 

@@ -24,6 +24,7 @@ import tensorflow as tf
 
 from cifar10 import checkpoints
 from cifar10 import errors
+from cifar10 import session_options
 
 CHECKPOINT_BASENAME = 'model.ckpt'
 
@@ -51,12 +52,15 @@ class LoopSettings:
   save_checkpoint_steps: int = None
   keep_checkpoints: int = 5
   save_summaries_steps: int = 100
+  session: session_options.SessionOptions = session_options.SessionOptions()
 
   @classmethod
   def from_flags(cls, args):
     """The settings named by the trainers' shared flags."""
-    return cls(**{field.name: getattr(args, field.name)
-                  for field in dataclasses.fields(cls)})
+    named = {field.name: getattr(args, field.name)
+             for field in dataclasses.fields(cls) if field.name != 'session'}
+    return cls(session=session_options.SessionOptions.from_flags(args),
+               **named)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -271,7 +275,7 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
                    else settings.save_checkpoint_secs),
         save_steps=settings.save_checkpoint_steps,
         saver=saver, checkpoint_basename=CHECKPOINT_BASENAME))
-  config = tf.compat.v1.ConfigProto(
+  config = settings.session.config_proto(
       log_device_placement=settings.log_device_placement,
       allow_soft_placement=True, device_filters=replica.device_filters)
   try:

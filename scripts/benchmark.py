@@ -21,6 +21,9 @@ warm-up, printed as one JSON line per measurement:
   startup            seconds from process start to the end of the first
                      training step, and for `python -c 'import tensorflow'`
   memory             peak resident memory of the train run
+  options            cifar10.train under each speed flag (--mixed_precision
+                     bf16, --xla, thread counts) beside a run without one, and
+                     compute with --mixed_precision bf16
 
 then the ratios the project tracks. Machines are noisy: compare figures from
 one run only. Without --data_dir it writes full-size synthetic files first.
@@ -47,11 +50,20 @@ import tensorflow as tf
 from cifar10 import cifar10
 from cifar10 import cifar10_input
 from cifar10 import eval as cifar10_eval
+from cifar10 import session_options
 from cifar10 import synthetic
+from cifar10 import train
 
 LOG_RATE = re.compile(r': step (\d+), loss = \S+ \(([\d.]+) examples/sec;')
 ALL_MEASUREMENTS = ('input', 'compute', 'train', 'multi_gpu', 'dist', 'eval',
-                    'startup')
+                    'startup', 'options')
+# The speed flags `options` measures, as the trainers take them.
+SPEED_FLAGS = {
+    'mixed_precision_bf16': ['--mixed_precision', 'bf16'],
+    'xla': ['--xla'],
+    'inter_op_threads_1': ['--inter_op_threads', '1'],
+    'intra_op_threads_1': ['--intra_op_threads', '1'],
+}
 LOG_TIME_AND_STEP = re.compile(r'^(\S+ \S+): step (\d+), loss', re.MULTILINE)
 
 
@@ -114,7 +126,7 @@ def measure_input(data_dir, batch_size, args):
   report('input_eval', examples_per_sec=_median_rate(rates), windows=rates)
 
 
-def _constant_batch_step(batch_size, **inference_args):
+def _constant_batch_step(batch_size, session_flags=(), **inference_args):
   """A session and train op for one step on a constant in-memory batch."""
   graph = tf.Graph()
   with graph.as_default():
@@ -128,7 +140,9 @@ def _constant_batch_step(batch_size, **inference_args):
     logits = cifar10.inference(images.read_value(), **inference_args)
     loss = cifar10.loss(logits, labels.read_value())
     train_op = cifar10.train(loss, global_step, batch_size)
-    session = tf.compat.v1.Session(graph=graph)
+    options = session_options.SessionOptions.from_flags(
+        train.parser().parse_args(list(session_flags)))
+    session = tf.compat.v1.Session(graph=graph, config=options.config_proto())
     session.run(tf.compat.v1.global_variables_initializer())
   return session, train_op
 
@@ -144,6 +158,34 @@ def measure_compute(batch_size, args):
          windows=ref_rates)
   report('compute', examples_per_sec=_median_rate(rates), windows=rates)
   return _median_rate(ref_rates), _median_rate(rates)
+
+
+def measure_options(data_dir, scratch, batch_size, args):
+  """The speed flags, each beside no flag in the same run.
+
+  Each flag runs the whole trainer in its own process (thread pools and XLA
+  are set up once per process); bf16 also runs the constant-batch step.
+  """
+  results = {}
+  steps = [_constant_batch_step(batch_size),
+           _constant_batch_step(batch_size,
+                                SPEED_FLAGS['mixed_precision_bf16'])]
+  all_rates = _window_rates(steps, batch_size, args.windows, args.window_steps,
+                            args.warmup_steps)
+  for session, _ in steps:
+    session.close()
+  for name, rates in zip(['no_option', 'mixed_precision_bf16'], all_rates):
+    results['compute_' + name] = _median_rate(rates)
+    report('compute_' + name, examples_per_sec=_median_rate(rates),
+           windows=rates)
+  for name, argv in [('no_option', [])] + list(SPEED_FLAGS.items()):
+    rates, _ = _run_trainer('cifar10.train', data_dir,
+                            os.path.join(scratch, 'train_' + name), batch_size,
+                            args, argv)
+    results['train_' + name] = _median_rate(rates)
+    report('train_' + name, examples_per_sec=_median_rate(rates),
+           windows=rates)
+  return results
 
 
 def measure_eval(data_dir, train_dir, batch_size, args):
@@ -374,6 +416,15 @@ def main(argv=None):
       measure_eval(data_dir, train_dir, args.batch_size, args)
     if 'startup' in only:
       measure_startup(data_dir, scratch, args.batch_size, args)
+    if 'options' in only:
+      options = measure_options(data_dir, scratch, args.batch_size, args)
+      for name, rate in options.items():
+        if not name.endswith('no_option'):
+          baseline = name.split('_')[0] + '_no_option'
+          ratios['%s / %s' % (name, baseline)] = rate / options[baseline]
+      if 'compute' in only:
+        ratios['train_mixed_precision_bf16 / compute_reference'] = (
+            options['train_mixed_precision_bf16'] / reference)
     report('ratios', **{name: round(value, 3)
                         for name, value in ratios.items()})
   return 0

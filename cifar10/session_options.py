@@ -1,0 +1,79 @@
+"""Speed options for a session: mixed precision, XLA and thread counts.
+
+Each helps on some hardware and hurts on other hardware, so each is a flag,
+off by default, with the advice measured for it in the README ("Speed").
+None of them changes the variables or the checkpoints.
+"""
+
+import dataclasses
+import os
+
+import tensorflow as tf
+from tensorflow.core.protobuf import rewriter_config_pb2
+
+from cifar10 import errors
+
+MIXED_PRECISION_CHOICES = ('off', 'bf16')
+_CPU_JIT_FLAG = '--tf_xla_cpu_global_jit'
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionOptions:
+  """The speed options a session runs with; the defaults are TensorFlow's."""
+  mixed_precision: str = 'off'
+  xla: bool = False
+  intra_op_threads: int = 0
+  inter_op_threads: int = 0
+
+  @classmethod
+  def from_flags(cls, args):
+    """The options of `flags.add_session_flags`, checked against --use_fp16."""
+    if args.mixed_precision != 'off' and args.use_fp16:
+      raise errors.UserError(
+          '--mixed_precision %s and --use_fp16 both choose the precision of '
+          'the model: give one of them.' % args.mixed_precision)
+    return cls(**{field.name: getattr(args, field.name)
+                  for field in dataclasses.fields(cls)})
+
+  def apply_to_process(self):
+    """Sets what TensorFlow fixes once per process, at its first op.
+
+    Thread pools are sized, and TF_XLA_FLAGS read, when TensorFlow first runs
+    anything, so each script calls this before building its graph. Without
+    --tf_xla_cpu_global_jit, XLA would cluster GPU ops only.
+    """
+    for requested, setter, getter, flag in [
+        (self.intra_op_threads,
+         tf.config.threading.set_intra_op_parallelism_threads,
+         tf.config.threading.get_intra_op_parallelism_threads,
+         '--intra_op_threads'),
+        (self.inter_op_threads,
+         tf.config.threading.set_inter_op_parallelism_threads,
+         tf.config.threading.get_inter_op_parallelism_threads,
+         '--inter_op_threads')]:
+      if requested and getter() != requested:
+        try:
+          setter(requested)
+        except RuntimeError:
+          raise errors.UserError(
+              '%s %d comes too late: TensorFlow already runs with %d in this '
+              'process. Give it on the command line of a fresh process.'
+              % (flag, requested, getter()))
+    if self.xla:
+      xla_flags = os.environ.get('TF_XLA_FLAGS', '')
+      if _CPU_JIT_FLAG not in xla_flags.split():
+        os.environ['TF_XLA_FLAGS'] = (xla_flags + ' ' + _CPU_JIT_FLAG).strip()
+
+  def config_proto(self, **fields):
+    """A ConfigProto with these options and the given other fields."""
+    config = tf.compat.v1.ConfigProto(
+        intra_op_parallelism_threads=self.intra_op_threads,
+        inter_op_parallelism_threads=self.inter_op_threads, **fields)
+    if self.mixed_precision == 'bf16':
+      rewrites = config.graph_options.rewrite_options
+      rewrites.auto_mixed_precision_onednn_bfloat16 = (
+          rewriter_config_pb2.RewriterConfig.ON)
+    if self.xla:
+      config.graph_options.optimizer_options.global_jit_level = (
+          tf.compat.v1.OptimizerOptions.ON_1)
+    return config

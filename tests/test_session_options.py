@@ -1,0 +1,183 @@
+"""Speed options: each flag reaches the session; bf16 really runs in bfloat16."""
+
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorflow.core.protobuf import rewriter_config_pb2
+
+from cifar10 import cifar10
+from cifar10 import errors
+from cifar10 import eval as cifar10_eval
+from cifar10 import flags
+from cifar10 import session_options
+from cifar10 import train
+from conftest import latest_step
+
+
+def _cpu_has_bf16():
+  """Whether oneDNN can run bfloat16 here (TensorFlow skips bf16 otherwise)."""
+  try:
+    with open('/proc/cpuinfo') as cpuinfo:
+      features = cpuinfo.read()
+  except OSError:
+    return False
+  return bool(re.search(r'\b(avx512_bf16|amx_bf16)\b', features))
+
+
+needs_bf16_cpu = pytest.mark.skipif(
+    not _cpu_has_bf16(), reason='this CPU has neither AVX512-BF16 nor AMX, '
+    'so TensorFlow does not rewrite the graph to bfloat16')
+
+
+def _options(*argv):
+  return session_options.SessionOptions.from_flags(
+      train.parser().parse_args(list(argv)))
+
+
+def test_defaults_leave_the_session_as_tensorflow_sets_it():
+  assert _options().config_proto(allow_soft_placement=True) == (
+      tf.compat.v1.ConfigProto(allow_soft_placement=True))
+
+
+def test_each_flag_reaches_the_session_config():
+  config = _options('--mixed_precision', 'bf16', '--xla',
+                    '--intra_op_threads', '3',
+                    '--inter_op_threads', '2').config_proto()
+  assert (config.intra_op_parallelism_threads,
+          config.inter_op_parallelism_threads) == (3, 2)
+  assert (config.graph_options.rewrite_options
+          .auto_mixed_precision_onednn_bfloat16 ==
+          rewriter_config_pb2.RewriterConfig.ON)
+  assert (config.graph_options.optimizer_options.global_jit_level ==
+          tf.compat.v1.OptimizerOptions.ON_1)
+
+
+def test_thread_counts_size_the_process_pools_before_tensorflow_starts():
+  # A fresh process: this one's pools were sized when its first test ran.
+  script = (
+      'import tensorflow as tf\n'
+      'from cifar10 import session_options\n'
+      'session_options.SessionOptions(intra_op_threads=1, inter_op_threads=3)'
+      '.apply_to_process()\n'
+      'with tf.compat.v1.Session() as sess: sess.run(tf.constant(1) + 1)\n'
+      'print(tf.config.threading.get_intra_op_parallelism_threads(),'
+      ' tf.config.threading.get_inter_op_parallelism_threads())\n')
+  output = subprocess.run([sys.executable, '-c', script], check=True,
+                          capture_output=True, text=True).stdout
+  assert output.split() == ['1', '3']
+
+
+def test_thread_counts_that_come_too_late_are_refused():
+  tf.constant(1) + 1  # TensorFlow has started in this process.
+  current = tf.config.threading.get_intra_op_parallelism_threads()
+  with pytest.raises(errors.UserError, match='--intra_op_threads %d comes too '
+                     'late' % (current + 1)):
+    session_options.SessionOptions(
+        intra_op_threads=current + 1).apply_to_process()
+
+
+@pytest.mark.parametrize('argv,complaint', [
+    (['--mixed_precision', 'fp8'], 'invalid choice'),
+    (['--intra_op_threads', '-1'], 'must be at least 0, got -1'),
+    (['--xla', 'sometimes'], 'expected true or false')])
+def test_bad_values_are_refused(argv, complaint, capsys):
+  with pytest.raises(SystemExit):
+    train.parser().parse_args(argv)
+  error = capsys.readouterr().err
+  assert argv[0] in error and complaint in error
+
+
+def test_bf16_with_fp16_is_refused_before_anything_is_removed(
+    trained_dir, synthetic_data_dir, tmp_path, capsys):
+  before = sorted(os.listdir(trained_dir))
+  status = flags.run_script(train.main, [
+      '--data_dir', synthetic_data_dir, '--train_dir', trained_dir,
+      '--fresh', '--mixed_precision', 'bf16', '--use_fp16'])
+  assert status != 0
+  error = capsys.readouterr().err
+  assert '--mixed_precision bf16' in error and '--use_fp16' in error
+  assert sorted(os.listdir(trained_dir)) == before
+
+
+def _logits(images, options):
+  with tf.Graph().as_default():
+    tf.compat.v1.set_random_seed(3)
+    logits = cifar10.inference(tf.constant(images))
+    with tf.compat.v1.Session(config=options.config_proto()) as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      metadata = tf.compat.v1.RunMetadata()
+      values = sess.run(logits, run_metadata=metadata,
+                        options=tf.compat.v1.RunOptions(
+                            output_partition_graphs=True))
+  return values, [str(graph) for graph in metadata.partition_graphs]
+
+
+_XLA_SCRIPT = """
+import numpy as np
+import test_session_options as here
+options = here._options(*%r)
+options.apply_to_process()
+images = np.random.default_rng(1).normal(size=(4, 24, 24, 3))
+exact, exact_graphs = here._logits(images.astype(np.float32), here._options())
+compiled, graphs = here._logits(images.astype(np.float32), options)
+print('XlaRun' in ''.join(exact_graphs), 'XlaRun' in ''.join(graphs),
+      np.abs(compiled - exact).max() / np.abs(exact).max())
+"""
+
+
+@pytest.mark.parametrize('argv,clustered', [([], False), (['--xla'], True)])
+def test_xla_compiles_the_model_on_this_cpu_too(argv, clustered):
+  # A fresh process: XLA reads its flags when TensorFlow first runs an op.
+  environ = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+  environ.pop('TF_XLA_FLAGS', None)
+  output = subprocess.run(
+      [sys.executable, '-c', _XLA_SCRIPT % (argv,)], check=True, env=environ,
+      capture_output=True, text=True, cwd=os.path.dirname(__file__)).stdout
+  exact_clustered, options_clustered, error = output.split()
+  assert (exact_clustered, options_clustered) == ('False', str(clustered))
+  assert float(error) < 1e-5
+
+
+@needs_bf16_cpu
+def test_bf16_runs_the_model_in_bfloat16_and_stays_close(rng):
+  images = rng.normal(size=(16, 24, 24, 3)).astype(np.float32)
+  exact, exact_graphs = _logits(images, _options())
+  mixed, mixed_graphs = _logits(images, _options('--mixed_precision', 'bf16'))
+  assert 'DT_BFLOAT16' not in ''.join(exact_graphs)
+  assert 'DT_BFLOAT16' in ''.join(mixed_graphs)
+  # bfloat16 keeps 8 bits of mantissa: off by about 2**-8, not by 1e-7.
+  error = np.abs(mixed - exact).max() / np.abs(exact).max()
+  assert 1e-4 < error < 3e-2
+
+
+@needs_bf16_cpu
+def test_bf16_trains_the_same_variables_and_evaluates_alike(
+    trained_dir, synthetic_data_dir, tmp_path, capsys):
+  train_dir = str(tmp_path / 'train')
+  assert train.main([
+      '--data_dir', synthetic_data_dir, '--train_dir', train_dir,
+      '--max_steps', '20', '--batch_size', '32', '--seed', '1',
+      '--mixed_precision', 'bf16']) == 0
+  assert latest_step(train_dir) == 20
+  variables = dict(tf.train.list_variables(train_dir))
+  assert variables == dict(tf.train.list_variables(trained_dir))
+  reader = tf.train.load_checkpoint(train_dir)
+  assert {str(dtype) for dtype in
+          reader.get_variable_to_dtype_map().values()} <= {
+              "<dtype: 'float32'>", "<dtype: 'int64'>"}
+
+  precisions = []
+  for extra in ([], ['--mixed_precision', 'bf16']):
+    capsys.readouterr()
+    assert cifar10_eval.main([
+        '--data_dir', synthetic_data_dir, '--checkpoint_dir', trained_dir,
+        '--eval_dir', str(tmp_path / 'eval'), '--run_once'] + extra) == 0
+    precisions.append(float(re.search(
+        r'precision @ 1 = ([\d.]+)', capsys.readouterr().out).group(1)))
+  assert precisions[0] > 0.7
+  assert precisions[1] == pytest.approx(precisions[0], abs=0.02)
