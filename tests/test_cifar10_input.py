@@ -162,6 +162,20 @@ def test_eval_inputs_yield_every_record_once_with_a_smaller_last_batch(
   np.testing.assert_allclose(first_image, expected, atol=1e-4)
 
 
+def test_pipelines_leave_autotuning_off(tmp_path):
+  # Closing a session waits for tf.data's autotuning thread to wake from a
+  # sleep that grows with the run: seconds at the end of training. Off, the
+  # map runs one call per core.
+  folder = _write_train_files(tmp_path, [[0]] * 5)
+  _write(tmp_path / 'test_batch.bin', [_pattern_record(0)])
+  datasets = [cifar10_input.distorted_dataset(folder, 2),
+              cifar10_input.eval_dataset(True, folder, 2),
+              cifar10_input.read_cifar10([os.path.join(folder,
+                                                       'test_batch.bin')])]
+  assert [dataset.options().autotune.enabled for dataset in datasets] == [
+      False] * 3
+
+
 def test_missing_batch_file_names_the_file_and_folder(tmp_path):
   with pytest.raises(errors.UserError) as raised:
     cifar10_input.inputs(True, str(tmp_path), batch_size=5)
