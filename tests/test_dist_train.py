@@ -138,6 +138,14 @@ def test_bad_cluster_flags_are_refused(argv, complaint):
   assert complaint in str(raised.value)
 
 
+def test_bf16_is_refused_before_any_server_starts():
+  # The distributed runtime has no bfloat16 convolutions (found by a run).
+  with pytest.raises(errors.UserError, match='--mixed_precision bf16 does not '
+                     'work on TensorFlow\'s distributed runtime'):
+    dist_train.main(['--job_name', 'worker', '--task_index', '0',
+                     '--mixed_precision', 'bf16', *HOSTS])
+
+
 def test_unknown_job_name_is_refused(capsys):
   with pytest.raises(SystemExit):
     _args('--job_name', 'chief', *HOSTS)
