@@ -176,14 +176,14 @@ def measure_options(data_dir, scratch, batch_size, args):
     session.close()
   for name, rates in zip(['no_option', 'mixed_precision_bf16'], all_rates):
     results['compute_' + name] = _median_rate(rates)
-    report('compute_' + name, examples_per_sec=_median_rate(rates),
+    report('compute_' + name, examples_per_sec=results['compute_' + name],
            windows=rates)
   for name, argv in [('no_option', [])] + list(SPEED_FLAGS.items()):
     rates, _ = _run_trainer('cifar10.train', data_dir,
                             os.path.join(scratch, 'train_' + name), batch_size,
                             args, argv)
     results['train_' + name] = _median_rate(rates)
-    report('train_' + name, examples_per_sec=_median_rate(rates),
+    report('train_' + name, examples_per_sec=results['train_' + name],
            windows=rates)
   return results
 
