@@ -216,14 +216,18 @@ def test_batched_colour_distortions_equal_the_per_image_ops(rng):
   images[4] = 17.0  # A uniform image: standardization's floor applies.
   deltas = np.array([-63, 0, 20.5, 63, -7], dtype=np.float32)
   factors = np.array([0.2, 0.7, 1.0, 1.8, 1.3], dtype=np.float32)
+  # The batched version takes and returns channel-major planes.
+  planes = images.transpose(0, 3, 1, 2).reshape(5, 3, 24 * 24)
   with tf.Graph().as_default():
     batched = cifar10_input.adjust_and_standardize(
-        tf.constant(images), tf.constant(deltas.reshape(5, 1, 1, 1)),
-        tf.constant(factors.reshape(5, 1, 1, 1)))
+        tf.constant(planes), tf.constant(deltas.reshape(5, 1, 1)),
+        tf.constant(factors.reshape(5, 1, 1)))
     per_image = tf.stack([
         tf.image.per_image_standardization(tf.image.adjust_contrast(
             tf.image.adjust_brightness(tf.constant(image), delta), factor))
         for image, delta, factor in zip(images, deltas, factors)])
     with tf.compat.v1.Session() as sess:
       got, expected = sess.run([batched, per_image])
-  np.testing.assert_allclose(got, expected, rtol=0, atol=2e-5)
+  np.testing.assert_allclose(
+      got, expected.transpose(0, 3, 1, 2).reshape(5, 3, 24 * 24), rtol=0,
+      atol=2e-5)
