@@ -26,7 +26,9 @@ warm-up, printed as one JSON line per measurement:
                      compute with --mixed_precision bf16
 
 then the ratios the project tracks. Machines are noisy: compare figures from
-one run only. Without --data_dir it writes full-size synthetic files first.
+one run only. compute_reference, compute and train are timed in alternating
+rounds (--rounds), so that train / compute can resolve a few percent.
+Without --data_dir it writes full-size synthetic files first.
 
     python scripts/benchmark.py                      # synthetic data
     python scripts/benchmark.py --data_dir /tmp/cifar10_data
@@ -147,17 +149,45 @@ def _constant_batch_step(batch_size, session_flags=(), **inference_args):
   return session, train_op
 
 
-def measure_compute(batch_size, args):
-  reference = _constant_batch_step(batch_size, reference_ops=True)
-  used = _constant_batch_step(batch_size)  # As cifar10.train builds it.
-  ref_rates, rates = _window_rates([reference, used], batch_size, args.windows,
-                                   args.window_steps, args.warmup_steps)
-  for session, _ in (reference, used):
+def measure_compute_and_train(data_dir, train_dir, batch_size, args,
+                              compute=True, train=True):
+  """compute_reference, compute and train, in alternating rounds.
+
+  Each round times the constant-batch steps in this process, then runs
+  cifar10.train; a slow spell of a shared machine then falls on all three
+  alike, which `train / compute` needs to resolve a few percent.
+
+  Returns:
+    The medians: {'compute_reference': ..., 'compute': ..., 'train': ...}
+    for those measured.
+  """
+  steps = ([_constant_batch_step(batch_size, reference_ops=True),
+            _constant_batch_step(batch_size)]  # As cifar10.train builds it.
+           if compute else [])
+  rates = {'compute_reference': [], 'compute': [], 'train': []}
+  peak_mb = 0
+  for _ in range(args.rounds):
+    if compute:
+      ref_rates, used_rates = _window_rates(
+          steps, batch_size, args.windows, args.window_steps,
+          args.warmup_steps)
+      rates['compute_reference'] += ref_rates
+      rates['compute'] += used_rates
+    if train:
+      train_rates, run_peak_mb = _run_trainer('cifar10.train', data_dir,
+                                              train_dir, batch_size, args)
+      rates['train'] += train_rates
+      peak_mb = max(peak_mb, run_peak_mb)
+  for session, _ in steps:
     session.close()
-  report('compute_reference', examples_per_sec=_median_rate(ref_rates),
-         windows=ref_rates)
-  report('compute', examples_per_sec=_median_rate(rates), windows=rates)
-  return _median_rate(ref_rates), _median_rate(rates)
+  medians = {}
+  for name, windows in rates.items():
+    if windows:
+      medians[name] = _median_rate(windows)
+      report(name, examples_per_sec=medians[name], windows=windows)
+  if train:
+    report('memory', peak_rss_mb=round(peak_mb), of='python -m cifar10.train')
+  return medians
 
 
 def measure_options(data_dir, scratch, batch_size, args):
@@ -249,14 +279,6 @@ def _peak_rss_kb(pid):
 
 def _quiet_env():
   return dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1')
-
-
-def measure_train(data_dir, train_dir, batch_size, args):
-  rates, peak_mb = _run_trainer('cifar10.train', data_dir, train_dir,
-                                batch_size, args)
-  report('train', examples_per_sec=_median_rate(rates), windows=rates)
-  report('memory', peak_rss_mb=round(peak_mb), of='python -m cifar10.train')
-  return _median_rate(rates)
 
 
 def measure_multi_gpu(data_dir, scratch, batch_size, args):
@@ -364,6 +386,8 @@ def parse_args(argv):
   parser.add_argument('--window_steps', type=int, default=20,
                       help='Training steps per timed window.')
   parser.add_argument('--warmup_steps', type=int, default=10)
+  parser.add_argument('--rounds', type=int, default=3,
+                      help='Alternating rounds of compute and train.')
   parser.add_argument('--startup_runs', type=int, default=3)
   parser.add_argument('--towers', type=lambda text: [int(t) for t in
                                                      text.split(',')],
@@ -394,14 +418,17 @@ def main(argv=None):
     ratios = {}
     if 'input' in only:
       measure_input(data_dir, args.batch_size, args)
-    if 'compute' in only:
-      reference, used = measure_compute(args.batch_size, args)
-      ratios['compute / compute_reference'] = used / reference
-    if 'train' in only:
-      trained = measure_train(data_dir, train_dir, args.batch_size, args)
-      if 'compute' in only:
+    if only & {'compute', 'train'}:
+      steps = measure_compute_and_train(
+          data_dir, train_dir, args.batch_size, args,
+          compute='compute' in only, train='train' in only)
+      reference = steps.get('compute_reference')
+      trained = steps.get('train')
+      if reference:
+        ratios['compute / compute_reference'] = steps['compute'] / reference
+      if reference and trained:
         ratios['train / compute_reference'] = trained / reference
-        ratios['train / compute'] = trained / used
+        ratios['train / compute'] = trained / steps['compute']
     if 'multi_gpu' in only:
       multi = measure_multi_gpu(data_dir, scratch, args.batch_size, args)
       if 'train' in only:
