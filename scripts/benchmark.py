@@ -161,16 +161,18 @@ def measure_compute_and_train(data_dir, train_dir, batch_size, args,
     The medians: {'compute_reference': ..., 'compute': ..., 'train': ...}
     for those measured.
   """
-  steps = ([_constant_batch_step(batch_size, reference_ops=True),
-            _constant_batch_step(batch_size)]  # As cifar10.train builds it.
-           if compute else [])
   rates = {'compute_reference': [], 'compute': [], 'train': []}
   peak_mb = 0
   for _ in range(args.rounds):
     if compute:
+      # Closed before the trainer runs, so that their threads stay out of it.
+      steps = [_constant_batch_step(batch_size, reference_ops=True),
+               _constant_batch_step(batch_size)]  # As cifar10.train builds it.
       ref_rates, used_rates = _window_rates(
           steps, batch_size, args.windows, args.window_steps,
           args.warmup_steps)
+      for session, _ in steps:
+        session.close()
       rates['compute_reference'] += ref_rates
       rates['compute'] += used_rates
     if train:
@@ -178,8 +180,6 @@ def measure_compute_and_train(data_dir, train_dir, batch_size, args,
                                               train_dir, batch_size, args)
       rates['train'] += train_rates
       peak_mb = max(peak_mb, run_peak_mb)
-  for session, _ in steps:
-    session.close()
   medians = {}
   for name, windows in rates.items():
     if windows:
