@@ -83,9 +83,10 @@ def trained_dir(synthetic_data_dir, tmp_path_factory):
       '--data_dir', synthetic_data_dir, '--train_dir', train_dir,
       '--max_steps', '300', '--batch_size', '32',
       '--save_summaries_steps', '50', '--log_frequency', '50',
-      # Seeded: the tutorial's learning rate occasionally diverges on this
-      # very easy data with a batch this small.
-      '--seed', '1'])
+      # The tutorial's 0.1 diverges now and then on this very easy data with
+      # a batch this small (seed 1 reached 0.664 in one environment, 1.0 in
+      # another); 0.05 reached 1.0 with each of four seeds.
+      '--initial_learning_rate', '0.05', '--seed', '1'])
   assert status == 0
   return train_dir
 
