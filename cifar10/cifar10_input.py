@@ -102,12 +102,18 @@ def _check_batch_size(batch_size):
 # Records, decoded a whole batch at a time
 # ---------------------------------------------------------------------------
 
+# The functions tf.data maps are plain graph code: left to autograph, each
+# would be rewritten into a temporary file that a killed process leaves in
+# /tmp.
+_graph_code = tf.autograph.experimental.do_not_convert
+
+
 def _records(filenames):
   """The raw records of `filenames` (a list or a string dataset), in order."""
   if not isinstance(filenames, tf.data.Dataset):
     filenames = tf.data.Dataset.from_tensor_slices(list(filenames))
-  return filenames.flat_map(
-      lambda name: tf.data.FixedLengthRecordDataset(name, RECORD_BYTES))
+  return filenames.flat_map(_graph_code(
+      lambda name: tf.data.FixedLengthRecordDataset(name, RECORD_BYTES)))
 
 
 def _decode_planes(records):
@@ -161,6 +167,7 @@ def read_cifar10(filenames):
     element per record; it ends after the last record of the last file.
   """
 
+  @_graph_code
   def decode_one(record):
     images, labels = decode_records(record[None])
     return images[0], labels[0]
@@ -169,6 +176,7 @@ def read_cifar10(filenames):
       decode_one, num_parallel_calls=tf.data.AUTOTUNE))
 
 
+@_graph_code
 def distorted_batch(records):
   """Training images from raw records, each with its own random distortions.
 
@@ -245,6 +253,7 @@ def prepare_eval_images(images):
   return tf.image.per_image_standardization(tf.cast(cropped, tf.float32))
 
 
+@_graph_code
 def central_crop_batch(records):
   """Evaluation images and labels from a batch of raw records."""
   images, labels = decode_records(records)

@@ -1,6 +1,8 @@
 """The data layer: exact decoding, distortions, one-pass eval input, bad files."""
 
+import glob
 import os
+import tempfile
 
 import numpy as np
 import pytest
@@ -174,6 +176,25 @@ def test_pipelines_leave_autotuning_off(tmp_path):
                                                        'test_batch.bin')])]
   assert [dataset.options().autotune.enabled for dataset in datasets] == [
       False] * 3
+
+
+def test_pipelines_leave_no_autograph_files_behind(tmp_path):
+  # Autograph writes each function it converts to a temporary file, which a
+  # killed trainer leaves in the temp folder; the mapped functions need none.
+  folder = _write_train_files(tmp_path, [[0]] * 5)
+  _write(tmp_path / 'test_batch.bin', [_pattern_record(0)])
+  pattern = os.path.join(tempfile.gettempdir(),
+                         '__autograph_generated_file*.py')
+  before = set(glob.glob(pattern))
+  with tf.Graph().as_default():
+    tensors = [cifar10_input.distorted_inputs(folder, 2),
+               cifar10_input.inputs(True, folder, 1),
+               tf.compat.v1.data.make_one_shot_iterator(
+                   cifar10_input.read_cifar10([os.path.join(
+                       folder, 'test_batch.bin')])).get_next()]
+    with tf.compat.v1.Session() as sess:
+      sess.run(tensors)
+  assert set(glob.glob(pattern)) == before
 
 
 def test_missing_batch_file_names_the_file_and_folder(tmp_path):
