@@ -150,7 +150,7 @@ def _constant_batch_step(batch_size, session_flags=(), **inference_args):
 
 
 def measure_compute_and_train(data_dir, train_dir, batch_size, args,
-                              compute=True, train=True):
+                              time_compute=True, time_train=True):
   """compute_reference, compute and train, in alternating rounds.
 
   Each round times the constant-batch steps in this process, then runs
@@ -164,7 +164,7 @@ def measure_compute_and_train(data_dir, train_dir, batch_size, args,
   rates = {'compute_reference': [], 'compute': [], 'train': []}
   peak_mb = 0
   for _ in range(args.rounds):
-    if compute:
+    if time_compute:
       # Closed before the trainer runs, so that their threads stay out of it.
       steps = [_constant_batch_step(batch_size, reference_ops=True),
                _constant_batch_step(batch_size)]  # As cifar10.train builds it.
@@ -175,7 +175,7 @@ def measure_compute_and_train(data_dir, train_dir, batch_size, args,
         session.close()
       rates['compute_reference'] += ref_rates
       rates['compute'] += used_rates
-    if train:
+    if time_train:
       train_rates, run_peak_mb = _run_trainer('cifar10.train', data_dir,
                                               train_dir, batch_size, args)
       rates['train'] += train_rates
@@ -185,7 +185,7 @@ def measure_compute_and_train(data_dir, train_dir, batch_size, args,
     if windows:
       medians[name] = _median_rate(windows)
       report(name, examples_per_sec=medians[name], windows=windows)
-  if train:
+  if time_train:
     report('memory', peak_rss_mb=round(peak_mb), of='python -m cifar10.train')
   return medians
 
@@ -421,7 +421,7 @@ def main(argv=None):
     if only & {'compute', 'train'}:
       steps = measure_compute_and_train(
           data_dir, train_dir, args.batch_size, args,
-          compute='compute' in only, train='train' in only)
+          time_compute='compute' in only, time_train='train' in only)
       reference = steps.get('compute_reference')
       trained = steps.get('train')
       if reference:
