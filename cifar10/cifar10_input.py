@@ -43,6 +43,12 @@ TEST_FILES = ('test_batch.bin',)
 # The original kept this fraction of an epoch in its shuffling queue.
 MIN_FRACTION_OF_EXAMPLES_IN_QUEUE = 0.4
 
+# Training images distorted per call of the batch map. Each call costs about
+# 0.5 ms of CPU beyond its per-image work, which on 2 cores the training step
+# pays for: 512 images per call took the pipeline from 1.9 to 1.4 ms of CPU
+# per batch of 128.
+IMAGES_PER_DISTORTION_CALL = 512
+
 # Random distortions applied to training images, as in the original.
 MAX_BRIGHTNESS_DELTA = 63
 CONTRAST_RANGE = (0.2, 1.8)
@@ -299,9 +305,12 @@ def distorted_dataset(data_dir, batch_size, prefetch_batches=1):
         % min_queue_examples)
   files = tf.data.Dataset.from_tensor_slices(filenames).shuffle(len(filenames))
   records = _records(files).shuffle(min_queue_examples + 3 * batch_size)
+  batches_per_call = max(1, IMAGES_PER_DISTORTION_CALL // batch_size)
   return _without_autotuning(
-      records.repeat().batch(batch_size, drop_remainder=True)
+      records.repeat().batch(batches_per_call * batch_size,
+                             drop_remainder=True)
       .map(distorted_batch, num_parallel_calls=tf.data.AUTOTUNE)
+      .rebatch(batch_size, drop_remainder=True)
       .prefetch(prefetch_batches))
 
 
