@@ -164,12 +164,19 @@ def test_eval_inputs_yield_every_record_once_with_a_smaller_last_batch(
   np.testing.assert_allclose(first_image, expected, atol=1e-4)
 
 
-def test_pipelines_leave_autotuning_off(tmp_path):
+@pytest.fixture
+def one_record_files(tmp_path):
+  """A folder with all six batch files, one record each."""
+  folder = _write_train_files(tmp_path, [[0]] * 5)
+  _write(tmp_path / 'test_batch.bin', [_pattern_record(0)])
+  return folder
+
+
+def test_pipelines_leave_autotuning_off(one_record_files):
   # Closing a session waits for tf.data's autotuning thread to wake from a
   # sleep that grows with the run: seconds at the end of training. Off, the
   # map runs one call per core.
-  folder = _write_train_files(tmp_path, [[0]] * 5)
-  _write(tmp_path / 'test_batch.bin', [_pattern_record(0)])
+  folder = one_record_files
   datasets = [cifar10_input.distorted_dataset(folder, 2),
               cifar10_input.eval_dataset(True, folder, 2),
               cifar10_input.read_cifar10([os.path.join(folder,
@@ -178,11 +185,10 @@ def test_pipelines_leave_autotuning_off(tmp_path):
       False] * 3
 
 
-def test_pipelines_leave_no_autograph_files_behind(tmp_path):
+def test_pipelines_leave_no_autograph_files_behind(one_record_files):
   # Autograph writes each function it converts to a temporary file, which a
   # killed trainer leaves in the temp folder; the mapped functions need none.
-  folder = _write_train_files(tmp_path, [[0]] * 5)
-  _write(tmp_path / 'test_batch.bin', [_pattern_record(0)])
+  folder = one_record_files
   pattern = os.path.join(tempfile.gettempdir(),
                          '__autograph_generated_file*.py')
   before = set(glob.glob(pattern))
