@@ -12,7 +12,7 @@ def _histograms(values, tag='t'):
   with tf.Graph().as_default():
     feed = tf.compat.v1.placeholder(tf.float32)
     theirs = tf.raw_ops.HistogramSummary(tag=tag, values=feed)
-    ours = histogram.histogram(tag, feed)
+    ours = histogram.vectorised_histogram(tag, feed)
     with tf.compat.v1.Session() as sess:
       protos = sess.run([theirs, ours], {feed: values})
   return [_only_histogram(proto, tag) for proto in protos]
@@ -85,7 +85,9 @@ def test_nan_or_infinity_fails_naming_the_tag(bad):
   with pytest.raises(tf.errors.InvalidArgumentError,
                      match='Nan or Infinity in summary histogram for: '
                      'conv1/activations'):
-    _histograms([1.0, bad], tag='conv1/activations')
+    with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+      sess.run(histogram.vectorised_histogram('conv1/activations',
+                                   tf.constant([1.0, bad])))
 
 
 def test_histograms_in_towers_share_one_bucket_table(rng):
@@ -95,7 +97,7 @@ def test_histograms_in_towers_share_one_bucket_table(rng):
     for tower in range(2):
       with tf.name_scope('tower_%d' % tower), tf.device('/cpu:0'), \
            tf.control_dependencies([tf.no_op()]):
-        summaries.append(histogram.histogram('t', tf.constant(values) * 2))
+        summaries.append(histogram.vectorised_histogram('t', tf.constant(values) * 2))
     tables = [op.name for op in graph.get_operations()
               if op.name.startswith('histogram_bucket_table/') and
               op.type == 'Identity']
@@ -107,3 +109,12 @@ def test_histograms_in_towers_share_one_bucket_table(rng):
   assert first == second
   assert first.num == 1000
   assert first.sum == pytest.approx(2 * values.astype(np.float64).sum())
+
+
+def test_small_tensors_keep_tensorflows_op_and_big_ones_get_the_fast_one():
+  with tf.Graph().as_default() as graph:
+    histogram.histogram('small', tf.zeros([2304, 100]))
+    histogram.histogram('big', tf.zeros([histogram.VECTORISED_FROM]))
+    types = [op.type for op in graph.get_operations()]
+  assert types.count('HistogramSummary') == 1
+  assert types.count('EncodeProto') == 3  # One Summary, its Value, its histo.
