@@ -123,8 +123,10 @@ def _chunk_sums(values, first, next_from, bucket_count):
   prefix = prefix[:, None]
   buckets = tf.gather_nd(first, prefix) + tf.cast(
       values >= tf.gather_nd(next_from, prefix), tf.int32)
-  counts = tf.math.bincount(buckets, minlength=bucket_count,
-                            maxlength=bucket_count, dtype=tf.float64)
+  # The raw op, so that the size is a constant, as XLA (--xla) requires.
+  counts = tf.raw_ops.DenseBincount(
+      input=buckets, size=bucket_count,
+      weights=tf.constant([], tf.float64))
   as_double = tf.cast(values, tf.float64)
   return (counts, tf.reduce_sum(as_double),
           tf.reduce_sum(tf.square(as_double)))

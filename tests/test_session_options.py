@@ -16,7 +16,7 @@ from cifar10 import eval as cifar10_eval
 from cifar10 import flags
 from cifar10 import session_options
 from cifar10 import train
-from conftest import latest_step
+from conftest import latest_step, summary_values
 
 
 def _cpu_has_bf16():
@@ -130,17 +130,37 @@ print('XlaRun' in ''.join(exact_graphs), 'XlaRun' in ''.join(graphs),
 """
 
 
-@pytest.mark.parametrize('argv,clustered', [([], False), (['--xla'], True)])
-def test_xla_compiles_the_model_on_this_cpu_too(argv, clustered):
-  # A fresh process: XLA reads its flags when TensorFlow first runs an op.
+def _fresh_process_environment():
+  """For a fresh process: XLA reads its flags when TensorFlow first runs an op."""
   environ = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
   environ.pop('TF_XLA_FLAGS', None)
+  return environ
+
+
+@pytest.mark.parametrize('argv,clustered', [([], False), (['--xla'], True)])
+def test_xla_compiles_the_model_on_this_cpu_too(argv, clustered):
   output = subprocess.run(
-      [sys.executable, '-c', _XLA_SCRIPT % (argv,)], check=True, env=environ,
-      capture_output=True, text=True, cwd=os.path.dirname(__file__)).stdout
+      [sys.executable, '-c', _XLA_SCRIPT % (argv,)], check=True,
+      env=_fresh_process_environment(), capture_output=True, text=True,
+      cwd=os.path.dirname(__file__)).stdout
   exact_clustered, options_clustered, error = output.split()
   assert (exact_clustered, options_clustered) == ('False', str(clustered))
   assert float(error) < 1e-5
+
+
+def test_xla_trains_and_writes_every_histogram(synthetic_data_dir, tmp_path):
+  # XLA also compiles the summary ops it can: the vectorised histograms.
+  train_dir = str(tmp_path / 'train')
+  subprocess.run(
+      [sys.executable, '-m', 'cifar10.train', '--xla', '--data_dir',
+       synthetic_data_dir, '--train_dir', train_dir, '--max_steps', '2',
+       '--batch_size', '8', '--save_summaries_steps', '1'],
+      check=True, env=_fresh_process_environment(), capture_output=True)
+  histograms = {value.tag: value.histo for _, value in summary_values(train_dir)
+                if value.HasField('histo')}
+  assert len(histograms) == 25
+  activations = histograms['conv1/activations']
+  assert activations.num == 8 * 24 * 24 * 64 == sum(activations.bucket)
 
 
 @needs_bf16_cpu
