@@ -27,7 +27,8 @@ warm-up, printed as one JSON line per measurement:
 
 then the ratios the project tracks. Machines are noisy: compare figures from
 one run only. compute_reference, compute and train are timed in alternating
-rounds (--rounds), so that train / compute can resolve a few percent.
+rounds (--rounds), so that train / compute can resolve a few percent; it is
+reported from all windows pooled and as the median of each round's own ratio.
 Without --data_dir it writes full-size synthetic files first.
 
     python scripts/benchmark.py                      # synthetic data
@@ -159,9 +160,12 @@ def measure_compute_and_train(data_dir, train_dir, batch_size, args,
 
   Returns:
     The medians: {'compute_reference': ..., 'compute': ..., 'train': ...}
-    for those measured.
+    for those measured; with both compute and train, also 'train / compute
+    by round': the median over rounds of each round's train / compute,
+    which a machine's slow spell between rounds leaves alone.
   """
   rates = {'compute_reference': [], 'compute': [], 'train': []}
+  round_ratios = []
   peak_mb = 0
   for _ in range(args.rounds):
     if time_compute:
@@ -180,11 +184,18 @@ def measure_compute_and_train(data_dir, train_dir, batch_size, args,
                                               train_dir, batch_size, args)
       rates['train'] += train_rates
       peak_mb = max(peak_mb, run_peak_mb)
+      if time_compute:
+        round_ratios.append(statistics.median(train_rates) /
+                            statistics.median(used_rates))
   medians = {}
   for name, windows in rates.items():
     if windows:
       medians[name] = _median_rate(windows)
       report(name, examples_per_sec=medians[name], windows=windows)
+  if round_ratios:
+    medians['train / compute by round'] = statistics.median(round_ratios)
+    report('train_compute_rounds',
+           rounds=[round(ratio, 3) for ratio in round_ratios])
   if time_train:
     report('memory', peak_rss_mb=round(peak_mb), of='python -m cifar10.train')
   return medians
@@ -386,7 +397,7 @@ def parse_args(argv):
   parser.add_argument('--window_steps', type=int, default=20,
                       help='Training steps per timed window.')
   parser.add_argument('--warmup_steps', type=int, default=10)
-  parser.add_argument('--rounds', type=int, default=3,
+  parser.add_argument('--rounds', type=int, default=5,
                       help='Alternating rounds of compute and train.')
   parser.add_argument('--startup_runs', type=int, default=3)
   parser.add_argument('--towers', type=lambda text: [int(t) for t in
@@ -429,6 +440,8 @@ def main(argv=None):
       if reference and trained:
         ratios['train / compute_reference'] = trained / reference
         ratios['train / compute'] = trained / steps['compute']
+        ratios['train / compute, median of rounds'] = steps[
+            'train / compute by round']
     if 'multi_gpu' in only:
       multi = measure_multi_gpu(data_dir, scratch, args.batch_size, args)
       if 'train' in only:
