@@ -80,7 +80,7 @@ def _bucket_table(thresholds):
   return tf.cast(lowest, tf.int32), next_from
 
 
-def _shared_bucket_table(thresholds):
+def _shared_bucket_table(limits):
   """The graph's bucket table: built by the first histogram, then reused."""
   graph = tf.compat.v1.get_default_graph()
   try:
@@ -91,7 +91,7 @@ def _shared_bucket_table(thresholds):
   # Outside any tower's scope, device or dependencies, so that all can use it.
   with tf.compat.v1.name_scope(_TABLE_SCOPE), tf.control_dependencies(None), \
        tf.device('/cpu:0'):
-    first, next_from = _bucket_table(thresholds)
+    first, next_from = _bucket_table(float32_thresholds(limits))
     return (tf.identity(first, name='first_bucket'),
             tf.identity(next_from, name='next_bucket_from'))
 
@@ -138,7 +138,7 @@ def vectorised_histogram(tag, values):
   Like HistogramSummary, running it fails on NaN or infinite values.
   """
   limits = bucket_limits()
-  first, next_from = _shared_bucket_table(float32_thresholds(limits))
+  first, next_from = _shared_bucket_table(limits)
   values = tf.reshape(values, [-1])
   size = tf.size(values)
 

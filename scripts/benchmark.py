@@ -160,9 +160,9 @@ def measure_compute_and_train(data_dir, train_dir, batch_size, args,
 
   Returns:
     The medians: {'compute_reference': ..., 'compute': ..., 'train': ...}
-    for those measured; with both compute and train, also 'train / compute
-    by round': the median over rounds of each round's train / compute,
-    which a machine's slow spell between rounds leaves alone.
+    for those measured; with both compute and train, also 'train /
+    compute, median of rounds': the median of each round's own train /
+    compute, which a machine's slow spell between rounds leaves alone.
   """
   rates = {'compute_reference': [], 'compute': [], 'train': []}
   round_ratios = []
@@ -193,7 +193,8 @@ def measure_compute_and_train(data_dir, train_dir, batch_size, args,
       medians[name] = _median_rate(windows)
       report(name, examples_per_sec=medians[name], windows=windows)
   if round_ratios:
-    medians['train / compute by round'] = statistics.median(round_ratios)
+    medians['train / compute, median of rounds'] = statistics.median(
+        round_ratios)
     report('train_compute_rounds',
            rounds=[round(ratio, 3) for ratio in round_ratios])
   if time_train:
@@ -441,7 +442,7 @@ def main(argv=None):
         ratios['train / compute_reference'] = trained / reference
         ratios['train / compute'] = trained / steps['compute']
         ratios['train / compute, median of rounds'] = steps[
-            'train / compute by round']
+            'train / compute, median of rounds']
     if 'multi_gpu' in only:
       multi = measure_multi_gpu(data_dir, scratch, args.batch_size, args)
       if 'train' in only:

@@ -87,7 +87,7 @@ def test_nan_or_infinity_fails_naming_the_tag(bad):
                      'conv1/activations'):
     with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
       sess.run(histogram.vectorised_histogram('conv1/activations',
-                                   tf.constant([1.0, bad])))
+                                              tf.constant([1.0, bad])))
 
 
 def test_histograms_in_towers_share_one_bucket_table(rng):
@@ -97,7 +97,8 @@ def test_histograms_in_towers_share_one_bucket_table(rng):
     for tower in range(2):
       with tf.name_scope('tower_%d' % tower), tf.device('/cpu:0'), \
            tf.control_dependencies([tf.no_op()]):
-        summaries.append(histogram.vectorised_histogram('t', tf.constant(values) * 2))
+        summaries.append(
+            histogram.vectorised_histogram('t', tf.constant(values) * 2))
     tables = [op.name for op in graph.get_operations()
               if op.name.startswith('histogram_bucket_table/') and
               op.type == 'Identity']

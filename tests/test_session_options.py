@@ -131,7 +131,7 @@ print('XlaRun' in ''.join(exact_graphs), 'XlaRun' in ''.join(graphs),
 
 
 def _fresh_process_environment():
-  """For a fresh process: XLA reads its flags when TensorFlow first runs an op."""
+  """For a fresh process: XLA reads its flags when TensorFlow first runs."""
   environ = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
   environ.pop('TF_XLA_FLAGS', None)
   return environ
