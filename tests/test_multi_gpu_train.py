@@ -11,6 +11,7 @@ import textwrap
 import numpy as np
 import pytest
 import tensorflow as tf
+from tensorflow.python.framework import kernels
 
 from cifar10 import errors
 from cifar10 import eval as cifar10_eval
@@ -71,6 +72,83 @@ def test_each_tower_runs_on_its_own_device_and_variables_on_the_cpu(
     assert len([name for name in computed if 'Conv2D' in name]) >= 4
     assert set(computed.values()) == {
         '/job:localhost/replica:0/task:0/device:CPU:%d' % tower}
+
+
+def _has_gpu_kernel(op):
+  """Whether this TensorFlow build has a GPU kernel for `op` and its dtypes.
+
+  Without one, soft placement would run the op on the CPU, mid-tower.
+  """
+  for kernel in kernels.get_registered_kernels_for_op(op.type).kernel:
+    # DEFAULT kernels (Const, NoOp, IdentityN, ...) serve every device.
+    if kernel.device_type in ('GPU', 'DEFAULT') and all(
+        op.get_attr(constraint.name) in constraint.allowed_values.list.type
+        for constraint in kernel.constraint
+        if constraint.name in op.node_def.attr):
+      return True
+  return False
+
+
+def test_the_gpu_kernel_check_knows_ops_and_dtypes_without_gpu_kernels():
+  with tf.Graph().as_default():
+    values = tf.zeros([2, 2])
+    assert _has_gpu_kernel(tf.matmul(values, values).op)
+    assert _has_gpu_kernel(tf.constant(1).op)
+    assert not _has_gpu_kernel(tf.matmul(tf.zeros([2, 2], tf.int32),
+                                         tf.zeros([2, 2], tf.int32)).op)
+    assert not _has_gpu_kernel(
+        tf.compat.v1.summary.histogram('values', values).op)
+
+
+def _ops_reachable(start, neighbours):
+  """All ops reachable from the ops `start` by `neighbours`, `start` included."""
+  seen, pending = set(), list(start)
+  while pending:
+    op = pending.pop()
+    if op not in seen:
+      seen.add(op)
+      pending += neighbours(op)
+  return seen
+
+
+@pytest.mark.parametrize('use_fp16', [False, True])
+def test_on_gpus_each_towers_step_stays_on_its_gpu(use_fp16,
+                                                   synthetic_data_dir):
+  # The graph alone: it is built for GPUs this machine need not have.
+  with tf.Graph().as_default():
+    train_op, loss, _ = multi_gpu_train.build_graph(
+        synthetic_data_dir, 16, use_fp16, ['/gpu:0', '/gpu:1'])
+    step = _ops_reachable(
+        [train_op, loss.op],
+        lambda op: [tensor.op for tensor in op.inputs] + op.control_inputs)
+  consumers = {op: [] for op in step}
+  for op in step:
+    for producer in [tensor.op for tensor in op.inputs] + op.control_inputs:
+      consumers[producer].append(op)
+
+  tower_ops = [op for op in step if op.name.startswith('tower_')]
+  computed = [op for op in tower_ops if op.type != 'ReadVariableOp']
+  # conv1 and conv2, forward and both backprops, in each of the two towers.
+  assert len([op for op in computed if 'Conv2D' in op.type]) == 2 * 6
+  for op in computed:
+    # On its tower's GPU, with a kernel there: soft placement moves none.
+    tower = re.match(r'tower_(\d+)/', op.name).group(1)
+    assert op.device == '/device:GPU:' + tower, op.name
+    assert _has_gpu_kernel(op), (op.name, op.type)
+  # Each tower reads the variables where they live, on the CPU.
+  for op in tower_ops:
+    if op.type == 'ReadVariableOp':
+      assert op.inputs[0].op.device == '/device:CPU:0', op.name
+  # No op on the CPU both takes a tower's results and feeds that tower: the
+  # only trips are variables in, gradients and the loss out, as originally.
+  for op in step:
+    if 'GPU' not in op.device:
+      before = _ops_reachable(
+          [tensor.op for tensor in op.inputs] + op.control_inputs,
+          lambda op: [tensor.op for tensor in op.inputs] + op.control_inputs)
+      after = _ops_reachable(consumers[op], consumers.__getitem__)
+      assert not ({o.device for o in before if 'GPU' in o.device} &
+                  {o.device for o in after if 'GPU' in o.device}), op.name
 
 
 def test_four_virtual_devices_learn_and_the_checkpoint_evaluates(
