@@ -74,6 +74,12 @@ def test_each_tower_runs_on_its_own_device_and_variables_on_the_cpu(
         '/job:localhost/replica:0/task:0/device:CPU:%d' % tower}
 
 
+# Builds without GPU support (macOS, tensorflow-cpu) register no GPU kernels.
+needs_gpu_kernels = pytest.mark.skipif(
+    not tf.test.is_built_with_gpu_support(),
+    reason='this TensorFlow build has no GPU kernels to check against')
+
+
 def _has_gpu_kernel(op):
   """Whether this TensorFlow build has a GPU kernel for `op` and its dtypes.
 
@@ -89,6 +95,7 @@ def _has_gpu_kernel(op):
   return False
 
 
+@needs_gpu_kernels
 def test_the_gpu_kernel_check_knows_ops_and_dtypes_without_gpu_kernels():
   with tf.Graph().as_default():
     values = tf.zeros([2, 2])
@@ -111,6 +118,7 @@ def _ops_reachable(start, neighbours):
   return seen
 
 
+@needs_gpu_kernels
 @pytest.mark.parametrize('use_fp16', [False, True])
 def test_on_gpus_each_towers_step_stays_on_its_gpu(use_fp16,
                                                    synthetic_data_dir):
