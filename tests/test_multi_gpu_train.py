@@ -107,6 +107,11 @@ def test_the_gpu_kernel_check_knows_ops_and_dtypes_without_gpu_kernels():
         tf.compat.v1.summary.histogram('values', values).op)
 
 
+def _producers(op):
+  """The ops whose outputs or completion `op` waits for."""
+  return [tensor.op for tensor in op.inputs] + op.control_inputs
+
+
 def _ops_reachable(start, neighbours):
   """All ops reachable from the ops `start` by `neighbours`, `start` included."""
   seen, pending = set(), list(start)
@@ -126,12 +131,10 @@ def test_on_gpus_each_towers_step_stays_on_its_gpu(use_fp16,
   with tf.Graph().as_default():
     train_op, loss, _ = multi_gpu_train.build_graph(
         synthetic_data_dir, 16, use_fp16, ['/gpu:0', '/gpu:1'])
-    step = _ops_reachable(
-        [train_op, loss.op],
-        lambda op: [tensor.op for tensor in op.inputs] + op.control_inputs)
+    step = _ops_reachable([train_op, loss.op], _producers)
   consumers = {op: [] for op in step}
   for op in step:
-    for producer in [tensor.op for tensor in op.inputs] + op.control_inputs:
+    for producer in _producers(op):
       consumers[producer].append(op)
 
   tower_ops = [op for op in step if op.name.startswith('tower_')]
@@ -151,9 +154,7 @@ def test_on_gpus_each_towers_step_stays_on_its_gpu(use_fp16,
   # only trips are variables in, gradients and the loss out, as originally.
   for op in step:
     if 'GPU' not in op.device:
-      before = _ops_reachable(
-          [tensor.op for tensor in op.inputs] + op.control_inputs,
-          lambda op: [tensor.op for tensor in op.inputs] + op.control_inputs)
+      before = _ops_reachable(_producers(op), _producers)
       after = _ops_reachable(consumers[op], consumers.__getitem__)
       assert not ({o.device for o in before if 'GPU' in o.device} &
                   {o.device for o in after if 'GPU' in o.device}), op.name
