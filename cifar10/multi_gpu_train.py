@@ -164,7 +164,8 @@ def build_towers(tower_batches, devices, global_step, batch_size,
       images [batch_size, 24, 24, 3] and int32 labels [batch_size].
     devices: the device name of each tower, e.g. ['/gpu:0', '/gpu:1'].
     global_step: the int64 step variable, advanced by one per step.
-    batch_size: int, images in each tower's batch.
+    batch_size: int, images in each tower's batch, for the learning rate's
+      schedule.
     initial_learning_rate: float, the learning rate until its first decay.
 
   Returns:
