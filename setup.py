@@ -25,5 +25,9 @@ setuptools.setup(
         'pillow',  # Draws the evaluator's confusion-matrix image.
         'six',
     ],
-    extras_require={'test': ['pytest']},
+    extras_require={
+        # scripts/plot_run.py draws a run's curves; the tests check it too.
+        'plot': ['matplotlib'],
+        'test': ['pytest', 'matplotlib'],
+    },
 )
