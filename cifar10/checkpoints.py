@@ -280,7 +280,8 @@ def _dtype_advice(mismatch):
   return 'It was trained without --use_fp16: leave --use_fp16 out to use it. '
 
 
-def check_checkpoint(path, expected, how_to_proceed, tolerated=None):
+def check_checkpoint(path, expected, how_to_proceed, tolerated=None,
+                     advise_use_fp16=False):
   """Raises UserError unless checkpoint `path` fits the graph exactly.
 
   It compares names, dtypes and shapes in both directions, then reads each
@@ -293,6 +294,8 @@ def check_checkpoint(path, expected, how_to_proceed, tolerated=None):
     how_to_proceed: a sentence telling the user what to do about it.
     tolerated: predicate for names the checkpoint may hold beyond
       `expected`; by default none may.
+    advise_use_fp16: when the first mismatch is float16 against float32,
+      say which way to set --use_fp16 (for tools that do not adapt).
 
   Raises:
     errors.UserError: one line naming `path`, the first variable that does
@@ -313,8 +316,8 @@ def check_checkpoint(path, expected, how_to_proceed, tolerated=None):
             if len(found) > 1 else '')
     raise errors.UserError(
         'Checkpoint %s does not fit this graph: %s%s. %s%s'
-        % (path, found[0].describe(), more, _dtype_advice(found[0]),
-           how_to_proceed))
+        % (path, found[0].describe(), more,
+           _dtype_advice(found[0]) if advise_use_fp16 else '', how_to_proceed))
   for name in expected:
     try:
       reader.get_tensor(name)

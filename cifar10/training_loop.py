@@ -261,7 +261,7 @@ def _resume_point(settings, replica):
     return None
   checkpoints.check_checkpoint(
       latest, {v.op.name: v for v in tf.compat.v1.global_variables()},
-      _UNUSABLE_CHECKPOINT)
+      _UNUSABLE_CHECKPOINT, advise_use_fp16=True)
   step = checkpoints.global_step_of(latest)
   if step < settings.max_steps:
     print('Resuming from %s (global step %d). Use --fresh to start over.'
