@@ -49,8 +49,9 @@ def resolve_data_dir(data_dir):
   """Reads --data_dir, recognising the neighbouring mistakes users make.
 
   --data_dir is the folder that holds cifar-10-batches-bin/ (and the
-  tarball). Given instead the extracted folder itself, one of its batch
-  files, the tarball, or the folder just above a data folder, this returns
+  tarball). Given instead the extracted folder itself (complete or not), one
+  of its batch files, the tarball, or the folder just above a data folder,
+  this returns
   the data folder they belong to and prints a one-line notice, so that
   nothing is downloaded again or extracted into the wrong place. Anything
   else is returned unchanged (a new folder is where the download goes).
@@ -83,13 +84,15 @@ def resolve_data_dir(data_dir):
         '--data_dir %s is a file. Give the folder that holds %s/ or %s '
         '(or an empty folder to download into).'
         % (data_dir, EXTRACTED_DIR, TARBALL_NAME))
+  if os.path.basename(path) == EXTRACTED_DIR and not _holds_data(path):
+    # Even empty or incomplete: the download would extract a second copy
+    # inside it.
+    _notice('--data_dir %s is the extracted folder itself: using its '
+            'parent, %s.' % (data_dir, parent))
+    return parent
   if not os.path.isdir(path) or _holds_data(path):
     return data_dir
   if _holds_batches(path):
-    if os.path.basename(path) == EXTRACTED_DIR:
-      _notice('--data_dir %s is the extracted folder itself: using its '
-              'parent, %s.' % (data_dir, parent))
-      return parent
     raise errors.UserError(
         '--data_dir %s holds the batch files directly, but they are read from '
         'a folder named %s inside --data_dir: move them into %s.'

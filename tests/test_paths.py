@@ -55,6 +55,13 @@ def test_data_dir_one_level_off_is_read_as_meant(given, meant, what, tmp_path,
       given, what.format(meant=meant))
 
 
+def test_an_empty_extracted_folder_means_its_parent_too(tmp_path, capsys):
+  # Downloading into it would extract a second copy inside it.
+  given = str(tmp_path / EXTRACTED)
+  assert download.resolve_data_dir(given) == str(tmp_path)
+  assert 'is the extracted folder itself' in _notice(capsys)
+
+
 def test_data_dir_that_is_the_tarball_means_its_folder(tmp_path, capsys):
   tarball = tmp_path / download.TARBALL_NAME
   tarball.write_bytes(b'')
