@@ -26,6 +26,7 @@ EXTRACTED_DIR = 'cifar-10-batches-bin'
 REQUIRED_FILES = cifar10_input.TRAIN_FILES + cifar10_input.TEST_FILES
 OPTIONAL_FILES = ('batches.meta.txt', 'readme.html')
 
+# Files are copied and hashed 1 MiB at a time, never held in memory whole.
 _CHUNK_BYTES = 1 << 20
 
 

@@ -95,11 +95,15 @@ def export(checkpoint_dir, export_dir, use_fp16=False):
             inputs={'images': images},
             outputs={'logits': logits, 'probabilities': probabilities,
                      'classes': classes})
+        # Attributes left at their defaults are dropped, so that a server
+        # built on an older TensorFlow can still load the graph.
         builder.add_meta_graph_and_variables(
             sess, [tf.saved_model.SERVING],
             signature_def_map={'serving_default': signature},
             strip_default_attrs=True)
         builder.save()
+    # A rename within one folder is atomic: export_dir appears whole or
+    # not at all.
     os.rename(os.path.join(staging, 'model'), export_dir)
   finally:
     shutil.rmtree(staging, ignore_errors=True)

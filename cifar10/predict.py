@@ -102,6 +102,8 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False):
     _, probabilities, _ = cifar10.classify(images, use_fp16)
     with tf.compat.v1.Session() as sess:
       checkpoints.restore_moving_averages(sess, checkpoint)
+      # Decode every file first, so that a bad one is reported on its own
+      # and the good ones still go through in full batches.
       loaded, results = [], []
       for path in paths:
         try:
@@ -113,6 +115,7 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False):
         batch = sess.run(probabilities,
                          {images: np.stack([image for _, image in chunk])})
         for (path, _), row in zip(chunk, batch):
+          # A stable sort lists tied classes in their usual order.
           best = np.argsort(-row, kind='stable')[:top_k]
           results.append((path, [(cifar10_input.CLASS_NAMES[index],
                                   float(row[index])) for index in best]))
