@@ -159,8 +159,9 @@ def base_parser(description):
            'downloaded tarball. Given the extracted folder itself, the '
            'tarball, or its parent, the scripts find the data and say so.')
   add_bool(parser, 'use_fp16',
-           'Build the model in float16 instead of float32 (its variables and '
-           'checkpoints too). Slow on CPUs, which lack float16 kernels.')
+           'Train the model in float16 instead of float32 (its variables and '
+           'checkpoints too); slow on CPUs, which lack float16 kernels. The '
+           'tools that read a checkpoint follow its own dtype instead.')
   parser.add_argument(
       '--data_url', default=download.DATA_URL,
       help='URL of cifar-10-binary.tar.gz. A mirror works: the download is '
