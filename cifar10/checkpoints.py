@@ -12,7 +12,6 @@ import dataclasses
 import glob
 import os
 import re
-import sys
 
 import tensorflow as tf
 
@@ -38,20 +37,12 @@ _CHECKPOINT_FILE = re.compile(r'^(.+)\.(index|data-\d+-of-\d+|meta)$')
 _AVERAGE_SUFFIX = '/ExponentialMovingAverage'
 
 
-def notice(message):
-  """Prints a one-line notice about how a flag was read, on stderr.
-
-  Stderr keeps stdout machine-readable (predict --json prints JSON there).
-  """
-  print('notice: %s' % message, file=sys.stderr, flush=True)
-
-
 # ---------------------------------------------------------------------------
 # Folders
 # ---------------------------------------------------------------------------
 
 def _prefix_of(path):
-  """The checkpoint prefix `path` names (a prefix or one of its files), or None."""
+  """The checkpoint `path` names, as a prefix or one of its files; or None."""
   if os.path.isfile(path + '.index'):
     return path
   match = _CHECKPOINT_FILE.match(path)
@@ -93,8 +84,8 @@ def locate_checkpoints(path, flag='--checkpoint_dir'):
   if os.path.isfile(path):
     if os.path.basename(path) == INDEX_FILE:
       folder = os.path.dirname(path) or '.'
-      notice('%s %s is the index file of a checkpoint folder: reading its '
-             'folder, %s.' % (flag, path, folder))
+      errors.notice('%s %s is the index file of a checkpoint folder: reading '
+                    'its folder, %s.' % (flag, path, folder))
       return folder, None
     raise errors.UserError('%s %s is a file, not a folder of checkpoints. %s'
                            % (flag, path, POINT_AT_TRAINING_RUN))
@@ -102,8 +93,8 @@ def locate_checkpoints(path, flag='--checkpoint_dir'):
                                                              INDEX_FILE)):
     runs = _runs_below(path)
     if len(runs) == 1:
-      notice('%s %s holds no checkpoints, its subfolder %s does: reading '
-             'that.' % (flag, path, runs[0]))
+      errors.notice('%s %s holds no checkpoints, its subfolder %s does: '
+                    'reading that.' % (flag, path, runs[0]))
       return runs[0], None
     if runs:
       raise errors.UserError(
@@ -190,8 +181,8 @@ def find_checkpoint(checkpoint_dir):
   """
   folder, named = locate_checkpoints(checkpoint_dir)
   if named:
-    notice('--checkpoint_dir %s is a checkpoint: using it rather than the '
-           'newest in %s.' % (checkpoint_dir, folder))
+    errors.notice('--checkpoint_dir %s is a checkpoint: using it rather than '
+                  'the newest in %s.' % (checkpoint_dir, folder))
     return named
   return require_latest(folder)
 
@@ -363,11 +354,12 @@ def checkpoint_uses_fp16(path, use_fp16):
     return use_fp16
   saved_in_fp16 = floats == {tf.float16}
   if saved_in_fp16 and not use_fp16:
-    notice('checkpoint %s holds float16 variables (it was trained with '
-           '--use_fp16): building the model in float16 to match.' % path)
+    errors.notice('checkpoint %s holds float16 variables (it was trained '
+                  'with --use_fp16): building the model in float16 to match.'
+                  % path)
   elif use_fp16 and not saved_in_fp16:
-    notice('--use_fp16 is given, but checkpoint %s holds float32 variables: '
-           'building the model in float32 to match.' % path)
+    errors.notice('--use_fp16 is given, but checkpoint %s holds float32 '
+                  'variables: building the model in float32 to match.' % path)
   return saved_in_fp16
 
 

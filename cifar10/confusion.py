@@ -1,4 +1,4 @@
-"""Per-class figures of an evaluation: the confusion matrix, recall and precision.
+"""Per-class figures of an evaluation: confusion matrix, recall and precision.
 
 Row i of the confusion matrix counts the images whose true class is i, by the
 class the model predicted; column j counts the images predicted as class j,

@@ -37,13 +37,9 @@ def _holds_batches(folder):
 
 
 def _holds_data(folder):
-  """Whether `folder` is a --data_dir with the extracted files or the tarball."""
+  """Whether `folder` holds the extracted files or the tarball."""
   return (_holds_batches(os.path.join(folder, EXTRACTED_DIR)) or
           os.path.isfile(os.path.join(folder, TARBALL_NAME)))
-
-
-def _notice(message):
-  print('notice: %s' % message, file=sys.stderr, flush=True)
 
 
 def resolve_data_dir(data_dir):
@@ -73,13 +69,14 @@ def resolve_data_dir(data_dir):
   if os.path.isfile(path):
     name = os.path.basename(path)
     if name == TARBALL_NAME:
-      _notice('--data_dir %s is the tarball itself: using its folder, %s.'
+      errors.notice('--data_dir %s is the tarball itself: using its folder, %s.'
               % (data_dir, parent))
       return parent
     if os.path.basename(parent) == EXTRACTED_DIR and _holds_batches(parent):
-      _notice('--data_dir %s is one of the batch files: using %s, the folder '
-              'that holds %s/.' % (data_dir, os.path.dirname(parent) or '.',
-                                   EXTRACTED_DIR))
+      errors.notice('--data_dir %s is one of the batch files: using %s, the '
+                    'folder that holds %s/.' % (
+                        data_dir, os.path.dirname(parent) or '.',
+                        EXTRACTED_DIR))
       return os.path.dirname(parent) or '.'
     raise errors.UserError(
         '--data_dir %s is a file. Give the folder that holds %s/ or %s '
@@ -88,7 +85,7 @@ def resolve_data_dir(data_dir):
   if os.path.basename(path) == EXTRACTED_DIR and not _holds_data(path):
     # Even empty or incomplete: the download would extract a second copy
     # inside it.
-    _notice('--data_dir %s is the extracted folder itself: using its '
+    errors.notice('--data_dir %s is the extracted folder itself: using its '
             'parent, %s.' % (data_dir, parent))
     return parent
   if not os.path.isdir(path) or _holds_data(path):
@@ -105,8 +102,8 @@ def resolve_data_dir(data_dir):
   below = sorted(os.path.join(path, name) for name in names
                  if _holds_data(os.path.join(path, name)))
   if len(below) == 1:
-    _notice('--data_dir %s holds no CIFAR-10 files, its subfolder %s does: '
-            'using that.' % (data_dir, below[0]))
+    errors.notice('--data_dir %s holds no CIFAR-10 files, its subfolder %s '
+                  'does: using that.' % (data_dir, below[0]))
     return below[0]
   if below:
     raise errors.UserError(
@@ -163,7 +160,7 @@ def _md5_of_file(path):
 
 
 def _download(url, destination, expected_md5, progress):
-  """Downloads `url` to `destination`; the file appears only if its MD5 matches."""
+  """Downloads `url` to `destination`, kept only if its MD5 matches."""
   name = os.path.basename(destination)
   folder = os.path.dirname(destination)
   digest = hashlib.md5()
@@ -209,7 +206,7 @@ def _show_progress(progress, name, done, total):
 
 
 def _extract(tarball, extracted):
-  """Writes the batch files (and the optional ones) of `tarball` into `extracted`.
+  """Writes the batch files (and optional ones) of `tarball` into `extracted`.
 
   All members are checked before the first file is written: a tarball with
   one unsafe member writes nothing at all.
@@ -237,7 +234,7 @@ def _extract(tarball, extracted):
 
 
 def _check_member_is_safe(tarball, member):
-  """Raises UserError for a link, a device, or a path leading out of the folder."""
+  """Raises UserError for a link, a device, or a path leaving the folder."""
   if not (member.isfile() or member.isdir()):
     raise errors.UserError(
         'Refusing to extract %s: member %r is a link or special file. The '
@@ -270,6 +267,6 @@ def _write_atomically(source, destination):
 
 
 def _publish(partial, destination):
-  """Makes a finished temporary file readable by all and gives it its real name."""
+  """Makes a finished temporary file world-readable and gives it its name."""
   os.chmod(partial, 0o644)
   os.replace(partial, destination)

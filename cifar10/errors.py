@@ -1,8 +1,18 @@
-"""The errors a user can fix: bad files, flags or folders, and deliberate stops.
+"""What a user is told: errors they can fix, deliberate stops, and notices.
 
-A script's `main` raises these; `flags.run_script` prints the message alone
-(a traceback would bury it) and exits with the error's `exit_status`.
+A script's `main` raises these errors; `flags.run_script` prints the message
+alone (a traceback would bury it) and exits with the error's `exit_status`.
 """
+
+import sys
+
+
+def notice(message):
+  """Prints one line on stderr saying how a flag was read or adapted.
+
+  Stderr keeps stdout machine-readable (predict --json prints JSON there).
+  """
+  print('notice: %s' % message, file=sys.stderr, flush=True)
 
 
 class UserError(Exception):

@@ -1,7 +1,7 @@
-"""Evaluates CIFAR-10 checkpoints on held-out images: precision @ 1 and per class.
+"""Evaluates checkpoints: precision @ 1, and each class's recall and precision.
 
-    python -m cifar10.eval --run_once                 # the newest checkpoint
-    python -m cifar10.eval                            # each new one, as it comes
+    python -m cifar10.eval --run_once       # the newest checkpoint
+    python -m cifar10.eval                  # each new one, as it comes
 
 Each evaluation restores the moving averages of the weights (which classify
 better than the weights of any single step), classifies --num_examples
@@ -56,7 +56,7 @@ def _eval_dir(path):
     return path
   folder = os.path.dirname(os.path.normpath(path)) or '.'
   if os.path.basename(path).startswith(_EVENTS_FILE_PREFIX):
-    checkpoints.notice('--eval_dir %s is an event file: writing beside it, '
+    errors.notice('--eval_dir %s is an event file: writing beside it, '
                        'into %s.' % (path, folder))
     return folder
   raise errors.UserError('--eval_dir %s is a file, not a folder. Give a '
@@ -68,7 +68,8 @@ def parser():
   """The shared flags plus the evaluator's, with the original's defaults."""
   parser = flags.base_parser(__doc__.splitlines()[0])
   parser.add_argument(
-      '--eval_dir', default='/tmp/cifar10_eval', type=flags.user_path(_eval_dir),
+      '--eval_dir', default='/tmp/cifar10_eval',
+      type=flags.user_path(_eval_dir),
       help='Folder for the evaluator\'s TensorBoard event files.')
   parser.add_argument(
       '--eval_data', default='test', choices=EVAL_DATA_CHOICES,
@@ -102,8 +103,8 @@ class EvalResult:
   global_step: int
   labels: np.ndarray       # [N] int: true classes.
   predictions: np.ndarray  # [N] int: the most probable class of each image.
-  top_1: np.ndarray        # [N] bool: the most probable class is the true one.
-  top_k: np.ndarray        # [N] bool: the true class is among the k most probable.
+  top_1: np.ndarray        # [N] bool: the most probable class is the true.
+  top_k: np.ndarray        # [N] bool: the true class is among the k likeliest.
   k: int
 
   @property
@@ -292,7 +293,7 @@ def evaluate(args, session):
     summary_writer = tf.compat.v1.summary.FileWriter(args.eval_dir)
   try:
     if named:
-      checkpoints.notice('--checkpoint_dir %s is a checkpoint: evaluating it '
+      errors.notice('--checkpoint_dir %s is a checkpoint: evaluating it '
                          'once. Give its folder, %s, to evaluate each new '
                          'one.' % (args.checkpoint_dir, folder))
       evaluate_checkpoint(named, args, session, summary_writer, False)

@@ -43,7 +43,7 @@ def parser():
 
 
 def _next_version(folder):
-  """The first unused version folder below `folder`, as TF Serving numbers them."""
+  """The next version folder in `folder`, numbered as TF Serving expects."""
   versions = [int(name) for name in os.listdir(folder) if name.isdigit()]
   return os.path.join(folder, str(max(versions, default=0) + 1))
 

@@ -146,7 +146,7 @@ def add_bool(parser, name, help_text, default=False):
 
 
 def base_parser(description):
-  """A parser holding the flags every script takes, with the original defaults."""
+  """A parser with the flags every script takes, at the original's defaults."""
   parser = Parser(description=description,
                   formatter_class=argparse.ArgumentDefaultsHelpFormatter)
   parser.add_argument(
@@ -170,7 +170,7 @@ def base_parser(description):
 
 
 def add_session_flags(parser):
-  """Adds the speed flags that `session_options.SessionOptions` reads (all off)."""
+  """Adds the speed flags `session_options.SessionOptions` reads, all off."""
   parser.add_argument(
       '--mixed_precision', choices=session_options.MIXED_PRECISION_CHOICES,
       default='off',

@@ -1,4 +1,4 @@
-"""The training loop behind every trainer: session, hooks, log line, checkpoints.
+"""The training loop of every trainer: session, hooks, log line, checkpoints.
 
 `train`, `multi_gpu_train` and `dist_train` each build a graph their own way
 and hand this module its train op, loss and global step. `run` drives them in
@@ -91,7 +91,7 @@ class Replica:
 # ---------------------------------------------------------------------------
 
 def prepare_train_dir(train_dir, fresh):
-  """Creates --train_dir if needed, or with `fresh` clears an earlier run from it.
+  """Creates --train_dir if needed; `fresh` clears an earlier run from it.
 
   Args:
     train_dir: the --train_dir flag.
@@ -211,7 +211,7 @@ class _StopHook(tf.compat.v1.train.SessionRunHook):
 
 
 class _SessionKeeper(tf.compat.v1.train.SessionRunHook):
-  """Keeps the raw session: after an op fails, the checkpoint is saved with it."""
+  """Keeps the raw session, to save a checkpoint with after an op fails."""
 
   session = None
 
@@ -224,7 +224,7 @@ class _SessionKeeper(tf.compat.v1.train.SessionRunHook):
 # ---------------------------------------------------------------------------
 
 def _save_after_failure(saver, session, checkpoint_path, step, train_dir):
-  """Saves the variables after a failed op; returns a sentence saying the outcome."""
+  """Saves after a failed op; returns a sentence on the outcome."""
   try:
     return ('Saved %s; fix the cause and run again to resume.'
             % saver.save(session, checkpoint_path, global_step=step))
@@ -241,7 +241,7 @@ def _save_after_failure(saver, session, checkpoint_path, step, train_dir):
 
 
 def _resume_point(settings, replica):
-  """Checks the checkpoint training would resume from; says what the run will do.
+  """Checks the checkpoint training resumes from, and says what the run does.
 
   Only the chief reads --train_dir: the other workers of a cluster take the
   variables from the parameter servers once the chief has restored them.

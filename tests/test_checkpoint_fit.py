@@ -1,4 +1,4 @@
-"""A checkpoint that does not fit the graph is named in one line, or used as it is.
+"""A checkpoint that does not fit the graph: one line naming why, or adapted to.
 
 Covers every way a checkpoint can disagree with the graph about to restore it
 (dtype, shape, a missing variable, a missing moving average, an extra

@@ -1,4 +1,4 @@
-"""Flags: booleans as people type them (never eating a file name), defaults in --help, bad values refused."""
+"""Flags: booleans that leave file names alone, defaults, bad values refused."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""--max_steps is the global step a run ends at, and --num_examples the images counted.
+"""--max_steps is the step a run ends at; --num_examples the images counted.
 
 A rerun at --max_steps trains nothing, says so and leaves every file as it
 was; a resume from step k trains exactly max_steps - k steps; the same for
