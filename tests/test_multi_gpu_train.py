@@ -249,6 +249,31 @@ def test_averaged_tower_gradients_equal_one_tower_on_the_whole_batch(rng):
     assert not np.allclose(one_tower[name], initial[name], rtol=0, atol=1e-9)
 
 
+def _summarized_scalar(tag):
+  """The value tensor of the scalar summary written under `tag`."""
+  for op in tf.compat.v1.get_default_graph().get_operations():
+    if op.type == 'ScalarSummary' and tf.get_static_value(
+        op.inputs[0]) == tag.encode():
+      return op.inputs[1]
+  raise AssertionError('no scalar summary tagged %r' % tag)
+
+
+def test_towers_decay_the_rate_after_350_epochs_of_data():
+  # Two towers of 4 images consume 8 a step: 50,000 / 8 * 350 steps to decay.
+  decay_steps = 2187500
+  with tf.Graph().as_default():
+    global_step = tf.compat.v1.train.get_or_create_global_step()
+    batch = (tf.zeros([4, 24, 24, 3]), tf.zeros([4], tf.int32))
+    multi_gpu_train.build_towers([batch, batch], ['/cpu:0'] * 2, global_step,
+                                 batch_size=4)
+    rate = _summarized_scalar('learning_rate')
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      for step, expected in [(decay_steps - 1, 0.1), (decay_steps, 0.01)]:
+        global_step.load(step, sess)
+        assert sess.run(rate) == pytest.approx(expected), step
+
+
 def test_more_gpus_than_found_says_how_many_were_found():
   found = len(tf.config.list_physical_devices('GPU'))
   with pytest.raises(errors.UserError) as raised:
