@@ -224,7 +224,7 @@ def inference(images, reference_ops=False):
   with tf.compat.v1.variable_scope('local3') as scope:
     # Move everything into depth so we can perform a single matrix multiply.
     # The batch dimension stays free, so one graph serves any batch size.
-    dim = pool2.shape[1] * pool2.shape[2] * pool2.shape[3]
+    dim = pool2.shape[1:].num_elements()
     reshape = tf.reshape(pool2, [-1, dim])
     weights = _variable_with_weight_decay('weights', shape=[dim, 384],
                                           stddev=0.04, wd=0.004, dtype=dtype)

@@ -233,7 +233,7 @@ def adjust_and_standardize(planes, brightness, contrast):
   Returns:
     [N, C, P] float32, each image with mean 0 and deviation 1.
   """
-  pixels = planes.shape[1] * planes.shape[2]
+  pixels = planes.shape[1:].num_elements()
   channel_means = tf.reduce_mean(planes, axis=2, keepdims=True)
   deviations = planes - channel_means
   channel_means += brightness

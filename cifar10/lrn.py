@@ -29,7 +29,7 @@ def _band(depth, depth_radius, scale, dtype):
 def fast_lrn(x, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5, name=None):
   """Same arguments and results as `tf.nn.lrn` for a 4-D NHWC input."""
   with tf.name_scope(name or 'lrn'):
-    depth = x.shape[-1]
+    depth = tf.compat.dimension_value(x.shape[-1])
     # The constants ride in the band matrices, and the bias in a bias add
     # that oneDNN fuses into the matrix multiply: fewer passes over x.
     forward_band = _band(depth, depth_radius, alpha, x.dtype)

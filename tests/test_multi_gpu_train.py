@@ -17,6 +17,7 @@ from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import multi_gpu_train
 from cifar10 import train
+from conftest import both_modes, TF_MODE
 from test_train_eval import assert_rates_agree, LOG_LINE
 
 TIMEOUT_SECS = 240
@@ -34,6 +35,8 @@ def _python(*args):
 _PLACEMENT_PROBE = textwrap.dedent('''
     import json, sys
     import tensorflow as tf
+    if sys.argv[3] == 'v1':
+      tf.compat.v1.disable_v2_behavior()
     from cifar10 import multi_gpu_train
     num_towers, data_dir = int(sys.argv[1]), sys.argv[2]
     devices = multi_gpu_train.tower_devices(num_towers, virtual_devices=True)
@@ -55,11 +58,12 @@ _PLACEMENT_PROBE = textwrap.dedent('''
 ''')
 
 
-@pytest.mark.parametrize('num_towers', [2, 4])
+@pytest.mark.parametrize('num_towers', [pytest.param(2, marks=both_modes), 4])
 def test_each_tower_runs_on_its_own_device_and_variables_on_the_cpu(
     num_towers, synthetic_data_dir):
+  # The probe runs in this process's TensorFlow mode.
   report = json.loads(_python('-c', _PLACEMENT_PROBE, str(num_towers),
-                              synthetic_data_dir).splitlines()[-1])
+                              synthetic_data_dir, TF_MODE).splitlines()[-1])
   assert report['devices'] == ['/cpu:%d' % i for i in range(num_towers)]
   assert set(report['variables'].values()) == {'/device:CPU:0'}
   for tower in range(num_towers):
@@ -123,6 +127,7 @@ def _ops_reachable(start, neighbours):
   return seen
 
 
+@both_modes
 @needs_gpu_kernels
 @pytest.mark.parametrize('use_fp16', [False, True])
 def test_on_gpus_each_towers_step_stays_on_its_gpu(use_fp16,
@@ -184,6 +189,7 @@ def test_four_virtual_devices_learn_and_the_checkpoint_evaluates(
   assert precision > 0.5
 
 
+@both_modes
 def test_trainers_resume_each_others_checkpoints(trained_dir,
                                                  synthetic_data_dir, tmp_path,
                                                  capsys):
@@ -206,6 +212,7 @@ def _global_variable_names(build):
     return sorted(v.op.name for v in tf.compat.v1.global_variables())
 
 
+@both_modes
 def test_both_trainers_build_the_same_variables(synthetic_data_dir):
   single = _global_variable_names(
       lambda: train.build_graph(synthetic_data_dir, 8, False))
@@ -235,6 +242,7 @@ def _one_step(batches, initial_values=None):
       return initial_values, sess.run(variables)
 
 
+@both_modes
 def test_averaged_tower_gradients_equal_one_tower_on_the_whole_batch(rng):
   images = rng.normal(size=(8, 24, 24, 3)).astype(np.float32)
   labels = rng.integers(0, 10, size=8).astype(np.int32)
@@ -249,6 +257,7 @@ def test_averaged_tower_gradients_equal_one_tower_on_the_whole_batch(rng):
     assert not np.allclose(one_tower[name], initial[name], rtol=0, atol=1e-9)
 
 
+@both_modes
 def test_more_gpus_than_found_says_how_many_were_found():
   found = len(tf.config.list_physical_devices('GPU'))
   with pytest.raises(errors.UserError) as raised:
