@@ -130,8 +130,8 @@ def _truncate(path):
   return os.path.getsize(path)
 
 
-@both_modes
-@pytest.mark.parametrize('suffix', ['.data-00000-of-00001', '.index'])
+@pytest.mark.parametrize('suffix', ['.data-00000-of-00001',
+                                    pytest.param('.index', marks=both_modes)])
 def test_damaged_checkpoint_is_named_and_training_refuses_to_overwrite_it(
     trained_dir, synthetic_data_dir, tmp_path, suffix, capsys):
   train_dir = _copy_of(trained_dir, tmp_path)

@@ -17,7 +17,7 @@ from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import multi_gpu_train
 from cifar10 import train
-from conftest import both_modes, TF_MODE
+from conftest import both_modes
 from test_train_eval import assert_rates_agree, LOG_LINE
 
 TIMEOUT_SECS = 240
@@ -35,8 +35,6 @@ def _python(*args):
 _PLACEMENT_PROBE = textwrap.dedent('''
     import json, sys
     import tensorflow as tf
-    if sys.argv[3] == 'v1':
-      tf.compat.v1.disable_v2_behavior()
     from cifar10 import multi_gpu_train
     num_towers, data_dir = int(sys.argv[1]), sys.argv[2]
     devices = multi_gpu_train.tower_devices(num_towers, virtual_devices=True)
@@ -58,12 +56,11 @@ _PLACEMENT_PROBE = textwrap.dedent('''
 ''')
 
 
-@pytest.mark.parametrize('num_towers', [pytest.param(2, marks=both_modes), 4])
+@pytest.mark.parametrize('num_towers', [2, 4])
 def test_each_tower_runs_on_its_own_device_and_variables_on_the_cpu(
     num_towers, synthetic_data_dir):
-  # The probe runs in this process's TensorFlow mode.
   report = json.loads(_python('-c', _PLACEMENT_PROBE, str(num_towers),
-                              synthetic_data_dir, TF_MODE).splitlines()[-1])
+                              synthetic_data_dir).splitlines()[-1])
   assert report['devices'] == ['/cpu:%d' % i for i in range(num_towers)]
   assert set(report['variables'].values()) == {'/device:CPU:0'}
   for tower in range(num_towers):
@@ -127,9 +124,9 @@ def _ops_reachable(start, neighbours):
   return seen
 
 
-@both_modes
 @needs_gpu_kernels
-@pytest.mark.parametrize('use_fp16', [False, True])
+@pytest.mark.parametrize('use_fp16', [pytest.param(False, marks=both_modes),
+                                      True])
 def test_on_gpus_each_towers_step_stays_on_its_gpu(use_fp16,
                                                    synthetic_data_dir):
   # The graph alone: it is built for GPUs this machine need not have.
@@ -189,7 +186,6 @@ def test_four_virtual_devices_learn_and_the_checkpoint_evaluates(
   assert precision > 0.5
 
 
-@both_modes
 def test_trainers_resume_each_others_checkpoints(trained_dir,
                                                  synthetic_data_dir, tmp_path,
                                                  capsys):

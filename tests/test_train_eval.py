@@ -54,7 +54,6 @@ def test_trained_checkpoint_classifies_well_above_chance(
   assert 'Precision @ 1' in _tags(str(tmp_path))
 
 
-@both_modes
 def test_eval_counts_exactly_num_examples(trained_dir, synthetic_data_dir,
                                           tmp_path):
   summaries = []
@@ -87,7 +86,6 @@ def test_event_files_hold_the_original_summary_tags(trained_dir):
   assert not [tag for tag in tags if tag.startswith('conv1/conv1')]
 
 
-@both_modes
 def test_second_run_resumes_from_the_checkpoint(trained_dir, synthetic_data_dir,
                                                 tmp_path, capsys):
   train_dir = str(tmp_path / 'train')
