@@ -19,7 +19,7 @@ from cifar10 import eval as cifar10_eval
 from cifar10 import flags
 from cifar10 import train
 from conftest import both_modes, OTHER_TF_MODE, python_args, summary_values
-from conftest import TF_MODE  # pylint: disable=g-multiple-import
+from conftest import TF_MODE, TF_MODES  # pylint: disable=g-multiple-import
 
 
 @both_modes
@@ -151,3 +151,57 @@ def test_v1_shapes_alone_train_and_evaluate(synthetic_data_dir, tmp_path,
   assert status == 0, output[-3000:]
   assert 'precision @ 1 = ' in output
   assert tf.train.latest_checkpoint(str(tmp_path / 'train')).endswith('-2')
+
+
+# Computes, in the mode given as its first argument, the network's logits and
+# gradients for fixed weights and images (fast and reference ops), and the
+# first evaluation batch, and saves them to the .npz file named second.
+_VALUES = textwrap.dedent('''
+    import sys
+    import numpy as np
+    import tensorflow as tf
+    if sys.argv[1] == 'v1':
+      tf.compat.v1.disable_v2_behavior()
+    from cifar10 import cifar10
+    rng = np.random.default_rng(7)
+    images = rng.normal(size=(8, 24, 24, 3)).astype(np.float32)
+    labels = rng.integers(0, 10, size=8)
+    fetches = {}
+    with tf.Graph().as_default():
+      for reference_ops in (False, True):
+        with tf.compat.v1.variable_scope('', reuse=tf.compat.v1.AUTO_REUSE):
+          logits = cifar10.inference(tf.constant(images), reference_ops)
+        loss = cifar10.loss(logits, tf.constant(labels))
+        variables = tf.compat.v1.trainable_variables()
+        fetches['logits_%s' % reference_ops] = logits
+        for var, grad in zip(variables, tf.gradients(loss, variables)):
+          fetches['%s_%s' % (var.op.name, reference_ops)] = grad
+      eval_images, eval_labels = cifar10.inputs(True, sys.argv[3], 16)
+      fetches.update(eval_images=eval_images, eval_labels=eval_labels)
+      with tf.compat.v1.Session() as sess:
+        for var in variables:
+          var.load(rng.normal(0, 0.05, var.shape.as_list()), sess)
+        np.savez(sys.argv[2], **sess.run(fetches))
+''')
+
+
+def test_both_modes_compute_the_same_values(synthetic_data_dir, tmp_path,
+                                            children):
+  # One child per mode (a mode is process-wide), whatever this process's.
+  paths = {mode: str(tmp_path / (mode + '.npz')) for mode in TF_MODES}
+  started = [children('-c', _VALUES, mode, paths[mode], synthetic_data_dir)
+             for mode in TF_MODES]
+  for child in started:
+    status, output = child.finish()
+    assert status == 0, output[-3000:]
+  values = {mode: dict(np.load(path)) for mode, path in paths.items()}
+  assert len(values['v1']) == len(values['v2']) == 2 + 2 * 11
+  np.testing.assert_array_equal(values['v1']['eval_images'],
+                                values['v2']['eval_images'])
+  np.testing.assert_array_equal(values['v1']['eval_labels'],
+                                values['v2']['eval_labels'])
+  for name, value in values['v2'].items():
+    scale = np.abs(value).max()
+    assert scale > 0, name
+    np.testing.assert_allclose(values['v1'][name], value, rtol=0,
+                               atol=1e-5 * scale, err_msg=name)
