@@ -23,7 +23,7 @@ from cifar10 import download
 from cifar10 import lrn
 from cifar10 import summaries
 
-# The data set's sizes, re-exported so that model code needs one import.
+# The data set's sizes, here too so that model code needs one import.
 IMAGE_SIZE = cifar10_input.IMAGE_SIZE
 NUM_CLASSES = cifar10_input.NUM_CLASSES
 NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN = cifar10_input.NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN
@@ -366,7 +366,7 @@ def loss(logits, labels):
 
 
 def scope_losses():
-  """The 'losses' terms added under the current name scope (all at top level)."""
+  """The 'losses' terms of the current name scope (all of them at top level)."""
   scope = tf.compat.v1.get_default_graph().get_name_scope()
   return tf.compat.v1.get_collection('losses', scope + '/' if scope else None)
 
@@ -401,7 +401,7 @@ def add_loss_summaries(losses):
 # ---------------------------------------------------------------------------
 
 def decay_steps(batch_size):
-  """Steps between two decays of the learning rate: NUM_EPOCHS_PER_DECAY epochs.
+  """Steps in NUM_EPOCHS_PER_DECAY epochs: how often the learning rate decays.
 
   Computed in the original's order (batches per epoch first, truncated at
   the end), so that every batch size gets exactly the original's schedule:

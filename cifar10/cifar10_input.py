@@ -98,7 +98,7 @@ def check_batch_file(path):
 
 
 def data_files(data_dir, eval_data):
-  """The checked batch files: test_batch.bin if `eval_data`, else the 5 train files."""
+  """Checked paths: test_batch.bin if `eval_data`, else the 5 training files."""
   names = TEST_FILES if eval_data else TRAIN_FILES
   paths = [os.path.join(data_dir, name) for name in names]
   for path in paths:
@@ -131,7 +131,7 @@ def _records(filenames):
 
 
 def _decode_planes(records):
-  """Splits [N] raw records into [N, 3, 32, 32] uint8 planes and [N] int32 labels."""
+  """[N] raw records as [N, 3, 32, 32] uint8 planes and [N] int32 labels."""
   raw = tf.io.decode_raw(records, tf.uint8)
   raw.set_shape(records.shape.concatenate([RECORD_BYTES]))
   planes = tf.reshape(
@@ -140,7 +140,7 @@ def _decode_planes(records):
 
 
 def decode_records(records):
-  """Splits [N] raw records into [N, 32, 32, 3] uint8 images and [N] int32 labels."""
+  """[N] raw records as [N, 32, 32, 3] uint8 images and [N] int32 labels."""
   planes, labels = _decode_planes(records)
   return tf.transpose(planes, [0, 2, 3, 1]), labels
 

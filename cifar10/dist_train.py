@@ -144,7 +144,7 @@ class _GreedyByBytes:
 
 
 def worker_device_setter(cluster, task_index):
-  """Device function for a worker's graph: variables on the ps tasks, by size."""
+  """Device function for a worker's graph: variables on ps tasks, by size."""
   return tf.compat.v1.train.replica_device_setter(
       worker_device='/job:worker/task:%d' % task_index, cluster=cluster,
       ps_strategy=_GreedyByBytes(len(cluster['ps'])))
