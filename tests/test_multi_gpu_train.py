@@ -17,6 +17,7 @@ from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import multi_gpu_train
 from cifar10 import train
+from conftest import both_modes
 from test_train_eval import assert_rates_agree, LOG_LINE
 
 TIMEOUT_SECS = 240
@@ -124,7 +125,8 @@ def _ops_reachable(start, neighbours):
 
 
 @needs_gpu_kernels
-@pytest.mark.parametrize('use_fp16', [False, True])
+@pytest.mark.parametrize('use_fp16', [pytest.param(False, marks=both_modes),
+                                      True])
 def test_on_gpus_each_towers_step_stays_on_its_gpu(use_fp16,
                                                    synthetic_data_dir):
   # The graph alone: it is built for GPUs this machine need not have.
@@ -206,6 +208,7 @@ def _global_variable_names(build):
     return sorted(v.op.name for v in tf.compat.v1.global_variables())
 
 
+@both_modes
 def test_both_trainers_build_the_same_variables(synthetic_data_dir):
   single = _global_variable_names(
       lambda: train.build_graph(synthetic_data_dir, 8, False))
@@ -235,6 +238,7 @@ def _one_step(batches, initial_values=None):
       return initial_values, sess.run(variables)
 
 
+@both_modes
 def test_averaged_tower_gradients_equal_one_tower_on_the_whole_batch(rng):
   images = rng.normal(size=(8, 24, 24, 3)).astype(np.float32)
   labels = rng.integers(0, 10, size=8).astype(np.int32)
@@ -274,6 +278,7 @@ def test_towers_decay_the_rate_after_350_epochs_of_data():
         assert sess.run(rate) == pytest.approx(expected), step
 
 
+@both_modes
 def test_more_gpus_than_found_says_how_many_were_found():
   found = len(tf.config.list_physical_devices('GPU'))
   with pytest.raises(errors.UserError) as raised:
