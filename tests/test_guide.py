@@ -5,9 +5,11 @@ sandbox folder standing in for /tmp, as a reader would run them:
 
 * every `/tmp` path points into the sandbox, whose `cifar10_data` holds a
   small synthetic set standing in for the download;
+* a folder flag a cifar10 script is given no value for (--data_dir,
+  --train_dir, --checkpoint_dir, --eval_dir) is given its /tmp default,
+  which then points into the sandbox too;
 * the trainers get a small --max_steps (the guide's values, in the same
-  order: the smallest becomes 10, the next 20, ...), and every cifar10 script
-  the folder flags it leaves to their /tmp defaults, pointed at the sandbox;
+  order: the smallest becomes 10, the next 20, ...);
 * servers (the evaluator's loop, TensorBoard) run until they print the line
   that shows they work (the evaluator checks every second), then are stopped;
 * a line ending in `&` runs in the background until the end of its block;
