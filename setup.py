@@ -1,9 +1,15 @@
-"""Installs the `cifar10` package: the TensorFlow CIFAR-10 tutorial on TF 2.x."""
+"""Packaging for `cifar10`: the TensorFlow CIFAR-10 tutorial on TF 2.x.
+
+The distribution is named cifar10-tf-tutorial because the name cifar10 on
+the Python package index belongs to an unrelated project. Only the name that
+pip shows differs: the import package is `cifar10`, and the scripts run as
+`python -m cifar10.train` and so on.
+"""
 
 import setuptools
 
 setuptools.setup(
-    name='cifar10',
+    name='cifar10-tf-tutorial',
     version='0.1.0',
     description=('The classic TensorFlow CIFAR-10 tutorial, ported to '
                  'TensorFlow 2.x graph mode (tf.compat.v1) with tf.data.'),
@@ -19,5 +25,9 @@ setuptools.setup(
         'pillow',  # Draws the evaluator's confusion-matrix image.
         'six',
     ],
-    extras_require={'test': ['pytest']},
+    extras_require={
+        # scripts/plot_run.py draws a run's curves; the tests check it too.
+        'plot': ['matplotlib'],
+        'test': ['pytest', 'matplotlib'],
+    },
 )

@@ -1,11 +1,17 @@
-"""Checks a checkpoint before anything restores it, so a bad one gets a clear message.
+"""Finding checkpoints and checking them against the graph before restoring.
 
-A truncated or damaged file, or a checkpoint of another model, would
-otherwise surface as a long TensorFlow error deep inside session creation
-(or, for a trainer, as a run that overwrites the user's files).
+Restoring a checkpoint that does not fit the graph (another model, another
+dtype, a damaged file) fails deep inside TensorFlow with a long traceback;
+for a trainer it could even end in saving over the user's checkpoint. Every
+tool here therefore reads the checkpoint first and, when something does not
+fit, stops with one line naming the checkpoint, the first variable that
+differs, what the file holds, what the graph wants and what to do about it.
 """
 
+import dataclasses
+import glob
 import os
+import re
 
 import tensorflow as tf
 
@@ -14,18 +20,126 @@ from cifar10 import errors
 
 INDEX_FILE = 'checkpoint'
 
-# What the tools that read a training run's checkpoints tell their users.
+# The advice of the tools that read checkpoints written by a training run.
 POINT_AT_TRAINING_RUN = ('Point --checkpoint_dir at the --train_dir of a '
                          'training run.')
 
-# What TensorFlow's checkpoint reader raises for damaged files: OpErrors,
-# and plain Python errors from its C++ wrapper ("Read less bytes than
-# requested" is an IndexError).
+# TensorFlow's checkpoint reader reports damaged files as OpErrors, or as
+# plain Python errors from its C++ wrapper ("Read less bytes than requested"
+# is an IndexError).
 _READ_ERRORS = (tf.errors.OpError, ValueError, IndexError, RuntimeError)
+
+# The files of one checkpoint: its data shards, its index and, from old
+# Savers, its meta graph. Stripping the suffix gives the checkpoint's prefix.
+_CHECKPOINT_FILE = re.compile(r'^(.+)\.(index|data-\d+-of-\d+|meta)$')
+
+# The moving average of variable `v` is saved as `v` + this suffix.
+_AVERAGE_SUFFIX = '/ExponentialMovingAverage'
+
+
+# ---------------------------------------------------------------------------
+# Folders
+# ---------------------------------------------------------------------------
+
+def _prefix_of(path):
+  """The checkpoint `path` names, as a prefix or one of its files; or None."""
+  if os.path.isfile(path + '.index'):
+    return path
+  match = _CHECKPOINT_FILE.match(path)
+  if match and os.path.isfile(path) and os.path.isfile(
+      match.group(1) + '.index'):
+    return match.group(1)
+  return None
+
+
+def _runs_below(folder):
+  """The subfolders of `folder` that hold a checkpoint index file, sorted."""
+  return sorted(os.path.dirname(index) for index in
+                glob.glob(os.path.join(folder, '*', INDEX_FILE)))
+
+
+def locate_checkpoints(path, flag='--checkpoint_dir'):
+  """Reads a checkpoint folder flag, recognising the neighbouring mistakes.
+
+  Users point the flag at a checkpoint rather than its folder (a prefix such
+  as model.ckpt-1000, or one of its files), at the `checkpoint` index file,
+  or at the folder above a training run. Each is used as meant, with a
+  one-line notice.
+
+  Args:
+    path: the flag's value.
+    flag: the flag's name, for the messages.
+
+  Returns:
+    (folder, checkpoint): the folder to look for checkpoints in, and the
+    checkpoint prefix the flag named, or None when it named a folder.
+
+  Raises:
+    errors.UserError: `path` is some other file, or several training runs
+      lie below it.
+  """
+  prefix = _prefix_of(path)
+  if prefix:
+    return os.path.dirname(prefix) or '.', prefix
+  if os.path.isfile(path):
+    if os.path.basename(path) == INDEX_FILE:
+      folder = os.path.dirname(path) or '.'
+      errors.notice('%s %s is the index file of a checkpoint folder: reading '
+                    'its folder, %s.' % (flag, path, folder))
+      return folder, None
+    raise errors.UserError('%s %s is a file, not a folder of checkpoints. %s'
+                           % (flag, path, POINT_AT_TRAINING_RUN))
+  if os.path.isdir(path) and not os.path.exists(os.path.join(path,
+                                                             INDEX_FILE)):
+    runs = _runs_below(path)
+    if len(runs) == 1:
+      errors.notice('%s %s holds no checkpoints, its subfolder %s does: '
+                    'reading that.' % (flag, path, runs[0]))
+      return runs[0], None
+    if runs:
+      raise errors.UserError(
+          '%s %s holds no checkpoints, but %d of its subfolders do: give one '
+          'of them (%s).' % (flag, path, len(runs), ', '.join(runs)))
+  return path, None
+
+
+def check_train_dir(path):
+  """Returns --train_dir unless it is one level off from a training run.
+
+  A checkpoint (or one of its files) given as --train_dir, or a folder
+  whose only checkpoints lie in a subfolder, would make training start a
+  new run in the wrong place; the message names the folder that resumes.
+
+  Raises:
+    errors.UserError: naming the --train_dir that would work.
+  """
+  prefix = _prefix_of(path)
+  if prefix or (os.path.isfile(path) and
+                os.path.basename(path) == INDEX_FILE):
+    folder = os.path.dirname(prefix or path) or '.'
+    raise errors.UserError(
+        '--train_dir %s is a checkpoint file, not a folder: give its folder, '
+        '--train_dir %s, to resume that run.' % (path, folder))
+  if os.path.isdir(path) and not os.path.exists(os.path.join(path,
+                                                             INDEX_FILE)):
+    runs = _runs_below(path)
+    if runs:
+      raise errors.UserError(
+          '--train_dir %s holds no checkpoints, but its subfolder %s does: '
+          'give --train_dir %s to resume that run, or a new folder to start '
+          'another.' % (path, runs[0], runs[0]))
+  return path
 
 
 def latest_checkpoint(folder, how_to_proceed):
-  """The newest checkpoint in `folder`, or None when it has none yet.
+  """The newest checkpoint in `folder`, or None when it holds none yet.
+
+  Args:
+    folder: a folder of checkpoints (need not exist yet).
+    how_to_proceed: a sentence for the error message, saying what to do.
+
+  Returns:
+    A checkpoint prefix such as '/tmp/cifar10_train/model.ckpt-1000'.
 
   Raises:
     errors.UserError: `folder` is a file, or its `checkpoint` index file is
@@ -44,56 +158,12 @@ def latest_checkpoint(folder, how_to_proceed):
   return path
 
 
-def check_checkpoint(path, expected, how_to_proceed):
-  """Raises UserError unless checkpoint `path` holds every expected tensor.
-
-  Reads every expected tensor once, which catches truncated data files as
-  well as damaged index files; a checkpoint is a few MB.
-
-  Args:
-    path: a checkpoint prefix, e.g. '/tmp/cifar10_train/model.ckpt-1000'.
-    expected: dict from names in the checkpoint to the graph variables they
-      restore into.
-    how_to_proceed: a sentence telling the user what to do about it.
-  """
-  try:
-    reader = tf.train.load_checkpoint(path)
-    shapes = reader.get_variable_to_shape_map()
-  except _READ_ERRORS as error:
-    raise errors.UserError(
-        'Checkpoint %s cannot be read (%s): it is damaged or incomplete. %s'
-        % (path, errors.describe(error), how_to_proceed))
-  missing = sorted(name for name in expected if name not in shapes)
-  mismatched = sorted(
-      name for name, variable in expected.items()
-      if name in shapes and shapes[name] != variable.shape.as_list())
-  if missing or mismatched:
-    raise errors.UserError(
-        'Checkpoint %s is not a checkpoint of this model: %s. %s' % (
-            path, '; '.join(filter(None, [
-                _listed('missing', missing),
-                _listed('shape differs for', [
-                    '%s (%s in the file, %s here)' % (
-                        name, shapes[name], expected[name].shape.as_list())
-                    for name in mismatched])])), how_to_proceed))
-  for name in expected:
-    try:
-      reader.get_tensor(name)
-    except _READ_ERRORS as error:
-      raise errors.UserError(
-          'Checkpoint %s is damaged: reading %s failed (%s). %s'
-          % (path, name, errors.describe(error), how_to_proceed))
-
-
-def _listed(label, names, most=5):
-  if not names:
-    return ''
-  more = ' and %d more' % (len(names) - most) if len(names) > most else ''
-  return '%s %s%s' % (label, ', '.join(names[:most]), more)
-
-
 def require_latest(folder):
-  """The newest checkpoint in `folder`; a UserError that says so if none."""
+  """The newest checkpoint in `folder`.
+
+  Raises:
+    errors.UserError: there is none, or the folder is unusable.
+  """
   path = latest_checkpoint(folder, POINT_AT_TRAINING_RUN)
   if path is None:
     raise errors.UserError(
@@ -103,24 +173,226 @@ def require_latest(folder):
   return path
 
 
+def find_checkpoint(checkpoint_dir):
+  """The checkpoint --checkpoint_dir means: the one it names, or its newest.
+
+  Raises:
+    errors.UserError: there is none, or the flag names an unusable path.
+  """
+  folder, named = locate_checkpoints(checkpoint_dir)
+  if named:
+    errors.notice('--checkpoint_dir %s is a checkpoint: using it rather than '
+                  'the newest in %s.' % (checkpoint_dir, folder))
+    return named
+  return require_latest(folder)
+
+
+def global_step_of(path):
+  """The global step saved in checkpoint `path` (an int)."""
+  return int(tf.train.load_variable(path, 'global_step'))
+
+
+# ---------------------------------------------------------------------------
+# Does a checkpoint fit the graph?
+# ---------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class _Mismatch:
+  """One variable on which a checkpoint and the graph disagree.
+
+  `held` is what the file holds under `name` (e.g. 'float16 [64]'), or None
+  when it lacks it; `wanted` is what the graph wants there, or None when the
+  graph has no such variable.
+  """
+  name: str
+  held: str = None
+  wanted: str = None
+  held_dtype: tf.DType = None
+  wanted_dtype: tf.DType = None
+  averaged: str = None  # The raw variable, when `name` is its missing average.
+
+  def describe(self):
+    if self.averaged:
+      return ('it has %s but not its moving average %s, which the graph '
+              'restores (wanted as %s)' % (self.averaged, self.name,
+                                           self.wanted))
+    if self.held is None:
+      return 'it lacks %s, which the graph wants as %s' % (self.name,
+                                                           self.wanted)
+    if self.wanted is None:
+      return 'it holds %s as %s, which the graph has no variable for' % (
+          self.name, self.held)
+    return 'it holds %s as %s, the graph wants %s' % (self.name, self.held,
+                                                      self.wanted)
+
+
+def _spec(dtype, shape):
+  return '%s %s' % (tf.as_dtype(dtype).name, list(shape))
+
+
+def _mismatches(dtypes, shapes, expected, tolerated):
+  """Every disagreement between a checkpoint's variables and `expected`.
+
+  Args:
+    dtypes: the checkpoint's map from names to dtypes.
+    shapes: the checkpoint's map from names to shapes (lists of ints).
+    expected: name in the checkpoint -> the graph variable it restores into.
+    tolerated: predicate for the checkpoint's names nobody restores that are
+      nevertheless normal (the raw weights, when restoring averages, say).
+
+  Returns:
+    A list of _Mismatch: the graph's variables in their order first, then
+    the checkpoint's unexpected extras sorted by name.
+  """
+  found = []
+  for name, variable in expected.items():
+    wanted_dtype = variable.dtype.base_dtype
+    wanted = _spec(wanted_dtype, variable.shape.as_list())
+    if name not in shapes:
+      raw = name[:-len(_AVERAGE_SUFFIX)]
+      found.append(_Mismatch(name, wanted=wanted, averaged=(
+          raw if name.endswith(_AVERAGE_SUFFIX) and raw in shapes else None)))
+    elif (dtypes[name] != wanted_dtype or
+          shapes[name] != variable.shape.as_list()):
+      found.append(_Mismatch(name, _spec(dtypes[name], shapes[name]), wanted,
+                             dtypes[name], wanted_dtype))
+  for name in sorted(set(shapes) - set(expected)):
+    if not tolerated(name):
+      found.append(_Mismatch(name, held=_spec(dtypes[name], shapes[name])))
+  return found
+
+
+def _dtype_advice(mismatch):
+  """What fixes a float16 / float32 disagreement, or '' for other kinds."""
+  if {mismatch.held_dtype, mismatch.wanted_dtype} != {tf.float16, tf.float32}:
+    return ''
+  if mismatch.held_dtype == tf.float16:
+    return 'It was trained with --use_fp16: add --use_fp16 to use it. '
+  return 'It was trained without --use_fp16: leave --use_fp16 out to use it. '
+
+
+def check_checkpoint(path, expected, how_to_proceed, tolerated=None,
+                     advise_use_fp16=False):
+  """Raises UserError unless checkpoint `path` fits the graph exactly.
+
+  It compares names, dtypes and shapes in both directions, then reads each
+  expected tensor once (a few MB), which also catches truncated data files.
+
+  Args:
+    path: a checkpoint prefix, e.g. '/tmp/cifar10_train/model.ckpt-1000'.
+    expected: dict from names in the checkpoint to the graph variables they
+      restore into.
+    how_to_proceed: a sentence telling the user what to do about it.
+    tolerated: predicate for names the checkpoint may hold beyond
+      `expected`; by default none may.
+    advise_use_fp16: when the first mismatch is float16 against float32,
+      say which way to set --use_fp16 (for tools that do not adapt).
+
+  Raises:
+    errors.UserError: one line naming `path`, the first variable that does
+      not fit (and how many more), what each side has, and what to do.
+  """
+  try:
+    reader = tf.train.load_checkpoint(path)
+    shapes = reader.get_variable_to_shape_map()
+    dtypes = reader.get_variable_to_dtype_map()
+  except _READ_ERRORS as error:
+    raise errors.UserError(
+        'Checkpoint %s cannot be read (%s): it is damaged or incomplete. %s'
+        % (path, errors.describe(error), how_to_proceed))
+  found = _mismatches(dtypes, shapes, expected,
+                      tolerated or (lambda name: False))
+  if found:
+    more = (' (and %d more variables differ)' % (len(found) - 1)
+            if len(found) > 1 else '')
+    raise errors.UserError(
+        'Checkpoint %s does not fit this graph: %s%s. %s%s'
+        % (path, found[0].describe(), more,
+           _dtype_advice(found[0]) if advise_use_fp16 else '', how_to_proceed))
+  for name in expected:
+    try:
+      reader.get_tensor(name)
+    except _READ_ERRORS as error:
+      raise errors.UserError(
+          'Checkpoint %s is damaged: reading %s failed (%s). %s'
+          % (path, name, errors.describe(error), how_to_proceed))
+
+
+def _also_in_training_checkpoints(expected):
+  """What a training checkpoint holds beyond the averages evaluation restores.
+
+  Those are the raw weights, `global_step` and the loss curves' averages
+  (`<loss>/avg`, kept for TensorBoard's smoothed lines).
+  """
+  raw = {variable.op.name for variable in expected.values()}
+  return lambda name: (name in raw or name == 'global_step' or
+                       name.endswith('/avg'))
+
+
+def checkpoint_uses_fp16(path, use_fp16):
+  """Whether to build the model in float16 so that `path` restores as saved.
+
+  A checkpoint trained with --use_fp16 holds float16 variables and one
+  trained without holds float32; the evaluator, predict and export build
+  the model in the checkpoint's own type, whatever --use_fp16 says, and
+  print a notice when that differs from the flag.
+
+  Args:
+    path: a checkpoint prefix.
+    use_fp16: the --use_fp16 flag.
+
+  Returns:
+    True to build in float16. `use_fp16` itself when the checkpoint cannot be
+    read or mixes both types: restoring then reports the problem.
+  """
+  try:
+    dtypes = tf.train.load_checkpoint(path).get_variable_to_dtype_map()
+  except _READ_ERRORS:
+    return use_fp16
+  floats = {dtype for dtype in dtypes.values() if dtype.is_floating}
+  if floats not in ({tf.float16}, {tf.float32}):
+    return use_fp16
+  saved_in_fp16 = floats == {tf.float16}
+  if saved_in_fp16 and not use_fp16:
+    errors.notice('checkpoint %s holds float16 variables (it was trained '
+                  'with --use_fp16): building the model in float16 to match.'
+                  % path)
+  elif use_fp16 and not saved_in_fp16:
+    errors.notice('--use_fp16 is given, but checkpoint %s holds float32 '
+                  'variables: building the model in float32 to match.' % path)
+  return saved_in_fp16
+
+
 def restore_moving_averages(session, path,
                             how_to_proceed=POINT_AT_TRAINING_RUN):
-  """Restores the moving averages of the weights in `path` into the model.
+  """Restores the moving averages of the weights saved in `path` into the model.
 
-  The evaluator, cifar10.predict and cifar10.export use these, as the
-  original evaluator did: they classify better than the raw weights.
+  Evaluation, cifar10.predict and cifar10.export use the averaged weights,
+  as the original evaluator did: they classify better than the last step's.
+  Build the model with `checkpoint_uses_fp16(path, ...)` first.
+
+  Args:
+    session: a session on the graph holding the model.
+    path: a checkpoint prefix.
+    how_to_proceed: the sentence that ends an error message.
 
   Returns:
     The checkpoint's global step.
+
+  Raises:
+    errors.UserError: the checkpoint does not fit the model, is damaged, or
+      was deleted (by a training run keeping its newest only) meanwhile.
   """
   variables_to_restore = cifar10.variables_to_restore()
   try:
-    check_checkpoint(path, variables_to_restore, how_to_proceed)
+    check_checkpoint(path, variables_to_restore, how_to_proceed,
+                     tolerated=_also_in_training_checkpoints(
+                         variables_to_restore))
     tf.compat.v1.train.Saver(variables_to_restore).restore(session, path)
-    return int(tf.train.load_variable(path, 'global_step'))
+    return global_step_of(path)
   except (errors.UserError, tf.errors.NotFoundError, ValueError):
-    # Saver.restore says ValueError ("not a valid checkpoint") when training
-    # deleted the files between the check and the restore.
+    # Saver.restore raises ValueError ("not a valid checkpoint") when the
+    # files vanished between the check and the restore.
     if not os.path.exists(path + '.index'):
       raise errors.UserError(
           'Checkpoint %s was deleted before it could be read (training keeps '

@@ -1,10 +1,19 @@
-"""The confusion matrix of an evaluation, as numbers and as a labelled picture.
+"""Per-class figures of an evaluation: confusion matrix, recall and precision.
 
-Rows are true classes, columns predicted ones; the picture shades each cell
-by the fraction of its row, so the classes the model confuses stand out in
-TensorBoard's Images tab.
+Row i of the confusion matrix counts the images whose true class is i, by the
+class the model predicted; column j counts the images predicted as class j,
+by their true class. So, for each class,
+
+* recall is the diagonal cell over its row: of the images of that class, the
+  share the model classified correctly;
+* precision is the diagonal cell over its column: of the images the model
+  called that class, the share that really are.
+
+The two differ: a model that calls most images "frog" has a high recall for
+frogs and a low precision. The picture shows both beside the matrix.
 """
 
+import dataclasses
 import io
 
 import numpy as np
@@ -13,27 +22,67 @@ from PIL import ImageDraw
 from PIL import ImageFont
 
 _CELL = 36          # Pixels per matrix cell.
-_MARGIN = 84        # Room for the class names left of and above the matrix.
+_MARGIN = 84        # Room above and left of the matrix for the class names.
+_FIGURES = 48       # Room right of and below the matrix for recall, precision.
 
 
 def confusion_matrix(labels, predictions, num_classes):
-  """Counts [true class, predicted class] over paired label and prediction arrays."""
+  """Counts the images per (true class, predicted class).
+
+  Args:
+    labels: [N] integer true classes in 0..num_classes-1.
+    predictions: [N] integer predicted classes, likewise.
+    num_classes: the number of classes, C.
+
+  Returns:
+    A [C, C] int64 array: element [i, j] counts the images of class i that
+    were predicted as class j.
+  """
   matrix = np.zeros([num_classes, num_classes], dtype=np.int64)
   np.add.at(matrix, (labels, predictions), 1)
   return matrix
 
 
-def per_class_counts(labels, correct, num_classes):
-  """For each class: (images counted correct, images)."""
-  hits = np.bincount(labels, weights=correct.astype(np.int64),
-                     minlength=num_classes).astype(np.int64)
-  return hits, np.bincount(labels, minlength=num_classes)
+@dataclasses.dataclass(frozen=True)
+class ClassFigures:
+  """Recall and precision of each class, with the counts they come from.
+
+  Every field is a [C] array. Where a class has no images (for recall) or no
+  image was predicted as it (for precision), the ratio is NaN: 0 of 0.
+  """
+  correct: np.ndarray    # int64: images of the class predicted as it.
+  images: np.ndarray     # int64: images of the class (row sums).
+  predicted: np.ndarray  # int64: images predicted as the class (column sums).
+  recall: np.ndarray     # float64: correct / images.
+  precision: np.ndarray  # float64: correct / predicted.
+
+
+def class_figures(matrix):
+  """Reads each class's recall and precision off a [C, C] confusion matrix."""
+  correct = np.diag(matrix).astype(np.int64)
+  images = matrix.sum(axis=1)
+  predicted = matrix.sum(axis=0)
+  with np.errstate(invalid='ignore', divide='ignore'):
+    return ClassFigures(correct, images, predicted, correct / images,
+                        correct / predicted)
 
 
 def render_png(matrix, class_names):
-  """A PNG of the matrix: names on both axes, counts in shaded cells."""
+  """Draws the matrix, with each class's recall and precision, as a PNG.
+
+  Rows are true classes and columns predicted ones, named on both axes; each
+  cell holds its count and is shaded by its share of the row. Recall is
+  written to the right of each row, precision below each column.
+
+  Args:
+    matrix: a [C, C] confusion matrix (see `confusion_matrix`).
+    class_names: the C class names.
+
+  Returns:
+    (PNG bytes, (width, height) in pixels).
+  """
   size = len(class_names)
-  side = _MARGIN + size * _CELL
+  side = _MARGIN + size * _CELL + _FIGURES
   picture = Image.new('RGB', (side, side), 'white')
   draw = ImageDraw.Draw(picture)
   font = ImageFont.load_default()
@@ -47,14 +96,28 @@ def render_png(matrix, class_names):
                      fill=(shade, shade, 255), outline=(200, 200, 200))
       draw.text((left + 3, top + _CELL // 3), str(matrix[row, column]),
                 fill='white' if share > 0.5 else 'black', font=font)
+  figures = class_figures(matrix)
+  end = _MARGIN + size * _CELL
   for index, name in enumerate(class_names):
-    draw.text((4, _MARGIN + index * _CELL + _CELL // 3), name, fill='black',
-              font=font)
-    # Column heads: the names' first letters, which tell CIFAR-10's apart.
-    draw.text((_MARGIN + index * _CELL + 3, _MARGIN - 16), name[:5],
-              fill='black', font=font)
-  draw.text((4, _MARGIN - 40), 'rows: true class', fill='black', font=font)
-  draw.text((4, _MARGIN - 28), 'columns: predicted', fill='black', font=font)
+    offset = _MARGIN + index * _CELL
+    draw.text((4, offset + _CELL // 3), name, fill='black', font=font)
+    # Column heads: five letters tell CIFAR-10's class names apart.
+    draw.text((offset + 3, _MARGIN - 16), name[:5], fill='black', font=font)
+    draw.text((end + 4, offset + _CELL // 3),
+              _ratio_text(figures.recall[index]), fill='black', font=font)
+    draw.text((offset + 3, end + 8),
+              _ratio_text(figures.precision[index]), fill='black', font=font)
+  draw.text((4, _MARGIN - 52), 'rows: true class; recall at the right',
+            fill='black', font=font)
+  draw.text((4, _MARGIN - 40), 'columns: predicted class; precision below',
+            fill='black', font=font)
+  draw.text((end + 4, _MARGIN - 16), 'recall', fill='black', font=font)
+  draw.text((4, end + 8), 'precision', fill='black', font=font)
   stream = io.BytesIO()
   picture.save(stream, format='PNG')
   return stream.getvalue(), picture.size
+
+
+def _ratio_text(value):
+  """A ratio with 3 decimals, or '-' for 0 of 0."""
+  return '-' if np.isnan(value) else '%.3f' % value

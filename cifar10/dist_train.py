@@ -1,9 +1,19 @@
 """Trains CIFAR-10 across machines on TensorFlow's parameter-server runtime.
 
-Between-graph replication, the TF1 way: parameter-server (ps) tasks hold the
-variables; each worker task builds the whole graph and trains; worker 0 is
-the chief, which writes the checkpoints and summaries (cifar10.eval reads
-them unchanged). One ps and two workers on one machine:
+Every task of the cluster is a process of its own that runs a
+tf.distribute.Server, known to the others by its job ('ps' or 'worker'), its
+index in that job and its host:port. The parameter-server (ps) tasks build no
+model: their servers keep the variables and run the reads and updates that
+the workers send them. Each worker builds the whole training graph itself
+(between-graph replication, the TF1 way), under a device setter that places
+the variables on the ps tasks and every other op on the worker. A worker's
+step therefore fetches the current weights from the ps tasks, computes the
+loss and gradients of its own batch locally, and sends the gradients back,
+where the ps tasks apply them. Worker 0 is the chief: it initializes (or
+restores) the variables and is the only task that writes checkpoints and
+summaries, in the format cifar10.eval reads.
+
+One ps and two workers on one machine:
 
     python -m cifar10.dist_train --job_name ps --task_index 0 \\
         --ps_hosts localhost:2222 --worker_hosts localhost:2223,localhost:2224 &
@@ -13,9 +23,11 @@ them unchanged). One ps and two workers on one machine:
         --ps_hosts localhost:2222 --worker_hosts localhost:2223,localhost:2224
 
 The cluster can also come from the standard TF_CONFIG environment variable.
-Updates are asynchronous by default; --sync_replicas averages the gradients
-of all workers in each step (SyncReplicasOptimizer). The ps tasks exit once
-every worker has finished.
+Updates are asynchronous by default: each worker's gradients are applied as
+soon as they arrive, whatever the other workers are doing. --sync_replicas
+wraps the optimizer in a SyncReplicasOptimizer, which averages one gradient
+from every worker into each update. The ps tasks exit once every worker has
+finished.
 """
 
 import json
@@ -37,7 +49,7 @@ JOB_NAMES = ('ps', 'worker')
 
 
 def parser():
-  """The shared training flags plus the cluster's."""
+  """The shared training flags plus those that describe the cluster."""
   parser = flags.training_parser(__doc__.splitlines()[0])
   parser.add_argument('--job_name', choices=JOB_NAMES, default=None,
                       help="This task's job, 'ps' or 'worker' (or TF_CONFIG).")
@@ -61,7 +73,19 @@ def parser():
 # ---------------------------------------------------------------------------
 
 def _hosts(text, flag):
-  """Parses 'host:port,host:port', naming the flag in any complaint."""
+  """Parses a comma-separated list of host:port addresses.
+
+  Args:
+    text: str or None, e.g. 'localhost:2222,localhost:2223'.
+    flag: the flag (or TF_CONFIG field) the text came from, for errors.
+
+  Returns:
+    The addresses, a non-empty list of 'host:port' strings.
+
+  Raises:
+    errors.UserError: the list is empty, or an entry is not host:port with a
+      port in 1..65535; the message names `flag`.
+  """
   hosts = [host.strip() for host in (text or '').split(',') if host.strip()]
   if not hosts:
     raise errors.UserError('%s is empty: give host:port of at least one task.'
@@ -75,10 +99,23 @@ def _hosts(text, flag):
 
 
 def cluster_from(args, environ=os.environ):
-  """The cluster and this task, from the flags or else from TF_CONFIG.
+  """The cluster and this task's place in it, from the flags or TF_CONFIG.
+
+  TF_CONFIG is read only when neither --ps_hosts nor --worker_hosts is given.
+
+  Args:
+    args: the parsed flags.
+    environ: the environment to read TF_CONFIG from.
 
   Returns:
-    ({'ps': [...], 'worker': [...]}, job_name, task_index).
+    (cluster, job_name, task_index): cluster is {'ps': [...], 'worker': [...]}
+    with lists of 'host:port' strings; job_name is 'ps' or 'worker';
+    task_index is an int, this task's position in its job's list.
+
+  Raises:
+    errors.UserError: TF_CONFIG is not valid JSON of the expected shape, a
+      host list is empty or malformed, the job is unknown, or the task index
+      is missing or out of range.
   """
   if args.ps_hosts is None and args.worker_hosts is None and \
       environ.get('TF_CONFIG'):
@@ -112,7 +149,16 @@ def cluster_from(args, environ=os.environ):
 
 
 def wait_for_tasks(addresses, timeout_secs):
-  """Returns once every host:port accepts connections; UserError naming it if not."""
+  """Waits until every address accepts TCP connections.
+
+  Args:
+    addresses: 'host:port' strings.
+    timeout_secs: seconds to wait for all of them together.
+
+  Raises:
+    errors.UserError: an address still refuses connections after
+      `timeout_secs`; the message names it.
+  """
   deadline = time.monotonic() + timeout_secs
   for address in addresses:
     host, _, port = address.rpartition(':')
@@ -130,12 +176,22 @@ def wait_for_tasks(addresses, timeout_secs):
 
 
 class _GreedyByBytes:
-  """Places each variable on the ps task holding the fewest bytes so far."""
+  """Places each variable on the ps task holding the fewest bytes so far.
+
+  replica_device_setter calls it for each variable op it places on a ps
+  task. Its default deals the variables out round-robin, whatever their
+  size, while in this network one variable, local3/weights, holds 885,120 of
+  the 1,068,298 parameters.
+
+  Args:
+    num_tasks: int, the number of ps tasks.
+  """
 
   def __init__(self, num_tasks):
     self.loads = [0] * num_tasks
 
   def __call__(self, op):
+    """The ps task index for a variable op, whose size is then counted there."""
     shape = tf.TensorShape(op.get_attr('shape'))
     size = (shape.num_elements() or 1) * tf.as_dtype(op.get_attr('dtype')).size
     task = int(np.argmin(self.loads))
@@ -144,7 +200,19 @@ class _GreedyByBytes:
 
 
 def _done_queues(cluster):
-  """One queue per ps task, where each worker says it has finished."""
+  """One queue per ps task, in which each worker leaves a token when done.
+
+  A ps server has no way to learn on its own that training is over, so each
+  worker enqueues its index in every ps task's queue at the end, and each ps
+  task waits for as many tokens as there are workers. `shared_name` makes the
+  graph of every task refer to the one queue on that ps task.
+
+  Args:
+    cluster: {'ps': [...], 'worker': [...]}, as from cluster_from.
+
+  Returns:
+    A list of tf.queue.FIFOQueue, one per ps task, each on its task.
+  """
   queues = []
   for task in range(len(cluster['ps'])):
     with tf.device('/job:ps/task:%d' % task):
@@ -158,7 +226,16 @@ def _done_queues(cluster):
 # ---------------------------------------------------------------------------
 
 def run_ps(server, cluster, task_index):
-  """Serves the variables until every worker has said it is done."""
+  """Serves the variables until every worker has said it is done.
+
+  The server already answers the workers' requests from its own threads;
+  this only blocks on the done queue and reports each token it takes.
+
+  Args:
+    server: this task's running tf.distribute.Server.
+    cluster: {'ps': [...], 'worker': [...]}.
+    task_index: int, this ps task's index.
+  """
   with tf.Graph().as_default():
     done = _done_queues(cluster)[task_index].dequeue()
     config = tf.compat.v1.ConfigProto(
@@ -174,7 +251,20 @@ def run_ps(server, cluster, task_index):
 def _wait_for_chief(server, replica, timeout_secs):
   """Waits until the chief has initialized (or restored) the variables.
 
-  MonitoredTrainingSession would poll for this only every 30 seconds.
+  Only the chief initializes or restores the variables; the other workers
+  must not start before it has. MonitoredTrainingSession would wait for the
+  chief too, but it looks again only after 30 seconds (its SessionManager's
+  default), so a worker that starts first could idle that long; this looks
+  twice a second.
+
+  Args:
+    server: this worker's running tf.distribute.Server.
+    replica: the training_loop.Replica, for its device filters.
+    timeout_secs: seconds to wait before giving up.
+
+  Raises:
+    errors.UserError: variables are still uninitialized after
+      `timeout_secs`.
   """
   uninitialized = tf.compat.v1.report_uninitialized_variables(
       tf.compat.v1.global_variables())
@@ -191,7 +281,15 @@ def _wait_for_chief(server, replica, timeout_secs):
 
 
 def run_worker(server, cluster, task_index, args, settings):
-  """Trains with the shared loop; the chief also checkpoints and summarizes."""
+  """Trains with the shared loop; the chief also checkpoints and summarizes.
+
+  Args:
+    server: this worker's running tf.distribute.Server.
+    cluster: {'ps': [...], 'worker': [...]}.
+    task_index: int, this worker's index; 0 is the chief.
+    args: the parsed flags.
+    settings: the training_loop.LoopSettings made from the flags.
+  """
   is_chief = task_index == 0
   num_workers = len(cluster['worker'])
   if is_chief:

@@ -1,8 +1,10 @@
-"""Download CIFAR-10 once, verify it, and extract it without trusting the tarball.
+"""Getting CIFAR-10 onto disk: a checked download and a careful extraction.
 
-The tarball is fetched into a temporary file and renamed only after its MD5
-matches; extraction writes only the expected members, and refuses links and
-paths that would leave the target folder.
+The tarball is downloaded into a temporary file that takes its real name only
+once its MD5 is the official one, so an interrupted or tampered download never
+looks complete. Extraction trusts nothing in the tarball: only the expected
+files are written, and a link or a path leaving the data folder stops it.
+`resolve_data_dir` reads --data_dir as users write it, one level off included.
 """
 
 import hashlib
@@ -24,21 +26,106 @@ EXTRACTED_DIR = 'cifar-10-batches-bin'
 REQUIRED_FILES = cifar10_input.TRAIN_FILES + cifar10_input.TEST_FILES
 OPTIONAL_FILES = ('batches.meta.txt', 'readme.html')
 
+# Files are copied and hashed 1 MiB at a time, never held in memory whole.
 _CHUNK_BYTES = 1 << 20
+
+
+def _holds_batches(folder):
+  """Whether `folder` holds every batch file of the binary version."""
+  return all(os.path.isfile(os.path.join(folder, name))
+             for name in REQUIRED_FILES)
+
+
+def _holds_data(folder):
+  """Whether `folder` holds the extracted files or the tarball."""
+  return (_holds_batches(os.path.join(folder, EXTRACTED_DIR)) or
+          os.path.isfile(os.path.join(folder, TARBALL_NAME)))
+
+
+def resolve_data_dir(data_dir):
+  """Reads --data_dir, recognising the neighbouring mistakes users make.
+
+  --data_dir is the folder that holds cifar-10-batches-bin/ (and the
+  tarball). Given instead the extracted folder itself (complete or not), one
+  of its batch files, the tarball, or the folder just above a data folder,
+  this returns
+  the data folder they belong to and prints a one-line notice, so that
+  nothing is downloaded again or extracted into the wrong place. Anything
+  else is returned unchanged (a new folder is where the download goes).
+
+  Args:
+    data_dir: the flag's value.
+
+  Returns:
+    The --data_dir to use.
+
+  Raises:
+    errors.UserError: the batch files lie loose in a folder not named
+      cifar-10-batches-bin, `data_dir` is some other file, or several data
+      folders lie below it; the message names what would work.
+  """
+  path = os.path.normpath(data_dir)
+  parent = os.path.dirname(path) or '.'
+  if os.path.isfile(path):
+    name = os.path.basename(path)
+    if name == TARBALL_NAME:
+      errors.notice('--data_dir %s is the tarball itself: using its folder, %s.'
+              % (data_dir, parent))
+      return parent
+    if os.path.basename(parent) == EXTRACTED_DIR and _holds_batches(parent):
+      errors.notice('--data_dir %s is one of the batch files: using %s, the '
+                    'folder that holds %s/.' % (
+                        data_dir, os.path.dirname(parent) or '.',
+                        EXTRACTED_DIR))
+      return os.path.dirname(parent) or '.'
+    raise errors.UserError(
+        '--data_dir %s is a file. Give the folder that holds %s/ or %s '
+        '(or an empty folder to download into).'
+        % (data_dir, EXTRACTED_DIR, TARBALL_NAME))
+  if os.path.basename(path) == EXTRACTED_DIR and not _holds_data(path):
+    # Even empty or incomplete: the download would extract a second copy
+    # inside it.
+    errors.notice('--data_dir %s is the extracted folder itself: using its '
+            'parent, %s.' % (data_dir, parent))
+    return parent
+  if not os.path.isdir(path) or _holds_data(path):
+    return data_dir
+  if _holds_batches(path):
+    raise errors.UserError(
+        '--data_dir %s holds the batch files directly, but they are read from '
+        'a folder named %s inside --data_dir: move them into %s.'
+        % (data_dir, EXTRACTED_DIR, os.path.join(data_dir, EXTRACTED_DIR)))
+  try:
+    names = os.listdir(path)
+  except OSError:  # Unreadable: let the download step report it.
+    return data_dir
+  below = sorted(os.path.join(path, name) for name in names
+                 if _holds_data(os.path.join(path, name)))
+  if len(below) == 1:
+    errors.notice('--data_dir %s holds no CIFAR-10 files, its subfolder %s '
+                  'does: using that.' % (data_dir, below[0]))
+    return below[0]
+  if below:
+    raise errors.UserError(
+        '--data_dir %s holds no CIFAR-10 files, but %d of its subfolders do: '
+        'give one of them (%s).' % (data_dir, len(below), ', '.join(below)))
+  return data_dir
 
 
 def maybe_download_and_extract(data_dir, data_url=DATA_URL,
                                expected_md5=DATA_MD5, progress=sys.stdout):
-  """Makes sure `data_dir/cifar-10-batches-bin/` holds the CIFAR-10 batch files.
+  """Ensures `data_dir/cifar-10-batches-bin/` holds every CIFAR-10 batch file.
 
-  Does nothing when they are there; uses `data_dir/cifar-10-binary.tar.gz`
-  when it is there; downloads it from `data_url` otherwise.
+  When they are all there it returns at once, without network. Otherwise it
+  extracts `data_dir/cifar-10-binary.tar.gz`, downloading that first from
+  `data_url` if it is missing.
 
   Args:
-    data_dir: folder for the tarball and the extracted files.
-    data_url: where to download the tarball from.
-    expected_md5: the tarball's MD5 hex digest.
-    progress: stream for the download's progress line.
+    data_dir: the folder for the tarball and the extracted folder (as read
+      by `resolve_data_dir`).
+    data_url: the URL of the tarball.
+    expected_md5: the tarball's MD5, as 32 hex digits.
+    progress: the stream the download's progress line goes to.
 
   Returns:
     The path of the extracted folder.
@@ -48,8 +135,7 @@ def maybe_download_and_extract(data_dir, data_url=DATA_URL,
       tarball holds something unsafe or lacks a batch file.
   """
   extracted = os.path.join(data_dir, EXTRACTED_DIR)
-  if all(os.path.isfile(os.path.join(extracted, name))
-         for name in REQUIRED_FILES):
+  if _holds_batches(extracted):
     return extracted
   os.makedirs(data_dir, exist_ok=True)
   tarball = os.path.join(data_dir, TARBALL_NAME)
@@ -74,7 +160,7 @@ def _md5_of_file(path):
 
 
 def _download(url, destination, expected_md5, progress):
-  """Fetches `url` into `destination`, which appears only if the MD5 matches."""
+  """Downloads `url` to `destination`, kept only if its MD5 matches."""
   name = os.path.basename(destination)
   folder = os.path.dirname(destination)
   digest = hashlib.md5()
@@ -120,10 +206,10 @@ def _show_progress(progress, name, done, total):
 
 
 def _extract(tarball, extracted):
-  """Extracts the expected members of `tarball` into the folder `extracted`.
+  """Writes the batch files (and optional ones) of `tarball` into `extracted`.
 
-  Every member is checked before anything is written, so a tarball with an
-  unsafe member leaves nothing behind.
+  All members are checked before the first file is written: a tarball with
+  one unsafe member writes nothing at all.
   """
   wanted = {}
   with tarfile.open(tarball, 'r:*') as archive:
@@ -148,7 +234,7 @@ def _extract(tarball, extracted):
 
 
 def _check_member_is_safe(tarball, member):
-  """Refuses links, devices and paths that would leave the extraction folder."""
+  """Raises UserError for a link, a device, or a path leaving the folder."""
   if not (member.isfile() or member.isdir()):
     raise errors.UserError(
         'Refusing to extract %s: member %r is a link or special file. The '
@@ -163,7 +249,10 @@ def _check_member_is_safe(tarball, member):
 
 
 def _write_atomically(source, destination):
-  """Copies a stream to `destination` through a temporary file and a rename."""
+  """Writes a stream to a temporary file, then renames it to `destination`.
+
+  A reader therefore sees either no file or the whole file.
+  """
   handle, partial = tempfile.mkstemp(
       prefix=os.path.basename(destination) + '.',
       suffix='.part', dir=os.path.dirname(destination))
@@ -178,6 +267,6 @@ def _write_atomically(source, destination):
 
 
 def _publish(partial, destination):
-  """Gives a finished temporary file the usual permissions and its final name."""
+  """Makes a finished temporary file world-readable and gives it its name."""
   os.chmod(partial, 0o644)
   os.replace(partial, destination)

@@ -1,17 +1,32 @@
-"""Exceptions for what a user can act on: bad files, flags or folders, and stops.
+"""What a user is told: errors they can fix, deliberate stops, and notices.
 
-Scripts print their message (no traceback) and exit with `exit_status`.
+A script's `main` raises these errors; `flags.run_script` prints the message
+alone (a traceback would bury it) and exits with the error's `exit_status`.
 """
+
+import sys
+
+
+def notice(message):
+  """Prints one line on stderr saying how a flag was read or adapted.
+
+  Stderr keeps stdout machine-readable (predict --json prints JSON there).
+  """
+  print('notice: %s' % message, file=sys.stderr, flush=True)
 
 
 class UserError(Exception):
-  """A problem with the user's input; the message names it and says what to do."""
+  """A problem in what the user gave; the message names it and the way out."""
 
   exit_status = 1
 
 
 class TrainingInterrupted(UserError):
-  """A signal stopped training after a checkpoint was saved; exits 128 + signum."""
+  """SIGINT or SIGTERM stopped training once a checkpoint was saved.
+
+  The exit status is 128 + the signal's number, as a shell reports a process
+  killed by that signal (130 for SIGINT, 143 for SIGTERM).
+  """
 
   def __init__(self, signum, message):
     super().__init__(message)
@@ -19,17 +34,25 @@ class TrainingInterrupted(UserError):
 
 
 def describe(error):
-  """The gist of an exception's message, without TensorFlow's graph traceback.
+  """The complaint inside an exception's message, on one line.
 
-  A TensorFlow OpError's message holds the Python stack where the failing op
-  was built and the node's name around the actual complaint; keep the
-  complaint (e.g. "/data/data_batch_3.bin; No such file or directory").
+  A TensorFlow OpError's message repeats the Python stack that built the
+  failing op and names the graph node around the one sentence that matters
+  (e.g. "/data/data_batch_3.bin; No such file or directory"); this keeps
+  that sentence.
+
+  Args:
+    error: any exception.
+
+  Returns:
+    The message's meaningful lines joined by spaces, or the exception's
+    class name when nothing is left.
   """
   text = getattr(error, 'message', None) or str(error)
   lines = text.strip().splitlines()
   for index, line in enumerate(lines):
     if line.startswith('Node: '):
-      lines = lines[index + 1:]  # What follows the graph traceback.
+      lines = lines[index + 1:]  # The complaint follows the graph traceback.
   kept = [line.strip() for line in lines
           if line.strip() and not line.strip().startswith(('[[', 'Hint:')) and
           line.strip() != 'Graph execution error:']

@@ -1,24 +1,29 @@
-"""Evaluation for CIFAR-10.
+"""Evaluates checkpoints: precision @ 1, and each class's recall and precision.
 
-Accuracy:
-cifar10.train achieves 83.0% accuracy after 100K steps (256 epochs
-of data) as judged by cifar10.eval, as the original tutorial reported.
+    python -m cifar10.eval --run_once       # the newest checkpoint
+    python -m cifar10.eval                  # each new one, as it comes
 
-Usage:
-Please see the tutorial and website for how to download the CIFAR-10
-data set, compile the program and train the model.
+Each evaluation restores the moving averages of the weights (which classify
+better than the weights of any single step), classifies --num_examples
+images of --eval_data, and reports:
 
-    python -m cifar10.eval --run_once
+* `precision @ 1`, the name the original tutorial gave to the fraction of
+  images whose most probable class is the true one (top-1 accuracy);
+* with --top_k k, the fraction whose true class is among the k most probable
+  (top-k accuracy);
+* for each class, its recall (of that class's images, the share classified
+  correctly) and its precision (of the images classified as that class, the
+  share that belong to it), with the counts behind each;
+* a confusion-matrix picture for TensorBoard's Images tab.
 
-It restores the moving averages of the weights from the latest checkpoint in
---checkpoint_dir, counts correct top-1 predictions, and reports them per
-class too, with a confusion-matrix image for TensorBoard. Without --run_once
-it evaluates each new checkpoint every --eval_interval_secs, and can run
-beside a training run on the same folder.
+Without --run_once it looks for a new checkpoint every --eval_interval_secs,
+so it can run beside a training run on the same folder; a checkpoint it
+cannot use is reported in one line and skipped.
 """
 
 import dataclasses
 import datetime
+import os
 import sys
 import time
 
@@ -38,25 +43,57 @@ EVAL_DATA_CHOICES = ('test', 'train_eval')
 _HOW_TO_PROCEED = (checkpoints.POINT_AT_TRAINING_RUN +
                    ' Or let that run save a new checkpoint.')
 
+_EVENTS_FILE_PREFIX = 'events.out.tfevents.'
+
+
+def _eval_dir(path):
+  """Reads --eval_dir; an event file given in its place means its folder.
+
+  Raises:
+    errors.UserError: `path` is some other file.
+  """
+  if not os.path.isfile(path):
+    return path
+  folder = os.path.dirname(os.path.normpath(path)) or '.'
+  if os.path.basename(path).startswith(_EVENTS_FILE_PREFIX):
+    errors.notice('--eval_dir %s is an event file: writing beside it, '
+                       'into %s.' % (path, folder))
+    return folder
+  raise errors.UserError('--eval_dir %s is a file, not a folder. Give a '
+                         'folder for the event files, such as %s.'
+                         % (path, os.path.join(folder, 'cifar10_eval')))
+
 
 def parser():
-  """The shared flags plus the evaluator's own, with the original's defaults."""
+  """The shared flags plus the evaluator's, with the original's defaults."""
   parser = flags.base_parser(__doc__.splitlines()[0])
-  parser.add_argument('--eval_dir', default='/tmp/cifar10_eval',
-                      help='Directory where to write event logs.')
-  parser.add_argument('--eval_data', default='test', choices=EVAL_DATA_CHOICES,
-                      help="Either 'test' or 'train_eval'.")
-  parser.add_argument('--checkpoint_dir', default='/tmp/cifar10_train',
-                      help='Directory where to read model checkpoints.')
-  parser.add_argument('--eval_interval_secs', type=flags.positive_int,
-                      default=60 * 5, help='How often to run the eval.')
-  parser.add_argument('--num_examples', type=flags.positive_int, default=10000,
-                      help='Number of examples to run.')
-  flags.add_bool(parser, 'run_once', 'Whether to run eval only once.')
+  parser.add_argument(
+      '--eval_dir', default='/tmp/cifar10_eval',
+      type=flags.user_path(_eval_dir),
+      help='Folder for the evaluator\'s TensorBoard event files.')
+  parser.add_argument(
+      '--eval_data', default='test', choices=EVAL_DATA_CHOICES,
+      help='test: the 10,000 test images; train_eval: the training images, '
+           'cropped as test images are.')
+  parser.add_argument(
+      '--checkpoint_dir', default='/tmp/cifar10_train',
+      help='The training run\'s --train_dir, where the checkpoints are. A '
+           'single checkpoint (such as .../model.ckpt-1000) is evaluated '
+           'once.')
+  parser.add_argument(
+      '--eval_interval_secs', type=flags.positive_int, default=60 * 5,
+      help='Seconds between looks for a new checkpoint.')
+  parser.add_argument(
+      '--num_examples', type=flags.positive_int, default=10000,
+      help='Images to classify and count, from the start of the data (all '
+           'of them, when it holds fewer).')
+  flags.add_bool(parser, 'run_once',
+                 'Evaluate the newest checkpoint, then exit.')
   flags.add_session_flags(parser)
-  parser.add_argument('--top_k', type=flags.positive_int, default=1,
-                      help='Also report precision @ k for this k (1: only '
-                           'precision @ 1).')
+  parser.add_argument(
+      '--top_k', type=flags.positive_int, default=1,
+      help='Also report top-k accuracy for this k: the fraction of images '
+           'whose true class is among the k most probable (1: do not).')
   return parser
 
 
@@ -64,55 +101,65 @@ def parser():
 class EvalResult:
   """What one evaluation of a checkpoint found, image by image."""
   global_step: int
-  labels: np.ndarray       # [N] true classes.
-  predictions: np.ndarray  # [N] top-1 predicted classes.
-  top_1: np.ndarray        # [N] bool: the true class is the top prediction.
-  top_k: np.ndarray        # [N] bool: ... among the top k predictions.
+  labels: np.ndarray       # [N] int: true classes.
+  predictions: np.ndarray  # [N] int: the most probable class of each image.
+  top_1: np.ndarray        # [N] bool: the most probable class is the true.
+  top_k: np.ndarray        # [N] bool: the true class is among the k likeliest.
   k: int
 
   @property
-  def precision(self):
+  def top_1_accuracy(self):
+    """The fraction of images classified correctly: printed as precision @ 1."""
     return float(np.mean(self.top_1))
 
   @property
-  def precision_at_k(self):
+  def top_k_accuracy(self):
+    """The fraction of images whose true class is among the k most probable."""
     return float(np.mean(self.top_k))
 
-  def per_class(self):
-    """Per class: (precision @ 1, images counted correct, images)."""
-    hits, totals = confusion.per_class_counts(self.labels, self.top_1,
-                                              cifar10.NUM_CLASSES)
-    return hits / np.maximum(totals, 1), hits, totals
-
   def confusion_matrix(self):
+    """The [10, 10] int64 counts per (true class, predicted class)."""
     return confusion.confusion_matrix(self.labels, self.predictions,
                                       cifar10.NUM_CLASSES)
+
+  def class_figures(self):
+    """Each class's recall and precision with their counts (a ClassFigures)."""
+    return confusion.class_figures(self.confusion_matrix())
 
 
 def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
               use_fp16, summary_writer, top_k=1,
               session=session_options.SessionOptions()):
-  """Runs Eval once on one checkpoint.
+  """Evaluates one checkpoint, prints the report and writes its summaries.
+
+  The model is built in the checkpoint's own dtype (float16 for a run
+  trained with --use_fp16), whatever `use_fp16` says; a notice says so when
+  the two differ.
 
   Args:
-    checkpoint_path: the checkpoint to restore (its moving averages).
+    checkpoint_path: the checkpoint prefix whose moving averages to restore.
     eval_data: 'test' or 'train_eval'.
     data_dir: the --data_dir, holding cifar-10-batches-bin/.
     batch_size: images per batch.
-    num_examples: how many images to count (all there are, if fewer).
-    use_fp16: whether the model runs in float16.
-    summary_writer: where the summaries go, at the checkpoint's step.
-    top_k: also count precision @ top_k.
-    session: the speed options of the session.
+    num_examples: how many images to count, from the start of the data (all
+      there are, when there are fewer).
+    use_fp16: the --use_fp16 flag.
+    summary_writer: a FileWriter; summaries go in at the checkpoint's step.
+    top_k: also count top-k accuracy for this k.
+    session: the speed options for the session.
 
   Returns:
     An EvalResult.
+
+  Raises:
+    errors.UserError: the checkpoint cannot be used (see
+      checkpoints.restore_moving_averages), or the data is bad.
   """
+  use_fp16 = checkpoints.checkpoint_uses_fp16(checkpoint_path, use_fp16)
   with tf.Graph().as_default():
     images, labels = cifar10.inputs(eval_data == 'test', data_dir, batch_size,
                                     use_fp16)
     logits = tf.cast(cifar10.inference(images), tf.float32)
-    # Calculate predictions.
     fetches = {
         'labels': labels,
         'predictions': tf.argmax(logits, axis=1),
@@ -123,7 +170,8 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
     with tf.compat.v1.Session(config=session.config_proto()) as sess:
       global_step = checkpoints.restore_moving_averages(
           sess, checkpoint_path, _HOW_TO_PROCEED)
-      # The first batch also feeds the graph's summaries (histograms, images).
+      # One run of the graph's own summaries (image and histograms) is
+      # enough: they come with the first batch.
       first, summary_bytes = sess.run([fetches, summary_op])
       batches = [first]
       counted = len(first['labels'])
@@ -132,39 +180,62 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
           batches.append(sess.run(fetches))
           counted += len(batches[-1]['labels'])
       except tf.errors.OutOfRangeError:
-        pass  # Fewer images than --num_examples: count all there are.
+        pass  # The data holds fewer images than --num_examples.
   result = EvalResult(
       global_step=global_step, k=top_k,
       **{name: np.concatenate([batch[name] for batch in batches])[:num_examples]
          for name in fetches})
+  if len(result.labels) < num_examples:
+    print('--num_examples is %d, but the %s data holds %d images: counted '
+          'them all.' % (num_examples, eval_data, len(result.labels)))
   _report(result)
   _write_summaries(result, summary_bytes, summary_writer)
   return result
 
 
+def _ratio_and_counts(ratio, part, whole):
+  """'0.705  (62 of 88)', or '-  (0 of 0)' when there is nothing to count."""
+  return '%-5s  (%d of %d)' % ('-' if np.isnan(ratio) else '%.3f' % ratio,
+                               part, whole)
+
+
 def _report(result):
   now = datetime.datetime.now()
-  print('%s: precision @ 1 = %.3f' % (now, result.precision))
+  print('%s: precision @ 1 = %.3f' % (now, result.top_1_accuracy))
   if result.k > 1:
-    print('%s: precision @ %d = %.3f' % (now, result.k, result.precision_at_k))
-  print('precision @ 1 per class (of %d images):' % len(result.labels))
-  for name, value, hits, total in zip(cifar10_input.CLASS_NAMES,
-                                      *result.per_class()):
-    print('  %-10s  %.3f  (%d of %d)' % (name, value, hits, total))
+    print('%s: top-%d accuracy = %.3f' % (now, result.k,
+                                          result.top_k_accuracy))
+  figures = result.class_figures()
+  print('per class, of %d images (recall: correct / images of the class; '
+        'precision: correct / images predicted as the class):'
+        % len(result.labels))
+  print('  %-10s  %-20s  %s' % ('class', 'recall', 'precision'))
+  for index, name in enumerate(cifar10_input.CLASS_NAMES):
+    print('  %-10s  %-20s  %s' % (
+        name,
+        _ratio_and_counts(figures.recall[index], figures.correct[index],
+                          figures.images[index]),
+        _ratio_and_counts(figures.precision[index], figures.correct[index],
+                          figures.predicted[index])))
   sys.stdout.flush()
 
 
 def _write_summaries(result, summary_bytes, summary_writer):
+  """Adds the figures to the graph's summaries and writes them at the step."""
   summary = tf.compat.v1.Summary()
   summary.ParseFromString(summary_bytes)
-  summary.value.add(tag='Precision @ 1', simple_value=result.precision)
+  summary.value.add(tag='Precision @ 1', simple_value=result.top_1_accuracy)
   if result.k > 1:
-    summary.value.add(tag='Precision @ %d' % result.k,
-                      simple_value=result.precision_at_k)
-  precision, _, totals = result.per_class()
-  for name, value, total in zip(cifar10_input.CLASS_NAMES, precision, totals):
-    if total:
-      summary.value.add(tag='Precision @ 1/' + name, simple_value=value)
+    summary.value.add(tag='Top-%d accuracy' % result.k,
+                      simple_value=result.top_k_accuracy)
+  figures = result.class_figures()
+  for index, name in enumerate(cifar10_input.CLASS_NAMES):
+    # 0 of 0 has no value: leave the point out rather than plot a NaN.
+    for tag, values in (('recall', figures.recall),
+                        ('precision', figures.precision)):
+      if not np.isnan(values[index]):
+        summary.value.add(tag='%s/%s' % (tag, name),
+                          simple_value=values[index])
   png, (width, height) = confusion.render_png(result.confusion_matrix(),
                                               cifar10_input.CLASS_NAMES)
   summary.value.add(tag='confusion_matrix', image=tf.compat.v1.Summary.Image(
@@ -173,38 +244,78 @@ def _write_summaries(result, summary_bytes, summary_writer):
   summary_writer.flush()
 
 
-def evaluate(args, session):
-  """Evaluates the latest checkpoint once, or each new one as it appears.
+def evaluate_checkpoint(checkpoint_path, args, session, summary_writer,
+                        skip_unusable):
+  """Evaluates one checkpoint with the flags in `args`.
 
-  In the loop, each checkpoint is evaluated at most once, and one that
-  cannot be read (deleted by training meanwhile, or damaged) is reported
-  and skipped. `session` holds the speed options of --mixed_precision etc.
+  Args:
+    checkpoint_path: the checkpoint prefix.
+    args: the parsed flags.
+    session: the speed options for the session.
+    summary_writer: the FileWriter of --eval_dir.
+    skip_unusable: print a one-line reason and return None for a checkpoint
+      that cannot be used (as the waiting loop does), instead of raising.
+
+  Returns:
+    An EvalResult, or None when the checkpoint was skipped.
+
+  Raises:
+    errors.UserError: the checkpoint cannot be used, unless `skip_unusable`.
   """
+  try:
+    return eval_once(checkpoint_path, args.eval_data, args.data_dir,
+                     args.batch_size, args.num_examples, args.use_fp16,
+                     summary_writer, args.top_k, session)
+  except errors.UserError as error:
+    if not skip_unusable:
+      raise
+    print('%s: skipped: %s' % (datetime.datetime.now(), error), flush=True)
+    return None
+
+
+def evaluate(args, session):
+  """Evaluates the newest checkpoint once, or each new one as it appears.
+
+  The loop evaluates each checkpoint at most once. A checkpoint it cannot
+  use (deleted by training meanwhile, damaged, or not one of this model) is
+  reported in one line and skipped, and the loop waits for the next.
+
+  Args:
+    args: the parsed flags.
+    session: the speed options of --mixed_precision and the like.
+
+  Raises:
+    errors.UserError: with --run_once (or a single checkpoint named), when
+      there is no usable checkpoint.
+  """
+  folder, named = checkpoints.locate_checkpoints(args.checkpoint_dir)
   with tf.Graph().as_default():  # FileWriter refuses eager mode.
     summary_writer = tf.compat.v1.summary.FileWriter(args.eval_dir)
-  last_seen = None
   try:
+    if named:
+      errors.notice('--checkpoint_dir %s is a checkpoint: evaluating it '
+                         'once. Give its folder, %s, to evaluate each new '
+                         'one.' % (args.checkpoint_dir, folder))
+      evaluate_checkpoint(named, args, session, summary_writer, False)
+      return
+    if args.run_once:
+      evaluate_checkpoint(checkpoints.require_latest(folder), args, session,
+                          summary_writer, False)
+      return
+    last_seen = None
     while True:
       try:
-        if args.run_once:
-          checkpoint_path = checkpoints.require_latest(args.checkpoint_dir)
-        else:
-          checkpoint_path = checkpoints.latest_checkpoint(args.checkpoint_dir,
-                                                          _HOW_TO_PROCEED)
-        if checkpoint_path is None:
-          print('No checkpoint in %s yet; waiting for one.'
-                % args.checkpoint_dir, flush=True)
-        elif checkpoint_path != last_seen:
-          last_seen = checkpoint_path
-          eval_once(checkpoint_path, args.eval_data, args.data_dir,
-                    args.batch_size, args.num_examples, args.use_fp16,
-                    summary_writer, args.top_k, session)
-      except errors.UserError as error:
-        if args.run_once:
-          raise
+        checkpoint_path = checkpoints.latest_checkpoint(folder, _HOW_TO_PROCEED)
+      except errors.UserError as error:  # A damaged index file, say.
         print('%s: skipped: %s' % (datetime.datetime.now(), error), flush=True)
-      if args.run_once:
-        return
+        checkpoint_path = last_seen
+      if checkpoint_path is None:
+        print('No checkpoint in %s yet; waiting for one.' % folder,
+              flush=True)
+      elif checkpoint_path != last_seen:
+        last_seen = checkpoint_path
+        evaluate_checkpoint(checkpoint_path, args, session, summary_writer,
+                            True)
       time.sleep(args.eval_interval_secs)
   finally:
     summary_writer.close()

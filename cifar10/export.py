@@ -1,14 +1,16 @@
-"""Exports a trained CIFAR-10 model as a TensorFlow SavedModel.
+"""Writes a trained CIFAR-10 model as a SavedModel, ready for serving.
 
     python -m cifar10.export --checkpoint_dir /tmp/cifar10_train \
         --export_dir /tmp/cifar10_model
 
-The SavedModel holds the moving averages of the weights from the latest
-checkpoint and one serving signature, 'serving_default': it takes `images`,
-a batch of uint8 [N, 32, 32, 3] images, prepares them as the evaluator does
-and returns `logits`, `probabilities` and `classes`. Load it with
+The SavedModel holds the moving-average weights of the newest checkpoint, in
+the checkpoint's own dtype, and one signature, 'serving_default': given
+`images`, a uint8 batch [N, 32, 32, 3], it crops and standardizes them as the
+evaluator does and returns `logits` and `probabilities` (float32 [N, 10])
+and `classes` (int64 [N]). Call it through
 `tf.saved_model.load(export_dir).signatures['serving_default']`, or serve it
-with TensorFlow Serving.
+with TensorFlow Serving (which expects numbered version folders: give
+--export_dir models/cifar10/1 and so on).
 """
 
 import os
@@ -26,25 +28,56 @@ from cifar10 import flags
 
 
 def parser():
+  """The shared flags plus the checkpoint to read and the folder to write."""
   parser = flags.base_parser(__doc__.splitlines()[0])
-  parser.add_argument('--checkpoint_dir', default='/tmp/cifar10_train',
-                      help='Directory where to read model checkpoints.')
-  parser.add_argument('--export_dir', default='/tmp/cifar10_model',
-                      help='Where to write the SavedModel; must not exist yet.')
+  parser.add_argument(
+      '--checkpoint_dir', default='/tmp/cifar10_train',
+      help='The training run\'s --train_dir; its newest checkpoint is '
+           'exported. A single checkpoint (such as .../model.ckpt-1000) '
+           'works too.')
+  parser.add_argument(
+      '--export_dir', default='/tmp/cifar10_model',
+      help='Folder to create for the SavedModel. It must not exist yet: '
+           'nothing is ever written over.')
   return parser
 
 
-def export(checkpoint_dir, export_dir, use_fp16=False):
-  """Writes the SavedModel; returns the checkpoint it was made from.
+def _next_version(folder):
+  """The next version folder in `folder`, numbered as TF Serving expects."""
+  versions = [int(name) for name in os.listdir(folder) if name.isdigit()]
+  return os.path.join(folder, str(max(versions, default=0) + 1))
 
-  It is written beside `export_dir` and renamed into place when complete, so
-  a failed export leaves nothing half-written.
+
+def export(checkpoint_dir, export_dir, use_fp16=False):
+  """Writes the SavedModel of the newest checkpoint in `checkpoint_dir`.
+
+  The model is assembled in a temporary folder beside `export_dir` and
+  renamed to it once complete, so a failed export leaves nothing behind.
+
+  Args:
+    checkpoint_dir: a folder of checkpoints, or one checkpoint's prefix (or
+      file), as `checkpoints.locate_checkpoints` reads it.
+    export_dir: the folder to create.
+    use_fp16: the --use_fp16 flag; the checkpoint's own dtype decides.
+
+  Returns:
+    The checkpoint exported.
+
+  Raises:
+    errors.UserError: `export_dir` exists (the message names a free folder
+      inside it when it is a folder), or there is no usable checkpoint.
   """
+  if os.path.isdir(export_dir):
+    raise errors.UserError(
+        '--export_dir %s already exists, and nothing is written over. Give '
+        'a new folder, such as --export_dir %s (a new version, in TensorFlow '
+        'Serving\'s layout).' % (export_dir, _next_version(export_dir)))
   if os.path.exists(export_dir):
     raise errors.UserError(
-        '--export_dir %s already exists. Choose a new folder (or remove this '
-        'one) so that nothing is overwritten.' % export_dir)
-  checkpoint = checkpoints.require_latest(checkpoint_dir)
+        '--export_dir %s is a file. Give a new folder for the SavedModel.'
+        % export_dir)
+  checkpoint = checkpoints.find_checkpoint(checkpoint_dir)
+  use_fp16 = checkpoints.checkpoint_uses_fp16(checkpoint, use_fp16)
   parent = os.path.dirname(os.path.abspath(export_dir))
   os.makedirs(parent, exist_ok=True)
   staging = tempfile.mkdtemp(prefix='.export-', dir=parent)
@@ -62,11 +95,15 @@ def export(checkpoint_dir, export_dir, use_fp16=False):
             inputs={'images': images},
             outputs={'logits': logits, 'probabilities': probabilities,
                      'classes': classes})
+        # Attributes left at their defaults are dropped, so that a server
+        # built on an older TensorFlow can still load the graph.
         builder.add_meta_graph_and_variables(
             sess, [tf.saved_model.SERVING],
             signature_def_map={'serving_default': signature},
             strip_default_attrs=True)
         builder.save()
+    # A rename within one folder is atomic: export_dir appears whole or
+    # not at all.
     os.rename(os.path.join(staging, 'model'), export_dir)
   finally:
     shutil.rmtree(staging, ignore_errors=True)

@@ -1,13 +1,16 @@
-"""The one argparse parser every script starts from, and the flag types they share.
+"""The argparse parser all scripts share, and the value checks their flags use.
 
-Flags are parsed once, in each script's `main`; nothing here runs at import time
-beyond defining functions. Booleans accept `--flag`, `--flag=true` and
-`--flag False` (the original's `type=bool` read "False" as true).
+Each script builds its parser here and parses its command line once, in its
+`main`. Boolean flags are written `--name`, `--name=true` or `--name=false`:
+they never take the next word as their value, so `predict --json cat.png`
+classifies cat.png. (The original used `type=bool`, which reads "False" as
+true; a flag that took an optional separate value would swallow a file name.)
 """
 
 import argparse
 import sys
 
+from cifar10 import checkpoints
 from cifar10 import cifar10
 from cifar10 import download
 from cifar10 import errors
@@ -18,7 +21,11 @@ _FALSE = ('0', 'false', 'f', 'no', 'n', 'off')
 
 
 def parse_bool(text):
-  """Reads a boolean flag value the way people type it."""
+  """Reads `text` as a boolean: true/false, yes/no, on/off or 1/0, any case.
+
+  Raises:
+    argparse.ArgumentTypeError: `text` is none of those words.
+  """
   lowered = text.strip().lower()
   if lowered in _TRUE:
     return True
@@ -29,12 +36,12 @@ def parse_bool(text):
 
 
 def positive_int(text):
-  """An integer of at least 1."""
+  """Reads an integer of 1 or more; ArgumentTypeError names a bad `text`."""
   return _bounded_int(text, minimum=1)
 
 
 def non_negative_int(text):
-  """An integer of at least 0."""
+  """Reads an integer of 0 or more; ArgumentTypeError names a bad `text`."""
   return _bounded_int(text, minimum=0)
 
 
@@ -50,7 +57,7 @@ def _bounded_int(text, minimum):
 
 
 def positive_float(text):
-  """A number greater than 0."""
+  """Reads a number above 0; ArgumentTypeError names a bad `text`."""
   try:
     value = float(text)
   except ValueError:
@@ -60,54 +67,136 @@ def positive_float(text):
   return value
 
 
+def user_path(check):
+  """Makes an argparse type of a path check that raises errors.UserError.
+
+  The check runs when the flag is parsed (on the default too), and its
+  message becomes argparse's one-line error for the flag.
+  """
+  def parse(text):
+    try:
+      return check(text)
+    except errors.UserError as error:
+      raise argparse.ArgumentTypeError(str(error))
+  parse.__name__ = check.__name__  # argparse names the type in some errors.
+  return parse
+
+
+class Parser(argparse.ArgumentParser):
+  """An ArgumentParser whose boolean flags never consume the next argument.
+
+  argparse can give a flag an optional value only by letting it take the next
+  word, which is how `--json cat.png` used to fail. Here a boolean is a flag
+  without a value for argparse, and its `--name=VALUE` spelling is read before
+  argparse sees the command line.
+  """
+
+  def __init__(self, *args, **kwargs):
+    super().__init__(*args, **kwargs)
+    self._booleans = {}  # '--name' -> the namespace attribute it sets.
+
+  def add_bool(self, name, help_text, default=False):
+    """Adds `--name`, also accepted as `--name=true` and `--name=false`."""
+    option = '--' + name
+    self.add_argument(option, dest=name, action='store_const', const=True,
+                      default=default,
+                      help='%s Write %s or %s=false.' % (help_text, option,
+                                                         option))
+    self._booleans[option] = name
+
+  def parse_known_args(self, args=None, namespace=None):
+    args = sys.argv[1:] if args is None else list(args)
+    remaining, values = self._take_booleans(args)
+    namespace, extras = super().parse_known_args(remaining, namespace)
+    for name, value in values:  # In command-line order: the last one wins.
+      setattr(namespace, name, value)
+    return namespace, extras
+
+  def _take_booleans(self, args):
+    """Splits the booleans (`--name`, `--name=VALUE`) from the other arguments.
+
+    Returns:
+      (the other arguments, [(attribute, bool)] in command-line order).
+    """
+    remaining, values = [], []
+    for index, arg in enumerate(args):
+      if arg == '--':  # Everything after it is positional.
+        return remaining + args[index:], values
+      option, equals, text = arg.partition('=')
+      if option not in self._booleans:
+        remaining.append(arg)
+        continue
+      if not equals:
+        following = args[index + 1] if index + 1 < len(args) else ''
+        if following.strip().lower() in _TRUE + _FALSE:
+          self.error('argument %s: write %s=%s; a boolean flag does not take '
+                     'the next argument as its value' % (option, option,
+                                                        following))
+        text = 'true'
+      try:
+        values.append((self._booleans[option], parse_bool(text)))
+      except argparse.ArgumentTypeError as error:
+        self.error('argument %s: %s' % (option, error))
+    return remaining, values
+
+
 def add_bool(parser, name, help_text, default=False):
-  """Adds a boolean flag usable as `--name`, `--name=true` or `--name false`."""
-  parser.add_argument(
-      '--' + name, type=parse_bool, nargs='?', const=True, default=default,
-      metavar='BOOL', help=help_text)
+  """Adds a boolean flag to a `Parser` (see `Parser.add_bool`)."""
+  parser.add_bool(name, help_text, default)
 
 
 def base_parser(description):
-  """The flags every script shares, with the original tutorial's defaults."""
-  parser = argparse.ArgumentParser(
-      description=description,
-      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+  """A parser with the flags every script takes, at the original's defaults."""
+  parser = Parser(description=description,
+                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
   parser.add_argument(
       '--batch_size', type=positive_int, default=128,
-      help='Number of images to process in a batch.')
+      help='Images in each batch.')
   parser.add_argument(
-      '--data_dir', default='/tmp/cifar10_data',
-      help='Path to the CIFAR-10 data directory.')
-  add_bool(parser, 'use_fp16', 'Train the model using fp16.')
+      '--data_dir', type=user_path(download.resolve_data_dir),
+      default='/tmp/cifar10_data',
+      help='Folder that holds (or will hold) cifar-10-batches-bin/ and the '
+           'downloaded tarball. Given the extracted folder itself, the '
+           'tarball, or its parent, the scripts find the data and say so.')
+  add_bool(parser, 'use_fp16',
+           'Train the model in float16 instead of float32 (its variables and '
+           'checkpoints too); slow on CPUs, which lack float16 kernels. The '
+           'tools that read a checkpoint follow its own dtype instead.')
   parser.add_argument(
       '--data_url', default=download.DATA_URL,
-      help='Where to download cifar-10-binary.tar.gz from (a mirror works: '
-           'the file is checked against the official MD5).')
+      help='URL of cifar-10-binary.tar.gz. A mirror works: the download is '
+           'kept only if its MD5 is the official one.')
   return parser
 
 
 def add_session_flags(parser):
-  """Adds the speed options of `session_options.SessionOptions`, all off."""
+  """Adds the speed flags `session_options.SessionOptions` reads, all off."""
   parser.add_argument(
       '--mixed_precision', choices=session_options.MIXED_PRECISION_CHOICES,
       default='off',
-      help='bf16: oneDNN runs the convolutions and matrix multiplies in '
-           'bfloat16 while variables, checkpoints and the loss stay float32. '
-           'Fast on CPUs with AMX or AVX512-BF16 (TensorFlow skips the rewrite '
-           'elsewhere); results differ from float32 at bfloat16 precision.')
+      help='bf16: oneDNN computes convolutions and matrix multiplies in '
+           'bfloat16; variables, checkpoints and the loss stay float32. It '
+           'pays off on CPUs with AMX or AVX512-BF16 (TensorFlow skips the '
+           'rewrite on others). Results then agree with float32 to about 2 '
+           'or 3 significant digits.')
   add_bool(parser, 'xla',
-           'Compile the graph with XLA auto-clustering (slower on CPUs: see '
-           'the README\'s speed advice).')
+           'Let XLA compile clusters of the graph. On CPUs this is slower '
+           '(XLA\'s convolutions replace oneDNN\'s): see the README.')
   parser.add_argument(
       '--intra_op_threads', type=non_negative_int, default=0,
-      help='Threads one op may use (0: TensorFlow\'s choice, one per core).')
+      help='Threads a single op may use; 0 lets TensorFlow pick (one per '
+           'core).')
   parser.add_argument(
       '--inter_op_threads', type=non_negative_int, default=0,
-      help='Ops that may run at once (0: TensorFlow\'s choice).')
+      help='How many ops may run at the same time; 0 lets TensorFlow pick.')
 
 
 def run_script(main, argv=None):
-  """Runs a script's main, turning a UserError into a message and exit status."""
+  """Calls `main(argv)`; a UserError becomes one line on stderr and its status.
+
+  Returns:
+    The exit status: main's own, or the error's `exit_status`.
+  """
   try:
     return main(argv)
   except errors.UserError as error:
@@ -116,45 +205,50 @@ def run_script(main, argv=None):
 
 
 def training_parser(description):
-  """The shared flags plus those of the trainers (train, multi_gpu_train, ...)."""
+  """A parser with the shared flags and those of every trainer."""
   parser = base_parser(description)
   parser.add_argument(
-      '--train_dir', default='/tmp/cifar10_train',
-      help='Directory where to write event logs and checkpoint.')
+      '--train_dir', type=user_path(checkpoints.check_train_dir),
+      default='/tmp/cifar10_train',
+      help='Folder for checkpoints and TensorBoard event files. A run '
+           'resumes from the newest checkpoint it finds there.')
   parser.add_argument(
       '--max_steps', type=positive_int, default=1000000,
-      help='Number of batches to run (the global step to stop at).')
+      help='The global step at which training ends, counted from the first '
+           'run: resuming at step k trains max_steps - k more steps, and a '
+           'run already at max_steps trains none.')
   parser.add_argument(
       '--log_frequency', type=positive_int, default=10,
-      help='How often to log results to the console.')
-  add_bool(parser, 'log_device_placement', 'Whether to log device placement.')
+      help='Print the loss and speed line every this many steps.')
+  add_bool(parser, 'log_device_placement',
+           'Print the device each op is placed on.')
   add_bool(parser, 'fresh',
-           'Start over: remove the checkpoints and event files of an earlier '
-           'run in --train_dir (and nothing else) instead of resuming.')
+           'Start over: delete the checkpoints and event files an earlier '
+           'run left in --train_dir (nothing else) instead of resuming.')
   parser.add_argument(
       '--save_checkpoint_secs', type=positive_int, default=600,
-      help='Save a checkpoint every this many seconds (the original: 10 '
-           'minutes). Ignored when --save_checkpoint_steps is given.')
+      help='Seconds between checkpoints (the original saved every 10 '
+           'minutes). Not used when --save_checkpoint_steps is given.')
   parser.add_argument(
       '--save_checkpoint_steps', type=positive_int, default=None,
-      help='Save a checkpoint every this many steps instead.')
+      help='Steps between checkpoints, in place of --save_checkpoint_secs.')
   parser.add_argument(
       '--keep_checkpoints', type=positive_int, default=5,
-      help='How many recent checkpoints to keep.')
+      help='Number of the newest checkpoints kept; older ones are deleted.')
   parser.add_argument(
       '--save_summaries_steps', type=positive_int, default=100,
-      help='Write TensorBoard summaries every this many steps.')
+      help='Steps between TensorBoard summaries.')
   parser.add_argument(
       '--initial_learning_rate', type=positive_float,
       default=cifar10.INITIAL_LEARNING_RATE,
-      help='The learning rate before its first decay (the original\'s '
-           'INITIAL_LEARNING_RATE). Asynchronous distributed workers may '
-           'need it divided by their number.')
+      help='Learning rate until its first decay (the original\'s '
+           'INITIAL_LEARNING_RATE). Asynchronous distributed workers each '
+           'update the weights, so divide it by their number there.')
   parser.add_argument(
       '--seed', type=int, default=None,
-      help='Graph-level random seed for initial weights, shuffling and '
-           'distortions (default: different every run, as the original). '
-           'Runs with a seed repeat closely, not bit for bit: CPU kernels add '
-           'in varying order.')
+      help='Graph-level random seed for the initial weights, the shuffling '
+           'and the distortions. Without it every run differs, as in the '
+           'original. Seeded runs agree closely but not bit for bit, since '
+           'CPU kernels may sum in a different order each run.')
   add_session_flags(parser)
   return parser

@@ -1,20 +1,33 @@
-"""A binary to train CIFAR-10 using multiple GPUs with synchronous updates.
+"""Trains the CIFAR-10 network on several GPUs at once, one tower per GPU.
 
-Accuracy:
-cifar10.multi_gpu_train achieves ~86% accuracy after 100K steps (256
-epochs of data) as judged by cifar10.eval, as the original tutorial did.
+A tower is one replica of the network, with its own batch, on its own device.
+In each step every tower computes the loss and the gradients of its batch;
+the CPU averages the towers' gradients and applies a single update, so all
+towers always compute with the same weights (synchronous data parallelism, in
+one graph). How the graph is put together, and why:
 
-Speed: see the README's speed table, measured with scripts/benchmark.py.
+- The variables live on the CPU, the one device that every GPU can reach.
+  Each tower reads them at the start of a step and sends back its gradients.
+  There is a single copy of every weight, so the towers cannot disagree
+  about it, and each GPU exchanges data with the CPU only, never with
+  another GPU.
+- The towers share the variables. The first tower creates them with
+  tf.compat.v1.get_variable; then the variable scope is switched to reuse, so
+  the same calls in the later towers return the existing variables instead
+  of making new ones. The variable names are those of cifar10.train's graph,
+  and either trainer resumes the other's checkpoints.
+- Each tower builds its ops under a name scope of its own, tower_0, tower_1,
+  and so on. The scope keeps the towers' op names apart, and it is how a
+  tower's loss collects only its own loss terms: cifar10.loss sums the
+  'losses' collection entries under the current name scope.
+- The update needs every tower's gradients, so each step waits for the
+  slowest tower. The average is taken on the CPU, where the variables are;
+  then one update and one moving-average update run, as in cifar10.train.
 
-One model replica (tower) runs on each device. Variables live on the CPU and
-are shared by every tower; each tower computes the gradients of its own batch,
-the CPU averages them and applies one update per step. With fewer GPUs than
---num_gpus, --virtual_devices splits the one GPU (or the CPU) into that many
-logical devices, so the tower code runs on any machine.
-
-Usage:
-Please see the tutorial and website for how to download the CIFAR-10
-data set, compile the program and train the model.
+With fewer GPUs than --num_gpus, --virtual_devices splits the one GPU (or the
+CPU) into that many logical devices, so the tower code runs on any machine.
+How fast it runs on this project's machine is in the README's "Speed"
+section, measured with scripts/benchmark.py.
 
     python -m cifar10.multi_gpu_train --num_gpus 4
     python -m cifar10.multi_gpu_train --num_gpus 2 --virtual_devices
@@ -31,15 +44,17 @@ from cifar10 import flags
 from cifar10 import summaries
 from cifar10 import training_loop
 
-# Memory for each logical GPU when one GPU is split by --virtual_devices.
+# The memory, in MiB, of each logical GPU that --virtual_devices makes out of
+# one physical GPU.
 VIRTUAL_GPU_MEMORY_MB = 2048
 
 
 def parser():
-  """The shared training flags plus the number of towers."""
+  """The shared training flags plus the number of towers and how to get them."""
   parser = flags.training_parser(__doc__.splitlines()[0])
   parser.add_argument('--num_gpus', type=flags.positive_int, default=1,
-                      help='How many GPUs (towers) to use.')
+                      help='Towers to train: one replica of the network per '
+                           'GPU, each on its own batch of --batch_size images.')
   flags.add_bool(parser, 'virtual_devices',
                  'With fewer GPUs than --num_gpus, split the one GPU (or the '
                  'CPU) into --num_gpus logical devices.')
@@ -47,12 +62,24 @@ def parser():
 
 
 def tower_devices(num_gpus, virtual_devices):
-  """Finds (or makes, with `virtual_devices`) one device per tower.
+  """Finds one device per tower, or makes them with `virtual_devices`.
 
-  Must run before TensorFlow initializes its devices.
+  Call it before TensorFlow runs its first op: that is when TensorFlow sets
+  up its devices, and logical devices cannot be added afterwards.
+
+  Args:
+    num_gpus: int, the number of towers.
+    virtual_devices: bool. When the machine has fewer than `num_gpus` GPUs,
+      split its first GPU into `num_gpus` logical GPUs of
+      VIRTUAL_GPU_MEMORY_MB each, or, without a GPU, the CPU into
+      `num_gpus` logical CPUs.
 
   Returns:
-    The device names of the towers, e.g. ['/gpu:0', '/gpu:1'].
+    The towers' device names, one per tower, e.g. ['/gpu:0', '/gpu:1'] (or
+    ['/cpu:0', '/cpu:1'] for a split CPU).
+
+  Raises:
+    errors.UserError: too few GPUs and `virtual_devices` is false.
   """
   gpus = tf.config.list_physical_devices('GPU')
   if len(gpus) >= num_gpus:
@@ -76,93 +103,103 @@ def tower_devices(num_gpus, virtual_devices):
 
 
 def tower_loss(images, labels):
-  """Calculate the total loss on a single tower running the CIFAR model.
+  """Builds the network on one tower's batch and returns the tower's loss.
 
-  Call it inside the tower's name scope: the loss sums only that tower's
-  cross entropy and weight decay terms.
+  Call it inside the tower's name scope. The network files its cross entropy
+  and each layer's weight decay in the 'losses' collection under that scope,
+  and the total sums only the entries under the same scope, so a tower's
+  total holds its own cross entropy and never another tower's. Every tower's
+  total holds the whole weight decay; averaging the towers' gradients then
+  counts it once.
 
   Args:
-    images: Images. 4D tensor of shape [batch_size, height, width, 3].
-    labels: Labels. 1D tensor of shape [batch_size].
+    images: float32 (float16 with --use_fp16) tensor [batch_size, 24, 24, 3],
+      the tower's distorted images.
+    labels: int32 tensor [batch_size], class indices 0..9.
 
   Returns:
-     The tower's total loss, and its terms (cross entropy, weight decays).
+    (total_loss, loss_terms): the tower's total loss, a scalar of the
+    images' dtype, and the terms it sums (each layer's weight decay, then the
+    cross entropy), from which the loss summaries are made.
   """
-  # Build inference Graph.
-  logits = cifar10.inference(images)
-  # Build the portion of the Graph calculating the losses. Note that we will
-  # assemble the total_loss using a custom function below.
-  total_loss = cifar10.loss(logits, labels)
+  total_loss = cifar10.loss(cifar10.inference(images), labels)
   return total_loss, cifar10.scope_losses()
 
 
 def average_gradients(tower_grads):
-  """Calculate the average gradient for each shared variable across all towers.
+  """Averages each variable's gradient over the towers.
 
-  Note that this function provides a synchronization point across all towers.
+  The towers share their variables, so every tower's list holds the same
+  variables in the same order, and the k-th pairs of all lists belong to one
+  variable. The step's single update reads these averages, so it waits for
+  every tower: this is where the towers meet. The ops run on the enclosing
+  device (the CPU, in build_graph).
 
   Args:
-    tower_grads: List of lists of (gradient, variable) tuples. The outer list
-      is over towers. The inner list is over individual gradients.
+    tower_grads: one list per tower of (gradient, variable) pairs, as
+      Optimizer.compute_gradients returns them; each gradient has its
+      variable's shape and dtype.
 
   Returns:
-     List of pairs of (gradient, variable) where the gradient has been
-     averaged across all towers.
+    One (gradient, variable) pair per variable, in the same order, where the
+    gradient is the element-wise mean of the towers' gradients.
   """
-  average_grads = []
-  for grad_and_vars in zip(*tower_grads):
-    # Note that each grad_and_vars looks like the following:
-    #   ((grad0_gpu0, var0_gpu0), ... , (grad0_gpuN, var0_gpuN))
-    grads = tf.stack([grad for grad, _ in grad_and_vars], axis=0)
-    # Keep in mind that the Variables are redundant because they are shared
-    # across towers. So .. we will just return the first tower's pointer to
-    # the Variable.
-    average_grads.append((tf.reduce_mean(grads, axis=0), grad_and_vars[0][1]))
-  return average_grads
+  variables = [variable for _, variable in tower_grads[0]]
+  gradients_per_variable = zip(*[[gradient for gradient, _ in pairs]
+                                 for pairs in tower_grads])
+  return [(tf.reduce_mean(tf.stack(gradients), axis=0), variable)
+          for variable, gradients in zip(variables, gradients_per_variable)]
 
 
 def build_towers(tower_batches, devices, global_step, batch_size,
                  initial_learning_rate=cifar10.INITIAL_LEARNING_RATE):
-  """Builds one tower per device on its own batch, and the shared update.
+  """Builds one tower per device on its own batch, and the one shared update.
+
+  The learning rate follows cifar10.train's schedule for `batch_size`, in
+  steps: with N towers a step uses N batches, so the rate decays after N
+  times as many epochs of data as in cifar10.train.
 
   Args:
-    tower_batches: one (images, labels) pair per tower.
-    devices: the device of each tower.
-    global_step: the global step variable.
-    batch_size: images per tower batch (it sets the decay schedule).
-    initial_learning_rate: the rate before the first decay.
+    tower_batches: one (images, labels) pair per tower: float32 (or float16)
+      images [batch_size, 24, 24, 3] and int32 labels [batch_size].
+    devices: the device name of each tower, e.g. ['/gpu:0', '/gpu:1'].
+    global_step: the int64 step variable, advanced by one per step.
+    batch_size: int, images in each tower's batch, for the learning rate's
+      schedule.
+    initial_learning_rate: float, the learning rate until its first decay.
 
   Returns:
-    (train_op, loss): the synchronous step, and the last tower's loss.
+    (train_op, loss): the op that runs one synchronous step of all towers,
+    and the last tower's total loss, a scalar, which the log line reports.
   """
-  # Create an optimizer that performs gradient descent.
   optimizer = tf.compat.v1.train.GradientDescentOptimizer(
       cifar10.learning_rate(global_step, batch_size, initial_learning_rate))
   tower_grads = []
-  with tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope()):
+  # A copy of the current variable scope, so that turning on reuse below ends
+  # with this block instead of leaking into the caller's scope.
+  with tf.compat.v1.variable_scope(
+      tf.compat.v1.get_variable_scope()) as shared_variables:
     for index, (device, (images, labels)) in enumerate(
         zip(devices, tower_batches)):
-      with tf.device(device):
-        with tf.name_scope('%s_%d' % (cifar10.TOWER_NAME, index)) as scope:
-          # Calculate the loss for one tower of the CIFAR model. This function
-          # constructs the entire CIFAR model but shares the variables across
-          # all towers.
-          loss, loss_terms = tower_loss(images, labels)
-          # Reuse variables for the next tower.
-          tf.compat.v1.get_variable_scope().reuse_variables()
-          # Calculate the gradients for the batch of data on this tower.
-          tower_grads.append(optimizer.compute_gradients(loss))
+      # The tower's forward and backward pass run on its device; its ops are
+      # named tower_<index>/..., while get_variable ignores name scopes, so
+      # the variables keep their plain names (conv1/weights, ...).
+      with tf.device(device), tf.name_scope(
+          '%s_%d' % (cifar10.TOWER_NAME, index)) as scope:
+        loss, loss_terms = tower_loss(images, labels)
+        tower_grads.append(optimizer.compute_gradients(loss))
+      # The first tower has created the variables; from now on get_variable
+      # returns them instead of making new ones.
+      shared_variables.reuse_variables()
 
-  # The last tower's summaries stand for all; drop the other towers'.
   _keep_summaries_of_last_tower(scope)
-  # Loss curves, named as the single-device trainer names them (so that the
-  # moving-average variables, and so the checkpoints, are the same).
+  # The loss curves of the last tower, under the names cifar10.train gives
+  # them: the moving averages of the losses are variables named after these
+  # ops, and the same names make the same checkpoints.
   named_losses = [tf.identity(term, name=summaries.clean_tag(term.op.name))
                   for term in loss_terms + [loss]]
   loss_averages_op = cifar10.add_loss_summaries(named_losses)
 
-  # We must calculate the mean of each gradient. Note that this is the
-  # synchronization point across all towers.
   grads = average_gradients(tower_grads)
   with tf.control_dependencies([loss_averages_op]):
     train_op = cifar10.apply_gradients(optimizer, grads, global_step)
@@ -170,6 +207,17 @@ def build_towers(tower_batches, devices, global_step, batch_size,
 
 
 def _keep_summaries_of_last_tower(last_scope):
+  """Removes every other tower's summaries from the SUMMARIES collection.
+
+  Every tower builds the same activation summaries, and their tags drop the
+  tower's prefix, so each tag would otherwise be written once per tower at
+  every summary step. The last tower's stand for all: the towers share their
+  weights and differ only in their batch. Summaries built outside the towers
+  stay.
+
+  Args:
+    last_scope: the last tower's name scope, e.g. 'tower_3/'.
+  """
   collection = tf.compat.v1.get_collection_ref(
       tf.compat.v1.GraphKeys.SUMMARIES)
   collection[:] = [summary for summary in collection
@@ -179,17 +227,30 @@ def _keep_summaries_of_last_tower(last_scope):
 
 def build_graph(data_dir, batch_size, use_fp16, devices,
                 initial_learning_rate=cifar10.INITIAL_LEARNING_RATE):
-  """Builds the multi-tower training graph in the default graph.
+  """Builds the multi-tower training step into the default graph.
+
+  Args:
+    data_dir: the --data_dir, holding cifar-10-batches-bin/.
+    batch_size: int, images in each tower's batch.
+    use_fp16: bool, build the network and its variables in float16.
+    devices: the device name of each tower, from tower_devices.
+    initial_learning_rate: float, the learning rate until its first decay.
 
   Returns:
-    (train_op, loss, global_step).
+    (train_op, loss, global_step): the op that runs one synchronous step of
+    all towers, the last tower's total loss (a scalar), and the int64 step
+    counter, which each step advances by one.
   """
-  # Variables and the averaging of gradients default to the CPU; each tower
-  # overrides this with its own device.
+  # Everything built here runs on the CPU unless a tower's own device scope
+  # says otherwise: the step counter, the input pipeline, the averaging of
+  # the gradients, the update and the moving averages. (cifar10.inference
+  # pins the variables to the CPU itself.)
   with tf.device('/cpu:0'):
     global_step = tf.compat.v1.train.get_or_create_global_step()
-    # One input pipeline on the CPU keeps every tower fed: it prefetches two
-    # batches per tower, like the original's prefetch_queue.
+    # One input pipeline feeds every tower: each get_next below is a separate
+    # op, so each tower draws a different batch in every step. The pipeline
+    # keeps two batches per tower ready, as the original's prefetch queue
+    # did.
     dataset = cifar10_input.distorted_dataset(
         cifar10.batches_dir(data_dir), batch_size,
         prefetch_batches=2 * len(devices))
@@ -198,6 +259,8 @@ def build_graph(data_dir, batch_size, use_fp16, devices,
     for _ in devices:
       images, labels = iterator.get_next()
       tower_batches.append((cifar10.to_model_dtype(images, use_fp16), labels))
+    # The input images summary shows the last tower's batch, like the other
+    # summaries.
     summaries.image('images', tower_batches[-1][0])
     train_op, loss = build_towers(tower_batches, devices, global_step,
                                   batch_size, initial_learning_rate)

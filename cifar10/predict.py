@@ -2,11 +2,13 @@
 
     python -m cifar10.predict cat.png truck.jpg --checkpoint_dir /tmp/cifar10_train
 
-It restores the moving averages of the weights from the latest checkpoint,
-resizes each PNG or JPEG (any size) to 32x32, prepares it exactly as the
-evaluator prepares test images (central 24x24 crop, standardization) and
-prints the most probable classes. A file that cannot be read or decoded is
-reported by name, the others are still classified, and the exit status is 1.
+Each PNG or JPEG, whatever its size, is resized to 32x32 and then prepared
+exactly as the evaluator prepares a test image (the central 24x24 crop,
+standardized), so predictions agree with the evaluator's. The model is the
+newest checkpoint's moving-average weights, in the checkpoint's own dtype.
+For each file it prints the --top_k most probable classes (or JSON with
+--json). Files that cannot be read or decoded are named on stderr, the rest
+are classified anyway, and the exit status is then 1.
 """
 
 import json
@@ -25,19 +27,30 @@ _SIZE = cifar10_input.ORIGINAL_SIZE
 
 
 def parser():
+  """The shared flags plus predict's: image files, checkpoints, output form."""
   parser = flags.base_parser(__doc__.splitlines()[0])
   parser.add_argument('images', nargs='+', metavar='IMAGE',
                       help='PNG or JPEG files to classify.')
-  parser.add_argument('--checkpoint_dir', default='/tmp/cifar10_train',
-                      help='Directory where to read model checkpoints.')
+  parser.add_argument(
+      '--checkpoint_dir', default='/tmp/cifar10_train',
+      help='The training run\'s --train_dir; its newest checkpoint is used. '
+           'A single checkpoint (such as .../model.ckpt-1000) works too.')
   parser.add_argument('--top_k', type=flags.positive_int, default=3,
-                      help='How many of the most probable classes to print.')
-  flags.add_bool(parser, 'json', 'Print machine-readable JSON instead.')
+                      help='Number of classes to print per file, most '
+                           'probable first.')
+  flags.add_bool(parser, 'json',
+                 'Print one JSON document (checkpoint, and per file its '
+                 'classes and probabilities, or its error) instead of lines.')
   return parser
 
 
 def _image_decoder():
-  """A graph that turns a file's bytes into a [32, 32, 3] uint8 image."""
+  """Builds ops decoding a file's bytes into a 32x32 image.
+
+  Returns:
+    (a string placeholder for the file's contents, the [32, 32, 3] uint8
+    image, resized with antialiasing from whatever size the file has).
+  """
   contents = tf.compat.v1.placeholder(tf.string, [])
   decoded = tf.io.decode_image(contents, channels=3, expand_animations=False)
   resized = tf.image.resize(decoded, [_SIZE, _SIZE], antialias=True)
@@ -45,7 +58,11 @@ def _image_decoder():
 
 
 def _load(session, decoder, path):
-  """The file at `path` as a 32x32 image; UserError naming it if it is not one."""
+  """Reads and decodes the file at `path` into a [32, 32, 3] uint8 array.
+
+  Raises:
+    errors.UserError: naming the file, when it cannot be read or decoded.
+  """
   contents, image = decoder
   try:
     with open(path, 'rb') as stream:
@@ -59,18 +76,34 @@ def _load(session, decoder, path):
 
 
 def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False):
-  """Classifies the files; returns (checkpoint, [(path, classes or error)]).
+  """Classifies image files with the newest checkpoint in `checkpoint_dir`.
 
-  Each classes entry is a list of (class name, probability), most probable
-  first; each error is the UserError message naming the file.
+  Args:
+    paths: the image files.
+    checkpoint_dir: a folder of checkpoints, or one checkpoint's prefix (or
+      file), as `checkpoints.locate_checkpoints` reads it.
+    top_k: classes to return per file.
+    batch_size: images classified per run of the graph.
+    use_fp16: the --use_fp16 flag; the checkpoint's own dtype decides.
+
+  Returns:
+    (checkpoint used, [(path, outcome)] in the order of `paths`), where an
+    outcome is a list of `top_k` (class name, probability) pairs, most
+    probable first, or the error message (a str) naming the file.
+
+  Raises:
+    errors.UserError: there is no usable checkpoint.
   """
-  checkpoint = checkpoints.require_latest(checkpoint_dir)
+  checkpoint = checkpoints.find_checkpoint(checkpoint_dir)
+  use_fp16 = checkpoints.checkpoint_uses_fp16(checkpoint, use_fp16)
   with tf.Graph().as_default():
     decoder = _image_decoder()
     images = tf.compat.v1.placeholder(tf.uint8, [None, _SIZE, _SIZE, 3])
     _, probabilities, _ = cifar10.classify(images, use_fp16)
     with tf.compat.v1.Session() as sess:
       checkpoints.restore_moving_averages(sess, checkpoint)
+      # Decode every file first, so that a bad one is reported on its own
+      # and the good ones still go through in full batches.
       loaded, results = [], []
       for path in paths:
         try:
@@ -82,6 +115,7 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False):
         batch = sess.run(probabilities,
                          {images: np.stack([image for _, image in chunk])})
         for (path, _), row in zip(chunk, batch):
+          # A stable sort lists tied classes in their usual order.
           best = np.argsort(-row, kind='stable')[:top_k]
           results.append((path, [(cifar10_input.CLASS_NAMES[index],
                                   float(row[index])) for index in best]))

@@ -19,7 +19,17 @@ _CPU_JIT_FLAG = '--tf_xla_cpu_global_jit'
 
 @dataclasses.dataclass(frozen=True)
 class SessionOptions:
-  """The speed options a session runs with; the defaults are TensorFlow's."""
+  """The speed options a session runs with; the defaults are TensorFlow's.
+
+  Attributes:
+    mixed_precision: 'off', or 'bf16' for oneDNN's bfloat16 rewrite of the
+      convolutions and matrix multiplies (the variables stay float32).
+    xla: bool, compile the graph with XLA auto-clustering on every device.
+    intra_op_threads: int, threads one op may use; 0 lets TensorFlow choose
+      (one per core).
+    inter_op_threads: int, ops that may run at once; 0 lets TensorFlow
+      choose.
+  """
   mixed_precision: str = 'off'
   xla: bool = False
   intra_op_threads: int = 0
@@ -27,7 +37,18 @@ class SessionOptions:
 
   @classmethod
   def from_flags(cls, args):
-    """The options of `flags.add_session_flags`, checked against --use_fp16."""
+    """The options of `flags.add_session_flags`, checked against --use_fp16.
+
+    Args:
+      args: parsed flags holding the speed flags and --use_fp16.
+
+    Returns:
+      A SessionOptions.
+
+    Raises:
+      errors.UserError: --mixed_precision together with --use_fp16, which
+        both set the model's precision.
+    """
     if args.mixed_precision != 'off' and args.use_fp16:
       raise errors.UserError(
           '--mixed_precision %s and --use_fp16 both choose the precision of '
@@ -38,9 +59,14 @@ class SessionOptions:
   def apply_to_process(self):
     """Sets what TensorFlow fixes once per process, at its first op.
 
-    Thread pools are sized, and TF_XLA_FLAGS read, when TensorFlow first runs
-    anything, so each script calls this before building its graph. Without
-    --tf_xla_cpu_global_jit, XLA would cluster GPU ops only.
+    TensorFlow sizes its thread pools, and reads TF_XLA_FLAGS, when it first
+    runs anything, so each script calls this before building its graph.
+    With --xla it adds --tf_xla_cpu_global_jit to TF_XLA_FLAGS, without which
+    auto-clustering would compile GPU ops only.
+
+    Raises:
+      errors.UserError: a thread count is asked for after TensorFlow has
+        already started with a different one in this process.
     """
     for requested, setter, getter, flag in [
         (self.intra_op_threads,
@@ -65,7 +91,15 @@ class SessionOptions:
         os.environ['TF_XLA_FLAGS'] = (xla_flags + ' ' + _CPU_JIT_FLAG).strip()
 
   def config_proto(self, **fields):
-    """A ConfigProto with these options and the given other fields."""
+    """A session ConfigProto that carries these options.
+
+    Args:
+      **fields: other ConfigProto fields to set, e.g.
+        log_device_placement=True.
+
+    Returns:
+      A tf.compat.v1.ConfigProto.
+    """
     config = tf.compat.v1.ConfigProto(
         intra_op_parallelism_threads=self.intra_op_threads,
         inter_op_parallelism_threads=self.inter_op_threads, **fields)

@@ -1,14 +1,18 @@
-"""A binary to train CIFAR-10 using a single GPU (or the CPU).
+"""Trains the CIFAR-10 network on one device: the first GPU, or else the CPU.
 
-Accuracy:
-cifar10.train achieves ~86% accuracy after 100K steps (256 epochs of
-data) as judged by cifar10.eval, as the original tutorial did.
+The graph has three parts. An input pipeline on the CPU reads the training
+files, shuffles the records and distorts each image. The network
+(cifar10.inference) turns a batch into logits and cifar10.loss scores them.
+The update (cifar10.train) takes one gradient descent step and then refreshes
+the moving averages of the weights and biases, which cifar10.eval evaluates.
+The shared loop in cifar10.training_loop runs that step, prints a log line
+every --log_frequency steps and writes summaries and checkpoints into
+--train_dir; run again with the same --train_dir, it resumes from the latest
+checkpoint.
 
-Speed: see the README's speed table, measured with scripts/benchmark.py.
-
-Usage:
-Please see the tutorial and website for how to download the CIFAR-10
-data set, compile the program and train the model.
+The first run downloads CIFAR-10 into --data_dir (cifar10.synthetic writes an
+offline stand-in). How fast it runs on this project's machine is in the
+README's "Speed" section, measured with scripts/benchmark.py.
 
     python -m cifar10.train --train_dir /tmp/cifar10_train
 """
@@ -29,30 +33,39 @@ def parser():
 
 def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
                 initial_learning_rate=cifar10.INITIAL_LEARNING_RATE):
-  """Builds the single-device training graph in the default graph.
+  """Builds the one-device training step into the default graph.
 
-  `wrap_optimizer`, if given, wraps the optimizer (see cifar10.train).
+  cifar10.dist_train builds each worker's graph with it too, inside a
+  replica_device_setter that moves the variables to the ps tasks.
+
+  Args:
+    data_dir: the --data_dir, holding cifar-10-batches-bin/.
+    batch_size: int, images per step. It also sets the learning rate's
+      schedule: the rate drops tenfold every 350 epochs' worth of such steps.
+    use_fp16: bool, build the network and its variables in float16 instead
+      of float32.
+    wrap_optimizer: None, or a function that takes the gradient descent
+      optimizer and returns the optimizer to use in its place (dist_train
+      passes one that wraps it in a SyncReplicasOptimizer).
+    initial_learning_rate: float, the learning rate until its first decay.
 
   Returns:
-    (train_op, loss, global_step).
+    (train_op, loss, global_step): the op that runs one step; the step's
+    total loss (cross entropy plus weight decay), a scalar of the network's
+    dtype; and the int64 step counter, which each update advances by one.
   """
   global_step = tf.compat.v1.train.get_or_create_global_step()
-
-  # Get images and labels for CIFAR-10.
-  # Force input pipeline to CPU:0 to avoid operations sometimes ending up on
-  # GPU and resulting in a slow down.
+  # Reading, decoding and distorting images is CPU work. Building the input
+  # pipeline under /cpu:0 keeps every op of it on the CPU, even those that
+  # have GPU kernels too, so that a GPU receives finished batches and spends
+  # its time on the network. (Inside dist_train's device setter, /cpu:0 means
+  # the worker's own CPU.)
   with tf.device('/cpu:0'):
     images, labels = cifar10.distorted_inputs(data_dir, batch_size, use_fp16)
-
-  # Build a Graph that computes the logits predictions from the
-  # inference model.
-  logits = cifar10.inference(images)
-
-  # Calculate loss.
-  loss = cifar10.loss(logits, labels)
-
-  # Build a Graph that trains the model with one batch of examples and
-  # updates the model parameters.
+  # The network and the update are not pinned, so TensorFlow runs them on the
+  # first GPU when it finds one; the variables stay on the CPU wherever the
+  # network runs (cifar10.inference creates them there).
+  loss = cifar10.loss(cifar10.inference(images), labels)
   train_op = cifar10.train(loss, global_step, batch_size, wrap_optimizer,
                            initial_learning_rate)
   return train_op, loss, global_step

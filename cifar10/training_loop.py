@@ -1,16 +1,19 @@
-"""The one training loop every trainer shares: hooks, logging, checkpoints, resume.
+"""The training loop of every trainer: session, hooks, log line, checkpoints.
 
-The trainers (`train`, `multi_gpu_train`, `dist_train`) differ only in how they
-build the graph; each hands this loop its train op, loss and global step.
-The loop runs them in a MonitoredTrainingSession with the original's hooks
-(StopAtStepHook, NanTensorHook, a logger printing the original's line) and:
+`train`, `multi_gpu_train` and `dist_train` each build a graph their own way
+and hand this module its train op, loss and global step. `run` drives them in
+a MonitoredTrainingSession, the TF1 way of training: hooks watch every step
+(stop at --max_steps, stop on a NaN loss, print the original's log line) and
+the session restores, initializes, checkpoints and writes summaries itself.
+On top of what the original did, the loop
 
-* resumes from the latest checkpoint in --train_dir and says so;
-* on SIGINT or SIGTERM saves a checkpoint at the current step, closes the
-  event file, says where it stopped and exits non-zero;
-* on a diverging loss stops without saving the diverged weights;
-* on a failing op (a data file that became unreadable, say) saves a
-  checkpoint and then stops, naming the error.
+* resumes from the newest checkpoint in --train_dir, after checking that it
+  fits the graph, and says so; at --max_steps already, it trains nothing;
+* on SIGINT or SIGTERM finishes the step, saves it, closes the event file,
+  says where it stopped and exits with 128 + the signal number;
+* on a NaN loss stops before the NaN weights can be saved;
+* when an op fails (a data file vanished, say) saves a checkpoint first, then
+  stops with the op's complaint.
 """
 
 import dataclasses
@@ -28,13 +31,13 @@ from cifar10 import session_options
 
 CHECKPOINT_BASENAME = 'model.ckpt'
 
-# What to do about a checkpoint in --train_dir that cannot be resumed.
+# The advice for a checkpoint in --train_dir that this graph cannot resume.
 _UNUSABLE_CHECKPOINT = (
     'Training will not write over it: run with --fresh to start over (that '
     'removes the earlier run\'s checkpoints and event files), or choose '
     'another --train_dir.')
 
-# What an earlier run leaves in --train_dir; --fresh removes these alone.
+# The files a run writes into --train_dir: all that --fresh deletes.
 _RUN_FILE_PATTERNS = ('checkpoint', CHECKPOINT_BASENAME + '-*',
                       'events.out.tfevents.*', 'graph.pbtxt')
 
@@ -43,7 +46,7 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 @dataclasses.dataclass(frozen=True)
 class LoopSettings:
-  """How long to train, and how often to log, summarize and checkpoint."""
+  """Where to train, up to which global step, and how often to log and save."""
   train_dir: str
   max_steps: int
   log_frequency: int = 10
@@ -56,7 +59,7 @@ class LoopSettings:
 
   @classmethod
   def from_flags(cls, args):
-    """The settings named by the trainers' shared flags."""
+    """Reads the settings from the parsed flags of `flags.training_parser`."""
     named = {field.name: getattr(args, field.name)
              for field in dataclasses.fields(cls) if field.name != 'session'}
     return cls(session=session_options.SessionOptions.from_flags(args),
@@ -65,17 +68,21 @@ class LoopSettings:
 
 @dataclasses.dataclass(frozen=True)
 class Replica:
-  """This trainer's place in a cluster; the defaults train in-process.
+  """Where this trainer sits in a cluster; the defaults mean no cluster.
 
-  Only the chief restores, checks and writes checkpoints and summaries.
+  In a cluster every worker runs this loop, but only the chief reads and
+  writes --train_dir (checkpoints and summaries), so that exactly one
+  process owns it. `master` is the gRPC target of this worker's server,
+  `hooks` are extra session hooks (SyncReplicasOptimizer's), and
+  `device_filters` keep the session from waiting on the other workers.
   """
   master: str = ''
   is_chief: bool = True
   hooks: tuple = ()
   device_filters: tuple = ()
   max_wait_secs: int = 7200
-  # How long closing waits for background threads (sync-replica queue
-  # runners block once the other workers are gone).
+  # Seconds closing waits for background threads: the queue runners of
+  # synchronous replicas never finish once the other workers have left.
   stop_grace_period_secs: int = 120
 
 
@@ -84,10 +91,19 @@ class Replica:
 # ---------------------------------------------------------------------------
 
 def prepare_train_dir(train_dir, fresh):
-  """Creates --train_dir, or reports the run it resumes; --fresh clears a run.
+  """Creates --train_dir if needed; `fresh` clears an earlier run from it.
+
+  Args:
+    train_dir: the --train_dir flag.
+    fresh: the --fresh flag: delete the earlier run's checkpoints and event
+      files (and nothing else), listing them.
 
   Returns:
-    The path of the checkpoint training will resume from, or None.
+    The checkpoint training will resume from, or None.
+
+  Raises:
+    errors.UserError: `train_dir` is a file, or its checkpoint index file is
+      damaged.
   """
   if os.path.exists(train_dir) and not os.path.isdir(train_dir):
     raise errors.UserError(
@@ -100,11 +116,7 @@ def prepare_train_dir(train_dir, fresh):
           % (len(removed), train_dir,
              ''.join('\n  ' + name for name in removed)))
     return None
-  latest = checkpoints.latest_checkpoint(train_dir, _UNUSABLE_CHECKPOINT)
-  if latest:
-    print('Resuming from %s (global step %s). Use --fresh to start over.'
-          % (latest, latest.rsplit('-', 1)[-1]))
-  return latest
+  return checkpoints.latest_checkpoint(train_dir, _UNUSABLE_CHECKPOINT)
 
 
 def _remove_run_files(train_dir):
@@ -122,9 +134,10 @@ def _remove_run_files(train_dir):
 # ---------------------------------------------------------------------------
 
 class _LoggerHook(tf.compat.v1.train.SessionRunHook):
-  """Logs loss and runtime every `log_frequency` steps, in the original's format.
+  """Prints the original's line (loss, examples/sec, sec/batch) every few steps.
 
-  It also remembers the latest global step, for the messages the loop prints.
+  The rates cover the steps since the previous line. It also records the
+  global step after each run, which the loop's closing messages report.
   """
 
   def __init__(self, loss, step_after_train, examples_per_step, towers,
@@ -144,7 +157,7 @@ class _LoggerHook(tf.compat.v1.train.SessionRunHook):
 
   def after_run(self, run_context, run_values):
     loss_value, step = run_values.results
-    # In sync-replica training several runs can end on the same step.
+    # With synchronous replicas a run can end without the step advancing.
     if step == self.last_step or step % self._log_frequency:
       self.last_step = step
       return
@@ -162,13 +175,13 @@ class _LoggerHook(tf.compat.v1.train.SessionRunHook):
 
 
 class _StopHook(tf.compat.v1.train.SessionRunHook):
-  """Stops cleanly after the current step on SIGINT, SIGTERM or the last step.
+  """Ends training after the step that reaches --max_steps or follows a signal.
 
-  On a signal the session then ends normally: the checkpoint hook saves the
-  current step and the summary writer closes its event file. The last step
-  is checked on the step read after the update: StopAtStepHook reads it
-  before, which in sync-replica training can lag an update behind and start
-  a step that no other worker will help finish.
+  A signal only sets a flag; the step in flight completes and the session
+  then closes the ordinary way, so the checkpoint hook saves that step and
+  the summary writer closes its file. The step count is read after the
+  update (StopAtStepHook reads it before, which with synchronous replicas
+  can trail an update and begin a step no other worker will help finish).
   """
 
   def __init__(self, step_after_train, max_steps):
@@ -198,7 +211,7 @@ class _StopHook(tf.compat.v1.train.SessionRunHook):
 
 
 class _SessionKeeper(tf.compat.v1.train.SessionRunHook):
-  """Keeps the raw session, to save a checkpoint after an op fails."""
+  """Keeps the raw session, to save a checkpoint with after an op fails."""
 
   session = None
 
@@ -211,12 +224,13 @@ class _SessionKeeper(tf.compat.v1.train.SessionRunHook):
 # ---------------------------------------------------------------------------
 
 def _save_after_failure(saver, session, checkpoint_path, step, train_dir):
-  """Saves what an interrupted step left; says what was saved, or what was not."""
+  """Saves after a failed op; returns a sentence on the outcome."""
   try:
     return ('Saved %s; fix the cause and run again to resume.'
             % saver.save(session, checkpoint_path, global_step=step))
   except tf.errors.OpError as error:
-    # Failed saves leave partial files behind: on a full disk they only hurt.
+    # A failed save leaves partial files behind, which on a full disk only
+    # take the space the next attempt needs.
     for partial in glob.glob(checkpoint_path + '-*.tempstate*'):
       os.remove(partial)
     return ('Could not save a checkpoint either (%s). The latest complete '
@@ -226,32 +240,74 @@ def _save_after_failure(saver, session, checkpoint_path, step, train_dir):
                 tf.train.latest_checkpoint(train_dir)))
 
 
+def _resume_point(settings, replica):
+  """Checks the checkpoint training resumes from, and says what the run does.
+
+  Only the chief reads --train_dir: the other workers of a cluster take the
+  variables from the parameter servers once the chief has restored them.
+
+  Returns:
+    The checkpoint's global step, or None (a new run, or not the chief).
+
+  Raises:
+    errors.UserError: the checkpoint cannot be resumed by this graph; it is
+      left as it is.
+  """
+  if not replica.is_chief:
+    return None
+  latest = checkpoints.latest_checkpoint(settings.train_dir,
+                                         _UNUSABLE_CHECKPOINT)
+  if not latest:
+    return None
+  checkpoints.check_checkpoint(
+      latest, {v.op.name: v for v in tf.compat.v1.global_variables()},
+      _UNUSABLE_CHECKPOINT, advise_use_fp16=True)
+  step = checkpoints.global_step_of(latest)
+  if step < settings.max_steps:
+    print('Resuming from %s (global step %d). Use --fresh to start over.'
+          % (latest, step), flush=True)
+  return step
+
+
+def _say_nothing_to_do(step, max_steps, train_dir):
+  print('Nothing to do: the global step in %s is already %d and --max_steps '
+        'is %d. Raise --max_steps to train further.'
+        % (train_dir, step, max_steps), flush=True)
+
+
 def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
         replica=Replica()):
-  """Trains until `settings.max_steps`, a signal, divergence or a failing op.
+  """Trains until the global step reaches `settings.max_steps`, or a stop.
+
+  A run that starts at or beyond max_steps trains no step: it prints one
+  line saying so and returns, leaving the checkpoints as they are. (A chief
+  in a cluster still opens its session, without saving anything, so that
+  the parameter servers hold the restored variables the workers wait for.)
 
   Args:
-    train_op: op running one training step.
-    loss: the scalar loss to log and to watch for NaN.
-    global_step: the global step variable, advanced once by `train_op`.
-    examples_per_step: images one step consumes (for examples/sec).
+    train_op: the op that runs one training step.
+    loss: the scalar loss, logged and watched for NaN.
+    global_step: the global step variable; `train_op` adds 1 to it.
+    examples_per_step: images one step trains on, for examples/sec.
     settings: a LoopSettings.
-    towers: model replicas per step (sec/batch is per tower, as originally).
-    replica: where this trainer runs, for distributed training.
+    towers: model replicas per step; sec/batch is per tower, as originally.
+    replica: this trainer's place in a cluster (the default: none).
 
   Returns:
     The global step reached.
 
   Raises:
-    errors.TrainingInterrupted: a signal stopped training (a checkpoint was saved).
-    errors.UserError: the loss diverged, or an op failed (after saving).
+    errors.TrainingInterrupted: SIGINT or SIGTERM stopped training, after a
+      checkpoint was saved.
+    errors.UserError: the checkpoint in --train_dir cannot be resumed, the
+      loss diverged, or an op failed (after saving a checkpoint).
   """
-  latest = replica.is_chief and checkpoints.latest_checkpoint(
-      settings.train_dir, _UNUSABLE_CHECKPOINT)
-  if latest:
-    checkpoints.check_checkpoint(
-        latest, {v.op.name: v for v in tf.compat.v1.global_variables()},
-        _UNUSABLE_CHECKPOINT)
+  start_step = _resume_point(settings, replica)
+  finished = start_step is not None and start_step >= settings.max_steps
+  if finished and not replica.master:
+    _say_nothing_to_do(start_step, settings.max_steps, settings.train_dir)
+    return start_step
+  # The step as it is once `train_op` has run, for the hooks to watch.
   with tf.control_dependencies([train_op]):
     step_after_train = tf.identity(global_step.read_value())
   # Relative paths in the `checkpoint` index keep --train_dir movable.
@@ -264,11 +320,12 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
   keeper = _SessionKeeper()
   hooks = [
       tf.compat.v1.train.StopAtStepHook(last_step=settings.max_steps),
-      # Before the checkpoint hook, so that diverged weights are never saved.
+      # Ahead of the checkpoint hook, so that NaN weights are never saved.
       tf.compat.v1.train.NanTensorHook(loss),
       logger, stopper, keeper,
   ] + list(replica.hooks)
-  if replica.is_chief:
+  writes = replica.is_chief and not finished
+  if writes:
     hooks.append(tf.compat.v1.train.CheckpointSaverHook(
         settings.train_dir,
         save_secs=(None if settings.save_checkpoint_steps
@@ -287,10 +344,17 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
         hooks=hooks,
         save_checkpoint_secs=None,
         save_checkpoint_steps=None,
-        save_summaries_steps=settings.save_summaries_steps,
+        save_summaries_steps=settings.save_summaries_steps if writes else None,
+        log_step_count_steps=100 if writes else None,
         config=config,
         max_wait_secs=replica.max_wait_secs,
         stop_grace_period_secs=replica.stop_grace_period_secs) as mon_sess:
+      # Read without the hooks: their fetches would run a training step.
+      step = mon_sess.run_step_fn(
+          lambda step_context: step_context.session.run(global_step))
+      if step >= settings.max_steps:
+        _say_nothing_to_do(step, settings.max_steps, settings.train_dir)
+        return step
       try:
         while not mon_sess.should_stop():
           mon_sess.run(train_op)

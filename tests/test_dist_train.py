@@ -35,6 +35,16 @@ class Cluster:
         '--task_index', str(task_index), '--train_dir',
         str(self.tmp_path / ('%s%d' % (job_name, task_index))), *self.common)
 
+  def run_all(self):
+    """Runs the ps and both workers until each exits with 0; returns outputs."""
+    ps = self.start('ps', 0)
+    chief, worker = self.start('worker', 0), self.start('worker', 1)
+    outputs = {}
+    for name, task in (('chief', chief), ('worker', worker), ('ps', ps)):
+      status, outputs[name] = task.finish()
+      assert status == 0, outputs[name][-3000:]
+    return outputs
+
 
 def _logged_steps(output):
   return [int(step) for step in re.findall(r': step (\d+), loss = ', output)]
@@ -59,13 +69,7 @@ def test_two_workers_train_one_model_and_every_task_exits(
     # Two asynchronous workers make about twice the updates per weight state:
     # at the tutorial's 0.1 this diverges now and then; halve it.
     extra += ['--initial_learning_rate', '0.05']
-  cluster = Cluster(children, synthetic_data_dir, tmp_path, *extra)
-  ps = cluster.start('ps', 0)
-  chief, worker = cluster.start('worker', 0), cluster.start('worker', 1)
-  outputs = {}
-  for name, task in (('chief', chief), ('worker', worker), ('ps', ps)):
-    status, outputs[name] = task.finish()
-    assert status == 0, outputs[name][-3000:]
+  outputs = Cluster(children, synthetic_data_dir, tmp_path, *extra).run_all()
   # Both workers advanced the one global step (the chief's checkpoint,
   # below, shows it reached --max_steps).
   for name in ('chief', 'worker'):

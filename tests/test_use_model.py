@@ -16,6 +16,7 @@ import pytest
 import tensorflow as tf
 
 from cifar10 import cifar10_input
+from cifar10 import confusion
 from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import export
@@ -51,31 +52,65 @@ def _summaries(folder):
   return {value.tag: (step, value) for step, value in summary_values(folder)}
 
 
-def test_per_class_figures_match_numpy_on_the_same_predictions(
+def _ratio_and_counts(part, whole):
+  return '%-5s  (%d of %d)' % ('%.3f' % (part / whole) if whole else '-',
+                               part, whole)
+
+
+def test_per_class_recall_and_precision_match_numpy_on_the_models_predictions(
     evaluation, synthetic_data_dir):
   result, printed, eval_dir = evaluation
   labels, _ = _test_records(synthetic_data_dir)
   np.testing.assert_array_equal(result.labels, labels)  # All, in file order.
+  predictions = result.predictions
   summaries = _summaries(eval_dir)
+  assert 'per class, of 250 images' in printed
   for index, name in enumerate(CLASSES):
-    mine = result.predictions[labels == index]
-    expected = np.mean(mine == index)
-    line = '  %-10s  %.3f  (%d of %d)' % (name, expected,
-                                          np.sum(mine == index), mine.size)
-    assert line in printed
-    step, value = summaries['Precision @ 1/' + name]
-    assert step == 300 and value.simple_value == pytest.approx(expected)
-  assert result.precision == pytest.approx(np.mean(result.predictions ==
-                                                   labels))
-  assert 'precision @ 1 = %.3f' % result.precision in printed
+    correct = int(np.sum((labels == index) & (predictions == index)))
+    images = int(np.sum(labels == index))
+    predicted = int(np.sum(predictions == index))
+    line = '  %-10s  %-20s  %s' % (name, _ratio_and_counts(correct, images),
+                                   _ratio_and_counts(correct, predicted))
+    assert line in printed.splitlines()
+    assert summaries['recall/' + name][0] == 300
+    assert summaries['recall/' + name][1].simple_value == np.float32(
+        correct / images)
+    if predicted:
+      assert summaries['precision/' + name][1].simple_value == np.float32(
+          correct / predicted)
+    else:
+      assert 'precision/' + name not in summaries
+  assert not [tag for tag in summaries if tag.startswith('Precision @ 1/')]
+  assert result.top_1_accuracy == np.mean(predictions == labels)
+  assert 'precision @ 1 = %.3f' % np.mean(predictions == labels) in printed
+  assert summaries['Precision @ 1'][1].simple_value == np.float32(
+      np.mean(predictions == labels))
 
 
-def test_top_k_adds_precision_at_k(evaluation):
+def test_recall_and_precision_differ_as_in_the_reported_frog_example():
+  # 88 frogs, 62 of them called frog; 91 images of other classes called frog.
+  labels = np.array([6] * 88 + [2] * 101 + [3] * 91)
+  predictions = np.array([6] * 62 + [3] * 26 + [2] * 13 + [6] * 20 +
+                         [3] * 68 + [6] * 71 + [3] * 20)
+  figures = confusion.class_figures(confusion.confusion_matrix(
+      labels, predictions, 10))
+  assert (figures.correct[6], figures.images[6], figures.predicted[6]) == (
+      62, 88, 153)
+  assert figures.recall[6] == 62 / 88 and figures.precision[6] == 62 / 153
+  assert (figures.correct[2], figures.images[2], figures.predicted[2]) == (
+      13, 101, 13)
+  assert np.isnan(figures.recall[0]) and np.isnan(figures.precision[0])
+
+
+def test_top_k_adds_top_k_accuracy(evaluation, synthetic_data_dir):
   result, printed, eval_dir = evaluation
-  assert result.precision <= result.precision_at_k
-  assert 'precision @ 3 = %.3f' % result.precision_at_k in printed
-  assert _summaries(eval_dir)['Precision @ 3'][1].simple_value == \
-      pytest.approx(result.precision_at_k)
+  labels, _ = _test_records(synthetic_data_dir)
+  assert result.top_1_accuracy <= result.top_k_accuracy
+  assert 'top-3 accuracy = %.3f' % result.top_k_accuracy in printed
+  assert _summaries(eval_dir)['Top-3 accuracy'][1].simple_value == \
+      np.float32(np.mean(result.top_k))
+  assert result.top_k.shape == labels.shape
+  assert 'precision @ 3' not in printed
 
 
 def test_confusion_matrix_image_is_written(evaluation):
@@ -90,6 +125,8 @@ def test_confusion_matrix_image_is_written(evaluation):
   assert step == 300
   assert picture.shape == (value.image.height, value.image.width, 3)
   assert picture.shape[0] > 300 and picture.std() > 10  # Drawn, not blank.
+  # Room right of and below the matrix for each class's recall and precision.
+  assert picture.shape[:2] == (84 + 10 * 36 + 48, 84 + 10 * 36 + 48)
 
 
 def _write_pngs(folder, images):
@@ -141,6 +178,22 @@ def test_predict_prints_a_line_per_file(trained_dir, synthetic_data_dir,
                        '--top_k', '2']) == 0
   line = capsys.readouterr().out.strip()
   assert line.startswith(path + ': ') and line.count(',') == 1
+
+
+@pytest.mark.parametrize('spelling', ['--json FILE', 'FILE --json',
+                                      '--json=false FILE'])
+def test_predict_json_flag_before_or_after_the_file_does_what_it_says(
+    spelling, trained_dir, synthetic_data_dir, tmp_path, capsys):
+  _, images = _test_records(synthetic_data_dir)
+  [path] = _write_pngs(str(tmp_path), images[:1])
+  argv = [path if word == 'FILE' else word for word in spelling.split()]
+  assert predict.main(argv + ['--checkpoint_dir', trained_dir]) == 0
+  output = capsys.readouterr().out
+  if spelling == '--json=false FILE':
+    assert output.startswith(path + ': ') and output.count('\n') == 1
+  else:
+    [entry] = json.loads(output)['results']
+    assert entry['file'] == path and len(entry['predictions']) == 3
 
 
 def test_exported_model_predicts_what_predict_does(trained_dir,
@@ -198,14 +251,14 @@ def test_tensorboard_serves_the_training_and_eval_scalars(evaluation,
     while time.monotonic() < deadline:
       try:
         tags = _get_json(base + 'tags')
-        if {'train', 'eval'} <= set(tags) and 'Precision @ 1' in tags['eval']:
+        if {'train', 'eval'} <= set(tags) and 'recall/cat' in tags['eval']:
           break
       except OSError:
         pass  # Not listening yet.
       time.sleep(1)
     assert {'total_loss', 'total_loss (raw)', 'learning_rate',
             'conv1/sparsity', 'cross_entropy'} <= set(tags['train'])
-    assert {'Precision @ 1', 'Precision @ 1/cat'} <= set(tags['eval'])
+    assert {'Precision @ 1', 'recall/cat', 'precision/cat'} <= set(tags['eval'])
     points = _get_json(base + 'scalars?' + urllib.parse.urlencode(
         {'run': 'train', 'tag': 'total_loss'}))
     assert len(points) >= 3  # Summaries at steps 0, 50, ..., 300.

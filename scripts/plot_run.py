@@ -1,0 +1,199 @@
+#!/usr/bin/env python
+"""Draws a training run from its event files: loss, learning rate, precision @ 1.
+
+    python scripts/plot_run.py --train_dir /tmp/cifar10_train \
+        --eval_dir /tmp/cifar10_eval --output run.png
+
+The three panels share the x axis, the global step:
+
+  loss             `total_loss (raw)`, the value of each summarized step, and
+                   `total_loss`, the moving average the trainer keeps of it
+                   (decay 0.9), both as the trainer wrote them
+  learning rate    `learning_rate`, on a log scale (its staircase decays 10x)
+  precision @ 1    `Precision @ 1` from the evaluator's event files, one point
+                   per evaluated checkpoint (see `cifar10.eval --all_checkpoints`)
+
+Several runs can share one picture: give --train_dir and --eval_dir once per
+run, in the same order, with a --label each. With --examples_per_step (images
+one global step consumes: batch size times towers), the x axis counts
+training images seen instead of steps, which puts runs of different batch
+sizes on one scale.
+
+Needs matplotlib, an optional extra: `pip install -e '.[plot]'`.
+"""
+
+import argparse
+import os
+import sys
+
+from tensorboard.backend.event_processing import event_accumulator
+
+LOSS_TAG = 'total_loss'
+RAW_LOSS_TAG = 'total_loss (raw)'
+LEARNING_RATE_TAG = 'learning_rate'
+PRECISION_TAG = 'Precision @ 1'
+
+# The picture's size: 8 x 9 inches at 100 dots per inch.
+FIGURE_INCHES = (8, 9)
+DPI = 100
+
+
+class PlotError(Exception):
+  """A folder without the event files or tags the picture needs."""
+
+
+def parser():
+  """The script's flags."""
+  result = argparse.ArgumentParser(
+      description=__doc__.splitlines()[0],
+      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+  result.add_argument('--train_dir', nargs='+', required=True,
+                      help='The --train_dir of each run (its event files).')
+  result.add_argument('--eval_dir', nargs='+', required=True,
+                      help='The evaluator\'s --eval_dir of each run, in the '
+                           'order of --train_dir.')
+  result.add_argument('--label', nargs='+', default=None,
+                      help='A legend name for each run (default: the '
+                           '--train_dir folder names).')
+  result.add_argument('--examples_per_step', nargs='+', type=int,
+                      default=None,
+                      help='Training images per global step of each run; '
+                           'puts images seen on the x axis instead of steps.')
+  result.add_argument('--title', default=None, help='A title for the picture.')
+  result.add_argument('--output', required=True,
+                      help='The PNG file to write.')
+  return result
+
+
+def read_scalars(folder, tags):
+  """The scalar series of `tags` in the event files of `folder`.
+
+  TensorBoard's own reader is used, so a run resumed after a crash reads as
+  TensorBoard shows it (steps written after the last checkpoint and then
+  repeated are dropped).
+
+  Args:
+    folder: a folder holding `events.out.tfevents.*` files.
+    tags: the scalar tags to read.
+
+  Returns:
+    {tag: (steps, values)}, two lists each, in step order.
+
+  Raises:
+    PlotError: `folder` has no event files, or lacks one of `tags`.
+  """
+  if not os.path.isdir(folder):
+    raise PlotError('%s is not a folder. Give the run\'s --train_dir and the '
+                    'evaluator\'s --eval_dir.' % folder)
+  # 0 keeps every value; the default samples 10,000 per tag.
+  accumulator = event_accumulator.EventAccumulator(
+      folder, size_guidance={event_accumulator.SCALARS: 0})
+  accumulator.Reload()
+  found = accumulator.Tags()[event_accumulator.SCALARS]
+  series = {}
+  for tag in tags:
+    if tag not in found:
+      raise PlotError(
+          'No %r values in the event files of %s (it has %s). Is it the '
+          'right folder, and has the run written summaries yet?'
+          % (tag, folder, ', '.join(sorted(found)) or 'none'))
+    events = accumulator.Scalars(tag)
+    series[tag] = ([event.step for event in events],
+                   [event.value for event in events])
+  return series
+
+
+def draw(runs, output, title=None):
+  """Draws the runs' loss, learning rate and precision @ 1 into a PNG file.
+
+  Args:
+    runs: a list of dicts, one per run, with 'label', 'scale' (images per
+      step, or 1 to plot against steps), 'train' and 'eval' (what
+      read_scalars returned for the run's two folders).
+    output: the PNG file to write.
+    title: an optional title.
+
+  Returns:
+    The matplotlib Figure (closed to pyplot; its lines keep the data).
+  """
+  # The Agg backend draws into files without a display.
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use('Agg')
+  from matplotlib import pyplot  # pylint: disable=g-import-not-at-top
+
+  figure, (loss_axes, rate_axes, precision_axes) = pyplot.subplots(
+      3, 1, sharex=True, figsize=FIGURE_INCHES, dpi=DPI,
+      gridspec_kw={'height_ratios': [3, 1, 2]})
+  for run in runs:
+    def scaled(series, scale=run['scale']):
+      steps, values = series
+      return [step * scale for step in steps], values
+    raw, = loss_axes.plot(*scaled(run['train'][RAW_LOSS_TAG]), alpha=0.35,
+                          linewidth=0.8, label='%s, raw' % run['label'])
+    colour = raw.get_color()
+    loss_axes.plot(*scaled(run['train'][LOSS_TAG]), color=colour,
+                   linewidth=1.6, label='%s, moving average' % run['label'])
+    rate_axes.plot(*scaled(run['train'][LEARNING_RATE_TAG]), color=colour,
+                   label=run['label'])
+    precision_axes.plot(*scaled(run['eval'][PRECISION_TAG]), marker='o',
+                        markersize=3, color=colour, label=run['label'])
+  loss_axes.set_ylabel('total loss')
+  loss_axes.legend(fontsize='small')
+  rate_axes.set_ylabel('learning rate')
+  rate_axes.set_yscale('log')
+  precision_axes.set_ylabel('precision @ 1')
+  precision_axes.legend(fontsize='small', loc='lower right')
+  by_images = any(run['scale'] != 1 for run in runs)
+  precision_axes.set_xlabel('training images seen' if by_images
+                            else 'global step')
+  for axes in (loss_axes, rate_axes, precision_axes):
+    axes.grid(True, alpha=0.3)
+  if title:
+    figure.suptitle(title)
+  figure.tight_layout()
+  figure.savefig(output, dpi=DPI)
+  pyplot.close(figure)
+  return figure
+
+
+def _per_run(values, count, flag):
+  """`values` for `count` runs; a message naming `flag` if they don't match."""
+  if values is None:
+    return None
+  if len(values) != count:
+    raise PlotError('%s takes one value per --train_dir: %d given for %d '
+                    'runs.' % (flag, len(values), count))
+  return values
+
+
+def main(argv=None):
+  args = parser().parse_args(argv)
+  try:
+    import matplotlib  # pylint: disable=g-import-not-at-top,unused-import
+  except ImportError:
+    print('error: plotting needs matplotlib, an optional extra: run '
+          "pip install -e '.[plot]' in the repository.", file=sys.stderr)
+    return 1
+  try:
+    count = len(args.train_dir)
+    eval_dirs = _per_run(args.eval_dir, count, '--eval_dir')
+    labels = _per_run(args.label, count, '--label') or [
+        os.path.basename(os.path.normpath(path)) for path in args.train_dir]
+    scales = _per_run(args.examples_per_step, count,
+                      '--examples_per_step') or [1] * count
+    runs = [{'label': label, 'scale': scale,
+             'train': read_scalars(train_dir, [RAW_LOSS_TAG, LOSS_TAG,
+                                               LEARNING_RATE_TAG]),
+             'eval': read_scalars(eval_dir, [PRECISION_TAG])}
+            for train_dir, eval_dir, label, scale
+            in zip(args.train_dir, eval_dirs, labels, scales)]
+  except PlotError as error:
+    print('error: %s' % error, file=sys.stderr)
+    return 1
+  draw(runs, args.output, args.title)
+  print('Wrote %s' % args.output)
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())

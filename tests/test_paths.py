@@ -1,0 +1,201 @@
+"""Path flags pointed one level off are used as meant, with a notice, or refused
+with the value that would work; nothing is downloaded or written elsewhere."""
+
+import os
+
+import pytest
+
+from cifar10 import checkpoints
+from cifar10 import download
+from cifar10 import errors
+from cifar10 import eval as cifar10_eval
+from cifar10 import export
+from cifar10 import train
+from conftest import free_ports
+from test_checkpoint_fit import _snapshot
+
+EXTRACTED = download.EXTRACTED_DIR
+
+
+def _data_dir(folder):
+  """A --data_dir whose cifar-10-batches-bin/ holds (empty) batch files."""
+  os.makedirs(os.path.join(folder, EXTRACTED))
+  for name in download.REQUIRED_FILES:
+    open(os.path.join(folder, EXTRACTED, name), 'w').close()
+  return str(folder)
+
+
+def _notice(capsys):
+  return capsys.readouterr().err.strip()
+
+
+def test_data_dir_as_given_when_it_is_right_or_new(tmp_path, capsys):
+  data_dir = _data_dir(tmp_path / 'data')
+  assert download.resolve_data_dir(data_dir) == data_dir
+  assert download.resolve_data_dir(str(tmp_path / 'new')) == str(
+      tmp_path / 'new')
+  assert _notice(capsys) == ''
+
+
+@pytest.mark.parametrize('given,meant,what', [
+    ('data/' + EXTRACTED, 'data', 'is the extracted folder itself: using its '
+     'parent, {meant}.'),
+    ('data/%s/data_batch_3.bin' % EXTRACTED, 'data', 'is one of the batch '
+     'files: using {meant}, the folder that holds %s/.' % EXTRACTED),
+    ('runs', 'runs/data', 'holds no CIFAR-10 files, its subfolder {meant} '
+     'does: using that.'),
+], ids=['extracted-folder', 'batch-file', 'parent'])
+def test_data_dir_one_level_off_is_read_as_meant(given, meant, what, tmp_path,
+                                                 capsys):
+  _data_dir(tmp_path / 'runs' / 'data' if given == 'runs' else
+            tmp_path / 'data')
+  given, meant = str(tmp_path / given), str(tmp_path / meant)
+  assert download.resolve_data_dir(given) == meant
+  assert _notice(capsys) == 'notice: --data_dir %s %s' % (
+      given, what.format(meant=meant))
+
+
+def test_an_empty_extracted_folder_means_its_parent_too(tmp_path, capsys):
+  # Downloading into it would extract a second copy inside it.
+  given = str(tmp_path / EXTRACTED)
+  assert download.resolve_data_dir(given) == str(tmp_path)
+  assert 'is the extracted folder itself' in _notice(capsys)
+
+
+def test_data_dir_that_is_the_tarball_means_its_folder(tmp_path, capsys):
+  tarball = tmp_path / download.TARBALL_NAME
+  tarball.write_bytes(b'')
+  assert download.resolve_data_dir(str(tarball)) == str(tmp_path)
+  assert _notice(capsys) == ('notice: --data_dir %s is the tarball itself: '
+                             'using its folder, %s.' % (tarball, tmp_path))
+
+
+def test_data_dir_mistakes_without_a_sure_meaning_name_what_would_work(
+    tmp_path):
+  loose = tmp_path / 'loose'
+  _data_dir(loose)
+  for name in download.REQUIRED_FILES:
+    os.rename(str(loose / EXTRACTED / name), str(loose / name))
+  with pytest.raises(errors.UserError, match='move them into %s' %
+                     (loose / EXTRACTED)):
+    download.resolve_data_dir(str(loose))
+  _data_dir(tmp_path / 'two' / 'a')
+  _data_dir(tmp_path / 'two' / 'b')
+  with pytest.raises(errors.UserError, match='give one of them \\(%s, %s\\)' %
+                     (tmp_path / 'two' / 'a', tmp_path / 'two' / 'b')):
+    download.resolve_data_dir(str(tmp_path / 'two'))
+  (tmp_path / 'notes.txt').write_text('x')
+  with pytest.raises(errors.UserError, match='notes.txt is a file'):
+    download.resolve_data_dir(str(tmp_path / 'notes.txt'))
+
+
+def test_training_on_the_extracted_folder_downloads_and_writes_nothing_there(
+    synthetic_data_dir, tmp_path, capsys):
+  extracted = os.path.join(synthetic_data_dir, EXTRACTED)
+  before = _snapshot(extracted), sorted(os.listdir(synthetic_data_dir))
+  [port] = free_ports(1)  # Nobody listens: a download attempt would fail.
+  assert train.main(['--data_dir', extracted, '--train_dir',
+                     str(tmp_path), '--max_steps', '1', '--batch_size', '4',
+                     '--data_url', 'http://127.0.0.1:%d/x.tar.gz' % port]) == 0
+  assert 'is the extracted folder itself' in capsys.readouterr().err
+  assert (_snapshot(extracted), sorted(os.listdir(synthetic_data_dir))) == \
+      before
+  assert os.path.exists(str(tmp_path / 'model.ckpt-1.index'))
+
+
+def test_loose_batch_files_are_refused_when_the_flag_is_parsed(tmp_path,
+                                                              capsys):
+  for name in download.REQUIRED_FILES:
+    (tmp_path / name).write_bytes(b'')
+  with pytest.raises(SystemExit) as raised:
+    train.parser().parse_args(['--data_dir', str(tmp_path)])
+  assert raised.value.code == 2
+  assert 'move them into %s' % (tmp_path / EXTRACTED) in \
+      capsys.readouterr().err
+
+
+def _run(folder, step):
+  """A folder with the files of checkpoint `step` (empty) and its index file."""
+  os.makedirs(folder, exist_ok=True)
+  prefix = os.path.join(folder, 'model.ckpt-%d' % step)
+  for suffix in ('.index', '.data-00000-of-00001'):
+    open(prefix + suffix, 'w').close()
+  with open(os.path.join(folder, checkpoints.INDEX_FILE), 'w') as index:
+    index.write('model_checkpoint_path: "model.ckpt-%d"\n' % step)
+  return prefix
+
+
+@pytest.mark.parametrize('given', ['prefix', 'index', 'data'])
+def test_checkpoint_dir_naming_a_checkpoint_means_that_checkpoint(
+    given, tmp_path):
+  prefix = _run(str(tmp_path / 'train'), 5)
+  path = prefix + {'prefix': '', 'index': '.index',
+                   'data': '.data-00000-of-00001'}[given]
+  assert checkpoints.locate_checkpoints(path) == (str(tmp_path / 'train'),
+                                                  prefix)
+
+
+def test_checkpoint_dir_one_level_off_means_the_run(tmp_path, capsys):
+  train_dir = str(tmp_path / 'runs' / 'train')
+  _run(train_dir, 5)
+  index = os.path.join(train_dir, checkpoints.INDEX_FILE)
+  assert checkpoints.locate_checkpoints(index) == (train_dir, None)
+  assert 'is the index file of a checkpoint folder' in _notice(capsys)
+  assert checkpoints.locate_checkpoints(str(tmp_path / 'runs')) == (
+      train_dir, None)
+  assert _notice(capsys) == (
+      'notice: --checkpoint_dir %s holds no checkpoints, its subfolder %s '
+      'does: reading that.' % (tmp_path / 'runs', train_dir))
+  _run(str(tmp_path / 'runs' / 'other'), 7)
+  with pytest.raises(errors.UserError, match='2 of its subfolders do'):
+    checkpoints.locate_checkpoints(str(tmp_path / 'runs'))
+
+
+def test_train_dir_one_level_off_is_refused_with_the_folder_that_resumes(
+    tmp_path):
+  train_dir = str(tmp_path / 'runs' / 'train')
+  prefix = _run(train_dir, 5)
+  for given in (prefix, prefix + '.index',
+                os.path.join(train_dir, checkpoints.INDEX_FILE)):
+    with pytest.raises(errors.UserError, match='give its folder, --train_dir '
+                       '%s, to resume that run' % train_dir):
+      checkpoints.check_train_dir(given)
+  with pytest.raises(errors.UserError, match='give --train_dir %s to resume '
+                     'that run, or a new folder' % train_dir):
+    checkpoints.check_train_dir(str(tmp_path / 'runs'))
+  assert checkpoints.check_train_dir(train_dir) == train_dir
+
+
+def test_eval_of_one_named_checkpoint_evaluates_it_once(
+    trained_dir, synthetic_data_dir, tmp_path, capsys):
+  prefix = os.path.join(trained_dir, 'model.ckpt-300')
+  assert cifar10_eval.main([
+      '--data_dir', synthetic_data_dir, '--checkpoint_dir', prefix,
+      '--eval_dir', str(tmp_path), '--num_examples', '64',
+      '--batch_size', '64']) == 0  # Returns, though --run_once is not given.
+  captured = capsys.readouterr()
+  assert ('notice: --checkpoint_dir %s is a checkpoint: evaluating it once. '
+          'Give its folder, %s, to evaluate each new one.'
+          % (prefix, trained_dir)) in captured.err
+  assert captured.out.count('precision @ 1 = ') == 1
+
+
+def test_eval_dir_given_as_an_event_file_means_its_folder(tmp_path, capsys):
+  events = tmp_path / 'events.out.tfevents.123.host'
+  events.write_bytes(b'')
+  args = cifar10_eval.parser().parse_args(['--eval_dir', str(events)])
+  assert args.eval_dir == str(tmp_path)
+  assert 'is an event file: writing beside it' in capsys.readouterr().err
+  with pytest.raises(SystemExit):
+    cifar10_eval.parser().parse_args(['--eval_dir', __file__])
+  assert 'is a file, not a folder' in capsys.readouterr().err
+
+
+def test_export_dir_that_exists_is_refused_naming_the_next_version(
+    trained_dir, tmp_path):
+  for version in ('1', '2'):
+    (tmp_path / version).mkdir()
+  with pytest.raises(errors.UserError, match='such as --export_dir %s' %
+                     (tmp_path / '3')):
+    export.export(trained_dir, str(tmp_path))
+  assert sorted(os.listdir(tmp_path)) == ['1', '2']

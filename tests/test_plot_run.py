@@ -1,0 +1,106 @@
+"""scripts/plot_run.py: the picture of a run holds exactly the values its event files hold."""
+
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cifar10 import eval as cifar10_eval
+from conftest import summary_values
+
+pytest.importorskip('matplotlib')
+
+_SCRIPT = os.path.join(os.path.dirname(__file__), os.pardir, 'scripts',
+                       'plot_run.py')
+
+
+def _load_script():
+  spec = importlib.util.spec_from_file_location('plot_run', _SCRIPT)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+plot_run = _load_script()
+
+
+@pytest.fixture(scope='module')
+def eval_dir(trained_dir, synthetic_data_dir, tmp_path_factory):
+  """The evaluator's event folder after one pass over the trained run."""
+  folder = str(tmp_path_factory.mktemp('plot_eval'))
+  assert cifar10_eval.main([
+      '--data_dir', synthetic_data_dir, '--checkpoint_dir', trained_dir,
+      '--eval_dir', folder, '--run_once', '--batch_size', '125']) == 0
+  return folder
+
+
+def _series(folder, tag):
+  """(steps, values) of `tag`, read with TensorFlow's own event reader."""
+  pairs = sorted((step, value.simple_value)
+                 for step, value in summary_values(folder) if value.tag == tag)
+  return [step for step, _ in pairs], [value for _, value in pairs]
+
+
+def test_png_has_the_documented_size(trained_dir, eval_dir, tmp_path):
+  output = str(tmp_path / 'run.png')
+  status = plot_run.main(['--train_dir', trained_dir, '--eval_dir', eval_dir,
+                          '--output', output])
+  assert status == 0
+  with Image.open(output) as picture:
+    assert picture.format == 'PNG'
+    assert picture.size == (plot_run.FIGURE_INCHES[0] * plot_run.DPI,
+                            plot_run.FIGURE_INCHES[1] * plot_run.DPI)
+
+
+def test_plotted_points_are_the_event_values(trained_dir, eval_dir, tmp_path):
+  runs = [{'label': 'run', 'scale': 1,
+           'train': plot_run.read_scalars(trained_dir, [
+               plot_run.RAW_LOSS_TAG, plot_run.LOSS_TAG,
+               plot_run.LEARNING_RATE_TAG]),
+           'eval': plot_run.read_scalars(eval_dir, [plot_run.PRECISION_TAG])}]
+  figure = plot_run.draw(runs, str(tmp_path / 'run.png'))
+  loss_axes, rate_axes, precision_axes = figure.axes
+  expected = [
+      (loss_axes.lines[0], trained_dir, plot_run.RAW_LOSS_TAG),
+      (loss_axes.lines[1], trained_dir, plot_run.LOSS_TAG),
+      (rate_axes.lines[0], trained_dir, plot_run.LEARNING_RATE_TAG),
+      (precision_axes.lines[0], eval_dir, plot_run.PRECISION_TAG)]
+  for line, folder, tag in expected:
+    steps, values = _series(folder, tag)
+    # 300 steps summarized every 50 (steps 1, 51, ..., 251); one evaluation.
+    assert len(steps) == (1 if folder == eval_dir else 6), tag
+    np.testing.assert_array_equal(line.get_xdata(), steps)
+    np.testing.assert_array_equal(line.get_ydata(), values)
+
+
+def test_examples_per_step_scales_the_x_axis(trained_dir, eval_dir, tmp_path):
+  runs = [{'label': 'run', 'scale': 256,
+           'train': plot_run.read_scalars(trained_dir, [
+               plot_run.RAW_LOSS_TAG, plot_run.LOSS_TAG,
+               plot_run.LEARNING_RATE_TAG]),
+           'eval': plot_run.read_scalars(eval_dir, [plot_run.PRECISION_TAG])}]
+  figure = plot_run.draw(runs, str(tmp_path / 'run.png'))
+  steps, _ = _series(eval_dir, plot_run.PRECISION_TAG)
+  np.testing.assert_array_equal(figure.axes[2].lines[0].get_xdata(),
+                                [256 * step for step in steps])
+  assert figure.axes[2].get_xlabel() == 'training images seen'
+
+
+def test_a_folder_without_the_tags_is_named(trained_dir, tmp_path, capsys):
+  status = plot_run.main(['--train_dir', trained_dir, '--eval_dir',
+                          str(tmp_path), '--output', str(tmp_path / 'x.png')])
+  assert status == 1
+  error = capsys.readouterr().err
+  assert "No 'Precision @ 1' values in the event files of %s" % tmp_path in error
+  assert not os.path.exists(tmp_path / 'x.png')
+
+
+def test_one_label_per_run_is_required(trained_dir, eval_dir, tmp_path, capsys):
+  status = plot_run.main(['--train_dir', trained_dir, '--eval_dir', eval_dir,
+                          '--label', 'a', 'b', '--output',
+                          str(tmp_path / 'x.png')])
+  assert status == 1
+  assert '--label takes one value per --train_dir: 2 given for 1 runs' in (
+      capsys.readouterr().err)

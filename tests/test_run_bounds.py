@@ -1,0 +1,107 @@
+"""--max_steps is the step a run ends at; --num_examples the images counted.
+
+A rerun at --max_steps trains nothing, says so and leaves every file as it
+was; a resume from step k trains exactly max_steps - k steps; the same for
+the towers and for the chief and workers of a cluster.
+"""
+
+import re
+import shutil
+
+import pytest
+
+from cifar10 import eval as cifar10_eval
+from cifar10 import train
+from conftest import latest_step
+from test_checkpoint_fit import _snapshot
+from test_dist_train import Cluster
+from test_train_eval import LOG_LINE
+
+
+def _nothing_to_do(train_dir, step, max_steps):
+  return ('Nothing to do: the global step in %s is already %d and --max_steps '
+          'is %d. Raise --max_steps to train further.'
+          % (train_dir, step, max_steps))
+
+
+def _copy(trained_dir, tmp_path):
+  train_dir = str(tmp_path / 'train')
+  shutil.copytree(trained_dir, train_dir)
+  return train_dir
+
+
+@pytest.mark.parametrize('max_steps', [300, 200])
+def test_a_run_at_or_past_max_steps_trains_nothing_and_touches_nothing(
+    max_steps, trained_dir, synthetic_data_dir, tmp_path, capsys):
+  train_dir = _copy(trained_dir, tmp_path)
+  before = _snapshot(train_dir)
+  assert train.main(['--data_dir', synthetic_data_dir, '--train_dir',
+                     train_dir, '--max_steps', str(max_steps),
+                     '--batch_size', '4', '--log_frequency', '1']) == 0
+  output = capsys.readouterr().out
+  assert _nothing_to_do(train_dir, 300, max_steps) in output.splitlines()
+  assert 'Resuming' not in output and not LOG_LINE.findall(output)
+  assert _snapshot(train_dir) == before
+
+
+def test_a_resume_from_step_k_trains_exactly_max_steps_minus_k_steps(
+    trained_dir, synthetic_data_dir, tmp_path, capsys):
+  train_dir = _copy(trained_dir, tmp_path)
+  assert train.main(['--data_dir', synthetic_data_dir, '--train_dir',
+                     train_dir, '--max_steps', '303', '--batch_size', '4',
+                     '--log_frequency', '1']) == 0
+  steps = [int(step) for step, _, _, _ in
+           LOG_LINE.findall(capsys.readouterr().out)]
+  assert steps == [301, 302, 303]
+  assert latest_step(train_dir) == 303
+
+
+def test_towers_stop_at_max_steps_and_a_rerun_trains_nothing(
+    trained_dir, synthetic_data_dir, tmp_path, children):
+  train_dir = _copy(trained_dir, tmp_path)
+  towers = ['-m', 'cifar10.multi_gpu_train', '--num_gpus', '2',
+            '--virtual_devices', '--data_dir', synthetic_data_dir,
+            '--train_dir', train_dir, '--batch_size', '4',
+            '--log_frequency', '1', '--max_steps', '302']
+  status, output = children(*towers).finish()
+  assert status == 0, output[-2000:]
+  assert [int(step) for step, _, _, _ in LOG_LINE.findall(output)] == [301,
+                                                                       302]
+  assert latest_step(train_dir) == 302
+  before = _snapshot(train_dir)
+  status, output = children(*towers).finish()
+  assert status == 0, output[-2000:]
+  assert _nothing_to_do(train_dir, 302, 302) in output
+  assert not LOG_LINE.findall(output)
+  assert _snapshot(train_dir) == before
+
+
+def test_a_cluster_at_max_steps_trains_nothing_and_every_task_exits(
+    trained_dir, synthetic_data_dir, tmp_path, children):
+  chief_dir = str(tmp_path / 'worker0')  # Where Cluster points the chief.
+  shutil.copytree(trained_dir, chief_dir)
+  before = _snapshot(chief_dir)
+  outputs = Cluster(children, synthetic_data_dir, tmp_path,
+                    '--max_steps', '300').run_all()
+  assert _nothing_to_do(chief_dir, 300, 300) in outputs['chief']
+  assert _nothing_to_do(str(tmp_path / 'worker1'), 300, 300) in \
+      outputs['worker']
+  assert not LOG_LINE.findall(outputs['chief'] + outputs['worker'])
+  assert 'ps 0: 2 of 2 workers done.' in outputs['ps']
+  assert _snapshot(chief_dir) == before
+
+
+@pytest.mark.parametrize('num_examples,counted', [(100, 100), (1000, 250)])
+def test_eval_counts_exactly_num_examples_or_says_how_many_there_are(
+    num_examples, counted, trained_dir, synthetic_data_dir, tmp_path, capsys):
+  assert cifar10_eval.main([
+      '--data_dir', synthetic_data_dir, '--checkpoint_dir', trained_dir,
+      '--eval_dir', str(tmp_path), '--run_once', '--batch_size', '64',
+      '--num_examples', str(num_examples)]) == 0
+  output = capsys.readouterr().out
+  assert ('--num_examples is 1000, but the test data holds 250 images: '
+          'counted them all.' in output) == (counted < num_examples)
+  assert 'per class, of %d images' % counted in output
+  images = [int(whole) for whole in re.findall(
+      r'^  \w+ +\S+ +\(\d+ of (\d+)\)', output, re.MULTILINE)]
+  assert len(images) == 10 and sum(images) == counted
