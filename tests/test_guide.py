@@ -31,6 +31,7 @@ from PIL import Image
 from cifar10 import cifar10_input
 from cifar10 import synthetic
 from conftest import free_ports
+from conftest import summary_values
 import script_modules
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -157,6 +158,14 @@ def _stop_server(child, pattern, command):
   assert 'Traceback' not in ''.join(child.lines), command
 
 
+def _last_image(folder, tag):
+  """The encoded image last written under `tag` at the highest step."""
+  found = [(step, index, value.image.encoded_image_string)
+           for index, (step, value) in enumerate(summary_values(folder))
+           if value.tag == tag]
+  return max(found)[2]
+
+
 @pytest.fixture
 def sandbox_root(tmp_path):
   """The sandbox, its cifar10_data standing in for the CIFAR-10 download."""
@@ -198,8 +207,10 @@ def test_every_command_of_the_guide_runs(sandbox_root, children):
             'cifar10.eval' in line]
   assert broken and re.search(r'error: Checkpoint .*cifar10_broken.* is damaged',
                               outputs[broken[0]])
-  with Image.open(os.path.join(sandbox_root, 'confusion_matrix.png')) as image:
-    assert image.format == 'PNG' and image.size == (444, 444)
+  # eval_image.py wrote the evaluator's latest confusion matrix unchanged.
+  with open(os.path.join(sandbox_root, 'confusion_matrix.png'), 'rb') as png:
+    assert png.read() == _last_image(os.path.join(sandbox_root, 'cifar10_eval'),
+                                     'confusion_matrix')
   with Image.open(os.path.join(sandbox_root, 'distortions.png')) as image:
     assert image.format == 'PNG'
 
@@ -249,3 +260,22 @@ def test_brightness_is_undone_by_standardization_as_the_guide_says(rng):
       planes, tf.constant(delta, shape=[1, 1, 1]),
       tf.constant(1.5, shape=[1, 1, 1])).numpy() for delta in (-63.0, 63.0)]
   np.testing.assert_allclose(ours[0], ours[1], atol=2e-5)
+
+
+def test_every_function_the_guide_map_names_exists():
+  """Section 7 maps concepts to `file` and `function`; each must be there."""
+  text = guide_text()
+  section = text[text.index('## 7.'):text.index('## 8.')]
+  rows = re.findall(r'^\| .* \| `([^`]+)` \| (.*) \|$', section, re.M)
+  assert len(rows) > 15
+  for path, names in rows:
+    for name in re.findall(r'`([^`]+)`', names):
+      if path.startswith('scripts'):
+        assert os.path.isfile(os.path.join(REPO, path, name)), name
+      elif '.' in name:  # e.g. `cifar10.inputs`: a function of cifar10/cifar10.py.
+        module, attribute = name.split('.')
+        assert hasattr(importlib.import_module('cifar10.' + module),
+                       attribute), name
+      else:
+        module = importlib.import_module(path[:-len('.py')].replace('/', '.'))
+        assert hasattr(module, name), (path, name)
