@@ -22,6 +22,7 @@ import os
 import re
 import shlex
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -154,8 +155,20 @@ def _check_finished(child, command, expected):
 
 def _stop_server(child, pattern, command):
   child.wait_for(pattern, DEADLINE_SECS)
+  eval_dir = re.search(r'cifar10\.eval .*--eval_dir (\S+)', command)
+  if eval_dir:
+    # The evaluator prints its figures, then writes them: as a reader's
+    # Ctrl-C would, stop it only once they are in its event file.
+    _wait_for_summary(eval_dir.group(1), 'Precision @ 1')
   child.kill()
   assert 'Traceback' not in ''.join(child.lines), command
+
+
+def _wait_for_summary(folder, tag):
+  end = time.monotonic() + DEADLINE_SECS
+  while not any(value.tag == tag for _, value in summary_values(folder)):
+    assert time.monotonic() < end, 'no %r summary in %s' % (tag, folder)
+    time.sleep(0.5)
 
 
 def _last_image(folder, tag):
