@@ -173,6 +173,30 @@ def require_latest(folder):
   return path
 
 
+def all_checkpoints(folder):
+  """Every checkpoint the index file of `folder` lists, oldest first.
+
+  A trainer keeps its newest --keep_checkpoints checkpoints and lists them
+  in the index file; one listed but deleted since is left out.
+
+  Args:
+    folder: a folder of checkpoints (need not exist yet).
+
+  Returns:
+    Checkpoint prefixes such as '/tmp/cifar10_train/model.ckpt-1000'; an
+    empty list when the folder holds none.
+
+  Raises:
+    errors.UserError: `folder` is a file, or its index file is damaged.
+  """
+  if latest_checkpoint(folder, POINT_AT_TRAINING_RUN) is None:
+    return []
+  # The state turns the relative paths trainers write into full ones.
+  state = tf.train.get_checkpoint_state(folder)
+  return [path for path in state.all_model_checkpoint_paths
+          if os.path.isfile(path + '.index')]
+
+
 def find_checkpoint(checkpoint_dir):
   """The checkpoint --checkpoint_dir means: the one it names, or its newest.
 

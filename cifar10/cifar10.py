@@ -1,19 +1,17 @@
-"""Builds the CIFAR-10 network.
+"""The CIFAR-10 network, its loss and its training step, built TF1-style.
 
-Summary of available functions:
+Everything here adds ops to the default graph and returns tensors; a session
+runs them. A trainer strings the pieces together in this order:
 
- # Compute input images and labels for training. If you would like to run
- # evaluations, use inputs() instead.
- inputs, labels = distorted_inputs(data_dir, batch_size)
+    images, labels = distorted_inputs()     # or inputs(eval_data) to evaluate
+    logits = inference(images)              # [batch, 10] unscaled scores
+    total_loss = loss(logits, labels)       # cross entropy + weight decay
+    train_op = train(total_loss, global_step)
 
- # Compute inference on the model inputs to make a prediction.
- predictions = inference(inputs)
-
- # Compute the total loss of the prediction with respect to the labels.
- loss = loss(predictions, labels)
-
- # Create a graph to run one step of training with respect to the loss.
- train_op = train(loss, global_step, batch_size)
+These are the original tutorial's calls, and they work unchanged, with
+TensorFlow 2's behaviours on or after `tf.compat.v1.disable_v2_behavior()`.
+What the original read from its global flags (the data folder, the batch
+size, float16) are parameters here, defaulting to the original's flag values.
 """
 
 import os
@@ -25,58 +23,96 @@ from cifar10 import download
 from cifar10 import lrn
 from cifar10 import summaries
 
-# Global constants describing the CIFAR-10 data set.
+# The data set's sizes, here too so that model code needs one import.
 IMAGE_SIZE = cifar10_input.IMAGE_SIZE
 NUM_CLASSES = cifar10_input.NUM_CLASSES
 NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN = cifar10_input.NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN
 NUM_EXAMPLES_PER_EPOCH_FOR_EVAL = cifar10_input.NUM_EXAMPLES_PER_EPOCH_FOR_EVAL
 
-# Constants describing the training process.
-MOVING_AVERAGE_DECAY = 0.9999     # The decay to use for the moving average.
-NUM_EPOCHS_PER_DECAY = 350.0      # Epochs after which learning rate decays.
-LEARNING_RATE_DECAY_FACTOR = 0.1  # Learning rate decay factor.
-INITIAL_LEARNING_RATE = 0.1       # Initial learning rate.
-LOSS_AVERAGE_DECAY = 0.9          # Smoothing of the loss curves in TensorBoard.
+# The original's flag defaults, which its functions read from global flags:
+# here they are the defaults of the parameters that replace those flags.
+DATA_DIR = '/tmp/cifar10_data'
+BATCH_SIZE = 128
 
-# If a model is trained with multiple GPUs, prefix all Op names with tower_name
-# to differentiate the operations. Note that this prefix is removed from the
-# names of the summaries when visualizing a model.
+# The training schedule (the original's values). The learning rate starts at
+# INITIAL_LEARNING_RATE and is multiplied by LEARNING_RATE_DECAY_FACTOR after
+# every NUM_EPOCHS_PER_DECAY passes over the training set. The evaluator uses
+# moving averages of the weights, each step moving them by (1 - decay) of the
+# way towards the current weights: MOVING_AVERAGE_DECAY = 0.9999 averages
+# over roughly the last 10,000 steps (fewer early on, since the global step
+# caps the decay at (1 + step) / (10 + step)), which smooths out the noise of
+# the last updates. The loss curves in TensorBoard are smoothed the same way,
+# over roughly the last 10 steps.
+MOVING_AVERAGE_DECAY = 0.9999
+NUM_EPOCHS_PER_DECAY = 350.0
+LEARNING_RATE_DECAY_FACTOR = 0.1
+INITIAL_LEARNING_RATE = 0.1
+LOSS_AVERAGE_DECAY = 0.9
+
+# multi_gpu_train builds tower i under the name scope 'tower_i'. Summary tags
+# drop that prefix (see summaries.clean_tag), so the towers' curves carry the
+# single-device names.
 TOWER_NAME = 'tower'
 
-# Local response normalization, as the original configured tf.nn.lrn.
+# The local response normalization of norm1 and norm2: each activation is
+# divided by (LRN_BIAS + LRN_ALPHA * sum of squares of the activations in the
+# LRN_DEPTH_RADIUS channels either side) ** LRN_BETA. The original's values.
 LRN_DEPTH_RADIUS = 4
 LRN_BIAS = 1.0
 LRN_ALPHA = 0.001 / 9.0
 LRN_BETA = 0.75
 
-maybe_download_and_extract = download.maybe_download_and_extract
 
+def maybe_download_and_extract(data_dir=DATA_DIR, data_url=download.DATA_URL):
+  """Makes sure `data_dir` holds the extracted CIFAR-10 batch files.
+
+  The original's call, `maybe_download_and_extract()`, works unchanged. See
+  cifar10.download for what is checked and when the network is used.
+
+  Returns:
+    The path of the folder holding the .bin files.
+
+  Raises:
+    errors.UserError: the download or the extraction failed.
+  """
+  return download.maybe_download_and_extract(data_dir, data_url)
+
+
+# ---------------------------------------------------------------------------
+# Variables and their summaries
+# ---------------------------------------------------------------------------
 
 def _activation_summary(x, layer_name):
-  """Helper to create summaries for activations.
+  """Summarizes a layer's output: its histogram and the share of zeros.
 
-  Creates a histogram of the activations and a scalar of their sparsity (the
-  fraction of zeros), tagged `<layer>/activations` and `<layer>/sparsity`.
+  The tags are `<layer>/activations` and `<layer>/sparsity`; a sparsity near
+  1 means the layer's ReLUs have mostly died.
 
   Args:
-    x: Tensor.
-    layer_name: the layer's variable scope name, e.g. 'conv1'.
+    x: the layer's output tensor, any shape.
+    layer_name: the layer's variable scope, e.g. 'conv1'.
   """
   summaries.histogram(layer_name + '/activations', x)
   summaries.scalar(layer_name + '/sparsity', tf.nn.zero_fraction(x))
 
 
 def _variable_on_cpu(name, shape, initializer, dtype):
-  """Helper to create a Variable stored on CPU memory.
+  """Creates (or, in a reusing scope, fetches) a variable held on the CPU.
+
+  The variables live on the CPU whatever device computes with them, so that
+  towers on several GPUs share one copy and each GPU only receives the
+  values it reads. `get_variable`, rather than `tf.Variable`, is what lets a
+  second tower built under `reuse_variables()` find the first tower's
+  variables by name instead of creating new ones.
 
   Args:
-    name: name of the variable.
+    name: the variable's name within the current variable scope.
     shape: list of ints.
-    initializer: initializer for Variable.
+    initializer: how to fill it on the first run.
     dtype: tf.float32 or tf.float16.
 
   Returns:
-    Variable Tensor.
+    The variable.
   """
   with tf.device('/cpu:0'):
     return tf.compat.v1.get_variable(name, shape, initializer=initializer,
@@ -84,20 +120,23 @@ def _variable_on_cpu(name, shape, initializer, dtype):
 
 
 def _variable_with_weight_decay(name, shape, stddev, wd, dtype):
-  """Helper to create an initialized Variable with weight decay.
+  """A CPU variable drawn from a truncated normal, with its L2 penalty.
 
-  The Variable is initialized with a truncated normal distribution. Its
-  weight decay, `wd * l2_loss(var)`, joins the 'losses' collection.
+  The penalty, `wd * sum(var ** 2) / 2`, is an op named 'weight_loss' in the
+  layer's scope, added to the 'losses' collection that loss() sums. With
+  wd=0.0 the term is zero, yet still summed and summarized, so that every
+  layer has its `<layer>/weight_loss` curve and moving-average variable.
 
   Args:
-    name: name of the variable.
+    name: the variable's name within the current variable scope.
     shape: list of ints.
-    stddev: standard deviation of a truncated Gaussian.
-    wd: add L2Loss weight decay multiplied by this float.
+    stddev: standard deviation of the normal distribution, before values
+      beyond two deviations are redrawn.
+    wd: weight of the L2 penalty in the total loss.
     dtype: tf.float32 or tf.float16.
 
   Returns:
-    Variable Tensor.
+    The variable.
   """
   var = _variable_on_cpu(
       name, shape,
@@ -108,45 +147,59 @@ def _variable_with_weight_decay(name, shape, stddev, wd, dtype):
   return var
 
 
+# ---------------------------------------------------------------------------
+# Input
+# ---------------------------------------------------------------------------
+
 def batches_dir(data_dir):
-  """The folder of .bin files inside --data_dir."""
+  """The folder of .bin files inside a --data_dir."""
   return os.path.join(data_dir, download.EXTRACTED_DIR)
 
 
 def to_model_dtype(images, use_fp16):
-  """Casts input images to float16 when the model is built in float16."""
+  """`images` in the model's dtype: float16 if `use_fp16`, else unchanged."""
   return tf.cast(images, tf.float16) if use_fp16 else images
 
 
-def distorted_inputs(data_dir, batch_size, use_fp16=False):
-  """Constructs distorted input for CIFAR training.
+def distorted_inputs(data_dir=DATA_DIR, batch_size=BATCH_SIZE, use_fp16=False):
+  """The next batch of training images, each randomly distorted.
 
   Args:
-    data_dir: the --data_dir, holding cifar-10-batches-bin/.
-    batch_size: number of images per batch.
-    use_fp16: whether to return float16 images.
+    data_dir: the --data_dir: the folder holding cifar-10-batches-bin/.
+    batch_size: images per batch.
+    use_fp16: return float16 images (for a float16 model) instead of float32.
 
   Returns:
-    images: Images. 4D tensor of [batch_size, IMAGE_SIZE, IMAGE_SIZE, 3] size.
-    labels: Labels. 1D tensor of [batch_size] size.
+    images: [batch_size, IMAGE_SIZE, IMAGE_SIZE, 3], each standardized to
+      mean 0 and deviation 1.
+    labels: [batch_size] int32, the classes 0..9.
+
+  Raises:
+    errors.UserError: a batch file is missing or damaged, or batch_size < 1.
   """
   images, labels = cifar10_input.distorted_inputs(
       data_dir=batches_dir(data_dir), batch_size=batch_size)
   return to_model_dtype(images, use_fp16), labels
 
 
-def inputs(eval_data, data_dir, batch_size, use_fp16=False):
-  """Constructs input for CIFAR evaluation.
+def inputs(eval_data, data_dir=DATA_DIR, batch_size=BATCH_SIZE,
+           use_fp16=False):
+  """The next batch of one ordered pass over test (or training) images.
 
   Args:
-    eval_data: bool, indicating if one should use the train or eval data set.
-    data_dir: the --data_dir, holding cifar-10-batches-bin/.
-    batch_size: number of images per batch.
-    use_fp16: whether to return float16 images.
+    eval_data: True for the test set, False for the training set.
+    data_dir: the --data_dir: the folder holding cifar-10-batches-bin/.
+    batch_size: images per batch; the last batch holds what is left.
+    use_fp16: return float16 images (for a float16 model) instead of float32.
 
   Returns:
-    images: Images. 4D tensor of [<=batch_size, IMAGE_SIZE, IMAGE_SIZE, 3].
-    labels: Labels. 1D tensor of [<=batch_size] size.
+    images: [<=batch_size, IMAGE_SIZE, IMAGE_SIZE, 3], central crops,
+      standardized.
+    labels: [<=batch_size] int32. Running past the last record raises
+      tf.errors.OutOfRangeError.
+
+  Raises:
+    errors.UserError: a batch file is missing or damaged, or batch_size < 1.
   """
   images, labels = cifar10_input.inputs(
       eval_data=eval_data, data_dir=batches_dir(data_dir),
@@ -154,26 +207,34 @@ def inputs(eval_data, data_dir, batch_size, use_fp16=False):
   return to_model_dtype(images, use_fp16), labels
 
 
+# ---------------------------------------------------------------------------
+# The network
+# ---------------------------------------------------------------------------
+
 def inference(images, reference_ops=False):
-  """Build the CIFAR-10 model.
+  """Builds the network and returns its logits.
+
+  Two convolutions, each followed by max pooling and local response
+  normalization, then two fully connected layers and a linear layer with one
+  output per class. The variables are created on the first call and found
+  again by name in a scope that reuses variables (see _variable_on_cpu).
 
   Args:
-    images: Images returned from distorted_inputs() or inputs(); their dtype
-      (float32 or float16) is the model's.
+    images: [batch, 24, 24, 3] float32 or float16 images, from
+      distorted_inputs() or inputs(); their dtype is the model's. The batch
+      size may be unknown: one graph serves any batch.
     reference_ops: build the original's ops exactly (tf.nn.lrn; pool1 after
-      the ReLU). By default two equivalent, faster forms are used instead:
-      same variables, same outputs and gradients up to float32 rounding.
+      the ReLU). By default two equivalent, faster forms are used: the same
+      variables, and the same outputs and gradients up to float32 rounding.
 
   Returns:
-    Logits.
+    [batch, NUM_CLASSES] logits in the images' dtype: unscaled scores,
+    whose softmax is the predicted probability of each class.
   """
   dtype = images.dtype.base_dtype
   local_response_normalization = tf.nn.lrn if reference_ops else lrn.fast_lrn
-  # We instantiate all variables using tf.compat.v1.get_variable() instead of
-  # tf.Variable() in order to share variables across multiple GPU training
-  # runs.
 
-  # conv1
+  # conv1: 64 filters of 5x5 over the 3 colour channels.
   with tf.compat.v1.variable_scope('conv1') as scope:
     kernel = _variable_with_weight_decay('weights', shape=[5, 5, 3, 64],
                                          stddev=5e-2, wd=0.0, dtype=dtype)
@@ -184,7 +245,7 @@ def inference(images, reference_ops=False):
     conv1 = tf.nn.relu(pre_activation, name=scope.name)
     _activation_summary(conv1, scope.name)
 
-  # pool1
+  # pool1: 3x3 windows, stride 2 (24x24 -> 12x12).
   if reference_ops:
     pool1 = tf.nn.max_pool2d(conv1, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
                              padding='SAME', name='pool1')
@@ -196,12 +257,14 @@ def inference(images, reference_ops=False):
     pooled = tf.nn.max_pool2d(conv, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
                               padding='SAME')
     pool1 = tf.nn.relu(tf.nn.bias_add(pooled, biases), name='pool1')
-  # norm1
+  # norm1: each activation scaled down by the energy of its neighbouring
+  # channels at the same pixel, so that strongly responding filters damp
+  # their neighbours (see LRN_*). cifar10.lrn explains the fast form.
   norm1 = local_response_normalization(
       pool1, LRN_DEPTH_RADIUS, bias=LRN_BIAS, alpha=LRN_ALPHA, beta=LRN_BETA,
       name='norm1')
 
-  # conv2
+  # conv2: 64 filters of 5x5 over conv1's 64 channels.
   with tf.compat.v1.variable_scope('conv2') as scope:
     kernel = _variable_with_weight_decay('weights', shape=[5, 5, 64, 64],
                                          stddev=5e-2, wd=0.0, dtype=dtype)
@@ -212,19 +275,19 @@ def inference(images, reference_ops=False):
     conv2 = tf.nn.relu(pre_activation, name=scope.name)
     _activation_summary(conv2, scope.name)
 
-  # norm2
+  # norm2, then pool2 (12x12 -> 6x6): the reverse of layer 1's order, as in
+  # the original.
   norm2 = local_response_normalization(
       conv2, LRN_DEPTH_RADIUS, bias=LRN_BIAS, alpha=LRN_ALPHA, beta=LRN_BETA,
       name='norm2')
-  # pool2
   pool2 = tf.nn.max_pool2d(norm2, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
                            padding='SAME', name='pool2')
 
-  # local3
+  # local3: fully connected, 384 units. Each image's 6x6x64 activations
+  # become one row of 2,304 values, so the layer is a single matrix multiply
+  # for the whole batch; -1 leaves the batch size free.
   with tf.compat.v1.variable_scope('local3') as scope:
-    # Move everything into depth so we can perform a single matrix multiply.
-    # The batch dimension stays free, so one graph serves any batch size.
-    dim = pool2.shape[1] * pool2.shape[2] * pool2.shape[3]
+    dim = pool2.shape[1:].num_elements()  # An int, whatever the shape mode.
     reshape = tf.reshape(pool2, [-1, dim])
     weights = _variable_with_weight_decay('weights', shape=[dim, 384],
                                           stddev=0.04, wd=0.004, dtype=dtype)
@@ -233,7 +296,7 @@ def inference(images, reference_ops=False):
     local3 = tf.nn.relu(tf.matmul(reshape, weights) + biases, name=scope.name)
     _activation_summary(local3, scope.name)
 
-  # local4
+  # local4: fully connected, 192 units.
   with tf.compat.v1.variable_scope('local4') as scope:
     weights = _variable_with_weight_decay('weights', shape=[384, 192],
                                           stddev=0.04, wd=0.004, dtype=dtype)
@@ -242,10 +305,9 @@ def inference(images, reference_ops=False):
     local4 = tf.nn.relu(tf.matmul(local3, weights) + biases, name=scope.name)
     _activation_summary(local4, scope.name)
 
-  # linear layer(WX + b),
-  # We don't apply softmax here because
-  # tf.nn.sparse_softmax_cross_entropy_with_logits accepts the unscaled logits
-  # and performs the softmax internally for efficiency.
+  # softmax_linear: one score per class, left unscaled. The loss applies the
+  # softmax itself, inside sparse_softmax_cross_entropy_with_logits, which is
+  # cheaper and more accurate than taking the log of a computed softmax.
   with tf.compat.v1.variable_scope('softmax_linear') as scope:
     weights = _variable_with_weight_decay('weights', [192, NUM_CLASSES],
                                           stddev=1 / 192.0, wd=0.0, dtype=dtype)
@@ -259,11 +321,16 @@ def inference(images, reference_ops=False):
 
 
 def classify(images, use_fp16=False):
-  """Classifies [N, 32, 32, 3] uint8 images, prepared as the evaluator does.
+  """Classifies uint8 images, prepared as the evaluator prepares test images.
+
+  Args:
+    images: [N, 32, 32, 3] uint8.
+    use_fp16: build the model in float16.
 
   Returns:
-    logits [N, 10] float32, probabilities [N, 10] float32 and classes [N]
-    int64 (the most probable class of each image).
+    logits: [N, 10] float32.
+    probabilities: [N, 10] float32, the softmax of the logits.
+    classes: [N] int64, each image's most probable class.
   """
   prepared = to_model_dtype(cifar10_input.prepare_eval_images(images),
                             use_fp16)
@@ -271,157 +338,174 @@ def classify(images, use_fp16=False):
   return logits, tf.nn.softmax(logits), tf.argmax(logits, axis=1)
 
 
-def loss(logits, labels):
-  """Add L2Loss to all the trainable variables.
+# ---------------------------------------------------------------------------
+# The loss
+# ---------------------------------------------------------------------------
 
-  Add summary for "Loss" and "Loss/avg".
+def loss(logits, labels):
+  """The total loss: mean cross entropy plus the weights' L2 penalties.
+
+  The cross entropy joins the 'losses' collection beside the penalties that
+  inference() put there, and the total sums the collection's terms of the
+  current name scope, so that in a multi-tower graph each tower sums its
+  own. The terms are named 'cross_entropy' and 'total_loss' (summary tags
+  and the names of their moving averages depend on it).
 
   Args:
-    logits: Logits from inference().
-    labels: Labels from distorted_inputs or inputs(). 1-D tensor of shape
-      [batch_size].
+    logits: [batch, NUM_CLASSES] from inference().
+    labels: [batch] integer classes 0..9, from distorted_inputs() or inputs().
 
   Returns:
-    Loss tensor of type float: cross entropy plus all weight decay terms of
-    the current name scope (one tower's, in a multi-tower graph).
+    The total loss, a scalar in the logits' dtype.
   """
-  # Calculate the average cross entropy loss across the batch.
-  labels = tf.cast(labels, tf.int64)
-  cross_entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(
-      labels=labels, logits=logits, name='cross_entropy_per_example')
-  cross_entropy_mean = tf.reduce_mean(cross_entropy, name='cross_entropy')
-  tf.compat.v1.add_to_collection('losses', cross_entropy_mean)
-
-  # The total loss is defined as the cross entropy loss plus all of the weight
-  # decay terms (L2 loss).
+  per_image = tf.nn.sparse_softmax_cross_entropy_with_logits(
+      labels=tf.cast(labels, tf.int64), logits=logits)
+  tf.compat.v1.add_to_collection(
+      'losses', tf.reduce_mean(per_image, name='cross_entropy'))
   return tf.add_n(scope_losses(), name='total_loss')
 
 
 def scope_losses():
-  """The 'losses' collection of the current name scope (all, at top level)."""
+  """The 'losses' terms of the current name scope (all of them at top level)."""
   scope = tf.compat.v1.get_default_graph().get_name_scope()
   return tf.compat.v1.get_collection('losses', scope + '/' if scope else None)
 
 
 def add_loss_summaries(losses):
-  """Add summaries for losses in CIFAR-10 model.
+  """Keeps a moving average of each loss term, and summarizes both.
 
-  Generates moving average for all losses and associated summaries for
-  visualizing the performance of the network: '<name> (raw)' for each
-  step's value, '<name>' for its moving average.
+  One step's loss is noisy; the average over the last steps shows the trend.
+  Each term gets two scalar summaries: '<name> (raw)', this step's value,
+  and '<name>', its moving average.
 
   Args:
-    losses: the loss terms and the total loss, as top-level ops named
-      'cross_entropy', 'conv1/weight_loss', ..., 'total_loss' (their moving
-      averages are variables named after them, the same in every trainer).
+    losses: scalar loss tensors from top-level ops named 'cross_entropy',
+      'conv1/weight_loss', ..., 'total_loss'. Their averages are variables
+      named '<name>/avg', the same in every trainer.
 
   Returns:
-    loss_averages_op: op for generating moving averages of losses.
+    The op that updates the averages; run it once per training step.
   """
-  loss_averages = tf.compat.v1.train.ExponentialMovingAverage(
+  averages = tf.compat.v1.train.ExponentialMovingAverage(
       LOSS_AVERAGE_DECAY, name='avg')
-  loss_averages_op = loss_averages.apply(losses)
+  update = averages.apply(losses)
+  for term in losses:
+    name = term.op.name
+    summaries.scalar(name + ' (raw)', term)
+    summaries.scalar(name, averages.average(term))
+  return update
 
-  for each_loss in losses:
-    summaries.scalar(each_loss.op.name + ' (raw)', each_loss)
-    summaries.scalar(each_loss.op.name, loss_averages.average(each_loss))
-  return loss_averages_op
+
+# ---------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------
+
+def decay_steps(batch_size):
+  """Steps in NUM_EPOCHS_PER_DECAY epochs: how often the learning rate decays.
+
+  Computed in the original's order (batches per epoch first, truncated at
+  the end), so that every batch size gets exactly the original's schedule:
+  136,718 steps at 128 images a step.
+  """
+  batches_per_epoch = NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN / batch_size
+  return int(batches_per_epoch * NUM_EPOCHS_PER_DECAY)
 
 
 def learning_rate(global_step, batch_size,
                   initial_learning_rate=INITIAL_LEARNING_RATE):
-  """The learning rate, decayed exponentially by steps in a staircase.
+  """The learning rate at `global_step`, decayed in steps (a staircase).
+
+  It is `initial_learning_rate * LEARNING_RATE_DECAY_FACTOR ** n` after n
+  whole decay periods (see decay_steps), and is summarized as
+  'learning_rate'.
 
   Args:
-    global_step: Integer Variable counting the number of training steps.
-    batch_size: examples per training step.
+    global_step: the integer step variable.
+    batch_size: images per training step.
     initial_learning_rate: the rate before the first decay.
 
   Returns:
-    A scalar float32 tensor, also summarized as 'learning_rate'.
+    A scalar float32 tensor.
   """
-  num_batches_per_epoch = NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN / batch_size
-  decay_steps = int(num_batches_per_epoch * NUM_EPOCHS_PER_DECAY)
   rate = tf.compat.v1.train.exponential_decay(
-      initial_learning_rate, global_step, decay_steps,
+      initial_learning_rate, global_step, decay_steps(batch_size),
       LEARNING_RATE_DECAY_FACTOR, staircase=True)
   summaries.scalar('learning_rate', rate)
   return rate
 
 
 def apply_gradients(optimizer, grads, global_step):
-  """Applies gradients, then updates the variables' moving averages.
+  """One training step: apply the gradients, then move the weights' averages.
 
-  Also adds histograms of the trainable variables and of their gradients.
+  The averages are updated after the weights (a control dependency), so they
+  follow the weights this step produced; the evaluator restores them in
+  place of the weights (see variables_to_restore). Each variable and its
+  gradient are also summarized as histograms, tagged '<variable>' and
+  '<variable>/gradients'.
 
   Args:
     optimizer: a tf.compat.v1.train.Optimizer.
-    grads: list of (gradient, variable) pairs.
-    global_step: the step variable, incremented once.
+    grads: (gradient, variable) pairs for all trainable variables; a None
+      gradient (a variable the loss does not use) is skipped.
+    global_step: the step variable; the update adds 1 to it.
 
   Returns:
-    train_op: op for one training step.
+    The op 'train', which runs the whole step.
   """
-  apply_gradient_op = optimizer.apply_gradients(grads, global_step=global_step)
-
-  # Add histograms for trainable variables.
-  for var in tf.compat.v1.trainable_variables():
-    summaries.histogram(var.op.name, var)
-
-  # Add histograms for gradients.
+  update_weights = optimizer.apply_gradients(grads, global_step=global_step)
   for grad, var in grads:
+    summaries.histogram(var.op.name, var)
     if grad is not None:
       summaries.histogram(var.op.name + '/gradients', grad)
 
-  # Track the moving averages of all trainable variables.
-  variable_averages = tf.compat.v1.train.ExponentialMovingAverage(
+  weight_averages = tf.compat.v1.train.ExponentialMovingAverage(
       MOVING_AVERAGE_DECAY, global_step)
-  with tf.control_dependencies([apply_gradient_op]):
-    variables_averages_op = variable_averages.apply(
-        tf.compat.v1.trainable_variables())
-  with tf.control_dependencies([variables_averages_op]):
+  with tf.control_dependencies([update_weights]):
+    update_averages = weight_averages.apply(tf.compat.v1.trainable_variables())
+  with tf.control_dependencies([update_averages]):
     return tf.no_op(name='train')
 
 
-def train(total_loss, global_step, batch_size, wrap_optimizer=None,
+def train(total_loss, global_step, batch_size=BATCH_SIZE, wrap_optimizer=None,
           initial_learning_rate=INITIAL_LEARNING_RATE):
-  """Train CIFAR-10 model.
+  """Builds the op for one step of plain gradient descent on `total_loss`.
 
-  Create an optimizer and apply to all trainable variables. Add moving
-  average for all trainable variables.
+  Each step also updates the loss curves' moving averages (before the
+  gradients are computed) and the weights' moving averages (after they are
+  applied).
 
   Args:
-    total_loss: Total loss from loss().
-    global_step: Integer Variable counting the number of training steps
-      processed.
-    batch_size: examples per step, which sets the decay schedule.
-    wrap_optimizer: optional function returning a wrapper of the gradient
-      descent optimizer, e.g. a SyncReplicasOptimizer for distributed runs.
+    total_loss: the scalar from loss().
+    global_step: the integer step variable; each step adds 1 to it.
+    batch_size: images per step; it sets when the learning rate decays.
+    wrap_optimizer: optional function that takes the gradient descent
+      optimizer and returns one wrapping it, e.g. a SyncReplicasOptimizer.
     initial_learning_rate: the rate before the first decay.
 
   Returns:
-    train_op: op for training.
+    The op 'train', which runs the whole step.
   """
   rate = learning_rate(global_step, batch_size, initial_learning_rate)
-  # Generate moving averages of all losses and associated summaries.
-  loss_averages_op = add_loss_summaries(scope_losses() + [total_loss])
-
-  # Compute gradients.
-  with tf.control_dependencies([loss_averages_op]):
+  update_loss_averages = add_loss_summaries(scope_losses() + [total_loss])
+  with tf.control_dependencies([update_loss_averages]):
     optimizer = tf.compat.v1.train.GradientDescentOptimizer(rate)
     if wrap_optimizer:
       optimizer = wrap_optimizer(optimizer)
     grads = optimizer.compute_gradients(total_loss)
-
   return apply_gradients(optimizer, grads, global_step)
 
 
 def variables_to_restore():
-  """Maps checkpoint names to this graph's variables, reading moving averages.
+  """Maps the checkpoint's names to this graph's variables, averages first.
 
-  The evaluator and the exporters restore the shadow (averaged) weights into
-  the model's variables, as the original evaluator did.
+  The moving average of each weight is read into the weight itself, so the
+  evaluator and the exporters compute with the smoothed weights, which
+  classify better than the last step's.
+
+  Returns:
+    A dict from checkpoint names ('conv1/weights/ExponentialMovingAverage',
+    ..., 'global_step') to variables, for tf.compat.v1.train.Saver.
   """
-  variable_averages = tf.compat.v1.train.ExponentialMovingAverage(
+  weight_averages = tf.compat.v1.train.ExponentialMovingAverage(
       MOVING_AVERAGE_DECAY)
-  return variable_averages.variables_to_restore()
+  return weight_averages.variables_to_restore()

@@ -1,11 +1,13 @@
-"""Routine for decoding the CIFAR-10 binary file format, with tf.data.
+"""Reads CIFAR-10's binary batch files into training and evaluation batches.
 
-The binary format is a sequence of fixed-length records: one label byte
-(0..9), then 3072 image bytes, depth-major (1024 red, 1024 green, 1024 blue,
-each a row-major 32x32 plane). tf.data replaces the original's queue runners:
-records are read with `FixedLengthRecordDataset`, shuffled while still raw
-bytes (cheap to hold), then decoded and distorted a whole batch at a time,
-so the pipeline leaves the CPU to the training step.
+A batch file is a plain run of 3,073-byte records: the label (one byte,
+0..9), then the 32x32 colour image as three 1,024-byte planes, red, green,
+blue, each stored row by row. The pipelines are tf.data datasets, where the
+original used queue runners: records are read whole with
+FixedLengthRecordDataset, shuffled while they are still raw bytes (the
+cheapest form to hold), and only then decoded and distorted, a whole batch
+per call, so that the pipeline takes as little CPU as possible from the
+training step.
 """
 
 import os
@@ -16,17 +18,19 @@ import tensorflow as tf
 from cifar10 import errors
 from cifar10 import summaries
 
-# Process images of this size. Note that this differs from the original
-# CIFAR image size of 32 x 32. If one alters this number, then the entire
-# model architecture will change and any model would need to be retrained.
+# The model sees 24x24 crops of the 32x32 images: random crops in training
+# (more variety from the same data), the central crop in evaluation. The
+# layer sizes follow from it (local3 takes 6 * 6 * 64 inputs), so another
+# size makes a different model that the checkpoints do not fit.
 IMAGE_SIZE = 24
 
-# Global constants describing the CIFAR-10 data set.
+# The data set: classes, and images per epoch in the five training files and
+# in the test file.
 NUM_CLASSES = 10
 NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN = 50000
 NUM_EXAMPLES_PER_EPOCH_FOR_EVAL = 10000
 
-# Dimensions of the images in the CIFAR-10 binary format.
+# The layout of one record in the binary files.
 ORIGINAL_SIZE = 32
 DEPTH = 3
 LABEL_BYTES = 1
@@ -40,7 +44,9 @@ CLASS_NAMES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog',
 TRAIN_FILES = tuple('data_batch_%d.bin' % i for i in range(1, 6))
 TEST_FILES = ('test_batch.bin',)
 
-# The original kept this fraction of an epoch in its shuffling queue.
+# The share of an epoch the original's shuffling queue kept filled: its
+# min_queue_examples, 20,000 records. The shuffle buffer holds as many, plus
+# three batches.
 MIN_FRACTION_OF_EXAMPLES_IN_QUEUE = 0.4
 
 # Training images distorted per call of the batch map. Each call costs about
@@ -49,7 +55,8 @@ MIN_FRACTION_OF_EXAMPLES_IN_QUEUE = 0.4
 # per batch of 128.
 IMAGES_PER_DISTORTION_CALL = 512
 
-# Random distortions applied to training images, as in the original.
+# The original's random distortions of training images: a brightness change
+# of up to +-63 (on the 0..255 scale) and a contrast factor in [0.2, 1.8).
 MAX_BRIGHTNESS_DELTA = 63
 CONTRAST_RANGE = (0.2, 1.8)
 
@@ -91,7 +98,7 @@ def check_batch_file(path):
 
 
 def data_files(data_dir, eval_data):
-  """The checked batch files: test_batch.bin if `eval_data`, else the 5 train files."""
+  """Checked paths: test_batch.bin if `eval_data`, else the 5 training files."""
   names = TEST_FILES if eval_data else TRAIN_FILES
   paths = [os.path.join(data_dir, name) for name in names]
   for path in paths:
@@ -100,6 +107,7 @@ def data_files(data_dir, eval_data):
 
 
 def _check_batch_size(batch_size):
+  """Raises UserError unless batch_size is at least 1."""
   if batch_size < 1:
     raise errors.UserError('batch_size must be at least 1, got %d' % batch_size)
 
@@ -123,7 +131,7 @@ def _records(filenames):
 
 
 def _decode_planes(records):
-  """Decodes a batch of raw records into [N, 3, 32, 32] uint8 planes and labels."""
+  """[N] raw records as [N, 3, 32, 32] uint8 planes and [N] int32 labels."""
   raw = tf.io.decode_raw(records, tf.uint8)
   raw.set_shape(records.shape.concatenate([RECORD_BYTES]))
   planes = tf.reshape(
@@ -132,7 +140,7 @@ def _decode_planes(records):
 
 
 def decode_records(records):
-  """Decodes a batch of raw records into [N, 32, 32, 3] uint8 images and labels."""
+  """[N] raw records as [N, 32, 32, 3] uint8 images and [N] int32 labels."""
   planes, labels = _decode_planes(records)
   return tf.transpose(planes, [0, 2, 3, 1]), labels
 
@@ -163,14 +171,17 @@ def _windows(planes, top, left, flip, size):
 
 
 def read_cifar10(filenames):
-  """Reads and parses examples from CIFAR-10 data files.
+  """Every record of the given batch files, in order, decoded one by one.
+
+  The original took a queue of file names and returned one record's fields;
+  this returns the whole sequence as a dataset.
 
   Args:
-    filenames: paths of CIFAR-10 binary batch files, read in order.
+    filenames: paths of CIFAR-10 binary batch files.
 
   Returns:
-    A tf.data.Dataset of (uint8image [32, 32, 3] uint8, label [] int32), one
-    element per record; it ends after the last record of the last file.
+    A tf.data.Dataset of (image [32, 32, 3] uint8, label [] int32) pairs; it
+    ends after the last record of the last file.
   """
 
   @_graph_code
@@ -186,9 +197,10 @@ def read_cifar10(filenames):
 def distorted_batch(records):
   """Training images from raw records, each with its own random distortions.
 
-  Each image is randomly cropped to 24x24 and flipped left-right, its
-  brightness (up to +-63) and contrast (0.2 to 1.8) changed, then
-  standardized: the original's per-image ops, computed for the batch at once.
+  Each image gets its own random 24x24 crop, a left-right flip half of the
+  time, a brightness delta (up to +-63) and a contrast factor (0.2 to 1.8),
+  and is then standardized: what the original's per-image ops did, computed
+  for the whole batch at once.
 
   Args:
     records: [N] raw records.
@@ -233,7 +245,7 @@ def adjust_and_standardize(planes, brightness, contrast):
   Returns:
     [N, C, P] float32, each image with mean 0 and deviation 1.
   """
-  pixels = planes.shape[1] * planes.shape[2]
+  pixels = planes.shape[1:].num_elements()
   channel_means = tf.reduce_mean(planes, axis=2, keepdims=True)
   deviations = planes - channel_means
   channel_means += brightness
@@ -251,8 +263,11 @@ def adjust_and_standardize(planes, brightness, contrast):
 def prepare_eval_images(images):
   """The central 24x24 crop of [N, 32, 32, 3] uint8 images, standardized.
 
-  This is how the evaluator sees test images, and how cifar10.predict and
-  the exported model see theirs.
+  The evaluator prepares test images this way, and cifar10.predict and the
+  exported model prepare theirs the same way.
+
+  Returns:
+    [N, 24, 24, 3] float32, each image with mean 0 and deviation 1.
   """
   offset = (ORIGINAL_SIZE - IMAGE_SIZE) // 2
   cropped = images[:, offset:offset + IMAGE_SIZE, offset:offset + IMAGE_SIZE]
@@ -261,7 +276,7 @@ def prepare_eval_images(images):
 
 @_graph_code
 def central_crop_batch(records):
-  """Evaluation images and labels from a batch of raw records."""
+  """[N] raw records as evaluation images [N, 24, 24, 3] and labels [N]."""
   images, labels = decode_records(records)
   return prepare_eval_images(images), labels
 
@@ -297,14 +312,17 @@ def distorted_dataset(data_dir, batch_size, prefetch_batches=1):
   """
   _check_batch_size(batch_size)
   filenames = data_files(data_dir, eval_data=False)
-  # Ensure that the random shuffling has good mixing properties: the
-  # original's queue held this many examples beyond three batches.
+  # A shuffle buffer draws each record at random from the next `size`: the
+  # larger, the better mixed the batches, and the longer the first batch
+  # waits while it fills. This is the original queue's size.
   min_queue_examples = int(NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN *
                            MIN_FRACTION_OF_EXAMPLES_IN_QUEUE)
-  print('Filling queue with %d CIFAR images before starting to train.'
-        % min_queue_examples)
+  buffer_size = min_queue_examples + 3 * batch_size
+  print('Filling the shuffle buffer with %d CIFAR images (%d plus three '
+        'batches) before the first batch.' % (buffer_size, min_queue_examples))
+  # The file order is shuffled too, each epoch, then the records.
   files = tf.data.Dataset.from_tensor_slices(filenames).shuffle(len(filenames))
-  records = _records(files).shuffle(min_queue_examples + 3 * batch_size)
+  records = _records(files).shuffle(buffer_size)
   batches_per_call = max(1, IMAGES_PER_DISTORTION_CALL // batch_size)
   return _without_autotuning(
       records.repeat().batch(batches_per_call * batch_size,
@@ -317,7 +335,11 @@ def distorted_dataset(data_dir, batch_size, prefetch_batches=1):
 def eval_dataset(eval_data, data_dir, batch_size):
   """One ordered pass over the test (or training) set, centrally cropped.
 
-  Every record is yielded exactly once; the last batch may be smaller.
+  Every record is in exactly one batch; the last batch may be smaller.
+
+  Returns:
+    A dataset of (images [<=batch_size, 24, 24, 3] float32,
+    labels [<=batch_size] int32).
   """
   _check_batch_size(batch_size)
   return _without_autotuning(
@@ -329,32 +351,38 @@ def eval_dataset(eval_data, data_dir, batch_size):
 def _next_batch(dataset):
   """Graph tensors for the next batch, with the original's image summary."""
   images, labels = tf.compat.v1.data.make_one_shot_iterator(dataset).get_next()
-  # Display the training images in the visualizer.
+  # The first images of a batch appear under 'images' in TensorBoard.
   summaries.image('images', images)
   return images, labels
 
 
 def distorted_inputs(data_dir, batch_size):
-  """Constructs distorted input for CIFAR training.
+  """The next batch of shuffled, randomly distorted training images.
 
   Args:
-    data_dir: path to the CIFAR-10 data directory (the .bin files).
-    batch_size: number of images per batch.
+    data_dir: the folder holding data_batch_1.bin ... data_batch_5.bin.
+    batch_size: images per batch.
 
   Returns:
-    images: [batch_size, IMAGE_SIZE, IMAGE_SIZE, 3] float32.
+    images: [batch_size, IMAGE_SIZE, IMAGE_SIZE, 3] float32, standardized.
     labels: [batch_size] int32.
+
+  Raises:
+    errors.UserError: a batch file is missing or damaged, or batch_size < 1.
   """
   return _next_batch(distorted_dataset(data_dir, batch_size))
 
 
 def inputs(eval_data, data_dir, batch_size):
-  """Constructs input for CIFAR evaluation: one pass, in order.
+  """The next batch of one ordered pass over test (or training) images.
 
   Args:
-    eval_data: bool, whether to use the test set (else the training set).
-    data_dir: path to the CIFAR-10 data directory (the .bin files).
-    batch_size: number of images per batch.
+    eval_data: True for test_batch.bin, False for the five training files.
+    data_dir: the folder holding the .bin files.
+    batch_size: images per batch.
+
+  Raises:
+    errors.UserError: a batch file is missing or damaged, or batch_size < 1.
 
   Returns:
     images: [<=batch_size, IMAGE_SIZE, IMAGE_SIZE, 3] float32.

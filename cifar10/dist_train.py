@@ -199,6 +199,13 @@ class _GreedyByBytes:
     return task
 
 
+def worker_device_setter(cluster, task_index):
+  """Device function for a worker's graph: variables on ps tasks, by size."""
+  return tf.compat.v1.train.replica_device_setter(
+      worker_device='/job:worker/task:%d' % task_index, cluster=cluster,
+      ps_strategy=_GreedyByBytes(len(cluster['ps'])))
+
+
 def _done_queues(cluster):
   """One queue per ps task, in which each worker leaves a token when done.
 
@@ -308,9 +315,7 @@ def run_worker(server, cluster, task_index, args, settings):
       return sync[0]
 
     worker_device = '/job:worker/task:%d' % task_index
-    with tf.compat.v1.device(tf.compat.v1.train.replica_device_setter(
-        worker_device=worker_device, cluster=cluster,
-        ps_strategy=_GreedyByBytes(len(cluster['ps'])))):
+    with tf.compat.v1.device(worker_device_setter(cluster, task_index)):
       train_op, loss, global_step = train.build_graph(
           args.data_dir, args.batch_size, args.use_fp16,
           wrap_optimizer if args.sync_replicas else None,

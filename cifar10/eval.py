@@ -23,6 +23,7 @@ cannot use is reported in one line and skipped.
 
 import dataclasses
 import datetime
+import glob
 import os
 import sys
 import time
@@ -45,6 +46,9 @@ _HOW_TO_PROCEED = (checkpoints.POINT_AT_TRAINING_RUN +
 
 _EVENTS_FILE_PREFIX = 'events.out.tfevents.'
 
+# The tag of the overall figure, as the original evaluator wrote it.
+PRECISION_TAG = 'Precision @ 1'
+
 
 def _eval_dir(path):
   """Reads --eval_dir; an event file given in its place means its folder.
@@ -57,7 +61,7 @@ def _eval_dir(path):
   folder = os.path.dirname(os.path.normpath(path)) or '.'
   if os.path.basename(path).startswith(_EVENTS_FILE_PREFIX):
     errors.notice('--eval_dir %s is an event file: writing beside it, '
-                       'into %s.' % (path, folder))
+                  'into %s.' % (path, folder))
     return folder
   raise errors.UserError('--eval_dir %s is a file, not a folder. Give a '
                          'folder for the event files, such as %s.'
@@ -89,6 +93,10 @@ def parser():
            'of them, when it holds fewer).')
   flags.add_bool(parser, 'run_once',
                  'Evaluate the newest checkpoint, then exit.')
+  flags.add_bool(parser, 'all_checkpoints',
+                 'Evaluate, oldest first, every checkpoint of '
+                 '--checkpoint_dir that has no precision @ 1 in --eval_dir '
+                 'yet, then exit: the whole curve of a finished run.')
   flags.add_session_flags(parser)
   parser.add_argument(
       '--top_k', type=flags.positive_int, default=1,
@@ -224,7 +232,7 @@ def _write_summaries(result, summary_bytes, summary_writer):
   """Adds the figures to the graph's summaries and writes them at the step."""
   summary = tf.compat.v1.Summary()
   summary.ParseFromString(summary_bytes)
-  summary.value.add(tag='Precision @ 1', simple_value=result.top_1_accuracy)
+  summary.value.add(tag=PRECISION_TAG, simple_value=result.top_1_accuracy)
   if result.k > 1:
     summary.value.add(tag='Top-%d accuracy' % result.k,
                       simple_value=result.top_k_accuracy)
@@ -273,11 +281,54 @@ def evaluate_checkpoint(checkpoint_path, args, session, summary_writer,
     return None
 
 
-def evaluate(args, session):
-  """Evaluates the newest checkpoint once, or each new one as it appears.
+def evaluated_steps(eval_dir):
+  """The global steps that already have a `Precision @ 1` in `eval_dir`.
 
-  The loop evaluates each checkpoint at most once. A checkpoint it cannot
-  use (deleted by training meanwhile, damaged, or not one of this model) is
+  A record still being written at the end of an event file is left out.
+
+  Returns:
+    A set of ints.
+  """
+  steps = set()
+  for path in glob.glob(os.path.join(eval_dir, _EVENTS_FILE_PREFIX + '*')):
+    try:
+      for event in tf.compat.v1.train.summary_iterator(path):
+        if any(value.tag == PRECISION_TAG for value in event.summary.value):
+          steps.add(event.step)
+    except tf.errors.DataLossError:
+      pass
+  return steps
+
+
+def evaluate_all(folder, args, session, summary_writer):
+  """Evaluates each checkpoint in `folder` without a result yet, oldest first.
+
+  A checkpoint that cannot be used is reported in one line and skipped.
+
+  Raises:
+    errors.UserError: `folder` holds no checkpoint.
+  """
+  done = evaluated_steps(args.eval_dir)
+  found = checkpoints.all_checkpoints(folder)
+  if not found:
+    checkpoints.require_latest(folder)  # Raises, naming the folder.
+  pending = [path for path in found
+             if checkpoints.global_step_of(path) not in done]
+  print('%d of the %d checkpoints in %s have no result in %s yet.'
+        % (len(pending), len(found), folder, args.eval_dir), flush=True)
+  for number, path in enumerate(pending, 1):
+    print('Evaluating %s (%d of %d).' % (path, number, len(pending)),
+          flush=True)
+    evaluate_checkpoint(path, args, session, summary_writer, True)
+
+
+def evaluate(args, session):
+  """Evaluates the newest checkpoint once, each new one as it appears, or all.
+
+  With --all_checkpoints, every checkpoint without a result in --eval_dir
+  is evaluated once, oldest first (see evaluate_all). Without --run_once,
+  the loop evaluates each new checkpoint once. A checkpoint it cannot use
+  (deleted by training meanwhile, damaged, or not one of this model) is
   reported in one line and skipped, and the loop waits for the next.
 
   Args:
@@ -285,17 +336,24 @@ def evaluate(args, session):
     session: the speed options of --mixed_precision and the like.
 
   Raises:
-    errors.UserError: with --run_once (or a single checkpoint named), when
-      there is no usable checkpoint.
+    errors.UserError: with --run_once, --all_checkpoints or a single
+      checkpoint named, when there is no usable checkpoint.
   """
   folder, named = checkpoints.locate_checkpoints(args.checkpoint_dir)
   with tf.Graph().as_default():  # FileWriter refuses eager mode.
     summary_writer = tf.compat.v1.summary.FileWriter(args.eval_dir)
   try:
+    if args.all_checkpoints:
+      if named:
+        errors.notice('--checkpoint_dir %s is a checkpoint: --all_checkpoints '
+                      'evaluates those of its folder, %s.'
+                      % (args.checkpoint_dir, folder))
+      evaluate_all(folder, args, session, summary_writer)
+      return
     if named:
       errors.notice('--checkpoint_dir %s is a checkpoint: evaluating it '
-                         'once. Give its folder, %s, to evaluate each new '
-                         'one.' % (args.checkpoint_dir, folder))
+                    'once. Give its folder, %s, to evaluate each new one.'
+                    % (args.checkpoint_dir, folder))
       evaluate_checkpoint(named, args, session, summary_writer, False)
       return
     if args.run_once:

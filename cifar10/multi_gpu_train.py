@@ -155,17 +155,16 @@ def build_towers(tower_batches, devices, global_step, batch_size,
                  initial_learning_rate=cifar10.INITIAL_LEARNING_RATE):
   """Builds one tower per device on its own batch, and the one shared update.
 
-  The learning rate follows cifar10.train's schedule for `batch_size`, in
-  steps: with N towers a step uses N batches, so the rate decays after N
-  times as many epochs of data as in cifar10.train.
+  The learning rate follows cifar10.train's schedule for the images one step
+  consumes, N towers times `batch_size`, as the original did: it drops
+  after 350 epochs of data whatever the number of towers.
 
   Args:
     tower_batches: one (images, labels) pair per tower: float32 (or float16)
       images [batch_size, 24, 24, 3] and int32 labels [batch_size].
     devices: the device name of each tower, e.g. ['/gpu:0', '/gpu:1'].
     global_step: the int64 step variable, advanced by one per step.
-    batch_size: int, images in each tower's batch, for the learning rate's
-      schedule.
+    batch_size: int, images in each tower's batch.
     initial_learning_rate: float, the learning rate until its first decay.
 
   Returns:
@@ -173,7 +172,8 @@ def build_towers(tower_batches, devices, global_step, batch_size,
     and the last tower's total loss, a scalar, which the log line reports.
   """
   optimizer = tf.compat.v1.train.GradientDescentOptimizer(
-      cifar10.learning_rate(global_step, batch_size, initial_learning_rate))
+      cifar10.learning_rate(global_step, batch_size * len(devices),
+                            initial_learning_rate))
   tower_grads = []
   # A copy of the current variable scope, so that turning on reuse below ends
   # with this block instead of leaking into the caller's scope.

@@ -24,6 +24,7 @@ def clean_tag(name):
 
 
 def _collect(summary):
+  """Adds `summary` to the SUMMARIES collection and returns it."""
   tf.compat.v1.add_to_collection(tf.compat.v1.GraphKeys.SUMMARIES, summary)
   return summary
 

@@ -1,4 +1,17 @@
-"""Shared fixtures: small CIFAR-10-format data made on the fly, and one trained run."""
+"""Shared fixtures: small CIFAR-10-format data made on the fly, and one trained run.
+
+The suite runs in one of two TensorFlow modes, chosen by the environment
+variable CIFAR10_TEST_MODE:
+
+* `v2` (the default): TensorFlow 2's behaviours, as the scripts run;
+* `v1`: after `tf.compat.v1.disable_v2_behavior()`, as TF1-style code runs
+  the package (Dimension shapes, reference variables, v1 control flow). Only
+  the tests marked `both_modes` run, since the rest drive the scripts in
+  child processes, which run as `v2` whatever this process does.
+
+The switch is process-wide and cannot be undone, so each mode needs its own
+pytest process; it is thrown here, before anything builds a graph.
+"""
 
 import os
 
@@ -17,8 +30,52 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cifar10 import synthetic
-from cifar10 import train
+TF_MODES = ('v2', 'v1')
+TF_MODE = os.environ.get('CIFAR10_TEST_MODE', 'v2')
+if TF_MODE not in TF_MODES:
+  raise pytest.UsageError('CIFAR10_TEST_MODE=%s: use one of %s.'
+                          % (TF_MODE, ', '.join(TF_MODES)))
+if TF_MODE == 'v1':
+  tf.compat.v1.disable_v2_behavior()
+# The mode a child process should run in to cross this process's mode.
+OTHER_TF_MODE = 'v1' if TF_MODE == 'v2' else 'v2'
+
+# Tests that hold in both modes: `v1` runs only these.
+both_modes = pytest.mark.both_modes
+
+from cifar10 import synthetic  # pylint: disable=g-import-not-at-top
+from cifar10 import train  # pylint: disable=g-import-not-at-top
+
+
+def pytest_report_header(config):
+  del config  # Unused.
+  return 'CIFAR10_TEST_MODE=%s (TensorFlow 2 behaviour %s)' % (
+      TF_MODE, 'on' if TF_MODE == 'v2' else 'off: disable_v2_behavior()')
+
+
+def pytest_collection_modifyitems(config, items):
+  """In `v1` mode, leaves out the tests not marked `both_modes`."""
+  if TF_MODE == 'v2':
+    return
+  left_out = [item for item in items
+              if not item.get_closest_marker('both_modes')]
+  if left_out:
+    config.hook.pytest_deselected(items=left_out)
+    items[:] = [item for item in items if item.get_closest_marker('both_modes')]
+
+
+def python_args(mode, module, *args):
+  """Arguments for a child `python` running `python -m module args` in `mode`.
+
+  In `v1` the child switches TensorFlow 2's behaviours off before running the
+  module, as a TF1-style script would.
+  """
+  if mode == 'v2':
+    return ['-m', module] + list(args)
+  return ['-c', 'import runpy, tensorflow as tf; '
+          'tf.compat.v1.disable_v2_behavior(); '
+          'runpy.run_module(%r, run_name="__main__", alter_sys=True)'
+          % module] + list(args)
 
 RECORD_BYTES = 3073
 

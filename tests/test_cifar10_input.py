@@ -10,7 +10,9 @@ import tensorflow as tf
 
 from cifar10 import cifar10_input
 from cifar10 import errors
-from conftest import crafted_record, RECORD_BYTES
+from conftest import both_modes, crafted_record, RECORD_BYTES
+
+pytestmark = both_modes
 
 
 def _write(path, records):

@@ -14,7 +14,7 @@ import tensorflow as tf
 from cifar10 import dist_train
 from cifar10 import errors
 from cifar10 import eval as cifar10_eval
-from conftest import free_ports, latest_step
+from conftest import both_modes, free_ports, latest_step
 
 
 class Cluster:
@@ -171,6 +171,7 @@ def test_cluster_from_tf_config():
     dist_train.cluster_from(_args(), environ)
 
 
+@both_modes
 def test_variables_are_spread_over_ps_tasks_by_size():
   strategy = dist_train._GreedyByBytes(2)  # pylint: disable=protected-access
   with tf.Graph().as_default():

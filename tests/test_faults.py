@@ -21,7 +21,7 @@ from cifar10 import eval as cifar10_eval
 from cifar10 import flags
 from cifar10 import synthetic
 from cifar10 import train
-from conftest import latest_step, summary_values
+from conftest import both_modes, latest_step, summary_values
 from test_train_eval import LOG_LINE
 
 
@@ -130,7 +130,8 @@ def _truncate(path):
   return os.path.getsize(path)
 
 
-@pytest.mark.parametrize('suffix', ['.data-00000-of-00001', '.index'])
+@pytest.mark.parametrize('suffix', ['.data-00000-of-00001',
+                                    pytest.param('.index', marks=both_modes)])
 def test_damaged_checkpoint_is_named_and_training_refuses_to_overwrite_it(
     trained_dir, synthetic_data_dir, tmp_path, suffix, capsys):
   train_dir = _copy_of(trained_dir, tmp_path)
@@ -155,6 +156,7 @@ def test_damaged_checkpoint_is_named_and_training_refuses_to_overwrite_it(
   assert os.path.join(train_dir, 'model.ckpt-300') in capsys.readouterr().err
 
 
+@both_modes
 def test_damaged_checkpoint_index_file_is_refused(trained_dir,
                                                  synthetic_data_dir, tmp_path):
   train_dir = _copy_of(trained_dir, tmp_path)
@@ -167,6 +169,7 @@ def test_damaged_checkpoint_index_file_is_refused(trained_dir,
   assert '--fresh' in str(raised.value)
 
 
+@both_modes
 def test_checkpoint_of_another_model_is_refused(synthetic_data_dir, tmp_path):
   train_dir = str(tmp_path)
   with tf.Graph().as_default():
@@ -186,6 +189,7 @@ def test_checkpoint_of_another_model_is_refused(synthetic_data_dir, tmp_path):
   assert '\n' not in message
 
 
+@both_modes
 def test_checkpoint_dir_that_is_a_file_is_refused(synthetic_data_dir,
                                                   tmp_path):
   path = tmp_path / 'not_a_folder'

@@ -5,6 +5,9 @@ import pytest
 import tensorflow as tf
 
 from cifar10 import histogram
+from conftest import both_modes
+
+pytestmark = both_modes
 
 
 def _histograms(values, tag='t'):

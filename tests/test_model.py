@@ -6,6 +6,9 @@ import tensorflow as tf
 
 from cifar10 import cifar10
 from cifar10 import lrn
+from conftest import both_modes
+
+pytestmark = both_modes
 
 EXPECTED_VARIABLES = {
     'conv1/weights': [5, 5, 3, 64], 'conv1/biases': [64],
@@ -122,6 +125,10 @@ def test_fast_ops_compute_the_reference_model_and_its_gradients(rng):
   labels_value = rng.integers(0, 10, size=16).astype(np.int32)
   results = {}
   with tf.Graph().as_default():
+    # Fixed initial weights: with some draws a max-pool window of norm2 holds
+    # two values within float32 rounding of each other, and the two graphs'
+    # rounding then routes that window's gradient to different pixels.
+    tf.compat.v1.set_random_seed(1)
     for reference_ops in (True, False):
       with tf.compat.v1.variable_scope('model', reuse=tf.compat.v1.AUTO_REUSE):
         logits = cifar10.inference(tf.constant(images_value), reference_ops)

@@ -17,6 +17,7 @@ from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import multi_gpu_train
 from cifar10 import train
+from conftest import both_modes
 from test_train_eval import assert_rates_agree, LOG_LINE
 
 TIMEOUT_SECS = 240
@@ -124,7 +125,8 @@ def _ops_reachable(start, neighbours):
 
 
 @needs_gpu_kernels
-@pytest.mark.parametrize('use_fp16', [False, True])
+@pytest.mark.parametrize('use_fp16', [pytest.param(False, marks=both_modes),
+                                      True])
 def test_on_gpus_each_towers_step_stays_on_its_gpu(use_fp16,
                                                    synthetic_data_dir):
   # The graph alone: it is built for GPUs this machine need not have.
@@ -206,6 +208,7 @@ def _global_variable_names(build):
     return sorted(v.op.name for v in tf.compat.v1.global_variables())
 
 
+@both_modes
 def test_both_trainers_build_the_same_variables(synthetic_data_dir):
   single = _global_variable_names(
       lambda: train.build_graph(synthetic_data_dir, 8, False))
@@ -235,6 +238,7 @@ def _one_step(batches, initial_values=None):
       return initial_values, sess.run(variables)
 
 
+@both_modes
 def test_averaged_tower_gradients_equal_one_tower_on_the_whole_batch(rng):
   images = rng.normal(size=(8, 24, 24, 3)).astype(np.float32)
   labels = rng.integers(0, 10, size=8).astype(np.int32)
@@ -249,6 +253,32 @@ def test_averaged_tower_gradients_equal_one_tower_on_the_whole_batch(rng):
     assert not np.allclose(one_tower[name], initial[name], rtol=0, atol=1e-9)
 
 
+def _summarized_scalar(tag):
+  """The value tensor of the scalar summary written under `tag`."""
+  for op in tf.compat.v1.get_default_graph().get_operations():
+    if op.type == 'ScalarSummary' and tf.get_static_value(
+        op.inputs[0]) == tag.encode():
+      return op.inputs[1]
+  raise AssertionError('no scalar summary tagged %r' % tag)
+
+
+def test_towers_decay_the_rate_after_350_epochs_of_data():
+  # Two towers of 4 images consume 8 a step: 50,000 / 8 * 350 steps to decay.
+  decay_steps = 2187500
+  with tf.Graph().as_default():
+    global_step = tf.compat.v1.train.get_or_create_global_step()
+    batch = (tf.zeros([4, 24, 24, 3]), tf.zeros([4], tf.int32))
+    multi_gpu_train.build_towers([batch, batch], ['/cpu:0'] * 2, global_step,
+                                 batch_size=4)
+    rate = _summarized_scalar('learning_rate')
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      for step, expected in [(decay_steps - 1, 0.1), (decay_steps, 0.01)]:
+        global_step.load(step, sess)
+        assert sess.run(rate) == pytest.approx(expected), step
+
+
+@both_modes
 def test_more_gpus_than_found_says_how_many_were_found():
   found = len(tf.config.list_physical_devices('GPU'))
   with pytest.raises(errors.UserError) as raised:

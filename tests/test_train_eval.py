@@ -13,7 +13,7 @@ from cifar10 import eval as cifar10_eval
 from cifar10 import flags
 from cifar10 import train
 from cifar10 import training_loop
-from conftest import latest_step, summary_values
+from conftest import both_modes, latest_step, summary_values
 
 LOG_LINE = re.compile(
     r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: step (\d+), loss = (\S+) '
@@ -37,11 +37,13 @@ def _evaluate(data_dir, checkpoint_dir, eval_dir, *extra):
       '--eval_dir', eval_dir, '--run_once', '--batch_size', '64'] + list(extra))
 
 
+@both_modes
 def test_training_logs_the_original_line_and_checkpoints(trained_dir):
   assert latest_step(trained_dir) == 300
   assert os.path.exists(os.path.join(trained_dir, 'graph.pbtxt'))
 
 
+@both_modes
 def test_trained_checkpoint_classifies_well_above_chance(
     trained_dir, synthetic_data_dir, tmp_path, capsys):
   assert _evaluate(synthetic_data_dir, trained_dir, str(tmp_path)) == 0
@@ -68,6 +70,7 @@ def test_eval_counts_exactly_num_examples(trained_dir, synthetic_data_dir,
   assert summaries[1][1] * 250 == pytest.approx(round(summaries[1][1] * 250))
 
 
+@both_modes
 def test_event_files_hold_the_original_summary_tags(trained_dir):
   tags = _tags(trained_dir)
   expected = {
@@ -131,6 +134,7 @@ def test_log_line_counts_examples_per_second(synthetic_data_dir, tmp_path,
   assert_rates_agree(examples_per_sec, sec_per_batch, 8)
 
 
+@both_modes
 def test_eval_without_a_checkpoint_names_the_folder(synthetic_data_dir,
                                                     tmp_path, capsys):
   empty = str(tmp_path / 'no_checkpoints')
@@ -142,6 +146,7 @@ def test_eval_without_a_checkpoint_names_the_folder(synthetic_data_dir,
       capsys.readouterr().err
 
 
+@both_modes
 def test_train_dir_that_is_a_file_is_refused(tmp_path):
   path = tmp_path / 'file'
   path.write_text('x')
@@ -160,6 +165,7 @@ def _toy_graph(nan_from_step):
   return train_op, loss, global_step
 
 
+@both_modes
 def test_diverging_run_names_the_step_and_keeps_the_good_checkpoint(tmp_path):
   settings = training_loop.LoopSettings(
       train_dir=str(tmp_path), max_steps=100, save_checkpoint_steps=5)

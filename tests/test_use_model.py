@@ -12,6 +12,7 @@ import urllib.parse
 import urllib.request
 
 import numpy as np
+from PIL import Image
 import pytest
 import tensorflow as tf
 
@@ -21,7 +22,7 @@ from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import export
 from cifar10 import predict
-from conftest import free_ports, summary_values
+from conftest import both_modes, free_ports, summary_values
 
 CLASSES = cifar10_input.CLASS_NAMES
 
@@ -57,6 +58,7 @@ def _ratio_and_counts(part, whole):
                                part, whole)
 
 
+@both_modes
 def test_per_class_recall_and_precision_match_numpy_on_the_models_predictions(
     evaluation, synthetic_data_dir):
   result, printed, eval_dir = evaluation
@@ -102,6 +104,7 @@ def test_recall_and_precision_differ_as_in_the_reported_frog_example():
   assert np.isnan(figures.recall[0]) and np.isnan(figures.precision[0])
 
 
+@both_modes
 def test_top_k_adds_top_k_accuracy(evaluation, synthetic_data_dir):
   result, printed, eval_dir = evaluation
   labels, _ = _test_records(synthetic_data_dir)
@@ -113,6 +116,7 @@ def test_top_k_adds_top_k_accuracy(evaluation, synthetic_data_dir):
   assert 'precision @ 3' not in printed
 
 
+@both_modes
 def test_confusion_matrix_image_is_written(evaluation):
   result, _, eval_dir = evaluation
   matrix = result.confusion_matrix()
@@ -121,7 +125,7 @@ def test_confusion_matrix_image_is_written(evaluation):
     expected[label, prediction] += 1
   np.testing.assert_array_equal(matrix, expected)
   step, value = _summaries(eval_dir)['confusion_matrix']
-  picture = tf.io.decode_png(value.image.encoded_image_string).numpy()
+  picture = np.asarray(Image.open(io.BytesIO(value.image.encoded_image_string)))
   assert step == 300
   assert picture.shape == (value.image.height, value.image.width, 3)
   assert picture.shape[0] > 300 and picture.std() > 10  # Drawn, not blank.
@@ -133,19 +137,20 @@ def _write_pngs(folder, images):
   paths = []
   for index, image in enumerate(images):
     path = os.path.join(folder, 'image_%02d.png' % index)
-    tf.io.write_file(path, tf.io.encode_png(image))
+    Image.fromarray(image).save(path)
     paths.append(path)
   return paths
 
 
+@both_modes
 def test_predict_classifies_files_and_reports_bad_ones_by_name(
     trained_dir, synthetic_data_dir, tmp_path, capsys):
   labels, images = _test_records(synthetic_data_dir)
   pngs = _write_pngs(str(tmp_path), images[:20])
   # A larger JPEG of the first image: resized to 32x32 on the way in.
   jpeg = str(tmp_path / 'large.jpg')
-  tf.io.write_file(jpeg, tf.io.encode_jpeg(tf.cast(tf.image.resize(
-      images[0], [64, 48], method='nearest'), tf.uint8), quality=95))
+  Image.fromarray(images[0]).resize((48, 64), Image.NEAREST).save(jpeg,
+                                                                  quality=95)
   not_image = tmp_path / 'notes.png'
   not_image.write_text('not an image')
   missing = str(tmp_path / 'missing.png')
@@ -170,6 +175,7 @@ def test_predict_classifies_files_and_reports_bad_ones_by_name(
         probabilities, reverse=True)
 
 
+@both_modes
 def test_predict_prints_a_line_per_file(trained_dir, synthetic_data_dir,
                                         tmp_path, capsys):
   _, images = _test_records(synthetic_data_dir)
@@ -196,6 +202,22 @@ def test_predict_json_flag_before_or_after_the_file_does_what_it_says(
     assert entry['file'] == path and len(entry['predictions']) == 3
 
 
+def _serve(export_dir, images):
+  """The serving signature's outputs for `images`, loaded the TF1 way.
+
+  tf.compat.v1.saved_model.load into a graph and session works with
+  TensorFlow 2's behaviours on or off.
+  """
+  with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+    signature = tf.compat.v1.saved_model.load(
+        sess, [tf.saved_model.SERVING], export_dir).signature_def[
+            'serving_default']
+    return sess.run({name: output.name
+                     for name, output in signature.outputs.items()},
+                    {signature.inputs['images'].name: images})
+
+
+@both_modes
 def test_exported_model_predicts_what_predict_does(trained_dir,
                                                    synthetic_data_dir,
                                                    tmp_path, capsys):
@@ -203,24 +225,28 @@ def test_exported_model_predicts_what_predict_does(trained_dir,
   export_dir = str(tmp_path / 'model')
   assert export.main(['--checkpoint_dir', trained_dir,
                       '--export_dir', export_dir]) == 0
-  serving = tf.saved_model.load(export_dir).signatures['serving_default']
-  outputs = serving(images=tf.constant(images[:12]))
+  outputs = _serve(export_dir, images[:12])
   assert set(outputs) == {'logits', 'probabilities', 'classes'}
+  if tf.executing_eagerly():
+    # The README's way to load it, which needs TensorFlow 2's eager mode.
+    serving = tf.saved_model.load(export_dir).signatures['serving_default']
+    for name, value in serving(images=tf.constant(images[:12])).items():
+      np.testing.assert_array_equal(value.numpy(), outputs[name])
 
   pngs = _write_pngs(str(tmp_path), images[:12])
   capsys.readouterr()
   predict.main(pngs + ['--json', '--top_k', '10', '--checkpoint_dir',
                        trained_dir])
   report = json.loads(capsys.readouterr().out)
-  for row, entry, predicted in zip(outputs['probabilities'].numpy(),
-                                   report['results'],
-                                   outputs['classes'].numpy()):
+  for row, entry, predicted in zip(outputs['probabilities'],
+                                   report['results'], outputs['classes']):
     by_class = {p['class']: p['probability'] for p in entry['predictions']}
     np.testing.assert_allclose([by_class[name] for name in CLASSES], row,
                                rtol=1e-5, atol=1e-6)
     assert entry['predictions'][0]['class'] == CLASSES[predicted]
 
 
+@both_modes
 def test_export_refuses_an_existing_folder(trained_dir, tmp_path):
   (tmp_path / 'keep.txt').write_text('mine')
   with pytest.raises(errors.UserError, match='already exists'):

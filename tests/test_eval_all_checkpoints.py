@@ -1,0 +1,76 @@
+"""cifar10.eval --all_checkpoints: each checkpoint without a result, oldest first, once."""
+
+import re
+
+import pytest
+
+from cifar10 import checkpoints
+from cifar10 import eval as cifar10_eval
+from cifar10 import flags
+from cifar10 import train
+from conftest import checkpoint_step, summary_values
+
+
+@pytest.fixture(scope='module')
+def run_with_checkpoints(synthetic_data_dir, tmp_path_factory):
+  """A --train_dir with a checkpoint every 2 of 6 steps."""
+  train_dir = str(tmp_path_factory.mktemp('all_checkpoints_train'))
+  assert train.main([
+      '--data_dir', synthetic_data_dir, '--train_dir', train_dir,
+      '--max_steps', '6', '--batch_size', '8', '--save_checkpoint_steps', '2',
+      '--keep_checkpoints', '10', '--seed', '1']) == 0
+  return train_dir
+
+
+def _evaluate(data_dir, train_dir, eval_dir, *extra):
+  return flags.run_script(cifar10_eval.main, [
+      '--data_dir', data_dir, '--checkpoint_dir', train_dir, '--eval_dir',
+      eval_dir, '--batch_size', '50', '--num_examples', '50'] + list(extra))
+
+
+def _precision_steps(eval_dir):
+  return sorted(step for step, value in summary_values(eval_dir)
+                if value.tag == cifar10_eval.PRECISION_TAG)
+
+
+def test_each_checkpoint_without_a_result_is_evaluated_oldest_first(
+    run_with_checkpoints, synthetic_data_dir, tmp_path, capsys):
+  saved = [checkpoint_step(path) for path in
+           checkpoints.all_checkpoints(run_with_checkpoints)]
+  assert saved == [0, 2, 4, 6]
+  eval_dir = str(tmp_path / 'eval')
+
+  # The newest first, as a user evaluating beside training would have.
+  assert _evaluate(synthetic_data_dir, run_with_checkpoints, eval_dir,
+                   '--run_once') == 0
+  assert _precision_steps(eval_dir) == [6]
+  capsys.readouterr()
+
+  assert _evaluate(synthetic_data_dir, run_with_checkpoints, eval_dir,
+                   '--all_checkpoints') == 0
+  printed = capsys.readouterr().out
+  assert ('3 of the 4 checkpoints in %s have no result in %s yet.'
+          % (run_with_checkpoints, eval_dir)) in printed
+  evaluated = [int(step) for step in
+               re.findall(r'Evaluating \S+model\.ckpt-(\d+) \(\d of 3\)\.',
+                          printed)]
+  assert evaluated == [0, 2, 4]
+  assert len(re.findall(r': precision @ 1 = \d\.\d{3}\n', printed)) == 3
+  assert _precision_steps(eval_dir) == [0, 2, 4, 6]
+
+  # Nothing is evaluated twice.
+  assert _evaluate(synthetic_data_dir, run_with_checkpoints, eval_dir,
+                   '--all_checkpoints') == 0
+  printed = capsys.readouterr().out
+  assert '0 of the 4 checkpoints' in printed
+  assert 'precision @ 1 =' not in printed
+  assert _precision_steps(eval_dir) == [0, 2, 4, 6]
+
+
+def test_a_folder_without_checkpoints_is_named(synthetic_data_dir, tmp_path,
+                                               capsys):
+  empty = str(tmp_path / 'nothing')
+  assert _evaluate(synthetic_data_dir, empty, str(tmp_path / 'eval'),
+                   '--all_checkpoints') == 1
+  assert ('No checkpoint file found in --checkpoint_dir %s' % empty
+          in capsys.readouterr().err)

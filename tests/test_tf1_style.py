@@ -1,0 +1,207 @@
+"""TF1-style code: the original's calls, and TensorFlow 2's behaviours switched off.
+
+Most of the suite also runs with TF2 behaviour off (CIFAR10_TEST_MODE=v1, see
+conftest.py); these tests pin down what is particular to that: the mode
+itself, the original tutorial's calls, and checkpoints crossing modes.
+"""
+
+import inspect
+import math
+import os
+import textwrap
+
+import numpy as np
+import tensorflow as tf
+
+from cifar10 import cifar10
+from cifar10 import dist_train
+from cifar10 import eval as cifar10_eval
+from cifar10 import flags
+from cifar10 import train
+from conftest import both_modes, OTHER_TF_MODE, python_args, summary_values
+from conftest import TF_MODE, TF_MODES  # pylint: disable=g-multiple-import
+
+
+@both_modes
+def test_tests_run_in_the_tensorflow_mode_asked_for():
+  v2 = TF_MODE == 'v2'
+  assert tf.executing_eagerly() == v2
+  assert tf.compat.v1.resource_variables_enabled() == v2
+  assert tf.compat.v1.control_flow_v2_enabled() == v2
+  assert isinstance(tf.TensorShape([3])[0], int) == v2
+  with tf.Graph().as_default():
+    variable = tf.compat.v1.get_variable('v', [1])
+  assert ('ResourceVariable' in type(variable).__name__) == v2
+
+
+@both_modes
+def test_the_original_calls_default_to_the_original_flags():
+  # What the original read from its flags are parameters with those defaults.
+  defaults = flags.base_parser('').parse_args([])
+  expected = {'data_dir': defaults.data_dir, 'batch_size': defaults.batch_size,
+              'use_fp16': defaults.use_fp16}
+  assert expected == {'data_dir': '/tmp/cifar10_data', 'batch_size': 128,
+                      'use_fp16': False}
+  for function in (cifar10.distorted_inputs, cifar10.inputs, cifar10.train,
+                   cifar10.maybe_download_and_extract):
+    parameters = inspect.signature(function).parameters
+    for name, value in expected.items():
+      if name in parameters:
+        assert parameters[name].default == value, (function.__name__, name)
+  # The calls the original's trainer and evaluator make bind as they are.
+  inspect.signature(cifar10.distorted_inputs).bind()
+  inspect.signature(cifar10.inputs).bind(True)
+  inspect.signature(cifar10.train).bind('total_loss', 'global_step')
+  inspect.signature(cifar10.maybe_download_and_extract).bind()
+
+
+@both_modes
+def test_the_original_calls_train_a_step_and_read_eval_batches(
+    synthetic_data_dir):
+  # The original trainer's graph, call for call; only the data folder is
+  # not the default one.
+  with tf.Graph().as_default():
+    global_step = tf.compat.v1.train.get_or_create_global_step()
+    with tf.device('/cpu:0'):
+      images, labels = cifar10.distorted_inputs(data_dir=synthetic_data_dir)
+    logits = cifar10.inference(images)
+    loss = cifar10.loss(logits, labels)
+    train_op = cifar10.train(loss, global_step)
+    eval_images, eval_labels = cifar10.inputs(True, data_dir=synthetic_data_dir)
+    with tf.compat.v1.train.MonitoredTrainingSession() as sess:
+      images_value, loss_value, _ = sess.run([images, loss, train_op])
+      step, eval_images_value, eval_labels_value = sess.run(
+          [global_step, eval_images, eval_labels])
+  assert images_value.shape == (128, 24, 24, 3)
+  assert step == 1 and math.isfinite(loss_value)
+  assert eval_images_value.shape == (128, 24, 24, 3)
+  raw = np.fromfile(os.path.join(synthetic_data_dir, 'cifar-10-batches-bin',
+                                 'test_batch.bin'), np.uint8).reshape(-1, 3073)
+  np.testing.assert_array_equal(eval_labels_value, raw[:128, 0])
+
+
+@both_modes
+def test_cluster_graph_puts_variables_on_the_ps_tasks(synthetic_data_dir):
+  cluster = {'ps': ['ps0:1', 'ps1:1'], 'worker': ['w0:1', 'w1:1']}
+  sync = []
+
+  def wrap_optimizer(optimizer):
+    sync.append(tf.compat.v1.train.SyncReplicasOptimizer(
+        optimizer, replicas_to_aggregate=2, total_num_replicas=2))
+    return sync[0]
+
+  with tf.Graph().as_default():
+    with tf.compat.v1.device(dist_train.worker_device_setter(cluster, 1)):
+      train_op, loss, _ = train.build_graph(synthetic_data_dir, 8, False,
+                                            wrap_optimizer)
+    sync[0].make_session_run_hook(is_chief=True)
+    devices = {v.op.name: v.device for v in tf.compat.v1.global_variables()}
+  # Every variable on a ps task (both used), everything else on the worker.
+  assert 'conv1/weights' in devices and 'global_step' in devices
+  assert {device.split('/device:')[0] for device in devices.values()} == {
+      '/job:ps/task:0', '/job:ps/task:1'}
+  assert train_op.device == loss.device == '/job:worker/task:1'
+
+
+def _precisions(eval_dir):
+  return {value.tag: value.simple_value
+          for _, value in summary_values(eval_dir)
+          if value.tag.startswith('Precision @ 1')}
+
+
+@both_modes
+def test_checkpoint_evaluates_alike_in_the_other_tensorflow_mode(
+    trained_dir, synthetic_data_dir, tmp_path, children):
+  # trained_dir was written in this process's mode (the fixture trains
+  # in-process); the child evaluates it in the other mode.
+  common = ['--data_dir', synthetic_data_dir, '--checkpoint_dir', trained_dir,
+            '--run_once', '--batch_size', '64']
+  here, there = str(tmp_path / TF_MODE), str(tmp_path / OTHER_TF_MODE)
+  assert cifar10_eval.main(common + ['--eval_dir', here]) == 0
+  child = children(*python_args(OTHER_TF_MODE, 'cifar10.eval', *common,
+                                '--eval_dir', there))
+  status, output = child.finish()
+  assert status == 0, output[-3000:]
+  assert len(_precisions(here)) == 11  # Overall and each of the 10 classes.
+  assert _precisions(there) == _precisions(here)
+  assert _precisions(here)['Precision @ 1'] > 0.7
+
+
+_TENSORSHAPE_ONLY = textwrap.dedent('''
+    import sys
+    import tensorflow as tf
+    tf.compat.v1.disable_v2_tensorshape()
+    from cifar10 import eval, train
+    data_dir, train_dir, eval_dir = sys.argv[1:]
+    assert train.main(['--data_dir', data_dir, '--train_dir', train_dir,
+                       '--max_steps', '2', '--batch_size', '8']) == 0
+    assert eval.main(['--data_dir', data_dir, '--checkpoint_dir', train_dir,
+                      '--eval_dir', eval_dir, '--run_once']) == 0
+''')
+
+
+def test_v1_shapes_alone_train_and_evaluate(synthetic_data_dir, tmp_path,
+                                            children):
+  # disable_v2_tensorshape() without the other switches: shapes of
+  # Dimensions with eager execution and resource variables on. A mode of its
+  # own, so a child process of its own (whatever this process's mode).
+  child = children('-c', _TENSORSHAPE_ONLY, synthetic_data_dir,
+                   str(tmp_path / 'train'), str(tmp_path / 'eval'))
+  status, output = child.finish()
+  assert status == 0, output[-3000:]
+  assert 'precision @ 1 = ' in output
+  assert tf.train.latest_checkpoint(str(tmp_path / 'train')).endswith('-2')
+
+
+# Computes, in the mode given as its first argument, the network's logits and
+# gradients for fixed weights and images (fast and reference ops), and the
+# first evaluation batch, and saves them to the .npz file named second.
+_VALUES = textwrap.dedent('''
+    import sys
+    import numpy as np
+    import tensorflow as tf
+    if sys.argv[1] == 'v1':
+      tf.compat.v1.disable_v2_behavior()
+    from cifar10 import cifar10
+    rng = np.random.default_rng(7)
+    images = rng.normal(size=(8, 24, 24, 3)).astype(np.float32)
+    labels = rng.integers(0, 10, size=8)
+    fetches = {}
+    with tf.Graph().as_default():
+      for reference_ops in (False, True):
+        with tf.compat.v1.variable_scope('', reuse=tf.compat.v1.AUTO_REUSE):
+          logits = cifar10.inference(tf.constant(images), reference_ops)
+        loss = cifar10.loss(logits, tf.constant(labels))
+        variables = tf.compat.v1.trainable_variables()
+        fetches['logits_%s' % reference_ops] = logits
+        for var, grad in zip(variables, tf.gradients(loss, variables)):
+          fetches['%s_%s' % (var.op.name, reference_ops)] = grad
+      eval_images, eval_labels = cifar10.inputs(True, sys.argv[3], 16)
+      fetches.update(eval_images=eval_images, eval_labels=eval_labels)
+      with tf.compat.v1.Session() as sess:
+        for var in variables:
+          var.load(rng.normal(0, 0.05, var.shape.as_list()), sess)
+        np.savez(sys.argv[2], **sess.run(fetches))
+''')
+
+
+def test_both_modes_compute_the_same_values(synthetic_data_dir, tmp_path,
+                                            children):
+  # One child per mode (a mode is process-wide), whatever this process's.
+  paths = {mode: str(tmp_path / (mode + '.npz')) for mode in TF_MODES}
+  started = [children('-c', _VALUES, mode, paths[mode], synthetic_data_dir)
+             for mode in TF_MODES]
+  for child in started:
+    status, output = child.finish()
+    assert status == 0, output[-3000:]
+  values = {mode: dict(np.load(path)) for mode, path in paths.items()}
+  assert len(values['v1']) == len(values['v2']) == 2 + 2 * 11
+  np.testing.assert_array_equal(values['v1']['eval_images'],
+                                values['v2']['eval_images'])
+  np.testing.assert_array_equal(values['v1']['eval_labels'],
+                                values['v2']['eval_labels'])
+  for name, value in values['v2'].items():
+    scale = np.abs(value).max()
+    assert scale > 0, name
+    np.testing.assert_allclose(values['v1'][name], value, rtol=0,
+                               atol=1e-5 * scale, err_msg=name)
