@@ -103,7 +103,7 @@ class Sandbox:
     return 'localhost:%d' % self.ports[match.group(1)]
 
   def rewrite(self, command):
-    """The command as the test runs it, and the line a server prints when up (or None)."""
+    """The command as the test runs it, and the line it prints when up if a server."""
     flags = _module_flags(command)
     added = []
     for flag, default in FOLDER_FLAG_DEFAULTS.items():
@@ -116,7 +116,10 @@ class Sandbox:
       command = re.sub(r'--max_steps([= ])(\d+)', lambda m: '--max_steps%s%d' % (
           m.group(1), self.small_steps[int(m.group(2))]), command)
     ready = None
-    if command.startswith('python -m cifar10.eval') and '--run_once' not in command:
+    # Without either flag the evaluator loops, waiting for new checkpoints.
+    if command.startswith('python -m cifar10.eval') and not any(
+        _given(command, flag) or command.endswith(flag)
+        for flag in ('--run_once', '--all_checkpoints')):
       added += ['--eval_interval_secs', '1']
       ready = r'precision @ 1 = '
     if command.startswith('tensorboard'):
