@@ -1,0 +1,84 @@
+#!/usr/bin/env python
+"""Saves an image summary the evaluator wrote (its confusion matrix) as a PNG.
+
+`cifar10.eval` writes its confusion matrix into the event files of
+--eval_dir as the image summary `confusion_matrix`, one per evaluated
+checkpoint. This reads them back with TensorBoard's own event reader and
+writes the PNG of one global step (the latest by default) unchanged.
+
+    python scripts/eval_image.py --eval_dir /tmp/cifar10_eval --output confusion_matrix.png
+"""
+
+import argparse
+import os
+import sys
+
+from tensorboard.backend.event_processing import event_accumulator
+
+from cifar10 import errors
+from cifar10 import flags
+
+TAG = 'confusion_matrix'
+
+
+def image_events(eval_dir, tag):
+  """Every image summary `tag` in the event files of `eval_dir`, oldest first.
+
+  Returns:
+    A list of TensorBoard ImageEvents (step, encoded_image_string, width,
+    height, wall_time).
+
+  Raises:
+    errors.UserError: the folder is missing or holds no such image.
+  """
+  if not os.path.isdir(eval_dir):
+    raise errors.UserError('%s is not a folder. Point --eval_dir at the '
+                           '--eval_dir of cifar10.eval.' % eval_dir)
+  # 0 keeps every image; the default keeps only a sample of them.
+  accumulator = event_accumulator.EventAccumulator(
+      eval_dir, size_guidance={event_accumulator.IMAGES: 0})
+  accumulator.Reload()
+  if tag not in accumulator.Tags()[event_accumulator.IMAGES]:
+    raise errors.UserError(
+        'No image summary %r in the event files of %s. Run cifar10.eval '
+        'with --eval_dir %s first.' % (tag, eval_dir, eval_dir))
+  return sorted(accumulator.Images(tag), key=lambda event: event.wall_time)
+
+
+def choose(events, step):
+  """The last event written at `step`, or the latest one if `step` is None.
+
+  Raises:
+    errors.UserError: no event has that step.
+  """
+  if step is None:
+    return max(events, key=lambda event: (event.step, event.wall_time))
+  matching = [event for event in events if event.step == step]
+  if not matching:
+    raise errors.UserError('No image at global step %d; the steps evaluated '
+                           'are %s.' % (step, ', '.join(
+                               str(s) for s in sorted({e.step for e in events}))))
+  return matching[-1]
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument('--eval_dir', default='/tmp/cifar10_eval',
+                      help='The --eval_dir of cifar10.eval.')
+  parser.add_argument('--output', required=True, help='The PNG to write.')
+  parser.add_argument('--step', type=flags.non_negative_int, default=None,
+                      help='The global step of the checkpoint whose image to '
+                           'save (default: the latest evaluated).')
+  parser.add_argument('--tag', default=TAG, help='The image summary\'s tag.')
+  args = parser.parse_args(argv)
+  event = choose(image_events(args.eval_dir, args.tag), args.step)
+  with open(args.output, 'wb') as out:
+    out.write(event.encoded_image_string)
+  print('Wrote %s: %s at global step %d (%d x %d pixels, %d bytes)' % (
+      args.output, args.tag, event.step, event.width, event.height,
+      len(event.encoded_image_string)))
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(flags.run_script(main))

@@ -1,0 +1,187 @@
+"""The scripts that make the guide's table and pictures: layer_table, distortion_picture, eval_image."""
+
+import os
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+from tensorflow.python.framework import ops
+
+from cifar10 import cifar10
+from cifar10 import cifar10_input
+from cifar10 import confusion
+from cifar10 import errors
+from conftest import crafted_record
+import script_modules
+
+layer_table = script_modules.load('layer_table')
+distortion_picture = script_modules.load('distortion_picture')
+eval_image = script_modules.load('eval_image')
+
+
+# ---------------------------------------------------------------------------
+# layer_table
+# ---------------------------------------------------------------------------
+
+def test_layer_multiply_adds_are_half_of_tensorflows_own_flop_counts():
+  """TensorFlow registers a flop count (2 per multiply-add) for Conv2D and MatMul."""
+  with tf.Graph().as_default() as graph:
+    cifar10.inference(tf.compat.v1.placeholder(tf.float32, [1, 24, 24, 3]),
+                      reference_ops=True)
+    flops = {}
+    for op in graph.get_operations():
+      if op.type in ('Conv2D', 'MatMul'):
+        layer = op.name.split('/')[0]
+        flops[layer] = ops.get_stats_for_node_def(graph, op.node_def,
+                                                  'flops').value
+  layers = {layer.name: layer for layer in layer_table.build_layers()}
+  assert {name: 2 * layers[name].multiply_adds for name in flops} == flops
+  assert all(layers[name].multiply_adds == 0
+             for name in ('pool1', 'norm1', 'norm2', 'pool2'))
+
+
+def test_layer_table_shapes_and_parameters():
+  layers = layer_table.build_layers()
+  assert [layer.name for layer in layers] == [name for name, _ in
+                                              layer_table.LAYERS]
+  assert [layer.output_shape for layer in layers] == [
+      (24, 24, 64), (12, 12, 64), (12, 12, 64), (12, 12, 64), (12, 12, 64),
+      (6, 6, 64), (384,), (192,), (10,)]
+  # Weights plus biases of each layer, e.g. conv1: 5 * 5 * 3 * 64 + 64.
+  assert [layer.parameters for layer in layers] == [
+      4864, 0, 0, 102464, 0, 0, 2304 * 384 + 384, 384 * 192 + 192,
+      192 * 10 + 10]
+  assert layers[1].kind == '3x3 max pool, stride 2'
+  assert layers[0].kind == '5x5 convolution, 64 filters, ReLU'
+  table = layer_table.markdown_table(layers)
+  assert table.splitlines()[-1] == '| total | | | 1,068,298 | 18,470,784 |'
+
+
+# ---------------------------------------------------------------------------
+# distortion_picture
+# ---------------------------------------------------------------------------
+
+# A solid colour per class; later records of a class get other colours.
+COLOURS = [(20 * k, 250 - 20 * k, (90 + 37 * k) % 256) for k in range(10)]
+
+
+def _write_train_file(data_dir, records):
+  folder = os.path.join(data_dir, 'cifar-10-batches-bin')
+  os.makedirs(folder)
+  with open(os.path.join(folder, 'data_batch_1.bin'), 'wb') as out:
+    out.write(b''.join(records))
+
+
+def _standardized_solid(colour):
+  """What distortion makes of a solid-colour image: each channel's value.
+
+  Crops, flips and contrast change nothing in a uniform channel, and
+  standardization undoes brightness; what is left is the channel means,
+  centred and scaled by their spread.
+  """
+  channels = np.array(colour, dtype=np.float64)
+  centred = channels - channels.mean()
+  return centred / np.sqrt(np.mean(centred ** 2))
+
+
+def test_distortion_picture_draws_each_class_first_image_and_its_distortions(
+    tmp_path):
+  later = [crafted_record(label, 5, 5, 5) for label in range(10)]
+  first = [crafted_record(label, *COLOURS[label]) for label in range(10)]
+  # Classes out of order, each followed later by a grey record of its class.
+  _write_train_file(str(tmp_path), first[::-1] + later)
+  output = str(tmp_path / 'picture.png')
+  assert distortion_picture.main(['--data_dir', str(tmp_path), '--output',
+                                  output, '--passes', '2']) == 0
+
+  with Image.open(output) as image:
+    pixels = np.asarray(image.convert('RGB'))
+  scale, gap, label_width, header = 2, 4, 76, 16
+  assert pixels.shape == (header + 10 * (64 + gap),
+                          label_width + 64 + 2 * (gap + 48) + gap, 3)
+  for label, colour in enumerate(COLOURS):
+    top = header + label * (32 * scale + gap)
+    stored = pixels[top:top + 64, label_width:label_width + 64]
+    assert (stored == colour).all()
+    expected_grey = np.clip(np.round(128 + 48 * _standardized_solid(colour)),
+                            0, 255)
+    for column in range(2):
+      left = label_width + 64 + gap + column * (gap + 48)
+      distorted = pixels[top + 8:top + 8 + 48, left:left + 48]
+      np.testing.assert_array_equal(
+          distorted, np.broadcast_to(expected_grey, distorted.shape))
+
+
+def test_distortion_picture_names_a_missing_class(tmp_path):
+  _write_train_file(str(tmp_path), [crafted_record(label, 1, 2, 3)
+                                    for label in range(9)])
+  with pytest.raises(errors.UserError,
+                     match=r'data_batch_1.bin has no image of class 9 \(truck\)'):
+    distortion_picture.main(['--data_dir', str(tmp_path), '--output',
+                             str(tmp_path / 'x.png')])
+
+
+# ---------------------------------------------------------------------------
+# eval_image
+# ---------------------------------------------------------------------------
+
+def _png_of(seed):
+  matrix = np.random.default_rng(seed).integers(0, 50, [10, 10])
+  png, _ = confusion.render_png(matrix, cifar10_input.CLASS_NAMES)
+  return png
+
+
+@pytest.fixture
+def eval_dir(tmp_path):
+  """An --eval_dir with confusion matrices at steps 5 and 10 (10 twice)."""
+  folder = str(tmp_path / 'eval')
+  with tf.Graph().as_default():
+    writer = tf.compat.v1.summary.FileWriter(folder)
+  for step, seed in ((5, 1), (10, 2), (10, 3)):
+    png = _png_of(seed)
+    summary = tf.compat.v1.Summary()
+    summary.value.add(tag='confusion_matrix', image=tf.compat.v1.Summary.Image(
+        height=444, width=444, colorspace=3, encoded_image_string=png))
+    summary.value.add(tag='Precision @ 1', simple_value=0.5)
+    writer.add_summary(summary, step)
+    writer.flush()
+    time.sleep(0.01)  # Distinct wall times, as two evaluations have.
+  writer.close()
+  return folder
+
+
+def _read(path):
+  with open(path, 'rb') as picture:
+    return picture.read()
+
+
+def test_eval_image_saves_the_latest_evaluation_unchanged(eval_dir, tmp_path):
+  output = str(tmp_path / 'cm.png')
+  assert eval_image.main(['--eval_dir', eval_dir, '--output', output]) == 0
+  assert _read(output) == _png_of(3)  # Step 10, written last.
+
+
+def test_eval_image_saves_the_step_asked_for(eval_dir, tmp_path):
+  output = str(tmp_path / 'cm.png')
+  assert eval_image.main(['--eval_dir', eval_dir, '--output', output,
+                          '--step', '5']) == 0
+  assert _read(output) == _png_of(1)
+
+
+def test_eval_image_refuses_a_step_not_evaluated(eval_dir, tmp_path):
+  with pytest.raises(errors.UserError,
+                     match=r'No image at global step 7; the steps evaluated '
+                           r'are 5, 10\.'):
+    eval_image.main(['--eval_dir', eval_dir, '--output',
+                     str(tmp_path / 'cm.png'), '--step', '7'])
+
+
+def test_eval_image_names_a_folder_without_the_image(eval_dir, tmp_path):
+  with pytest.raises(errors.UserError, match="No image summary 'images' in"):
+    eval_image.main(['--eval_dir', eval_dir, '--output',
+                     str(tmp_path / 'cm.png'), '--tag', 'images'])
+  with pytest.raises(errors.UserError, match='nowhere is not a folder'):
+    eval_image.main(['--eval_dir', str(tmp_path / 'nowhere'), '--output',
+                     str(tmp_path / 'cm.png')])
