@@ -334,7 +334,14 @@ def run_worker(server, cluster, task_index, args, settings):
                       settings=settings, replica=replica)
     config = tf.compat.v1.ConfigProto(device_filters=replica.device_filters)
     with tf.compat.v1.Session(server.target, config=config) as sess:
-      sess.run(signal_done)
+      for token in signal_done:
+        try:
+          sess.run(token)
+        except tf.errors.UnavailableError:
+          # A ps task exits as soon as it holds every worker's token, and may
+          # be gone before its answer to the last enqueue arrives: the token
+          # was delivered, and there is nothing left to tell it.
+          pass
 
 
 def main(argv=None):
