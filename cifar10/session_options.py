@@ -100,7 +100,12 @@ class SessionOptions:
     Returns:
       A tf.compat.v1.ConfigProto.
     """
+    # A session made with an explicit ConfigProto gets one CPU device unless
+    # the config asks for more: the logical CPUs that tf.config made (for
+    # multi_gpu_train --virtual_devices) would not exist in it, and every
+    # tower would quietly run on /cpu:0.
     config = tf.compat.v1.ConfigProto(
+        device_count={'CPU': len(tf.config.list_logical_devices('CPU'))},
         intra_op_parallelism_threads=self.intra_op_threads,
         inter_op_parallelism_threads=self.inter_op_threads, **fields)
     if self.mixed_precision == 'bf16':

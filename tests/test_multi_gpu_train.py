@@ -36,6 +36,7 @@ _PLACEMENT_PROBE = textwrap.dedent('''
     import json, sys
     import tensorflow as tf
     from cifar10 import multi_gpu_train
+    from cifar10 import session_options
     num_towers, data_dir = int(sys.argv[1]), sys.argv[2]
     devices = multi_gpu_train.tower_devices(num_towers, virtual_devices=True)
     with tf.Graph().as_default():
@@ -43,7 +44,9 @@ _PLACEMENT_PROBE = textwrap.dedent('''
       variables = {v.op.name: v.device
                    for v in tf.compat.v1.trainable_variables()}
       metadata = tf.compat.v1.RunMetadata()
-      with tf.compat.v1.Session() as sess:
+      # The session settings the trainers use, not TensorFlow's defaults.
+      config = session_options.SessionOptions().config_proto()
+      with tf.compat.v1.Session(config=config) as sess:
         sess.run(tf.compat.v1.global_variables_initializer())
         sess.run(train_op, options=tf.compat.v1.RunOptions(
             trace_level=tf.compat.v1.RunOptions.FULL_TRACE),
