@@ -21,7 +21,7 @@ from cifar10 import eval as cifar10_eval
 from cifar10 import flags
 from cifar10 import synthetic
 from cifar10 import train
-from conftest import both_modes, latest_step, summary_values
+from conftest import DEADLINE_SECS, both_modes, latest_step, summary_values
 from test_train_eval import LOG_LINE
 
 
@@ -86,30 +86,52 @@ def test_sigkill_while_checkpointing_resumes_from_the_last_complete_one(
 def test_eval_loop_beside_training_evaluates_each_checkpoint_once(
     synthetic_data_dir, tmp_path, children):
   train_dir, eval_dir = str(tmp_path / 'train'), str(tmp_path / 'eval')
+  # One checkpoint kept, a new one every 15 steps: the evaluator finds some
+  # deleted before it can read them, more of them the slower it runs.
   trainer = children(*_train_args(synthetic_data_dir, train_dir,
-                                  '--max_steps', '400',
+                                  '--max_steps', '100000',
                                   '--save_checkpoint_steps', '15',
                                   '--keep_checkpoints', '1'))
   evaluator = children('-m', 'cifar10.eval', '--data_dir', synthetic_data_dir,
                        '--checkpoint_dir', train_dir, '--eval_dir', eval_dir,
                        '--eval_interval_secs', '1', '--batch_size', '50')
-  status, _ = trainer.finish()
-  assert status == 0
-  deadline = time.monotonic() + 60
-  while 400 not in _evaluated_steps(eval_dir):
-    if time.monotonic() > deadline or evaluator.process.poll() is not None:
-      evaluator.kill()
-      raise AssertionError('the last checkpoint was not evaluated:\n' +
-                           evaluator.finish()[1][-3000:])
-    time.sleep(0.5)
-  time.sleep(3)  # More rounds, which must find nothing new.
+  # So that one checkpoint gets evaluated mid-run on any machine, training
+  # pauses at its first checkpoint until the evaluator has read it.
+  _wait_until(lambda: tf.train.latest_checkpoint(train_dir), trainer)
+  trainer.process.send_signal(signal.SIGSTOP)
+  _wait_until(lambda: _evaluated_steps(eval_dir), evaluator)
+  trainer.process.send_signal(signal.SIGCONT)
+  first = max(_evaluated_steps(eval_dir))
+  while int(trainer.wait_for(r': step (\d+),').group(1)) <= first:
+    pass
+  # Then training stops, with a last checkpoint, which must be evaluated too.
+  trainer.process.send_signal(signal.SIGTERM)
+  status, output = trainer.finish()
+  assert status == 128 + signal.SIGTERM, output[-3000:]
+  last = latest_step(train_dir)
+  _wait_until(lambda: last in _evaluated_steps(eval_dir), evaluator)
+  # A round that finds no new checkpoint costs a file read and the 1-second
+  # interval, so these are about three more rounds on any machine. Each must
+  # find nothing new.
+  time.sleep(3)
   evaluator.process.send_signal(signal.SIGTERM)
   _, output = evaluator.finish()
   assert 'Traceback' not in output
   steps = _evaluated_steps(eval_dir)
   assert len(steps) >= 2
   assert len(steps) == len(set(steps))  # Each checkpoint at most once.
-  assert max(steps) == 400
+  assert max(steps) == last
+
+
+def _wait_until(condition, child):
+  """Polls `condition` until it holds; AssertionError if `child` exits or hangs."""
+  deadline = time.monotonic() + DEADLINE_SECS
+  while not condition():
+    if time.monotonic() > deadline or child.process.poll() is not None:
+      child.kill()
+      raise AssertionError('waited in vain for %s:\n%s' % (
+          child.process.args, child.finish()[1][-3000:]))
+    time.sleep(0.2)
 
 
 def _evaluated_steps(eval_dir):

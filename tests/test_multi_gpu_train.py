@@ -17,17 +17,15 @@ from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import multi_gpu_train
 from cifar10 import train
-from conftest import both_modes
+from conftest import DEADLINE_SECS, both_modes
 from test_train_eval import assert_rates_agree, LOG_LINE
-
-TIMEOUT_SECS = 240
 
 
 def _python(*args):
   """Runs a Python child process (virtual devices need a fresh TF runtime)."""
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1')
   result = subprocess.run([sys.executable] + list(args), capture_output=True,
-                          text=True, timeout=TIMEOUT_SECS, env=env)
+                          text=True, timeout=DEADLINE_SECS, env=env)
   assert result.returncode == 0, result.stderr[-3000:]
   return result.stdout
 
