@@ -11,6 +11,7 @@ import sys
 from cifar10 import cifar10
 from cifar10 import download
 from cifar10 import errors
+from cifar10 import kernel_choice
 from cifar10 import session_options
 
 _TRUE = ('1', 'true', 't', 'yes', 'y', 'on')
@@ -108,6 +109,7 @@ def add_session_flags(parser):
 
 def run_script(main, argv=None):
   """Runs a script's main, turning a UserError into a message and exit status."""
+  kernel_choice.announce()
   try:
     return main(argv)
   except errors.UserError as error:
