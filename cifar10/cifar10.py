@@ -23,6 +23,7 @@ import tensorflow as tf
 from cifar10 import cifar10_input
 from cifar10 import download
 from cifar10 import lrn
+from cifar10 import pooling
 from cifar10 import summaries
 
 # Global constants describing the CIFAR-10 data set.
@@ -160,8 +161,8 @@ def inference(images, reference_ops=False):
   Args:
     images: Images returned from distorted_inputs() or inputs(); their dtype
       (float32 or float16) is the model's.
-    reference_ops: build the original's ops exactly (tf.nn.lrn; pool1 after
-      the ReLU). By default two equivalent, faster forms are used instead:
+    reference_ops: build the original's ops exactly (tf.nn.lrn, tf.nn.max_pool2d;
+      pool1 after the ReLU). By default equivalent, faster forms are used:
       same variables, same outputs and gradients up to float32 rounding.
 
   Returns:
@@ -193,8 +194,7 @@ def inference(images, reference_ops=False):
     # (both are non-decreasing), so pooling the convolution first gives the
     # same pool1 while the bias, the ReLU and their gradients handle a
     # quarter of the values. `conv1` above then only feeds its summaries.
-    pooled = tf.nn.max_pool2d(conv, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
-                              padding='SAME')
+    pooled = pooling.max_pool_3x3_stride_2(conv)
     pool1 = tf.nn.relu(tf.nn.bias_add(pooled, biases), name='pool1')
   # norm1
   norm1 = local_response_normalization(
@@ -217,8 +217,11 @@ def inference(images, reference_ops=False):
       conv2, LRN_DEPTH_RADIUS, bias=LRN_BIAS, alpha=LRN_ALPHA, beta=LRN_BETA,
       name='norm2')
   # pool2
-  pool2 = tf.nn.max_pool2d(norm2, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
-                           padding='SAME', name='pool2')
+  if reference_ops:
+    pool2 = tf.nn.max_pool2d(norm2, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
+                             padding='SAME', name='pool2')
+  else:
+    pool2 = pooling.max_pool_3x3_stride_2(norm2, name='pool2')
 
   # local3
   with tf.compat.v1.variable_scope('local3') as scope:

@@ -74,6 +74,13 @@ def choose_before_tensorflow(environ=None, modules=None, machine=None,
           'this CPU (set TF_ENABLE_ONEDNN_OPTS=0 for its Eigen kernels).')
 
 
+def onednn_in_use():
+  """Whether TensorFlow runs its oneDNN CPU kernels (imports TensorFlow)."""
+  # No public API tells; this is what TensorFlow's own tests ask.
+  from tensorflow.python.util import _pywrap_util_port  # pylint: disable=g-import-not-at-top
+  return _pywrap_util_port.IsMklEnabled()
+
+
 def announce(stream=None):
   """Prints the startup line if this package chose the kernels."""
   if announcement:

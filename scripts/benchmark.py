@@ -53,7 +53,6 @@ import tempfile
 import time
 
 import tensorflow as tf
-from tensorflow.python.util import _pywrap_util_port
 
 from cifar10 import cifar10
 from cifar10 import cifar10_input
@@ -529,7 +528,7 @@ def main(argv=None):
          intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads(),
          inter_op_threads=tf.config.threading.get_inter_op_parallelism_threads(),
          onednn=os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'default'),
-         onednn_in_use=_pywrap_util_port.IsMklEnabled(),
+         onednn_in_use=kernel_choice.onednn_in_use(),
          onednn_max_cpu_isa=os.environ.get('ONEDNN_MAX_CPU_ISA', 'none'),
          batch_size=args.batch_size)
   with tempfile.TemporaryDirectory(prefix='cifar10_benchmark_') as scratch:
