@@ -161,9 +161,10 @@ def inference(images, reference_ops=False):
   Args:
     images: Images returned from distorted_inputs() or inputs(); their dtype
       (float32 or float16) is the model's.
-    reference_ops: build the original's ops exactly (tf.nn.lrn, tf.nn.max_pool2d;
-      pool1 after the ReLU). By default equivalent, faster forms are used:
-      same variables, same outputs and gradients up to float32 rounding.
+    reference_ops: build the original's ops exactly (tf.nn.lrn and
+      tf.nn.max_pool2d, pool1 after the ReLU). By default equivalent, faster
+      forms are used: same variables, same outputs and gradients up to
+      float32 rounding.
 
   Returns:
     Logits.

@@ -1,4 +1,4 @@
-"""Turns on TensorFlow's oneDNN CPU kernels on x86 CPUs where it leaves them off.
+"""Turns oneDNN on, before TensorFlow loads, on x86 CPUs where it would be off.
 
 TensorFlow reads TF_ENABLE_ONEDNN_OPTS once, while `import tensorflow` runs.
 Left unset, it uses oneDNN only on CPUs with VNNI, BF16 or AMX instructions
@@ -76,8 +76,9 @@ def choose_before_tensorflow(environ=None, modules=None, machine=None,
 
 def onednn_in_use():
   """Whether TensorFlow runs its oneDNN CPU kernels (imports TensorFlow)."""
-  # No public API tells; this is what TensorFlow's own tests ask.
-  from tensorflow.python.util import _pywrap_util_port  # pylint: disable=g-import-not-at-top
+  # No public API tells; this is what TensorFlow's own tests ask. Imported
+  # here: this module must not import TensorFlow when it loads.
+  from tensorflow.python.util import _pywrap_util_port  # pylint: disable=g-import-not-at-top,line-too-long
   return _pywrap_util_port.IsMklEnabled()
 
 

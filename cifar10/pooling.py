@@ -1,10 +1,10 @@
-"""The model's 3x3, stride-2 max pooling, with a fast gradient for Eigen's kernels.
+"""The model's 3x3, stride-2 max pooling, with a fast gradient under Eigen.
 
 TensorFlow's Eigen MaxPoolGrad kernel, used when oneDNN is off
 (TF_ENABLE_ONEDNN_OPTS=0), finds each window's maximum again one output
-pixel at a time; for pool1 it took 2 to 3 times as long as the separable form
-below, forward and backward together (README, "Speed"). With oneDNN, or on a
-GPU, TensorFlow's own pooling is faster and is used.
+pixel at a time; pool1 forward and backward took several times as long that
+way as in the separable form below (README, "Speed"). With oneDNN, or on a
+GPU, TensorFlow's own pooling is the faster one and is used.
 
 The separable form pools rows, then columns. Each direction takes the larger
 of three neighbours with `tf.maximum`, whose gradient goes to exactly one of

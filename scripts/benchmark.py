@@ -484,7 +484,8 @@ def measure_cpu_classes(data_dir, args):
                                  cpu_class]
     ours = medians['onednn_' + cpu_class]
     ratios['%s: train (ours) / compute_reference (TensorFlow default)'
-           % cpu_class] = ours['train'] / tensorflow_default['compute_reference']
+           % cpu_class] = (ours['train'] /
+                           tensorflow_default['compute_reference'])
     if isa is not None:
       ratios['%s: train onednn / train eigen' % cpu_class] = (
           ours['train'] / tensorflow_default['train'])

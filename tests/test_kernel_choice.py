@@ -125,7 +125,8 @@ def test_fast_ops_match_the_reference_ops_under_both_kernel_families(setting):
       sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', %r, '-k',
                             'fast_ or reference']))
   ''' % (setting == '1', tests))
-  env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS=setting, TF_CPP_MIN_LOG_LEVEL='3')
+  env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS=setting,
+             TF_CPP_MIN_LOG_LEVEL='3')
   result = subprocess.run([sys.executable, '-c', code], env=env,
                           capture_output=True, text=True, timeout=1200)
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -164,7 +164,8 @@ def test_fast_ops_leave_eigens_max_pool_gradient_out():
   with tf.Graph().as_default():
     loss = tf.reduce_sum(cifar10.inference(_images(2)))
     tf.gradients(loss, tf.compat.v1.trainable_variables())
-    types = {op.type for op in tf.compat.v1.get_default_graph().get_operations()}
+    graph = tf.compat.v1.get_default_graph()
+    types = {op.type for op in graph.get_operations()}
   assert ('MaxPoolGrad' in types) == kernel_choice.onednn_in_use()
 
 
