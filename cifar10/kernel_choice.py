@@ -42,6 +42,12 @@ def cpu_flags(cpuinfo_path='/proc/cpuinfo'):
   return None
 
 
+def tensorflow_turns_onednn_on(cpuinfo_path='/proc/cpuinfo'):
+  """Whether this x86 CPU has a feature for which TensorFlow picks oneDNN."""
+  flags = cpu_flags(cpuinfo_path)
+  return bool(flags and flags & TENSORFLOW_ONEDNN_FEATURES)
+
+
 def choose_before_tensorflow(environ=None, modules=None, machine=None,
                              cpuinfo_path='/proc/cpuinfo'):
   """Sets TF_ENABLE_ONEDNN_OPTS=1 where TensorFlow would leave oneDNN off.
@@ -66,8 +72,7 @@ def choose_before_tensorflow(environ=None, modules=None, machine=None,
   if (ONEDNN_VARIABLE in environ or 'tensorflow' in modules or
       machine.lower() not in ('x86_64', 'amd64')):
     return None
-  flags = cpu_flags(cpuinfo_path)
-  if flags is not None and flags & TENSORFLOW_ONEDNN_FEATURES:
+  if tensorflow_turns_onednn_on(cpuinfo_path):
     return None
   environ[ONEDNN_VARIABLE] = '1'
   return ('cifar10: using oneDNN CPU kernels, which TensorFlow leaves off on '

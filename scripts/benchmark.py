@@ -77,7 +77,7 @@ SPEED_FLAGS = {
 # it may use; TensorFlow's Eigen kernels multiply matrices through oneDNN's
 # gemm too, so the cap applies to them as well. TensorFlow leaves oneDNN off
 # (TF_ENABLE_ONEDNN_OPTS unset) on the first two classes, so there its users
-# get Eigen; on the last (AVX512_VNNI, BF16 or AMX) it turns oneDNN on.
+# get Eigen; on the last it decides by this machine's features.
 CPU_CLASSES = {
     # Haswell, Broadwell, AMD Zen 1 to 3.
     'avx2': 'AVX2',
@@ -412,16 +412,25 @@ def _cpu_class_settings():
   classes where TensorFlow's own default is Eigen are measured with Eigen too.
   """
   settings = []
-  for cpu_class, isa in CPU_CLASSES.items():
-    kernel_families = ['onednn'] if isa is None else ['eigen', 'onednn']
+  for cpu_class in CPU_CLASSES:
+    kernel_families = (['onednn'] if _tensorflow_picks_onednn(cpu_class)
+                       else ['eigen', 'onednn'])
     for kernels in kernel_families:
       environment = {'TF_ENABLE_ONEDNN_OPTS': '1' if kernels == 'onednn'
                                               else '0'}
-      if isa:
-        environment['ONEDNN_MAX_CPU_ISA'] = isa
+      if CPU_CLASSES[cpu_class]:
+        environment['ONEDNN_MAX_CPU_ISA'] = CPU_CLASSES[cpu_class]
       settings.append(('%s_%s' % (kernels, cpu_class), cpu_class, kernels,
                        environment))
   return settings
+
+
+def _tensorflow_picks_onednn(cpu_class):
+  """Whether TensorFlow left to itself runs oneDNN on that class."""
+  # The capped classes lack the features it looks for; uncapped, it is this
+  # machine that decides.
+  return (CPU_CLASSES[cpu_class] is None and
+          kernel_choice.tensorflow_turns_onednn_on())
 
 
 def _run_in_setting(environment, data_dir, args):
@@ -479,14 +488,15 @@ def measure_cpu_classes(data_dir, args):
         medians[name]['compute'] / medians[name]['compute_reference'])
     ratios['%s: train / compute_reference' % name] = (
         medians[name]['train'] / medians[name]['compute_reference'])
-  for cpu_class, isa in CPU_CLASSES.items():
-    tensorflow_default = medians[('onednn_' if isa is None else 'eigen_') +
+  for cpu_class in CPU_CLASSES:
+    picks_onednn = _tensorflow_picks_onednn(cpu_class)
+    tensorflow_default = medians[('onednn_' if picks_onednn else 'eigen_') +
                                  cpu_class]
     ours = medians['onednn_' + cpu_class]
     ratios['%s: train (ours) / compute_reference (TensorFlow default)'
            % cpu_class] = (ours['train'] /
                            tensorflow_default['compute_reference'])
-    if isa is not None:
+    if not picks_onednn:
       ratios['%s: train onednn / train eigen' % cpu_class] = (
           ours['train'] / tensorflow_default['train'])
   return ratios
