@@ -21,6 +21,7 @@ import tensorflow as tf
 from cifar10 import cifar10_input
 from cifar10 import download
 from cifar10 import lrn
+from cifar10 import pooling
 from cifar10 import summaries
 
 # The data set's sizes, here too so that model code needs one import.
@@ -223,9 +224,10 @@ def inference(images, reference_ops=False):
     images: [batch, 24, 24, 3] float32 or float16 images, from
       distorted_inputs() or inputs(); their dtype is the model's. The batch
       size may be unknown: one graph serves any batch.
-    reference_ops: build the original's ops exactly (tf.nn.lrn; pool1 after
-      the ReLU). By default two equivalent, faster forms are used: the same
-      variables, and the same outputs and gradients up to float32 rounding.
+    reference_ops: build the original's ops exactly (tf.nn.lrn and
+      tf.nn.max_pool2d, pool1 after the ReLU). By default equivalent, faster
+      forms are used: the same variables, and the same outputs and gradients
+      up to float32 rounding.
 
   Returns:
     [batch, NUM_CLASSES] logits in the images' dtype: unscaled scores,
@@ -254,8 +256,7 @@ def inference(images, reference_ops=False):
     # (both are non-decreasing), so pooling the convolution first gives the
     # same pool1 while the bias, the ReLU and their gradients handle a
     # quarter of the values. `conv1` above then only feeds its summaries.
-    pooled = tf.nn.max_pool2d(conv, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
-                              padding='SAME')
+    pooled = pooling.max_pool_3x3_stride_2(conv)
     pool1 = tf.nn.relu(tf.nn.bias_add(pooled, biases), name='pool1')
   # norm1: each activation scaled down by the energy of its neighbouring
   # channels at the same pixel, so that strongly responding filters damp
@@ -280,8 +281,11 @@ def inference(images, reference_ops=False):
   norm2 = local_response_normalization(
       conv2, LRN_DEPTH_RADIUS, bias=LRN_BIAS, alpha=LRN_ALPHA, beta=LRN_BETA,
       name='norm2')
-  pool2 = tf.nn.max_pool2d(norm2, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
-                           padding='SAME', name='pool2')
+  if reference_ops:
+    pool2 = tf.nn.max_pool2d(norm2, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
+                             padding='SAME', name='pool2')
+  else:
+    pool2 = pooling.max_pool_3x3_stride_2(norm2, name='pool2')
 
   # local3: fully connected, 384 units. Each image's 6x6x64 activations
   # become one row of 2,304 values, so the layer is a single matrix multiply

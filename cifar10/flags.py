@@ -14,6 +14,7 @@ from cifar10 import checkpoints
 from cifar10 import cifar10
 from cifar10 import download
 from cifar10 import errors
+from cifar10 import kernel_choice
 from cifar10 import session_options
 
 _TRUE = ('1', 'true', 't', 'yes', 'y', 'on')
@@ -197,6 +198,7 @@ def run_script(main, argv=None):
   Returns:
     The exit status: main's own, or the error's `exit_status`.
   """
+  kernel_choice.announce()
   try:
     return main(argv)
   except errors.UserError as error:

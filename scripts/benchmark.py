@@ -24,6 +24,9 @@ warm-up, printed as one JSON line per measurement:
   options            cifar10.train under each speed flag (--mixed_precision
                      bf16, --xla, thread counts) beside a run without one, and
                      compute with --mixed_precision bf16
+  cpu_classes        (only when asked for) compute_reference, compute and
+                     train under the kernels of each x86 CPU class, emulated
+                     on this machine; see measure_cpu_classes
 
 then the ratios the project tracks. Machines are noisy: compare figures from
 one run only. compute_reference, compute and train are timed in alternating
@@ -33,6 +36,7 @@ Without --data_dir it writes full-size synthetic files first.
 
     python scripts/benchmark.py                      # synthetic data
     python scripts/benchmark.py --data_dir /tmp/cifar10_data
+    python scripts/benchmark.py --only cpu_classes --data_dir /tmp/cifar10_data
 """
 
 import argparse
@@ -53,6 +57,7 @@ import tensorflow as tf
 from cifar10 import cifar10
 from cifar10 import cifar10_input
 from cifar10 import eval as cifar10_eval
+from cifar10 import kernel_choice
 from cifar10 import session_options
 from cifar10 import synthetic
 from cifar10 import train
@@ -67,6 +72,21 @@ SPEED_FLAGS = {
     'inter_op_threads_1': ['--inter_op_threads', '1'],
     'intra_op_threads_1': ['--intra_op_threads', '1'],
 }
+# Kernel settings that reproduce, on a newer x86 CPU, what TensorFlow runs on
+# an older one. oneDNN takes ONEDNN_MAX_CPU_ISA as the newest instruction set
+# it may use; TensorFlow's Eigen kernels multiply matrices through oneDNN's
+# gemm too, so the cap applies to them as well. TensorFlow leaves oneDNN off
+# (TF_ENABLE_ONEDNN_OPTS unset) on the first two classes, so there its users
+# get Eigen; on the last it decides by this machine's features.
+CPU_CLASSES = {
+    # Haswell, Broadwell, AMD Zen 1 to 3.
+    'avx2': 'AVX2',
+    # Skylake-SP: AVX-512 without VNNI.
+    'avx512_core': 'AVX512_CORE',
+    # This machine's own instruction set, uncapped.
+    'native': None,
+}
+CPU_CLASS_MEASUREMENTS = ('compute_reference', 'compute', 'train')
 LOG_TIME_AND_STEP = re.compile(r'^(\S+ \S+): step (\d+), loss', re.MULTILINE)
 
 
@@ -385,6 +405,103 @@ def measure_startup(data_dir, scratch, batch_size, args):
 
 # ---------------------------------------------------------------------------
 
+def _cpu_class_settings():
+  """(name, CPU class, kernels, environment) for each setting measured.
+
+  Every class is measured with oneDNN, the kernels this package chooses; the
+  classes where TensorFlow's own default is Eigen are measured with Eigen too.
+  """
+  settings = []
+  for cpu_class in CPU_CLASSES:
+    kernel_families = (['onednn'] if _tensorflow_picks_onednn(cpu_class)
+                       else ['eigen', 'onednn'])
+    for kernels in kernel_families:
+      environment = {'TF_ENABLE_ONEDNN_OPTS': '1' if kernels == 'onednn'
+                                              else '0'}
+      if CPU_CLASSES[cpu_class]:
+        environment['ONEDNN_MAX_CPU_ISA'] = CPU_CLASSES[cpu_class]
+      settings.append(('%s_%s' % (kernels, cpu_class), cpu_class, kernels,
+                       environment))
+  return settings
+
+
+def _tensorflow_picks_onednn(cpu_class):
+  """Whether TensorFlow left to itself runs oneDNN on that class."""
+  # The capped classes lack the features it looks for; uncapped, it is this
+  # machine that decides.
+  return (CPU_CLASSES[cpu_class] is None and
+          kernel_choice.tensorflow_turns_onednn_on())
+
+
+def _run_in_setting(environment, data_dir, args):
+  """One round of compute_and_train in a child process; its window rates."""
+  env = dict(_quiet_env(), **environment)
+  if 'ONEDNN_MAX_CPU_ISA' not in environment:
+    env.pop('ONEDNN_MAX_CPU_ISA', None)
+  command = [sys.executable, os.path.abspath(__file__), '--only',
+             'compute,train', '--rounds', '1', '--data_dir', data_dir,
+             '--batch_size', str(args.batch_size), '--windows',
+             str(args.windows), '--window_steps', str(args.window_steps),
+             '--warmup_steps', str(args.warmup_steps)]
+  result = subprocess.run(command, env=env, capture_output=True, text=True)
+  if result.returncode:
+    raise RuntimeError('%s failed:\n%s' % (' '.join(command),
+                                           result.stderr[-2000:]))
+  lines = [json.loads(line) for line in result.stdout.splitlines()
+           if line.startswith('{')]
+  return {line['measurement']: line['windows'] for line in lines
+          if line['measurement'] in CPU_CLASS_MEASUREMENTS}
+
+
+def measure_cpu_classes(data_dir, args):
+  """compute_reference, compute and train under each CPU class's kernels.
+
+  Each setting runs in its own process (TensorFlow fixes its kernels at
+  import), one round per setting in turn, --rounds times, so that a slow
+  spell of the machine falls on all settings alike.
+
+  Returns:
+    The ratios: per setting, compute / compute_reference and train /
+    compute_reference; per class, train with this package's kernels over
+    compute_reference (the original's ops) with TensorFlow's default
+    kernels, and over train with Eigen where TensorFlow's default is Eigen.
+  """
+  settings = _cpu_class_settings()
+  windows = {name: {measurement: [] for measurement in CPU_CLASS_MEASUREMENTS}
+             for name, _, _, _ in settings}
+  for _ in range(args.rounds):
+    for name, _, _, environment in settings:
+      for measurement, rates in _run_in_setting(environment, data_dir,
+                                                args).items():
+        windows[name][measurement] += rates
+  medians = {}
+  for name, cpu_class, kernels, environment in settings:
+    medians[name] = {measurement: _median_rate(rates)
+                     for measurement, rates in windows[name].items()}
+    report('cpu_class_' + name, cpu_class=cpu_class, kernels=kernels,
+           environment=environment,
+           **{measurement + '_examples_per_sec': median
+              for measurement, median in medians[name].items()})
+  ratios = {}
+  for name, _, _, _ in settings:
+    ratios['%s: compute / compute_reference' % name] = (
+        medians[name]['compute'] / medians[name]['compute_reference'])
+    ratios['%s: train / compute_reference' % name] = (
+        medians[name]['train'] / medians[name]['compute_reference'])
+  for cpu_class in CPU_CLASSES:
+    picks_onednn = _tensorflow_picks_onednn(cpu_class)
+    tensorflow_default = medians[('onednn_' if picks_onednn else 'eigen_') +
+                                 cpu_class]
+    ours = medians['onednn_' + cpu_class]
+    ratios['%s: train (ours) / compute_reference (TensorFlow default)'
+           % cpu_class] = (ours['train'] /
+                           tensorflow_default['compute_reference'])
+    if not picks_onednn:
+      ratios['%s: train onednn / train eigen' % cpu_class] = (
+          ours['train'] / tensorflow_default['train'])
+  return ratios
+
+
 def parse_args(argv):
   parser = argparse.ArgumentParser(
       description=__doc__.splitlines()[0],
@@ -405,7 +522,9 @@ def parse_args(argv):
                                                      text.split(',')],
                       default=[1, 2, 4], help='Tower counts for multi_gpu.')
   parser.add_argument('--only', default=','.join(ALL_MEASUREMENTS),
-                      help='Comma-separated subset of: %s.'
+                      help='Comma-separated subset of: %s; or cpu_classes '
+                      '(compute_reference, compute and train under each CPU '
+                      'class\'s kernels, each in its own process).'
                       % ', '.join(ALL_MEASUREMENTS))
   return parser.parse_args(argv)
 
@@ -413,12 +532,15 @@ def parse_args(argv):
 def main(argv=None):
   args = parse_args(argv)
   only = set(args.only.split(','))
+  kernel_choice.announce()
   report('machine', tensorflow=tf.__version__, python=platform.python_version(),
          cpus=os.cpu_count(),
          gpus=[gpu.name for gpu in tf.config.list_physical_devices('GPU')],
          intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads(),
          inter_op_threads=tf.config.threading.get_inter_op_parallelism_threads(),
          onednn=os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'default'),
+         onednn_in_use=kernel_choice.onednn_in_use(),
+         onednn_max_cpu_isa=os.environ.get('ONEDNN_MAX_CPU_ISA', 'none'),
          batch_size=args.batch_size)
   with tempfile.TemporaryDirectory(prefix='cifar10_benchmark_') as scratch:
     data_dir = args.data_dir
@@ -457,6 +579,8 @@ def main(argv=None):
       measure_eval(data_dir, train_dir, args.batch_size, args)
     if 'startup' in only:
       measure_startup(data_dir, scratch, args.batch_size, args)
+    if 'cpu_classes' in only:
+      ratios.update(measure_cpu_classes(data_dir, args))
     if 'options' in only:
       options = measure_options(data_dir, scratch, args.batch_size, args)
       for name, rate in options.items():

@@ -1,0 +1,93 @@
+"""Turns oneDNN on, before TensorFlow loads, on x86 CPUs where it would be off.
+
+TensorFlow reads TF_ENABLE_ONEDNN_OPTS once, while `import tensorflow` runs.
+Left unset, it uses oneDNN only on CPUs with VNNI, BF16 or AMX instructions
+(Cascade Lake and newer); elsewhere (Skylake-SP, Haswell, Broadwell, AMD Zen)
+it falls back to its Eigen kernels, which run this model's training step
+several times slower than oneDNN does (README, "Speed"). The package's
+`__init__` therefore calls `choose_before_tensorflow` before any module
+imports TensorFlow. This module must not import TensorFlow itself.
+
+The user's own TF_ENABLE_ONEDNN_OPTS always wins: `TF_ENABLE_ONEDNN_OPTS=0`
+keeps the Eigen kernels. A process that imported TensorFlow before this
+package keeps whatever TensorFlow chose then.
+"""
+
+import os
+import platform
+import sys
+
+ONEDNN_VARIABLE = 'TF_ENABLE_ONEDNN_OPTS'
+
+# /proc/cpuinfo names of the features with which TensorFlow turns oneDNN on
+# by itself (IsMKLEnabled in tensorflow/core/util/util.cc).
+TENSORFLOW_ONEDNN_FEATURES = frozenset(
+    ['avx512_vnni', 'avx512_bf16', 'avx_vnni', 'amx_tile', 'amx_int8',
+     'amx_bf16'])
+
+# The startup line the scripts print when the kernels were this package's
+# choice, not TensorFlow's; None otherwise.
+announcement = None
+
+
+def cpu_flags(cpuinfo_path='/proc/cpuinfo'):
+  """The CPU's feature names from /proc/cpuinfo, or None where unreadable."""
+  try:
+    with open(cpuinfo_path) as cpuinfo:
+      for line in cpuinfo:
+        if line.startswith('flags'):
+          return frozenset(line.split(':', 1)[1].split())
+  except OSError:
+    pass
+  return None
+
+
+def tensorflow_turns_onednn_on(cpuinfo_path='/proc/cpuinfo'):
+  """Whether this x86 CPU has a feature for which TensorFlow picks oneDNN."""
+  flags = cpu_flags(cpuinfo_path)
+  return bool(flags and flags & TENSORFLOW_ONEDNN_FEATURES)
+
+
+def choose_before_tensorflow(environ=None, modules=None, machine=None,
+                             cpuinfo_path='/proc/cpuinfo'):
+  """Sets TF_ENABLE_ONEDNN_OPTS=1 where TensorFlow would leave oneDNN off.
+
+  Nothing is set when the variable is already set (the user's choice), when
+  TensorFlow is already imported (too late to matter), on CPUs other than
+  x86-64, or where TensorFlow turns oneDNN on by itself.
+
+  Args:
+    environ: the environment to read and set (default os.environ).
+    modules: the loaded modules (default sys.modules).
+    machine: platform.machine() (default: this machine's).
+    cpuinfo_path: where to read the CPU's features; where unreadable, the
+      CPU counts as one on which TensorFlow leaves oneDNN off.
+
+  Returns:
+    The line to print at startup when this set the variable, else None.
+  """
+  environ = os.environ if environ is None else environ
+  modules = sys.modules if modules is None else modules
+  machine = platform.machine() if machine is None else machine
+  if (ONEDNN_VARIABLE in environ or 'tensorflow' in modules or
+      machine.lower() not in ('x86_64', 'amd64')):
+    return None
+  if tensorflow_turns_onednn_on(cpuinfo_path):
+    return None
+  environ[ONEDNN_VARIABLE] = '1'
+  return ('cifar10: using oneDNN CPU kernels, which TensorFlow leaves off on '
+          'this CPU (set TF_ENABLE_ONEDNN_OPTS=0 for its Eigen kernels).')
+
+
+def onednn_in_use():
+  """Whether TensorFlow runs its oneDNN CPU kernels (imports TensorFlow)."""
+  # No public API tells; this is what TensorFlow's own tests ask. Imported
+  # here: this module must not import TensorFlow when it loads.
+  from tensorflow.python.util import _pywrap_util_port  # pylint: disable=g-import-not-at-top,line-too-long
+  return _pywrap_util_port.IsMklEnabled()
+
+
+def announce(stream=None):
+  """Prints the startup line if this package chose the kernels."""
+  if announcement:
+    print(announcement, file=stream or sys.stderr, flush=True)
