@@ -2,6 +2,7 @@
 
     python -m cifar10.eval --run_once       # the newest checkpoint
     python -m cifar10.eval                  # each new one, as it comes
+    python -m cifar10.eval --all_checkpoints  # each kept one not yet evaluated
 
 Each evaluation restores the moving averages of the weights (which classify
 better than the weights of any single step), classifies --num_examples
@@ -19,6 +20,11 @@ images of --eval_data, and reports:
 Without --run_once it looks for a new checkpoint every --eval_interval_secs,
 so it can run beside a training run on the same folder; a checkpoint it
 cannot use is reported in one line and skipped.
+
+Measured (README, "Accuracy"): a cifar10.train run with the defaults scored
+precision @ 1 = 0.608 after 1,000 steps, 0.754 after 5,000 and 0.787 after
+10,000, on the 10,000 test images of a JPEG copy of CIFAR-10 (2-core Xeon,
+TensorFlow 2.21, 2026-12-01).
 """
 
 import dataclasses
