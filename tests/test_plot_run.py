@@ -1,29 +1,16 @@
 """scripts/plot_run.py: the picture of a run holds exactly the values its event files hold."""
 
-import importlib.util
 import os
 
 import numpy as np
 import pytest
 from PIL import Image
 
+import script_modules
 from cifar10 import eval as cifar10_eval
 from conftest import summary_values
 
-pytest.importorskip('matplotlib')
-
-_SCRIPT = os.path.join(os.path.dirname(__file__), os.pardir, 'scripts',
-                       'plot_run.py')
-
-
-def _load_script():
-  spec = importlib.util.spec_from_file_location('plot_run', _SCRIPT)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
-
-
-plot_run = _load_script()
+plot_run = script_modules.load('plot_run')
 
 
 @pytest.fixture(scope='module')
@@ -54,13 +41,18 @@ def test_png_has_the_documented_size(trained_dir, eval_dir, tmp_path):
                             plot_run.FIGURE_INCHES[1] * plot_run.DPI)
 
 
+def _run(train_dir, eval_dir, scale):
+  """One run for plot_run.draw, read by the script's own reader."""
+  return {'label': 'run', 'scale': scale,
+          'train': plot_run.read_scalars(train_dir, [
+              plot_run.RAW_LOSS_TAG, plot_run.LOSS_TAG,
+              plot_run.LEARNING_RATE_TAG]),
+          'eval': plot_run.read_scalars(eval_dir, [plot_run.PRECISION_TAG])}
+
+
 def test_plotted_points_are_the_event_values(trained_dir, eval_dir, tmp_path):
-  runs = [{'label': 'run', 'scale': 1,
-           'train': plot_run.read_scalars(trained_dir, [
-               plot_run.RAW_LOSS_TAG, plot_run.LOSS_TAG,
-               plot_run.LEARNING_RATE_TAG]),
-           'eval': plot_run.read_scalars(eval_dir, [plot_run.PRECISION_TAG])}]
-  figure = plot_run.draw(runs, str(tmp_path / 'run.png'))
+  figure = plot_run.draw([_run(trained_dir, eval_dir, 1)],
+                         str(tmp_path / 'run.png'))
   loss_axes, rate_axes, precision_axes = figure.axes
   expected = [
       (loss_axes.lines[0], trained_dir, plot_run.RAW_LOSS_TAG),
@@ -76,12 +68,8 @@ def test_plotted_points_are_the_event_values(trained_dir, eval_dir, tmp_path):
 
 
 def test_examples_per_step_scales_the_x_axis(trained_dir, eval_dir, tmp_path):
-  runs = [{'label': 'run', 'scale': 256,
-           'train': plot_run.read_scalars(trained_dir, [
-               plot_run.RAW_LOSS_TAG, plot_run.LOSS_TAG,
-               plot_run.LEARNING_RATE_TAG]),
-           'eval': plot_run.read_scalars(eval_dir, [plot_run.PRECISION_TAG])}]
-  figure = plot_run.draw(runs, str(tmp_path / 'run.png'))
+  figure = plot_run.draw([_run(trained_dir, eval_dir, 256)],
+                         str(tmp_path / 'run.png'))
   steps, _ = _series(eval_dir, plot_run.PRECISION_TAG)
   np.testing.assert_array_equal(figure.axes[2].lines[0].get_xdata(),
                                 [256 * step for step in steps])
