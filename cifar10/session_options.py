@@ -100,14 +100,16 @@ class SessionOptions:
     Returns:
       A tf.compat.v1.ConfigProto.
     """
+    config = tf.compat.v1.ConfigProto(
+        intra_op_parallelism_threads=self.intra_op_threads,
+        inter_op_parallelism_threads=self.inter_op_threads, **fields)
     # A session made with an explicit ConfigProto gets one CPU device unless
     # the config asks for more: the logical CPUs that tf.config made (for
     # multi_gpu_train --virtual_devices) would not exist in it, and every
     # tower would quietly run on /cpu:0.
-    config = tf.compat.v1.ConfigProto(
-        device_count={'CPU': len(tf.config.list_logical_devices('CPU'))},
-        intra_op_parallelism_threads=self.intra_op_threads,
-        inter_op_parallelism_threads=self.inter_op_threads, **fields)
+    cpus = len(tf.config.list_logical_devices('CPU'))
+    if cpus > 1:
+      config.device_count['CPU'] = cpus
     if self.mixed_precision == 'bf16':
       rewrites = config.graph_options.rewrite_options
       rewrites.auto_mixed_precision_onednn_bfloat16 = (

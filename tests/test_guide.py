@@ -31,13 +31,13 @@ from PIL import Image
 
 from cifar10 import cifar10_input
 from cifar10 import synthetic
+from conftest import DEADLINE_SECS
 from conftest import free_ports
 from conftest import summary_values
 import script_modules
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GUIDE = os.path.join(REPO, 'docs', 'guide.md')
-DEADLINE_SECS = 900  # Only a hang reaches this; one slow core may need minutes.
 
 # The folder flags whose defaults are under /tmp, and those defaults.
 FOLDER_FLAG_DEFAULTS = {
@@ -149,7 +149,7 @@ def _expand(command, variables):
 
 
 def _check_finished(child, command, expected):
-  status, output = child.finish(DEADLINE_SECS)
+  status, output = child.finish()
   assert status == expected, 'exit %d, not %d: %s\n%s' % (
       status, expected, command, output[-3000:])
   assert 'Traceback' not in output, '%s\n%s' % (command, output[-3000:])
@@ -157,7 +157,7 @@ def _check_finished(child, command, expected):
 
 
 def _stop_server(child, pattern, command):
-  child.wait_for(pattern, DEADLINE_SECS)
+  child.wait_for(pattern)
   eval_dir = re.search(r'cifar10\.eval .*--eval_dir (\S+)', command)
   if eval_dir:
     # The evaluator prints its figures, then writes them: as a reader's
