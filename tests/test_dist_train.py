@@ -129,7 +129,11 @@ def test_killed_worker_rejoins_and_training_completes(synthetic_data_dir,
   cluster = Cluster(children, synthetic_data_dir, tmp_path, '--max_steps',
                     str(_MAX_STEPS), '--initial_learning_rate', '0.05')
   ps = cluster.start('ps', 0)
-  chief, worker = cluster.start('worker', 0), cluster.start('worker', 1)
+  chief = cluster.start('worker', 0)
+  # The worker to be killed has no end in sight: on a slow machine it could
+  # otherwise finish, and hand the ps its done token, before the kill lands,
+  # and the ps would be gone when the new worker starts.
+  worker = cluster.start('worker', 1, '--max_steps', '1000000')
   killed_at = int(worker.wait_for(_STEP_LINE).group(1))
   worker.process.kill()
   worker.process.wait()
