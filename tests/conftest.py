@@ -166,12 +166,14 @@ class Child:
 
   def __init__(self, *args):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1')
+    self.args = args
     self.process = subprocess.Popen(
         [sys.executable] + list(args), stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, env=env)
     self.lines = []
     self._queue = queue.Queue()
-    threading.Thread(target=self._read, daemon=True).start()
+    self._reader = threading.Thread(target=self._read, daemon=True)
+    self._reader.start()
 
   def _read(self):
     for line in self.process.stdout:
@@ -223,14 +225,29 @@ class Child:
     return self.process.wait(), ''.join(self.lines)
 
   def kill(self):
+    """Kills the child if it still runs, then collects the rest of its output."""
     if self.process.poll() is None:
       self.process.kill()
-      self.process.wait()
+    self.process.wait()
+    # The pipe is closed now, so the reader ends soon.
+    self._reader.join(timeout=60)
+    while True:
+      try:
+        line = self._queue.get_nowait()
+      except queue.Empty:
+        break
+      if line is not None:
+        self.lines.append(line)
 
 
 @pytest.fixture
 def children():
-  """Starts children; kills whatever is still running when the test ends."""
+  """Starts children; kills whatever is still running when the test ends.
+
+  Each child's command, exit status and last output are printed at the end,
+  which pytest shows only when the test failed: a task that a failing
+  distributed test did not wait for still tells what it was doing.
+  """
   started = []
 
   def start(*args):
@@ -238,5 +255,11 @@ def children():
     return started[-1]
 
   yield start
-  for child in started:
+  for number, child in enumerate(started):
+    running = child.process.poll() is None
     child.kill()
+    print('--- child %d: %s (%s) ---' % (
+        number, ' '.join(child.args),
+        'killed at the end of the test' if running else
+        'exit status %d' % child.process.returncode))
+    print(''.join(child.lines)[-3000:])
