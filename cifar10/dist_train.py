@@ -27,7 +27,7 @@ Updates are asynchronous by default: each worker's gradients are applied as
 soon as they arrive, whatever the other workers are doing. --sync_replicas
 wraps the optimizer in a SyncReplicasOptimizer, which averages one gradient
 from every worker into each update. The ps tasks exit once every worker has
-finished.
+finished and exited.
 """
 
 import json
@@ -148,6 +148,16 @@ def cluster_from(args, environ=os.environ):
   return cluster, job_name, task_index
 
 
+def _connection_error(address):
+  """None if 'host:port' accepts a TCP connection now, else the OSError."""
+  host, _, port = address.rpartition(':')
+  try:
+    socket.create_connection((host, int(port)), timeout=1).close()
+    return None
+  except OSError as error:
+    return error
+
+
 def wait_for_tasks(addresses, timeout_secs):
   """Waits until every address accepts TCP connections.
 
@@ -161,18 +171,37 @@ def wait_for_tasks(addresses, timeout_secs):
   """
   deadline = time.monotonic() + timeout_secs
   for address in addresses:
-    host, _, port = address.rpartition(':')
     while True:
-      try:
-        socket.create_connection((host, int(port)), timeout=1).close()
+      error = _connection_error(address)
+      if error is None:
         break
-      except OSError as error:
-        if time.monotonic() > deadline:
-          raise errors.UserError(
-              'Cannot reach %s within --startup_timeout %d s (%s). Start that '
-              'task, or check --ps_hosts / --worker_hosts.'
-              % (address, timeout_secs, error.strerror or error))
-        time.sleep(0.5)
+      if time.monotonic() > deadline:
+        raise errors.UserError(
+            'Cannot reach %s within --startup_timeout %d s (%s). Start that '
+            'task, or check --ps_hosts / --worker_hosts.'
+            % (address, timeout_secs, error.strerror or error))
+      time.sleep(0.5)
+
+
+def wait_for_tasks_to_exit(addresses, timeout_secs):
+  """Waits until no address accepts TCP connections any more.
+
+  Args:
+    addresses: 'host:port' strings.
+    timeout_secs: seconds to wait for all of them together.
+
+  Returns:
+    The addresses still accepting connections after `timeout_secs`: empty
+    when every task has exited.
+  """
+  deadline = time.monotonic() + timeout_secs
+  remaining = list(addresses)
+  while remaining and time.monotonic() <= deadline:
+    remaining = [address for address in remaining
+                 if _connection_error(address) is None]
+    if remaining:
+      time.sleep(0.5)
+  return remaining
 
 
 class _GreedyByBytes:
@@ -232,16 +261,22 @@ def _done_queues(cluster):
 # The tasks
 # ---------------------------------------------------------------------------
 
-def run_ps(server, cluster, task_index):
-  """Serves the variables until every worker has said it is done.
+def run_ps(server, cluster, task_index, timeout_secs):
+  """Serves the variables until every worker has said it is done, and left.
 
   The server already answers the workers' requests from its own threads;
-  this only blocks on the done queue and reports each token it takes.
+  this only blocks on the done queue and reports each token it takes. A
+  worker still talks to this task after its token: closing its session
+  releases the graph it registered here, and that call never returns if
+  this task is gone (checked with TF 2.21: the worker hangs). So this task
+  stays until every worker's server has closed, that is, its process ended.
 
   Args:
     server: this task's running tf.distribute.Server.
     cluster: {'ps': [...], 'worker': [...]}.
     task_index: int, this ps task's index.
+    timeout_secs: seconds to wait for the workers to exit after the last
+      token; a worker still up after that is left to itself, with a notice.
   """
   with tf.Graph().as_default():
     done = _done_queues(cluster)[task_index].dequeue()
@@ -253,6 +288,11 @@ def run_ps(server, cluster, task_index):
         print('ps %d: %d of %d workers done.' % (task_index, finished,
                                                 len(cluster['worker'])),
               flush=True)
+  still_up = wait_for_tasks_to_exit(cluster['worker'], timeout_secs)
+  if still_up:
+    print('ps %d: exiting, though %s still accept connections %d s after '
+          'the last worker finished.' % (task_index, ', '.join(still_up),
+                                        timeout_secs), flush=True)
 
 
 def _wait_for_chief(server, replica, timeout_secs):
@@ -333,15 +373,10 @@ def run_worker(server, cluster, task_index, args, settings):
                       examples_per_step=args.batch_size,
                       settings=settings, replica=replica)
     config = tf.compat.v1.ConfigProto(device_filters=replica.device_filters)
+    # The ps tasks wait for this process to exit before they do (see
+    # run_ps), so they are still there when this session closes.
     with tf.compat.v1.Session(server.target, config=config) as sess:
-      for token in signal_done:
-        try:
-          sess.run(token)
-        except tf.errors.UnavailableError:
-          # A ps task exits as soon as it holds every worker's token, and may
-          # be gone before its answer to the last enqueue arrives: the token
-          # was delivered, and there is nothing left to tell it.
-          pass
+      sess.run(signal_done)
 
 
 def main(argv=None):
@@ -363,7 +398,7 @@ def main(argv=None):
       start=True)
   wait_for_tasks(cluster['ps'], args.startup_timeout)
   if job_name == 'ps':
-    run_ps(server, cluster, task_index)
+    run_ps(server, cluster, task_index, args.startup_timeout)
   else:
     run_worker(server, cluster, task_index, args, settings)
   return 0

@@ -6,6 +6,8 @@ ends, pass or fail.
 
 import json
 import re
+import socket
+import threading
 import time
 
 import pytest
@@ -115,6 +117,8 @@ def test_two_workers_train_one_model_and_every_task_exits(
     steps = _logged_steps(outputs[name])
     assert len(steps) >= 2 and steps == sorted(steps), outputs[name][-2000:]
   assert 'ps 0: 2 of 2 workers done.' in outputs['ps']
+  # The ps left only after both workers had (see the next test).
+  assert 'still accept connections' not in outputs['ps'], outputs['ps']
   # Only the chief wrote checkpoints and summaries.
   assert not (tmp_path / 'worker1').exists()
   assert latest_step(str(tmp_path / 'worker0')) >= max_steps
@@ -170,6 +174,26 @@ def test_waiting_for_a_task_gives_up_after_the_startup_timeout():
                      '--startup_timeout 3 s' % address):
     dist_train.wait_for_tasks([address], 3)
   assert 3 <= time.monotonic() - started < 30
+
+
+def test_ps_waits_until_every_worker_has_exited():
+  # A worker's last call to a ps task, closing the session that carried its
+  # done token, never returns once that task is gone: a chief was found
+  # stuck there, on one core, after the ps had taken the last token and
+  # exited. So a ps task waits until each worker's server has closed. Here
+  # listening sockets stand in for the workers' servers.
+  [exited_port] = free_ports(1)
+  listener = socket.create_server(('127.0.0.1', 0))
+  running = '127.0.0.1:%d' % listener.getsockname()[1]
+  # The stand-in exits a moment later; the wait must outlast it.
+  threading.Timer(1.0, listener.close).start()
+  assert dist_train.wait_for_tasks_to_exit(
+      ['127.0.0.1:%d' % exited_port, running], DEADLINE_SECS) == []
+  assert listener.fileno() == -1  # Closed, so the wait saw it close.
+  # One that never exits is given up on after the timeout, and named.
+  with socket.create_server(('127.0.0.1', 0)) as stuck:
+    address = '127.0.0.1:%d' % stuck.getsockname()[1]
+    assert dist_train.wait_for_tasks_to_exit([address], 1) == [address]
 
 
 def _args(*argv):
