@@ -24,6 +24,11 @@ warm-up, printed as one JSON line per measurement:
   options            cifar10.train under each speed flag (--mixed_precision
                      bf16, --xla, thread counts) beside a run without one, and
                      compute with --mixed_precision bf16
+  profile            (only when asked for) where compute_reference's and
+                     compute's step time goes, ops run one at a time: the
+                     convolutions, local response normalization, the rest;
+                     and the most compute / compute_reference could reach if
+                     this port's normalization took no time at all
   cpu_classes        (only when asked for) compute_reference, compute and
                      train under the kernels of each x86 CPU class, emulated
                      on this machine; see measure_cpu_classes
@@ -87,6 +92,9 @@ CPU_CLASSES = {
     'native': None,
 }
 CPU_CLASS_MEASUREMENTS = ('compute_reference', 'compute', 'train')
+# The step's parts that `profile` tells apart. Every other op, from pooling
+# to the variable updates, falls under 'rest'.
+PROFILE_PARTS = ('convolutions', 'local response normalization', 'rest')
 LOG_TIME_AND_STEP = re.compile(r'^(\S+ \S+): step (\d+), loss', re.MULTILINE)
 
 
@@ -248,6 +256,84 @@ def measure_options(data_dir, scratch, batch_size, args):
     report('train_' + name, examples_per_sec=results['train_' + name],
            windows=rates)
   return results
+
+
+def _profile_part(node_name, op_type):
+  """Which of PROFILE_PARTS a traced op belongs to, by its type and scope.
+
+  Convolutions are known by type in either kernel family (Conv2D, the fused
+  and oneDNN forms, and their gradients). Local response normalization is
+  every op under the norm1 or norm2 scope and their gradients: tf.nn.lrn
+  and LRNGrad in the original's graph, the matrix multiplies and elementwise
+  work of cifar10.lrn in this port's.
+  """
+  if 'Conv2D' in op_type:
+    return 'convolutions'
+  scopes = node_name.split('/')
+  scope = scopes[1] if scopes[0] == 'gradients' and len(scopes) > 1 else (
+      scopes[0])
+  if scope.rsplit('_grad', 1)[0] in ('norm1', 'norm2'):
+    return 'local response normalization'
+  return 'rest'
+
+
+def _traced_step_ms(session, fetch):
+  """One traced run of `fetch`: milliseconds per PROFILE_PARTS entry."""
+  metadata = tf.compat.v1.RunMetadata()
+  session.run(fetch, options=tf.compat.v1.RunOptions(
+      trace_level=tf.compat.v1.RunOptions.FULL_TRACE), run_metadata=metadata)
+  parts = dict.fromkeys(PROFILE_PARTS, 0.0)
+  for device in metadata.step_stats.dev_stats:
+    for node in device.node_stats:
+      # timeline_label reads 'name = OpType(inputs)'.
+      op_type = node.timeline_label.partition(' = ')[2].partition('(')[0]
+      parts[_profile_part(node.node_name, op_type)] += (
+          node.all_end_rel_micros / 1000)
+  return parts
+
+
+def measure_profile(batch_size, args):
+  """Where each constant-batch step's time goes, ops run one at a time.
+
+  With one inter-op thread the ops run in turn, each on every core, so their
+  traced times add up to the step and can be compared part by part.
+  `--windows` traced steps per graph, interleaved, after the warm-up; each
+  part's figure is its median.
+
+  Returns:
+    {'compute / compute_reference, bound': ...}: compute_reference's step
+    over compute's without its local response normalization, the most the
+    ratio could be if that took no time; the rest of this port's step is
+    the original's ops (convolutions, pooling, fully connected layers,
+    updates) or their equivalents.
+  """
+  steps = {name: _constant_batch_step(batch_size, ('--inter_op_threads', '1'),
+                                      reference_ops=name == 'compute_reference')
+           for name in ('compute_reference', 'compute')}
+  for session, train_op in steps.values():
+    for _ in range(args.warmup_steps):
+      session.run(train_op)
+  traced = {name: [] for name in steps}
+  for _ in range(args.windows):
+    for name, (session, train_op) in steps.items():
+      traced[name].append(_traced_step_ms(session, train_op))
+  medians = {}
+  for name, (session, _) in steps.items():
+    session.close()
+    medians[name] = {part: statistics.median(step[part]
+                                             for step in traced[name])
+                     for part in PROFILE_PARTS}
+    medians[name]['step'] = statistics.median(sum(step.values())
+                                              for step in traced[name])
+    report('profile_' + name, traced_steps=args.windows,
+           **{part.replace(' ', '_') + '_ms': round(ms, 2)
+              for part, ms in medians[name].items()})
+  without_lrn = (medians['compute']['step'] -
+                 medians['compute']['local response normalization'])
+  return {'compute / compute_reference, traced':
+              medians['compute_reference']['step'] / medians['compute']['step'],
+          'compute / compute_reference, bound':
+              medians['compute_reference']['step'] / without_lrn}
 
 
 def measure_eval(data_dir, train_dir, batch_size, args):
@@ -433,13 +519,19 @@ def _tensorflow_picks_onednn(cpu_class):
           kernel_choice.tensorflow_turns_onednn_on())
 
 
-def _run_in_setting(environment, data_dir, args):
-  """One round of compute_and_train in a child process; its window rates."""
+def _run_in_setting(environment, data_dir, args, profile):
+  """One round of compute_and_train (and profile) in a child process.
+
+  Returns:
+    {measurement: window rates} for CPU_CLASS_MEASUREMENTS, plus, with
+    `profile`, 'bound': the child's compute / compute_reference bound.
+  """
   env = dict(_quiet_env(), **environment)
   if 'ONEDNN_MAX_CPU_ISA' not in environment:
     env.pop('ONEDNN_MAX_CPU_ISA', None)
   command = [sys.executable, os.path.abspath(__file__), '--only',
-             'compute,train', '--rounds', '1', '--data_dir', data_dir,
+             'compute,train' + (',profile' if profile else ''), '--rounds',
+             '1', '--data_dir', data_dir,
              '--batch_size', str(args.batch_size), '--windows',
              str(args.windows), '--window_steps', str(args.window_steps),
              '--warmup_steps', str(args.warmup_steps)]
@@ -449,8 +541,12 @@ def _run_in_setting(environment, data_dir, args):
                                            result.stderr[-2000:]))
   lines = [json.loads(line) for line in result.stdout.splitlines()
            if line.startswith('{')]
-  return {line['measurement']: line['windows'] for line in lines
-          if line['measurement'] in CPU_CLASS_MEASUREMENTS}
+  found = {line['measurement']: line['windows'] for line in lines
+           if line['measurement'] in CPU_CLASS_MEASUREMENTS}
+  if profile:
+    ratios = next(line for line in lines if line['measurement'] == 'ratios')
+    found['bound'] = ratios['compute / compute_reference, bound']
+  return found
 
 
 def measure_cpu_classes(data_dir, args):
@@ -460,19 +556,27 @@ def measure_cpu_classes(data_dir, args):
   import), one round per setting in turn, --rounds times, so that a slow
   spell of the machine falls on all settings alike.
 
+  With `profile` in --only, each setting's child also profiles the steps,
+  and its compute / compute_reference bound (see measure_profile) is
+  reported as the median over the rounds.
+
   Returns:
     The ratios: per setting, compute / compute_reference and train /
-    compute_reference; per class, train with this package's kernels over
+    compute_reference (and the bound, if profiled); per class, train with this package's kernels over
     compute_reference (the original's ops) with TensorFlow's default
     kernels, and over train with Eigen where TensorFlow's default is Eigen.
   """
   settings = _cpu_class_settings()
+  profile = 'profile' in args.only.split(',')
   windows = {name: {measurement: [] for measurement in CPU_CLASS_MEASUREMENTS}
              for name, _, _, _ in settings}
+  bounds = {name: [] for name, _, _, _ in settings}
   for _ in range(args.rounds):
     for name, _, _, environment in settings:
-      for measurement, rates in _run_in_setting(environment, data_dir,
-                                                args).items():
+      found = _run_in_setting(environment, data_dir, args, profile)
+      if profile:
+        bounds[name].append(found.pop('bound'))
+      for measurement, rates in found.items():
         windows[name][measurement] += rates
   medians = {}
   for name, cpu_class, kernels, environment in settings:
@@ -488,6 +592,9 @@ def measure_cpu_classes(data_dir, args):
         medians[name]['compute'] / medians[name]['compute_reference'])
     ratios['%s: train / compute_reference' % name] = (
         medians[name]['train'] / medians[name]['compute_reference'])
+    if profile:
+      ratios['%s: compute / compute_reference, bound' % name] = (
+          statistics.median(bounds[name]))
   for cpu_class in CPU_CLASSES:
     picks_onednn = _tensorflow_picks_onednn(cpu_class)
     tensorflow_default = medians[('onednn_' if picks_onednn else 'eigen_') +
@@ -522,9 +629,10 @@ def parse_args(argv):
                                                      text.split(',')],
                       default=[1, 2, 4], help='Tower counts for multi_gpu.')
   parser.add_argument('--only', default=','.join(ALL_MEASUREMENTS),
-                      help='Comma-separated subset of: %s; or cpu_classes '
-                      '(compute_reference, compute and train under each CPU '
-                      'class\'s kernels, each in its own process).'
+                      help='Comma-separated subset of: %s; or profile (where '
+                      'the step time goes) or cpu_classes (compute_reference, '
+                      'compute and train under each CPU class\'s kernels, each '
+                      'in its own process; with profile, profiled there too).'
                       % ', '.join(ALL_MEASUREMENTS))
   return parser.parse_args(argv)
 
@@ -579,6 +687,8 @@ def main(argv=None):
       measure_eval(data_dir, train_dir, args.batch_size, args)
     if 'startup' in only:
       measure_startup(data_dir, scratch, args.batch_size, args)
+    if 'profile' in only and 'cpu_classes' not in only:
+      ratios.update(measure_profile(args.batch_size, args))
     if 'cpu_classes' in only:
       ratios.update(measure_cpu_classes(data_dir, args))
     if 'options' in only:
