@@ -95,6 +95,9 @@ CPU_CLASS_MEASUREMENTS = ('compute_reference', 'compute', 'train')
 # The step's parts that `profile` tells apart. Every other op, from pooling
 # to the variable updates, falls under 'rest'.
 PROFILE_PARTS = ('convolutions', 'local response normalization', 'rest')
+# The ratios `profile` reports: the traced steps' own, and its bound.
+PROFILE_RATIOS = ('compute / compute_reference, traced',
+                  'compute / compute_reference, bound')
 LOG_TIME_AND_STEP = re.compile(r'^(\S+ \S+): step (\d+), loss', re.MULTILINE)
 
 
@@ -330,10 +333,10 @@ def measure_profile(batch_size, args):
               for part, ms in medians[name].items()})
   without_lrn = (medians['compute']['step'] -
                  medians['compute']['local response normalization'])
-  return {'compute / compute_reference, traced':
-              medians['compute_reference']['step'] / medians['compute']['step'],
-          'compute / compute_reference, bound':
-              medians['compute_reference']['step'] / without_lrn}
+  traced, bound = PROFILE_RATIOS
+  return {traced: (medians['compute_reference']['step'] /
+                   medians['compute']['step']),
+          bound: medians['compute_reference']['step'] / without_lrn}
 
 
 def measure_eval(data_dir, train_dir, batch_size, args):
@@ -524,7 +527,8 @@ def _run_in_setting(environment, data_dir, args, profile):
 
   Returns:
     {measurement: window rates} for CPU_CLASS_MEASUREMENTS, plus, with
-    `profile`, 'bound': the child's compute / compute_reference bound.
+    `profile`, the child's PROFILE_RATIOS, and under 'parts' its profile
+    lines by measurement name.
   """
   env = dict(_quiet_env(), **environment)
   if 'ONEDNN_MAX_CPU_ISA' not in environment:
@@ -545,7 +549,10 @@ def _run_in_setting(environment, data_dir, args, profile):
            if line['measurement'] in CPU_CLASS_MEASUREMENTS}
   if profile:
     ratios = next(line for line in lines if line['measurement'] == 'ratios')
-    found['bound'] = ratios['compute / compute_reference, bound']
+    for name in PROFILE_RATIOS:
+      found[name] = ratios[name]
+    found['parts'] = {line['measurement']: line for line in lines
+                      if line['measurement'].startswith('profile_')}
   return found
 
 
@@ -557,12 +564,12 @@ def measure_cpu_classes(data_dir, args):
   spell of the machine falls on all settings alike.
 
   With `profile` in --only, each setting's child also profiles the steps,
-  and its compute / compute_reference bound (see measure_profile) is
-  reported as the median over the rounds.
+  and its PROFILE_RATIOS (see measure_profile) are reported as medians over
+  the rounds.
 
   Returns:
     The ratios: per setting, compute / compute_reference and train /
-    compute_reference (and the bound, if profiled); per class, train with this package's kernels over
+    compute_reference (and PROFILE_RATIOS, if profiled); per class, train with this package's kernels over
     compute_reference (the original's ops) with TensorFlow's default
     kernels, and over train with Eigen where TensorFlow's default is Eigen.
   """
@@ -570,12 +577,16 @@ def measure_cpu_classes(data_dir, args):
   profile = 'profile' in args.only.split(',')
   windows = {name: {measurement: [] for measurement in CPU_CLASS_MEASUREMENTS}
              for name, _, _, _ in settings}
-  bounds = {name: [] for name, _, _, _ in settings}
+  profiled = {name: {ratio: [] for ratio in PROFILE_RATIOS}
+              for name, _, _, _ in settings}
+  parts = {name: [] for name, _, _, _ in settings}
   for _ in range(args.rounds):
     for name, _, _, environment in settings:
       found = _run_in_setting(environment, data_dir, args, profile)
       if profile:
-        bounds[name].append(found.pop('bound'))
+        parts[name].append(found.pop('parts'))
+        for ratio in PROFILE_RATIOS:
+          profiled[name][ratio].append(found.pop(ratio))
       for measurement, rates in found.items():
         windows[name][measurement] += rates
   medians = {}
@@ -586,15 +597,22 @@ def measure_cpu_classes(data_dir, args):
            environment=environment,
            **{measurement + '_examples_per_sec': median
               for measurement, median in medians[name].items()})
+    for graph in parts[name][0] if profile else ():
+      fields = [field for field in parts[name][0][graph]
+                if field.endswith('_ms')]
+      report('cpu_class_%s_%s' % (name, graph), **{
+          field: round(statistics.median(run[graph][field]
+                                         for run in parts[name]), 2)
+          for field in fields})
   ratios = {}
   for name, _, _, _ in settings:
     ratios['%s: compute / compute_reference' % name] = (
         medians[name]['compute'] / medians[name]['compute_reference'])
     ratios['%s: train / compute_reference' % name] = (
         medians[name]['train'] / medians[name]['compute_reference'])
-    if profile:
-      ratios['%s: compute / compute_reference, bound' % name] = (
-          statistics.median(bounds[name]))
+    for ratio in PROFILE_RATIOS if profile else ():
+      ratios['%s: %s' % (name, ratio)] = statistics.median(
+          profiled[name][ratio])
   for cpu_class in CPU_CLASSES:
     picks_onednn = _tensorflow_picks_onednn(cpu_class)
     tensorflow_default = medians[('onednn_' if picks_onednn else 'eigen_') +
