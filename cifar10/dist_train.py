@@ -369,9 +369,14 @@ def run_worker(server, cluster, task_index, args, settings):
         max_wait_secs=args.startup_timeout, stop_grace_period_secs=5)
     if not is_chief:
       _wait_for_chief(server, replica, args.startup_timeout)
+    # The log line reports the whole cluster's rate, read from the global
+    # step: an asynchronous step is one worker's batch, a synchronous one
+    # averages a batch from every worker, like multi_gpu_train's towers.
+    batches_per_step = num_workers if args.sync_replicas else 1
     training_loop.run(train_op, loss, global_step,
-                      examples_per_step=args.batch_size,
-                      settings=settings, replica=replica)
+                      examples_per_step=args.batch_size * batches_per_step,
+                      settings=settings, towers=batches_per_step,
+                      replica=replica)
     config = tf.compat.v1.ConfigProto(device_filters=replica.device_filters)
     # The ps tasks wait for this process to exit before they do (see
     # run_ps), so they are still there when this session closes.

@@ -4,9 +4,11 @@ Every task is a real process on a free local port; all are killed when a test
 ends, pass or fail.
 """
 
+import datetime
 import json
 import re
 import socket
+import statistics
 import threading
 import time
 
@@ -116,6 +118,21 @@ def test_two_workers_train_one_model_and_every_task_exits(
   for name in ('chief', 'worker'):
     steps = _logged_steps(outputs[name])
     assert len(steps) >= 2 and steps == sorted(steps), outputs[name][-2000:]
+  # Each line's rate is the cluster's: the global steps since the chief's
+  # previous line, times the examples in one (a batch of 32 per worker that
+  # took part), over the time between the lines' stamps.
+  per_step = 32 * (2 if mode == 'sync' else 1)
+  lines = [(datetime.datetime.fromisoformat(stamp), int(step), float(rate))
+           for stamp, step, rate in re.findall(
+               r'^(\S+ \S+): step (\d+), loss = \S+ \(([\d.]+) examples/sec',
+               outputs['chief'], re.M)]
+  ratios = [rate / ((step - last_step) * per_step /
+                    (stamp - last_stamp).total_seconds())
+            for (last_stamp, last_step, _), (stamp, step, rate)
+            in zip(lines, lines[1:])]
+  # Each rate is timed a moment before its stamp is taken: the median of
+  # many lines is within a few percent.
+  assert statistics.median(ratios) == pytest.approx(1, abs=0.1), ratios
   assert 'ps 0: 2 of 2 workers done.' in outputs['ps']
   # The ps left only after both workers had (see the next test).
   assert 'still accept connections' not in outputs['ps'], outputs['ps']
