@@ -328,7 +328,7 @@ def measure_profile(batch_size, args):
                      for part in PROFILE_PARTS}
     medians[name]['step'] = statistics.median(sum(step.values())
                                               for step in traced[name])
-    report('profile_' + name, traced_steps=args.windows,
+    report('profile_' + name, traced_steps=args.windows, inter_op_threads=1,
            **{part.replace(' ', '_') + '_ms': round(ms, 2)
               for part, ms in medians[name].items()})
   without_lrn = (medians['compute']['step'] -
