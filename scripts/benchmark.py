@@ -95,6 +95,8 @@ CPU_CLASS_MEASUREMENTS = ('compute_reference', 'compute', 'train')
 # The step's parts that `profile` tells apart. Every other op, from pooling
 # to the variable updates, falls under 'rest'.
 PROFILE_PARTS = ('convolutions', 'local response normalization', 'rest')
+# The constant-batch steps `profile` traces.
+PROFILED_GRAPHS = ('compute_reference', 'compute')
 # The ratios `profile` reports: the traced steps' own, and its bound.
 PROFILE_RATIOS = ('compute / compute_reference, traced',
                   'compute / compute_reference, bound')
@@ -312,7 +314,7 @@ def measure_profile(batch_size, args):
   """
   steps = {name: _constant_batch_step(batch_size, ('--inter_op_threads', '1'),
                                       reference_ops=name == 'compute_reference')
-           for name in ('compute_reference', 'compute')}
+           for name in PROFILED_GRAPHS}
   for session, train_op in steps.values():
     for _ in range(args.warmup_steps):
       session.run(train_op)
@@ -526,9 +528,9 @@ def _run_in_setting(environment, data_dir, args, profile):
   """One round of compute_and_train (and profile) in a child process.
 
   Returns:
-    {measurement: window rates} for CPU_CLASS_MEASUREMENTS, plus, with
-    `profile`, the child's PROFILE_RATIOS, and under 'parts' its profile
-    lines by measurement name.
+    The child's report lines by measurement name: CPU_CLASS_MEASUREMENTS,
+    each with its 'windows', and with `profile` also 'profile_<graph>' for
+    each of PROFILED_GRAPHS and 'ratios'.
   """
   env = dict(_quiet_env(), **environment)
   if 'ONEDNN_MAX_CPU_ISA' not in environment:
@@ -545,15 +547,7 @@ def _run_in_setting(environment, data_dir, args, profile):
                                            result.stderr[-2000:]))
   lines = [json.loads(line) for line in result.stdout.splitlines()
            if line.startswith('{')]
-  found = {line['measurement']: line['windows'] for line in lines
-           if line['measurement'] in CPU_CLASS_MEASUREMENTS}
-  if profile:
-    ratios = next(line for line in lines if line['measurement'] == 'ratios')
-    for name in PROFILE_RATIOS:
-      found[name] = ratios[name]
-    found['parts'] = {line['measurement']: line for line in lines
-                      if line['measurement'].startswith('profile_')}
-  return found
+  return {line['measurement']: line for line in lines}
 
 
 def measure_cpu_classes(data_dir, args):
@@ -563,47 +557,38 @@ def measure_cpu_classes(data_dir, args):
   import), one round per setting in turn, --rounds times, so that a slow
   spell of the machine falls on all settings alike.
 
-  With `profile` in --only, each setting's child also profiles the steps,
-  and its PROFILE_RATIOS (see measure_profile) are reported as medians over
-  the rounds.
+  With `profile` in --only, each setting's child also profiles the steps;
+  each part's milliseconds and PROFILE_RATIOS (see measure_profile) are
+  reported as medians over the rounds.
 
   Returns:
     The ratios: per setting, compute / compute_reference and train /
-    compute_reference (and PROFILE_RATIOS, if profiled); per class, train with this package's kernels over
-    compute_reference (the original's ops) with TensorFlow's default
-    kernels, and over train with Eigen where TensorFlow's default is Eigen.
+    compute_reference (and PROFILE_RATIOS, if profiled); per class, train
+    with this package's kernels over compute_reference (the original's ops)
+    with TensorFlow's default kernels, and over train with Eigen where
+    TensorFlow's default is Eigen.
   """
   settings = _cpu_class_settings()
   profile = 'profile' in args.only.split(',')
-  windows = {name: {measurement: [] for measurement in CPU_CLASS_MEASUREMENTS}
-             for name, _, _, _ in settings}
-  profiled = {name: {ratio: [] for ratio in PROFILE_RATIOS}
-              for name, _, _, _ in settings}
-  parts = {name: [] for name, _, _, _ in settings}
+  runs = {name: [] for name, _, _, _ in settings}
   for _ in range(args.rounds):
     for name, _, _, environment in settings:
-      found = _run_in_setting(environment, data_dir, args, profile)
-      if profile:
-        parts[name].append(found.pop('parts'))
-        for ratio in PROFILE_RATIOS:
-          profiled[name][ratio].append(found.pop(ratio))
-      for measurement, rates in found.items():
-        windows[name][measurement] += rates
+      runs[name].append(_run_in_setting(environment, data_dir, args, profile))
   medians = {}
   for name, cpu_class, kernels, environment in settings:
-    medians[name] = {measurement: _median_rate(rates)
-                     for measurement, rates in windows[name].items()}
+    medians[name] = {
+        measurement: _median_rate([rate for run in runs[name]
+                                   for rate in run[measurement]['windows']])
+        for measurement in CPU_CLASS_MEASUREMENTS}
     report('cpu_class_' + name, cpu_class=cpu_class, kernels=kernels,
            environment=environment,
            **{measurement + '_examples_per_sec': median
               for measurement, median in medians[name].items()})
-    for graph in parts[name][0] if profile else ():
-      fields = [field for field in parts[name][0][graph]
-                if field.endswith('_ms')]
-      report('cpu_class_%s_%s' % (name, graph), **{
-          field: round(statistics.median(run[graph][field]
-                                         for run in parts[name]), 2)
-          for field in fields})
+    for graph in PROFILED_GRAPHS if profile else ():
+      lines = [run['profile_' + graph] for run in runs[name]]
+      report('cpu_class_%s_profile_%s' % (name, graph), **{
+          field: round(statistics.median(line[field] for line in lines), 2)
+          for field in lines[0] if field.endswith('_ms')})
   ratios = {}
   for name, _, _, _ in settings:
     ratios['%s: compute / compute_reference' % name] = (
@@ -612,7 +597,7 @@ def measure_cpu_classes(data_dir, args):
         medians[name]['train'] / medians[name]['compute_reference'])
     for ratio in PROFILE_RATIOS if profile else ():
       ratios['%s: %s' % (name, ratio)] = statistics.median(
-          profiled[name][ratio])
+          run['ratios'][ratio] for run in runs[name])
   for cpu_class in CPU_CLASSES:
     picks_onednn = _tensorflow_picks_onednn(cpu_class)
     tensorflow_default = medians[('onednn_' if picks_onednn else 'eigen_') +
