@@ -228,10 +228,15 @@ class _GreedyByBytes:
     return task
 
 
+def worker_device(task_index):
+  """The device name of worker `task_index`, where its own ops run."""
+  return '/job:worker/task:%d' % task_index
+
+
 def worker_device_setter(cluster, task_index):
   """Device function for a worker's graph: variables on ps tasks, by size."""
   return tf.compat.v1.train.replica_device_setter(
-      worker_device='/job:worker/task:%d' % task_index, cluster=cluster,
+      worker_device=worker_device(task_index), cluster=cluster,
       ps_strategy=_GreedyByBytes(len(cluster['ps'])))
 
 
@@ -354,7 +359,6 @@ def run_worker(server, cluster, task_index, args, settings):
           total_num_replicas=num_workers))
       return sync[0]
 
-    worker_device = '/job:worker/task:%d' % task_index
     with tf.compat.v1.device(worker_device_setter(cluster, task_index)):
       train_op, loss, global_step = train.build_graph(
           args.data_dir, args.batch_size, args.use_fp16,
@@ -365,7 +369,7 @@ def run_worker(server, cluster, task_index, args, settings):
     replica = training_loop.Replica(
         master=server.target, is_chief=is_chief,
         hooks=tuple(opt.make_session_run_hook(is_chief) for opt in sync),
-        device_filters=('/job:ps', worker_device),
+        device_filters=('/job:ps', worker_device(task_index)),
         max_wait_secs=args.startup_timeout, stop_grace_period_secs=5)
     if not is_chief:
       _wait_for_chief(server, replica, args.startup_timeout)

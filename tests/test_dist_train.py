@@ -23,6 +23,8 @@ from conftest import DEADLINE_SECS, both_modes, free_ports, latest_step
 # Each worker logs every step it makes (--log_frequency 1), so that a few
 # steps a worker makes alone show in its output.
 _STEP_LINE = r': step (\d+), loss = '
+# Images per batch of every worker in these tests.
+_BATCH_SIZE = 32
 
 
 class Cluster:
@@ -37,7 +39,7 @@ class Cluster:
     # slow, not a fault.
     self.common = ['--ps_hosts', '127.0.0.1:%d' % ps, '--worker_hosts',
                    '127.0.0.1:%d,127.0.0.1:%d' % (worker0, worker1),
-                   '--data_dir', data_dir, '--batch_size', '32',
+                   '--data_dir', data_dir, '--batch_size', str(_BATCH_SIZE),
                    '--log_frequency', '1', '--seed', '1',
                    '--startup_timeout', str(DEADLINE_SECS)] + list(extra)
 
@@ -119,9 +121,9 @@ def test_two_workers_train_one_model_and_every_task_exits(
     steps = _logged_steps(outputs[name])
     assert len(steps) >= 2 and steps == sorted(steps), outputs[name][-2000:]
   # Each line's rate is the cluster's: the global steps since the chief's
-  # previous line, times the examples in one (a batch of 32 per worker that
-  # took part), over the time between the lines' stamps.
-  per_step = 32 * (2 if mode == 'sync' else 1)
+  # previous line, times the examples in one (a batch per worker that took
+  # part), over the time between the lines' stamps.
+  per_step = _BATCH_SIZE * (2 if mode == 'sync' else 1)
   lines = [(datetime.datetime.fromisoformat(stamp), int(step), float(rate))
            for stamp, step, rate in re.findall(
                r'^(\S+ \S+): step (\d+), loss = \S+ \(([\d.]+) examples/sec',
