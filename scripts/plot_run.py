@@ -65,8 +65,8 @@ def parser():
   return result
 
 
-def read_scalars(folder, tags):
-  """The scalar series of `tags` in the event files of `folder`.
+def read_scalar_events(folder, tags):
+  """The scalar events of `tags` in the event files of `folder`, by step.
 
   TensorBoard's own reader is used, so a run resumed after a crash reads as
   TensorBoard shows it (steps written after the last checkpoint and then
@@ -77,7 +77,8 @@ def read_scalars(folder, tags):
     tags: the scalar tags to read.
 
   Returns:
-    {tag: (steps, values)}, two lists each, in step order.
+    {tag: [event]} in step order; each event has .step, .value and
+    .wall_time (seconds since the epoch, when it was written).
 
   Raises:
     PlotError: `folder` has no event files, or lacks one of `tags`.
@@ -97,10 +98,24 @@ def read_scalars(folder, tags):
           'No %r values in the event files of %s (it has %s). Is it the '
           'right folder, and has the run written summaries yet?'
           % (tag, folder, ', '.join(sorted(found)) or 'none'))
-    events = accumulator.Scalars(tag)
-    series[tag] = ([event.step for event in events],
-                   [event.value for event in events])
+    # Several event files (an evaluator run twice, say) come back file by
+    # file; the curve wants them by step.
+    series[tag] = sorted(accumulator.Scalars(tag),
+                         key=lambda event: (event.step, event.wall_time))
   return series
+
+
+def read_scalars(folder, tags):
+  """The scalar series of `tags` in the event files of `folder`.
+
+  Args and Raises: as read_scalar_events.
+
+  Returns:
+    {tag: (steps, values)}, two lists each, in step order.
+  """
+  return {tag: ([event.step for event in events],
+                [event.value for event in events])
+          for tag, events in read_scalar_events(folder, tags).items()}
 
 
 def draw(runs, output, title=None):
