@@ -389,7 +389,9 @@ def main(argv=None):
   args = parser().parse_args(argv)
   session = session_options.SessionOptions.from_flags(args)
   session.apply_to_process()
-  cifar10.maybe_download_and_extract(args.data_dir, args.data_url)
+  cifar10.maybe_download_and_extract(
+      args.data_dir, args.data_url,
+      needed_files=cifar10_input.file_names(args.eval_data == 'test'))
   evaluate(args, session)
   return 0
 
