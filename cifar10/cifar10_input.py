@@ -111,6 +111,28 @@ def data_files(data_dir, eval_data):
   return paths
 
 
+def bad_file_complaint(data_dir, eval_data):
+  """What is wrong with the first bad file of a split now, or None.
+
+  A run's data can change while it reads it (a file truncated, deleted, or
+  still being copied). After a failed read this names the file and what is
+  wrong with it, in the words of the start-up check, where TensorFlow's own
+  message shows its iterator chain and may not name the file at all.
+
+  Args:
+    data_dir: the folder of the batch files (cifar-10-batches-bin/).
+    eval_data: True for test_batch.bin, False for the training files.
+
+  Returns:
+    A str, the complaint about the first bad file; None when all are fine.
+  """
+  try:
+    data_files(data_dir, eval_data)
+  except errors.UserError as error:
+    return str(error)
+  return None
+
+
 def _check_batch_size(batch_size):
   """Raises UserError unless batch_size is at least 1."""
   if batch_size < 1:

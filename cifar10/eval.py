@@ -189,17 +189,24 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
         config=session.config_beside_training()) as sess:
       global_step = checkpoints.restore_weights(
           sess, checkpoint_path, raw_weights, _HOW_TO_PROCEED)
-      # One run of the graph's own summaries (image and histograms) is
-      # enough: they come with the first batch.
-      first, summary_bytes = sess.run([fetches, summary_op])
-      batches = [first]
-      counted = len(first['labels'])
       try:
+        # One run of the graph's own summaries (image and histograms) is
+        # enough: they come with the first batch.
+        first, summary_bytes = sess.run([fetches, summary_op])
+        batches = [first]
+        counted = len(first['labels'])
         while counted < num_examples:
           batches.append(sess.run(fetches))
           counted += len(batches[-1]['labels'])
-      except tf.errors.OutOfRangeError:
-        pass  # The data holds fewer images than --num_examples.
+      except tf.errors.OpError as error:
+        # The end of the data (it holds fewer images than --num_examples)
+        # is fine, unless a file changed while it was read: truncated, the
+        # reader may take that for the end too.
+        bad_file = cifar10_input.bad_file_complaint(
+            cifar10.batches_dir(data_dir), eval_data == 'test')
+        if bad_file or not isinstance(error, tf.errors.OutOfRangeError):
+          raise errors.UserError('Evaluating %s stopped: %s' % (
+              checkpoint_path, bad_file or errors.describe(error)))
   result = EvalResult(
       global_step=global_step, k=top_k,
       **{name: np.concatenate([batch[name] for batch in batches])[:num_examples]
