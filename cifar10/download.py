@@ -123,7 +123,7 @@ def resolve_data_dir(data_dir):
 def maybe_download_and_extract(data_dir, data_url=DATA_URL,
                                expected_md5=DATA_MD5, progress=sys.stdout,
                                needed_files=REQUIRED_FILES):
-  """Ensures `data_dir/cifar-10-batches-bin/` holds the batch files a script reads.
+  """Ensures `data_dir/cifar-10-batches-bin/` holds the batch files needed.
 
   When the `needed_files` are there it returns at once, without network.
   When the folder holds none of the CIFAR-10 files, it extracts

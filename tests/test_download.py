@@ -177,7 +177,7 @@ def test_no_server_says_how_to_proceed_offline_and_leaves_nothing(tmp_path):
 # ---------------------------------------------------------------------------
 
 def _users_folder(data_dir):
-  """A cifar-10-batches-bin/ with a user's own test set: 333 records, 3 names."""
+  """A cifar-10-batches-bin/ with a user's own test set: 333 records."""
   folder = data_dir / download.EXTRACTED_DIR
   folder.mkdir(parents=True)
   (folder / 'test_batch.bin').write_bytes(
@@ -308,3 +308,24 @@ def test_synthetic_refuses_to_write_over_batch_files(tmp_path, capsys):
   # The advice, followed: a new folder gets all six files.
   assert synthetic.main(['--data_dir', str(tmp_path / 'new')]) == 0
   assert _extracted(tmp_path / 'new') == sorted(download.REQUIRED_FILES)
+
+
+def test_advice_delete_a_damaged_tarball_and_run_again_downloads_it(
+    tmp_path):
+  served = tmp_path / 'served'
+  served.mkdir()
+  md5 = _tarball(served / download.TARBALL_NAME)
+  data_dir = tmp_path / 'data'
+  data_dir.mkdir()
+  tarball = data_dir / download.TARBALL_NAME
+  tarball.write_bytes(b'half a download')
+  with _serving(served) as base_url:
+    url = base_url + download.TARBALL_NAME
+    with pytest.raises(errors.UserError, match='Delete it and run again to '
+                       'download it'):
+      download.maybe_download_and_extract(str(data_dir), url, md5,
+                                          io.StringIO())
+    tarball.unlink()
+    download.maybe_download_and_extract(str(data_dir), url, md5,
+                                        io.StringIO())
+  assert _extracted(data_dir) == sorted(list(FILES) + ['batches.meta.txt'])
