@@ -209,13 +209,22 @@ def test_a_users_files_beside_missing_ones_stop_before_any_download(tmp_path):
   _users_folder(data_dir)
   before = _snapshot(data_dir)
   with _serving(served) as base_url:
-    message = _missing_message(data_dir, base_url + download.TARBALL_NAME,
-                               md5)
-  assert message.startswith(
-      '%s lacks data_batch_1.bin, data_batch_2.bin, data_batch_3.bin, '
-      'data_batch_4.bin, data_batch_5.bin, which this script reads; it holds '
-      'test_batch.bin, batches.meta.txt.' % (data_dir / 'cifar-10-batches-bin'))
-  assert _snapshot(data_dir) == before  # Byte for byte, and no tarball.
+    url = base_url + download.TARBALL_NAME
+    message = _missing_message(data_dir, url, md5)
+    assert message == (
+        '%s lacks data_batch_1.bin, data_batch_2.bin, data_batch_3.bin, '
+        'data_batch_4.bin, data_batch_5.bin, which this script reads; it '
+        'holds test_batch.bin, batches.meta.txt. Nothing is downloaded or '
+        'extracted into a folder holding CIFAR-10 files, so that none of them '
+        'is replaced: put them there, or give a --data_dir that holds no '
+        'CIFAR-10 files (a new folder) to download into.'
+        % (data_dir / 'cifar-10-batches-bin'))
+    assert _snapshot(data_dir) == before  # Byte for byte, and no tarball.
+    # The advice, followed: a new folder is downloaded into.
+    new = tmp_path / 'new'
+    download.maybe_download_and_extract(str(new), url, md5, io.StringIO())
+  assert _extracted(new) == sorted(list(FILES) + ['batches.meta.txt'])
+  assert _snapshot(data_dir) == before
 
 
 def test_only_the_files_of_the_split_read_are_needed(tmp_path):
@@ -226,24 +235,6 @@ def test_only_the_files_of_the_split_read_are_needed(tmp_path):
   assert download.maybe_download_and_extract(
       str(data_dir), _unused_url(),
       needed_files=cifar10_input.file_names(eval_data=True)) == str(folder)
-  assert _snapshot(data_dir) == before
-
-
-def test_advice_a_new_folder_downloads_there(tmp_path):
-  served = tmp_path / 'served'
-  served.mkdir()
-  md5 = _tarball(served / download.TARBALL_NAME)
-  data_dir = tmp_path / 'data'
-  _users_folder(data_dir)
-  before = _snapshot(data_dir)
-  with _serving(served) as base_url:
-    url = base_url + download.TARBALL_NAME
-    message = _missing_message(data_dir, url, md5)
-    assert 'give a --data_dir that holds no CIFAR-10 files (a new folder) to ' \
-        'download into.' in message
-    new = tmp_path / 'new'
-    download.maybe_download_and_extract(str(new), url, md5, io.StringIO())
-  assert _extracted(new) == sorted(list(FILES) + ['batches.meta.txt'])
   assert _snapshot(data_dir) == before
 
 
