@@ -24,6 +24,19 @@ INDEX_FILE = 'checkpoint'
 POINT_AT_TRAINING_RUN = ('Point --checkpoint_dir at the --train_dir of a '
                          'training run.')
 
+# The help of the --raw_weights flag of eval, predict and export.
+RAW_WEIGHTS_HELP = (
+    'Restore the trained variables themselves instead of their moving '
+    'averages: for a checkpoint that holds no averages (written by another '
+    'trainer or your own script). The averages usually classify a little '
+    'better.')
+
+# What to do with a checkpoint holding every weight but no moving averages.
+_ADD_RAW_WEIGHTS = ('Add --raw_weights to use its variables as trained.')
+
+# The basename of a checkpoint rather than of a folder: model.ckpt-1000.
+_LOOKS_LIKE_CHECKPOINT = re.compile(r'\.ckpt')
+
 # TensorFlow's checkpoint reader reports damaged files as OpErrors, or as
 # plain Python errors from its C++ wrapper ("Read less bytes than requested"
 # is an IndexError).
@@ -81,6 +94,8 @@ def locate_checkpoints(path, flag='--checkpoint_dir'):
   prefix = _prefix_of(path)
   if prefix:
     return os.path.dirname(prefix) or '.', prefix
+  if not os.path.exists(path):
+    _refuse_missing_checkpoint(path, flag)
   if os.path.isfile(path):
     if os.path.basename(path) == INDEX_FILE:
       folder = os.path.dirname(path) or '.'
@@ -103,6 +118,35 @@ def locate_checkpoints(path, flag='--checkpoint_dir'):
   return path, None
 
 
+def _refuse_missing_checkpoint(path, flag):
+  """Raises UserError when `path`, which does not exist, names a checkpoint.
+
+  A checkpoint is named when its basename reads like one (model.ckpt-150,
+  or one of its files) or its folder is a training run's. The message lists
+  the checkpoints that are there: the one named was mistyped, or deleted by
+  the run, which keeps only its newest --keep_checkpoints. Anything else
+  returns, to be read as a folder that training has not made yet.
+  """
+  match = _CHECKPOINT_FILE.match(path)
+  named = match.group(1) if match else path
+  folder = os.path.dirname(os.path.normpath(named)) or '.'
+  is_run = os.path.isfile(os.path.join(folder, INDEX_FILE))
+  if not (is_run or _LOOKS_LIKE_CHECKPOINT.search(os.path.basename(named))):
+    return
+  kept = all_checkpoints(folder) if is_run else []
+  if kept:
+    raise errors.UserError(
+        '%s %s: there is no such checkpoint (mistyped, or deleted by the run, '
+        'which keeps only its newest). %s holds %s: give one of them, such as '
+        '%s %s, or %s %s for the newest.' % (
+            flag, path, folder,
+            ', '.join(os.path.basename(kept_path) for kept_path in kept),
+            flag, kept[-1], flag, folder))
+  raise errors.UserError(
+      '%s %s: there is no such checkpoint, and %s holds none. %s'
+      % (flag, path, folder, POINT_AT_TRAINING_RUN))
+
+
 def check_train_dir(path):
   """Returns --train_dir unless it is one level off from a training run.
 
@@ -120,6 +164,14 @@ def check_train_dir(path):
     raise errors.UserError(
         '--train_dir %s is a checkpoint file, not a folder: give its folder, '
         '--train_dir %s, to resume that run.' % (path, folder))
+  parent = os.path.dirname(os.path.normpath(path)) or '.'
+  if (not os.path.exists(path) and
+      _LOOKS_LIKE_CHECKPOINT.search(os.path.basename(path)) and
+      os.path.isfile(os.path.join(parent, INDEX_FILE))):
+    raise errors.UserError(
+        '--train_dir %s is named like a checkpoint of the run in %s, and is '
+        'not there: give --train_dir %s to resume that run, or a folder name '
+        'without .ckpt for a new one.' % (path, parent, parent))
   if os.path.isdir(path) and not os.path.exists(os.path.join(path,
                                                              INDEX_FILE)):
     runs = _runs_below(path)
@@ -296,7 +348,7 @@ def _dtype_advice(mismatch):
 
 
 def check_checkpoint(path, expected, how_to_proceed, tolerated=None,
-                     advise_use_fp16=False):
+                     advise_use_fp16=False, without_averages=None):
   """Raises UserError unless checkpoint `path` fits the graph exactly.
 
   It compares names, dtypes and shapes in both directions, then reads each
@@ -311,6 +363,9 @@ def check_checkpoint(path, expected, how_to_proceed, tolerated=None,
       `expected`; by default none may.
     advise_use_fp16: when the first mismatch is float16 against float32,
       say which way to set --use_fp16 (for tools that do not adapt).
+    without_averages: the sentence that replaces `how_to_proceed` when
+      `expected` names only moving averages and the checkpoint holds every
+      weight but none of them.
 
   Raises:
     errors.UserError: one line naming `path`, the first variable that does
@@ -326,6 +381,13 @@ def check_checkpoint(path, expected, how_to_proceed, tolerated=None,
         % (path, errors.describe(error), how_to_proceed))
   found = _mismatches(dtypes, shapes, expected,
                       tolerated or (lambda name: False))
+  if (without_averages and len(found) == len(expected) and
+      all(mismatch.averaged for mismatch in found)):
+    raise errors.UserError(
+        'Checkpoint %s holds the trained variables but none of their moving '
+        'averages (it has %s but not %s, nor any of the %d averages). %s'
+        % (path, found[0].averaged, found[0].name, len(found),
+           without_averages))
   if found:
     more = (' (and %d more variables differ)' % (len(found) - 1)
             if len(found) > 1 else '')
@@ -387,32 +449,51 @@ def checkpoint_uses_fp16(path, use_fp16):
   return saved_in_fp16
 
 
-def restore_moving_averages(session, path,
-                            how_to_proceed=POINT_AT_TRAINING_RUN):
-  """Restores the moving averages of the weights saved in `path` into the model.
+def restore_weights(session, path, raw_weights=False,
+                    how_to_proceed=POINT_AT_TRAINING_RUN):
+  """Restores the weights saved in `path` into the model: averaged, or raw.
 
-  Evaluation, cifar10.predict and cifar10.export use the averaged weights,
-  as the original evaluator did: they classify better than the last step's.
-  Build the model with `checkpoint_uses_fp16(path, ...)` first.
+  Evaluation, cifar10.predict and cifar10.export use the moving averages of
+  the weights by default, as the original evaluator did: they classify
+  better than the last step's. With `raw_weights` they restore the trained
+  variables themselves (a notice says so), which is the only way to use a
+  checkpoint that holds no averages. Build the model with
+  `checkpoint_uses_fp16(path, ...)` first.
 
   Args:
     session: a session on the graph holding the model.
     path: a checkpoint prefix.
+    raw_weights: the --raw_weights flag.
     how_to_proceed: the sentence that ends an error message.
 
   Returns:
-    The checkpoint's global step.
+    The checkpoint's global step (0, with a notice, when it holds none).
 
   Raises:
     errors.UserError: the checkpoint does not fit the model, is damaged, or
       was deleted (by a training run keeping its newest only) meanwhile.
   """
-  variables_to_restore = cifar10.variables_to_restore()
+  averaged = cifar10.variables_to_restore()
+  if raw_weights:
+    errors.notice('--raw_weights: restoring the variables of %s as trained, '
+                  'not their moving averages (which the tutorial evaluates).'
+                  % path)
+    variables_to_restore = {variable.op.name: variable
+                            for variable in averaged.values()}
+    tolerated = lambda name: (name.endswith(_AVERAGE_SUFFIX) or
+                              name == 'global_step' or name.endswith('/avg'))
+  else:
+    variables_to_restore = averaged
+    tolerated = _also_in_training_checkpoints(averaged)
   try:
     check_checkpoint(path, variables_to_restore, how_to_proceed,
-                     tolerated=_also_in_training_checkpoints(
-                         variables_to_restore))
+                     tolerated=tolerated, without_averages=_ADD_RAW_WEIGHTS)
     tf.compat.v1.train.Saver(variables_to_restore).restore(session, path)
+    if 'global_step' not in tf.train.load_checkpoint(
+        path).get_variable_to_shape_map():
+      errors.notice('checkpoint %s holds no global_step: its results are '
+                    'recorded at step 0.' % path)
+      return 0
     return global_step_of(path)
   except (errors.UserError, tf.errors.NotFoundError, ValueError):
     # Saver.restore raises ValueError ("not a valid checkpoint") when the

@@ -64,19 +64,29 @@ LRN_ALPHA = 0.001 / 9.0
 LRN_BETA = 0.75
 
 
-def maybe_download_and_extract(data_dir=DATA_DIR, data_url=download.DATA_URL):
-  """Makes sure `data_dir` holds the extracted CIFAR-10 batch files.
+def maybe_download_and_extract(data_dir=DATA_DIR, data_url=download.DATA_URL,
+                               needed_files=download.REQUIRED_FILES):
+  """Makes sure `data_dir` holds the extracted CIFAR-10 batch files it needs.
 
   The original's call, `maybe_download_and_extract()`, works unchanged. See
-  cifar10.download for what is checked and when the network is used.
+  cifar10.download for what is checked, when the network is used, and why
+  a folder holding some of the files is never downloaded into.
+
+  Args:
+    data_dir: the --data_dir.
+    data_url: the URL of the tarball.
+    needed_files: names of the batch files the caller reads
+      (`cifar10_input.file_names(eval_data)`); by default all six.
 
   Returns:
     The path of the folder holding the .bin files.
 
   Raises:
-    errors.UserError: the download or the extraction failed.
+    errors.UserError: a needed file is missing, or the download or the
+      extraction failed.
   """
-  return download.maybe_download_and_extract(data_dir, data_url)
+  return download.maybe_download_and_extract(data_dir, data_url,
+                                             needed_files=needed_files)
 
 
 # ---------------------------------------------------------------------------

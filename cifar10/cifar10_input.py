@@ -78,15 +78,15 @@ def check_batch_file(path):
   folder, name = os.path.split(path)
   if not os.path.isfile(path):
     raise errors.UserError(
-        'CIFAR-10 batch file %s not found in %s. Point --data_dir at the '
-        'folder holding cifar-10-batches-bin/ (or the tarball), or let the '
-        'script download it.' % (name, folder or '.'))
+        'CIFAR-10 batch file %s not found in %s. Put it back, or point '
+        '--data_dir at the folder that holds cifar-10-batches-bin/ with it.'
+        % (name, folder or '.'))
   size = os.path.getsize(path)
   if size == 0 or size % RECORD_BYTES:
     raise errors.UserError(
         '%s is %d bytes, not a whole number of %d-byte records: it is '
-        'truncated or not a CIFAR-10 binary batch file. Delete it and extract '
-        'or download the data again.' % (path, size, RECORD_BYTES))
+        'truncated or not a CIFAR-10 binary batch file. Replace it with a '
+        'whole copy.' % (path, size, RECORD_BYTES))
   labels = np.memmap(path, dtype=np.uint8, mode='r')[::RECORD_BYTES]
   bad = np.flatnonzero(labels >= NUM_CLASSES)
   if bad.size:
@@ -97,13 +97,40 @@ def check_batch_file(path):
   return size // RECORD_BYTES
 
 
+def file_names(eval_data):
+  """The batch files of a split: test_batch.bin if `eval_data`, else the 5
+  training files."""
+  return TEST_FILES if eval_data else TRAIN_FILES
+
+
 def data_files(data_dir, eval_data):
-  """Checked paths: test_batch.bin if `eval_data`, else the 5 training files."""
-  names = TEST_FILES if eval_data else TRAIN_FILES
-  paths = [os.path.join(data_dir, name) for name in names]
+  """Checked paths of the split's files (see `file_names`)."""
+  paths = [os.path.join(data_dir, name) for name in file_names(eval_data)]
   for path in paths:
     check_batch_file(path)
   return paths
+
+
+def bad_file_complaint(data_dir, eval_data):
+  """What is wrong with the first bad file of a split now, or None.
+
+  A run's data can change while it reads it (a file truncated, deleted, or
+  still being copied). After a failed read this names the file and what is
+  wrong with it, in the words of the start-up check, where TensorFlow's own
+  message shows its iterator chain and may not name the file at all.
+
+  Args:
+    data_dir: the folder of the batch files (cifar-10-batches-bin/).
+    eval_data: True for test_batch.bin, False for the training files.
+
+  Returns:
+    A str, the complaint about the first bad file; None when all are fine.
+  """
+  try:
+    data_files(data_dir, eval_data)
+  except errors.UserError as error:
+    return str(error)
+  return None
 
 
 def _check_batch_size(batch_size):

@@ -40,6 +40,7 @@ import numpy as np
 import tensorflow as tf
 
 from cifar10 import cifar10
+from cifar10 import cifar10_input
 from cifar10 import errors
 from cifar10 import flags
 from cifar10 import train
@@ -401,7 +402,9 @@ def main(argv=None):
   settings.session.apply_to_process()
   cluster, job_name, task_index = cluster_from(args)
   if job_name == 'worker':
-    cifar10.maybe_download_and_extract(args.data_dir, args.data_url)
+    cifar10.maybe_download_and_extract(
+        args.data_dir, args.data_url,
+        needed_files=cifar10_input.file_names(eval_data=False))
   server = tf.distribute.Server(
       tf.train.ClusterSpec(cluster), job_name=job_name, task_index=task_index,
       start=True)

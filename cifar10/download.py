@@ -9,6 +9,7 @@ files are written, and a link or a path leaving the data folder stops it.
 
 import hashlib
 import os
+import shlex
 import sys
 import tarfile
 import tempfile
@@ -25,19 +26,26 @@ EXTRACTED_DIR = 'cifar-10-batches-bin'
 
 REQUIRED_FILES = cifar10_input.TRAIN_FILES + cifar10_input.TEST_FILES
 OPTIONAL_FILES = ('batches.meta.txt', 'readme.html')
+# Every file the tarball's extraction may write: none of them is ever
+# written over, so a folder holding any of them is never downloaded into.
+CIFAR_FILES = REQUIRED_FILES + OPTIONAL_FILES
 
 # Files are copied and hashed 1 MiB at a time, never held in memory whole.
 _CHUNK_BYTES = 1 << 20
 
 
+def _present(folder, names):
+  """The names in `names` that are files in `folder`, in their order."""
+  return [name for name in names if os.path.isfile(os.path.join(folder, name))]
+
+
 def _holds_batches(folder):
-  """Whether `folder` holds every batch file of the binary version."""
-  return all(os.path.isfile(os.path.join(folder, name))
-             for name in REQUIRED_FILES)
+  """Whether `folder` holds any batch file of the binary version."""
+  return bool(_present(folder, REQUIRED_FILES))
 
 
 def _holds_data(folder):
-  """Whether `folder` holds the extracted files or the tarball."""
+  """Whether `folder` holds extracted batch files or the tarball."""
   return (_holds_batches(os.path.join(folder, EXTRACTED_DIR)) or
           os.path.isfile(os.path.join(folder, TARBALL_NAME)))
 
@@ -113,12 +121,17 @@ def resolve_data_dir(data_dir):
 
 
 def maybe_download_and_extract(data_dir, data_url=DATA_URL,
-                               expected_md5=DATA_MD5, progress=sys.stdout):
-  """Ensures `data_dir/cifar-10-batches-bin/` holds every CIFAR-10 batch file.
+                               expected_md5=DATA_MD5, progress=sys.stdout,
+                               needed_files=REQUIRED_FILES):
+  """Ensures `data_dir/cifar-10-batches-bin/` holds the batch files needed.
 
-  When they are all there it returns at once, without network. Otherwise it
-  extracts `data_dir/cifar-10-binary.tar.gz`, downloading that first from
-  `data_url` if it is missing.
+  When the `needed_files` are there it returns at once, without network.
+  When the folder holds none of the CIFAR-10 files, it extracts
+  `data_dir/cifar-10-binary.tar.gz`, downloading that first from `data_url`
+  if it is missing. When it holds some but lacks a needed one, it stops and
+  names the missing ones: the files there may be the user's own, and an
+  extraction must never replace them. Nothing that exists is written over or
+  deleted, and a failure removes every file and folder this call created.
 
   Args:
     data_dir: the folder for the tarball and the extracted folder (as read
@@ -126,29 +139,85 @@ def maybe_download_and_extract(data_dir, data_url=DATA_URL,
     data_url: the URL of the tarball.
     expected_md5: the tarball's MD5, as 32 hex digits.
     progress: the stream the download's progress line goes to.
+    needed_files: names of the batch files the caller reads (the training
+      files, or test_batch.bin); by default all six.
 
   Returns:
     The path of the extracted folder.
 
   Raises:
-    errors.UserError: the download failed, the checksum is wrong, or the
-      tarball holds something unsafe or lacks a batch file.
+    errors.UserError: a needed file is missing beside other CIFAR-10 files,
+      the download failed, the checksum is wrong, or the tarball holds
+      something unsafe or lacks a batch file.
   """
   extracted = os.path.join(data_dir, EXTRACTED_DIR)
-  if _holds_batches(extracted):
+  missing = [name for name in needed_files
+             if name not in _present(extracted, needed_files)]
+  if not missing:
     return extracted
-  os.makedirs(data_dir, exist_ok=True)
-  tarball = os.path.join(data_dir, TARBALL_NAME)
-  if os.path.exists(tarball):
-    digest = _md5_of_file(tarball)
-    if digest != expected_md5:
-      raise errors.UserError(
-          '%s has MD5 %s, expected %s: it is damaged or incomplete. Delete it '
-          'and run again to download it.' % (tarball, digest, expected_md5))
-  else:
-    _download(data_url, tarball, expected_md5, progress)
-  _extract(tarball, extracted)
+  present = _present(extracted, CIFAR_FILES)
+  if present:
+    raise errors.UserError(_missing_files_message(data_dir, missing, present))
+  created = []
+  try:
+    _make_folders(data_dir, created)
+    tarball = os.path.join(data_dir, TARBALL_NAME)
+    if os.path.exists(tarball):
+      digest = _md5_of_file(tarball)
+      if digest != expected_md5:
+        raise errors.UserError(
+            '%s has MD5 %s, expected %s: it is damaged or incomplete. Delete '
+            'it and run again to download it.' % (tarball, digest,
+                                                   expected_md5))
+    else:
+      _download(data_url, tarball, expected_md5, progress, created)
+    _extract(tarball, extracted, created)
+  except BaseException:
+    _remove_created(created)
+    raise
   return extracted
+
+
+def _missing_files_message(data_dir, missing, present):
+  """Names the missing files and two ways to get them that replace nothing."""
+  extracted = os.path.join(data_dir, EXTRACTED_DIR)
+  tarball = os.path.join(data_dir, TARBALL_NAME)
+  if os.path.isfile(tarball):
+    # tar writes only the members named, so the files present stay as they are.
+    get_them = 'extract them from the tarball: tar -xzf %s -C %s %s' % (
+        shlex.quote(tarball), shlex.quote(data_dir),
+        ' '.join('%s/%s' % (EXTRACTED_DIR, name) for name in missing))
+  else:
+    get_them = ('put them there, or give a --data_dir that holds no CIFAR-10 '
+                'files (a new folder) to download into')
+  return ('%s lacks %s, which this script reads; it holds %s. Nothing is '
+          'downloaded or extracted into a folder holding CIFAR-10 files, so '
+          'that none of them is replaced: %s.' % (
+              extracted, ', '.join(missing), ', '.join(present), get_them))
+
+
+def _make_folders(folder, created):
+  """Makes `folder` and its missing parents, appending each to `created`."""
+  missing = []
+  path = os.path.abspath(folder)
+  while not os.path.isdir(path):
+    missing.append(path)
+    path = os.path.dirname(path)
+  for path in reversed(missing):
+    os.mkdir(path)
+    created.append(path)
+
+
+def _remove_created(created):
+  """Removes what a failed call created, newest first; folders only if empty."""
+  for path in reversed(created):
+    try:
+      if os.path.isdir(path):
+        os.rmdir(path)
+      else:
+        os.remove(path)
+    except OSError:
+      pass  # Something else was put there meanwhile: leave it.
 
 
 def _md5_of_file(path):
@@ -159,7 +228,7 @@ def _md5_of_file(path):
   return digest.hexdigest()
 
 
-def _download(url, destination, expected_md5, progress):
+def _download(url, destination, expected_md5, progress, created):
   """Downloads `url` to `destination`, kept only if its MD5 matches."""
   name = os.path.basename(destination)
   folder = os.path.dirname(destination)
@@ -189,7 +258,7 @@ def _download(url, destination, expected_md5, progress):
           'Downloaded %s from %s but its MD5 is %s, expected %s; the partial '
           'file was deleted. Try again, or use another --data_url.'
           % (name, url, digest.hexdigest(), expected_md5))
-    _publish(partial, destination)
+    _publish(partial, destination, created)
     progress.write('Successfully downloaded %s %d bytes.\n'
                    % (name, os.path.getsize(destination)))
   finally:
@@ -205,18 +274,19 @@ def _show_progress(progress, name, done, total):
   progress.flush()
 
 
-def _extract(tarball, extracted):
+def _extract(tarball, extracted, created):
   """Writes the batch files (and optional ones) of `tarball` into `extracted`.
 
   All members are checked before the first file is written: a tarball with
-  one unsafe member writes nothing at all.
+  one unsafe member writes nothing at all. Each file written, and the folder
+  when it is new, is appended to `created`.
   """
   wanted = {}
   with tarfile.open(tarball, 'r:*') as archive:
     for member in archive.getmembers():
       _check_member_is_safe(tarball, member)
       folder, name = os.path.split(os.path.normpath(member.name))
-      if folder == EXTRACTED_DIR and name in REQUIRED_FILES + OPTIONAL_FILES:
+      if folder == EXTRACTED_DIR and name in CIFAR_FILES:
         wanted[name] = member
     missing = [name for name in REQUIRED_FILES if name not in wanted]
     if missing:
@@ -224,13 +294,13 @@ def _extract(tarball, extracted):
           '%s lacks %s: it is not the CIFAR-10 binary tarball. Delete it and '
           'download it again.' % (tarball, ', '.join(
               '%s/%s' % (EXTRACTED_DIR, name) for name in missing)))
-    os.makedirs(extracted, exist_ok=True)
+    _make_folders(extracted, created)
     for name, member in sorted(wanted.items()):
       if not member.isfile():
         raise errors.UserError('%s: member %s is not a regular file.'
                                % (tarball, member.name))
       _write_atomically(archive.extractfile(member),
-                        os.path.join(extracted, name))
+                        os.path.join(extracted, name), created)
 
 
 def _check_member_is_safe(tarball, member):
@@ -248,8 +318,8 @@ def _check_member_is_safe(tarball, member):
         % (tarball, member.name))
 
 
-def _write_atomically(source, destination):
-  """Writes a stream to a temporary file, then renames it to `destination`.
+def _write_atomically(source, destination, created):
+  """Writes a stream to a temporary file, then gives it the name `destination`.
 
   A reader therefore sees either no file or the whole file.
   """
@@ -260,13 +330,35 @@ def _write_atomically(source, destination):
     with os.fdopen(handle, 'wb') as out:
       for chunk in iter(lambda: source.read(_CHUNK_BYTES), b''):
         out.write(chunk)
-    _publish(partial, destination)
+    _publish(partial, destination, created)
   finally:
     if os.path.exists(partial):
       os.remove(partial)
 
 
-def _publish(partial, destination):
-  """Makes a finished temporary file world-readable and gives it its name."""
-  os.chmod(partial, 0o644)
-  os.replace(partial, destination)
+def _publish(partial, destination, created):
+  """Gives a finished temporary file its name, never replacing a file.
+
+  A hard link makes the name appear only if it is free, in one step; where
+  the file system has no hard links, a rename after a look is the fallback.
+
+  Raises:
+    errors.UserError: `destination` exists: another process is filling the
+      same folder.
+  """
+  taken = errors.UserError(
+      '%s appeared while this run was writing it, and is left as it is: '
+      'another process is filling the same folder. Let it finish, then run '
+      'again.' % destination)
+  os.chmod(partial, 0o644)  # mkstemp's files are private to their owner.
+  try:
+    os.link(partial, destination)
+  except FileExistsError:
+    raise taken from None
+  except OSError:  # No hard links here (FAT, some network shares).
+    if os.path.exists(destination):
+      raise taken from None
+    os.rename(partial, destination)
+  else:
+    os.remove(partial)
+  created.append(destination)

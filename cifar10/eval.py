@@ -5,7 +5,8 @@
     python -m cifar10.eval --all_checkpoints  # each kept one not yet evaluated
 
 Each evaluation restores the moving averages of the weights (which classify
-better than the weights of any single step), classifies --num_examples
+better than the weights of any single step; --raw_weights restores the
+weights as trained instead), classifies --num_examples
 images of --eval_data, and reports:
 
 * `precision @ 1`, the name the original tutorial gave to the fraction of
@@ -104,6 +105,7 @@ def parser():
                  '--checkpoint_dir that has no precision @ 1 in --eval_dir '
                  'yet, then exit: the whole curve of a finished run.')
   flags.add_session_flags(parser)
+  flags.add_bool(parser, 'raw_weights', checkpoints.RAW_WEIGHTS_HELP)
   parser.add_argument(
       '--top_k', type=flags.positive_int, default=1,
       help='Also report top-k accuracy for this k: the fraction of images '
@@ -143,7 +145,7 @@ class EvalResult:
 
 def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
               use_fp16, summary_writer, top_k=1,
-              session=session_options.SessionOptions()):
+              session=session_options.SessionOptions(), raw_weights=False):
   """Evaluates one checkpoint, prints the report and writes its summaries.
 
   The model is built in the checkpoint's own dtype (float16 for a run
@@ -151,7 +153,7 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
   the two differ.
 
   Args:
-    checkpoint_path: the checkpoint prefix whose moving averages to restore.
+    checkpoint_path: the checkpoint prefix whose weights to restore.
     eval_data: 'test' or 'train_eval'.
     data_dir: the --data_dir, holding cifar-10-batches-bin/.
     batch_size: images per batch.
@@ -161,13 +163,15 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
     summary_writer: a FileWriter; summaries go in at the checkpoint's step.
     top_k: also count top-k accuracy for this k.
     session: the speed options for the session.
+    raw_weights: restore the trained variables instead of their moving
+      averages.
 
   Returns:
     An EvalResult.
 
   Raises:
     errors.UserError: the checkpoint cannot be used (see
-      checkpoints.restore_moving_averages), or the data is bad.
+      checkpoints.restore_weights), or the data is bad.
   """
   use_fp16 = checkpoints.checkpoint_uses_fp16(checkpoint_path, use_fp16)
   with tf.Graph().as_default():
@@ -181,20 +185,28 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
         'top_k': tf.nn.in_top_k(predictions=logits, targets=labels, k=top_k),
     }
     summary_op = tf.compat.v1.summary.merge_all()
-    with tf.compat.v1.Session(config=session.config_proto()) as sess:
-      global_step = checkpoints.restore_moving_averages(
-          sess, checkpoint_path, _HOW_TO_PROCEED)
-      # One run of the graph's own summaries (image and histograms) is
-      # enough: they come with the first batch.
-      first, summary_bytes = sess.run([fetches, summary_op])
-      batches = [first]
-      counted = len(first['labels'])
+    with tf.compat.v1.Session(
+        config=session.config_beside_training()) as sess:
+      global_step = checkpoints.restore_weights(
+          sess, checkpoint_path, raw_weights, _HOW_TO_PROCEED)
       try:
+        # One run of the graph's own summaries (image and histograms) is
+        # enough: they come with the first batch.
+        first, summary_bytes = sess.run([fetches, summary_op])
+        batches = [first]
+        counted = len(first['labels'])
         while counted < num_examples:
           batches.append(sess.run(fetches))
           counted += len(batches[-1]['labels'])
-      except tf.errors.OutOfRangeError:
-        pass  # The data holds fewer images than --num_examples.
+      except tf.errors.OpError as error:
+        # The end of the data (it holds fewer images than --num_examples)
+        # is fine, unless a file changed while it was read: truncated, the
+        # reader may take that for the end too.
+        bad_file = cifar10_input.bad_file_complaint(
+            cifar10.batches_dir(data_dir), eval_data == 'test')
+        if bad_file or not isinstance(error, tf.errors.OutOfRangeError):
+          raise errors.UserError('Evaluating %s stopped: %s' % (
+              checkpoint_path, bad_file or errors.describe(error)))
   result = EvalResult(
       global_step=global_step, k=top_k,
       **{name: np.concatenate([batch[name] for batch in batches])[:num_examples]
@@ -279,7 +291,7 @@ def evaluate_checkpoint(checkpoint_path, args, session, summary_writer,
   try:
     return eval_once(checkpoint_path, args.eval_data, args.data_dir,
                      args.batch_size, args.num_examples, args.use_fp16,
-                     summary_writer, args.top_k, session)
+                     summary_writer, args.top_k, session, args.raw_weights)
   except errors.UserError as error:
     if not skip_unusable:
       raise
@@ -389,7 +401,9 @@ def main(argv=None):
   args = parser().parse_args(argv)
   session = session_options.SessionOptions.from_flags(args)
   session.apply_to_process()
-  cifar10.maybe_download_and_extract(args.data_dir, args.data_url)
+  cifar10.maybe_download_and_extract(
+      args.data_dir, args.data_url,
+      needed_files=cifar10_input.file_names(args.eval_data == 'test'))
   evaluate(args, session)
   return 0
 

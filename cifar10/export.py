@@ -3,8 +3,8 @@
     python -m cifar10.export --checkpoint_dir /tmp/cifar10_train \
         --export_dir /tmp/cifar10_model
 
-The SavedModel holds the moving-average weights of the newest checkpoint, in
-the checkpoint's own dtype, and one signature, 'serving_default': given
+The SavedModel holds the moving-average weights of the newest checkpoint
+(--raw_weights: the weights as trained), in the checkpoint's own dtype, and one signature, 'serving_default': given
 `images`, a uint8 batch [N, 32, 32, 3], it crops and standardizes them as the
 evaluator does and returns `logits` and `probabilities` (float32 [N, 10])
 and `classes` (int64 [N]). Call it through
@@ -25,6 +25,7 @@ from cifar10 import cifar10
 from cifar10 import cifar10_input
 from cifar10 import errors
 from cifar10 import flags
+from cifar10 import session_options
 
 
 def parser():
@@ -39,6 +40,7 @@ def parser():
       '--export_dir', default='/tmp/cifar10_model',
       help='Folder to create for the SavedModel. It must not exist yet: '
            'nothing is ever written over.')
+  flags.add_bool(parser, 'raw_weights', checkpoints.RAW_WEIGHTS_HELP)
   return parser
 
 
@@ -48,7 +50,7 @@ def _next_version(folder):
   return os.path.join(folder, str(max(versions, default=0) + 1))
 
 
-def export(checkpoint_dir, export_dir, use_fp16=False):
+def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
   """Writes the SavedModel of the newest checkpoint in `checkpoint_dir`.
 
   The model is assembled in a temporary folder beside `export_dir` and
@@ -59,6 +61,8 @@ def export(checkpoint_dir, export_dir, use_fp16=False):
       file), as `checkpoints.locate_checkpoints` reads it.
     export_dir: the folder to create.
     use_fp16: the --use_fp16 flag; the checkpoint's own dtype decides.
+    raw_weights: export the trained variables instead of their moving
+      averages.
 
   Returns:
     The checkpoint exported.
@@ -87,8 +91,9 @@ def export(checkpoint_dir, export_dir, use_fp16=False):
       images = tf.compat.v1.placeholder(tf.uint8, [None, size, size, 3],
                                         name='images')
       logits, probabilities, classes = cifar10.classify(images, use_fp16)
-      with tf.compat.v1.Session() as sess:
-        checkpoints.restore_moving_averages(sess, checkpoint)
+      with tf.compat.v1.Session(config=session_options.SessionOptions()
+                                .config_beside_training()) as sess:
+        checkpoints.restore_weights(sess, checkpoint, raw_weights)
         builder = tf.compat.v1.saved_model.Builder(
             os.path.join(staging, 'model'))
         signature = tf.compat.v1.saved_model.predict_signature_def(
@@ -112,8 +117,11 @@ def export(checkpoint_dir, export_dir, use_fp16=False):
 
 def main(argv=None):
   args = parser().parse_args(argv)
-  checkpoint = export(args.checkpoint_dir, args.export_dir, args.use_fp16)
-  print('Exported %s (moving averages) to %s' % (checkpoint, args.export_dir))
+  checkpoint = export(args.checkpoint_dir, args.export_dir, args.use_fp16,
+                      args.raw_weights)
+  print('Exported %s (%s) to %s' % (
+      checkpoint, 'raw weights' if args.raw_weights else 'moving averages',
+      args.export_dir))
   return 0
 
 

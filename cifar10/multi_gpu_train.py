@@ -277,7 +277,9 @@ def main(argv=None):
   settings = training_loop.LoopSettings.from_flags(args)
   settings.session.apply_to_process()
   devices = tower_devices(args.num_gpus, args.virtual_devices)
-  cifar10.maybe_download_and_extract(args.data_dir, args.data_url)
+  cifar10.maybe_download_and_extract(
+      args.data_dir, args.data_url,
+      needed_files=cifar10_input.file_names(eval_data=False))
   training_loop.prepare_train_dir(args.train_dir, args.fresh)
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(args.seed)

@@ -5,7 +5,8 @@
 Each PNG or JPEG, whatever its size, is resized to 32x32 and then prepared
 exactly as the evaluator prepares a test image (the central 24x24 crop,
 standardized), so predictions agree with the evaluator's. The model is the
-newest checkpoint's moving-average weights, in the checkpoint's own dtype.
+newest checkpoint's moving-average weights (--raw_weights: the weights as
+trained), in the checkpoint's own dtype.
 For each file it prints the --top_k most probable classes (or JSON with
 --json). Files that cannot be read or decoded are named on stderr, the rest
 are classified anyway, and the exit status is then 1.
@@ -22,6 +23,7 @@ from cifar10 import cifar10
 from cifar10 import cifar10_input
 from cifar10 import errors
 from cifar10 import flags
+from cifar10 import session_options
 
 _SIZE = cifar10_input.ORIGINAL_SIZE
 
@@ -41,6 +43,7 @@ def parser():
   flags.add_bool(parser, 'json',
                  'Print one JSON document (checkpoint, and per file its '
                  'classes and probabilities, or its error) instead of lines.')
+  flags.add_bool(parser, 'raw_weights', checkpoints.RAW_WEIGHTS_HELP)
   return parser
 
 
@@ -75,7 +78,8 @@ def _load(session, decoder, path):
     raise errors.UserError('%s: not a PNG or JPEG image' % path)
 
 
-def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False):
+def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
+            raw_weights=False):
   """Classifies image files with the newest checkpoint in `checkpoint_dir`.
 
   Args:
@@ -85,6 +89,8 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False):
     top_k: classes to return per file.
     batch_size: images classified per run of the graph.
     use_fp16: the --use_fp16 flag; the checkpoint's own dtype decides.
+    raw_weights: restore the trained variables instead of their moving
+      averages.
 
   Returns:
     (checkpoint used, [(path, outcome)] in the order of `paths`), where an
@@ -100,8 +106,9 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False):
     decoder = _image_decoder()
     images = tf.compat.v1.placeholder(tf.uint8, [None, _SIZE, _SIZE, 3])
     _, probabilities, _ = cifar10.classify(images, use_fp16)
-    with tf.compat.v1.Session() as sess:
-      checkpoints.restore_moving_averages(sess, checkpoint)
+    with tf.compat.v1.Session(config=session_options.SessionOptions()
+                              .config_beside_training()) as sess:
+      checkpoints.restore_weights(sess, checkpoint, raw_weights)
       # Decode every file first, so that a bad one is reported on its own
       # and the good ones still go through in full batches.
       loaded, results = [], []
@@ -126,7 +133,8 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False):
 def main(argv=None):
   args = parser().parse_args(argv)
   checkpoint, results = predict(args.images, args.checkpoint_dir, args.top_k,
-                                args.batch_size, args.use_fp16)
+                                args.batch_size, args.use_fp16,
+                                args.raw_weights)
   failed = [path for path, outcome in results if isinstance(outcome, str)]
   if args.json:
     print(json.dumps({'checkpoint': checkpoint, 'results': [

@@ -118,3 +118,18 @@ class SessionOptions:
       config.graph_options.optimizer_options.global_jit_level = (
           tf.compat.v1.OptimizerOptions.ON_1)
     return config
+
+  def config_beside_training(self):
+    """The session config of eval, predict and export: GPU memory as needed.
+
+    TensorFlow lets a process map nearly all of a GPU's memory up front, so
+    an evaluator started beside a training run on one GPU would fail for
+    memory. With allow_growth a process maps only what it uses, and the two
+    share the GPU. The trainers keep TensorFlow's default (see
+    docs/troubleshooting.md for TF_FORCE_GPU_ALLOW_GROWTH).
+
+    Returns:
+      A tf.compat.v1.ConfigProto with these options and allow_growth set.
+    """
+    return self.config_proto(
+        gpu_options=tf.compat.v1.GPUOptions(allow_growth=True))

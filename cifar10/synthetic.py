@@ -19,6 +19,7 @@ import numpy as np
 
 from cifar10 import cifar10_input
 from cifar10 import download
+from cifar10 import errors
 from cifar10 import flags
 
 # Standard deviation of the Gaussian noise added to every pixel value, on the
@@ -73,6 +74,9 @@ def write_synthetic_dataset(data_dir, train_records_per_file=400,
                             test_records=500, seed=0):
   """Writes the five training files and the test file under `data_dir`.
 
+  Nothing is written over: when any of the six files exists already, none
+  is written. A write that fails part way removes the files it wrote.
+
   Args:
     data_dir: the --data_dir; the files go into its cifar-10-batches-bin/.
     train_records_per_file: int, records in each data_batch_N.bin.
@@ -82,15 +86,33 @@ def write_synthetic_dataset(data_dir, train_records_per_file=400,
 
   Returns:
     The folder holding the .bin files.
+
+  Raises:
+    errors.UserError: some of the files exist; the message names them.
   """
   rng = np.random.default_rng(seed)
   folder = os.path.join(data_dir, download.EXTRACTED_DIR)
+  names = cifar10_input.TRAIN_FILES + cifar10_input.TEST_FILES
+  existing = [name for name in names
+              if os.path.lexists(os.path.join(folder, name))]
+  if existing:
+    raise errors.UserError(
+        '%s already holds %s, and nothing is written over: give a --data_dir '
+        'that holds no batch files (a new folder).'
+        % (folder, ', '.join(existing)))
   os.makedirs(folder, exist_ok=True)
   counts = [train_records_per_file] * len(cifar10_input.TRAIN_FILES)
-  for name, count in zip(cifar10_input.TRAIN_FILES + cifar10_input.TEST_FILES,
-                         counts + [test_records]):
-    with open(os.path.join(folder, name), 'wb') as out:
-      out.write(encode_records(*make_examples(count, rng)))
+  written = []
+  try:
+    for name, count in zip(names, counts + [test_records]):
+      # 'x' refuses a file that appeared since the look above.
+      with open(os.path.join(folder, name), 'xb') as out:
+        written.append(out.name)
+        out.write(encode_records(*make_examples(count, rng)))
+  except BaseException:
+    for path in written:
+      os.remove(path)
+    raise
   return folder
 
 
@@ -113,4 +135,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-  raise SystemExit(main())
+  raise SystemExit(flags.run_script(main))

@@ -27,6 +27,7 @@ import sys
 import tensorflow as tf
 
 from cifar10 import cifar10
+from cifar10 import cifar10_input
 from cifar10 import flags
 from cifar10 import training_loop
 
@@ -80,7 +81,9 @@ def main(argv=None):
   args = parser().parse_args(argv)
   settings = training_loop.LoopSettings.from_flags(args)
   settings.session.apply_to_process()
-  cifar10.maybe_download_and_extract(args.data_dir, args.data_url)
+  cifar10.maybe_download_and_extract(
+      args.data_dir, args.data_url,
+      needed_files=cifar10_input.file_names(eval_data=False))
   training_loop.prepare_train_dir(args.train_dir, args.fresh)
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(args.seed)

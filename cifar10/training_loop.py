@@ -13,7 +13,8 @@ On top of what the original did, the loop
   says where it stopped and exits with 128 + the signal number;
 * on a NaN loss stops before the NaN weights can be saved;
 * when an op fails (a data file vanished, say) saves a checkpoint first, then
-  stops with the op's complaint.
+  stops with one line: the bad data file by name and what is wrong with it,
+  or else the op's complaint.
 """
 
 import dataclasses
@@ -26,6 +27,8 @@ import time
 import tensorflow as tf
 
 from cifar10 import checkpoints
+from cifar10 import cifar10
+from cifar10 import cifar10_input
 from cifar10 import errors
 from cifar10 import session_options
 
@@ -55,6 +58,9 @@ class LoopSettings:
   save_checkpoint_steps: int = None
   keep_checkpoints: int = 5
   save_summaries_steps: int = 100
+  # The --data_dir the training files are read from: a failed read names
+  # the bad one. None: say what the failed op says.
+  data_dir: str = None
   session: session_options.SessionOptions = session_options.SessionOptions()
 
   @classmethod
@@ -240,6 +246,14 @@ def _save_after_failure(saver, session, checkpoint_path, step, train_dir):
                 tf.train.latest_checkpoint(train_dir)))
 
 
+def _bad_training_file(data_dir):
+  """The complaint about the first bad file in `data_dir`, or None."""
+  if data_dir is None:
+    return None
+  return cifar10_input.bad_file_complaint(cifar10.batches_dir(data_dir),
+                                          eval_data=False)
+
+
 def _resume_point(settings, replica):
   """Checks the checkpoint training resumes from, and says what the run does.
 
@@ -360,7 +374,8 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
           mon_sess.run(train_op)
       except tf.errors.OpError as error:
         raise errors.UserError('Training stopped at step %d: %s\n%s' % (
-            logger.last_step, errors.describe(error),
+            logger.last_step,
+            _bad_training_file(settings.data_dir) or errors.describe(error),
             _save_after_failure(saver, keeper.session, checkpoint_path,
                                 logger.last_step, settings.train_dir)
             if replica.is_chief else 'The chief keeps the checkpoints.'))
@@ -381,4 +396,14 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
         % (signal.Signals(stopper.signum).name, logger.last_step,
            'saved a checkpoint in %s' % settings.train_dir if replica.is_chief
            else 'the chief keeps the checkpoints'))
+  if logger.last_step < settings.max_steps:
+    # The input ended early, which a repeating input does only when a file
+    # shrank while it was read; the session saved a checkpoint as it closed.
+    bad_file = _bad_training_file(settings.data_dir)
+    if bad_file:
+      raise errors.UserError('Training stopped at step %d: %s\n%s' % (
+          logger.last_step, bad_file,
+          'Saved %s; fix the cause and run again to resume.'
+          % tf.train.latest_checkpoint(settings.train_dir)
+          if replica.is_chief else 'The chief keeps the checkpoints.'))
   return logger.last_step

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Writes a small learnable CIFAR-10-format data set: see cifar10/synthetic.py."""
 
+from cifar10 import flags
 from cifar10 import synthetic
 
 if __name__ == '__main__':
-  raise SystemExit(synthetic.main())
+  raise SystemExit(flags.run_script(synthetic.main))

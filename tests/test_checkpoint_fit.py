@@ -178,7 +178,7 @@ def test_restoring_averages_names_the_first_variable_that_does_not_fit(
     cifar10.inference(images)
     with tf.compat.v1.Session() as sess:
       with pytest.raises(errors.UserError) as raised:
-        checkpoints.restore_moving_averages(sess, path)
+        checkpoints.restore_weights(sess, path)
   assert str(raised.value) == (
       'Checkpoint %s does not fit this graph: %s. %s'
       % (path, description, checkpoints.POINT_AT_TRAINING_RUN))

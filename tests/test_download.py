@@ -6,14 +6,20 @@ import hashlib
 import http.server
 import io
 import os
+import re
+import shlex
+import subprocess
 import tarfile
 import threading
 
 import pytest
 
+from cifar10 import cifar10_input
 from cifar10 import download
 from cifar10 import errors
-from conftest import free_ports
+from cifar10 import flags
+from cifar10 import synthetic
+from conftest import crafted_record, free_ports
 
 FILES = {name: bytes([index]) * 3073 * 2
          for index, name in enumerate(download.REQUIRED_FILES)}
@@ -110,7 +116,7 @@ def test_wrong_checksum_gives_both_sums_and_leaves_nothing(tmp_path):
           str(data_dir), base_url + download.TARBALL_NAME, '0' * 32,
           io.StringIO())
   assert actual in str(raised.value) and '0' * 32 in str(raised.value)
-  assert list(data_dir.iterdir()) == []
+  assert not data_dir.exists()  # The call made it, so the failure removed it.
 
 
 def test_damaged_local_tarball_is_reported_and_kept(tmp_path):
@@ -152,13 +158,165 @@ def test_tarball_without_the_batch_files_is_refused(tmp_path):
     download.maybe_download_and_extract(str(tmp_path), _unused_url(), md5)
 
 
-def test_no_server_says_how_to_proceed_offline(tmp_path):
+def test_no_server_says_how_to_proceed_offline_and_leaves_nothing(tmp_path):
   url = _unused_url()
+  data_dir = tmp_path / 'new' / 'data'
   with pytest.raises(errors.UserError) as raised:
-    download.maybe_download_and_extract(str(tmp_path), url,
+    download.maybe_download_and_extract(str(data_dir), url,
                                         progress=io.StringIO())
   message = str(raised.value)
   assert url in message
   assert 'cifar-10-binary.tar.gz' in message and '--data_dir' in message
   assert '--data_url' in message
+  # Both folders were made for the download: neither is left behind.
   assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------
+# A user's own files are never replaced
+# ---------------------------------------------------------------------------
+
+def _users_folder(data_dir):
+  """A cifar-10-batches-bin/ with a user's own test set: 333 records."""
+  folder = data_dir / download.EXTRACTED_DIR
+  folder.mkdir(parents=True)
+  (folder / 'test_batch.bin').write_bytes(
+      b''.join(crafted_record(index % 3, index % 256, 7, 9)
+               for index in range(333)))
+  (folder / 'batches.meta.txt').write_bytes(b'bolt\nnut\nwasher\n')
+  return folder
+
+
+def _snapshot(folder):
+  """Every path below `folder` with its bytes (None for a folder)."""
+  return {str(path.relative_to(folder)): (None if path.is_dir() else
+                                          path.read_bytes())
+          for path in sorted(folder.rglob('*'))}
+
+
+def _missing_message(data_dir, url, md5, **kwargs):
+  with pytest.raises(errors.UserError) as raised:
+    download.maybe_download_and_extract(str(data_dir), url, md5,
+                                        io.StringIO(), **kwargs)
+  return str(raised.value)
+
+
+def test_a_users_files_beside_missing_ones_stop_before_any_download(tmp_path):
+  served = tmp_path / 'served'
+  served.mkdir()
+  md5 = _tarball(served / download.TARBALL_NAME)
+  data_dir = tmp_path / 'data'
+  _users_folder(data_dir)
+  before = _snapshot(data_dir)
+  with _serving(served) as base_url:
+    url = base_url + download.TARBALL_NAME
+    message = _missing_message(data_dir, url, md5)
+    assert message == (
+        '%s lacks data_batch_1.bin, data_batch_2.bin, data_batch_3.bin, '
+        'data_batch_4.bin, data_batch_5.bin, which this script reads; it '
+        'holds test_batch.bin, batches.meta.txt. Nothing is downloaded or '
+        'extracted into a folder holding CIFAR-10 files, so that none of them '
+        'is replaced: put them there, or give a --data_dir that holds no '
+        'CIFAR-10 files (a new folder) to download into.'
+        % (data_dir / 'cifar-10-batches-bin'))
+    assert _snapshot(data_dir) == before  # Byte for byte, and no tarball.
+    # The advice, followed: a new folder is downloaded into.
+    new = tmp_path / 'new'
+    download.maybe_download_and_extract(str(new), url, md5, io.StringIO())
+  assert _extracted(new) == sorted(list(FILES) + ['batches.meta.txt'])
+  assert _snapshot(data_dir) == before
+
+
+def test_only_the_files_of_the_split_read_are_needed(tmp_path):
+  data_dir = tmp_path / 'data'
+  folder = _users_folder(data_dir)
+  before = _snapshot(data_dir)
+  # Nobody listens at the URL: any attempt to download would fail.
+  assert download.maybe_download_and_extract(
+      str(data_dir), _unused_url(),
+      needed_files=cifar10_input.file_names(eval_data=True)) == str(folder)
+  assert _snapshot(data_dir) == before
+
+
+def test_advice_the_tar_command_restores_only_the_missing_files(tmp_path):
+  data_dir = tmp_path / 'data'
+  folder = _users_folder(data_dir)
+  md5 = _tarball(data_dir / download.TARBALL_NAME)
+  before = _snapshot(folder)
+  message = _missing_message(data_dir, _unused_url(), md5)
+  command = re.search(r'extract them from the tarball: (tar .*)\.$',
+                      message).group(1)
+  subprocess.run(shlex.split(command), check=True)
+  assert download.maybe_download_and_extract(
+      str(data_dir), _unused_url(), md5) == str(folder)
+  for name in cifar10_input.TRAIN_FILES:
+    assert (folder / name).read_bytes() == FILES[name]
+  after = _snapshot(folder)
+  assert {name: after[name] for name in before} == before
+
+
+def test_extraction_failing_part_way_removes_what_it_wrote(tmp_path):
+  data_dir = tmp_path / 'data'
+  data_dir.mkdir()
+  # Members are written in name order; test_batch.bin, the last, is a folder.
+  with tarfile.open(data_dir / download.TARBALL_NAME, 'w:gz') as archive:
+    for name in cifar10_input.TRAIN_FILES + ('batches.meta.txt',):
+      _add(archive, 'cifar-10-batches-bin/' + name, b'x' * 3073)
+    archive.addfile(_info('cifar-10-batches-bin/test_batch.bin', 0,
+                          tarfile.DIRTYPE))
+  md5 = _md5(data_dir / download.TARBALL_NAME)
+  with pytest.raises(errors.UserError, match='is not a regular file'):
+    download.maybe_download_and_extract(str(data_dir), _unused_url(), md5)
+  # The tarball was there before: it stays; the extracted folder is gone.
+  assert sorted(os.listdir(data_dir)) == [download.TARBALL_NAME]
+
+
+def test_a_file_that_appears_meanwhile_is_not_written_over(tmp_path):
+  partial = tmp_path / 'test_batch.bin.part'
+  partial.write_bytes(b'theirs')
+  destination = tmp_path / 'test_batch.bin'
+  destination.write_bytes(b'mine')
+  created = []
+  with pytest.raises(errors.UserError, match='is left as it is'):
+    download._publish(str(partial), str(destination), created)
+  assert destination.read_bytes() == b'mine' and created == []
+
+
+def _md5(path):
+  with open(path, 'rb') as stream:
+    return hashlib.md5(stream.read()).hexdigest()
+
+
+def test_synthetic_refuses_to_write_over_batch_files(tmp_path, capsys):
+  data_dir = tmp_path / 'data'
+  folder = _users_folder(data_dir)
+  before = _snapshot(data_dir)
+  assert flags.run_script(synthetic.main, ['--data_dir', str(data_dir)]) == 1
+  assert capsys.readouterr().err == (
+      'error: %s already holds test_batch.bin, and nothing is written over: '
+      'give a --data_dir that holds no batch files (a new folder).\n' % folder)
+  assert _snapshot(data_dir) == before
+  # The advice, followed: a new folder gets all six files.
+  assert synthetic.main(['--data_dir', str(tmp_path / 'new')]) == 0
+  assert _extracted(tmp_path / 'new') == sorted(download.REQUIRED_FILES)
+
+
+def test_advice_delete_a_damaged_tarball_and_run_again_downloads_it(
+    tmp_path):
+  served = tmp_path / 'served'
+  served.mkdir()
+  md5 = _tarball(served / download.TARBALL_NAME)
+  data_dir = tmp_path / 'data'
+  data_dir.mkdir()
+  tarball = data_dir / download.TARBALL_NAME
+  tarball.write_bytes(b'half a download')
+  with _serving(served) as base_url:
+    url = base_url + download.TARBALL_NAME
+    with pytest.raises(errors.UserError, match='Delete it and run again to '
+                       'download it'):
+      download.maybe_download_and_extract(str(data_dir), url, md5,
+                                          io.StringIO())
+    tarball.unlink()
+    download.maybe_download_and_extract(str(data_dir), url, md5,
+                                        io.StringIO())
+  assert _extracted(data_dir) == sorted(list(FILES) + ['batches.meta.txt'])

@@ -241,6 +241,44 @@ def test_data_file_vanishing_mid_run_stops_with_its_name_after_a_checkpoint(
   assert latest_step(train_dir) == int(match.group(1))
 
 
+def test_data_file_truncated_mid_run_is_named_and_the_run_resumes(
+    tmp_path, children):
+  # Every trainer (multi_gpu_train and dist_train workers too) stops through
+  # the one training loop: cifar10.train stands for them.
+  data_dir, train_dir = str(tmp_path / 'data'), str(tmp_path / 'train')
+  synthetic.write_synthetic_dataset(data_dir, train_records_per_file=40,
+                                    test_records=10)
+  damaged = os.path.join(data_dir, 'cifar-10-batches-bin', 'data_batch_3.bin')
+  whole = open(damaged, 'rb').read()
+  child = children(*_train_args(data_dir, train_dir, '--max_steps', '100000'))
+  child.wait_for(r': step 30,')
+  with open(damaged, 'r+b') as stream:
+    stream.truncate(50000)  # 16.3 records: the tail of one is cut off.
+  status, output = child.finish()
+  assert status == 1
+  match = re.search(
+      r'error: Training stopped at step (\d+): (.*)\nSaved (.*); fix the '
+      r'cause and run again to resume\.\n', output)
+  assert match, output[-2000:]
+  step = int(match.group(1))
+  assert match.group(2) == (
+      '%s is 50000 bytes, not a whole number of 3073-byte records: it is '
+      'truncated or not a CIFAR-10 binary batch file. Replace it with a whole '
+      'copy.' % damaged)
+  assert match.group(3) == os.path.join(train_dir, 'model.ckpt-%d' % step)
+  assert latest_step(train_dir) == step
+  # The advice, followed: a whole copy back in place, the same command
+  # resumes from that checkpoint.
+  with open(damaged, 'wb') as stream:
+    stream.write(whole)
+  child = children(*_train_args(data_dir, train_dir, '--max_steps',
+                                str(step + 5)))
+  status, output = child.finish()
+  assert status == 0, output[-2000:]
+  assert 'Resuming from %s' % match.group(3) in output
+  assert latest_step(train_dir) == step + 5
+
+
 @pytest.fixture
 def small_filesystem(tmp_path):
   """A 24 MB tmpfs: room for two checkpoints of this model, not three."""

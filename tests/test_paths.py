@@ -2,10 +2,12 @@
 with the value that would work; nothing is downloaded or written elsewhere."""
 
 import os
+import shutil
 
 import pytest
 
 from cifar10 import checkpoints
+from cifar10 import cifar10_input
 from cifar10 import download
 from cifar10 import errors
 from cifar10 import eval as cifar10_eval
@@ -199,3 +201,35 @@ def test_export_dir_that_exists_is_refused_naming_the_next_version(
                      (tmp_path / '3')):
     export.export(trained_dir, str(tmp_path))
   assert sorted(os.listdir(tmp_path)) == ['1', '2']
+
+
+def _test_files_only(synthetic_data_dir, data_dir):
+  """A --data_dir holding only the test split (test_batch.bin, the names)."""
+  os.makedirs(os.path.join(data_dir, EXTRACTED))
+  shutil.copy(os.path.join(synthetic_data_dir, EXTRACTED, 'test_batch.bin'),
+              os.path.join(data_dir, EXTRACTED))
+  with open(os.path.join(data_dir, EXTRACTED, 'batches.meta.txt'), 'w') as out:
+    out.write('\n'.join(cifar10_input.CLASS_NAMES) + '\n')
+  return str(data_dir)
+
+
+def test_eval_of_the_test_split_needs_only_its_file(
+    trained_dir, synthetic_data_dir, tmp_path, capsys):
+  data_dir = _test_files_only(synthetic_data_dir, tmp_path / 'data')
+  [port] = free_ports(1)  # Nobody listens: a download attempt would fail.
+  common = ['--data_dir', data_dir, '--checkpoint_dir', trained_dir,
+            '--eval_dir', str(tmp_path / 'eval'), '--run_once',
+            '--num_examples', '64', '--batch_size', '64',
+            '--data_url', 'http://127.0.0.1:%d/x.tar.gz' % port]
+  assert cifar10_eval.main(common + ['--eval_data', 'test']) == 0
+  assert 'precision @ 1 = ' in capsys.readouterr().out
+  with pytest.raises(errors.UserError, match='lacks data_batch_1.bin, .*'
+                     'data_batch_5.bin, which this script reads; it holds '
+                     'test_batch.bin, batches.meta.txt'):
+    cifar10_eval.main(common + ['--eval_data', 'train_eval'])
+  with pytest.raises(errors.UserError, match='lacks data_batch_1.bin'):
+    train.main(['--data_dir', data_dir, '--train_dir', str(tmp_path / 'run'),
+                '--max_steps', '1', '--data_url',
+                'http://127.0.0.1:%d/x.tar.gz' % port])
+  assert sorted(os.listdir(os.path.join(data_dir, EXTRACTED))) == [
+      'batches.meta.txt', 'test_batch.bin']

@@ -1,5 +1,6 @@
 """Speed options: each flag reaches the session; bf16 really runs in bfloat16."""
 
+import inspect
 import os
 import re
 import subprocess
@@ -13,7 +14,9 @@ from tensorflow.core.protobuf import rewriter_config_pb2
 from cifar10 import cifar10
 from cifar10 import errors
 from cifar10 import eval as cifar10_eval
+from cifar10 import export
 from cifar10 import flags
+from cifar10 import predict
 from cifar10 import session_options
 from cifar10 import train
 from conftest import latest_step, summary_values
@@ -201,3 +204,30 @@ def test_bf16_trains_the_same_variables_and_evaluates_alike(
         r'precision @ 1 = ([\d.]+)', capsys.readouterr().out).group(1)))
   assert precisions[0] > 0.7
   assert precisions[1] == pytest.approx(precisions[0], abs=0.02)
+
+
+def test_tools_beside_training_take_gpu_memory_as_needed():
+  options = _options('--intra_op_threads', '2', '--xla')
+  config = options.config_beside_training()
+  assert config.gpu_options.allow_growth
+  # The speed options still reach the session.
+  assert config.intra_op_parallelism_threads == 2
+  assert config.graph_options.optimizer_options.global_jit_level == (
+      tf.compat.v1.OptimizerOptions.ON_1)
+  # The trainers keep TensorFlow's default: the first process maps the GPU.
+  assert not options.config_proto().gpu_options.allow_growth
+  # A session built with it runs (here, on the CPU).
+  with tf.Graph().as_default():
+    total = tf.reduce_sum(tf.constant([1.0, 2.0]))
+    with tf.compat.v1.Session(
+        config=session_options.SessionOptions().config_beside_training()
+    ) as sess:
+      assert sess.run(total) == 3.0
+
+
+@pytest.mark.parametrize('module', [cifar10_eval, export, predict])
+def test_eval_predict_and_export_build_their_sessions_beside_training(module):
+  # Each session the tool opens is built from config_beside_training().
+  source = inspect.getsource(module)
+  assert source.count('tf.compat.v1.Session(') == source.count(
+      '.config_beside_training()') == 1
