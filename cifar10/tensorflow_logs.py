@@ -1,0 +1,166 @@
+"""Holds back TensorFlow's start-up lines, unless CIFAR10_TF_LOGS=1 asks for them.
+
+On a CPU-only machine `import tensorflow` (2.21) writes about ten lines to
+stderr from C++ (the oneDNN notice and "Could not find cuda drivers" twice,
+each after absl's "All log messages before absl::InitializeLog() is called
+are written to STDERR"), and the first session adds "failed call to cuInit".
+None of them is a problem a user of these scripts can act on, and they bury
+the port's own lines.
+
+What silences them, checked with TF 2.21 (2026-12-04):
+
+* `TF_CPP_MIN_LOG_LEVEL` alone does not. The lines written during the import
+  come from static initializers that run before absl's logging is
+  initialized, and absl writes such early messages to stderr whatever the
+  minimum level (abseil-cpp pull requests #1718 and #1957 propose changing
+  that; neither is merged). The level does apply to later lines: 3 removes
+  the session's cuInit line (2 keeps it, as an error).
+* absl's own `--minloglevel` and `--stderrthreshold` are command-line flags
+  of the C++ program; TensorFlow never parses a command line for them and
+  reads no environment variable that sets them, and from Python there is no
+  handle on them before the library that logs is loaded.
+* What works is to point file descriptor 2 somewhere else while the import
+  runs. This module does that for the first `import tensorflow` of the
+  process, keeps what the import wrote, and shows it if the import fails
+  or the script ends in an uncaught exception, so a real error is never
+  hidden. It also sets TF_CPP_MIN_LOG_LEVEL=3 (FATAL only) unless the user
+  set it, and TensorFlow's Python logger to ERROR, which hides its
+  deprecation warnings. Errors that stop a run still reach the user: they
+  arrive as Python exceptions, which the scripts report.
+
+`CIFAR10_TF_LOGS=1` turns all of this off: TensorFlow then prints as it
+would without this package.
+
+This module must not import TensorFlow when it loads: the package installs
+its import hook (`hold_back_start_up_lines`) before anything imports it.
+"""
+
+import importlib.abc
+import importlib.machinery
+import logging
+import os
+import sys
+import tempfile
+
+SWITCH = 'CIFAR10_TF_LOGS'
+
+LEVEL_VARIABLE = 'TF_CPP_MIN_LOG_LEVEL'
+
+# What the import wrote to stderr while it was held back (bytes), for a
+# failure to show; None before the import.
+held_back = None
+
+
+def verbose(environ=None):
+  """Whether CIFAR10_TF_LOGS asks for TensorFlow's own lines (1, true, yes)."""
+  environ = os.environ if environ is None else environ
+  return environ.get(SWITCH, '').strip().lower() in ('1', 'true', 'yes', 'on')
+
+
+def _show_held_back(stream=None):
+  """Writes the held-back start-up lines, under a line that says what they are."""
+  if not held_back:
+    return
+  stream = stream or sys.stderr
+  stream.write('TensorFlow\'s start-up lines, held back until now (%s=1 '
+               'shows them as they come):\n%s'
+               % (SWITCH, held_back.decode('utf-8', 'replace')))
+  stream.flush()
+
+
+def _excepthook(previous):
+  """An excepthook that shows the start-up lines before the traceback."""
+  def hook(kind, value, traceback):
+    if not issubclass(kind, KeyboardInterrupt):
+      _show_held_back()
+    previous(kind, value, traceback)
+  return hook
+
+
+def _run_with_stderr_held(function):
+  """Calls `function()` with file descriptor 2 pointed at a temporary file.
+
+  Returns:
+    (function's result, the bytes written to descriptor 2 meanwhile).
+
+  Raises:
+    Whatever `function` raises, after writing those bytes to stderr.
+  """
+  sys.stderr.flush()
+  saved = os.dup(2)
+  with tempfile.TemporaryFile() as capture:
+    os.dup2(capture.fileno(), 2)
+    try:
+      result = function()
+    except BaseException:
+      sys.stderr.flush()
+      os.dup2(saved, 2)
+      os.close(saved)
+      capture.seek(0)
+      sys.stderr.write(capture.read().decode('utf-8', 'replace'))
+      sys.stderr.flush()
+      raise
+    sys.stderr.flush()
+    os.dup2(saved, 2)
+    os.close(saved)
+    capture.seek(0)
+    return result, capture.read()
+
+
+class _QuietLoader(importlib.abc.Loader):
+  """Runs TensorFlow's own loader with its start-up lines held back."""
+
+  def __init__(self, loader):
+    self._loader = loader
+
+  def __getattr__(self, name):
+    # Everything else (get_data, is_package, resource readers) is the
+    # original loader's.
+    return getattr(self._loader, name)
+
+  def create_module(self, spec):
+    return self._loader.create_module(spec)
+
+  def exec_module(self, module):
+    global held_back
+    os.environ.setdefault(LEVEL_VARIABLE, '3')
+    _, held_back = _run_with_stderr_held(
+        lambda: self._loader.exec_module(module))
+    # TensorFlow's Python logger prints deprecation warnings at WARNING.
+    logging.getLogger('tensorflow').setLevel(logging.ERROR)
+    if held_back:
+      sys.excepthook = _excepthook(sys.excepthook)
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+  """Finds `tensorflow` as usual, and hands it a `_QuietLoader`."""
+
+  def find_spec(self, name, path=None, target=None):
+    if name != 'tensorflow':
+      return None
+    sys.meta_path.remove(self)  # Only the first import; also avoids recursion.
+    spec = importlib.machinery.PathFinder.find_spec(name, path)
+    if spec is not None and spec.loader is not None:
+      spec.loader = _QuietLoader(spec.loader)
+    return spec
+
+
+def hold_back_start_up_lines(environ=None, modules=None):
+  """Makes the process's first `import tensorflow` quiet (see the docstring).
+
+  Nothing changes when CIFAR10_TF_LOGS is set, or when TensorFlow is already
+  imported.
+
+  Args:
+    environ: the environment to read (default os.environ).
+    modules: the loaded modules (default sys.modules).
+
+  Returns:
+    Whether the hook was installed.
+  """
+  modules = sys.modules if modules is None else modules
+  if verbose(environ) or 'tensorflow' in modules:
+    return False
+  if not any(isinstance(finder, _Finder) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _Finder())
+  return True
