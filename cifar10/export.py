@@ -18,6 +18,12 @@ import shutil
 import sys
 import tempfile
 
+# Run as a file (python cifar10/X.py), the script's own folder comes first
+# on sys.path and its cifar10.py hides the package: say how to run it.
+if not __package__:
+  sys.exit('Run it as a module, from the folder that holds cifar10/: '
+           'python -m cifar10.export')
+
 import tensorflow as tf
 
 from cifar10 import checkpoints
@@ -25,18 +31,24 @@ from cifar10 import cifar10
 from cifar10 import cifar10_input
 from cifar10 import errors
 from cifar10 import flags
+from cifar10 import paths
 
 
 def parser():
-  """The shared flags plus the checkpoint to read and the folder to write."""
-  parser = flags.base_parser(__doc__.splitlines()[0])
+  """Export's flags: the checkpoint to read and the folder to write.
+
+  It reads no data set and runs no batch, so the data set's flags and
+  --batch_size are not among them.
+  """
+  parser = flags.script_parser('cifar10.export', __doc__.splitlines()[0])
+  flags.add_use_fp16(parser)
   parser.add_argument(
-      '--checkpoint_dir', default='/tmp/cifar10_train',
+      '--checkpoint_dir', default=paths.TRAIN_DIR,
       help='The training run\'s --train_dir; its newest checkpoint is '
            'exported. A single checkpoint (such as .../model.ckpt-1000) '
            'works too.')
   parser.add_argument(
-      '--export_dir', default='/tmp/cifar10_model',
+      '--export_dir', default=paths.EXPORT_DIR,
       help='Folder to create for the SavedModel. It must not exist yet: '
            'nothing is ever written over.')
   return parser
