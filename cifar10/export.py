@@ -60,6 +60,29 @@ def _next_version(folder):
   return os.path.join(folder, str(max(versions, default=0) + 1))
 
 
+def _free_folder(export_dir):
+  """A folder to suggest in place of the existing folder `export_dir`.
+
+  Inside a SavedModel a new folder would be a SavedModel within another:
+  beside it, then, as the next version where `export_dir` is a numbered
+  version of TensorFlow Serving's layout, else under a numbered name.
+
+  Returns:
+    (the folder, why it is a good choice: a phrase).
+  """
+  folder = os.path.normpath(export_dir)
+  if not os.path.exists(os.path.join(folder, 'saved_model.pb')):
+    return (_next_version(folder),
+            'a new version, in TensorFlow Serving\'s layout')
+  if os.path.basename(folder).isdigit():
+    return (_next_version(os.path.dirname(os.path.abspath(folder))),
+            'the next version beside it, in TensorFlow Serving\'s layout')
+  number = 2
+  while os.path.exists('%s_%d' % (folder, number)):
+    number += 1
+  return '%s_%d' % (folder, number), 'a new folder beside it'
+
+
 def export(checkpoint_dir, export_dir, use_fp16=False):
   """Writes the SavedModel of the newest checkpoint in `checkpoint_dir`.
 
@@ -82,8 +105,8 @@ def export(checkpoint_dir, export_dir, use_fp16=False):
   if os.path.isdir(export_dir):
     raise errors.UserError(
         '--export_dir %s already exists, and nothing is written over. Give '
-        'a new folder, such as --export_dir %s (a new version, in TensorFlow '
-        'Serving\'s layout).' % (export_dir, _next_version(export_dir)))
+        'a new folder, such as --export_dir %s (%s).'
+        % ((export_dir,) + _free_folder(export_dir)))
   if os.path.exists(export_dir):
     raise errors.UserError(
         '--export_dir %s is a file. Give a new folder for the SavedModel.'

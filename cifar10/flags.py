@@ -8,7 +8,6 @@ true; a flag that took an optional separate value would swallow a file name.)
 """
 
 import argparse
-import difflib
 import signal
 import sys
 
@@ -114,15 +113,14 @@ class Parser(argparse.ArgumentParser):
     return namespace
 
   def _unrecognized(self, extras):
-    """The complaint about unknown arguments, naming the flag meant if clear."""
+    """The complaint about unknown arguments; it names the flags they begin."""
     options = [option for action in self._actions
                for option in action.option_strings if option.startswith('--')]
     for extra in extras:
       given = extra.partition('=')[0]
       if not given.startswith('--'):
         continue
-      meant = ([option for option in options if option.startswith(given)] or
-               difflib.get_close_matches(given, options, n=1))
+      meant = [option for option in options if option.startswith(given)]
       if meant:
         return ('unrecognized flag %s; did you mean %s? Flags are never '
                 'abbreviated.' % (given, ' or '.join(meant)))

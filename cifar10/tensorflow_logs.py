@@ -1,4 +1,4 @@
-"""Holds back TensorFlow's start-up lines, unless CIFAR10_TF_LOGS=1 asks for them.
+"""Holds back TensorFlow's start-up lines, unless CIFAR10_TF_LOGS=1 is set.
 
 On a CPU-only machine `import tensorflow` (2.21) writes about ten lines to
 stderr from C++ (the oneDNN notice and "Could not find cuda drivers" twice,
@@ -58,7 +58,7 @@ def verbose(environ=None):
 
 
 def _show_held_back(stream=None):
-  """Writes the held-back start-up lines, under a line that says what they are."""
+  """Writes the held-back start-up lines under a line saying what they are."""
   if not held_back:
     return
   stream = stream or sys.stderr

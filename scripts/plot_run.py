@@ -23,6 +23,7 @@ Needs matplotlib, an optional extra: `pip install -e '.[plot]'`.
 """
 
 import argparse
+import logging
 import os
 import sys
 
@@ -88,7 +89,7 @@ def read_scalars(folder, tags):
   # 0 keeps every value; the default samples 10,000 per tag.
   accumulator = event_accumulator.EventAccumulator(
       folder, size_guidance={event_accumulator.SCALARS: 0})
-  accumulator.Reload()
+  _reload_quietly(accumulator)
   found = accumulator.Tags()[event_accumulator.SCALARS]
   series = {}
   for tag in tags:
@@ -97,10 +98,30 @@ def read_scalars(folder, tags):
           'No %r values in the event files of %s (it has %s). Is it the '
           'right folder, and has the run written summaries yet?'
           % (tag, folder, ', '.join(sorted(found)) or 'none'))
-    events = accumulator.Scalars(tag)
-    series[tag] = ([event.step for event in events],
-                   [event.value for event in events])
+    # The reader returns values in the order they were written, file by
+    # file, and an eval folder holds them out of step order when, say, a
+    # --run_once came before an --all_checkpoints. A step written twice
+    # keeps its newest value.
+    by_step = {event.step: event.value for event in accumulator.Scalars(tag)}
+    steps = sorted(by_step)
+    series[tag] = (steps, [by_step[step] for step in steps])
   return series
+
+
+def _reload_quietly(accumulator):
+  """Reads the event files without TensorBoard's graph warnings.
+
+  Every resumed training run and every evaluator start writes a graph, and
+  TensorBoard warns about each extra one that it keeps only the newest.
+  This script reads scalars alone, so the warnings say nothing about it.
+  """
+  logger = logging.getLogger('tensorboard')
+  level = logger.level
+  logger.setLevel(logging.ERROR)
+  try:
+    accumulator.Reload()
+  finally:
+    logger.setLevel(level)
 
 
 def draw(runs, output, title=None):
