@@ -328,8 +328,8 @@ def run_ps(server, cluster, task_index, timeout_secs):
     errors.Stopped: Ctrl-C (SIGINT) stopped it.
   """
   num_workers = len(cluster['worker'])
-  print('ps %d: serving the variables until the %d workers are done.'
-        % (task_index, num_workers), flush=True)
+  print('ps %d: serving the variables until every worker is done (%d in '
+        'the cluster).' % (task_index, num_workers), flush=True)
   with tf.Graph().as_default():
     done = _done_queues(cluster)[task_index].dequeue()
     config = tf.compat.v1.ConfigProto(

@@ -258,6 +258,11 @@ def run_script(main, argv=None):
     The exit status: main's own, or the error's `exit_status`.
   """
   kernel_choice.announce()
+  # Python turns SIGINT (Ctrl-C) into KeyboardInterrupt only if SIGINT was
+  # not ignored when the process started, and a shell without job control
+  # ignores it in the commands it starts with `&`: without this, neither
+  # Ctrl-C nor `kill -INT` would stop those.
+  signal.signal(signal.SIGINT, signal.default_int_handler)
   try:
     return main(argv)
   except errors.Stopped as stop:

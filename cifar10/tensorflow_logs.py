@@ -21,8 +21,9 @@ What silences them, checked with TF 2.21 (2026-12-04):
   handle on them before the library that logs is loaded.
 * What works is to point file descriptor 2 somewhere else while the import
   runs. This module does that for the first `import tensorflow` of the
-  process, keeps what the import wrote, and shows it if the import fails
-  or the script ends in an uncaught exception, so a real error is never
+  process, keeps what the import wrote, and shows it if the import fails,
+  the process dies during the import (a watcher process shows it then) or
+  the script ends in an uncaught exception, so a real error is never
   hidden. It also sets TF_CPP_MIN_LOG_LEVEL=3 (FATAL only) unless the user
   set it, and TensorFlow's Python logger to ERROR, which hides its
   deprecation warnings. Errors that stop a run still reach the user: they
@@ -36,9 +37,9 @@ its import hook (`hold_back_start_up_lines`) before anything imports it.
 """
 
 import importlib.abc
-import importlib.machinery
 import logging
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -77,6 +78,35 @@ def _excepthook(previous):
   return hook
 
 
+# A process that shows the held-back lines if this one dies before it says
+# "ok": an abort in C++ (a FATAL record, such as a CPU that lacks an
+# instruction the library needs) leaves Python no chance to show them.
+_WATCHER = ('import os, sys\n'
+            'if os.read(0, 2) != b"ok":\n'
+            '  with open(sys.argv[1], "rb") as held:\n'
+            '    os.write(2, held.read())\n'
+            '  os.remove(sys.argv[1])\n')
+
+
+def _start_watcher(path):
+  """Starts the _WATCHER of `path`.
+
+  Returns:
+    (the watcher's Popen, the pipe end to say "ok" into), or None where no
+    watcher starts (no usable sys.executable).
+  """
+  read_end, write_end = os.pipe()
+  try:
+    process = subprocess.Popen([sys.executable, '-S', '-c', _WATCHER, path],
+                               stdin=read_end)
+  except OSError:
+    os.close(write_end)
+    return None
+  finally:
+    os.close(read_end)
+  return process, write_end
+
+
 def _run_with_stderr_held(function):
   """Calls `function()` with file descriptor 2 pointed at a temporary file.
 
@@ -84,27 +114,39 @@ def _run_with_stderr_held(function):
     (function's result, the bytes written to descriptor 2 meanwhile).
 
   Raises:
-    Whatever `function` raises, after writing those bytes to stderr.
+    Whatever `function` raises, after writing those bytes to stderr. Should
+    the process die meanwhile, a watcher process writes them.
   """
   sys.stderr.flush()
+  capture = tempfile.NamedTemporaryFile(prefix='cifar10-tf-start-',
+                                        delete=False)
+  watcher = _start_watcher(capture.name)
   saved = os.dup(2)
-  with tempfile.TemporaryFile() as capture:
-    os.dup2(capture.fileno(), 2)
-    try:
-      result = function()
-    except BaseException:
-      sys.stderr.flush()
-      os.dup2(saved, 2)
-      os.close(saved)
-      capture.seek(0)
-      sys.stderr.write(capture.read().decode('utf-8', 'replace'))
-      sys.stderr.flush()
-      raise
+  os.dup2(capture.fileno(), 2)
+
+  def restore():
+    """Points descriptor 2 back at stderr; returns what the file caught."""
     sys.stderr.flush()
     os.dup2(saved, 2)
     os.close(saved)
     capture.seek(0)
-    return result, capture.read()
+    held = capture.read()
+    capture.close()
+    os.remove(capture.name)
+    if watcher is not None:
+      process, ok_end = watcher
+      os.write(ok_end, b'ok')
+      os.close(ok_end)
+      process.wait()
+    return held
+
+  try:
+    result = function()
+  except BaseException:
+    sys.stderr.write(restore().decode('utf-8', 'replace'))
+    sys.stderr.flush()
+    raise
+  return result, restore()
 
 
 class _QuietLoader(importlib.abc.Loader):
@@ -133,16 +175,25 @@ class _QuietLoader(importlib.abc.Loader):
 
 
 class _Finder(importlib.abc.MetaPathFinder):
-  """Finds `tensorflow` as usual, and hands it a `_QuietLoader`."""
+  """Finds `tensorflow` as the other finders do, and gives it a `_QuietLoader`.
+
+  Only the process's first `import tensorflow` asks: once it has run, the
+  module is in sys.modules.
+  """
 
   def find_spec(self, name, path=None, target=None):
     if name != 'tensorflow':
       return None
-    sys.meta_path.remove(self)  # Only the first import; also avoids recursion.
-    spec = importlib.machinery.PathFinder.find_spec(name, path)
-    if spec is not None and spec.loader is not None:
-      spec.loader = _QuietLoader(spec.loader)
-    return spec
+    for finder in sys.meta_path:
+      find = getattr(finder, 'find_spec', None)
+      if finder is self or find is None:
+        continue
+      spec = find(name, path, target)
+      if spec is not None:
+        if spec.loader is not None:
+          spec.loader = _QuietLoader(spec.loader)
+        return spec
+    return None
 
 
 def hold_back_start_up_lines(environ=None, modules=None):

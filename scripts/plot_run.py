@@ -27,6 +27,9 @@ import logging
 import os
 import sys
 
+# The package before TensorBoard, which loads TensorFlow: it holds back
+# TensorFlow's start-up lines (see cifar10/tensorflow_logs.py).
+import cifar10  # pylint: disable=unused-import
 from tensorboard.backend.event_processing import event_accumulator
 
 LOSS_TAG = 'total_loss'

@@ -126,6 +126,18 @@ def test_a_failing_tensorflow_import_is_shown_in_full(tiny_data_dir, tmp_path):
   assert 'import tensorflow' in output
 
 
+def test_lines_held_back_when_the_process_aborts_are_shown():
+  # A C++ FATAL record ends the process at once, as an abort: Python never
+  # gets to show what it held back, so the watcher process does.
+  status, output = _run(['-c', 'import os; '
+                         'from cifar10 import tensorflow_logs; '
+                         'tensorflow_logs._run_with_stderr_held(lambda: ('
+                         'os.write(2, b"F0000 the reason it died\\n"), '
+                         'os.abort()))'])
+  assert status == -signal.SIGABRT
+  assert 'F0000 the reason it died' in output
+
+
 def test_a_crash_after_the_import_shows_the_held_back_lines():
   # The lines held back are those of the level the package sets.
   own = _tensorflow_own_lines('3')
@@ -193,7 +205,8 @@ def test_ctrl_c_stops_a_waiting_ps_quietly(tmp_path, children):
                   '--task_index', '0', '--ps_hosts', '127.0.0.1:%d' % ps,
                   '--worker_hosts', '127.0.0.1:%d' % worker,
                   '--train_dir', str(tmp_path))
-  task.wait_for(r'^ps 0: serving the variables until the 1 workers are done')
+  task.wait_for(r'^ps 0: serving the variables until every worker is '
+                r'done \(1 in the cluster\)\.$')
   task.process.send_signal(signal.SIGINT)
   status, output = task.finish()
   assert status == 128 + signal.SIGINT
