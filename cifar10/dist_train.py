@@ -328,26 +328,28 @@ def run_ps(server, cluster, task_index, timeout_secs):
     errors.Stopped: Ctrl-C (SIGINT) stopped it.
   """
   num_workers = len(cluster['worker'])
-  print('ps %d: serving the variables until every worker is done (%d in '
-        'the cluster).' % (task_index, num_workers), flush=True)
+  finished = 0
   with tf.Graph().as_default():
     done = _done_queues(cluster)[task_index].dequeue()
     config = tf.compat.v1.ConfigProto(
         device_filters=['/job:ps/task:%d' % task_index])
-    # Not closed on Ctrl-C: closing waits for the dequeue still under way,
-    # and the process is about to end anyway.
-    sess = tf.compat.v1.Session(server.target, config=config)
-    for finished in range(1, num_workers + 1):
-      try:
+    try:
+      # Not closed on Ctrl-C: closing waits for the dequeue still under
+      # way, and the process is about to end anyway.
+      sess = tf.compat.v1.Session(server.target, config=config)
+      print('ps %d: serving the variables until every worker is done (%d in '
+            'the cluster).' % (task_index, num_workers), flush=True)
+      while finished < num_workers:
         _run_interruptibly(lambda: sess.run(done))
-      except KeyboardInterrupt:
-        raise errors.Stopped(
-            signal.SIGINT, 'ps %d: stopped by SIGINT, %d of %d workers done. '
-            'A ps task writes no files: the chief (worker 0) keeps the '
-            'checkpoints, in its --train_dir.'
-            % (task_index, finished - 1, num_workers)) from None
-      print('ps %d: %d of %d workers done.' % (task_index, finished,
-                                              num_workers), flush=True)
+        finished += 1
+        print('ps %d: %d of %d workers done.' % (task_index, finished,
+                                                num_workers), flush=True)
+    except KeyboardInterrupt:
+      raise errors.Stopped(
+          signal.SIGINT, 'ps %d: stopped by SIGINT, %d of %d workers done. A '
+          'ps task writes no files: the chief (worker 0) keeps the '
+          'checkpoints, in its --train_dir.'
+          % (task_index, finished, num_workers)) from None
     sess.close()
   still_up = wait_for_tasks_to_exit(cluster['worker'], timeout_secs)
   if still_up:
