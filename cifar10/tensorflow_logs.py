@@ -25,8 +25,8 @@ What silences them, checked with TF 2.21 (2026-12-04):
   the process dies during the import (a watcher process shows it then) or
   the script ends in an uncaught exception, so a real error is never
   hidden. It also sets TF_CPP_MIN_LOG_LEVEL=3 (FATAL only) unless the user
-  set it, and TensorFlow's Python logger to ERROR, which hides its
-  deprecation warnings. Errors that stop a run still reach the user: they
+  set it, TensorFlow's Python logger to ERROR, which hides its
+  deprecation warnings, and ignores the Python warnings of its modules. Errors that stop a run still reach the user: they
   arrive as Python exceptions, which the scripts report.
 
 `CIFAR10_TF_LOGS=1` turns all of this off: TensorFlow then prints as it
@@ -42,6 +42,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import warnings
 
 SWITCH = 'CIFAR10_TF_LOGS'
 
@@ -168,8 +169,11 @@ class _QuietLoader(importlib.abc.Loader):
     os.environ.setdefault(LEVEL_VARIABLE, '3')
     _, held_back = _run_with_stderr_held(
         lambda: self._loader.exec_module(module))
-    # TensorFlow's Python logger prints deprecation warnings at WARNING.
+    # TensorFlow's Python logger prints deprecation warnings at WARNING;
+    # its Python warnings (such as "Seed 1 from outer graph might be getting
+    # used", for a graph seeded on purpose) go through `warnings`.
     logging.getLogger('tensorflow').setLevel(logging.ERROR)
+    warnings.filterwarnings('ignore', module=r'tensorflow(\.|$)')
     if held_back:
       sys.excepthook = _excepthook(sys.excepthook)
 

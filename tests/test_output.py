@@ -74,8 +74,9 @@ def _tensorflow_own_lines(level):
 
 def test_training_prints_only_the_port_lines_and_the_switch_adds_tensorflow_s(
     tiny_data_dir, tmp_path):
+  # --seed makes TensorFlow warn that the graph's seed reaches the map.
   args = ['-m', 'cifar10.train', '--data_dir', tiny_data_dir, '--max_steps',
-          '20', '--batch_size', '10']
+          '20', '--batch_size', '10', '--seed', '1']
   status, quiet = _run(args + ['--train_dir', str(tmp_path / 'quiet')])
   assert status == 0, quiet
   lines = quiet.splitlines()
@@ -179,7 +180,7 @@ def test_eval_result_names_the_checkpoint_and_its_step(tiny_data_dir,
   assert re.search(r'^[\d :.-]+: %s \(global step 3\): top-2 accuracy = '
                    r'\d\.\d{3}$' % re.escape(checkpoint), output, re.M), output
   assert not _TF_LOG_RECORD.search(output) and _ABSL_WARNING not in output
-  assert 'WARNING:tensorflow' not in output
+  assert 'WARNING:tensorflow' not in output and 'Warning:' not in output
 
 
 def test_ctrl_c_stops_the_eval_loop_quietly(tiny_data_dir, tmp_path,
