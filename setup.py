@@ -15,7 +15,16 @@ setuptools.setup(
                  'TensorFlow 2.x graph mode (tf.compat.v1) with tf.data.'),
     license='Apache-2.0',
     packages=['cifar10'],
-    python_requires='>=3.9',
+    # The Python versions TensorFlow 2.21 publishes wheels for: its wheel
+    # says Requires-Python >=3.10 and lists 3.10 to 3.13 (checked in its
+    # METADATA, 2026-12-04). On 3.14, pip would fail later, on TensorFlow.
+    python_requires='>=3.10,<3.14',
+    classifiers=[
+        'Programming Language :: Python :: 3.10',
+        'Programming Language :: Python :: 3.11',
+        'Programming Language :: Python :: 3.12',
+        'Programming Language :: Python :: 3.13',
+    ],
     install_requires=[
         # Tested with 2.21. A fresh install of 2.20 pulls a protobuf whose
         # text_format no longer takes the float_format TF 2.20 passes it.

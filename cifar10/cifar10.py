@@ -21,6 +21,7 @@ import tensorflow as tf
 from cifar10 import cifar10_input
 from cifar10 import download
 from cifar10 import lrn
+from cifar10 import paths
 from cifar10 import pooling
 from cifar10 import summaries
 
@@ -32,7 +33,7 @@ NUM_EXAMPLES_PER_EPOCH_FOR_EVAL = cifar10_input.NUM_EXAMPLES_PER_EPOCH_FOR_EVAL
 
 # The original's flag defaults, which its functions read from global flags:
 # here they are the defaults of the parameters that replace those flags.
-DATA_DIR = '/tmp/cifar10_data'
+DATA_DIR = paths.DATA_DIR
 BATCH_SIZE = 128
 
 # The training schedule (the original's values). The learning rate starts at

@@ -325,6 +325,10 @@ def _without_autotuning(dataset):
   return dataset.with_options(options)
 
 
+# The graph collection of the lines a trainer prints once training starts.
+STARTUP_LINES = 'cifar10_startup_lines'
+
+
 def distorted_dataset(data_dir, batch_size, prefetch_batches=1):
   """The endless, shuffled, distorted training batches as a tf.data.Dataset.
 
@@ -345,8 +349,18 @@ def distorted_dataset(data_dir, batch_size, prefetch_batches=1):
   min_queue_examples = int(NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN *
                            MIN_FRACTION_OF_EXAMPLES_IN_QUEUE)
   buffer_size = min_queue_examples + 3 * batch_size
-  print('Filling the shuffle buffer with %d CIFAR images (%d plus three '
-        'batches) before the first batch.' % (buffer_size, min_queue_examples))
+  # The buffer fills from one pass over the files: a smaller data set fills
+  # it only in part. The line is for the trainer to print when it starts
+  # training, not now: a run with nothing to train fills no buffer.
+  records = sum(os.path.getsize(path) // RECORD_BYTES for path in filenames)
+  if records >= buffer_size:
+    line = ('Filling the shuffle buffer with %d CIFAR images (%d plus three '
+            'batches) before the first batch.' % (buffer_size,
+                                                  min_queue_examples))
+  else:
+    line = ('Filling the shuffle buffer with all %d training images (it has '
+            'room for %d) before the first batch.' % (records, buffer_size))
+  tf.compat.v1.add_to_collection(STARTUP_LINES, line)
   # The file order is shuffled too, each epoch, then the records.
   files = tf.data.Dataset.from_tensor_slices(filenames).shuffle(len(filenames))
   records = _records(files).shuffle(buffer_size)

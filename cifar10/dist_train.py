@@ -32,9 +32,17 @@ finished and exited.
 
 import json
 import os
+import signal
 import socket
 import sys
+import threading
 import time
+
+# Run as a file (python cifar10/X.py), the script's own folder comes first
+# on sys.path and its cifar10.py hides the package: say how to run it.
+if not __package__:
+  sys.exit('Run it as a module, from the folder that holds cifar10/: '
+           'python -m cifar10.dist_train')
 
 import numpy as np
 import tensorflow as tf
@@ -51,7 +59,8 @@ JOB_NAMES = ('ps', 'worker')
 
 def parser():
   """The shared training flags plus those that describe the cluster."""
-  parser = flags.training_parser(__doc__.splitlines()[0])
+  parser = flags.training_parser('cifar10.dist_train',
+                                 __doc__.splitlines()[0])
   parser.add_argument('--job_name', choices=JOB_NAMES, default=None,
                       help="This task's job, 'ps' or 'worker' (or TF_CONFIG).")
   parser.add_argument('--task_index', type=flags.non_negative_int, default=None,
@@ -267,6 +276,38 @@ def _done_queues(cluster):
 # The tasks
 # ---------------------------------------------------------------------------
 
+def _run_interruptibly(function):
+  """Calls `function()` in a thread of its own, so that Ctrl-C can stop it.
+
+  While a session's run blocks (a ps waits hours for its workers), the main
+  thread is inside TensorFlow's C++ code, and Python delivers SIGINT only
+  once it returns: Ctrl-C would do nothing. Waiting on the thread instead
+  keeps the main thread where KeyboardInterrupt arrives.
+
+  Returns:
+    What `function` returns.
+
+  Raises:
+    KeyboardInterrupt: on Ctrl-C; the thread is left to the process's end.
+    Whatever `function` raises.
+  """
+  outcome = {}
+
+  def call():
+    try:
+      outcome['value'] = function()
+    except BaseException as error:  # Handed to the waiting thread.
+      outcome['error'] = error
+
+  thread = threading.Thread(target=call, daemon=True)
+  thread.start()
+  while thread.is_alive():
+    thread.join(0.5)
+  if 'error' in outcome:
+    raise outcome['error']
+  return outcome['value']
+
+
 def run_ps(server, cluster, task_index, timeout_secs):
   """Serves the variables until every worker has said it is done, and left.
 
@@ -283,17 +324,34 @@ def run_ps(server, cluster, task_index, timeout_secs):
     task_index: int, this ps task's index.
     timeout_secs: seconds to wait for the workers to exit after the last
       token; a worker still up after that is left to itself, with a notice.
+
+  Raises:
+    errors.Stopped: Ctrl-C (SIGINT) stopped it.
   """
+  num_workers = len(cluster['worker'])
+  finished = 0
   with tf.Graph().as_default():
     done = _done_queues(cluster)[task_index].dequeue()
     config = tf.compat.v1.ConfigProto(
         device_filters=['/job:ps/task:%d' % task_index])
-    with tf.compat.v1.Session(server.target, config=config) as sess:
-      for finished in range(1, len(cluster['worker']) + 1):
-        sess.run(done)
+    try:
+      # Not closed on Ctrl-C: closing waits for the dequeue still under
+      # way, and the process is about to end anyway.
+      sess = tf.compat.v1.Session(server.target, config=config)
+      print('ps %d: serving the variables until every worker is done (%d in '
+            'the cluster).' % (task_index, num_workers), flush=True)
+      while finished < num_workers:
+        _run_interruptibly(lambda: sess.run(done))
+        finished += 1
         print('ps %d: %d of %d workers done.' % (task_index, finished,
-                                                len(cluster['worker'])),
-              flush=True)
+                                                num_workers), flush=True)
+    except KeyboardInterrupt:
+      raise errors.Stopped(
+          signal.SIGINT, 'ps %d: stopped by SIGINT, %d of %d workers done. A '
+          'ps task writes no files: the chief (worker 0) keeps the '
+          'checkpoints, in its --train_dir.'
+          % (task_index, finished, num_workers)) from None
+    sess.close()
   still_up = wait_for_tasks_to_exit(cluster['worker'], timeout_secs)
   if still_up:
     print('ps %d: exiting, though %s still accept connections %d s after '

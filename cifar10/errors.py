@@ -21,16 +21,22 @@ class UserError(Exception):
   exit_status = 1
 
 
-class TrainingInterrupted(UserError):
-  """SIGINT or SIGTERM stopped training once a checkpoint was saved.
+class Stopped(Exception):
+  """The user stopped the script (Ctrl-C, SIGTERM): not an error.
 
-  The exit status is 128 + the signal's number, as a shell reports a process
-  killed by that signal (130 for SIGINT, 143 for SIGTERM).
+  The message says where it stopped and what was kept. The exit status is
+  128 + the signal's number, as a shell reports a process killed by that
+  signal (130 for SIGINT, 143 for SIGTERM), so that a calling script can
+  still tell a stopped run from a finished one.
   """
 
   def __init__(self, signum, message):
     super().__init__(message)
     self.exit_status = 128 + signum
+
+
+class TrainingInterrupted(Stopped):
+  """SIGINT or SIGTERM stopped training once a checkpoint was saved."""
 
 
 def describe(error):

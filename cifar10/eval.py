@@ -32,8 +32,15 @@ import dataclasses
 import datetime
 import glob
 import os
+import signal
 import sys
 import time
+
+# Run as a file (python cifar10/X.py), the script's own folder comes first
+# on sys.path and its cifar10.py hides the package: say how to run it.
+if not __package__:
+  sys.exit('Run it as a module, from the folder that holds cifar10/: '
+           'python -m cifar10.eval')
 
 import numpy as np
 import tensorflow as tf
@@ -44,6 +51,7 @@ from cifar10 import cifar10_input
 from cifar10 import confusion
 from cifar10 import errors
 from cifar10 import flags
+from cifar10 import paths
 from cifar10 import session_options
 
 EVAL_DATA_CHOICES = ('test', 'train_eval')
@@ -77,9 +85,9 @@ def _eval_dir(path):
 
 def parser():
   """The shared flags plus the evaluator's, with the original's defaults."""
-  parser = flags.base_parser(__doc__.splitlines()[0])
+  parser = flags.base_parser('cifar10.eval', __doc__.splitlines()[0])
   parser.add_argument(
-      '--eval_dir', default='/tmp/cifar10_eval',
+      '--eval_dir', default=paths.EVAL_DIR,
       type=flags.user_path(_eval_dir),
       help='Folder for the evaluator\'s TensorBoard event files.')
   parser.add_argument(
@@ -87,7 +95,7 @@ def parser():
       help='test: the 10,000 test images; train_eval: the training images, '
            'cropped as test images are.')
   parser.add_argument(
-      '--checkpoint_dir', default='/tmp/cifar10_train',
+      '--checkpoint_dir', default=paths.TRAIN_DIR,
       help='The training run\'s --train_dir, where the checkpoints are. A '
            'single checkpoint (such as .../model.ckpt-1000) is evaluated '
            'once.')
@@ -214,7 +222,7 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
   if len(result.labels) < num_examples:
     print('--num_examples is %d, but the %s data holds %d images: counted '
           'them all.' % (num_examples, eval_data, len(result.labels)))
-  _report(result)
+  _report(result, checkpoint_path)
   _write_summaries(result, summary_bytes, summary_writer)
   return result
 
@@ -225,12 +233,19 @@ def _ratio_and_counts(ratio, part, whole):
                                part, whole)
 
 
-def _report(result):
+def _report(result, checkpoint_path):
+  """Prints the figures, each line naming the checkpoint and its step.
+
+  The line ends in the original's `precision @ 1 = 0.xyz`, which scripts
+  grep for; what it scored comes before it, since an untrained
+  model.ckpt-0 and a finished run print the same kind of line.
+  """
   now = datetime.datetime.now()
-  print('%s: precision @ 1 = %.3f' % (now, result.top_1_accuracy))
+  scored = '%s (global step %d)' % (checkpoint_path, result.global_step)
+  print('%s: %s: precision @ 1 = %.3f' % (now, scored, result.top_1_accuracy))
   if result.k > 1:
-    print('%s: top-%d accuracy = %.3f' % (now, result.k,
-                                          result.top_k_accuracy))
+    print('%s: %s: top-%d accuracy = %.3f' % (now, scored, result.k,
+                                              result.top_k_accuracy))
   figures = result.class_figures()
   print('per class, of %d images (recall: correct / images of the class; '
         'precision: correct / images predicted as the class):'
@@ -404,7 +419,14 @@ def main(argv=None):
   cifar10.maybe_download_and_extract(
       args.data_dir, args.data_url,
       needed_files=cifar10_input.file_names(args.eval_data == 'test'))
-  evaluate(args, session)
+  try:
+    evaluate(args, session)
+  except KeyboardInterrupt:
+    # Each finished evaluation was flushed to --eval_dir when it ended.
+    raise errors.Stopped(
+        signal.SIGINT, 'Stopped by SIGINT. The results of every evaluation '
+        'that finished are in --eval_dir %s; the one under way, if any, was '
+        'dropped.' % args.eval_dir) from None
   return 0
 
 

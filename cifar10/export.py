@@ -18,6 +18,12 @@ import shutil
 import sys
 import tempfile
 
+# Run as a file (python cifar10/X.py), the script's own folder comes first
+# on sys.path and its cifar10.py hides the package: say how to run it.
+if not __package__:
+  sys.exit('Run it as a module, from the folder that holds cifar10/: '
+           'python -m cifar10.export')
+
 import tensorflow as tf
 
 from cifar10 import checkpoints
@@ -25,19 +31,25 @@ from cifar10 import cifar10
 from cifar10 import cifar10_input
 from cifar10 import errors
 from cifar10 import flags
+from cifar10 import paths
 from cifar10 import session_options
 
 
 def parser():
-  """The shared flags plus the checkpoint to read and the folder to write."""
-  parser = flags.base_parser(__doc__.splitlines()[0])
+  """Export's flags: the checkpoint to read and the folder to write.
+
+  It reads no data set and runs no batch, so the data set's flags and
+  --batch_size are not among them.
+  """
+  parser = flags.script_parser('cifar10.export', __doc__.splitlines()[0])
+  flags.add_use_fp16(parser)
   parser.add_argument(
-      '--checkpoint_dir', default='/tmp/cifar10_train',
+      '--checkpoint_dir', default=paths.TRAIN_DIR,
       help='The training run\'s --train_dir; its newest checkpoint is '
            'exported. A single checkpoint (such as .../model.ckpt-1000) '
            'works too.')
   parser.add_argument(
-      '--export_dir', default='/tmp/cifar10_model',
+      '--export_dir', default=paths.EXPORT_DIR,
       help='Folder to create for the SavedModel. It must not exist yet: '
            'nothing is ever written over.')
   flags.add_bool(parser, 'raw_weights', checkpoints.RAW_WEIGHTS_HELP)
@@ -48,6 +60,29 @@ def _next_version(folder):
   """The next version folder in `folder`, numbered as TF Serving expects."""
   versions = [int(name) for name in os.listdir(folder) if name.isdigit()]
   return os.path.join(folder, str(max(versions, default=0) + 1))
+
+
+def _free_folder(export_dir):
+  """A folder to suggest in place of the existing folder `export_dir`.
+
+  Inside a SavedModel a new folder would be a SavedModel within another:
+  beside it, then, as the next version where `export_dir` is a numbered
+  version of TensorFlow Serving's layout, else under a numbered name.
+
+  Returns:
+    (the folder, why it is a good choice: a phrase).
+  """
+  folder = os.path.normpath(export_dir)
+  if not os.path.exists(os.path.join(folder, 'saved_model.pb')):
+    return (_next_version(folder),
+            'a new version, in TensorFlow Serving\'s layout')
+  if os.path.basename(folder).isdigit():
+    return (_next_version(os.path.dirname(os.path.abspath(folder))),
+            'the next version beside it, in TensorFlow Serving\'s layout')
+  number = 2
+  while os.path.exists('%s_%d' % (folder, number)):
+    number += 1
+  return '%s_%d' % (folder, number), 'a new folder beside it'
 
 
 def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
@@ -74,8 +109,8 @@ def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
   if os.path.isdir(export_dir):
     raise errors.UserError(
         '--export_dir %s already exists, and nothing is written over. Give '
-        'a new folder, such as --export_dir %s (a new version, in TensorFlow '
-        'Serving\'s layout).' % (export_dir, _next_version(export_dir)))
+        'a new folder, such as --export_dir %s (%s).'
+        % ((export_dir,) + _free_folder(export_dir)))
   if os.path.exists(export_dir):
     raise errors.UserError(
         '--export_dir %s is a file. Give a new folder for the SavedModel.'

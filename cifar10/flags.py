@@ -8,6 +8,7 @@ true; a flag that took an optional separate value would swallow a file name.)
 """
 
 import argparse
+import signal
 import sys
 
 from cifar10 import checkpoints
@@ -15,6 +16,7 @@ from cifar10 import cifar10
 from cifar10 import download
 from cifar10 import errors
 from cifar10 import kernel_choice
+from cifar10 import paths
 from cifar10 import session_options
 
 _TRUE = ('1', 'true', 't', 'yes', 'y', 'on')
@@ -93,8 +95,36 @@ class Parser(argparse.ArgumentParser):
   """
 
   def __init__(self, *args, **kwargs):
+    # An abbreviation that works today (--max_step) would silently change
+    # meaning the day a flag with the same start is added: none is accepted.
+    kwargs.setdefault('allow_abbrev', False)
     super().__init__(*args, **kwargs)
     self._booleans = {}  # '--name' -> the namespace attribute it sets.
+
+  def error(self, message):
+    """Refuses the command line in one line, without the usage block."""
+    self.exit(2, '%s: error: %s (%s --help lists the flags)\n'
+              % (self.prog, message, self.prog))
+
+  def parse_args(self, args=None, namespace=None):
+    namespace, extras = self.parse_known_args(args, namespace)
+    if extras:
+      self.error(self._unrecognized(extras))
+    return namespace
+
+  def _unrecognized(self, extras):
+    """The complaint about unknown arguments; it names the flags they begin."""
+    options = [option for action in self._actions
+               for option in action.option_strings if option.startswith('--')]
+    for extra in extras:
+      given = extra.partition('=')[0]
+      if not given.startswith('--'):
+        continue
+      meant = [option for option in options if option.startswith(given)]
+      if meant:
+        return ('unrecognized flag %s; did you mean %s? Flags are never '
+                'abbreviated.' % (given, ' or '.join(meant)))
+    return 'unrecognized arguments: %s' % ' '.join(extras)
 
   def add_bool(self, name, help_text, default=False):
     """Adds `--name`, also accepted as `--name=true` and `--name=false`."""
@@ -146,23 +176,49 @@ def add_bool(parser, name, help_text, default=False):
   parser.add_bool(name, help_text, default)
 
 
-def base_parser(description):
-  """A parser with the flags every script takes, at the original's defaults."""
-  parser = Parser(description=description,
-                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+def script_parser(module, description):
+  """An empty `Parser` for the script run as `python -m module`.
+
+  Args:
+    module: the script's module name, such as 'cifar10.eval': the usage line
+      shows the command that runs it, not the file's name.
+    description: the line `--help` shows under the usage.
+  """
+  return Parser(prog='python -m %s' % module, description=description,
+                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+
+
+def add_batch_size(parser):
+  """Adds --batch_size, the original's 128 images per batch."""
   parser.add_argument(
       '--batch_size', type=positive_int, default=128,
       help='Images in each batch.')
-  parser.add_argument(
-      '--data_dir', type=user_path(download.resolve_data_dir),
-      default='/tmp/cifar10_data',
-      help='Folder that holds (or will hold) cifar-10-batches-bin/ and the '
-           'downloaded tarball. Given the extracted folder itself, the '
-           'tarball, or its parent, the scripts find the data and say so.')
+
+
+def add_use_fp16(parser):
+  """Adds --use_fp16, which the tools that read a checkpoint overrule."""
   add_bool(parser, 'use_fp16',
            'Train the model in float16 instead of float32 (its variables and '
            'checkpoints too); slow on CPUs, which lack float16 kernels. The '
            'tools that read a checkpoint follow its own dtype instead.')
+
+
+def base_parser(module, description):
+  """A parser with the flags of every script that reads the data set.
+
+  Args:
+    module: the script's module name, as for `script_parser`.
+    description: the line `--help` shows under the usage.
+  """
+  parser = script_parser(module, description)
+  add_batch_size(parser)
+  parser.add_argument(
+      '--data_dir', type=user_path(download.resolve_data_dir),
+      default=paths.DATA_DIR,
+      help='Folder that holds (or will hold) cifar-10-batches-bin/ and the '
+           'downloaded tarball. Given the extracted folder itself, the '
+           'tarball, or its parent, the scripts find the data and say so.')
+  add_use_fp16(parser)
   parser.add_argument(
       '--data_url', default=download.DATA_URL,
       help='URL of cifar-10-binary.tar.gz. A mirror works: the download is '
@@ -195,27 +251,41 @@ def add_session_flags(parser):
 def run_script(main, argv=None):
   """Calls `main(argv)`; a UserError becomes one line on stderr and its status.
 
+  A stop the user asked for (errors.Stopped, such as Ctrl-C during
+  training) is said the same way, without calling it an error.
+
   Returns:
     The exit status: main's own, or the error's `exit_status`.
   """
   kernel_choice.announce()
+  # Python turns SIGINT (Ctrl-C) into KeyboardInterrupt only if SIGINT was
+  # not ignored when the process started, and a shell without job control
+  # ignores it in the commands it starts with `&`: without this, neither
+  # Ctrl-C nor `kill -INT` would stop those.
+  signal.signal(signal.SIGINT, signal.default_int_handler)
   try:
     return main(argv)
+  except errors.Stopped as stop:
+    print(stop, file=sys.stderr, flush=True)
+    return stop.exit_status
+  except KeyboardInterrupt:  # Where the script has nothing more to say.
+    print('Stopped by SIGINT.', file=sys.stderr, flush=True)
+    return 128 + signal.SIGINT
   except errors.UserError as error:
     print('error: %s' % error, file=sys.stderr)
     return error.exit_status
 
 
-def training_parser(description):
+def training_parser(module, description):
   """A parser with the shared flags and those of every trainer."""
-  parser = base_parser(description)
+  parser = base_parser(module, description)
   parser.add_argument(
       '--train_dir', type=user_path(checkpoints.check_train_dir),
-      default='/tmp/cifar10_train',
+      default=paths.TRAIN_DIR,
       help='Folder for checkpoints and TensorBoard event files. A run '
            'resumes from the newest checkpoint it finds there.')
   parser.add_argument(
-      '--max_steps', type=positive_int, default=1000000,
+      '--max_steps', type=positive_int, default=100000,
       help='The global step at which training ends, counted from the first '
            'run: resuming at step k trains max_steps - k more steps, and a '
            'run already at max_steps trains none.')

@@ -40,6 +40,12 @@ and 0.787 after as many images (2-core Xeon, TensorFlow 2.21, 2026-12-01).
 
 import sys
 
+# Run as a file (python cifar10/X.py), the script's own folder comes first
+# on sys.path and its cifar10.py hides the package: say how to run it.
+if not __package__:
+  sys.exit('Run it as a module, from the folder that holds cifar10/: '
+           'python -m cifar10.multi_gpu_train')
+
 import tensorflow as tf
 
 from cifar10 import cifar10
@@ -56,10 +62,14 @@ VIRTUAL_GPU_MEMORY_MB = 2048
 
 def parser():
   """The shared training flags plus the number of towers and how to get them."""
-  parser = flags.training_parser(__doc__.splitlines()[0])
+  parser = flags.training_parser('cifar10.multi_gpu_train',
+                                 __doc__.splitlines()[0])
   parser.add_argument('--num_gpus', type=flags.positive_int, default=1,
                       help='Towers to train: one replica of the network per '
                            'GPU, each on its own batch of --batch_size images.')
+  # The original's multi-GPU trainer ran ten times longer than its
+  # one-GPU trainer by default; each keeps its own figure here.
+  parser.set_defaults(max_steps=1000000)
   flags.add_bool(parser, 'virtual_devices',
                  'With fewer GPUs than --num_gpus, split the one GPU (or the '
                  'CPU) into --num_gpus logical devices.')

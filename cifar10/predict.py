@@ -15,6 +15,12 @@ are classified anyway, and the exit status is then 1.
 import json
 import sys
 
+# Run as a file (python cifar10/X.py), the script's own folder comes first
+# on sys.path and its cifar10.py hides the package: say how to run it.
+if not __package__:
+  sys.exit('Run it as a module, from the folder that holds cifar10/: '
+           'python -m cifar10.predict')
+
 import numpy as np
 import tensorflow as tf
 
@@ -23,18 +29,25 @@ from cifar10 import cifar10
 from cifar10 import cifar10_input
 from cifar10 import errors
 from cifar10 import flags
+from cifar10 import paths
 from cifar10 import session_options
 
 _SIZE = cifar10_input.ORIGINAL_SIZE
 
 
 def parser():
-  """The shared flags plus predict's: image files, checkpoints, output form."""
-  parser = flags.base_parser(__doc__.splitlines()[0])
+  """Predict's flags: image files, checkpoints, batch size, output form.
+
+  It reads no data set, so the data set's flags (--data_dir, --data_url)
+  are not among them.
+  """
+  parser = flags.script_parser('cifar10.predict', __doc__.splitlines()[0])
+  flags.add_batch_size(parser)
+  flags.add_use_fp16(parser)
   parser.add_argument('images', nargs='+', metavar='IMAGE',
                       help='PNG or JPEG files to classify.')
   parser.add_argument(
-      '--checkpoint_dir', default='/tmp/cifar10_train',
+      '--checkpoint_dir', default=paths.TRAIN_DIR,
       help='The training run\'s --train_dir; its newest checkpoint is used. '
            'A single checkpoint (such as .../model.ckpt-1000) works too.')
   parser.add_argument('--top_k', type=flags.positive_int, default=3,

@@ -8,12 +8,18 @@ images with --seed 1, 2 and 3 (cifar10.eval; 2-core Xeon, TF 2.21,
 `DATA_DIR/cifar-10-batches-bin/`, where the trainers and the evaluator look;
 the download step then finds them and does nothing.
 
-    python -m cifar10.synthetic --data_dir /tmp/cifar10_data
+    python -m cifar10.synthetic --data_dir /tmp/cifar10_synthetic
 """
 
-import argparse
 import colorsys
 import os
+import sys
+
+# Run as a file (python cifar10/X.py), the script's own folder comes first
+# on sys.path and its cifar10.py hides the package: say how to run it.
+if not __package__:
+  sys.exit('Run it as a module, from the folder that holds cifar10/: '
+           'python -m cifar10.synthetic')
 
 import numpy as np
 
@@ -21,6 +27,7 @@ from cifar10 import cifar10_input
 from cifar10 import download
 from cifar10 import errors
 from cifar10 import flags
+from cifar10 import paths
 
 # Standard deviation of the Gaussian noise added to every pixel value, on the
 # 0..255 scale, so that no two images of a class are alike.
@@ -116,18 +123,23 @@ def write_synthetic_dataset(data_dir, train_records_per_file=400,
   return folder
 
 
-def main(argv=None):
-  parser = argparse.ArgumentParser(
-      description=__doc__.splitlines()[0],
-      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-  parser.add_argument('--data_dir', default='/tmp/cifar10_data',
-                      help='Folder to write cifar-10-batches-bin/ into.')
+def parser():
+  """The folder to write into, the number of records, and the seed."""
+  parser = flags.script_parser('cifar10.synthetic', __doc__.splitlines()[0])
+  parser.add_argument('--data_dir', default=paths.SYNTHETIC_DATA_DIR,
+                      help='Folder to write cifar-10-batches-bin/ into. Not '
+                           'the real data\'s default folder: nothing marks '
+                           'these files as synthetic.')
   parser.add_argument('--train_records_per_file', type=flags.positive_int,
                       default=400, help='Records in each data_batch_N.bin.')
   parser.add_argument('--test_records', type=flags.positive_int, default=500,
                       help='Records in test_batch.bin.')
   parser.add_argument('--seed', type=int, default=0, help='Random seed.')
-  args = parser.parse_args(argv)
+  return parser
+
+
+def main(argv=None):
+  args = parser().parse_args(argv)
   folder = write_synthetic_dataset(args.data_dir, args.train_records_per_file,
                                    args.test_records, args.seed)
   print('Wrote synthetic CIFAR-10 files to %s' % folder)

@@ -24,6 +24,12 @@ the same copy (2-core Xeon, TensorFlow 2.21, 2026-12-01).
 
 import sys
 
+# Run as a file (python cifar10/X.py), the script's own folder comes first
+# on sys.path and its cifar10.py hides the package: say how to run it.
+if not __package__:
+  sys.exit('Run it as a module, from the folder that holds cifar10/: '
+           'python -m cifar10.train')
+
 import tensorflow as tf
 
 from cifar10 import cifar10
@@ -34,7 +40,7 @@ from cifar10 import training_loop
 
 def parser():
   """The shared training flags; this trainer adds none of its own."""
-  return flags.training_parser(__doc__.splitlines()[0])
+  return flags.training_parser('cifar10.train', __doc__.splitlines()[0])
 
 
 def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,

@@ -369,6 +369,8 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
       if step >= settings.max_steps:
         _say_nothing_to_do(step, settings.max_steps, settings.train_dir)
         return step
+      for line in tf.compat.v1.get_collection(cifar10_input.STARTUP_LINES):
+        print(line, flush=True)
       try:
         while not mon_sess.should_stop():
           mon_sess.run(train_op)

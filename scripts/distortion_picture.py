@@ -18,8 +18,9 @@ import sys
 
 import numpy as np
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
+# The package first: it holds back TensorFlow's start-up lines (see
+# cifar10/tensorflow_logs.py), which it can do only before TensorFlow loads.
+import cifar10  # pylint: disable=unused-import
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 from PIL import Image  # pylint: disable=g-import-not-at-top
 from PIL import ImageDraw  # pylint: disable=g-import-not-at-top
@@ -28,6 +29,7 @@ from cifar10 import cifar10  # pylint: disable=g-import-not-at-top
 from cifar10 import cifar10_input  # pylint: disable=g-import-not-at-top
 from cifar10 import errors  # pylint: disable=g-import-not-at-top
 from cifar10 import flags  # pylint: disable=g-import-not-at-top
+from cifar10 import paths  # pylint: disable=g-import-not-at-top
 
 SCALE = 2          # Screen pixels per image pixel.
 GAP = 4            # Pixels between images.
@@ -122,7 +124,7 @@ def _enlarged(pixels):
 
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--data_dir', default='/tmp/cifar10_data',
+  parser.add_argument('--data_dir', default=paths.DATA_DIR,
                       help='The --data_dir of training, holding '
                            'cifar-10-batches-bin/.')
   parser.add_argument('--output', required=True, help='The PNG to write.')

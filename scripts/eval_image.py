@@ -17,6 +17,7 @@ from tensorboard.backend.event_processing import event_accumulator
 
 from cifar10 import errors
 from cifar10 import flags
+from cifar10 import paths
 
 TAG = 'confusion_matrix'
 
@@ -63,7 +64,7 @@ def choose(events, step):
 
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--eval_dir', default='/tmp/cifar10_eval',
+  parser.add_argument('--eval_dir', default=paths.EVAL_DIR,
                       help='The --eval_dir of cifar10.eval.')
   parser.add_argument('--output', required=True, help='The PNG to write.')
   parser.add_argument('--step', type=flags.non_negative_int, default=None,

@@ -13,13 +13,13 @@ test checks that the two agree.
 
 import argparse
 import dataclasses
-import os
 import sys
 
 import numpy as np
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
+# The package first: it holds back TensorFlow's start-up lines (see
+# cifar10/tensorflow_logs.py), which it can do only before TensorFlow loads.
+import cifar10  # pylint: disable=unused-import
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
 from cifar10 import cifar10  # pylint: disable=g-import-not-at-top

@@ -23,9 +23,13 @@ Needs matplotlib, an optional extra: `pip install -e '.[plot]'`.
 """
 
 import argparse
+import logging
 import os
 import sys
 
+# The package before TensorBoard, which loads TensorFlow: it holds back
+# TensorFlow's start-up lines (see cifar10/tensorflow_logs.py).
+import cifar10  # pylint: disable=unused-import
 from tensorboard.backend.event_processing import event_accumulator
 
 LOSS_TAG = 'total_loss'
@@ -77,8 +81,9 @@ def read_scalar_events(folder, tags):
     tags: the scalar tags to read.
 
   Returns:
-    {tag: [event]} in step order; each event has .step, .value and
-    .wall_time (seconds since the epoch, when it was written).
+    {tag: [event]} in step order, one per step (the newest written);
+    each event has .step, .value and .wall_time (seconds since the epoch,
+    when it was written).
 
   Raises:
     PlotError: `folder` has no event files, or lacks one of `tags`.
@@ -89,7 +94,7 @@ def read_scalar_events(folder, tags):
   # 0 keeps every value; the default samples 10,000 per tag.
   accumulator = event_accumulator.EventAccumulator(
       folder, size_guidance={event_accumulator.SCALARS: 0})
-  accumulator.Reload()
+  _reload_quietly(accumulator)
   found = accumulator.Tags()[event_accumulator.SCALARS]
   series = {}
   for tag in tags:
@@ -98,10 +103,15 @@ def read_scalar_events(folder, tags):
           'No %r values in the event files of %s (it has %s). Is it the '
           'right folder, and has the run written summaries yet?'
           % (tag, folder, ', '.join(sorted(found)) or 'none'))
-    # Several event files (an evaluator run twice, say) come back file by
-    # file; the curve wants them by step.
-    series[tag] = sorted(accumulator.Scalars(tag),
-                         key=lambda event: (event.step, event.wall_time))
+    # The reader returns values in the order they were written, file by
+    # file, and an eval folder holds them out of step order when, say, a
+    # --run_once came before an --all_checkpoints. A step written twice
+    # keeps its newest value.
+    by_step = {}
+    for event in sorted(accumulator.Scalars(tag),
+                        key=lambda event: event.wall_time):
+      by_step[event.step] = event
+    series[tag] = [by_step[step] for step in sorted(by_step)]
   return series
 
 
@@ -116,6 +126,22 @@ def read_scalars(folder, tags):
   return {tag: ([event.step for event in events],
                 [event.value for event in events])
           for tag, events in read_scalar_events(folder, tags).items()}
+
+
+def _reload_quietly(accumulator):
+  """Reads the event files without TensorBoard's graph warnings.
+
+  Every resumed training run and every evaluator start writes a graph, and
+  TensorBoard warns about each extra one that it keeps only the newest.
+  This script reads scalars alone, so the warnings say nothing about it.
+  """
+  logger = logging.getLogger('tensorboard')
+  level = logger.level
+  logger.setLevel(logging.ERROR)
+  try:
+    accumulator.Reload()
+  finally:
+    logger.setLevel(level)
 
 
 def draw(runs, output, title=None):

@@ -46,7 +46,9 @@ def test_signal_saves_the_current_step_and_the_next_run_resumes(
   child.process.send_signal(signum)
   status, output = child.finish()
   assert status == 128 + signum
-  stopped = int(re.search(r'Stopped by %s at step (\d+); saved a checkpoint'
+  # A stop the user asked for is said plainly, not as an error.
+  assert 'Traceback' not in output and not re.search('^error:', output, re.M)
+  stopped = int(re.search(r'\nStopped by %s at step (\d+); saved a checkpoint'
                           % signal.Signals(signum).name, output).group(1))
   assert stopped >= 20 and latest_step(train_dir) == stopped
 

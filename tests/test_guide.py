@@ -30,6 +30,7 @@ import tensorflow as tf
 from PIL import Image
 
 from cifar10 import cifar10_input
+from cifar10 import paths
 from cifar10 import synthetic
 from conftest import DEADLINE_SECS
 from conftest import free_ports
@@ -41,10 +42,10 @@ GUIDE = os.path.join(REPO, 'docs', 'guide.md')
 
 # The folder flags whose defaults are under /tmp, and those defaults.
 FOLDER_FLAG_DEFAULTS = {
-    '--data_dir': '/tmp/cifar10_data',
-    '--train_dir': '/tmp/cifar10_train',
-    '--checkpoint_dir': '/tmp/cifar10_train',
-    '--eval_dir': '/tmp/cifar10_eval',
+    '--data_dir': paths.DATA_DIR,
+    '--train_dir': paths.TRAIN_DIR,
+    '--checkpoint_dir': paths.TRAIN_DIR,
+    '--eval_dir': paths.EVAL_DIR,
 }
 
 # Python started so that it replaces itself with bash, which replaces itself

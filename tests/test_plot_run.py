@@ -92,3 +92,30 @@ def test_one_label_per_run_is_required(trained_dir, eval_dir, tmp_path, capsys):
   assert status == 1
   assert '--label takes one value per --train_dir: 2 given for 1 runs' in (
       capsys.readouterr().err)
+
+
+def test_an_eval_folder_written_out_of_step_order_reads_in_step_order(
+    tmp_path, caplog):
+  # As the guide's order writes it: a --run_once on the newest checkpoint,
+  # later an --all_checkpoints on the older ones, each from an evaluator
+  # that writes its graph. The second file's name sorts after the first's.
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  written = [('.1', [(169, 0.31)]),
+             ('.2', [(0, 0.1), (300, 0.52), (169, 0.33)])]
+  with tf.Graph().as_default() as graph:
+    tf.constant(1.0, name='something_to_draw')
+    for suffix, points in written:
+      writer = tf.compat.v1.summary.FileWriter(str(tmp_path), graph,
+                                               filename_suffix=suffix)
+      for step, value in points:
+        writer.add_summary(tf.compat.v1.Summary(value=[
+            tf.compat.v1.Summary.Value(tag=plot_run.PRECISION_TAG,
+                                       simple_value=value)]), step)
+      writer.close()
+  caplog.set_level('INFO')
+  series = plot_run.read_scalars(str(tmp_path), [plot_run.PRECISION_TAG])
+  steps, values = series[plot_run.PRECISION_TAG]
+  assert steps == [0, 169, 300]
+  # Step 169 was evaluated twice: the newer value counts.
+  np.testing.assert_allclose(values, [0.1, 0.33, 0.52])
+  assert 'more than one graph' not in caplog.text

@@ -37,7 +37,7 @@ def test_tests_run_in_the_tensorflow_mode_asked_for():
 @both_modes
 def test_the_original_calls_default_to_the_original_flags():
   # What the original read from its flags are parameters with those defaults.
-  defaults = flags.base_parser('').parse_args([])
+  defaults = flags.base_parser('cifar10.eval', '').parse_args([])
   expected = {'data_dir': defaults.data_dir, 'batch_size': defaults.batch_size,
               'use_fp16': defaults.use_fp16}
   assert expected == {'data_dir': '/tmp/cifar10_data', 'batch_size': 128,

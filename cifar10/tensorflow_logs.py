@@ -1,0 +1,221 @@
+"""Holds back TensorFlow's start-up lines, unless CIFAR10_TF_LOGS=1 is set.
+
+On a CPU-only machine `import tensorflow` (2.21) writes about ten lines to
+stderr from C++ (the oneDNN notice and "Could not find cuda drivers" twice,
+each after absl's "All log messages before absl::InitializeLog() is called
+are written to STDERR"), and the first session adds "failed call to cuInit".
+None of them is a problem a user of these scripts can act on, and they bury
+the port's own lines.
+
+What silences them, checked with TF 2.21 (2026-12-04):
+
+* `TF_CPP_MIN_LOG_LEVEL` alone does not. The lines written during the import
+  come from static initializers that run before absl's logging is
+  initialized, and absl writes such early messages to stderr whatever the
+  minimum level (abseil-cpp pull requests #1718 and #1957 propose changing
+  that; neither is merged). The level does apply to later lines: 3 removes
+  the session's cuInit line (2 keeps it, as an error).
+* absl's own `--minloglevel` and `--stderrthreshold` are command-line flags
+  of the C++ program; TensorFlow never parses a command line for them and
+  reads no environment variable that sets them, and from Python there is no
+  handle on them before the library that logs is loaded.
+* What works is to point file descriptor 2 somewhere else while the import
+  runs. This module does that for the first `import tensorflow` of the
+  process, keeps what the import wrote, and shows it if the import fails,
+  the process dies during the import (a watcher process shows it then) or
+  the script ends in an uncaught exception, so a real error is never
+  hidden. It also sets TF_CPP_MIN_LOG_LEVEL=3 (FATAL only) unless the user
+  set it, TensorFlow's Python logger to ERROR, which hides its
+  deprecation warnings, and ignores the Python warnings of its modules. Errors that stop a run still reach the user: they
+  arrive as Python exceptions, which the scripts report.
+
+`CIFAR10_TF_LOGS=1` turns all of this off: TensorFlow then prints as it
+would without this package.
+
+This module must not import TensorFlow when it loads: the package installs
+its import hook (`hold_back_start_up_lines`) before anything imports it.
+"""
+
+import importlib.abc
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import warnings
+
+SWITCH = 'CIFAR10_TF_LOGS'
+
+LEVEL_VARIABLE = 'TF_CPP_MIN_LOG_LEVEL'
+
+# What the import wrote to stderr while it was held back (bytes), for a
+# failure to show; None before the import.
+held_back = None
+
+
+def verbose(environ=None):
+  """Whether CIFAR10_TF_LOGS asks for TensorFlow's own lines (1, true, yes)."""
+  environ = os.environ if environ is None else environ
+  return environ.get(SWITCH, '').strip().lower() in ('1', 'true', 'yes', 'on')
+
+
+def _show_held_back(stream=None):
+  """Writes the held-back start-up lines under a line saying what they are."""
+  if not held_back:
+    return
+  stream = stream or sys.stderr
+  stream.write('TensorFlow\'s start-up lines, held back until now (%s=1 '
+               'shows them as they come):\n%s'
+               % (SWITCH, held_back.decode('utf-8', 'replace')))
+  stream.flush()
+
+
+def _excepthook(previous):
+  """An excepthook that shows the start-up lines before the traceback."""
+  def hook(kind, value, traceback):
+    if not issubclass(kind, KeyboardInterrupt):
+      _show_held_back()
+    previous(kind, value, traceback)
+  return hook
+
+
+# A process that shows the held-back lines if this one dies before it says
+# "ok": an abort in C++ (a FATAL record, such as a CPU that lacks an
+# instruction the library needs) leaves Python no chance to show them.
+_WATCHER = ('import os, sys\n'
+            'if os.read(0, 2) != b"ok":\n'
+            '  with open(sys.argv[1], "rb") as held:\n'
+            '    os.write(2, held.read())\n'
+            '  os.remove(sys.argv[1])\n')
+
+
+def _start_watcher(path):
+  """Starts the _WATCHER of `path`.
+
+  Returns:
+    (the watcher's Popen, the pipe end to say "ok" into), or None where no
+    watcher starts (no usable sys.executable).
+  """
+  read_end, write_end = os.pipe()
+  try:
+    process = subprocess.Popen([sys.executable, '-S', '-c', _WATCHER, path],
+                               stdin=read_end)
+  except OSError:
+    os.close(write_end)
+    return None
+  finally:
+    os.close(read_end)
+  return process, write_end
+
+
+def _run_with_stderr_held(function):
+  """Calls `function()` with file descriptor 2 pointed at a temporary file.
+
+  Returns:
+    (function's result, the bytes written to descriptor 2 meanwhile).
+
+  Raises:
+    Whatever `function` raises, after writing those bytes to stderr. Should
+    the process die meanwhile, a watcher process writes them.
+  """
+  sys.stderr.flush()
+  capture = tempfile.NamedTemporaryFile(prefix='cifar10-tf-start-',
+                                        delete=False)
+  watcher = _start_watcher(capture.name)
+  saved = os.dup(2)
+  os.dup2(capture.fileno(), 2)
+
+  def restore():
+    """Points descriptor 2 back at stderr; returns what the file caught."""
+    sys.stderr.flush()
+    os.dup2(saved, 2)
+    os.close(saved)
+    capture.seek(0)
+    held = capture.read()
+    capture.close()
+    os.remove(capture.name)
+    if watcher is not None:
+      process, ok_end = watcher
+      os.write(ok_end, b'ok')
+      os.close(ok_end)
+      process.wait()
+    return held
+
+  try:
+    result = function()
+  except BaseException:
+    sys.stderr.write(restore().decode('utf-8', 'replace'))
+    sys.stderr.flush()
+    raise
+  return result, restore()
+
+
+class _QuietLoader(importlib.abc.Loader):
+  """Runs TensorFlow's own loader with its start-up lines held back."""
+
+  def __init__(self, loader):
+    self._loader = loader
+
+  def __getattr__(self, name):
+    # Everything else (get_data, is_package, resource readers) is the
+    # original loader's.
+    return getattr(self._loader, name)
+
+  def create_module(self, spec):
+    return self._loader.create_module(spec)
+
+  def exec_module(self, module):
+    global held_back
+    os.environ.setdefault(LEVEL_VARIABLE, '3')
+    _, held_back = _run_with_stderr_held(
+        lambda: self._loader.exec_module(module))
+    # TensorFlow's Python logger prints deprecation warnings at WARNING;
+    # its Python warnings (such as "Seed 1 from outer graph might be getting
+    # used", for a graph seeded on purpose) go through `warnings`.
+    logging.getLogger('tensorflow').setLevel(logging.ERROR)
+    warnings.filterwarnings('ignore', module=r'tensorflow(\.|$)')
+    if held_back:
+      sys.excepthook = _excepthook(sys.excepthook)
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+  """Finds `tensorflow` as the other finders do, and gives it a `_QuietLoader`.
+
+  Only the process's first `import tensorflow` asks: once it has run, the
+  module is in sys.modules.
+  """
+
+  def find_spec(self, name, path=None, target=None):
+    if name != 'tensorflow':
+      return None
+    for finder in sys.meta_path:
+      find = getattr(finder, 'find_spec', None)
+      if finder is self or find is None:
+        continue
+      spec = find(name, path, target)
+      if spec is not None:
+        if spec.loader is not None:
+          spec.loader = _QuietLoader(spec.loader)
+        return spec
+    return None
+
+
+def hold_back_start_up_lines(environ=None, modules=None):
+  """Makes the process's first `import tensorflow` quiet (see the docstring).
+
+  Nothing changes when CIFAR10_TF_LOGS is set, or when TensorFlow is already
+  imported.
+
+  Args:
+    environ: the environment to read (default os.environ).
+    modules: the loaded modules (default sys.modules).
+
+  Returns:
+    Whether the hook was installed.
+  """
+  modules = sys.modules if modules is None else modules
+  if verbose(environ) or 'tensorflow' in modules:
+    return False
+  if not any(isinstance(finder, _Finder) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _Finder())
+  return True

@@ -1,0 +1,259 @@
+"""What a user sees: the port's own lines, every result and stop said plainly.
+
+The scripts run in real child processes, with the environment a user has:
+no TF_CPP_MIN_LOG_LEVEL, no CIFAR10_TF_LOGS (the suite sets the first for
+its other children).
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from cifar10 import export
+from cifar10 import errors
+from cifar10 import synthetic
+from cifar10 import tensorflow_logs
+from conftest import DEADLINE_SECS, free_ports
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# The parts of TensorFlow's C++ log records and of absl's warning about them.
+_TF_LOG_RECORD = re.compile(r'^[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\] ', re.M)
+_ABSL_WARNING = 'All log messages before absl::InitializeLog() is called'
+
+# Every line a short cifar10.train run prints, and nothing else.
+_TRAIN_LINES = re.compile(
+    r'^(\d{4}-\d\d-\d\d [\d:.]+: step \d+, loss = [\d.]+ \([\d.]+ '
+    r'examples/sec; [\d.]+ sec/batch\)'
+    r'|Filling the shuffle buffer with .* before the first batch\.'
+    r'|cifar10: using oneDNN CPU kernels, .*)$')
+
+
+def _user_environment(**extra):
+  """This process's environment, less the variables the suite sets."""
+  environ = dict(os.environ, **extra)
+  for name in ('TF_CPP_MIN_LOG_LEVEL', tensorflow_logs.SWITCH):
+    if name not in extra:
+      environ.pop(name, None)
+  return environ
+
+
+def _run(args, environ=None, cwd=None):
+  """Runs `python args`; returns (exit status, stdout and stderr together)."""
+  done = subprocess.run([sys.executable] + list(args), stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT, text=True,
+                        env=environ or _user_environment(), cwd=cwd,
+                        timeout=DEADLINE_SECS)
+  return done.returncode, done.stdout
+
+
+@pytest.fixture(scope='module')
+def tiny_data_dir(tmp_path_factory):
+  """100 training and 20 test records: a run of a few steps costs little."""
+  data_dir = str(tmp_path_factory.mktemp('tiny_data'))
+  synthetic.write_synthetic_dataset(data_dir, train_records_per_file=20,
+                                    test_records=20, seed=3)
+  return data_dir
+
+
+def _tensorflow_own_lines(level):
+  """The messages of the C++ lines `import tensorflow` prints by itself.
+
+  Args:
+    level: the TF_CPP_MIN_LOG_LEVEL to import it with.
+  """
+  _, output = _run(['-c', 'import tensorflow'],
+                   _user_environment(TF_CPP_MIN_LOG_LEVEL=level))
+  return [line.split('] ', 1)[1] for line in output.splitlines()
+          if _TF_LOG_RECORD.match(line)]
+
+
+def test_training_prints_only_the_port_lines_and_the_switch_adds_tensorflow_s(
+    tiny_data_dir, tmp_path):
+  # --seed makes TensorFlow warn that the graph's seed reaches the map.
+  args = ['-m', 'cifar10.train', '--data_dir', tiny_data_dir, '--max_steps',
+          '20', '--batch_size', '10', '--seed', '1']
+  status, quiet = _run(args + ['--train_dir', str(tmp_path / 'quiet')])
+  assert status == 0, quiet
+  lines = quiet.splitlines()
+  assert [line for line in lines if not _TRAIN_LINES.match(line)] == []
+  assert len([line for line in lines if ': step ' in line]) == 2
+  # The buffer fills from the 100 records there are, not the 20,000 the
+  # full data set would put in it.
+  assert ('Filling the shuffle buffer with all 100 training images (it has '
+          'room for 20030) before the first batch.') in lines
+
+  own = _tensorflow_own_lines('0')  # As TensorFlow prints them by default.
+  if not own:
+    pytest.skip('TensorFlow prints no start-up line on this machine')
+  status, verbose = _run(args + ['--train_dir', str(tmp_path / 'verbose')],
+                         _user_environment(**{tensorflow_logs.SWITCH: '1'}))
+  assert status == 0, verbose
+  assert _ABSL_WARNING in verbose
+  for message in own:
+    assert message in verbose and message not in quiet
+
+
+def test_nothing_to_train_says_so_without_the_buffer_line(tiny_data_dir,
+                                                          tmp_path):
+  args = ['-m', 'cifar10.train', '--data_dir', tiny_data_dir, '--train_dir',
+          str(tmp_path), '--max_steps', '1', '--batch_size', '10']
+  assert _run(args)[0] == 0
+  status, output = _run(args)
+  assert status == 0, output
+  assert output.splitlines() == [
+      'Nothing to do: the global step in %s is already 1 and --max_steps is '
+      '1. Raise --max_steps to train further.' % tmp_path]
+
+
+def test_a_failing_tensorflow_import_is_shown_in_full(tiny_data_dir, tmp_path):
+  # A broken environment: the numpy that TensorFlow imports fails.
+  broken = tmp_path / 'broken' / 'numpy'
+  broken.mkdir(parents=True)
+  (broken / '__init__.py').write_text(
+      'raise ImportError("numpy is broken here, on purpose")\n')
+  environ = _user_environment(
+      PYTHONPATH=os.pathsep.join([str(tmp_path / 'broken'), REPO]))
+  status, output = _run(['-m', 'cifar10.train', '--data_dir', tiny_data_dir,
+                         '--train_dir', str(tmp_path / 'train')], environ)
+  assert status == 1
+  assert 'Traceback' in output
+  assert output.rstrip().endswith(
+      'ImportError: numpy is broken here, on purpose')
+  assert 'import tensorflow' in output
+
+
+def test_lines_held_back_when_the_process_aborts_are_shown():
+  # A C++ FATAL record ends the process at once, as an abort: Python never
+  # gets to show what it held back, so the watcher process does.
+  status, output = _run(['-c', 'import os; '
+                         'from cifar10 import tensorflow_logs; '
+                         'tensorflow_logs._run_with_stderr_held(lambda: ('
+                         'os.write(2, b"F0000 the reason it died\\n"), '
+                         'os.abort()))'])
+  assert status == -signal.SIGABRT
+  assert 'F0000 the reason it died' in output
+
+
+def test_a_crash_after_the_import_shows_the_held_back_lines():
+  # The lines held back are those of the level the package sets.
+  own = _tensorflow_own_lines('3')
+  status, output = _run(['-c', 'import cifar10, tensorflow; '
+                         'raise RuntimeError("something broke")'])
+  assert status == 1
+  assert output.rstrip().endswith('RuntimeError: something broke')
+  if not own:
+    pytest.skip('TensorFlow prints no start-up line on this machine')
+  assert output.startswith("TensorFlow's start-up lines, held back until "
+                           "now (CIFAR10_TF_LOGS=1 shows them as they come):")
+  for message in own:
+    assert message in output
+
+
+def test_device_placement_is_printed_once(tiny_data_dir, tmp_path):
+  status, output = _run(['-m', 'cifar10.train', '--data_dir', tiny_data_dir,
+                         '--train_dir', str(tmp_path), '--max_steps', '1',
+                         '--batch_size', '10', '--log_device_placement'])
+  assert status == 0, output[-3000:]
+  placements = re.findall(r'^conv1/Conv2D: \(Conv2D\): (\S+)$', output, re.M)
+  assert len(placements) == 1, output[-3000:]
+
+
+def test_eval_result_names_the_checkpoint_and_its_step(tiny_data_dir,
+                                                       tmp_path):
+  train_dir = str(tmp_path / 'train')
+  assert _run(['-m', 'cifar10.train', '--data_dir', tiny_data_dir,
+               '--train_dir', train_dir, '--max_steps', '3',
+               '--batch_size', '10'])[0] == 0
+  status, output = _run(['-m', 'cifar10.eval', '--data_dir', tiny_data_dir,
+                         '--checkpoint_dir', train_dir, '--eval_dir',
+                         str(tmp_path / 'eval'), '--run_once',
+                         '--batch_size', '10', '--top_k', '2'])
+  assert status == 0, output
+  checkpoint = os.path.join(train_dir, 'model.ckpt-3')
+  assert re.search(r'^[\d :.-]+: %s \(global step 3\): precision @ 1 = '
+                   r'\d\.\d{3}$' % re.escape(checkpoint), output, re.M), output
+  assert re.search(r'^[\d :.-]+: %s \(global step 3\): top-2 accuracy = '
+                   r'\d\.\d{3}$' % re.escape(checkpoint), output, re.M), output
+  assert not _TF_LOG_RECORD.search(output) and _ABSL_WARNING not in output
+  assert 'WARNING:tensorflow' not in output and 'Warning:' not in output
+
+
+def test_ctrl_c_stops_the_eval_loop_quietly(tiny_data_dir, tmp_path,
+                                           children):
+  evaluator = children('-m', 'cifar10.eval', '--checkpoint_dir',
+                       str(tmp_path / 'train'), '--eval_dir',
+                       str(tmp_path / 'eval'), '--data_dir', tiny_data_dir,
+                       '--eval_interval_secs', '1')
+  evaluator.wait_for(r'^No checkpoint in .* yet; waiting for one\.$')
+  evaluator.process.send_signal(signal.SIGINT)
+  status, output = evaluator.finish()
+  assert status == 128 + signal.SIGINT
+  # The port's errors begin a line with 'error:'.
+  assert 'Traceback' not in output and not re.search('^error:', output, re.M)
+  assert output.splitlines()[-1] == (
+      'Stopped by SIGINT. The results of every evaluation that finished are '
+      'in --eval_dir %s; the one under way, if any, was dropped.'
+      % (tmp_path / 'eval'))
+
+
+def test_ctrl_c_stops_a_waiting_ps_quietly(tmp_path, children):
+  ps, worker = free_ports(2)
+  task = children('-m', 'cifar10.dist_train', '--job_name', 'ps',
+                  '--task_index', '0', '--ps_hosts', '127.0.0.1:%d' % ps,
+                  '--worker_hosts', '127.0.0.1:%d' % worker,
+                  '--train_dir', str(tmp_path))
+  task.wait_for(r'^ps 0: serving the variables until every worker is '
+                r'done \(1 in the cluster\)\.$')
+  task.process.send_signal(signal.SIGINT)
+  status, output = task.finish()
+  assert status == 128 + signal.SIGINT
+  # The port's errors begin a line with 'error:'.
+  assert 'Traceback' not in output and not re.search('^error:', output, re.M)
+  assert output.splitlines()[-1] == (
+      'ps 0: stopped by SIGINT, 0 of 1 workers done. A ps task writes no '
+      'files: the chief (worker 0) keeps the checkpoints, in its --train_dir.')
+
+
+@pytest.mark.parametrize('script', ['train', 'eval', 'synthetic'])
+def test_running_a_script_as_a_file_says_how_to_run_it(script, tmp_path):
+  status, output = _run([os.path.join(REPO, 'cifar10', script + '.py')],
+                        cwd=str(tmp_path))
+  assert status == 1
+  assert output == ('Run it as a module, from the folder that holds cifar10/: '
+                    'python -m cifar10.%s\n' % script)
+
+
+def test_stopped_is_said_without_error(capsys):
+  from cifar10 import flags  # pylint: disable=g-import-not-at-top
+
+  def main(argv):
+    del argv  # Unused.
+    raise errors.TrainingInterrupted(signal.SIGINT, 'Stopped by SIGINT.')
+  assert flags.run_script(main) == 130
+  error = capsys.readouterr().err
+  assert error.splitlines()[-1] == 'Stopped by SIGINT.'
+  assert 'error:' not in error
+
+
+def test_export_never_suggests_a_folder_inside_a_saved_model(tmp_path):
+  model = tmp_path / 'model'
+  model.mkdir()
+  (model / 'saved_model.pb').write_bytes(b'')
+  with pytest.raises(errors.UserError, match=re.escape(
+      'such as --export_dir %s_2 (a new folder beside it)' % model)):
+    export.export(str(tmp_path / 'no_run'), str(model))
+  version = tmp_path / 'models' / '1'
+  version.mkdir(parents=True)
+  (version / 'saved_model.pb').write_bytes(b'')
+  with pytest.raises(errors.UserError, match=re.escape(
+      'such as --export_dir %s (the next version beside it' %
+      (tmp_path / 'models' / '2'))):
+    export.export(str(tmp_path / 'no_run'), str(version))
+  with pytest.raises(errors.UserError, match=re.escape(
+      'such as --export_dir %s (a new version' % (tmp_path / 'models' / '2'))):
+    export.export(str(tmp_path / 'no_run'), str(tmp_path / 'models'))
