@@ -50,7 +50,6 @@ import json
 import os
 import platform
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -63,6 +62,7 @@ from cifar10 import cifar10
 from cifar10 import cifar10_input
 from cifar10 import eval as cifar10_eval
 from cifar10 import kernel_choice
+from cifar10 import ports
 from cifar10 import session_options
 from cifar10 import synthetic
 from cifar10 import train
@@ -417,21 +417,11 @@ def measure_multi_gpu(data_dir, scratch, batch_size, args):
   return results
 
 
-def _free_ports(count):
-  sockets = [socket.socket() for _ in range(count)]
-  for sock in sockets:
-    sock.bind(('127.0.0.1', 0))
-  ports = [sock.getsockname()[1] for sock in sockets]
-  for sock in sockets:
-    sock.close()
-  return ports
-
-
 def measure_dist(data_dir, scratch, batch_size, args):
   """One ps and two workers on this machine, asynchronous and synchronous."""
   results = {}
   for mode in ('async', 'sync'):
-    ps, *workers = _free_ports(3)
+    ps, *workers = ports.free_ports(3)
     common = ['--ps_hosts', '127.0.0.1:%d' % ps, '--worker_hosts',
               ','.join('127.0.0.1:%d' % port for port in workers),
               '--data_dir', data_dir, '--batch_size', str(batch_size),

@@ -20,7 +20,6 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 import glob  # pylint: disable=g-import-not-at-top
 import queue
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -85,17 +84,6 @@ def crafted_record(label, red, green, blue):
   return bytes([label]) + bytes([red]) * 1024 + bytes([green]) * 1024 + bytes(
       [blue]) * 1024
 
-
-def free_ports(count):
-  """`count` distinct ports on 127.0.0.1 that were free a moment ago."""
-  sockets = [socket.socket() for _ in range(count)]
-  try:
-    for sock in sockets:
-      sock.bind(('127.0.0.1', 0))
-    return [sock.getsockname()[1] for sock in sockets]
-  finally:
-    for sock in sockets:
-      sock.close()
 
 
 def distortion_windows(image):

@@ -13,7 +13,7 @@ import pytest
 
 from cifar10 import download
 from cifar10 import errors
-from conftest import free_ports
+from cifar10 import ports
 
 FILES = {name: bytes([index]) * 3073 * 2
          for index, name in enumerate(download.REQUIRED_FILES)}
@@ -53,7 +53,7 @@ def _serving(folder):
 
 
 def _unused_url():
-  [port] = free_ports(1)
+  [port] = ports.free_ports(1)
   return 'http://127.0.0.1:%d/cifar-10-binary.tar.gz' % port
 
 

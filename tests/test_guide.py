@@ -31,11 +31,11 @@ import tensorflow as tf
 from PIL import Image
 
 from cifar10 import cifar10_input
+from cifar10 import ports
 from cifar10 import synthetic
 from conftest import DEADLINE_SECS
 from conftest import distortion_windows
 from conftest import explain_distortion
-from conftest import free_ports
 from conftest import summary_values
 import script_modules
 
@@ -102,7 +102,7 @@ class Sandbox:
 
   def _port(self, match):
     if match.group(1) not in self.ports:
-      [self.ports[match.group(1)]] = free_ports(1)
+      [self.ports[match.group(1)]] = ports.free_ports(1)
     return 'localhost:%d' % self.ports[match.group(1)]
 
   def rewrite(self, command):
@@ -126,7 +126,7 @@ class Sandbox:
       added += ['--eval_interval_secs', '1']
       ready = r'precision @ 1 = '
     if command.startswith('tensorboard'):
-      [port] = free_ports(1)
+      [port] = ports.free_ports(1)
       command = command.replace('tensorboard', 'python -m tensorboard.main', 1)
       added += ['--host', '127.0.0.1', '--port', str(port), '--load_fast',
                 'false']
