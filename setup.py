@@ -32,7 +32,6 @@ setuptools.setup(
         'tensorboard>=2.21,<2.22',
         'numpy',
         'pillow',  # Draws the evaluator's confusion-matrix image.
-        'six',
     ],
     extras_require={
         # scripts/plot_run.py draws a run's curves; the tests check it too.

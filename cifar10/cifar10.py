@@ -173,13 +173,16 @@ def to_model_dtype(images, use_fp16):
   return tf.cast(images, tf.float16) if use_fp16 else images
 
 
-def distorted_inputs(data_dir=DATA_DIR, batch_size=BATCH_SIZE, use_fp16=False):
+def distorted_inputs(data_dir=DATA_DIR, batch_size=BATCH_SIZE, use_fp16=False,
+                     reference_ops=False):
   """The next batch of training images, each randomly distorted.
 
   Args:
     data_dir: the --data_dir: the folder holding cifar-10-batches-bin/.
     batch_size: images per batch.
     use_fp16: return float16 images (for a float16 model) instead of float32.
+    reference_ops: distort each image with the original's per-image ops
+      (cifar10_input.distort_image) instead of a batch at a time.
 
   Returns:
     images: [batch_size, IMAGE_SIZE, IMAGE_SIZE, 3], each standardized to
@@ -190,7 +193,8 @@ def distorted_inputs(data_dir=DATA_DIR, batch_size=BATCH_SIZE, use_fp16=False):
     errors.UserError: a batch file is missing or damaged, or batch_size < 1.
   """
   images, labels = cifar10_input.distorted_inputs(
-      data_dir=batches_dir(data_dir), batch_size=batch_size)
+      data_dir=batches_dir(data_dir), batch_size=batch_size,
+      reference_ops=reference_ops)
   return to_model_dtype(images, use_fp16), labels
 
 

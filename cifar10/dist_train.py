@@ -450,14 +450,15 @@ def run_worker(server, cluster, task_index, args, settings):
 def main(argv=None):
   args = parser().parse_args(argv)
   settings = training_loop.LoopSettings.from_flags(args)
-  if settings.session.mixed_precision != 'off':
+  if settings.session_options.mixed_precision != 'off':
     # The distributed runtime skips oneDNN's graph pass, and the plain fused
     # convolution the bf16 rewrite leaves behind has no bfloat16 kernel.
     raise errors.UserError(
         '--mixed_precision %s does not work on TensorFlow\'s distributed '
         'runtime (its convolutions have no bfloat16 kernels there): leave it '
-        'off for cifar10.dist_train.' % settings.session.mixed_precision)
-  settings.session.apply_to_process()
+        'off for cifar10.dist_train.'
+        % settings.session_options.mixed_precision)
+  settings.session_options.apply_to_process()
   cluster, job_name, task_index = cluster_from(args)
   if job_name == 'worker':
     cifar10.maybe_download_and_extract(

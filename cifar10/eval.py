@@ -52,7 +52,7 @@ from cifar10 import confusion
 from cifar10 import errors
 from cifar10 import flags
 from cifar10 import paths
-from cifar10 import session_options
+from cifar10 import session_options as session_options_lib
 
 EVAL_DATA_CHOICES = ('test', 'train_eval')
 
@@ -153,7 +153,8 @@ class EvalResult:
 
 def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
               use_fp16, summary_writer, top_k=1,
-              session=session_options.SessionOptions(), raw_weights=False):
+              session_options=session_options_lib.SessionOptions(),
+              raw_weights=False):
   """Evaluates one checkpoint, prints the report and writes its summaries.
 
   The model is built in the checkpoint's own dtype (float16 for a run
@@ -170,7 +171,8 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
     use_fp16: the --use_fp16 flag.
     summary_writer: a FileWriter; summaries go in at the checkpoint's step.
     top_k: also count top-k accuracy for this k.
-    session: the speed options for the session.
+    session_options: a session_options.SessionOptions, the speed flags'
+      settings from which the session's ConfigProto is made.
     raw_weights: restore the trained variables instead of their moving
       averages.
 
@@ -194,7 +196,7 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
     }
     summary_op = tf.compat.v1.summary.merge_all()
     with tf.compat.v1.Session(
-        config=session.config_beside_training()) as sess:
+        config=session_options.config_beside_training()) as sess:
       global_step = checkpoints.restore_weights(
           sess, checkpoint_path, raw_weights, _HOW_TO_PROCEED)
       try:
@@ -285,14 +287,15 @@ def _write_summaries(result, summary_bytes, summary_writer):
   summary_writer.flush()
 
 
-def evaluate_checkpoint(checkpoint_path, args, session, summary_writer,
+def evaluate_checkpoint(checkpoint_path, args, session_options, summary_writer,
                         skip_unusable):
   """Evaluates one checkpoint with the flags in `args`.
 
   Args:
     checkpoint_path: the checkpoint prefix.
     args: the parsed flags.
-    session: the speed options for the session.
+    session_options: a session_options.SessionOptions, the speed flags'
+      settings from which the session's ConfigProto is made.
     summary_writer: the FileWriter of --eval_dir.
     skip_unusable: print a one-line reason and return None for a checkpoint
       that cannot be used (as the waiting loop does), instead of raising.
@@ -306,7 +309,8 @@ def evaluate_checkpoint(checkpoint_path, args, session, summary_writer,
   try:
     return eval_once(checkpoint_path, args.eval_data, args.data_dir,
                      args.batch_size, args.num_examples, args.use_fp16,
-                     summary_writer, args.top_k, session, args.raw_weights)
+                     summary_writer, args.top_k, session_options,
+                     args.raw_weights)
   except errors.UserError as error:
     if not skip_unusable:
       raise
@@ -333,7 +337,7 @@ def evaluated_steps(eval_dir):
   return steps
 
 
-def evaluate_all(folder, args, session, summary_writer):
+def evaluate_all(folder, args, session_options, summary_writer):
   """Evaluates each checkpoint in `folder` without a result yet, oldest first.
 
   A checkpoint that cannot be used is reported in one line and skipped.
@@ -352,10 +356,10 @@ def evaluate_all(folder, args, session, summary_writer):
   for number, path in enumerate(pending, 1):
     print('Evaluating %s (%d of %d).' % (path, number, len(pending)),
           flush=True)
-    evaluate_checkpoint(path, args, session, summary_writer, True)
+    evaluate_checkpoint(path, args, session_options, summary_writer, True)
 
 
-def evaluate(args, session):
+def evaluate(args, session_options):
   """Evaluates the newest checkpoint once, each new one as it appears, or all.
 
   With --all_checkpoints, every checkpoint without a result in --eval_dir
@@ -366,7 +370,8 @@ def evaluate(args, session):
 
   Args:
     args: the parsed flags.
-    session: the speed options of --mixed_precision and the like.
+    session_options: a session_options.SessionOptions, the settings of
+      --mixed_precision and the other speed flags.
 
   Raises:
     errors.UserError: with --run_once, --all_checkpoints or a single
@@ -381,17 +386,17 @@ def evaluate(args, session):
         errors.notice('--checkpoint_dir %s is a checkpoint: --all_checkpoints '
                       'evaluates those of its folder, %s.'
                       % (args.checkpoint_dir, folder))
-      evaluate_all(folder, args, session, summary_writer)
+      evaluate_all(folder, args, session_options, summary_writer)
       return
     if named:
       errors.notice('--checkpoint_dir %s is a checkpoint: evaluating it '
                     'once. Give its folder, %s, to evaluate each new one.'
                     % (args.checkpoint_dir, folder))
-      evaluate_checkpoint(named, args, session, summary_writer, False)
+      evaluate_checkpoint(named, args, session_options, summary_writer, False)
       return
     if args.run_once:
-      evaluate_checkpoint(checkpoints.require_latest(folder), args, session,
-                          summary_writer, False)
+      evaluate_checkpoint(checkpoints.require_latest(folder), args,
+                          session_options, summary_writer, False)
       return
     last_seen = None
     while True:
@@ -405,8 +410,8 @@ def evaluate(args, session):
               flush=True)
       elif checkpoint_path != last_seen:
         last_seen = checkpoint_path
-        evaluate_checkpoint(checkpoint_path, args, session, summary_writer,
-                            True)
+        evaluate_checkpoint(checkpoint_path, args, session_options,
+                            summary_writer, True)
       time.sleep(args.eval_interval_secs)
   finally:
     summary_writer.close()
@@ -414,13 +419,13 @@ def evaluate(args, session):
 
 def main(argv=None):
   args = parser().parse_args(argv)
-  session = session_options.SessionOptions.from_flags(args)
-  session.apply_to_process()
+  session_options = session_options_lib.SessionOptions.from_flags(args)
+  session_options.apply_to_process()
   cifar10.maybe_download_and_extract(
       args.data_dir, args.data_url,
       needed_files=cifar10_input.file_names(args.eval_data == 'test'))
   try:
-    evaluate(args, session)
+    evaluate(args, session_options)
   except KeyboardInterrupt:
     # Each finished evaluation was flushed to --eval_dir when it ended.
     raise errors.Stopped(

@@ -285,7 +285,7 @@ def build_graph(data_dir, batch_size, use_fp16, devices,
 def main(argv=None):
   args = parser().parse_args(argv)
   settings = training_loop.LoopSettings.from_flags(args)
-  settings.session.apply_to_process()
+  settings.session_options.apply_to_process()
   devices = tower_devices(args.num_gpus, args.virtual_devices)
   cifar10.maybe_download_and_extract(
       args.data_dir, args.data_url,

@@ -86,7 +86,7 @@ def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
 def main(argv=None):
   args = parser().parse_args(argv)
   settings = training_loop.LoopSettings.from_flags(args)
-  settings.session.apply_to_process()
+  settings.session_options.apply_to_process()
   cifar10.maybe_download_and_extract(
       args.data_dir, args.data_url,
       needed_files=cifar10_input.file_names(eval_data=False))

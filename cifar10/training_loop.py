@@ -30,7 +30,7 @@ from cifar10 import checkpoints
 from cifar10 import cifar10
 from cifar10 import cifar10_input
 from cifar10 import errors
-from cifar10 import session_options
+from cifar10 import session_options as session_options_lib
 
 CHECKPOINT_BASENAME = 'model.ckpt'
 
@@ -61,15 +61,20 @@ class LoopSettings:
   # The --data_dir the training files are read from: a failed read names
   # the bad one. None: say what the failed op says.
   data_dir: str = None
-  session: session_options.SessionOptions = session_options.SessionOptions()
+  # The speed flags' settings, from which the loop makes the session's
+  # ConfigProto (and the trainers set up the process).
+  session_options: session_options_lib.SessionOptions = (
+      session_options_lib.SessionOptions())
 
   @classmethod
   def from_flags(cls, args):
     """Reads the settings from the parsed flags of `flags.training_parser`."""
     named = {field.name: getattr(args, field.name)
-             for field in dataclasses.fields(cls) if field.name != 'session'}
-    return cls(session=session_options.SessionOptions.from_flags(args),
-               **named)
+             for field in dataclasses.fields(cls)
+             if field.name != 'session_options'}
+    return cls(
+        session_options=session_options_lib.SessionOptions.from_flags(args),
+        **named)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,9 +190,10 @@ class _StopHook(tf.compat.v1.train.SessionRunHook):
 
   A signal only sets a flag; the step in flight completes and the session
   then closes the ordinary way, so the checkpoint hook saves that step and
-  the summary writer closes its file. The step count is read after the
-  update (StopAtStepHook reads it before, which with synchronous replicas
-  can trail an update and begin a step no other worker will help finish).
+  the summary writer closes its file. This hook takes the place of the
+  original's StopAtStepHook: it reads the step count after the update,
+  where StopAtStepHook reads it before, which with synchronous replicas can
+  trail an update and begin a step no other worker will help finish.
   """
 
   def __init__(self, step_after_train, max_steps):
@@ -333,7 +339,6 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
   stopper = _StopHook(step_after_train, settings.max_steps)
   keeper = _SessionKeeper()
   hooks = [
-      tf.compat.v1.train.StopAtStepHook(last_step=settings.max_steps),
       # Ahead of the checkpoint hook, so that NaN weights are never saved.
       tf.compat.v1.train.NanTensorHook(loss),
       logger, stopper, keeper,
@@ -346,7 +351,7 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
                    else settings.save_checkpoint_secs),
         save_steps=settings.save_checkpoint_steps,
         saver=saver, checkpoint_basename=CHECKPOINT_BASENAME))
-  config = settings.session.config_proto(
+  config = settings.session_options.config_proto(
       log_device_placement=settings.log_device_placement,
       allow_soft_placement=True, device_filters=replica.device_filters)
   try:

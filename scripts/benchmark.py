@@ -24,24 +24,18 @@ warm-up, printed as one JSON line per measurement:
   options            cifar10.train under each speed flag (--mixed_precision
                      bf16, --xla, thread counts) beside a run without one, and
                      compute with --mixed_precision bf16
-  profile            (only when asked for) where compute_reference's and
-                     compute's step time goes, ops run one at a time: the
-                     convolutions, local response normalization, the rest;
-                     and the most compute / compute_reference could reach if
-                     this port's normalization took no time at all
-  cpu_classes        (only when asked for) compute_reference, compute and
-                     train under the kernels of each x86 CPU class, emulated
-                     on this machine; see measure_cpu_classes
 
-then the ratios the project tracks. Machines are noisy: compare figures from
-one run only. compute_reference, compute and train are timed in alternating
-rounds (--rounds), so that train / compute can resolve a few percent; it is
-reported from all windows pooled and as the median of each round's own ratio.
-Without --data_dir it writes full-size synthetic files first.
+then the ratios the project tracks. Machines are noisy: compare figures
+from one run only. compute_reference, compute and train are timed in
+alternating rounds (--rounds), so that train / compute can resolve a few
+percent; it is reported from all windows pooled and as the median of each
+round's own ratio. Without --data_dir it writes full-size synthetic files
+first. Where the step's time goes, and its speed under each x86 CPU class's
+kernels, are measured by scripts/cpu_study.py.
 
     python scripts/benchmark.py                      # synthetic data
     python scripts/benchmark.py --data_dir /tmp/cifar10_data
-    python scripts/benchmark.py --only cpu_classes --data_dir /tmp/cifar10_data
+    python scripts/benchmark.py --only compute,train
 """
 
 import argparse
@@ -50,7 +44,6 @@ import json
 import os
 import platform
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -63,6 +56,7 @@ from cifar10 import cifar10
 from cifar10 import cifar10_input
 from cifar10 import eval as cifar10_eval
 from cifar10 import kernel_choice
+from cifar10 import ports
 from cifar10 import session_options
 from cifar10 import synthetic
 from cifar10 import train
@@ -77,29 +71,6 @@ SPEED_FLAGS = {
     'inter_op_threads_1': ['--inter_op_threads', '1'],
     'intra_op_threads_1': ['--intra_op_threads', '1'],
 }
-# Kernel settings that reproduce, on a newer x86 CPU, what TensorFlow runs on
-# an older one. oneDNN takes ONEDNN_MAX_CPU_ISA as the newest instruction set
-# it may use; TensorFlow's Eigen kernels multiply matrices through oneDNN's
-# gemm too, so the cap applies to them as well. TensorFlow leaves oneDNN off
-# (TF_ENABLE_ONEDNN_OPTS unset) on the first two classes, so there its users
-# get Eigen; on the last it decides by this machine's features.
-CPU_CLASSES = {
-    # Haswell, Broadwell, AMD Zen 1 to 3.
-    'avx2': 'AVX2',
-    # Skylake-SP: AVX-512 without VNNI.
-    'avx512_core': 'AVX512_CORE',
-    # This machine's own instruction set, uncapped.
-    'native': None,
-}
-CPU_CLASS_MEASUREMENTS = ('compute_reference', 'compute', 'train')
-# The step's parts that `profile` tells apart. Every other op, from pooling
-# to the variable updates, falls under 'rest'.
-PROFILE_PARTS = ('convolutions', 'local response normalization', 'rest')
-# The constant-batch steps `profile` traces.
-PROFILED_GRAPHS = ('compute_reference', 'compute')
-# The ratios `profile` reports: the traced steps' own, and its bound.
-PROFILE_RATIOS = ('compute / compute_reference, traced',
-                  'compute / compute_reference, bound')
 LOG_TIME_AND_STEP = re.compile(r'^(\S+ \S+): step (\d+), loss', re.MULTILINE)
 
 
@@ -263,84 +234,6 @@ def measure_options(data_dir, scratch, batch_size, args):
   return results
 
 
-def _profile_part(node_name, op_type):
-  """Which of PROFILE_PARTS a traced op belongs to, by its type and scope.
-
-  Convolutions are known by type in either kernel family (Conv2D, the fused
-  and oneDNN forms, and their gradients). Local response normalization is
-  every op under the norm1 or norm2 scope and their gradients: tf.nn.lrn
-  and LRNGrad in the original's graph, the matrix multiplies and elementwise
-  work of cifar10.lrn in this port's.
-  """
-  if 'Conv2D' in op_type:
-    return 'convolutions'
-  scopes = node_name.split('/')
-  scope = scopes[1] if scopes[0] == 'gradients' and len(scopes) > 1 else (
-      scopes[0])
-  if scope.rsplit('_grad', 1)[0] in ('norm1', 'norm2'):
-    return 'local response normalization'
-  return 'rest'
-
-
-def _traced_step_ms(session, fetch):
-  """One traced run of `fetch`: milliseconds per PROFILE_PARTS entry."""
-  metadata = tf.compat.v1.RunMetadata()
-  session.run(fetch, options=tf.compat.v1.RunOptions(
-      trace_level=tf.compat.v1.RunOptions.FULL_TRACE), run_metadata=metadata)
-  parts = dict.fromkeys(PROFILE_PARTS, 0.0)
-  for device in metadata.step_stats.dev_stats:
-    for node in device.node_stats:
-      # timeline_label reads 'name = OpType(inputs)'.
-      op_type = node.timeline_label.partition(' = ')[2].partition('(')[0]
-      parts[_profile_part(node.node_name, op_type)] += (
-          node.all_end_rel_micros / 1000)
-  return parts
-
-
-def measure_profile(batch_size, args):
-  """Where each constant-batch step's time goes, ops run one at a time.
-
-  With one inter-op thread the ops run in turn, each on every core, so their
-  traced times add up to the step and can be compared part by part.
-  `--windows` traced steps per graph, interleaved, after the warm-up; each
-  part's figure is its median.
-
-  Returns:
-    {'compute / compute_reference, bound': ...}: compute_reference's step
-    over compute's without its local response normalization, the most the
-    ratio could be if that took no time; the rest of this port's step is
-    the original's ops (convolutions, pooling, fully connected layers,
-    updates) or their equivalents.
-  """
-  steps = {name: _constant_batch_step(batch_size, ('--inter_op_threads', '1'),
-                                      reference_ops=name == 'compute_reference')
-           for name in PROFILED_GRAPHS}
-  for session, train_op in steps.values():
-    for _ in range(args.warmup_steps):
-      session.run(train_op)
-  traced = {name: [] for name in steps}
-  for _ in range(args.windows):
-    for name, (session, train_op) in steps.items():
-      traced[name].append(_traced_step_ms(session, train_op))
-  medians = {}
-  for name, (session, _) in steps.items():
-    session.close()
-    medians[name] = {part: statistics.median(step[part]
-                                             for step in traced[name])
-                     for part in PROFILE_PARTS}
-    medians[name]['step'] = statistics.median(sum(step.values())
-                                              for step in traced[name])
-    report('profile_' + name, traced_steps=args.windows, inter_op_threads=1,
-           **{part.replace(' ', '_') + '_ms': round(ms, 2)
-              for part, ms in medians[name].items()})
-  without_lrn = (medians['compute']['step'] -
-                 medians['compute']['local response normalization'])
-  traced, bound = PROFILE_RATIOS
-  return {traced: (medians['compute_reference']['step'] /
-                   medians['compute']['step']),
-          bound: medians['compute_reference']['step'] / without_lrn}
-
-
 def measure_eval(data_dir, train_dir, batch_size, args):
   rates = []
   with tf.Graph().as_default():
@@ -417,21 +310,11 @@ def measure_multi_gpu(data_dir, scratch, batch_size, args):
   return results
 
 
-def _free_ports(count):
-  sockets = [socket.socket() for _ in range(count)]
-  for sock in sockets:
-    sock.bind(('127.0.0.1', 0))
-  ports = [sock.getsockname()[1] for sock in sockets]
-  for sock in sockets:
-    sock.close()
-  return ports
-
-
 def measure_dist(data_dir, scratch, batch_size, args):
   """One ps and two workers on this machine, asynchronous and synchronous."""
   results = {}
   for mode in ('async', 'sync'):
-    ps, *workers = _free_ports(3)
+    ps, *workers = ports.free_ports(3)
     common = ['--ps_hosts', '127.0.0.1:%d' % ps, '--worker_hosts',
               ','.join('127.0.0.1:%d' % port for port in workers),
               '--data_dir', data_dir, '--batch_size', str(batch_size),
@@ -496,120 +379,54 @@ def measure_startup(data_dir, scratch, batch_size, args):
 
 # ---------------------------------------------------------------------------
 
-def _cpu_class_settings():
-  """(name, CPU class, kernels, environment) for each setting measured.
+def report_machine(batch_size):
+  """Reports what the figures were measured on: TensorFlow, CPUs, kernels."""
+  kernel_choice.announce()
+  threading = tf.config.threading
+  report('machine', tensorflow=tf.__version__, python=platform.python_version(),
+         cpus=os.cpu_count(),
+         gpus=[gpu.name for gpu in tf.config.list_physical_devices('GPU')],
+         intra_op_threads=threading.get_intra_op_parallelism_threads(),
+         inter_op_threads=threading.get_inter_op_parallelism_threads(),
+         onednn=os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'default'),
+         onednn_in_use=kernel_choice.onednn_in_use(),
+         onednn_max_cpu_isa=os.environ.get('ONEDNN_MAX_CPU_ISA', 'none'),
+         batch_size=batch_size)
 
-  Every class is measured with oneDNN, the kernels this package chooses; the
-  classes where TensorFlow's own default is Eigen are measured with Eigen too.
+
+def data_dir_or_synthetic(data_dir, scratch):
+  """`data_dir`, or where None a --data_dir of full-size synthetic files.
+
+  The synthetic files are written into the folder `scratch`.
   """
-  settings = []
-  for cpu_class in CPU_CLASSES:
-    kernel_families = (['onednn'] if _tensorflow_picks_onednn(cpu_class)
-                       else ['eigen', 'onednn'])
-    for kernels in kernel_families:
-      environment = {'TF_ENABLE_ONEDNN_OPTS': '1' if kernels == 'onednn'
-                                              else '0'}
-      if CPU_CLASSES[cpu_class]:
-        environment['ONEDNN_MAX_CPU_ISA'] = CPU_CLASSES[cpu_class]
-      settings.append(('%s_%s' % (kernels, cpu_class), cpu_class, kernels,
-                       environment))
-  return settings
+  if data_dir is not None:
+    return data_dir
+  data_dir = os.path.join(scratch, 'data')
+  synthetic.write_synthetic_dataset(data_dir, train_records_per_file=10000,
+                                    test_records=10000)
+  return data_dir
 
 
-def _tensorflow_picks_onednn(cpu_class):
-  """Whether TensorFlow left to itself runs oneDNN on that class."""
-  # The capped classes lack the features it looks for; uncapped, it is this
-  # machine that decides.
-  return (CPU_CLASSES[cpu_class] is None and
-          kernel_choice.tensorflow_turns_onednn_on())
+def _measurements(text):
+  """--only's value as a set of ALL_MEASUREMENTS names.
 
-
-def _run_in_setting(environment, data_dir, args, profile):
-  """One round of compute_and_train (and profile) in a child process.
-
-  Returns:
-    The child's report lines by measurement name: CPU_CLASS_MEASUREMENTS,
-    each with its 'windows', and with `profile` also 'profile_<graph>' for
-    each of PROFILED_GRAPHS and 'ratios'.
+  Raises:
+    argparse.ArgumentTypeError: a name is not a measurement, or the set
+      holds one that would measure nothing: eval scores the checkpoint
+      that train writes, so it needs train.
   """
-  env = dict(_quiet_env(), **environment)
-  if 'ONEDNN_MAX_CPU_ISA' not in environment:
-    env.pop('ONEDNN_MAX_CPU_ISA', None)
-  command = [sys.executable, os.path.abspath(__file__), '--only',
-             'compute,train' + (',profile' if profile else ''), '--rounds',
-             '1', '--data_dir', data_dir,
-             '--batch_size', str(args.batch_size), '--windows',
-             str(args.windows), '--window_steps', str(args.window_steps),
-             '--warmup_steps', str(args.warmup_steps)]
-  result = subprocess.run(command, env=env, capture_output=True, text=True)
-  if result.returncode:
-    raise RuntimeError('%s failed:\n%s' % (' '.join(command),
-                                           result.stderr[-2000:]))
-  lines = [json.loads(line) for line in result.stdout.splitlines()
-           if line.startswith('{')]
-  return {line['measurement']: line for line in lines}
-
-
-def measure_cpu_classes(data_dir, args):
-  """compute_reference, compute and train under each CPU class's kernels.
-
-  Each setting runs in its own process (TensorFlow fixes its kernels at
-  import), one round per setting in turn, --rounds times, so that a slow
-  spell of the machine falls on all settings alike.
-
-  With `profile` in --only, each setting's child also profiles the steps;
-  each part's milliseconds and PROFILE_RATIOS (see measure_profile) are
-  reported as medians over the rounds.
-
-  Returns:
-    The ratios: per setting, compute / compute_reference and train /
-    compute_reference (and PROFILE_RATIOS, if profiled); per class, train
-    with this package's kernels over compute_reference (the original's ops)
-    with TensorFlow's default kernels, and over train with Eigen where
-    TensorFlow's default is Eigen.
-  """
-  settings = _cpu_class_settings()
-  profile = 'profile' in args.only.split(',')
-  runs = {name: [] for name, _, _, _ in settings}
-  for _ in range(args.rounds):
-    for name, _, _, environment in settings:
-      runs[name].append(_run_in_setting(environment, data_dir, args, profile))
-  medians = {}
-  for name, cpu_class, kernels, environment in settings:
-    medians[name] = {
-        measurement: _median_rate([rate for run in runs[name]
-                                   for rate in run[measurement]['windows']])
-        for measurement in CPU_CLASS_MEASUREMENTS}
-    report('cpu_class_' + name, cpu_class=cpu_class, kernels=kernels,
-           environment=environment,
-           **{measurement + '_examples_per_sec': median
-              for measurement, median in medians[name].items()})
-    for graph in PROFILED_GRAPHS if profile else ():
-      lines = [run['profile_' + graph] for run in runs[name]]
-      report('cpu_class_%s_profile_%s' % (name, graph), **{
-          field: round(statistics.median(line[field] for line in lines), 2)
-          for field in lines[0] if field.endswith('_ms')})
-  ratios = {}
-  for name, _, _, _ in settings:
-    ratios['%s: compute / compute_reference' % name] = (
-        medians[name]['compute'] / medians[name]['compute_reference'])
-    ratios['%s: train / compute_reference' % name] = (
-        medians[name]['train'] / medians[name]['compute_reference'])
-    for ratio in PROFILE_RATIOS if profile else ():
-      ratios['%s: %s' % (name, ratio)] = statistics.median(
-          run['ratios'][ratio] for run in runs[name])
-  for cpu_class in CPU_CLASSES:
-    picks_onednn = _tensorflow_picks_onednn(cpu_class)
-    tensorflow_default = medians[('onednn_' if picks_onednn else 'eigen_') +
-                                 cpu_class]
-    ours = medians['onednn_' + cpu_class]
-    ratios['%s: train (ours) / compute_reference (TensorFlow default)'
-           % cpu_class] = (ours['train'] /
-                           tensorflow_default['compute_reference'])
-    if not picks_onednn:
-      ratios['%s: train onednn / train eigen' % cpu_class] = (
-          ours['train'] / tensorflow_default['train'])
-  return ratios
+  names = set(text.split(','))
+  unknown = sorted(names - set(ALL_MEASUREMENTS))
+  if unknown:
+    raise argparse.ArgumentTypeError(
+        'unknown measurement %s: choose from %s (profile and cpu_classes are '
+        'scripts/cpu_study.py\'s)' % (', '.join(unknown),
+                                       ','.join(ALL_MEASUREMENTS)))
+  if 'eval' in names and 'train' not in names:
+    raise argparse.ArgumentTypeError(
+        'eval needs train: it evaluates the checkpoint the train measurement '
+        'writes. Use --only train,eval')
+  return names
 
 
 def parse_args(argv):
@@ -631,34 +448,19 @@ def parse_args(argv):
   parser.add_argument('--towers', type=lambda text: [int(t) for t in
                                                      text.split(',')],
                       default=[1, 2, 4], help='Tower counts for multi_gpu.')
-  parser.add_argument('--only', default=','.join(ALL_MEASUREMENTS),
-                      help='Comma-separated subset of: %s; or profile (where '
-                      'the step time goes) or cpu_classes (compute_reference, '
-                      'compute and train under each CPU class\'s kernels, each '
-                      'in its own process; with profile, profiled there too).'
+  parser.add_argument('--only', type=_measurements,
+                      default=','.join(ALL_MEASUREMENTS),
+                      help='Comma-separated subset of: %s.'
                       % ', '.join(ALL_MEASUREMENTS))
   return parser.parse_args(argv)
 
 
 def main(argv=None):
   args = parse_args(argv)
-  only = set(args.only.split(','))
-  kernel_choice.announce()
-  report('machine', tensorflow=tf.__version__, python=platform.python_version(),
-         cpus=os.cpu_count(),
-         gpus=[gpu.name for gpu in tf.config.list_physical_devices('GPU')],
-         intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads(),
-         inter_op_threads=tf.config.threading.get_inter_op_parallelism_threads(),
-         onednn=os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'default'),
-         onednn_in_use=kernel_choice.onednn_in_use(),
-         onednn_max_cpu_isa=os.environ.get('ONEDNN_MAX_CPU_ISA', 'none'),
-         batch_size=args.batch_size)
+  only = args.only
+  report_machine(args.batch_size)
   with tempfile.TemporaryDirectory(prefix='cifar10_benchmark_') as scratch:
-    data_dir = args.data_dir
-    if data_dir is None:
-      data_dir = os.path.join(scratch, 'data')
-      synthetic.write_synthetic_dataset(data_dir, train_records_per_file=10000,
-                                        test_records=10000)
+    data_dir = data_dir_or_synthetic(args.data_dir, scratch)
     train_dir = os.path.join(scratch, 'train')
     ratios = {}
     if 'input' in only:
@@ -686,14 +488,10 @@ def main(argv=None):
       if 'train' in only:
         for mode, rate in dist.items():
           ratios['dist_%s / train' % mode] = rate / trained
-    if 'eval' in only and 'train' in only:
+    if 'eval' in only:
       measure_eval(data_dir, train_dir, args.batch_size, args)
     if 'startup' in only:
       measure_startup(data_dir, scratch, args.batch_size, args)
-    if 'profile' in only and 'cpu_classes' not in only:
-      ratios.update(measure_profile(args.batch_size, args))
-    if 'cpu_classes' in only:
-      ratios.update(measure_cpu_classes(data_dir, args))
     if 'options' in only:
       options = measure_options(data_dir, scratch, args.batch_size, args)
       for name, rate in options.items():

@@ -20,7 +20,6 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 import glob  # pylint: disable=g-import-not-at-top
 import queue
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -86,16 +85,63 @@ def crafted_record(label, red, green, blue):
       [blue]) * 1024
 
 
-def free_ports(count):
-  """`count` distinct ports on 127.0.0.1 that were free a moment ago."""
-  sockets = [socket.socket() for _ in range(count)]
-  try:
-    for sock in sockets:
-      sock.bind(('127.0.0.1', 0))
-    return [sock.getsockname()[1] for sock in sockets]
-  finally:
-    for sock in sockets:
-      sock.close()
+
+def distortion_windows(image):
+  """Every 24x24 window of a [32, 32, 3] image, each also mirrored left-right.
+
+  Returns:
+    [162, 24, 24, 3] float64: for each top-left corner, the window, then the
+    window mirrored.
+  """
+  windows = []
+  for top in range(9):
+    for left in range(9):
+      window = image[top:top + 24, left:left + 24].astype(np.float64)
+      windows += [window, window[:, ::-1]]
+  return np.stack(windows)
+
+
+def _standardize_channels(images):
+  """Each channel of [..., H, W, C] images scaled to mean 0 and deviation 1."""
+  means = images.mean(axis=(-3, -2), keepdims=True)
+  return (images - means) / images.std(axis=(-3, -2), keepdims=True)
+
+
+def explain_distortion(distorted, windows):
+  """The window and contrast factor that a distorted training image shows.
+
+  Brightness, contrast and standardization change each channel of the
+  cropped window by an increasing affine map, so the window is the one whose
+  channels, each standardized, match the image's. Given the window, the
+  image is contrast / s times the window's deviations from its channel
+  means, plus 1 / s times the channel means' offsets from the image mean (s
+  the standardization's deviation), which gives the factor.
+
+  Args:
+    distorted: [24, 24, 3], one image the distortions made.
+    windows: distortion_windows of the image it was made from.
+
+  Returns:
+    (index into `windows`, contrast factor, largest difference between
+    `distorted` and that window contrast-scaled and standardized in numpy,
+    with no brightness change).
+  """
+  distorted = distorted.astype(np.float64)
+  mismatch = np.abs(_standardize_channels(windows) -
+                    _standardize_channels(distorted)).max(axis=(1, 2, 3))
+  index = int(mismatch.argmin())
+  window = windows[index]
+  channel_means = window.mean(axis=(0, 1))
+  deviations = window - channel_means
+  offsets = channel_means - channel_means.mean()
+  distorted_means = distorted.mean(axis=(0, 1))
+  contrast_over_s = (np.sum((distorted - distorted_means) * deviations) /
+                     np.sum(np.square(deviations)))
+  one_over_s = np.dot(distorted_means, offsets) / np.dot(offsets, offsets)
+  contrast = contrast_over_s / one_over_s
+  adjusted = contrast * deviations + channel_means
+  expected = (adjusted - adjusted.mean()) / adjusted.std()
+  return index, contrast, np.abs(expected - distorted).max()
 
 
 def checkpoint_step(path):

@@ -10,7 +10,8 @@ import tensorflow as tf
 
 from cifar10 import cifar10_input
 from cifar10 import errors
-from conftest import both_modes, crafted_record, RECORD_BYTES
+from conftest import both_modes, crafted_record, distortion_windows
+from conftest import explain_distortion, RECORD_BYTES
 
 pytestmark = both_modes
 
@@ -85,11 +86,14 @@ def _write_train_files(folder, labels_per_file):
   return str(folder)
 
 
-def test_distorted_inputs_are_standardized_batches_of_24x24(tmp_path):
+@pytest.mark.parametrize('reference_ops', [False, True])
+def test_distorted_inputs_are_standardized_batches_of_24x24(tmp_path,
+                                                            reference_ops):
   folder = _write_train_files(tmp_path, [[label, label + 1]
                                          for label in range(0, 10, 2)])
   with tf.Graph().as_default():
-    images, labels = cifar10_input.distorted_inputs(folder, batch_size=7)
+    images, labels = cifar10_input.distorted_inputs(
+        folder, batch_size=7, reference_ops=reference_ops)
     assert images.shape.as_list() == [7, 24, 24, 3]
     assert images.dtype == tf.float32 and labels.dtype == tf.int32
     with tf.compat.v1.Session() as sess:
@@ -101,50 +105,101 @@ def test_distorted_inputs_are_standardized_batches_of_24x24(tmp_path):
   np.testing.assert_allclose(stddevs, 1.0, atol=1e-3)
 
 
-def test_two_epochs_of_distorted_inputs_see_every_record_twice(tmp_path):
+@pytest.mark.parametrize('reference_ops', [False, True])
+def test_two_epochs_of_distorted_inputs_see_every_record_twice(tmp_path,
+                                                               reference_ops):
   # Ten records, one per label, so the labels identify the records.
   folder = _write_train_files(tmp_path, [[label, label + 1]
                                          for label in range(0, 10, 2)])
   with tf.Graph().as_default():
-    _, labels = cifar10_input.distorted_inputs(folder, batch_size=5)
+    _, labels = cifar10_input.distorted_inputs(folder, batch_size=5,
+                                               reference_ops=reference_ops)
     with tf.compat.v1.Session() as sess:
       seen = np.concatenate([sess.run(labels) for _ in range(4)])
   assert sorted(seen[:10]) == list(range(10))
   assert sorted(seen[10:]) == list(range(10))
 
 
-def _standardize_channels(images):
-  """Each channel of [..., H, W, C] images scaled to mean 0 and deviation 1."""
-  means = images.mean(axis=(-3, -2), keepdims=True)
-  return (images - means) / images.std(axis=(-3, -2), keepdims=True)
+def _image_record(image, label):
+  """The record of a [32, 32, 3] uint8 image: its label, then its planes."""
+  return bytes([label]) + image.transpose(2, 0, 1).tobytes()
 
 
-def test_distortion_is_a_crop_or_mirrored_crop_of_the_image():
-  # Brightness, contrast and standardization are, per channel, an increasing
-  # affine map; so each channel of a distorted image, standardized, must equal
-  # that channel of one of the 2 * 9 * 9 possible (mirrored) 24x24 windows.
-  pattern = _expected_pattern().astype(np.float64)
-  windows = np.stack([window
-                      for top in range(9) for left in range(9)
-                      for window in (pattern[top:top + 24, left:left + 24],
-                                     pattern[top:top + 24, left + 23::-1]
-                                     if left == 0 else
-                                     pattern[top:top + 24,
-                                             left + 23:left - 1:-1])])
-  candidates = _standardize_channels(windows)
+@pytest.fixture
+def colour_image(rng):
+  """A noisy image whose channels sit at three levels, 60 apart.
+
+  The channel means' spread is what shows the contrast factor (contrast
+  scales the deviations within each channel, not the means).
+  """
+  return (rng.integers(0, 120, [32, 32, 3]) + [0, 60, 120]).astype(np.uint8)
+
+
+def _distort_both_ways(image, count, label=7):
+  """`count` distortions of `image` by distort_image and by distorted_batch.
+
+  Returns:
+    ([count, 24, 24, 3] from distort_image, [count, 24, 24, 3] from
+    distorted_batch, distorted_batch's [count] labels).
+  """
   with tf.Graph().as_default():
-    distorted, labels = cifar10_input.distorted_batch(
-        tf.constant([_pattern_record(7)] * 64))
+    tf.compat.v1.set_random_seed(1)
+    reference = tf.stack([cifar10_input.distort_image(tf.constant(image))
+                          for _ in range(count)])
+    fast, labels = cifar10_input.distorted_batch(
+        tf.constant([_image_record(image, label)] * count))
     with tf.compat.v1.Session() as sess:
-      images, label_values = sess.run([distorted, labels])
-  assert list(label_values) == [7] * 64
-  values = _standardize_channels(images.astype(np.float64))
-  chosen = set()
-  for value in values:
-    errors_by_window = np.abs(candidates - value).max(axis=(1, 2, 3))
-    assert errors_by_window.min() < 1e-3
-    chosen.add(int(errors_by_window.argmin()))
-  assert len(chosen) > 20  # Each image draws its own crop and flip.
+      return sess.run([reference, fast, labels])
+
+
+def test_both_forms_make_a_window_and_a_contrast_change_per_image(
+    colour_image):
+  # Each distorted image, from either form, must be one of the 2 * 9 * 9
+  # (mirrored) 24x24 windows with a contrast factor in [0.2, 1.8], then
+  # standardized; and each image must draw its own window, flip and factor.
+  windows = distortion_windows(colour_image)
+  reference, fast, labels = _distort_both_ways(colour_image, 64)
+  assert list(labels) == [7] * 64
+  for images in (reference, fast):
+    explained = [explain_distortion(image, windows) for image in images]
+    indices, contrasts, mismatches = (np.array(column)
+                                      for column in zip(*explained))
+    assert mismatches.max() < 1e-4
+    assert contrasts.min() >= 0.2 - 1e-4 and contrasts.max() < 1.8 + 1e-4
+    assert contrasts.max() - contrasts.min() > 1.0
+    assert len(set(indices)) > 20
+    assert set(indices % 2) == {0, 1}  # Some mirrored, some not.
+
+
+def test_the_fast_colour_distortions_reproduce_the_reference_images(
+    colour_image, rng):
+  # The window and contrast factor each distort_image output shows, given to
+  # adjust_and_standardize with any brightness delta, must give that output.
+  windows = distortion_windows(colour_image)
+  reference, _, _ = _distort_both_ways(colour_image, 16)
+  explained = [explain_distortion(image, windows) for image in reference]
+  planes = np.stack([windows[index].transpose(2, 0, 1).reshape(3, 24 * 24)
+                     for index, _, _ in explained]).astype(np.float32)
+  contrasts = np.array([contrast for _, contrast, _ in explained],
+                       np.float32).reshape(16, 1, 1)
+  deltas = rng.uniform(-63, 63, [16, 1, 1]).astype(np.float32)
+  with tf.Graph().as_default():
+    fast = cifar10_input.adjust_and_standardize(
+        tf.constant(planes), tf.constant(deltas), tf.constant(contrasts))
+    with tf.compat.v1.Session() as sess:
+      got = sess.run(fast)
+  np.testing.assert_allclose(
+      got, reference.transpose(0, 3, 1, 2).reshape(16, 3, 24 * 24), rtol=0,
+      atol=1e-4)
+
+
+def test_both_forms_turn_a_uniform_image_into_zeros():
+  # Standardization's floor on the deviation keeps a flat image finite (a
+  # zero deviation would give NaN); what is left is float rounding.
+  reference, fast, _ = _distort_both_ways(np.full([32, 32, 3], 17, np.uint8),
+                                          4)
+  np.testing.assert_allclose(reference, 0.0, atol=1e-3)
+  np.testing.assert_allclose(fast, 0.0, atol=1e-3)
 
 
 def test_eval_inputs_yield_every_record_once_with_a_smaller_last_batch(
@@ -180,11 +235,12 @@ def test_pipelines_leave_autotuning_off(one_record_files):
   # map runs one call per core.
   folder = one_record_files
   datasets = [cifar10_input.distorted_dataset(folder, 2),
+              cifar10_input.distorted_dataset(folder, 2, reference_ops=True),
               cifar10_input.eval_dataset(True, folder, 2),
               cifar10_input.read_cifar10([os.path.join(folder,
                                                        'test_batch.bin')])]
   assert [dataset.options().autotune.enabled for dataset in datasets] == [
-      False] * 3
+      False] * 4
 
 
 def test_pipelines_leave_no_autograph_files_behind(one_record_files):
@@ -196,6 +252,7 @@ def test_pipelines_leave_no_autograph_files_behind(one_record_files):
   before = set(glob.glob(pattern))
   with tf.Graph().as_default():
     tensors = [cifar10_input.distorted_inputs(folder, 2),
+               cifar10_input.distorted_inputs(folder, 2, reference_ops=True),
                cifar10_input.inputs(True, folder, 1),
                tf.compat.v1.data.make_one_shot_iterator(
                    cifar10_input.read_cifar10([os.path.join(
@@ -238,25 +295,3 @@ def test_batch_size_below_one_is_refused(tmp_path, batch_size):
   _write(tmp_path / 'test_batch.bin', [crafted_record(1, 0, 0, 0)])
   with pytest.raises(errors.UserError, match='batch_size must be at least 1'):
     cifar10_input.inputs(True, str(tmp_path), batch_size=batch_size)
-
-
-def test_batched_colour_distortions_equal_the_per_image_ops(rng):
-  images = rng.uniform(-60, 300, size=(5, 24, 24, 3)).astype(np.float32)
-  images[4] = 17.0  # A uniform image: standardization's floor applies.
-  deltas = np.array([-63, 0, 20.5, 63, -7], dtype=np.float32)
-  factors = np.array([0.2, 0.7, 1.0, 1.8, 1.3], dtype=np.float32)
-  # The batched version takes and returns channel-major planes.
-  planes = images.transpose(0, 3, 1, 2).reshape(5, 3, 24 * 24)
-  with tf.Graph().as_default():
-    batched = cifar10_input.adjust_and_standardize(
-        tf.constant(planes), tf.constant(deltas.reshape(5, 1, 1)),
-        tf.constant(factors.reshape(5, 1, 1)))
-    per_image = tf.stack([
-        tf.image.per_image_standardization(tf.image.adjust_contrast(
-            tf.image.adjust_brightness(tf.constant(image), delta), factor))
-        for image, delta, factor in zip(images, deltas, factors)])
-    with tf.compat.v1.Session() as sess:
-      got, expected = sess.run([batched, per_image])
-  np.testing.assert_allclose(
-      got, expected.transpose(0, 3, 1, 2).reshape(5, 3, 24 * 24), rtol=0,
-      atol=2e-5)

@@ -18,7 +18,8 @@ import tensorflow as tf
 from cifar10 import dist_train
 from cifar10 import errors
 from cifar10 import eval as cifar10_eval
-from conftest import DEADLINE_SECS, both_modes, free_ports, latest_step
+from cifar10 import ports
+from conftest import DEADLINE_SECS, both_modes, latest_step
 
 # Each worker logs every step it makes (--log_frequency 1), so that a few
 # steps a worker makes alone show in its output.
@@ -31,7 +32,7 @@ class Cluster:
   """Starts the tasks of a 1-ps, 2-worker cluster as child processes."""
 
   def __init__(self, children, data_dir, tmp_path, *extra):
-    ps, worker0, worker1 = free_ports(3)
+    ps, worker0, worker1 = ports.free_ports(3)
     self.children = children
     self.tmp_path = tmp_path
     # Every task waits for the others for as long as a test waits for
@@ -186,7 +187,7 @@ def test_waiting_for_a_task_gives_up_after_the_startup_timeout():
   # Only the wait itself is timed, in this process: it makes no computation
   # (refused connections and half-second sleeps), so it takes the same time
   # on any machine, and a process start does not count.
-  [port] = free_ports(1)
+  [port] = ports.free_ports(1)
   address = '127.0.0.1:%d' % port
   started = time.monotonic()
   with pytest.raises(errors.UserError, match='Cannot reach %s within '
@@ -201,7 +202,7 @@ def test_ps_waits_until_every_worker_has_exited():
   # stuck there, on one core, after the ps had taken the last token and
   # exited. So a ps task waits until each worker's server has closed. Here
   # listening sockets stand in for the workers' servers.
-  [exited_port] = free_ports(1)
+  [exited_port] = ports.free_ports(1)
   listener = socket.create_server(('127.0.0.1', 0))
   running = '127.0.0.1:%d' % listener.getsockname()[1]
   # The stand-in exits a moment later; the wait must outlast it.

@@ -18,6 +18,7 @@ from cifar10 import cifar10_input
 from cifar10 import download
 from cifar10 import errors
 from cifar10 import flags
+from cifar10 import ports
 from cifar10 import synthetic
 from conftest import crafted_record, free_ports
 
@@ -59,7 +60,7 @@ def _serving(folder):
 
 
 def _unused_url():
-  [port] = free_ports(1)
+  [port] = ports.free_ports(1)
   return 'http://127.0.0.1:%d/cifar-10-binary.tar.gz' % port
 
 

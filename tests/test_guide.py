@@ -18,6 +18,7 @@ sandbox folder standing in for /tmp, as a reader would run them:
 """
 
 import importlib
+import inspect
 import os
 import re
 import shlex
@@ -31,9 +32,11 @@ from PIL import Image
 
 from cifar10 import cifar10_input
 from cifar10 import paths
+from cifar10 import ports
 from cifar10 import synthetic
 from conftest import DEADLINE_SECS
-from conftest import free_ports
+from conftest import distortion_windows
+from conftest import explain_distortion
 from conftest import summary_values
 import script_modules
 
@@ -100,7 +103,7 @@ class Sandbox:
 
   def _port(self, match):
     if match.group(1) not in self.ports:
-      [self.ports[match.group(1)]] = free_ports(1)
+      [self.ports[match.group(1)]] = ports.free_ports(1)
     return 'localhost:%d' % self.ports[match.group(1)]
 
   def rewrite(self, command):
@@ -124,7 +127,7 @@ class Sandbox:
       added += ['--eval_interval_secs', '1']
       ready = r'precision @ 1 = '
     if command.startswith('tensorboard'):
-      [port] = free_ports(1)
+      [port] = ports.free_ports(1)
       command = command.replace('tensorboard', 'python -m tensorboard.main', 1)
       added += ['--host', '127.0.0.1', '--port', str(port), '--load_fast',
                 'false']
@@ -261,22 +264,43 @@ def test_guide_pictures_exist_and_are_small():
     assert os.path.getsize(path) < 150 * 1024, picture
 
 
+def test_guide_distortion_code_is_distort_image():
+  """Section 2 shows the original's distortions: distort_image's own lines."""
+  text = guide_text()
+  section = text[text.index('## 2.'):text.index('## 3.')]
+  [block] = re.findall(r'```python\n(.*?)```', section, re.S)
+  # Compared without comments and whitespace: the source wraps a long line.
+  code = re.sub(r'\s+', '', block)
+  source = re.sub(r'\s+', '', ''.join(
+      line for line in inspect.getsourcelines(cifar10_input.distort_image)[0]
+      if not line.strip().startswith('#')))
+  assert code.count('tf.image.') == 5
+  assert code in source
+
+
 def test_brightness_is_undone_by_standardization_as_the_guide_says(rng):
-  """The original's ops: brightness, then contrast, then standardization."""
-  image = tf.constant(rng.integers(0, 256, [24, 24, 3]), tf.float32)
-
-  def original(delta):
-    adjusted = tf.image.adjust_contrast(
-        tf.image.adjust_brightness(image, delta), 1.5)
-    return tf.image.per_image_standardization(adjusted).numpy()
-
-  np.testing.assert_allclose(original(-63.0), original(63.0), atol=2e-5)
-  assert np.abs(original(0.0)).max() > 1  # Not all zeros: a real image.
-  planes = tf.reshape(tf.transpose(image, [2, 0, 1]), [1, 3, 24 * 24])
-  ours = [cifar10_input.adjust_and_standardize(
-      planes, tf.constant(delta, shape=[1, 1, 1]),
-      tf.constant(1.5, shape=[1, 1, 1])).numpy() for delta in (-63.0, 63.0)]
-  np.testing.assert_allclose(ours[0], ours[1], atol=2e-5)
+  """distort_image, the original's ops, and the batched form alike."""
+  image = (rng.integers(0, 120, [32, 32, 3]) + [0, 60, 120]).astype(np.uint8)
+  windows = distortion_windows(image)
+  with tf.Graph().as_default():
+    tf.compat.v1.set_random_seed(2)
+    distorted = tf.stack([cifar10_input.distort_image(tf.constant(image))
+                          for _ in range(16)])
+    # The batched colour distortions of one window, at both extreme deltas.
+    planes = tf.constant(windows[:1].transpose(0, 3, 1, 2).reshape(
+        1, 3, 24 * 24), tf.float32)
+    batched = [cifar10_input.adjust_and_standardize(
+        planes, tf.constant(delta, shape=[1, 1, 1]),
+        tf.constant(1.5, shape=[1, 1, 1])) for delta in (-63.0, 63.0)]
+    with tf.compat.v1.Session() as sess:
+      distorted, batched = sess.run([distorted, batched])
+  # Each image distort_image made after drawing a delta of up to +-63 is its
+  # window contrast-scaled and standardized without any brightness change.
+  for one in distorted:
+    _, _, mismatch = explain_distortion(one, windows)
+    assert mismatch < 1e-4
+  np.testing.assert_allclose(batched[0], batched[1], atol=2e-5)
+  assert np.abs(batched[0]).max() > 1  # Not all zeros: a real image.
 
 
 def test_every_function_the_guide_map_names_exists():

@@ -6,6 +6,7 @@ TF_ENABLE_ONEDNN_OPTS once, when it is imported.
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -13,6 +14,7 @@ import textwrap
 import pytest
 
 from cifar10 import kernel_choice
+import test_model
 
 # A Skylake-SP's features: AVX-512 but none of those with which TensorFlow
 # turns oneDNN on by itself.
@@ -122,12 +124,24 @@ def test_fast_ops_match_the_reference_ops_under_both_kernel_families(setting):
       from cifar10 import kernel_choice
       assert kernel_choice.onednn_in_use() is %s
       import pytest
+
+      class Outcomes:
+        """Prints each test function's outcomes, one 'outcome name' a line."""
+        def pytest_runtest_logreport(self, report):
+          if report.when == 'call' or report.outcome != 'passed':
+            print('outcome', report.outcome, report.head_line.split('[')[0])
+
       sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', %r, '-k',
-                            'fast_ or reference']))
+                            'fast_ or reference'], plugins=[Outcomes()]))
   ''' % (setting == '1', tests))
   env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS=setting,
              TF_CPP_MIN_LOG_LEVEL='3')
   result = subprocess.run([sys.executable, '-c', code], env=env,
                           capture_output=True, text=True, timeout=1200)
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-  assert '8 passed' in result.stdout
+  outcomes = re.findall(r'outcome (\w+) (\w+)$', result.stdout, re.M)
+  # Every equivalence test of test_model.py ran and passed: none skipped.
+  assert {outcome for outcome, _ in outcomes} == {'passed'}
+  assert {name for _, name in outcomes} == {
+      name for name in dir(test_model) if name.startswith('test_') and
+      ('fast_' in name or 'reference' in name)}

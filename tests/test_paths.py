@@ -12,8 +12,8 @@ from cifar10 import download
 from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import export
+from cifar10 import ports
 from cifar10 import train
-from conftest import free_ports
 from test_checkpoint_fit import _snapshot
 
 EXTRACTED = download.EXTRACTED_DIR
@@ -95,7 +95,7 @@ def test_training_on_the_extracted_folder_downloads_and_writes_nothing_there(
     synthetic_data_dir, tmp_path, capsys):
   extracted = os.path.join(synthetic_data_dir, EXTRACTED)
   before = _snapshot(extracted), sorted(os.listdir(synthetic_data_dir))
-  [port] = free_ports(1)  # Nobody listens: a download attempt would fail.
+  [port] = ports.free_ports(1)  # Nobody listens: a download attempt would fail.
   assert train.main(['--data_dir', extracted, '--train_dir',
                      str(tmp_path), '--max_steps', '1', '--batch_size', '4',
                      '--data_url', 'http://127.0.0.1:%d/x.tar.gz' % port]) == 0

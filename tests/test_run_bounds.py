@@ -12,7 +12,7 @@ import pytest
 
 from cifar10 import eval as cifar10_eval
 from cifar10 import train
-from conftest import latest_step
+from conftest import latest_step, summary_values
 from test_checkpoint_fit import _snapshot
 from test_dist_train import Cluster
 from test_train_eval import LOG_LINE
@@ -105,3 +105,9 @@ def test_eval_counts_exactly_num_examples_or_says_how_many_there_are(
   images = [int(whole) for whole in re.findall(
       r'^  \w+ +\S+ +\(\d+ of (\d+)\)', output, re.MULTILINE)]
   assert len(images) == 10 and sum(images) == counted
+  # The summary is at the checkpoint's step, a multiple of 1 / counted.
+  [(step, precision)] = [(step, value.simple_value)
+                         for step, value in summary_values(str(tmp_path))
+                         if value.tag == 'Precision @ 1']
+  assert step == 300
+  assert precision * counted == pytest.approx(round(precision * counted))

@@ -21,8 +21,9 @@ from cifar10 import confusion
 from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import export
+from cifar10 import ports
 from cifar10 import predict
-from conftest import DEADLINE_SECS, both_modes, free_ports, summary_values
+from conftest import DEADLINE_SECS, both_modes, summary_values
 
 CLASSES = cifar10_input.CLASS_NAMES
 
@@ -270,7 +271,7 @@ def test_tensorboard_serves_the_training_and_eval_scalars(evaluation,
   _, _, eval_dir = evaluation
   shutil.copytree(trained_dir, str(tmp_path / 'train'))
   shutil.copytree(eval_dir, str(tmp_path / 'eval'))
-  [port] = free_ports(1)
+  [port] = ports.free_ports(1)
   server = subprocess.Popen(
       [sys.executable, '-m', 'tensorboard.main', '--logdir', str(tmp_path),
        '--host', '127.0.0.1', '--port', str(port), '--load_fast', 'false',

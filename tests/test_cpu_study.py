@@ -1,0 +1,83 @@
+"""scripts/cpu_study.py: every traced op counted in the right part; main runs.
+
+Only the bookkeeping and the wiring are tested; what the figures are depends
+on the machine.
+"""
+
+import json
+
+import pytest
+
+import script_modules
+
+benchmark = script_modules.load('benchmark')
+cpu_study = script_modules.load('cpu_study')
+
+
+
+def _json_lines(output):
+  """The report lines of a script's output (the evaluator prints others)."""
+  return [line for line in output.splitlines() if line.startswith('{')]
+
+@pytest.mark.parametrize('node_name,op_type,part', [
+    ('conv2/conv2', '_MklNativeFusedConv2D', 'convolutions'),
+    ('gradients/conv1/Conv2D_grad/Conv2DBackpropFilter',
+     'Conv2DBackpropFilter', 'convolutions'),
+    ('norm1', 'LRN', 'local response normalization'),
+    ('gradients/norm2_grad/LRNGrad', 'LRNGrad',
+     'local response normalization'),
+    ('norm2/BiasAdd', '_MklNativeFusedMatMul', 'local response normalization'),
+    ('gradients/norm1/IdentityN_grad/mul_2', 'Mul',
+     'local response normalization'),
+    ('gradients/pool1_grad/MaxPoolGrad', 'MaxPoolGrad', 'rest'),
+    ('local3/local3', '_MklNativeFusedMatMul', 'rest'),
+    ('gradients', 'NoOp', 'rest'),
+])
+def test_ops_are_sorted_into_parts(node_name, op_type, part):
+  assert cpu_study._profile_part(node_name, op_type) == part  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize('reference_ops', [True, False])
+def test_a_traced_step_finds_each_part(reference_ops):
+  # The node names the sorting relies on are those the model builds: each
+  # graph's traced step has time in every part, and the step's parts are
+  # what the trace holds.
+  session, train_op = benchmark._constant_batch_step(  # pylint: disable=protected-access
+      8, ('--inter_op_threads', '1'), reference_ops=reference_ops)
+  with session:
+    parts = cpu_study._traced_step_ms(session, train_op)  # pylint: disable=protected-access
+  assert set(parts) == set(cpu_study.PROFILE_PARTS)
+  assert all(ms > 0 for ms in parts.values()), parts
+
+
+def test_a_tiny_profile_reports_both_graphs_and_the_ratios(capsys):
+  assert cpu_study.main(['--only', 'profile', '--batch_size', '8',
+                         '--windows', '1', '--warmup_steps', '1']) == 0
+  lines = {line['measurement']: line
+           for line in map(json.loads, _json_lines(capsys.readouterr().out))}
+  assert sorted(lines) == ['machine', 'profile_compute',
+                           'profile_compute_reference', 'ratios']
+  for graph in cpu_study.PROFILED_GRAPHS:
+    assert lines['profile_' + graph]['step_ms'] > 0
+  assert sorted(lines['ratios']) == sorted(
+      ['measurement'] + list(cpu_study.PROFILE_RATIOS))
+  assert all(lines['ratios'][ratio] > 0 for ratio in cpu_study.PROFILE_RATIOS)
+
+
+def test_every_cpu_class_is_measured_with_onednn_and_capped_ones_with_eigen():
+  settings = {name: environment
+              for name, _, _, environment in cpu_study._cpu_class_settings()}  # pylint: disable=protected-access
+  assert settings['onednn_avx2'] == {'TF_ENABLE_ONEDNN_OPTS': '1',
+                                     'ONEDNN_MAX_CPU_ISA': 'AVX2'}
+  assert settings['eigen_avx2'] == {'TF_ENABLE_ONEDNN_OPTS': '0',
+                                    'ONEDNN_MAX_CPU_ISA': 'AVX2'}
+  assert settings['eigen_avx512_core']['ONEDNN_MAX_CPU_ISA'] == 'AVX512_CORE'
+  assert settings['onednn_native'] == {'TF_ENABLE_ONEDNN_OPTS': '1'}
+
+
+@pytest.mark.parametrize('only', ['compute', 'profile,train'])
+def test_only_refuses_benchmark_measurements(only, capsys):
+  with pytest.raises(SystemExit) as exited:
+    cpu_study.parse_args(['--only', only])
+  assert exited.value.code == 2
+  assert "scripts/benchmark.py's" in capsys.readouterr().err
