@@ -240,26 +240,27 @@ def worker_device_setter(cluster, task_index):
       ps_strategy=_GreedyByBytes(len(cluster['ps'])))
 
 
-def _done_queues(cluster):
-  """One queue per ps task, in which each worker leaves a token when done.
+def _done_queue(cluster, ps_task):
+  """The queue on ps task `ps_task` in which each worker leaves a token when done.
 
   A ps server has no way to learn on its own that training is over, so each
   worker enqueues its index in every ps task's queue at the end, and each ps
   task waits for as many tokens as there are workers. `shared_name` makes the
-  graph of every task refer to the one queue on that ps task.
+  graph of every task refer to the one queue on that ps task. A ps task
+  builds only its own queue: its session sees no other task (its device
+  filters), and TensorFlow places every op of a session's graph, so a queue
+  of another ps task there would stop it with an error.
 
   Args:
     cluster: {'ps': [...], 'worker': [...]}, as from cluster_from.
+    ps_task: int, the index of the ps task that holds the queue.
 
   Returns:
-    A list of tf.queue.FIFOQueue, one per ps task, each on its task.
+    A tf.queue.FIFOQueue on that task, with room for a token per worker.
   """
-  queues = []
-  for task in range(len(cluster['ps'])):
-    with tf.device('/job:ps/task:%d' % task):
-      queues.append(tf.queue.FIFOQueue(len(cluster['worker']), tf.int32,
-                                       shared_name='done_queue_%d' % task))
-  return queues
+  with tf.device('/job:ps/task:%d' % ps_task):
+    return tf.queue.FIFOQueue(len(cluster['worker']), tf.int32,
+                              shared_name='done_queue_%d' % ps_task)
 
 
 # ---------------------------------------------------------------------------
@@ -284,7 +285,7 @@ def run_ps(server, cluster, task_index, timeout_secs):
       token; a worker still up after that is left to itself, with a notice.
   """
   with tf.Graph().as_default():
-    done = _done_queues(cluster)[task_index].dequeue()
+    done = _done_queue(cluster, task_index).dequeue()
     config = tf.compat.v1.ConfigProto(
         device_filters=['/job:ps/task:%d' % task_index])
     with tf.compat.v1.Session(server.target, config=config) as sess:
@@ -364,8 +365,8 @@ def run_worker(server, cluster, task_index, args, settings):
           args.data_dir, args.batch_size, args.use_fp16,
           wrap_optimizer if args.sync_replicas else None,
           args.initial_learning_rate)
-    signal_done = [queue.enqueue(task_index)
-                   for queue in _done_queues(cluster)]
+    signal_done = [_done_queue(cluster, ps_task).enqueue(task_index)
+                   for ps_task in range(len(cluster['ps']))]
     replica = training_loop.Replica(
         master=server.target, is_chief=is_chief,
         hooks=tuple(opt.make_session_run_hook(is_chief) for opt in sync),

@@ -1,4 +1,4 @@
-"""Distributed training on TensorFlow's own runtime: one ps and two workers on 127.0.0.1.
+"""Distributed training on TensorFlow's own runtime: ps tasks and two workers on 127.0.0.1.
 
 Every task is a real process on a free local port; all are killed when a test
 ends, pass or fail.
@@ -28,16 +28,19 @@ _BATCH_SIZE = 32
 
 
 class Cluster:
-  """Starts the tasks of a 1-ps, 2-worker cluster as child processes."""
+  """Starts the tasks of a cluster of `num_ps` ps tasks and 2 workers."""
 
-  def __init__(self, children, data_dir, tmp_path, *extra):
-    ps, worker0, worker1 = free_ports(3)
+  def __init__(self, children, data_dir, tmp_path, *extra, num_ps=1):
+    *ps, worker0, worker1 = free_ports(num_ps + 2)
+    self.num_ps = num_ps
     self.children = children
     self.tmp_path = tmp_path
     # Every task waits for the others for as long as a test waits for
-    # anything: starting TensorFlow three times over on one slow core is
+    # anything: starting TensorFlow several times over on one slow core is
     # slow, not a fault.
-    self.common = ['--ps_hosts', '127.0.0.1:%d' % ps, '--worker_hosts',
+    self.common = ['--ps_hosts', ','.join('127.0.0.1:%d' % port
+                                          for port in ps),
+                   '--worker_hosts',
                    '127.0.0.1:%d,127.0.0.1:%d' % (worker0, worker1),
                    '--data_dir', data_dir, '--batch_size', str(_BATCH_SIZE),
                    '--log_frequency', '1', '--seed', '1',
@@ -52,17 +55,22 @@ class Cluster:
         *(self.common + list(extra)))
 
   def run_all(self, *worker_extra):
-    """Runs the ps and both workers until each exits with 0; returns outputs.
+    """Runs every ps and both workers until each exits with 0.
 
     `worker_extra` flags are for worker 1 alone.
+
+    Returns:
+      {'chief': ..., 'worker': ..., 'ps0': ..., 'ps1': ...}: each task's
+      output.
     """
-    ps = self.start('ps', 0)
-    chief = self.start('worker', 0)
-    worker = self.start('worker', 1, *worker_extra)
+    ps = [self.start('ps', index) for index in range(self.num_ps)]
+    tasks = {'chief': self.start('worker', 0),
+             'worker': self.start('worker', 1, *worker_extra)}
+    tasks.update(('ps%d' % index, task) for index, task in enumerate(ps))
     outputs = {}
-    for name, task in (('chief', chief), ('worker', worker), ('ps', ps)):
+    for name, task in tasks.items():
       status, outputs[name] = task.finish()
-      assert status == 0, outputs[name][-3000:]
+      assert status == 0, (name, outputs[name][-3000:])
     return outputs
 
 
@@ -97,10 +105,13 @@ _MAX_STEPS = 40
 # chance: an asynchronous step is one worker's update at half the rate, a
 # synchronous one averages both workers' gradients. Precision @ 1 reached
 # with --seed 1 to 4 (while the machine ran much else): async, 200 steps:
-# 1.0 each time; sync, 100 steps: 1.0, 1.0, 1.0, 0.77.
-@pytest.mark.parametrize('mode,max_steps', [('async', 200), ('sync', 100)])
+# 1.0 each time; sync, 100 steps: 1.0, 1.0, 1.0, 0.77. With several ps
+# tasks the variables are spread over them (2 ps asynchronous, 3 ps
+# synchronous, so that both kinds of update cross several tasks).
+@pytest.mark.parametrize('num_ps,mode,max_steps', [
+    (1, 'async', 200), (1, 'sync', 100), (2, 'async', 200), (3, 'sync', 100)])
 def test_two_workers_train_one_model_and_every_task_exits(
-    mode, max_steps, synthetic_data_dir, tmp_path, children, capsys):
+    num_ps, mode, max_steps, synthetic_data_dir, tmp_path, children, capsys):
   extra = ['--max_steps', str(max_steps)]
   worker_extra = []
   if mode == 'sync':
@@ -113,8 +124,8 @@ def test_two_workers_train_one_model_and_every_task_exits(
     # make the last steps before the other worker made any, on a machine
     # that runs it late. This worker goes on alone for a few more steps.
     worker_extra = ['--max_steps', str(max_steps + 5)]
-  outputs = Cluster(children, synthetic_data_dir, tmp_path, *extra).run_all(
-      *worker_extra)
+  outputs = Cluster(children, synthetic_data_dir, tmp_path, *extra,
+                    num_ps=num_ps).run_all(*worker_extra)
   # Both workers advanced the one global step (the chief's checkpoint,
   # below, shows it reached --max_steps).
   for name in ('chief', 'worker'):
@@ -135,15 +146,17 @@ def test_two_workers_train_one_model_and_every_task_exits(
   # Each rate is timed a moment before its stamp is taken: the median of
   # many lines is within a few percent.
   assert statistics.median(ratios) == pytest.approx(1, abs=0.1), ratios
-  assert 'ps 0: 2 of 2 workers done.' in outputs['ps']
-  # The ps left only after both workers had (see the next test).
-  assert 'still accept connections' not in outputs['ps'], outputs['ps']
+  for index in range(num_ps):
+    ps_output = outputs['ps%d' % index]
+    assert 'ps %d: 2 of 2 workers done.' % index in ps_output, ps_output
+    # Each ps left only after both workers had (see the next test).
+    assert 'still accept connections' not in ps_output, ps_output
   # Only the chief wrote checkpoints and summaries.
   assert not (tmp_path / 'worker1').exists()
   assert latest_step(str(tmp_path / 'worker0')) >= max_steps
   precision = _precision(synthetic_data_dir, str(tmp_path / 'worker0'),
                          str(tmp_path / 'eval'), capsys)
-  print('%s precision @ 1: %.3f' % (mode, precision))
+  print('%d ps, %s: precision @ 1: %.3f' % (num_ps, mode, precision))
   assert precision > 0.5  # Chance is 0.1.
 
 
