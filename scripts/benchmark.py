@@ -32,6 +32,10 @@ warm-up, printed as one JSON line per measurement:
   cpu_classes        (only when asked for) compute_reference, compute and
                      train under the kernels of each x86 CPU class, emulated
                      on this machine; see measure_cpu_classes
+  cluster_cost       (only when asked for) dist_train clusters of 1 and 2 ps
+                     tasks and 1 to 4 workers: bytes each ps task holds,
+                     receives and sends per worker step, its CPU time per
+                     step, examples/sec; see measure_cluster_cost
 
 then the ratios the project tracks. Machines are noisy: compare figures from
 one run only. compute_reference, compute and train are timed in alternating
@@ -42,6 +46,7 @@ Without --data_dir it writes full-size synthetic files first.
     python scripts/benchmark.py                      # synthetic data
     python scripts/benchmark.py --data_dir /tmp/cifar10_data
     python scripts/benchmark.py --only cpu_classes --data_dir /tmp/cifar10_data
+    python scripts/benchmark.py --only cluster_cost --data_dir /tmp/cifar10_data
 """
 
 import argparse
@@ -61,6 +66,7 @@ import tensorflow as tf
 
 from cifar10 import cifar10
 from cifar10 import cifar10_input
+from cifar10 import dist_train
 from cifar10 import eval as cifar10_eval
 from cifar10 import kernel_choice
 from cifar10 import session_options
@@ -612,6 +618,175 @@ def measure_cpu_classes(data_dir, args):
   return ratios
 
 
+# ---------------------------------------------------------------------------
+# What a ps cluster costs as it grows (--only cluster_cost)
+# ---------------------------------------------------------------------------
+
+# (ps tasks, workers) of the clusters cluster_cost runs on this machine.
+CLUSTER_SHAPES = ((1, 1), (1, 2), (1, 4), (2, 2), (2, 4))
+_CLOCK_TICKS = os.sysconf('SC_CLK_TCK')
+
+
+def _tcp_bytes(pid):
+  """(received, sent) bytes so far on the established TCP sockets of `pid`.
+
+  Read from the kernel's counters for each connection (`ss -tip`): sent is
+  what the peer acknowledged, so on loopback exactly what it received.
+  """
+  output = subprocess.run(['ss', '-tinpH', 'state', 'established'],
+                          capture_output=True, text=True, check=True).stdout
+  received = sent = 0
+  owner = re.compile(r'pid=%d,' % pid)
+  lines = output.splitlines()
+  # Each socket is a line naming its process, then a line of counters.
+  for socket_line, counters in zip(lines, lines[1:]):
+    if owner.search(socket_line):
+      received += _counter('bytes_received', counters)
+      sent += _counter('bytes_acked', counters)
+  return received, sent
+
+
+def _counter(name, counters):
+  """The value of `name:N` in an `ss -i` line of counters; 0 if absent."""
+  match = re.search(r'\b%s:(\d+)' % name, counters)
+  return int(match.group(1)) if match else 0
+
+
+def _cpu_seconds(pid):
+  """CPU time (user + system) the process `pid` has used so far, seconds."""
+  with open('/proc/%d/stat' % pid) as stat:
+    # The fields after the command name, which is in parentheses.
+    fields = stat.read().rsplit(')', 1)[1].split()
+  return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def _variable_bytes_per_ps(data_dir, batch_size, num_ps, partition):
+  """(all variables, trainable ones) in bytes per ps task, from the graph.
+
+  Builds a worker's graph as dist_train does, without a cluster, and sums
+  the sizes of the variables placed on each ps task.
+  """
+  cluster = {'ps': ['ps:%d' % task for task in range(num_ps)],
+             'worker': ['worker:0']}
+  with tf.Graph().as_default():
+    with dist_train.variable_placement(cluster, 0, partition):
+      train.build_graph(data_dir, batch_size, False)
+    return (dist_train.bytes_per_ps_task(tf.compat.v1.global_variables(),
+                                         num_ps),
+            dist_train.bytes_per_ps_task(
+                tf.compat.v1.trainable_variables(), num_ps))
+
+
+def _run_cluster(data_dir, scratch, batch_size, args, num_ps, num_workers,
+                 mode, partition):
+  """Runs one cluster to its end, sampling each ps task at the chief's lines.
+
+  Returns:
+    One (seconds, global step, [(bytes received, bytes sent, CPU seconds)
+    per ps task]) per log line of the chief, at least three.
+
+  Raises:
+    RuntimeError: a task failed, or the chief logged fewer than three lines
+      (asynchronous workers share the lines out: raise --window_steps).
+  """
+  ports = _free_ports(num_ps + num_workers)
+  common = ['--ps_hosts', ','.join('127.0.0.1:%d' % port
+                                   for port in ports[:num_ps]),
+            '--worker_hosts', ','.join('127.0.0.1:%d' % port
+                                       for port in ports[num_ps:]),
+            '--data_dir', data_dir, '--batch_size', str(batch_size),
+            '--max_steps', str(args.window_steps * (args.windows + 1)),
+            '--log_frequency', str(args.window_steps),
+            '--partition_variables=%s' % str(partition).lower()]
+  # Asynchronous workers need a smaller rate not to diverge (README).
+  common += ['--sync_replicas'] if mode == 'sync' else [
+      '--initial_learning_rate', '0.05']
+  tag = '%s_%dps_%dw_%s' % (mode, num_ps, num_workers, partition)
+  tasks = [subprocess.Popen(
+      [sys.executable, '-m', 'cifar10.dist_train', '--job_name', job,
+       '--task_index', str(index), '--train_dir',
+       os.path.join(scratch, 'cost_%s_%s%d' % (tag, job, index))] + common,
+      stdout=subprocess.PIPE if (job, index) == ('worker', 0) else
+      subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+      env=_quiet_env())
+           for job, count in (('ps', num_ps), ('worker', num_workers))
+           for index in range(count)]
+  ps_tasks, chief = tasks[:num_ps], tasks[num_ps]
+  points, lines = [], []
+  for line in chief.stdout:
+    lines.append(line)
+    logged = re.search(r': step (\d+), loss = ', line)
+    if logged:
+      points.append((time.perf_counter(), int(logged.group(1)),
+                     [_tcp_bytes(task.pid) + (_cpu_seconds(task.pid),)
+                      for task in ps_tasks]))
+  for task in tasks:
+    if task.wait():
+      raise RuntimeError('dist_train %s failed:\n%s'
+                         % (tag, ''.join(lines)[-2000:]))
+  if len(points) < 3:
+    raise RuntimeError('dist_train %s: the chief logged %d lines, too few to '
+                       'time a window after the first; raise --window_steps.'
+                       % (tag, len(points)))
+  return points
+
+
+def measure_cluster_cost(data_dir, scratch, batch_size, args):
+  """Bytes held and moved by each ps task, and the cluster's speed, as it grows.
+
+  For each of CLUSTER_SHAPES, asynchronous and synchronous, with the large
+  variables split (on several ps tasks) and, for 2 ps tasks, whole too, it
+  reports per ps task: the bytes of variables it holds; the bytes it
+  received and sent per worker step, read from its TCP counters between the
+  chief's first and last log lines (the first window, with the start-up, left
+  out), beside the size of the trainable variables it holds (what a step
+  would move if each worker read every variable once and sent each gradient
+  once); and its CPU seconds per worker step. Then the cluster's
+  examples/sec, summed over the workers. On one machine all tasks share its
+  cores, so the bytes and the ps CPU time per step carry over to a real
+  cluster; the examples/sec do not.
+  """
+  configurations = [
+      (num_ps, num_workers, mode, partition)
+      for mode in ('async', 'sync')
+      for num_ps, num_workers in CLUSTER_SHAPES
+      for partition in ((True, False) if num_ps > 1 else (True,))]
+  results = []
+  for num_ps, num_workers, mode, partition in configurations:
+    held, trainable = _variable_bytes_per_ps(data_dir, batch_size, num_ps,
+                                             partition)
+    points = _run_cluster(data_dir, scratch, batch_size, args, num_ps,
+                          num_workers, mode, partition)
+    # The first window holds the start-up: leave it out.
+    (start, first_step, first), (end, last_step, last) = points[1], points[-1]
+    global_steps = last_step - first_step
+    # A synchronous global step takes one step of every worker.
+    worker_steps = global_steps * (num_workers if mode == 'sync' else 1)
+    per_step = batch_size * (num_workers if mode == 'sync' else 1)
+    ps_tasks = [dict(
+        held_bytes=held[task], trainable_bytes=trainable[task],
+        received_per_worker_step=round(
+            (last[task][0] - first[task][0]) / worker_steps),
+        sent_per_worker_step=round(
+            (last[task][1] - first[task][1]) / worker_steps),
+        cpu_ms_per_worker_step=round(
+            1000 * (last[task][2] - first[task][2]) / worker_steps, 2))
+                for task in range(num_ps)]
+    for task in ps_tasks:
+      task['received / trainable'] = round(
+          task['received_per_worker_step'] / task['trainable_bytes'], 2)
+      task['sent / trainable'] = round(
+          task['sent_per_worker_step'] / task['trainable_bytes'], 2)
+    result = dict(ps=num_ps, workers=num_workers, mode=mode,
+                  partitioned=partition and num_ps > 1,
+                  examples_per_sec=round(
+                      global_steps * per_step / (end - start), 1),
+                  worker_steps=worker_steps, ps_tasks=ps_tasks)
+    report('cluster_cost', **result)
+    results.append(result)
+  return results
+
+
 def parse_args(argv):
   parser = argparse.ArgumentParser(
       description=__doc__.splitlines()[0],
@@ -635,7 +810,9 @@ def parse_args(argv):
                       help='Comma-separated subset of: %s; or profile (where '
                       'the step time goes) or cpu_classes (compute_reference, '
                       'compute and train under each CPU class\'s kernels, each '
-                      'in its own process; with profile, profiled there too).'
+                      'in its own process; with profile, profiled there too) '
+                      'or cluster_cost (bytes held and moved per ps task, and '
+                      'examples/sec, as a ps cluster grows).'
                       % ', '.join(ALL_MEASUREMENTS))
   return parser.parse_args(argv)
 
@@ -694,6 +871,8 @@ def main(argv=None):
       ratios.update(measure_profile(args.batch_size, args))
     if 'cpu_classes' in only:
       ratios.update(measure_cpu_classes(data_dir, args))
+    if 'cluster_cost' in only:
+      measure_cluster_cost(data_dir, scratch, args.batch_size, args)
     if 'options' in only:
       options = measure_options(data_dir, scratch, args.batch_size, args)
       for name, rate in options.items():

@@ -1,10 +1,15 @@
-"""scripts/benchmark.py's profile: every traced op is counted in the right part.
+"""scripts/benchmark.py: the profile's parts and cluster_cost's traffic counts.
 
 Only the bookkeeping is tested; what the figures are depends on the machine.
 """
 
+import os
+import socket
+import time
+
 import pytest
 
+from conftest import DEADLINE_SECS
 import script_modules
 
 benchmark = script_modules.load('benchmark')
@@ -39,3 +44,26 @@ def test_a_traced_step_finds_each_part(reference_ops):
     parts = benchmark._traced_step_ms(session, train_op)  # pylint: disable=protected-access
   assert set(parts) == set(benchmark.PROFILE_PARTS)
   assert all(ms > 0 for ms in parts.values()), parts
+
+
+def test_tcp_bytes_counts_what_a_process_sends_and_receives():
+  # cluster_cost reads each ps task's traffic from the kernel's counters of
+  # its connections; here both ends of one connection are this process.
+  payload = 100000
+  with socket.create_server(('127.0.0.1', 0)) as server, \
+      socket.create_connection(server.getsockname()) as client:
+    peer, _ = server.accept()
+    with peer:
+      before = benchmark._tcp_bytes(os.getpid())  # pylint: disable=protected-access
+      client.sendall(b'x' * payload)
+      received = 0
+      while received < payload:
+        received += len(peer.recv(payload))
+      # The sender's count is of bytes acknowledged, which may trail.
+      deadline = time.monotonic() + DEADLINE_SECS
+      while True:
+        after = benchmark._tcp_bytes(os.getpid())  # pylint: disable=protected-access
+        if after[1] - before[1] >= payload or time.monotonic() > deadline:
+          break
+        time.sleep(0.01)
+  assert (after[0] - before[0], after[1] - before[1]) == (payload, payload)
