@@ -302,6 +302,44 @@ class _Mismatch:
                                                       self.wanted)
 
 
+@dataclasses.dataclass(frozen=True)
+class SavedVariable:
+  """What a graph saves, and restores, under one name of a checkpoint."""
+  dtype: tf.DType
+  shape: tf.TensorShape
+
+
+def saved_variables(variables):
+  """Maps the names a Saver writes `variables` under to their dtypes and shapes.
+
+  A Saver writes each variable under its own name, except the shards of a
+  partitioned variable (local3/weights/part_0, part_1, ... on a cluster of
+  several ps tasks): those it writes as one tensor under the whole
+  variable's name (local3/weights), each shard as the slice of it that the
+  shard holds. The checkpoint therefore holds the whole variable's shape,
+  whatever the number of shards, and restores into any number of them, or
+  into an unsplit variable.
+
+  Args:
+    variables: tf.Variables, e.g. tf.compat.v1.global_variables().
+
+  Returns:
+    A dict from checkpoint names to SavedVariable (the base dtype and the
+    whole variable's shape), for check_checkpoint's `expected`.
+  """
+  saved = {}
+  for variable in variables:
+    # TensorFlow's Saver names a shard by the same (private) attribute.
+    slice_info = variable._save_slice_info  # pylint: disable=protected-access
+    if slice_info:
+      saved[slice_info.full_name] = SavedVariable(
+          variable.dtype.base_dtype, tf.TensorShape(slice_info.full_shape))
+    else:
+      saved[variable.op.name] = SavedVariable(variable.dtype.base_dtype,
+                                              variable.shape)
+  return saved
+
+
 def _spec(dtype, shape):
   return '%s %s' % (tf.as_dtype(dtype).name, list(shape))
 
@@ -312,7 +350,8 @@ def _mismatches(dtypes, shapes, expected, tolerated):
   Args:
     dtypes: the checkpoint's map from names to dtypes.
     shapes: the checkpoint's map from names to shapes (lists of ints).
-    expected: name in the checkpoint -> the graph variable it restores into.
+    expected: name in the checkpoint -> the graph variable it restores into,
+      or its SavedVariable (anything with a dtype and a shape).
     tolerated: predicate for the checkpoint's names nobody restores that are
       nevertheless normal (the raw weights, when restoring averages, say).
 
@@ -357,7 +396,8 @@ def check_checkpoint(path, expected, how_to_proceed, tolerated=None,
   Args:
     path: a checkpoint prefix, e.g. '/tmp/cifar10_train/model.ckpt-1000'.
     expected: dict from names in the checkpoint to the graph variables they
-      restore into.
+      restore into, or to SavedVariables (see saved_variables, for graphs
+      with partitioned variables).
     how_to_proceed: a sentence telling the user what to do about it.
     tolerated: predicate for names the checkpoint may hold beyond
       `expected`; by default none may.

@@ -26,10 +26,14 @@ The cluster can also come from the standard TF_CONFIG environment variable.
 Updates are asynchronous by default: each worker's gradients are applied as
 soon as they arrive, whatever the other workers are doing. --sync_replicas
 wraps the optimizer in a SyncReplicasOptimizer, which averages one gradient
-from every worker into each update. The ps tasks exit once every worker has
-finished and exited.
+from every worker into each update. With several ps tasks, local3/weights,
+83% of the parameters, is split into one shard per ps task (a partitioned
+variable; --partition_variables=false keeps it whole), and checkpoints
+still hold it whole. The ps tasks exit once every worker has finished and
+exited.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -72,6 +76,11 @@ def parser():
   flags.add_bool(parser, 'sync_replicas',
                  'Average the gradients of all workers in each step instead '
                  'of applying each worker\'s as it comes.')
+  flags.add_bool(parser, 'partition_variables',
+                 'With several ps tasks, split each variable of 1 MiB or more '
+                 '(local3/weights) into one shard per ps task, so that its '
+                 'storage and traffic are shared out; false keeps every '
+                 'variable whole on one task.', default=True)
   parser.add_argument('--startup_timeout', type=flags.positive_int, default=60,
                       help='Seconds to wait for the other tasks before giving '
                            'up with an error that names the missing one.')
@@ -250,26 +259,121 @@ def worker_device_setter(cluster, task_index):
       ps_strategy=_GreedyByBytes(len(cluster['ps'])))
 
 
-def _done_queues(cluster):
-  """One queue per ps task, in which each worker leaves a token when done.
+def bytes_per_ps_task(variables, num_ps):
+  """How many bytes of `variables` each ps task holds, read from their devices.
+
+  Args:
+    variables: placed tf.Variables, e.g. the global variables of a worker's
+      graph; those not on a ps task are left out.
+    num_ps: int, the number of ps tasks.
+
+  Returns:
+    A list of `num_ps` ints, the bytes on ps task 0, 1, ...
+  """
+  loads = [0] * num_ps
+  for variable in variables:
+    device = tf.DeviceSpec.from_string(variable.device)
+    if device.job == 'ps':
+      loads[device.task] += (variable.shape.num_elements() *
+                             variable.dtype.base_dtype.size)
+  return loads
+
+
+# The size from which a variable is split across the ps tasks. In this
+# network only local3/weights reaches it: 3.4 MiB in float32 (1.7 MiB in
+# float16), 83% of the parameters. The next largest, conv2/weights, holds
+# 0.4 MiB; splitting it, or the biases, would add requests to every step and
+# balance little that the placement by size does not.
+PARTITION_MIN_BYTES = 1 << 20
+
+
+def large_variable_getter(num_shards, min_bytes=PARTITION_MIN_BYTES):
+  """A custom getter that splits the large trainable variables, on axis 0.
+
+  Given to tf.compat.v1.variable_scope(custom_getter=...), it hands
+  get_variable TensorFlow's fixed_size_partitioner for each trainable
+  variable of `min_bytes` or more. A partitioner set on the scope itself
+  would reach every variable: those it left in one piece would still
+  become partitioned variables of one shard, renamed <name>/part_0.
+  Variables that are not trained (moving averages, which TensorFlow keeps
+  beside each shard, the global step) are left alone.
+
+  Args:
+    num_shards: int, the shards of each large variable (one per ps task);
+      fewer when its first axis is shorter.
+    min_bytes: int, the size in bytes from which a variable is split.
+
+  Returns:
+    The getter, a function that takes get_variable's arguments.
+  """
+  split = tf.compat.v1.fixed_size_partitioner(num_shards)
+
+  def partitioning_getter(getter, shape=None, dtype=tf.float32,
+                          trainable=None, partitioner=None, **kwargs):
+    known = tf.TensorShape(shape)  # Unknown for None.
+    if (partitioner is None and trainable is not False and
+        known.is_fully_defined() and
+        known.num_elements() * tf.as_dtype(dtype).size >= min_bytes):
+      partitioner = split
+    return getter(shape=shape, dtype=dtype, trainable=trainable,
+                  partitioner=partitioner, **kwargs)
+
+  return partitioning_getter
+
+
+@contextlib.contextmanager
+def variable_placement(cluster, task_index, partition_variables=True):
+  """Places the graph built inside it as worker `task_index`'s graph.
+
+  Its ops run on the worker and its variables on the ps tasks, by size
+  (see _GreedyByBytes). With several ps tasks and `partition_variables`,
+  get_variable makes each trainable variable of PARTITION_MIN_BYTES or more
+  a partitioned variable: one shard per ps task, each shard a variable of its
+  own, placed by size like any other, so that the shards land on different
+  tasks. The model computes with the whole variable, which TensorFlow
+  concatenates from the shards on the worker; each shard's moving average
+  sits on the shard's task; and a Saver writes the shards as the one whole
+  variable, so that the checkpoint is the same model as an unsplit one.
+
+  Args:
+    cluster: {'ps': [...], 'worker': [...]}, as from cluster_from.
+    task_index: int, the worker's index.
+    partition_variables: bool, the --partition_variables flag.
+  """
+  num_ps = len(cluster['ps'])
+  with tf.compat.v1.device(worker_device_setter(cluster, task_index)):
+    if not partition_variables or num_ps == 1:
+      yield
+      return
+    # The root scope, entered again with the getter: no name changes, and
+    # the model's own scopes (conv1, local3, ...) inherit the getter.
+    with tf.compat.v1.variable_scope(
+        tf.compat.v1.get_variable_scope(),
+        custom_getter=large_variable_getter(num_ps)):
+      yield
+
+
+def _done_queue(cluster, ps_task):
+  """The queue on ps task `ps_task` where each worker leaves a token when done.
 
   A ps server has no way to learn on its own that training is over, so each
   worker enqueues its index in every ps task's queue at the end, and each ps
   task waits for as many tokens as there are workers. `shared_name` makes the
-  graph of every task refer to the one queue on that ps task.
+  graph of every task refer to the one queue on that ps task. A ps task
+  builds only its own queue: its session sees no other task (its device
+  filters), and TensorFlow places every op of a session's graph, so a queue
+  of another ps task there would stop it with an error.
 
   Args:
     cluster: {'ps': [...], 'worker': [...]}, as from cluster_from.
+    ps_task: int, the index of the ps task that holds the queue.
 
   Returns:
-    A list of tf.queue.FIFOQueue, one per ps task, each on its task.
+    A tf.queue.FIFOQueue on that task, with room for a token per worker.
   """
-  queues = []
-  for task in range(len(cluster['ps'])):
-    with tf.device('/job:ps/task:%d' % task):
-      queues.append(tf.queue.FIFOQueue(len(cluster['worker']), tf.int32,
-                                       shared_name='done_queue_%d' % task))
-  return queues
+  with tf.device('/job:ps/task:%d' % ps_task):
+    return tf.queue.FIFOQueue(len(cluster['worker']), tf.int32,
+                              shared_name='done_queue_%d' % ps_task)
 
 
 # ---------------------------------------------------------------------------
@@ -331,7 +435,7 @@ def run_ps(server, cluster, task_index, timeout_secs):
   num_workers = len(cluster['worker'])
   finished = 0
   with tf.Graph().as_default():
-    done = _done_queues(cluster)[task_index].dequeue()
+    done = _done_queue(cluster, task_index).dequeue()
     config = tf.compat.v1.ConfigProto(
         device_filters=['/job:ps/task:%d' % task_index])
     try:
@@ -418,13 +522,18 @@ def run_worker(server, cluster, task_index, args, settings):
           total_num_replicas=num_workers))
       return sync[0]
 
-    with tf.compat.v1.device(worker_device_setter(cluster, task_index)):
+    with variable_placement(cluster, task_index, args.partition_variables):
       train_op, loss, global_step = train.build_graph(
           args.data_dir, args.batch_size, args.use_fp16,
           wrap_optimizer if args.sync_replicas else None,
           args.initial_learning_rate)
-    signal_done = [queue.enqueue(task_index)
-                   for queue in _done_queues(cluster)]
+    if is_chief:
+      print('Variables on the ps tasks: %s.' % ', '.join(
+          'ps %d %.2f MB' % (task, size / 1e6) for task, size in enumerate(
+              bytes_per_ps_task(tf.compat.v1.global_variables(),
+                                len(cluster['ps'])))), flush=True)
+    signal_done = [_done_queue(cluster, ps_task).enqueue(task_index)
+                   for ps_task in range(len(cluster['ps']))]
     replica = training_loop.Replica(
         master=server.target, is_chief=is_chief,
         hooks=tuple(opt.make_session_run_hook(is_chief) for opt in sync),

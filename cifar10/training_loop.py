@@ -280,7 +280,7 @@ def _resume_point(settings, replica):
   if not latest:
     return None
   checkpoints.check_checkpoint(
-      latest, {v.op.name: v for v in tf.compat.v1.global_variables()},
+      latest, checkpoints.saved_variables(tf.compat.v1.global_variables()),
       _UNUSABLE_CHECKPOINT, advise_use_fp16=True)
   step = checkpoints.global_step_of(latest)
   if step < settings.max_steps:

@@ -24,6 +24,10 @@ warm-up, printed as one JSON line per measurement:
   options            cifar10.train under each speed flag (--mixed_precision
                      bf16, --xla, thread counts) beside a run without one, and
                      compute with --mixed_precision bf16
+  cluster_cost       (only when asked for) dist_train clusters of 1 and 2 ps
+                     tasks and 1 to 4 workers: bytes each ps task holds,
+                     receives and sends per worker step, its CPU time per
+                     step, examples/sec; see measure_cluster_cost
 
 then the ratios the project tracks. Machines are noisy: compare figures
 from one run only. compute_reference, compute and train are timed in
@@ -36,6 +40,7 @@ kernels, are measured by scripts/cpu_study.py.
     python scripts/benchmark.py                      # synthetic data
     python scripts/benchmark.py --data_dir /tmp/cifar10_data
     python scripts/benchmark.py --only compute,train
+    python scripts/benchmark.py --only cluster_cost --data_dir /tmp/cifar10_data
 """
 
 import argparse
@@ -54,6 +59,7 @@ import tensorflow as tf
 
 from cifar10 import cifar10
 from cifar10 import cifar10_input
+from cifar10 import dist_train
 from cifar10 import eval as cifar10_eval
 from cifar10 import kernel_choice
 from cifar10 import ports
@@ -64,6 +70,9 @@ from cifar10 import train
 LOG_RATE = re.compile(r': step (\d+), loss = \S+ \(([\d.]+) examples/sec;')
 ALL_MEASUREMENTS = ('input', 'compute', 'train', 'multi_gpu', 'dist', 'eval',
                     'startup', 'options')
+# Measured only when --only names them: they take long and answer questions
+# of their own.
+ON_REQUEST_MEASUREMENTS = ('cluster_cost',)
 # The speed flags `options` measures, as the trainers take them.
 SPEED_FLAGS = {
     'mixed_precision_bf16': ['--mixed_precision', 'bf16'],
@@ -379,6 +388,175 @@ def measure_startup(data_dir, scratch, batch_size, args):
 
 # ---------------------------------------------------------------------------
 
+# ---------------------------------------------------------------------------
+# What a ps cluster costs as it grows (--only cluster_cost)
+# ---------------------------------------------------------------------------
+
+# (ps tasks, workers) of the clusters cluster_cost runs on this machine.
+CLUSTER_SHAPES = ((1, 1), (1, 2), (1, 4), (2, 2), (2, 4))
+_CLOCK_TICKS = os.sysconf('SC_CLK_TCK')
+
+
+def _tcp_bytes(pid):
+  """(received, sent) bytes so far on the established TCP sockets of `pid`.
+
+  Read from the kernel's counters for each connection (`ss -tip`): sent is
+  what the peer acknowledged, so on loopback exactly what it received.
+  """
+  output = subprocess.run(['ss', '-tinpH', 'state', 'established'],
+                          capture_output=True, text=True, check=True).stdout
+  received = sent = 0
+  owner = re.compile(r'pid=%d,' % pid)
+  lines = output.splitlines()
+  # Each socket is a line naming its process, then a line of counters.
+  for socket_line, counters in zip(lines, lines[1:]):
+    if owner.search(socket_line):
+      received += _counter('bytes_received', counters)
+      sent += _counter('bytes_acked', counters)
+  return received, sent
+
+
+def _counter(name, counters):
+  """The value of `name:N` in an `ss -i` line of counters; 0 if absent."""
+  match = re.search(r'\b%s:(\d+)' % name, counters)
+  return int(match.group(1)) if match else 0
+
+
+def _cpu_seconds(pid):
+  """CPU time (user + system) the process `pid` has used so far, seconds."""
+  with open('/proc/%d/stat' % pid) as stat:
+    # The fields after the command name, which is in parentheses.
+    fields = stat.read().rsplit(')', 1)[1].split()
+  return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def _variable_bytes_per_ps(data_dir, batch_size, num_ps, partition):
+  """(all variables, trainable ones) in bytes per ps task, from the graph.
+
+  Builds a worker's graph as dist_train does, without a cluster, and sums
+  the sizes of the variables placed on each ps task.
+  """
+  cluster = {'ps': ['ps:%d' % task for task in range(num_ps)],
+             'worker': ['worker:0']}
+  with tf.Graph().as_default():
+    with dist_train.variable_placement(cluster, 0, partition):
+      train.build_graph(data_dir, batch_size, False)
+    return (dist_train.bytes_per_ps_task(tf.compat.v1.global_variables(),
+                                         num_ps),
+            dist_train.bytes_per_ps_task(
+                tf.compat.v1.trainable_variables(), num_ps))
+
+
+def _run_cluster(data_dir, scratch, batch_size, args, num_ps, num_workers,
+                 mode, partition):
+  """Runs one cluster to its end, sampling each ps task at the chief's lines.
+
+  Returns:
+    One (seconds, global step, [(bytes received, bytes sent, CPU seconds)
+    per ps task]) per log line of the chief, at least three.
+
+  Raises:
+    RuntimeError: a task failed, or the chief logged fewer than three lines
+      (asynchronous workers share the lines out: raise --window_steps).
+  """
+  ports = ports.free_ports(num_ps + num_workers)
+  common = ['--ps_hosts', ','.join('127.0.0.1:%d' % port
+                                   for port in ports[:num_ps]),
+            '--worker_hosts', ','.join('127.0.0.1:%d' % port
+                                       for port in ports[num_ps:]),
+            '--data_dir', data_dir, '--batch_size', str(batch_size),
+            '--max_steps', str(args.window_steps * (args.windows + 1)),
+            '--log_frequency', str(args.window_steps),
+            '--partition_variables=%s' % str(partition).lower()]
+  # Asynchronous workers need a smaller rate not to diverge (README).
+  common += ['--sync_replicas'] if mode == 'sync' else [
+      '--initial_learning_rate', '0.05']
+  tag = '%s_%dps_%dw_%s' % (mode, num_ps, num_workers, partition)
+  tasks = [subprocess.Popen(
+      [sys.executable, '-m', 'cifar10.dist_train', '--job_name', job,
+       '--task_index', str(index), '--train_dir',
+       os.path.join(scratch, 'cost_%s_%s%d' % (tag, job, index))] + common,
+      stdout=subprocess.PIPE if (job, index) == ('worker', 0) else
+      subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+      env=_quiet_env())
+           for job, count in (('ps', num_ps), ('worker', num_workers))
+           for index in range(count)]
+  ps_tasks, chief = tasks[:num_ps], tasks[num_ps]
+  points, lines = [], []
+  for line in chief.stdout:
+    lines.append(line)
+    logged = re.search(r': step (\d+), loss = ', line)
+    if logged:
+      points.append((time.perf_counter(), int(logged.group(1)),
+                     [_tcp_bytes(task.pid) + (_cpu_seconds(task.pid),)
+                      for task in ps_tasks]))
+  for task in tasks:
+    if task.wait():
+      raise RuntimeError('dist_train %s failed:\n%s'
+                         % (tag, ''.join(lines)[-2000:]))
+  if len(points) < 3:
+    raise RuntimeError('dist_train %s: the chief logged %d lines, too few to '
+                       'time a window after the first; raise --window_steps.'
+                       % (tag, len(points)))
+  return points
+
+
+def measure_cluster_cost(data_dir, scratch, batch_size, args):
+  """Bytes held and moved by each ps task, and the cluster's speed, as it grows.
+
+  For each of CLUSTER_SHAPES, asynchronous and synchronous, with the large
+  variables split (on several ps tasks) and, for 2 ps tasks, whole too, it
+  reports per ps task: the bytes of variables it holds; the bytes it
+  received and sent per worker step, read from its TCP counters between the
+  chief's first and last log lines (the first window, with the start-up, left
+  out), beside the size of the trainable variables it holds (what a step
+  would move if each worker read every variable once and sent each gradient
+  once); and its CPU seconds per worker step. Then the cluster's
+  examples/sec, summed over the workers. On one machine all tasks share its
+  cores, so the bytes and the ps CPU time per step carry over to a real
+  cluster; the examples/sec do not.
+  """
+  configurations = [
+      (num_ps, num_workers, mode, partition)
+      for mode in ('async', 'sync')
+      for num_ps, num_workers in CLUSTER_SHAPES
+      for partition in ((True, False) if num_ps > 1 else (True,))]
+  results = []
+  for num_ps, num_workers, mode, partition in configurations:
+    held, trainable = _variable_bytes_per_ps(data_dir, batch_size, num_ps,
+                                             partition)
+    points = _run_cluster(data_dir, scratch, batch_size, args, num_ps,
+                          num_workers, mode, partition)
+    # The first window holds the start-up: leave it out.
+    (start, first_step, first), (end, last_step, last) = points[1], points[-1]
+    global_steps = last_step - first_step
+    # A synchronous global step takes one step of every worker.
+    worker_steps = global_steps * (num_workers if mode == 'sync' else 1)
+    per_step = batch_size * (num_workers if mode == 'sync' else 1)
+    ps_tasks = [dict(
+        held_bytes=held[task], trainable_bytes=trainable[task],
+        received_per_worker_step=round(
+            (last[task][0] - first[task][0]) / worker_steps),
+        sent_per_worker_step=round(
+            (last[task][1] - first[task][1]) / worker_steps),
+        cpu_ms_per_worker_step=round(
+            1000 * (last[task][2] - first[task][2]) / worker_steps, 2))
+                for task in range(num_ps)]
+    for task in ps_tasks:
+      task['received / trainable'] = round(
+          task['received_per_worker_step'] / task['trainable_bytes'], 2)
+      task['sent / trainable'] = round(
+          task['sent_per_worker_step'] / task['trainable_bytes'], 2)
+    result = dict(ps=num_ps, workers=num_workers, mode=mode,
+                  partitioned=partition and num_ps > 1,
+                  examples_per_sec=round(
+                      global_steps * per_step / (end - start), 1),
+                  worker_steps=worker_steps, ps_tasks=ps_tasks)
+    report('cluster_cost', **result)
+    results.append(result)
+  return results
+
+
 def report_machine(batch_size):
   """Reports what the figures were measured on: TensorFlow, CPUs, kernels."""
   kernel_choice.announce()
@@ -416,12 +594,13 @@ def _measurements(text):
       that train writes, so it needs train.
   """
   names = set(text.split(','))
-  unknown = sorted(names - set(ALL_MEASUREMENTS))
+  unknown = sorted(names - set(ALL_MEASUREMENTS + ON_REQUEST_MEASUREMENTS))
   if unknown:
     raise argparse.ArgumentTypeError(
         'unknown measurement %s: choose from %s (profile and cpu_classes are '
         'scripts/cpu_study.py\'s)' % (', '.join(unknown),
-                                       ','.join(ALL_MEASUREMENTS)))
+                                       ','.join(ALL_MEASUREMENTS +
+                                                ON_REQUEST_MEASUREMENTS)))
   if 'eval' in names and 'train' not in names:
     raise argparse.ArgumentTypeError(
         'eval needs train: it evaluates the checkpoint the train measurement '
@@ -450,8 +629,9 @@ def parse_args(argv):
                       default=[1, 2, 4], help='Tower counts for multi_gpu.')
   parser.add_argument('--only', type=_measurements,
                       default=','.join(ALL_MEASUREMENTS),
-                      help='Comma-separated subset of: %s.'
-                      % ', '.join(ALL_MEASUREMENTS))
+                      help='Comma-separated subset of: %s; or cluster_cost '
+                      '(bytes held and moved per ps task, and examples/sec, '
+                      'as a ps cluster grows).' % ', '.join(ALL_MEASUREMENTS))
   return parser.parse_args(argv)
 
 
@@ -492,6 +672,8 @@ def main(argv=None):
       measure_eval(data_dir, train_dir, args.batch_size, args)
     if 'startup' in only:
       measure_startup(data_dir, scratch, args.batch_size, args)
+    if 'cluster_cost' in only:
+      measure_cluster_cost(data_dir, scratch, args.batch_size, args)
     if 'options' in only:
       options = measure_options(data_dir, scratch, args.batch_size, args)
       for name, rate in options.items():

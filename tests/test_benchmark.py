@@ -1,16 +1,20 @@
-"""scripts/benchmark.py: --only takes only what measures something; main runs.
+"""scripts/benchmark.py: --only takes only what measures something; main runs;
+cluster_cost reads the traffic it reports from the kernel's counters.
 
 Only the wiring is tested; what the figures are depends on the machine.
 """
 
 import json
+import os
+import socket
+import time
 
 import pytest
 
+from conftest import DEADLINE_SECS
 import script_modules
 
 benchmark = script_modules.load('benchmark')
-
 
 
 def _json_lines(output):
@@ -56,3 +60,26 @@ def test_a_tiny_run_reports_each_measurement_asked_for(synthetic_data_dir,
       'measurement', 'compute / compute_reference',
       'train / compute_reference', 'train / compute',
       'train / compute, median of rounds'])
+
+
+def test_tcp_bytes_counts_what_a_process_sends_and_receives():
+  # cluster_cost reads each ps task's traffic from the kernel's counters of
+  # its connections; here both ends of one connection are this process.
+  payload = 100000
+  with socket.create_server(('127.0.0.1', 0)) as server, \
+      socket.create_connection(server.getsockname()) as client:
+    peer, _ = server.accept()
+    with peer:
+      before = benchmark._tcp_bytes(os.getpid())  # pylint: disable=protected-access
+      client.sendall(b'x' * payload)
+      received = 0
+      while received < payload:
+        received += len(peer.recv(payload))
+      # The sender's count is of bytes acknowledged, which may trail.
+      deadline = time.monotonic() + DEADLINE_SECS
+      while True:
+        after = benchmark._tcp_bytes(os.getpid())  # pylint: disable=protected-access
+        if after[1] - before[1] >= payload or time.monotonic() > deadline:
+          break
+        time.sleep(0.01)
+  assert (after[0] - before[0], after[1] - before[1]) == (payload, payload)

@@ -1,4 +1,4 @@
-"""Distributed training on TensorFlow's own runtime: one ps and two workers on 127.0.0.1.
+"""Distributed training on TensorFlow's own runtime: ps tasks and two workers on 127.0.0.1.
 
 Every task is a real process on a free local port; all are killed when a test
 ends, pass or fail.
@@ -12,13 +12,20 @@ import statistics
 import threading
 import time
 
+import numpy as np
+from PIL import Image
 import pytest
 import tensorflow as tf
 
+from cifar10 import checkpoints
+from cifar10 import cifar10
 from cifar10 import dist_train
 from cifar10 import errors
 from cifar10 import eval as cifar10_eval
+from cifar10 import export
 from cifar10 import ports
+from cifar10 import predict
+from cifar10 import train
 from conftest import DEADLINE_SECS, both_modes, latest_step
 
 # Each worker logs every step it makes (--log_frequency 1), so that a few
@@ -29,16 +36,19 @@ _BATCH_SIZE = 32
 
 
 class Cluster:
-  """Starts the tasks of a 1-ps, 2-worker cluster as child processes."""
+  """Starts the tasks of a cluster of `num_ps` ps tasks and 2 workers."""
 
-  def __init__(self, children, data_dir, tmp_path, *extra):
-    ps, worker0, worker1 = ports.free_ports(3)
+  def __init__(self, children, data_dir, tmp_path, *extra, num_ps=1):
+    *ps, worker0, worker1 = ports.free_ports(num_ps + 2)
+    self.num_ps = num_ps
     self.children = children
     self.tmp_path = tmp_path
     # Every task waits for the others for as long as a test waits for
-    # anything: starting TensorFlow three times over on one slow core is
+    # anything: starting TensorFlow several times over on one slow core is
     # slow, not a fault.
-    self.common = ['--ps_hosts', '127.0.0.1:%d' % ps, '--worker_hosts',
+    self.common = ['--ps_hosts', ','.join('127.0.0.1:%d' % port
+                                          for port in ps),
+                   '--worker_hosts',
                    '127.0.0.1:%d,127.0.0.1:%d' % (worker0, worker1),
                    '--data_dir', data_dir, '--batch_size', str(_BATCH_SIZE),
                    '--log_frequency', '1', '--seed', '1',
@@ -53,17 +63,22 @@ class Cluster:
         *(self.common + list(extra)))
 
   def run_all(self, *worker_extra):
-    """Runs the ps and both workers until each exits with 0; returns outputs.
+    """Runs every ps and both workers until each exits with 0.
 
     `worker_extra` flags are for worker 1 alone.
+
+    Returns:
+      {'chief': ..., 'worker': ..., 'ps0': ..., 'ps1': ...}: each task's
+      output.
     """
-    ps = self.start('ps', 0)
-    chief = self.start('worker', 0)
-    worker = self.start('worker', 1, *worker_extra)
+    ps = [self.start('ps', index) for index in range(self.num_ps)]
+    tasks = {'chief': self.start('worker', 0),
+             'worker': self.start('worker', 1, *worker_extra)}
+    tasks.update(('ps%d' % index, task) for index, task in enumerate(ps))
     outputs = {}
-    for name, task in (('chief', chief), ('worker', worker), ('ps', ps)):
+    for name, task in tasks.items():
       status, outputs[name] = task.finish()
-      assert status == 0, outputs[name][-3000:]
+      assert status == 0, (name, outputs[name][-3000:])
     return outputs
 
 
@@ -98,10 +113,13 @@ _MAX_STEPS = 40
 # chance: an asynchronous step is one worker's update at half the rate, a
 # synchronous one averages both workers' gradients. Precision @ 1 reached
 # with --seed 1 to 4 (while the machine ran much else): async, 200 steps:
-# 1.0 each time; sync, 100 steps: 1.0, 1.0, 1.0, 0.77.
-@pytest.mark.parametrize('mode,max_steps', [('async', 200), ('sync', 100)])
+# 1.0 each time; sync, 100 steps: 1.0, 1.0, 1.0, 0.77. With several ps
+# tasks the variables are spread over them (2 ps asynchronous, 3 ps
+# synchronous, so that both kinds of update cross several tasks).
+@pytest.mark.parametrize('num_ps,mode,max_steps', [
+    (1, 'async', 200), (1, 'sync', 100), (2, 'async', 200), (3, 'sync', 100)])
 def test_two_workers_train_one_model_and_every_task_exits(
-    mode, max_steps, synthetic_data_dir, tmp_path, children, capsys):
+    num_ps, mode, max_steps, synthetic_data_dir, tmp_path, children, capsys):
   extra = ['--max_steps', str(max_steps)]
   worker_extra = []
   if mode == 'sync':
@@ -114,8 +132,8 @@ def test_two_workers_train_one_model_and_every_task_exits(
     # make the last steps before the other worker made any, on a machine
     # that runs it late. This worker goes on alone for a few more steps.
     worker_extra = ['--max_steps', str(max_steps + 5)]
-  outputs = Cluster(children, synthetic_data_dir, tmp_path, *extra).run_all(
-      *worker_extra)
+  outputs = Cluster(children, synthetic_data_dir, tmp_path, *extra,
+                    num_ps=num_ps).run_all(*worker_extra)
   # Both workers advanced the one global step (the chief's checkpoint,
   # below, shows it reached --max_steps).
   for name in ('chief', 'worker'):
@@ -136,15 +154,17 @@ def test_two_workers_train_one_model_and_every_task_exits(
   # Each rate is timed a moment before its stamp is taken: the median of
   # many lines is within a few percent.
   assert statistics.median(ratios) == pytest.approx(1, abs=0.1), ratios
-  assert 'ps 0: 2 of 2 workers done.' in outputs['ps']
-  # The ps left only after both workers had (see the next test).
-  assert 'still accept connections' not in outputs['ps'], outputs['ps']
+  for index in range(num_ps):
+    ps_output = outputs['ps%d' % index]
+    assert 'ps %d: 2 of 2 workers done.' % index in ps_output, ps_output
+    # Each ps left only after both workers had (see the next test).
+    assert 'still accept connections' not in ps_output, ps_output
   # Only the chief wrote checkpoints and summaries.
   assert not (tmp_path / 'worker1').exists()
   assert latest_step(str(tmp_path / 'worker0')) >= max_steps
   precision = _precision(synthetic_data_dir, str(tmp_path / 'worker0'),
                          str(tmp_path / 'eval'), capsys)
-  print('%s precision @ 1: %.3f' % (mode, precision))
+  print('%d ps, %s: precision @ 1: %.3f' % (num_ps, mode, precision))
   assert precision > 0.5  # Chance is 0.1.
 
 
@@ -311,3 +331,212 @@ def test_restarted_chief_resumes_from_its_last_checkpoint(synthetic_data_dir,
     status, output = task.finish()
     assert status == 0, output[-3000:]
   assert latest_step(str(tmp_path / 'worker0')) >= saved + 10
+
+
+# ---------------------------------------------------------------------------
+# Partitioned variables: graphs built in this process, no servers
+# ---------------------------------------------------------------------------
+
+def _cluster(num_ps):
+  return {'ps': ['ps%d:1' % task for task in range(num_ps)],
+          'worker': ['worker0:1', 'worker1:1']}
+
+
+def _placed_training_graph(data_dir, num_ps, partition_variables):
+  """Worker 0's global variables, built as dist_train builds them."""
+  with dist_train.variable_placement(_cluster(num_ps), 0,
+                                     partition_variables):
+    train.build_graph(data_dir, _BATCH_SIZE, False)
+  return tf.compat.v1.global_variables()
+
+
+def _ps_task(variable):
+  device = tf.DeviceSpec.from_string(variable.device)
+  assert device.job == 'ps', variable
+  return device.task
+
+
+@both_modes
+@pytest.mark.parametrize('num_ps', [2, 3])
+def test_local3_weights_are_split_across_the_ps_tasks(num_ps,
+                                                      synthetic_data_dir):
+  with tf.Graph().as_default():
+    variables = {variable.op.name: variable for variable in
+                 _placed_training_graph(synthetic_data_dir, num_ps, True)}
+    shards = ['local3/weights/part_%d' % part for part in range(num_ps)]
+    # One shard on each task, of equal rows; each shard's moving average
+    # on its shard's task.
+    assert sorted(_ps_task(variables[name]) for name in shards) == list(
+        range(num_ps))
+    for name in shards:
+      assert variables[name].shape.as_list() == [2304 // num_ps, 384]
+      assert _ps_task(variables[name + '/ExponentialMovingAverage']) == \
+          _ps_task(variables[name])
+    # Nothing else is split: every other variable is whole.
+    assert [name for name in variables if '/part_' in name and
+            not name.startswith('local3/weights/')] == []
+    assert 'local3/weights' not in variables
+    loads = dist_train.bytes_per_ps_task(variables.values(), num_ps)
+  # Weights and their averages, the step and the loss terms' 7 averages.
+  assert sum(loads) == 2 * 4 * 1068298 + 8 + 7 * 4
+  if num_ps == 2:
+    # Whole, local3/weights and its average would make one task hold 7.1 MB
+    # and the other 1.4 MB (the next test); split, they balance within 10%.
+    assert max(loads) <= 1.1 * min(loads), loads
+
+
+@both_modes
+@pytest.mark.parametrize('num_ps', [1, 2])
+def test_partitioning_off_places_variables_as_before(num_ps,
+                                                     synthetic_data_dir):
+  def devices(variables):
+    return {variable.op.name: variable.device for variable in variables}
+
+  with tf.Graph().as_default():
+    variables = _placed_training_graph(synthetic_data_dir, num_ps, False)
+    off = devices(variables)
+    loads = dist_train.bytes_per_ps_task(variables, num_ps)
+  with tf.Graph().as_default():
+    # The placement before partitioned variables: the device setter alone.
+    with tf.compat.v1.device(dist_train.worker_device_setter(
+        _cluster(num_ps), 0)):
+      train.build_graph(synthetic_data_dir, _BATCH_SIZE, False)
+    before = devices(tf.compat.v1.global_variables())
+  assert off == before
+  if num_ps == 2:
+    # local3/weights whole on one task, with its average: 7.1 MB there.
+    assert sorted(round(load / 1e6, 1) for load in loads) == [1.4, 7.1]
+
+
+def _model_variables(images, num_shards):
+  """The network, step and averages, with large variables in `num_shards`."""
+  getter = (dist_train.large_variable_getter(num_shards)
+            if num_shards > 1 else None)
+  with tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope(),
+                                   custom_getter=getter):
+    global_step = tf.compat.v1.train.get_or_create_global_step()
+    total_loss = cifar10.loss(cifar10.inference(images),
+                              tf.constant([0, 1, 2, 3]))
+    return cifar10.train(total_loss, global_step, batch_size=4)
+
+
+def _values(sess, names):
+  """The values of the global variables named `names`, in that order."""
+  variables = {variable.op.name: variable
+               for variable in tf.compat.v1.global_variables()}
+  return sess.run([variables[name] for name in names])
+
+
+@both_modes
+def test_a_partitioned_checkpoint_is_one_model(tmp_path, rng):
+  images = rng.normal(size=(4, 24, 24, 3)).astype(np.float32)
+  path = str(tmp_path / 'split' / 'model.ckpt-2')
+  with tf.Graph().as_default():
+    train_op = _model_variables(tf.constant(images), 3)
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      sess.run(train_op)  # The averages now differ from the weights.
+      sess.run(train_op)
+      shards = {name: _values(sess, ['local3/weights/part_%d%s' % (part, name)
+                                     for part in range(3)])
+                for name in ('', '/ExponentialMovingAverage')}
+      tf.compat.v1.train.Saver().save(sess, path)
+  # The file holds each whole variable once, under its own name, as the
+  # shards stacked in order.
+  reader = tf.train.load_checkpoint(path)
+  assert [name for name in reader.get_variable_to_shape_map()
+          if 'part_' in name] == []
+  for name, parts in shards.items():
+    assert reader.get_variable_to_shape_map()['local3/weights' + name] == [
+        2304, 384]
+    np.testing.assert_array_equal(reader.get_tensor('local3/weights' + name),
+                                  np.concatenate(parts))
+  whole_average = np.concatenate(shards['/ExponentialMovingAverage'])
+  # The evaluator's restore (averages into an unsplit model) reads it.
+  with tf.Graph().as_default():
+    cifar10.inference(tf.constant(images))
+    tf.compat.v1.train.get_or_create_global_step()
+    with tf.compat.v1.Session() as sess:
+      assert checkpoints.restore_moving_averages(sess, path) == 2
+      np.testing.assert_array_equal(
+          _values(sess, ['local3/weights'])[0], whole_average)
+  # A cluster of another size checks it as fitting, and restores each of
+  # its two shards from the right rows.
+  with tf.Graph().as_default():
+    _model_variables(tf.constant(images), 2)
+    checkpoints.check_checkpoint(
+        path, checkpoints.saved_variables(tf.compat.v1.global_variables()),
+        'unused')
+    with tf.compat.v1.Session() as sess:
+      tf.compat.v1.train.Saver().restore(sess, path)
+      np.testing.assert_array_equal(np.concatenate(_values(sess, [
+          'local3/weights/part_%d/ExponentialMovingAverage' % part
+          for part in range(2)])), whole_average)
+
+
+@both_modes
+def test_the_checkpoint_check_names_whole_variables(tmp_path, rng):
+  images = rng.normal(size=(4, 24, 24, 3)).astype(np.float32)
+  path = str(tmp_path / 'model.ckpt-0')
+  with tf.Graph().as_default():
+    _model_variables(tf.constant(images), 1)
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      tf.compat.v1.train.Saver().save(sess, path)
+  with tf.Graph().as_default():
+    _model_variables(tf.constant(images, tf.float16), 2)
+    expected = checkpoints.saved_variables(tf.compat.v1.global_variables())
+    assert expected['local3/weights'] == checkpoints.SavedVariable(
+        tf.float16, tf.TensorShape([2304, 384]))
+    with pytest.raises(errors.UserError) as raised:
+      checkpoints.check_checkpoint(path, expected, 'Fix it.')
+  # Every float variable differs in dtype, counted once however many shards
+  # it has (all but global_step; the first one named).
+  assert ('it holds conv1/weights as float32 [5, 5, 3, 64], the graph wants '
+          'float16 [5, 5, 3, 64] (and %d more variables differ)'
+          % (len(expected) - 2)) in str(raised.value)
+  assert 'part_' not in str(raised.value)
+
+
+def test_a_partitioned_checkpoint_resumes_anywhere(synthetic_data_dir,
+                                                   tmp_path, children, capsys,
+                                                   rng):
+  # Trained on 2 ps tasks (local3/weights in two shards), resumed on 3 (in
+  # three), then by the single-device trainer (whole); every tool that
+  # reads a checkpoint reads each of them.
+  chief_dir = str(tmp_path / 'worker0')
+  common = ('--initial_learning_rate', '0.05', '--save_checkpoint_steps',
+            '10')
+  Cluster(children, synthetic_data_dir, tmp_path, *common, '--max_steps',
+          '20', num_ps=2).run_all()
+  first = latest_step(chief_dir)
+  assert first >= 20
+  outputs = Cluster(children, synthetic_data_dir, tmp_path, *common,
+                    '--max_steps', str(first + 10), num_ps=3).run_all()
+  # A file is named after the step read just before saving; the other
+  # worker may have made an update or two before the variables were read.
+  resumed = re.search(r'Resuming from .*model\.ckpt-%d \(global step (\d+)\)'
+                      % first, outputs['chief'])
+  assert resumed and first <= int(resumed.group(1)) <= first + 2, outputs[
+      'chief']
+  second = latest_step(chief_dir)
+  assert second >= first + 10
+  capsys.readouterr()
+  assert train.main(['--data_dir', synthetic_data_dir, '--train_dir',
+                     chief_dir, '--batch_size', str(_BATCH_SIZE),
+                     '--max_steps', str(second + 5)]) == 0
+  resumed = re.search(r'Resuming from .*model\.ckpt-%d \(global step (\d+)\)'
+                      % second, capsys.readouterr().out)
+  assert resumed and second <= int(resumed.group(1)) <= second + 2
+  assert latest_step(chief_dir) == second + 5
+  # The evaluator, predict and export restore the averages of each.
+  for checkpoint in (first, second, second + 5):
+    path = '%s/model.ckpt-%d' % (chief_dir, checkpoint)
+    _precision(synthetic_data_dir, path, str(tmp_path / 'eval'), capsys)
+  image = tmp_path / 'image.png'
+  Image.fromarray(rng.integers(0, 256, (32, 32, 3), np.uint8)).save(image)
+  assert predict.main([str(image), '--checkpoint_dir',
+                       '%s/model.ckpt-%d' % (chief_dir, second)]) == 0
+  assert capsys.readouterr().out.startswith(str(image) + ': ')
+  assert export.main(['--checkpoint_dir', chief_dir + '/model.ckpt-%d'
+                      % second, '--export_dir', str(tmp_path / 'model')]) == 0
