@@ -108,11 +108,11 @@ def of_data(batches_folder):
                  % (batches_folder, META_FILE))
 
 
-def of_run(checkpoint):
-  """The classes a checkpoint was trained on, from its folder's record.
+def of_run(folder):
+  """The classes the checkpoints in `folder` were trained on, from its record.
 
   Args:
-    checkpoint: a checkpoint prefix, e.g. '/tmp/cifar10_train/model.ckpt-9'.
+    folder: a training run's folder (a checkpoint's folder).
 
   Returns:
     A Classes: those of the folder's class_names.txt, or CIFAR-10's ten
@@ -121,7 +121,6 @@ def of_run(checkpoint):
   Raises:
     errors.UserError: class_names.txt is unreadable or malformed.
   """
-  folder = os.path.dirname(checkpoint) or '.'
   path = os.path.join(folder, RUN_FILE)
   if os.path.isfile(path):
     return Classes(_read(path), '%s beside it' % path)
@@ -129,34 +128,37 @@ def of_run(checkpoint):
                  % (folder, RUN_FILE))
 
 
-def run_names_fix(checkpoint):
-  """What to do when a checkpoint's folder records the wrong classes."""
+def run_names_fix(folder):
+  """What to do when a run's folder records the wrong classes."""
   return ('Copy the %s of the data it was trained on to %s.'
-          % (META_FILE, os.path.join(os.path.dirname(checkpoint) or '.',
-                                     RUN_FILE)))
+          % (META_FILE, os.path.join(folder, RUN_FILE)))
 
 
-def record_for_run(train_dir, data_classes):
+def record_for_run(train_dir, data_classes, resuming):
   """Writes the data's class names into --train_dir, or checks them there.
+
+  A run resumed from a folder without the record (made before it existed)
+  was trained on CIFAR-10's ten classes, and the folder is left as it is.
 
   Args:
     train_dir: the training run's folder (it exists).
     data_classes: the Classes of the training data.
+    resuming: whether the folder holds a checkpoint to resume from.
 
   Raises:
-    errors.UserError: the folder records other class names, from a run on
-      other data.
+    errors.UserError: the run in the folder was trained on other class
+      names.
   """
   path = os.path.join(train_dir, RUN_FILE)
-  if os.path.isfile(path):
-    recorded = _read(path)
-    if recorded != data_classes.names:
+  if resuming or os.path.isfile(path):
+    recorded = of_run(train_dir)
+    if recorded.names != data_classes.names:
       raise errors.UserError(
           '--train_dir %s holds a run on the classes %s (%s), but the data '
           'has %s (%s). Training will not mix them: run with --fresh to '
           'start over, or choose another --train_dir.'
-          % (train_dir, _listed(recorded), path, _listed(data_classes.names),
-             data_classes.source))
+          % (train_dir, _listed(recorded.names), recorded.source,
+             _listed(data_classes.names), data_classes.source))
     return
   handle, partial = tempfile.mkstemp(prefix=RUN_FILE + '.', suffix='.part',
                                      dir=train_dir)

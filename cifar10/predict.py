@@ -15,6 +15,7 @@ rest are classified anyway, and the exit status is then 1.
 """
 
 import json
+import os
 import sys
 
 import numpy as np
@@ -70,9 +71,10 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False):
       another number of classes than it scores.
   """
   checkpoint = checkpoints.find_checkpoint(checkpoint_dir)
-  run_classes = classes.of_run(checkpoint)
+  run_folder = os.path.dirname(checkpoint) or '.'
+  run_classes = classes.of_run(run_folder)
   checkpoints.check_class_count(checkpoint, run_classes,
-                                classes.run_names_fix(checkpoint))
+                                classes.run_names_fix(run_folder))
   use_fp16 = checkpoints.checkpoint_uses_fp16(checkpoint, use_fp16)
   with tf.Graph().as_default():
     images = tf.compat.v1.placeholder(tf.uint8, [None, _SIZE, _SIZE, 3])

@@ -125,7 +125,7 @@ def prepare_train_dir(train_dir, fresh, data_classes):
     latest = checkpoints.latest_checkpoint(train_dir, _UNUSABLE_CHECKPOINT)
   if latest:
     checkpoints.check_class_count(latest, data_classes, _UNUSABLE_CHECKPOINT)
-  classes.record_for_run(train_dir, data_classes)
+  classes.record_for_run(train_dir, data_classes, resuming=bool(latest))
   return latest
 
 

@@ -153,7 +153,7 @@ def test_records_are_the_numpy_block_means_of_each_image_byte_for_byte(
 
 
 def _class_folder(src, count_per_class, names=('a', 'b', 'c'), size=32):
-  """SRC/<class>/ with solid-colour PNGs; returns the image count per class."""
+  """SRC/<class>/ with solid PNGs, each of value 10 * label + index."""
   for label, name in enumerate(names):
     for index in range(count_per_class):
       pixels = np.full([size, size, 3], 10 * label + index, np.uint8)
