@@ -7,12 +7,13 @@ classes, as the original assumed. The number of names sets the size of the
 network's last layer, so every tool needs them:
 
 * the trainers and the evaluator read them from the data (`of_data`);
-* a trainer also copies them into its --train_dir as `class_names.txt`,
-  the same format, because a checkpoint's logits mean nothing without their
-  names, and cifar10.predict and cifar10.export, which never see the data,
-  read them from there (`of_run`). A folder without that file (the
-  original's checkpoints, runs made before this file existed) means
-  CIFAR-10's ten.
+* a trainer starting a run writes them into its --train_dir as
+  `class_names.txt`, the same format, because a checkpoint's logits mean
+  nothing without their names; cifar10.predict and cifar10.export, which
+  never see the data, read them from there (`of_run`). A folder without
+  that file (the original's checkpoints, runs made before it existed)
+  means CIFAR-10's ten. Resuming checks that the data's names are the
+  run's (`record_for_run`).
 """
 
 import dataclasses

@@ -89,7 +89,10 @@ def parser():
   parser.add_argument(
       'src', metavar='SRC',
       help='Folder of images: SRC/train/<class>/ and SRC/test/<class>/, or '
-           'SRC/<class>/. Classes are the folder names, sorted.')
+           'SRC/<class>/. Classes are the folder names, sorted. Each PNG, '
+           'JPEG, BMP or GIF is stretched to 32x32 (its aspect ratio not '
+           'kept) with Pillow\'s BOX filter, an average of the pixels under '
+           'each output pixel.')
   parser.add_argument(
       'out', metavar='OUT',
       help='Folder to write cifar-10-batches-bin/ into: the --data_dir of the '

@@ -86,6 +86,29 @@ def crafted_record(label, red, green, blue):
       [blue]) * 1024
 
 
+def write_image_folder(src, class_colours, rng, train_per_class=30,
+                       test_per_class=10, size=48):
+  """SRC/train/<class>/ and SRC/test/<class>/ of noisy solid-colour PNGs.
+
+  Args:
+    src: the folder to create.
+    class_colours: {class name: (red, green, blue)}; classes of distinct
+      colours are learnt in a few hundred steps.
+    rng: a numpy.random.Generator for the noise.
+    train_per_class, test_per_class: images of each class in each split.
+    size: the side of each image, in pixels.
+  """
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  for split, count in (('train', train_per_class), ('test', test_per_class)):
+    for name, colour in class_colours.items():
+      folder = os.path.join(src, split, name)
+      os.makedirs(folder)
+      for index in range(count):
+        pixels = np.clip(np.array(colour) + rng.normal(0, 30, [size, size, 3]),
+                         0, 255).astype(np.uint8)
+        Image.fromarray(pixels).save(os.path.join(folder, '%d.png' % index))
+
+
 def free_ports(count):
   """`count` distinct ports on 127.0.0.1 that were free a moment ago."""
   sockets = [socket.socket() for _ in range(count)]

@@ -22,24 +22,11 @@ from cifar10 import eval as cifar10_eval
 from cifar10 import export
 from cifar10 import predict
 from cifar10 import train
-from conftest import both_modes, summary_values
+from conftest import both_modes, summary_values, write_image_folder
 
 # Three classes a few hundred steps learn: a colour each, plus noise.
 COLOURS = {'blue': (40, 60, 210), 'green': (40, 190, 60), 'red': (210, 40, 40)}
 NAMES = tuple(sorted(COLOURS))
-
-
-def write_image_folder(src, rng, train_per_class=30, test_per_class=10,
-                       size=48):
-  """SRC/train/<class>/ and SRC/test/<class>/ of noisy solid-colour PNGs."""
-  for split, count in (('train', train_per_class), ('test', test_per_class)):
-    for name, colour in COLOURS.items():
-      folder = os.path.join(src, split, name)
-      os.makedirs(folder)
-      for index in range(count):
-        pixels = np.clip(np.array(colour) + rng.normal(0, 30, [size, size, 3]),
-                         0, 255).astype(np.uint8)
-        Image.fromarray(pixels).save(os.path.join(folder, '%d.png' % index))
 
 
 @pytest.fixture(scope='module')
@@ -47,7 +34,7 @@ def own_data(tmp_path_factory):
   """(SRC, the --data_dir converted from it): 90 training, 30 test images."""
   root = tmp_path_factory.mktemp('own')
   src = str(root / 'images')
-  write_image_folder(src, np.random.default_rng(5))
+  write_image_folder(src, COLOURS, np.random.default_rng(5))
   data_dir = str(root / 'data')
   with contextlib.redirect_stdout(io.StringIO()):
     convert_images.convert(src, data_dir)
