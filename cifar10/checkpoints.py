@@ -455,6 +455,47 @@ def _also_in_training_checkpoints(expected):
                        name.endswith('/avg'))
 
 
+# The variable whose length is the number of classes the network scores.
+_LOGITS_BIASES = 'softmax_linear/biases'
+
+
+def class_count(path):
+  """The number of classes checkpoint `path` was trained on, or None.
+
+  None means the checkpoint cannot be read or is not of this network; the
+  full check (check_checkpoint) then says what is wrong.
+  """
+  try:
+    shapes = tf.train.load_checkpoint(path).get_variable_to_shape_map()
+  except _READ_ERRORS:
+    return None
+  shape = shapes.get(_LOGITS_BIASES)
+  return shape[0] if shape and len(shape) == 1 else None
+
+
+def check_class_count(path, classes, how_to_proceed):
+  """Raises UserError unless checkpoint `path` scores `classes.count` classes.
+
+  Run it before building a model for the checkpoint: a network built for
+  another number of classes cannot restore it, and the general check would
+  only name a shape.
+
+  Args:
+    path: a checkpoint prefix.
+    classes: a classes.Classes, those of the data (or of the run's record).
+    how_to_proceed: a sentence telling the user what to do about it.
+
+  Raises:
+    errors.UserError: one line naming `path`, both counts, where the
+      expected one comes from, and what to do.
+  """
+  count = class_count(path)
+  if count is not None and count != classes.count:
+    raise errors.UserError(
+        'Checkpoint %s was trained on %d classes, but there are %d here (%s). '
+        '%s' % (path, count, classes.count, classes.source, how_to_proceed))
+
+
 def checkpoint_uses_fp16(path, use_fp16):
   """Whether to build the model in float16 so that `path` restores as saved.
 

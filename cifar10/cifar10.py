@@ -12,6 +12,8 @@ These are the original tutorial's calls, and they work unchanged, with
 TensorFlow 2's behaviours on or after `tf.compat.v1.disable_v2_behavior()`.
 What the original read from its global flags (the data folder, the batch
 size, float16) are parameters here, defaulting to the original's flag values.
+So is the number of classes, CIFAR-10's ten by default: other data names its
+own in batches.meta.txt (`data_classes`).
 """
 
 import os
@@ -19,6 +21,7 @@ import os
 import tensorflow as tf
 
 from cifar10 import cifar10_input
+from cifar10 import classes
 from cifar10 import download
 from cifar10 import lrn
 from cifar10 import paths
@@ -168,6 +171,18 @@ def batches_dir(data_dir):
   return os.path.join(data_dir, download.EXTRACTED_DIR)
 
 
+def data_classes(data_dir=DATA_DIR):
+  """The classes of the data in --data_dir (a classes.Classes).
+
+  They are the lines of cifar-10-batches-bin/batches.meta.txt, or CIFAR-10's
+  ten when there is none; their number sets inference's `num_classes`.
+
+  Raises:
+    errors.UserError: batches.meta.txt is unreadable or malformed.
+  """
+  return classes.of_data(batches_dir(data_dir))
+
+
 def to_model_dtype(images, use_fp16):
   """`images` in the model's dtype: float16 if `use_fp16`, else unchanged."""
   return tf.cast(images, tf.float16) if use_fp16 else images
@@ -187,7 +202,7 @@ def distorted_inputs(data_dir=DATA_DIR, batch_size=BATCH_SIZE, use_fp16=False,
   Returns:
     images: [batch_size, IMAGE_SIZE, IMAGE_SIZE, 3], each standardized to
       mean 0 and deviation 1.
-    labels: [batch_size] int32, the classes 0..9.
+    labels: [batch_size] int32, the classes 0..C-1 (see data_classes).
 
   Raises:
     errors.UserError: a batch file is missing or damaged, or batch_size < 1.
@@ -227,7 +242,7 @@ def inputs(eval_data, data_dir=DATA_DIR, batch_size=BATCH_SIZE,
 # The network
 # ---------------------------------------------------------------------------
 
-def inference(images, reference_ops=False):
+def inference(images, reference_ops=False, num_classes=NUM_CLASSES):
   """Builds the network and returns its logits.
 
   Two convolutions, each followed by max pooling and local response
@@ -243,9 +258,11 @@ def inference(images, reference_ops=False):
       tf.nn.max_pool2d, pool1 after the ReLU). By default equivalent, faster
       forms are used: the same variables, and the same outputs and gradients
       up to float32 rounding.
+    num_classes: the outputs of the last layer, softmax_linear: the data's
+      number of classes (data_classes(data_dir).count), 10 for CIFAR-10.
 
   Returns:
-    [batch, NUM_CLASSES] logits in the images' dtype: unscaled scores,
+    [batch, num_classes] logits in the images' dtype: unscaled scores,
     whose softmax is the predicted probability of each class.
   """
   dtype = images.dtype.base_dtype
@@ -328,9 +345,9 @@ def inference(images, reference_ops=False):
   # softmax itself, inside sparse_softmax_cross_entropy_with_logits, which is
   # cheaper and more accurate than taking the log of a computed softmax.
   with tf.compat.v1.variable_scope('softmax_linear') as scope:
-    weights = _variable_with_weight_decay('weights', [192, NUM_CLASSES],
+    weights = _variable_with_weight_decay('weights', [192, num_classes],
                                           stddev=1 / 192.0, wd=0.0, dtype=dtype)
-    biases = _variable_on_cpu('biases', [NUM_CLASSES],
+    biases = _variable_on_cpu('biases', [num_classes],
                               tf.compat.v1.constant_initializer(0.0), dtype)
     softmax_linear = tf.add(tf.matmul(local4, weights), biases,
                             name=scope.name)
@@ -339,21 +356,22 @@ def inference(images, reference_ops=False):
   return softmax_linear
 
 
-def classify(images, use_fp16=False):
+def classify(images, use_fp16=False, num_classes=NUM_CLASSES):
   """Classifies uint8 images, prepared as the evaluator prepares test images.
 
   Args:
     images: [N, 32, 32, 3] uint8.
     use_fp16: build the model in float16.
+    num_classes: the number of classes C the model scores.
 
   Returns:
-    logits: [N, 10] float32.
-    probabilities: [N, 10] float32, the softmax of the logits.
+    logits: [N, C] float32.
+    probabilities: [N, C] float32, the softmax of the logits.
     classes: [N] int64, each image's most probable class.
   """
   prepared = to_model_dtype(cifar10_input.prepare_eval_images(images),
                             use_fp16)
-  logits = tf.cast(inference(prepared), tf.float32)
+  logits = tf.cast(inference(prepared, num_classes=num_classes), tf.float32)
   return logits, tf.nn.softmax(logits), tf.argmax(logits, axis=1)
 
 
@@ -371,8 +389,10 @@ def loss(logits, labels):
   and the names of their moving averages depend on it).
 
   Args:
-    logits: [batch, NUM_CLASSES] from inference().
-    labels: [batch] integer classes 0..9, from distorted_inputs() or inputs().
+    logits: [batch, C] from inference(); C sets the classes the softmax
+      spreads over.
+    labels: [batch] integer classes 0..C-1, from distorted_inputs() or
+      inputs().
 
   Returns:
     The total loss, a scalar in the logits' dtype.

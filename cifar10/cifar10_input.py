@@ -1,7 +1,8 @@
 """Reads CIFAR-10's binary batch files into training and evaluation batches.
 
-A batch file is a plain run of 3,073-byte records: the label (one byte,
-0..9), then the 32x32 colour image as three 1,024-byte planes, red, green,
+A batch file is a plain run of 3,073-byte records: the label (one byte:
+0..9 for CIFAR-10, 0..C-1 for data whose batches.meta.txt names C classes,
+see cifar10.classes), then the 32x32 colour image as three 1,024-byte planes, red, green,
 blue, each stored row by row. The pipelines are tf.data datasets, where the
 original used queue runners: records are read whole with
 FixedLengthRecordDataset, shuffled while they are still raw bytes (the
@@ -15,6 +16,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from cifar10 import classes
 from cifar10 import errors
 from cifar10 import summaries
 
@@ -24,9 +26,10 @@ from cifar10 import summaries
 # size makes a different model that the checkpoints do not fit.
 IMAGE_SIZE = 24
 
-# The data set: classes, and images per epoch in the five training files and
-# in the test file.
-NUM_CLASSES = 10
+# The data set: classes (CIFAR-10's; other data names its own in
+# batches.meta.txt), and images per epoch in the five training files and in
+# the test file.
+NUM_CLASSES = len(classes.CIFAR10_NAMES)
 NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN = 50000
 NUM_EXAMPLES_PER_EPOCH_FOR_EVAL = 10000
 
@@ -37,9 +40,8 @@ LABEL_BYTES = 1
 IMAGE_BYTES = ORIGINAL_SIZE * ORIGINAL_SIZE * DEPTH
 RECORD_BYTES = LABEL_BYTES + IMAGE_BYTES
 
-# The class of each label, as batches.meta.txt lists them.
-CLASS_NAMES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog',
-               'horse', 'ship', 'truck')
+# The class of each label, as CIFAR-10's batches.meta.txt lists them.
+CLASS_NAMES = classes.CIFAR10_NAMES
 
 TRAIN_FILES = tuple('data_batch_%d.bin' % i for i in range(1, 6))
 TEST_FILES = ('test_batch.bin',)
@@ -65,12 +67,17 @@ CONTRAST_RANGE = (0.2, 1.8)
 # Files
 # ---------------------------------------------------------------------------
 
-def check_batch_file(path):
-  """Raises UserError unless `path` holds whole records with labels 0..9.
+def check_batch_file(path, data_classes=None):
+  """Raises UserError unless `path` holds whole records with labels in range.
 
   Checking the label bytes up front costs one read of the file and turns a
   bad label into a message naming the file and record, where on a GPU it
   would silently give NaN losses.
+
+  Args:
+    path: a batch file.
+    data_classes: the data's classes.Classes; by default those of the
+      batches.meta.txt beside `path` (CIFAR-10's ten without one).
 
   Returns:
     The number of records in the file.
@@ -87,13 +94,16 @@ def check_batch_file(path):
         '%s is %d bytes, not a whole number of %d-byte records: it is '
         'truncated or not a CIFAR-10 binary batch file. Replace it with a '
         'whole copy.' % (path, size, RECORD_BYTES))
+  data_classes = data_classes or classes.of_data(folder)
   labels = np.memmap(path, dtype=np.uint8, mode='r')[::RECORD_BYTES]
-  bad = np.flatnonzero(labels >= NUM_CLASSES)
+  bad = np.flatnonzero(labels >= data_classes.count)
   if bad.size:
     raise errors.UserError(
-        '%s: record %d has label %d, but CIFAR-10 labels are 0..%d (%d bad '
-        'records in all). The file is damaged or not CIFAR-10 data: replace '
-        'it.' % (path, bad[0], labels[bad[0]], NUM_CLASSES - 1, bad.size))
+        '%s: record %d has label %d, but the data has %d classes, labels '
+        '0..%d (%s; %d bad records in all). The file is damaged or belongs '
+        'to other data: replace it.'
+        % (path, bad[0], labels[bad[0]], data_classes.count,
+           data_classes.count - 1, data_classes.source, bad.size))
   return size // RECORD_BYTES
 
 
@@ -104,10 +114,14 @@ def file_names(eval_data):
 
 
 def data_files(data_dir, eval_data):
-  """Checked paths of the split's files (see `file_names`)."""
+  """Checked paths of the split's files (see `file_names`).
+
+  The labels are checked against the classes of the data's batches.meta.txt.
+  """
   paths = [os.path.join(data_dir, name) for name in file_names(eval_data)]
+  data_classes = classes.of_data(data_dir)
   for path in paths:
-    check_batch_file(path)
+    check_batch_file(path, data_classes)
   return paths
 
 

@@ -21,8 +21,12 @@ from PIL import Image
 from PIL import ImageDraw
 from PIL import ImageFont
 
-_CELL = 36          # Pixels per matrix cell.
+_CELL = 36          # Pixels per matrix cell, up to 30 classes.
+_MATRIX = 30 * _CELL  # The matrix's side beyond that: cells shrink to fit.
+_MIN_CELL = 4       # A cell is never smaller than this (256 classes).
+_TEXT_CELL = 12     # Cells smaller than this carry no text: it would not fit.
 _MARGIN = 84        # Room above and left of the matrix for the class names.
+_NAME_CHARS = 13    # The characters of a row's name that fit in the margin.
 _FIGURES = 48       # Room right of and below the matrix for recall, precision.
 
 
@@ -72,7 +76,9 @@ def render_png(matrix, class_names):
 
   Rows are true classes and columns predicted ones, named on both axes; each
   cell holds its count and is shaded by its share of the row. Recall is
-  written to the right of each row, precision below each column.
+  written to the right of each row, precision below each column. Beyond 30
+  classes the cells shrink so that the picture stays about 1,200 pixels
+  wide, and once they are too small for text only the shading is drawn.
 
   Args:
     matrix: a [C, C] confusion matrix (see `confusion_matrix`).
@@ -82,7 +88,9 @@ def render_png(matrix, class_names):
     (PNG bytes, (width, height) in pixels).
   """
   size = len(class_names)
-  side = _MARGIN + size * _CELL + _FIGURES
+  cell = max(_MIN_CELL, min(_CELL, _MATRIX // size))
+  texts = cell >= _TEXT_CELL
+  side = _MARGIN + size * cell + _FIGURES
   picture = Image.new('RGB', (side, side), 'white')
   draw = ImageDraw.Draw(picture)
   font = ImageFont.load_default()
@@ -91,22 +99,27 @@ def render_png(matrix, class_names):
     for column in range(size):
       share = matrix[row, column] / row_totals[row, 0]
       shade = int(255 * (1 - share))
-      left, top = _MARGIN + column * _CELL, _MARGIN + row * _CELL
-      draw.rectangle([left, top, left + _CELL - 1, top + _CELL - 1],
+      left, top = _MARGIN + column * cell, _MARGIN + row * cell
+      draw.rectangle([left, top, left + cell - 1, top + cell - 1],
                      fill=(shade, shade, 255), outline=(200, 200, 200))
-      draw.text((left + 3, top + _CELL // 3), str(matrix[row, column]),
-                fill='white' if share > 0.5 else 'black', font=font)
+      if cell == _CELL:
+        draw.text((left + 3, top + cell // 3), str(matrix[row, column]),
+                  fill='white' if share > 0.5 else 'black', font=font)
   figures = class_figures(matrix)
-  end = _MARGIN + size * _CELL
-  for index, name in enumerate(class_names):
-    offset = _MARGIN + index * _CELL
-    draw.text((4, offset + _CELL // 3), name, fill='black', font=font)
+  end = _MARGIN + size * cell
+  for index, name in enumerate(class_names if texts else ()):
+    offset = _MARGIN + index * cell
+    draw.text((4, offset + cell // 3), name[:_NAME_CHARS], fill='black',
+              font=font)
     # Column heads: five letters tell CIFAR-10's class names apart.
-    draw.text((offset + 3, _MARGIN - 16), name[:5], fill='black', font=font)
-    draw.text((end + 4, offset + _CELL // 3),
+    draw.text((offset + 3, _MARGIN - 16), name[:cell // 7], fill='black',
+              font=font)
+    draw.text((end + 4, offset + cell // 3),
               _ratio_text(figures.recall[index]), fill='black', font=font)
-    draw.text((offset + 3, end + 8),
-              _ratio_text(figures.precision[index]), fill='black', font=font)
+    if cell == _CELL:
+      draw.text((offset + 3, end + 8),
+                _ratio_text(figures.precision[index]), fill='black',
+                font=font)
   draw.text((4, _MARGIN - 52), 'rows: true class; recall at the right',
             fill='black', font=font)
   draw.text((4, _MARGIN - 40), 'columns: predicted class; precision below',

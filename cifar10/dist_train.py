@@ -508,7 +508,8 @@ def run_worker(server, cluster, task_index, args, settings):
   is_chief = task_index == 0
   num_workers = len(cluster['worker'])
   if is_chief:
-    training_loop.prepare_train_dir(args.train_dir, args.fresh)
+    training_loop.prepare_train_dir(args.train_dir, args.fresh,
+                                    cifar10.data_classes(args.data_dir))
   with tf.Graph().as_default():
     # Each worker reads all the training files, shuffled with its own seed:
     # the same data distribution for every worker, whatever their number.

@@ -59,6 +59,10 @@ EVAL_DATA_CHOICES = ('test', 'train_eval')
 _HOW_TO_PROCEED = (checkpoints.POINT_AT_TRAINING_RUN +
                    ' Or let that run save a new checkpoint.')
 
+# The advice for a checkpoint trained on another number of classes.
+_OTHER_CLASSES = ('Give the --data_dir it was trained on, or the '
+                  '--checkpoint_dir of a run trained on this data.')
+
 _EVENTS_FILE_PREFIX = 'events.out.tfevents.'
 
 # The tag of the overall figure, as the original evaluator wrote it.
@@ -130,6 +134,7 @@ class EvalResult:
   top_1: np.ndarray        # [N] bool: the most probable class is the true.
   top_k: np.ndarray        # [N] bool: the true class is among the k likeliest.
   k: int
+  class_names: tuple = cifar10_input.CLASS_NAMES  # The data's, label order.
 
   @property
   def top_1_accuracy(self):
@@ -142,9 +147,9 @@ class EvalResult:
     return float(np.mean(self.top_k))
 
   def confusion_matrix(self):
-    """The [10, 10] int64 counts per (true class, predicted class)."""
+    """The [C, C] int64 counts per (true class, predicted class)."""
     return confusion.confusion_matrix(self.labels, self.predictions,
-                                      cifar10.NUM_CLASSES)
+                                      len(self.class_names))
 
   def class_figures(self):
     """Each class's recall and precision with their counts (a ClassFigures)."""
@@ -159,7 +164,8 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
 
   The model is built in the checkpoint's own dtype (float16 for a run
   trained with --use_fp16), whatever `use_fp16` says; a notice says so when
-  the two differ.
+  the two differ. It scores the data's classes (its batches.meta.txt), and
+  a checkpoint trained on another number of classes is refused first.
 
   Args:
     checkpoint_path: the checkpoint prefix whose weights to restore.
@@ -181,13 +187,17 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
 
   Raises:
     errors.UserError: the checkpoint cannot be used (see
-      checkpoints.restore_weights), or the data is bad.
+      checkpoints.restore_weights), was trained on another number of
+      classes, or the data is bad.
   """
+  data_classes = cifar10.data_classes(data_dir)
+  checkpoints.check_class_count(checkpoint_path, data_classes, _OTHER_CLASSES)
   use_fp16 = checkpoints.checkpoint_uses_fp16(checkpoint_path, use_fp16)
   with tf.Graph().as_default():
     images, labels = cifar10.inputs(eval_data == 'test', data_dir, batch_size,
                                     use_fp16)
-    logits = tf.cast(cifar10.inference(images), tf.float32)
+    logits = tf.cast(
+        cifar10.inference(images, num_classes=data_classes.count), tf.float32)
     fetches = {
         'labels': labels,
         'predictions': tf.argmax(logits, axis=1),
@@ -218,7 +228,7 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
           raise errors.UserError('Evaluating %s stopped: %s' % (
               checkpoint_path, bad_file or errors.describe(error)))
   result = EvalResult(
-      global_step=global_step, k=top_k,
+      global_step=global_step, k=top_k, class_names=data_classes.names,
       **{name: np.concatenate([batch[name] for batch in batches])[:num_examples]
          for name in fetches})
   if len(result.labels) < num_examples:
@@ -252,10 +262,12 @@ def _report(result, checkpoint_path):
   print('per class, of %d images (recall: correct / images of the class; '
         'precision: correct / images predicted as the class):'
         % len(result.labels))
-  print('  %-10s  %-20s  %s' % ('class', 'recall', 'precision'))
-  for index, name in enumerate(cifar10_input.CLASS_NAMES):
-    print('  %-10s  %-20s  %s' % (
-        name,
+  # The class column is as wide as the longest name (CIFAR-10's: 10).
+  width = max(len(name) for name in result.class_names + ('class',))
+  print('  %-*s  %-20s  %s' % (width, 'class', 'recall', 'precision'))
+  for index, name in enumerate(result.class_names):
+    print('  %-*s  %-20s  %s' % (
+        width, name,
         _ratio_and_counts(figures.recall[index], figures.correct[index],
                           figures.images[index]),
         _ratio_and_counts(figures.precision[index], figures.correct[index],
@@ -272,7 +284,7 @@ def _write_summaries(result, summary_bytes, summary_writer):
     summary.value.add(tag='Top-%d accuracy' % result.k,
                       simple_value=result.top_k_accuracy)
   figures = result.class_figures()
-  for index, name in enumerate(cifar10_input.CLASS_NAMES):
+  for index, name in enumerate(result.class_names):
     # 0 of 0 has no value: leave the point out rather than plot a NaN.
     for tag, values in (('recall', figures.recall),
                         ('precision', figures.precision)):
@@ -280,7 +292,7 @@ def _write_summaries(result, summary_bytes, summary_writer):
         summary.value.add(tag='%s/%s' % (tag, name),
                           simple_value=values[index])
   png, (width, height) = confusion.render_png(result.confusion_matrix(),
-                                              cifar10_input.CLASS_NAMES)
+                                              result.class_names)
   summary.value.add(tag='confusion_matrix', image=tf.compat.v1.Summary.Image(
       height=height, width=width, colorspace=3, encoded_image_string=png))
   summary_writer.add_summary(summary, result.global_step)

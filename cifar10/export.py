@@ -6,8 +6,11 @@
 The SavedModel holds the moving-average weights of the newest checkpoint
 (--raw_weights: the weights as trained), in the checkpoint's own dtype, and one signature, 'serving_default': given
 `images`, a uint8 batch [N, 32, 32, 3], it crops and standardizes them as the
-evaluator does and returns `logits` and `probabilities` (float32 [N, 10])
-and `classes` (int64 [N]). Call it through
+evaluator does and returns `logits` and `probabilities` (float32 [N, C],
+C = 10 for CIFAR-10), `classes` (int64 [N]) and `class_names` (string [N],
+the name of each image's class). The names in label order, the columns of
+`probabilities`, are in `assets.extra/class_names.txt`, one per line: those
+the training run recorded (cifar10.classes). Call it through
 `tf.saved_model.load(export_dir).signatures['serving_default']`, or serve it
 with TensorFlow Serving (which expects numbered version folders: give
 --export_dir models/cifar10/1 and so on).
@@ -29,6 +32,7 @@ import tensorflow as tf
 from cifar10 import checkpoints
 from cifar10 import cifar10
 from cifar10 import cifar10_input
+from cifar10 import classes
 from cifar10 import errors
 from cifar10 import flags
 from cifar10 import paths
@@ -104,7 +108,8 @@ def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
 
   Raises:
     errors.UserError: `export_dir` exists (the message names a free folder
-      inside it when it is a folder), or there is no usable checkpoint.
+      inside it when it is a folder), there is no usable checkpoint, or its
+      folder records another number of classes than it scores.
   """
   if os.path.isdir(export_dir):
     raise errors.UserError(
@@ -116,6 +121,10 @@ def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
         '--export_dir %s is a file. Give a new folder for the SavedModel.'
         % export_dir)
   checkpoint = checkpoints.find_checkpoint(checkpoint_dir)
+  run_folder = os.path.dirname(checkpoint) or '.'
+  run_classes = classes.of_run(run_folder)
+  checkpoints.check_class_count(checkpoint, run_classes,
+                                classes.run_names_fix(run_folder))
   use_fp16 = checkpoints.checkpoint_uses_fp16(checkpoint, use_fp16)
   parent = os.path.dirname(os.path.abspath(export_dir))
   os.makedirs(parent, exist_ok=True)
@@ -125,7 +134,12 @@ def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
       size = cifar10_input.ORIGINAL_SIZE
       images = tf.compat.v1.placeholder(tf.uint8, [None, size, size, 3],
                                         name='images')
-      logits, probabilities, classes = cifar10.classify(images, use_fp16)
+      logits, probabilities, predicted = cifar10.classify(
+          images, use_fp16, run_classes.count)
+      # The names travel inside the graph too: a server then answers with
+      # each image's class name, not only its index.
+      predicted_names = tf.gather(tf.constant(run_classes.names), predicted,
+                                  name='class_names')
       with tf.compat.v1.Session(config=session_options.SessionOptions()
                                 .config_beside_training()) as sess:
         checkpoints.restore_weights(sess, checkpoint, raw_weights)
@@ -134,7 +148,7 @@ def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
         signature = tf.compat.v1.saved_model.predict_signature_def(
             inputs={'images': images},
             outputs={'logits': logits, 'probabilities': probabilities,
-                     'classes': classes})
+                     'classes': predicted, 'class_names': predicted_names})
         # Attributes left at their defaults are dropped, so that a server
         # built on an older TensorFlow can still load the graph.
         builder.add_meta_graph_and_variables(
@@ -142,6 +156,12 @@ def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
             signature_def_map={'serving_default': signature},
             strip_default_attrs=True)
         builder.save()
+    # assets.extra/ is the SavedModel's folder for files the graph does not
+    # load (TensorFlow Serving reads its warm-up requests from there).
+    extra = os.path.join(staging, 'model', 'assets.extra')
+    os.makedirs(extra)
+    with open(os.path.join(extra, classes.RUN_FILE), 'wb') as out:
+      out.write(classes.format_names(run_classes.names))
     # A rename within one folder is atomic: export_dir appears whole or
     # not at all.
     os.rename(os.path.join(staging, 'model'), export_dir)

@@ -295,8 +295,9 @@ def training_parser(module, description):
   add_bool(parser, 'log_device_placement',
            'Print the device each op is placed on.')
   add_bool(parser, 'fresh',
-           'Start over: delete the checkpoints and event files an earlier '
-           'run left in --train_dir (nothing else) instead of resuming.')
+           'Start over: delete the checkpoints, event files and class '
+           'names an earlier run left in --train_dir (nothing else) instead '
+           'of resuming.')
   parser.add_argument(
       '--save_checkpoint_secs', type=positive_int, default=600,
       help='Seconds between checkpoints (the original saved every 10 '

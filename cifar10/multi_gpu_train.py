@@ -117,7 +117,7 @@ def tower_devices(num_gpus, virtual_devices):
   return ['/cpu:%d' % i for i in range(num_gpus)]
 
 
-def tower_loss(images, labels):
+def tower_loss(images, labels, num_classes=cifar10.NUM_CLASSES):
   """Builds the network on one tower's batch and returns the tower's loss.
 
   Call it inside the tower's name scope. The network files its cross entropy
@@ -130,14 +130,16 @@ def tower_loss(images, labels):
   Args:
     images: float32 (float16 with --use_fp16) tensor [batch_size, 24, 24, 3],
       the tower's distorted images.
-    labels: int32 tensor [batch_size], class indices 0..9.
+    labels: int32 tensor [batch_size], class indices 0..num_classes-1.
+    num_classes: int, the data's number of classes.
 
   Returns:
     (total_loss, loss_terms): the tower's total loss, a scalar of the
     images' dtype, and the terms it sums (each layer's weight decay, then the
     cross entropy), from which the loss summaries are made.
   """
-  total_loss = cifar10.loss(cifar10.inference(images), labels)
+  total_loss = cifar10.loss(
+      cifar10.inference(images, num_classes=num_classes), labels)
   return total_loss, cifar10.scope_losses()
 
 
@@ -167,7 +169,8 @@ def average_gradients(tower_grads):
 
 
 def build_towers(tower_batches, devices, global_step, batch_size,
-                 initial_learning_rate=cifar10.INITIAL_LEARNING_RATE):
+                 initial_learning_rate=cifar10.INITIAL_LEARNING_RATE,
+                 num_classes=cifar10.NUM_CLASSES):
   """Builds one tower per device on its own batch, and the one shared update.
 
   The learning rate follows cifar10.train's schedule for the images one step
@@ -181,6 +184,7 @@ def build_towers(tower_batches, devices, global_step, batch_size,
     global_step: the int64 step variable, advanced by one per step.
     batch_size: int, images in each tower's batch.
     initial_learning_rate: float, the learning rate until its first decay.
+    num_classes: int, the data's number of classes.
 
   Returns:
     (train_op, loss): the op that runs one synchronous step of all towers,
@@ -201,7 +205,7 @@ def build_towers(tower_batches, devices, global_step, batch_size,
       # the variables keep their plain names (conv1/weights, ...).
       with tf.device(device), tf.name_scope(
           '%s_%d' % (cifar10.TOWER_NAME, index)) as scope:
-        loss, loss_terms = tower_loss(images, labels)
+        loss, loss_terms = tower_loss(images, labels, num_classes)
         tower_grads.append(optimizer.compute_gradients(loss))
       # The first tower has created the variables; from now on get_variable
       # returns them instead of making new ones.
@@ -245,7 +249,8 @@ def build_graph(data_dir, batch_size, use_fp16, devices,
   """Builds the multi-tower training step into the default graph.
 
   Args:
-    data_dir: the --data_dir, holding cifar-10-batches-bin/.
+    data_dir: the --data_dir, holding cifar-10-batches-bin/; its
+      batches.meta.txt, if any, sets the number of classes.
     batch_size: int, images in each tower's batch.
     use_fp16: bool, build the network and its variables in float16.
     devices: the device name of each tower, from tower_devices.
@@ -278,7 +283,8 @@ def build_graph(data_dir, batch_size, use_fp16, devices,
     # summaries.
     summaries.image('images', tower_batches[-1][0])
     train_op, loss = build_towers(tower_batches, devices, global_step,
-                                  batch_size, initial_learning_rate)
+                                  batch_size, initial_learning_rate,
+                                  cifar10.data_classes(data_dir).count)
   return train_op, loss, global_step
 
 
@@ -290,7 +296,8 @@ def main(argv=None):
   cifar10.maybe_download_and_extract(
       args.data_dir, args.data_url,
       needed_files=cifar10_input.file_names(eval_data=False))
-  training_loop.prepare_train_dir(args.train_dir, args.fresh)
+  training_loop.prepare_train_dir(args.train_dir, args.fresh,
+                                  cifar10.data_classes(args.data_dir))
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(args.seed)
     train_op, loss, global_step = build_graph(

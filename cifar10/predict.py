@@ -2,17 +2,21 @@
 
     python -m cifar10.predict cat.png truck.jpg --checkpoint_dir /tmp/cifar10_train
 
-Each PNG or JPEG, whatever its size, is resized to 32x32 and then prepared
-exactly as the evaluator prepares a test image (the central 24x24 crop,
-standardized), so predictions agree with the evaluator's. The model is the
-newest checkpoint's moving-average weights (--raw_weights: the weights as
-trained), in the checkpoint's own dtype.
-For each file it prints the --top_k most probable classes (or JSON with
---json). Files that cannot be read or decoded are named on stderr, the rest
-are classified anyway, and the exit status is then 1.
+Each PNG, JPEG, BMP or GIF, whatever its size, is resized to 32x32 as
+cifar10.convert_images resizes training images (see cifar10.image_files)
+and then prepared exactly as the evaluator prepares a test image (the
+central 24x24 crop, standardized), so predictions agree with the
+evaluator's. The model is the newest checkpoint's moving-average weights
+(--raw_weights: the weights as trained), in the checkpoint's own dtype. The
+class names are those the training run recorded beside its checkpoints
+(class_names.txt; CIFAR-10's ten without one). For each file it prints the
+--top_k most probable classes (or JSON with --json). Files that cannot be
+read or decoded are named on stderr, the rest are classified anyway, and the
+exit status is then 1.
 """
 
 import json
+import os
 import sys
 
 # Run as a file (python cifar10/X.py), the script's own folder comes first
@@ -27,8 +31,10 @@ import tensorflow as tf
 from cifar10 import checkpoints
 from cifar10 import cifar10
 from cifar10 import cifar10_input
+from cifar10 import classes
 from cifar10 import errors
 from cifar10 import flags
+from cifar10 import image_files
 from cifar10 import paths
 from cifar10 import session_options
 
@@ -45,7 +51,7 @@ def parser():
   flags.add_batch_size(parser)
   flags.add_use_fp16(parser)
   parser.add_argument('images', nargs='+', metavar='IMAGE',
-                      help='PNG or JPEG files to classify.')
+                      help='PNG, JPEG, BMP or GIF files to classify.')
   parser.add_argument(
       '--checkpoint_dir', default=paths.TRAIN_DIR,
       help='The training run\'s --train_dir; its newest checkpoint is used. '
@@ -58,37 +64,6 @@ def parser():
                  'classes and probabilities, or its error) instead of lines.')
   flags.add_bool(parser, 'raw_weights', checkpoints.RAW_WEIGHTS_HELP)
   return parser
-
-
-def _image_decoder():
-  """Builds ops decoding a file's bytes into a 32x32 image.
-
-  Returns:
-    (a string placeholder for the file's contents, the [32, 32, 3] uint8
-    image, resized with antialiasing from whatever size the file has).
-  """
-  contents = tf.compat.v1.placeholder(tf.string, [])
-  decoded = tf.io.decode_image(contents, channels=3, expand_animations=False)
-  resized = tf.image.resize(decoded, [_SIZE, _SIZE], antialias=True)
-  return contents, tf.saturate_cast(tf.round(resized), tf.uint8)
-
-
-def _load(session, decoder, path):
-  """Reads and decodes the file at `path` into a [32, 32, 3] uint8 array.
-
-  Raises:
-    errors.UserError: naming the file, when it cannot be read or decoded.
-  """
-  contents, image = decoder
-  try:
-    with open(path, 'rb') as stream:
-      data = stream.read()
-  except OSError as error:
-    raise errors.UserError('%s: cannot read it (%s)' % (path, error.strerror))
-  try:
-    return session.run(image, {contents: data})
-  except tf.errors.InvalidArgumentError:
-    raise errors.UserError('%s: not a PNG or JPEG image' % path)
 
 
 def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
@@ -111,14 +86,19 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
     probable first, or the error message (a str) naming the file.
 
   Raises:
-    errors.UserError: there is no usable checkpoint.
+    errors.UserError: there is no usable checkpoint, or its folder records
+      another number of classes than it scores.
   """
   checkpoint = checkpoints.find_checkpoint(checkpoint_dir)
+  run_folder = os.path.dirname(checkpoint) or '.'
+  run_classes = classes.of_run(run_folder)
+  checkpoints.check_class_count(checkpoint, run_classes,
+                                classes.run_names_fix(run_folder))
   use_fp16 = checkpoints.checkpoint_uses_fp16(checkpoint, use_fp16)
   with tf.Graph().as_default():
-    decoder = _image_decoder()
     images = tf.compat.v1.placeholder(tf.uint8, [None, _SIZE, _SIZE, 3])
-    _, probabilities, _ = cifar10.classify(images, use_fp16)
+    _, probabilities, _ = cifar10.classify(images, use_fp16,
+                                           run_classes.count)
     with tf.compat.v1.Session(config=session_options.SessionOptions()
                               .config_beside_training()) as sess:
       checkpoints.restore_weights(sess, checkpoint, raw_weights)
@@ -127,7 +107,7 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
       loaded, results = [], []
       for path in paths:
         try:
-          loaded.append((path, _load(sess, decoder, path)))
+          loaded.append((path, image_files.load(path)))
         except errors.UserError as error:
           results.append((path, str(error)))
       for start in range(0, len(loaded), batch_size):
@@ -137,7 +117,7 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
         for (path, _), row in zip(chunk, batch):
           # A stable sort lists tied classes in their usual order.
           best = np.argsort(-row, kind='stable')[:top_k]
-          results.append((path, [(cifar10_input.CLASS_NAMES[index],
+          results.append((path, [(run_classes.names[index],
                                   float(row[index])) for index in best]))
   order = {path: index for index, path in enumerate(paths)}
   return checkpoint, sorted(results, key=lambda item: order[item[0]])

@@ -51,7 +51,8 @@ def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
   replica_device_setter that moves the variables to the ps tasks.
 
   Args:
-    data_dir: the --data_dir, holding cifar-10-batches-bin/.
+    data_dir: the --data_dir, holding cifar-10-batches-bin/; its
+      batches.meta.txt, if any, sets the number of classes.
     batch_size: int, images per step. It also sets the learning rate's
       schedule: the rate drops tenfold every 350 epochs' worth of such steps.
     use_fp16: bool, build the network and its variables in float16 instead
@@ -77,7 +78,9 @@ def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
   # The network and the update are not pinned, so TensorFlow runs them on the
   # first GPU when it finds one; the variables stay on the CPU wherever the
   # network runs (cifar10.inference creates them there).
-  loss = cifar10.loss(cifar10.inference(images), labels)
+  num_classes = cifar10.data_classes(data_dir).count
+  loss = cifar10.loss(cifar10.inference(images, num_classes=num_classes),
+                      labels)
   train_op = cifar10.train(loss, global_step, batch_size, wrap_optimizer,
                            initial_learning_rate)
   return train_op, loss, global_step
@@ -90,7 +93,8 @@ def main(argv=None):
   cifar10.maybe_download_and_extract(
       args.data_dir, args.data_url,
       needed_files=cifar10_input.file_names(eval_data=False))
-  training_loop.prepare_train_dir(args.train_dir, args.fresh)
+  training_loop.prepare_train_dir(args.train_dir, args.fresh,
+                                  cifar10.data_classes(args.data_dir))
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(args.seed)
     train_op, loss, global_step = build_graph(

@@ -29,6 +29,7 @@ import tensorflow as tf
 from cifar10 import checkpoints
 from cifar10 import cifar10
 from cifar10 import cifar10_input
+from cifar10 import classes
 from cifar10 import errors
 from cifar10 import session_options as session_options_lib
 
@@ -42,7 +43,7 @@ _UNUSABLE_CHECKPOINT = (
 
 # The files a run writes into --train_dir: all that --fresh deletes.
 _RUN_FILE_PATTERNS = ('checkpoint', CHECKPOINT_BASENAME + '-*',
-                      'events.out.tfevents.*', 'graph.pbtxt')
+                      'events.out.tfevents.*', 'graph.pbtxt', classes.RUN_FILE)
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -101,20 +102,24 @@ class Replica:
 # The train directory
 # ---------------------------------------------------------------------------
 
-def prepare_train_dir(train_dir, fresh):
+def prepare_train_dir(train_dir, fresh, data_classes):
   """Creates --train_dir if needed; `fresh` clears an earlier run from it.
+
+  It also records the data's class names there (classes.RUN_FILE), for the
+  tools that read the run's checkpoints without the data.
 
   Args:
     train_dir: the --train_dir flag.
-    fresh: the --fresh flag: delete the earlier run's checkpoints and event
-      files (and nothing else), listing them.
+    fresh: the --fresh flag: delete the earlier run's checkpoints, event
+      files and class names (and nothing else), listing them.
+    data_classes: the classes.Classes of the training data.
 
   Returns:
     The checkpoint training will resume from, or None.
 
   Raises:
-    errors.UserError: `train_dir` is a file, or its checkpoint index file is
-      damaged.
+    errors.UserError: `train_dir` is a file, its checkpoint index file is
+      damaged, or the run there was trained on other classes.
   """
   if os.path.exists(train_dir) and not os.path.isdir(train_dir):
     raise errors.UserError(
@@ -126,8 +131,13 @@ def prepare_train_dir(train_dir, fresh):
     print('--fresh: removed %d files of an earlier run from %s%s'
           % (len(removed), train_dir,
              ''.join('\n  ' + name for name in removed)))
-    return None
-  return checkpoints.latest_checkpoint(train_dir, _UNUSABLE_CHECKPOINT)
+    latest = None
+  else:
+    latest = checkpoints.latest_checkpoint(train_dir, _UNUSABLE_CHECKPOINT)
+  if latest:
+    checkpoints.check_class_count(latest, data_classes, _UNUSABLE_CHECKPOINT)
+  classes.record_for_run(train_dir, data_classes, resuming=bool(latest))
+  return latest
 
 
 def _remove_run_files(train_dir):

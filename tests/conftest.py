@@ -144,6 +144,29 @@ def explain_distortion(distorted, windows):
   return index, contrast, np.abs(expected - distorted).max()
 
 
+def write_image_folder(src, class_colours, rng, train_per_class=30,
+                       test_per_class=10, size=48):
+  """SRC/train/<class>/ and SRC/test/<class>/ of noisy solid-colour PNGs.
+
+  Args:
+    src: the folder to create.
+    class_colours: {class name: (red, green, blue)}; classes of distinct
+      colours are learnt in a few hundred steps.
+    rng: a numpy.random.Generator for the noise.
+    train_per_class, test_per_class: images of each class in each split.
+    size: the side of each image, in pixels.
+  """
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  for split, count in (('train', train_per_class), ('test', test_per_class)):
+    for name, colour in class_colours.items():
+      folder = os.path.join(src, split, name)
+      os.makedirs(folder)
+      for index in range(count):
+        pixels = np.clip(np.array(colour) + rng.normal(0, 30, [size, size, 3]),
+                         0, 255).astype(np.uint8)
+        Image.fromarray(pixels).save(os.path.join(folder, '%d.png' % index))
+
+
 def checkpoint_step(path):
   """The global step in a checkpoint's name: 'model.ckpt-300' -> 300."""
   return int(path.rsplit('-', 1)[1])

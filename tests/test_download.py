@@ -20,7 +20,7 @@ from cifar10 import errors
 from cifar10 import flags
 from cifar10 import ports
 from cifar10 import synthetic
-from conftest import crafted_record, free_ports
+from conftest import crafted_record
 
 FILES = {name: bytes([index]) * 3073 * 2
          for index, name in enumerate(download.REQUIRED_FILES)}

@@ -4,7 +4,9 @@ The commands are the lines of the guide's ```sh blocks, run in order in one
 sandbox folder standing in for /tmp, as a reader would run them:
 
 * every `/tmp` path points into the sandbox, whose `cifar10_data` holds a
-  small synthetic set standing in for the download;
+  small synthetic set standing in for the download, and whose `my_images`
+  holds a few dozen generated PNGs of each of two classes, standing in for
+  the reader's own pictures;
 * a folder flag a cifar10 script is given no value for (--data_dir,
   --train_dir, --checkpoint_dir, --eval_dir) is given its /tmp default,
   which then points into the sandbox too;
@@ -37,6 +39,7 @@ from cifar10 import synthetic
 from conftest import DEADLINE_SECS
 from conftest import distortion_windows
 from conftest import explain_distortion
+from conftest import write_image_folder
 from conftest import summary_values
 import script_modules
 
@@ -192,6 +195,10 @@ def sandbox_root(tmp_path):
   synthetic.write_synthetic_dataset(str(tmp_path / 'cifar10_data'),
                                     train_records_per_file=100,
                                     test_records=200, seed=3)
+  write_image_folder(str(tmp_path / 'my_images'),
+                     {'cat': (200, 120, 40), 'dog': (60, 60, 200)},
+                     np.random.default_rng(3), train_per_class=25,
+                     test_per_class=5)
   return str(tmp_path)
 
 
@@ -227,6 +234,14 @@ def test_every_command_of_the_guide_runs(sandbox_root, children):
             'cifar10.eval' in line]
   assert broken and re.search(r'error: Checkpoint .*cifar10_broken.* is damaged',
                               outputs[broken[0]])
+  [misfit] = [line for line in outputs if 'my_eval_cifar' in line]
+  assert re.search(r'error: Checkpoint .*cifar10_train/model.ckpt-\d+ was '
+                   r'trained on 10 classes, but there are 2 here '
+                   r'\(batches.meta.txt in .*my_data/cifar-10-batches-bin\)',
+                   outputs[misfit])
+  [predicted] = [line for line in outputs if 'cifar10.predict' in line]
+  assert re.findall(r'test/cat/\d+.png: (cat|dog) ', outputs[predicted]) and \
+      'airplane' not in outputs[predicted]
   # eval_image.py wrote the evaluator's latest confusion matrix unchanged.
   with open(os.path.join(sandbox_root, 'confusion_matrix.png'), 'rb') as png:
     assert png.read() == _last_image(os.path.join(sandbox_root, 'cifar10_eval'),

@@ -15,9 +15,10 @@ import pytest
 
 from cifar10 import export
 from cifar10 import errors
+from cifar10 import ports
 from cifar10 import synthetic
 from cifar10 import tensorflow_logs
-from conftest import DEADLINE_SECS, free_ports
+from conftest import DEADLINE_SECS
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -202,7 +203,7 @@ def test_ctrl_c_stops_the_eval_loop_quietly(tiny_data_dir, tmp_path,
 
 
 def test_ctrl_c_stops_a_waiting_ps_quietly(tmp_path, children):
-  ps, worker = free_ports(2)
+  ps, worker = ports.free_ports(2)
   task = children('-m', 'cifar10.dist_train', '--job_name', 'ps',
                   '--task_index', '0', '--ps_hosts', '127.0.0.1:%d' % ps,
                   '--worker_hosts', '127.0.0.1:%d' % worker,

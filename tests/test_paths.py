@@ -216,7 +216,7 @@ def _test_files_only(synthetic_data_dir, data_dir):
 def test_eval_of_the_test_split_needs_only_its_file(
     trained_dir, synthetic_data_dir, tmp_path, capsys):
   data_dir = _test_files_only(synthetic_data_dir, tmp_path / 'data')
-  [port] = free_ports(1)  # Nobody listens: a download attempt would fail.
+  [port] = ports.free_ports(1)  # Nobody listens: a download attempt would fail.
   common = ['--data_dir', data_dir, '--checkpoint_dir', trained_dir,
             '--eval_dir', str(tmp_path / 'eval'), '--run_once',
             '--num_examples', '64', '--batch_size', '64',

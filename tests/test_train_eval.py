@@ -8,6 +8,7 @@ import shutil
 import pytest
 import tensorflow as tf
 
+from cifar10 import classes
 from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import flags
@@ -136,7 +137,8 @@ def test_train_dir_that_is_a_file_is_refused(tmp_path):
   path = tmp_path / 'file'
   path.write_text('x')
   with pytest.raises(errors.UserError, match='is a file'):
-    training_loop.prepare_train_dir(str(path), fresh=False)
+    training_loop.prepare_train_dir(str(path), fresh=False,
+                                    data_classes=classes.of_data(str(tmp_path)))
 
 
 def _toy_graph(nan_from_step):

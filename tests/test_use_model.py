@@ -164,7 +164,8 @@ def test_predict_classifies_files_and_reports_bad_ones_by_name(
   assert list(by_file) == pngs[:10] + [missing, str(not_image), jpeg] + \
       pngs[10:]
   assert missing in by_file[missing]['error']
-  assert 'not a PNG or JPEG image' in by_file[str(not_image)]['error']
+  assert 'not a PNG, JPEG, BMP or GIF image' in by_file[str(not_image)][
+      'error']
   predicted = [by_file[path]['predictions'][0]['class'] for path in pngs]
   right = np.mean([name == CLASSES[label]
                    for name, label in zip(predicted, labels)])
@@ -227,7 +228,10 @@ def test_exported_model_predicts_what_predict_does(trained_dir,
   assert export.main(['--checkpoint_dir', trained_dir,
                       '--export_dir', export_dir]) == 0
   outputs = _serve(export_dir, images[:12])
-  assert set(outputs) == {'logits', 'probabilities', 'classes'}
+  assert set(outputs) == {'logits', 'probabilities', 'classes',
+                          'class_names'}
+  assert [name.decode() for name in outputs['class_names']] == [
+      CLASSES[index] for index in outputs['classes']]
   if tf.executing_eagerly():
     # The README's way to load it, which needs TensorFlow 2's eager mode.
     serving = tf.saved_model.load(export_dir).signatures['serving_default']

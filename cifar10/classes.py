@@ -1,0 +1,179 @@
+"""The class names of a data set, and of the training run that learned them.
+
+A data folder may hold `batches.meta.txt`, the class names one per line in
+label order (CIFAR-10's own has its ten; cifar10.convert_images writes one
+for your classes). Without it the data is taken to be CIFAR-10's ten
+classes, as the original assumed. The number of names sets the size of the
+network's last layer, so every tool needs them:
+
+* the trainers and the evaluator read them from the data (`of_data`);
+* a trainer starting a run writes them into its --train_dir as
+  `class_names.txt`, the same format, because a checkpoint's logits mean
+  nothing without their names; cifar10.predict and cifar10.export, which
+  never see the data, read them from there (`of_run`). A folder without
+  that file (the original's checkpoints, runs made before it existed)
+  means CIFAR-10's ten. Resuming checks that the data's names are the
+  run's (`record_for_run`).
+"""
+
+import dataclasses
+import os
+import tempfile
+
+from cifar10 import errors
+
+# CIFAR-10's classes, in label order, as its batches.meta.txt lists them.
+CIFAR10_NAMES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog',
+                 'frog', 'horse', 'ship', 'truck')
+
+META_FILE = 'batches.meta.txt'
+RUN_FILE = 'class_names.txt'
+
+# A label is one byte, and a classifier needs two classes at least.
+MIN_CLASSES = 2
+MAX_CLASSES = 256
+
+
+@dataclasses.dataclass(frozen=True)
+class Classes:
+  """Class names in label order, and where they were read (for messages)."""
+  names: tuple
+  source: str  # e.g. 'batches.meta.txt in own_bin/cifar-10-batches-bin'.
+
+  @property
+  def count(self):
+    return len(self.names)
+
+
+def parse_names(text, path):
+  """The class names in the text of a names file, one per line.
+
+  Trailing blank lines are ignored (CIFAR-10's file ends with some).
+
+  Args:
+    text: the file's contents, bytes.
+    path: the file's path, for the messages.
+
+  Returns:
+    A tuple of 2 to 256 distinct, non-empty names.
+
+  Raises:
+    errors.UserError: naming the file and what is wrong with it.
+  """
+  fix = ('Write one class name per line, in label order (%d to %d names).'
+         % (MIN_CLASSES, MAX_CLASSES))
+  try:
+    lines = text.decode('utf-8').splitlines()
+  except UnicodeDecodeError as error:
+    raise errors.UserError('%s is not UTF-8 text (byte %d). %s'
+                           % (path, error.start, fix))
+  while lines and not lines[-1].strip():
+    lines.pop()
+  for number, line in enumerate(lines, 1):
+    if not line.strip():
+      raise errors.UserError('%s: line %d is blank, but every label needs a '
+                             'name. %s' % (path, number, fix))
+  if not MIN_CLASSES <= len(lines) <= MAX_CLASSES:
+    raise errors.UserError('%s names %d classes. %s' % (path, len(lines), fix))
+  seen = set()
+  for line in lines:
+    if line in seen:
+      raise errors.UserError('%s names class %r twice. %s' % (path, line, fix))
+    seen.add(line)
+  return tuple(lines)
+
+
+def format_names(names):
+  """The text of a names file for `names`: one per line, UTF-8 bytes."""
+  return ''.join(name + '\n' for name in names).encode('utf-8')
+
+
+def _read(path):
+  try:
+    with open(path, 'rb') as stream:
+      return parse_names(stream.read(), path)
+  except OSError as error:
+    raise errors.UserError('%s cannot be read (%s).' % (path, error.strerror))
+
+
+def of_data(batches_folder):
+  """The classes of the data in `batches_folder` (cifar-10-batches-bin/).
+
+  Raises:
+    errors.UserError: its batches.meta.txt is unreadable or malformed.
+  """
+  path = os.path.join(batches_folder, META_FILE)
+  if os.path.isfile(path):
+    return Classes(_read(path), '%s in %s' % (META_FILE, batches_folder))
+  return Classes(CIFAR10_NAMES, "CIFAR-10's, since %s has no %s"
+                 % (batches_folder, META_FILE))
+
+
+def of_run(folder):
+  """The classes the checkpoints in `folder` were trained on, from its record.
+
+  Args:
+    folder: a training run's folder (a checkpoint's folder).
+
+  Returns:
+    A Classes: those of the folder's class_names.txt, or CIFAR-10's ten
+    when there is none.
+
+  Raises:
+    errors.UserError: class_names.txt is unreadable or malformed.
+  """
+  path = os.path.join(folder, RUN_FILE)
+  if os.path.isfile(path):
+    return Classes(_read(path), '%s beside it' % path)
+  return Classes(CIFAR10_NAMES, "CIFAR-10's, since %s has no %s"
+                 % (folder, RUN_FILE))
+
+
+def run_names_fix(folder):
+  """What to do when a run's folder records the wrong classes."""
+  return ('Copy the %s of the data it was trained on to %s.'
+          % (META_FILE, os.path.join(folder, RUN_FILE)))
+
+
+def record_for_run(train_dir, data_classes, resuming):
+  """Writes the data's class names into --train_dir, or checks them there.
+
+  A run resumed from a folder without the record (made before it existed)
+  was trained on CIFAR-10's ten classes, and the folder is left as it is.
+
+  Args:
+    train_dir: the training run's folder (it exists).
+    data_classes: the Classes of the training data.
+    resuming: whether the folder holds a checkpoint to resume from.
+
+  Raises:
+    errors.UserError: the run in the folder was trained on other class
+      names.
+  """
+  path = os.path.join(train_dir, RUN_FILE)
+  if resuming or os.path.isfile(path):
+    recorded = of_run(train_dir)
+    if recorded.names != data_classes.names:
+      raise errors.UserError(
+          '--train_dir %s holds a run on the classes %s (%s), but the data '
+          'has %s (%s). Training will not mix them: run with --fresh to '
+          'start over, or choose another --train_dir.'
+          % (train_dir, _listed(recorded.names), recorded.source,
+             _listed(data_classes.names), data_classes.source))
+    return
+  handle, partial = tempfile.mkstemp(prefix=RUN_FILE + '.', suffix='.part',
+                                     dir=train_dir)
+  try:
+    with os.fdopen(handle, 'wb') as out:
+      out.write(format_names(data_classes.names))
+    os.chmod(partial, 0o644)
+    os.replace(partial, path)
+  finally:
+    if os.path.exists(partial):
+      os.remove(partial)
+
+
+def _listed(names, shown=4):
+  """'a, b, c' or 'a, b, c, d, ... (12 in all)' for a message."""
+  text = ', '.join(names[:shown])
+  return text + (', ... (%d in all)' % len(names) if len(names) > shown else '')

@@ -1,0 +1,375 @@
+"""cifar10.convert_images: image folders to CIFAR-10 records, and its refusals.
+
+The expected records are computed here with numpy from the pixels the test
+wrote: images whose sides are 1, 2 or 4 times 32 and whose values are
+multiples of 8, so that the mean of each block (the BOX filter's output)
+is an exact integer, whatever order Pillow sums in.
+"""
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cifar10 import classes
+from cifar10 import convert_images
+from cifar10 import errors
+
+RECORD_BYTES = 3073
+BIN = 'cifar-10-batches-bin'
+TRAIN_FILES = ['data_batch_%d.bin' % i for i in range(1, 6)]
+
+
+def _block_means(pixels, rows, columns):
+  """[32 * rows, 32 * columns, 3] pixels as the means of their blocks."""
+  blocks = pixels.reshape(32, rows, 32, columns, 3).astype(np.float64)
+  means = blocks.mean(axis=(1, 3))
+  assert np.array_equal(means, np.round(means))  # Exact: no rounding left.
+  return means.astype(np.uint8)
+
+
+def _record(label, image):
+  return bytes([label]) + image.transpose(2, 0, 1).tobytes()
+
+
+def _records(folder, names):
+  """The 3,073-byte records of the named batch files, in file order."""
+  data = b''.join(open(os.path.join(folder, name), 'rb').read()
+                  for name in names)
+  assert len(data) % RECORD_BYTES == 0
+  return [data[i:i + RECORD_BYTES] for i in range(0, len(data), RECORD_BYTES)]
+
+
+def _save(path, array, **options):
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  Image.fromarray(array).save(path, **options)
+
+
+class _Writer:
+  """Writes test images and remembers the record each one must become."""
+
+  def __init__(self, rng):
+    self.rng = rng
+    self.expected = {'train': [], 'test': []}
+
+  def colour(self, path, split, label, rows=1, columns=1):
+    """An RGB image of 32*rows x 32*columns pixels, values multiples of 8."""
+    pixels = (self.rng.integers(0, 32, [32 * rows, 32 * columns, 3]) *
+              8).astype(np.uint8)
+    _save(path, pixels)
+    self.expected[split].append(_record(label, _block_means(pixels, rows,
+                                                            columns)))
+
+  def grey(self, path, split, label):
+    """A 64x64 grey image: three equal channels, then the 2x2 means."""
+    pixels = (self.rng.integers(0, 32, [64, 64]) * 8).astype(np.uint8)
+    _save(path, pixels)
+    self.expected[split].append(_record(label, _block_means(
+        np.repeat(pixels[:, :, None], 3, axis=2), 2, 2)))
+
+  def grey_16_bits(self, path, split, label):
+    """A 32x32 16-bit grey image: each value v becomes round(v / 257)."""
+    pixels = self.rng.integers(0, 65536, [32, 32]).astype(np.uint16)
+    _save(path, pixels)
+    eight = np.round(pixels / 257.0).astype(np.uint8)
+    self.expected[split].append(_record(label, np.repeat(eight[:, :, None], 3,
+                                                         axis=2)))
+
+  def transparent(self, path, split, label):
+    """RGBA: the alpha channel is dropped, the colours under it kept."""
+    pixels = (self.rng.integers(0, 32, [64, 64, 4]) * 8).astype(np.uint8)
+    _save(path, pixels)
+    self.expected[split].append(_record(label, _block_means(
+        np.ascontiguousarray(pixels[:, :, :3]), 2, 2)))
+
+  def palette(self, path, split, label):
+    """A 32x32 palette image (GIF or PNG): its palette's colours."""
+    pixels = (self.rng.integers(0, 32, [32, 32, 3]) * 8).astype(np.uint8)
+    image = Image.fromarray(pixels).convert(
+        'P', palette=Image.Palette.ADAPTIVE, colors=8)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    image.save(path)
+    with Image.open(path) as reread:
+      colours = np.asarray(reread.convert('RGB'))
+    self.expected[split].append(_record(label, colours))
+
+  def jpeg(self, path, split, label):
+    """A 32x32 JPEG: the pixels Pillow decodes, unresized."""
+    pixels = self.rng.integers(0, 256, [32, 32, 3]).astype(np.uint8)
+    _save(path, pixels, quality=90)
+    with Image.open(path) as reread:
+      self.expected[split].append(_record(label, np.asarray(reread)))
+
+
+@pytest.fixture
+def split_folder(tmp_path, rng):
+  """SRC/train/<class>/ and SRC/test/<class>/ in every mode, and the records."""
+  src = str(tmp_path / 'src')
+  writer = _Writer(rng)
+  # Sorted by code point, as both conventions sort: upper case first.
+  names = ['Banana', 'apple', 'cherry']
+  for split in ('train', 'test'):
+    for label, name in enumerate(names):
+      folder = os.path.join(src, split, name)
+      for index in range(3):
+        writer.colour(os.path.join(folder, 'c%d.png' % index), split, label,
+                      rows=[1, 2, 2][index], columns=[1, 2, 4][index])
+      writer.grey(os.path.join(folder, 'sub', 'grey.png'), split, label)
+    writer.grey_16_bits(os.path.join(src, split, 'apple', 'g16.png'), split,
+                        1)
+    writer.transparent(os.path.join(src, split, 'cherry', 'rgba.png'), split, 2)
+    writer.palette(os.path.join(src, split, 'Banana', 'p.gif'), split, 0)
+    writer.jpeg(os.path.join(src, split, 'cherry', 'photo.jpg'), split, 2)
+    writer.colour(os.path.join(src, split, 'apple', 'b.bmp'), split, 1,
+                  rows=2, columns=2)
+  return src, names, writer.expected
+
+
+def test_records_are_the_numpy_block_means_of_each_image_byte_for_byte(
+    split_folder, tmp_path, capsys):
+  src, names, expected = split_folder
+  out = str(tmp_path / 'out')
+  assert convert_images.main([src, out]) == 0
+  folder = os.path.join(out, BIN)
+  assert sorted(os.listdir(folder)) == sorted(
+      TRAIN_FILES + ['test_batch.bin', 'batches.meta.txt'])
+  assert sorted(_records(folder, TRAIN_FILES)) == sorted(expected['train'])
+  assert sorted(_records(folder, ['test_batch.bin'])) == sorted(
+      expected['test'])
+  with open(os.path.join(folder, 'batches.meta.txt'), 'rb') as meta:
+    assert meta.read() == b'Banana\napple\ncherry\n'
+  # Five training files of nearly equal size: 17 records as 3 or 4 each.
+  sizes = [os.path.getsize(os.path.join(folder, name)) // RECORD_BYTES
+           for name in TRAIN_FILES]
+  assert sum(sizes) == 17 and max(sizes) - min(sizes) <= 1
+  assert not [name for name in os.listdir(out) if name != BIN]
+  lines = capsys.readouterr().out.splitlines()
+  assert lines[0] == 'Converted 34 images of 3 classes from %s into %s:' % (
+      src, folder)
+  assert [line.split() for line in lines[1:6]] == [
+      ['class', 'train', 'test'], ['Banana', '5', '5'], ['apple', '6', '6'],
+      ['cherry', '6', '6'], ['total', '17', '17']]
+
+
+def _class_folder(src, count_per_class, names=('a', 'b', 'c'), size=32):
+  """SRC/<class>/ with solid PNGs, each of value 10 * label + index."""
+  for label, name in enumerate(names):
+    for index in range(count_per_class):
+      pixels = np.full([size, size, 3], 10 * label + index, np.uint8)
+      _save(os.path.join(src, name, '%03d.png' % index), pixels)
+
+
+def _labels_and_first_pixels(folder, names):
+  return [(record[0], record[1]) for record in _records(folder, names)]
+
+
+def test_test_fraction_draws_the_same_share_of_each_class_under_the_seed(
+    tmp_path):
+  src = str(tmp_path / 'src')
+  _class_folder(src, 10)
+  runs = {}
+  for run, seed in (('one', 7), ('again', 7), ('other', 8)):
+    out = str(tmp_path / run)
+    convert_images.convert(src, out, test_fraction=0.3, seed=seed)
+    folder = os.path.join(out, BIN)
+    runs[run] = {name: open(os.path.join(folder, name), 'rb').read()
+                 for name in os.listdir(folder)}
+    test = _labels_and_first_pixels(folder, ['test_batch.bin'])
+    # Three of each class's ten (each image has its own value: 10 * label +
+    # index), and the training files hold the other seven of each.
+    assert sorted(label for label, _ in test) == [0] * 3 + [1] * 3 + [2] * 3
+    train = _labels_and_first_pixels(folder, TRAIN_FILES)
+    assert sorted(train + test) == sorted(
+        (label, 10 * label + index) for label in range(3) for index in
+        range(10))
+  assert runs['one'] == runs['again']
+  assert runs['one']['test_batch.bin'] != runs['other']['test_batch.bin']
+
+
+def test_the_default_test_fraction_is_a_fifth(tmp_path):
+  src = str(tmp_path / 'src')
+  _class_folder(src, 10, names=('a', 'b'))
+  _, _, counts, _, _ = convert_images.convert(src, str(tmp_path / 'out'))
+  assert counts['test'].tolist() == [2, 2]
+  assert counts['train'].tolist() == [8, 8]
+
+
+def test_bad_files_are_skipped_each_named_with_its_reason(tmp_path, capsys):
+  src = str(tmp_path / 'src')
+  _class_folder(src, 4, names=('a', 'b'))
+  bad = {
+      'notes.txt': 'not a PNG, JPEG, BMP or GIF image',
+      'cut.png': 'damaged image',
+      'small.png': '20x40 pixels, smaller than 32x32',
+      'gone.png': 'cannot read it (No such file or directory)',
+  }
+  (tmp_path / 'src' / 'a' / 'notes.txt').write_text('not an image')
+  with open(os.path.join(src, 'a', '000.png'), 'rb') as whole:
+    (tmp_path / 'src' / 'a' / 'cut.png').write_bytes(whole.read()[:60])
+  _save(os.path.join(src, 'b', 'small.png'), np.zeros([40, 20, 3], np.uint8))
+  os.symlink(str(tmp_path / 'nowhere.png'), os.path.join(src, 'b', 'gone.png'))
+  (tmp_path / 'src' / 'a' / '.DS_Store').write_text('hidden: left out')
+  (tmp_path / 'src' / 'README.txt').write_text('beside the classes')
+  assert convert_images.main([src, str(tmp_path / 'out'),
+                              '--test_fraction', '0.25']) == 0
+  printed = capsys.readouterr().out
+  for name, reason in bad.items():
+    [line] = [line for line in printed.splitlines() if name in line]
+    assert line.startswith('skipped %s' % os.path.join(src, 'a' if name in (
+        'notes.txt', 'cut.png') else 'b', name)) and reason in line, line
+  assert 'left out %s: not inside a class folder' % os.path.join(
+      src, 'README.txt') in printed
+  assert '.DS_Store' not in printed
+  assert 'Skipped 4 files' in printed
+  assert 'Converted 8 images of 2 classes' in printed
+
+
+def test_a_file_name_that_is_not_utf8_is_converted_and_printed_escaped(
+    tmp_path, capsys):
+  src = tmp_path / 'src'
+  _class_folder(str(src), 3, names=('a', 'b'))
+  name = os.fsdecode(b'caf\xe9.png')  # Latin-1, not UTF-8.
+  _save(os.path.join(str(src), 'a', name), np.zeros([32, 32, 3], np.uint8))
+  (src / 'b' / name).write_text('not an image')
+  assert convert_images.main([str(src), str(tmp_path / 'out')]) == 0
+  printed = capsys.readouterr().out
+  assert 'skipped %s: not a PNG' % os.path.join(str(src), 'b',
+                                                'caf\\xe9.png') in printed
+  assert 'Converted 7 images' in printed
+
+
+def _refused(tmp_path, src, *flags, out=None):
+  """Converts, expecting a refusal; checks OUT was left as it was."""
+  out = out or str(tmp_path / 'out')
+  before = sorted(os.walk(out)) if os.path.exists(out) else None
+  with pytest.raises(errors.UserError) as raised:
+    convert_images.main([src, out] + list(flags))
+  after = sorted(os.walk(out)) if os.path.exists(out) else None
+  assert after == before, 'OUT changed: %s' % after
+  return str(raised.value)
+
+
+def test_an_empty_class_folder_is_refused_by_name(tmp_path):
+  src = str(tmp_path / 'src')
+  _class_folder(src, 3, names=('a', 'b'))
+  os.makedirs(os.path.join(src, 'c', 'sub'))
+  message = _refused(tmp_path, src)
+  assert message == (
+      'Class folder %s holds no files: put its images there, or remove the '
+      'folder if the class is not wanted.' % os.path.join(src, 'c'))
+
+
+def test_a_single_class_is_refused(tmp_path):
+  src = str(tmp_path / 'src')
+  _class_folder(src, 3, names=('only',))
+  assert 'holds only the class folder only, but a classifier needs 2 ' \
+      'classes at least' in _refused(tmp_path, src)
+
+
+def test_more_than_256_classes_are_refused(tmp_path):
+  src = tmp_path / 'src'
+  for index in range(257):
+    (src / ('class%03d' % index)).mkdir(parents=True)
+  assert 'holds 257 class folders, but a label is one byte: 256 classes at ' \
+      'most' in _refused(tmp_path, str(src))
+
+
+def test_a_class_folder_name_that_is_not_utf8_is_refused(tmp_path):
+  src = str(tmp_path / 'src')
+  _class_folder(src, 3, names=('a', os.fsdecode(b'caf\xe9')))
+  message = _refused(tmp_path, src)
+  assert message.startswith('Class folder %s: its name is not valid UTF-8'
+                            % os.path.join(src, 'caf\\xe9'))
+  message.encode('utf-8')  # Printable.
+
+
+def test_an_out_folder_holding_batch_files_is_refused_and_kept(tmp_path):
+  src = str(tmp_path / 'src')
+  _class_folder(src, 5)
+  out = tmp_path / 'out'
+  (out / BIN).mkdir(parents=True)
+  (out / BIN / 'test_batch.bin').write_bytes(b'mine')
+  message = _refused(tmp_path, src, out=str(out))
+  assert message.startswith('%s already exists, and nothing is written over. '
+                            'Give another OUT folder' % (out / BIN /
+                                                         'test_batch.bin'))
+  assert (out / BIN / 'test_batch.bin').read_bytes() == b'mine'
+
+
+def test_a_test_split_that_would_be_empty_is_refused(tmp_path):
+  src = str(tmp_path / 'src')
+  _class_folder(src, 2)
+  assert _refused(tmp_path, src, '--test_fraction', '0.1') == (
+      '--test_fraction 0.1 of %s leaves the test split empty (the largest '
+      'class has 2 images). Raise --test_fraction, or add images.' % src)
+  assert not os.path.exists(str(tmp_path / 'out'))
+
+
+def test_too_few_training_images_for_five_files_are_refused(tmp_path):
+  src = str(tmp_path / 'src')
+  _class_folder(src, 2, names=('a', 'b'))
+  assert 'The training split of %s would hold 2 images, but the trainers ' \
+      'read 5 training files' % src in _refused(tmp_path, src,
+                                                '--test_fraction', '0.5')
+
+
+@pytest.mark.parametrize('layout, expected', [
+    ('train only', 'has a train/ folder but no test/ beside it'),
+    ('other classes in test', 'must hold the same class folders, but c is in '
+                              'only one of them'),
+    ('fraction of a split layout', '--test_fraction draws a test split from '
+                                   'SRC/<class>/ folders'),
+    ('out inside src', 'lies inside SRC'),
+])
+def test_a_layout_that_is_neither_convention_is_refused(tmp_path, layout,
+                                                        expected):
+  src = str(tmp_path / 'src')
+  _class_folder(os.path.join(src, 'train'), 3)
+  flags, out = [], None
+  if layout == 'other classes in test':
+    _class_folder(os.path.join(src, 'test'), 3, names=('a', 'b'))
+  elif layout == 'fraction of a split layout':
+    _class_folder(os.path.join(src, 'test'), 3)
+    flags = ['--test_fraction', '0.5']
+  elif layout == 'out inside src':
+    _class_folder(os.path.join(src, 'test'), 3)
+    out = os.path.join(src, 'converted')
+  assert expected in _refused(tmp_path, src, *flags, out=out)
+
+
+def test_unusable_images_that_empty_a_class_leave_nothing_in_out(tmp_path,
+                                                                  capsys):
+  src = tmp_path / 'src'
+  _class_folder(str(src), 6, names=('a', 'b'))
+  for index in range(6):
+    (src / 'b' / ('%03d.png' % index)).write_text('not an image')
+  out = tmp_path / 'out'
+  with pytest.raises(errors.UserError, match='Class b has no usable training '
+                                             'image'):
+    convert_images.main([str(src), str(out)])
+  assert not out.exists()  # Created by the run, so removed with its files.
+  assert capsys.readouterr().out.count('skipped ') == 6
+
+
+def test_progress_lines_come_on_large_folders(tmp_path, capsys):
+  src = str(tmp_path / 'src')
+  _class_folder(src, 5, names=('a', 'b'))
+  convert_images.convert(src, str(tmp_path / 'out'), progress_secs=0)
+  progress = [line for line in capsys.readouterr().out.splitlines()
+              if ' images (' in line and 'per second)' in line]
+  assert progress[0].startswith('  1 of 10 images (') and len(progress) == 9
+
+
+@pytest.mark.parametrize('value', ['0', '1', '1.5', 'half'])
+def test_test_fraction_outside_0_to_1_is_a_flag_error(value, tmp_path, capsys):
+  with pytest.raises(SystemExit) as raised:
+    convert_images.parser().parse_args(['src', 'out', '--test_fraction',
+                                        value])
+  assert raised.value.code == 2
+  assert 'argument --test_fraction' in capsys.readouterr().err
+
+
+def test_the_meta_file_round_trips_through_the_names_parser(tmp_path):
+  names = ('Banana', 'apple', 'caf\u00e9 au lait', 'cherry')
+  assert classes.parse_names(classes.format_names(names), 'x') == names

@@ -1,0 +1,331 @@
+"""Your own classes end to end: a 3-class image folder converted, trained,
+evaluated, classified and exported, and the checks on class counts and names.
+"""
+
+import contextlib
+import io
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from cifar10 import cifar10
+from cifar10 import classes
+from cifar10 import cifar10_input
+from cifar10 import convert_images
+from cifar10 import errors
+from cifar10 import eval as cifar10_eval
+from cifar10 import export
+from cifar10 import predict
+from cifar10 import train
+from conftest import both_modes, summary_values, write_image_folder
+
+# Three classes a few hundred steps learn: a colour each, plus noise.
+COLOURS = {'blue': (40, 60, 210), 'green': (40, 190, 60), 'red': (210, 40, 40)}
+NAMES = tuple(sorted(COLOURS))
+
+
+@pytest.fixture(scope='module')
+def own_data(tmp_path_factory):
+  """(SRC, the --data_dir converted from it): 90 training, 30 test images."""
+  root = tmp_path_factory.mktemp('own')
+  src = str(root / 'images')
+  write_image_folder(src, COLOURS, np.random.default_rng(5))
+  data_dir = str(root / 'data')
+  with contextlib.redirect_stdout(io.StringIO()):
+    convert_images.convert(src, data_dir)
+  return src, data_dir
+
+
+@pytest.fixture(scope='module')
+def own_run(own_data, tmp_path_factory):
+  """A --train_dir after 200 steps of cifar10.train on the 3-class data."""
+  _, data_dir = own_data
+  train_dir = str(tmp_path_factory.mktemp('own_train'))
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert train.main([
+        '--data_dir', data_dir, '--train_dir', train_dir, '--max_steps',
+        '200', '--batch_size', '32', '--initial_learning_rate', '0.05',
+        '--seed', '1', '--log_frequency', '100',
+        '--save_summaries_steps', '100']) == 0
+  return train_dir
+
+
+def _test_records(data_dir):
+  raw = np.fromfile(os.path.join(data_dir, 'cifar-10-batches-bin',
+                                 'test_batch.bin'), np.uint8).reshape(-1, 3073)
+  return raw[:, 0], raw[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+
+
+def _evaluate(checkpoint, data_dir, eval_dir):
+  with tf.Graph().as_default():
+    writer = tf.compat.v1.summary.FileWriter(eval_dir)
+  printed = io.StringIO()
+  try:
+    with contextlib.redirect_stdout(printed):
+      result = cifar10_eval.eval_once(checkpoint, 'test', data_dir, 16, 10000,
+                                      False, writer)
+  finally:
+    writer.close()
+  return result, printed.getvalue()
+
+
+# ---------------------------------------------------------------------------
+# The model follows the data's classes
+# ---------------------------------------------------------------------------
+
+@both_modes
+def test_inference_has_one_output_per_class_and_the_originals_variables():
+  shapes = {}
+  for count in (3, 10):
+    with tf.Graph().as_default():
+      images = tf.compat.v1.placeholder(tf.float32, [None, 24, 24, 3])
+      logits = cifar10.inference(images, num_classes=count)
+      assert logits.shape.as_list() == [None, count]
+      shapes[count] = {v.op.name: v.shape.as_list()
+                       for v in tf.compat.v1.global_variables()}
+  assert sorted(shapes[3]) == sorted(shapes[10])
+  assert shapes[3]['softmax_linear/weights'] == [192, 3]
+  assert shapes[3]['softmax_linear/biases'] == [3]
+  assert {name: shape for name, shape in shapes[3].items()
+          if not name.startswith('softmax_linear')} == {
+              name: shape for name, shape in shapes[10].items()
+              if not name.startswith('softmax_linear')}
+
+
+@both_modes
+def test_the_run_records_its_class_names_beside_its_checkpoints(own_data,
+                                                                own_run):
+  with open(os.path.join(own_run, classes.RUN_FILE), 'rb') as recorded:
+    assert recorded.read() == b'blue\ngreen\nred\n'
+  checkpoint = tf.train.latest_checkpoint(own_run)
+  assert tf.train.load_variable(checkpoint,
+                                'softmax_linear/biases').shape == (3,)
+
+
+@both_modes
+def test_three_class_evaluation_counts_match_numpy_on_the_models_predictions(
+    own_data, own_run, tmp_path):
+  _, data_dir = own_data
+  eval_dir = str(tmp_path / 'eval')
+  result, printed = _evaluate(tf.train.latest_checkpoint(own_run), data_dir,
+                              eval_dir)
+  labels, _ = _test_records(data_dir)
+  np.testing.assert_array_equal(result.labels, labels)
+  predictions = result.predictions
+  assert set(np.unique(labels)) == {0, 1, 2}
+  assert result.top_1_accuracy >= 0.9  # Chance is 1/3.
+  tags = {value.tag: value for _, value in summary_values(eval_dir)}
+  lines = printed.splitlines()
+  assert '  class  recall                precision' in lines
+  for index, name in enumerate(NAMES):
+    correct = int(np.sum((labels == index) & (predictions == index)))
+    images = int(np.sum(labels == index))
+    predicted = int(np.sum(predictions == index))
+    assert '  %-5s  %-20s  %s' % (
+        name, '%.3f  (%d of %d)' % (correct / images, correct, images),
+        '%-5s  (%d of %d)' % ('%.3f' % (correct / predicted) if predicted
+                              else '-', correct, predicted)) in lines
+    assert tags['recall/' + name].simple_value == np.float32(correct / images)
+  assert not [tag for tag in tags if tag.endswith(('/airplane', '/truck'))]
+  assert result.confusion_matrix().shape == (3, 3)
+  png = tags['confusion_matrix'].image
+  assert (png.width, png.height) == (84 + 3 * 36 + 48,) * 2
+
+
+@both_modes
+def test_predict_names_the_runs_classes_for_the_original_image_files(
+    own_data, own_run, capsys):
+  src, _ = own_data
+  files = [os.path.join(src, 'test', name, '%d.png' % index)
+           for name in NAMES for index in range(10)]
+  assert predict.main(files + ['--json', '--checkpoint_dir', own_run]) == 0
+  report = json.loads(capsys.readouterr().out)
+  best = [entry['predictions'][0]['class'] for entry in report['results']]
+  truth = [name for name in NAMES for _ in range(10)]
+  assert np.mean([a == b for a, b in zip(best, truth)]) >= 0.9
+  # All three classes are listed (--top_k 3), and no CIFAR-10 name.
+  for entry in report['results']:
+    assert sorted(p['class'] for p in entry['predictions']) == list(NAMES)
+
+
+@both_modes
+def test_the_exported_model_carries_the_class_names(own_data, own_run,
+                                                    tmp_path):
+  _, data_dir = own_data
+  export_dir = str(tmp_path / 'model')
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert export.main(['--checkpoint_dir', own_run,
+                        '--export_dir', export_dir]) == 0
+  with open(os.path.join(export_dir, 'assets.extra', classes.RUN_FILE),
+            'rb') as names:
+    assert names.read() == b'blue\ngreen\nred\n'
+  _, images = _test_records(data_dir)
+  with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+    signature = tf.compat.v1.saved_model.load(
+        sess, [tf.saved_model.SERVING], export_dir).signature_def[
+            'serving_default']
+    outputs = sess.run({name: output.name
+                        for name, output in signature.outputs.items()},
+                       {signature.inputs['images'].name: images[:8]})
+  assert outputs['probabilities'].shape == (8, 3)
+  assert [name.decode() for name in outputs['class_names']] == [
+      NAMES[index] for index in outputs['classes']]
+
+
+# ---------------------------------------------------------------------------
+# Checkpoints that do not fit the data are refused before any restore
+# ---------------------------------------------------------------------------
+
+@both_modes
+def test_a_ten_class_checkpoint_is_refused_on_three_class_data(
+    trained_dir, own_data, tmp_path):
+  _, data_dir = own_data
+  checkpoint = tf.train.latest_checkpoint(trained_dir)
+  with pytest.raises(errors.UserError) as raised:
+    _evaluate(checkpoint, data_dir, str(tmp_path / 'eval'))
+  assert str(raised.value) == (
+      'Checkpoint %s was trained on 10 classes, but there are 3 here '
+      '(batches.meta.txt in %s). Give the --data_dir it was trained on, or '
+      'the --checkpoint_dir of a run trained on this data.'
+      % (checkpoint, os.path.join(data_dir, 'cifar-10-batches-bin')))
+
+
+@both_modes
+def test_a_three_class_checkpoint_is_refused_on_cifar10_data(
+    own_run, synthetic_data_dir, tmp_path):
+  checkpoint = tf.train.latest_checkpoint(own_run)
+  with pytest.raises(errors.UserError, match=(
+      r'^Checkpoint .* was trained on 3 classes, but there are 10 here '
+      r"\(CIFAR-10's, since .* has no batches.meta.txt\)\. Give the "
+      r'--data_dir it was trained on')):
+    _evaluate(checkpoint, synthetic_data_dir, str(tmp_path / 'eval'))
+
+
+def _snapshot(folder):
+  return {name: open(os.path.join(folder, name), 'rb').read()
+          for name in sorted(os.listdir(folder))}
+
+
+@both_modes
+def test_training_on_other_classes_refuses_to_resume_and_touches_nothing(
+    own_data, trained_dir, tmp_path):
+  _, data_dir = own_data
+  train_dir = str(tmp_path / 'train')
+  shutil.copytree(trained_dir, train_dir)
+  before = _snapshot(train_dir)
+  with pytest.raises(errors.UserError, match=(
+      r'was trained on 10 classes, but there are 3 here \(batches.meta.txt '
+      r'in .*\)\. Training will not write over it: run with --fresh')):
+    train.main(['--data_dir', data_dir, '--train_dir', train_dir,
+                '--max_steps', '400'])
+  assert _snapshot(train_dir) == before
+
+
+def test_a_run_on_other_names_of_the_same_count_is_not_resumed(tmp_path):
+  run = str(tmp_path)
+  classes.record_for_run(run, classes.Classes(('a', 'b'), 'here'), False)
+  with pytest.raises(errors.UserError, match=(
+      r'holds a run on the classes a, b \(.*class_names.txt beside it\), but '
+      r'the data has a, c \(there\)\. Training will not mix them')):
+    classes.record_for_run(run, classes.Classes(('a', 'c'), 'there'), True)
+
+
+def test_a_run_without_a_record_is_a_cifar10_run(tmp_path):
+  with pytest.raises(errors.UserError, match="classes airplane, automobile, "
+                                             r"bird, cat, \.\.\. \(10 in all\)"):
+    classes.record_for_run(str(tmp_path), classes.Classes(
+        tuple('abcdefghij'), 'there'), resuming=True)
+  assert not os.listdir(str(tmp_path))
+
+
+def _copy_checkpoint(run, folder):
+  """The newest checkpoint of `run`, copied alone into `folder`."""
+  os.makedirs(folder)
+  checkpoint = tf.train.latest_checkpoint(run)
+  for name in os.listdir(run):
+    if name.startswith(os.path.basename(checkpoint) + '.'):
+      shutil.copy(os.path.join(run, name), folder)
+  return os.path.join(folder, os.path.basename(checkpoint))
+
+
+@both_modes
+def test_predict_without_the_runs_names_says_what_to_copy_and_that_works(
+    own_data, own_run, tmp_path, capsys):
+  src, data_dir = own_data
+  checkpoint = _copy_checkpoint(own_run, str(tmp_path / 'copy'))
+  image = os.path.join(src, 'test', 'red', '0.png')
+  with pytest.raises(errors.UserError) as raised:
+    predict.main([image, '--checkpoint_dir', checkpoint])
+  target = str(tmp_path / 'copy' / classes.RUN_FILE)
+  assert str(raised.value) == (
+      "Checkpoint %s was trained on 3 classes, but there are 10 here "
+      "(CIFAR-10's, since %s has no class_names.txt). Copy the "
+      "batches.meta.txt of the data it was trained on to %s."
+      % (checkpoint, str(tmp_path / 'copy'), target))
+  shutil.copy(os.path.join(data_dir, 'cifar-10-batches-bin',
+                           'batches.meta.txt'), target)
+  capsys.readouterr()
+  assert predict.main([image, '--checkpoint_dir', checkpoint]) == 0
+  assert capsys.readouterr().out.startswith(image + ': red ')
+
+
+@both_modes
+def test_a_checkpoint_folder_without_names_still_predicts_cifar10_classes(
+    trained_dir, synthetic_data_dir, tmp_path, capsys):
+  """The original's checkpoints come without class_names.txt."""
+  checkpoint = _copy_checkpoint(trained_dir, str(tmp_path / 'original'))
+  image = str(tmp_path / 'image.png')
+  Image.fromarray(_test_records(synthetic_data_dir)[1][0]).save(image)
+  assert predict.main([image, '--checkpoint_dir', checkpoint, '--json',
+                       '--top_k', '10']) == 0
+  [entry] = json.loads(capsys.readouterr().out)['results']
+  assert sorted(p['class'] for p in entry['predictions']) == sorted(
+      cifar10_input.CLASS_NAMES)
+
+
+# ---------------------------------------------------------------------------
+# batches.meta.txt
+# ---------------------------------------------------------------------------
+
+def test_labels_beyond_the_classes_of_batches_meta_are_refused(tmp_path):
+  folder = tmp_path / 'cifar-10-batches-bin'
+  folder.mkdir()
+  (folder / 'batches.meta.txt').write_text('cat\ndog\n')
+  path = folder / 'data_batch_1.bin'
+  path.write_bytes(bytes([0] + [7] * 3072 + [2] + [7] * 3072))
+  with pytest.raises(errors.UserError) as raised:
+    cifar10_input.check_batch_file(str(path))
+  assert str(raised.value) == (
+      '%s: record 1 has label 2, but the data has 2 classes, labels 0..1 '
+      '(batches.meta.txt in %s; 1 bad records in all). The file is damaged '
+      'or belongs to other data: replace it.' % (path, folder))
+
+
+@pytest.mark.parametrize('text, complaint', [
+    (b'cat\n\ndog\n', ': line 2 is blank'),
+    (b'cat\n', ' names 1 classes'),
+    (''.join('c%d\n' % i for i in range(257)).encode(), ' names 257 classes'),
+    (b'cat\ndog\ncat\n', " names class 'cat' twice"),
+    (b'caf\xe9\ndog\n', ' is not UTF-8 text (byte 3)'),
+])
+def test_a_malformed_batches_meta_is_refused_by_name(tmp_path, text,
+                                                     complaint):
+  path = tmp_path / 'batches.meta.txt'
+  path.write_bytes(text)
+  with pytest.raises(errors.UserError) as raised:
+    classes.of_data(str(tmp_path))
+  assert str(raised.value).startswith(str(path) + complaint), raised.value
+  assert str(raised.value).endswith('Write one class name per line, in '
+                                    'label order (2 to 256 names).')
+
+
+def test_cifar10s_own_meta_file_with_trailing_blank_lines_reads_as_its_ten(
+    tmp_path):
+  (tmp_path / 'batches.meta.txt').write_bytes(
+      classes.format_names(classes.CIFAR10_NAMES) + b'\n\n')
+  assert classes.of_data(str(tmp_path)).names == classes.CIFAR10_NAMES
