@@ -184,19 +184,28 @@ def test_eval_result_names_the_checkpoint_and_its_step(tiny_data_dir,
   assert 'WARNING:tensorflow' not in output and 'Warning:' not in output
 
 
+def _interrupt_and_check(child, waiting, last_line):
+  """Sends SIGINT once `child` prints `waiting`; checks how it stops.
+
+  It must exit with 130, without a traceback or the port's `error:` (which
+  begins a line), and end with `last_line`.
+  """
+  child.wait_for(waiting)
+  child.process.send_signal(signal.SIGINT)
+  status, output = child.finish()
+  assert status == 128 + signal.SIGINT
+  assert 'Traceback' not in output and not re.search('^error:', output, re.M)
+  assert output.splitlines()[-1] == last_line
+
+
 def test_ctrl_c_stops_the_eval_loop_quietly(tiny_data_dir, tmp_path,
                                            children):
   evaluator = children('-m', 'cifar10.eval', '--checkpoint_dir',
                        str(tmp_path / 'train'), '--eval_dir',
                        str(tmp_path / 'eval'), '--data_dir', tiny_data_dir,
                        '--eval_interval_secs', '1')
-  evaluator.wait_for(r'^No checkpoint in .* yet; waiting for one\.$')
-  evaluator.process.send_signal(signal.SIGINT)
-  status, output = evaluator.finish()
-  assert status == 128 + signal.SIGINT
-  # The port's errors begin a line with 'error:'.
-  assert 'Traceback' not in output and not re.search('^error:', output, re.M)
-  assert output.splitlines()[-1] == (
+  _interrupt_and_check(
+      evaluator, r'^No checkpoint in .* yet; waiting for one\.$',
       'Stopped by SIGINT. The results of every evaluation that finished are '
       'in --eval_dir %s; the one under way, if any, was dropped.'
       % (tmp_path / 'eval'))
@@ -208,14 +217,9 @@ def test_ctrl_c_stops_a_waiting_ps_quietly(tmp_path, children):
                   '--task_index', '0', '--ps_hosts', '127.0.0.1:%d' % ps,
                   '--worker_hosts', '127.0.0.1:%d' % worker,
                   '--train_dir', str(tmp_path))
-  task.wait_for(r'^ps 0: serving the variables until every worker is '
-                r'done \(1 in the cluster\)\.$')
-  task.process.send_signal(signal.SIGINT)
-  status, output = task.finish()
-  assert status == 128 + signal.SIGINT
-  # The port's errors begin a line with 'error:'.
-  assert 'Traceback' not in output and not re.search('^error:', output, re.M)
-  assert output.splitlines()[-1] == (
+  _interrupt_and_check(
+      task, r'^ps 0: serving the variables until every worker is done '
+      r'\(1 in the cluster\)\.$',
       'ps 0: stopped by SIGINT, 0 of 1 workers done. A ps task writes no '
       'files: the chief (worker 0) keeps the checkpoints, in its --train_dir.')
 
