@@ -74,3 +74,36 @@ def test_every_picture_of_the_documents_exists_and_is_small():
       file = os.path.join(folder, picture)
       assert os.path.isfile(file), (path, picture)
       assert os.path.getsize(file) < 150 * 1024, (path, picture)
+
+
+def _anchor(heading):
+  """GitHub's anchor of a heading: lower case, punctuation dropped, - for spaces."""
+  return re.sub(r'[^\w\- ]', '', heading.strip().lower()).replace(' ', '-')
+
+
+def _anchors(text):
+  text = re.sub(r'^```.*?^```', '', text, flags=re.M | re.S)
+  return {_anchor(heading) for heading in re.findall(r'^#+ (.*)$', text, re.M)}
+
+
+def test_every_link_between_the_documents_resolves():
+  broken = []
+  for path in documents.paths():
+    folder = os.path.dirname(path)
+    for target in re.findall(r'\]\(([^)\s]+)\)', documents.read(path)):
+      if re.match(r'\w+:', target):
+        continue  # A web address.
+      file, _, anchor = target.partition('#')
+      linked = os.path.normpath(os.path.join(folder, file)) if file else path
+      if not os.path.exists(os.path.join(documents.REPO, linked)):
+        broken.append('%s: %s (no such file)' % (path, target))
+      elif anchor and anchor not in _anchors(documents.read(linked)):
+        broken.append('%s: %s (no such heading)' % (path, target))
+  assert not broken, '\n'.join(broken)
+
+
+def test_anchors_are_githubs():
+  assert _anchor('4. Training: one step, and the log line') == (
+      '4-training-one-step-and-the-log-line')
+  assert _anchor('Several GPUs: `cifar10.multi_gpu_train`') == (
+      'several-gpus-cifar10multi_gpu_train')
