@@ -90,7 +90,9 @@ def test_every_link_between_the_documents_resolves():
   broken = []
   for path in documents.paths():
     folder = os.path.dirname(path)
-    for target in re.findall(r'\]\(([^)\s]+)\)', documents.read(path)):
+    prose = re.sub(r'^```.*?^```|`[^`\n]*`', '', documents.read(path),
+                   flags=re.M | re.S)
+    for target in re.findall(r'\]\(([^)\s]+)\)', prose):
       if re.match(r'\w+:', target):
         continue  # A web address.
       file, _, anchor = target.partition('#')
