@@ -238,7 +238,7 @@ def add_session_flags(parser):
            'or 3 significant digits.')
   add_bool(parser, 'xla',
            'Let XLA compile clusters of the graph. On CPUs this is slower '
-           '(XLA\'s convolutions replace oneDNN\'s): see the README.')
+           '(XLA\'s convolutions replace oneDNN\'s): see docs/speed.md.')
   parser.add_argument(
       '--intra_op_threads', type=non_negative_int, default=0,
       help='Threads a single op may use; 0 lets TensorFlow pick (one per '

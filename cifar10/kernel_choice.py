@@ -3,9 +3,8 @@
 TensorFlow reads TF_ENABLE_ONEDNN_OPTS once, while `import tensorflow` runs.
 Left unset, it uses oneDNN only on CPUs with VNNI, BF16 or AMX instructions
 (Cascade Lake and newer); elsewhere (Skylake-SP, Haswell, Broadwell, AMD Zen)
-it falls back to its Eigen kernels, on which cifar10.train ran 1.6 to 2.7
-times slower than on oneDNN (oneDNN capped to those CPUs' instructions on a
-2-core Sapphire Rapids Xeon, TF 2.21; README, "Speed"). The package's
+it falls back to its Eigen kernels, on which cifar10.train runs markedly
+slower than on oneDNN (measured per CPU class in docs/speed.md). The package's
 `__init__` therefore calls `choose_before_tensorflow` before any module
 imports TensorFlow. This module must not import TensorFlow itself.
 

@@ -26,13 +26,8 @@ one graph). How the graph is put together, and why:
 
 With fewer GPUs than --num_gpus, --virtual_devices splits the one GPU (or the
 CPU) into that many logical devices, so the tower code runs on any machine.
-How fast it runs on this project's machine is in the README's "Speed"
-section, measured with scripts/benchmark.py.
-
-Measured accuracy (README, "Accuracy"): two virtual towers of 128 images,
-5,000 steps, reached precision @ 1 = 0.774 on the 10,000 test images of a
-JPEG copy of CIFAR-10, where cifar10.train reached 0.754 after as many steps
-and 0.787 after as many images (2-core Xeon, TensorFlow 2.21, 2026-12-01).
+Measured speed, and the precision of two towers against one:
+docs/speed.md and docs/accuracy.md; the reference: docs/distributed.md.
 
     python -m cifar10.multi_gpu_train --num_gpus 4
     python -m cifar10.multi_gpu_train --num_gpus 2 --virtual_devices

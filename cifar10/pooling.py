@@ -2,9 +2,8 @@
 
 TensorFlow's Eigen MaxPoolGrad kernel, used when oneDNN is off
 (TF_ENABLE_ONEDNN_OPTS=0), finds each window's maximum again one output
-pixel at a time; pool1 forward and backward took about 1.5 times as long
-that way as in the separable form below (41 against 28 ms, 2-core Xeon, TF
-2.21, batch 128; README, "Speed"). With oneDNN, or on a GPU, TensorFlow's
+pixel at a time, which makes it slower than the separable form below
+(measured in docs/speed.md#where-the-time-goes). With oneDNN, or on a GPU, TensorFlow's
 own pooling is the faster one and is used.
 
 The separable form pools rows, then columns. Each direction takes the larger

@@ -1,7 +1,7 @@
 """Speed options for a session: mixed precision, XLA and thread counts.
 
 Each helps on some hardware and hurts on other hardware, so each is a flag,
-off by default, with the advice measured for it in the README ("Speed").
+off by default, with the advice measured for it in docs/speed.md.
 None of them changes the variables or the checkpoints.
 """
 

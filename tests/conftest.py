@@ -10,7 +10,9 @@ variable CIFAR10_TEST_MODE:
   child processes, which run as `v2` whatever this process does.
 
 The switch is process-wide and cannot be undone, so each mode needs its own
-pytest process; it is thrown here, before anything builds a graph.
+pytest process; it is thrown here, before anything builds a graph. A plain
+`python -m pytest` runs both: test_tf1_mode.py runs the `v1` half in a child
+pytest and fails naming the child's failures.
 """
 
 import os
