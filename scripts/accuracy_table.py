@@ -101,14 +101,14 @@ def markdown(table, about, where):
                where['date'], about), '',
            '| global step | precision @ 1 | hours of training |',
            '|---:|---:|---:|']
-  lines += ['| %d | %.3f | %.2f |' % (row['step'], row['precision'],
+  lines += ['| %d | %.4f | %.2f |' % (row['step'], row['precision'],
                                       row['hours'])
             for row in table['checkpoints']]
   lines.append('')
   for threshold, row in table['thresholds'].items():
     lines.append(
         '- First at or above %s: never.' % threshold if row is None else
-        '- First at or above %s: step %d (%.3f), after %.2f hours.'
+        '- First at or above %s: step %d (%.4f), after %.2f hours.'
         % (threshold, row['step'], row['precision'], row['hours']))
   return '\n'.join(lines) + '\n'
 

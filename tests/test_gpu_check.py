@@ -59,7 +59,7 @@ def test_dry_run_measures_every_phase_and_writes_its_rows(tmp_path):
   rows = (out_dir / 'gpu_check.md').read_text()
   for name in report['speed']:
     assert '| %s |' % name in rows
-  assert '| 40 | %.3f |' % checkpoints[-1]['precision'] in rows
+  assert '| 40 | %.4f |' % checkpoints[-1]['precision'] in rows
 
 
 def test_rates_leave_out_the_start_up_line():
