@@ -22,7 +22,7 @@ FLAGS_MD = os.path.join(REPO, 'docs', 'flags.md')
 
 # The package's scripts, in the README's order; then every scripts/*.py.
 PACKAGE_SCRIPTS = ('train', 'multi_gpu_train', 'dist_train', 'eval', 'predict',
-                   'export', 'synthetic')
+                   'export', 'synthetic', 'convert_images')
 
 REGENERATE = 'python scripts/flags_doc.py'
 
