@@ -388,7 +388,13 @@ def evaluate(args, session_options):
   """
   folder, named = checkpoints.locate_checkpoints(args.checkpoint_dir)
   with tf.Graph().as_default():  # FileWriter refuses eager mode.
-    summary_writer = tf.compat.v1.summary.FileWriter(args.eval_dir)
+    # An event file is named by the second it was opened in: two evaluations
+    # started within one second (a --run_once, then --all_checkpoints) would
+    # share a name, and the second would truncate the first's results. The
+    # suffix keeps each file apart.
+    summary_writer = tf.compat.v1.summary.FileWriter(
+        args.eval_dir, filename_suffix='.%d.%d' % (os.getpid(),
+                                                   time.monotonic_ns()))
   try:
     if args.all_checkpoints:
       if named:

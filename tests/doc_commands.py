@@ -102,6 +102,16 @@ def _given(command, flag):
   return re.search(r'(^|\s)%s(=|\s|$)' % re.escape(flag), command) is not None
 
 
+def _split_assignments(command):
+  """(`NAME=value ` prefixes, the command after them) of a command line.
+
+  Variables set for the command alone (`CIFAR10_TF_LOGS=1 python ...`) stay
+  in front of it; the command after them is what gets rewritten.
+  """
+  assignments = re.match(r'(?:[A-Z_][A-Z0-9_]*=\S*\s+)*', command).group(0)
+  return assignments, command[len(assignments):]
+
+
 class Sandbox:
   """Rewrites a document's commands to run in `root` with small step counts."""
 
@@ -109,7 +119,8 @@ class Sandbox:
     self.root = root
     self.ports = {}
     training = [line for block in blocks for line in block
-                if '--max_steps' in _options(_module_parser(line))]
+                if '--max_steps' in
+                _options(_module_parser(_split_assignments(line)[1]))]
     values = sorted({int(match) for line in training
                      for match in re.findall(r'--max_steps[= ](\d+)', line)})
     self.small_steps = {value: 10 * (rank + 1)
@@ -136,6 +147,7 @@ class Sandbox:
 
   def rewrite(self, command):
     """The command as the test runs it, and the line it prints when up if a server."""
+    assignments, command = _split_assignments(command)
     options = _options(_module_parser(command))
     added = []
     for flag, action in sorted(options.items()):
@@ -167,7 +179,7 @@ class Sandbox:
     command = re.sub(r'localhost:(\d+)', self._port, command)
     command = re.sub(r'^python scripts/', 'python %s/scripts/' % documents.REPO, command)
     command = re.sub(r'^python ', shlex.quote(sys.executable) + ' ', command)
-    return command, ready
+    return assignments + command, ready
 
 
 def _split_comment(line):

@@ -457,7 +457,7 @@ def test_a_partitioned_checkpoint_is_one_model(tmp_path, rng):
     cifar10.inference(tf.constant(images))
     tf.compat.v1.train.get_or_create_global_step()
     with tf.compat.v1.Session() as sess:
-      assert checkpoints.restore_moving_averages(sess, path) == 2
+      assert checkpoints.restore_weights(sess, path, raw_weights=False) == 2
       np.testing.assert_array_equal(
           _values(sess, ['local3/weights'])[0], whole_average)
   # A cluster of another size checks it as fitting, and restores each of

@@ -87,7 +87,7 @@ def test_a_cluster_at_max_steps_trains_nothing_and_every_task_exits(
   assert _nothing_to_do(str(tmp_path / 'worker1'), 300, 300) in \
       outputs['worker']
   assert not LOG_LINE.findall(outputs['chief'] + outputs['worker'])
-  assert 'ps 0: 2 of 2 workers done.' in outputs['ps']
+  assert 'ps 0: 2 of 2 workers done.' in outputs['ps0']
   assert _snapshot(chief_dir) == before
 
 
