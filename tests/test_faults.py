@@ -17,6 +17,7 @@ import warnings
 import pytest
 import tensorflow as tf
 
+from cifar10 import checkpoints
 from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import flags
@@ -327,3 +328,35 @@ def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(
                                                  'model.ckpt-%d' % last))
   assert reader.get_tensor('global_step') == last
   assert reader.get_tensor('conv1/weights').shape == (5, 5, 3, 64)
+
+
+@both_modes
+def test_test_file_truncated_while_evaluating_is_named(trained_dir, tmp_path,
+                                                       monkeypatch):
+  # The file is whole when the evaluator checks it and is cut short once the
+  # weights are restored, just before the first batch is read: the moment a
+  # copy still being written, or a failing disk, would show it.
+  data_dir = str(tmp_path / 'data')
+  synthetic.write_synthetic_dataset(data_dir, train_records_per_file=10,
+                                    test_records=200)
+  damaged = os.path.join(data_dir, 'cifar-10-batches-bin', 'test_batch.bin')
+  restore_weights = checkpoints.restore_weights
+
+  def restore_then_truncate(*args, **kwargs):
+    step = restore_weights(*args, **kwargs)
+    with open(damaged, 'r+b') as stream:
+      stream.truncate(50000)  # 16.3 records: the tail of one is cut off.
+    return step
+
+  monkeypatch.setattr(checkpoints, 'restore_weights', restore_then_truncate)
+  checkpoint = os.path.join(trained_dir, 'model.ckpt-300')
+  with tf.Graph().as_default():
+    writer = tf.compat.v1.summary.FileWriter(str(tmp_path / 'eval'))
+  with pytest.raises(errors.UserError) as raised:
+    cifar10_eval.eval_once(checkpoint, 'test', data_dir, 50, 200, False,
+                           writer)
+  writer.close()
+  assert str(raised.value) == (
+      'Evaluating %s stopped: %s is 50000 bytes, not a whole number of '
+      '3073-byte records: it is truncated or not a CIFAR-10 binary batch '
+      'file. Replace it with a whole copy.' % (checkpoint, damaged))
