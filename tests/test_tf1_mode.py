@@ -21,8 +21,8 @@ def run_pytest(folder, node_ids, env):
   """Runs `python -m pytest node_ids` in `folder`.
 
   Returns:
-    (exit status, the node ids reported FAILED or ERROR, the last line of
-    the output (its counts), the whole output).
+    (exit status, the node ids reported FAILED or ERROR, pytest's closing
+    line (its counts), the whole output).
   """
   try:
     child = subprocess.run(
@@ -36,7 +36,10 @@ def run_pytest(folder, node_ids, env):
     pytest.fail('hung: pytest still running after %d s; output so far:\n%s'
                 % (expired.timeout, (expired.output or '')[-5000:]))
   failed = re.findall(r'^(?:FAILED|ERROR) (\S+)', child.stdout, re.M)
-  summary = (child.stdout.strip().splitlines() or ['no output'])[-1]
+  # pytest's closing line ('== 93 passed in 37.4s =='): TensorFlow may log
+  # after it as the process exits (an unused-object report, say).
+  summaries = re.findall(r'^=+ .* in [\d.]+s.*=+$', child.stdout, re.M)
+  summary = summaries[-1] if summaries else 'no summary line'
   return child.returncode, failed, summary, child.stdout
 
 
