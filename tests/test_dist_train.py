@@ -544,3 +544,57 @@ def test_a_partitioned_checkpoint_resumes_anywhere(synthetic_data_dir,
   assert capsys.readouterr().out.startswith(str(image) + ': ')
   assert export.main(['--checkpoint_dir', chief_dir + '/model.ckpt-%d'
                       % second, '--export_dir', str(tmp_path / 'model')]) == 0
+
+
+def _transfers_of_one_step(data_dir):
+  """The tensors one training step sends between ps and worker.
+
+  Runs worker 0's step once on an in-process cluster of one ps task and one
+  worker, and reads the graph partitions TensorFlow ran.
+
+  Returns:
+    (names sent from the ps to the worker, names sent from the worker to the
+    ps): the `tensor_name` of each _Send node in the ps's partition and in
+    the worker's.
+  """
+  free = ports.free_ports(2)
+  cluster = {'ps': ['127.0.0.1:%d' % free[0]],
+             'worker': ['127.0.0.1:%d' % free[1]]}
+  servers = [tf.distribute.Server(tf.train.ClusterSpec(cluster), job_name=job,
+                                  task_index=0)
+             for job in ('ps', 'worker')]
+  with tf.Graph().as_default():
+    with dist_train.variable_placement(cluster, 0, True):
+      train_op, _, _ = train.build_graph(data_dir, _BATCH_SIZE, False)
+    with tf.compat.v1.Session(servers[1].target) as session:
+      session.run(tf.compat.v1.global_variables_initializer())
+      metadata = tf.compat.v1.RunMetadata()
+      session.run(train_op, options=tf.compat.v1.RunOptions(
+          output_partition_graphs=True), run_metadata=metadata)
+  sent = {'ps': [], 'worker': []}
+  for partition in metadata.partition_graphs:
+    for node in partition.node:
+      if node.op == '_Send':
+        job = tf.DeviceSpec.from_string(node.device).job
+        # 'edge_<number>_<op name>': the op whose output is sent.
+        sent[job].append(re.sub(r'^edge_[0-9]+_', '',
+                                node.attr['tensor_name'].s.decode()))
+  return sent['ps'], sent['worker']
+
+
+@both_modes
+def test_moving_averages_never_cross_between_ps_and_worker(synthetic_data_dir):
+  """The weights' averages are updated on the ps, beside their weights.
+
+  Updated on the worker, each step would send every weight and its average
+  from the ps and the new average back: 4.3 MB each way, measured by
+  scripts/benchmark.py's cluster_cost (docs/distributed.md).
+  """
+  from_ps, from_worker = _transfers_of_one_step(synthetic_data_dir)
+  # The step does cross: the weights go out, the gradients come back.
+  assert any('local3/MatMul' in name for name in from_ps), from_ps
+  assert any(name.startswith('gradients') for name in from_worker), \
+      from_worker
+  averages = [name for name in from_ps + from_worker
+              if name.startswith('ExponentialMovingAverage')]
+  assert averages == []
