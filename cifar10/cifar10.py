@@ -25,7 +25,6 @@ from cifar10 import classes
 from cifar10 import download
 from cifar10 import lrn
 from cifar10 import paths
-from cifar10 import pooling
 from cifar10 import summaries
 
 # The data set's sizes, here too so that model code needs one import.
@@ -288,7 +287,8 @@ def inference(images, reference_ops=False, num_classes=NUM_CLASSES):
     # (both are non-decreasing), so pooling the convolution first gives the
     # same pool1 while the bias, the ReLU and their gradients handle a
     # quarter of the values. `conv1` above then only feeds its summaries.
-    pooled = pooling.max_pool_3x3_stride_2(conv)
+    pooled = tf.nn.max_pool2d(conv, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
+                              padding='SAME')
     pool1 = tf.nn.relu(tf.nn.bias_add(pooled, biases), name='pool1')
   # norm1: each activation scaled down by the energy of its neighbouring
   # channels at the same pixel, so that strongly responding filters damp
@@ -313,11 +313,8 @@ def inference(images, reference_ops=False, num_classes=NUM_CLASSES):
   norm2 = local_response_normalization(
       conv2, LRN_DEPTH_RADIUS, bias=LRN_BIAS, alpha=LRN_ALPHA, beta=LRN_BETA,
       name='norm2')
-  if reference_ops:
-    pool2 = tf.nn.max_pool2d(norm2, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
-                             padding='SAME', name='pool2')
-  else:
-    pool2 = pooling.max_pool_3x3_stride_2(norm2, name='pool2')
+  pool2 = tf.nn.max_pool2d(norm2, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
+                           padding='SAME', name='pool2')
 
   # local3: fully connected, 384 units. Each image's 6x6x64 activations
   # become one row of 2,304 values, so the layer is a single matrix multiply
@@ -507,7 +504,7 @@ def apply_gradients(optimizer, grads, global_step):
       # their average on the ps task, where otherwise every step would send
       # both to the worker and the new average back (measured in
       # docs/distributed.md: it was half of each step's traffic).
-      with tf.compat.v1.colocate_with(var):
+      with tf.device(var.device):
         update_averages.append(weight_averages.apply([var]))
   with tf.control_dependencies(update_averages):
     return tf.no_op(name='train')

@@ -5,9 +5,7 @@ import pytest
 import tensorflow as tf
 
 from cifar10 import cifar10
-from cifar10 import kernel_choice
 from cifar10 import lrn
-from cifar10 import pooling
 from conftest import both_modes
 
 pytestmark = both_modes
@@ -118,58 +116,6 @@ def test_fast_lrn_handles_other_parameters_like_tf_nn_lrn(rng):
       ref, got, ref_grad, got_grad = sess.run(pair + grads)
   np.testing.assert_allclose(got, ref, rtol=1e-5)
   np.testing.assert_allclose(got_grad, ref_grad, rtol=1e-4, atol=1e-6)
-
-
-def _max_pool_and_gradient(inputs, upstream, pool):
-  with tf.Graph().as_default():
-    x = tf.constant(inputs)
-    y = pool(x)
-    gradient = tf.gradients(y, x, tf.constant(upstream))[0]
-    with tf.compat.v1.Session() as sess:
-      return sess.run([y, gradient])
-
-
-def _reference_max_pool(x):
-  return tf.nn.max_pool2d(x, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
-                          padding='SAME')
-
-
-@pytest.mark.parametrize('shape', [(4, 24, 24, 8), (3, 12, 12, 5),
-                                   (2, 2, 4, 1)])
-def test_fast_max_pool_matches_tf_max_pool_in_value_and_gradient(rng, shape):
-  inputs = rng.normal(size=shape).astype(np.float32)
-  upstream = rng.normal(size=(shape[0], shape[1] // 2, shape[2] // 2,
-                              shape[3])).astype(np.float32)
-  ref, ref_grad = _max_pool_and_gradient(inputs, upstream,
-                                         _reference_max_pool)
-  got, got_grad = _max_pool_and_gradient(inputs, upstream,
-                                         pooling.separable_max_pool)
-  np.testing.assert_array_equal(got, ref)
-  # Equal, but for the order in which overlapping windows add up.
-  np.testing.assert_allclose(got_grad, ref_grad, rtol=0, atol=1e-6)
-
-
-def test_fast_max_pool_gives_each_window_one_of_its_tied_maxima():
-  # All 36 inputs are equal: each of the 9 windows must send its gradient to
-  # exactly one input (the top-left one of the window).
-  inputs = np.ones((1, 6, 6, 1), np.float32)
-  upstream = np.arange(1, 10, dtype=np.float32).reshape(1, 3, 3, 1)
-  _, gradient = _max_pool_and_gradient(inputs, upstream,
-                                       pooling.separable_max_pool)
-  expected = np.zeros((6, 6), np.float32)
-  expected[::2, ::2] = upstream[0, :, :, 0]
-  np.testing.assert_array_equal(gradient[0, :, :, 0], expected)
-
-
-def test_fast_ops_leave_eigens_max_pool_gradient_out():
-  # Eigen's MaxPoolGrad is slow; with oneDNN's kernels TensorFlow's pooling
-  # is the faster one and stays.
-  with tf.Graph().as_default():
-    loss = tf.reduce_sum(cifar10.inference(_images(2)))
-    tf.gradients(loss, tf.compat.v1.trainable_variables())
-    graph = tf.compat.v1.get_default_graph()
-    types = {op.type for op in graph.get_operations()}
-  assert ('MaxPoolGrad' in types) == kernel_choice.onednn_in_use()
 
 
 def test_fast_ops_compute_the_reference_model_and_its_gradients(rng):
