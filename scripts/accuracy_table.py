@@ -16,14 +16,12 @@ figure, so that a rerun on another machine writes rows that name it.
 """
 
 import argparse
-import datetime
-import importlib.metadata
 import json
 import os
-import platform
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import measured_on  # pylint: disable=g-import-not-at-top,wrong-import-position
 import plot_run  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 # Any tag the trainer writes at every summary step serves as its clock.
@@ -49,21 +47,6 @@ def parser():
   result.add_argument('--markdown', default=None,
                       help='File for the rows (printed without it).')
   return result
-
-
-def machine():
-  """The CPU model, core count and TensorFlow version of this machine."""
-  model = platform.processor() or platform.machine()
-  try:
-    with open('/proc/cpuinfo') as cpuinfo:
-      for line in cpuinfo:
-        if line.startswith('model name'):
-          model = line.partition(':')[2].strip()
-          break
-  except OSError:
-    pass
-  return {'cpu': model, 'cores': os.cpu_count(),
-          'tensorflow': importlib.metadata.version('tensorflow')}
 
 
 def accuracy_rows(train_dir, eval_dir, thresholds):
@@ -120,7 +103,7 @@ def main(argv=None):
   except plot_run.PlotError as error:
     print('error: %s' % error, file=sys.stderr)
     return 1
-  where = dict(machine(), date=datetime.date.today().isoformat())
+  where = measured_on.machine()
   text = markdown(table, args.about, where)
   if args.json:
     with open(args.json, 'w') as out:

@@ -31,7 +31,6 @@ it writes itself, so that the script is known to work before a GPU is seen
 """
 
 import argparse
-import datetime
 import json
 import os
 import re
@@ -43,6 +42,7 @@ import time
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, SCRIPTS)
 import accuracy_table  # pylint: disable=g-import-not-at-top,wrong-import-position
+import measured_on  # pylint: disable=g-import-not-at-top,wrong-import-position
 import plot_run  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 # A trainer's log line: "...: step 10, loss = 4.64 (1019.8 examples/sec;
@@ -387,8 +387,7 @@ def main(argv=None):
     os.environ['CUDA_VISIBLE_DEVICES'] = ''
   sizes = DRY if args.dry_run else FULL
   data_dir = _dry_run_data(args.out_dir) if args.dry_run else args.data_dir
-  report = {'machine': dict(accuracy_table.machine(),
-                            date=datetime.date.today().isoformat()),
+  report = {'machine': measured_on.machine(),
             'dry_run': args.dry_run, 'budget_secs': args.budget_secs,
             'data': 'synthetic' if args.dry_run else data_dir}
   report['devices'] = check_devices(args.out_dir)
