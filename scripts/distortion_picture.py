@@ -122,17 +122,24 @@ def _enlarged(pixels):
                       Image.NEAREST)
 
 
-def main(argv=None):
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--data_dir', default=paths.DATA_DIR,
+def parser():
+  """The script's flags."""
+  result = argparse.ArgumentParser(
+      prog='python scripts/distortion_picture.py', allow_abbrev=False,
+      description=__doc__.splitlines()[0])
+  result.add_argument('--data_dir', default=paths.DATA_DIR,
                       help='The --data_dir of training, holding '
                            'cifar-10-batches-bin/.')
-  parser.add_argument('--output', required=True, help='The PNG to write.')
-  parser.add_argument('--passes', type=flags.positive_int, default=4,
+  result.add_argument('--output', required=True, help='The PNG to write.')
+  result.add_argument('--passes', type=flags.positive_int, default=4,
                       help='Distorted versions of each image.')
-  parser.add_argument('--seed', type=int, default=1,
+  result.add_argument('--seed', type=int, default=1,
                       help='Graph-level random seed of the distortions.')
-  args = parser.parse_args(argv)
+  return result
+
+
+def main(argv=None):
+  args = parser().parse_args(argv)
   path = os.path.join(cifar10.batches_dir(args.data_dir),
                       cifar10_input.TRAIN_FILES[0])
   stored, distorted = stored_and_distorted(first_record_of_each_class(path),

@@ -62,16 +62,23 @@ def choose(events, step):
   return matching[-1]
 
 
-def main(argv=None):
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--eval_dir', default=paths.EVAL_DIR,
+def parser():
+  """The script's flags."""
+  result = argparse.ArgumentParser(
+      prog='python scripts/eval_image.py', allow_abbrev=False,
+      description=__doc__.splitlines()[0])
+  result.add_argument('--eval_dir', default=paths.EVAL_DIR,
                       help='The --eval_dir of cifar10.eval.')
-  parser.add_argument('--output', required=True, help='The PNG to write.')
-  parser.add_argument('--step', type=flags.non_negative_int, default=None,
+  result.add_argument('--output', required=True, help='The PNG to write.')
+  result.add_argument('--step', type=flags.non_negative_int, default=None,
                       help='The global step of the checkpoint whose image to '
                            'save (default: the latest evaluated).')
-  parser.add_argument('--tag', default=TAG, help='The image summary\'s tag.')
-  args = parser.parse_args(argv)
+  result.add_argument('--tag', default=TAG, help='The image summary\'s tag.')
+  return result
+
+
+def main(argv=None):
+  args = parser().parse_args(argv)
   event = choose(image_events(args.eval_dir, args.tag), args.step)
   with open(args.output, 'wb') as out:
     out.write(event.encoded_image_string)

@@ -47,8 +47,10 @@ def scripts():
   folder = os.path.join(REPO, 'scripts')
   for filename in sorted(os.listdir(folder)):
     if filename.endswith('.py'):
-      found.append(('python scripts/' + filename,
-                    _script_module(os.path.join(folder, filename))))
+      module = _script_module(os.path.join(folder, filename))
+      # A module without main (measured_on.py) is the scripts' helper.
+      if hasattr(module, 'main'):
+        found.append(('python scripts/' + filename, module))
   return found
 
 

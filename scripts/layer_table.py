@@ -131,8 +131,15 @@ def markdown_table(layers):
   return '\n'.join(lines) + '\n'
 
 
+def parser():
+  """The script's flags: none, but --help."""
+  return argparse.ArgumentParser(
+      prog='python scripts/layer_table.py', allow_abbrev=False,
+      description=__doc__.splitlines()[0])
+
+
 def main(argv=None):
-  argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
+  parser().parse_args(argv)
   sys.stdout.write(markdown_table(build_layers()))
   return 0
 

@@ -4,5 +4,8 @@
 from cifar10 import flags
 from cifar10 import synthetic
 
+# The same flags as `python -m cifar10.synthetic`, which this runs.
+parser = synthetic.parser
+
 if __name__ == '__main__':
   raise SystemExit(flags.run_script(synthetic.main))
