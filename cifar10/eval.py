@@ -327,23 +327,36 @@ def evaluate_checkpoint(checkpoint_path, args, session_options, summary_writer,
     return None
 
 
+def summary_values(folder):
+  """(step, Summary.Value) of every summary value in the event files of `folder`.
+
+  Files are read in name order (their names begin with the time they were
+  created). A record still being written at the end of a file is left out:
+  it is read next time.
+
+  Returns:
+    A list of (int, tf.compat.v1.Summary.Value); each value has .tag and
+    .simple_value (or .image, .histo).
+  """
+  found = []
+  for path in sorted(glob.glob(os.path.join(folder,
+                                            _EVENTS_FILE_PREFIX + '*'))):
+    try:
+      for event in tf.compat.v1.train.summary_iterator(path):
+        found.extend((event.step, value) for value in event.summary.value)
+    except tf.errors.DataLossError:
+      pass
+  return found
+
+
 def evaluated_steps(eval_dir):
   """The global steps that already have a `Precision @ 1` in `eval_dir`.
-
-  A record still being written at the end of an event file is left out.
 
   Returns:
     A set of ints.
   """
-  steps = set()
-  for path in glob.glob(os.path.join(eval_dir, _EVENTS_FILE_PREFIX + '*')):
-    try:
-      for event in tf.compat.v1.train.summary_iterator(path):
-        if any(value.tag == PRECISION_TAG for value in event.summary.value):
-          steps.add(event.step)
-    except tf.errors.DataLossError:
-      pass
-  return steps
+  return {step for step, value in summary_values(eval_dir)
+          if value.tag == PRECISION_TAG}
 
 
 def evaluate_all(folder, args, session_options, summary_writer):

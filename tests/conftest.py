@@ -19,7 +19,6 @@ import os
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
-import glob  # pylint: disable=g-import-not-at-top
 import queue
 import re
 import subprocess
@@ -44,6 +43,7 @@ OTHER_TF_MODE = 'v1' if TF_MODE == 'v2' else 'v2'
 # Tests that hold in both modes: `v1` runs only these.
 both_modes = pytest.mark.both_modes
 
+from cifar10 import eval as cifar10_eval  # pylint: disable=g-import-not-at-top
 from cifar10 import synthetic  # pylint: disable=g-import-not-at-top
 from cifar10 import train  # pylint: disable=g-import-not-at-top
 
@@ -179,19 +179,8 @@ def latest_step(folder):
   return checkpoint_step(tf.train.latest_checkpoint(folder))
 
 
-def summary_values(folder):
-  """(step, value) of every summary value in the event files of `folder`.
-
-  A record still being written at the end of a file is left for later.
-  """
-  found = []
-  for path in sorted(glob.glob(os.path.join(folder, 'events.out.tfevents.*'))):
-    try:
-      for event in tf.compat.v1.train.summary_iterator(path):
-        found.extend((event.step, value) for value in event.summary.value)
-    except tf.errors.DataLossError:
-      pass
-  return found
+# (step, value) of every summary value in a folder's event files.
+summary_values = cifar10_eval.summary_values
 
 
 @pytest.fixture(scope='session')
