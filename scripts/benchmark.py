@@ -5,6 +5,8 @@ Each figure is examples/sec, the median of several timed windows after a
 warm-up, printed as one JSON line per measurement:
 
   input_train        distorted_inputs alone
+  input_train_reference  the same with the original's per-image distortions
+                     (reference_ops=True), in alternating windows
   input_eval         the evaluation pipeline alone
   compute_reference  one full training step (inference, loss, gradients,
                      moving averages) fed from a constant batch, with the
@@ -28,6 +30,9 @@ warm-up, printed as one JSON line per measurement:
                      tasks and 1 to 4 workers: bytes each ps task holds,
                      receives and sends per worker step, its CPU time per
                      step, examples/sec; see measure_cluster_cost
+  cluster_link       (only when asked for, as root) one ps task behind a
+                     veth link limited by tc, against the ceiling the
+                     link's speed predicts; see measure_cluster_link
 
 then the ratios the project tracks. Machines are noisy: compare figures
 from one run only. compute_reference, compute and train are timed in
@@ -44,7 +49,7 @@ kernels, are measured by scripts/cpu_study.py.
 """
 
 import argparse
-import datetime
+import contextlib
 import json
 import os
 import platform
@@ -67,12 +72,15 @@ from cifar10 import session_options
 from cifar10 import synthetic
 from cifar10 import train
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import measured_on  # pylint: disable=g-import-not-at-top,wrong-import-position
+
 LOG_RATE = re.compile(r': step (\d+), loss = \S+ \(([\d.]+) examples/sec;')
 ALL_MEASUREMENTS = ('input', 'compute', 'train', 'multi_gpu', 'dist', 'eval',
                     'startup', 'options')
 # Measured only when --only names them: they take long and answer questions
 # of their own.
-ON_REQUEST_MEASUREMENTS = ('cluster_cost',)
+ON_REQUEST_MEASUREMENTS = ('cluster_cost', 'cluster_link')
 # The speed flags `options` measures, as the trainers take them.
 SPEED_FLAGS = {
     'mixed_precision_bf16': ['--mixed_precision', 'bf16'],
@@ -80,7 +88,6 @@ SPEED_FLAGS = {
     'inter_op_threads_1': ['--inter_op_threads', '1'],
     'intra_op_threads_1': ['--intra_op_threads', '1'],
 }
-LOG_TIME_AND_STEP = re.compile(r'^(\S+ \S+): step (\d+), loss', re.MULTILINE)
 
 
 def report(name, **fields):
@@ -119,14 +126,31 @@ def _window_rates(sessions_and_fetches, examples_per_run, windows, runs,
   return rates
 
 
+def _training_input(batches, batch_size, reference_ops):
+  """A session and the distorted training batches, in a graph of their own."""
+  graph = tf.Graph()
+  with graph.as_default():
+    images, _ = cifar10_input.distorted_inputs(batches, batch_size,
+                                               reference_ops=reference_ops)
+  return tf.compat.v1.Session(graph=graph), images
+
+
 def measure_input(data_dir, batch_size, args):
+  """The input pipelines alone: training (both forms of the distortions), eval.
+
+  input_train is the batched distortions the trainers use;
+  input_train_reference the original's per-image ops (reference_ops=True),
+  timed in alternating windows with it.
+  """
   batches = cifar10.batches_dir(data_dir)
-  with tf.Graph().as_default():
-    train_images, _ = cifar10_input.distorted_inputs(batches, batch_size)
-    with tf.compat.v1.Session() as sess:
-      [rates] = _window_rates([(sess, train_images)], batch_size, args.windows,
-                              args.window_steps * 4, args.warmup_steps)
-  report('input_train', examples_per_sec=_median_rate(rates), windows=rates)
+  pipelines = [_training_input(batches, batch_size, reference_ops)
+               for reference_ops in (False, True)]
+  all_rates = _window_rates(pipelines, batch_size, args.windows,
+                            args.window_steps * 4, args.warmup_steps)
+  for session, _ in pipelines:
+    session.close()
+  for name, rates in zip(('input_train', 'input_train_reference'), all_rates):
+    report(name, examples_per_sec=_median_rate(rates), windows=rates)
 
   rates = []
   for _ in range(args.windows):
@@ -252,8 +276,10 @@ def measure_eval(data_dir, train_dir, batch_size, args):
       cifar10.batches_dir(data_dir), cifar10_input.TEST_FILES[0]))
   for _ in range(args.windows):
     start = time.perf_counter()
-    cifar10_eval.eval_once(checkpoint, 'test', data_dir, batch_size,
-                           test_records, False, writer)
+    # The evaluator prints its result line; stdout is for the figures.
+    with contextlib.redirect_stdout(sys.stderr):
+      cifar10_eval.eval_once(checkpoint, 'test', data_dir, batch_size,
+                             test_records, False, writer)
     rates.append(test_records / (time.perf_counter() - start))
   writer.close()
   report('eval', examples_per_sec=_median_rate(rates), windows=rates,
@@ -320,37 +346,24 @@ def measure_multi_gpu(data_dir, scratch, batch_size, args):
 
 
 def measure_dist(data_dir, scratch, batch_size, args):
-  """One ps and two workers on this machine, asynchronous and synchronous."""
+  """One ps and two workers on this machine, asynchronous and synchronous.
+
+  The rate of each window between two of the chief's log lines; the first,
+  holding the start-up, is left out.
+  """
   results = {}
   for mode in ('async', 'sync'):
-    ps, *workers = ports.free_ports(3)
-    common = ['--ps_hosts', '127.0.0.1:%d' % ps, '--worker_hosts',
-              ','.join('127.0.0.1:%d' % port for port in workers),
-              '--data_dir', data_dir, '--batch_size', str(batch_size),
-              '--max_steps', str(args.window_steps * (args.windows + 1)),
-              '--log_frequency', str(args.window_steps)]
-    # Two asynchronous workers need half the rate not to diverge (README).
-    common += ['--sync_replicas'] if mode == 'sync' else [
-        '--initial_learning_rate', '0.05']
-    tasks = [subprocess.Popen(
-        [sys.executable, '-m', 'cifar10.dist_train', '--job_name', job,
-         '--task_index', str(index), '--train_dir',
-         os.path.join(scratch, 'dist_%s_%s%d' % (mode, job, index))] + common,
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env=_quiet_env()) for job, index in (('ps', 0), ('worker', 0),
-                                              ('worker', 1))]
-    chief_log = [task.communicate()[0] for task in tasks][1]
+    points = _run_cluster(data_dir, scratch, batch_size, args, 1, 2, mode,
+                          partition=False)
     # The chief logs the global step; a synchronous step uses a batch from
     # each worker, an asynchronous one a single batch.
-    per_step = batch_size * (len(workers) if mode == 'sync' else 1)
-    points = [(datetime.datetime.strptime(stamp, '%Y-%m-%d %H:%M:%S.%f'),
-               int(step)) for stamp, step in LOG_TIME_AND_STEP.findall(
-                   chief_log)]
-    rates = [(step - last_step) * per_step / (time - last_time).total_seconds()
-             for (last_time, last_step), (time, step) in zip(points, points[1:])]
-    results[mode] = _median_rate(rates[1:] or rates)
+    per_step = batch_size * (2 if mode == 'sync' else 1)
+    rates = [(step - last_step) * per_step / (time - last_time)
+             for (last_time, last_step, _), (time, step, _)
+             in zip(points, points[1:])]
+    results[mode] = _median_rate(rates[1:])
     report('dist_%s' % mode, examples_per_sec=results[mode], windows=rates,
-           workers=len(workers))
+           workers=2)
   return results
 
 
@@ -392,18 +405,20 @@ def measure_startup(data_dir, scratch, batch_size, args):
 # What a ps cluster costs as it grows (--only cluster_cost)
 # ---------------------------------------------------------------------------
 
-# (ps tasks, workers) of the clusters cluster_cost runs on this machine.
+# (ps tasks, workers) of the clusters cluster_cost runs by default.
 CLUSTER_SHAPES = ((1, 1), (1, 2), (1, 4), (2, 2), (2, 4))
 _CLOCK_TICKS = os.sysconf('SC_CLK_TCK')
 
 
-def _tcp_bytes(pid):
+def _tcp_bytes(pid, namespace=None):
   """(received, sent) bytes so far on the established TCP sockets of `pid`.
 
   Read from the kernel's counters for each connection (`ss -tip`): sent is
   what the peer acknowledged, so on loopback exactly what it received.
+  `namespace`: the network namespace the process runs in (None: this one).
   """
-  output = subprocess.run(['ss', '-tinpH', 'state', 'established'],
+  output = subprocess.run(_in_namespace(namespace) +
+                          ['ss', '-tinpH', 'state', 'established'],
                           capture_output=True, text=True, check=True).stdout
   received = sent = 0
   owner = re.compile(r'pid=%d,' % pid)
@@ -447,9 +462,17 @@ def _variable_bytes_per_ps(data_dir, batch_size, num_ps, partition):
                 tf.compat.v1.trainable_variables(), num_ps))
 
 
+def _in_namespace(namespace):
+  """The command prefix that runs a command in network namespace `namespace`."""
+  return ['ip', 'netns', 'exec', namespace] if namespace else []
+
+
 def _run_cluster(data_dir, scratch, batch_size, args, num_ps, num_workers,
-                 mode, partition):
+                 mode, partition, link=None):
   """Runs one cluster to its end, sampling each ps task at the chief's lines.
+
+  `link`: None, everything on loopback; or a Link, whose namespace the ps
+  tasks run in, reached by the workers over its limited veth pair.
 
   Returns:
     One (seconds, global step, [(bytes received, bytes sent, CPU seconds)
@@ -459,20 +482,31 @@ def _run_cluster(data_dir, scratch, batch_size, args, num_ps, num_workers,
     RuntimeError: a task failed, or the chief logged fewer than three lines
       (asynchronous workers share the lines out: raise --window_steps).
   """
-  ports = ports.free_ports(num_ps + num_workers)
-  common = ['--ps_hosts', ','.join('127.0.0.1:%d' % port
-                                   for port in ports[:num_ps]),
-            '--worker_hosts', ','.join('127.0.0.1:%d' % port
-                                       for port in ports[num_ps:]),
+  task_ports = ports.free_ports(num_ps + num_workers)
+  ps_address, worker_address = (
+      (link.PS_ADDRESS, link.HOST_ADDRESS) if link else ('127.0.0.1',) * 2)
+  namespace = link.NAMESPACE if link else None
+  common = ['--ps_hosts', ','.join('%s:%d' % (ps_address, port)
+                                   for port in task_ports[:num_ps]),
+            '--worker_hosts', ','.join('%s:%d' % (worker_address, port)
+                                       for port in task_ports[num_ps:]),
             '--data_dir', data_dir, '--batch_size', str(batch_size),
-            '--max_steps', str(args.window_steps * (args.windows + 1)),
-            '--log_frequency', str(args.window_steps),
+            # An asynchronous global step is one worker's step, and the
+            # chief takes about its share of them: enough for its own
+            # windows + 1 log lines.
+            '--max_steps', str(args.window_steps * (args.windows + 1) *
+                               (1 if mode == 'sync' else num_workers)),
+            # The chief's share of asynchronous steps varies with how soon
+            # it starts: logging more often keeps enough lines to count on.
+            '--log_frequency', str(args.window_steps if mode == 'sync' else
+                                   max(1, args.window_steps // num_workers)),
             '--partition_variables=%s' % str(partition).lower()]
   # Asynchronous workers need a smaller rate not to diverge (README).
   common += ['--sync_replicas'] if mode == 'sync' else [
       '--initial_learning_rate', '0.05']
   tag = '%s_%dps_%dw_%s' % (mode, num_ps, num_workers, partition)
   tasks = [subprocess.Popen(
+      _in_namespace(namespace if job == 'ps' else None) +
       [sys.executable, '-m', 'cifar10.dist_train', '--job_name', job,
        '--task_index', str(index), '--train_dir',
        os.path.join(scratch, 'cost_%s_%s%d' % (tag, job, index))] + common,
@@ -483,17 +517,25 @@ def _run_cluster(data_dir, scratch, batch_size, args, num_ps, num_workers,
            for index in range(count)]
   ps_tasks, chief = tasks[:num_ps], tasks[num_ps]
   points, lines = [], []
-  for line in chief.stdout:
-    lines.append(line)
-    logged = re.search(r': step (\d+), loss = ', line)
-    if logged:
-      points.append((time.perf_counter(), int(logged.group(1)),
-                     [_tcp_bytes(task.pid) + (_cpu_seconds(task.pid),)
-                      for task in ps_tasks]))
-  for task in tasks:
-    if task.wait():
-      raise RuntimeError('dist_train %s failed:\n%s'
-                         % (tag, ''.join(lines)[-2000:]))
+  try:
+    for line in chief.stdout:
+      lines.append(line)
+      logged = re.search(r': step (\d+), loss = ', line)
+      if logged:
+        points.append((time.perf_counter(), int(logged.group(1)),
+                       [_tcp_bytes(task.pid, namespace) +
+                        (_cpu_seconds(task.pid),) for task in ps_tasks]))
+    for task in tasks:
+      if task.wait():
+        raise RuntimeError('dist_train %s failed:\n%s'
+                           % (tag, ''.join(lines)[-2000:]))
+  finally:
+    # After a failure (or Ctrl-C) the other tasks would wait for the missing
+    # one for good: a ps never ends on its own.
+    for task in tasks:
+      if task.poll() is None:
+        task.kill()
+        task.wait()
   if len(points) < 3:
     raise RuntimeError('dist_train %s: the chief logged %d lines, too few to '
                        'time a window after the first; raise --window_steps.'
@@ -504,7 +546,7 @@ def _run_cluster(data_dir, scratch, batch_size, args, num_ps, num_workers,
 def measure_cluster_cost(data_dir, scratch, batch_size, args):
   """Bytes held and moved by each ps task, and the cluster's speed, as it grows.
 
-  For each of CLUSTER_SHAPES, asynchronous and synchronous, with the large
+  For each of --clusters (by default CLUSTER_SHAPES), asynchronous and synchronous, with the large
   variables split (on several ps tasks) and, for 2 ps tasks, whole too, it
   reports per ps task: the bytes of variables it holds; the bytes it
   received and sent per worker step, read from its TCP counters between the
@@ -519,7 +561,7 @@ def measure_cluster_cost(data_dir, scratch, batch_size, args):
   configurations = [
       (num_ps, num_workers, mode, partition)
       for mode in ('async', 'sync')
-      for num_ps, num_workers in CLUSTER_SHAPES
+      for num_ps, num_workers in args.clusters
       for partition in ((True, False) if num_ps > 1 else (True,))]
   results = []
   for num_ps, num_workers, mode, partition in configurations:
@@ -557,12 +599,97 @@ def measure_cluster_cost(data_dir, scratch, batch_size, args):
   return results
 
 
+class Link:
+  """A network namespace for the ps tasks, joined to this one by a veth pair
+  whose two ends each send at most `mbit` Mbit/s (tc's token bucket).
+
+  A context manager; it needs root (CAP_NET_ADMIN) and `ip` and `tc`, and
+  removes the namespace and the pair when it ends.
+  """
+  NAMESPACE = 'cifar10_bench_ps'
+  HOST_DEVICE, PS_DEVICE = 'c10b-host', 'c10b-ps'
+  HOST_ADDRESS, PS_ADDRESS = '10.77.0.2', '10.77.0.1'
+
+  def __init__(self, mbit):
+    self.mbit = mbit
+
+  def __enter__(self):
+    ps = _in_namespace(self.NAMESPACE)
+    # The token bucket's burst is a few packets; a deeper one would let a
+    # step's first megabytes through at memory speed.
+    limit = ['tc', 'qdisc', 'add', 'dev', None, 'root', 'tbf', 'rate',
+             '%dmbit' % self.mbit, 'burst', '64kb', 'latency', '100ms']
+    commands = [
+        ['ip', 'netns', 'add', self.NAMESPACE],
+        ['ip', 'link', 'add', self.HOST_DEVICE, 'type', 'veth', 'peer',
+         'name', self.PS_DEVICE],
+        ['ip', 'link', 'set', self.PS_DEVICE, 'netns', self.NAMESPACE],
+        ['ip', 'addr', 'add', self.HOST_ADDRESS + '/24', 'dev',
+         self.HOST_DEVICE],
+        ['ip', 'link', 'set', self.HOST_DEVICE, 'up'],
+        ps + ['ip', 'addr', 'add', self.PS_ADDRESS + '/24', 'dev',
+              self.PS_DEVICE],
+        ps + ['ip', 'link', 'set', self.PS_DEVICE, 'up'],
+        ps + ['ip', 'link', 'set', 'lo', 'up'],
+        [self.HOST_DEVICE if word is None else word for word in limit],
+        ps + [self.PS_DEVICE if word is None else word for word in limit]]
+    try:
+      for command in commands:
+        subprocess.run(command, check=True, capture_output=True, text=True)
+    except (OSError, subprocess.CalledProcessError) as error:
+      self.__exit__()
+      raise RuntimeError(
+          'cluster_link needs root, ip and tc to make a network namespace '
+          'and a veth pair (%s failed: %s)' % (
+              ' '.join(error.cmd) if hasattr(error, 'cmd') else 'ip',
+              getattr(error, 'stderr', '') or error))
+    return self
+
+  def __exit__(self, *unused_exception):
+    # Deleting one end of a veth pair deletes both.
+    subprocess.run(['ip', 'link', 'del', self.HOST_DEVICE],
+                   capture_output=True)
+    subprocess.run(['ip', 'netns', 'del', self.NAMESPACE], capture_output=True)
+
+
+def measure_cluster_link(data_dir, scratch, batch_size, args):
+  """A ps task behind a slow link: does the cluster run at the link's pace?
+
+  One ps task in its own network namespace, its veth pair limited to
+  --link_mbit each way, with 1 and 2 asynchronous workers. A worker step
+  makes the ps send `sent` bytes (cluster_cost's count), so the link allows
+  at most (mbit * 1e6 / 8) / sent worker steps a second: the ceiling the
+  paper model in docs/distributed.md predicts, reported beside the
+  examples/sec measured through the link.
+  """
+  results = []
+  with Link(args.link_mbit) as link:
+    for num_workers in (1, 2):
+      points = _run_cluster(data_dir, scratch, batch_size, args, 1,
+                            num_workers, 'async', False, link)
+      (start, first_step, first), (end, last_step, last) = (points[1],
+                                                            points[-1])
+      steps = last_step - first_step
+      sent = (last[0][1] - first[0][1]) / steps
+      result = dict(
+          ps=1, workers=num_workers, mode='async', link_mbit=args.link_mbit,
+          examples_per_sec=round(steps * batch_size / (end - start), 1),
+          sent_per_worker_step=round(sent),
+          received_per_worker_step=round(
+              (last[0][0] - first[0][0]) / steps),
+          link_ceiling_examples_per_sec=round(
+              args.link_mbit * 1e6 / 8 / sent * batch_size, 1),
+          worker_steps=steps)
+      report('cluster_link', **result)
+      results.append(result)
+  return results
+
+
 def report_machine(batch_size):
   """Reports what the figures were measured on: TensorFlow, CPUs, kernels."""
   kernel_choice.announce()
   threading = tf.config.threading
-  report('machine', tensorflow=tf.__version__, python=platform.python_version(),
-         cpus=os.cpu_count(),
+  report('machine', **measured_on.machine(), python=platform.python_version(),
          gpus=[gpu.name for gpu in tf.config.list_physical_devices('GPU')],
          intra_op_threads=threading.get_intra_op_parallelism_threads(),
          inter_op_threads=threading.get_inter_op_parallelism_threads(),
@@ -583,6 +710,22 @@ def data_dir_or_synthetic(data_dir, scratch):
   synthetic.write_synthetic_dataset(data_dir, train_records_per_file=10000,
                                     test_records=10000)
   return data_dir
+
+
+def report_data(data_dir, synthetic_data, args):
+  """Reports what the figures were measured on: the data, and the steps timed."""
+  batches = cifar10.batches_dir(data_dir)
+
+  def images(names):
+    return sum(os.path.getsize(os.path.join(batches, name)) //
+               cifar10_input.RECORD_BYTES for name in names
+               if os.path.exists(os.path.join(batches, name)))
+
+  report('data', source='synthetic' if synthetic_data else 'files',
+         training_images=images(cifar10_input.TRAIN_FILES),
+         test_images=images(cifar10_input.TEST_FILES),
+         windows=args.windows, window_steps=args.window_steps,
+         warmup_steps=args.warmup_steps, rounds=args.rounds)
 
 
 def _measurements(text):
@@ -608,31 +751,60 @@ def _measurements(text):
   return names
 
 
-def parse_args(argv):
-  parser = argparse.ArgumentParser(
+def _cluster_shapes(text):
+  """--clusters' value: 'PSxWORKERS,...' as [(ps tasks, workers)]."""
+  try:
+    shapes = [tuple(int(count) for count in shape.split('x'))
+              for shape in text.split(',')]
+  except ValueError:
+    shapes = []
+  if not shapes or any(len(shape) != 2 or min(shape) < 1 for shape in shapes):
+    raise argparse.ArgumentTypeError(
+        'expected ps tasks x workers, such as 1x2,2x4; got %r' % text)
+  return shapes
+
+
+def parser():
+  """The script's flags."""
+  result = argparse.ArgumentParser(
+      prog='python scripts/benchmark.py', allow_abbrev=False,
       description=__doc__.splitlines()[0],
       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-  parser.add_argument('--data_dir', default=None,
+  result.add_argument('--data_dir', default=None,
                       help='A --data_dir with cifar-10-batches-bin/; default: '
                            'write full-size synthetic files to a temp folder.')
-  parser.add_argument('--batch_size', type=int, default=128)
-  parser.add_argument('--windows', type=int, default=5,
+  result.add_argument('--batch_size', type=int, default=128)
+  result.add_argument('--windows', type=int, default=5,
                       help='Timed windows per measurement (median reported).')
-  parser.add_argument('--window_steps', type=int, default=20,
+  result.add_argument('--window_steps', type=int, default=20,
                       help='Training steps per timed window.')
-  parser.add_argument('--warmup_steps', type=int, default=10)
-  parser.add_argument('--rounds', type=int, default=5,
+  result.add_argument('--warmup_steps', type=int, default=10)
+  result.add_argument('--rounds', type=int, default=5,
                       help='Alternating rounds of compute and train.')
-  parser.add_argument('--startup_runs', type=int, default=3)
-  parser.add_argument('--towers', type=lambda text: [int(t) for t in
+  result.add_argument('--startup_runs', type=int, default=3)
+  result.add_argument('--towers', type=lambda text: [int(t) for t in
                                                      text.split(',')],
                       default=[1, 2, 4], help='Tower counts for multi_gpu.')
-  parser.add_argument('--only', type=_measurements,
+  result.add_argument('--clusters', type=_cluster_shapes,
+                      default=','.join('%dx%d' % shape
+                                       for shape in CLUSTER_SHAPES),
+                      help='The clusters cluster_cost runs, as ps tasks x '
+                           'workers.')
+  result.add_argument('--link_mbit', type=int, default=200,
+                      help='cluster_link\'s limit on the ps task\'s link, '
+                           'each way, in Mbit/s.')
+  result.add_argument('--only', type=_measurements,
                       default=','.join(ALL_MEASUREMENTS),
                       help='Comma-separated subset of: %s; or cluster_cost '
                       '(bytes held and moved per ps task, and examples/sec, '
-                      'as a ps cluster grows).' % ', '.join(ALL_MEASUREMENTS))
-  return parser.parse_args(argv)
+                      'as a ps cluster grows), cluster_link (a ps task behind '
+                      'a link of --link_mbit; needs root).'
+                      % ', '.join(ALL_MEASUREMENTS))
+  return result
+
+
+def parse_args(argv):
+  return parser().parse_args(argv)
 
 
 def main(argv=None):
@@ -641,6 +813,7 @@ def main(argv=None):
   report_machine(args.batch_size)
   with tempfile.TemporaryDirectory(prefix='cifar10_benchmark_') as scratch:
     data_dir = data_dir_or_synthetic(args.data_dir, scratch)
+    report_data(data_dir, args.data_dir is None, args)
     train_dir = os.path.join(scratch, 'train')
     ratios = {}
     if 'input' in only:
@@ -674,6 +847,8 @@ def main(argv=None):
       measure_startup(data_dir, scratch, args.batch_size, args)
     if 'cluster_cost' in only:
       measure_cluster_cost(data_dir, scratch, args.batch_size, args)
+    if 'cluster_link' in only:
+      measure_cluster_link(data_dir, scratch, args.batch_size, args)
     if 'options' in only:
       options = measure_options(data_dir, scratch, args.batch_size, args)
       for name, rate in options.items():

@@ -15,10 +15,15 @@ scripts/benchmark.py (which it runs):
                oneDNN's instruction set; each setting runs benchmark.py in
                its own process (see measure_cpu_classes); with profile, the
                profile runs under each setting too
+  histograms   what cifar10/histogram.py saves: the extra time of a summary
+               step over a plain one, with its vectorised histograms and
+               with TensorFlow's HistogramSummary op, in alternating rounds
+               (see measure_histograms)
 
 Each figure is printed as one JSON line, as benchmark.py prints its own.
 
     python scripts/cpu_study.py --only profile
+    TF_ENABLE_ONEDNN_OPTS=0 python scripts/cpu_study.py --only histograms
     python scripts/cpu_study.py --only cpu_classes,profile \\
         --data_dir /tmp/cifar10_data
 """
@@ -30,8 +35,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 import tensorflow as tf
+
+from cifar10 import histogram
+from cifar10 import train
 
 # benchmark.py's helpers (the constant-batch step, the quiet child
 # environment, medians) are this study's too, under their names there.
@@ -39,7 +48,7 @@ import benchmark  # pylint: disable=protected-access
 from cifar10 import kernel_choice
 
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
-STUDIES = ('profile', 'cpu_classes')
+STUDIES = ('profile', 'cpu_classes', 'histograms')
 # Kernel settings that reproduce, on a newer x86 CPU, what TensorFlow runs on
 # an older one. oneDNN takes ONEDNN_MAX_CPU_ISA as the newest instruction set
 # it may use; TensorFlow's Eigen kernels multiply matrices through oneDNN's
@@ -271,6 +280,69 @@ def measure_cpu_classes(data_dir, args):
   return ratios
 
 
+def _summary_step_graph(batch_size, vectorised):
+  """The constant-batch step and its merged summaries, histograms chosen.
+
+  `vectorised`: bin big tensors with cifar10.histogram's vectorised ops
+  (as the trainers do), or every tensor with TensorFlow's HistogramSummary.
+  """
+  default = histogram.VECTORISED_FROM
+  histogram.VECTORISED_FROM = default if vectorised else float('inf')
+  try:
+    session, train_op = benchmark._constant_batch_step(batch_size)  # pylint: disable=protected-access
+    with session.graph.as_default():
+      summaries = tf.compat.v1.summary.merge_all()
+  finally:
+    histogram.VECTORISED_FROM = default
+  return session, train_op, summaries
+
+
+def measure_histograms(batch_size, args):
+  """The time a summary step adds, with and without vectorised histograms.
+
+  Each round runs, for each form in turn, --windows pairs of a plain step
+  and a summary step (the step with the merged summaries) and takes the
+  median difference; then the median over --rounds. The saving is given as
+  a share of training time at the trainers' default --save_summaries_steps
+  (a summary step in that many).
+
+  Returns:
+    {'histogram saving / training time': the share}.
+  """
+  forms = {'vectorised': _summary_step_graph(batch_size, True),
+           'tensorflow': _summary_step_graph(batch_size, False)}
+  for session, train_op, summaries in forms.values():
+    for _ in range(args.warmup_steps):
+      session.run(train_op)
+    session.run([train_op, summaries])
+  extra = {name: [] for name in forms}
+  steps = []
+  for _ in range(args.rounds):
+    for name, (session, train_op, summaries) in forms.items():
+      differences = []
+      for _ in range(args.windows):
+        start = time.perf_counter()
+        session.run(train_op)
+        middle = time.perf_counter()
+        session.run([train_op, summaries])
+        end = time.perf_counter()
+        differences.append((end - middle) - (middle - start))
+        steps.append(middle - start)
+      extra[name].append(statistics.median(differences))
+  for session, _, _ in forms.values():
+    session.close()
+  extra_ms = {name: 1000 * statistics.median(values)
+              for name, values in extra.items()}
+  step_ms = 1000 * statistics.median(steps)
+  every = train.parser().get_default('save_summaries_steps')
+  benchmark.report('histograms', step_ms=round(step_ms, 2),
+                   summary_step_extra_ms={name: round(value, 1)
+                                          for name, value in extra_ms.items()},
+                   save_summaries_steps=every)
+  return {'histogram saving / training time': (
+      extra_ms['tensorflow'] - extra_ms['vectorised']) / (every * step_ms)}
+
+
 def _studies(text):
   """--only's value as a set of STUDIES names; ArgumentTypeError if unknown."""
   names = set(text.split(','))
@@ -282,27 +354,35 @@ def _studies(text):
   return names
 
 
-def parse_args(argv):
-  parser = argparse.ArgumentParser(
+def parser():
+  """The script's flags."""
+  result = argparse.ArgumentParser(
+      prog='python scripts/cpu_study.py', allow_abbrev=False,
       description=__doc__.splitlines()[1],
       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-  parser.add_argument('--only', type=_studies, default='profile',
+  result.add_argument('--only', type=_studies, default='profile',
                       help='Comma-separated subset of: %s.'
                       % ', '.join(STUDIES))
-  parser.add_argument('--data_dir', default=None,
+  result.add_argument('--data_dir', default=None,
                       help='For cpu_classes: a --data_dir with '
                            'cifar-10-batches-bin/; default: write full-size '
                            'synthetic files to a temp folder.')
-  parser.add_argument('--batch_size', type=int, default=128)
-  parser.add_argument('--windows', type=int, default=5,
+  result.add_argument('--batch_size', type=int, default=128)
+  result.add_argument('--windows', type=int, default=5,
                       help='Traced steps per graph (profile); timed windows '
-                           'per measurement (cpu_classes).')
-  parser.add_argument('--window_steps', type=int, default=20,
+                           'per measurement (cpu_classes); pairs of a plain '
+                           'and a summary step per round (histograms).')
+  result.add_argument('--window_steps', type=int, default=20,
                       help='Training steps per timed window (cpu_classes).')
-  parser.add_argument('--warmup_steps', type=int, default=10)
-  parser.add_argument('--rounds', type=int, default=5,
-                      help='Rounds over all settings (cpu_classes).')
-  return parser.parse_args(argv)
+  result.add_argument('--warmup_steps', type=int, default=10)
+  result.add_argument('--rounds', type=int, default=5,
+                      help='Rounds over all settings (cpu_classes) or both '
+                           'forms (histograms).')
+  return result
+
+
+def parse_args(argv):
+  return parser().parse_args(argv)
 
 
 def main(argv=None):
@@ -315,6 +395,8 @@ def main(argv=None):
           benchmark.data_dir_or_synthetic(args.data_dir, scratch), args))
   elif 'profile' in args.only:
     ratios.update(measure_profile(args.batch_size, args))
+  if 'histograms' in args.only:
+    ratios.update(measure_histograms(args.batch_size, args))
   benchmark.report('ratios', **{name: round(value, 3)
                                 for name, value in ratios.items()})
   return 0

@@ -6,7 +6,9 @@ Only the wiring is tested; what the figures are depends on the machine.
 
 import json
 import os
+import shutil
 import socket
+import subprocess
 import time
 
 import pytest
@@ -18,8 +20,10 @@ benchmark = script_modules.load('benchmark')
 
 
 def _json_lines(output):
-  """The report lines of a script's output (the evaluator prints others)."""
-  return [line for line in output.splitlines() if line.startswith('{')]
+  """The report lines of a script's output: all of them, each one JSON."""
+  lines = output.splitlines()
+  assert all(line.startswith('{') for line in lines), lines
+  return lines
 
 @pytest.mark.parametrize('only,message', [
     ('eval', 'eval needs train'),
@@ -46,10 +50,11 @@ def test_a_tiny_run_reports_each_measurement_asked_for(synthetic_data_dir,
   lines = {line['measurement']: line
            for line in map(json.loads, _json_lines(capsys.readouterr().out))}
   assert sorted(lines) == sorted([
-      'machine', 'input_train', 'input_eval', 'compute_reference', 'compute',
-      'train', 'train_compute_rounds', 'memory', 'eval', 'ratios'])
-  for name in ('input_train', 'input_eval', 'compute_reference', 'compute',
-               'eval'):
+      'machine', 'data', 'input_train', 'input_train_reference', 'input_eval',
+      'compute_reference', 'compute', 'train', 'train_compute_rounds',
+      'memory', 'eval', 'ratios'])
+  for name in ('input_train', 'input_train_reference', 'input_eval',
+               'compute_reference', 'compute', 'eval'):
     assert len(lines[name]['windows']) == 1, name
     assert lines[name]['examples_per_sec'] > 0, name
   # The trainer logs --windows + 1 windows; the first, holding its start-up,
@@ -60,6 +65,62 @@ def test_a_tiny_run_reports_each_measurement_asked_for(synthetic_data_dir,
       'measurement', 'compute / compute_reference',
       'train / compute_reference', 'train / compute',
       'train / compute, median of rounds'])
+
+
+def _tiny_cluster_rows(measurement, flags, data_dir, capsys):
+  """The report lines of a tiny `--only measurement` run with `flags`."""
+  assert benchmark.main([
+      '--only', measurement, '--data_dir', data_dir, '--batch_size', '8',
+      '--windows', '2', '--window_steps', '2'] + flags) == 0
+  return [line for line in map(json.loads, _json_lines(capsys.readouterr().out))
+          if line['measurement'] == measurement]
+
+
+def test_cluster_cost_runs_a_cluster_and_counts_its_traffic(
+    synthetic_data_dir, capsys):
+  rows = _tiny_cluster_rows('cluster_cost', ['--clusters', '1x1'],
+                            synthetic_data_dir, capsys)
+  assert [(row['ps'], row['workers'], row['mode']) for row in rows] == [
+      (1, 1, 'async'), (1, 1, 'sync')]
+  for row in rows:
+    task, = row['ps_tasks']
+    # The ps holds every weight and its average; each step at least reads
+    # the weights and sends back their gradients.
+    assert task['held_bytes'] == 2 * task['trainable_bytes'] + 8 + 7 * 4
+    assert task['received / trainable'] >= 1.0, row
+    assert task['sent / trainable'] >= 1.0, row
+    assert row['worker_steps'] == 2, row
+
+
+def _can_make_links():
+  return os.geteuid() == 0 and shutil.which('ip') and shutil.which('tc')
+
+
+@pytest.mark.skipif(not _can_make_links(),
+                    reason='SKIPPED LOUDLY: cluster_link makes a network '
+                    'namespace and a veth pair, which needs root and ip/tc')
+def test_cluster_link_runs_the_ps_behind_a_limited_link(synthetic_data_dir,
+                                                        capsys):
+  rows = _tiny_cluster_rows('cluster_link', ['--link_mbit', '1000'],
+                            synthetic_data_dir, capsys)
+  assert [row['workers'] for row in rows] == [1, 2]
+  for row in rows:
+    # The ps task's traffic was counted inside its namespace (a few steps'
+    # worth at this size: their exact bytes are cluster_cost's to show),
+    # and the ceiling is the link's bytes per second over it.
+    assert row['sent_per_worker_step'] > 0 and row['examples_per_sec'] > 0
+    assert row['link_ceiling_examples_per_sec'] == pytest.approx(
+        1000e6 / 8 / row['sent_per_worker_step'] * 8, abs=0.05)
+  # The namespace and the veth pair are gone.
+  assert benchmark.Link.NAMESPACE not in subprocess.run(
+      ['ip', 'netns', 'list'], capture_output=True, text=True).stdout
+
+
+@pytest.mark.parametrize('text', ['1x', 'x2', '0x1', '1x2x3', 'two'])
+def test_clusters_takes_ps_by_workers(text, capsys):
+  with pytest.raises(SystemExit):
+    benchmark.parse_args(['--clusters', text])
+  assert 'expected ps tasks x workers' in capsys.readouterr().err
 
 
 def test_tcp_bytes_counts_what_a_process_sends_and_receives():

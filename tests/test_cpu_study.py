@@ -81,3 +81,17 @@ def test_only_refuses_benchmark_measurements(only, capsys):
     cpu_study.parse_args(['--only', only])
   assert exited.value.code == 2
   assert "scripts/benchmark.py's" in capsys.readouterr().err
+
+
+def test_a_tiny_histograms_study_times_both_forms(capsys):
+  assert cpu_study.main(['--only', 'histograms', '--batch_size', '8',
+                         '--windows', '1', '--rounds', '1',
+                         '--warmup_steps', '1']) == 0
+  lines = {line['measurement']: line
+           for line in map(json.loads, _json_lines(capsys.readouterr().out))}
+  assert sorted(lines) == ['histograms', 'machine', 'ratios']
+  assert sorted(lines['histograms']['summary_step_extra_ms']) == [
+      'tensorflow', 'vectorised']
+  assert lines['histograms']['save_summaries_steps'] == 100
+  assert lines['histograms']['step_ms'] > 0
+  assert 'histogram saving / training time' in lines['ratios']
