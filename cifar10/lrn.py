@@ -13,6 +13,12 @@ directions become one matrix multiply plus elementwise work:
 (the band is symmetric, so the same matrix serves the backward pass). The
 function, its gradient and its variables are those of `tf.nn.lrn`; only the
 kernels differ, so checkpoints and results are interchangeable.
+
+Measured gain (scripts/cpu_study.py --only cpu_classes,profile, 2026-12-01,
+a 2-core Sapphire Rapids-class Xeon, TF 2.21; docs/speed.md#where-the-time-goes):
+the two normalizations with their gradients took 43 ms of the original
+graph's 161 ms traced step and 13 ms of this port's 114 ms with oneDNN, and
+37 against 22 ms under Eigen (AVX512_CORE).
 """
 
 import numpy as np

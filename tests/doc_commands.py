@@ -56,7 +56,15 @@ NOT_RUN = {
     'python scripts/benchmark.py --data_dir /tmp/cifar10_data':
         'minutes of timing on the real data set',
     'python scripts/benchmark.py --only compute,train': 'minutes of timing',
-    'python scripts/benchmark.py --only profile': 'minutes of timing',
+    'python scripts/cpu_study.py --only profile': 'minutes of timing',
+    'python scripts/benchmark.py --data_dir /tmp/cifar10_data > '
+    'docs/results/speed.jsonl':
+        'minutes of timing, and it would replace the saved figures the '
+        'documents show',
+    'python scripts/benchmark_tables.py --update docs/speed.md '
+    'docs/distributed.md':
+        'rewrites the documents themselves; tests/test_benchmark_tables.py '
+        'checks their tables are its output',
     'TF_CONFIG=\'{"cluster": {"ps": ["localhost:2222"], "worker": '
     '["localhost:2223", "localhost:2224"]}, "task": {"type": "worker", '
     '"index": 1}}\' python -m cifar10.dist_train --initial_learning_rate 0.05':
