@@ -64,21 +64,55 @@ def test_signal_saves_the_current_step_and_the_next_run_resumes(
   assert latest_step(train_dir) == stopped + 10
 
 
+def _kill_while_saving(child, train_dir):
+  """SIGKILLs `child` as soon as a checkpoint is half written in `train_dir`.
+
+  A Saver writes each file of a checkpoint under a temporary name
+  (`<file>.tempstate<number>`; a sharded one into a `<prefix>_temp`
+  folder), then renames it into place, and last rewrites the `checkpoint`
+  file: a kill while such a name exists lands in the middle of a save.
+
+  Returns:
+    Whether the half-written file is still there after the kill (the save
+    may have finished between the look and the kill).
+  """
+  def half_written():
+    # Those an earlier kill left behind do not count.
+    return set(glob.glob(os.path.join(train_dir, '*tempstate*')) +
+               glob.glob(os.path.join(train_dir, '*_temp'))) - left_before
+
+  left_before = set()
+  left_before = half_written()
+  deadline = time.monotonic() + DEADLINE_SECS
+  while not half_written():
+    assert time.monotonic() < deadline, 'no checkpoint was ever being saved'
+    assert child.process.poll() is None, 'training ended before any save'
+  child.process.kill()
+  child.process.wait()
+  return bool(half_written())
+
+
 def test_sigkill_while_checkpointing_resumes_from_the_last_complete_one(
     synthetic_data_dir, tmp_path, children):
   train_dir = str(tmp_path)
-  reached = 0
-  for delay in (0.0, 0.13, 0.31):
-    # A checkpoint every step: the kill lands in or near a save.
+  landed = False
+  for _ in range(5):  # Until a kill lands mid-save; almost always the first.
+    # A checkpoint every step, after one complete one to fall back on.
     child = children(*_train_args(synthetic_data_dir, train_dir,
                                   '--max_steps', '100000',
                                   '--save_checkpoint_steps', '1'))
-    reached = int(child.wait_for(r': step (\d+),').group(1))
-    time.sleep(delay)
-    child.process.kill()
-    child.process.wait()
-    assert latest_step(train_dir) >= reached - 1
+    child.wait_for(r': step (\d+),')
+    complete = latest_step(train_dir)
+    landed = _kill_while_saving(child, train_dir)
+    if landed:
+      break
+  assert landed, 'no kill landed while a checkpoint was half written'
+  # The checkpoint file still names the last complete checkpoint, or the one
+  # the kill interrupted only after its data was in place.
   last = latest_step(train_dir)
+  assert last >= complete
+  reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(train_dir))
+  assert reader.get_tensor('global_step') == last
   resumed = children(*_train_args(synthetic_data_dir, train_dir,
                                   '--max_steps', str(last + 5)))
   status, output = resumed.finish()
