@@ -54,6 +54,7 @@ import json
 import os
 import platform
 import re
+import selectors
 import statistics
 import subprocess
 import sys
@@ -348,7 +349,7 @@ def measure_multi_gpu(data_dir, scratch, batch_size, args):
 def measure_dist(data_dir, scratch, batch_size, args):
   """One ps and two workers on this machine, asynchronous and synchronous.
 
-  The rate of each window between two of the chief's log lines; the first,
+  The rate of each window between two steps the workers logged; the first,
   holding the start-up, is left out.
   """
   results = {}
@@ -410,25 +411,37 @@ CLUSTER_SHAPES = ((1, 1), (1, 2), (1, 4), (2, 2), (2, 4))
 _CLOCK_TICKS = os.sysconf('SC_CLK_TCK')
 
 
-def _tcp_bytes(pid, namespace=None):
-  """(received, sent) bytes so far on the established TCP sockets of `pid`.
+class Traffic:
+  """The bytes a process received and sent over TCP, as the kernel counts them.
 
-  Read from the kernel's counters for each connection (`ss -tip`): sent is
-  what the peer acknowledged, so on loopback exactly what it received.
-  `namespace`: the network namespace the process runs in (None: this one).
+  Each sample reads the counters of each of the process's established
+  connections (`ss -ti`); sent is what the peer acknowledged, so on loopback
+  exactly what it received. A connection that has closed since keeps the
+  counts it was last seen with: a worker that leaves early must not take its
+  bytes out of the sum.
   """
-  output = subprocess.run(_in_namespace(namespace) +
-                          ['ss', '-tinpH', 'state', 'established'],
-                          capture_output=True, text=True, check=True).stdout
-  received = sent = 0
-  owner = re.compile(r'pid=%d,' % pid)
-  lines = output.splitlines()
-  # Each socket is a line naming its process, then a line of counters.
-  for socket_line, counters in zip(lines, lines[1:]):
-    if owner.search(socket_line):
-      received += _counter('bytes_received', counters)
-      sent += _counter('bytes_acked', counters)
-  return received, sent
+
+  def __init__(self, pid, namespace=None):
+    """`namespace`: the network namespace the process runs in (None: this)."""
+    self._pid, self._namespace = pid, namespace
+    self._connections = {}  # (local, peer address) -> (received, sent)
+
+  def sample(self):
+    """(received, sent) bytes so far over every connection seen."""
+    output = subprocess.run(_in_namespace(self._namespace) +
+                            ['ss', '-tinpH', 'state', 'established'],
+                            capture_output=True, text=True, check=True).stdout
+    owner = re.compile(r'pid=%d,' % self._pid)
+    lines = output.splitlines()
+    # Each socket is a line naming its addresses and process, then a line
+    # of counters.
+    for socket_line, counters in zip(lines, lines[1:]):
+      if owner.search(socket_line):
+        self._connections[tuple(socket_line.split()[2:4])] = (
+            _counter('bytes_received', counters),
+            _counter('bytes_acked', counters))
+    return (sum(received for received, _ in self._connections.values()),
+            sum(sent for _, sent in self._connections.values()))
 
 
 def _counter(name, counters):
@@ -469,18 +482,23 @@ def _in_namespace(namespace):
 
 def _run_cluster(data_dir, scratch, batch_size, args, num_ps, num_workers,
                  mode, partition, link=None):
-  """Runs one cluster to its end, sampling each ps task at the chief's lines.
+  """Runs one cluster to its end, sampling each ps task at the workers' lines.
+
+  Every worker logs the global step; each line that names a step beyond the
+  last one seen is a point. (Reading only the chief's lines would leave too
+  few when the other asynchronous workers take most of the steps, as they
+  do while the chief saves its first checkpoint.)
 
   `link`: None, everything on loopback; or a Link, whose namespace the ps
   tasks run in, reached by the workers over its limited veth pair.
 
   Returns:
     One (seconds, global step, [(bytes received, bytes sent, CPU seconds)
-    per ps task]) per log line of the chief, at least three.
+    per ps task]) per point, in step order, at least three.
 
   Raises:
-    RuntimeError: a task failed, or the chief logged fewer than three lines
-      (asynchronous workers share the lines out: raise --window_steps).
+    RuntimeError: a task failed, or the workers logged fewer than three
+      points (raise --window_steps).
   """
   task_ports = ports.free_ports(num_ps + num_workers)
   ps_address, worker_address = (
@@ -491,15 +509,12 @@ def _run_cluster(data_dir, scratch, batch_size, args, num_ps, num_workers,
             '--worker_hosts', ','.join('%s:%d' % (worker_address, port)
                                        for port in task_ports[num_ps:]),
             '--data_dir', data_dir, '--batch_size', str(batch_size),
-            # An asynchronous global step is one worker's step, and the
-            # chief takes about its share of them: enough for its own
-            # windows + 1 log lines.
+            # An asynchronous global step is one worker's step: as many
+            # steps of each worker as a synchronous run takes, each worker
+            # logging as often in global steps.
             '--max_steps', str(args.window_steps * (args.windows + 1) *
                                (1 if mode == 'sync' else num_workers)),
-            # The chief's share of asynchronous steps varies with how soon
-            # it starts: logging more often keeps enough lines to count on.
-            '--log_frequency', str(args.window_steps if mode == 'sync' else
-                                   max(1, args.window_steps // num_workers)),
+            '--log_frequency', str(args.window_steps),
             '--partition_variables=%s' % str(partition).lower()]
   # Asynchronous workers need a smaller rate not to diverge (README).
   common += ['--sync_replicas'] if mode == 'sync' else [
@@ -510,21 +525,30 @@ def _run_cluster(data_dir, scratch, batch_size, args, num_ps, num_workers,
       [sys.executable, '-m', 'cifar10.dist_train', '--job_name', job,
        '--task_index', str(index), '--train_dir',
        os.path.join(scratch, 'cost_%s_%s%d' % (tag, job, index))] + common,
-      stdout=subprocess.PIPE if (job, index) == ('worker', 0) else
-      subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
-      env=_quiet_env())
+      stdout=subprocess.PIPE if job == 'worker' else subprocess.DEVNULL,
+      stderr=subprocess.DEVNULL, text=True, env=_quiet_env())
            for job, count in (('ps', num_ps), ('worker', num_workers))
            for index in range(count)]
-  ps_tasks, chief = tasks[:num_ps], tasks[num_ps]
+  ps_tasks, workers = tasks[:num_ps], tasks[num_ps:]
+  traffic = [Traffic(task.pid, namespace) for task in ps_tasks]
   points, lines = [], []
   try:
-    for line in chief.stdout:
-      lines.append(line)
-      logged = re.search(r': step (\d+), loss = ', line)
-      if logged:
-        points.append((time.perf_counter(), int(logged.group(1)),
-                       [_tcp_bytes(task.pid, namespace) +
-                        (_cpu_seconds(task.pid),) for task in ps_tasks]))
+    logs = selectors.DefaultSelector()
+    for worker in workers:
+      logs.register(worker.stdout, selectors.EVENT_READ)
+    while logs.get_map():
+      for ready, _ in logs.select():
+        # The workers print whole lines, flushed (PYTHONUNBUFFERED).
+        line = ready.fileobj.readline()
+        if not line:
+          logs.unregister(ready.fileobj)
+          continue
+        lines.append(line)
+        logged = re.search(r': step (\d+), loss = ', line)
+        if logged and (not points or int(logged.group(1)) > points[-1][1]):
+          points.append((time.perf_counter(), int(logged.group(1)),
+                         [counter.sample() + (_cpu_seconds(task.pid),)
+                          for counter, task in zip(traffic, ps_tasks)]))
     for task in tasks:
       if task.wait():
         raise RuntimeError('dist_train %s failed:\n%s'
@@ -537,9 +561,9 @@ def _run_cluster(data_dir, scratch, batch_size, args, num_ps, num_workers,
         task.kill()
         task.wait()
   if len(points) < 3:
-    raise RuntimeError('dist_train %s: the chief logged %d lines, too few to '
-                       'time a window after the first; raise --window_steps.'
-                       % (tag, len(points)))
+    raise RuntimeError('dist_train %s: the workers logged %d steps, too few '
+                       'to time a window after the first; raise '
+                       '--window_steps.' % (tag, len(points)))
   return points
 
 
@@ -550,8 +574,8 @@ def measure_cluster_cost(data_dir, scratch, batch_size, args):
   variables split (on several ps tasks) and, for 2 ps tasks, whole too, it
   reports per ps task: the bytes of variables it holds; the bytes it
   received and sent per worker step, read from its TCP counters between the
-  chief's first and last log lines (the first window, with the start-up, left
-  out), beside the size of the trainable variables it holds (what a step
+  second and the last step the workers logged (the first window, with the
+  start-up, left out), beside the size of the trainable variables it holds (what a step
   would move if each worker read every variable once and sent each gradient
   once); and its CPU seconds per worker step. Then the cluster's
   examples/sec, summed over the workers. On one machine all tasks share its

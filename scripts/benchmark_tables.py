@@ -169,7 +169,7 @@ def _megabytes(count):
 def cluster_cost_table(results):
   """Per cluster: each ps task's bytes held and moved, CPU time, speed."""
   lines = [measured_where(results, windows=False) + ' Counted between the '
-           'chief\'s second and last log lines.', '',
+           'second and the last step the workers logged.', '',
            '| ps tasks | workers | mode | `local3/weights` split | MB held, '
            'per ps task | MB received / sent per worker step, per ps task | '
            'received, sent / trainable bytes held | ps CPU ms per worker '
