@@ -285,14 +285,10 @@ def build_graph(data_dir, batch_size, use_fp16, devices,
 
 def main(argv=None):
   args = parser().parse_args(argv)
-  settings = training_loop.LoopSettings.from_flags(args)
-  settings.session_options.apply_to_process()
+  # The towers are checked (and any virtual devices made) first, so that a
+  # --num_gpus this machine cannot serve stops before a download.
   devices = tower_devices(args.num_gpus, args.virtual_devices)
-  cifar10.maybe_download_and_extract(
-      args.data_dir, args.data_url,
-      needed_files=cifar10_input.file_names(eval_data=False))
-  training_loop.prepare_train_dir(args.train_dir, args.fresh,
-                                  cifar10.data_classes(args.data_dir))
+  settings = training_loop.prepare_run(args)
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(args.seed)
     train_op, loss, global_step = build_graph(

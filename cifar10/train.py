@@ -28,7 +28,6 @@ if not __package__:
 import tensorflow as tf
 
 from cifar10 import cifar10
-from cifar10 import cifar10_input
 from cifar10 import flags
 from cifar10 import training_loop
 
@@ -83,13 +82,7 @@ def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
 
 def main(argv=None):
   args = parser().parse_args(argv)
-  settings = training_loop.LoopSettings.from_flags(args)
-  settings.session_options.apply_to_process()
-  cifar10.maybe_download_and_extract(
-      args.data_dir, args.data_url,
-      needed_files=cifar10_input.file_names(eval_data=False))
-  training_loop.prepare_train_dir(args.train_dir, args.fresh,
-                                  cifar10.data_classes(args.data_dir))
+  settings = training_loop.prepare_run(args)
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(args.seed)
     train_op, loss, global_step = build_graph(

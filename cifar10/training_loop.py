@@ -102,6 +102,35 @@ class Replica:
 # The train directory
 # ---------------------------------------------------------------------------
 
+def prepare_run(args):
+  """Everything a one-process trainer does before it builds its graph.
+
+  cifar10.train and cifar10.multi_gpu_train both start this way; dist_train
+  does the same steps, but each in the task that needs it.
+
+  Args:
+    args: the parsed flags of `flags.training_parser`.
+
+  Returns:
+    The LoopSettings that `run` takes, read from the flags. Their process-wide
+    part (threads, kernels) is applied already, as it must be before the
+    first session.
+
+  Raises:
+    errors.UserError: the download failed, or --train_dir cannot hold this
+      run (see prepare_train_dir).
+  """
+  settings = LoopSettings.from_flags(args)
+  settings.session_options.apply_to_process()
+  # The first run downloads the data; later runs find it and return at once.
+  cifar10.maybe_download_and_extract(
+      args.data_dir, args.data_url,
+      needed_files=cifar10_input.file_names(eval_data=False))
+  prepare_train_dir(args.train_dir, args.fresh,
+                    cifar10.data_classes(args.data_dir))
+  return settings
+
+
 def prepare_train_dir(train_dir, fresh, data_classes):
   """Creates --train_dir if needed; `fresh` clears an earlier run from it.
 
