@@ -24,13 +24,6 @@ INDEX_FILE = 'checkpoint'
 POINT_AT_TRAINING_RUN = ('Point --checkpoint_dir at the --train_dir of a '
                          'training run.')
 
-# The help of the --raw_weights flag of eval, predict and export.
-RAW_WEIGHTS_HELP = (
-    'Restore the trained variables themselves instead of their moving '
-    'averages: for a checkpoint that holds no averages (written by another '
-    'trainer or your own script). The averages usually classify a little '
-    'better.')
-
 # What to do with a checkpoint holding every weight but no moving averages.
 _ADD_RAW_WEIGHTS = ('Add --raw_weights to use its variables as trained.')
 

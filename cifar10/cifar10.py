@@ -23,6 +23,7 @@ import tensorflow as tf
 from cifar10 import cifar10_input
 from cifar10 import classes
 from cifar10 import download
+from cifar10 import flags
 from cifar10 import lrn
 from cifar10 import paths
 from cifar10 import summaries
@@ -34,9 +35,10 @@ NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN = cifar10_input.NUM_EXAMPLES_PER_EPOCH_FOR_TRAI
 NUM_EXAMPLES_PER_EPOCH_FOR_EVAL = cifar10_input.NUM_EXAMPLES_PER_EPOCH_FOR_EVAL
 
 # The original's flag defaults, which its functions read from global flags:
-# here they are the defaults of the parameters that replace those flags.
+# here they are the defaults of the parameters that replace those flags, and
+# the flags' defaults too (paths.py and flags.py hold each value once).
 DATA_DIR = paths.DATA_DIR
-BATCH_SIZE = 128
+BATCH_SIZE = flags.BATCH_SIZE
 
 # The training schedule (the original's values). The learning rate starts at
 # INITIAL_LEARNING_RATE and is multiplied by LEARNING_RATE_DECAY_FACTOR after
@@ -50,7 +52,7 @@ BATCH_SIZE = 128
 MOVING_AVERAGE_DECAY = 0.9999
 NUM_EPOCHS_PER_DECAY = 350.0
 LEARNING_RATE_DECAY_FACTOR = 0.1
-INITIAL_LEARNING_RATE = 0.1
+INITIAL_LEARNING_RATE = flags.INITIAL_LEARNING_RATE  # Also the flag's default.
 LOSS_AVERAGE_DECAY = 0.9
 
 # multi_gpu_train builds tower i under the name scope 'tower_i'. Summary tags

@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from cifar10 import classes
+from cifar10 import download
 from cifar10 import errors
 from cifar10 import summaries
 
@@ -43,8 +44,9 @@ RECORD_BYTES = LABEL_BYTES + IMAGE_BYTES
 # The class of each label, as CIFAR-10's batches.meta.txt lists them.
 CLASS_NAMES = classes.CIFAR10_NAMES
 
-TRAIN_FILES = tuple('data_batch_%d.bin' % i for i in range(1, 6))
-TEST_FILES = ('test_batch.bin',)
+# The batch files, as the tarball holds them (download.py lists them).
+TRAIN_FILES = download.TRAIN_FILES
+TEST_FILES = download.TEST_FILES
 
 # The share of an epoch the original's shuffling queue kept filled: its
 # min_queue_examples, 20,000 records. The shuffle buffer holds as many, plus

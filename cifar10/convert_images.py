@@ -49,14 +49,8 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-
-from cifar10 import cifar10_input
-from cifar10 import classes
-from cifar10 import download
 from cifar10 import errors
 from cifar10 import flags
-from cifar10 import image_files
 
 TRAIN_SPLIT = 'train'
 TEST_SPLIT = 'test'
@@ -64,9 +58,6 @@ TEST_SPLIT = 'test'
 # The share of each class's images that becomes the test split of a
 # SRC/<class>/ folder, unless --test_fraction says otherwise.
 DEFAULT_TEST_FRACTION = 0.2
-
-# Seconds between progress lines.
-PROGRESS_SECS = 5.0
 
 
 def _fraction(text):
@@ -83,9 +74,8 @@ def _fraction(text):
 
 def parser():
   """The converter's flags: the source folder, the output folder, the split."""
-  parser = flags.Parser(
-      description=__doc__.splitlines()[0],
-      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+  parser = flags.script_parser('cifar10.convert_images',
+                               __doc__.splitlines()[0])
   parser.add_argument(
       'src', metavar='SRC',
       help='Folder of images: SRC/train/<class>/ and SRC/test/<class>/, or '
@@ -108,6 +98,21 @@ def parser():
       help='Seed of the test split\'s draw and of the order of the records: '
            'the same SRC and seed write the same files.')
   return parser
+
+
+# The flags come first, as in the original's scripts. `--help` is answered
+# here, before the imports below load TensorFlow, which takes seconds.
+flags.answer_help_first(__name__, parser)
+
+import numpy as np
+
+from cifar10 import cifar10_input
+from cifar10 import classes
+from cifar10 import download
+from cifar10 import image_files
+
+# Seconds between progress lines.
+PROGRESS_SECS = 5.0
 
 
 # ---------------------------------------------------------------------------

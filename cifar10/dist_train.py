@@ -48,15 +48,8 @@ if not __package__:
   sys.exit('Run it as a module, from the folder that holds cifar10/: '
            'python -m cifar10.dist_train')
 
-import numpy as np
-import tensorflow as tf
-
-from cifar10 import cifar10
-from cifar10 import cifar10_input
 from cifar10 import errors
 from cifar10 import flags
-from cifar10 import train
-from cifar10 import training_loop
 
 JOB_NAMES = ('ps', 'worker')
 
@@ -85,6 +78,19 @@ def parser():
                       help='Seconds to wait for the other tasks before giving '
                            'up with an error that names the missing one.')
   return parser
+
+
+# The flags come first, as in the original's scripts. `--help` is answered
+# here, before the imports below load TensorFlow, which takes seconds.
+flags.answer_help_first(__name__, parser)
+
+import numpy as np
+import tensorflow as tf
+
+from cifar10 import cifar10
+from cifar10 import cifar10_input
+from cifar10 import train
+from cifar10 import training_loop
 
 
 # ---------------------------------------------------------------------------

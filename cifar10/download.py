@@ -5,6 +5,7 @@ once its MD5 is the official one, so an interrupted or tampered download never
 looks complete. Extraction trusts nothing in the tarball: only the expected
 files are written, and a link or a path leaving the data folder stops it.
 `resolve_data_dir` reads --data_dir as users write it, one level off included.
+This module imports no TensorFlow: the flags' parser uses it.
 """
 
 import hashlib
@@ -16,7 +17,6 @@ import tempfile
 import urllib.error
 import urllib.request
 
-from cifar10 import cifar10_input
 from cifar10 import errors
 
 DATA_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz'
@@ -24,7 +24,10 @@ DATA_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530'
 TARBALL_NAME = 'cifar-10-binary.tar.gz'
 EXTRACTED_DIR = 'cifar-10-batches-bin'
 
-REQUIRED_FILES = cifar10_input.TRAIN_FILES + cifar10_input.TEST_FILES
+# The batch files of the binary version: five of training data, one of test.
+TRAIN_FILES = tuple('data_batch_%d.bin' % i for i in range(1, 6))
+TEST_FILES = ('test_batch.bin',)
+REQUIRED_FILES = TRAIN_FILES + TEST_FILES
 OPTIONAL_FILES = ('batches.meta.txt', 'readme.html')
 # Every file the tarball's extraction may write: none of them is ever
 # written over, so a folder holding any of them is never downloaded into.

@@ -39,31 +39,14 @@ if not __package__:
   sys.exit('Run it as a module, from the folder that holds cifar10/: '
            'python -m cifar10.eval')
 
-import numpy as np
-import tensorflow as tf
-
-from cifar10 import checkpoints
-from cifar10 import cifar10
-from cifar10 import cifar10_input
-from cifar10 import confusion
 from cifar10 import errors
 from cifar10 import flags
 from cifar10 import paths
-from cifar10 import session_options as session_options_lib
 
 EVAL_DATA_CHOICES = ('test', 'train_eval')
 
-_HOW_TO_PROCEED = (checkpoints.POINT_AT_TRAINING_RUN +
-                   ' Or let that run save a new checkpoint.')
-
-# The advice for a checkpoint trained on another number of classes.
-_OTHER_CLASSES = ('Give the --data_dir it was trained on, or the '
-                  '--checkpoint_dir of a run trained on this data.')
-
+# The start of every TensorBoard event file's name.
 _EVENTS_FILE_PREFIX = 'events.out.tfevents.'
-
-# The tag of the overall figure, as the original evaluator wrote it.
-PRECISION_TAG = 'Precision @ 1'
 
 
 def _eval_dir(path):
@@ -114,12 +97,36 @@ def parser():
                  '--checkpoint_dir that has no precision @ 1 in --eval_dir '
                  'yet, then exit: the whole curve of a finished run.')
   flags.add_session_flags(parser)
-  flags.add_bool(parser, 'raw_weights', checkpoints.RAW_WEIGHTS_HELP)
+  flags.add_raw_weights(parser)
   parser.add_argument(
       '--top_k', type=flags.positive_int, default=1,
       help='Also report top-k accuracy for this k: the fraction of images '
            'whose true class is among the k most probable (1: do not).')
   return parser
+
+
+# The flags come first, as in the original's scripts. `--help` is answered
+# here, before the imports below load TensorFlow, which takes seconds.
+flags.answer_help_first(__name__, parser)
+
+import numpy as np
+import tensorflow as tf
+
+from cifar10 import checkpoints
+from cifar10 import cifar10
+from cifar10 import cifar10_input
+from cifar10 import confusion
+from cifar10 import session_options as session_options_lib
+
+_HOW_TO_PROCEED = (checkpoints.POINT_AT_TRAINING_RUN +
+                   ' Or let that run save a new checkpoint.')
+
+# The advice for a checkpoint trained on another number of classes.
+_OTHER_CLASSES = ('Give the --data_dir it was trained on, or the '
+                  '--checkpoint_dir of a run trained on this data.')
+
+# The tag of the overall figure, as the original evaluator wrote it.
+PRECISION_TAG = 'Precision @ 1'
 
 
 @dataclasses.dataclass

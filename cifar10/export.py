@@ -27,16 +27,9 @@ if not __package__:
   sys.exit('Run it as a module, from the folder that holds cifar10/: '
            'python -m cifar10.export')
 
-import tensorflow as tf
-
-from cifar10 import checkpoints
-from cifar10 import cifar10
-from cifar10 import cifar10_input
-from cifar10 import classes
 from cifar10 import errors
 from cifar10 import flags
 from cifar10 import paths
-from cifar10 import session_options
 
 
 def parser():
@@ -56,8 +49,21 @@ def parser():
       '--export_dir', default=paths.EXPORT_DIR,
       help='Folder to create for the SavedModel. It must not exist yet: '
            'nothing is ever written over.')
-  flags.add_bool(parser, 'raw_weights', checkpoints.RAW_WEIGHTS_HELP)
+  flags.add_raw_weights(parser)
   return parser
+
+
+# The flags come first, as in the original's scripts. `--help` is answered
+# here, before the imports below load TensorFlow, which takes seconds.
+flags.answer_help_first(__name__, parser)
+
+import tensorflow as tf
+
+from cifar10 import checkpoints
+from cifar10 import cifar10
+from cifar10 import cifar10_input
+from cifar10 import classes
+from cifar10 import session_options
 
 
 def _next_version(folder):

@@ -1,8 +1,12 @@
 """The argparse parser all scripts share, and the value checks their flags use.
 
 Each script builds its parser here and parses its command line once, in its
-`main`. Boolean flags are written `--name`, `--name=true` or `--name=false`:
-they never take the next word as their value, so `predict --json cat.png`
+`main`. This module, and those it imports, load no TensorFlow (its import
+takes seconds): each script defines its flags above its own TensorFlow
+imports and answers `--help` before them (`answer_help_first`).
+
+Boolean flags are written `--name`, `--name=true` or `--name=false`: they
+never take the next word as their value, so `predict --json cat.png`
 classifies cat.png. (The original used `type=bool`, which reads "False" as
 true; a flag that took an optional separate value would swallow a file name.)
 """
@@ -11,13 +15,19 @@ import argparse
 import signal
 import sys
 
-from cifar10 import checkpoints
-from cifar10 import cifar10
 from cifar10 import download
 from cifar10 import errors
 from cifar10 import kernel_choice
 from cifar10 import paths
-from cifar10 import session_options
+
+# The defaults the model's functions share with the flags (cifar10.py reads
+# them from here): the original's batch of 128 images, and the learning rate
+# its schedule starts from.
+BATCH_SIZE = 128
+INITIAL_LEARNING_RATE = 0.1
+
+# --mixed_precision's values: float32 throughout, or bfloat16 matrix math.
+MIXED_PRECISION_CHOICES = ('off', 'bf16')
 
 _TRUE = ('1', 'true', 't', 'yes', 'y', 'on')
 _FALSE = ('0', 'false', 'f', 'no', 'n', 'off')
@@ -191,7 +201,7 @@ def script_parser(module, description):
 def add_batch_size(parser):
   """Adds --batch_size, the original's 128 images per batch."""
   parser.add_argument(
-      '--batch_size', type=positive_int, default=128,
+      '--batch_size', type=positive_int, default=BATCH_SIZE,
       help='Images in each batch.')
 
 
@@ -201,6 +211,15 @@ def add_use_fp16(parser):
            'Train the model in float16 instead of float32 (its variables and '
            'checkpoints too); slow on CPUs, which lack float16 kernels. The '
            'tools that read a checkpoint follow its own dtype instead.')
+
+
+def add_raw_weights(parser):
+  """Adds --raw_weights, for the tools that restore a checkpoint."""
+  add_bool(parser, 'raw_weights',
+           'Restore the trained variables themselves instead of their '
+           'moving averages: for a checkpoint that holds no averages '
+           '(written by another trainer or your own script). The averages '
+           'usually classify a little better.')
 
 
 def base_parser(module, description):
@@ -229,7 +248,7 @@ def base_parser(module, description):
 def add_session_flags(parser):
   """Adds the speed flags `session_options.SessionOptions` reads, all off."""
   parser.add_argument(
-      '--mixed_precision', choices=session_options.MIXED_PRECISION_CHOICES,
+      '--mixed_precision', choices=MIXED_PRECISION_CHOICES,
       default='off',
       help='bf16: oneDNN computes convolutions and matrix multiplies in '
            'bfloat16; variables, checkpoints and the loss stay float32. It '
@@ -246,6 +265,30 @@ def add_session_flags(parser):
   parser.add_argument(
       '--inter_op_threads', type=non_negative_int, default=0,
       help='How many ops may run at the same time; 0 lets TensorFlow pick.')
+
+
+def answer_help_first(module_name, parser):
+  """Answers -h/--help at once when the script is the program being run.
+
+  A script calls this with its `__name__` and its parser function after
+  defining its flags and before importing TensorFlow, so that `--help` shows
+  the flags without waiting seconds for an import it does not need. For any
+  other command line it does nothing: `main` parses it.
+
+  Args:
+    module_name: the calling module's `__name__`; only '__main__' (run as
+      `python -m cifar10.X`) answers.
+    parser: the function that builds the script's parser.
+  """
+  if module_name != '__main__':
+    return
+  options = sys.argv[1:]
+  if '--' in options:  # After it, "--help" would be a positional argument.
+    options = options[:options.index('--')]
+  if '-h' in options or '--help' in options:
+    # Exits with the help (or with the refusal of a flag given before it);
+    # returns only if --help was the value of another flag.
+    parser().parse_args()
 
 
 def run_script(main, argv=None):
@@ -276,11 +319,21 @@ def run_script(main, argv=None):
     return error.exit_status
 
 
+def _train_dir(path):
+  """--train_dir's check, checkpoints.check_train_dir.
+
+  Imported only when a --train_dir is read: checkpoints imports TensorFlow,
+  which a parser must not need (see `answer_help_first`).
+  """
+  from cifar10 import checkpoints
+  return checkpoints.check_train_dir(path)
+
+
 def training_parser(module, description):
   """A parser with the shared flags and those of every trainer."""
   parser = base_parser(module, description)
   parser.add_argument(
-      '--train_dir', type=user_path(checkpoints.check_train_dir),
+      '--train_dir', type=user_path(_train_dir),
       default=paths.TRAIN_DIR,
       help='Folder for checkpoints and TensorBoard event files. A run '
            'resumes from the newest checkpoint it finds there.')
@@ -313,7 +366,7 @@ def training_parser(module, description):
       help='Steps between TensorBoard summaries.')
   parser.add_argument(
       '--initial_learning_rate', type=positive_float,
-      default=cifar10.INITIAL_LEARNING_RATE,
+      default=INITIAL_LEARNING_RATE,
       help='Learning rate until its first decay (the original\'s '
            'INITIAL_LEARNING_RATE). Asynchronous distributed workers each '
            'update the weights, so divide it by their number there.')

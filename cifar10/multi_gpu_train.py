@@ -41,18 +41,8 @@ if not __package__:
   sys.exit('Run it as a module, from the folder that holds cifar10/: '
            'python -m cifar10.multi_gpu_train')
 
-import tensorflow as tf
-
-from cifar10 import cifar10
-from cifar10 import cifar10_input
 from cifar10 import errors
 from cifar10 import flags
-from cifar10 import summaries
-from cifar10 import training_loop
-
-# The memory, in MiB, of each logical GPU that --virtual_devices makes out of
-# one physical GPU.
-VIRTUAL_GPU_MEMORY_MB = 2048
 
 
 def parser():
@@ -69,6 +59,22 @@ def parser():
                  'With fewer GPUs than --num_gpus, split the one GPU (or the '
                  'CPU) into --num_gpus logical devices.')
   return parser
+
+
+# The flags come first, as in the original's scripts. `--help` is answered
+# here, before the imports below load TensorFlow, which takes seconds.
+flags.answer_help_first(__name__, parser)
+
+import tensorflow as tf
+
+from cifar10 import cifar10
+from cifar10 import cifar10_input
+from cifar10 import summaries
+from cifar10 import training_loop
+
+# The memory, in MiB, of each logical GPU that --virtual_devices makes out of
+# one physical GPU.
+VIRTUAL_GPU_MEMORY_MB = 2048
 
 
 def tower_devices(num_gpus, virtual_devices):

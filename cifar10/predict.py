@@ -25,20 +25,9 @@ if not __package__:
   sys.exit('Run it as a module, from the folder that holds cifar10/: '
            'python -m cifar10.predict')
 
-import numpy as np
-import tensorflow as tf
-
-from cifar10 import checkpoints
-from cifar10 import cifar10
-from cifar10 import cifar10_input
-from cifar10 import classes
 from cifar10 import errors
 from cifar10 import flags
-from cifar10 import image_files
 from cifar10 import paths
-from cifar10 import session_options
-
-_SIZE = cifar10_input.ORIGINAL_SIZE
 
 
 def parser():
@@ -62,8 +51,25 @@ def parser():
   flags.add_bool(parser, 'json',
                  'Print one JSON document (checkpoint, and per file its '
                  'classes and probabilities, or its error) instead of lines.')
-  flags.add_bool(parser, 'raw_weights', checkpoints.RAW_WEIGHTS_HELP)
+  flags.add_raw_weights(parser)
   return parser
+
+
+# The flags come first, as in the original's scripts. `--help` is answered
+# here, before the imports below load TensorFlow, which takes seconds.
+flags.answer_help_first(__name__, parser)
+
+import numpy as np
+import tensorflow as tf
+
+from cifar10 import checkpoints
+from cifar10 import cifar10
+from cifar10 import cifar10_input
+from cifar10 import classes
+from cifar10 import image_files
+from cifar10 import session_options
+
+_SIZE = cifar10_input.ORIGINAL_SIZE
 
 
 def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,

@@ -13,7 +13,6 @@ from tensorflow.core.protobuf import rewriter_config_pb2
 
 from cifar10 import errors
 
-MIXED_PRECISION_CHOICES = ('off', 'bf16')
 _CPU_JIT_FLAG = '--tf_xla_cpu_global_jit'
 
 

@@ -18,13 +18,34 @@ if not __package__:
   sys.exit('Run it as a module, from the folder that holds cifar10/: '
            'python -m cifar10.synthetic')
 
+from cifar10 import errors
+from cifar10 import flags
+from cifar10 import paths
+
+
+def parser():
+  """The folder to write into, the number of records, and the seed."""
+  parser = flags.script_parser('cifar10.synthetic', __doc__.splitlines()[0])
+  parser.add_argument('--data_dir', default=paths.SYNTHETIC_DATA_DIR,
+                      help='Folder to write cifar-10-batches-bin/ into. Not '
+                           'the real data\'s default folder: nothing marks '
+                           'these files as synthetic.')
+  parser.add_argument('--train_records_per_file', type=flags.positive_int,
+                      default=400, help='Records in each data_batch_N.bin.')
+  parser.add_argument('--test_records', type=flags.positive_int, default=500,
+                      help='Records in test_batch.bin.')
+  parser.add_argument('--seed', type=int, default=0, help='Random seed.')
+  return parser
+
+
+# The flags come first, as in the original's scripts. `--help` is answered
+# here, before the imports below load TensorFlow, which takes seconds.
+flags.answer_help_first(__name__, parser)
+
 import numpy as np
 
 from cifar10 import cifar10_input
 from cifar10 import download
-from cifar10 import errors
-from cifar10 import flags
-from cifar10 import paths
 
 # Standard deviation of the Gaussian noise added to every pixel value, on the
 # 0..255 scale, so that no two images of a class are alike.
@@ -118,21 +139,6 @@ def write_synthetic_dataset(data_dir, train_records_per_file=400,
       os.remove(path)
     raise
   return folder
-
-
-def parser():
-  """The folder to write into, the number of records, and the seed."""
-  parser = flags.script_parser('cifar10.synthetic', __doc__.splitlines()[0])
-  parser.add_argument('--data_dir', default=paths.SYNTHETIC_DATA_DIR,
-                      help='Folder to write cifar-10-batches-bin/ into. Not '
-                           'the real data\'s default folder: nothing marks '
-                           'these files as synthetic.')
-  parser.add_argument('--train_records_per_file', type=flags.positive_int,
-                      default=400, help='Records in each data_batch_N.bin.')
-  parser.add_argument('--test_records', type=flags.positive_int, default=500,
-                      help='Records in test_batch.bin.')
-  parser.add_argument('--seed', type=int, default=0, help='Random seed.')
-  return parser
 
 
 def main(argv=None):

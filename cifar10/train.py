@@ -25,16 +25,22 @@ if not __package__:
   sys.exit('Run it as a module, from the folder that holds cifar10/: '
            'python -m cifar10.train')
 
-import tensorflow as tf
-
-from cifar10 import cifar10
 from cifar10 import flags
-from cifar10 import training_loop
 
 
 def parser():
   """The shared training flags; this trainer adds none of its own."""
   return flags.training_parser('cifar10.train', __doc__.splitlines()[0])
+
+
+# The flags come first, as in the original's scripts. `--help` is answered
+# here, before the imports below load TensorFlow, which takes seconds.
+flags.answer_help_first(__name__, parser)
+
+import tensorflow as tf
+
+from cifar10 import cifar10
+from cifar10 import training_loop
 
 
 def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,

@@ -1,7 +1,12 @@
 """Flags: booleans that leave file names alone, defaults, bad values refused."""
 
+import subprocess
+import sys
+
 import pytest
 
+from conftest import DEADLINE_SECS
+from cifar10 import convert_images
 from cifar10 import dist_train
 from cifar10 import eval as cifar10_eval
 from cifar10 import export
@@ -134,15 +139,44 @@ def test_seed_defaults_to_none_and_takes_an_integer():
   assert train.parser().parse_args(['--seed', '7']).seed == 7
 
 
-@pytest.mark.parametrize('script', sorted(SCRIPTS) + ['synthetic'])
+# Every `python -m cifar10.X` script and its parser function.
+EVERY_SCRIPT = dict({name: parser for name, (parser, _) in SCRIPTS.items()},
+                    synthetic=synthetic.parser,
+                    convert_images=convert_images.parser)
+
+# Runs the module named by its argument as `python -m` does, with --help, and
+# says how it exited and whether TensorFlow had been imported by then.
+_HELP_CHILD = """
+import runpy, sys
+module = sys.argv[1]
+sys.argv = [module, '--help']
+try:
+  runpy.run_module(module, run_name='__main__', alter_sys=True)
+except SystemExit as done:
+  sys.stderr.write('exit %s, tensorflow imported: %s'
+                   % (done.code, 'tensorflow' in sys.modules))
+"""
+
+
+@pytest.mark.parametrize('script', sorted(EVERY_SCRIPT))
 def test_usage_shows_the_command_that_runs_the_script(script, capsys):
-  make_parser = synthetic.parser if script == 'synthetic' else \
-      SCRIPTS[script][0]
+  make_parser = EVERY_SCRIPT[script]
   with pytest.raises(SystemExit) as raised:
     make_parser().parse_args(['--help'])
   assert raised.value.code == 0
   assert capsys.readouterr().out.startswith(
       'usage: python -m cifar10.%s [-h]' % script)
+
+
+@pytest.mark.parametrize('script', sorted(EVERY_SCRIPT))
+def test_help_is_answered_before_tensorflow_is_imported(script):
+  # The import takes seconds; --help needs none of it.
+  child = subprocess.run(
+      [sys.executable, '-c', _HELP_CHILD, 'cifar10.' + script],
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+      timeout=DEADLINE_SECS)
+  assert child.stdout.startswith('usage: python -m cifar10.%s [-h]' % script)
+  assert child.stderr == 'exit 0, tensorflow imported: False'
 
 
 @pytest.mark.parametrize('argv,meant', [
