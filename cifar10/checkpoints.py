@@ -9,16 +9,13 @@ differs, what the file holds, what the graph wants and what to do about it.
 """
 
 import dataclasses
-import glob
 import os
-import re
 
 import tensorflow as tf
 
 from cifar10 import cifar10
 from cifar10 import errors
-
-INDEX_FILE = 'checkpoint'
+from cifar10 import paths
 
 # The advice of the tools that read checkpoints written by a training run.
 POINT_AT_TRAINING_RUN = ('Point --checkpoint_dir at the --train_dir of a '
@@ -27,42 +24,18 @@ POINT_AT_TRAINING_RUN = ('Point --checkpoint_dir at the --train_dir of a '
 # What to do with a checkpoint holding every weight but no moving averages.
 _ADD_RAW_WEIGHTS = ('Add --raw_weights to use its variables as trained.')
 
-# The basename of a checkpoint rather than of a folder: model.ckpt-1000.
-_LOOKS_LIKE_CHECKPOINT = re.compile(r'\.ckpt')
-
 # TensorFlow's checkpoint reader reports damaged files as OpErrors, or as
 # plain Python errors from its C++ wrapper ("Read less bytes than requested"
 # is an IndexError).
 _READ_ERRORS = (tf.errors.OpError, ValueError, IndexError, RuntimeError)
-
-# The files of one checkpoint: its data shards, its index and, from old
-# Savers, its meta graph. Stripping the suffix gives the checkpoint's prefix.
-_CHECKPOINT_FILE = re.compile(r'^(.+)\.(index|data-\d+-of-\d+|meta)$')
 
 # The moving average of variable `v` is saved as `v` + this suffix.
 _AVERAGE_SUFFIX = '/ExponentialMovingAverage'
 
 
 # ---------------------------------------------------------------------------
-# Folders
+# Finding checkpoints
 # ---------------------------------------------------------------------------
-
-def _prefix_of(path):
-  """The checkpoint `path` names, as a prefix or one of its files; or None."""
-  if os.path.isfile(path + '.index'):
-    return path
-  match = _CHECKPOINT_FILE.match(path)
-  if match and os.path.isfile(path) and os.path.isfile(
-      match.group(1) + '.index'):
-    return match.group(1)
-  return None
-
-
-def _runs_below(folder):
-  """The subfolders of `folder` that hold a checkpoint index file, sorted."""
-  return sorted(os.path.dirname(index) for index in
-                glob.glob(os.path.join(folder, '*', INDEX_FILE)))
-
 
 def locate_checkpoints(path, flag='--checkpoint_dir'):
   """Reads a checkpoint folder flag, recognising the neighbouring mistakes.
@@ -84,13 +57,13 @@ def locate_checkpoints(path, flag='--checkpoint_dir'):
     errors.UserError: `path` is some other file, or several training runs
       lie below it.
   """
-  prefix = _prefix_of(path)
+  prefix = paths.checkpoint_prefix(path)
   if prefix:
     return os.path.dirname(prefix) or '.', prefix
   if not os.path.exists(path):
     _refuse_missing_checkpoint(path, flag)
   if os.path.isfile(path):
-    if os.path.basename(path) == INDEX_FILE:
+    if os.path.basename(path) == paths.INDEX_FILE:
       folder = os.path.dirname(path) or '.'
       errors.notice('%s %s is the index file of a checkpoint folder: reading '
                     'its folder, %s.' % (flag, path, folder))
@@ -98,8 +71,8 @@ def locate_checkpoints(path, flag='--checkpoint_dir'):
     raise errors.UserError('%s %s is a file, not a folder of checkpoints. %s'
                            % (flag, path, POINT_AT_TRAINING_RUN))
   if os.path.isdir(path) and not os.path.exists(os.path.join(path,
-                                                             INDEX_FILE)):
-    runs = _runs_below(path)
+                                                             paths.INDEX_FILE)):
+    runs = paths.runs_below(path)
     if len(runs) == 1:
       errors.notice('%s %s holds no checkpoints, its subfolder %s does: '
                     'reading that.' % (flag, path, runs[0]))
@@ -120,11 +93,12 @@ def _refuse_missing_checkpoint(path, flag):
   the run, which keeps only its newest --keep_checkpoints. Anything else
   returns, to be read as a folder that training has not made yet.
   """
-  match = _CHECKPOINT_FILE.match(path)
+  match = paths.CHECKPOINT_FILE.match(path)
   named = match.group(1) if match else path
   folder = os.path.dirname(os.path.normpath(named)) or '.'
-  is_run = os.path.isfile(os.path.join(folder, INDEX_FILE))
-  if not (is_run or _LOOKS_LIKE_CHECKPOINT.search(os.path.basename(named))):
+  is_run = os.path.isfile(os.path.join(folder, paths.INDEX_FILE))
+  if not (is_run or
+          paths.LOOKS_LIKE_CHECKPOINT.search(os.path.basename(named))):
     return
   kept = all_checkpoints(folder) if is_run else []
   if kept:
@@ -138,42 +112,6 @@ def _refuse_missing_checkpoint(path, flag):
   raise errors.UserError(
       '%s %s: there is no such checkpoint, and %s holds none. %s'
       % (flag, path, folder, POINT_AT_TRAINING_RUN))
-
-
-def check_train_dir(path):
-  """Returns --train_dir unless it is one level off from a training run.
-
-  A checkpoint (or one of its files) given as --train_dir, or a folder
-  whose only checkpoints lie in a subfolder, would make training start a
-  new run in the wrong place; the message names the folder that resumes.
-
-  Raises:
-    errors.UserError: naming the --train_dir that would work.
-  """
-  prefix = _prefix_of(path)
-  if prefix or (os.path.isfile(path) and
-                os.path.basename(path) == INDEX_FILE):
-    folder = os.path.dirname(prefix or path) or '.'
-    raise errors.UserError(
-        '--train_dir %s is a checkpoint file, not a folder: give its folder, '
-        '--train_dir %s, to resume that run.' % (path, folder))
-  parent = os.path.dirname(os.path.normpath(path)) or '.'
-  if (not os.path.exists(path) and
-      _LOOKS_LIKE_CHECKPOINT.search(os.path.basename(path)) and
-      os.path.isfile(os.path.join(parent, INDEX_FILE))):
-    raise errors.UserError(
-        '--train_dir %s is named like a checkpoint of the run in %s, and is '
-        'not there: give --train_dir %s to resume that run, or a folder name '
-        'without .ckpt for a new one.' % (path, parent, parent))
-  if os.path.isdir(path) and not os.path.exists(os.path.join(path,
-                                                             INDEX_FILE)):
-    runs = _runs_below(path)
-    if runs:
-      raise errors.UserError(
-          '--train_dir %s holds no checkpoints, but its subfolder %s does: '
-          'give --train_dir %s to resume that run, or a new folder to start '
-          'another.' % (path, runs[0], runs[0]))
-  return path
 
 
 def latest_checkpoint(folder, how_to_proceed):
@@ -193,13 +131,13 @@ def latest_checkpoint(folder, how_to_proceed):
   if os.path.exists(folder) and not os.path.isdir(folder):
     raise errors.UserError('%s is a file, not a folder of checkpoints. %s'
                            % (folder, how_to_proceed))
-  if not os.path.exists(os.path.join(folder, INDEX_FILE)):
+  if not os.path.exists(os.path.join(folder, paths.INDEX_FILE)):
     return None
   path = tf.train.latest_checkpoint(folder)
   if path is None:
     raise errors.UserError(
         '%s is damaged or names a checkpoint that is not there. %s'
-        % (os.path.join(folder, INDEX_FILE), how_to_proceed))
+        % (os.path.join(folder, paths.INDEX_FILE), how_to_proceed))
   return path
 
 

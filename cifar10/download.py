@@ -4,8 +4,8 @@ The tarball is downloaded into a temporary file that takes its real name only
 once its MD5 is the official one, so an interrupted or tampered download never
 looks complete. Extraction trusts nothing in the tarball: only the expected
 files are written, and a link or a path leaving the data folder stops it.
-`resolve_data_dir` reads --data_dir as users write it, one level off included.
-This module imports no TensorFlow: the flags' parser uses it.
+How --data_dir is read, one level off included, is in paths.py. This module
+imports no TensorFlow: paths.py, which the flags use, reads its names.
 """
 
 import hashlib
@@ -37,90 +37,9 @@ CIFAR_FILES = REQUIRED_FILES + OPTIONAL_FILES
 _CHUNK_BYTES = 1 << 20
 
 
-def _present(folder, names):
+def present_files(folder, names):
   """The names in `names` that are files in `folder`, in their order."""
   return [name for name in names if os.path.isfile(os.path.join(folder, name))]
-
-
-def _holds_batches(folder):
-  """Whether `folder` holds any batch file of the binary version."""
-  return bool(_present(folder, REQUIRED_FILES))
-
-
-def _holds_data(folder):
-  """Whether `folder` holds extracted batch files or the tarball."""
-  return (_holds_batches(os.path.join(folder, EXTRACTED_DIR)) or
-          os.path.isfile(os.path.join(folder, TARBALL_NAME)))
-
-
-def resolve_data_dir(data_dir):
-  """Reads --data_dir, recognising the neighbouring mistakes users make.
-
-  --data_dir is the folder that holds cifar-10-batches-bin/ (and the
-  tarball). Given instead the extracted folder itself (complete or not), one
-  of its batch files, the tarball, or the folder just above a data folder,
-  this returns
-  the data folder they belong to and prints a one-line notice, so that
-  nothing is downloaded again or extracted into the wrong place. Anything
-  else is returned unchanged (a new folder is where the download goes).
-
-  Args:
-    data_dir: the flag's value.
-
-  Returns:
-    The --data_dir to use.
-
-  Raises:
-    errors.UserError: the batch files lie loose in a folder not named
-      cifar-10-batches-bin, `data_dir` is some other file, or several data
-      folders lie below it; the message names what would work.
-  """
-  path = os.path.normpath(data_dir)
-  parent = os.path.dirname(path) or '.'
-  if os.path.isfile(path):
-    name = os.path.basename(path)
-    if name == TARBALL_NAME:
-      errors.notice('--data_dir %s is the tarball itself: using its folder, %s.'
-              % (data_dir, parent))
-      return parent
-    if os.path.basename(parent) == EXTRACTED_DIR and _holds_batches(parent):
-      errors.notice('--data_dir %s is one of the batch files: using %s, the '
-                    'folder that holds %s/.' % (
-                        data_dir, os.path.dirname(parent) or '.',
-                        EXTRACTED_DIR))
-      return os.path.dirname(parent) or '.'
-    raise errors.UserError(
-        '--data_dir %s is a file. Give the folder that holds %s/ or %s '
-        '(or an empty folder to download into).'
-        % (data_dir, EXTRACTED_DIR, TARBALL_NAME))
-  if os.path.basename(path) == EXTRACTED_DIR and not _holds_data(path):
-    # Even empty or incomplete: the download would extract a second copy
-    # inside it.
-    errors.notice('--data_dir %s is the extracted folder itself: using its '
-            'parent, %s.' % (data_dir, parent))
-    return parent
-  if not os.path.isdir(path) or _holds_data(path):
-    return data_dir
-  if _holds_batches(path):
-    raise errors.UserError(
-        '--data_dir %s holds the batch files directly, but they are read from '
-        'a folder named %s inside --data_dir: move them into %s.'
-        % (data_dir, EXTRACTED_DIR, os.path.join(data_dir, EXTRACTED_DIR)))
-  try:
-    names = os.listdir(path)
-  except OSError:  # Unreadable: let the download step report it.
-    return data_dir
-  below = sorted(os.path.join(path, name) for name in names
-                 if _holds_data(os.path.join(path, name)))
-  if len(below) == 1:
-    errors.notice('--data_dir %s holds no CIFAR-10 files, its subfolder %s '
-                  'does: using that.' % (data_dir, below[0]))
-    return below[0]
-  if below:
-    raise errors.UserError(
-        '--data_dir %s holds no CIFAR-10 files, but %d of its subfolders do: '
-        'give one of them (%s).' % (data_dir, len(below), ', '.join(below)))
-  return data_dir
 
 
 def maybe_download_and_extract(data_dir, data_url=DATA_URL,
@@ -138,7 +57,7 @@ def maybe_download_and_extract(data_dir, data_url=DATA_URL,
 
   Args:
     data_dir: the folder for the tarball and the extracted folder (as read
-      by `resolve_data_dir`).
+      by `paths.resolve_data_dir`).
     data_url: the URL of the tarball.
     expected_md5: the tarball's MD5, as 32 hex digits.
     progress: the stream the download's progress line goes to.
@@ -155,10 +74,10 @@ def maybe_download_and_extract(data_dir, data_url=DATA_URL,
   """
   extracted = os.path.join(data_dir, EXTRACTED_DIR)
   missing = [name for name in needed_files
-             if name not in _present(extracted, needed_files)]
+             if name not in present_files(extracted, needed_files)]
   if not missing:
     return extracted
-  present = _present(extracted, CIFAR_FILES)
+  present = present_files(extracted, CIFAR_FILES)
   if present:
     raise errors.UserError(_missing_files_message(data_dir, missing, present))
   created = []

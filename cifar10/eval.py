@@ -45,34 +45,13 @@ from cifar10 import paths
 
 EVAL_DATA_CHOICES = ('test', 'train_eval')
 
-# The start of every TensorBoard event file's name.
-_EVENTS_FILE_PREFIX = 'events.out.tfevents.'
-
-
-def _eval_dir(path):
-  """Reads --eval_dir; an event file given in its place means its folder.
-
-  Raises:
-    errors.UserError: `path` is some other file.
-  """
-  if not os.path.isfile(path):
-    return path
-  folder = os.path.dirname(os.path.normpath(path)) or '.'
-  if os.path.basename(path).startswith(_EVENTS_FILE_PREFIX):
-    errors.notice('--eval_dir %s is an event file: writing beside it, '
-                  'into %s.' % (path, folder))
-    return folder
-  raise errors.UserError('--eval_dir %s is a file, not a folder. Give a '
-                         'folder for the event files, such as %s.'
-                         % (path, os.path.join(folder, 'cifar10_eval')))
-
 
 def parser():
   """The shared flags plus the evaluator's, with the original's defaults."""
   parser = flags.base_parser('cifar10.eval', __doc__.splitlines()[0])
   parser.add_argument(
       '--eval_dir', default=paths.EVAL_DIR,
-      type=flags.user_path(_eval_dir),
+      type=flags.user_path(paths.check_eval_dir),
       help='Folder for the evaluator\'s TensorBoard event files.')
   parser.add_argument(
       '--eval_data', default='test', choices=EVAL_DATA_CHOICES,
@@ -347,7 +326,7 @@ def summary_values(folder):
   """
   found = []
   for path in sorted(glob.glob(os.path.join(folder,
-                                            _EVENTS_FILE_PREFIX + '*'))):
+                                            paths.EVENTS_FILE_PREFIX + '*'))):
     try:
       for event in tf.compat.v1.train.summary_iterator(path):
         found.extend((event.step, value) for value in event.summary.value)

@@ -232,7 +232,7 @@ def base_parser(module, description):
   parser = script_parser(module, description)
   add_batch_size(parser)
   parser.add_argument(
-      '--data_dir', type=user_path(download.resolve_data_dir),
+      '--data_dir', type=user_path(paths.resolve_data_dir),
       default=paths.DATA_DIR,
       help='Folder that holds (or will hold) cifar-10-batches-bin/ and the '
            'downloaded tarball. Given the extracted folder itself, the '
@@ -319,21 +319,11 @@ def run_script(main, argv=None):
     return error.exit_status
 
 
-def _train_dir(path):
-  """--train_dir's check, checkpoints.check_train_dir.
-
-  Imported only when a --train_dir is read: checkpoints imports TensorFlow,
-  which a parser must not need (see `answer_help_first`).
-  """
-  from cifar10 import checkpoints
-  return checkpoints.check_train_dir(path)
-
-
 def training_parser(module, description):
   """A parser with the shared flags and those of every trainer."""
   parser = base_parser(module, description)
   parser.add_argument(
-      '--train_dir', type=user_path(_train_dir),
+      '--train_dir', type=user_path(paths.check_train_dir),
       default=paths.TRAIN_DIR,
       help='Folder for checkpoints and TensorBoard event files. A run '
            'resumes from the newest checkpoint it finds there.')

@@ -1,9 +1,23 @@
-"""The folders the scripts use when no flag names another.
+"""The scripts' default folders, and how their path flags are read.
 
-The first three are the original tutorial's defaults. Keep them here, and
-only here: the flags, the docstrings and the tests read them from this
-module. Like kernel_choice, this module must not import TensorFlow.
+The first three folders are the original tutorial's defaults. Keep them
+here, and only here: the flags, the docstrings and the tests read them from
+this module. Users give a path flag one level off from what it means (the
+extracted folder as --data_dir, a checkpoint file as --train_dir); the
+readers of --data_dir, --train_dir and --eval_dir here take what was meant,
+with a one-line notice, or refuse with a message that names what works.
+(--checkpoint_dir's reader, checkpoints.locate_checkpoints, lists a run's
+checkpoints through TensorFlow, so it lives there.) Like kernel_choice, this
+module must not import TensorFlow: the flags use it while the scripts answer
+--help.
 """
+
+import glob
+import os
+import re
+
+from cifar10 import download
+from cifar10 import errors
 
 # The original's --data_dir: cifar-10-batches-bin/ and the tarball go here.
 DATA_DIR = '/tmp/cifar10_data'
@@ -21,3 +35,179 @@ EXPORT_DIR = '/tmp/cifar10_model'
 # marks the synthetic files as such, and a later run on DATA_DIR would take
 # them for CIFAR-10 (and skip the real download).
 SYNTHETIC_DATA_DIR = '/tmp/cifar10_synthetic'
+
+# The index file TensorFlow keeps in a folder of checkpoints.
+INDEX_FILE = 'checkpoint'
+
+# The basename of a checkpoint rather than of a folder: model.ckpt-1000.
+LOOKS_LIKE_CHECKPOINT = re.compile(r'\.ckpt')
+
+# The files of one checkpoint: its data shards, its index and, from old
+# Savers, its meta graph. Stripping the suffix gives the checkpoint's prefix.
+CHECKPOINT_FILE = re.compile(r'^(.+)\.(index|data-\d+-of-\d+|meta)$')
+
+# The start of every TensorBoard event file's name.
+EVENTS_FILE_PREFIX = 'events.out.tfevents.'
+
+
+# ---------------------------------------------------------------------------
+# --data_dir
+# ---------------------------------------------------------------------------
+
+def _holds_batches(folder):
+  """Whether `folder` holds any batch file of the binary version."""
+  return bool(download.present_files(folder, download.REQUIRED_FILES))
+
+
+def _holds_data(folder):
+  """Whether `folder` holds extracted batch files or the tarball."""
+  return (_holds_batches(os.path.join(folder, download.EXTRACTED_DIR)) or
+          os.path.isfile(os.path.join(folder, download.TARBALL_NAME)))
+
+
+def resolve_data_dir(data_dir):
+  """Reads --data_dir, recognising the neighbouring mistakes users make.
+
+  --data_dir is the folder that holds cifar-10-batches-bin/ (and the
+  tarball). Given instead the extracted folder itself (complete or not), one
+  of its batch files, the tarball, or the folder just above a data folder,
+  this returns the data folder they belong to and prints a one-line notice, so that
+  nothing is downloaded again or extracted into the wrong place. Anything
+  else is returned unchanged (a new folder is where the download goes).
+
+  Args:
+    data_dir: the flag's value.
+
+  Returns:
+    The --data_dir to use.
+
+  Raises:
+    errors.UserError: the batch files lie loose in a folder not named
+      cifar-10-batches-bin, `data_dir` is some other file, or several data
+      folders lie below it; the message names what would work.
+  """
+  path = os.path.normpath(data_dir)
+  parent = os.path.dirname(path) or '.'
+  if os.path.isfile(path):
+    name = os.path.basename(path)
+    if name == download.TARBALL_NAME:
+      errors.notice('--data_dir %s is the tarball itself: using its folder, '
+                  '%s.' % (data_dir, parent))
+      return parent
+    if os.path.basename(parent) == download.EXTRACTED_DIR and _holds_batches(parent):
+      errors.notice('--data_dir %s is one of the batch files: using %s, the '
+                    'folder that holds %s/.' % (
+                        data_dir, os.path.dirname(parent) or '.',
+                        download.EXTRACTED_DIR))
+      return os.path.dirname(parent) or '.'
+    raise errors.UserError(
+        '--data_dir %s is a file. Give the folder that holds %s/ or %s '
+        '(or an empty folder to download into).'
+        % (data_dir, download.EXTRACTED_DIR, download.TARBALL_NAME))
+  if os.path.basename(path) == download.EXTRACTED_DIR and not _holds_data(path):
+    # Even empty or incomplete: the download would extract a second copy
+    # inside it.
+    errors.notice('--data_dir %s is the extracted folder itself: using its '
+                  'parent, %s.' % (data_dir, parent))
+    return parent
+  if not os.path.isdir(path) or _holds_data(path):
+    return data_dir
+  if _holds_batches(path):
+    raise errors.UserError(
+        '--data_dir %s holds the batch files directly, but they are read from '
+        'a folder named %s inside --data_dir: move them into %s.'
+        % (data_dir, download.EXTRACTED_DIR, os.path.join(data_dir, download.EXTRACTED_DIR)))
+  try:
+    names = os.listdir(path)
+  except OSError:  # Unreadable: let the download step report it.
+    return data_dir
+  below = sorted(os.path.join(path, name) for name in names
+                 if _holds_data(os.path.join(path, name)))
+  if len(below) == 1:
+    errors.notice('--data_dir %s holds no CIFAR-10 files, its subfolder %s '
+                  'does: using that.' % (data_dir, below[0]))
+    return below[0]
+  if below:
+    raise errors.UserError(
+        '--data_dir %s holds no CIFAR-10 files, but %d of its subfolders do: '
+        'give one of them (%s).' % (data_dir, len(below), ', '.join(below)))
+  return data_dir
+
+
+# ---------------------------------------------------------------------------
+# --train_dir
+# ---------------------------------------------------------------------------
+
+def checkpoint_prefix(path):
+  """The checkpoint `path` names, as a prefix or one of its files; or None."""
+  if os.path.isfile(path + '.index'):
+    return path
+  match = CHECKPOINT_FILE.match(path)
+  if match and os.path.isfile(path) and os.path.isfile(
+      match.group(1) + '.index'):
+    return match.group(1)
+  return None
+
+
+def runs_below(folder):
+  """The subfolders of `folder` that hold a checkpoint index file, sorted."""
+  return sorted(os.path.dirname(index) for index in
+                glob.glob(os.path.join(folder, '*', INDEX_FILE)))
+
+
+def check_train_dir(path):
+  """Returns --train_dir unless it is one level off from a training run.
+
+  A checkpoint (or one of its files) given as --train_dir, or a folder
+  whose only checkpoints lie in a subfolder, would make training start a
+  new run in the wrong place; the message names the folder that resumes.
+
+  Raises:
+    errors.UserError: naming the --train_dir that would work.
+  """
+  prefix = checkpoint_prefix(path)
+  if prefix or (os.path.isfile(path) and
+                os.path.basename(path) == INDEX_FILE):
+    folder = os.path.dirname(prefix or path) or '.'
+    raise errors.UserError(
+        '--train_dir %s is a checkpoint file, not a folder: give its folder, '
+        '--train_dir %s, to resume that run.' % (path, folder))
+  parent = os.path.dirname(os.path.normpath(path)) or '.'
+  if (not os.path.exists(path) and
+      LOOKS_LIKE_CHECKPOINT.search(os.path.basename(path)) and
+      os.path.isfile(os.path.join(parent, INDEX_FILE))):
+    raise errors.UserError(
+        '--train_dir %s is named like a checkpoint of the run in %s, and is '
+        'not there: give --train_dir %s to resume that run, or a folder name '
+        'without .ckpt for a new one.' % (path, parent, parent))
+  if os.path.isdir(path) and not os.path.exists(os.path.join(path,
+                                                             INDEX_FILE)):
+    runs = runs_below(path)
+    if runs:
+      raise errors.UserError(
+          '--train_dir %s holds no checkpoints, but its subfolder %s does: '
+          'give --train_dir %s to resume that run, or a new folder to start '
+          'another.' % (path, runs[0], runs[0]))
+  return path
+
+
+# ---------------------------------------------------------------------------
+# --eval_dir
+# ---------------------------------------------------------------------------
+
+def check_eval_dir(path):
+  """Reads --eval_dir; an event file given in its place means its folder.
+
+  Raises:
+    errors.UserError: `path` is some other file.
+  """
+  if not os.path.isfile(path):
+    return path
+  folder = os.path.dirname(os.path.normpath(path)) or '.'
+  if os.path.basename(path).startswith(EVENTS_FILE_PREFIX):
+    errors.notice('--eval_dir %s is an event file: writing beside it, '
+                  'into %s.' % (path, folder))
+    return folder
+  raise errors.UserError('--eval_dir %s is a file, not a folder. Give a '
+                         'folder for the event files, such as %s.'
+                         % (path, os.path.join(folder, 'cifar10_eval')))

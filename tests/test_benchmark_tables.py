@@ -6,7 +6,6 @@ benchmark files they name.
 """
 
 import json
-import re
 
 import pytest
 

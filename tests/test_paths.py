@@ -12,6 +12,7 @@ from cifar10 import download
 from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import export
+from cifar10 import paths
 from cifar10 import ports
 from cifar10 import train
 from test_checkpoint_fit import _snapshot
@@ -33,8 +34,8 @@ def _notice(capsys):
 
 def test_data_dir_as_given_when_it_is_right_or_new(tmp_path, capsys):
   data_dir = _data_dir(tmp_path / 'data')
-  assert download.resolve_data_dir(data_dir) == data_dir
-  assert download.resolve_data_dir(str(tmp_path / 'new')) == str(
+  assert paths.resolve_data_dir(data_dir) == data_dir
+  assert paths.resolve_data_dir(str(tmp_path / 'new')) == str(
       tmp_path / 'new')
   assert _notice(capsys) == ''
 
@@ -52,7 +53,7 @@ def test_data_dir_one_level_off_is_read_as_meant(given, meant, what, tmp_path,
   _data_dir(tmp_path / 'runs' / 'data' if given == 'runs' else
             tmp_path / 'data')
   given, meant = str(tmp_path / given), str(tmp_path / meant)
-  assert download.resolve_data_dir(given) == meant
+  assert paths.resolve_data_dir(given) == meant
   assert _notice(capsys) == 'notice: --data_dir %s %s' % (
       given, what.format(meant=meant))
 
@@ -60,14 +61,14 @@ def test_data_dir_one_level_off_is_read_as_meant(given, meant, what, tmp_path,
 def test_an_empty_extracted_folder_means_its_parent_too(tmp_path, capsys):
   # Downloading into it would extract a second copy inside it.
   given = str(tmp_path / EXTRACTED)
-  assert download.resolve_data_dir(given) == str(tmp_path)
+  assert paths.resolve_data_dir(given) == str(tmp_path)
   assert 'is the extracted folder itself' in _notice(capsys)
 
 
 def test_data_dir_that_is_the_tarball_means_its_folder(tmp_path, capsys):
   tarball = tmp_path / download.TARBALL_NAME
   tarball.write_bytes(b'')
-  assert download.resolve_data_dir(str(tarball)) == str(tmp_path)
+  assert paths.resolve_data_dir(str(tarball)) == str(tmp_path)
   assert _notice(capsys) == ('notice: --data_dir %s is the tarball itself: '
                              'using its folder, %s.' % (tarball, tmp_path))
 
@@ -80,15 +81,15 @@ def test_data_dir_mistakes_without_a_sure_meaning_name_what_would_work(
     os.rename(str(loose / EXTRACTED / name), str(loose / name))
   with pytest.raises(errors.UserError, match='move them into %s' %
                      (loose / EXTRACTED)):
-    download.resolve_data_dir(str(loose))
+    paths.resolve_data_dir(str(loose))
   _data_dir(tmp_path / 'two' / 'a')
   _data_dir(tmp_path / 'two' / 'b')
   with pytest.raises(errors.UserError, match='give one of them \\(%s, %s\\)' %
                      (tmp_path / 'two' / 'a', tmp_path / 'two' / 'b')):
-    download.resolve_data_dir(str(tmp_path / 'two'))
+    paths.resolve_data_dir(str(tmp_path / 'two'))
   (tmp_path / 'notes.txt').write_text('x')
   with pytest.raises(errors.UserError, match='notes.txt is a file'):
-    download.resolve_data_dir(str(tmp_path / 'notes.txt'))
+    paths.resolve_data_dir(str(tmp_path / 'notes.txt'))
 
 
 def test_training_on_the_extracted_folder_downloads_and_writes_nothing_there(
@@ -122,7 +123,7 @@ def _run(folder, step):
   prefix = os.path.join(folder, 'model.ckpt-%d' % step)
   for suffix in ('.index', '.data-00000-of-00001'):
     open(prefix + suffix, 'w').close()
-  with open(os.path.join(folder, checkpoints.INDEX_FILE), 'w') as index:
+  with open(os.path.join(folder, paths.INDEX_FILE), 'w') as index:
     index.write('model_checkpoint_path: "model.ckpt-%d"\n' % step)
   return prefix
 
@@ -140,7 +141,7 @@ def test_checkpoint_dir_naming_a_checkpoint_means_that_checkpoint(
 def test_checkpoint_dir_one_level_off_means_the_run(tmp_path, capsys):
   train_dir = str(tmp_path / 'runs' / 'train')
   _run(train_dir, 5)
-  index = os.path.join(train_dir, checkpoints.INDEX_FILE)
+  index = os.path.join(train_dir, paths.INDEX_FILE)
   assert checkpoints.locate_checkpoints(index) == (train_dir, None)
   assert 'is the index file of a checkpoint folder' in _notice(capsys)
   assert checkpoints.locate_checkpoints(str(tmp_path / 'runs')) == (
@@ -158,14 +159,14 @@ def test_train_dir_one_level_off_is_refused_with_the_folder_that_resumes(
   train_dir = str(tmp_path / 'runs' / 'train')
   prefix = _run(train_dir, 5)
   for given in (prefix, prefix + '.index',
-                os.path.join(train_dir, checkpoints.INDEX_FILE)):
+                os.path.join(train_dir, paths.INDEX_FILE)):
     with pytest.raises(errors.UserError, match='give its folder, --train_dir '
                        '%s, to resume that run' % train_dir):
-      checkpoints.check_train_dir(given)
+      paths.check_train_dir(given)
   with pytest.raises(errors.UserError, match='give --train_dir %s to resume '
                      'that run, or a new folder' % train_dir):
-    checkpoints.check_train_dir(str(tmp_path / 'runs'))
-  assert checkpoints.check_train_dir(train_dir) == train_dir
+    paths.check_train_dir(str(tmp_path / 'runs'))
+  assert paths.check_train_dir(train_dir) == train_dir
 
 
 def test_eval_of_one_named_checkpoint_evaluates_it_once(
