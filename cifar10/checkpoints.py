@@ -14,6 +14,7 @@ import os
 import tensorflow as tf
 
 from cifar10 import cifar10
+from cifar10 import classes
 from cifar10 import errors
 from cifar10 import paths
 
@@ -459,6 +460,33 @@ def checkpoint_uses_fp16(path, use_fp16):
     errors.notice('--use_fp16 is given, but checkpoint %s holds float32 '
                   'variables: building the model in float32 to match.' % path)
   return saved_in_fp16
+
+
+def checkpoint_to_serve(checkpoint_dir, use_fp16):
+  """The checkpoint predict and export serve, with its run's classes and type.
+
+  Both read no data set, so the classes come from the run's own record
+  (class_names.txt beside the checkpoint), checked against the checkpoint's
+  last layer before a model is built for it.
+
+  Args:
+    checkpoint_dir: the --checkpoint_dir flag (a run's folder or one
+      checkpoint).
+    use_fp16: the --use_fp16 flag.
+
+  Returns:
+    (checkpoint prefix, its run's classes.Classes, whether to build the
+    model in float16 as checkpoint_uses_fp16 decides).
+
+  Raises:
+    errors.UserError: there is no usable checkpoint, or its folder records
+      another number of classes than it scores.
+  """
+  checkpoint = find_checkpoint(checkpoint_dir)
+  run_folder = os.path.dirname(checkpoint) or '.'
+  run_classes = classes.of_run(run_folder)
+  check_class_count(checkpoint, run_classes, classes.run_names_fix(run_folder))
+  return checkpoint, run_classes, checkpoint_uses_fp16(checkpoint, use_fp16)
 
 
 def restore_weights(session, path, raw_weights=False,

@@ -126,12 +126,8 @@ def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
     raise errors.UserError(
         '--export_dir %s is a file. Give a new folder for the SavedModel.'
         % export_dir)
-  checkpoint = checkpoints.find_checkpoint(checkpoint_dir)
-  run_folder = os.path.dirname(checkpoint) or '.'
-  run_classes = classes.of_run(run_folder)
-  checkpoints.check_class_count(checkpoint, run_classes,
-                                classes.run_names_fix(run_folder))
-  use_fp16 = checkpoints.checkpoint_uses_fp16(checkpoint, use_fp16)
+  checkpoint, run_classes, use_fp16 = checkpoints.checkpoint_to_serve(
+      checkpoint_dir, use_fp16)
   parent = os.path.dirname(os.path.abspath(export_dir))
   os.makedirs(parent, exist_ok=True)
   staging = tempfile.mkdtemp(prefix='.export-', dir=parent)

@@ -16,7 +16,6 @@ exit status is then 1.
 """
 
 import json
-import os
 import sys
 
 # Run as a file (python cifar10/X.py), the script's own folder comes first
@@ -65,7 +64,6 @@ import tensorflow as tf
 from cifar10 import checkpoints
 from cifar10 import cifar10
 from cifar10 import cifar10_input
-from cifar10 import classes
 from cifar10 import image_files
 from cifar10 import session_options
 
@@ -95,12 +93,8 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
     errors.UserError: there is no usable checkpoint, or its folder records
       another number of classes than it scores.
   """
-  checkpoint = checkpoints.find_checkpoint(checkpoint_dir)
-  run_folder = os.path.dirname(checkpoint) or '.'
-  run_classes = classes.of_run(run_folder)
-  checkpoints.check_class_count(checkpoint, run_classes,
-                                classes.run_names_fix(run_folder))
-  use_fp16 = checkpoints.checkpoint_uses_fp16(checkpoint, use_fp16)
+  checkpoint, run_classes, use_fp16 = checkpoints.checkpoint_to_serve(
+      checkpoint_dir, use_fp16)
   with tf.Graph().as_default():
     images = tf.compat.v1.placeholder(tf.uint8, [None, _SIZE, _SIZE, 3])
     _, probabilities, _ = cifar10.classify(images, use_fp16,
