@@ -797,15 +797,19 @@ def parser():
   result.add_argument('--data_dir', default=None,
                       help='A --data_dir with cifar-10-batches-bin/; default: '
                            'write full-size synthetic files to a temp folder.')
-  result.add_argument('--batch_size', type=int, default=128)
+  result.add_argument('--batch_size', type=int, default=128,
+                      help='Images per training step.')
   result.add_argument('--windows', type=int, default=5,
                       help='Timed windows per measurement (median reported).')
   result.add_argument('--window_steps', type=int, default=20,
                       help='Training steps per timed window.')
-  result.add_argument('--warmup_steps', type=int, default=10)
+  result.add_argument('--warmup_steps', type=int, default=10,
+                      help='Untimed steps before the first window.')
   result.add_argument('--rounds', type=int, default=5,
                       help='Alternating rounds of compute and train.')
-  result.add_argument('--startup_runs', type=int, default=3)
+  result.add_argument('--startup_runs', type=int, default=3,
+                      help='Runs of each start-up timing (median '
+                           'reported).')
   result.add_argument('--towers', type=lambda text: [int(t) for t in
                                                      text.split(',')],
                       default=[1, 2, 4], help='Tower counts for multi_gpu.')

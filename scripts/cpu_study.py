@@ -367,14 +367,16 @@ def parser():
                       help='For cpu_classes: a --data_dir with '
                            'cifar-10-batches-bin/; default: write full-size '
                            'synthetic files to a temp folder.')
-  result.add_argument('--batch_size', type=int, default=128)
+  result.add_argument('--batch_size', type=int, default=128,
+                      help='Images per training step.')
   result.add_argument('--windows', type=int, default=5,
                       help='Traced steps per graph (profile); timed windows '
                            'per measurement (cpu_classes); pairs of a plain '
                            'and a summary step per round (histograms).')
   result.add_argument('--window_steps', type=int, default=20,
                       help='Training steps per timed window (cpu_classes).')
-  result.add_argument('--warmup_steps', type=int, default=10)
+  result.add_argument('--warmup_steps', type=int, default=10,
+                      help='Untimed steps before the first window.')
   result.add_argument('--rounds', type=int, default=5,
                       help='Rounds over all settings (cpu_classes) or both '
                            'forms (histograms).')

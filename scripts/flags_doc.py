@@ -128,7 +128,9 @@ def markdown(found=None):
 
 def parser():
   """This script's flags."""
-  result = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  result = argparse.ArgumentParser(
+      prog='python scripts/flags_doc.py', allow_abbrev=False,
+      description=__doc__.splitlines()[0])
   result.add_argument('--output', default=None,
                       help='File to write, docs/flags.md of this repository '
                            'if not given; - prints to stdout.')

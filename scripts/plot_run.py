@@ -49,6 +49,7 @@ class PlotError(Exception):
 def parser():
   """The script's flags."""
   result = argparse.ArgumentParser(
+      prog='python scripts/plot_run.py', allow_abbrev=False,
       description=__doc__.splitlines()[0],
       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
   result.add_argument('--train_dir', nargs='+', required=True,

@@ -113,3 +113,12 @@ def test_a_wrong_stated_default_is_found():
   defaults = parser_defaults()
   assert '/tmp/cifar10_dat' not in defaults['--data_dir']
   assert '300' in defaults['--eval_interval_secs']
+
+
+def test_every_script_names_its_command_refuses_abbreviations_and_explains_each_flag():
+  for command, parser in documents.parsers().items():
+    assert parser.prog == command
+    assert parser.allow_abbrev is False, command
+    for action in parser._actions:  # pylint: disable=protected-access
+      assert action.help, '%s: %s has no help' % (
+          command, action.option_strings or action.dest)
