@@ -255,10 +255,10 @@ def inference(images, reference_ops=False, num_classes=NUM_CLASSES):
     images: [batch, 24, 24, 3] float32 or float16 images, from
       distorted_inputs() or inputs(); their dtype is the model's. The batch
       size may be unknown: one graph serves any batch.
-    reference_ops: build the original's ops exactly (tf.nn.lrn and
-      tf.nn.max_pool2d, pool1 after the ReLU). By default equivalent, faster
-      forms are used: the same variables, and the same outputs and gradients
-      up to float32 rounding.
+    reference_ops: normalize with tf.nn.lrn, the original's op. By default
+      the two normalizations use lrn.fast_lrn, the same function from faster
+      kernels: the same variables, and the same outputs and gradients up to
+      float32 rounding.
     num_classes: the outputs of the last layer, softmax_linear: the data's
       number of classes (data_classes(data_dir).count), 10 for CIFAR-10.
 
@@ -281,17 +281,8 @@ def inference(images, reference_ops=False, num_classes=NUM_CLASSES):
     _activation_summary(conv1, scope.name)
 
   # pool1: 3x3 windows, stride 2 (24x24 -> 12x12).
-  if reference_ops:
-    pool1 = tf.nn.max_pool2d(conv1, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
-                             padding='SAME', name='pool1')
-  else:
-    # Max pooling commutes with adding a per-channel bias and with the ReLU
-    # (both are non-decreasing), so pooling the convolution first gives the
-    # same pool1 while the bias, the ReLU and their gradients handle a
-    # quarter of the values. `conv1` above then only feeds its summaries.
-    pooled = tf.nn.max_pool2d(conv, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
-                              padding='SAME')
-    pool1 = tf.nn.relu(tf.nn.bias_add(pooled, biases), name='pool1')
+  pool1 = tf.nn.max_pool2d(conv1, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
+                           padding='SAME', name='pool1')
   # norm1: each activation scaled down by the energy of its neighbouring
   # channels at the same pixel, so that strongly responding filters damp
   # their neighbours (see LRN_*). cifar10.lrn explains the fast form.

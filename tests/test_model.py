@@ -120,7 +120,7 @@ def test_fast_lrn_handles_other_parameters_like_tf_nn_lrn(rng):
 
 def test_fast_ops_compute_the_reference_model_and_its_gradients(rng):
   # Same variables; outputs and every weight gradient agree with the graph of
-  # the original's ops (tf.nn.lrn, ReLU before pooling) to float32 rounding.
+  # the original's ops (tf.nn.lrn) to float32 rounding.
   images_value = rng.normal(size=(16, 24, 24, 3)).astype(np.float32)
   labels_value = rng.integers(0, 10, size=16).astype(np.int32)
   results = {}
