@@ -122,3 +122,14 @@ def test_every_script_names_its_command_refuses_abbreviations_and_explains_each_
     for action in parser._actions:  # pylint: disable=protected-access
       assert action.help, '%s: %s has no help' % (
           command, action.option_strings or action.dest)
+
+
+def test_the_readme_states_the_python_versions_setup_py_allows():
+  setup = documents.read('setup.py')
+  low, high = re.search(r"python_requires='>=3\.(\d+),<3\.(\d+)'",
+                        setup).groups()
+  newest = int(high) - 1
+  classifiers = {int(minor) for minor in re.findall(
+      r"'Programming Language :: Python :: 3\.(\d+)'", setup)}
+  assert classifiers == set(range(int(low), newest + 1))
+  assert 'Python 3.%s to 3.%d' % (low, newest) in documents.read('README.md')

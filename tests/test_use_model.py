@@ -4,6 +4,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from cifar10 import export
 from cifar10 import ports
 from cifar10 import predict
 from conftest import DEADLINE_SECS, both_modes, summary_values
+import documents
 
 CLASSES = cifar10_input.CLASS_NAMES
 
@@ -237,6 +239,17 @@ def test_exported_model_predicts_what_predict_does(trained_dir,
     serving = tf.saved_model.load(export_dir).signatures['serving_default']
     for name, value in serving(images=tf.constant(images[:12])).items():
       np.testing.assert_array_equal(value.numpy(), outputs[name])
+    # The README's example, as written but for its two paths, names the
+    # class of a 32x32 image file.
+    snippet = re.search(r'```python\n(.*?)```', documents.read('README.md'),
+                        re.S).group(1)
+    image_path = str(tmp_path / 'cat.png')
+    Image.fromarray(images[0]).save(image_path)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+      exec(snippet.replace("'cat.png'", repr(image_path)).replace(  # pylint: disable=exec-used
+          "'/tmp/cifar10_model'", repr(export_dir)), {})
+    assert printed.getvalue() == CLASSES[outputs['classes'][0]] + '\n'
 
   pngs = _write_pngs(str(tmp_path), images[:12])
   capsys.readouterr()
