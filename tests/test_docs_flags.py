@@ -1,4 +1,4 @@
-"""docs/flags.md is the parsers' own listing, and the defaults the documents state are the parsers'."""
+"""docs/flags.md is the parsers' own listing; what the documents say of flags, defaults and Python versions is what the code has."""
 
 import re
 

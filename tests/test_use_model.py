@@ -234,24 +234,22 @@ def test_exported_model_predicts_what_predict_does(trained_dir,
                           'class_names'}
   assert [name.decode() for name in outputs['class_names']] == [
       CLASSES[index] for index in outputs['classes']]
+  pngs = _write_pngs(str(tmp_path), images[:12])
   if tf.executing_eagerly():
     # The README's way to load it, which needs TensorFlow 2's eager mode.
     serving = tf.saved_model.load(export_dir).signatures['serving_default']
     for name, value in serving(images=tf.constant(images[:12])).items():
       np.testing.assert_array_equal(value.numpy(), outputs[name])
     # The README's example, as written but for its two paths, names the
-    # class of a 32x32 image file.
+    # class of a 32x32 image file (the first of pngs).
     snippet = re.search(r'```python\n(.*?)```', documents.read('README.md'),
                         re.S).group(1)
-    image_path = str(tmp_path / 'cat.png')
-    Image.fromarray(images[0]).save(image_path)
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-      exec(snippet.replace("'cat.png'", repr(image_path)).replace(  # pylint: disable=exec-used
+      exec(snippet.replace("'cat.png'", repr(pngs[0])).replace(  # pylint: disable=exec-used
           "'/tmp/cifar10_model'", repr(export_dir)), {})
     assert printed.getvalue() == CLASSES[outputs['classes'][0]] + '\n'
 
-  pngs = _write_pngs(str(tmp_path), images[:12])
   capsys.readouterr()
   predict.main(pngs + ['--json', '--top_k', '10', '--checkpoint_dir',
                        trained_dir])
