@@ -36,6 +36,6 @@ setuptools.setup(
     extras_require={
         # scripts/plot_run.py draws a run's curves; the tests check it too.
         'plot': ['matplotlib'],
-        'test': ['pytest', 'matplotlib'],
+        'test': ['pytest', 'pytest-xdist', 'matplotlib'],
     },
 )

@@ -1,13 +1,45 @@
 """The TensorFlow CIFAR-10 tutorial on TensorFlow 2.x, in graph mode via tf.compat.v1.
 
-Importing the package first chooses TensorFlow's CPU kernels (see
-cifar10/kernel_choice.py) and arranges for TensorFlow's start-up lines to be
-held back (see cifar10/tensorflow_logs.py). Both have to happen before
-TensorFlow is imported, so nothing above this point may import it.
+Read it in this order, as the original's five files:
+
+1. cifar10_input.py  reads the binary batch files and distorts the images;
+2. cifar10.py        the network, its loss, its training step and the
+                     moving averages of its weights;
+3. training_loop.py  the session, its hooks and the loop every trainer runs;
+4. train.py          one device; then multi_gpu_train.py, one tower per GPU;
+5. eval.py           restores the moving averages and counts precision @ 1.
+
+The other scripts go beyond the original: dist_train.py (parameter servers),
+predict.py, export.py, synthetic.py and convert_images.py. Everything a
+learner need not read lives in cifar10/support/.
+
+Importing the package does nothing to the caller's process: no TensorFlow,
+no environment variable, no import hook. The scripts set up their process
+where they start (support/script.py). As with the original's `import
+cifar10`, the model's functions can be reached from the package itself
+(`cifar10.inference(images)`, `cifar10.maybe_download_and_extract()`, ...);
+TensorFlow loads when the first of them is used.
 """
 
-from cifar10 import kernel_choice
-from cifar10 import tensorflow_logs
+# The names the original's scripts used after `import cifar10`, served from
+# cifar10/cifar10.py on first use (PEP 562), so that the import stays free.
+# `train` is also the name of the one-device script: after `import
+# cifar10.train` the package attribute is that module, as Python sets it.
+_MODEL_NAMES = frozenset([
+    'maybe_download_and_extract', 'distorted_inputs', 'inputs', 'inference',
+    'loss', 'train', 'variables_to_restore', 'IMAGE_SIZE', 'NUM_CLASSES',
+    'NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN', 'NUM_EXAMPLES_PER_EPOCH_FOR_EVAL',
+    'MOVING_AVERAGE_DECAY', 'NUM_EPOCHS_PER_DECAY',
+    'LEARNING_RATE_DECAY_FACTOR', 'INITIAL_LEARNING_RATE', 'BATCH_SIZE',
+    'DATA_DIR', 'TOWER_NAME'])
 
-kernel_choice.announcement = kernel_choice.choose_before_tensorflow()
-tensorflow_logs.hold_back_start_up_lines()
+
+def __getattr__(name):
+  if name in _MODEL_NAMES:
+    from cifar10 import cifar10 as model  # pylint: disable=g-import-not-at-top
+    return getattr(model, name)
+  raise AttributeError('module %r has no attribute %r' % (__name__, name))
+
+
+def __dir__():
+  return sorted(set(globals()) | _MODEL_NAMES)

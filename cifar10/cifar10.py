@@ -18,15 +18,23 @@ own in batches.meta.txt (`data_classes`).
 
 import os
 
-import tensorflow as tf
+# Run as a file (python cifar10/train.py), a module's own folder comes first
+# on sys.path, so its `import cifar10...` finds this file instead of the
+# package: say how to run it instead of failing in the imports.
+if not __package__:
+  import runpy  # pylint: disable=g-import-not-at-top
+  runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                              'support', 'run_as_file.py'))
+
+import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
 from cifar10 import cifar10_input
-from cifar10 import classes
-from cifar10 import download
-from cifar10 import flags
-from cifar10 import lrn
-from cifar10 import paths
-from cifar10 import summaries
+from cifar10.support import batch_files
+from cifar10.support import classes
+from cifar10.support import download
+from cifar10.support import fast_ops
+from cifar10.support import paths
+from cifar10.support import summaries
 
 # The data set's sizes, here too so that model code needs one import.
 IMAGE_SIZE = cifar10_input.IMAGE_SIZE
@@ -35,10 +43,10 @@ NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN = cifar10_input.NUM_EXAMPLES_PER_EPOCH_FOR_TRAI
 NUM_EXAMPLES_PER_EPOCH_FOR_EVAL = cifar10_input.NUM_EXAMPLES_PER_EPOCH_FOR_EVAL
 
 # The original's flag defaults, which its functions read from global flags:
-# here they are the defaults of the parameters that replace those flags, and
-# the flags' defaults too (paths.py and flags.py hold each value once).
+# here they are the defaults of the parameters that replace those flags. The
+# scripts' --batch_size and --data_dir default to the same values.
 DATA_DIR = paths.DATA_DIR
-BATCH_SIZE = flags.BATCH_SIZE
+BATCH_SIZE = 128
 
 # The training schedule (the original's values). The learning rate starts at
 # INITIAL_LEARNING_RATE and is multiplied by LEARNING_RATE_DECAY_FACTOR after
@@ -52,7 +60,7 @@ BATCH_SIZE = flags.BATCH_SIZE
 MOVING_AVERAGE_DECAY = 0.9999
 NUM_EPOCHS_PER_DECAY = 350.0
 LEARNING_RATE_DECAY_FACTOR = 0.1
-INITIAL_LEARNING_RATE = flags.INITIAL_LEARNING_RATE  # Also the flag's default.
+INITIAL_LEARNING_RATE = 0.1
 LOSS_AVERAGE_DECAY = 0.9
 
 # multi_gpu_train builds tower i under the name scope 'tower_i'. Summary tags
@@ -167,11 +175,6 @@ def _variable_with_weight_decay(name, shape, stddev, wd, dtype):
 # Input
 # ---------------------------------------------------------------------------
 
-def batches_dir(data_dir):
-  """The folder of .bin files inside a --data_dir."""
-  return os.path.join(data_dir, download.EXTRACTED_DIR)
-
-
 def data_classes(data_dir=DATA_DIR):
   """The classes of the data in --data_dir (a classes.Classes).
 
@@ -181,7 +184,7 @@ def data_classes(data_dir=DATA_DIR):
   Raises:
     errors.UserError: batches.meta.txt is unreadable or malformed.
   """
-  return classes.of_data(batches_dir(data_dir))
+  return classes.of_data(batch_files.batches_dir(data_dir))
 
 
 def to_model_dtype(images, use_fp16):
@@ -209,7 +212,7 @@ def distorted_inputs(data_dir=DATA_DIR, batch_size=BATCH_SIZE, use_fp16=False,
     errors.UserError: a batch file is missing or damaged, or batch_size < 1.
   """
   images, labels = cifar10_input.distorted_inputs(
-      data_dir=batches_dir(data_dir), batch_size=batch_size,
+      data_dir=batch_files.batches_dir(data_dir), batch_size=batch_size,
       reference_ops=reference_ops)
   return to_model_dtype(images, use_fp16), labels
 
@@ -234,7 +237,7 @@ def inputs(eval_data, data_dir=DATA_DIR, batch_size=BATCH_SIZE,
     errors.UserError: a batch file is missing or damaged, or batch_size < 1.
   """
   images, labels = cifar10_input.inputs(
-      eval_data=eval_data, data_dir=batches_dir(data_dir),
+      eval_data=eval_data, data_dir=batch_files.batches_dir(data_dir),
       batch_size=batch_size)
   return to_model_dtype(images, use_fp16), labels
 
@@ -256,9 +259,9 @@ def inference(images, reference_ops=False, num_classes=NUM_CLASSES):
       distorted_inputs() or inputs(); their dtype is the model's. The batch
       size may be unknown: one graph serves any batch.
     reference_ops: normalize with tf.nn.lrn, the original's op. By default
-      the two normalizations use lrn.fast_lrn, the same function from faster
-      kernels: the same variables, and the same outputs and gradients up to
-      float32 rounding.
+      the two normalizations use fast_ops.fast_lrn, the same function from
+      faster kernels: the same variables, and the same outputs and gradients
+      up to float32 rounding.
     num_classes: the outputs of the last layer, softmax_linear: the data's
       number of classes (data_classes(data_dir).count), 10 for CIFAR-10.
 
@@ -267,7 +270,9 @@ def inference(images, reference_ops=False, num_classes=NUM_CLASSES):
     whose softmax is the predicted probability of each class.
   """
   dtype = images.dtype.base_dtype
-  local_response_normalization = tf.nn.lrn if reference_ops else lrn.fast_lrn
+  # The original's tf.nn.lrn, or the same function from faster kernels.
+  local_response_normalization = (tf.nn.lrn if reference_ops
+                                  else fast_ops.fast_lrn)
 
   # conv1: 64 filters of 5x5 over the 3 colour channels.
   with tf.compat.v1.variable_scope('conv1') as scope:
@@ -285,7 +290,7 @@ def inference(images, reference_ops=False, num_classes=NUM_CLASSES):
                            padding='SAME', name='pool1')
   # norm1: each activation scaled down by the energy of its neighbouring
   # channels at the same pixel, so that strongly responding filters damp
-  # their neighbours (see LRN_*). cifar10.lrn explains the fast form.
+  # their neighbours (see LRN_*). support/fast_ops.py explains the fast form.
   norm1 = local_response_normalization(
       pool1, LRN_DEPTH_RADIUS, bias=LRN_BIAS, alpha=LRN_ALPHA, beta=LRN_BETA,
       name='norm1')

@@ -49,8 +49,9 @@ import sys
 import tempfile
 import time
 
-from cifar10 import errors
-from cifar10 import flags
+from cifar10.support import errors
+from cifar10.support import flags
+from cifar10.support import script
 
 TRAIN_SPLIT = 'train'
 TEST_SPLIT = 'test'
@@ -102,14 +103,14 @@ def parser():
 
 # The flags come first, as in the original's scripts. `--help` is answered
 # here, before the imports below load TensorFlow, which takes seconds.
-flags.answer_help_first(__name__, parser)
+script.start(__name__, parser)
 
 import numpy as np
 
-from cifar10 import cifar10_input
-from cifar10 import classes
-from cifar10 import download
-from cifar10 import image_files
+from cifar10.support import batch_files
+from cifar10.support import classes
+from cifar10.support import download
+from cifar10.support import image_files
 
 # Seconds between progress lines.
 PROGRESS_SECS = 5.0
@@ -287,7 +288,7 @@ def find_images(src, test_fraction, seed):
     listed = [(path, label) for label, name in enumerate(names)
               for path in by_class[name]]
     pairs[split] = [listed[index] for index in rng.permutation(len(listed))]
-  train_files = len(cifar10_input.TRAIN_FILES)
+  train_files = len(batch_files.TRAIN_FILES)
   if len(pairs[TRAIN_SPLIT]) < train_files:
     raise errors.UserError(
         'The training split of %s would hold %d images, but the trainers read '
@@ -410,13 +411,13 @@ def _write_split(folder, file_names, pairs, counts, progress):
 
 def _check_written(names, counts, where):
   """Raises UserError when skipped images left a file or a class empty."""
-  if counts[TRAIN_SPLIT].sum() < len(cifar10_input.TRAIN_FILES):
+  if counts[TRAIN_SPLIT].sum() < len(batch_files.TRAIN_FILES):
     raise errors.UserError(
         'Only %d training images of %s could be used (see the skipped files '
         'above), but the trainers read %d training files, each needing one '
         'image at least; nothing was written. Fix or replace those files.'
         % (counts[TRAIN_SPLIT].sum(), shown(where),
-           len(cifar10_input.TRAIN_FILES)))
+           len(batch_files.TRAIN_FILES)))
   if not counts[TEST_SPLIT].sum():
     raise errors.UserError(
         'No test image of %s could be used (see the skipped files above), so '
@@ -462,8 +463,8 @@ def convert(src, out, test_fraction=None, seed=0,
     progress = _Progress(sum(len(split) for split in pairs.values()),
                          progress_secs)
     counts, skipped = {}, []
-    for split, file_names in ((TRAIN_SPLIT, cifar10_input.TRAIN_FILES),
-                              (TEST_SPLIT, cifar10_input.TEST_FILES)):
+    for split, file_names in ((TRAIN_SPLIT, batch_files.TRAIN_FILES),
+                              (TEST_SPLIT, batch_files.TEST_FILES)):
       counts[split] = np.zeros(len(names), dtype=np.int64)
       skipped += _write_split(staging, file_names, pairs[split],
                               counts[split], progress)
@@ -509,4 +510,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-  sys.exit(flags.run_script(main))
+  sys.exit(script.run(main))

@@ -42,14 +42,10 @@ import sys
 import threading
 import time
 
-# Run as a file (python cifar10/X.py), the script's own folder comes first
-# on sys.path and its cifar10.py hides the package: say how to run it.
-if not __package__:
-  sys.exit('Run it as a module, from the folder that holds cifar10/: '
-           'python -m cifar10.dist_train')
 
-from cifar10 import errors
-from cifar10 import flags
+from cifar10.support import errors
+from cifar10.support import flags
+from cifar10.support import script
 
 JOB_NAMES = ('ps', 'worker')
 
@@ -82,15 +78,16 @@ def parser():
 
 # The flags come first, as in the original's scripts. `--help` is answered
 # here, before the imports below load TensorFlow, which takes seconds.
-flags.answer_help_first(__name__, parser)
+script.start(__name__, parser)
 
 import numpy as np
 import tensorflow as tf
 
 from cifar10 import cifar10
-from cifar10 import cifar10_input
-from cifar10 import train
 from cifar10 import training_loop
+import cifar10.train as train
+from cifar10.support import batch_files
+from cifar10.support import training_run
 
 
 # ---------------------------------------------------------------------------
@@ -514,7 +511,7 @@ def run_worker(server, cluster, task_index, args, settings):
   is_chief = task_index == 0
   num_workers = len(cluster['worker'])
   if is_chief:
-    training_loop.prepare_train_dir(args.train_dir, args.fresh,
+    training_run.prepare_train_dir(args.train_dir, args.fresh,
                                     cifar10.data_classes(args.data_dir))
   with tf.Graph().as_default():
     # Each worker reads all the training files, shuffled with its own seed:
@@ -579,7 +576,7 @@ def main(argv=None):
   if job_name == 'worker':
     cifar10.maybe_download_and_extract(
         args.data_dir, args.data_url,
-        needed_files=cifar10_input.file_names(eval_data=False))
+        needed_files=batch_files.file_names(eval_data=False))
   server = tf.distribute.Server(
       tf.train.ClusterSpec(cluster), job_name=job_name, task_index=task_index,
       start=True)
@@ -592,7 +589,7 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-  status = flags.run_script(main)
+  status = script.run(main)
   sys.stdout.flush()
   # The gRPC server's threads would keep the process alive: leave at once.
   os._exit(status)

@@ -25,23 +25,18 @@ cannot use is reported in one line and skipped.
 The precision measured at each checkpoint of real runs is in docs/accuracy.md.
 """
 
-import dataclasses
 import datetime
-import glob
 import os
 import signal
 import sys
 import time
 
-# Run as a file (python cifar10/X.py), the script's own folder comes first
-# on sys.path and its cifar10.py hides the package: say how to run it.
-if not __package__:
-  sys.exit('Run it as a module, from the folder that holds cifar10/: '
-           'python -m cifar10.eval')
 
-from cifar10 import errors
-from cifar10 import flags
-from cifar10 import paths
+from cifar10.support import batch_files
+from cifar10.support import errors
+from cifar10.support import flags
+from cifar10.support import paths
+from cifar10.support import script
 
 EVAL_DATA_CHOICES = ('test', 'train_eval')
 
@@ -86,16 +81,15 @@ def parser():
 
 # The flags come first, as in the original's scripts. `--help` is answered
 # here, before the imports below load TensorFlow, which takes seconds.
-flags.answer_help_first(__name__, parser)
+script.start(__name__, parser)
 
 import numpy as np
 import tensorflow as tf
 
-from cifar10 import checkpoints
 from cifar10 import cifar10
-from cifar10 import cifar10_input
-from cifar10 import confusion
-from cifar10 import session_options as session_options_lib
+from cifar10.support import checkpoints
+from cifar10.support import eval_report
+from cifar10.support import session_options as session_options_lib
 
 _HOW_TO_PROCEED = (checkpoints.POINT_AT_TRAINING_RUN +
                    ' Or let that run save a new checkpoint.')
@@ -103,41 +97,6 @@ _HOW_TO_PROCEED = (checkpoints.POINT_AT_TRAINING_RUN +
 # The advice for a checkpoint trained on another number of classes.
 _OTHER_CLASSES = ('Give the --data_dir it was trained on, or the '
                   '--checkpoint_dir of a run trained on this data.')
-
-# The tag of the overall figure, as the original evaluator wrote it.
-PRECISION_TAG = 'Precision @ 1'
-
-
-@dataclasses.dataclass
-class EvalResult:
-  """What one evaluation of a checkpoint found, image by image."""
-  global_step: int
-  labels: np.ndarray       # [N] int: true classes.
-  predictions: np.ndarray  # [N] int: the most probable class of each image.
-  top_1: np.ndarray        # [N] bool: the most probable class is the true.
-  top_k: np.ndarray        # [N] bool: the true class is among the k likeliest.
-  k: int
-  class_names: tuple = cifar10_input.CLASS_NAMES  # The data's, label order.
-
-  @property
-  def top_1_accuracy(self):
-    """The fraction of images classified correctly: printed as precision @ 1."""
-    return float(np.mean(self.top_1))
-
-  @property
-  def top_k_accuracy(self):
-    """The fraction of images whose true class is among the k most probable."""
-    return float(np.mean(self.top_k))
-
-  def confusion_matrix(self):
-    """The [C, C] int64 counts per (true class, predicted class)."""
-    return confusion.confusion_matrix(self.labels, self.predictions,
-                                      len(self.class_names))
-
-  def class_figures(self):
-    """Each class's recall and precision with their counts (a ClassFigures)."""
-    return confusion.class_figures(self.confusion_matrix())
-
 
 def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
               use_fp16, summary_writer, top_k=1,
@@ -166,7 +125,7 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
       averages.
 
   Returns:
-    An EvalResult.
+    An eval_report.EvalResult.
 
   Raises:
     errors.UserError: the checkpoint cannot be used (see
@@ -174,8 +133,9 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
       classes, or the data is bad.
   """
   data_classes = cifar10.data_classes(data_dir)
-  checkpoints.check_class_count(checkpoint_path, data_classes, _OTHER_CLASSES)
-  use_fp16 = checkpoints.checkpoint_uses_fp16(checkpoint_path, use_fp16)
+  checkpoint = checkpoints.read_checkpoint(checkpoint_path, _HOW_TO_PROCEED)
+  checkpoints.check_class_count(checkpoint, data_classes, _OTHER_CLASSES)
+  use_fp16 = checkpoints.checkpoint_uses_fp16(checkpoint, use_fp16)
   with tf.Graph().as_default():
     images, labels = cifar10.inputs(eval_data == 'test', data_dir, batch_size,
                                     use_fp16)
@@ -190,8 +150,10 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
     summary_op = tf.compat.v1.summary.merge_all()
     with tf.compat.v1.Session(
         config=session_options.config_beside_training()) as sess:
+      # The moving averages of the weights, restored into the weights.
       global_step = checkpoints.restore_weights(
-          sess, checkpoint_path, raw_weights, _HOW_TO_PROCEED)
+          sess, checkpoint, cifar10.variables_to_restore(), raw_weights,
+          _HOW_TO_PROCEED)
       try:
         # One run of the graph's own summaries (image and histograms) is
         # enough: they come with the first batch.
@@ -205,81 +167,21 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
         # The end of the data (it holds fewer images than --num_examples)
         # is fine, unless a file changed while it was read: truncated, the
         # reader may take that for the end too.
-        bad_file = cifar10_input.bad_file_complaint(
-            cifar10.batches_dir(data_dir), eval_data == 'test')
+        bad_file = batch_files.bad_file_complaint(
+            batch_files.batches_dir(data_dir), eval_data == 'test')
         if bad_file or not isinstance(error, tf.errors.OutOfRangeError):
           raise errors.UserError('Evaluating %s stopped: %s' % (
               checkpoint_path, bad_file or errors.describe(error)))
-  result = EvalResult(
+  result = eval_report.EvalResult(
       global_step=global_step, k=top_k, class_names=data_classes.names,
       **{name: np.concatenate([batch[name] for batch in batches])[:num_examples]
          for name in fetches})
   if len(result.labels) < num_examples:
     print('--num_examples is %d, but the %s data holds %d images: counted '
           'them all.' % (num_examples, eval_data, len(result.labels)))
-  _report(result, checkpoint_path)
-  _write_summaries(result, summary_bytes, summary_writer)
+  eval_report.report(result, checkpoint_path)
+  eval_report.write_summaries(result, summary_bytes, summary_writer)
   return result
-
-
-def _ratio_and_counts(ratio, part, whole):
-  """'0.705  (62 of 88)', or '-  (0 of 0)' when there is nothing to count."""
-  return '%-5s  (%d of %d)' % ('-' if np.isnan(ratio) else '%.3f' % ratio,
-                               part, whole)
-
-
-def _report(result, checkpoint_path):
-  """Prints the figures, each line naming the checkpoint and its step.
-
-  The line ends in the original's `precision @ 1 = 0.xyz`, which scripts
-  grep for; what it scored comes before it, since an untrained
-  model.ckpt-0 and a finished run print the same kind of line.
-  """
-  now = datetime.datetime.now()
-  scored = '%s (global step %d)' % (checkpoint_path, result.global_step)
-  print('%s: %s: precision @ 1 = %.3f' % (now, scored, result.top_1_accuracy))
-  if result.k > 1:
-    print('%s: %s: top-%d accuracy = %.3f' % (now, scored, result.k,
-                                              result.top_k_accuracy))
-  figures = result.class_figures()
-  print('per class, of %d images (recall: correct / images of the class; '
-        'precision: correct / images predicted as the class):'
-        % len(result.labels))
-  # The class column is as wide as the longest name (CIFAR-10's: 10).
-  width = max(len(name) for name in result.class_names + ('class',))
-  print('  %-*s  %-20s  %s' % (width, 'class', 'recall', 'precision'))
-  for index, name in enumerate(result.class_names):
-    print('  %-*s  %-20s  %s' % (
-        width, name,
-        _ratio_and_counts(figures.recall[index], figures.correct[index],
-                          figures.images[index]),
-        _ratio_and_counts(figures.precision[index], figures.correct[index],
-                          figures.predicted[index])))
-  sys.stdout.flush()
-
-
-def _write_summaries(result, summary_bytes, summary_writer):
-  """Adds the figures to the graph's summaries and writes them at the step."""
-  summary = tf.compat.v1.Summary()
-  summary.ParseFromString(summary_bytes)
-  summary.value.add(tag=PRECISION_TAG, simple_value=result.top_1_accuracy)
-  if result.k > 1:
-    summary.value.add(tag='Top-%d accuracy' % result.k,
-                      simple_value=result.top_k_accuracy)
-  figures = result.class_figures()
-  for index, name in enumerate(result.class_names):
-    # 0 of 0 has no value: leave the point out rather than plot a NaN.
-    for tag, values in (('recall', figures.recall),
-                        ('precision', figures.precision)):
-      if not np.isnan(values[index]):
-        summary.value.add(tag='%s/%s' % (tag, name),
-                          simple_value=values[index])
-  png, (width, height) = confusion.render_png(result.confusion_matrix(),
-                                              result.class_names)
-  summary.value.add(tag='confusion_matrix', image=tf.compat.v1.Summary.Image(
-      height=height, width=width, colorspace=3, encoded_image_string=png))
-  summary_writer.add_summary(summary, result.global_step)
-  summary_writer.flush()
 
 
 def evaluate_checkpoint(checkpoint_path, args, session_options, summary_writer,
@@ -296,7 +198,7 @@ def evaluate_checkpoint(checkpoint_path, args, session_options, summary_writer,
       that cannot be used (as the waiting loop does), instead of raising.
 
   Returns:
-    An EvalResult, or None when the checkpoint was skipped.
+    An eval_report.EvalResult, or None when the checkpoint was skipped.
 
   Raises:
     errors.UserError: the checkpoint cannot be used, unless `skip_unusable`.
@@ -313,38 +215,6 @@ def evaluate_checkpoint(checkpoint_path, args, session_options, summary_writer,
     return None
 
 
-def summary_values(folder):
-  """(step, Summary.Value) of every summary value in the event files of `folder`.
-
-  Files are read in name order (their names begin with the time they were
-  created). A record still being written at the end of a file is left out:
-  it is read next time.
-
-  Returns:
-    A list of (int, tf.compat.v1.Summary.Value); each value has .tag and
-    .simple_value (or .image, .histo).
-  """
-  found = []
-  for path in sorted(glob.glob(os.path.join(folder,
-                                            paths.EVENTS_FILE_PREFIX + '*'))):
-    try:
-      for event in tf.compat.v1.train.summary_iterator(path):
-        found.extend((event.step, value) for value in event.summary.value)
-    except tf.errors.DataLossError:
-      pass
-  return found
-
-
-def evaluated_steps(eval_dir):
-  """The global steps that already have a `Precision @ 1` in `eval_dir`.
-
-  Returns:
-    A set of ints.
-  """
-  return {step for step, value in summary_values(eval_dir)
-          if value.tag == PRECISION_TAG}
-
-
 def evaluate_all(folder, args, session_options, summary_writer):
   """Evaluates each checkpoint in `folder` without a result yet, oldest first.
 
@@ -353,7 +223,7 @@ def evaluate_all(folder, args, session_options, summary_writer):
   Raises:
     errors.UserError: `folder` holds no checkpoint.
   """
-  done = evaluated_steps(args.eval_dir)
+  done = eval_report.evaluated_steps(args.eval_dir)
   found = checkpoints.all_checkpoints(folder)
   if not found:
     checkpoints.require_latest(folder)  # Raises, naming the folder.
@@ -437,7 +307,7 @@ def main(argv=None):
   session_options.apply_to_process()
   cifar10.maybe_download_and_extract(
       args.data_dir, args.data_url,
-      needed_files=cifar10_input.file_names(args.eval_data == 'test'))
+      needed_files=batch_files.file_names(args.eval_data == 'test'))
   try:
     evaluate(args, session_options)
   except KeyboardInterrupt:
@@ -450,4 +320,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-  sys.exit(flags.run_script(main))
+  sys.exit(script.run(main))

@@ -21,15 +21,11 @@ import shutil
 import sys
 import tempfile
 
-# Run as a file (python cifar10/X.py), the script's own folder comes first
-# on sys.path and its cifar10.py hides the package: say how to run it.
-if not __package__:
-  sys.exit('Run it as a module, from the folder that holds cifar10/: '
-           'python -m cifar10.export')
 
-from cifar10 import errors
-from cifar10 import flags
-from cifar10 import paths
+from cifar10.support import errors
+from cifar10.support import flags
+from cifar10.support import paths
+from cifar10.support import script
 
 
 def parser():
@@ -55,15 +51,15 @@ def parser():
 
 # The flags come first, as in the original's scripts. `--help` is answered
 # here, before the imports below load TensorFlow, which takes seconds.
-flags.answer_help_first(__name__, parser)
+script.start(__name__, parser)
 
 import tensorflow as tf
 
-from cifar10 import checkpoints
 from cifar10 import cifar10
-from cifar10 import cifar10_input
-from cifar10 import classes
-from cifar10 import session_options
+from cifar10.support import batch_files
+from cifar10.support import checkpoints
+from cifar10.support import classes
+from cifar10.support import session_options
 
 
 def _next_version(folder):
@@ -133,7 +129,7 @@ def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
   staging = tempfile.mkdtemp(prefix='.export-', dir=parent)
   try:
     with tf.Graph().as_default():
-      size = cifar10_input.ORIGINAL_SIZE
+      size = batch_files.ORIGINAL_SIZE
       images = tf.compat.v1.placeholder(tf.uint8, [None, size, size, 3],
                                         name='images')
       logits, probabilities, predicted = cifar10.classify(
@@ -144,7 +140,8 @@ def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
                                   name='class_names')
       with tf.compat.v1.Session(config=session_options.SessionOptions()
                                 .config_beside_training()) as sess:
-        checkpoints.restore_weights(sess, checkpoint, raw_weights)
+        checkpoints.restore_weights(sess, checkpoint,
+                                  cifar10.variables_to_restore(), raw_weights)
         builder = tf.compat.v1.saved_model.Builder(
             os.path.join(staging, 'model'))
         signature = tf.compat.v1.saved_model.predict_signature_def(
@@ -169,7 +166,7 @@ def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
     os.rename(os.path.join(staging, 'model'), export_dir)
   finally:
     shutil.rmtree(staging, ignore_errors=True)
-  return checkpoint
+  return checkpoint.path
 
 
 def main(argv=None):
@@ -183,4 +180,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-  sys.exit(flags.run_script(main))
+  sys.exit(script.run(main))

@@ -35,14 +35,11 @@ docs/speed.md and docs/accuracy.md; the reference: docs/distributed.md.
 
 import sys
 
-# Run as a file (python cifar10/X.py), the script's own folder comes first
-# on sys.path and its cifar10.py hides the package: say how to run it.
-if not __package__:
-  sys.exit('Run it as a module, from the folder that holds cifar10/: '
-           'python -m cifar10.multi_gpu_train')
 
-from cifar10 import errors
-from cifar10 import flags
+from cifar10.support import batch_files
+from cifar10.support import errors
+from cifar10.support import flags
+from cifar10.support import script
 
 
 def parser():
@@ -63,14 +60,14 @@ def parser():
 
 # The flags come first, as in the original's scripts. `--help` is answered
 # here, before the imports below load TensorFlow, which takes seconds.
-flags.answer_help_first(__name__, parser)
+script.start(__name__, parser)
 
 import tensorflow as tf
 
 from cifar10 import cifar10
 from cifar10 import cifar10_input
-from cifar10 import summaries
 from cifar10 import training_loop
+from cifar10.support import summaries
 
 # The memory, in MiB, of each logical GPU that --virtual_devices makes out of
 # one physical GPU.
@@ -273,7 +270,7 @@ def build_graph(data_dir, batch_size, use_fp16, devices,
     # keeps two batches per tower ready, as the original's prefetch queue
     # did.
     dataset = cifar10_input.distorted_dataset(
-        cifar10.batches_dir(data_dir), batch_size,
+        batch_files.batches_dir(data_dir), batch_size,
         prefetch_batches=2 * len(devices))
     iterator = tf.compat.v1.data.make_one_shot_iterator(dataset)
     tower_batches = []
@@ -308,4 +305,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-  sys.exit(flags.run_script(main))
+  sys.exit(script.run(main))

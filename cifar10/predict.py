@@ -18,15 +18,11 @@ exit status is then 1.
 import json
 import sys
 
-# Run as a file (python cifar10/X.py), the script's own folder comes first
-# on sys.path and its cifar10.py hides the package: say how to run it.
-if not __package__:
-  sys.exit('Run it as a module, from the folder that holds cifar10/: '
-           'python -m cifar10.predict')
 
-from cifar10 import errors
-from cifar10 import flags
-from cifar10 import paths
+from cifar10.support import errors
+from cifar10.support import flags
+from cifar10.support import paths
+from cifar10.support import script
 
 
 def parser():
@@ -56,18 +52,18 @@ def parser():
 
 # The flags come first, as in the original's scripts. `--help` is answered
 # here, before the imports below load TensorFlow, which takes seconds.
-flags.answer_help_first(__name__, parser)
+script.start(__name__, parser)
 
 import numpy as np
 import tensorflow as tf
 
-from cifar10 import checkpoints
 from cifar10 import cifar10
-from cifar10 import cifar10_input
-from cifar10 import image_files
-from cifar10 import session_options
+from cifar10.support import batch_files
+from cifar10.support import checkpoints
+from cifar10.support import image_files
+from cifar10.support import session_options
 
-_SIZE = cifar10_input.ORIGINAL_SIZE
+_SIZE = batch_files.ORIGINAL_SIZE
 
 
 def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
@@ -101,7 +97,8 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
                                            run_classes.count)
     with tf.compat.v1.Session(config=session_options.SessionOptions()
                               .config_beside_training()) as sess:
-      checkpoints.restore_weights(sess, checkpoint, raw_weights)
+      checkpoints.restore_weights(sess, checkpoint,
+                                  cifar10.variables_to_restore(), raw_weights)
       # Decode every file first, so that a bad one is reported on its own
       # and the good ones still go through in full batches.
       loaded, results = [], []
@@ -120,7 +117,7 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
           results.append((path, [(run_classes.names[index],
                                   float(row[index])) for index in best]))
   order = {path: index for index, path in enumerate(paths)}
-  return checkpoint, sorted(results, key=lambda item: order[item[0]])
+  return checkpoint.path, sorted(results, key=lambda item: order[item[0]])
 
 
 def main(argv=None):
@@ -146,4 +143,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-  sys.exit(flags.run_script(main))
+  sys.exit(script.run(main))

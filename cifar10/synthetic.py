@@ -10,17 +10,12 @@ the download step then finds them and does nothing.
 
 import colorsys
 import os
-import sys
 
-# Run as a file (python cifar10/X.py), the script's own folder comes first
-# on sys.path and its cifar10.py hides the package: say how to run it.
-if not __package__:
-  sys.exit('Run it as a module, from the folder that holds cifar10/: '
-           'python -m cifar10.synthetic')
 
-from cifar10 import errors
-from cifar10 import flags
-from cifar10 import paths
+from cifar10.support import errors
+from cifar10.support import flags
+from cifar10.support import paths
+from cifar10.support import script
 
 
 def parser():
@@ -40,12 +35,13 @@ def parser():
 
 # The flags come first, as in the original's scripts. `--help` is answered
 # here, before the imports below load TensorFlow, which takes seconds.
-flags.answer_help_first(__name__, parser)
+script.start(__name__, parser)
 
 import numpy as np
 
-from cifar10 import cifar10_input
-from cifar10 import download
+from cifar10.support import batch_files
+from cifar10.support import classes
+from cifar10.support import download
 
 # Standard deviation of the Gaussian noise added to every pixel value, on the
 # 0..255 scale, so that no two images of a class are alike.
@@ -73,8 +69,8 @@ def make_examples(count, rng):
     (labels, images): uint8 [count] class indices 0..9, and uint8
     [count, 32, 32, 3] images, each its class's colour plus clipped noise.
   """
-  labels = rng.integers(0, cifar10_input.NUM_CLASSES, size=count)
-  size = cifar10_input.ORIGINAL_SIZE
+  labels = rng.integers(0, len(classes.CIFAR10_NAMES), size=count)
+  size = batch_files.ORIGINAL_SIZE
   noise = rng.normal(0.0, NOISE_STDDEV, size=(count, size, size, 3))
   images = class_colours()[labels][:, None, None, :] + noise
   return labels.astype(np.uint8), np.clip(images, 0, 255).astype(np.uint8)
@@ -117,7 +113,7 @@ def write_synthetic_dataset(data_dir, train_records_per_file=400,
   """
   rng = np.random.default_rng(seed)
   folder = os.path.join(data_dir, download.EXTRACTED_DIR)
-  names = cifar10_input.TRAIN_FILES + cifar10_input.TEST_FILES
+  names = batch_files.TRAIN_FILES + batch_files.TEST_FILES
   existing = [name for name in names
               if os.path.lexists(os.path.join(folder, name))]
   if existing:
@@ -126,7 +122,7 @@ def write_synthetic_dataset(data_dir, train_records_per_file=400,
         'that holds no batch files (a new folder).'
         % (folder, ', '.join(existing)))
   os.makedirs(folder, exist_ok=True)
-  counts = [train_records_per_file] * len(cifar10_input.TRAIN_FILES)
+  counts = [train_records_per_file] * len(batch_files.TRAIN_FILES)
   written = []
   try:
     for name, count in zip(names, counts + [test_records]):
@@ -150,4 +146,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-  raise SystemExit(flags.run_script(main))
+  raise SystemExit(script.run(main))

@@ -19,13 +19,9 @@ reproduce them: docs/speed.md and docs/accuracy.md.
 
 import sys
 
-# Run as a file (python cifar10/X.py), the script's own folder comes first
-# on sys.path and its cifar10.py hides the package: say how to run it.
-if not __package__:
-  sys.exit('Run it as a module, from the folder that holds cifar10/: '
-           'python -m cifar10.train')
 
-from cifar10 import flags
+from cifar10.support import flags
+from cifar10.support import script
 
 
 def parser():
@@ -35,7 +31,7 @@ def parser():
 
 # The flags come first, as in the original's scripts. `--help` is answered
 # here, before the imports below load TensorFlow, which takes seconds.
-flags.answer_help_first(__name__, parser)
+script.start(__name__, parser)
 
 import tensorflow as tf
 
@@ -101,4 +97,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-  sys.exit(flags.run_script(main))
+  sys.exit(script.run(main))

@@ -5,102 +5,29 @@ and hand this module its train op, loss and global step. `run` drives them in
 a MonitoredTrainingSession, the TF1 way of training: hooks watch every step
 (stop at --max_steps, stop on a NaN loss, print the original's log line) and
 the session restores, initializes, checkpoints and writes summaries itself.
-On top of what the original did, the loop
 
-* resumes from the newest checkpoint in --train_dir, after checking that it
-  fits the graph, and says so; at --max_steps already, it trains nothing;
-* on SIGINT or SIGTERM finishes the step, saves it, closes the event file,
-  says where it stopped and exits with 128 + the signal number;
-* on a NaN loss stops before the NaN weights can be saved;
-* when an op fails (a data file vanished, say) saves a checkpoint first, then
-  stops with one line: the bad data file by name and what is wrong with it,
-  or else the op's complaint.
+Around the loop, support/training_run.py keeps the run safe: it resumes
+from the newest checkpoint in --train_dir after checking that it fits,
+finishes the step in flight and saves it on SIGINT or SIGTERM, and turns a
+failed op or a NaN loss into one line that says what happened and what was
+kept.
 """
 
-import dataclasses
 import datetime
-import glob
-import os
-import signal
 import time
 
 import tensorflow as tf
 
-from cifar10 import checkpoints
 from cifar10 import cifar10
 from cifar10 import cifar10_input
-from cifar10 import classes
-from cifar10 import errors
-from cifar10 import session_options as session_options_lib
+from cifar10.support import batch_files
+from cifar10.support import training_run
 
-CHECKPOINT_BASENAME = 'model.ckpt'
+# What the training loop takes: its settings (read from the flags) and this
+# trainer's place in a cluster (none by default).
+LoopSettings = training_run.LoopSettings
+Replica = training_run.Replica
 
-# The advice for a checkpoint in --train_dir that this graph cannot resume.
-_UNUSABLE_CHECKPOINT = (
-    'Training will not write over it: run with --fresh to start over (that '
-    'removes the earlier run\'s checkpoints and event files), or choose '
-    'another --train_dir.')
-
-# The files a run writes into --train_dir: all that --fresh deletes.
-_RUN_FILE_PATTERNS = ('checkpoint', CHECKPOINT_BASENAME + '-*',
-                      'events.out.tfevents.*', 'graph.pbtxt', classes.RUN_FILE)
-
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-@dataclasses.dataclass(frozen=True)
-class LoopSettings:
-  """Where to train, up to which global step, and how often to log and save."""
-  train_dir: str
-  max_steps: int
-  log_frequency: int = 10
-  log_device_placement: bool = False
-  save_checkpoint_secs: int = 600
-  save_checkpoint_steps: int = None
-  keep_checkpoints: int = 5
-  save_summaries_steps: int = 100
-  # The --data_dir the training files are read from: a failed read names
-  # the bad one. None: say what the failed op says.
-  data_dir: str = None
-  # The speed flags' settings, from which the loop makes the session's
-  # ConfigProto (and the trainers set up the process).
-  session_options: session_options_lib.SessionOptions = (
-      session_options_lib.SessionOptions())
-
-  @classmethod
-  def from_flags(cls, args):
-    """Reads the settings from the parsed flags of `flags.training_parser`."""
-    named = {field.name: getattr(args, field.name)
-             for field in dataclasses.fields(cls)
-             if field.name != 'session_options'}
-    return cls(
-        session_options=session_options_lib.SessionOptions.from_flags(args),
-        **named)
-
-
-@dataclasses.dataclass(frozen=True)
-class Replica:
-  """Where this trainer sits in a cluster; the defaults mean no cluster.
-
-  In a cluster every worker runs this loop, but only the chief reads and
-  writes --train_dir (checkpoints and summaries), so that exactly one
-  process owns it. `master` is the gRPC target of this worker's server,
-  `hooks` are extra session hooks (SyncReplicasOptimizer's), and
-  `device_filters` keep the session from waiting on the other workers.
-  """
-  master: str = ''
-  is_chief: bool = True
-  hooks: tuple = ()
-  device_filters: tuple = ()
-  max_wait_secs: int = 7200
-  # Seconds closing waits for background threads: the queue runners of
-  # synchronous replicas never finish once the other workers have left.
-  stop_grace_period_secs: int = 120
-
-
-# ---------------------------------------------------------------------------
-# The train directory
-# ---------------------------------------------------------------------------
 
 def prepare_run(args):
   """Everything a one-process trainer does before it builds its graph.
@@ -118,70 +45,18 @@ def prepare_run(args):
 
   Raises:
     errors.UserError: the download failed, or --train_dir cannot hold this
-      run (see prepare_train_dir).
+      run (see training_run.prepare_train_dir).
   """
   settings = LoopSettings.from_flags(args)
   settings.session_options.apply_to_process()
   # The first run downloads the data; later runs find it and return at once.
   cifar10.maybe_download_and_extract(
       args.data_dir, args.data_url,
-      needed_files=cifar10_input.file_names(eval_data=False))
-  prepare_train_dir(args.train_dir, args.fresh,
-                    cifar10.data_classes(args.data_dir))
+      needed_files=batch_files.file_names(eval_data=False))
+  training_run.prepare_train_dir(args.train_dir, args.fresh,
+                                 cifar10.data_classes(args.data_dir))
   return settings
 
-
-def prepare_train_dir(train_dir, fresh, data_classes):
-  """Creates --train_dir if needed; `fresh` clears an earlier run from it.
-
-  It also records the data's class names there (classes.RUN_FILE), for the
-  tools that read the run's checkpoints without the data.
-
-  Args:
-    train_dir: the --train_dir flag.
-    fresh: the --fresh flag: delete the earlier run's checkpoints, event
-      files and class names (and nothing else), listing them.
-    data_classes: the classes.Classes of the training data.
-
-  Returns:
-    The checkpoint training will resume from, or None.
-
-  Raises:
-    errors.UserError: `train_dir` is a file, its checkpoint index file is
-      damaged, or the run there was trained on other classes.
-  """
-  if os.path.exists(train_dir) and not os.path.isdir(train_dir):
-    raise errors.UserError(
-        '--train_dir %s is a file, not a folder. Give another --train_dir.'
-        % train_dir)
-  os.makedirs(train_dir, exist_ok=True)
-  if fresh:
-    removed = _remove_run_files(train_dir)
-    print('--fresh: removed %d files of an earlier run from %s%s'
-          % (len(removed), train_dir,
-             ''.join('\n  ' + name for name in removed)))
-    latest = None
-  else:
-    latest = checkpoints.latest_checkpoint(train_dir, _UNUSABLE_CHECKPOINT)
-  if latest:
-    checkpoints.check_class_count(latest, data_classes, _UNUSABLE_CHECKPOINT)
-  classes.record_for_run(train_dir, data_classes, resuming=bool(latest))
-  return latest
-
-
-def _remove_run_files(train_dir):
-  removed = []
-  for pattern in _RUN_FILE_PATTERNS:
-    for path in sorted(glob.glob(os.path.join(train_dir, pattern))):
-      if os.path.isfile(path):
-        os.remove(path)
-        removed.append(os.path.basename(path))
-  return removed
-
-
-# ---------------------------------------------------------------------------
-# Hooks
-# ---------------------------------------------------------------------------
 
 class _LoggerHook(tf.compat.v1.train.SessionRunHook):
   """Prints the original's line (loss, examples/sec, sec/batch) every few steps.
@@ -224,116 +99,6 @@ class _LoggerHook(tf.compat.v1.train.SessionRunHook):
              examples_per_sec, sec_per_batch), flush=True)
 
 
-class _StopHook(tf.compat.v1.train.SessionRunHook):
-  """Ends training after the step that reaches --max_steps or follows a signal.
-
-  A signal only sets a flag; the step in flight completes and the session
-  then closes the ordinary way, so the checkpoint hook saves that step and
-  the summary writer closes its file. This hook takes the place of the
-  original's StopAtStepHook: it reads the step count after the update,
-  where StopAtStepHook reads it before, which with synchronous replicas can
-  trail an update and begin a step no other worker will help finish.
-  """
-
-  def __init__(self, step_after_train, max_steps):
-    self._step_after_train = step_after_train
-    self._max_steps = max_steps
-    self.signum = None
-    self._previous = {}
-
-  def begin(self):
-    for signum in _STOP_SIGNALS:
-      self._previous[signum] = signal.signal(signum, self._handle)
-
-  def _handle(self, signum, frame):
-    del frame  # Unused.
-    self.signum = signum
-
-  def before_run(self, run_context):
-    return tf.compat.v1.train.SessionRunArgs(self._step_after_train)
-
-  def after_run(self, run_context, run_values):
-    if self.signum is not None or run_values.results >= self._max_steps:
-      run_context.request_stop()
-
-  def restore_handlers(self):
-    for signum, handler in self._previous.items():
-      signal.signal(signum, handler)
-
-
-class _SessionKeeper(tf.compat.v1.train.SessionRunHook):
-  """Keeps the raw session, to save a checkpoint with after an op fails."""
-
-  session = None
-
-  def after_create_session(self, session, coord):
-    self.session = session
-
-
-# ---------------------------------------------------------------------------
-# The loop
-# ---------------------------------------------------------------------------
-
-def _save_after_failure(saver, session, checkpoint_path, step, train_dir):
-  """Saves after a failed op; returns a sentence on the outcome."""
-  try:
-    return ('Saved %s; fix the cause and run again to resume.'
-            % saver.save(session, checkpoint_path, global_step=step))
-  except tf.errors.OpError as error:
-    # A failed save leaves partial files behind, which on a full disk only
-    # take the space the next attempt needs.
-    for partial in glob.glob(checkpoint_path + '-*.tempstate*'):
-      os.remove(partial)
-    return ('Could not save a checkpoint either (%s). The latest complete '
-            'checkpoint, %s, is intact: fix the cause (free disk space?) and '
-            'run again to resume from it.' % (
-                errors.describe(error),
-                tf.train.latest_checkpoint(train_dir)))
-
-
-def _bad_training_file(data_dir):
-  """The complaint about the first bad file in `data_dir`, or None."""
-  if data_dir is None:
-    return None
-  return cifar10_input.bad_file_complaint(cifar10.batches_dir(data_dir),
-                                          eval_data=False)
-
-
-def _resume_point(settings, replica):
-  """Checks the checkpoint training resumes from, and says what the run does.
-
-  Only the chief reads --train_dir: the other workers of a cluster take the
-  variables from the parameter servers once the chief has restored them.
-
-  Returns:
-    The checkpoint's global step, or None (a new run, or not the chief).
-
-  Raises:
-    errors.UserError: the checkpoint cannot be resumed by this graph; it is
-      left as it is.
-  """
-  if not replica.is_chief:
-    return None
-  latest = checkpoints.latest_checkpoint(settings.train_dir,
-                                         _UNUSABLE_CHECKPOINT)
-  if not latest:
-    return None
-  checkpoints.check_checkpoint(
-      latest, checkpoints.saved_variables(tf.compat.v1.global_variables()),
-      _UNUSABLE_CHECKPOINT, advise_use_fp16=True)
-  step = checkpoints.global_step_of(latest)
-  if step < settings.max_steps:
-    print('Resuming from %s (global step %d). Use --fresh to start over.'
-          % (latest, step), flush=True)
-  return step
-
-
-def _say_nothing_to_do(step, max_steps, train_dir):
-  print('Nothing to do: the global step in %s is already %d and --max_steps '
-        'is %d. Raise --max_steps to train further.'
-        % (train_dir, step, max_steps), flush=True)
-
-
 def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
         replica=Replica()):
   """Trains until the global step reaches `settings.max_steps`, or a stop.
@@ -361,10 +126,11 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
     errors.UserError: the checkpoint in --train_dir cannot be resumed, the
       loss diverged, or an op failed (after saving a checkpoint).
   """
-  start_step = _resume_point(settings, replica)
+  guard = training_run.Guard(settings, replica)
+  start_step = guard.resume_point()
   finished = start_step is not None and start_step >= settings.max_steps
   if finished and not replica.master:
-    _say_nothing_to_do(start_step, settings.max_steps, settings.train_dir)
+    guard.say_nothing_to_do(start_step)
     return start_step
   # The step as it is once `train_op` has run, for the hooks to watch.
   with tf.control_dependencies([train_op]):
@@ -372,16 +138,14 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
   # Relative paths in the `checkpoint` index keep --train_dir movable.
   saver = tf.compat.v1.train.Saver(max_to_keep=settings.keep_checkpoints,
                                    save_relative_paths=True)
-  checkpoint_path = os.path.join(settings.train_dir, CHECKPOINT_BASENAME)
   logger = _LoggerHook(loss, step_after_train, examples_per_step, towers,
                        settings.log_frequency)
-  stopper = _StopHook(step_after_train, settings.max_steps)
-  keeper = _SessionKeeper()
   hooks = [
       # Ahead of the checkpoint hook, so that NaN weights are never saved.
       tf.compat.v1.train.NanTensorHook(loss),
-      logger, stopper, keeper,
-  ] + list(replica.hooks)
+      logger,
+  ] + guard.hooks(step_after_train) + list(replica.hooks)
+  # Only the chief writes checkpoints and summaries into --train_dir.
   writes = replica.is_chief and not finished
   if writes:
     hooks.append(tf.compat.v1.train.CheckpointSaverHook(
@@ -389,11 +153,13 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
         save_secs=(None if settings.save_checkpoint_steps
                    else settings.save_checkpoint_secs),
         save_steps=settings.save_checkpoint_steps,
-        saver=saver, checkpoint_basename=CHECKPOINT_BASENAME))
+        saver=saver, checkpoint_basename=training_run.CHECKPOINT_BASENAME))
   config = settings.session_options.config_proto(
       log_device_placement=settings.log_device_placement,
       allow_soft_placement=True, device_filters=replica.device_filters)
-  try:
+  with guard.stops_and_divergence(logger):
+    # The session initializes the variables, or restores them from the
+    # newest checkpoint in --train_dir, and writes the summaries.
     with tf.compat.v1.train.MonitoredTrainingSession(
         master=replica.master,
         is_chief=replica.is_chief,
@@ -411,45 +177,14 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
       step = mon_sess.run_step_fn(
           lambda step_context: step_context.session.run(global_step))
       if step >= settings.max_steps:
-        _say_nothing_to_do(step, settings.max_steps, settings.train_dir)
+        guard.say_nothing_to_do(step)
         return step
-      for line in tf.compat.v1.get_collection(cifar10_input.STARTUP_LINES):
-        print(line, flush=True)
-      try:
+      if settings.data_dir is not None:
+        print(cifar10_input.shuffle_buffer_line(
+            batch_files.batches_dir(settings.data_dir), settings.batch_size),
+              flush=True)
+      with guard.saving_on_failure(saver, logger):
         while not mon_sess.should_stop():
           mon_sess.run(train_op)
-      except tf.errors.OpError as error:
-        raise errors.UserError('Training stopped at step %d: %s\n%s' % (
-            logger.last_step,
-            _bad_training_file(settings.data_dir) or errors.describe(error),
-            _save_after_failure(saver, keeper.session, checkpoint_path,
-                                logger.last_step, settings.train_dir)
-            if replica.is_chief else 'The chief keeps the checkpoints.'))
-  except tf.compat.v1.train.NanLossDuringTrainingError:
-    raise errors.UserError(
-        'Model diverged with loss = NaN at step %d. Training stopped without '
-        'saving the diverged weights; %s.' % (
-            logger.last_step + 1,
-            'the last good checkpoint is %s'
-            % tf.train.latest_checkpoint(settings.train_dir)
-            if replica.is_chief else 'the chief keeps the checkpoints'))
-  finally:
-    stopper.restore_handlers()
-  if stopper.signum is not None:
-    raise errors.TrainingInterrupted(
-        stopper.signum,
-        'Stopped by %s at step %d; %s. Run the same command again to resume.'
-        % (signal.Signals(stopper.signum).name, logger.last_step,
-           'saved a checkpoint in %s' % settings.train_dir if replica.is_chief
-           else 'the chief keeps the checkpoints'))
-  if logger.last_step < settings.max_steps:
-    # The input ended early, which a repeating input does only when a file
-    # shrank while it was read; the session saved a checkpoint as it closed.
-    bad_file = _bad_training_file(settings.data_dir)
-    if bad_file:
-      raise errors.UserError('Training stopped at step %d: %s\n%s' % (
-          logger.last_step, bad_file,
-          'Saved %s; fix the cause and run again to resume.'
-          % tf.train.latest_checkpoint(settings.train_dir)
-          if replica.is_chief else 'The chief keeps the checkpoints.'))
+  guard.check_ending(logger.last_step)
   return logger.last_step

@@ -18,18 +18,21 @@ import sys
 
 import numpy as np
 
-# The package first: it holds back TensorFlow's start-up lines (see
-# cifar10/tensorflow_logs.py), which it can do only before TensorFlow loads.
-import cifar10  # pylint: disable=unused-import
+from cifar10.support import batch_files
+from cifar10.support import script
+
+# Before TensorFlow loads (TensorBoard's reader loads it too): the CPU kernels
+# and the quiet start-up of every script (see cifar10/support/script.py).
+if __name__ == '__main__':
+  script.prepare_process()
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 from PIL import Image  # pylint: disable=g-import-not-at-top
 from PIL import ImageDraw  # pylint: disable=g-import-not-at-top
 
-from cifar10 import cifar10  # pylint: disable=g-import-not-at-top
 from cifar10 import cifar10_input  # pylint: disable=g-import-not-at-top
-from cifar10 import errors  # pylint: disable=g-import-not-at-top
-from cifar10 import flags  # pylint: disable=g-import-not-at-top
-from cifar10 import paths  # pylint: disable=g-import-not-at-top
+from cifar10.support import errors  # pylint: disable=g-import-not-at-top
+from cifar10.support import flags  # pylint: disable=g-import-not-at-top
+from cifar10.support import paths  # pylint: disable=g-import-not-at-top
 
 SCALE = 2          # Screen pixels per image pixel.
 GAP = 4            # Pixels between images.
@@ -44,9 +47,9 @@ def first_record_of_each_class(path):
   Raises:
     errors.UserError: some class has no record in the file.
   """
-  count = cifar10_input.check_batch_file(path)
+  count = batch_files.check_batch_file(path)
   data = np.fromfile(path, dtype=np.uint8).reshape(
-      count, cifar10_input.RECORD_BYTES)
+      count, batch_files.RECORD_BYTES)
   records = []
   for label in range(cifar10_input.NUM_CLASSES):
     [indices] = np.nonzero(data[:, 0] == label)
@@ -140,7 +143,7 @@ def parser():
 
 def main(argv=None):
   args = parser().parse_args(argv)
-  path = os.path.join(cifar10.batches_dir(args.data_dir),
+  path = os.path.join(batch_files.batches_dir(args.data_dir),
                       cifar10_input.TRAIN_FILES[0])
   stored, distorted = stored_and_distorted(first_record_of_each_class(path),
                                            args.passes, args.seed)
@@ -152,4 +155,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-  sys.exit(flags.run_script(main))
+  sys.exit(script.run(main))

@@ -13,11 +13,18 @@ import argparse
 import os
 import sys
 
-from tensorboard.backend.event_processing import event_accumulator
+from cifar10.support import script
 
-from cifar10 import errors
-from cifar10 import flags
-from cifar10 import paths
+# Before TensorFlow loads (TensorBoard's reader loads it): the CPU kernels and
+# the quiet start-up of every script (see cifar10/support/script.py).
+if __name__ == '__main__':
+  script.prepare_process()
+
+from tensorboard.backend.event_processing import event_accumulator  # pylint: disable=g-import-not-at-top
+
+from cifar10.support import errors  # pylint: disable=g-import-not-at-top
+from cifar10.support import flags  # pylint: disable=g-import-not-at-top
+from cifar10.support import paths  # pylint: disable=g-import-not-at-top
 
 TAG = 'confusion_matrix'
 
@@ -89,4 +96,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-  sys.exit(flags.run_script(main))
+  sys.exit(script.run(main))

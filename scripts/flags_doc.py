@@ -20,9 +20,12 @@ import sys
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS_MD = os.path.join(REPO, 'docs', 'flags.md')
 
-# The package's scripts, in the README's order; then every scripts/*.py.
+# The package's scripts, in the README's order; then every tool in scripts/
+# (the learner's) and benchmarks/ (the measurement tooling).
 PACKAGE_SCRIPTS = ('train', 'multi_gpu_train', 'dist_train', 'eval', 'predict',
                    'export', 'synthetic', 'convert_images')
+
+TOOL_FOLDERS = ('scripts', 'benchmarks')
 
 REGENERATE = 'python scripts/flags_doc.py'
 
@@ -44,13 +47,14 @@ def scripts():
   """[(the command that runs it, its module)] of every script, in order."""
   found = [('python -m cifar10.' + name, _package_module(name))
            for name in PACKAGE_SCRIPTS]
-  folder = os.path.join(REPO, 'scripts')
-  for filename in sorted(os.listdir(folder)):
-    if filename.endswith('.py'):
-      module = _script_module(os.path.join(folder, filename))
-      # A module without main (measured_on.py) is the scripts' helper.
-      if hasattr(module, 'main'):
-        found.append(('python scripts/' + filename, module))
+  for tools in TOOL_FOLDERS:
+    folder = os.path.join(REPO, tools)
+    for filename in sorted(os.listdir(folder)):
+      if filename.endswith('.py'):
+        module = _script_module(os.path.join(folder, filename))
+        # A module without main (measured_on.py) is the tools' helper.
+        if hasattr(module, 'main'):
+          found.append(('python %s/%s' % (tools, filename), module))
   return found
 
 
@@ -150,6 +154,8 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')  # TensorFlow's start-up lines.
   sys.path.insert(0, REPO)
+  from cifar10.support import script  # pylint: disable=g-import-not-at-top
+  # The scripts' modules load TensorFlow: as quietly as the scripts do.
+  script.prepare_process()
   raise SystemExit(main())

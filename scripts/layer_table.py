@@ -17,9 +17,12 @@ import sys
 
 import numpy as np
 
-# The package first: it holds back TensorFlow's start-up lines (see
-# cifar10/tensorflow_logs.py), which it can do only before TensorFlow loads.
-import cifar10  # pylint: disable=unused-import
+from cifar10.support import script
+
+# Before TensorFlow loads (TensorBoard's reader loads it too): the CPU kernels
+# and the quiet start-up of every script (see cifar10/support/script.py).
+if __name__ == '__main__':
+  script.prepare_process()
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
 from cifar10 import cifar10  # pylint: disable=g-import-not-at-top

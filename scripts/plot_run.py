@@ -27,9 +27,12 @@ import logging
 import os
 import sys
 
-# The package before TensorBoard, which loads TensorFlow: it holds back
-# TensorFlow's start-up lines (see cifar10/tensorflow_logs.py).
-import cifar10  # pylint: disable=unused-import
+from cifar10.support import script
+
+# Before TensorFlow loads (TensorBoard's reader loads it too): the CPU kernels
+# and the quiet start-up of every script (see cifar10/support/script.py).
+if __name__ == '__main__':
+  script.prepare_process()
 from tensorboard.backend.event_processing import event_accumulator
 
 LOSS_TAG = 'total_loss'

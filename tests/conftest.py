@@ -19,6 +19,14 @@ import os
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
+from cifar10.support import tensorflow_logs  # pylint: disable=g-import-not-at-top
+
+# TensorFlow's start-up lines, held back as the scripts hold them back: each
+# test process (pytest-xdist starts two) would print them otherwise. The CPU
+# kernels stay TensorFlow's own choice, so that a test of a fast op against
+# the readable one runs on the kernels this CPU gets by default.
+tensorflow_logs.hold_back_start_up_lines()
+
 import queue
 import re
 import subprocess
@@ -43,9 +51,9 @@ OTHER_TF_MODE = 'v1' if TF_MODE == 'v2' else 'v2'
 # Tests that hold in both modes: `v1` runs only these.
 both_modes = pytest.mark.both_modes
 
-from cifar10 import eval as cifar10_eval  # pylint: disable=g-import-not-at-top
 from cifar10 import synthetic  # pylint: disable=g-import-not-at-top
-from cifar10 import train  # pylint: disable=g-import-not-at-top
+import cifar10.train as train  # pylint: disable=g-import-not-at-top
+from cifar10.support import eval_report  # pylint: disable=g-import-not-at-top
 
 
 def pytest_report_header(config):
@@ -55,7 +63,13 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
-  """In `v1` mode, leaves out the tests not marked `both_modes`."""
+  """Starts the longest tests first; in `v1` mode, keeps only `both_modes`.
+
+  Two test processes share the suite (pytest-xdist): a test of minutes
+  begun last would keep one busy while the other has nothing left. The
+  order changes no verdict: every test makes its own folders and data.
+  """
+  items.sort(key=lambda item: not item.get_closest_marker('starts_first'))
   if TF_MODE == 'v2':
     return
   left_out = [item for item in items
@@ -180,7 +194,7 @@ def latest_step(folder):
 
 
 # (step, value) of every summary value in a folder's event files.
-summary_values = cifar10_eval.summary_values
+summary_values = eval_report.summary_values
 
 
 @pytest.fixture(scope='session')

@@ -31,8 +31,10 @@ import time
 import numpy as np
 from PIL import Image
 
-from cifar10 import ports
 from cifar10 import synthetic
+import script_modules
+
+ports = script_modules.load('ports')
 from conftest import DEADLINE_SECS
 from conftest import summary_values
 from conftest import write_image_folder
@@ -51,17 +53,17 @@ NOT_RUN = {
         'a test file of the suite, which the suite runs anyway',
     'CIFAR10_TEST_MODE=v1 python -m pytest -q tests/test_model.py':
         'a test file of the suite, which the suite runs anyway (v1 half)',
-    'python scripts/benchmark.py': 'minutes of timing; tests/test_benchmark.py '
+    'python benchmarks/benchmark.py': 'minutes of timing; tests/test_benchmark.py '
                                    'covers its parts',
-    'python scripts/benchmark.py --data_dir /tmp/cifar10_data':
+    'python benchmarks/benchmark.py --data_dir /tmp/cifar10_data':
         'minutes of timing on the real data set',
-    'python scripts/benchmark.py --only compute,train': 'minutes of timing',
-    'python scripts/cpu_study.py --only profile': 'minutes of timing',
-    'python scripts/benchmark.py --data_dir /tmp/cifar10_data > '
+    'python benchmarks/benchmark.py --only compute,train': 'minutes of timing',
+    'python benchmarks/cpu_study.py --only profile': 'minutes of timing',
+    'python benchmarks/benchmark.py --data_dir /tmp/cifar10_data > '
     'docs/results/speed.jsonl':
         'minutes of timing, and it would replace the saved figures the '
         'documents show',
-    'python scripts/benchmark_tables.py --update docs/speed.md '
+    'python benchmarks/benchmark_tables.py --update docs/speed.md '
     'docs/distributed.md':
         'rewrites the documents themselves; tests/test_benchmark_tables.py '
         'checks their tables are its output',
@@ -185,7 +187,8 @@ class Sandbox:
     command = command + ' ' + ' '.join(added)
     command = re.sub(r'/tmp(?=/|\s|$)', self.root, command)
     command = re.sub(r'localhost:(\d+)', self._port, command)
-    command = re.sub(r'^python scripts/', 'python %s/scripts/' % documents.REPO, command)
+    command = re.sub(r'^python (scripts|benchmarks)/',
+                     r'python %s/\1/' % documents.REPO, command)
     command = re.sub(r'^python ', shlex.quote(sys.executable) + ' ', command)
     return assignments + command, ready
 

@@ -1,4 +1,4 @@
-"""scripts/accuracy_table.py: a run's rows from its event files, and the docs' copy of them."""
+"""benchmarks/accuracy_table.py: a run's rows from its event files, and the docs' copy of them."""
 
 import json
 import os
@@ -7,7 +7,12 @@ import re
 import tensorflow as tf
 
 import documents
+import pytest
+
 import script_modules
+
+# The fast lane (docs/testing.md): the whole file.
+pytestmark = pytest.mark.fast
 
 accuracy_table = script_modules.load('accuracy_table')
 

@@ -1,4 +1,4 @@
-"""scripts/benchmark_tables.py: the docs' speed and cluster tables, from benchmark output.
+"""benchmarks/benchmark_tables.py: the docs' speed and cluster tables, from benchmark output.
 
 The figures here are crafted, so every number in a row can be checked by
 hand; the last test holds the documents to the script's output for the
@@ -11,6 +11,9 @@ import pytest
 
 import documents
 import script_modules
+
+# The fast lane (docs/testing.md): the whole file.
+pytestmark = pytest.mark.fast
 
 tables = script_modules.load('benchmark_tables')
 

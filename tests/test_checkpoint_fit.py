@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cifar10 import checkpoints
 from cifar10 import cifar10
-from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import export
-from cifar10 import flags
 from cifar10 import predict
-from cifar10 import train
+import cifar10.train as train
+from cifar10.support import checkpoints
+from cifar10.support import errors
+from cifar10.support import script
 from conftest import latest_step
 from test_use_model import _test_records, _write_pngs
 
@@ -54,7 +54,7 @@ def test_training_in_the_other_dtype_names_the_flag_and_writes_nothing(
   shutil.copytree(fp16_dir if source == 'fp16' else trained_dir, train_dir)
   before = _snapshot(train_dir)
   step = latest_step(train_dir)
-  status = flags.run_script(train.main, [
+  status = script.run(train.main, [
       '--data_dir', synthetic_data_dir, '--train_dir', train_dir,
       '--max_steps', str(step + 5), '--batch_size', '4'] + extra)
   message = capsys.readouterr().err.strip()
@@ -101,6 +101,7 @@ def test_eval_predict_and_export_build_a_float16_checkpoint_in_float16(
                              rtol=1e-3)
 
 
+@pytest.mark.fast
 def test_eval_with_use_fp16_builds_a_float32_checkpoint_in_float32(
     trained_dir, synthetic_data_dir, tmp_path, capsys):
   assert cifar10_eval.main([
@@ -167,6 +168,7 @@ MUTATIONS = {
 }
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize('mutation', sorted(MUTATIONS))
 def test_restoring_averages_names_the_first_variable_that_does_not_fit(
     mutation, trained_dir, tmp_path):
@@ -178,12 +180,16 @@ def test_restoring_averages_names_the_first_variable_that_does_not_fit(
     cifar10.inference(images)
     with tf.compat.v1.Session() as sess:
       with pytest.raises(errors.UserError) as raised:
-        checkpoints.restore_weights(sess, path)
+        checkpoints.restore_weights(
+            sess, checkpoints.read_checkpoint(
+                path, checkpoints.POINT_AT_TRAINING_RUN),
+            cifar10.variables_to_restore())
   assert str(raised.value) == (
       'Checkpoint %s does not fit this graph: %s. %s'
       % (path, description, checkpoints.POINT_AT_TRAINING_RUN))
 
 
+@pytest.mark.fast
 def test_training_refuses_a_checkpoint_with_an_extra_variable(
     trained_dir, synthetic_data_dir, tmp_path):
   train_dir = str(tmp_path)

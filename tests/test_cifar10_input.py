@@ -9,11 +9,12 @@ import pytest
 import tensorflow as tf
 
 from cifar10 import cifar10_input
-from cifar10 import errors
+from cifar10.support import fast_ops
+from cifar10.support import errors
 from conftest import both_modes, crafted_record, distortion_windows
 from conftest import explain_distortion, RECORD_BYTES
 
-pytestmark = both_modes
+pytestmark = [both_modes, pytest.mark.fast]
 
 
 def _write(path, records):
@@ -184,7 +185,7 @@ def test_the_fast_colour_distortions_reproduce_the_reference_images(
                        np.float32).reshape(16, 1, 1)
   deltas = rng.uniform(-63, 63, [16, 1, 1]).astype(np.float32)
   with tf.Graph().as_default():
-    fast = cifar10_input.adjust_and_standardize(
+    fast = fast_ops.adjust_and_standardize(
         tf.constant(planes), tf.constant(deltas), tf.constant(contrasts))
     with tf.compat.v1.Session() as sess:
       got = sess.run(fast)

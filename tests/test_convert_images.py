@@ -12,9 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cifar10 import classes
 from cifar10 import convert_images
-from cifar10 import errors
+from cifar10.support import classes
+from cifar10.support import errors
+
+# The fast lane (docs/testing.md): the whole file.
+pytestmark = pytest.mark.fast
 
 RECORD_BYTES = 3073
 BIN = 'cifar-10-batches-bin'

@@ -1,4 +1,4 @@
-"""scripts/cpu_study.py: every traced op counted in the right part; main runs.
+"""benchmarks/cpu_study.py: every traced op counted in the right part; main runs.
 
 Only the bookkeeping and the wiring are tested; what the figures are depends
 on the machine.
@@ -9,6 +9,9 @@ import json
 import pytest
 
 import script_modules
+
+# The fast lane (docs/testing.md): the whole file.
+pytestmark = pytest.mark.fast
 
 benchmark = script_modules.load('benchmark')
 cpu_study = script_modules.load('cpu_study')
@@ -80,7 +83,7 @@ def test_only_refuses_benchmark_measurements(only, capsys):
   with pytest.raises(SystemExit) as exited:
     cpu_study.parse_args(['--only', only])
   assert exited.value.code == 2
-  assert "scripts/benchmark.py's" in capsys.readouterr().err
+  assert "benchmarks/benchmark.py's" in capsys.readouterr().err
 
 
 def test_a_tiny_histograms_study_times_both_forms(capsys):

@@ -17,15 +17,17 @@ from PIL import Image
 import pytest
 import tensorflow as tf
 
-from cifar10 import checkpoints
 from cifar10 import cifar10
 from cifar10 import dist_train
-from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import export
-from cifar10 import ports
 from cifar10 import predict
-from cifar10 import train
+import cifar10.train as train
+from cifar10.support import checkpoints
+from cifar10.support import errors
+import script_modules
+
+ports = script_modules.load('ports')
 from conftest import DEADLINE_SECS, both_modes, latest_step
 
 # Each worker logs every step it makes (--log_frequency 1), so that a few
@@ -116,6 +118,7 @@ _MAX_STEPS = 40
 # 1.0 each time; sync, 100 steps: 1.0, 1.0, 1.0, 0.77. With several ps
 # tasks the variables are spread over them (2 ps asynchronous, 3 ps
 # synchronous, so that both kinds of update cross several tasks).
+@pytest.mark.starts_first
 @pytest.mark.parametrize('num_ps,mode,max_steps', [
     (1, 'async', 200), (1, 'sync', 100), (2, 'async', 200), (3, 'sync', 100)])
 def test_two_workers_train_one_model_and_every_task_exits(
@@ -295,6 +298,7 @@ def test_cluster_from_tf_config():
     dist_train.cluster_from(_args(), environ)
 
 
+@pytest.mark.fast
 @both_modes
 def test_variables_are_spread_over_ps_tasks_by_size():
   strategy = dist_train._GreedyByBytes(2)  # pylint: disable=protected-access
@@ -360,6 +364,7 @@ def _ps_task(variable):
   return device.task
 
 
+@pytest.mark.fast
 @both_modes
 @pytest.mark.parametrize('num_ps', [2, 3])
 def test_local3_weights_are_split_across_the_ps_tasks(num_ps,
@@ -431,6 +436,7 @@ def _values(sess, names):
   return sess.run([variables[name] for name in names])
 
 
+@pytest.mark.fast
 @both_modes
 def test_a_partitioned_checkpoint_is_one_model(tmp_path, rng):
   images = rng.normal(size=(4, 24, 24, 3)).astype(np.float32)
@@ -461,7 +467,9 @@ def test_a_partitioned_checkpoint_is_one_model(tmp_path, rng):
     cifar10.inference(tf.constant(images))
     tf.compat.v1.train.get_or_create_global_step()
     with tf.compat.v1.Session() as sess:
-      assert checkpoints.restore_weights(sess, path, raw_weights=False) == 2
+      assert checkpoints.restore_weights(
+          sess, checkpoints.read_checkpoint(path, 'unused'),
+          cifar10.variables_to_restore(), raw_weights=False) == 2
       np.testing.assert_array_equal(
           _values(sess, ['local3/weights'])[0], whole_average)
   # A cluster of another size checks it as fitting, and restores each of
@@ -469,7 +477,8 @@ def test_a_partitioned_checkpoint_is_one_model(tmp_path, rng):
   with tf.Graph().as_default():
     _model_variables(tf.constant(images), 2)
     checkpoints.check_checkpoint(
-        path, checkpoints.saved_variables(tf.compat.v1.global_variables()),
+        checkpoints.read_checkpoint(path, 'unused'),
+        checkpoints.saved_variables(tf.compat.v1.global_variables()),
         'unused')
     with tf.compat.v1.Session() as sess:
       tf.compat.v1.train.Saver().restore(sess, path)
@@ -478,6 +487,7 @@ def test_a_partitioned_checkpoint_is_one_model(tmp_path, rng):
           for part in range(2)])), whole_average)
 
 
+@pytest.mark.fast
 @both_modes
 def test_the_checkpoint_check_names_whole_variables(tmp_path, rng):
   images = rng.normal(size=(4, 24, 24, 3)).astype(np.float32)
@@ -493,7 +503,8 @@ def test_the_checkpoint_check_names_whole_variables(tmp_path, rng):
     assert expected['local3/weights'] == checkpoints.SavedVariable(
         tf.float16, tf.TensorShape([2304, 384]))
     with pytest.raises(errors.UserError) as raised:
-      checkpoints.check_checkpoint(path, expected, 'Fix it.')
+      checkpoints.check_checkpoint(
+          checkpoints.read_checkpoint(path, 'Fix it.'), expected, 'Fix it.')
   # Every float variable differs in dtype, counted once however many shards
   # it has (all but global_step; the first one named).
   assert ('it holds conv1/weights as float32 [5, 5, 3, 64], the graph wants '
@@ -502,6 +513,7 @@ def test_the_checkpoint_check_names_whole_variables(tmp_path, rng):
   assert 'part_' not in str(raised.value)
 
 
+@pytest.mark.starts_first
 def test_a_partitioned_checkpoint_resumes_anywhere(synthetic_data_dir,
                                                    tmp_path, children, capsys,
                                                    rng):
@@ -582,13 +594,14 @@ def _transfers_of_one_step(data_dir):
   return sent['ps'], sent['worker']
 
 
+@pytest.mark.fast
 @both_modes
 def test_moving_averages_never_cross_between_ps_and_worker(synthetic_data_dir):
   """The weights' averages are updated on the ps, beside their weights.
 
   Updated on the worker, each step would send every weight and its average
   from the ps and the new average back: 4.3 MB each way, measured by
-  scripts/benchmark.py's cluster_cost (docs/distributed.md).
+  benchmarks/benchmark.py's cluster_cost (docs/distributed.md).
   """
   from_ps, from_worker = _transfers_of_one_step(synthetic_data_dir)
   # The step does cross: the weights go out (read for local3's matrix

@@ -17,6 +17,7 @@ RUN_HERE = [path for path in documents.paths()
                 for line in block)]
 
 
+@pytest.mark.starts_first
 @pytest.mark.parametrize('path', RUN_HERE)
 def test_every_command_of_the_document_runs(path, tmp_path, children):
   root = doc_commands.make_sandbox(str(tmp_path))

@@ -2,7 +2,12 @@
 
 import re
 
+import pytest
+
 import documents
+
+# The fast lane (docs/testing.md): the whole file.
+pytestmark = pytest.mark.fast
 
 # Where a document states a flag's default: "`--flag` ... default `VALUE`" or
 # "(default 5)" after it in the same table row or sentence, or "`--flag`

@@ -15,12 +15,18 @@ import threading
 import pytest
 
 from cifar10 import cifar10_input
-from cifar10 import download
-from cifar10 import errors
-from cifar10 import flags
-from cifar10 import ports
 from cifar10 import synthetic
+from cifar10.support import batch_files
+from cifar10.support import download
+from cifar10.support import errors
+from cifar10.support import script
+import script_modules
+
+ports = script_modules.load('ports')
 from conftest import crafted_record
+
+# The fast lane (docs/testing.md): the whole file.
+pytestmark = pytest.mark.fast
 
 FILES = {name: bytes([index]) * 3073 * 2
          for index, name in enumerate(download.REQUIRED_FILES)}
@@ -235,7 +241,7 @@ def test_only_the_files_of_the_split_read_are_needed(tmp_path):
   # Nobody listens at the URL: any attempt to download would fail.
   assert download.maybe_download_and_extract(
       str(data_dir), _unused_url(),
-      needed_files=cifar10_input.file_names(eval_data=True)) == str(folder)
+      needed_files=batch_files.file_names(eval_data=True)) == str(folder)
   assert _snapshot(data_dir) == before
 
 
@@ -292,7 +298,7 @@ def test_synthetic_refuses_to_write_over_batch_files(tmp_path, capsys):
   data_dir = tmp_path / 'data'
   folder = _users_folder(data_dir)
   before = _snapshot(data_dir)
-  assert flags.run_script(synthetic.main, ['--data_dir', str(data_dir)]) == 1
+  assert script.run(synthetic.main, ['--data_dir', str(data_dir)]) == 1
   assert capsys.readouterr().err == (
       'error: %s already holds test_batch.bin, and nothing is written over: '
       'give a --data_dir that holds no batch files (a new folder).\n' % folder)

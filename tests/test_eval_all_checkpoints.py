@@ -4,11 +4,15 @@ import re
 
 import pytest
 
-from cifar10 import checkpoints
 from cifar10 import eval as cifar10_eval
-from cifar10 import flags
-from cifar10 import train
+import cifar10.train as train
+from cifar10.support import checkpoints
+from cifar10.support import script
+from cifar10.support import eval_report
 from conftest import checkpoint_step, summary_values
+
+# The fast lane (docs/testing.md): the whole file.
+pytestmark = pytest.mark.fast
 
 
 @pytest.fixture(scope='module')
@@ -23,14 +27,14 @@ def run_with_checkpoints(synthetic_data_dir, tmp_path_factory):
 
 
 def _evaluate(data_dir, train_dir, eval_dir, *extra):
-  return flags.run_script(cifar10_eval.main, [
+  return script.run(cifar10_eval.main, [
       '--data_dir', data_dir, '--checkpoint_dir', train_dir, '--eval_dir',
       eval_dir, '--batch_size', '50', '--num_examples', '50'] + list(extra))
 
 
 def _precision_steps(eval_dir):
   return sorted(step for step, value in summary_values(eval_dir)
-                if value.tag == cifar10_eval.PRECISION_TAG)
+                if value.tag == eval_report.PRECISION_TAG)
 
 
 def test_each_checkpoint_without_a_result_is_evaluated_oldest_first(

@@ -17,12 +17,12 @@ import warnings
 import pytest
 import tensorflow as tf
 
-from cifar10 import checkpoints
-from cifar10 import errors
 from cifar10 import eval as cifar10_eval
-from cifar10 import flags
 from cifar10 import synthetic
-from cifar10 import train
+import cifar10.train as train
+from cifar10.support import checkpoints
+from cifar10.support import errors
+from cifar10.support import script
 from conftest import DEADLINE_SECS, both_modes, latest_step, summary_values
 from test_train_eval import LOG_LINE
 
@@ -196,6 +196,7 @@ def _truncate(path):
   return os.path.getsize(path)
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize('suffix', ['.data-00000-of-00001',
                                     pytest.param('.index', marks=both_modes)])
 def test_damaged_checkpoint_is_named_and_training_refuses_to_overwrite_it(
@@ -205,7 +206,7 @@ def test_damaged_checkpoint_is_named_and_training_refuses_to_overwrite_it(
   size = _truncate(damaged)
   before = sorted(os.listdir(train_dir))
 
-  status = flags.run_script(train.main, [
+  status = script.run(train.main, [
       '--data_dir', synthetic_data_dir, '--train_dir', train_dir,
       '--max_steps', '310', '--batch_size', '16'])
   message = capsys.readouterr().err
@@ -215,13 +216,14 @@ def test_damaged_checkpoint_is_named_and_training_refuses_to_overwrite_it(
   assert sorted(os.listdir(train_dir)) == before
   assert os.path.getsize(damaged) == size
 
-  status = flags.run_script(cifar10_eval.main, [
+  status = script.run(cifar10_eval.main, [
       '--data_dir', synthetic_data_dir, '--checkpoint_dir', train_dir,
       '--eval_dir', str(tmp_path / 'eval'), '--run_once'])
   assert status == 1
   assert os.path.join(train_dir, 'model.ckpt-300') in capsys.readouterr().err
 
 
+@pytest.mark.fast
 @both_modes
 def test_damaged_checkpoint_index_file_is_refused(trained_dir,
                                                  synthetic_data_dir, tmp_path):
@@ -235,6 +237,7 @@ def test_damaged_checkpoint_index_file_is_refused(trained_dir,
   assert '--fresh' in str(raised.value)
 
 
+@pytest.mark.fast
 @both_modes
 def test_checkpoint_of_another_model_is_refused(synthetic_data_dir, tmp_path):
   train_dir = str(tmp_path)
@@ -343,9 +346,10 @@ def small_filesystem(tmp_path):
   subprocess.run(['umount', '-l', str(mount_point)], check=False)
 
 
+@pytest.mark.fast
 def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(
     synthetic_data_dir, small_filesystem, capsys):
-  status = flags.run_script(train.main, [
+  status = script.run(train.main, [
       '--data_dir', synthetic_data_dir, '--train_dir', small_filesystem,
       '--max_steps', '100', '--batch_size', '16',
       '--save_checkpoint_steps', '10'])
@@ -364,6 +368,7 @@ def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(
   assert reader.get_tensor('conv1/weights').shape == (5, 5, 3, 64)
 
 
+@pytest.mark.fast
 @both_modes
 def test_test_file_truncated_while_evaluating_is_named(trained_dir, tmp_path,
                                                        monkeypatch):

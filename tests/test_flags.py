@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from conftest import DEADLINE_SECS
+from cifar10 import cifar10
 from cifar10 import convert_images
 from cifar10 import dist_train
 from cifar10 import eval as cifar10_eval
@@ -13,7 +14,10 @@ from cifar10 import export
 from cifar10 import multi_gpu_train
 from cifar10 import predict
 from cifar10 import synthetic
-from cifar10 import train
+import cifar10.train as train
+
+# The fast lane (docs/testing.md): the whole file.
+pytestmark = pytest.mark.fast
 
 
 @pytest.mark.parametrize('argv,expected', [
@@ -106,6 +110,16 @@ ORIGINAL_EVAL_PY = {'eval_dir': '/tmp/cifar10_eval', 'eval_data': 'test',
 def test_defaults_are_the_originals(make_parser, originals):
   defaults = vars(make_parser().parse_args([]))
   assert {name: defaults[name] for name in originals} == originals
+
+
+def test_the_flags_default_to_the_models_own_constants():
+  # flags.py repeats them, since --help is answered before TensorFlow (and
+  # so cifar10.py) loads: each pair must agree.
+  defaults = vars(train.parser().parse_args([]))
+  assert (defaults['batch_size'], defaults['initial_learning_rate'],
+          defaults['data_dir']) == (cifar10.BATCH_SIZE,
+                                    cifar10.INITIAL_LEARNING_RATE,
+                                    cifar10.DATA_DIR)
 
 
 @pytest.mark.parametrize('parser,flag', [

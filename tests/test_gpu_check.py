@@ -1,13 +1,14 @@
-"""scripts/gpu_check.py's dry run: the GPU check's whole sequence, tiny, on the CPU.
+"""benchmarks/gpu_check.py's dry run: the GPU check's whole sequence, tiny, on the CPU.
 
 A GPU machine may be lent for a few minutes only; this is how the script is
 known to work before one is seen.
 """
 
 import json
-import os
 import subprocess
 import sys
+
+import pytest
 
 import script_modules
 
@@ -16,10 +17,11 @@ import script_modules
 HANG_LIMIT_SECS = 1800
 
 
+@pytest.mark.starts_first
 def test_dry_run_measures_every_phase_and_writes_its_rows(tmp_path):
   out_dir = tmp_path / 'out'
   finished = subprocess.run(
-      [sys.executable, os.path.join(script_modules.SCRIPTS, 'gpu_check.py'), '--dry_run',
+      [sys.executable, script_modules.path('gpu_check'), '--dry_run',
        '--out_dir', str(out_dir), '--budget_secs', str(HANG_LIMIT_SECS),
        '--beside_secs', '5', '--long_run_steps', '40'],
       capture_output=True, text=True, timeout=HANG_LIMIT_SECS + 300)
@@ -62,6 +64,7 @@ def test_dry_run_measures_every_phase_and_writes_its_rows(tmp_path):
   assert '| 40 | %.4f |' % checkpoints[-1]['precision'] in rows
 
 
+@pytest.mark.fast
 def test_rates_leave_out_the_start_up_line():
   gpu_check = script_modules.load('gpu_check')
   log = ''.join(

@@ -10,10 +10,12 @@ import os
 import re
 
 import numpy as np
+import pytest
 import tensorflow as tf
 from PIL import Image
 
 from cifar10 import cifar10_input
+from cifar10.support import fast_ops
 from conftest import distortion_windows
 from conftest import explain_distortion
 from conftest import summary_values
@@ -37,6 +39,7 @@ def _last_image(folder, tag):
   return max(found)[2]
 
 
+@pytest.mark.starts_first
 def test_every_command_of_the_guide_runs(tmp_path, children):
   sandbox_root = doc_commands.make_sandbox(str(tmp_path))
   outputs = doc_commands.run_document(GUIDE, sandbox_root, children)
@@ -98,7 +101,7 @@ def test_brightness_is_undone_by_standardization_as_the_guide_says(rng):
     # The batched colour distortions of one window, at both extreme deltas.
     planes = tf.constant(windows[:1].transpose(0, 3, 1, 2).reshape(
         1, 3, 24 * 24), tf.float32)
-    batched = [cifar10_input.adjust_and_standardize(
+    batched = [fast_ops.adjust_and_standardize(
         planes, tf.constant(delta, shape=[1, 1, 1]),
         tf.constant(1.5, shape=[1, 1, 1])) for delta in (-63.0, 63.0)]
     with tf.compat.v1.Session() as sess:

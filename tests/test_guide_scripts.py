@@ -11,10 +11,13 @@ from tensorflow.python.framework import ops
 
 from cifar10 import cifar10
 from cifar10 import cifar10_input
-from cifar10 import confusion
-from cifar10 import errors
+from cifar10.support import confusion
+from cifar10.support import errors
 from conftest import crafted_record
 import script_modules
+
+# The fast lane (docs/testing.md): the whole file.
+pytestmark = pytest.mark.fast
 
 layer_table = script_modules.load('layer_table')
 distortion_picture = script_modules.load('distortion_picture')

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cifar10 import histogram
+from cifar10.support import histogram
 from conftest import both_modes
 
-pytestmark = both_modes
+pytestmark = [both_modes, pytest.mark.fast]
 
 
 def _histograms(values, tag='t'):

@@ -13,15 +13,16 @@ import textwrap
 
 import pytest
 
-from cifar10 import kernel_choice
+from cifar10.support import kernel_choice
 import test_model
 
 # A Skylake-SP's features: AVX-512 but none of those with which TensorFlow
 # turns oneDNN on by itself.
 SKYLAKE_FLAGS = 'fpu sse sse2 avx fma avx2 avx512f avx512dq avx512cd avx512bw'
 
-# Run in a child: /proc/cpuinfo reads as a Skylake-SP's while the package is
-# imported, then the child reports what TensorFlow ended up with.
+# Run in a child: /proc/cpuinfo reads as a Skylake-SP's while the process is
+# prepared as each script prepares it where it starts, then the child
+# reports what TensorFlow ended up with.
 CHILD = textwrap.dedent('''
     import builtins, io, json, os, sys
     real_open = builtins.open
@@ -32,18 +33,18 @@ CHILD = textwrap.dedent('''
     builtins.open = skylake_open
     if sys.argv[1] == 'tensorflow_first':
       import tensorflow
-    import cifar10
-    from cifar10 import kernel_choice
-    tensorflow_loaded_by_package = 'tensorflow' in sys.modules
+    from cifar10.support import kernel_choice
+    from cifar10.support import script
+    script.prepare_process()  # Where each script starts.
+    tensorflow_loaded_by_script = 'tensorflow' in sys.modules
     builtins.open = real_open
     from cifar10 import cifar10 as model  # Imports TensorFlow.
-    from cifar10 import flags
-    flags.run_script(lambda argv: 0)  # As each script starts.
+    script.run(lambda argv: 0)  # As each script runs its main.
     print(json.dumps(dict(
         variable=os.environ.get('TF_ENABLE_ONEDNN_OPTS'),
         onednn=kernel_choice.onednn_in_use(),
         announcement=kernel_choice.announcement,
-        tensorflow_loaded_by_package=tensorflow_loaded_by_package)))
+        tensorflow_loaded_by_script=tensorflow_loaded_by_script)))
 ''' % SKYLAKE_FLAGS)
 
 
@@ -60,9 +61,9 @@ def _child(order='package_first', **environment):
 
 
 @pytest.mark.skipif(os.uname().machine != 'x86_64', reason='x86-64 only')
-def test_package_turns_onednn_on_before_tensorflow_loads():
+def test_a_script_turns_onednn_on_before_tensorflow_loads():
   reported = _child()
-  assert reported['tensorflow_loaded_by_package'] is False
+  assert reported['tensorflow_loaded_by_script'] is False
   assert reported['variable'] == '1'
   assert reported['onednn'] is True
   assert 'TF_ENABLE_ONEDNN_OPTS=0' in reported['announcement']
@@ -85,6 +86,7 @@ def test_nothing_is_set_once_tensorflow_is_imported():
   assert reported['announcement'] is None
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize('flags,machine,expected', [
     (frozenset(SKYLAKE_FLAGS.split()), 'x86_64', '1'),
     (frozenset(['avx', 'avx2', 'fma']), 'AMD64', '1'),  # Haswell, Zen 1-3.
@@ -105,6 +107,7 @@ def test_only_x86_cpus_tensorflow_leaves_alone_are_changed(
   assert (line is not None) == (expected is not None)
 
 
+@pytest.mark.fast
 def test_cpu_flags_reads_the_flags_line(tmp_path):
   cpuinfo = tmp_path / 'cpuinfo'
   cpuinfo.write_text('processor\t: 0\nflags\t\t: fpu avx2 avx512f\n\n'
@@ -120,8 +123,7 @@ def test_fast_ops_match_the_reference_ops_under_both_kernel_families(setting):
   tests = os.path.join(os.path.dirname(__file__), 'test_model.py')
   code = textwrap.dedent('''
       import sys
-      import cifar10
-      from cifar10 import kernel_choice
+      from cifar10.support import kernel_choice
       assert kernel_choice.onednn_in_use() is %s
       import pytest
 

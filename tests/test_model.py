@@ -5,10 +5,10 @@ import pytest
 import tensorflow as tf
 
 from cifar10 import cifar10
-from cifar10 import lrn
+from cifar10.support import fast_ops
 from conftest import both_modes
 
-pytestmark = both_modes
+pytestmark = [both_modes, pytest.mark.fast]
 
 EXPECTED_VARIABLES = {
     'conv1/weights': [5, 5, 3, 64], 'conv1/biases': [64],
@@ -96,7 +96,7 @@ def test_fast_lrn_matches_tf_nn_lrn_in_value_and_gradient(rng):
   with tf.Graph().as_default():
     x = tf.constant(inputs)
     reference = tf.nn.lrn(x, **arguments)
-    fast = lrn.fast_lrn(x, **arguments)
+    fast = fast_ops.fast_lrn(x, **arguments)
     gradients = [tf.gradients(y, x, tf.constant(upstream))[0]
                  for y in (reference, fast)]
     with tf.compat.v1.Session() as sess:
@@ -110,7 +110,7 @@ def test_fast_lrn_handles_other_parameters_like_tf_nn_lrn(rng):
   arguments = dict(depth_radius=2, bias=2.0, alpha=0.5, beta=0.6)
   with tf.Graph().as_default():
     x = tf.constant(inputs)
-    pair = [tf.nn.lrn(x, **arguments), lrn.fast_lrn(x, **arguments)]
+    pair = [tf.nn.lrn(x, **arguments), fast_ops.fast_lrn(x, **arguments)]
     grads = [tf.gradients(tf.reduce_sum(y * y), x)[0] for y in pair]
     with tf.compat.v1.Session() as sess:
       ref, got, ref_grad, got_grad = sess.run(pair + grads)

@@ -13,10 +13,10 @@ import pytest
 import tensorflow as tf
 from tensorflow.python.framework import kernels
 
-from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import multi_gpu_train
-from cifar10 import train
+import cifar10.train as train
+from cifar10.support import errors
 from conftest import DEADLINE_SECS, both_modes
 from test_train_eval import assert_rates_agree, LOG_LINE
 
@@ -34,7 +34,7 @@ _PLACEMENT_PROBE = textwrap.dedent('''
     import json, sys
     import tensorflow as tf
     from cifar10 import multi_gpu_train
-    from cifar10 import session_options
+    from cifar10.support import session_options
     num_towers, data_dir = int(sys.argv[1]), sys.argv[2]
     devices = multi_gpu_train.tower_devices(num_towers, virtual_devices=True)
     with tf.Graph().as_default():
@@ -209,6 +209,7 @@ def _global_variable_names(build):
     return sorted(v.op.name for v in tf.compat.v1.global_variables())
 
 
+@pytest.mark.fast
 @both_modes
 def test_both_trainers_build_the_same_variables(synthetic_data_dir):
   single = _global_variable_names(
@@ -239,6 +240,7 @@ def _one_step(batches, initial_values=None):
       return initial_values, sess.run(variables)
 
 
+@pytest.mark.fast
 @both_modes
 def test_averaged_tower_gradients_equal_one_tower_on_the_whole_batch(rng):
   images = rng.normal(size=(8, 24, 24, 3)).astype(np.float32)
@@ -263,6 +265,7 @@ def _summarized_scalar(tag):
   raise AssertionError('no scalar summary tagged %r' % tag)
 
 
+@pytest.mark.fast
 def test_towers_decay_the_rate_after_350_epochs_of_data():
   # Two towers of 4 images consume 8 a step: 50,000 / 8 * 350 steps to decay.
   decay_steps = 2187500

@@ -14,10 +14,12 @@ import sys
 import pytest
 
 from cifar10 import export
-from cifar10 import errors
-from cifar10 import ports
 from cifar10 import synthetic
-from cifar10 import tensorflow_logs
+from cifar10.support import errors
+from cifar10.support import tensorflow_logs
+import script_modules
+
+ports = script_modules.load('ports')
 from conftest import DEADLINE_SECS
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -128,11 +130,12 @@ def test_a_failing_tensorflow_import_is_shown_in_full(tiny_data_dir, tmp_path):
   assert 'import tensorflow' in output
 
 
+@pytest.mark.fast
 def test_lines_held_back_when_the_process_aborts_are_shown():
   # A C++ FATAL record ends the process at once, as an abort: Python never
   # gets to show what it held back, so the watcher process does.
   status, output = _run(['-c', 'import os; '
-                         'from cifar10 import tensorflow_logs; '
+                         'from cifar10.support import tensorflow_logs; '
                          'tensorflow_logs._run_with_stderr_held(lambda: ('
                          'os.write(2, b"F0000 the reason it died\\n"), '
                          'os.abort()))'])
@@ -141,9 +144,10 @@ def test_lines_held_back_when_the_process_aborts_are_shown():
 
 
 def test_a_crash_after_the_import_shows_the_held_back_lines():
-  # The lines held back are those of the level the package sets.
+  # The lines held back are those of the level a script sets.
   own = _tensorflow_own_lines('3')
-  status, output = _run(['-c', 'import cifar10, tensorflow; '
+  status, output = _run(['-c', 'from cifar10.support import script; '
+                         'script.prepare_process(); import tensorflow; '
                          'raise RuntimeError("something broke")'])
   assert status == 1
   assert output.rstrip().endswith('RuntimeError: something broke')
@@ -224,22 +228,37 @@ def test_ctrl_c_stops_a_waiting_ps_quietly(tmp_path, children):
       'files: the chief (worker 0) keeps the checkpoints, in its --train_dir.')
 
 
-@pytest.mark.parametrize('script', ['train', 'eval', 'synthetic'])
+@pytest.mark.fast
+@pytest.mark.parametrize('script', ['train', 'eval', 'synthetic',
+                                    'convert_images'])
 def test_running_a_script_as_a_file_says_how_to_run_it(script, tmp_path):
-  status, output = _run([os.path.join(REPO, 'cifar10', script + '.py')],
-                        cwd=str(tmp_path))
+  path = os.path.join(REPO, 'cifar10', script + '.py')
+  status, output = _run([path], cwd=str(tmp_path))
   assert status == 1
-  assert output == ('Run it as a module, from the folder that holds cifar10/: '
-                    'python -m cifar10.%s\n' % script)
+  assert output == ('%s is a module of the cifar10 package: run it as one, '
+                    'from the folder that holds cifar10/: python -m '
+                    'cifar10.%s\n' % (path, script))
 
 
+@pytest.mark.fast
+def test_running_the_model_module_as_a_file_says_it_is_no_script(tmp_path):
+  path = os.path.join(REPO, 'cifar10', 'cifar10.py')
+  status, output = _run([path], cwd=str(tmp_path))
+  assert status == 1
+  assert output == ('%s is a module of the cifar10 package, not a script: '
+                    'the scripts import it. Run a script from the folder that '
+                    'holds cifar10/, such as python -m cifar10.train '
+                    '(README.md lists them).\n' % path)
+
+
+@pytest.mark.fast
 def test_stopped_is_said_without_error(capsys):
-  from cifar10 import flags  # pylint: disable=g-import-not-at-top
+  from cifar10.support import script  # pylint: disable=g-import-not-at-top
 
   def main(argv):
     del argv  # Unused.
     raise errors.TrainingInterrupted(signal.SIGINT, 'Stopped by SIGINT.')
-  assert flags.run_script(main) == 130
+  assert script.run(main) == 130
   error = capsys.readouterr().err
   assert error.splitlines()[-1] == 'Stopped by SIGINT.'
   assert 'error:' not in error

@@ -14,15 +14,19 @@ import tensorflow as tf
 from PIL import Image
 
 from cifar10 import cifar10
-from cifar10 import classes
 from cifar10 import cifar10_input
 from cifar10 import convert_images
-from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import export
 from cifar10 import predict
-from cifar10 import train
+import cifar10.train as train
+from cifar10.support import batch_files
+from cifar10.support import classes
+from cifar10.support import errors
 from conftest import both_modes, summary_values, write_image_folder
+
+# The fast lane (docs/testing.md): the whole file.
+pytestmark = pytest.mark.fast
 
 # Three classes a few hundred steps learn: a colour each, plus noise.
 COLOURS = {'blue': (40, 60, 210), 'green': (40, 190, 60), 'red': (210, 40, 40)}
@@ -299,7 +303,7 @@ def test_labels_beyond_the_classes_of_batches_meta_are_refused(tmp_path):
   path = folder / 'data_batch_1.bin'
   path.write_bytes(bytes([0] + [7] * 3072 + [2] + [7] * 3072))
   with pytest.raises(errors.UserError) as raised:
-    cifar10_input.check_batch_file(str(path))
+    batch_files.check_batch_file(str(path))
   assert str(raised.value) == (
       '%s: record 1 has label 2, but the data has 2 classes, labels 0..1 '
       '(batches.meta.txt in %s; 1 bad records in all). The file is damaged '

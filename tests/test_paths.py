@@ -6,16 +6,21 @@ import shutil
 
 import pytest
 
-from cifar10 import checkpoints
 from cifar10 import cifar10_input
-from cifar10 import download
-from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import export
-from cifar10 import paths
-from cifar10 import ports
-from cifar10 import train
+import cifar10.train as train
+from cifar10.support import checkpoints
+from cifar10.support import download
+from cifar10.support import errors
+from cifar10.support import paths
+import script_modules
+
+ports = script_modules.load('ports')
 from test_checkpoint_fit import _snapshot
+
+# The fast lane (docs/testing.md): the whole file.
+pytestmark = pytest.mark.fast
 
 EXTRACTED = download.EXTRACTED_DIR
 

@@ -10,6 +10,9 @@ import script_modules
 from cifar10 import eval as cifar10_eval
 from conftest import summary_values
 
+# The fast lane (docs/testing.md): the whole file.
+pytestmark = pytest.mark.fast
+
 plot_run = script_modules.load('plot_run')
 
 

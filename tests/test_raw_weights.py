@@ -17,16 +17,19 @@ from PIL import Image
 import pytest
 import tensorflow as tf
 
-from cifar10 import checkpoints
 from cifar10 import cifar10_input
-from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import export
 from cifar10 import predict
-from cifar10 import train
+import cifar10.train as train
+from cifar10.support import checkpoints
+from cifar10.support import errors
 from conftest import both_modes
 from test_checkpoint_fit import _save, _tensors
 from test_use_model import _serve, _test_records
+
+# The fast lane (docs/testing.md): the whole file.
+pytestmark = pytest.mark.fast
 
 AVERAGE = '/ExponentialMovingAverage'
 

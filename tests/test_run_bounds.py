@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from cifar10 import eval as cifar10_eval
-from cifar10 import train
+import cifar10.train as train
 from conftest import latest_step, summary_values
 from test_checkpoint_fit import _snapshot
 from test_dist_train import Cluster
@@ -30,6 +30,7 @@ def _copy(trained_dir, tmp_path):
   return train_dir
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize('max_steps', [300, 200])
 def test_a_run_at_or_past_max_steps_trains_nothing_and_touches_nothing(
     max_steps, trained_dir, synthetic_data_dir, tmp_path, capsys):
@@ -44,6 +45,7 @@ def test_a_run_at_or_past_max_steps_trains_nothing_and_touches_nothing(
   assert _snapshot(train_dir) == before
 
 
+@pytest.mark.fast
 def test_a_resume_from_step_k_trains_exactly_max_steps_minus_k_steps(
     trained_dir, synthetic_data_dir, tmp_path, capsys):
   train_dir = _copy(trained_dir, tmp_path)
@@ -91,6 +93,7 @@ def test_a_cluster_at_max_steps_trains_nothing_and_every_task_exits(
   assert _snapshot(chief_dir) == before
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize('num_examples,counted', [(100, 100), (1000, 250)])
 def test_eval_counts_exactly_num_examples_or_says_how_many_there_are(
     num_examples, counted, trained_dir, synthetic_data_dir, tmp_path, capsys):

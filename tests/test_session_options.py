@@ -12,13 +12,13 @@ import tensorflow as tf
 from tensorflow.core.protobuf import rewriter_config_pb2
 
 from cifar10 import cifar10
-from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import export
-from cifar10 import flags
 from cifar10 import predict
-from cifar10 import session_options
-from cifar10 import train
+import cifar10.train as train
+from cifar10.support import errors
+from cifar10.support import script
+from cifar10.support import session_options
 from conftest import latest_step, summary_values
 
 
@@ -64,7 +64,7 @@ def test_thread_counts_size_the_process_pools_before_tensorflow_starts():
   # A fresh process: this one's pools were sized when its first test ran.
   script = (
       'import tensorflow as tf\n'
-      'from cifar10 import session_options\n'
+      'from cifar10.support import session_options\n'
       'session_options.SessionOptions(intra_op_threads=1, inter_op_threads=3)'
       '.apply_to_process()\n'
       'with tf.compat.v1.Session() as sess: sess.run(tf.constant(1) + 1)\n'
@@ -75,6 +75,7 @@ def test_thread_counts_size_the_process_pools_before_tensorflow_starts():
   assert output.split() == ['1', '3']
 
 
+@pytest.mark.fast
 def test_thread_counts_that_come_too_late_are_refused():
   tf.constant(1) + 1  # TensorFlow has started in this process.
   current = tf.config.threading.get_intra_op_parallelism_threads()
@@ -98,7 +99,7 @@ def test_bad_values_are_refused(argv, complaint, capsys):
 def test_bf16_with_fp16_is_refused_before_anything_is_removed(
     trained_dir, synthetic_data_dir, tmp_path, capsys):
   before = sorted(os.listdir(trained_dir))
-  status = flags.run_script(train.main, [
+  status = script.run(train.main, [
       '--data_dir', synthetic_data_dir, '--train_dir', trained_dir,
       '--fresh', '--mixed_precision', 'bf16', '--use_fp16'])
   assert status != 0
@@ -166,6 +167,7 @@ def test_xla_trains_and_writes_every_histogram(synthetic_data_dir, tmp_path):
   assert activations.num == 8 * 24 * 24 * 64 == sum(activations.bucket)
 
 
+@pytest.mark.fast
 @needs_bf16_cpu
 def test_bf16_runs_the_model_in_bfloat16_and_stays_close(rng):
   images = rng.normal(size=(16, 24, 24, 3)).astype(np.float32)

@@ -16,6 +16,9 @@ import pytest
 
 from conftest import DEADLINE_SECS
 
+# The fast lane (docs/testing.md): the whole file.
+pytestmark = pytest.mark.fast
+
 
 def run_pytest(folder, node_ids, env):
   """Runs `python -m pytest node_ids` in `folder`.
@@ -43,6 +46,7 @@ def run_pytest(folder, node_ids, env):
   return child.returncode, failed, summary, child.stdout
 
 
+@pytest.mark.starts_first
 def test_both_modes_tests_pass_with_tensorflow_2_behaviour_off(request):
   selected = [item.nodeid for item in request.session.items
               if item.get_closest_marker('both_modes')]

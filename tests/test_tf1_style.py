@@ -14,15 +14,18 @@ import textwrap
 import numpy as np
 import tensorflow as tf
 
+import pytest
+
 from cifar10 import cifar10
 from cifar10 import dist_train
 from cifar10 import eval as cifar10_eval
-from cifar10 import flags
-from cifar10 import train
+import cifar10.train as train
+from cifar10.support import flags
 from conftest import both_modes, OTHER_TF_MODE, python_args, summary_values
 from conftest import TF_MODE, TF_MODES  # pylint: disable=g-multiple-import
 
 
+@pytest.mark.fast
 @both_modes
 def test_tests_run_in_the_tensorflow_mode_asked_for():
   v2 = TF_MODE == 'v2'
@@ -56,6 +59,7 @@ def test_the_original_calls_default_to_the_original_flags():
   inspect.signature(cifar10.maybe_download_and_extract).bind()
 
 
+@pytest.mark.fast
 @both_modes
 def test_the_original_calls_train_a_step_and_read_eval_batches(
     synthetic_data_dir):
@@ -81,6 +85,7 @@ def test_the_original_calls_train_a_step_and_read_eval_batches(
   np.testing.assert_array_equal(eval_labels_value, raw[:128, 0])
 
 
+@pytest.mark.fast
 @both_modes
 def test_cluster_graph_puts_variables_on_the_ps_tasks(synthetic_data_dir):
   cluster = {'ps': ['ps0:1', 'ps1:1'], 'worker': ['w0:1', 'w1:1']}
@@ -140,7 +145,8 @@ _TENSORSHAPE_ONLY = textwrap.dedent('''
     import sys
     import tensorflow as tf
     tf.compat.v1.disable_v2_tensorshape()
-    from cifar10 import eval, train
+    from cifar10 import eval  # pylint: disable=redefined-builtin
+    import cifar10.train as train
     data_dir, train_dir, eval_dir = sys.argv[1:]
     assert train.main(['--data_dir', data_dir, '--train_dir', train_dir,
                        '--max_steps', '2', '--batch_size', '8']) == 0

@@ -8,13 +8,17 @@ import shutil
 import pytest
 import tensorflow as tf
 
-from cifar10 import classes
-from cifar10 import errors
 from cifar10 import eval as cifar10_eval
-from cifar10 import flags
-from cifar10 import train
 from cifar10 import training_loop
+import cifar10.train as train
+from cifar10.support import classes
+from cifar10.support import errors
+from cifar10.support import script
+from cifar10.support import training_run
 from conftest import both_modes, latest_step, summary_values
+
+# The fast lane (docs/testing.md): the whole file.
+pytestmark = pytest.mark.fast
 
 LOG_LINE = re.compile(
     r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: step (\d+), loss = (\S+) '
@@ -124,7 +128,7 @@ def test_log_line_counts_examples_per_second(synthetic_data_dir, tmp_path,
 def test_eval_without_a_checkpoint_names_the_folder(synthetic_data_dir,
                                                     tmp_path, capsys):
   empty = str(tmp_path / 'no_checkpoints')
-  status = flags.run_script(cifar10_eval.main, [
+  status = script.run(cifar10_eval.main, [
       '--data_dir', synthetic_data_dir, '--checkpoint_dir', empty,
       '--eval_dir', str(tmp_path / 'eval'), '--run_once'])
   assert status == 1
@@ -137,7 +141,7 @@ def test_train_dir_that_is_a_file_is_refused(tmp_path):
   path = tmp_path / 'file'
   path.write_text('x')
   with pytest.raises(errors.UserError, match='is a file'):
-    training_loop.prepare_train_dir(str(path), fresh=False,
+    training_run.prepare_train_dir(str(path), fresh=False,
                                     data_classes=classes.of_data(str(tmp_path)))
 
 

@@ -18,14 +18,19 @@ import pytest
 import tensorflow as tf
 
 from cifar10 import cifar10_input
-from cifar10 import confusion
-from cifar10 import errors
 from cifar10 import eval as cifar10_eval
 from cifar10 import export
-from cifar10 import ports
 from cifar10 import predict
+from cifar10.support import confusion
+from cifar10.support import errors
+import script_modules
+
+ports = script_modules.load('ports')
 from conftest import DEADLINE_SECS, both_modes, summary_values
 import documents
+
+# The fast lane (docs/testing.md): the whole file.
+pytestmark = pytest.mark.fast
 
 CLASSES = cifar10_input.CLASS_NAMES
 

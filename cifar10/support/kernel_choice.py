@@ -4,19 +4,14 @@ TensorFlow reads TF_ENABLE_ONEDNN_OPTS once, while `import tensorflow` runs.
 Left unset, it uses oneDNN only on CPUs with VNNI, BF16 or AMX instructions
 (Cascade Lake and newer); elsewhere (Skylake-SP, Haswell, Broadwell, AMD Zen)
 it falls back to its Eigen kernels, on which cifar10.train runs markedly
-slower. The package's `__init__` therefore calls `choose_before_tensorflow`
-before any module imports TensorFlow. This module must not import
-TensorFlow itself.
-
-Measured gain (scripts/cpu_study.py --only cpu_classes, 2026-12-01, a 2-core
-Sapphire Rapids-class Xeon standing in for the older classes with oneDNN
-capped by ONEDNN_MAX_CPU_ISA, TF 2.21; docs/speed.md#cpu-kernels-onednn-on-every-x86-cpu):
-cifar10.train ran 1.61 times as fast on oneDNN as on Eigen at Haswell's
-instructions (AVX2) and 2.69 times at Skylake-SP's (AVX512_CORE).
+slower (measured in docs/speed.md, "CPU kernels: oneDNN on every x86
+CPU"). Each script therefore calls `choose_before_tensorflow` where it
+starts, before it imports TensorFlow (support/script.py). This module must
+not import TensorFlow itself.
 
 The user's own TF_ENABLE_ONEDNN_OPTS always wins: `TF_ENABLE_ONEDNN_OPTS=0`
-keeps the Eigen kernels. A process that imported TensorFlow before this
-package keeps whatever TensorFlow chose then.
+keeps the Eigen kernels. A process that imported TensorFlow before the
+script started keeps whatever TensorFlow chose then.
 """
 
 import os
@@ -36,16 +31,28 @@ TENSORFLOW_ONEDNN_FEATURES = frozenset(
 announcement = None
 
 
-def cpu_flags(cpuinfo_path='/proc/cpuinfo'):
-  """The CPU's feature names from /proc/cpuinfo, or None where unreadable."""
+def _cpuinfo_field(name, cpuinfo_path):
+  """The value of the first `name` line of /proc/cpuinfo, or None."""
   try:
     with open(cpuinfo_path) as cpuinfo:
       for line in cpuinfo:
-        if line.startswith('flags'):
-          return frozenset(line.split(':', 1)[1].split())
+        key, _, value = line.partition(':')
+        if key.strip() == name:
+          return value.strip()
   except OSError:
     pass
   return None
+
+
+def cpu_flags(cpuinfo_path='/proc/cpuinfo'):
+  """The CPU's feature names from /proc/cpuinfo, or None where unreadable."""
+  flags = _cpuinfo_field('flags', cpuinfo_path)
+  return None if flags is None else frozenset(flags.split())
+
+
+def cpu_model(cpuinfo_path='/proc/cpuinfo'):
+  """The CPU's model name from /proc/cpuinfo, or None where there is none."""
+  return _cpuinfo_field('model name', cpuinfo_path)
 
 
 def tensorflow_turns_onednn_on(cpuinfo_path='/proc/cpuinfo'):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Writes a run's accuracy rows for docs/accuracy.md, from its event files.
 
-    python scripts/accuracy_table.py --train_dir /tmp/cifar10_train \
+    python benchmarks/accuracy_table.py --train_dir /tmp/cifar10_train \
         --eval_dir /tmp/cifar10_eval --about "batch 128, float32" \
         --json run.json --markdown run.md
 
@@ -20,7 +20,10 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# Beside it, measured_on.py; in the learner's scripts/, plot_run.py, whose
+# reader of event files this shares.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [_HERE, os.path.join(os.path.dirname(_HERE), 'scripts')]
 import measured_on  # pylint: disable=g-import-not-at-top,wrong-import-position
 import plot_run  # pylint: disable=g-import-not-at-top,wrong-import-position
 
@@ -31,7 +34,7 @@ TRAINING_CLOCK_TAG = plot_run.LEARNING_RATE_TAG
 def parser():
   """The script's flags."""
   result = argparse.ArgumentParser(
-      prog='python scripts/accuracy_table.py', allow_abbrev=False,
+      prog='python benchmarks/accuracy_table.py', allow_abbrev=False,
       description=__doc__.splitlines()[0],
       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
   result.add_argument('--train_dir', required=True,

@@ -1,7 +1,7 @@
 """Free ports on this machine, for servers started beside whatever else runs.
 
 cifar10.dist_train's examples give fixed ports (localhost:2222, ...); the
-tests and scripts/benchmark.py start clusters and servers of their own on a
+tests and benchmarks/benchmark.py start clusters and servers of their own on a
 machine where other programs may hold those, so they ask the system for
 ports nobody is using.
 """

@@ -32,8 +32,9 @@ What silences them, checked with TF 2.21 (2026-12-04):
 `CIFAR10_TF_LOGS=1` turns all of this off: TensorFlow then prints as it
 would without this package.
 
-This module must not import TensorFlow when it loads: the package installs
-its import hook (`hold_back_start_up_lines`) before anything imports it.
+This module must not import TensorFlow when it loads: each script installs
+its import hook (`hold_back_start_up_lines`, through script.py) before
+anything imports it.
 """
 
 import importlib.abc

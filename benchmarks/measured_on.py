@@ -9,6 +9,8 @@ import importlib.metadata
 import os
 import platform
 
+from cifar10.support import kernel_choice
+
 # The /proc/cpuinfo flags that decide which kernels TensorFlow runs and how
 # fast (see docs/speed.md): a virtual machine's model name often says only
 # "Intel(R) Xeon(R) Processor", and these tell its class.
@@ -22,20 +24,9 @@ def machine():
   'cpu' is /proc/cpuinfo's model name where there is one (Linux), else what
   the platform module says; 'cpu_features' the KERNEL_FEATURES it lists.
   """
-  model = platform.processor() or platform.machine()
-  flags = set()
-  try:
-    with open('/proc/cpuinfo') as cpuinfo:
-      for line in cpuinfo:
-        key, _, value = line.partition(':')
-        if key.strip() == 'model name':
-          model = value.strip()
-        elif key.strip() == 'flags':
-          flags = set(value.split())
-          break
-  except OSError:
-    pass
-  return {'cpu': model,
+  flags = kernel_choice.cpu_flags() or frozenset()
+  return {'cpu': kernel_choice.cpu_model() or platform.processor() or
+                 platform.machine(),
           'cpu_features': [name for name in KERNEL_FEATURES if name in flags],
           'cores': os.cpu_count(),
           'tensorflow': importlib.metadata.version('tensorflow'),

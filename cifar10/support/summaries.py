@@ -11,7 +11,7 @@ import re
 
 import tensorflow as tf
 
-from cifar10 import histogram as histogram_lib
+from cifar10.support import histogram as histogram_lib
 
 # Multi-tower graphs prefix op names with the tower's name scope; tags drop it
 # so that every tower's summaries read like the single-device ones.
@@ -39,7 +39,7 @@ def histogram(tag, values):
   """A histogram summary written under `tag`, verbatim.
 
   HistogramSummary's proto; for big tensors from vectorised ops, several
-  times faster (see cifar10.histogram).
+  times faster (see histogram.py).
   """
   return _collect(histogram_lib.histogram(tag, tf.cast(values, tf.float32)))
 

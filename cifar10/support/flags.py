@@ -3,7 +3,7 @@
 Each script builds its parser here and parses its command line once, in its
 `main`. This module, and those it imports, load no TensorFlow (its import
 takes seconds): each script defines its flags above its own TensorFlow
-imports and answers `--help` before them (`answer_help_first`).
+imports and answers `--help` before them (`script.start`).
 
 Boolean flags are written `--name`, `--name=true` or `--name=false`: they
 never take the next word as their value, so `predict --json cat.png`
@@ -12,17 +12,16 @@ true; a flag that took an optional separate value would swallow a file name.)
 """
 
 import argparse
-import signal
 import sys
 
-from cifar10 import download
-from cifar10 import errors
-from cifar10 import kernel_choice
-from cifar10 import paths
+from cifar10.support import download
+from cifar10.support import errors
+from cifar10.support import paths
 
-# The defaults the model's functions share with the flags (cifar10.py reads
-# them from here): the original's batch of 128 images, and the learning rate
-# its schedule starts from.
+# The flags' defaults for the model's own constants, cifar10.BATCH_SIZE (the
+# original's 128 images) and cifar10.INITIAL_LEARNING_RATE: written again
+# here because --help is answered before TensorFlow, and so the model, loads.
+# tests/test_flags.py holds each pair equal.
 BATCH_SIZE = 128
 INITIAL_LEARNING_RATE = 0.1
 
@@ -265,58 +264,6 @@ def add_session_flags(parser):
   parser.add_argument(
       '--inter_op_threads', type=non_negative_int, default=0,
       help='How many ops may run at the same time; 0 lets TensorFlow pick.')
-
-
-def answer_help_first(module_name, parser):
-  """Answers -h/--help at once when the script is the program being run.
-
-  A script calls this with its `__name__` and its parser function after
-  defining its flags and before importing TensorFlow, so that `--help` shows
-  the flags without waiting seconds for an import it does not need. For any
-  other command line it does nothing: `main` parses it.
-
-  Args:
-    module_name: the calling module's `__name__`; only '__main__' (run as
-      `python -m cifar10.X`) answers.
-    parser: the function that builds the script's parser.
-  """
-  if module_name != '__main__':
-    return
-  options = sys.argv[1:]
-  if '--' in options:  # After it, "--help" would be a positional argument.
-    options = options[:options.index('--')]
-  if '-h' in options or '--help' in options:
-    # Exits with the help (or with the refusal of a flag given before it);
-    # returns only if --help was the value of another flag.
-    parser().parse_args()
-
-
-def run_script(main, argv=None):
-  """Calls `main(argv)`; a UserError becomes one line on stderr and its status.
-
-  A stop the user asked for (errors.Stopped, such as Ctrl-C during
-  training) is said the same way, without calling it an error.
-
-  Returns:
-    The exit status: main's own, or the error's `exit_status`.
-  """
-  kernel_choice.announce()
-  # Python turns SIGINT (Ctrl-C) into KeyboardInterrupt only if SIGINT was
-  # not ignored when the process started, and a shell without job control
-  # ignores it in the commands it starts with `&`: without this, neither
-  # Ctrl-C nor `kill -INT` would stop those.
-  signal.signal(signal.SIGINT, signal.default_int_handler)
-  try:
-    return main(argv)
-  except errors.Stopped as stop:
-    print(stop, file=sys.stderr, flush=True)
-    return stop.exit_status
-  except KeyboardInterrupt:  # Where the script has nothing more to say.
-    print('Stopped by SIGINT.', file=sys.stderr, flush=True)
-    return 128 + signal.SIGINT
-  except errors.UserError as error:
-    print('error: %s' % error, file=sys.stderr)
-    return error.exit_status
 
 
 def training_parser(module, description):

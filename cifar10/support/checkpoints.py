@@ -13,10 +13,9 @@ import os
 
 import tensorflow as tf
 
-from cifar10 import cifar10
-from cifar10 import classes
-from cifar10 import errors
-from cifar10 import paths
+from cifar10.support import classes
+from cifar10.support import errors
+from cifar10.support import paths
 
 # The advice of the tools that read checkpoints written by a training run.
 POINT_AT_TRAINING_RUN = ('Point --checkpoint_dir at the --train_dir of a '
@@ -200,6 +199,70 @@ def global_step_of(path):
   return int(tf.train.load_variable(path, 'global_step'))
 
 
+# The variable whose length is the number of classes the network scores.
+_LOGITS_BIASES = 'softmax_linear/biases'
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpoint:
+  """One read of a checkpoint's index: the names, dtypes and shapes it holds.
+
+  Every check below works from this one read, so that a tool opens a
+  checkpoint's index once before the restore itself reads the values.
+  """
+  path: str
+  reader: object  # tf.train.load_checkpoint's CheckpointReader.
+  shapes: dict    # name -> list of ints.
+  dtypes: dict    # name -> tf.DType.
+  global_step: int  # The saved global step; None when it holds none.
+
+  @property
+  def class_count(self):
+    """The number of classes the network was trained on, or None.
+
+    None means the checkpoint is not of this network; the full check
+    (check_checkpoint) then says what is wrong.
+    """
+    shape = self.shapes.get(_LOGITS_BIASES)
+    return shape[0] if shape and len(shape) == 1 else None
+
+
+def read_checkpoint(path, how_to_proceed):
+  """Reads the index of checkpoint `path` (a prefix such as model.ckpt-1000).
+
+  Args:
+    path: a checkpoint prefix.
+    how_to_proceed: a sentence for the error message, saying what to do.
+
+  Returns:
+    A Checkpoint.
+
+  Raises:
+    errors.UserError: the checkpoint is gone (deleted by a training run that
+      keeps only its newest), damaged or incomplete.
+  """
+  try:
+    reader = tf.train.load_checkpoint(path)
+    shapes = reader.get_variable_to_shape_map()
+    step = (int(reader.get_tensor('global_step'))
+            if 'global_step' in shapes else None)
+    return Checkpoint(path, reader, shapes, reader.get_variable_to_dtype_map(),
+                      step)
+  except _READ_ERRORS as error:
+    _refuse_if_deleted(path)
+    raise errors.UserError(
+        'Checkpoint %s cannot be read (%s): it is damaged or incomplete. %s'
+        % (path, errors.describe(error), how_to_proceed))
+
+
+def _refuse_if_deleted(path):
+  """Raises UserError when checkpoint `path` no longer exists."""
+  if not os.path.exists(path + '.index'):
+    raise errors.UserError(
+        'Checkpoint %s was deleted before it could be read (training keeps '
+        'only its newest checkpoints).' % path)
+
+
 # ---------------------------------------------------------------------------
 # Does a checkpoint fit the graph?
 # ---------------------------------------------------------------------------
@@ -318,15 +381,15 @@ def _dtype_advice(mismatch):
   return 'It was trained without --use_fp16: leave --use_fp16 out to use it. '
 
 
-def check_checkpoint(path, expected, how_to_proceed, tolerated=None,
+def check_checkpoint(checkpoint, expected, how_to_proceed, tolerated=None,
                      advise_use_fp16=False, without_averages=None):
-  """Raises UserError unless checkpoint `path` fits the graph exactly.
+  """Raises UserError unless `checkpoint` fits the graph exactly.
 
   It compares names, dtypes and shapes in both directions, then reads each
   expected tensor once (a few MB), which also catches truncated data files.
 
   Args:
-    path: a checkpoint prefix, e.g. '/tmp/cifar10_train/model.ckpt-1000'.
+    checkpoint: a Checkpoint, from read_checkpoint.
     expected: dict from names in the checkpoint to the graph variables they
       restore into, or to SavedVariables (see saved_variables, for graphs
       with partitioned variables).
@@ -340,18 +403,12 @@ def check_checkpoint(path, expected, how_to_proceed, tolerated=None,
       weight but none of them.
 
   Raises:
-    errors.UserError: one line naming `path`, the first variable that does
-      not fit (and how many more), what each side has, and what to do.
+    errors.UserError: one line naming the checkpoint, the first variable
+      that does not fit (and how many more), what each side has, and what
+      to do.
   """
-  try:
-    reader = tf.train.load_checkpoint(path)
-    shapes = reader.get_variable_to_shape_map()
-    dtypes = reader.get_variable_to_dtype_map()
-  except _READ_ERRORS as error:
-    raise errors.UserError(
-        'Checkpoint %s cannot be read (%s): it is damaged or incomplete. %s'
-        % (path, errors.describe(error), how_to_proceed))
-  found = _mismatches(dtypes, shapes, expected,
+  path = checkpoint.path
+  found = _mismatches(checkpoint.dtypes, checkpoint.shapes, expected,
                       tolerated or (lambda name: False))
   if (without_averages and len(found) == len(expected) and
       all(mismatch.averaged for mismatch in found)):
@@ -369,7 +426,7 @@ def check_checkpoint(path, expected, how_to_proceed, tolerated=None,
            _dtype_advice(found[0]) if advise_use_fp16 else '', how_to_proceed))
   for name in expected:
     try:
-      reader.get_tensor(name)
+      checkpoint.reader.get_tensor(name)
     except _READ_ERRORS as error:
       raise errors.UserError(
           'Checkpoint %s is damaged: reading %s failed (%s). %s'
@@ -387,49 +444,32 @@ def _also_in_training_checkpoints(expected):
                        name.endswith('/avg'))
 
 
-# The variable whose length is the number of classes the network scores.
-_LOGITS_BIASES = 'softmax_linear/biases'
-
-
-def class_count(path):
-  """The number of classes checkpoint `path` was trained on, or None.
-
-  None means the checkpoint cannot be read or is not of this network; the
-  full check (check_checkpoint) then says what is wrong.
-  """
-  try:
-    shapes = tf.train.load_checkpoint(path).get_variable_to_shape_map()
-  except _READ_ERRORS:
-    return None
-  shape = shapes.get(_LOGITS_BIASES)
-  return shape[0] if shape and len(shape) == 1 else None
-
-
-def check_class_count(path, classes, how_to_proceed):
-  """Raises UserError unless checkpoint `path` scores `classes.count` classes.
+def check_class_count(checkpoint, classes, how_to_proceed):
+  """Raises UserError unless `checkpoint` scores `classes.count` classes.
 
   Run it before building a model for the checkpoint: a network built for
   another number of classes cannot restore it, and the general check would
   only name a shape.
 
   Args:
-    path: a checkpoint prefix.
+    checkpoint: a Checkpoint, from read_checkpoint.
     classes: a classes.Classes, those of the data (or of the run's record).
     how_to_proceed: a sentence telling the user what to do about it.
 
   Raises:
-    errors.UserError: one line naming `path`, both counts, where the
+    errors.UserError: one line naming the checkpoint, both counts, where the
       expected one comes from, and what to do.
   """
-  count = class_count(path)
+  count = checkpoint.class_count
   if count is not None and count != classes.count:
     raise errors.UserError(
         'Checkpoint %s was trained on %d classes, but there are %d here (%s). '
-        '%s' % (path, count, classes.count, classes.source, how_to_proceed))
+        '%s' % (checkpoint.path, count, classes.count, classes.source,
+                how_to_proceed))
 
 
-def checkpoint_uses_fp16(path, use_fp16):
-  """Whether to build the model in float16 so that `path` restores as saved.
+def checkpoint_uses_fp16(checkpoint, use_fp16):
+  """Whether to build the model in float16, so that `checkpoint` restores.
 
   A checkpoint trained with --use_fp16 holds float16 variables and one
   trained without holds float32; the evaluator, predict and export build
@@ -437,28 +477,25 @@ def checkpoint_uses_fp16(path, use_fp16):
   print a notice when that differs from the flag.
 
   Args:
-    path: a checkpoint prefix.
+    checkpoint: a Checkpoint, from read_checkpoint.
     use_fp16: the --use_fp16 flag.
 
   Returns:
-    True to build in float16. `use_fp16` itself when the checkpoint cannot be
-    read or mixes both types: restoring then reports the problem.
+    True to build in float16. `use_fp16` itself when the checkpoint mixes
+    both types: restoring then reports the problem.
   """
-  try:
-    dtypes = tf.train.load_checkpoint(path).get_variable_to_dtype_map()
-  except _READ_ERRORS:
-    return use_fp16
-  floats = {dtype for dtype in dtypes.values() if dtype.is_floating}
+  floats = {dtype for dtype in checkpoint.dtypes.values() if dtype.is_floating}
   if floats not in ({tf.float16}, {tf.float32}):
     return use_fp16
   saved_in_fp16 = floats == {tf.float16}
   if saved_in_fp16 and not use_fp16:
     errors.notice('checkpoint %s holds float16 variables (it was trained '
                   'with --use_fp16): building the model in float16 to match.'
-                  % path)
+                  % checkpoint.path)
   elif use_fp16 and not saved_in_fp16:
     errors.notice('--use_fp16 is given, but checkpoint %s holds float32 '
-                  'variables: building the model in float32 to match.' % path)
+                  'variables: building the model in float32 to match.'
+                  % checkpoint.path)
   return saved_in_fp16
 
 
@@ -475,34 +512,37 @@ def checkpoint_to_serve(checkpoint_dir, use_fp16):
     use_fp16: the --use_fp16 flag.
 
   Returns:
-    (checkpoint prefix, its run's classes.Classes, whether to build the
-    model in float16 as checkpoint_uses_fp16 decides).
+    (a Checkpoint, its run's classes.Classes, whether to build the model in
+    float16 as checkpoint_uses_fp16 decides).
 
   Raises:
     errors.UserError: there is no usable checkpoint, or its folder records
       another number of classes than it scores.
   """
-  checkpoint = find_checkpoint(checkpoint_dir)
-  run_folder = os.path.dirname(checkpoint) or '.'
+  checkpoint = read_checkpoint(find_checkpoint(checkpoint_dir),
+                               POINT_AT_TRAINING_RUN)
+  run_folder = os.path.dirname(checkpoint.path) or '.'
   run_classes = classes.of_run(run_folder)
   check_class_count(checkpoint, run_classes, classes.run_names_fix(run_folder))
   return checkpoint, run_classes, checkpoint_uses_fp16(checkpoint, use_fp16)
 
 
-def restore_weights(session, path, raw_weights=False,
+def restore_weights(session, checkpoint, averaged, raw_weights=False,
                     how_to_proceed=POINT_AT_TRAINING_RUN):
-  """Restores the weights saved in `path` into the model: averaged, or raw.
+  """Restores the weights saved in `checkpoint`: their averages, or raw.
 
   Evaluation, cifar10.predict and cifar10.export use the moving averages of
   the weights by default, as the original evaluator did: they classify
   better than the last step's. With `raw_weights` they restore the trained
   variables themselves (a notice says so), which is the only way to use a
   checkpoint that holds no averages. Build the model with
-  `checkpoint_uses_fp16(path, ...)` first.
+  `checkpoint_uses_fp16(checkpoint, ...)` first.
 
   Args:
     session: a session on the graph holding the model.
-    path: a checkpoint prefix.
+    checkpoint: a Checkpoint, from read_checkpoint.
+    averaged: cifar10.variables_to_restore(): the names of the weights'
+      moving averages in the checkpoint, mapped to the model's variables.
     raw_weights: the --raw_weights flag.
     how_to_proceed: the sentence that ends an error message.
 
@@ -513,7 +553,7 @@ def restore_weights(session, path, raw_weights=False,
     errors.UserError: the checkpoint does not fit the model, is damaged, or
       was deleted (by a training run keeping its newest only) meanwhile.
   """
-  averaged = cifar10.variables_to_restore()
+  path = checkpoint.path
   if raw_weights:
     errors.notice('--raw_weights: restoring the variables of %s as trained, '
                   'not their moving averages (which the tutorial evaluates).'
@@ -526,20 +566,16 @@ def restore_weights(session, path, raw_weights=False,
     variables_to_restore = averaged
     tolerated = _also_in_training_checkpoints(averaged)
   try:
-    check_checkpoint(path, variables_to_restore, how_to_proceed,
+    check_checkpoint(checkpoint, variables_to_restore, how_to_proceed,
                      tolerated=tolerated, without_averages=_ADD_RAW_WEIGHTS)
     tf.compat.v1.train.Saver(variables_to_restore).restore(session, path)
-    if 'global_step' not in tf.train.load_checkpoint(
-        path).get_variable_to_shape_map():
-      errors.notice('checkpoint %s holds no global_step: its results are '
-                    'recorded at step 0.' % path)
-      return 0
-    return global_step_of(path)
   except (errors.UserError, tf.errors.NotFoundError, ValueError):
     # Saver.restore raises ValueError ("not a valid checkpoint") when the
     # files vanished between the check and the restore.
-    if not os.path.exists(path + '.index'):
-      raise errors.UserError(
-          'Checkpoint %s was deleted before it could be read (training keeps '
-          'only its newest checkpoints).' % path)
+    _refuse_if_deleted(path)
     raise
+  if checkpoint.global_step is None:
+    errors.notice('checkpoint %s holds no global_step: its results are '
+                  'recorded at step 0.' % path)
+    return 0
+  return checkpoint.global_step

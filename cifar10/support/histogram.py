@@ -8,11 +8,7 @@ float32 pattern, in vectorised ops. The protos are TensorFlow's: the same
 bucket limits and counts, min, max and num; sum and sum_squares are summed
 in another order, so they agree to double rounding.
 
-Measured gain (scripts/cpu_study.py --only histograms, 2026-12-04, a 2-core
-Sapphire Rapids-class Xeon, TF 2.21, batch 128): a summary step took 46 ms
-more than a plain one instead of 191 ms, 3.4% of all training time with a
-summary every 100 steps; under Eigen (TF_ENABLE_ONEDNN_OPTS=0) 44 ms instead
-of 161 ms, 0.9% of its slower training (docs/speed.md#histograms).
+What it saves a summary step, measured: docs/speed.md#histograms.
 """
 
 import sys

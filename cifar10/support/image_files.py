@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 from PIL import ImageOps
 
-from cifar10 import errors
+from cifar10.support import errors
 
 # The formats read; tf.io.decode_image reads the same four.
 FORMATS = ('PNG', 'JPEG', 'BMP', 'GIF')

@@ -20,7 +20,7 @@ import dataclasses
 import os
 import tempfile
 
-from cifar10 import errors
+from cifar10.support import errors
 
 # CIFAR-10's classes, in label order, as its batches.meta.txt lists them.
 CIFAR10_NAMES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog',

@@ -40,12 +40,12 @@ alternating rounds (--rounds), so that train / compute can resolve a few
 percent; it is reported from all windows pooled and as the median of each
 round's own ratio. Without --data_dir it writes full-size synthetic files
 first. Where the step's time goes, and its speed under each x86 CPU class's
-kernels, are measured by scripts/cpu_study.py.
+kernels, are measured by benchmarks/cpu_study.py.
 
-    python scripts/benchmark.py                      # synthetic data
-    python scripts/benchmark.py --data_dir /tmp/cifar10_data
-    python scripts/benchmark.py --only compute,train
-    python scripts/benchmark.py --only cluster_cost --data_dir /tmp/cifar10_data
+    python benchmarks/benchmark.py                      # synthetic data
+    python benchmarks/benchmark.py --data_dir /tmp/cifar10_data
+    python benchmarks/benchmark.py --only compute,train
+    python benchmarks/benchmark.py --only cluster_cost --data_dir /tmp/cifar10_data
 """
 
 import argparse
@@ -61,20 +61,28 @@ import sys
 import tempfile
 import time
 
-import tensorflow as tf
+from cifar10.support import script
+
+# Before TensorFlow loads: the CPU kernels and the quiet start-up of every
+# script (see cifar10/support/script.py).
+if __name__ == '__main__':
+  script.prepare_process()
+
+import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
 from cifar10 import cifar10
 from cifar10 import cifar10_input
 from cifar10 import dist_train
 from cifar10 import eval as cifar10_eval
-from cifar10 import kernel_choice
-from cifar10 import ports
-from cifar10 import session_options
 from cifar10 import synthetic
-from cifar10 import train
+import cifar10.train as train
+from cifar10.support import batch_files
+from cifar10.support import kernel_choice
+from cifar10.support import session_options
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import measured_on  # pylint: disable=g-import-not-at-top,wrong-import-position
+import ports  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 LOG_RATE = re.compile(r': step (\d+), loss = \S+ \(([\d.]+) examples/sec;')
 ALL_MEASUREMENTS = ('input', 'compute', 'train', 'multi_gpu', 'dist', 'eval',
@@ -143,7 +151,7 @@ def measure_input(data_dir, batch_size, args):
   input_train_reference the original's per-image ops (reference_ops=True),
   timed in alternating windows with it.
   """
-  batches = cifar10.batches_dir(data_dir)
+  batches = batch_files.batches_dir(data_dir)
   pipelines = [_training_input(batches, batch_size, reference_ops)
                for reference_ops in (False, True)]
   all_rates = _window_rates(pipelines, batch_size, args.windows,
@@ -273,8 +281,8 @@ def measure_eval(data_dir, train_dir, batch_size, args):
   with tf.Graph().as_default():
     writer = tf.compat.v1.summary.FileWriter(os.path.join(train_dir, 'eval'))
   checkpoint = tf.train.latest_checkpoint(train_dir)
-  test_records = cifar10_input.check_batch_file(os.path.join(
-      cifar10.batches_dir(data_dir), cifar10_input.TEST_FILES[0]))
+  test_records = batch_files.check_batch_file(os.path.join(
+      batch_files.batches_dir(data_dir), cifar10_input.TEST_FILES[0]))
   for _ in range(args.windows):
     start = time.perf_counter()
     # The evaluator prints its result line; stdout is for the figures.
@@ -738,11 +746,11 @@ def data_dir_or_synthetic(data_dir, scratch):
 
 def report_data(data_dir, synthetic_data, args):
   """Reports what the figures were measured on: the data, and the steps timed."""
-  batches = cifar10.batches_dir(data_dir)
+  batches = batch_files.batches_dir(data_dir)
 
   def images(names):
     return sum(os.path.getsize(os.path.join(batches, name)) //
-               cifar10_input.RECORD_BYTES for name in names
+               batch_files.RECORD_BYTES for name in names
                if os.path.exists(os.path.join(batches, name)))
 
   report('data', source='synthetic' if synthetic_data else 'files',
@@ -765,7 +773,7 @@ def _measurements(text):
   if unknown:
     raise argparse.ArgumentTypeError(
         'unknown measurement %s: choose from %s (profile and cpu_classes are '
-        'scripts/cpu_study.py\'s)' % (', '.join(unknown),
+        'benchmarks/cpu_study.py\'s)' % (', '.join(unknown),
                                        ','.join(ALL_MEASUREMENTS +
                                                 ON_REQUEST_MEASUREMENTS)))
   if 'eval' in names and 'train' not in names:
@@ -791,7 +799,7 @@ def _cluster_shapes(text):
 def parser():
   """The script's flags."""
   result = argparse.ArgumentParser(
-      prog='python scripts/benchmark.py', allow_abbrev=False,
+      prog='python benchmarks/benchmark.py', allow_abbrev=False,
       description=__doc__.splitlines()[0],
       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
   result.add_argument('--data_dir', default=None,

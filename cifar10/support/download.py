@@ -17,7 +17,7 @@ import tempfile
 import urllib.error
 import urllib.request
 
-from cifar10 import errors
+from cifar10.support import errors
 
 DATA_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz'
 DATA_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530'

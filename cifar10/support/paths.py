@@ -16,8 +16,8 @@ import glob
 import os
 import re
 
-from cifar10 import download
-from cifar10 import errors
+from cifar10.support import download
+from cifar10.support import errors
 
 # The original's --data_dir: cifar-10-batches-bin/ and the tarball go here.
 DATA_DIR = '/tmp/cifar10_data'

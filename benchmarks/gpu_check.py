@@ -22,8 +22,8 @@ gpu_check.json (every figure, with the machine and TensorFlow version),
 gpu_check.md (the rows for docs/speed.md and docs/accuracy.md) and one log
 file per child.
 
-    python scripts/gpu_check.py --data_dir /tmp/cifar10_data --out_dir OUT
-    python scripts/gpu_check.py --dry_run --out_dir OUT   # tiny, on the CPU
+    python benchmarks/gpu_check.py --data_dir /tmp/cifar10_data --out_dir OUT
+    python benchmarks/gpu_check.py --dry_run --out_dir OUT   # tiny, on the CPU
 
 --dry_run runs the same sequence at a tiny size on the CPU, on synthetic data
 it writes itself, so that the script is known to work before a GPU is seen
@@ -39,8 +39,10 @@ import subprocess
 import sys
 import time
 
-SCRIPTS = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, SCRIPTS)
+# benchmarks/ (this folder) and the learner's scripts/, for plot_run.py.
+BENCHMARKS = os.path.dirname(os.path.abspath(__file__))
+SCRIPTS = os.path.join(os.path.dirname(BENCHMARKS), 'scripts')
+sys.path[:0] = [BENCHMARKS, SCRIPTS]
 import accuracy_table  # pylint: disable=g-import-not-at-top,wrong-import-position
 import measured_on  # pylint: disable=g-import-not-at-top,wrong-import-position
 import plot_run  # pylint: disable=g-import-not-at-top,wrong-import-position
@@ -69,7 +71,7 @@ STOP_GRACE_SECS = 120
 def parser():
   """The script's flags."""
   result = argparse.ArgumentParser(
-      prog='python scripts/gpu_check.py', allow_abbrev=False,
+      prog='python benchmarks/gpu_check.py', allow_abbrev=False,
       description=__doc__.splitlines()[0],
       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
   result.add_argument('--out_dir', required=True,

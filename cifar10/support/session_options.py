@@ -11,7 +11,7 @@ import os
 import tensorflow as tf
 from tensorflow.core.protobuf import rewriter_config_pb2
 
-from cifar10 import errors
+from cifar10.support import errors
 
 _CPU_JIT_FLAG = '--tf_xla_cpu_global_jit'
 

@@ -2,7 +2,7 @@
 """Where the training step's time goes, and its speed on each x86 CPU class.
 
 A study of this port's speed against the original's ops, beside
-scripts/benchmark.py (which it runs):
+benchmarks/benchmark.py (which it runs):
 
   profile      where compute_reference's and compute's step time goes (see
                benchmark.py for those two constant-batch steps), ops run one
@@ -15,16 +15,16 @@ scripts/benchmark.py (which it runs):
                oneDNN's instruction set; each setting runs benchmark.py in
                its own process (see measure_cpu_classes); with profile, the
                profile runs under each setting too
-  histograms   what cifar10/histogram.py saves: the extra time of a summary
+  histograms   what cifar10/support/histogram.py saves: the extra time of a summary
                step over a plain one, with its vectorised histograms and
                with TensorFlow's HistogramSummary op, in alternating rounds
                (see measure_histograms)
 
 Each figure is printed as one JSON line, as benchmark.py prints its own.
 
-    python scripts/cpu_study.py --only profile
-    TF_ENABLE_ONEDNN_OPTS=0 python scripts/cpu_study.py --only histograms
-    python scripts/cpu_study.py --only cpu_classes,profile \\
+    python benchmarks/cpu_study.py --only profile
+    TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/cpu_study.py --only histograms
+    python benchmarks/cpu_study.py --only cpu_classes,profile \\
         --data_dir /tmp/cifar10_data
 """
 
@@ -37,15 +37,22 @@ import sys
 import tempfile
 import time
 
-import tensorflow as tf
+from cifar10.support import script
 
-from cifar10 import histogram
-from cifar10 import train
+# Before TensorFlow loads: the CPU kernels and the quiet start-up of every
+# script (see cifar10/support/script.py).
+if __name__ == '__main__':
+  script.prepare_process()
+
+import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+import cifar10.train as train
+from cifar10.support import histogram
 
 # benchmark.py's helpers (the constant-batch step, the quiet child
 # environment, medians) are this study's too, under their names there.
 import benchmark  # pylint: disable=protected-access
-from cifar10 import kernel_choice
+from cifar10.support import kernel_choice
 
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 STUDIES = ('profile', 'cpu_classes', 'histograms')
@@ -82,7 +89,7 @@ def _profile_part(node_name, op_type):
   and oneDNN forms, and their gradients). Local response normalization is
   every op under the norm1 or norm2 scope and their gradients: tf.nn.lrn
   and LRNGrad in the original's graph, the matrix multiplies and elementwise
-  work of cifar10.lrn in this port's.
+  work of cifar10/support/fast_ops.py in this port's.
   """
   if 'Conv2D' in op_type:
     return 'convolutions'
@@ -283,7 +290,7 @@ def measure_cpu_classes(data_dir, args):
 def _summary_step_graph(batch_size, vectorised):
   """The constant-batch step and its merged summaries, histograms chosen.
 
-  `vectorised`: bin big tensors with cifar10.histogram's vectorised ops
+  `vectorised`: bin big tensors with cifar10/support/histogram.py's vectorised ops
   (as the trainers do), or every tensor with TensorFlow's HistogramSummary.
   """
   default = histogram.VECTORISED_FROM
@@ -350,14 +357,14 @@ def _studies(text):
   if unknown:
     raise argparse.ArgumentTypeError(
         'unknown study %s: choose from %s (the other measurements are '
-        'scripts/benchmark.py\'s)' % (', '.join(unknown), ','.join(STUDIES)))
+        'benchmarks/benchmark.py\'s)' % (', '.join(unknown), ','.join(STUDIES)))
   return names
 
 
 def parser():
   """The script's flags."""
   result = argparse.ArgumentParser(
-      prog='python scripts/cpu_study.py', allow_abbrev=False,
+      prog='python benchmarks/cpu_study.py', allow_abbrev=False,
       description=__doc__.splitlines()[1],
       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
   result.add_argument('--only', type=_studies, default='profile',

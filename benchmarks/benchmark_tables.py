@@ -1,17 +1,17 @@
 #!/usr/bin/env python
-"""Writes the docs' speed and cluster tables from scripts/benchmark.py's output.
+"""Writes the docs' speed and cluster tables from benchmarks/benchmark.py's output.
 
-scripts/benchmark.py prints one JSON line per measurement; saved to a file,
+benchmarks/benchmark.py prints one JSON line per measurement; saved to a file,
 those lines are the figures, and this script turns them into the markdown
 the documents show, with the machine, TensorFlow version, data, steps and
 date they were measured with:
 
-    python scripts/benchmark.py --data_dir /tmp/cifar10_data > docs/results/speed.jsonl
-    python scripts/benchmark_tables.py speed docs/results/speed.jsonl
-    python scripts/benchmark_tables.py --update docs/speed.md docs/distributed.md
+    python benchmarks/benchmark.py --data_dir /tmp/cifar10_data > docs/results/speed.jsonl
+    python benchmarks/benchmark_tables.py speed docs/results/speed.jsonl
+    python benchmarks/benchmark_tables.py --update docs/speed.md docs/distributed.md
 
 Tables: `speed` (examples/sec of each trainer and the evaluator), `options`
-(each speed flag against none), `histograms` (scripts/cpu_study.py's
+(each speed flag against none), `histograms` (benchmarks/cpu_study.py's
 histograms study, one file per kernel setting), `cluster_cost` (a ps cluster's bytes and
 CPU time per step; `--only cluster_cost`), `cluster_link` (a ps task behind
 a slow link; `--only cluster_link`), and `paper_model` (from a
@@ -41,7 +41,7 @@ MANY_WORKERS = 100
 def parser():
   """The script's flags."""
   result = argparse.ArgumentParser(
-      prog='python scripts/benchmark_tables.py', allow_abbrev=False,
+      prog='python benchmarks/benchmark_tables.py', allow_abbrev=False,
       description=__doc__.splitlines()[0])
   result.add_argument('table', nargs='?', choices=sorted(TABLES),
                       help='The table to print.')
@@ -70,7 +70,7 @@ def read_results(path):
       results.setdefault(record['measurement'], []).append(record)
   if 'machine' not in results:
     raise ValueError('%s has no "machine" line: save the whole output of '
-                     'scripts/benchmark.py' % path)
+                     'benchmarks/benchmark.py' % path)
   return results
 
 
@@ -212,7 +212,7 @@ def cluster_link_table(results):
 
 def histograms_table(*runs):
   """What the vectorised histograms save, one row per run of the study."""
-  lines = ['`python scripts/cpu_study.py --only histograms`, once per row. %s'
+  lines = ['`python benchmarks/cpu_study.py --only histograms`, once per row. %s'
            % measured_where(runs[0], windows=False), '',
            '| kernels | step, ms | a summary step\'s extra ms: vectorised '
            'histograms | with TensorFlow\'s HistogramSummary | saved, share '

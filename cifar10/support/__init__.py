@@ -1,0 +1,22 @@
+"""The machinery that keeps the tutorial's users safe and fast.
+
+A learner need not read any of it to learn TF1-style training. The tutorial
+itself lives one level up (cifar10/__init__.py gives the reading order);
+each of its modules calls into this package in a line where it needs one of
+these, and a learner can take each such line at its word:
+
+* no TensorFlow, so that `--help` is answered before it loads: `flags` (the
+  one shared parser), `paths` (folders and their checks), `errors` (what the
+  user is told), `download`, `classes` (class names of a data set and run),
+  `batch_files` (the binary format and its checks), `script` (how a script
+  starts and ends), `kernel_choice`, `tensorflow_logs`, `run_as_file`;
+* around the training loop: `training_run` (settings, --fresh, resuming,
+  signals, failures), `checkpoints` (finding and checking them),
+  `session_options` (the speed flags);
+* fast forms of the tutorial's ops, each tested against the readable one it
+  replaces: `fast_ops`; and the summaries: `summaries`, `histogram`;
+* the evaluator's report: `eval_report`, `confusion`; and `image_files` for
+  the user's own pictures.
+
+Nothing here imports the tutorial's modules: the lower tier never reaches up.
+"""

@@ -1,0 +1,147 @@
+"""What the evaluator reports, and the event files it reads back.
+
+cifar10.eval counts, checkpoint by checkpoint, which test images the model
+classifies correctly; this module turns those counts into the lines it
+prints (precision @ 1, top-k accuracy, each class's recall and precision)
+and the summaries it writes for TensorBoard, and reads earlier results back
+from the event files so that an evaluation is not repeated.
+"""
+
+import dataclasses
+import datetime
+import glob
+import os
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+from cifar10.support import classes
+from cifar10.support import confusion
+from cifar10.support import paths
+
+# The tag of the overall figure, as the original evaluator wrote it.
+PRECISION_TAG = 'Precision @ 1'
+
+
+@dataclasses.dataclass
+class EvalResult:
+  """What one evaluation of a checkpoint found, image by image."""
+  global_step: int
+  labels: np.ndarray       # [N] int: true classes.
+  predictions: np.ndarray  # [N] int: the most probable class of each image.
+  top_1: np.ndarray        # [N] bool: the most probable class is the true.
+  top_k: np.ndarray        # [N] bool: the true class is among the k likeliest.
+  k: int
+  class_names: tuple = classes.CIFAR10_NAMES  # The data's, label order.
+
+  @property
+  def top_1_accuracy(self):
+    """The fraction of images classified correctly: printed as precision @ 1."""
+    return float(np.mean(self.top_1))
+
+  @property
+  def top_k_accuracy(self):
+    """The fraction of images whose true class is among the k most probable."""
+    return float(np.mean(self.top_k))
+
+  def confusion_matrix(self):
+    """The [C, C] int64 counts per (true class, predicted class)."""
+    return confusion.confusion_matrix(self.labels, self.predictions,
+                                      len(self.class_names))
+
+  def class_figures(self):
+    """Each class's recall and precision with their counts (a ClassFigures)."""
+    return confusion.class_figures(self.confusion_matrix())
+
+
+def _ratio_and_counts(ratio, part, whole):
+  """'0.705  (62 of 88)', or '-  (0 of 0)' when there is nothing to count."""
+  return '%-5s  (%d of %d)' % ('-' if np.isnan(ratio) else '%.3f' % ratio,
+                               part, whole)
+
+
+def report(result, checkpoint_path):
+  """Prints the figures, each line naming the checkpoint and its step.
+
+  The line ends in the original's `precision @ 1 = 0.xyz`, which scripts
+  grep for; what it scored comes before it, since an untrained
+  model.ckpt-0 and a finished run print the same kind of line.
+  """
+  now = datetime.datetime.now()
+  scored = '%s (global step %d)' % (checkpoint_path, result.global_step)
+  print('%s: %s: precision @ 1 = %.3f' % (now, scored, result.top_1_accuracy))
+  if result.k > 1:
+    print('%s: %s: top-%d accuracy = %.3f' % (now, scored, result.k,
+                                              result.top_k_accuracy))
+  figures = result.class_figures()
+  print('per class, of %d images (recall: correct / images of the class; '
+        'precision: correct / images predicted as the class):'
+        % len(result.labels))
+  # The class column is as wide as the longest name (CIFAR-10's: 10).
+  width = max(len(name) for name in result.class_names + ('class',))
+  print('  %-*s  %-20s  %s' % (width, 'class', 'recall', 'precision'))
+  for index, name in enumerate(result.class_names):
+    print('  %-*s  %-20s  %s' % (
+        width, name,
+        _ratio_and_counts(figures.recall[index], figures.correct[index],
+                          figures.images[index]),
+        _ratio_and_counts(figures.precision[index], figures.correct[index],
+                          figures.predicted[index])))
+  sys.stdout.flush()
+
+
+def write_summaries(result, summary_bytes, summary_writer):
+  """Adds the figures to the graph's summaries and writes them at the step."""
+  summary = tf.compat.v1.Summary()
+  summary.ParseFromString(summary_bytes)
+  summary.value.add(tag=PRECISION_TAG, simple_value=result.top_1_accuracy)
+  if result.k > 1:
+    summary.value.add(tag='Top-%d accuracy' % result.k,
+                      simple_value=result.top_k_accuracy)
+  figures = result.class_figures()
+  for index, name in enumerate(result.class_names):
+    # 0 of 0 has no value: leave the point out rather than plot a NaN.
+    for tag, values in (('recall', figures.recall),
+                        ('precision', figures.precision)):
+      if not np.isnan(values[index]):
+        summary.value.add(tag='%s/%s' % (tag, name),
+                          simple_value=values[index])
+  png, (width, height) = confusion.render_png(result.confusion_matrix(),
+                                              result.class_names)
+  summary.value.add(tag='confusion_matrix', image=tf.compat.v1.Summary.Image(
+      height=height, width=width, colorspace=3, encoded_image_string=png))
+  summary_writer.add_summary(summary, result.global_step)
+  summary_writer.flush()
+
+
+def summary_values(folder):
+  """(step, Summary.Value) of every summary value in the event files of `folder`.
+
+  Files are read in name order (their names begin with the time they were
+  created). A record still being written at the end of a file is left out:
+  it is read next time.
+
+  Returns:
+    A list of (int, tf.compat.v1.Summary.Value); each value has .tag and
+    .simple_value (or .image, .histo).
+  """
+  found = []
+  for path in sorted(glob.glob(os.path.join(folder,
+                                            paths.EVENTS_FILE_PREFIX + '*'))):
+    try:
+      for event in tf.compat.v1.train.summary_iterator(path):
+        found.extend((event.step, value) for value in event.summary.value)
+    except tf.errors.DataLossError:
+      pass
+  return found
+
+
+def evaluated_steps(eval_dir):
+  """The global steps that already have a `Precision @ 1` in `eval_dir`.
+
+  Returns:
+    A set of ints.
+  """
+  return {step for step, value in summary_values(eval_dir)
+          if value.tag == PRECISION_TAG}

@@ -1,0 +1,91 @@
+"""How every script starts and ends: the process set up before TensorFlow
+loads, and a user's error said in one line instead of a traceback.
+
+A script module calls `start(__name__, parser)` after defining its flags and
+before its first `import tensorflow`; its `if __name__ == '__main__'` block
+calls `sys.exit(run(main))`. Nothing happens when the module is merely
+imported (by a test, or a user's own program): importing this package never
+changes the caller's process.
+
+This module loads no TensorFlow.
+"""
+
+import signal
+import sys
+
+from cifar10.support import errors
+from cifar10.support import kernel_choice
+from cifar10.support import tensorflow_logs
+
+
+def start(module_name, parser):
+  """Answers --help, then prepares the process, when the script is the program.
+
+  Both must come before TensorFlow loads: `--help` is answered without
+  waiting seconds for an import it does not need, and the CPU kernels and
+  the quiet start-up (see `prepare_process`) can only be chosen before.
+
+  Args:
+    module_name: the calling module's `__name__`; only '__main__' (run as
+      `python -m cifar10.X`) does anything.
+    parser: the function that builds the script's parser.
+  """
+  if module_name != '__main__':
+    return
+  answer_help_first(parser)
+  prepare_process()
+
+
+def answer_help_first(parser):
+  """Exits with the script's help when -h or --help is on its command line.
+
+  For any other command line it does nothing: `main` parses it.
+
+  Args:
+    parser: the function that builds the script's parser.
+  """
+  options = sys.argv[1:]
+  if '--' in options:  # After it, "--help" would be a positional argument.
+    options = options[:options.index('--')]
+  if '-h' in options or '--help' in options:
+    # Exits with the help (or with the refusal of a flag given before it);
+    # returns only if --help was the value of another flag.
+    parser().parse_args()
+
+
+def prepare_process():
+  """Chooses TensorFlow's CPU kernels and holds back its start-up lines.
+
+  See kernel_choice.py and tensorflow_logs.py. Call it before the process
+  imports TensorFlow; afterwards it changes nothing.
+  """
+  kernel_choice.announcement = kernel_choice.choose_before_tensorflow()
+  tensorflow_logs.hold_back_start_up_lines()
+
+
+def run(main, argv=None):
+  """Calls `main(argv)`; a UserError becomes one line on stderr and its status.
+
+  A stop the user asked for (errors.Stopped, such as Ctrl-C during
+  training) is said the same way, without calling it an error.
+
+  Returns:
+    The exit status: main's own, or the error's `exit_status`.
+  """
+  kernel_choice.announce()
+  # Python turns SIGINT (Ctrl-C) into KeyboardInterrupt only if SIGINT was
+  # not ignored when the process started, and a shell without job control
+  # ignores it in the commands it starts with `&`: without this, neither
+  # Ctrl-C nor `kill -INT` would stop those.
+  signal.signal(signal.SIGINT, signal.default_int_handler)
+  try:
+    return main(argv)
+  except errors.Stopped as stop:
+    print(stop, file=sys.stderr, flush=True)
+    return stop.exit_status
+  except KeyboardInterrupt:  # Where the script has nothing more to say.
+    print('Stopped by SIGINT.', file=sys.stderr, flush=True)
+    return 128 + signal.SIGINT
+  except errors.UserError as error:
+    print('error: %s' % error, file=sys.stderr)
+    return error.exit_status

@@ -1,0 +1,368 @@
+"""What keeps a training run safe around the loop in cifar10/training_loop.py.
+
+The loop itself is the original's: a MonitoredTrainingSession, its hooks,
+and `while not should_stop()`. Around it this module
+
+* reads the run's settings from the flags (LoopSettings, Replica);
+* prepares --train_dir: creates it, clears an earlier run with --fresh,
+  records the data's class names, and refuses a checkpoint this graph
+  cannot resume, before anything is written over;
+* on SIGINT or SIGTERM lets the step in flight finish, then stops so that
+  the session saves it and closes the event file; the script exits with
+  128 + the signal number;
+* on a NaN loss stops before the NaN weights can be saved;
+* when an op fails (a data file vanished, say) saves a checkpoint first,
+  then stops with one line: the bad data file by name and what is wrong
+  with it, or else the op's complaint.
+"""
+
+import contextlib
+import dataclasses
+import glob
+import os
+import signal
+
+import tensorflow as tf
+
+from cifar10.support import batch_files
+from cifar10.support import checkpoints
+from cifar10.support import classes
+from cifar10.support import errors
+from cifar10.support import session_options as session_options_lib
+
+CHECKPOINT_BASENAME = 'model.ckpt'
+
+# The advice for a checkpoint in --train_dir that this graph cannot resume.
+UNUSABLE_CHECKPOINT = (
+    'Training will not write over it: run with --fresh to start over (that '
+    'removes the earlier run\'s checkpoints and event files), or choose '
+    'another --train_dir.')
+
+# The files a run writes into --train_dir: all that --fresh deletes.
+RUN_FILE_PATTERNS = ('checkpoint', CHECKPOINT_BASENAME + '-*',
+                     'events.out.tfevents.*', 'graph.pbtxt', classes.RUN_FILE)
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+# What a run that stopped on a failure saved, and what to do next.
+_SAVED = 'Saved %s; fix the cause and run again to resume'
+
+
+@dataclasses.dataclass(frozen=True)
+class LoopSettings:
+  """Where to train, up to which global step, and how often to log and save."""
+  train_dir: str
+  max_steps: int
+  log_frequency: int = 10
+  log_device_placement: bool = False
+  save_checkpoint_secs: int = 600
+  save_checkpoint_steps: int = None
+  keep_checkpoints: int = 5
+  save_summaries_steps: int = 100
+  # The --data_dir the training files are read from: a failed read names
+  # the bad one. None: say what the failed op says.
+  data_dir: str = None
+  # Images in each batch of the input pipeline (per tower), for the line
+  # that says how the shuffle buffer fills.
+  batch_size: int = 128
+  # The speed flags' settings, from which the loop makes the session's
+  # ConfigProto (and the trainers set up the process).
+  session_options: session_options_lib.SessionOptions = (
+      session_options_lib.SessionOptions())
+
+  @classmethod
+  def from_flags(cls, args):
+    """Reads the settings from the parsed flags of `flags.training_parser`."""
+    named = {field.name: getattr(args, field.name)
+             for field in dataclasses.fields(cls)
+             if field.name != 'session_options'}
+    return cls(
+        session_options=session_options_lib.SessionOptions.from_flags(args),
+        **named)
+
+
+@dataclasses.dataclass(frozen=True)
+class Replica:
+  """Where this trainer sits in a cluster; the defaults mean no cluster.
+
+  In a cluster every worker runs the loop, but only the chief reads and
+  writes --train_dir (checkpoints and summaries), so that exactly one
+  process owns it. `master` is the gRPC target of this worker's server,
+  `hooks` are extra session hooks (SyncReplicasOptimizer's), and
+  `device_filters` keep the session from waiting on the other workers.
+  """
+  master: str = ''
+  is_chief: bool = True
+  hooks: tuple = ()
+  device_filters: tuple = ()
+  max_wait_secs: int = 7200
+  # Seconds closing waits for background threads: the queue runners of
+  # synchronous replicas never finish once the other workers have left.
+  stop_grace_period_secs: int = 120
+
+
+# ---------------------------------------------------------------------------
+# The train directory
+# ---------------------------------------------------------------------------
+
+def prepare_train_dir(train_dir, fresh, data_classes):
+  """Creates --train_dir if needed; `fresh` clears an earlier run from it.
+
+  It also records the data's class names there (classes.RUN_FILE), for the
+  tools that read the run's checkpoints without the data.
+
+  Args:
+    train_dir: the --train_dir flag.
+    fresh: the --fresh flag: delete the earlier run's checkpoints, event
+      files and class names (and nothing else), listing them.
+    data_classes: the classes.Classes of the training data.
+
+  Returns:
+    The checkpoint training will resume from, or None.
+
+  Raises:
+    errors.UserError: `train_dir` is a file, its checkpoint index file is
+      damaged, or the run there was trained on other classes.
+  """
+  if os.path.exists(train_dir) and not os.path.isdir(train_dir):
+    raise errors.UserError(
+        '--train_dir %s is a file, not a folder. Give another --train_dir.'
+        % train_dir)
+  os.makedirs(train_dir, exist_ok=True)
+  if fresh:
+    removed = _remove_run_files(train_dir)
+    print('--fresh: removed %d files of an earlier run from %s%s'
+          % (len(removed), train_dir,
+             ''.join('\n  ' + name for name in removed)))
+    latest = None
+  else:
+    latest = checkpoints.latest_checkpoint(train_dir, UNUSABLE_CHECKPOINT)
+  if latest:
+    checkpoints.check_class_count(
+        checkpoints.read_checkpoint(latest, UNUSABLE_CHECKPOINT),
+        data_classes, UNUSABLE_CHECKPOINT)
+  classes.record_for_run(train_dir, data_classes, resuming=bool(latest))
+  return latest
+
+
+def _remove_run_files(train_dir):
+  removed = []
+  for pattern in RUN_FILE_PATTERNS:
+    for path in sorted(glob.glob(os.path.join(train_dir, pattern))):
+      if os.path.isfile(path):
+        os.remove(path)
+        removed.append(os.path.basename(path))
+  return removed
+
+
+# ---------------------------------------------------------------------------
+# Hooks
+# ---------------------------------------------------------------------------
+
+class _StopHook(tf.compat.v1.train.SessionRunHook):
+  """Ends training after the step that reaches --max_steps or follows a signal.
+
+  A signal only sets a flag; the step in flight completes and the session
+  then closes the ordinary way, so the checkpoint hook saves that step and
+  the summary writer closes its file. This hook takes the place of the
+  original's StopAtStepHook: it reads the step count after the update,
+  where StopAtStepHook reads it before, which with synchronous replicas can
+  trail an update and begin a step no other worker will help finish.
+  """
+
+  def __init__(self, step_after_train, max_steps):
+    self._step_after_train = step_after_train
+    self._max_steps = max_steps
+    self.signum = None
+    self._previous = {}
+
+  def begin(self):
+    for signum in STOP_SIGNALS:
+      self._previous[signum] = signal.signal(signum, self._handle)
+
+  def _handle(self, signum, frame):
+    del frame  # Unused.
+    self.signum = signum
+
+  def before_run(self, run_context):
+    return tf.compat.v1.train.SessionRunArgs(self._step_after_train)
+
+  def after_run(self, run_context, run_values):
+    if self.signum is not None or run_values.results >= self._max_steps:
+      run_context.request_stop()
+
+  def restore_handlers(self):
+    for signum, handler in self._previous.items():
+      signal.signal(signum, handler)
+
+
+class _SessionKeeper(tf.compat.v1.train.SessionRunHook):
+  """Keeps the raw session, to save a checkpoint with after an op fails."""
+
+  session = None
+
+  def after_create_session(self, session, coord):
+    self.session = session
+
+
+# ---------------------------------------------------------------------------
+# The guard around the loop
+# ---------------------------------------------------------------------------
+
+class Guard:
+  """Resumes, stops and fails a training run the way its user expects.
+
+  training_loop.run makes one per run and calls it at four points: before
+  the session (`resume_point`), for its hooks (`hooks`), around the session
+  (`stops_and_divergence`) and around the steps (`saving_on_failure`), and
+  once the session has closed (`check_ending`).
+  """
+
+  def __init__(self, settings, replica):
+    self._settings = settings
+    self._replica = replica
+    self._stopper = None
+    self._keeper = _SessionKeeper()
+
+  def _checkpoints_are(self, on_the_chief):
+    """The clause `on_the_chief` on the chief; elsewhere, who keeps them."""
+    if self._replica.is_chief:
+      return on_the_chief
+    return 'the chief keeps the checkpoints'
+
+  def _checkpoints_line(self, on_the_chief):
+    """The same as a sentence of its own."""
+    clause = self._checkpoints_are(on_the_chief)
+    return clause[0].upper() + clause[1:] + '.'
+
+  def resume_point(self):
+    """Checks the checkpoint training resumes from, and says what the run does.
+
+    Only the chief reads --train_dir: the other workers of a cluster take
+    the variables from the parameter servers once the chief has restored
+    them.
+
+    Returns:
+      The checkpoint's global step, or None (a new run, or not the chief).
+
+    Raises:
+      errors.UserError: the checkpoint cannot be resumed by this graph; it
+        is left as it is.
+    """
+    if not self._replica.is_chief:
+      return None
+    latest = checkpoints.latest_checkpoint(self._settings.train_dir,
+                                           UNUSABLE_CHECKPOINT)
+    if not latest:
+      return None
+    checkpoint = checkpoints.read_checkpoint(latest, UNUSABLE_CHECKPOINT)
+    checkpoints.check_checkpoint(
+        checkpoint,
+        checkpoints.saved_variables(tf.compat.v1.global_variables()),
+        UNUSABLE_CHECKPOINT, advise_use_fp16=True)
+    if checkpoint.global_step < self._settings.max_steps:
+      print('Resuming from %s (global step %d). Use --fresh to start over.'
+            % (latest, checkpoint.global_step), flush=True)
+    return checkpoint.global_step
+
+  def say_nothing_to_do(self, step):
+    print('Nothing to do: the global step in %s is already %d and '
+          '--max_steps is %d. Raise --max_steps to train further.'
+          % (self._settings.train_dir, step, self._settings.max_steps),
+          flush=True)
+
+  def hooks(self, step_after_train):
+    """The hooks that stop at --max_steps or a signal, and keep the session.
+
+    Args:
+      step_after_train: the global step once the train op has run.
+    """
+    self._stopper = _StopHook(step_after_train, self._settings.max_steps)
+    return [self._stopper, self._keeper]
+
+  @contextlib.contextmanager
+  def stops_and_divergence(self, logger):
+    """Around the session: a NaN loss becomes one line; signals are restored.
+
+    Args:
+      logger: the loop's logger hook, whose `last_step` is the step reached.
+    """
+    try:
+      yield
+    except tf.compat.v1.train.NanLossDuringTrainingError:
+      raise errors.UserError(
+          'Model diverged with loss = NaN at step %d. Training stopped '
+          'without saving the diverged weights; %s.' % (
+              logger.last_step + 1, self._checkpoints_are(
+                  'the last good checkpoint is %s'
+                  % tf.train.latest_checkpoint(self._settings.train_dir))))
+    finally:
+      self._stopper.restore_handlers()
+
+  @contextlib.contextmanager
+  def saving_on_failure(self, saver, logger):
+    """Around the steps: a failed op saves a checkpoint, then one line says why.
+
+    Args:
+      saver: the loop's Saver.
+      logger: the loop's logger hook, whose `last_step` is the step reached.
+    """
+    try:
+      yield
+    except tf.errors.OpError as error:
+      raise errors.UserError('Training stopped at step %d: %s\n%s' % (
+          logger.last_step,
+          self._bad_training_file() or errors.describe(error),
+          self._checkpoints_line(
+              self._save_after_failure(saver, logger.last_step)
+              if self._replica.is_chief else None)))
+
+  def check_ending(self, last_step):
+    """Raises what ended the run early, once the session has closed.
+
+    Raises:
+      errors.TrainingInterrupted: SIGINT or SIGTERM stopped training, after
+        the session saved a checkpoint.
+      errors.UserError: the input ended before --max_steps, which a
+        repeating input does only when a file shrank while it was read.
+    """
+    train_dir = self._settings.train_dir
+    if self._stopper.signum is not None:
+      raise errors.TrainingInterrupted(
+          self._stopper.signum,
+          'Stopped by %s at step %d; %s. Run the same command again to '
+          'resume.' % (signal.Signals(self._stopper.signum).name, last_step,
+                       self._checkpoints_are('saved a checkpoint in %s'
+                                             % train_dir)))
+    bad_file = (self._bad_training_file()
+                if last_step < self._settings.max_steps else None)
+    if bad_file:
+      # The session saved a checkpoint as it closed.
+      raise errors.UserError('Training stopped at step %d: %s\n%s' % (
+          last_step, bad_file, self._checkpoints_line(
+              _SAVED % tf.train.latest_checkpoint(train_dir))))
+
+  def _bad_training_file(self):
+    """The complaint about the first bad training file, or None."""
+    if self._settings.data_dir is None:
+      return None
+    return batch_files.bad_file_complaint(
+        batch_files.batches_dir(self._settings.data_dir), eval_data=False)
+
+  def _save_after_failure(self, saver, step):
+    """Saves after a failed op; returns a sentence on the outcome."""
+    train_dir = self._settings.train_dir
+    checkpoint_path = os.path.join(train_dir, CHECKPOINT_BASENAME)
+    try:
+      return _SAVED % saver.save(self._keeper.session, checkpoint_path,
+                                 global_step=step)
+    except tf.errors.OpError as error:
+      # A failed save leaves partial files behind, which on a full disk
+      # only take the space the next attempt needs.
+      for partial in glob.glob(checkpoint_path + '-*.tempstate*'):
+        os.remove(partial)
+      return ('Could not save a checkpoint either (%s). The latest complete '
+              'checkpoint, %s, is intact: fix the cause (free disk space?) '
+              'and run again to resume from it' % (
+                  errors.describe(error),
+                  tf.train.latest_checkpoint(train_dir)))
