@@ -14,7 +14,8 @@ setuptools.setup(
     description=('The classic TensorFlow CIFAR-10 tutorial, ported to '
                  'TensorFlow 2.x graph mode (tf.compat.v1) with tf.data.'),
     license='Apache-2.0',
-    packages=['cifar10'],
+    # The tutorial, and the machinery beneath it.
+    packages=['cifar10', 'cifar10.support'],
     # The Python versions TensorFlow 2.21 publishes wheels for: its wheel
     # says Requires-Python >=3.10 and lists 3.10 to 3.13 (checked in its
     # METADATA, 2026-12-04). On 3.14, pip would fail later, on TensorFlow.
