@@ -48,6 +48,8 @@ NOT_RUN = {
     'python -m cifar10.train': 'the default --max_steps trains for hours; '
                                'the other trainer commands run with few steps',
     'python -m pytest --durations=10': 'the test suite itself',
+    'python -m pytest -m fast': 'the fast lane: tests of the suite, which '
+                                'the suite runs anyway',
     'taskset -c 0 python -m pytest': 'the test suite itself, on one core',
     'python -m pytest -q tests/test_model.py':
         'a test file of the suite, which the suite runs anyway',
