@@ -1,6 +1,7 @@
 """The TensorFlow CIFAR-10 tutorial on TensorFlow 2.x, in graph mode via tf.compat.v1.
 
-Read it in this order, as the original's five files:
+Read it in this order: the original's five files, with the training loop
+every trainer shares between the model and the trainers:
 
 1. cifar10_input.py  reads the binary batch files and distorts the images;
 2. cifar10.py        the network, its loss, its training step and the
