@@ -215,15 +215,16 @@ def shuffle_buffer_line(data_dir, batch_size):
   """The line a trainer prints as training starts: what the buffer waits for.
 
   The buffer fills from one pass over the files, so a smaller data set
-  fills it only in part.
+  fills it only in part. Only the files' sizes are read: distorted_dataset
+  has checked the files when it was built.
 
   Args:
     data_dir: folder holding the data_batch_N.bin files.
     batch_size: images per batch.
   """
   min_queue_examples, buffer_size = _shuffle_buffer_size(batch_size)
-  records = sum(os.path.getsize(path) // RECORD_BYTES
-                for path in batch_files.data_files(data_dir, eval_data=False))
+  records = sum(os.path.getsize(os.path.join(data_dir, name)) // RECORD_BYTES
+                for name in TRAIN_FILES)
   if records >= buffer_size:
     return ('Filling the shuffle buffer with %d CIFAR images (%d plus three '
             'batches) before the first batch.' % (buffer_size,
