@@ -16,6 +16,7 @@ import tensorflow as tf
 from cifar10.support import batch_files
 from cifar10.support import classes
 from cifar10.support import fast_ops
+from cifar10.support import storage
 from cifar10.support import summaries
 
 # The model sees 24x24 crops of the 32x32 images: random crops in training
@@ -223,7 +224,7 @@ def shuffle_buffer_line(data_dir, batch_size):
     batch_size: images per batch.
   """
   min_queue_examples, buffer_size = _shuffle_buffer_size(batch_size)
-  records = sum(os.path.getsize(os.path.join(data_dir, name)) // RECORD_BYTES
+  records = sum(storage.getsize(os.path.join(data_dir, name)) // RECORD_BYTES
                 for name in TRAIN_FILES)
   if records >= buffer_size:
     return ('Filling the shuffle buffer with %d CIFAR images (%d plus three '

@@ -49,9 +49,11 @@ import sys
 import tempfile
 import time
 
+from cifar10.support import download
 from cifar10.support import errors
 from cifar10.support import flags
 from cifar10.support import script
+from cifar10.support import storage
 
 TRAIN_SPLIT = 'train'
 TEST_SPLIT = 'test'
@@ -73,19 +75,35 @@ def _fraction(text):
   return value
 
 
+def _local_folder(text):
+  """Reads SRC or OUT, for argparse: a local folder.
+
+  The converter walks SRC and writes OUT with Python's own file functions,
+  which keep file names that are not valid UTF-8 (TensorFlow's file layer,
+  which the other scripts use for URLs, cannot encode them).
+  """
+  if storage.scheme(text):
+    raise argparse.ArgumentTypeError(
+        '%s is a URL, but the converter reads and writes local folders '
+        'only. Convert into a local folder, then copy its %s/ to the URL '
+        '(the other scripts read data there).' % (text,
+                                                  download.EXTRACTED_DIR))
+  return text
+
+
 def parser():
   """The converter's flags: the source folder, the output folder, the split."""
   parser = flags.script_parser('cifar10.convert_images',
                                __doc__.splitlines()[0])
   parser.add_argument(
-      'src', metavar='SRC',
+      'src', metavar='SRC', type=_local_folder,
       help='Folder of images: SRC/train/<class>/ and SRC/test/<class>/, or '
            'SRC/<class>/. Classes are the folder names, sorted. Each PNG, '
            'JPEG, BMP or GIF is stretched to 32x32 (its aspect ratio not '
            'kept) with Pillow\'s BOX filter, an average of the pixels under '
            'each output pixel.')
   parser.add_argument(
-      'out', metavar='OUT',
+      'out', metavar='OUT', type=_local_folder,
       help='Folder to write cifar-10-batches-bin/ into: the --data_dir of the '
            'other scripts. Existing batch files there are never written over.')
   parser.add_argument(
@@ -109,7 +127,6 @@ import numpy as np
 
 from cifar10.support import batch_files
 from cifar10.support import classes
-from cifar10.support import download
 from cifar10.support import image_files
 
 # Seconds between progress lines.
@@ -120,10 +137,7 @@ PROGRESS_SECS = 5.0
 # Finding the classes and their images
 # ---------------------------------------------------------------------------
 
-def shown(path):
-  """`path` as it can be printed, undecodable bytes written as escapes."""
-  return path.encode('utf-8', 'surrogateescape').decode('utf-8',
-                                                        'backslashreplace')
+shown = storage.printable
 
 
 def _visible(folder):

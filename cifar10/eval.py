@@ -53,7 +53,7 @@ def parser():
       help='test: the 10,000 test images; train_eval: the training images, '
            'cropped as test images are.')
   parser.add_argument(
-      '--checkpoint_dir', default=paths.TRAIN_DIR,
+      '--checkpoint_dir', type=flags.user_path(), default=paths.TRAIN_DIR,
       help='The training run\'s --train_dir, where the checkpoints are. A '
            'single checkpoint (such as .../model.ckpt-1000) is evaluated '
            'once.')

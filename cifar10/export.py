@@ -17,9 +17,7 @@ with TensorFlow Serving (which expects numbered version folders: give
 """
 
 import os
-import shutil
 import sys
-import tempfile
 
 
 from cifar10.support import errors
@@ -37,12 +35,12 @@ def parser():
   parser = flags.script_parser('cifar10.export', __doc__.splitlines()[0])
   flags.add_use_fp16(parser)
   parser.add_argument(
-      '--checkpoint_dir', default=paths.TRAIN_DIR,
+      '--checkpoint_dir', type=flags.user_path(), default=paths.TRAIN_DIR,
       help='The training run\'s --train_dir; its newest checkpoint is '
            'exported. A single checkpoint (such as .../model.ckpt-1000) '
            'works too.')
   parser.add_argument(
-      '--export_dir', default=paths.EXPORT_DIR,
+      '--export_dir', type=flags.user_path(), default=paths.EXPORT_DIR,
       help='Folder to create for the SavedModel. It must not exist yet: '
            'nothing is ever written over.')
   flags.add_raw_weights(parser)
@@ -60,11 +58,12 @@ from cifar10.support import batch_files
 from cifar10.support import checkpoints
 from cifar10.support import classes
 from cifar10.support import session_options
+from cifar10.support import storage
 
 
 def _next_version(folder):
   """The next version folder in `folder`, numbered as TF Serving expects."""
-  versions = [int(name) for name in os.listdir(folder) if name.isdigit()]
+  versions = [int(name) for name in storage.listdir(folder) if name.isdigit()]
   return os.path.join(folder, str(max(versions, default=0) + 1))
 
 
@@ -78,15 +77,15 @@ def _free_folder(export_dir):
   Returns:
     (the folder, why it is a good choice: a phrase).
   """
-  folder = os.path.normpath(export_dir)
-  if not os.path.exists(os.path.join(folder, 'saved_model.pb')):
+  folder = storage.normpath(export_dir)
+  if not storage.exists(os.path.join(folder, 'saved_model.pb')):
     return (_next_version(folder),
             'a new version, in TensorFlow Serving\'s layout')
   if os.path.basename(folder).isdigit():
-    return (_next_version(os.path.dirname(os.path.abspath(folder))),
+    return (_next_version(storage.dirname(storage.absolute(folder))),
             'the next version beside it, in TensorFlow Serving\'s layout')
   number = 2
-  while os.path.exists('%s_%d' % (folder, number)):
+  while storage.exists('%s_%d' % (folder, number)):
     number += 1
   return '%s_%d' % (folder, number), 'a new folder beside it'
 
@@ -113,20 +112,20 @@ def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
       inside it when it is a folder), there is no usable checkpoint, or its
       folder records another number of classes than it scores.
   """
-  if os.path.isdir(export_dir):
+  if storage.isdir(export_dir):
     raise errors.UserError(
         '--export_dir %s already exists, and nothing is written over. Give '
         'a new folder, such as --export_dir %s (%s).'
         % ((export_dir,) + _free_folder(export_dir)))
-  if os.path.exists(export_dir):
+  if storage.exists(export_dir):
     raise errors.UserError(
         '--export_dir %s is a file. Give a new folder for the SavedModel.'
         % export_dir)
   checkpoint, run_classes, use_fp16 = checkpoints.checkpoint_to_serve(
       checkpoint_dir, use_fp16)
-  parent = os.path.dirname(os.path.abspath(export_dir))
-  os.makedirs(parent, exist_ok=True)
-  staging = tempfile.mkdtemp(prefix='.export-', dir=parent)
+  parent = storage.dirname(storage.absolute(export_dir))
+  storage.makedirs(parent)
+  staging = storage.partial_name(os.path.join(parent, 'export'))
   try:
     with tf.Graph().as_default():
       size = batch_files.ORIGINAL_SIZE
@@ -158,14 +157,14 @@ def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
     # assets.extra/ is the SavedModel's folder for files the graph does not
     # load (TensorFlow Serving reads its warm-up requests from there).
     extra = os.path.join(staging, 'model', 'assets.extra')
-    os.makedirs(extra)
-    with open(os.path.join(extra, classes.RUN_FILE), 'wb') as out:
-      out.write(classes.format_names(run_classes.names))
-    # A rename within one folder is atomic: export_dir appears whole or
-    # not at all.
-    os.rename(os.path.join(staging, 'model'), export_dir)
+    storage.makedirs(extra)
+    storage.write_atomically(os.path.join(extra, classes.RUN_FILE),
+                             classes.format_names(run_classes.names))
+    # A rename within one folder is atomic: on a local disk, export_dir
+    # appears whole or not at all.
+    storage.move_folder(os.path.join(staging, 'model'), export_dir)
   finally:
-    shutil.rmtree(staging, ignore_errors=True)
+    storage.remove_tree(staging)
   return checkpoint.path
 
 

@@ -37,7 +37,7 @@ def parser():
   parser.add_argument('images', nargs='+', metavar='IMAGE',
                       help='PNG, JPEG, BMP or GIF files to classify.')
   parser.add_argument(
-      '--checkpoint_dir', default=paths.TRAIN_DIR,
+      '--checkpoint_dir', type=flags.user_path(), default=paths.TRAIN_DIR,
       help='The training run\'s --train_dir; its newest checkpoint is used. '
            'A single checkpoint (such as .../model.ckpt-1000) works too.')
   parser.add_argument('--top_k', type=flags.positive_int, default=3,

@@ -21,7 +21,8 @@ from cifar10.support import script
 def parser():
   """The folder to write into, the number of records, and the seed."""
   parser = flags.script_parser('cifar10.synthetic', __doc__.splitlines()[0])
-  parser.add_argument('--data_dir', default=paths.SYNTHETIC_DATA_DIR,
+  parser.add_argument('--data_dir', type=flags.user_path(),
+                      default=paths.SYNTHETIC_DATA_DIR,
                       help='Folder to write cifar-10-batches-bin/ into. Not '
                            'the real data\'s default folder: nothing marks '
                            'these files as synthetic.')
@@ -42,6 +43,7 @@ import numpy as np
 from cifar10.support import batch_files
 from cifar10.support import classes
 from cifar10.support import download
+from cifar10.support import storage
 
 # Standard deviation of the Gaussian noise added to every pixel value, on the
 # 0..255 scale, so that no two images of a class are alike.
@@ -115,24 +117,25 @@ def write_synthetic_dataset(data_dir, train_records_per_file=400,
   folder = os.path.join(data_dir, download.EXTRACTED_DIR)
   names = batch_files.TRAIN_FILES + batch_files.TEST_FILES
   existing = [name for name in names
-              if os.path.lexists(os.path.join(folder, name))]
+              if storage.exists(os.path.join(folder, name))]
   if existing:
     raise errors.UserError(
         '%s already holds %s, and nothing is written over: give a --data_dir '
         'that holds no batch files (a new folder).'
         % (folder, ', '.join(existing)))
-  os.makedirs(folder, exist_ok=True)
+  storage.makedirs(folder)
   counts = [train_records_per_file] * len(batch_files.TRAIN_FILES)
   written = []
   try:
     for name, count in zip(names, counts + [test_records]):
-      # 'x' refuses a file that appeared since the look above.
-      with open(os.path.join(folder, name), 'xb') as out:
-        written.append(out.name)
-        out.write(encode_records(*make_examples(count, rng)))
+      path = os.path.join(folder, name)
+      # Refuses a file that appeared since the look above.
+      storage.write_atomically(
+          path, encode_records(*make_examples(count, rng)), overwrite=False)
+      written.append(path)
   except BaseException:
     for path in written:
-      os.remove(path)
+      storage.remove(path)
     raise
   return folder
 

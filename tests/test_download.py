@@ -10,6 +10,7 @@ import re
 import shlex
 import subprocess
 import tarfile
+import sys
 import threading
 
 import pytest
@@ -326,4 +327,38 @@ def test_advice_delete_a_damaged_tarball_and_run_again_downloads_it(
     tarball.unlink()
     download.maybe_download_and_extract(str(data_dir), url, md5,
                                         io.StringIO())
+  assert _extracted(data_dir) == sorted(list(FILES) + ['batches.meta.txt'])
+
+
+def test_a_full_disk_while_extracting_is_one_line_and_leaves_nothing(
+    tmp_path):
+  # A file-size limit makes every write past 4,000 bytes fail, as a full
+  # disk would (TensorFlow reports it as OutOfRangeError, a full disk as
+  # ResourceExhaustedError; both reach the same message).
+  data_dir = tmp_path / 'data'
+  data_dir.mkdir()
+  md5 = _tarball(data_dir / download.TARBALL_NAME)
+  program = (
+      'import resource, signal, sys\n'
+      'signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n'
+      'resource.setrlimit(resource.RLIMIT_FSIZE, (4000, resource.RLIM_INFINITY))\n'
+      'from cifar10.support import download, script\n'
+      'sys.exit(script.run(lambda argv: download.maybe_download_and_extract('
+      '%r, %r, %r)))\n' % (str(data_dir), _unused_url(), md5))
+  result = subprocess.run(
+      [sys.executable, '-c', program], stdout=subprocess.PIPE,
+      stderr=subprocess.STDOUT, text=True,
+      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'), timeout=600)
+  lines = [line for line in result.stdout.splitlines()
+           if not line.startswith(('I0000', 'WARNING: All log'))]
+  folder = os.path.join(str(data_dir), download.EXTRACTED_DIR)
+  assert result.returncode == 1, result.stdout
+  assert lines == [
+      'error: Could not write data_batch_1.bin into %s (File too large); '
+      'what was written is removed. It needs about 1 MB there: make room (or '
+      'fix the cause) and run again, or give a --data_dir on another disk.'
+      % folder], result.stdout
+  assert sorted(os.listdir(data_dir)) == [download.TARBALL_NAME]
+  # The advice, followed: with room to write, the same call extracts it all.
+  download.maybe_download_and_extract(str(data_dir), _unused_url(), md5)
   assert _extracted(data_dir) == sorted(list(FILES) + ['batches.meta.txt'])

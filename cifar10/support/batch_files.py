@@ -6,8 +6,9 @@ A batch file is a plain run of 3,073-byte records: the label (one byte:
 see classes.py), then the 32x32 colour image as three 1,024-byte planes,
 red, green, blue, each stored row by row.
 
-This module loads no TensorFlow: the tools that write such files
-(cifar10.synthetic, cifar10.convert_images) use the layout too.
+This module imports no TensorFlow (storage.py loads it when a file is
+first read): the tools that write such files (cifar10.synthetic,
+cifar10.convert_images) use the layout too.
 """
 
 import os
@@ -17,6 +18,7 @@ import numpy as np
 from cifar10.support import classes
 from cifar10.support import download
 from cifar10.support import errors
+from cifar10.support import storage
 
 # The layout of one record.
 ORIGINAL_SIZE = 32
@@ -56,20 +58,20 @@ def check_batch_file(path, data_classes=None):
   Returns:
     The number of records in the file.
   """
-  folder, name = os.path.split(path)
-  if not os.path.isfile(path):
+  folder, name = storage.dirname(path), os.path.basename(path)
+  if not storage.isfile(path):
     raise errors.UserError(
         'CIFAR-10 batch file %s not found in %s. Put it back, or point '
         '--data_dir at the folder that holds cifar-10-batches-bin/ with it.'
         % (name, folder or '.'))
-  size = os.path.getsize(path)
+  size = storage.getsize(path)
   if size == 0 or size % RECORD_BYTES:
     raise errors.UserError(
         '%s is %d bytes, not a whole number of %d-byte records: it is '
         'truncated or not a CIFAR-10 binary batch file. Replace it with a '
         'whole copy.' % (path, size, RECORD_BYTES))
   data_classes = data_classes or classes.of_data(folder)
-  labels = np.memmap(path, dtype=np.uint8, mode='r')[::RECORD_BYTES]
+  labels = np.frombuffer(storage.read_bytes(path), np.uint8)[::RECORD_BYTES]
   bad = np.flatnonzero(labels >= data_classes.count)
   if bad.size:
     raise errors.UserError(

@@ -18,9 +18,9 @@ network's last layer, so every tool needs them:
 
 import dataclasses
 import os
-import tempfile
 
 from cifar10.support import errors
+from cifar10.support import storage
 
 # CIFAR-10's classes, in label order, as its batches.meta.txt lists them.
 CIFAR10_NAMES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog',
@@ -90,10 +90,11 @@ def format_names(names):
 
 def _read(path):
   try:
-    with open(path, 'rb') as stream:
-      return parse_names(stream.read(), path)
-  except OSError as error:
-    raise errors.UserError('%s cannot be read (%s).' % (path, error.strerror))
+    text = storage.read_bytes(path)
+  except storage.op_error() as error:
+    raise errors.UserError('%s cannot be read (%s).'
+                           % (path, errors.describe(error)))
+  return parse_names(text, path)
 
 
 def of_data(batches_folder):
@@ -103,7 +104,7 @@ def of_data(batches_folder):
     errors.UserError: its batches.meta.txt is unreadable or malformed.
   """
   path = os.path.join(batches_folder, META_FILE)
-  if os.path.isfile(path):
+  if storage.isfile(path):
     return Classes(_read(path), '%s in %s' % (META_FILE, batches_folder))
   return Classes(CIFAR10_NAMES, "CIFAR-10's, since %s has no %s"
                  % (batches_folder, META_FILE))
@@ -123,7 +124,7 @@ def of_run(folder):
     errors.UserError: class_names.txt is unreadable or malformed.
   """
   path = os.path.join(folder, RUN_FILE)
-  if os.path.isfile(path):
+  if storage.isfile(path):
     return Classes(_read(path), '%s beside it' % path)
   return Classes(CIFAR10_NAMES, "CIFAR-10's, since %s has no %s"
                  % (folder, RUN_FILE))
@@ -151,7 +152,7 @@ def record_for_run(train_dir, data_classes, resuming):
       names.
   """
   path = os.path.join(train_dir, RUN_FILE)
-  if resuming or os.path.isfile(path):
+  if resuming or storage.isfile(path):
     recorded = of_run(train_dir)
     if recorded.names != data_classes.names:
       raise errors.UserError(
@@ -161,16 +162,7 @@ def record_for_run(train_dir, data_classes, resuming):
           % (train_dir, _listed(recorded.names), recorded.source,
              _listed(data_classes.names), data_classes.source))
     return
-  handle, partial = tempfile.mkstemp(prefix=RUN_FILE + '.', suffix='.part',
-                                     dir=train_dir)
-  try:
-    with os.fdopen(handle, 'wb') as out:
-      out.write(format_names(data_classes.names))
-    os.chmod(partial, 0o644)
-    os.replace(partial, path)
-  finally:
-    if os.path.exists(partial):
-      os.remove(partial)
+  storage.write_atomically(path, format_names(data_classes.names))
 
 
 def _listed(names, shown=4):

@@ -5,19 +5,22 @@ once its MD5 is the official one, so an interrupted or tampered download never
 looks complete. Extraction trusts nothing in the tarball: only the expected
 files are written, and a link or a path leaving the data folder stops it.
 How --data_dir is read, one level off included, is in paths.py. This module
-imports no TensorFlow: paths.py, which the flags use, reads its names.
+imports no TensorFlow (paths.py, which the flags use, reads its names); its
+files are written through storage.py, so --data_dir may be a URL TensorFlow
+serves.
 """
 
+import contextlib
 import hashlib
 import os
 import shlex
 import sys
 import tarfile
-import tempfile
 import urllib.error
 import urllib.request
 
 from cifar10.support import errors
+from cifar10.support import storage
 
 DATA_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz'
 DATA_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530'
@@ -39,7 +42,7 @@ _CHUNK_BYTES = 1 << 20
 
 def present_files(folder, names):
   """The names in `names` that are files in `folder`, in their order."""
-  return [name for name in names if os.path.isfile(os.path.join(folder, name))]
+  return [name for name in names if storage.isfile(os.path.join(folder, name))]
 
 
 def maybe_download_and_extract(data_dir, data_url=DATA_URL,
@@ -84,7 +87,7 @@ def maybe_download_and_extract(data_dir, data_url=DATA_URL,
   try:
     _make_folders(data_dir, created)
     tarball = os.path.join(data_dir, TARBALL_NAME)
-    if os.path.exists(tarball):
+    if storage.exists(tarball):
       digest = _md5_of_file(tarball)
       if digest != expected_md5:
         raise errors.UserError(
@@ -104,7 +107,7 @@ def _missing_files_message(data_dir, missing, present):
   """Names the missing files and two ways to get them that replace nothing."""
   extracted = os.path.join(data_dir, EXTRACTED_DIR)
   tarball = os.path.join(data_dir, TARBALL_NAME)
-  if os.path.isfile(tarball):
+  if storage.isfile(tarball):
     # tar writes only the members named, so the files present stay as they are.
     get_them = 'extract them from the tarball: tar -xzf %s -C %s %s' % (
         shlex.quote(tarball), shlex.quote(data_dir),
@@ -121,12 +124,12 @@ def _missing_files_message(data_dir, missing, present):
 def _make_folders(folder, created):
   """Makes `folder` and its missing parents, appending each to `created`."""
   missing = []
-  path = os.path.abspath(folder)
-  while not os.path.isdir(path):
+  path = storage.absolute(folder)
+  while not storage.isdir(path) and storage.dirname(path) != path:
     missing.append(path)
-    path = os.path.dirname(path)
+    path = storage.dirname(path)
   for path in reversed(missing):
-    os.mkdir(path)
+    storage.makedirs(path)  # Its parent exists: this makes one folder.
     created.append(path)
 
 
@@ -134,17 +137,17 @@ def _remove_created(created):
   """Removes what a failed call created, newest first; folders only if empty."""
   for path in reversed(created):
     try:
-      if os.path.isdir(path):
-        os.rmdir(path)
+      if storage.isdir(path):
+        storage.remove_empty_folder(path)
       else:
-        os.remove(path)
-    except OSError:
+        storage.remove(path)
+    except storage.op_error():
       pass  # Something else was put there meanwhile: leave it.
 
 
 def _md5_of_file(path):
   digest = hashlib.md5()
-  with open(path, 'rb') as stream:
+  with storage.open_file(path, 'rb') as stream:
     for chunk in iter(lambda: stream.read(_CHUNK_BYTES), b''):
       digest.update(chunk)
   return digest.hexdigest()
@@ -153,27 +156,19 @@ def _md5_of_file(path):
 def _download(url, destination, expected_md5, progress, created):
   """Downloads `url` to `destination`, kept only if its MD5 matches."""
   name = os.path.basename(destination)
-  folder = os.path.dirname(destination)
+  folder = storage.dirname(destination)
   digest = hashlib.md5()
-  handle, partial = tempfile.mkstemp(prefix=name + '.', suffix='.part',
-                                     dir=folder)
   try:
-    with os.fdopen(handle, 'wb') as out:
-      try:
-        with urllib.request.urlopen(url, timeout=60) as response:
-          total = int(response.headers.get('Content-Length') or 0)
-          done = 0
-          for chunk in iter(lambda: response.read(_CHUNK_BYTES), b''):
-            out.write(chunk)
-            digest.update(chunk)
-            done += len(chunk)
-            _show_progress(progress, name, done, total)
-      except (urllib.error.URLError, OSError, ValueError) as error:
-        raise errors.UserError(
-            'Could not download %s: %s. Without network access, put %s (or '
-            'the extracted %s/ folder) into --data_dir %s, or point '
-            '--data_url at a mirror.' % (url, getattr(error, 'reason', error),
-                                         name, EXTRACTED_DIR, folder))
+    response = urllib.request.urlopen(url, timeout=60)
+  except (urllib.error.URLError, OSError, ValueError) as error:
+    raise _download_failed(url, destination, error)
+  total = int(response.headers.get('Content-Length') or 0)
+  partial = storage.partial_name(destination)
+  try:
+    with response, _explained_write_failures(name, folder, total):
+      with storage.open_file(partial, 'wb') as out:
+        _copy_with_progress(response, out, digest, progress, url, destination,
+                            total)
     progress.write('\n')
     if digest.hexdigest() != expected_md5:
       raise errors.UserError(
@@ -182,10 +177,63 @@ def _download(url, destination, expected_md5, progress, created):
           % (name, url, digest.hexdigest(), expected_md5))
     _publish(partial, destination, created)
     progress.write('Successfully downloaded %s %d bytes.\n'
-                   % (name, os.path.getsize(destination)))
+                   % (name, storage.getsize(destination)))
   finally:
-    if os.path.exists(partial):
-      os.remove(partial)
+    if storage.exists(partial):
+      storage.remove(partial)
+
+
+def _download_failed(url, destination, error):
+  """The UserError for a download that failed to start or broke off."""
+  return errors.UserError(
+      'Could not download %s: %s. Without network access, put %s (or the '
+      'extracted %s/ folder) into --data_dir %s, or point --data_url at a '
+      'mirror.' % (url, getattr(error, 'reason', error),
+                   os.path.basename(destination), EXTRACTED_DIR,
+                   storage.dirname(destination)))
+
+
+def _copy_with_progress(response, out, digest, progress, url, destination,
+                        total):
+  """Copies the download to `out` a chunk at a time, showing how far it is."""
+  name = os.path.basename(destination)
+  done = 0
+  while True:
+    try:
+      chunk = response.read(_CHUNK_BYTES)
+    except OSError as error:  # The connection broke part-way.
+      raise _download_failed(url, destination, error)
+    if not chunk:
+      return
+    out.write(chunk)
+    digest.update(chunk)
+    done += len(chunk)
+    _show_progress(progress, name, done, total)
+
+
+@contextlib.contextmanager
+def _explained_write_failures(name, folder, needed_bytes):
+  """Turns a failed write of `name` into `folder` into one line.
+
+  A full disk is the usual cause (ResourceExhaustedError; a file-size limit
+  gives OutOfRangeError): the line says how much room the whole job needs
+  there, since the files written so far are removed again.
+
+  Args:
+    name: what is being written, for the message.
+    folder: where.
+    needed_bytes: the space the download or the extraction needs in all
+      (0 when unknown).
+  """
+  try:
+    yield
+  except storage.op_error() as error:
+    make_room = ('It needs about %d MB there: make room'
+                 % -(-needed_bytes // 10**6) if needed_bytes else 'Make room')
+    raise errors.UserError(
+        'Could not write %s into %s (%s); what was written is removed. %s '
+        '(or fix the cause) and run again, or give a --data_dir on another '
+        'disk.' % (name, folder, storage.reason(error), make_room)) from None
 
 
 def _show_progress(progress, name, done, total):
@@ -204,7 +252,8 @@ def _extract(tarball, extracted, created):
   when it is new, is appended to `created`.
   """
   wanted = {}
-  with tarfile.open(tarball, 'r:*') as archive:
+  with storage.open_file(tarball, 'rb') as stream, \
+      tarfile.open(fileobj=stream, mode='r:*') as archive:
     for member in archive.getmembers():
       _check_member_is_safe(tarball, member)
       folder, name = os.path.split(os.path.normpath(member.name))
@@ -217,12 +266,14 @@ def _extract(tarball, extracted, created):
           'download it again.' % (tarball, ', '.join(
               '%s/%s' % (EXTRACTED_DIR, name) for name in missing)))
     _make_folders(extracted, created)
+    needed = sum(member.size for member in wanted.values())
     for name, member in sorted(wanted.items()):
       if not member.isfile():
         raise errors.UserError('%s: member %s is not a regular file.'
                                % (tarball, member.name))
-      _write_atomically(archive.extractfile(member),
-                        os.path.join(extracted, name), created)
+      with _explained_write_failures(name, extracted, needed):
+        _write_atomically(archive.extractfile(member),
+                          os.path.join(extracted, name), created)
 
 
 def _check_member_is_safe(tarball, member):
@@ -241,28 +292,27 @@ def _check_member_is_safe(tarball, member):
 
 
 def _write_atomically(source, destination, created):
-  """Writes a stream to a temporary file, then gives it the name `destination`.
+  """Writes a stream to a partial file, then gives it the name `destination`.
 
   A reader therefore sees either no file or the whole file.
   """
-  handle, partial = tempfile.mkstemp(
-      prefix=os.path.basename(destination) + '.',
-      suffix='.part', dir=os.path.dirname(destination))
+  partial = storage.partial_name(destination)
   try:
-    with os.fdopen(handle, 'wb') as out:
+    with storage.open_file(partial, 'wb') as out:
       for chunk in iter(lambda: source.read(_CHUNK_BYTES), b''):
         out.write(chunk)
     _publish(partial, destination, created)
   finally:
-    if os.path.exists(partial):
-      os.remove(partial)
+    if storage.exists(partial):
+      storage.remove(partial)
 
 
 def _publish(partial, destination, created):
-  """Gives a finished temporary file its name, never replacing a file.
+  """Gives a finished partial file its name, never replacing a file.
 
-  A hard link makes the name appear only if it is free, in one step; where
-  the file system has no hard links, a rename after a look is the fallback.
+  On a local disk a hard link makes the name appear only if it is free, in
+  one step; elsewhere (URLs, file systems without hard links) TensorFlow's
+  rename, which refuses a name that exists, is the fallback.
 
   Raises:
     errors.UserError: `destination` exists: another process is filling the
@@ -272,15 +322,21 @@ def _publish(partial, destination, created):
       '%s appeared while this run was writing it, and is left as it is: '
       'another process is filling the same folder. Let it finish, then run '
       'again.' % destination)
-  os.chmod(partial, 0o644)  # mkstemp's files are private to their owner.
-  try:
-    os.link(partial, destination)
-  except FileExistsError:
-    raise taken from None
-  except OSError:  # No hard links here (FAT, some network shares).
-    if os.path.exists(destination):
+  if storage.scheme(destination) is None:
+    try:
+      os.link(partial, destination)
+    except FileExistsError:
       raise taken from None
-    os.rename(partial, destination)
-  else:
-    os.remove(partial)
+    except OSError:  # No hard links here (FAT, some network shares).
+      pass
+    else:
+      storage.remove(partial)
+      created.append(destination)
+      return
+  try:
+    storage.rename(partial, destination, overwrite=False)
+  except storage.op_error():
+    if storage.exists(destination):
+      raise taken from None
+    raise
   created.append(destination)

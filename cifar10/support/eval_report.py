@@ -9,7 +9,6 @@ from the event files so that an evaluation is not repeated.
 
 import dataclasses
 import datetime
-import glob
 import os
 import sys
 
@@ -19,6 +18,7 @@ import tensorflow as tf
 from cifar10.support import classes
 from cifar10.support import confusion
 from cifar10.support import paths
+from cifar10.support import storage
 
 # The tag of the overall figure, as the original evaluator wrote it.
 PRECISION_TAG = 'Precision @ 1'
@@ -127,7 +127,7 @@ def summary_values(folder):
     .simple_value (or .image, .histo).
   """
   found = []
-  for path in sorted(glob.glob(os.path.join(folder,
+  for path in sorted(storage.glob(os.path.join(folder,
                                             paths.EVENTS_FILE_PREFIX + '*'))):
     try:
       for event in tf.compat.v1.train.summary_iterator(path):

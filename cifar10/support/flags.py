@@ -17,6 +17,7 @@ import sys
 from cifar10.support import download
 from cifar10.support import errors
 from cifar10.support import paths
+from cifar10.support import storage
 
 # The flags' defaults for the model's own constants, cifar10.BATCH_SIZE (the
 # original's 128 images) and cifar10.INITIAL_LEARNING_RATE: written again
@@ -79,18 +80,26 @@ def positive_float(text):
   return value
 
 
-def user_path(check):
+def user_path(check=None):
   """Makes an argparse type of a path check that raises errors.UserError.
 
   The check runs when the flag is parsed (on the default too), and its
-  message becomes argparse's one-line error for the flag.
+  message becomes argparse's one-line error for the flag. Before it, a URL
+  is refused unless TensorFlow serves and reaches it (storage.check_served),
+  so that nothing is written for a path that cannot work.
+
+  Args:
+    check: a function of the flag's text returning the path to use, or
+      None for the URL check alone.
   """
   def parse(text):
     try:
-      return check(text)
+      storage.check_served(text)
+      return check(text) if check else text
     except errors.UserError as error:
       raise argparse.ArgumentTypeError(str(error))
-  parse.__name__ = check.__name__  # argparse names the type in some errors.
+  # argparse names the type in some errors.
+  parse.__name__ = check.__name__ if check else 'path'
   return parse
 
 

@@ -18,11 +18,14 @@ and resized:
   picture becomes exactly the means of its 2x2 blocks.
 """
 
+import io
+
 import numpy as np
 from PIL import Image
 from PIL import ImageOps
 
 from cifar10.support import errors
+from cifar10.support import storage
 
 # The formats read; tf.io.decode_image reads the same four.
 FORMATS = ('PNG', 'JPEG', 'BMP', 'GIF')
@@ -38,7 +41,7 @@ def read_rgb(path):
   """Decodes the image file at `path` as an upright RGB Pillow image.
 
   Args:
-    path: the file.
+    path: the file (a local path, or a URL TensorFlow serves).
 
   Returns:
     A PIL.Image.Image in mode 'RGB', at the file's own size.
@@ -47,8 +50,9 @@ def read_rgb(path):
     errors.UserError: '<path>: <why>', when the file cannot be read, is not
       one of FORMATS, or is damaged.
   """
+  data = storage.read_input_file(path)
   try:
-    with Image.open(path, formats=FORMATS) as image:
+    with Image.open(io.BytesIO(data), formats=FORMATS) as image:
       image.load()
       return _to_rgb(ImageOps.exif_transpose(image))
   except Image.UnidentifiedImageError:
@@ -56,13 +60,8 @@ def read_rgb(path):
   except Image.DecompressionBombError as error:
     raise errors.UserError('%s: too large to decode safely (%s)'
                            % (path, error))
-  except OSError as error:
-    # An unreadable file has a strerror; a damaged image only a message.
-    if error.strerror:
-      raise errors.UserError('%s: cannot read it (%s)'
-                             % (path, error.strerror))
-    raise errors.UserError('%s: damaged image (%s)' % (path, error))
-  except (SyntaxError, ValueError) as error:  # Pillow's "broken PNG file".
+  # Pillow's "broken PNG file" is a SyntaxError; a truncated one an OSError.
+  except (OSError, SyntaxError, ValueError) as error:
     raise errors.UserError('%s: damaged image (%s)' % (path, error))
 
 

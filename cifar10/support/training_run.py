@@ -18,7 +18,6 @@ and `while not should_stop()`. Around it this module
 
 import contextlib
 import dataclasses
-import glob
 import os
 import signal
 
@@ -29,6 +28,7 @@ from cifar10.support import checkpoints
 from cifar10.support import classes
 from cifar10.support import errors
 from cifar10.support import session_options as session_options_lib
+from cifar10.support import storage
 
 CHECKPOINT_BASENAME = 'model.ckpt'
 
@@ -124,11 +124,11 @@ def prepare_train_dir(train_dir, fresh, data_classes):
     errors.UserError: `train_dir` is a file, its checkpoint index file is
       damaged, or the run there was trained on other classes.
   """
-  if os.path.exists(train_dir) and not os.path.isdir(train_dir):
+  if storage.exists(train_dir) and not storage.isdir(train_dir):
     raise errors.UserError(
         '--train_dir %s is a file, not a folder. Give another --train_dir.'
         % train_dir)
-  os.makedirs(train_dir, exist_ok=True)
+  storage.makedirs(train_dir)
   if fresh:
     removed = _remove_run_files(train_dir)
     print('--fresh: removed %d files of an earlier run from %s%s'
@@ -148,9 +148,9 @@ def prepare_train_dir(train_dir, fresh, data_classes):
 def _remove_run_files(train_dir):
   removed = []
   for pattern in RUN_FILE_PATTERNS:
-    for path in sorted(glob.glob(os.path.join(train_dir, pattern))):
-      if os.path.isfile(path):
-        os.remove(path)
+    for path in sorted(storage.glob(os.path.join(train_dir, pattern))):
+      if storage.isfile(path):
+        storage.remove(path)
         removed.append(os.path.basename(path))
   return removed
 
@@ -359,8 +359,8 @@ class Guard:
     except tf.errors.OpError as error:
       # A failed save leaves partial files behind, which on a full disk
       # only take the space the next attempt needs.
-      for partial in glob.glob(checkpoint_path + '-*.tempstate*'):
-        os.remove(partial)
+      for partial in storage.glob(checkpoint_path + '-*.tempstate*'):
+        storage.remove(partial)
       return ('Could not save a checkpoint either (%s). The latest complete '
               'checkpoint, %s, is intact: fix the cause (free disk space?) '
               'and run again to resume from it' % (

@@ -1,0 +1,265 @@
+"""Every read and write of a run's or a data set's files, through TensorFlow.
+
+TensorFlow reaches files through its own file system layer, `tf.io.gfile`:
+local paths, and URLs of the file systems it serves (gs://bucket/run for
+Cloud Storage, ram://name for memory inside the process). The Saver, the
+summary writers and the data pipeline already go through it. Python's `os`
+and `open` do not: they would take gs://bucket/run for a local folder named
+"gs:", create it, and train into it. So this port touches its files only
+through the functions here, and every path flag is checked by
+`check_served` before anything is written: a URL whose file system this
+TensorFlow does not serve, or cannot reach, is refused in one line.
+
+TensorFlow is imported on the first call, not with this module: the flags
+import it while the scripts answer --help.
+"""
+
+import os
+import posixpath
+import re
+import uuid
+
+from cifar10.support import errors
+
+# A URL's scheme: the "gs" of gs://bucket/run.
+_URL = re.compile(r'^([A-Za-z][A-Za-z0-9+.-]*)://')
+
+
+def _tf():
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  return tf
+
+
+def scheme(path):
+  """The URL scheme of `path` ('gs' for gs://bucket/run), or None if local."""
+  match = _URL.match(path)
+  return match.group(1) if match else None
+
+
+def _split_url(path):
+  """('gs://', 'bucket/run') for a URL; ('', path) for a local path."""
+  match = _URL.match(path)
+  return (match.group(0), path[match.end():]) if match else ('', path)
+
+
+def dirname(path):
+  """The folder holding `path`; os.path.dirname, keeping a URL's scheme://."""
+  head, rest = _split_url(path)
+  if not head:
+    return os.path.dirname(path)
+  return head + posixpath.dirname(rest)
+
+
+def normpath(path):
+  """os.path.normpath, except that a URL keeps its scheme's two slashes."""
+  head, rest = _split_url(path)
+  if not head:
+    return os.path.normpath(path)
+  return head + posixpath.normpath(rest) if rest else path
+
+
+def absolute(path):
+  """os.path.abspath for a local path; a URL is absolute already."""
+  return path if scheme(path) else os.path.abspath(path)
+
+
+def check_served(path):
+  """Returns `path` if TensorFlow can read and write there; else refuses.
+
+  A local path always passes (its own errors come later, named by the code
+  that meets them). A URL passes if TensorFlow serves its scheme and can
+  tell whether the path exists (which reaches the server).
+
+  Raises:
+    errors.UserError: naming the path, what went wrong and what to give
+      instead.
+  """
+  name = scheme(path)
+  if name is None:
+    return path
+  tf = _tf()
+  served = sorted(each for each in tf.io.gfile.get_registered_schemes()
+                  if each not in ('', 'file'))
+  if name not in served:
+    raise errors.UserError(
+        '%s: this TensorFlow serves no %s:// paths (it serves local paths '
+        'and %s). Give a local path, or one of those.'
+        % (path, name, ', '.join(each + '://' for each in served)))
+  try:
+    tf.io.gfile.exists(path)
+  except tf.errors.OpError as error:
+    raise errors.UserError(
+        '%s cannot be reached (%s). Check the address and your access to it, '
+        'or give a local path.' % (path, errors.describe(error)))
+  return path
+
+
+def op_error():
+  """The class of the errors the functions below raise: tf.errors.OpError.
+
+  Use it as `except storage.op_error():`. A missing file raises its
+  subclass tf.errors.NotFoundError, a full disk ResourceExhaustedError.
+  """
+  return _tf().errors.OpError
+
+
+def reason(error):
+  """The system's reason in an error of the functions below, such as "No such
+  file or directory" (TensorFlow writes "<path>; <reason>")."""
+  return errors.describe(error).split('; ')[-1]
+
+
+# ---------------------------------------------------------------------------
+# The file operations the package uses, in os's terms
+# ---------------------------------------------------------------------------
+
+def exists(path):
+  return _tf().io.gfile.exists(path)
+
+
+def isdir(path):
+  return _tf().io.gfile.isdir(path)
+
+
+def isfile(path):
+  """Whether `path` exists and is not a folder."""
+  gfile = _tf().io.gfile
+  return gfile.exists(path) and not gfile.isdir(path)
+
+
+def listdir(path):
+  """The names in folder `path` (sub-folders without a trailing slash)."""
+  return [name.rstrip('/') for name in _tf().io.gfile.listdir(path)]
+
+
+def glob(pattern):
+  return _tf().io.gfile.glob(pattern)
+
+
+def makedirs(path):
+  """Makes folder `path` and its missing parents; an existing one is fine."""
+  _tf().io.gfile.makedirs(path)
+
+
+def remove(path):
+  """Deletes file `path`."""
+  _tf().io.gfile.remove(path)
+
+
+def remove_empty_folder(path):
+  """Deletes folder `path` if it is empty; returns whether it did."""
+  gfile = _tf().io.gfile
+  if gfile.listdir(path):
+    return False
+  gfile.rmtree(path)  # Empty: removes the folder alone.
+  return True
+
+
+def remove_tree(path):
+  """Deletes folder `path` and all it holds, if it exists (this port's own
+  staging folders only)."""
+  gfile = _tf().io.gfile
+  if gfile.exists(path):
+    gfile.rmtree(path)
+
+
+def rename(source, destination, overwrite=False):
+  """Gives file `source` the name `destination`.
+
+  Raises:
+    tf.errors.AlreadyExistsError: `destination` exists and not `overwrite`.
+  """
+  _tf().io.gfile.rename(source, destination, overwrite=overwrite)
+
+
+def move_folder(source, destination):
+  """Gives folder `source`, with all it holds, the name `destination`.
+
+  On a local disk this is one rename, so `destination` appears whole or
+  not at all. The file systems behind URLs rename single files only (ram://
+  would move the folder's own entry and leave what it holds), so there the
+  files are copied one by one and `source` is deleted afterwards.
+  """
+  gfile = _tf().io.gfile
+  if scheme(source) is None:
+    gfile.rename(source, destination)
+    return
+  for folder, _, files in gfile.walk(source):
+    target = destination + folder[len(source):]
+    gfile.makedirs(target)
+    for name in files:
+      gfile.copy(os.path.join(folder, name), os.path.join(target, name))
+  gfile.rmtree(source)
+
+
+def getsize(path):
+  """The size of file `path`, in bytes."""
+  return _tf().io.gfile.stat(path).length
+
+
+def open_file(path, mode='rb'):
+  """A file object for `path` (tf.io.gfile.GFile), usable in `with`."""
+  return _tf().io.gfile.GFile(path, mode)
+
+
+def read_bytes(path):
+  with open_file(path, 'rb') as stream:
+    return stream.read()
+
+
+def printable(path):
+  """`path` as it can be printed: bytes of a name that are not UTF-8 (which
+  os.listdir hands over as surrogates) written as escapes."""
+  return path.encode('utf-8', 'surrogateescape').decode('utf-8',
+                                                        'backslashreplace')
+
+
+def read_input_file(path):
+  """The bytes of a file the user names (an image to classify or convert).
+
+  A URL is read through TensorFlow. A local path is read with Python's
+  open(), which also takes the file names that are not valid UTF-8 that
+  os.walk hands over (TensorFlow's layer would refuse to encode them).
+
+  Raises:
+    errors.UserError: '<path>: cannot read it (<the reason>)'.
+  """
+  try:
+    if scheme(path):
+      return read_bytes(path)
+    with open(path, 'rb') as stream:
+      return stream.read()
+  except OSError as error:
+    raise errors.UserError('%s: cannot read it (%s)'
+                           % (printable(path), error.strerror))
+  except op_error() as error:
+    raise errors.UserError('%s: cannot read it (%s)' % (path, reason(error)))
+
+
+def partial_name(path):
+  """A fresh name beside `path` for writing it before it is complete.
+
+  Writers fill this file and then rename it to `path`, so a reader (or a
+  run killed part-way) sees either no file or the whole one. The name
+  starts with a dot, not with `path`'s name: TensorFlow's ram:// file
+  system takes a file to exist when another's name begins with it.
+  """
+  return os.path.join(dirname(path), '.%s.%s.part' % (
+      os.path.basename(path), uuid.uuid4().hex[:8]))
+
+
+def write_atomically(path, data, overwrite=True):
+  """Writes `data` (bytes) to `path` through a partial file, then renames it.
+
+  Raises:
+    tf.errors.AlreadyExistsError: `path` exists and not `overwrite`; it is
+      left as it was.
+  """
+  partial = partial_name(path)
+  try:
+    with open_file(partial, 'wb') as out:
+      out.write(data)
+    rename(partial, path, overwrite=overwrite)
+  finally:
+    if exists(partial):
+      remove(partial)
