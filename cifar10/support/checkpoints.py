@@ -16,6 +16,7 @@ import tensorflow as tf
 from cifar10.support import classes
 from cifar10.support import errors
 from cifar10.support import paths
+from cifar10.support import storage
 
 # The advice of the tools that read checkpoints written by a training run.
 POINT_AT_TRAINING_RUN = ('Point --checkpoint_dir at the --train_dir of a '
@@ -59,19 +60,26 @@ def locate_checkpoints(path, flag='--checkpoint_dir'):
   """
   prefix = paths.checkpoint_prefix(path)
   if prefix:
-    return os.path.dirname(prefix) or '.', prefix
-  if not os.path.exists(path):
+    return storage.dirname(prefix) or '.', prefix
+  if not storage.exists(path):
     _refuse_missing_checkpoint(path, flag)
-  if os.path.isfile(path):
+  if storage.isfile(path):
     if os.path.basename(path) == paths.INDEX_FILE:
-      folder = os.path.dirname(path) or '.'
+      folder = storage.dirname(path) or '.'
       errors.notice('%s %s is the index file of a checkpoint folder: reading '
                     'its folder, %s.' % (flag, path, folder))
       return folder, None
     raise errors.UserError('%s %s is a file, not a folder of checkpoints. %s'
                            % (flag, path, POINT_AT_TRAINING_RUN))
-  if os.path.isdir(path) and not os.path.exists(os.path.join(path,
+  if storage.isdir(path) and not storage.exists(os.path.join(path,
                                                              paths.INDEX_FILE)):
+    unlisted = paths.unlisted_checkpoints(path)
+    if unlisted:
+      errors.notice('%s %s has no %s index file: reading its checkpoints by '
+                    'the step numbers in their names (the newest is %s).'
+                    % (flag, path, paths.INDEX_FILE,
+                       os.path.basename(unlisted[-1])))
+      return path, None
     runs = paths.runs_below(path)
     if len(runs) == 1:
       errors.notice('%s %s holds no checkpoints, its subfolder %s does: '
@@ -95,8 +103,9 @@ def _refuse_missing_checkpoint(path, flag):
   """
   match = paths.CHECKPOINT_FILE.match(path)
   named = match.group(1) if match else path
-  folder = os.path.dirname(os.path.normpath(named)) or '.'
-  is_run = os.path.isfile(os.path.join(folder, paths.INDEX_FILE))
+  folder = storage.dirname(storage.normpath(named)) or '.'
+  is_run = storage.isfile(os.path.join(folder, paths.INDEX_FILE)) or bool(
+      paths.unlisted_checkpoints(folder))
   if not (is_run or
           paths.LOOKS_LIKE_CHECKPOINT.search(os.path.basename(named))):
     return
@@ -117,6 +126,9 @@ def _refuse_missing_checkpoint(path, flag):
 def latest_checkpoint(folder, how_to_proceed):
   """The newest checkpoint in `folder`, or None when it holds none yet.
 
+  The newest is the one the folder's index file names; in a folder without
+  that file, the one with the highest step (paths.unlisted_checkpoints).
+
   Args:
     folder: a folder of checkpoints (need not exist yet).
     how_to_proceed: a sentence for the error message, saying what to do.
@@ -128,11 +140,12 @@ def latest_checkpoint(folder, how_to_proceed):
     errors.UserError: `folder` is a file, or its `checkpoint` index file is
       damaged or names a checkpoint that is not there.
   """
-  if os.path.exists(folder) and not os.path.isdir(folder):
+  if storage.exists(folder) and not storage.isdir(folder):
     raise errors.UserError('%s is a file, not a folder of checkpoints. %s'
                            % (folder, how_to_proceed))
-  if not os.path.exists(os.path.join(folder, paths.INDEX_FILE)):
-    return None
+  if not storage.exists(os.path.join(folder, paths.INDEX_FILE)):
+    unlisted = paths.unlisted_checkpoints(folder)
+    return unlisted[-1] if unlisted else None
   path = tf.train.latest_checkpoint(folder)
   if path is None:
     raise errors.UserError(
@@ -174,10 +187,12 @@ def all_checkpoints(folder):
   """
   if latest_checkpoint(folder, POINT_AT_TRAINING_RUN) is None:
     return []
+  if not storage.exists(os.path.join(folder, paths.INDEX_FILE)):
+    return paths.unlisted_checkpoints(folder)
   # The state turns the relative paths trainers write into full ones.
   state = tf.train.get_checkpoint_state(folder)
   return [path for path in state.all_model_checkpoint_paths
-          if os.path.isfile(path + '.index')]
+          if paths.checkpoint_exists(path)]
 
 
 def find_checkpoint(checkpoint_dir):
@@ -196,7 +211,8 @@ def find_checkpoint(checkpoint_dir):
 
 def global_step_of(path):
   """The global step saved in checkpoint `path` (an int)."""
-  return int(tf.train.load_variable(path, 'global_step'))
+  return int(tf.compat.v1.train.NewCheckpointReader(path).get_tensor(
+      'global_step'))
 
 
 # The variable whose length is the number of classes the network scores.
@@ -211,7 +227,7 @@ class Checkpoint:
   checkpoint's index once before the restore itself reads the values.
   """
   path: str
-  reader: object  # tf.train.load_checkpoint's CheckpointReader.
+  reader: object  # A tf.compat.v1.train.NewCheckpointReader.
   shapes: dict    # name -> list of ints.
   dtypes: dict    # name -> tf.DType.
   global_step: int  # The saved global step; None when it holds none.
@@ -242,7 +258,10 @@ def read_checkpoint(path, how_to_proceed):
       keeps only its newest), damaged or incomplete.
   """
   try:
-    reader = tf.train.load_checkpoint(path)
+    # The reader takes the checkpoint's prefix as it is. tf.train.
+    # load_checkpoint would first ask whether the path is a folder, which
+    # TensorFlow's ram:// file system answers yes for a prefix.
+    reader = tf.compat.v1.train.NewCheckpointReader(path)
     shapes = reader.get_variable_to_shape_map()
     step = (int(reader.get_tensor('global_step'))
             if 'global_step' in shapes else None)
@@ -257,7 +276,7 @@ def read_checkpoint(path, how_to_proceed):
 
 def _refuse_if_deleted(path):
   """Raises UserError when checkpoint `path` no longer exists."""
-  if not os.path.exists(path + '.index'):
+  if not paths.checkpoint_exists(path):
     raise errors.UserError(
         'Checkpoint %s was deleted before it could be read (training keeps '
         'only its newest checkpoints).' % path)
@@ -521,7 +540,7 @@ def checkpoint_to_serve(checkpoint_dir, use_fp16):
   """
   checkpoint = read_checkpoint(find_checkpoint(checkpoint_dir),
                                POINT_AT_TRAINING_RUN)
-  run_folder = os.path.dirname(checkpoint.path) or '.'
+  run_folder = storage.dirname(checkpoint.path) or '.'
   run_classes = classes.of_run(run_folder)
   check_class_count(checkpoint, run_classes, classes.run_names_fix(run_folder))
   return checkpoint, run_classes, checkpoint_uses_fp16(checkpoint, use_fp16)

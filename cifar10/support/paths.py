@@ -9,15 +9,16 @@ with a one-line notice, or refuse with a message that names what works.
 (--checkpoint_dir's reader, checkpoints.locate_checkpoints, lists a run's
 checkpoints through TensorFlow, so it lives there.) Like kernel_choice, this
 module must not import TensorFlow: the flags use it while the scripts answer
---help.
+--help. It looks at files through storage.py, which loads TensorFlow on
+first use, so that a URL such as gs://bucket/data works as a path.
 """
 
-import glob
 import os
 import re
 
 from cifar10.support import download
 from cifar10.support import errors
+from cifar10.support import storage
 
 # The original's --data_dir: cifar-10-batches-bin/ and the tarball go here.
 DATA_DIR = '/tmp/cifar10_data'
@@ -46,6 +47,13 @@ LOOKS_LIKE_CHECKPOINT = re.compile(r'\.ckpt')
 # Savers, its meta graph. Stripping the suffix gives the checkpoint's prefix.
 CHECKPOINT_FILE = re.compile(r'^(.+)\.(index|data-\d+-of-\d+|meta)$')
 
+# A checkpoint in TensorFlow's first format (Savers before TensorFlow 1.0,
+# or write_version=V1) is one file named like the prefix: model.ckpt-1000.
+V1_CHECKPOINT_NAME = re.compile(r'\.ckpt(-\d+)?$')
+
+# The global step at the end of a checkpoint's name: model.ckpt-1000.
+_STEP_SUFFIX = re.compile(r'-(\d+)$')
+
 # The start of every TensorBoard event file's name.
 EVENTS_FILE_PREFIX = 'events.out.tfevents.'
 
@@ -62,7 +70,7 @@ def _holds_batches(folder):
 def _holds_data(folder):
   """Whether `folder` holds extracted batch files or the tarball."""
   return (_holds_batches(os.path.join(folder, download.EXTRACTED_DIR)) or
-          os.path.isfile(os.path.join(folder, download.TARBALL_NAME)))
+          storage.isfile(os.path.join(folder, download.TARBALL_NAME)))
 
 
 def resolve_data_dir(data_dir):
@@ -86,9 +94,9 @@ def resolve_data_dir(data_dir):
       cifar-10-batches-bin, `data_dir` is some other file, or several data
       folders lie below it; the message names what would work.
   """
-  path = os.path.normpath(data_dir)
-  parent = os.path.dirname(path) or '.'
-  if os.path.isfile(path):
+  path = storage.normpath(data_dir)
+  parent = storage.dirname(path) or '.'
+  if storage.isfile(path):
     name = os.path.basename(path)
     if name == download.TARBALL_NAME:
       errors.notice('--data_dir %s is the tarball itself: using its folder, '
@@ -97,9 +105,9 @@ def resolve_data_dir(data_dir):
     if os.path.basename(parent) == download.EXTRACTED_DIR and _holds_batches(parent):
       errors.notice('--data_dir %s is one of the batch files: using %s, the '
                     'folder that holds %s/.' % (
-                        data_dir, os.path.dirname(parent) or '.',
+                        data_dir, storage.dirname(parent) or '.',
                         download.EXTRACTED_DIR))
-      return os.path.dirname(parent) or '.'
+      return storage.dirname(parent) or '.'
     raise errors.UserError(
         '--data_dir %s is a file. Give the folder that holds %s/ or %s '
         '(or an empty folder to download into).'
@@ -110,7 +118,7 @@ def resolve_data_dir(data_dir):
     errors.notice('--data_dir %s is the extracted folder itself: using its '
                   'parent, %s.' % (data_dir, parent))
     return parent
-  if not os.path.isdir(path) or _holds_data(path):
+  if not storage.isdir(path) or _holds_data(path):
     return data_dir
   if _holds_batches(path):
     raise errors.UserError(
@@ -118,8 +126,8 @@ def resolve_data_dir(data_dir):
         'a folder named %s inside --data_dir: move them into %s.'
         % (data_dir, download.EXTRACTED_DIR, os.path.join(data_dir, download.EXTRACTED_DIR)))
   try:
-    names = os.listdir(path)
-  except OSError:  # Unreadable: let the download step report it.
+    names = storage.listdir(path)
+  except storage.op_error():  # Unreadable: let the download step report it.
     return data_dir
   below = sorted(os.path.join(path, name) for name in names
                  if _holds_data(os.path.join(path, name)))
@@ -139,20 +147,58 @@ def resolve_data_dir(data_dir):
 # ---------------------------------------------------------------------------
 
 def checkpoint_prefix(path):
-  """The checkpoint `path` names, as a prefix or one of its files; or None."""
-  if os.path.isfile(path + '.index'):
+  """The checkpoint `path` names, as a prefix or one of its files; or None.
+
+  A checkpoint in the current (V2) format is its prefix's .index and data
+  files; one in the first (V1) format is a single file, its own prefix.
+  """
+  if storage.isfile(path + '.index'):
     return path
   match = CHECKPOINT_FILE.match(path)
-  if match and os.path.isfile(path) and os.path.isfile(
+  if match and storage.isfile(path) and storage.isfile(
       match.group(1) + '.index'):
     return match.group(1)
+  if V1_CHECKPOINT_NAME.search(os.path.basename(path)) and storage.isfile(path):
+    return path
   return None
+
+
+def checkpoint_exists(prefix):
+  """Whether checkpoint `prefix` is there, in either format."""
+  return storage.isfile(prefix + '.index') or bool(
+      V1_CHECKPOINT_NAME.search(prefix) and storage.isfile(prefix))
+
+
+def unlisted_checkpoints(folder):
+  """The checkpoints in `folder`, found by their file names, oldest first.
+
+  For a folder without the index file TensorFlow keeps (INDEX_FILE): one
+  copied without it, or written by a program that kept none. They are
+  ordered by the step number ending their names, as the index would list
+  them.
+
+  Returns:
+    Checkpoint prefixes, such as ['runs/model.ckpt-500', 'runs/model.ckpt-
+    1000']; an empty list when there is none, or no such folder.
+  """
+  if not storage.isdir(folder):
+    return []
+  names = storage.listdir(folder)
+  prefixes = {name[:-len('.index')] for name in names
+              if name.endswith('.index')}
+  prefixes.update(name for name in names if V1_CHECKPOINT_NAME.search(name))
+
+  def step(prefix):
+    match = _STEP_SUFFIX.search(prefix)
+    return (int(match.group(1)) if match else -1, prefix)
+
+  return [os.path.join(folder, prefix) for prefix in sorted(prefixes, key=step)]
 
 
 def runs_below(folder):
   """The subfolders of `folder` that hold a checkpoint index file, sorted."""
-  return sorted(os.path.dirname(index) for index in
-                glob.glob(os.path.join(folder, '*', INDEX_FILE)))
+  return sorted(storage.dirname(index) for index in
+                storage.glob(os.path.join(folder, '*', INDEX_FILE)))
 
 
 def check_train_dir(path):
@@ -166,22 +212,33 @@ def check_train_dir(path):
     errors.UserError: naming the --train_dir that would work.
   """
   prefix = checkpoint_prefix(path)
-  if prefix or (os.path.isfile(path) and
+  if prefix or (storage.isfile(path) and
                 os.path.basename(path) == INDEX_FILE):
-    folder = os.path.dirname(prefix or path) or '.'
+    folder = storage.dirname(prefix or path) or '.'
     raise errors.UserError(
         '--train_dir %s is a checkpoint file, not a folder: give its folder, '
         '--train_dir %s, to resume that run.' % (path, folder))
-  parent = os.path.dirname(os.path.normpath(path)) or '.'
-  if (not os.path.exists(path) and
+  parent = storage.dirname(storage.normpath(path)) or '.'
+  if (not storage.exists(path) and
       LOOKS_LIKE_CHECKPOINT.search(os.path.basename(path)) and
-      os.path.isfile(os.path.join(parent, INDEX_FILE))):
+      storage.isfile(os.path.join(parent, INDEX_FILE))):
     raise errors.UserError(
         '--train_dir %s is named like a checkpoint of the run in %s, and is '
         'not there: give --train_dir %s to resume that run, or a folder name '
         'without .ckpt for a new one.' % (path, parent, parent))
-  if os.path.isdir(path) and not os.path.exists(os.path.join(path,
+  if storage.isdir(path) and not storage.exists(os.path.join(path,
                                                              INDEX_FILE)):
+    unlisted = unlisted_checkpoints(path)
+    if unlisted:
+      # Training would not resume from them (it reads the index file), and
+      # its new checkpoints, listed in a new index, would hide them.
+      raise errors.UserError(
+          '--train_dir %s holds checkpoints (%s) but no %s index file, so '
+          'training would start a new run among them. Give a new --train_dir; '
+          'to evaluate, predict with or export them, give them as '
+          '--checkpoint_dir %s.' % (path, ', '.join(
+              os.path.basename(prefix) for prefix in unlisted), INDEX_FILE,
+                                    path))
     runs = runs_below(path)
     if runs:
       raise errors.UserError(
@@ -201,9 +258,9 @@ def check_eval_dir(path):
   Raises:
     errors.UserError: `path` is some other file.
   """
-  if not os.path.isfile(path):
+  if not storage.isfile(path):
     return path
-  folder = os.path.dirname(os.path.normpath(path)) or '.'
+  folder = storage.dirname(storage.normpath(path)) or '.'
   if os.path.basename(path).startswith(EVENTS_FILE_PREFIX):
     errors.notice('--eval_dir %s is an event file: writing beside it, '
                   'into %s.' % (path, folder))
