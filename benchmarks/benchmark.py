@@ -4,6 +4,9 @@
 Each figure is examples/sec, the median of several timed windows after a
 warm-up, printed as one JSON line per measurement:
 
+  peak               the machine's own ceiling: GFLOP/s of a 4096x4096
+                     matmul in float32, and in bfloat16 where the CPU has
+                     it natively (benchmarks/roofline.py)
   input_train        distorted_inputs alone
   input_train_reference  the same with the original's per-image distortions
                      (reference_ops=True), in alternating windows
@@ -34,7 +37,9 @@ warm-up, printed as one JSON line per measurement:
                      veth link limited by tc, against the ceiling the
                      link's speed predicts; see measure_cluster_link
 
-then the ratios the project tracks. Machines are noisy: compare figures
+then `roofline`, each training figure as GFLOP/s (105.3 MFLOP an image)
+and as a fraction of the peak in its arithmetic (bf16 runs against the
+bfloat16 peak), and the ratios the project tracks. Machines are noisy: compare figures
 from one run only. compute_reference, compute and train are timed in
 alternating rounds (--rounds), so that train / compute can resolve a few
 percent; it is reported from all windows pooled and as the median of each
@@ -83,10 +88,17 @@ from cifar10.support import session_options
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import measured_on  # pylint: disable=g-import-not-at-top,wrong-import-position
 import ports  # pylint: disable=g-import-not-at-top,wrong-import-position
+import roofline  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 LOG_RATE = re.compile(r': step (\d+), loss = \S+ \(([\d.]+) examples/sec;')
-ALL_MEASUREMENTS = ('input', 'compute', 'train', 'multi_gpu', 'dist', 'eval',
-                    'startup', 'options')
+ALL_MEASUREMENTS = ('peak', 'input', 'compute', 'train', 'multi_gpu', 'dist',
+                    'eval', 'startup', 'options')
+# The training figures `roofline` relates to the peak, and the peak's
+# arithmetic each is measured against.
+ROOFLINE_FIGURES = (('compute_reference', 'float32'), ('compute', 'float32'),
+                    ('train', 'float32'),
+                    ('compute_mixed_precision_bf16', 'bfloat16'),
+                    ('train_mixed_precision_bf16', 'bfloat16'))
 # Measured only when --only names them: they take long and answer questions
 # of their own.
 ON_REQUEST_MEASUREMENTS = ('cluster_cost', 'cluster_link')
@@ -717,6 +729,44 @@ def measure_cluster_link(data_dir, scratch, batch_size, args):
   return results
 
 
+def measure_peak(args):
+  """The machine's matmul peak, float32 and (where native) bfloat16.
+
+  Returns:
+    {'float32': GFLOP/s, 'bfloat16': GFLOP/s} (bfloat16 only where the CPU
+    multiplies it natively: roofline.has_native_bfloat16).
+  """
+  dtypes = [('float32', tf.float32)]
+  if roofline.has_native_bfloat16():
+    dtypes.append(('bfloat16', tf.bfloat16))
+  peaks, fields = {}, {}
+  for name, dtype in dtypes:
+    peaks[name], windows = roofline.matmul_peak(dtype, args.peak_size,
+                                                args.windows)
+    fields[name + '_gflops'] = round(peaks[name], 1)
+    fields[name + '_windows'] = [round(rate, 1) for rate in windows]
+  report('peak', matmul_size=args.peak_size, **fields)
+  return peaks
+
+
+def report_roofline(rates, peaks):
+  """Reports each training figure as GFLOP/s and as a fraction of its peak.
+
+  Args:
+    rates: {measurement name: examples/sec} of those measured.
+    peaks: measure_peak's result.
+  """
+  flops = roofline.training_flops_per_image()
+  fields = {'flop_per_image': flops}
+  for name, arithmetic in ROOFLINE_FIGURES:
+    if name in rates and arithmetic in peaks:
+      gflops = rates[name] * flops / 1e9
+      fields[name] = {'gflops': round(gflops, 1),
+                      'fraction_of_peak': round(gflops / peaks[arithmetic], 3),
+                      'peak': arithmetic}
+  report('roofline', **fields)
+
+
 def report_machine(batch_size):
   """Reports what the figures were measured on: TensorFlow, CPUs, kernels."""
   kernel_choice.announce()
@@ -813,6 +863,8 @@ def parser():
                       help='Training steps per timed window.')
   result.add_argument('--warmup_steps', type=int, default=10,
                       help='Untimed steps before the first window.')
+  result.add_argument('--peak_size', type=int, default=4096,
+                      help='Side of the square matrices of the peak matmul.')
   result.add_argument('--rounds', type=int, default=5,
                       help='Alternating rounds of compute and train.')
   result.add_argument('--startup_runs', type=int, default=3,
@@ -852,12 +904,15 @@ def main(argv=None):
     report_data(data_dir, args.data_dir is None, args)
     train_dir = os.path.join(scratch, 'train')
     ratios = {}
+    rates = {}  # examples/sec of the figures the roofline relates to peak.
+    peaks = measure_peak(args) if 'peak' in only else {}
     if 'input' in only:
       measure_input(data_dir, args.batch_size, args)
     if only & {'compute', 'train'}:
       steps = measure_compute_and_train(
           data_dir, train_dir, args.batch_size, args,
           time_compute='compute' in only, time_train='train' in only)
+      rates.update(steps)
       reference = steps.get('compute_reference')
       trained = steps.get('train')
       if reference:
@@ -887,6 +942,7 @@ def main(argv=None):
       measure_cluster_link(data_dir, scratch, args.batch_size, args)
     if 'options' in only:
       options = measure_options(data_dir, scratch, args.batch_size, args)
+      rates.update(options)
       for name, rate in options.items():
         if not name.endswith('no_option'):
           baseline = name.split('_')[0] + '_no_option'
@@ -894,6 +950,8 @@ def main(argv=None):
       if 'compute' in only:
         ratios['train_mixed_precision_bf16 / compute_reference'] = (
             options['train_mixed_precision_bf16'] / reference)
+    if peaks and rates:
+      report_roofline(rates, peaks)
     report('ratios', **{name: round(value, 3)
                         for name, value in ratios.items()})
   return 0

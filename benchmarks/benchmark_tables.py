@@ -123,14 +123,38 @@ def speed_table(results):
             'dist_sync', False),
            ('`cifar10.eval` over the test set, graph and restore included',
             'eval', False)]
-  lines = [measured_where(results), '',
-           '| what | sec/batch | examples/sec |', '|---|---:|---:|']
+  roofline = results['roofline'][0] if 'roofline' in results else None
+  lines = [measured_where(results), '']
+  if roofline:
+    peak = results['peak'][0]
+    lines += ['This machine\'s own ceiling, a %dx%d matmul in TensorFlow: '
+              '%s GFLOP/s in float32%s. A training image costs %.1f MFLOP '
+              '(benchmarks/roofline.py); "of peak" is a row\'s GFLOP/s over '
+              'the peak in its arithmetic.' % (
+                  peak['matmul_size'], peak['matmul_size'],
+                  '{:,.0f}'.format(peak['float32_gflops']),
+                  ', %s in bfloat16' % '{:,.0f}'.format(
+                      peak['bfloat16_gflops'])
+                  if 'bfloat16_gflops' in peak else
+                  ' (no native bfloat16 on this CPU)',
+                  roofline['flop_per_image'] / 1e6), '',
+              '| what | sec/batch | examples/sec | GFLOP/s | of peak |',
+              '|---|---:|---:|---:|---:|']
+  else:
+    lines += ['| what | sec/batch | examples/sec |', '|---|---:|---:|']
   for label, name, per_batch in rows:
     rate = _rate(results, name)
     if rate is not None:
-      lines.append('| %s | %s | %s |' % (
+      row = '| %s | %s | %s |' % (
           label, '%.3f' % (batch / rate) if per_batch else '—',
-          '{:,.0f}'.format(rate)))
+          '{:,.0f}'.format(rate))
+      if roofline:
+        figure = roofline.get(name)
+        row += (' %s | %.2f (%s) |' % ('{:,.0f}'.format(figure['gflops']),
+                                       figure['fraction_of_peak'],
+                                       figure['peak'])
+                if figure else ' — | — |')
+      lines.append(row)
   if 'startup' in results:
     startup = results['startup'][0]
     lines += ['', 'Start-up: `cifar10.train`\'s first step ended %.2f s after '

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import time
 
@@ -17,6 +18,7 @@ from conftest import DEADLINE_SECS
 import script_modules
 
 benchmark = script_modules.load('benchmark')
+roofline = script_modules.load('roofline')
 
 
 def _json_lines(output):
@@ -156,3 +158,48 @@ def test_traffic_counts_what_a_process_sends_and_receives():
   assert (after[0] - before[0], after[1] - before[1]) == (payload, payload)
   # Closed, the connection keeps its bytes in the sum.
   assert traffic.sample() == after
+
+
+def test_a_training_image_costs_the_flops_its_layers_shapes_give():
+  # By hand, from the layer shapes (24x24 crops): multiply-adds forward.
+  conv1 = 24 * 24 * 64 * (5 * 5 * 3)
+  conv2 = 12 * 12 * 64 * (5 * 5 * 64)
+  local3 = 6 * 6 * 64 * 384
+  local4 = 384 * 192
+  softmax_linear = 192 * 10
+  forward = conv1 + conv2 + local3 + local4 + softmax_linear
+  assert forward == 18470784
+  # Forward, the weights' gradients, the inputs' gradients but conv1's;
+  # two operations per multiply-add.
+  assert roofline.training_flops_per_image() == 2 * (
+      3 * forward - conv1) == 105295104
+
+
+def test_the_roofline_relates_each_training_figure_to_the_peak(
+    synthetic_data_dir, capsys):
+  assert benchmark.main([
+      '--only', 'peak,compute', '--data_dir', synthetic_data_dir,
+      '--batch_size', '8', '--rounds', '1', '--windows', '2',
+      '--window_steps', '2', '--warmup_steps', '1', '--peak_size', '256']) == 0
+  lines = {line['measurement']: line
+           for line in map(json.loads, _json_lines(capsys.readouterr().out))}
+  peak = lines['peak']
+  assert peak['matmul_size'] == 256 and len(peak['float32_windows']) == 2
+  assert peak['float32_gflops'] == round(
+      statistics.median(peak['float32_windows']), 1)
+  assert ('bfloat16_gflops' in peak) == roofline.has_native_bfloat16()
+  row = lines['roofline']
+  assert row['flop_per_image'] == 105295104
+  for name in ('compute_reference', 'compute'):
+    gflops = lines[name]['examples_per_sec'] * 105295104 / 1e9
+    assert row[name]['peak'] == 'float32'
+    assert row[name]['gflops'] == pytest.approx(gflops, abs=0.06)
+    assert row[name]['fraction_of_peak'] == pytest.approx(
+        gflops / peak['float32_gflops'], abs=0.002)
+
+
+def test_bfloat16_counts_as_native_only_with_its_cpu_features():
+  assert roofline.has_native_bfloat16(frozenset(['avx512f', 'avx512_bf16']))
+  assert roofline.has_native_bfloat16(frozenset(['amx_bf16', 'amx_tile']))
+  assert not roofline.has_native_bfloat16(frozenset(['avx512f', 'avx2']))
+  assert not roofline.has_native_bfloat16(frozenset())

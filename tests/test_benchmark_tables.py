@@ -182,3 +182,29 @@ def test_the_documents_tables_are_the_scripts_output():
       assert body == tables.table(match.group(2), files), (path,
                                                            match.group(2))
   assert found >= 3
+
+
+def test_the_speed_table_shows_each_rows_share_of_the_machines_peak(tmp_path):
+  # 1,000 images/sec at 105,295,104 FLOP each: 105.3 GFLOP/s, 0.35 of a
+  # 300 GFLOP/s float32 peak; bf16 at 1,900: 200.1 GFLOP/s, 0.20 of 1,000.
+  records = [MACHINE, DATA,
+             {'measurement': 'peak', 'matmul_size': 4096,
+              'float32_gflops': 300.0, 'bfloat16_gflops': 1000.0},
+             {'measurement': 'train', 'examples_per_sec': 1000.0},
+             {'measurement': 'train_mixed_precision_bf16',
+              'examples_per_sec': 1900.0},
+             {'measurement': 'eval', 'examples_per_sec': 5000.0},
+             {'measurement': 'roofline', 'flop_per_image': 105295104,
+              'train': {'gflops': 105.3, 'fraction_of_peak': 0.351,
+                        'peak': 'float32'},
+              'train_mixed_precision_bf16': {
+                  'gflops': 200.1, 'fraction_of_peak': 0.2,
+                  'peak': 'bfloat16'}}]
+  text = tables.table('speed', [_write(tmp_path / 's.jsonl', records)])
+  assert ('This machine\'s own ceiling, a 4096x4096 matmul in TensorFlow: 300 '
+          'GFLOP/s in float32, 1,000 in bfloat16. A training image costs '
+          '105.3 MFLOP') in text
+  assert '| `cifar10.train` | 0.128 | 1,000 | 105 | 0.35 (float32) |' in text
+  assert ('| `cifar10.train --mixed_precision bf16` | 0.067 | 1,900 | 200 | '
+          '0.20 (bfloat16) |') in text
+  assert '| — | 5,000 | — | — |' in text

@@ -1,0 +1,79 @@
+"""The machine's own ceiling: its measured matrix-multiply peak, and the
+arithmetic one training image costs, so that a speed becomes a fraction of
+what this machine can do.
+
+A training step is almost all convolutions and matrix multiplies. One image
+costs, per layer, F multiply-adds forward (scripts/layer_table.py reads them
+from the graph: 18,470,784 in all), F more for the weights' gradient, and F
+more for the gradient of the layer's input, except in conv1, whose input is
+the image and needs none. At two floating-point operations per multiply-add:
+
+    FLOP per image = 2 * (3 * F_total - F_conv1)
+
+which is 105.3 MFLOP. The peak is a large square matmul in TensorFlow (4096
+x 4096, as dense and regular as work gets), in float32, and in bfloat16 on
+CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX).
+"""
+
+import os
+import statistics
+import sys
+import time
+
+import tensorflow as tf
+
+from cifar10.support import kernel_choice
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), 'scripts'))
+import layer_table  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+# The CPU features with which oneDNN multiplies bfloat16 natively; without
+# them TensorFlow emulates it, and a bfloat16 peak would measure the emulation.
+BFLOAT16_FEATURES = ('avx512_bf16', 'amx_bf16')
+
+
+def training_flops_per_image():
+  """Floating-point operations of one image's training step (int).
+
+  See the module docstring: forward, weight gradients and input gradients
+  of every convolution and matrix multiply, conv1's input gradient left out.
+  """
+  layers = layer_table.build_layers()
+  total = sum(layer.multiply_adds for layer in layers)
+  first = layers[0].multiply_adds
+  return 2 * (3 * total - first)
+
+
+def has_native_bfloat16(cpu_flags=None):
+  """Whether this CPU multiplies bfloat16 natively (see BFLOAT16_FEATURES)."""
+  flags = kernel_choice.cpu_flags() if cpu_flags is None else cpu_flags
+  return bool(flags and any(name in flags for name in BFLOAT16_FEATURES))
+
+
+def matmul_peak(dtype, size=4096, windows=5, runs=3):
+  """The median GFLOP/s of a size x size matmul in TensorFlow, in `dtype`.
+
+  The operands live in variables, so each run is the multiply alone, and
+  only a scalar of the product is fetched.
+
+  Returns:
+    (median GFLOP/s, the GFLOP/s of each window).
+  """
+  with tf.Graph().as_default():
+    left = tf.Variable(tf.random.stateless_normal([size, size], seed=[1, 2],
+                                                  dtype=dtype))
+    right = tf.Variable(tf.random.stateless_normal([size, size], seed=[3, 4],
+                                                   dtype=dtype))
+    product = tf.reduce_sum(tf.cast(tf.matmul(left, right)[0, :1],
+                                    tf.float32))
+    with tf.compat.v1.Session() as session:
+      session.run(tf.compat.v1.global_variables_initializer())
+      session.run(product)  # Warm-up: oneDNN picks and caches its kernel.
+      rates = []
+      for _ in range(windows):
+        start = time.perf_counter()
+        for _ in range(runs):
+          session.run(product)
+        rates.append(2 * size ** 3 * runs / (time.perf_counter() - start) / 1e9)
+  return statistics.median(rates), rates
