@@ -498,6 +498,65 @@ def _wait_for_chief(server, replica, timeout_secs):
       time.sleep(0.5)
 
 
+class _QuietOnceClosed:
+  """A session's Coordinator, for the chief's sync thread, quiet at the close.
+
+  SyncReplicasOptimizer's chief runs a thread (a QueueRunner) that applies
+  each averaged update and hands out the tokens of the next step. Between
+  steps it blocks in the accumulators' TakeGrad, waiting for the next
+  round of gradients, and after the last step none comes. Closing the
+  session waits `stop_grace_period_secs` for the thread, gives up, marks
+  the Coordinator joined, and then cancels the op the thread is blocked in.
+  The thread reports that CancelledError to the Coordinator, which, being
+  joined, raises it in the thread, and Python prints its traceback, though
+  the run ended well (TensorFlow issues #11823, #20833, unfixed). This
+  passes every call on to the session's Coordinator, except that one report.
+  A failure while training still stops the session as before.
+  """
+
+  def __init__(self, coord):
+    self._coord = coord
+
+  def __getattr__(self, name):
+    return getattr(self._coord, name)
+
+  def request_stop(self, ex=None):
+    if self._coord.joined and isinstance(ex, tf.errors.CancelledError):
+      return  # The session closed under the thread: the end of a run.
+    self._coord.request_stop(ex)
+
+
+class _SyncReplicasHook(tf.compat.v1.train.SessionRunHook):
+  """SyncReplicasOptimizer's own hook, with its chief thread ending quietly.
+
+  The optimizer's hook initializes the tokens and, on the chief, starts the
+  thread that applies the averaged updates; this hands it a Coordinator
+  that lets that thread end without a traceback (see _QuietOnceClosed).
+
+  Args:
+    optimizer: the tf.compat.v1.train.SyncReplicasOptimizer.
+    is_chief: bool, whether this worker is the chief.
+  """
+
+  def __init__(self, optimizer, is_chief):
+    self._hook = optimizer.make_session_run_hook(is_chief)
+
+  def begin(self):
+    self._hook.begin()
+
+  def after_create_session(self, session, coord):
+    self._hook.after_create_session(session, _QuietOnceClosed(coord))
+
+  def before_run(self, run_context):
+    return self._hook.before_run(run_context)
+
+  def after_run(self, run_context, run_values):
+    self._hook.after_run(run_context, run_values)
+
+  def end(self, session):
+    self._hook.end(session)
+
+
 def run_worker(server, cluster, task_index, args, settings):
   """Trains with the shared loop; the chief also checkpoints and summarizes.
 
@@ -540,7 +599,7 @@ def run_worker(server, cluster, task_index, args, settings):
                    for ps_task in range(len(cluster['ps']))]
     replica = training_loop.Replica(
         master=server.target, is_chief=is_chief,
-        hooks=tuple(opt.make_session_run_hook(is_chief) for opt in sync),
+        hooks=tuple(_SyncReplicasHook(opt, is_chief) for opt in sync),
         device_filters=('/job:ps', worker_device(task_index)),
         max_wait_secs=args.startup_timeout, stop_grace_period_secs=5)
     if not is_chief:
