@@ -235,10 +235,11 @@ def _cluster_from_tf_config(text):
           'TF_CONFIG cluster.%s lists %d tasks: it is the one chief; list '
           'the other workers in cluster.worker.'
           % (chief_job, len(given[chief_job])))
-  if job_name not in given:
+  if not (isinstance(job_name, str) and given.get(job_name)):
     raise errors.UserError(
         'TF_CONFIG task type %s is not a job of its cluster, which lists %s.%s'
-        % (json.dumps(job_name), ', '.join(sorted(given)),
+        % (json.dumps(job_name),
+           ', '.join(sorted(job for job, hosts in given.items() if hosts)),
            ' An evaluator is not a task of cifar10.dist_train: evaluate '
            'beside the cluster with python -m cifar10.eval --checkpoint_dir '
            'DIR, DIR being the chief\'s --train_dir.'

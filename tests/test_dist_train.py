@@ -358,6 +358,10 @@ def test_a_tf_config_chief_is_worker_0_on_every_task(chief_job):
      'cluster.worker lists 2 task(s), indexed from 0.'),
     (CHIEF_CLUSTER, ('master', 0), 'TF_CONFIG task type "master" is not a '
      'job of its cluster, which lists chief, ps, worker.'),
+    ({'ps': ['a:1'], 'chief': ['m:4']}, ('worker', 0), 'TF_CONFIG task type '
+     '"worker" is not a job of its cluster, which lists chief, ps.'),
+    (CHIEF_CLUSTER, (['chief'], 0), 'TF_CONFIG task type ["chief"] is not '
+     'a job of its cluster'),
     (CHIEF_CLUSTER, ('evaluator', 0), 'evaluate beside the cluster with '
      'python -m cifar10.eval --checkpoint_dir DIR, DIR being the chief\'s '
      '--train_dir.'),
