@@ -22,7 +22,8 @@ One ps and two workers on one machine:
     python -m cifar10.dist_train --job_name worker --task_index 1 \\
         --ps_hosts localhost:2222 --worker_hosts localhost:2223,localhost:2224
 
-The cluster can also come from the standard TF_CONFIG environment variable.
+The cluster can also come from the standard TF_CONFIG environment variable,
+also in the Estimator's form, whose "chief" (or "master") task is worker 0.
 Updates are asynchronous by default: each worker's gradients are applied as
 soon as they arrive, whatever the other workers are doing. --sync_replicas
 wraps the optimizer in a SyncReplicasOptimizer, which averages one gradient
@@ -34,6 +35,7 @@ exited.
 """
 
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -48,6 +50,9 @@ from cifar10.support import flags
 from cifar10.support import script
 
 JOB_NAMES = ('ps', 'worker')
+# A TF_CONFIG of the Estimator era lists the first worker apart, in a job
+# named 'chief' or, in older ones, 'master'.
+CHIEF_JOBS = ('chief', 'master')
 
 
 def parser():
@@ -120,6 +125,142 @@ def _hosts(text, flag):
   return hosts
 
 
+@dataclasses.dataclass(frozen=True)
+class Cluster:
+  """The cluster as the servers see it, and as the user gave it.
+
+  The servers know two jobs: 'ps', and 'worker', whose task 0 is the chief.
+  A TF_CONFIG of the Estimator era lists the chief apart, in a job of its
+  own, 'chief' (or 'master', its older name), and indexes its workers from
+  0 after it. Here that chief is worker 0 and TF_CONFIG's worker i is
+  worker i + 1, on every task alike, so that all servers agree on the
+  cluster; messages still name each task as the user gave it.
+
+  Attributes:
+    hosts: {'ps': [...], 'worker': [...]}: the 'host:port' of each task, in
+      the servers' order.
+    job_name: this task's job, 'ps' or 'worker'.
+    task_index: this task's index in hosts[job_name].
+    tf_config: whether TF_CONFIG gave the cluster (else the flags did).
+    chief_job: the job TF_CONFIG lists worker 0 in: 'worker', 'chief' or
+      'master'.
+  """
+  hosts: dict
+  job_name: str
+  task_index: int
+  tf_config: bool = False
+  chief_job: str = 'worker'
+
+  def _given_as(self, job_name, task_index):
+    """(job, index) of a task of the servers' cluster, as the user gave it."""
+    if job_name == 'worker' and self.chief_job != 'worker':
+      return ((self.chief_job, 0) if task_index == 0 else
+              ('worker', task_index - 1))
+    return job_name, task_index
+
+  def name(self, job_name, task_index):
+    """A task as the user knows it: 'ps 0', or its "task" in TF_CONFIG."""
+    job, index = self._given_as(job_name, task_index)
+    if self.tf_config:
+      return 'TF_CONFIG task {"type": "%s", "index": %d}' % (job, index)
+    return '%s %d' % (job, index)
+
+  def address_given_in(self, job_name, task_index):
+    """Where the user gave a task's address: a flag or a TF_CONFIG field."""
+    job, _ = self._given_as(job_name, task_index)
+    return ('TF_CONFIG cluster.%s' % job if self.tf_config else
+            '--%s_hosts' % job)
+
+
+def _listed_hosts(jobs, job, required=True):
+  """The addresses TF_CONFIG's cluster lists for `job`.
+
+  Args:
+    jobs: TF_CONFIG's "cluster" object.
+    job: the job's name, e.g. 'ps'.
+    required: whether the job must list a task; if not, [] when it lists none.
+
+  Raises:
+    errors.UserError: they are not a list of host:port strings, or none when
+      `required`.
+  """
+  addresses = jobs.get(job) or []
+  if not (isinstance(addresses, list) and
+          all(isinstance(address, str) for address in addresses)):
+    raise errors.UserError('TF_CONFIG cluster.%s is %s, not a list of '
+                           '"host:port" strings.' % (job, json.dumps(addresses)))
+  if not addresses and not required:
+    return []
+  return _hosts(','.join(addresses), 'TF_CONFIG cluster.%s' % job)
+
+
+def _cluster_from_tf_config(text):
+  """The Cluster that the TF_CONFIG environment variable describes.
+
+  Args:
+    text: TF_CONFIG's value, JSON of {"cluster": {"ps": [...], "worker":
+      [...]}, "task": {"type": ..., "index": ...}}; the cluster may also
+      list the first worker apart, as "chief": [address] (or "master").
+
+  Returns:
+    A Cluster, tf_config=True.
+
+  Raises:
+    errors.UserError: the JSON is not of that shape, a list of addresses is
+      empty or malformed, the chief's job lists other than one task, or the
+      task's type or index is not one of the cluster's.
+  """
+  try:
+    config = json.loads(text)
+    jobs, task = config['cluster'], config['task']
+    job_name, task_index = task['type'], int(task['index'])
+    chief_jobs = [job for job in CHIEF_JOBS if jobs.get(job) is not None]
+  except (ValueError, KeyError, TypeError, AttributeError) as error:
+    raise errors.UserError('TF_CONFIG is not valid cluster JSON (%s): it '
+                           'needs {"cluster": {"ps": [...], "worker": '
+                           '[...]}, "task": {"type": ..., "index": ...}}.'
+                           % error)
+  if len(chief_jobs) > 1:
+    raise errors.UserError('TF_CONFIG cluster lists both a chief and a '
+                           'master: they are two names of one task, the '
+                           'first worker; keep one of them.')
+  chief_job = chief_jobs[0] if chief_jobs else 'worker'
+  given = {'ps': _listed_hosts(jobs, 'ps'),
+           'worker': _listed_hosts(jobs, 'worker',
+                                   required=chief_job == 'worker')}
+  if chief_job != 'worker':
+    given[chief_job] = _listed_hosts(jobs, chief_job)
+    if len(given[chief_job]) != 1:
+      raise errors.UserError(
+          'TF_CONFIG cluster.%s lists %d tasks: it is the one chief; list '
+          'the other workers in cluster.worker.'
+          % (chief_job, len(given[chief_job])))
+  if not (isinstance(job_name, str) and given.get(job_name)):
+    raise errors.UserError(
+        'TF_CONFIG task type %s is not a job of its cluster, which lists %s.%s'
+        % (json.dumps(job_name),
+           ', '.join(sorted(job for job, hosts in given.items() if hosts)),
+           ' An evaluator is not a task of cifar10.dist_train: evaluate '
+           'beside the cluster with python -m cifar10.eval --checkpoint_dir '
+           'DIR, DIR being the chief\'s --train_dir.'
+           if job_name == 'evaluator' else ''))
+  if not 0 <= task_index < len(given[job_name]):
+    raise errors.UserError(
+        'TF_CONFIG task index %d is out of range: cluster.%s lists %d '
+        'task(s), indexed from 0.'
+        % (task_index, job_name, len(given[job_name])))
+  hosts = {'ps': given['ps'], 'worker': given['worker']}
+  if chief_job != 'worker':
+    # Worker 0 is the chief; TF_CONFIG's worker i becomes worker i + 1.
+    hosts['worker'] = given[chief_job] + given['worker']
+    if job_name == chief_job:
+      job_name, task_index = 'worker', 0
+    elif job_name == 'worker':
+      task_index += 1
+  return Cluster(hosts, job_name, task_index, tf_config=True,
+                 chief_job=chief_job)
+
+
 def cluster_from(args, environ=os.environ):
   """The cluster and this task's place in it, from the flags or TF_CONFIG.
 
@@ -130,9 +271,7 @@ def cluster_from(args, environ=os.environ):
     environ: the environment to read TF_CONFIG from.
 
   Returns:
-    (cluster, job_name, task_index): cluster is {'ps': [...], 'worker': [...]}
-    with lists of 'host:port' strings; job_name is 'ps' or 'worker';
-    task_index is an int, this task's position in its job's list.
+    A Cluster.
 
   Raises:
     errors.UserError: TF_CONFIG is not valid JSON of the expected shape, a
@@ -141,33 +280,20 @@ def cluster_from(args, environ=os.environ):
   """
   if args.ps_hosts is None and args.worker_hosts is None and \
       environ.get('TF_CONFIG'):
-    try:
-      config = json.loads(environ['TF_CONFIG'])
-      hosts, task = config['cluster'], config['task']
-      ps, workers = hosts.get('ps'), hosts.get('worker')
-      job_name, task_index = task['type'], int(task['index'])
-    except (ValueError, KeyError, TypeError) as error:
-      raise errors.UserError('TF_CONFIG is not valid cluster JSON (%s): it '
-                             'needs {"cluster": {"ps": [...], "worker": '
-                             '[...]}, "task": {"type": ..., "index": ...}}.'
-                             % error)
-    ps = _hosts(','.join(ps or []), 'TF_CONFIG cluster.ps')
-    workers = _hosts(','.join(workers or []), 'TF_CONFIG cluster.worker')
-  else:
-    ps = _hosts(args.ps_hosts, '--ps_hosts')
-    workers = _hosts(args.worker_hosts, '--worker_hosts')
-    job_name, task_index = args.job_name, args.task_index
+    return _cluster_from_tf_config(environ['TF_CONFIG'])
+  hosts = {'ps': _hosts(args.ps_hosts, '--ps_hosts'),
+           'worker': _hosts(args.worker_hosts, '--worker_hosts')}
+  job_name, task_index = args.job_name, args.task_index
   if job_name not in JOB_NAMES:
     raise errors.UserError('Unknown job name %r: use ps or worker.'
                            % (job_name,))
   if task_index is None:
     raise errors.UserError('Give --task_index (this task\'s index in its job).')
-  cluster = {'ps': ps, 'worker': workers}
-  if not 0 <= task_index < len(cluster[job_name]):
+  if not 0 <= task_index < len(hosts[job_name]):
     raise errors.UserError(
         'Task index %d is out of range: the cluster has %d %s task(s), '
-        'indexed from 0.' % (task_index, len(cluster[job_name]), job_name))
-  return cluster, job_name, task_index
+        'indexed from 0.' % (task_index, len(hosts[job_name]), job_name))
+  return Cluster(hosts, job_name, task_index)
 
 
 def _connection_error(address):
@@ -180,28 +306,32 @@ def _connection_error(address):
     return error
 
 
-def wait_for_tasks(addresses, timeout_secs):
-  """Waits until every address accepts TCP connections.
+def wait_for_tasks(cluster, job_name, timeout_secs):
+  """Waits until every task of a job accepts TCP connections.
 
   Args:
-    addresses: 'host:port' strings.
+    cluster: the Cluster.
+    job_name: the job whose tasks to wait for, e.g. 'ps'.
     timeout_secs: seconds to wait for all of them together.
 
   Raises:
-    errors.UserError: an address still refuses connections after
-      `timeout_secs`; the message names it.
+    errors.UserError: a task still refuses connections after
+      `timeout_secs`; the message names it, and where its address was given,
+      as the user gave them.
   """
   deadline = time.monotonic() + timeout_secs
-  for address in addresses:
+  for task_index, address in enumerate(cluster.hosts[job_name]):
     while True:
       error = _connection_error(address)
       if error is None:
         break
       if time.monotonic() > deadline:
         raise errors.UserError(
-            'Cannot reach %s within --startup_timeout %d s (%s). Start that '
-            'task, or check --ps_hosts / --worker_hosts.'
-            % (address, timeout_secs, error.strerror or error))
+            'Cannot reach %s (%s) within --startup_timeout %d s (%s). Start '
+            'that task, or correct its address in %s.'
+            % (address, cluster.name(job_name, task_index), timeout_secs,
+               error.strerror or error,
+               cluster.address_given_in(job_name, task_index)))
       time.sleep(0.5)
 
 
@@ -339,7 +469,7 @@ def variable_placement(cluster, task_index, partition_variables=True):
   variable, so that the checkpoint is the same model as an unsplit one.
 
   Args:
-    cluster: {'ps': [...], 'worker': [...]}, as from cluster_from.
+    cluster: {'ps': [...], 'worker': [...]}, the hosts of a Cluster.
     task_index: int, the worker's index.
     partition_variables: bool, the --partition_variables flag.
   """
@@ -368,7 +498,7 @@ def _done_queue(cluster, ps_task):
   of another ps task there would stop it with an error.
 
   Args:
-    cluster: {'ps': [...], 'worker': [...]}, as from cluster_from.
+    cluster: {'ps': [...], 'worker': [...]}, the hosts of a Cluster.
     ps_task: int, the index of the ps task that holds the queue.
 
   Returns:
@@ -415,7 +545,7 @@ def _run_interruptibly(function):
   return outcome['value']
 
 
-def run_ps(server, cluster, task_index, timeout_secs):
+def run_ps(server, cluster, timeout_secs):
   """Serves the variables until every worker has said it is done, and left.
 
   The server already answers the workers' requests from its own threads;
@@ -427,18 +557,18 @@ def run_ps(server, cluster, task_index, timeout_secs):
 
   Args:
     server: this task's running tf.distribute.Server.
-    cluster: {'ps': [...], 'worker': [...]}.
-    task_index: int, this ps task's index.
+    cluster: the Cluster, with this ps task's place in it.
     timeout_secs: seconds to wait for the workers to exit after the last
       token; a worker still up after that is left to itself, with a notice.
 
   Raises:
     errors.Stopped: Ctrl-C (SIGINT) stopped it.
   """
-  num_workers = len(cluster['worker'])
+  task_index = cluster.task_index
+  num_workers = len(cluster.hosts['worker'])
   finished = 0
   with tf.Graph().as_default():
-    done = _done_queue(cluster, task_index).dequeue()
+    done = _done_queue(cluster.hosts, task_index).dequeue()
     config = tf.compat.v1.ConfigProto(
         device_filters=['/job:ps/task:%d' % task_index])
     try:
@@ -455,18 +585,18 @@ def run_ps(server, cluster, task_index, timeout_secs):
     except KeyboardInterrupt:
       raise errors.Stopped(
           signal.SIGINT, 'ps %d: stopped by SIGINT, %d of %d workers done. A '
-          'ps task writes no files: the chief (worker 0) keeps the '
-          'checkpoints, in its --train_dir.'
-          % (task_index, finished, num_workers)) from None
+          'ps task writes no files: the chief (%s) keeps the checkpoints, '
+          'in its --train_dir.' % (task_index, finished, num_workers,
+                                   cluster.name('worker', 0))) from None
     sess.close()
-  still_up = wait_for_tasks_to_exit(cluster['worker'], timeout_secs)
+  still_up = wait_for_tasks_to_exit(cluster.hosts['worker'], timeout_secs)
   if still_up:
     print('ps %d: exiting, though %s still accept connections %d s after '
           'the last worker finished.' % (task_index, ', '.join(still_up),
                                         timeout_secs), flush=True)
 
 
-def _wait_for_chief(server, replica, timeout_secs):
+def _wait_for_chief(server, replica, chief, timeout_secs):
   """Waits until the chief has initialized (or restored) the variables.
 
   Only the chief initializes or restores the variables; the other workers
@@ -478,6 +608,7 @@ def _wait_for_chief(server, replica, timeout_secs):
   Args:
     server: this worker's running tf.distribute.Server.
     replica: the training_loop.Replica, for its device filters.
+    chief: the chief's name, as the user gave it (Cluster.name).
     timeout_secs: seconds to wait before giving up.
 
   Raises:
@@ -492,24 +623,84 @@ def _wait_for_chief(server, replica, timeout_secs):
     while sess.run(uninitialized).size:
       if time.monotonic() > deadline:
         raise errors.UserError(
-            'The chief (worker 0) has not initialized the variables within '
+            'The chief (%s) has not initialized the variables within '
             '--startup_timeout %d s. Start it, or raise --startup_timeout.'
-            % timeout_secs)
+            % (chief, timeout_secs))
       time.sleep(0.5)
 
 
-def run_worker(server, cluster, task_index, args, settings):
+class _QuietOnceClosed:
+  """A session's Coordinator, for the chief's sync thread, quiet at the close.
+
+  SyncReplicasOptimizer's chief runs a thread (a QueueRunner) that applies
+  each averaged update and hands out the tokens of the next step. Between
+  steps it blocks in the accumulators' TakeGrad, waiting for the next
+  round of gradients, and after the last step none comes. Closing the
+  session waits `stop_grace_period_secs` for the thread, gives up, marks
+  the Coordinator joined, and then cancels the op the thread is blocked in.
+  The thread reports that CancelledError to the Coordinator, which, being
+  joined, raises it in the thread, and Python prints its traceback, though
+  the run ended well (TensorFlow issues #11823, #20833, unfixed). This
+  passes every call on to the session's Coordinator, except that one report.
+  A failure while training still stops the session as before.
+  """
+
+  def __init__(self, coord):
+    self._coord = coord
+
+  def __getattr__(self, name):
+    return getattr(self._coord, name)
+
+  def request_stop(self, ex=None):
+    if self._coord.joined and isinstance(ex, tf.errors.CancelledError):
+      return  # The session closed under the thread: the end of a run.
+    self._coord.request_stop(ex)
+
+
+class _SyncReplicasHook(tf.compat.v1.train.SessionRunHook):
+  """SyncReplicasOptimizer's own hook, with its chief thread ending quietly.
+
+  The optimizer's hook initializes the tokens and, on the chief, starts the
+  thread that applies the averaged updates; this hands it a Coordinator
+  that lets that thread end without a traceback (see _QuietOnceClosed).
+
+  Args:
+    optimizer: the tf.compat.v1.train.SyncReplicasOptimizer.
+    is_chief: bool, whether this worker is the chief.
+  """
+
+  def __init__(self, optimizer, is_chief):
+    self._hook = optimizer.make_session_run_hook(is_chief)
+
+  def begin(self):
+    self._hook.begin()
+
+  def after_create_session(self, session, coord):
+    self._hook.after_create_session(session, _QuietOnceClosed(coord))
+
+  def before_run(self, run_context):
+    return self._hook.before_run(run_context)
+
+  def after_run(self, run_context, run_values):
+    self._hook.after_run(run_context, run_values)
+
+  def end(self, session):
+    self._hook.end(session)
+
+
+def run_worker(server, cluster, args, settings):
   """Trains with the shared loop; the chief also checkpoints and summarizes.
 
   Args:
     server: this worker's running tf.distribute.Server.
-    cluster: {'ps': [...], 'worker': [...]}.
-    task_index: int, this worker's index; 0 is the chief.
+    cluster: the Cluster, with this worker's place in it; worker 0 is the
+      chief.
     args: the parsed flags.
     settings: the training_loop.LoopSettings made from the flags.
   """
+  hosts, task_index = cluster.hosts, cluster.task_index
   is_chief = task_index == 0
-  num_workers = len(cluster['worker'])
+  num_workers = len(hosts['worker'])
   if is_chief:
     training_run.prepare_train_dir(args.train_dir, args.fresh,
                                     cifar10.data_classes(args.data_dir))
@@ -526,7 +717,7 @@ def run_worker(server, cluster, task_index, args, settings):
           total_num_replicas=num_workers))
       return sync[0]
 
-    with variable_placement(cluster, task_index, args.partition_variables):
+    with variable_placement(hosts, task_index, args.partition_variables):
       train_op, loss, global_step = train.build_graph(
           args.data_dir, args.batch_size, args.use_fp16,
           wrap_optimizer if args.sync_replicas else None,
@@ -535,16 +726,17 @@ def run_worker(server, cluster, task_index, args, settings):
       print('Variables on the ps tasks: %s.' % ', '.join(
           'ps %d %.2f MB' % (task, size / 1e6) for task, size in enumerate(
               bytes_per_ps_task(tf.compat.v1.global_variables(),
-                                len(cluster['ps'])))), flush=True)
-    signal_done = [_done_queue(cluster, ps_task).enqueue(task_index)
-                   for ps_task in range(len(cluster['ps']))]
+                                len(hosts['ps'])))), flush=True)
+    signal_done = [_done_queue(hosts, ps_task).enqueue(task_index)
+                   for ps_task in range(len(hosts['ps']))]
     replica = training_loop.Replica(
         master=server.target, is_chief=is_chief,
-        hooks=tuple(opt.make_session_run_hook(is_chief) for opt in sync),
+        hooks=tuple(_SyncReplicasHook(opt, is_chief) for opt in sync),
         device_filters=('/job:ps', worker_device(task_index)),
         max_wait_secs=args.startup_timeout, stop_grace_period_secs=5)
     if not is_chief:
-      _wait_for_chief(server, replica, args.startup_timeout)
+      _wait_for_chief(server, replica, cluster.name('worker', 0),
+                      args.startup_timeout)
     # The log line reports the whole cluster's rate, read from the global
     # step: an asynchronous step is one worker's batch, a synchronous one
     # averages a batch from every worker, like multi_gpu_train's towers.
@@ -572,19 +764,19 @@ def main(argv=None):
         'off for cifar10.dist_train.'
         % settings.session_options.mixed_precision)
   settings.session_options.apply_to_process()
-  cluster, job_name, task_index = cluster_from(args)
-  if job_name == 'worker':
+  cluster = cluster_from(args)
+  if cluster.job_name == 'worker':
     cifar10.maybe_download_and_extract(
         args.data_dir, args.data_url,
         needed_files=batch_files.file_names(eval_data=False))
   server = tf.distribute.Server(
-      tf.train.ClusterSpec(cluster), job_name=job_name, task_index=task_index,
-      start=True)
-  wait_for_tasks(cluster['ps'], args.startup_timeout)
-  if job_name == 'ps':
-    run_ps(server, cluster, task_index, args.startup_timeout)
+      tf.train.ClusterSpec(cluster.hosts), job_name=cluster.job_name,
+      task_index=cluster.task_index, start=True)
+  wait_for_tasks(cluster, 'ps', args.startup_timeout)
+  if cluster.job_name == 'ps':
+    run_ps(server, cluster, args.startup_timeout)
   else:
-    run_worker(server, cluster, task_index, args, settings)
+    run_worker(server, cluster, args, settings)
   return 0
 
 

@@ -121,7 +121,7 @@ _MAX_STEPS = 40
 @pytest.mark.starts_first
 @pytest.mark.parametrize('num_ps,mode,max_steps', [
     (1, 'async', 200), (1, 'sync', 100), (2, 'async', 200), (3, 'sync', 100)])
-def test_two_workers_train_one_model_and_every_task_exits(
+def test_two_workers_train_one_model_and_every_task_exits_quietly(
     num_ps, mode, max_steps, synthetic_data_dir, tmp_path, children, capsys):
   extra = ['--max_steps', str(max_steps)]
   worker_extra = []
@@ -137,6 +137,12 @@ def test_two_workers_train_one_model_and_every_task_exits(
     worker_extra = ['--max_steps', str(max_steps + 5)]
   outputs = Cluster(children, synthetic_data_dir, tmp_path, *extra,
                     num_ps=num_ps).run_all(*worker_extra)
+  # No task printed a traceback, though each exited with 0: a synchronous
+  # chief printed the CancelledError of its sync thread as its session
+  # closed.
+  for name, output in outputs.items():
+    assert not re.search(r'^(Traceback|Exception in thread)', output,
+                         re.M), (name, output[-3000:])
   # Both workers advanced the one global step (the chief's checkpoint,
   # below, shows it reached --max_steps).
   for name in ('chief', 'worker'):
@@ -207,7 +213,9 @@ def test_unreachable_ps_is_named(synthetic_data_dir, tmp_path, children):
   status, output = cluster.start('worker', 0).finish()
   assert status == 1
   ps_address = cluster.common[1]
-  assert 'Cannot reach %s within --startup_timeout 3 s' % ps_address in output
+  assert 'Cannot reach %s (ps 0) within --startup_timeout 3 s' % ps_address \
+      in output
+  assert 'Start that task, or correct its address in --ps_hosts.' in output
 
 
 def test_waiting_for_a_task_gives_up_after_the_startup_timeout():
@@ -216,10 +224,12 @@ def test_waiting_for_a_task_gives_up_after_the_startup_timeout():
   # on any machine, and a process start does not count.
   [port] = ports.free_ports(1)
   address = '127.0.0.1:%d' % port
+  cluster = dist_train.Cluster({'ps': [address], 'worker': ['127.0.0.1:1']},
+                               'worker', 0)
   started = time.monotonic()
-  with pytest.raises(errors.UserError, match='Cannot reach %s within '
-                     '--startup_timeout 3 s' % address):
-    dist_train.wait_for_tasks([address], 3)
+  with pytest.raises(errors.UserError, match=re.escape(
+      'Cannot reach %s (ps 0) within --startup_timeout 3 s' % address)):
+    dist_train.wait_for_tasks(cluster, 'ps', 3)
   assert 3 <= time.monotonic() - started < 30
 
 
@@ -287,8 +297,8 @@ def test_cluster_from_tf_config():
   environ = {'TF_CONFIG': json.dumps({
       'cluster': {'ps': ['a:1'], 'worker': ['b:2', 'c:3']},
       'task': {'type': 'worker', 'index': 1}})}
-  assert dist_train.cluster_from(_args(), environ) == (
-      {'ps': ['a:1'], 'worker': ['b:2', 'c:3']}, 'worker', 1)
+  assert dist_train.cluster_from(_args(), environ) == dist_train.Cluster(
+      {'ps': ['a:1'], 'worker': ['b:2', 'c:3']}, 'worker', 1, tf_config=True)
   environ['TF_CONFIG'] = json.dumps({'cluster': {'ps': ['a:1']},
                                      'task': {'type': 'evaluator', 'index': 0}})
   with pytest.raises(errors.UserError, match='TF_CONFIG cluster.worker'):
@@ -297,6 +307,133 @@ def test_cluster_from_tf_config():
   with pytest.raises(errors.UserError, match='TF_CONFIG is not valid'):
     dist_train.cluster_from(_args(), environ)
 
+
+
+def _tf_config(jobs, job_name, task_index):
+  return json.dumps({'cluster': jobs,
+                     'task': {'type': job_name, 'index': task_index}})
+
+
+# An Estimator-era cluster: the first worker listed apart, as the chief.
+CHIEF_CLUSTER = {'ps': ['a:1'], 'chief': ['m:4'], 'worker': ['b:2', 'c:3']}
+
+
+@pytest.mark.parametrize('chief_job', ['chief', 'master'])
+def test_a_tf_config_chief_is_worker_0_on_every_task(chief_job):
+  jobs = {chief_job if job == 'chief' else job: hosts
+          for job, hosts in CHIEF_CLUSTER.items()}
+  places = {}
+  for job, index in ((chief_job, 0), ('worker', 0), ('worker', 1), ('ps', 0)):
+    cluster = dist_train.cluster_from(
+        _args(), {'TF_CONFIG': _tf_config(jobs, job, index)})
+    # Every task gives its server the same cluster, the chief the first of
+    # its workers, and names each task as TF_CONFIG does.
+    assert cluster.hosts == {'ps': ['a:1'], 'worker': ['m:4', 'b:2', 'c:3']}
+    places[job, index] = cluster.job_name, cluster.task_index
+    assert cluster.name(cluster.job_name, cluster.task_index) == (
+        'TF_CONFIG task {"type": "%s", "index": %d}' % (job, index))
+    assert [cluster.address_given_in('worker', worker)
+            for worker in range(3)] == [
+                'TF_CONFIG cluster.%s' % chief_job] + [
+                    'TF_CONFIG cluster.worker'] * 2
+  assert places == {(chief_job, 0): ('worker', 0), ('worker', 0): ('worker', 1),
+                    ('worker', 1): ('worker', 2), ('ps', 0): ('ps', 0)}
+  # A chief needs no other worker.
+  alone = dist_train.cluster_from(_args(), {'TF_CONFIG': _tf_config(
+      {'ps': ['a:1'], chief_job: ['m:4']}, chief_job, 0)})
+  assert (alone.hosts, alone.job_name, alone.task_index) == (
+      {'ps': ['a:1'], 'worker': ['m:4']}, 'worker', 0)
+
+
+@pytest.mark.parametrize('jobs,task,complaint', [
+    (dict(CHIEF_CLUSTER, master=['n:5']), ('chief', 0),
+     'TF_CONFIG cluster lists both a chief and a master: they are two names '
+     'of one task, the first worker; keep one of them.'),
+    (dict(CHIEF_CLUSTER, chief=['m:4', 'n:5']), ('chief', 0),
+     'TF_CONFIG cluster.chief lists 2 tasks: it is the one chief; list the '
+     'other workers in cluster.worker.'),
+    (CHIEF_CLUSTER, ('chief', 1), 'TF_CONFIG task index 1 is out of range: '
+     'cluster.chief lists 1 task(s), indexed from 0.'),
+    (CHIEF_CLUSTER, ('worker', 2), 'TF_CONFIG task index 2 is out of range: '
+     'cluster.worker lists 2 task(s), indexed from 0.'),
+    (CHIEF_CLUSTER, ('master', 0), 'TF_CONFIG task type "master" is not a '
+     'job of its cluster, which lists chief, ps, worker.'),
+    ({'ps': ['a:1'], 'chief': ['m:4']}, ('worker', 0), 'TF_CONFIG task type '
+     '"worker" is not a job of its cluster, which lists chief, ps.'),
+    (CHIEF_CLUSTER, (['chief'], 0), 'TF_CONFIG task type ["chief"] is not '
+     'a job of its cluster'),
+    (CHIEF_CLUSTER, ('evaluator', 0), 'evaluate beside the cluster with '
+     'python -m cifar10.eval --checkpoint_dir DIR, DIR being the chief\'s '
+     '--train_dir.'),
+    ({'ps': ['a:1'], 'chief': 'm:4'}, ('chief', 0), 'TF_CONFIG cluster.chief '
+     'is "m:4", not a list of "host:port" strings.'),
+    ({'ps': ['a:1'], 'chief': ['m']}, ('chief', 0),
+     "TF_CONFIG cluster.chief: 'm' is not host:port"),
+])
+def test_a_bad_tf_config_is_refused_in_its_own_terms(jobs, task, complaint):
+  with pytest.raises(errors.UserError) as raised:
+    dist_train.cluster_from(_args(), {'TF_CONFIG': _tf_config(jobs, *task)})
+  assert complaint in str(raised.value)
+  for flag in ('--ps_hosts', '--worker_hosts', '--job_name', '--task_index'):
+    assert flag not in str(raised.value)
+
+
+def _start_from_tf_config(children, monkeypatch, jobs, job_name, task_index,
+                          *flags):
+  """Starts a task whose cluster and place only TF_CONFIG gives."""
+  monkeypatch.setenv('TF_CONFIG', _tf_config(jobs, job_name, task_index))
+  return children('-m', 'cifar10.dist_train', *flags)
+
+
+def _chief_cluster_on_loopback():
+  ps, chief, worker = ('127.0.0.1:%d' % port for port in ports.free_ports(3))
+  return {'ps': [ps], 'chief': [chief], 'worker': [worker]}
+
+
+def test_a_tf_config_cluster_with_a_chief_trains_and_every_task_exits(
+    synthetic_data_dir, tmp_path, children, monkeypatch):
+  jobs = _chief_cluster_on_loopback()
+  tasks = {
+      job: _start_from_tf_config(
+          children, monkeypatch, jobs, job, 0, '--train_dir',
+          str(tmp_path / job), '--data_dir', synthetic_data_dir,
+          '--batch_size', str(_BATCH_SIZE), '--seed', '1', '--max_steps',
+          '20', '--initial_learning_rate', '0.05', '--startup_timeout',
+          str(DEADLINE_SECS))
+      for job in ('ps', 'chief', 'worker')}
+  outputs = {}
+  for job, task in tasks.items():
+    status, outputs[job] = task.finish()
+    assert status == 0, (job, outputs[job][-3000:])
+    assert 'Traceback' not in outputs[job], (job, outputs[job][-3000:])
+  # The ps counted the chief and TF_CONFIG's worker 0 as its two workers;
+  # only the chief wrote a run.
+  assert 'ps 0: 2 of 2 workers done.' in outputs['ps'], outputs['ps']
+  assert latest_step(str(tmp_path / 'chief')) >= 20
+  assert not (tmp_path / 'worker').exists()
+
+
+def test_a_missing_task_of_a_tf_config_cluster_is_named_as_tf_config_does(
+    synthetic_data_dir, tmp_path, children, monkeypatch):
+  jobs = _chief_cluster_on_loopback()
+  flags = ('--train_dir', str(tmp_path / 'worker'), '--data_dir',
+           synthetic_data_dir, '--startup_timeout', '3')
+  # No ps yet.
+  status, output = _start_from_tf_config(children, monkeypatch, jobs,
+                                         'worker', 0, *flags).finish()
+  assert status == 1, output[-3000:]
+  assert ('Cannot reach %s (TF_CONFIG task {"type": "ps", "index": 0}) '
+          'within --startup_timeout 3 s' % jobs['ps'][0]) in output
+  assert 'correct its address in TF_CONFIG cluster.ps.' in output
+  # The ps, but no chief.
+  ps = _start_from_tf_config(children, monkeypatch, jobs, 'ps', 0,
+                             '--startup_timeout', str(DEADLINE_SECS))
+  ps.wait_for(r'^ps 0: serving the variables')
+  status, output = _start_from_tf_config(children, monkeypatch, jobs,
+                                         'worker', 0, *flags).finish()
+  assert status == 1, output[-3000:]
+  assert ('The chief (TF_CONFIG task {"type": "chief", "index": 0}) has not '
+          'initialized the variables within --startup_timeout 3 s') in output
 
 @pytest.mark.fast
 @both_modes
