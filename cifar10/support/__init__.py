@@ -20,3 +20,6 @@ these, and a learner can take each such line at its word:
 
 Nothing here imports the tutorial's modules: the lower tier never reaches up.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)

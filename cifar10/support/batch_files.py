@@ -9,6 +9,9 @@ red, green, blue, each stored row by row.
 This module loads no TensorFlow: the tools that write such files
 (cifar10.synthetic, cifar10.convert_images) use the layout too.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import os
 

@@ -7,6 +7,9 @@ files are written, and a link or a path leaving the data folder stops it.
 How --data_dir is read, one level off included, is in paths.py. This module
 imports no TensorFlow: paths.py, which the flags use, reads its names.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import hashlib
 import os

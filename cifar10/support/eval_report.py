@@ -6,6 +6,9 @@ prints (precision @ 1, top-k accuracy, each class's recall and precision)
 and the summaries it writes for TensorBoard, and reads earlier results back
 from the event files so that an evaluation is not repeated.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import dataclasses
 import datetime

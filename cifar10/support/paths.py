@@ -11,6 +11,9 @@ checkpoints through TensorFlow, so it lives there.) Like kernel_choice, this
 module must not import TensorFlow: the flags use it while the scripts answer
 --help.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import glob
 import os

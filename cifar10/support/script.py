@@ -9,6 +9,9 @@ changes the caller's process.
 
 This module loads no TensorFlow.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import signal
 import sys
