@@ -109,6 +109,7 @@ import numpy as np
 
 from cifar10.support import batch_files
 from cifar10.support import classes
+from cifar10.support import console
 from cifar10.support import download
 from cifar10.support import image_files
 
@@ -482,16 +483,21 @@ def convert(src, out, test_fraction=None, seed=0,
 
 
 def _print_summary(src, final, names, counts, skipped):
-  width = max(len(shown(name)) for name in names + ['total'])
+  # Columns as the terminal counts them (see console.py).
+  width = max(console.width(console.as_shown(shown(name)))
+              for name in names + ['class', 'total'])
   print('Converted %d images of %d classes from %s into %s:'
         % (sum(int(split.sum()) for split in counts.values()), len(names),
            shown(src), shown(final)))
-  print('  %-*s  %7s  %7s' % (width, 'class', TRAIN_SPLIT, TEST_SPLIT))
+  print('  %s  %7s  %7s' % (console.ljust('class', width), TRAIN_SPLIT,
+                            TEST_SPLIT))
   for label, name in enumerate(names):
-    print('  %-*s  %7d  %7d' % (width, shown(name), counts[TRAIN_SPLIT][label],
-                                counts[TEST_SPLIT][label]))
-  print('  %-*s  %7d  %7d' % (width, 'total', counts[TRAIN_SPLIT].sum(),
-                              counts[TEST_SPLIT].sum()))
+    print('  %s  %7d  %7d' % (console.ljust(shown(name), width),
+                              counts[TRAIN_SPLIT][label],
+                              counts[TEST_SPLIT][label]))
+  print('  %s  %7d  %7d' % (console.ljust('total', width),
+                            counts[TRAIN_SPLIT].sum(),
+                            counts[TEST_SPLIT].sum()))
   if skipped:
     print('Skipped %d files (each named above).' % len(skipped))
 

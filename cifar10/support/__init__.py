@@ -9,7 +9,8 @@ these, and a learner can take each such line at its word:
   one shared parser), `paths` (folders and their checks), `errors` (what the
   user is told), `download`, `classes` (class names of a data set and run),
   `batch_files` (the binary format and its checks), `script` (how a script
-  starts and ends), `kernel_choice`, `tensorflow_logs`, `run_as_file`;
+  starts and ends), `console` (text a console cannot show, and table
+  columns), `kernel_choice`, `tensorflow_logs`, `run_as_file`;
 * around the training loop: `training_run` (settings, --fresh, resuming,
   signals, failures), `checkpoints` (finding and checking them),
   `session_options` (the speed flags);
