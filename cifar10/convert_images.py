@@ -146,8 +146,8 @@ def _check_class_names(names, where):
   """Raises UserError unless `names` can be the classes of a data set."""
   for name in names:
     try:
-      name.encode('utf-8')
-    except UnicodeEncodeError:
+      _class_name(name)
+    except UnicodeDecodeError:
       raise errors.UserError(
           'Class folder %s: its name is not valid UTF-8, and the class names '
           'are written to %s as UTF-8 text. Rename the folder.'
@@ -168,6 +168,19 @@ def _check_class_names(names, where):
         '%s holds %d class folders, but a label is one byte: %d classes at '
         'most. Merge classes, or convert a part of them.'
         % (shown(where), len(names), classes.MAX_CLASSES))
+
+
+def _class_name(folder_name):
+  """The class a folder names: the bytes of its name, read as UTF-8.
+
+  Where the file system encoding is not UTF-8 (LC_ALL=C), Python lists a
+  folder named 猫 as escapes of its bytes; read as UTF-8, they are the name
+  again. Elsewhere the name is returned as it is.
+
+  Raises:
+    UnicodeDecodeError: the name's bytes are not UTF-8.
+  """
+  return folder_name.encode('utf-8', 'surrogateescape').decode('utf-8')
 
 
 def _images_below(folder, unreadable):
@@ -296,7 +309,7 @@ def find_images(src, test_fraction, seed):
         '%d training files, each needing one image at least. Add images%s.'
         % (shown(src), len(pairs[TRAIN_SPLIT]), train_files,
            '' if TRAIN_SPLIT in top else ', or lower --test_fraction'))
-  return names, pairs, notes
+  return [_class_name(name) for name in names], pairs, notes
 
 
 # ---------------------------------------------------------------------------
