@@ -22,6 +22,10 @@ cifar10`, the model's functions can be reached from the package itself
 TensorFlow loads when the first of them is used.
 """
 
+if not __package__:  # Run as a file: see support/run_as_file.py.
+  from support import run_as_file
+  run_as_file.refuse(__file__)
+
 # The names the original's scripts used after `import cifar10`, served from
 # cifar10/cifar10.py on first use (PEP 562), so that the import stays free.
 # `train` is also the name of the one-device script: after `import

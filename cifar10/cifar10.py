@@ -16,17 +16,14 @@ So is the number of classes, CIFAR-10's ten by default: other data names its
 own in batches.meta.txt (`data_classes`).
 """
 
-import os
-
 # Run as a file (python cifar10/train.py), a module's own folder comes first
 # on sys.path, so its `import cifar10...` finds this file instead of the
 # package: say how to run it instead of failing in the imports.
 if not __package__:
-  import runpy  # pylint: disable=g-import-not-at-top
-  runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                              'support', 'run_as_file.py'))
+  from support import run_as_file
+  run_as_file.refuse(__file__)
 
-import tensorflow as tf  # pylint: disable=g-import-not-at-top
+import tensorflow as tf
 
 from cifar10 import cifar10_input
 from cifar10.support import batch_files

@@ -9,6 +9,10 @@ are still raw bytes (the cheapest form to hold), and only then decoded and
 distorted.
 """
 
+if not __package__:  # Run as a file: see support/run_as_file.py.
+  from support import run_as_file
+  run_as_file.refuse(__file__)
+
 import os
 
 import tensorflow as tf

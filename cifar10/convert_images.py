@@ -127,6 +127,7 @@ import numpy as np
 
 from cifar10.support import batch_files
 from cifar10.support import classes
+from cifar10.support import console
 from cifar10.support import image_files
 
 # Seconds between progress lines.
@@ -159,8 +160,8 @@ def _check_class_names(names, where):
   """Raises UserError unless `names` can be the classes of a data set."""
   for name in names:
     try:
-      name.encode('utf-8')
-    except UnicodeEncodeError:
+      _class_name(name)
+    except UnicodeDecodeError:
       raise errors.UserError(
           'Class folder %s: its name is not valid UTF-8, and the class names '
           'are written to %s as UTF-8 text. Rename the folder.'
@@ -181,6 +182,19 @@ def _check_class_names(names, where):
         '%s holds %d class folders, but a label is one byte: %d classes at '
         'most. Merge classes, or convert a part of them.'
         % (shown(where), len(names), classes.MAX_CLASSES))
+
+
+def _class_name(folder_name):
+  """The class a folder names: the bytes of its name, read as UTF-8.
+
+  Where the file system encoding is not UTF-8 (LC_ALL=C), Python lists a
+  folder named 猫 as escapes of its bytes; read as UTF-8, they are the name
+  again. Elsewhere the name is returned as it is.
+
+  Raises:
+    UnicodeDecodeError: the name's bytes are not UTF-8.
+  """
+  return folder_name.encode('utf-8', 'surrogateescape').decode('utf-8')
 
 
 def _images_below(folder, unreadable):
@@ -309,7 +323,7 @@ def find_images(src, test_fraction, seed):
         '%d training files, each needing one image at least. Add images%s.'
         % (shown(src), len(pairs[TRAIN_SPLIT]), train_files,
            '' if TRAIN_SPLIT in top else ', or lower --test_fraction'))
-  return names, pairs, notes
+  return [_class_name(name) for name in names], pairs, notes
 
 
 # ---------------------------------------------------------------------------
@@ -496,16 +510,21 @@ def convert(src, out, test_fraction=None, seed=0,
 
 
 def _print_summary(src, final, names, counts, skipped):
-  width = max(len(shown(name)) for name in names + ['total'])
+  # Columns as the terminal counts them (see console.py).
+  width = max(console.width(console.as_shown(shown(name)))
+              for name in names + ['class', 'total'])
   print('Converted %d images of %d classes from %s into %s:'
         % (sum(int(split.sum()) for split in counts.values()), len(names),
            shown(src), shown(final)))
-  print('  %-*s  %7s  %7s' % (width, 'class', TRAIN_SPLIT, TEST_SPLIT))
+  print('  %s  %7s  %7s' % (console.ljust('class', width), TRAIN_SPLIT,
+                            TEST_SPLIT))
   for label, name in enumerate(names):
-    print('  %-*s  %7d  %7d' % (width, shown(name), counts[TRAIN_SPLIT][label],
-                                counts[TEST_SPLIT][label]))
-  print('  %-*s  %7d  %7d' % (width, 'total', counts[TRAIN_SPLIT].sum(),
-                              counts[TEST_SPLIT].sum()))
+    print('  %s  %7d  %7d' % (console.ljust(shown(name), width),
+                              counts[TRAIN_SPLIT][label],
+                              counts[TEST_SPLIT][label]))
+  print('  %s  %7d  %7d' % (console.ljust('total', width),
+                            counts[TRAIN_SPLIT].sum(),
+                            counts[TEST_SPLIT].sum()))
   if skipped:
     print('Skipped %d files (each named above).' % len(skipped))
 

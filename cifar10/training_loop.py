@@ -13,6 +13,10 @@ failed op or a NaN loss into one line that says what happened and what was
 kept.
 """
 
+if not __package__:  # Run as a file: see support/run_as_file.py.
+  from support import run_as_file
+  run_as_file.refuse(__file__)
+
 import datetime
 import time
 

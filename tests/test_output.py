@@ -5,6 +5,7 @@ no TF_CPP_MIN_LOG_LEVEL, no CIFAR10_TF_LOGS (the suite sets the first for
 its other children).
 """
 
+import glob
 import os
 import re
 import signal
@@ -228,27 +229,47 @@ def test_ctrl_c_stops_a_waiting_ps_quietly(tmp_path, children):
       'files: the chief (worker 0) keeps the checkpoints, in its --train_dir.')
 
 
-@pytest.mark.fast
-@pytest.mark.parametrize('script', ['train', 'eval', 'synthetic',
-                                    'convert_images'])
-def test_running_a_script_as_a_file_says_how_to_run_it(script, tmp_path):
-  path = os.path.join(REPO, 'cifar10', script + '.py')
-  status, output = _run([path], cwd=str(tmp_path))
-  assert status == 1
-  assert output == ('%s is a module of the cifar10 package: run it as one, '
-                    'from the folder that holds cifar10/: python -m '
-                    'cifar10.%s\n' % (path, script))
+# The package's scripts (README.md lists them); every other file is a module
+# they import. A new script must be added here.
+_SCRIPTS = ('train', 'multi_gpu_train', 'dist_train', 'eval', 'predict',
+            'export', 'synthetic', 'convert_images')
+_PACKAGE_FILES = sorted(
+    os.path.relpath(path, REPO)
+    for path in glob.glob(os.path.join(REPO, 'cifar10', '**', '*.py'),
+                          recursive=True))
 
 
 @pytest.mark.fast
-def test_running_the_model_module_as_a_file_says_it_is_no_script(tmp_path):
-  path = os.path.join(REPO, 'cifar10', 'cifar10.py')
+@pytest.mark.parametrize('file', _PACKAGE_FILES)
+def test_every_file_of_the_package_run_as_a_file_says_how_to_run_it(file,
+                                                                   tmp_path):
+  # Its one line, before anything else: no TensorFlow start-up line (the
+  # user's environment shows them), no traceback, and not a silent exit.
+  path = os.path.join(REPO, file)
+  name = os.path.splitext(os.path.basename(file))[0]
   status, output = _run([path], cwd=str(tmp_path))
-  assert status == 1
-  assert output == ('%s is a module of the cifar10 package, not a script: '
-                    'the scripts import it. Run a script from the folder that '
-                    'holds cifar10/, such as python -m cifar10.train '
-                    '(README.md lists them).\n' % path)
+  if os.path.dirname(file) == 'cifar10' and name in _SCRIPTS:
+    line = ('%s is a module of the cifar10 package: run it as one, from the '
+            'folder that holds cifar10/: python -m cifar10.%s' % (path, name))
+  else:
+    line = ('%s is a module of the cifar10 package, not a script: the '
+            'scripts import it. Run a script from the folder that holds '
+            'cifar10/, such as python -m cifar10.train (README.md lists '
+            'them).' % path)
+  assert (status, output) == (1, line + '\n')
+
+
+@pytest.mark.fast
+def test_importing_the_model_from_inside_its_folder_says_where_to_run():
+  # `import cifar10` there finds cifar10/cifar10.py, and the program (here
+  # `python -c`) is no file of the package: the line names the module.
+  folder = os.path.join(REPO, 'cifar10')
+  status, output = _run(['-c', 'import cifar10'], cwd=folder)
+  assert (status, output) == (
+      1, '%s is a module of the cifar10 package, not a script: the scripts '
+      'import it. Run a script from the folder that holds cifar10/, such as '
+      'python -m cifar10.train (README.md lists them).\n'
+      % os.path.join(folder, 'cifar10.py'))
 
 
 @pytest.mark.fast

@@ -9,7 +9,8 @@ these, and a learner can take each such line at its word:
   one shared parser), `paths` (folders and their checks), `errors` (what the
   user is told), `download`, `classes` (class names of a data set and run),
   `batch_files` (the binary format and its checks), `script` (how a script
-  starts and ends), `kernel_choice`, `tensorflow_logs`, `run_as_file`;
+  starts and ends), `console` (text a console cannot show, and table
+  columns), `kernel_choice`, `tensorflow_logs`, `run_as_file`;
 * around the training loop: `training_run` (settings, --fresh, resuming,
   signals, failures), `checkpoints` (finding and checking them),
   `session_options` (the speed flags);
@@ -20,3 +21,6 @@ these, and a learner can take each such line at its word:
 
 Nothing here imports the tutorial's modules: the lower tier never reaches up.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)

@@ -10,6 +10,9 @@ This module imports no TensorFlow (storage.py loads it when a file is
 first read): the tools that write such files (cifar10.synthetic,
 cifar10.convert_images) use the layout too.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import os
 

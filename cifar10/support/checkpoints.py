@@ -7,6 +7,9 @@ tool here therefore reads the checkpoint first and, when something does not
 fit, stops with one line naming the checkpoint, the first variable that
 differs, what the file holds, what the graph wants and what to do about it.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import dataclasses
 import os

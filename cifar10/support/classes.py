@@ -15,6 +15,9 @@ network's last layer, so every tool needs them:
   means CIFAR-10's ten. Resuming checks that the data's names are the
   run's (`record_for_run`).
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import dataclasses
 import os

@@ -12,6 +12,9 @@ by their true class. So, for each class,
 The two differ: a model that calls most images "frog" has a high recall for
 frogs and a low precision. The picture shows both beside the matrix.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import dataclasses
 import io

@@ -9,6 +9,9 @@ imports no TensorFlow (paths.py, which the flags use, reads its names); its
 files are written through storage.py, so --data_dir may be a URL TensorFlow
 serves.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import contextlib
 import hashlib

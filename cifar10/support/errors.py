@@ -3,6 +3,9 @@
 A script's `main` raises these errors; `flags.run_script` prints the message
 alone (a traceback would bury it) and exits with the error's `exit_status`.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import sys
 

@@ -6,6 +6,9 @@ prints (precision @ 1, top-k accuracy, each class's recall and precision)
 and the summaries it writes for TensorBoard, and reads earlier results back
 from the event files so that an evaluation is not repeated.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import dataclasses
 import datetime
@@ -17,6 +20,7 @@ import tensorflow as tf
 
 from cifar10.support import classes
 from cifar10.support import confusion
+from cifar10.support import console
 from cifar10.support import paths
 from cifar10.support import storage
 
@@ -78,12 +82,16 @@ def report(result, checkpoint_path):
   print('per class, of %d images (recall: correct / images of the class; '
         'precision: correct / images predicted as the class):'
         % len(result.labels))
-  # The class column is as wide as the longest name (CIFAR-10's: 10).
-  width = max(len(name) for name in result.class_names + ('class',))
-  print('  %-*s  %-20s  %s' % (width, 'class', 'recall', 'precision'))
+  # The class column is as wide as the longest name (CIFAR-10's: 10), in
+  # the columns of the terminal (a Chinese character takes two, and on an
+  # ASCII console the escape it becomes takes its own).
+  width = max(console.width(console.as_shown(name))
+              for name in result.class_names + ('class',))
+  print('  %s  %-20s  %s' % (console.ljust('class', width), 'recall',
+                             'precision'))
   for index, name in enumerate(result.class_names):
-    print('  %-*s  %-20s  %s' % (
-        width, name,
+    print('  %s  %-20s  %s' % (
+        console.ljust(name, width),
         _ratio_and_counts(figures.recall[index], figures.correct[index],
                           figures.images[index]),
         _ratio_and_counts(figures.precision[index], figures.correct[index],

@@ -13,6 +13,9 @@ docs/speed.md, "Where the time goes".
 * `fast_lrn`: local response normalization as a matrix multiply with a
   banded matrix, with its gradient written out.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import numpy as np
 import tensorflow as tf

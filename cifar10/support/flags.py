@@ -10,6 +10,9 @@ never take the next word as their value, so `predict --json cat.png`
 classifies cat.png. (The original used `type=bool`, which reads "False" as
 true; a flag that took an optional separate value would swallow a file name.)
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import argparse
 import sys

@@ -10,6 +10,9 @@ in another order, so they agree to double rounding.
 
 What it saves a summary step, measured: docs/speed.md#histograms.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import sys
 

@@ -17,6 +17,9 @@ and resized:
   every source pixel counts, so shrinking does not alias, and a 64x64
   picture becomes exactly the means of its 2x2 blocks.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import io
 

@@ -13,6 +13,9 @@ The user's own TF_ENABLE_ONEDNN_OPTS always wins: `TF_ENABLE_ONEDNN_OPTS=0`
 keeps the Eigen kernels. A process that imported TensorFlow before the
 script started keeps whatever TensorFlow chose then.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import os
 import platform

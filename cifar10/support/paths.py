@@ -12,6 +12,9 @@ module must not import TensorFlow: the flags use it while the scripts answer
 --help. It looks at files through storage.py, which loads TensorFlow on
 first use, so that a URL such as gs://bucket/data works as a path.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import os
 import re

@@ -9,10 +9,14 @@ changes the caller's process.
 
 This module loads no TensorFlow.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import signal
 import sys
 
+from cifar10.support import console
 from cifar10.support import errors
 from cifar10.support import kernel_choice
 from cifar10.support import tensorflow_logs
@@ -24,6 +28,9 @@ def start(module_name, parser):
   Both must come before TensorFlow loads: `--help` is answered without
   waiting seconds for an import it does not need, and the CPU kernels and
   the quiet start-up (see `prepare_process`) can only be chosen before.
+  First of all, a character the console cannot show (a class name in
+  Chinese on an ASCII console) is printed as an escape instead of ending
+  the script (console.py).
 
   Args:
     module_name: the calling module's `__name__`; only '__main__' (run as
@@ -32,6 +39,7 @@ def start(module_name, parser):
   """
   if module_name != '__main__':
     return
+  console.escape_unencodable()
   answer_help_first(parser)
   prepare_process()
 

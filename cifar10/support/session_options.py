@@ -4,6 +4,9 @@ Each helps on some hardware and hurts on other hardware, so each is a flag,
 off by default, with the advice measured for it in docs/speed.md.
 None of them changes the variables or the checkpoints.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import dataclasses
 import os

@@ -13,6 +13,9 @@ TensorFlow does not serve, or cannot reach, is refused in one line.
 TensorFlow is imported on the first call, not with this module: the flags
 import it while the scripts answer --help.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import os
 import posixpath

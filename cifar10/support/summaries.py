@@ -6,6 +6,9 @@
 string tensor instead, and join the SUMMARIES collection that
 `tf.compat.v1.summary.merge_all` and MonitoredTrainingSession read.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import re
 

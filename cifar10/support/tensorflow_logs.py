@@ -36,6 +36,9 @@ This module must not import TensorFlow when it loads: each script installs
 its import hook (`hold_back_start_up_lines`, through script.py) before
 anything imports it.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import importlib.abc
 import logging

@@ -15,6 +15,9 @@ and `while not should_stop()`. Around it this module
   then stops with one line: the bad data file by name and what is wrong
   with it, or else the op's complaint.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import contextlib
 import dataclasses

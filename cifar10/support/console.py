@@ -1,0 +1,98 @@
+"""Text on a console that may not show every character, in aligned columns.
+
+A class name is whatever the user's folder was called (convert_images takes
+the names from there), Chinese characters, say. Two things then go wrong:
+
+* Python's stdout raises UnicodeEncodeError on a character its encoding
+  lacks (ASCII under LC_ALL=C, cp1252 where a Windows console's output goes
+  to a file), which ended a script over a name. The scripts therefore write
+  such characters as backslash escapes (`escape_unencodable`, called once
+  from script.start), as Python's stderr always does.
+* East Asian wide and fullwidth characters take two columns of a terminal,
+  so a table padded by len() loses its columns. Tables pad by `width`, the
+  columns the text takes as the stream will show it (`as_shown`): a name
+  that became escapes is as wide as its escapes.
+
+This module loads no TensorFlow.
+"""
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
+
+import codecs
+import sys
+import unicodedata
+
+# A handler for a stream that was set to 'surrogateescape', as Python sets
+# stdout under the C locale: there a file name's bytes that the locale could
+# not decode go back out unchanged (the terminal may well show them), and
+# any other character it cannot encode becomes an escape instead of an error.
+_BYTES_BACK_OR_ESCAPE = 'cifar10.surrogateescape_else_backslashreplace'
+
+
+def _bytes_back_or_escape(error):
+  try:
+    return codecs.lookup_error('surrogateescape')(error)
+  except UnicodeError:
+    return codecs.backslashreplace_errors(error)
+
+
+def _forgiving(handler):
+  """The error handler to use instead of `handler`, or None to keep it.
+
+  'strict' (stdout's by default) and 'surrogateescape' (stdout's under the
+  C locale) raise on a character the encoding lacks. The replacement of
+  the second is registered on first use: importing this module changes
+  nothing in the process.
+  """
+  if handler == 'strict':
+    return 'backslashreplace'
+  if handler == 'surrogateescape':
+    codecs.register_error(_BYTES_BACK_OR_ESCAPE, _bytes_back_or_escape)
+    return _BYTES_BACK_OR_ESCAPE
+  return None
+
+
+def escape_unencodable():
+  """Makes stdout and stderr write what their encoding lacks as escapes.
+
+  A stream whose error handler already never raises (stderr's
+  'backslashreplace', or one the user chose through PYTHONIOENCODING) is
+  left as it is, and so is a stream that is no text file (replaced by a
+  test, or None without a console).
+  """
+  for stream in (sys.stdout, sys.stderr):
+    if not hasattr(stream, 'reconfigure'):
+      continue
+    forgiving = _forgiving(stream.errors)
+    if forgiving:
+      stream.reconfigure(errors=forgiving)
+
+
+def as_shown(text, stream=None):
+  """`text` as `stream` (stdout by default) writes it: what its encoding
+  lacks as the escapes it writes instead."""
+  stream = stream or sys.stdout
+  encoding = getattr(stream, 'encoding', None)
+  if not encoding:  # A stream of str, such as io.StringIO: shown as it is.
+    return text
+  handler = getattr(stream, 'errors', None) or 'strict'
+  encoded = text.encode(encoding, _forgiving(handler) or handler)
+  return encoded.decode(encoding, 'surrogateescape')
+
+
+def width(text):
+  """The columns `text` takes on a terminal.
+
+  East Asian wide and fullwidth characters take two, combining marks (an
+  accent written as its own code point) none, every other character one.
+  """
+  return sum(0 if unicodedata.combining(character) else
+             2 if unicodedata.east_asian_width(character) in ('W', 'F') else 1
+             for character in text)
+
+
+def ljust(text, columns, stream=None):
+  """`text` as `stream` shows it, padded with spaces to `columns` columns."""
+  shown = as_shown(text, stream)
+  return shown + ' ' * (columns - width(shown))
