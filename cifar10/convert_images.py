@@ -43,10 +43,12 @@ look for --data_dir OUT:
 * batches.meta.txt: the class names, one per line, in label order. Every
   script reads the number of classes (2 to 256) and their names from it.
 * split.csv: which file went to which split, one line per image written
-  after the header `path,class,split`: its path relative to SRC, its
-  class, and `train` or `test`. The lines follow the records: the training
-  images' first (line k's record is record k // 5 of data_batch_(k mod 5
-  + 1).bin, counting from 0), then test_batch.bin's in order.
+  after the header `path,class,split,copy_of`: its path relative to SRC,
+  its class, `train` or `test`, and, for a copy, the path of the first file
+  in SRC holding the same picture (else nothing). The lines follow the
+  records: the training images' first (line k's record is record k // 5 of
+  data_batch_(k mod 5 + 1).bin, counting from 0), then test_batch.bin's in
+  order.
 
 Each record is CIFAR-10's: the label byte, then the red, green and blue
 planes of 32x32 bytes. Images are decoded one at a time (each distinct
@@ -475,6 +477,30 @@ def _copies(placed, src):
   return [group for group in files.values() if len(group) > 1]
 
 
+def _manifest_rows(placed, ordered, names, src):
+  """The rows of image_splits.write_manifest, in the order of the records.
+
+  Args:
+    placed: the _Images in SRC's order.
+    ordered: {split: its _Images in the order written}.
+    names: the class names.
+    src: the SRC folder, which the paths are made relative to.
+
+  Returns:
+    (path, class, split, copy_of) of each image, the training files' first
+    (dealt out as _write_split says), then the test file's. copy_of is the
+    path of the first file in SRC holding the same picture, or '' for that
+    first file and for pictures held by one file.
+  """
+  first = {}
+  for image in placed:
+    first.setdefault(image.picture, image.path)
+  return [(os.path.relpath(image.path, src), names[image.label], image.split,
+           '' if first[image.picture] == image.path
+           else os.path.relpath(first[image.picture], src))
+          for split in (TRAIN_SPLIT, TEST_SPLIT) for image in ordered[split]]
+
+
 def _write_split(folder, file_names, images, scratch):
   """Writes `images` in order, dealing their records out to the files.
 
@@ -577,12 +603,9 @@ def convert(src, out, test_fraction=None, seed=0,
       for split, file_names in ((TRAIN_SPLIT, batch_files.TRAIN_FILES),
                                 (TEST_SPLIT, batch_files.TEST_FILES)):
         _write_split(staging, file_names, ordered[split], scratch)
-    # In the order of the records: the training files' (dealt out as
-    # _write_split says), then the test file's.
     image_splits.write_manifest(
         os.path.join(staging, image_splits.MANIFEST_FILE),
-        [(os.path.relpath(image.path, src), names[image.label], image.split)
-         for split in (TRAIN_SPLIT, TEST_SPLIT) for image in ordered[split]])
+        _manifest_rows(placed, ordered, names, src))
     with open(os.path.join(staging, classes.META_FILE), 'wb') as meta:
       meta.write(classes.format_names(names))
     os.chmod(staging, 0o755)
@@ -621,6 +644,9 @@ def _print_copies(copies):
     print('  %s%s' % (' = '.join(shown(path) for path, _ in
                                  group[:_EXAMPLE_FILES]),
                       ' and %d more' % more if more > 0 else ''))
+  if len(copies) > _EXAMPLE_GROUPS:
+    print('  and %d more groups: the copy_of column of %s names every copy'
+          % (len(copies) - _EXAMPLE_GROUPS, image_splits.MANIFEST_FILE))
   if straddling:
     print('Warning: %d of these groups %s in both %s/ and %s/ (shown first), '
           'so the test scores images the network trained on. Delete or move '

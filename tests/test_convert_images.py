@@ -393,7 +393,7 @@ def test_the_meta_file_round_trips_through_the_names_parser(tmp_path):
 
 def _manifest_rows(out):
   with open(os.path.join(out, BIN, 'split.csv'), newline='',
-            encoding='utf-8') as manifest:
+            encoding='utf-8', errors='surrogateescape') as manifest:
     return list(csv.reader(manifest))
 
 
@@ -451,9 +451,14 @@ def test_copies_land_in_one_split_and_the_summary_names_them(tmp_path,
     # Neither copied picture (values 0 and 1) is on both sides.
     splits = _splits_of_values(folder)
     assert len(splits[0]) == len(splits[1]) == 1, (seed, splits)
-    rows = {path: split for path, _, split in _manifest_rows(out)[1:]}
-    assert rows['a/000.png'] == rows['a/000 copy.png']
-    assert rows['a/001.png'] == rows['a/001.bmp']
+    rows = {path: (split, copy_of)
+            for path, _, split, copy_of in _manifest_rows(out)[1:]}
+    assert rows['a/000.png'][0] == rows['a/000 copy.png'][0]
+    assert rows['a/001.png'][0] == rows['a/001.bmp'][0]
+    # Each copy names the first file in SRC's order holding its picture.
+    assert {path: copy_of for path, (_, copy_of) in rows.items()
+            if copy_of} == {'a/000.png': 'a/000 copy.png',
+                            'a/001.png': 'a/001.bmp'}
   assert lines[-3:] == [
       'Identical images (the same bytes, or the same pixels once decoded): '
       '2 groups, 4 files, each in one split, e.g.',
@@ -468,26 +473,32 @@ def test_copies_across_given_train_and_test_folders_are_a_warning_and_stay(
   _class_folder(str(src / 'test'), 2, names=('a', 'b'), start=5)
   (src / 'test' / 'b' / 'leak.png').write_bytes(
       (src / 'train' / 'b' / '001.png').read_bytes())
-  _save(str(src / 'train' / 'a' / '004.bmp'), np.full([32, 32, 3], 4,
-                                                       np.uint8))
+  # Four more groups, within the training split: more than the summary shows.
+  for index in range(5):
+    if index != 3:
+      _save(str(src / 'train' / 'a' / ('%03d.bmp' % index)),
+            np.full([32, 32, 3], index, np.uint8))
   out = str(tmp_path / 'out')
   assert convert_images.main([str(src), out]) == 0
   lines = capsys.readouterr().out.splitlines()
   assert [line.split() for line in lines[1:5]] == [
-      ['class', 'train', 'test'], ['a', '6', '2'], ['b', '5', '3'],
-      ['total', '11', '5']]
-  assert lines[-4:] == [
+      ['class', 'train', 'test'], ['a', '9', '2'], ['b', '5', '3'],
+      ['total', '14', '5']]
+  assert lines[-6:] == [
       'Identical images (the same bytes, or the same pixels once decoded): '
-      '2 groups, 4 files, e.g.',
+      '5 groups, 10 files, e.g.',
       '  train/b/001.png = test/b/leak.png',
-      '  train/a/004.bmp = train/a/004.png',
+      '  train/a/000.bmp = train/a/000.png',
+      '  train/a/001.bmp = train/a/001.png',
+      '  and 2 more groups: the copy_of column of split.csv names every copy',
       'Warning: 1 of these groups lies in both train/ and test/ (shown '
       'first), so the test scores images the network trained on. Delete or '
       'move the copies on one side.']
   # The user's split stands: each file where it was put.
-  rows = {path: split for path, _, split in _manifest_rows(out)[1:]}
-  assert (rows['train/b/001.png'], rows['test/b/leak.png']) == ('train',
-                                                                'test')
+  rows = {path: (split, copy_of)
+          for path, _, split, copy_of in _manifest_rows(out)[1:]}
+  assert rows['train/b/001.png'] == ('train', '')
+  assert rows['test/b/leak.png'] == ('test', 'train/b/001.png')
 
 
 def test_the_manifest_names_each_images_file_class_and_split_in_record_order(
@@ -495,33 +506,41 @@ def test_the_manifest_names_each_images_file_class_and_split_in_record_order(
   src = tmp_path / 'src'
   _class_folder(str(src / 'train'), 6, names=('a', 'b'))
   _class_folder(str(src / 'test'), 2, names=('a', 'b'), start=6)
-  # A name CSV must quote, and a file that is skipped (so not listed).
+  # A name CSV must quote, a name that is not UTF-8 (kept as its bytes),
+  # and a file that is skipped (so not listed).
   _save(str(src / 'train' / 'b' / 'x,"y".png'), np.full([32, 32, 3], 50,
                                                          np.uint8))
+  latin = os.fsdecode(b'caf\xe9.png')
+  _save(os.path.join(str(src), 'train', 'a', latin),
+        np.full([32, 32, 3], 60, np.uint8))
   (src / 'test' / 'a' / 'notes.txt').write_text('not an image')
   out = str(tmp_path / 'out')
   convert_images.convert(str(src), out, seed=3)
   folder = os.path.join(out, BIN)
   with open(os.path.join(folder, 'split.csv'), 'rb') as manifest:
-    lines = manifest.read().decode('utf-8').split('\n')
-  assert lines[0] == 'path,class,split' and lines[-1] == ''
+    lines = manifest.read().decode('utf-8', 'surrogateescape').split('\n')
+  assert lines[0] == 'path,class,split,copy_of' and lines[-1] == ''
   assert sorted(lines[1:-1]) == sorted(
-      ['train/a/%03d.png,a,train' % index for index in range(6)] +
-      ['train/b/%03d.png,b,train' % index for index in range(6)] +
-      ['"train/b/x,""y"".png",b,train'] +
-      ['test/a/%03d.png,a,test' % index for index in (6, 7)] +
-      ['test/b/%03d.png,b,test' % index for index in (6, 7)])
+      ['train/a/%03d.png,a,train,' % index for index in range(6)] +
+      ['train/b/%03d.png,b,train,' % index for index in range(6)] +
+      ['"train/b/x,""y"".png",b,train,', 'train/a/%s,a,train,' % latin] +
+      ['test/a/%03d.png,a,test,' % index for index in (6, 7)] +
+      ['test/b/%03d.png,b,test,' % index for index in (6, 7)])
   # Line k of the training lines is record k: data_batch_(k mod 5 + 1)'s
   # record k // 5. The test lines follow in test_batch.bin's order.
   rows = _manifest_rows(out)[1:]
-  assert [split for _, _, split in rows] == ['train'] * 13 + ['test'] * 4
+  assert [split for _, _, split, _ in rows] == ['train'] * 14 + ['test'] * 4
   dealt = [_records(folder, [name]) for name in TRAIN_FILES]
-  records = [dealt[k % 5][k // 5] for k in range(13)] + _records(
+  records = [dealt[k % 5][k // 5] for k in range(14)] + _records(
       folder, ['test_batch.bin'])
-  value = lambda path: 50 if 'x,' in path else (
-      10 * 'ab'.index(path.split('/')[1]) + int(path[-7:-4]))
+
+  def value(path):  # As _class_folder and the _save above made them.
+    if path in ('train/b/x,"y".png', 'train/a/' + latin):
+      return 50 if 'x,' in path else 60
+    return 10 * 'ab'.index(path.split('/')[1]) + int(path[-7:-4])
+
   assert [(record[0], record[1]) for record in records] == [
-      ('ab'.index(name), value(path)) for path, name, _ in rows]
+      ('ab'.index(name), value(path)) for path, name, _, _ in rows]
 
 
 def test_the_draw_gives_each_class_its_share_and_keeps_copies_together():

@@ -15,7 +15,8 @@ score means something only when the test images are new to the network:
   file that could not be used takes no place in it.
 * The record. MANIFEST_FILE, written beside the batch files, names each
   image's file and split, so that the test images can be found again (to
-  classify them alone, or to look at the ones the network got wrong).
+  classify them alone, or to look at the ones the network got wrong), and
+  the file each copy is a copy of.
 """
 
 import csv
@@ -27,7 +28,7 @@ from cifar10.support import errors
 
 # The file beside the batch files naming each image's split, and its columns.
 MANIFEST_FILE = 'split.csv'
-MANIFEST_COLUMNS = ('path', 'class', 'split')
+MANIFEST_COLUMNS = ('path', 'class', 'split', 'copy_of')
 
 _CHUNK_BYTES = 1 << 20
 
@@ -171,7 +172,9 @@ def write_manifest(path, rows):
 
   Args:
     path: the file to create.
-    rows: (path relative to SRC, class name, split) of each image.
+    rows: (path relative to SRC, class name, split, copy_of) of each
+      image, copy_of naming the file it is a copy of (see
+      cifar10.convert_images) or ''.
   """
   with open(path, 'x', encoding='utf-8', errors='surrogateescape',
             newline='') as file:
