@@ -9,7 +9,9 @@ ImageFolder expect, in one of two ways:
 * SRC/train/<class>/ and SRC/test/<class>/, the same class folders in both:
   each split is converted as it is;
 * SRC/<class>/: --test_fraction of each class's images, drawn at random
-  under --seed, become the test split, the rest the training split.
+  under --seed, become the test split, the rest the training split. The
+  draw counts only the images that could be read (a skipped file takes no
+  place in it), and keeps copies together (below).
 
 The classes are the class folders sorted by name, as both conventions sort
 them: the first is label 0. Every file below a class folder (subfolders
@@ -21,6 +23,15 @@ prepares the files it classifies the same way. Files that are not such
 images, and images under 32 pixels on a side, are skipped, each named in
 one line with the reason.
 
+Copies are found: files with the same bytes, or with the same pixels once
+decoded, at full size (one picture saved as PNG and as BMP). A copy on
+each side of the split would let the test score an image the network
+trained on, so the draw keeps each group of copies in one split; in
+SRC/train/ and SRC/test/, which are the user's choice and stay as they
+are, a group lying in both gets a warning. Pictures that only look alike
+(resized, cropped, compressed again) are not copies here.
+cifar10.support.image_splits says how they are found and drawn.
+
 It writes OUT/cifar-10-batches-bin/, where the trainers and the evaluator
 look for --data_dir OUT:
 
@@ -31,18 +42,27 @@ look for --data_dir OUT:
   --num_examples counts from the start);
 * batches.meta.txt: the class names, one per line, in label order. Every
   script reads the number of classes (2 to 256) and their names from it.
+* split.csv: which file went to which split, one line per image written
+  after the header `path,class,split,copy_of`: its path relative to SRC,
+  its class, `train` or `test`, and, for a copy, the path of the first file
+  in SRC holding the same picture (else nothing). The lines follow the
+  records: the training images' first (line k's record is record k // 5 of
+  data_batch_(k mod 5 + 1).bin, counting from 0), then test_batch.bin's in
+  order.
 
 Each record is CIFAR-10's: the label byte, then the red, green and blue
-planes of 32x32 bytes. Images are decoded one at a time and their records
-written as they come, into a temporary folder inside OUT that takes its
-final name only when everything is written, so memory stays small on any
-number of images, and a failed or interrupted run leaves nothing behind.
-Existing batch files are never written over. On a large folder a progress
-line comes every few seconds; at the end, a table of images per class and
-split.
+planes of 32x32 bytes. Images are decoded one at a time (each distinct
+picture's planes wait in a scratch file until the split is drawn), and the
+files are written into a temporary folder inside OUT that takes its final
+name only when all are written, so memory stays small on any number of
+images, and a failed or interrupted run leaves nothing behind. No file
+already in OUT's cifar-10-batches-bin/ is ever written over. On a large
+folder a progress line comes every few seconds; at the end, a table of
+images per class and split, and the groups of copies found.
 """
 
 import argparse
+import collections
 import os
 import shutil
 import sys
@@ -129,6 +149,7 @@ from cifar10.support import batch_files
 from cifar10.support import classes
 from cifar10.support import console
 from cifar10.support import image_files
+from cifar10.support import image_splits
 
 # Seconds between progress lines.
 PROGRESS_SECS = 5.0
@@ -234,18 +255,25 @@ def _class_images(split_folder, names, unreadable):
   return images
 
 
-def find_images(src, test_fraction, seed):
-  """Reads SRC's layout: the classes, and each split's (path, label) pairs.
+def _drawn_share(test_fraction):
+  """The share of each class drawn into the test split of SRC/<class>/."""
+  return DEFAULT_TEST_FRACTION if test_fraction is None else test_fraction
+
+
+def find_images(src, test_fraction):
+  """Reads SRC's layout: the classes, and their image files.
 
   Args:
     src: the SRC folder.
     test_fraction: --test_fraction, or None when not given.
-    seed: --seed.
 
   Returns:
-    (class names sorted, {split: [(path, label)] in the order to write},
-    notes): notes are lines about what was left out (loose files,
-    unreadable subfolders, folders beside train/ and test/).
+    (class names sorted, [(path, label, split)] class by class, notes):
+    split is TRAIN_SPLIT or TEST_SPLIT under SRC/train/ and SRC/test/, and
+    None in SRC/<class>/ folders, whose split is drawn once the images are
+    read (so that files that cannot be used take no place in it). Notes
+    are lines about what was left out (loose files, unreadable subfolders,
+    folders beside train/ and test/).
 
   Raises:
     errors.UserError: the layout is not one of the two, a class folder is
@@ -257,7 +285,6 @@ def find_images(src, test_fraction, seed):
         'SRC %s is not a folder. Give the folder holding one subfolder of '
         'images per class (or train/ and test/ holding those).' % shown(src))
   notes = []
-  rng = np.random.default_rng(seed)
   top = _visible(src)
   if TRAIN_SPLIT in _subfolders(src):
     test_folder = os.path.join(src, TEST_SPLIT)
@@ -286,9 +313,13 @@ def find_images(src, test_fraction, seed):
           'one of them. Add the missing folder, or remove the extra one.'
           % (shown(train_folder), shown(test_folder), shown(missing)))
     unreadable = []
-    split_images = {TRAIN_SPLIT: _class_images(train_folder, names,
-                                               unreadable),
-                    TEST_SPLIT: _class_images(test_folder, names, unreadable)}
+    sources = []
+    for split, folder in ((TRAIN_SPLIT, train_folder),
+                          (TEST_SPLIT, test_folder)):
+      for label, paths in enumerate(
+          _class_images(folder, names, unreadable).values()):
+        sources += [(path, label, split) for path in paths]
+    training = sum(split == TRAIN_SPLIT for _, _, split in sources)
   else:
     names = _subfolders(src)
     _check_class_names(names, src)
@@ -296,34 +327,28 @@ def find_images(src, test_fraction, seed):
               % shown(os.path.join(src, name)) for name in top
               if name not in names]
     unreadable = []
-    fraction = (DEFAULT_TEST_FRACTION if test_fraction is None
-                else test_fraction)
-    split_images = {TRAIN_SPLIT: {}, TEST_SPLIT: {}}
-    for name, paths in _class_images(src, names, unreadable).items():
-      drawn = [paths[index] for index in rng.permutation(len(paths))]
-      test_count = int(round(fraction * len(paths)))
-      split_images[TEST_SPLIT][name] = drawn[:test_count]
-      split_images[TRAIN_SPLIT][name] = drawn[test_count:]
-    if not any(split_images[TEST_SPLIT].values()):
+    fraction = _drawn_share(test_fraction)
+    by_class = list(_class_images(src, names, unreadable).values())
+    sizes = [len(paths) for paths in by_class]
+    # The shares as the draw will take them, were every file an image: a
+    # refusal here comes before any image is decoded.
+    if not any(round(fraction * size) for size in sizes):
       raise errors.UserError(
           '--test_fraction %s of %s leaves the test split empty (the largest '
           'class has %d images). Raise --test_fraction, or add images.'
-          % (fraction, shown(src), max(len(paths) for paths in
-                                       split_images[TRAIN_SPLIT].values())))
+          % (fraction, shown(src), max(sizes)))
+    sources = [(path, label, None) for label, paths in enumerate(by_class)
+               for path in paths]
+    training = sum(size - round(fraction * size) for size in sizes)
   notes += unreadable
-  pairs = {}
-  for split, by_class in split_images.items():
-    listed = [(path, label) for label, name in enumerate(names)
-              for path in by_class[name]]
-    pairs[split] = [listed[index] for index in rng.permutation(len(listed))]
   train_files = len(batch_files.TRAIN_FILES)
-  if len(pairs[TRAIN_SPLIT]) < train_files:
+  if training < train_files:
     raise errors.UserError(
         'The training split of %s would hold %d images, but the trainers read '
         '%d training files, each needing one image at least. Add images%s.'
-        % (shown(src), len(pairs[TRAIN_SPLIT]), train_files,
+        % (shown(src), training, train_files,
            '' if TRAIN_SPLIT in top else ', or lower --test_fraction'))
-  return [_class_name(name) for name in names], pairs, notes
+  return [_class_name(name) for name in names], sources, notes
 
 
 # ---------------------------------------------------------------------------
@@ -361,18 +386,29 @@ def output_folder(out, src):
   return folder
 
 
-def encode_record(label, image):
-  """One record: the label byte, then `image`'s red, green and blue planes.
+def encode_planes(image):
+  """`image`'s red, green and blue planes of 32x32 bytes: a record's pixels.
+
+  Args:
+    image: [32, 32, 3] uint8.
+
+  Returns:
+    bytes, 3,072 of them.
+  """
+  return np.ascontiguousarray(image.transpose(2, 0, 1)).tobytes()
+
+
+def encode_record(label, planes):
+  """One record: the label byte, then an image's planes (encode_planes).
 
   Args:
     label: int, 0..255.
-    image: [32, 32, 3] uint8.
+    planes: bytes, 3,072 of them.
 
   Returns:
     bytes, 3,073 of them.
   """
-  return bytes([label]) + np.ascontiguousarray(
-      image.transpose(2, 0, 1)).tobytes()
+  return bytes([label]) + planes
 
 
 class _Progress:
@@ -394,47 +430,126 @@ class _Progress:
             flush=True)
 
 
-def _write_split(folder, file_names, pairs, counts, progress):
-  """Decodes `pairs` in order and deals their records out to the files.
+# An image read: its file, its label, its split (None until drawn, for
+# SRC/<class>/) and its picture's number, which copies share and which
+# indexes its planes in the scratch file.
+_Image = collections.namedtuple('_Image', ['path', 'label', 'split',
+                                           'picture'])
+
+
+def _read_images(sources, scratch, progress):
+  """Decodes each file once, keeping each distinct picture's planes.
+
+  Args:
+    sources: (path, label, split) of each file, as find_images lists them.
+    scratch: a binary file that receives the planes of each new picture,
+      in the order of the pictures' numbers.
+    progress: a _Progress.
+
+  Returns:
+    ([_Image] of the images read, in the order of `sources`; the lines
+    naming the skipped files).
+  """
+  identical = image_splits.IdenticalImages(image_files.read_rgb)
+  read, skipped = [], []
+
+  def skip(line):
+    skipped.append(line)
+    print('skipped %s' % line, flush=True)
+
+  for path, label, split in sources:
+    progress.step()
+    digest = image_splits.file_digest(path)
+    picture = identical.of_bytes(digest)  # A copy needs no decoding.
+    if picture is None:
+      try:
+        decoded = image_files.read_rgb(path)
+      except errors.UserError as error:
+        skip(shown(str(error)))
+        continue
+      if min(decoded.size) < image_files.SIZE:
+        skip('%s: %dx%d pixels, smaller than %dx%d (enlarging it would only '
+             'blur it): use a larger picture'
+             % (shown(path), decoded.size[0], decoded.size[1],
+                image_files.SIZE, image_files.SIZE))
+        continue
+      planes = encode_planes(image_files.to_32x32(decoded))
+      picture, new = identical.of_pixels(path, digest, decoded, planes)
+      if new:
+        scratch.write(planes)
+    read.append(_Image(path, label, split, picture))
+  return read, skipped
+
+
+def _place(read, class_count, test_fraction, rng):
+  """The images read, each in its split: SRC's own, else drawn.
+
+  The draw (image_splits.draw_test_split) counts only the images read, and
+  keeps each group of copies in one split.
+  """
+  if not any(image.split is None for image in read):
+    return read
+  in_test = image_splits.draw_test_split(
+      [image.label for image in read], [image.picture for image in read],
+      class_count, _drawn_share(test_fraction), rng)
+  return [image._replace(split=TEST_SPLIT if test else TRAIN_SPLIT)
+          for image, test in zip(read, in_test)]
+
+
+def _copies(placed, src):
+  """[(path relative to SRC, split)] of each picture that several files hold."""
+  files = {}
+  for image in placed:
+    files.setdefault(image.picture, []).append(
+        (os.path.relpath(image.path, src), image.split))
+  return [group for group in files.values() if len(group) > 1]
+
+
+def _manifest_rows(placed, ordered, names, src):
+  """The rows of image_splits.write_manifest, in the order of the records.
+
+  Args:
+    placed: the _Images in SRC's order.
+    ordered: {split: its _Images in the order written}.
+    names: the class names.
+    src: the SRC folder, which the paths are made relative to.
+
+  Returns:
+    (path, class, split, copy_of) of each image, the training files' first
+    (dealt out as _write_split says), then the test file's. copy_of is the
+    path of the first file in SRC holding the same picture, or '' for that
+    first file and for pictures held by one file.
+  """
+  first = {}
+  for image in placed:
+    first.setdefault(image.picture, image.path)
+  return [(os.path.relpath(image.path, src), names[image.label], image.split,
+           '' if first[image.picture] == image.path
+           else os.path.relpath(first[image.picture], src))
+          for split in (TRAIN_SPLIT, TEST_SPLIT) for image in ordered[split]]
+
+
+def _write_split(folder, file_names, images, scratch):
+  """Writes `images` in order, dealing their records out to the files.
 
   Record k goes to file k mod len(file_names), so the files differ in size
-  by one record at most, however many images are skipped.
+  by one record at most.
 
   Args:
     folder: the temporary folder.
     file_names: the split's batch file names.
-    pairs: (path, label) pairs in the order to write.
-    counts: [classes] int array, incremented per image written.
-    progress: a _Progress.
-
-  Returns:
-    The lines naming the skipped files.
+    images: the split's _Images, in the order to write.
+    scratch: the file of the pictures' planes (_read_images).
   """
-  skipped = []
-  outs = [open(os.path.join(folder, name), 'wb') for name in file_names]
+  outs = [open(os.path.join(folder, name), 'xb') for name in file_names]
   try:
-    for path, label in pairs:
-      progress.step()
-      try:
-        picture = image_files.read_rgb(path)
-      except errors.UserError as error:
-        skipped.append(shown(str(error)))
-        print('skipped %s' % skipped[-1], flush=True)
-        continue
-      if min(picture.size) < image_files.SIZE:
-        skipped.append('%s: %dx%d pixels, smaller than %dx%d (enlarging it '
-                       'would only blur it): use a larger picture'
-                       % (shown(path), picture.size[0], picture.size[1],
-                          image_files.SIZE, image_files.SIZE))
-        print('skipped %s' % skipped[-1], flush=True)
-        continue
-      outs[int(counts.sum()) % len(outs)].write(
-          encode_record(label, image_files.to_32x32(picture)))
-      counts[label] += 1
+    for index, image in enumerate(images):
+      scratch.seek(image.picture * batch_files.IMAGE_BYTES)
+      outs[index % len(outs)].write(encode_record(
+          image.label, scratch.read(batch_files.IMAGE_BYTES)))
   finally:
     for out in outs:
       out.close()
-  return skipped
 
 
 def _check_written(names, counts, where):
@@ -458,6 +573,14 @@ def _check_written(names, counts, where):
           % shown(name))
 
 
+# What convert returns: the folder written; the class names; {split: [images
+# of each class]}; the lines naming the skipped files; the lines about what
+# was left out; and the groups of copies, [(path relative to SRC, split)]
+# each.
+Conversion = collections.namedtuple(
+    'Conversion', ['folder', 'names', 'counts', 'skipped', 'notes', 'copies'])
+
+
 def convert(src, out, test_fraction=None, seed=0,
             progress_secs=PROGRESS_SECS):
   """Converts SRC's images into OUT/cifar-10-batches-bin/ (module docstring).
@@ -471,8 +594,7 @@ def convert(src, out, test_fraction=None, seed=0,
     progress_secs: seconds between progress lines.
 
   Returns:
-    (the folder written, class names, {split: [per-class counts]}, skipped
-    lines, notes).
+    A Conversion.
 
   Raises:
     errors.UserError: see find_images and output_folder; also when skipped
@@ -480,23 +602,38 @@ def convert(src, out, test_fraction=None, seed=0,
       is then left in OUT.
   """
   final = output_folder(out, src)
-  names, pairs, notes = find_images(src, test_fraction, seed)
+  names, sources, notes = find_images(src, test_fraction)
   for note in notes:
     print(note, flush=True)
+  rng = np.random.default_rng(seed)
   created_out = not os.path.isdir(out)
   os.makedirs(out, exist_ok=True)
   staging = tempfile.mkdtemp(prefix='.%s.' % download.EXTRACTED_DIR,
                              suffix='.part', dir=out)
   try:
-    progress = _Progress(sum(len(split) for split in pairs.values()),
-                         progress_secs)
-    counts, skipped = {}, []
-    for split, file_names in ((TRAIN_SPLIT, batch_files.TRAIN_FILES),
-                              (TEST_SPLIT, batch_files.TEST_FILES)):
-      counts[split] = np.zeros(len(names), dtype=np.int64)
-      skipped += _write_split(staging, file_names, pairs[split],
-                              counts[split], progress)
-    _check_written(names, counts, src)
+    # The pictures' planes wait in a file beside the output until the split
+    # is drawn: 3 KB an image, never all in memory. It is removed when
+    # closed (on Linux and macOS it has no name at all, so that not even a
+    # killed run leaves it behind).
+    with tempfile.TemporaryFile(dir=staging) as scratch:
+      read, skipped = _read_images(
+          sources, scratch, _Progress(len(sources), progress_secs))
+      placed = _place(read, len(names), test_fraction, rng)
+      ordered, counts = {}, {}
+      for split in (TRAIN_SPLIT, TEST_SPLIT):
+        images = [image for image in placed if image.split == split]
+        ordered[split] = [images[index]
+                          for index in rng.permutation(len(images))]
+        counts[split] = np.bincount(
+            np.array([image.label for image in images], dtype=np.int64),
+            minlength=len(names))
+      _check_written(names, counts, src)
+      for split, file_names in ((TRAIN_SPLIT, batch_files.TRAIN_FILES),
+                                (TEST_SPLIT, batch_files.TEST_FILES)):
+        _write_split(staging, file_names, ordered[split], scratch)
+    image_splits.write_manifest(
+        os.path.join(staging, image_splits.MANIFEST_FILE),
+        _manifest_rows(placed, ordered, names, src))
     with open(os.path.join(staging, classes.META_FILE), 'wb') as meta:
       meta.write(classes.format_names(names))
     os.chmod(staging, 0o755)
@@ -506,16 +643,54 @@ def convert(src, out, test_fraction=None, seed=0,
     if created_out and not os.listdir(out):
       os.rmdir(out)
     raise
-  return final, names, counts, skipped, notes
+  return Conversion(final, names, counts, skipped, notes,
+                    _copies(placed, src))
 
 
-def _print_summary(src, final, names, counts, skipped):
+# The groups of copies the summary names, and the files named of each.
+_EXAMPLE_GROUPS = 3
+_EXAMPLE_FILES = 3
+
+
+def _straddles(group):
+  """Whether a group of copies lies in both splits."""
+  return len({split for _, split in group}) > 1
+
+
+def _print_copies(copies):
+  """Says how many groups of copies there are, with examples."""
+  straddling = sum(_straddles(group) for group in copies)
+  print('Identical images (the same bytes, or the same pixels once decoded): '
+        '%d group%s, %d files%s, e.g.'
+        % (len(copies), '' if len(copies) == 1 else 's',
+           sum(len(group) for group in copies),
+           '' if straddling else ', each in one split'))
+  # The groups that straddle the split first: those are the ones to fix.
+  for group in sorted(copies, key=lambda group: not _straddles(group))[
+      :_EXAMPLE_GROUPS]:
+    more = len(group) - _EXAMPLE_FILES
+    print('  %s%s' % (' = '.join(shown(path) for path, _ in
+                                 group[:_EXAMPLE_FILES]),
+                      ' and %d more' % more if more > 0 else ''))
+  if len(copies) > _EXAMPLE_GROUPS:
+    print('  and %d more groups: the copy_of column of %s names every copy'
+          % (len(copies) - _EXAMPLE_GROUPS, image_splits.MANIFEST_FILE))
+  if straddling:
+    print('Warning: %d of these groups %s in both %s/ and %s/ (shown first), '
+          'so the test scores images the network trained on. Delete or move '
+          'the copies on one side.'
+          % (straddling, 'lies' if straddling == 1 else 'lie',
+             TRAIN_SPLIT, TEST_SPLIT))
+
+
+def _print_summary(src, conversion):
+  names, counts = conversion.names, conversion.counts
   # Columns as the terminal counts them (see console.py).
   width = max(console.width(console.as_shown(shown(name)))
               for name in names + ['class', 'total'])
   print('Converted %d images of %d classes from %s into %s:'
         % (sum(int(split.sum()) for split in counts.values()), len(names),
-           shown(src), shown(final)))
+           shown(src), shown(conversion.folder)))
   print('  %s  %7s  %7s' % (console.ljust('class', width), TRAIN_SPLIT,
                             TEST_SPLIT))
   for label, name in enumerate(names):
@@ -525,20 +700,23 @@ def _print_summary(src, final, names, counts, skipped):
   print('  %s  %7d  %7d' % (console.ljust('total', width),
                             counts[TRAIN_SPLIT].sum(),
                             counts[TEST_SPLIT].sum()))
-  if skipped:
-    print('Skipped %d files (each named above).' % len(skipped))
+  print('Each file\'s split is listed in %s.' % shown(os.path.join(
+      conversion.folder, image_splits.MANIFEST_FILE)))
+  if conversion.copies:
+    _print_copies(conversion.copies)
+  if conversion.skipped:
+    print('Skipped %d files (each named above).' % len(conversion.skipped))
 
 
 def main(argv=None):
   args = parser().parse_args(argv)
   try:
-    final, names, counts, skipped, _ = convert(args.src, args.out,
-                                               args.test_fraction, args.seed)
+    conversion = convert(args.src, args.out, args.test_fraction, args.seed)
   except KeyboardInterrupt:
     print('Stopped by Ctrl-C: nothing was written to %s.' % shown(args.out),
           file=sys.stderr)
     return 130
-  _print_summary(args.src, final, names, counts, skipped)
+  _print_summary(args.src, conversion)
   return 0
 
 

@@ -6,6 +6,7 @@ multiples of 8, so that the mean of each block (the BOX filter's output)
 is an exact integer, whatever order Pillow sums in.
 """
 
+import csv
 import os
 
 import numpy as np
@@ -15,6 +16,7 @@ from PIL import Image
 from cifar10 import convert_images
 from cifar10.support import classes
 from cifar10.support import errors
+from cifar10.support import image_splits
 
 # The fast lane (docs/testing.md): the whole file.
 pytestmark = pytest.mark.fast
@@ -136,7 +138,7 @@ def test_records_are_the_numpy_block_means_of_each_image_byte_for_byte(
   assert convert_images.main([src, out]) == 0
   folder = os.path.join(out, BIN)
   assert sorted(os.listdir(folder)) == sorted(
-      TRAIN_FILES + ['test_batch.bin', 'batches.meta.txt'])
+      TRAIN_FILES + ['test_batch.bin', 'batches.meta.txt', 'split.csv'])
   assert sorted(_records(folder, TRAIN_FILES)) == sorted(expected['train'])
   assert sorted(_records(folder, ['test_batch.bin'])) == sorted(
       expected['test'])
@@ -153,12 +155,18 @@ def test_records_are_the_numpy_block_means_of_each_image_byte_for_byte(
   assert [line.split() for line in lines[1:6]] == [
       ['class', 'train', 'test'], ['Banana', '5', '5'], ['apple', '6', '6'],
       ['cherry', '6', '6'], ['total', '17', '17']]
+  assert lines[6:] == ["Each file's split is listed in %s."
+                       % os.path.join(folder, 'split.csv')]
 
 
-def _class_folder(src, count_per_class, names=('a', 'b', 'c'), size=32):
-  """SRC/<class>/ with solid PNGs, each of value 10 * label + index."""
+def _class_folder(src, count_per_class, names=('a', 'b', 'c'), size=32,
+                  start=0):
+  """SRC/<class>/ with solid PNGs, each of value 10 * label + index.
+
+  The indices, which also name the files, run from `start`.
+  """
   for label, name in enumerate(names):
-    for index in range(count_per_class):
+    for index in range(start, start + count_per_class):
       pixels = np.full([size, size, 3], 10 * label + index, np.uint8)
       _save(os.path.join(src, name, '%03d.png' % index), pixels)
 
@@ -193,7 +201,7 @@ def test_test_fraction_draws_the_same_share_of_each_class_under_the_seed(
 def test_the_default_test_fraction_is_a_fifth(tmp_path):
   src = str(tmp_path / 'src')
   _class_folder(src, 10, names=('a', 'b'))
-  _, _, counts, _, _ = convert_images.convert(src, str(tmp_path / 'out'))
+  counts = convert_images.convert(src, str(tmp_path / 'out')).counts
   assert counts['test'].tolist() == [2, 2]
   assert counts['train'].tolist() == [8, 8]
 
@@ -287,17 +295,18 @@ def test_a_class_folder_name_that_is_not_utf8_is_refused(tmp_path):
   message.encode('utf-8')  # Printable.
 
 
-def test_an_out_folder_holding_batch_files_is_refused_and_kept(tmp_path):
+@pytest.mark.parametrize('name', ['test_batch.bin', 'split.csv'])
+def test_an_out_folder_holding_batch_files_is_refused_and_kept(tmp_path,
+                                                               name):
   src = str(tmp_path / 'src')
   _class_folder(src, 5)
   out = tmp_path / 'out'
   (out / BIN).mkdir(parents=True)
-  (out / BIN / 'test_batch.bin').write_bytes(b'mine')
+  (out / BIN / name).write_bytes(b'mine')
   message = _refused(tmp_path, src, out=str(out))
   assert message.startswith('%s already exists, and nothing is written over. '
-                            'Give another OUT folder' % (out / BIN /
-                                                         'test_batch.bin'))
-  assert (out / BIN / 'test_batch.bin').read_bytes() == b'mine'
+                            'Give another OUT folder' % (out / BIN / name))
+  assert (out / BIN / name).read_bytes() == b'mine'
 
 
 def test_a_test_split_that_would_be_empty_is_refused(tmp_path):
@@ -376,3 +385,176 @@ def test_test_fraction_outside_0_to_1_is_a_flag_error(value, tmp_path, capsys):
 def test_the_meta_file_round_trips_through_the_names_parser(tmp_path):
   names = ('Banana', 'apple', 'caf\u00e9 au lait', 'cherry')
   assert classes.parse_names(classes.format_names(names), 'x') == names
+
+
+# ---------------------------------------------------------------------------
+# Honest splits: copies kept together, skipped files left out, the manifest
+# ---------------------------------------------------------------------------
+
+def _manifest_rows(out):
+  with open(os.path.join(out, BIN, 'split.csv'), newline='',
+            encoding='utf-8', errors='surrogateescape') as manifest:
+    return list(csv.reader(manifest))
+
+
+def _splits_of_values(folder):
+  """{first pixel value: the splits whose records hold it}."""
+  found = {}
+  for split, names in (('train', TRAIN_FILES), ('test', ['test_batch.bin'])):
+    for record in _records(folder, names):
+      found.setdefault(record[1], set()).add(split)
+  return found
+
+
+def test_files_that_cannot_be_used_take_no_place_in_the_drawn_split(
+    tmp_path):
+  # Ten images in each class, and three files in a that are skipped. A fifth
+  # of ten is two test images per class, under any seed; a draw over a's 13
+  # files gave it round(2.6) = 3 test places, some taken by skipped files.
+  src = tmp_path / 'src'
+  _class_folder(str(src), 10, names=('a', 'b'))
+  (src / 'a' / 'notes.txt').write_text('not an image')
+  (src / 'a' / 'cut.png').write_bytes((src / 'a' / '000.png').read_bytes()[:60])
+  _save(str(src / 'a' / 'small.png'), np.zeros([16, 16, 3], np.uint8))
+  for seed in range(5):
+    out = str(tmp_path / ('out%d' % seed))
+    conversion = convert_images.convert(str(src), out, seed=seed)
+    assert conversion.counts['train'].tolist() == [8, 8], seed
+    assert conversion.counts['test'].tolist() == [2, 2], seed
+    assert len(conversion.skipped) == 3
+    assert sorted(row[0] for row in _manifest_rows(out)[1:]) == [
+        '%s/%03d.png' % (name, index) for name in 'ab' for index in range(10)]
+
+
+def test_copies_land_in_one_split_and_the_summary_names_them(tmp_path,
+                                                              capsys):
+  src = tmp_path / 'src'
+  _class_folder(str(src), 8, names=('a', 'b'))
+  # A byte-for-byte copy, and the same pixels saved as BMP: two groups.
+  (src / 'a' / '000 copy.png').write_bytes((src / 'a' / '000.png').read_bytes())
+  _save(str(src / 'a' / '001.bmp'), np.full([32, 32, 3], 1, np.uint8))
+  # The same size and the same 32x32 form (2x2 blocks of mean 100), but
+  # other pixels: not copies.
+  flat = np.full([64, 64, 3], 100, np.uint8)
+  checker = flat.copy()
+  checker[::2, ::2], checker[1::2, 1::2] = 92, 108
+  _save(str(src / 'a' / 'flat.png'), flat)
+  _save(str(src / 'a' / 'checker.png'), checker)
+  for seed in range(6):
+    out = str(tmp_path / ('out%d' % seed))
+    assert convert_images.main([str(src), out, '--seed', str(seed)]) == 0
+    folder = os.path.join(out, BIN)
+    # a: 12 files, 10 pictures, round(0.2 * 12) = 2 test images, as b's 8.
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split() for line in lines[2:5]] == [
+        ['a', '10', '2'], ['b', '6', '2'], ['total', '16', '4']]
+    # Neither copied picture (values 0 and 1) is on both sides.
+    splits = _splits_of_values(folder)
+    assert len(splits[0]) == len(splits[1]) == 1, (seed, splits)
+    rows = {path: (split, copy_of)
+            for path, _, split, copy_of in _manifest_rows(out)[1:]}
+    assert rows['a/000.png'][0] == rows['a/000 copy.png'][0]
+    assert rows['a/001.png'][0] == rows['a/001.bmp'][0]
+    # Each copy names the first file in SRC's order holding its picture.
+    assert {path: copy_of for path, (_, copy_of) in rows.items()
+            if copy_of} == {'a/000.png': 'a/000 copy.png',
+                            'a/001.png': 'a/001.bmp'}
+  assert lines[-3:] == [
+      'Identical images (the same bytes, or the same pixels once decoded): '
+      '2 groups, 4 files, each in one split, e.g.',
+      '  a/000 copy.png = a/000.png',
+      '  a/001.bmp = a/001.png']
+
+
+def test_copies_across_given_train_and_test_folders_are_a_warning_and_stay(
+    tmp_path, capsys):
+  src = tmp_path / 'src'
+  _class_folder(str(src / 'train'), 5, names=('a', 'b'))
+  _class_folder(str(src / 'test'), 2, names=('a', 'b'), start=5)
+  (src / 'test' / 'b' / 'leak.png').write_bytes(
+      (src / 'train' / 'b' / '001.png').read_bytes())
+  # Four more groups, within the training split: more than the summary shows.
+  for index in range(5):
+    if index != 3:
+      _save(str(src / 'train' / 'a' / ('%03d.bmp' % index)),
+            np.full([32, 32, 3], index, np.uint8))
+  out = str(tmp_path / 'out')
+  assert convert_images.main([str(src), out]) == 0
+  lines = capsys.readouterr().out.splitlines()
+  assert [line.split() for line in lines[1:5]] == [
+      ['class', 'train', 'test'], ['a', '9', '2'], ['b', '5', '3'],
+      ['total', '14', '5']]
+  assert lines[-6:] == [
+      'Identical images (the same bytes, or the same pixels once decoded): '
+      '5 groups, 10 files, e.g.',
+      '  train/b/001.png = test/b/leak.png',
+      '  train/a/000.bmp = train/a/000.png',
+      '  train/a/001.bmp = train/a/001.png',
+      '  and 2 more groups: the copy_of column of split.csv names every copy',
+      'Warning: 1 of these groups lies in both train/ and test/ (shown '
+      'first), so the test scores images the network trained on. Delete or '
+      'move the copies on one side.']
+  # The user's split stands: each file where it was put.
+  rows = {path: (split, copy_of)
+          for path, _, split, copy_of in _manifest_rows(out)[1:]}
+  assert rows['train/b/001.png'] == ('train', '')
+  assert rows['test/b/leak.png'] == ('test', 'train/b/001.png')
+
+
+def test_the_manifest_names_each_images_file_class_and_split_in_record_order(
+    tmp_path):
+  src = tmp_path / 'src'
+  _class_folder(str(src / 'train'), 6, names=('a', 'b'))
+  _class_folder(str(src / 'test'), 2, names=('a', 'b'), start=6)
+  # A name CSV must quote, a name that is not UTF-8 (kept as its bytes),
+  # and a file that is skipped (so not listed).
+  _save(str(src / 'train' / 'b' / 'x,"y".png'), np.full([32, 32, 3], 50,
+                                                         np.uint8))
+  latin = os.fsdecode(b'caf\xe9.png')
+  _save(os.path.join(str(src), 'train', 'a', latin),
+        np.full([32, 32, 3], 60, np.uint8))
+  (src / 'test' / 'a' / 'notes.txt').write_text('not an image')
+  out = str(tmp_path / 'out')
+  convert_images.convert(str(src), out, seed=3)
+  folder = os.path.join(out, BIN)
+  with open(os.path.join(folder, 'split.csv'), 'rb') as manifest:
+    lines = manifest.read().decode('utf-8', 'surrogateescape').split('\n')
+  assert lines[0] == 'path,class,split,copy_of' and lines[-1] == ''
+  assert sorted(lines[1:-1]) == sorted(
+      ['train/a/%03d.png,a,train,' % index for index in range(6)] +
+      ['train/b/%03d.png,b,train,' % index for index in range(6)] +
+      ['"train/b/x,""y"".png",b,train,', 'train/a/%s,a,train,' % latin] +
+      ['test/a/%03d.png,a,test,' % index for index in (6, 7)] +
+      ['test/b/%03d.png,b,test,' % index for index in (6, 7)])
+  # Line k of the training lines is record k: data_batch_(k mod 5 + 1)'s
+  # record k // 5. The test lines follow in test_batch.bin's order.
+  rows = _manifest_rows(out)[1:]
+  assert [split for _, _, split, _ in rows] == ['train'] * 14 + ['test'] * 4
+  dealt = [_records(folder, [name]) for name in TRAIN_FILES]
+  records = [dealt[k % 5][k // 5] for k in range(14)] + _records(
+      folder, ['test_batch.bin'])
+
+  def value(path):  # As _class_folder and the _save above made them.
+    if path in ('train/b/x,"y".png', 'train/a/' + latin):
+      return 50 if 'x,' in path else 60
+    return 10 * 'ab'.index(path.split('/')[1]) + int(path[-7:-4])
+
+  assert [(record[0], record[1]) for record in records] == [
+      ('ab'.index(name), value(path)) for path, name, _, _ in rows]
+
+
+def test_the_draw_gives_each_class_its_share_and_keeps_copies_together():
+  # Class 0's images 0 and 1 and class 1's image 10 are one picture (a copy
+  # filed under two classes); class 0's images 2 and 3 are another.
+  labels = [0] * 10 + [1] * 10
+  pictures = [0, 0, 2, 2] + list(range(4, 10)) + [0] + list(range(11, 20))
+  drawn_whole = set()
+  for seed in range(40):
+    in_test = image_splits.draw_test_split(
+        labels, pictures, 2, 0.3, np.random.default_rng(seed))
+    # round(0.3 * 10) = 3 of each class, as single images can always fill.
+    assert [int(in_test[:10].sum()), int(in_test[10:].sum())] == [3, 3]
+    assert in_test[0] == in_test[1] == in_test[10]
+    assert in_test[2] == in_test[3]
+    drawn_whole.update(index for index in (0, 2) if in_test[index])
+  assert drawn_whole == {0, 2}  # Groups go to the test split too.

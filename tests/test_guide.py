@@ -63,9 +63,16 @@ def test_every_command_of_the_guide_runs(tmp_path, children):
                    r'\(batches.meta.txt in .*my_data/cifar-10-batches-bin\)',
                    outputs[misfit])
   [predicted] = [line for line in outputs if 'cifar10.predict' in line
-                 and 'my_images' in line]
+                 and 'my_images/test/cat/*' in line]
   assert re.findall(r'test/cat/\d+.png: (cat|dog) ', outputs[predicted]) and \
       'airplane' not in outputs[predicted]
+  # The test images of cat as split.csv lists them: the same five files.
+  [listed] = [line for line in outputs if 'cifar10.predict' in line
+              and 'split.csv' in line]
+  classified = [re.findall(r'(test/cat/\d+\.png): ', outputs[line])
+                for line in (predicted, listed)]
+  assert len(classified[1]) == 5 and sorted(classified[1]) == sorted(
+      classified[0])
 
 
 def test_guide_layer_table_is_the_scripts():

@@ -16,8 +16,9 @@ these, and a learner can take each such line at its word:
   `session_options` (the speed flags);
 * fast forms of the tutorial's ops, each tested against the readable one it
   replaces: `fast_ops`; and the summaries: `summaries`, `histogram`;
-* the evaluator's report: `eval_report`, `confusion`; and `image_files` for
-  the user's own pictures.
+* the evaluator's report: `eval_report`, `confusion`; and for the user's
+  own pictures `image_files` (decoding, resizing) and `image_splits` (copies
+  kept in one split, the record of each file's split).
 
 Nothing here imports the tutorial's modules: the lower tier never reaches up.
 """
