@@ -53,8 +53,8 @@ BATCH_SIZE = 128
 # The training schedule (the original's values; the trainers' flags of the
 # same names in lower case change them). The learning rate starts at
 # INITIAL_LEARNING_RATE and is multiplied by LEARNING_RATE_DECAY_FACTOR after
-# every NUM_EPOCHS_PER_DECAY passes over the training set: over CIFAR-10's
-# 50,000 images, or over the data's own records (see Schedule). The evaluator uses
+# every NUM_EPOCHS_PER_DECAY passes over the training set: CIFAR-10's 50,000
+# images, or the data's own records (see Schedule). The evaluator uses
 # moving averages of the weights, each step moving them by (1 - decay) of the
 # way towards the current weights: MOVING_AVERAGE_DECAY = 0.9999 averages
 # over roughly the last 10,000 steps (fewer early on, since the global step

@@ -552,10 +552,12 @@ def run_worker(server, cluster, task_index, args, settings):
     # The schedule counts one worker's batch a step (train.build_graph), so
     # a synchronous step, which averages a batch from every worker, makes
     # the decays come after that many times the epochs.
-    step_words = ('each step one worker\'s batch of %d images'
-                  % args.batch_size if not args.sync_replicas else
-                  'each step averaging a batch of %d images from each of the '
-                  '%d workers' % (args.batch_size, num_workers))
+    if args.sync_replicas:
+      step_words = ('each step averaging a batch of %d images from each of '
+                    'the %d workers' % (args.batch_size, num_workers))
+    else:
+      step_words = 'each step one worker\'s batch of %d images' % (
+          args.batch_size)
     training_loop.run(train_op, loss, global_step,
                       examples_per_step=args.batch_size * batches_per_step,
                       settings=settings, towers=batches_per_step,
