@@ -12,9 +12,10 @@ from cifar10 import training_loop
 import cifar10.train as train
 from cifar10.support import batch_files
 from cifar10.support import errors
-from conftest import summarized_scalar
+from conftest import both_modes, summarized_scalar
+import documents
 
-pytestmark = pytest.mark.fast
+pytestmark = [both_modes, pytest.mark.fast]
 
 # The tiny data set: 15 records in each of the five training files.
 _RECORDS = 75
@@ -110,3 +111,14 @@ def test_a_decay_period_under_one_step_names_the_flag(tiny_data_dir,
   # Refused before anything was written.
   assert not [name for name in os.listdir(tmp_path)
               if name.startswith(('checkpoint', 'model.ckpt', 'events'))]
+
+
+@pytest.mark.parametrize('schedule,batch_size', [
+    (cifar10.Schedule(), 128),
+    # Section 9: the 50 training images converted from the reader's folder.
+    (cifar10.Schedule(initial_learning_rate=0.05, examples_per_epoch=50), 32),
+], ids=['cifar10', 'own_images'])
+def test_the_guides_schedule_lines_are_the_trainers(schedule, batch_size):
+  line = training_loop.describe_schedule(
+      schedule, batch_size, batch_size, 'at %d images a step' % batch_size)
+  assert '\n%s\n' % line in documents.read('docs/guide.md')
