@@ -23,12 +23,15 @@ if not __package__:
   from support import run_as_file
   run_as_file.refuse(__file__)
 
+import dataclasses
+
 import tensorflow as tf
 
 from cifar10 import cifar10_input
 from cifar10.support import batch_files
 from cifar10.support import classes
 from cifar10.support import download
+from cifar10.support import errors
 from cifar10.support import fast_ops
 from cifar10.support import paths
 from cifar10.support import summaries
@@ -45,9 +48,11 @@ NUM_EXAMPLES_PER_EPOCH_FOR_EVAL = cifar10_input.NUM_EXAMPLES_PER_EPOCH_FOR_EVAL
 DATA_DIR = paths.DATA_DIR
 BATCH_SIZE = 128
 
-# The training schedule (the original's values). The learning rate starts at
+# The training schedule (the original's values; the trainers' flags of the
+# same names in lower case change them). The learning rate starts at
 # INITIAL_LEARNING_RATE and is multiplied by LEARNING_RATE_DECAY_FACTOR after
-# every NUM_EPOCHS_PER_DECAY passes over the training set. The evaluator uses
+# every NUM_EPOCHS_PER_DECAY passes over the training set: CIFAR-10's 50,000
+# images, or the data's own records (see Schedule). The evaluator uses
 # moving averages of the weights, each step moving them by (1 - decay) of the
 # way towards the current weights: MOVING_AVERAGE_DECAY = 0.9999 averages
 # over roughly the last 10,000 steps (fewer early on, since the global step
@@ -431,36 +436,80 @@ def add_loss_summaries(losses):
 # Training
 # ---------------------------------------------------------------------------
 
-def decay_steps(batch_size):
-  """Steps in NUM_EPOCHS_PER_DECAY epochs: how often the learning rate decays.
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+  """When the learning rate decays, and by how much: the original's numbers.
 
-  Computed in the original's order (batches per epoch first, truncated at
-  the end), so that every batch size gets exactly the original's schedule:
-  136,718 steps at 128 images a step.
+  The decay period is counted in epochs, passes over the training data, so
+  it means the same on data of any size: `examples_per_epoch` is CIFAR-10's
+  50,000 by default, and the data's own count for `schedule_for(data_dir)`.
   """
-  batches_per_epoch = NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN / batch_size
-  return int(batches_per_epoch * NUM_EPOCHS_PER_DECAY)
+  initial_learning_rate: float = INITIAL_LEARNING_RATE
+  learning_rate_decay_factor: float = LEARNING_RATE_DECAY_FACTOR
+  num_epochs_per_decay: float = NUM_EPOCHS_PER_DECAY
+  examples_per_epoch: int = NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN
+
+  def decay_steps(self, batch_size):
+    """Steps of `batch_size` images in num_epochs_per_decay epochs.
+
+    Computed in the original's order (batches per epoch first, truncated at
+    the end), so that CIFAR-10 gets exactly the original's schedule at every
+    batch size: 136,718 steps at 128 images a step.
+
+    Raises:
+      errors.UserError: the period is shorter than one step.
+    """
+    batches_per_epoch = self.examples_per_epoch / batch_size
+    steps = int(batches_per_epoch * self.num_epochs_per_decay)
+    if steps < 1:
+      raise errors.UserError(
+          '--num_epochs_per_decay %g is shorter than one step: %g epochs of '
+          'the %d training images are %g images, fewer than the %d of a '
+          'step. Give at least %.3g.' % (
+              self.num_epochs_per_decay, self.num_epochs_per_decay,
+              self.examples_per_epoch,
+              self.num_epochs_per_decay * self.examples_per_epoch, batch_size,
+              batch_size / self.examples_per_epoch))
+    return steps
 
 
-def learning_rate(global_step, batch_size,
-                  initial_learning_rate=INITIAL_LEARNING_RATE):
+def schedule_for(data_dir=DATA_DIR,
+                 initial_learning_rate=INITIAL_LEARNING_RATE,
+                 learning_rate_decay_factor=LEARNING_RATE_DECAY_FACTOR,
+                 num_epochs_per_decay=NUM_EPOCHS_PER_DECAY):
+  """The Schedule whose epoch is the training records in --data_dir.
+
+  Only the files' sizes are read: call it once they exist (the trainers'
+  download check sees to it).
+  """
+  return Schedule(initial_learning_rate, learning_rate_decay_factor,
+                  num_epochs_per_decay,
+                  cifar10_input.count_training_records(
+                      batch_files.batches_dir(data_dir)))
+
+
+def learning_rate(global_step, batch_size, schedule=Schedule()):
   """The learning rate at `global_step`, decayed in steps (a staircase).
 
-  It is `initial_learning_rate * LEARNING_RATE_DECAY_FACTOR ** n` after n
-  whole decay periods (see decay_steps), and is summarized as
+  It is `initial_learning_rate * learning_rate_decay_factor ** n` after n
+  whole decay periods (Schedule.decay_steps), and is summarized as
   'learning_rate'.
 
   Args:
     global_step: the integer step variable.
     batch_size: images per training step.
-    initial_learning_rate: the rate before the first decay.
+    schedule: the Schedule; by default the original's, on CIFAR-10.
 
   Returns:
     A scalar float32 tensor.
+
+  Raises:
+    errors.UserError: the decay period is shorter than one step.
   """
   rate = tf.compat.v1.train.exponential_decay(
-      initial_learning_rate, global_step, decay_steps(batch_size),
-      LEARNING_RATE_DECAY_FACTOR, staircase=True)
+      schedule.initial_learning_rate, global_step,
+      schedule.decay_steps(batch_size), schedule.learning_rate_decay_factor,
+      staircase=True)
   summaries.scalar('learning_rate', rate)
   return rate
 
@@ -506,7 +555,7 @@ def apply_gradients(optimizer, grads, global_step):
 
 
 def train(total_loss, global_step, batch_size=BATCH_SIZE, wrap_optimizer=None,
-          initial_learning_rate=INITIAL_LEARNING_RATE):
+          schedule=Schedule()):
   """Builds the op for one step of plain gradient descent on `total_loss`.
 
   Each step also updates the loss curves' moving averages (before the
@@ -519,12 +568,16 @@ def train(total_loss, global_step, batch_size=BATCH_SIZE, wrap_optimizer=None,
     batch_size: images per step; it sets when the learning rate decays.
     wrap_optimizer: optional function that takes the gradient descent
       optimizer and returns one wrapping it, e.g. a SyncReplicasOptimizer.
-    initial_learning_rate: the rate before the first decay.
+    schedule: the learning rate's Schedule; by default the original's, on
+      CIFAR-10 (`schedule_for(data_dir)` counts the epochs of other data).
 
   Returns:
     The op 'train', which runs the whole step.
+
+  Raises:
+    errors.UserError: the decay period is shorter than one step.
   """
-  rate = learning_rate(global_step, batch_size, initial_learning_rate)
+  rate = learning_rate(global_step, batch_size, schedule)
   update_loss_averages = add_loss_summaries(scope_losses() + [total_loss])
   with tf.control_dependencies([update_loss_averages]):
     optimizer = tf.compat.v1.train.GradientDescentOptimizer(rate)

@@ -30,8 +30,9 @@ from cifar10.support import summaries
 IMAGE_SIZE = 24
 
 # The data set: classes (CIFAR-10's; other data names its own in
-# batches.meta.txt), and images per epoch in the five training files and in
-# the test file.
+# batches.meta.txt), and CIFAR-10's images per epoch in the five training
+# files and in the test file. An epoch of other data is its own number of
+# records (count_training_records).
 NUM_CLASSES = len(classes.CIFAR10_NAMES)
 NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN = 50000
 NUM_EXAMPLES_PER_EPOCH_FOR_EVAL = 10000
@@ -216,6 +217,23 @@ def _shuffle_buffer_size(batch_size):
   return min_queue_examples, min_queue_examples + 3 * batch_size
 
 
+def count_training_records(data_dir):
+  """The records in the training files: one epoch of this data.
+
+  CIFAR-10's files hold NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN; converted or
+  synthetic data holds its own number. Only the files' sizes are read, so
+  count them once distorted_dataset has checked the files.
+
+  Args:
+    data_dir: folder holding the data_batch_N.bin files.
+
+  Returns:
+    An int, the whole records the five files hold together.
+  """
+  return sum(storage.getsize(os.path.join(data_dir, name)) // RECORD_BYTES
+             for name in TRAIN_FILES)
+
+
 def shuffle_buffer_line(data_dir, batch_size):
   """The line a trainer prints as training starts: what the buffer waits for.
 
@@ -228,8 +246,7 @@ def shuffle_buffer_line(data_dir, batch_size):
     batch_size: images per batch.
   """
   min_queue_examples, buffer_size = _shuffle_buffer_size(batch_size)
-  records = sum(storage.getsize(os.path.join(data_dir, name)) // RECORD_BYTES
-                for name in TRAIN_FILES)
+  records = count_training_records(data_dir)
   if records >= buffer_size:
     return ('Filling the shuffle buffer with %d CIFAR images (%d plus three '
             'batches) before the first batch.' % (buffer_size,

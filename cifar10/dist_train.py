@@ -717,11 +717,11 @@ def run_worker(server, cluster, args, settings):
           total_num_replicas=num_workers))
       return sync[0]
 
+    schedule = training_loop.schedule_from_flags(args)
     with variable_placement(hosts, task_index, args.partition_variables):
       train_op, loss, global_step = train.build_graph(
           args.data_dir, args.batch_size, args.use_fp16,
-          wrap_optimizer if args.sync_replicas else None,
-          args.initial_learning_rate)
+          wrap_optimizer if args.sync_replicas else None, schedule)
     if is_chief:
       print('Variables on the ps tasks: %s.' % ', '.join(
           'ps %d %.2f MB' % (task, size / 1e6) for task, size in enumerate(
@@ -741,10 +741,22 @@ def run_worker(server, cluster, args, settings):
     # step: an asynchronous step is one worker's batch, a synchronous one
     # averages a batch from every worker, like multi_gpu_train's towers.
     batches_per_step = num_workers if args.sync_replicas else 1
+    # The schedule counts one worker's batch a step (train.build_graph), so
+    # a synchronous step, which averages a batch from every worker, makes
+    # the decays come after that many times the epochs.
+    if args.sync_replicas:
+      step_words = ('each step averaging a batch of %d images from each of '
+                    'the %d workers' % (args.batch_size, num_workers))
+    else:
+      step_words = 'each step one worker\'s batch of %d images' % (
+          args.batch_size)
     training_loop.run(train_op, loss, global_step,
                       examples_per_step=args.batch_size * batches_per_step,
                       settings=settings, towers=batches_per_step,
-                      replica=replica)
+                      replica=replica,
+                      schedule_line=training_loop.describe_schedule(
+                          schedule, args.batch_size,
+                          args.batch_size * batches_per_step, step_words))
     config = tf.compat.v1.ConfigProto(device_filters=replica.device_filters)
     # The ps tasks wait for this process to exit before they do (see
     # run_ps), so they are still there when this session closes.

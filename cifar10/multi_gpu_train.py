@@ -167,13 +167,13 @@ def average_gradients(tower_grads):
 
 
 def build_towers(tower_batches, devices, global_step, batch_size,
-                 initial_learning_rate=cifar10.INITIAL_LEARNING_RATE,
+                 schedule=cifar10.Schedule(),
                  num_classes=cifar10.NUM_CLASSES):
   """Builds one tower per device on its own batch, and the one shared update.
 
   The learning rate follows cifar10.train's schedule for the images one step
-  consumes, N towers times `batch_size`, as the original did: it drops
-  after 350 epochs of data whatever the number of towers.
+  consumes, N towers times `batch_size`, as the original did: it decays
+  after the same number of epochs whatever the number of towers.
 
   Args:
     tower_batches: one (images, labels) pair per tower: float32 (or float16)
@@ -181,7 +181,8 @@ def build_towers(tower_batches, devices, global_step, batch_size,
     devices: the device name of each tower, e.g. ['/gpu:0', '/gpu:1'].
     global_step: the int64 step variable, advanced by one per step.
     batch_size: int, images in each tower's batch.
-    initial_learning_rate: float, the learning rate until its first decay.
+    schedule: the learning rate's cifar10.Schedule; by default the
+      original's, on CIFAR-10.
     num_classes: int, the data's number of classes.
 
   Returns:
@@ -189,8 +190,7 @@ def build_towers(tower_batches, devices, global_step, batch_size,
     and the last tower's total loss, a scalar, which the log line reports.
   """
   optimizer = tf.compat.v1.train.GradientDescentOptimizer(
-      cifar10.learning_rate(global_step, batch_size * len(devices),
-                            initial_learning_rate))
+      cifar10.learning_rate(global_step, batch_size * len(devices), schedule))
   tower_grads = []
   # A copy of the current variable scope, so that turning on reuse below ends
   # with this block instead of leaking into the caller's scope.
@@ -242,8 +242,7 @@ def _keep_summaries_of_last_tower(last_scope):
                    not summary.name.startswith(cifar10.TOWER_NAME + '_')]
 
 
-def build_graph(data_dir, batch_size, use_fp16, devices,
-                initial_learning_rate=cifar10.INITIAL_LEARNING_RATE):
+def build_graph(data_dir, batch_size, use_fp16, devices, schedule=None):
   """Builds the multi-tower training step into the default graph.
 
   Args:
@@ -252,7 +251,9 @@ def build_graph(data_dir, batch_size, use_fp16, devices,
     batch_size: int, images in each tower's batch.
     use_fp16: bool, build the network and its variables in float16.
     devices: the device name of each tower, from tower_devices.
-    initial_learning_rate: float, the learning rate until its first decay.
+    schedule: the learning rate's cifar10.Schedule; by default the
+      original's numbers, with an epoch of the training records in
+      `data_dir` (cifar10.schedule_for).
 
   Returns:
     (train_op, loss, global_step): the op that runs one synchronous step of
@@ -281,7 +282,8 @@ def build_graph(data_dir, batch_size, use_fp16, devices,
     # summaries.
     summaries.image('images', tower_batches[-1][0])
     train_op, loss = build_towers(tower_batches, devices, global_step,
-                                  batch_size, initial_learning_rate,
+                                  batch_size,
+                                  schedule or cifar10.schedule_for(data_dir),
                                   cifar10.data_classes(data_dir).count)
   return train_op, loss, global_step
 
@@ -294,13 +296,20 @@ def main(argv=None):
   settings = training_loop.prepare_run(args)
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(args.seed)
+    schedule = training_loop.schedule_from_flags(args)
     train_op, loss, global_step = build_graph(
-        args.data_dir, args.batch_size, args.use_fp16, devices,
-        args.initial_learning_rate)
-    training_loop.run(train_op, loss, global_step,
-                      examples_per_step=args.batch_size * len(devices),
-                      settings=settings,
-                      towers=len(devices))
+        args.data_dir, args.batch_size, args.use_fp16, devices, schedule)
+    # A step trains every tower on its batch, and the schedule counts them
+    # all, as the original did.
+    images_per_step = args.batch_size * len(devices)
+    training_loop.run(
+        train_op, loss, global_step, examples_per_step=images_per_step,
+        settings=settings, towers=len(devices),
+        schedule_line=training_loop.describe_schedule(
+            schedule, images_per_step, images_per_step,
+            'at %d %s of %d images a step' % (
+                len(devices), 'tower' if len(devices) == 1 else 'towers',
+                args.batch_size)))
   return 0
 
 

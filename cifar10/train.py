@@ -40,7 +40,7 @@ from cifar10 import training_loop
 
 
 def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
-                initial_learning_rate=cifar10.INITIAL_LEARNING_RATE):
+                schedule=None):
   """Builds the one-device training step into the default graph.
 
   cifar10.dist_train builds each worker's graph with it too, inside a
@@ -50,13 +50,16 @@ def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
     data_dir: the --data_dir, holding cifar-10-batches-bin/; its
       batches.meta.txt, if any, sets the number of classes.
     batch_size: int, images per step. It also sets the learning rate's
-      schedule: the rate drops tenfold every 350 epochs' worth of such steps.
+      schedule: the rate decays after every num_epochs_per_decay epochs'
+      worth of such steps.
     use_fp16: bool, build the network and its variables in float16 instead
       of float32.
     wrap_optimizer: None, or a function that takes the gradient descent
       optimizer and returns the optimizer to use in its place (dist_train
       passes one that wraps it in a SyncReplicasOptimizer).
-    initial_learning_rate: float, the learning rate until its first decay.
+    schedule: the learning rate's cifar10.Schedule; by default the
+      original's numbers, with an epoch of the training records in
+      `data_dir` (cifar10.schedule_for).
 
   Returns:
     (train_op, loss, global_step): the op that runs one step; the step's
@@ -78,7 +81,7 @@ def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
   loss = cifar10.loss(cifar10.inference(images, num_classes=num_classes),
                       labels)
   train_op = cifar10.train(loss, global_step, batch_size, wrap_optimizer,
-                           initial_learning_rate)
+                           schedule or cifar10.schedule_for(data_dir))
   return train_op, loss, global_step
 
 
@@ -87,12 +90,14 @@ def main(argv=None):
   settings = training_loop.prepare_run(args)
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(args.seed)
+    schedule = training_loop.schedule_from_flags(args)
     train_op, loss, global_step = build_graph(
-        args.data_dir, args.batch_size, args.use_fp16,
-        initial_learning_rate=args.initial_learning_rate)
-    training_loop.run(train_op, loss, global_step,
-                      examples_per_step=args.batch_size,
-                      settings=settings)
+        args.data_dir, args.batch_size, args.use_fp16, schedule=schedule)
+    training_loop.run(
+        train_op, loss, global_step, examples_per_step=args.batch_size,
+        settings=settings, schedule_line=training_loop.describe_schedule(
+            schedule, args.batch_size, args.batch_size,
+            'at %d images a step' % args.batch_size))
   return 0
 
 

@@ -62,6 +62,35 @@ def prepare_run(args):
   return settings
 
 
+def schedule_from_flags(args):
+  """The learning rate's cifar10.Schedule: the flags' numbers, and an epoch of
+  the training records in --data_dir."""
+  return cifar10.schedule_for(args.data_dir, args.initial_learning_rate,
+                              args.learning_rate_decay_factor,
+                              args.num_epochs_per_decay)
+
+
+def describe_schedule(schedule, batch_size, images_per_step, step_words):
+  """The sentence a trainer prints about its learning rate as training starts.
+
+  Args:
+    schedule: the cifar10.Schedule the graph was built with.
+    batch_size: the images per step the schedule counts (the batch_size
+      given to cifar10.learning_rate).
+    images_per_step: the images one global step really trains on, from
+      which the epochs are counted.
+    step_words: the trainer's own words for what a step is, e.g. 'at 128
+      images a step'.
+  """
+  decay_steps = schedule.decay_steps(batch_size)
+  epochs = decay_steps * images_per_step / schedule.examples_per_epoch
+  return ('Learning rate %g until step %d, then multiplied by %g every %d '
+          'steps: %.4g epochs of the %d training images, %s.' % (
+              schedule.initial_learning_rate, decay_steps,
+              schedule.learning_rate_decay_factor, decay_steps, epochs,
+              schedule.examples_per_epoch, step_words))
+
+
 class _LoggerHook(tf.compat.v1.train.SessionRunHook):
   """Prints the original's line (loss, examples/sec, sec/batch) every few steps.
 
@@ -104,7 +133,7 @@ class _LoggerHook(tf.compat.v1.train.SessionRunHook):
 
 
 def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
-        replica=Replica()):
+        replica=Replica(), schedule_line=None):
   """Trains until the global step reaches `settings.max_steps`, or a stop.
 
   A run that starts at or beyond max_steps trains no step: it prints one
@@ -120,6 +149,8 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
     settings: a LoopSettings.
     towers: model replicas per step; sec/batch is per tower, as originally.
     replica: this trainer's place in a cluster (the default: none).
+    schedule_line: the trainer's sentence about its learning rate (see
+      `describe_schedule`), printed once as training starts; None prints none.
 
   Returns:
     The global step reached.
@@ -183,6 +214,8 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
       if step >= settings.max_steps:
         guard.say_nothing_to_do(step)
         return step
+      if schedule_line:
+        print(schedule_line, flush=True)
       if settings.data_dir is not None:
         print(cifar10_input.shuffle_buffer_line(
             batch_files.batches_dir(settings.data_dir), settings.batch_size),

@@ -193,6 +193,15 @@ def latest_step(folder):
   return checkpoint_step(tf.train.latest_checkpoint(folder))
 
 
+def summarized_scalar(tag):
+  """The value tensor of the default graph's scalar summary tagged `tag`."""
+  for op in tf.compat.v1.get_default_graph().get_operations():
+    if op.type == 'ScalarSummary' and tf.get_static_value(
+        op.inputs[0]) == tag.encode():
+      return op.inputs[1]
+  raise AssertionError('no scalar summary tagged %r' % tag)
+
+
 # (step, value) of every summary value in a folder's event files.
 summary_values = eval_report.summary_values
 

@@ -148,6 +148,18 @@ def test_two_workers_train_one_model_and_every_task_exits_quietly(
   for name in ('chief', 'worker'):
     steps = _logged_steps(outputs[name])
     assert len(steps) >= 2 and steps == sorted(steps), outputs[name][-2000:]
+  # The schedule counts one worker's batch a step, int(1000 / 32 * 350)
+  # steps; a synchronous step trains on both workers' batches.
+  rate = '0.1' if mode == 'sync' else '0.05'
+  schedule = {
+      'async': '350 epochs of the 1000 training images, each step one '
+               'worker\'s batch of 32 images.',
+      'sync': '700 epochs of the 1000 training images, each step averaging '
+              'a batch of 32 images from each of the 2 workers.'}[mode]
+  for name in ('chief', 'worker'):
+    assert ('Learning rate %s until step 10937, then multiplied by 0.1 every '
+            '10937 steps: %s' % (rate, schedule)) in outputs[name], (
+                outputs[name][-2000:])
   # Each line's rate is the cluster's: the global steps since the chief's
   # previous line, times the examples in one (a batch per worker that took
   # part), over the time between the lines' stamps.

@@ -120,6 +120,11 @@ def test_the_flags_default_to_the_models_own_constants():
           defaults['data_dir']) == (cifar10.BATCH_SIZE,
                                     cifar10.INITIAL_LEARNING_RATE,
                                     cifar10.DATA_DIR)
+  # The schedule's too: the original's 0.1 every 350 epochs.
+  assert (defaults['learning_rate_decay_factor'],
+          defaults['num_epochs_per_decay']) == (
+              cifar10.LEARNING_RATE_DECAY_FACTOR,
+              cifar10.NUM_EPOCHS_PER_DECAY) == (0.1, 350.0)
 
 
 @pytest.mark.parametrize('parser,flag', [

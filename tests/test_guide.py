@@ -62,6 +62,12 @@ def test_every_command_of_the_guide_runs(tmp_path, children):
                    r'trained on 10 classes, but there are 2 here '
                    r'\(batches.meta.txt in .*my_data/cifar-10-batches-bin\)',
                    outputs[misfit])
+  # The schedule the guide quotes for the reader's 50 training images is
+  # the one the trainer printed.
+  [own_training] = [line for line in outputs if 'cifar10.train ' in line
+                    and 'my_data' in line]
+  quoted = re.search(r'^Learning rate 0\.05 .*$', guide_text(), re.M).group(0)
+  assert quoted in outputs[own_training].splitlines()
   [predicted] = [line for line in outputs if 'cifar10.predict' in line
                  and 'my_images/test/cat/*' in line]
   assert re.findall(r'test/cat/\d+.png: (cat|dog) ', outputs[predicted]) and \

@@ -82,7 +82,8 @@ def test_learning_rate_decays_in_a_staircase(batch_size, step, expected):
 def test_initial_learning_rate_can_be_chosen():
   with tf.Graph().as_default():
     global_step = tf.compat.v1.train.get_or_create_global_step()
-    rate = cifar10.learning_rate(global_step, 128, initial_learning_rate=0.05)
+    rate = cifar10.learning_rate(
+        global_step, 128, cifar10.Schedule(initial_learning_rate=0.05))
     with tf.compat.v1.Session() as sess:
       sess.run(global_step.assign(136718))
       assert sess.run(rate) == pytest.approx(0.005, rel=1e-6)

@@ -17,7 +17,7 @@ from cifar10 import eval as cifar10_eval
 from cifar10 import multi_gpu_train
 import cifar10.train as train
 from cifar10.support import errors
-from conftest import DEADLINE_SECS, both_modes
+from conftest import DEADLINE_SECS, both_modes, summarized_scalar
 from test_train_eval import assert_rates_agree, LOG_LINE
 
 
@@ -177,6 +177,10 @@ def test_four_virtual_devices_learn_and_the_checkpoint_evaluates(
   # examples/sec counts 4 towers of 16; sec/batch is per tower.
   _, _, examples_per_sec, sec_per_batch = lines[-1]
   assert_rates_agree(examples_per_sec, sec_per_batch, 16)
+  # The schedule counts all four towers' images: int(1000 / 64 * 350) steps.
+  assert ('Learning rate 0.1 until step 5468, then multiplied by 0.1 every '
+          '5468 steps: 350 epochs of the 1000 training images, at 4 towers of '
+          '16 images a step.') in output.splitlines()
 
   assert cifar10_eval.main([
       '--data_dir', synthetic_data_dir, '--checkpoint_dir',
@@ -256,15 +260,6 @@ def test_averaged_tower_gradients_equal_one_tower_on_the_whole_batch(rng):
     assert not np.allclose(one_tower[name], initial[name], rtol=0, atol=1e-9)
 
 
-def _summarized_scalar(tag):
-  """The value tensor of the scalar summary written under `tag`."""
-  for op in tf.compat.v1.get_default_graph().get_operations():
-    if op.type == 'ScalarSummary' and tf.get_static_value(
-        op.inputs[0]) == tag.encode():
-      return op.inputs[1]
-  raise AssertionError('no scalar summary tagged %r' % tag)
-
-
 @pytest.mark.fast
 def test_towers_decay_the_rate_after_350_epochs_of_data():
   # Two towers of 4 images consume 8 a step: 50,000 / 8 * 350 steps to decay.
@@ -274,7 +269,7 @@ def test_towers_decay_the_rate_after_350_epochs_of_data():
     batch = (tf.zeros([4, 24, 24, 3]), tf.zeros([4], tf.int32))
     multi_gpu_train.build_towers([batch, batch], ['/cpu:0'] * 2, global_step,
                                  batch_size=4)
-    rate = _summarized_scalar('learning_rate')
+    rate = summarized_scalar('learning_rate')
     with tf.compat.v1.Session() as sess:
       sess.run(tf.compat.v1.global_variables_initializer())
       for step, expected in [(decay_steps - 1, 0.1), (decay_steps, 0.01)]:

@@ -33,6 +33,7 @@ _ABSL_WARNING = 'All log messages before absl::InitializeLog() is called'
 _TRAIN_LINES = re.compile(
     r'^(\d{4}-\d\d-\d\d [\d:.]+: step \d+, loss = [\d.]+ \([\d.]+ '
     r'examples/sec; [\d.]+ sec/batch\)'
+    r'|Learning rate .* training images, at \d+ images a step\.'
     r'|Filling the shuffle buffer with .* before the first batch\.'
     r'|cifar10: using oneDNN CPU kernels, .*)$')
 
@@ -90,6 +91,10 @@ def test_training_prints_only_the_port_lines_and_the_switch_adds_tensorflow_s(
   # full data set would put in it.
   assert ('Filling the shuffle buffer with all 100 training images (it has '
           'room for 20030) before the first batch.') in lines
+  # The schedule counts epochs of these 100 records: int(100 / 10 * 350).
+  assert ('Learning rate 0.1 until step 3500, then multiplied by 0.1 every '
+          '3500 steps: 350 epochs of the 100 training images, at 10 images a '
+          'step.') in lines
 
   own = _tensorflow_own_lines('0')  # As TensorFlow prints them by default.
   if not own:

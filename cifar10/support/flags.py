@@ -23,11 +23,15 @@ from cifar10.support import paths
 from cifar10.support import storage
 
 # The flags' defaults for the model's own constants, cifar10.BATCH_SIZE (the
-# original's 128 images) and cifar10.INITIAL_LEARNING_RATE: written again
-# here because --help is answered before TensorFlow, and so the model, loads.
-# tests/test_flags.py holds each pair equal.
+# original's 128 images) and the learning rate's schedule
+# (cifar10.INITIAL_LEARNING_RATE, LEARNING_RATE_DECAY_FACTOR and
+# NUM_EPOCHS_PER_DECAY): written again here because --help is answered
+# before TensorFlow, and so the model, loads. tests/test_flags.py holds each
+# pair equal.
 BATCH_SIZE = 128
 INITIAL_LEARNING_RATE = 0.1
+LEARNING_RATE_DECAY_FACTOR = 0.1
+NUM_EPOCHS_PER_DECAY = 350.0
 
 # --mixed_precision's values: float32 throughout, or bfloat16 matrix math.
 MIXED_PRECISION_CHOICES = ('off', 'bf16')
@@ -319,6 +323,18 @@ def training_parser(module, description):
       help='Learning rate until its first decay (the original\'s '
            'INITIAL_LEARNING_RATE). Asynchronous distributed workers each '
            'update the weights, so divide it by their number there.')
+  parser.add_argument(
+      '--learning_rate_decay_factor', type=positive_float,
+      default=LEARNING_RATE_DECAY_FACTOR,
+      help='What each decay multiplies the learning rate by (the original\'s '
+           'LEARNING_RATE_DECAY_FACTOR); 1 keeps it constant.')
+  parser.add_argument(
+      '--num_epochs_per_decay', type=positive_float,
+      default=NUM_EPOCHS_PER_DECAY,
+      help='Epochs between two decays of the learning rate (the original\'s '
+           'NUM_EPOCHS_PER_DECAY). An epoch is one pass over the records of '
+           'the training files in --data_dir, however many they hold; the '
+           'trainer prints the step of the first decay as it starts.')
   parser.add_argument(
       '--seed', type=int, default=None,
       help='Graph-level random seed for the initial weights, the shuffling '
