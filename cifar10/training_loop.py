@@ -103,7 +103,8 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
         replica=Replica()):
   """Trains until the global step reaches `settings.max_steps`, or a stop.
 
-  A run that starts at or beyond max_steps trains no step: it prints one
+  Its last line names the step reached and the checkpoint saved there. A
+  run that starts at or beyond max_steps trains no step: it prints one
   line saying so and returns, leaving the checkpoints as they are. (A chief
   in a cluster still opens its session, without saving anything, so that
   the parameter servers hold the restored variables the workers wait for.)
@@ -187,4 +188,5 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
         while not mon_sess.should_stop():
           mon_sess.run(train_op)
   guard.check_ending(logger.last_step)
+  guard.say_finished(logger.last_step)
   return logger.last_step

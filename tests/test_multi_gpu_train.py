@@ -177,6 +177,8 @@ def test_four_virtual_devices_learn_and_the_checkpoint_evaluates(
   # examples/sec counts 4 towers of 16; sec/batch is per tower.
   _, _, examples_per_sec, sec_per_batch = lines[-1]
   assert_rates_agree(examples_per_sec, sec_per_batch, 16)
+  assert output.splitlines()[-1] == 'Finished at step 150; saved %s.' % (
+      tmp_path / 'train' / 'model.ckpt-150')
 
   assert cifar10_eval.main([
       '--data_dir', synthetic_data_dir, '--checkpoint_dir',

@@ -124,6 +124,17 @@ def test_log_line_counts_examples_per_second(synthetic_data_dir, tmp_path,
   assert_rates_agree(examples_per_sec, sec_per_batch, 8)
 
 
+def test_a_finished_run_ends_naming_its_last_checkpoint(synthetic_data_dir,
+                                                        tmp_path, capsys):
+  assert train.main(['--data_dir', synthetic_data_dir, '--train_dir',
+                     str(tmp_path), '--max_steps', '10', '--batch_size',
+                     '8']) == 0
+  last_line = capsys.readouterr().out.splitlines()[-1]
+  assert last_line == 'Finished at step 10; saved %s.' % os.path.join(
+      str(tmp_path), 'model.ckpt-10')
+  assert tf.train.latest_checkpoint(str(tmp_path)).endswith('-10')
+
+
 @both_modes
 def test_eval_without_a_checkpoint_names_the_folder(synthetic_data_dir,
                                                     tmp_path, capsys):
