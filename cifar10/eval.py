@@ -43,7 +43,8 @@ EVAL_DATA_CHOICES = ('test', 'train_eval')
 
 def parser():
   """The shared flags plus the evaluator's, with the original's defaults."""
-  parser = flags.base_parser('cifar10.eval', __doc__.splitlines()[0])
+  parser = flags.base_parser('cifar10.eval', __doc__.splitlines()[0],
+                              reads_checkpoint=True)
   parser.add_argument(
       '--eval_dir', default=paths.EVAL_DIR,
       type=flags.user_path(paths.check_eval_dir),

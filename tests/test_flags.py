@@ -133,6 +133,43 @@ def test_help_lists_flags_with_defaults(parser, flag, capsys):
   assert flag in help_text and '(default:' in help_text
 
 
+def _flag_help(parser, flag, capsys):
+  """The lines `--help` shows for `flag`, joined into one."""
+  with pytest.raises(SystemExit):
+    parser.parse_args(['--help'])
+  lines = capsys.readouterr().out.splitlines()
+  start = next(index for index, line in enumerate(lines)
+               if line.lstrip().startswith(flag))
+  end = next((index for index, line in enumerate(lines[start + 1:], start + 1)
+              if line.lstrip().startswith('-')), len(lines))
+  return ' '.join(' '.join(lines[start:end]).split())
+
+
+@pytest.mark.parametrize('parser,trains', [
+    (train.parser, True), (multi_gpu_train.parser, True),
+    (dist_train.parser, True), (cifar10_eval.parser, False),
+    (predict.parser, False), (export.parser, False)],
+    ids=['train', 'multi_gpu_train', 'dist_train', 'eval', 'predict', 'export'])
+def test_use_fp16_help_says_what_it_does_in_each_script(parser, trains,
+                                                        capsys):
+  help_text = _flag_help(parser(), '--use_fp16', capsys)
+  # A trainer trains in float16; the tools that read a checkpoint take its
+  # dtype from the checkpoint.
+  assert ('Train the model in float16' in help_text) == trains
+  assert ("the model is built in the checkpoint's own dtype" in
+          help_text) == (not trains)
+
+
+@pytest.mark.parametrize('parser,flag,stated', [
+    (convert_images.parser, '--test_fraction', '(0.2 when not given)'),
+    (train.parser, '--seed', 'Without it every run differs')],
+    ids=['convert_images', 'train'])
+def test_a_flag_without_a_default_says_once_what_happens_without_it(
+    parser, flag, stated, capsys):
+  help_text = _flag_help(parser(), flag, capsys)
+  assert stated in help_text and '(default:' not in help_text, help_text
+
+
 @pytest.mark.parametrize('parser,argv,complaint', [
     (train.parser, ['--batch_size', '0'], 'must be at least 1, got 0'),
     (train.parser, ['--max_steps', '-1'], 'must be at least 1, got -1'),
