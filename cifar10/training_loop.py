@@ -21,6 +21,7 @@ import tensorflow as tf
 from cifar10 import cifar10
 from cifar10 import cifar10_input
 from cifar10.support import batch_files
+from cifar10.support import summaries
 from cifar10.support import training_run
 
 # What the training loop takes: its settings (read from the flags) and this
@@ -146,9 +147,11 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
       tf.compat.v1.train.NanTensorHook(loss),
       logger,
   ] + guard.hooks(step_after_train) + list(replica.hooks)
-  # Only the chief writes checkpoints and summaries into --train_dir.
+  # Only the chief writes checkpoints and summaries into --train_dir, and
+  # the graph once (support/summaries.py says why it takes a line).
   writes = replica.is_chief and not finished
   if writes:
+    summaries.open_run_writer(settings.train_dir)
     hooks.append(tf.compat.v1.train.CheckpointSaverHook(
         settings.train_dir,
         save_secs=(None if settings.save_checkpoint_steps
