@@ -224,7 +224,7 @@ def add_use_fp16(parser, reads_checkpoint=False):
   Args:
     parser: a `Parser`.
     reads_checkpoint: the script reads a trained checkpoint (eval, predict,
-      export), which decides the dtype itself (checkpoints.checkpoint_uses_fp16).
+      export), whose own dtype decides (checkpoints.checkpoint_uses_fp16).
   """
   if reads_checkpoint:
     help_text = ('Not needed here: the model is built in the checkpoint\'s '
