@@ -33,6 +33,7 @@ _TRAIN_LINES = re.compile(
     r'^(\d{4}-\d\d-\d\d [\d:.]+: step \d+, loss = [\d.]+ \([\d.]+ '
     r'examples/sec; [\d.]+ sec/batch\)'
     r'|Filling the shuffle buffer with .* before the first batch\.'
+    r'|Finished at step \d+; saved \S+\.'
     r'|cifar10: using oneDNN CPU kernels, .*)$')
 
 
