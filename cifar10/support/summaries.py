@@ -64,12 +64,11 @@ def open_run_writer(logdir):
   TensorBoard warned "Found more than one graph event per run". Cached first,
   a writer made without a graph leaves the checkpoint hook's copy alone.
 
+  The writer stays open in the cache, as the cache's own writers do; one
+  that an earlier run in this process left there for `logdir` is closed.
+
   Args:
     logdir: the folder of the session's checkpoints and summaries.
-
-  Returns:
-    The writer. It stays open in the cache, as the cache's own writers do;
-    one an earlier run in this process left for `logdir` is closed.
   """
   writer = tf.compat.v1.summary.FileWriter(logdir)
   cache = tf.compat.v1.summary.FileWriterCache
@@ -79,4 +78,3 @@ def open_run_writer(logdir):
     cache._cache[logdir] = writer  # pylint: disable=protected-access
   if earlier is not None:
     earlier.close()
-  return writer

@@ -341,10 +341,10 @@ class Guard:
     """
     train_dir = self._settings.train_dir
     if self._stopper.signum is not None:
+      signal_name = signal.Signals(self._stopper.signum).name
       raise errors.TrainingInterrupted(
           self._stopper.signum,
-          self._ended('Stopped by %s' % signal.Signals(self._stopper.signum)
-                      .name, last_step) +
+          self._ended('Stopped by ' + signal_name, last_step) +
           '. Run the same command again to resume.')
     bad_file = (self._bad_training_file()
                 if last_step < self._settings.max_steps else None)
