@@ -10,6 +10,8 @@ runs them. A trainer strings the pieces together in this order:
 
 These are the original tutorial's calls, and they work unchanged, with
 TensorFlow 2's behaviours on or after `tf.compat.v1.disable_v2_behavior()`.
+Called eagerly (a TensorFlow 2 script, outside any tf.Graph), the two input
+calls return one batch of values instead (docs/from_the_original.md).
 What the original read from its global flags (the data folder, the batch
 size, float16) are parameters here, defaulting to the original's flag values.
 So is the number of classes, CIFAR-10's ten by default: other data names its

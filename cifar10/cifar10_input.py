@@ -316,10 +316,19 @@ def eval_dataset(eval_data, data_dir, batch_size):
 
 
 def _next_batch(dataset):
-  """Graph tensors for the next batch, with the original's image summary."""
+  """The next batch of `dataset`, with the original's image summary.
+
+  In a graph (TF1 style) these are tensors that yield the next batch each
+  time a session runs them. Executed eagerly (TensorFlow 2 without
+  disable_v2_behavior) there is no session to run them again: the call
+  returns the first batch of a new pass as values.
+  """
   images, labels = tf.compat.v1.data.make_one_shot_iterator(dataset).get_next()
-  # The first images of a batch appear under 'images' in TensorBoard.
-  summaries.image('images', images)
+  # The first images of a batch appear under 'images' in TensorBoard. A
+  # summary op joins a graph that a session writes; eagerly there is none,
+  # and the op cannot even run there.
+  if not tf.executing_eagerly():
+    summaries.image('images', images)
   return images, labels
 
 

@@ -6,8 +6,8 @@
 
 Each evaluation restores the moving averages of the weights (which classify
 better than the weights of any single step; --raw_weights restores the
-weights as trained instead), classifies --num_examples
-images of --eval_data, and reports:
+weights as trained instead), classifies the images of --eval_data (the
+first --num_examples of them, when given), and reports:
 
 * `precision @ 1`, the name the original tutorial gave to the fraction of
   images whose most probable class is the true one (top-1 accuracy);
@@ -42,8 +42,13 @@ EVAL_DATA_CHOICES = ('test', 'train_eval')
 
 
 def parser():
-  """The shared flags plus the evaluator's, with the original's defaults."""
-  parser = flags.base_parser('cifar10.eval', __doc__.splitlines()[0])
+  """The shared flags plus the evaluator's, with the original's defaults.
+
+  One differs: without --num_examples every image is counted, which for
+  CIFAR-10's test set is the original's 10,000 (docs/from_the_original.md).
+  """
+  parser = flags.base_parser('cifar10.eval', __doc__.splitlines()[0],
+                              reads_checkpoint=True)
   parser.add_argument(
       '--eval_dir', default=paths.EVAL_DIR,
       type=flags.user_path(paths.check_eval_dir),
@@ -61,9 +66,11 @@ def parser():
       '--eval_interval_secs', type=flags.positive_int, default=60 * 5,
       help='Seconds between looks for a new checkpoint.')
   parser.add_argument(
-      '--num_examples', type=flags.positive_int, default=10000,
-      help='Images to classify and count, from the start of the data (all '
-           'of them, when it holds fewer).')
+      '--num_examples', type=flags.positive_int, default=None,
+      help='Images to classify and count, from the start of the data; all '
+           'of them when not given (for CIFAR-10\'s test set, the '
+           'original\'s 10,000). Given more than the data holds, it counts '
+           'them all and says so.')
   flags.add_bool(parser, 'run_once',
                  'Evaluate the newest checkpoint, then exit.')
   flags.add_bool(parser, 'all_checkpoints',
@@ -114,8 +121,8 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
     eval_data: 'test' or 'train_eval'.
     data_dir: the --data_dir, holding cifar-10-batches-bin/.
     batch_size: images per batch.
-    num_examples: how many images to count, from the start of the data (all
-      there are, when there are fewer).
+    num_examples: how many images to count, from the start of the data;
+      None, or more than there are: all of them (a notice says so for more).
     use_fp16: the --use_fp16 flag.
     summary_writer: a FileWriter; summaries go in at the checkpoint's step.
     top_k: also count top-k accuracy for this k.
@@ -160,13 +167,13 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
         first, summary_bytes = sess.run([fetches, summary_op])
         batches = [first]
         counted = len(first['labels'])
-        while counted < num_examples:
+        while num_examples is None or counted < num_examples:
           batches.append(sess.run(fetches))
           counted += len(batches[-1]['labels'])
       except tf.errors.OpError as error:
-        # The end of the data (it holds fewer images than --num_examples)
-        # is fine, unless a file changed while it was read: truncated, the
-        # reader may take that for the end too.
+        # The end of the data (all of it asked for, or fewer images than
+        # --num_examples) is fine, unless a file changed while it was read:
+        # truncated, the reader may take that for the end too.
         bad_file = batch_files.bad_file_complaint(
             batch_files.batches_dir(data_dir), eval_data == 'test')
         if bad_file or not isinstance(error, tf.errors.OutOfRangeError):
@@ -176,7 +183,7 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
       global_step=global_step, k=top_k, class_names=data_classes.names,
       **{name: np.concatenate([batch[name] for batch in batches])[:num_examples]
          for name in fetches})
-  if len(result.labels) < num_examples:
+  if num_examples is not None and len(result.labels) < num_examples:
     print('--num_examples is %d, but the %s data holds %d images: counted '
           'them all.' % (num_examples, eval_data, len(result.labels)))
   eval_report.report(result, checkpoint_path)

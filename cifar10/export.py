@@ -33,7 +33,7 @@ def parser():
   --batch_size are not among them.
   """
   parser = flags.script_parser('cifar10.export', __doc__.splitlines()[0])
-  flags.add_use_fp16(parser)
+  flags.add_use_fp16(parser, reads_checkpoint=True)
   parser.add_argument(
       '--checkpoint_dir', type=flags.user_path(), default=paths.TRAIN_DIR,
       help='The training run\'s --train_dir; its newest checkpoint is '

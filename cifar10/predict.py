@@ -33,7 +33,7 @@ def parser():
   """
   parser = flags.script_parser('cifar10.predict', __doc__.splitlines()[0])
   flags.add_batch_size(parser)
-  flags.add_use_fp16(parser)
+  flags.add_use_fp16(parser, reads_checkpoint=True)
   parser.add_argument('images', nargs='+', metavar='IMAGE',
                       help='PNG, JPEG, BMP or GIF files to classify.')
   parser.add_argument(

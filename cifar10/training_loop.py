@@ -25,6 +25,7 @@ import tensorflow as tf
 from cifar10 import cifar10
 from cifar10 import cifar10_input
 from cifar10.support import batch_files
+from cifar10.support import summaries
 from cifar10.support import training_run
 
 # What the training loop takes: its settings (read from the flags) and this
@@ -136,7 +137,8 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
         replica=Replica(), schedule_line=None):
   """Trains until the global step reaches `settings.max_steps`, or a stop.
 
-  A run that starts at or beyond max_steps trains no step: it prints one
+  Its last line names the step reached and the checkpoint saved there. A
+  run that starts at or beyond max_steps trains no step: it prints one
   line saying so and returns, leaving the checkpoints as they are. (A chief
   in a cluster still opens its session, without saving anything, so that
   the parameter servers hold the restored variables the workers wait for.)
@@ -180,9 +182,11 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
       tf.compat.v1.train.NanTensorHook(loss),
       logger,
   ] + guard.hooks(step_after_train) + list(replica.hooks)
-  # Only the chief writes checkpoints and summaries into --train_dir.
+  # Only the chief writes checkpoints and summaries into --train_dir, and
+  # the graph once (support/summaries.py says why it takes a line).
   writes = replica.is_chief and not finished
   if writes:
+    summaries.open_run_writer(settings.train_dir)
     hooks.append(tf.compat.v1.train.CheckpointSaverHook(
         settings.train_dir,
         save_secs=(None if settings.save_checkpoint_steps
@@ -224,4 +228,5 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
         while not mon_sess.should_stop():
           mon_sess.run(train_op)
   guard.check_ending(logger.last_step)
+  guard.say_finished(logger.last_step)
   return logger.last_step

@@ -63,7 +63,8 @@ def _default(action):
                          action.nargs not in ('?', '*')):
     return 'required'
   if action.default is None or action.default is argparse.SUPPRESS:
-    return 'none'
+    # The flag's help says what happens then, as --help shows it.
+    return 'not given'
   if isinstance(action.default, bool):
     return 'true' if action.default else 'false'
   if isinstance(action.default, (list, tuple)):

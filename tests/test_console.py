@@ -141,7 +141,9 @@ def test_convert_images_prints_its_table_on_any_console(console_name, src,
                                src, str(tmp_path / 'data'))
   assert (status, error) == (0, ''), error
   cells = _cells(console_name)
-  table = output.splitlines()[1:]
+  # The header, a row per class and the total (the lines after them name
+  # split.csv and any copies).
+  table = output.splitlines()[1:len(NAMES) + 3]
   assert table == (
       ['  %s    train     test' % cells['class']] +
       ['  %s  %7d  %7d' % (cells[name], TRAIN_PER_CLASS, TEST_PER_CLASS)

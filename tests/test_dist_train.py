@@ -180,9 +180,16 @@ def test_two_workers_train_one_model_and_every_task_exits_quietly(
     assert 'ps %d: 2 of 2 workers done.' % index in ps_output, ps_output
     # Each ps left only after both workers had (see the next test).
     assert 'still accept connections' not in ps_output, ps_output
-  # Only the chief wrote checkpoints and summaries.
+  # Only the chief wrote checkpoints and summaries, and says which it saved
+  # last; the other worker says who keeps them.
   assert not (tmp_path / 'worker1').exists()
   assert latest_step(str(tmp_path / 'worker0')) >= max_steps
+  last_checkpoint = tf.train.latest_checkpoint(str(tmp_path / 'worker0'))
+  assert re.search(r'^Finished at step %d; saved %s\.$' % (
+      latest_step(str(tmp_path / 'worker0')), re.escape(last_checkpoint)),
+                   outputs['chief'], re.M), outputs['chief'][-2000:]
+  assert re.search(r'^Finished at step \d+; the chief keeps the '
+                   r'checkpoints\.$', outputs['worker'], re.M)
   precision = _precision(synthetic_data_dir, str(tmp_path / 'worker0'),
                          str(tmp_path / 'eval'), capsys)
   print('%d ps, %s: precision @ 1: %.3f' % (num_ps, mode, precision))

@@ -50,8 +50,11 @@ def test_signal_saves_the_current_step_and_the_next_run_resumes(
   assert status == 128 + signum
   # A stop the user asked for is said plainly, not as an error.
   assert 'Traceback' not in output and not re.search('^error:', output, re.M)
-  stopped = int(re.search(r'\nStopped by %s at step (\d+); saved a checkpoint'
-                          % signal.Signals(signum).name, output).group(1))
+  stopped = re.search(r'\nStopped by %s at step (\d+); saved (\S+)\. Run '
+                      % signal.Signals(signum).name, output)
+  assert stopped, output[-3000:]
+  assert stopped.group(2) == tf.train.latest_checkpoint(train_dir)
+  stopped = int(stopped.group(1))
   assert stopped >= 20 and latest_step(train_dir) == stopped
 
   resumed = children(*_train_args(synthetic_data_dir, train_dir,

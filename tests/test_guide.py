@@ -128,6 +128,24 @@ def test_brightness_is_undone_by_standardization_as_the_guide_says(rng):
   assert np.abs(batched[0]).max() > 1  # Not all zeros: a real image.
 
 
+def test_smoothed_losses_start_near_0_as_the_guide_says(trained_dir):
+  text = ' '.join(guide_text().split())
+  assert ('the first summary (step 1) shows 0 or a tenth of the term' in
+          text)
+  first = {}
+  for step, value in summary_values(trained_dir):
+    first.setdefault(value.tag, (step, value.simple_value))
+  for term in ('total_loss', 'cross_entropy', 'local3/weight_loss',
+               'local4/weight_loss'):
+    step, average = first[term]
+    raw_step, raw = first[term + ' (raw)']
+    assert step == raw_step == 1 and raw > 0.1, term
+    # The summary reads the average before or after its first update,
+    # which the same run makes: 0, or a tenth of the way to the term.
+    assert average == 0 or average == pytest.approx(0.1 * raw, rel=1e-5), (
+        term, average, raw)
+
+
 def test_every_function_the_guide_map_names_exists():
   """Section 7 maps concepts to `file` and `function`; each must be there."""
   text = guide_text()

@@ -181,6 +181,8 @@ def test_four_virtual_devices_learn_and_the_checkpoint_evaluates(
   assert ('Learning rate 0.1 until step 5468, then multiplied by 0.1 every '
           '5468 steps: 350 epochs of the 1000 training images, at 4 towers of '
           '16 images a step.') in output.splitlines()
+  assert output.splitlines()[-1] == 'Finished at step 150; saved %s.' % (
+      tmp_path / 'train' / 'model.ckpt-150')
 
   assert cifar10_eval.main([
       '--data_dir', synthetic_data_dir, '--checkpoint_dir',

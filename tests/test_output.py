@@ -35,6 +35,7 @@ _TRAIN_LINES = re.compile(
     r'examples/sec; [\d.]+ sec/batch\)'
     r'|Learning rate .* training images, at \d+ images a step\.'
     r'|Filling the shuffle buffer with .* before the first batch\.'
+    r'|Finished at step \d+; saved \S+\.'
     r'|cifar10: using oneDNN CPU kernels, .*)$')
 
 

@@ -94,16 +94,21 @@ def test_a_cluster_at_max_steps_trains_nothing_and_every_task_exits(
 
 
 @pytest.mark.fast
-@pytest.mark.parametrize('num_examples,counted', [(100, 100), (1000, 250)])
-def test_eval_counts_exactly_num_examples_or_says_how_many_there_are(
+@pytest.mark.parametrize('num_examples,counted', [(100, 100), (1000, 250),
+                                                  (None, 250)])
+def test_eval_counts_num_examples_or_all_and_says_when_it_asked_too_many(
     num_examples, counted, trained_dir, synthetic_data_dir, tmp_path, capsys):
+  # None: the flag not given, which counts every image, without a word
+  # about a flag the user never wrote.
+  given = [] if num_examples is None else ['--num_examples', str(num_examples)]
   assert cifar10_eval.main([
       '--data_dir', synthetic_data_dir, '--checkpoint_dir', trained_dir,
-      '--eval_dir', str(tmp_path), '--run_once', '--batch_size', '64',
-      '--num_examples', str(num_examples)]) == 0
+      '--eval_dir', str(tmp_path), '--run_once', '--batch_size', '64'] +
+                           given) == 0
   output = capsys.readouterr().out
   assert ('--num_examples is 1000, but the test data holds 250 images: '
-          'counted them all.' in output) == (counted < num_examples)
+          'counted them all.' in output) == (num_examples == 1000)
+  assert ('--num_examples' in output) == (num_examples == 1000)
   assert 'per class, of %d images' % counted in output
   images = [int(whole) for whole in re.findall(
       r'^  \w+ +\S+ +\(\d+ of (\d+)\)', output, re.MULTILINE)]

@@ -21,7 +21,8 @@ from cifar10 import dist_train
 from cifar10 import eval as cifar10_eval
 import cifar10.train as train
 from cifar10.support import flags
-from conftest import both_modes, OTHER_TF_MODE, python_args, summary_values
+from conftest import both_modes, crafted_record, OTHER_TF_MODE, python_args
+from conftest import summary_values
 from conftest import TF_MODE, TF_MODES  # pylint: disable=g-multiple-import
 
 
@@ -220,3 +221,80 @@ def test_both_modes_compute_the_same_values(synthetic_data_dir, tmp_path,
     assert scale > 0, name
     np.testing.assert_allclose(values['v1'][name], value, rtol=0,
                                atol=1e-5 * scale, err_msg=name)
+
+
+# A user's TensorFlow 2 script, eager as TensorFlow 2 starts: it calls the
+# original's two input functions and iterates the dataset their docs point
+# eager code to, then saves what it got to the .npz file named first.
+_EAGER_CALLER = textwrap.dedent('''
+    import os
+    import sys
+    import numpy as np
+    import tensorflow as tf
+    import cifar10
+    from cifar10 import cifar10_input
+    out, data_dir = sys.argv[1:]
+    assert tf.executing_eagerly()
+    found = {}
+    found['eval_images'], found['eval_labels'] = cifar10.inputs(
+        True, data_dir=data_dir, batch_size=4)
+    found['train_images'], found['train_labels'] = cifar10.distorted_inputs(
+        data_dir=data_dir, batch_size=4, use_fp16=True)
+    found['all_eval_labels'] = np.concatenate([
+        labels for _, labels in cifar10_input.eval_dataset(
+            True, os.path.join(data_dir, 'cifar-10-batches-bin'), 4)])
+    np.savez(out, **{name: np.asarray(value) for name, value in found.items()})
+''')
+
+
+def _colour(label):
+  """The solid colour of the crafted records with `label`."""
+  return (20 * label, 255 - 20 * label, 100 + 10 * label)
+
+
+def _standardized(colour):
+  """A solid-colour image after any distortions and per-image standardization.
+
+  Every pixel has the same three values, so cropping, flipping, brightness
+  and contrast change nothing that survives the standardization.
+  """
+  values = np.array(colour, np.float64)
+  return (values - values.mean()) / values.std()
+
+
+@pytest.mark.fast
+def test_the_input_calls_return_batches_in_an_eager_tf2_script(tmp_path,
+                                                               children):
+  folder = tmp_path / 'cifar-10-batches-bin'
+  folder.mkdir()
+  test_labels = [3, 1, 4, 1, 5, 9]
+  (folder / 'test_batch.bin').write_bytes(b''.join(
+      crafted_record(label, *_colour(label)) for label in test_labels))
+  train_labels = {}
+  for number in range(1, 6):
+    labels = [2 * number - 2, 2 * number - 1]
+    train_labels.update((label, _colour(label)) for label in labels)
+    (folder / ('data_batch_%d.bin' % number)).write_bytes(b''.join(
+        crafted_record(label, *_colour(label)) for label in labels))
+  out = str(tmp_path / 'found.npz')
+  status, output = children('-c', _EAGER_CALLER, out, str(tmp_path)).finish()
+  assert status == 0, output[-3000:]
+  found = dict(np.load(out))
+
+  # inputs: the first batch of the test file, in order, centrally cropped.
+  assert found['eval_images'].shape == (4, 24, 24, 3)
+  assert found['eval_images'].dtype == np.float32
+  assert found['eval_labels'].dtype == np.int32
+  assert found['eval_labels'].tolist() == test_labels[:4]
+  for image, label in zip(found['eval_images'], found['eval_labels']):
+    np.testing.assert_allclose(image, np.broadcast_to(
+        _standardized(_colour(label)), image.shape), atol=1e-5)
+  # distorted_inputs: four training records, distorted, in float16.
+  assert found['train_images'].shape == (4, 24, 24, 3)
+  assert found['train_images'].dtype == np.float16
+  assert set(found['train_labels'].tolist()) <= set(train_labels)
+  for image, label in zip(found['train_images'], found['train_labels']):
+    np.testing.assert_allclose(image, np.broadcast_to(
+        _standardized(train_labels[label]), image.shape), atol=2e-3)
+  # The dataset eager code iterates: every test record, once, in order.
+  assert found['all_eval_labels'].tolist() == test_labels

@@ -1,5 +1,7 @@
 """End to end: train on learnable synthetic data, evaluate, resume, summaries."""
 
+import collections
+import glob
 import math
 import os
 import re
@@ -30,6 +32,15 @@ def assert_rates_agree(examples_per_sec, sec_per_batch, batch_size):
   sec_per_batch = float(sec_per_batch)
   assert (batch_size / (sec_per_batch + 0.0005) <= float(examples_per_sec) <=
           batch_size / max(sec_per_batch - 0.0005, 1e-9))
+
+
+def _graph_events(folder):
+  """(graph events, meta graph events) in the event files of `folder`."""
+  kinds = collections.Counter()
+  for path in glob.glob(os.path.join(folder, 'events.out.tfevents.*')):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      kinds[event.WhichOneof('what')] += 1
+  return kinds['graph_def'], kinds['meta_graph_def']
 
 
 def _tags(folder):
@@ -74,6 +85,20 @@ def test_event_files_hold_the_original_summary_tags(trained_dir):
   # None of the names tf.compat.v1.summary would have mangled.
   assert not {'total_loss__raw_', 'total_loss_1'} & tags
   assert not [tag for tag in tags if tag.startswith('conv1/conv1')]
+
+
+def test_a_train_run_and_an_eval_run_write_no_second_graph(
+    trained_dir, synthetic_data_dir, tmp_path):
+  # TensorBoard shows one graph per folder and warns of a second one.
+  assert _graph_events(trained_dir) == (1, 1)
+  # The evaluator writes no graph, however many checkpoints it evaluates:
+  # here both that the run kept (steps 0 and 300).
+  assert cifar10_eval.main([
+      '--data_dir', synthetic_data_dir, '--checkpoint_dir', trained_dir,
+      '--eval_dir', str(tmp_path), '--all_checkpoints']) == 0
+  assert sorted(step for step, value in summary_values(str(tmp_path))
+                if value.tag == 'Precision @ 1') == [0, 300]
+  assert _graph_events(str(tmp_path)) == (0, 0)
 
 
 def test_second_run_resumes_from_the_checkpoint(trained_dir, synthetic_data_dir,
@@ -122,6 +147,17 @@ def test_log_line_counts_examples_per_second(synthetic_data_dir, tmp_path,
   assert [int(step) for step, _, _, _ in lines] == [15, 30]
   _, _, examples_per_sec, sec_per_batch = lines[1]
   assert_rates_agree(examples_per_sec, sec_per_batch, 8)
+
+
+def test_a_finished_run_ends_naming_its_last_checkpoint(synthetic_data_dir,
+                                                        tmp_path, capsys):
+  assert train.main(['--data_dir', synthetic_data_dir, '--train_dir',
+                     str(tmp_path), '--max_steps', '10', '--batch_size',
+                     '8']) == 0
+  last_line = capsys.readouterr().out.splitlines()[-1]
+  assert last_line == 'Finished at step 10; saved %s.' % os.path.join(
+      str(tmp_path), 'model.ckpt-10')
+  assert tf.train.latest_checkpoint(str(tmp_path)).endswith('-10')
 
 
 @both_modes

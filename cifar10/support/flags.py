@@ -201,6 +201,20 @@ def add_bool(parser, name, help_text, default=False):
   parser.add_bool(name, help_text, default)
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+  """Adds each flag's default to its help, except a default of None.
+
+  None stands for "not given", and the help of such a flag says what
+  happens then: "(default: None)" after it would say nothing, or contradict
+  it.
+  """
+
+  def _get_help_string(self, action):
+    if action.default is None:
+      return action.help
+    return super()._get_help_string(action)
+
+
 def script_parser(module, description):
   """An empty `Parser` for the script run as `python -m module`.
 
@@ -210,7 +224,7 @@ def script_parser(module, description):
     description: the line `--help` shows under the usage.
   """
   return Parser(prog='python -m %s' % module, description=description,
-                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                formatter_class=_HelpFormatter)
 
 
 def add_batch_size(parser):
@@ -220,12 +234,23 @@ def add_batch_size(parser):
       help='Images in each batch.')
 
 
-def add_use_fp16(parser):
-  """Adds --use_fp16, which the tools that read a checkpoint overrule."""
-  add_bool(parser, 'use_fp16',
-           'Train the model in float16 instead of float32 (its variables and '
-           'checkpoints too); slow on CPUs, which lack float16 kernels. The '
-           'tools that read a checkpoint follow its own dtype instead.')
+def add_use_fp16(parser, reads_checkpoint=False):
+  """Adds --use_fp16, with the help that is true for the script.
+
+  Args:
+    parser: a `Parser`.
+    reads_checkpoint: the script reads a trained checkpoint (eval, predict,
+      export), whose own dtype decides (checkpoints.checkpoint_uses_fp16).
+  """
+  if reads_checkpoint:
+    help_text = ('Not needed here: the model is built in the checkpoint\'s '
+                 'own dtype (float16 for a run trained with --use_fp16), and '
+                 'a notice says so when this flag disagrees.')
+  else:
+    help_text = ('Train the model in float16 instead of float32 (its '
+                 'variables and checkpoints too); slow on CPUs, which lack '
+                 'float16 kernels.')
+  add_bool(parser, 'use_fp16', help_text)
 
 
 def add_raw_weights(parser):
@@ -237,12 +262,14 @@ def add_raw_weights(parser):
            'usually classify a little better.')
 
 
-def base_parser(module, description):
+def base_parser(module, description, reads_checkpoint=False):
   """A parser with the flags of every script that reads the data set.
 
   Args:
     module: the script's module name, as for `script_parser`.
     description: the line `--help` shows under the usage.
+    reads_checkpoint: the script evaluates a trained checkpoint instead of
+      training (see `add_use_fp16`).
   """
   parser = script_parser(module, description)
   add_batch_size(parser)
@@ -252,7 +279,7 @@ def base_parser(module, description):
       help='Folder that holds (or will hold) cifar-10-batches-bin/ and the '
            'downloaded tarball. Given the extracted folder itself, the '
            'tarball, or its parent, the scripts find the data and say so.')
-  add_use_fp16(parser)
+  add_use_fp16(parser, reads_checkpoint)
   parser.add_argument(
       '--data_url', default=download.DATA_URL,
       help='URL of cifar-10-binary.tar.gz. A mirror works: the download is '

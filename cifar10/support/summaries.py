@@ -1,10 +1,13 @@
-"""Summary ops that write exactly the tag they are given.
+"""Summary ops that write exactly the tag they are given, and their writer.
 
 `tf.compat.v1.summary` derives tags from op names, so on TF 2.x it writes
 `total_loss__raw_` for 'total_loss (raw)', `total_loss_1` for a second
 'total_loss', and repeats enclosing name scopes. These ops take the tag as a
 string tensor instead, and join the SUMMARIES collection that
 `tf.compat.v1.summary.merge_all` and MonitoredTrainingSession read.
+
+The training session's hooks write them, and its graph, through the one
+writer that `open_run_writer` makes for --train_dir.
 """
 if not __package__:  # Run as a file: see run_as_file.py.
   import run_as_file
@@ -51,3 +54,30 @@ def image(tag, images, max_outputs=3):
   """Image summaries `tag/image/0`, ... for the first images of a batch."""
   return _collect(tf.raw_ops.ImageSummary(
       tag=tag, tensor=tf.cast(images, tf.float32), max_images=max_outputs))
+
+
+def open_run_writer(logdir):
+  """Opens the event file a training session's hooks share, graph left out.
+
+  MonitoredTrainingSession's hooks write through tf.compat.v1.summary's
+  FileWriterCache, one FileWriter per folder, which it creates with the
+  graph as it stands when the first hook asks, and writes that graph at
+  once. The checkpoint hook writes the graph again once the session exists
+  (then complete with the session's own ops), so every run held two, and
+  TensorBoard warned "Found more than one graph event per run". Cached first,
+  a writer made without a graph leaves the checkpoint hook's copy alone.
+
+  The writer stays open in the cache, as the cache's own writers do; one
+  that an earlier run in this process left there for `logdir` is closed.
+
+  Args:
+    logdir: the folder of the session's checkpoints and summaries.
+  """
+  writer = tf.compat.v1.summary.FileWriter(logdir)
+  cache = tf.compat.v1.summary.FileWriterCache
+  # The cache has no public way in: its dictionary is the way.
+  with cache._lock:  # pylint: disable=protected-access
+    earlier = cache._cache.get(logdir)  # pylint: disable=protected-access
+    cache._cache[logdir] = writer  # pylint: disable=protected-access
+  if earlier is not None:
+    earlier.close()

@@ -218,7 +218,7 @@ class Guard:
   training_loop.run makes one per run and calls it at four points: before
   the session (`resume_point`), for its hooks (`hooks`), around the session
   (`stops_and_divergence`) and around the steps (`saving_on_failure`), and
-  once the session has closed (`check_ending`).
+  once the session has closed (`check_ending`, then `say_finished`).
   """
 
   def __init__(self, settings, replica):
@@ -267,6 +267,19 @@ class Guard:
       print('Resuming from %s (global step %d). Use --fresh to start over.'
             % (latest, checkpoint.global_step), flush=True)
     return checkpoint.global_step
+
+  def _ended(self, how, step):
+    """'<how> at step N; <the checkpoint saved>': how a run's last line starts.
+
+    The checkpoint is named by its path, which the evaluator, predict and
+    export take as --checkpoint_dir.
+    """
+    return '%s at step %d; %s' % (how, step, self._checkpoints_are(
+        'saved %s' % tf.train.latest_checkpoint(self._settings.train_dir)))
+
+  def say_finished(self, step):
+    """Prints the last line of a run that trained to its end."""
+    print(self._ended('Finished', step) + '.', flush=True)
 
   def say_nothing_to_do(self, step):
     print('Nothing to do: the global step in %s is already %d and '
@@ -331,12 +344,11 @@ class Guard:
     """
     train_dir = self._settings.train_dir
     if self._stopper.signum is not None:
+      signal_name = signal.Signals(self._stopper.signum).name
       raise errors.TrainingInterrupted(
           self._stopper.signum,
-          'Stopped by %s at step %d; %s. Run the same command again to '
-          'resume.' % (signal.Signals(self._stopper.signum).name, last_step,
-                       self._checkpoints_are('saved a checkpoint in %s'
-                                             % train_dir)))
+          self._ended('Stopped by ' + signal_name, last_step) +
+          '. Run the same command again to resume.')
     bad_file = (self._bad_training_file()
                 if last_step < self._settings.max_steps else None)
     if bad_file:
