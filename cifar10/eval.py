@@ -44,8 +44,9 @@ EVAL_DATA_CHOICES = ('test', 'train_eval')
 def parser():
   """The shared flags plus the evaluator's, with the original's defaults.
 
-  One differs: without --num_examples every image is counted, which for
-  CIFAR-10's test set is the original's 10,000 (docs/from_the_original.md).
+  --num_examples is None when not given: the original's 10,000 images then,
+  or all the data holds where it holds fewer, without a word
+  (docs/from_the_original.md).
   """
   parser = flags.base_parser('cifar10.eval', __doc__.splitlines()[0],
                               reads_checkpoint=True)
@@ -67,10 +68,10 @@ def parser():
       help='Seconds between looks for a new checkpoint.')
   parser.add_argument(
       '--num_examples', type=flags.positive_int, default=None,
-      help='Images to classify and count, from the start of the data; all '
-           'of them when not given (for CIFAR-10\'s test set, the '
-           'original\'s 10,000). Given more than the data holds, it counts '
-           'them all and says so.')
+      help='Images to classify and count, from the start of the data. Not '
+           'given: the original\'s 10,000, or all of them where the data '
+           'holds fewer. Given more than the data holds, it counts them all '
+           'and says so.')
   flags.add_bool(parser, 'run_once',
                  'Evaluate the newest checkpoint, then exit.')
   flags.add_bool(parser, 'all_checkpoints',
@@ -121,8 +122,10 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
     eval_data: 'test' or 'train_eval'.
     data_dir: the --data_dir, holding cifar-10-batches-bin/.
     batch_size: images per batch.
-    num_examples: how many images to count, from the start of the data;
-      None, or more than there are: all of them (a notice says so for more).
+    num_examples: how many images to count, from the start of the data
+      (more than there are: all of them, and a line says so); None: the
+      original's 10,000 (NUM_EXAMPLES_PER_EPOCH_FOR_EVAL), or all there
+      are where fewer, without a word.
     use_fp16: the --use_fp16 flag.
     summary_writer: a FileWriter; summaries go in at the checkpoint's step.
     top_k: also count top-k accuracy for this k.
@@ -139,6 +142,8 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
       checkpoints.restore_weights), was trained on another number of
       classes, or the data is bad.
   """
+  limit = (cifar10.NUM_EXAMPLES_PER_EPOCH_FOR_EVAL
+           if num_examples is None else num_examples)
   data_classes = cifar10.data_classes(data_dir)
   checkpoint = checkpoints.read_checkpoint(checkpoint_path, _HOW_TO_PROCEED)
   checkpoints.check_class_count(checkpoint, data_classes, _OTHER_CLASSES)
@@ -167,7 +172,7 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
         first, summary_bytes = sess.run([fetches, summary_op])
         batches = [first]
         counted = len(first['labels'])
-        while num_examples is None or counted < num_examples:
+        while counted < limit:
           batches.append(sess.run(fetches))
           counted += len(batches[-1]['labels'])
       except tf.errors.OpError as error:
@@ -181,7 +186,7 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
               checkpoint_path, bad_file or errors.describe(error)))
   result = eval_report.EvalResult(
       global_step=global_step, k=top_k, class_names=data_classes.names,
-      **{name: np.concatenate([batch[name] for batch in batches])[:num_examples]
+      **{name: np.concatenate([batch[name] for batch in batches])[:limit]
          for name in fetches})
   if num_examples is not None and len(result.labels) < num_examples:
     print('--num_examples is %d, but the %s data holds %d images: counted '

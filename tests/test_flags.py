@@ -97,9 +97,10 @@ ORIGINAL_EVAL_PY = {'eval_dir': '/tmp/cifar10_eval', 'eval_data': 'test',
                     'checkpoint_dir': '/tmp/cifar10_train',
                     'eval_interval_secs': 60 * 5, 'num_examples': 10000,
                     'run_once': False}
-# The one default the port changed (docs/from_the_original.md): without
-# --num_examples the evaluator counts every image, which for the test set is
-# the original's 10,000 (tests/test_run_bounds.py).
+# The one default the port changed (docs/from_the_original.md): None, not
+# given, counts the original's 10,000 where the data holds them and all of
+# them where it holds fewer, without a notice about a flag nobody gave
+# (tests/test_run_bounds.py).
 CHANGED_DEFAULTS = {'num_examples': None}
 
 
@@ -174,7 +175,8 @@ def test_use_fp16_help_says_what_it_does_in_each_script(parser, trains,
 @pytest.mark.parametrize('parser,flag,stated', [
     (convert_images.parser, '--test_fraction', '(0.2 when not given)'),
     (train.parser, '--seed', 'Without it every run differs'),
-    (cifar10_eval.parser, '--num_examples', 'all of them when not given')],
+    (cifar10_eval.parser, '--num_examples',
+     "Not given: the original's 10,000, or all of them")],
     ids=['convert_images', 'train', 'eval'])
 def test_a_flag_without_a_default_says_once_what_happens_without_it(
     parser, flag, stated, capsys):

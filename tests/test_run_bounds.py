@@ -11,6 +11,7 @@ import shutil
 import pytest
 
 from cifar10 import eval as cifar10_eval
+from cifar10 import synthetic
 import cifar10.train as train
 from conftest import latest_step, summary_values
 from test_checkpoint_fit import _snapshot
@@ -98,8 +99,9 @@ def test_a_cluster_at_max_steps_trains_nothing_and_every_task_exits(
                                                   (None, 250)])
 def test_eval_counts_num_examples_or_all_and_says_when_it_asked_too_many(
     num_examples, counted, trained_dir, synthetic_data_dir, tmp_path, capsys):
-  # None: the flag not given, which counts every image, without a word
-  # about a flag the user never wrote.
+  # None: the flag not given, which counts the original's 10,000 or, as
+  # here, all the data holds, without a word about a flag the user never
+  # wrote.
   given = [] if num_examples is None else ['--num_examples', str(num_examples)]
   assert cifar10_eval.main([
       '--data_dir', synthetic_data_dir, '--checkpoint_dir', trained_dir,
@@ -119,3 +121,20 @@ def test_eval_counts_num_examples_or_all_and_says_when_it_asked_too_many(
                          if value.tag == 'Precision @ 1']
   assert step == 300
   assert precision * counted == pytest.approx(round(precision * counted))
+
+
+@pytest.mark.fast
+def test_eval_without_num_examples_counts_the_originals_10000_of_more(
+    trained_dir, tmp_path, capsys):
+  # 10,500 training images, evaluated as train_eval: the original counted
+  # its --num_examples, 10,000, and so does the flag left out.
+  data_dir = str(tmp_path / 'data')
+  synthetic.write_synthetic_dataset(data_dir, train_records_per_file=2100,
+                                    test_records=10, seed=2)
+  assert cifar10_eval.main([
+      '--data_dir', data_dir, '--checkpoint_dir', trained_dir, '--eval_dir',
+      str(tmp_path / 'eval'), '--run_once', '--eval_data', 'train_eval',
+      '--batch_size', '128']) == 0
+  output = capsys.readouterr().out
+  assert 'per class, of 10000 images' in output
+  assert '--num_examples' not in output
