@@ -322,5 +322,15 @@ def training_parser(module, description):
            'and the distortions. Without it every run differs, as in the '
            'original. Seeded runs agree closely but not bit for bit, since '
            'CPU kernels may sum in a different order each run.')
+  parser.add_argument(
+      '--warm_start_from', type=user_path(), default=None,
+      metavar='CHECKPOINT_OR_RUN',
+      help='Start a new run from a trained model: a checkpoint, or a '
+           'training run\'s folder (its newest checkpoint). Every variable '
+           'whose name, dtype and shape fit is loaded from it with its '
+           'moving average; the rest (the last layer, when the number of '
+           'classes differs) start fresh, and the global step starts at 0. '
+           'The source is only read. A run resuming from its own checkpoint '
+           'ignores it.')
   add_session_flags(parser)
   return parser
