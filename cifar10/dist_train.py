@@ -530,7 +530,7 @@ def run_worker(server, cluster, task_index, args, settings):
       train_op, loss, global_step = train.build_graph(
           args.data_dir, args.batch_size, args.use_fp16,
           wrap_optimizer if args.sync_replicas else None,
-          args.initial_learning_rate)
+          args.initial_learning_rate, args.trainable_scopes)
     if is_chief:
       print('Variables on the ps tasks: %s.' % ', '.join(
           'ps %d %.2f MB' % (task, size / 1e6) for task, size in enumerate(

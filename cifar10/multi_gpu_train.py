@@ -68,6 +68,7 @@ from cifar10 import cifar10
 from cifar10 import cifar10_input
 from cifar10 import training_loop
 from cifar10.support import summaries
+from cifar10.support import trained_layers
 
 # The memory, in MiB, of each logical GPU that --virtual_devices makes out of
 # one physical GPU.
@@ -168,7 +169,7 @@ def average_gradients(tower_grads):
 
 def build_towers(tower_batches, devices, global_step, batch_size,
                  initial_learning_rate=cifar10.INITIAL_LEARNING_RATE,
-                 num_classes=cifar10.NUM_CLASSES):
+                 num_classes=cifar10.NUM_CLASSES, trainable_scopes=None):
   """Builds one tower per device on its own batch, and the one shared update.
 
   The learning rate follows cifar10.train's schedule for the images one step
@@ -183,6 +184,7 @@ def build_towers(tower_batches, devices, global_step, batch_size,
     batch_size: int, images in each tower's batch.
     initial_learning_rate: float, the learning rate until its first decay.
     num_classes: int, the data's number of classes.
+    trainable_scopes: the layers that train (--trainable_scopes); None: all.
 
   Returns:
     (train_op, loss): the op that runs one synchronous step of all towers,
@@ -217,6 +219,13 @@ def build_towers(tower_batches, devices, global_step, batch_size,
                   for term in loss_terms + [loss]]
   loss_averages_op = cifar10.add_loss_summaries(named_losses)
 
+  # With --trainable_scopes, only the chosen layers' gradients are averaged
+  # and applied; the others are never computed, as nothing runs them.
+  trained = trained_layers.variables_to_train(trainable_scopes)
+  if trained is not None:
+    names = {variable.op.name for variable in trained}
+    tower_grads = [[(gradient, variable) for gradient, variable in pairs
+                    if variable.op.name in names] for pairs in tower_grads]
   grads = average_gradients(tower_grads)
   with tf.control_dependencies([loss_averages_op]):
     train_op = cifar10.apply_gradients(optimizer, grads, global_step)
@@ -243,7 +252,8 @@ def _keep_summaries_of_last_tower(last_scope):
 
 
 def build_graph(data_dir, batch_size, use_fp16, devices,
-                initial_learning_rate=cifar10.INITIAL_LEARNING_RATE):
+                initial_learning_rate=cifar10.INITIAL_LEARNING_RATE,
+                trainable_scopes=None):
   """Builds the multi-tower training step into the default graph.
 
   Args:
@@ -253,6 +263,7 @@ def build_graph(data_dir, batch_size, use_fp16, devices,
     use_fp16: bool, build the network and its variables in float16.
     devices: the device name of each tower, from tower_devices.
     initial_learning_rate: float, the learning rate until its first decay.
+    trainable_scopes: the layers that train (--trainable_scopes); None: all.
 
   Returns:
     (train_op, loss, global_step): the op that runs one synchronous step of
@@ -282,7 +293,8 @@ def build_graph(data_dir, batch_size, use_fp16, devices,
     summaries.image('images', tower_batches[-1][0])
     train_op, loss = build_towers(tower_batches, devices, global_step,
                                   batch_size, initial_learning_rate,
-                                  cifar10.data_classes(data_dir).count)
+                                  cifar10.data_classes(data_dir).count,
+                                  trainable_scopes)
   return train_op, loss, global_step
 
 
@@ -296,7 +308,7 @@ def main(argv=None):
     tf.compat.v1.set_random_seed(args.seed)
     train_op, loss, global_step = build_graph(
         args.data_dir, args.batch_size, args.use_fp16, devices,
-        args.initial_learning_rate)
+        args.initial_learning_rate, args.trainable_scopes)
     training_loop.run(train_op, loss, global_step,
                       examples_per_step=args.batch_size * len(devices),
                       settings=settings,

@@ -40,7 +40,8 @@ from cifar10 import training_loop
 
 
 def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
-                initial_learning_rate=cifar10.INITIAL_LEARNING_RATE):
+                initial_learning_rate=cifar10.INITIAL_LEARNING_RATE,
+                trainable_scopes=None):
   """Builds the one-device training step into the default graph.
 
   cifar10.dist_train builds each worker's graph with it too, inside a
@@ -57,6 +58,7 @@ def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
       optimizer and returns the optimizer to use in its place (dist_train
       passes one that wraps it in a SyncReplicasOptimizer).
     initial_learning_rate: float, the learning rate until its first decay.
+    trainable_scopes: the layers that train (--trainable_scopes); None: all.
 
   Returns:
     (train_op, loss, global_step): the op that runs one step; the step's
@@ -78,7 +80,7 @@ def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
   loss = cifar10.loss(cifar10.inference(images, num_classes=num_classes),
                       labels)
   train_op = cifar10.train(loss, global_step, batch_size, wrap_optimizer,
-                           initial_learning_rate)
+                           initial_learning_rate, trainable_scopes)
   return train_op, loss, global_step
 
 
@@ -89,7 +91,8 @@ def main(argv=None):
     tf.compat.v1.set_random_seed(args.seed)
     train_op, loss, global_step = build_graph(
         args.data_dir, args.batch_size, args.use_fp16,
-        initial_learning_rate=args.initial_learning_rate)
+        initial_learning_rate=args.initial_learning_rate,
+        trainable_scopes=args.trainable_scopes)
     training_loop.run(train_op, loss, global_step,
                       examples_per_step=args.batch_size,
                       settings=settings)

@@ -216,17 +216,63 @@ def test_a_float16_source_is_refused_naming_the_dtypes(three_classes,
       'to start from random weights.' % (source, source))
 
 
-def test_the_flag_reaches_the_multi_gpu_trainer(trained_dir, three_classes,
+# ---------------------------------------------------------------------------
+# --trainable_scopes
+# ---------------------------------------------------------------------------
+
+def _changed(before, after, names):
+  return [name for name in names
+          if not np.array_equal(before[name], after[name])]
+
+
+def test_only_the_named_layers_train_and_every_average_follows(
+    trained_dir, three_classes, tmp_path):
+  train_dir = str(tmp_path / 'warm')
+  out, _ = _train(three_classes, train_dir, '--warm_start_from', trained_dir,
+                  '--trainable_scopes', 'local4, softmax_linear', max_steps=3)
+  assert _first_lines(out, '--trainable_scopes') == [
+      '--trainable_scopes: training the 4 variables of local4, '
+      'softmax_linear; the other 6 keep their values (their moving averages '
+      'still follow them).']
+  start = _tensors(os.path.join(train_dir, 'model.ckpt-0'))
+  end = _tensors(os.path.join(train_dir, 'model.ckpt-3'))
+  weights = [name for name in start
+             if name.endswith(('/weights', '/biases'))]
+  assert sorted(_changed(start, end, weights)) == [
+      'local4/biases', 'local4/weights', 'softmax_linear/biases',
+      'softmax_linear/weights']
+  # The averages of the kept layers move towards their weights.
+  assert _changed(start, end, [name + AVERAGE for name in weights]) == [
+      name + AVERAGE for name in weights]
+
+
+def test_an_unknown_scope_is_refused_listing_the_models_scopes(
+    three_classes, tmp_path):
+  with pytest.raises(errors.UserError) as raised:
+    _train(three_classes, str(tmp_path / 'run'), '--trainable_scopes',
+           'local4,softmax')
+  assert str(raised.value) == (
+      '--trainable_scopes local4,softmax: no scope softmax in this model; '
+      'the model\'s scopes are conv1, conv2, local3, local4, softmax_linear.')
+
+
+def test_both_flags_reach_the_multi_gpu_trainer(trained_dir, three_classes,
                                                 tmp_path):
   train_dir = str(tmp_path / 'towers')
   # Virtual devices need a TensorFlow runtime of their own.
   out = _python('-m', 'cifar10.multi_gpu_train', '--num_gpus', '2',
                 '--virtual_devices', '--data_dir', three_classes,
-                '--train_dir', train_dir, '--max_steps', '1',
-                '--batch_size', '8', '--warm_start_from', trained_dir)
+                '--train_dir', train_dir, '--max_steps', '2',
+                '--batch_size', '8', '--warm_start_from', trained_dir,
+                '--trainable_scopes', 'softmax_linear')
   assert _first_lines(out, 'Warm start from %s: restored 16 variables'
                       % os.path.join(trained_dir, 'model.ckpt-300'))
-  start = _tensors(os.path.join(train_dir, 'model.ckpt-0'))
   source = _tensors(os.path.join(trained_dir, 'model.ckpt-300'))
+  start = _tensors(os.path.join(train_dir, 'model.ckpt-0'))
+  end = _tensors(os.path.join(train_dir, 'model.ckpt-2'))
   for name in SHARED:
     np.testing.assert_array_equal(start[name], source[name], err_msg=name)
+  assert _changed(start, end, [name for name in SHARED
+                               if not name.endswith(AVERAGE)]) == []
+  assert _changed(start, end, ['softmax_linear/weights']) == [
+      'softmax_linear/weights']
