@@ -66,6 +66,12 @@ def test_every_command_of_the_guide_runs(tmp_path, children):
                  and 'my_images' in line]
   assert re.findall(r'test/cat/\d+.png: (cat|dog) ', outputs[predicted]) and \
       'airplane' not in outputs[predicted]
+  # The 2-class run warm-started from the CIFAR-10 run, as the guide shows.
+  [warm] = [line for line in outputs if 'my_warm_train' in line]
+  assert re.search(r'Warm start from .*cifar10_train/model.ckpt-\d+: restored '
+                   r'16 variables \(conv1, conv2, local3, local4 and their '
+                   r'moving averages\); starting fresh: softmax_linear/weights '
+                   r'\(\[192, 10\] there, \[192, 2\] here\)', outputs[warm])
 
 
 def test_guide_layer_table_is_the_scripts():

@@ -18,6 +18,7 @@ from cifar10 import convert_images
 import cifar10.train as train
 from cifar10.support import errors
 from conftest import write_image_folder
+import script_modules
 from test_checkpoint_fit import _save, _tensors
 from test_multi_gpu_train import _python
 from test_old_checkpoints import _save_as_v1
@@ -276,3 +277,31 @@ def test_both_flags_reach_the_multi_gpu_trainer(trained_dir, three_classes,
                                if not name.endswith(AVERAGE)]) == []
   assert _changed(start, end, ['softmax_linear/weights']) == [
       'softmax_linear/weights']
+
+
+# ---------------------------------------------------------------------------
+# benchmarks/warm_start_study.py, whose figures the guide shows
+# ---------------------------------------------------------------------------
+
+def test_the_study_splits_off_the_last_two_classes_relabelled(tmp_path):
+  study = script_modules.load('warm_start_study')
+  cifar = tmp_path / 'cifar' / 'cifar-10-batches-bin'
+  os.makedirs(cifar)
+  names = ['c%d' % label for label in range(10)]
+  (cifar / 'batches.meta.txt').write_text('\n'.join(names) + '\n')
+  labels = np.arange(20, dtype=np.uint8) % 10
+  records = np.zeros([20, study.RECORD_BYTES], np.uint8)
+  records[:, 0] = labels
+  records[:, 1] = np.arange(20)  # Tells the records apart.
+  for name in study.TRAIN_FILES + [study.TEST_FILE]:
+    records.tofile(str(cifar / name))
+  target = str(tmp_path / 'target')
+  assert study.write_subset(str(cifar), names, [8, 9], target) == {
+      'train': 20, 'test': 4}
+  folder = os.path.join(target, 'cifar-10-batches-bin')
+  written = np.fromfile(os.path.join(folder, 'test_batch.bin'),
+                        np.uint8).reshape(-1, study.RECORD_BYTES)
+  assert written[:, 0].tolist() == [0, 1, 0, 1]
+  assert written[:, 1].tolist() == [8, 9, 18, 19]
+  with open(os.path.join(folder, 'batches.meta.txt')) as meta:
+    assert meta.read() == 'c8\nc9\n'
