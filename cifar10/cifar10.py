@@ -37,6 +37,7 @@ from cifar10.support import errors
 from cifar10.support import fast_ops
 from cifar10.support import paths
 from cifar10.support import summaries
+from cifar10.support import trained_layers
 
 # The data set's sizes, here too so that model code needs one import.
 IMAGE_SIZE = cifar10_input.IMAGE_SIZE
@@ -527,7 +528,8 @@ def apply_gradients(optimizer, grads, global_step):
 
   Args:
     optimizer: a tf.compat.v1.train.Optimizer.
-    grads: (gradient, variable) pairs for all trainable variables; a None
+    grads: (gradient, variable) pairs for the variables that train (all
+      trainable ones, unless --trainable_scopes chose some); a None
       gradient (a variable the loss does not use) is skipped.
     global_step: the step variable; the update adds 1 to it.
 
@@ -557,7 +559,7 @@ def apply_gradients(optimizer, grads, global_step):
 
 
 def train(total_loss, global_step, batch_size=BATCH_SIZE, wrap_optimizer=None,
-          schedule=Schedule()):
+          schedule=Schedule(), trainable_scopes=None):
   """Builds the op for one step of plain gradient descent on `total_loss`.
 
   Each step also updates the loss curves' moving averages (before the
@@ -572,6 +574,8 @@ def train(total_loss, global_step, batch_size=BATCH_SIZE, wrap_optimizer=None,
       optimizer and returns one wrapping it, e.g. a SyncReplicasOptimizer.
     schedule: the learning rate's Schedule; by default the original's, on
       CIFAR-10 (`schedule_for(data_dir)` counts the epochs of other data).
+    trainable_scopes: the layers whose variables the step updates (see
+      support/trained_layers.py); None updates all.
 
   Returns:
     The op 'train', which runs the whole step.
@@ -585,7 +589,11 @@ def train(total_loss, global_step, batch_size=BATCH_SIZE, wrap_optimizer=None,
     optimizer = tf.compat.v1.train.GradientDescentOptimizer(rate)
     if wrap_optimizer:
       optimizer = wrap_optimizer(optimizer)
-    grads = optimizer.compute_gradients(total_loss)
+    # Gradients only for the variables that train; the moving averages
+    # below still follow every trainable variable.
+    grads = optimizer.compute_gradients(
+        total_loss,
+        var_list=trained_layers.variables_to_train(trainable_scopes))
   return apply_gradients(optimizer, grads, global_step)
 
 

@@ -721,7 +721,8 @@ def run_worker(server, cluster, args, settings):
     with variable_placement(hosts, task_index, args.partition_variables):
       train_op, loss, global_step = train.build_graph(
           args.data_dir, args.batch_size, args.use_fp16,
-          wrap_optimizer if args.sync_replicas else None, schedule)
+          wrap_optimizer if args.sync_replicas else None, schedule,
+          args.trainable_scopes)
     if is_chief:
       print('Variables on the ps tasks: %s.' % ', '.join(
           'ps %d %.2f MB' % (task, size / 1e6) for task, size in enumerate(

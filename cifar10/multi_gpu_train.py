@@ -68,6 +68,7 @@ from cifar10 import cifar10
 from cifar10 import cifar10_input
 from cifar10 import training_loop
 from cifar10.support import summaries
+from cifar10.support import trained_layers
 
 # The memory, in MiB, of each logical GPU that --virtual_devices makes out of
 # one physical GPU.
@@ -168,7 +169,7 @@ def average_gradients(tower_grads):
 
 def build_towers(tower_batches, devices, global_step, batch_size,
                  schedule=cifar10.Schedule(),
-                 num_classes=cifar10.NUM_CLASSES):
+                 num_classes=cifar10.NUM_CLASSES, trainable_scopes=None):
   """Builds one tower per device on its own batch, and the one shared update.
 
   The learning rate follows cifar10.train's schedule for the images one step
@@ -184,6 +185,7 @@ def build_towers(tower_batches, devices, global_step, batch_size,
     schedule: the learning rate's cifar10.Schedule; by default the
       original's, on CIFAR-10.
     num_classes: int, the data's number of classes.
+    trainable_scopes: the layers that train (--trainable_scopes); None: all.
 
   Returns:
     (train_op, loss): the op that runs one synchronous step of all towers,
@@ -217,6 +219,13 @@ def build_towers(tower_batches, devices, global_step, batch_size,
                   for term in loss_terms + [loss]]
   loss_averages_op = cifar10.add_loss_summaries(named_losses)
 
+  # With --trainable_scopes, only the chosen layers' gradients are averaged
+  # and applied; the others are never computed, as nothing runs them.
+  trained = trained_layers.variables_to_train(trainable_scopes)
+  if trained is not None:
+    names = {variable.op.name for variable in trained}
+    tower_grads = [[(gradient, variable) for gradient, variable in pairs
+                    if variable.op.name in names] for pairs in tower_grads]
   grads = average_gradients(tower_grads)
   with tf.control_dependencies([loss_averages_op]):
     train_op = cifar10.apply_gradients(optimizer, grads, global_step)
@@ -242,7 +251,8 @@ def _keep_summaries_of_last_tower(last_scope):
                    not summary.name.startswith(cifar10.TOWER_NAME + '_')]
 
 
-def build_graph(data_dir, batch_size, use_fp16, devices, schedule=None):
+def build_graph(data_dir, batch_size, use_fp16, devices, schedule=None,
+                trainable_scopes=None):
   """Builds the multi-tower training step into the default graph.
 
   Args:
@@ -254,6 +264,7 @@ def build_graph(data_dir, batch_size, use_fp16, devices, schedule=None):
     schedule: the learning rate's cifar10.Schedule; by default the
       original's numbers, with an epoch of the training records in
       `data_dir` (cifar10.schedule_for).
+    trainable_scopes: the layers that train (--trainable_scopes); None: all.
 
   Returns:
     (train_op, loss, global_step): the op that runs one synchronous step of
@@ -284,7 +295,8 @@ def build_graph(data_dir, batch_size, use_fp16, devices, schedule=None):
     train_op, loss = build_towers(tower_batches, devices, global_step,
                                   batch_size,
                                   schedule or cifar10.schedule_for(data_dir),
-                                  cifar10.data_classes(data_dir).count)
+                                  cifar10.data_classes(data_dir).count,
+                                  trainable_scopes)
   return train_op, loss, global_step
 
 
@@ -298,7 +310,8 @@ def main(argv=None):
     tf.compat.v1.set_random_seed(args.seed)
     schedule = training_loop.schedule_from_flags(args)
     train_op, loss, global_step = build_graph(
-        args.data_dir, args.batch_size, args.use_fp16, devices, schedule)
+        args.data_dir, args.batch_size, args.use_fp16, devices, schedule,
+        args.trainable_scopes)
     # A step trains every tower on its batch, and the schedule counts them
     # all, as the original did.
     images_per_step = args.batch_size * len(devices)

@@ -40,7 +40,7 @@ from cifar10 import training_loop
 
 
 def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
-                schedule=None):
+                schedule=None, trainable_scopes=None):
   """Builds the one-device training step into the default graph.
 
   cifar10.dist_train builds each worker's graph with it too, inside a
@@ -60,6 +60,7 @@ def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
     schedule: the learning rate's cifar10.Schedule; by default the
       original's numbers, with an epoch of the training records in
       `data_dir` (cifar10.schedule_for).
+    trainable_scopes: the layers that train (--trainable_scopes); None: all.
 
   Returns:
     (train_op, loss, global_step): the op that runs one step; the step's
@@ -81,7 +82,8 @@ def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
   loss = cifar10.loss(cifar10.inference(images, num_classes=num_classes),
                       labels)
   train_op = cifar10.train(loss, global_step, batch_size, wrap_optimizer,
-                           schedule or cifar10.schedule_for(data_dir))
+                           schedule or cifar10.schedule_for(data_dir),
+                           trainable_scopes)
   return train_op, loss, global_step
 
 
@@ -92,7 +94,8 @@ def main(argv=None):
     tf.compat.v1.set_random_seed(args.seed)
     schedule = training_loop.schedule_from_flags(args)
     train_op, loss, global_step = build_graph(
-        args.data_dir, args.batch_size, args.use_fp16, schedule=schedule)
+        args.data_dir, args.batch_size, args.use_fp16, schedule=schedule,
+        trainable_scopes=args.trainable_scopes)
     training_loop.run(
         train_op, loss, global_step, examples_per_step=args.batch_size,
         settings=settings, schedule_line=training_loop.describe_schedule(

@@ -27,6 +27,7 @@ from cifar10 import cifar10_input
 from cifar10.support import batch_files
 from cifar10.support import summaries
 from cifar10.support import training_run
+from cifar10.support import warm_start
 
 # What the training loop takes: its settings (read from the flags) and this
 # trainer's place in a cluster (none by default).
@@ -160,8 +161,9 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
   Raises:
     errors.TrainingInterrupted: SIGINT or SIGTERM stopped training, after a
       checkpoint was saved.
-    errors.UserError: the checkpoint in --train_dir cannot be resumed, the
-      loss diverged, or an op failed (after saving a checkpoint).
+    errors.UserError: the checkpoint in --train_dir cannot be resumed,
+      --warm_start_from holds no checkpoint of this network, the loss
+      diverged, or an op failed (after saving a checkpoint).
   """
   guard = training_run.Guard(settings, replica)
   start_step = guard.resume_point()
@@ -169,6 +171,11 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
   if finished and not replica.master:
     guard.say_nothing_to_do(start_step)
     return start_step
+  if settings.warm_start_from and replica.is_chief:
+    # A new run loads what fits of a trained model into its variables as
+    # the session initializes them; a resumed run ignores the flag.
+    warm_start.warm_start(settings.warm_start_from,
+                          resuming=start_step is not None)
   # The step as it is once `train_op` has run, for the hooks to watch.
   with tf.control_dependencies([train_op]):
     step_after_train = tf.identity(global_step.read_value())

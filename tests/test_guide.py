@@ -79,6 +79,12 @@ def test_every_command_of_the_guide_runs(tmp_path, children):
                 for line in (predicted, listed)]
   assert len(classified[1]) == 5 and sorted(classified[1]) == sorted(
       classified[0])
+  # The 2-class run warm-started from the CIFAR-10 run, as the guide shows.
+  [warm] = [line for line in outputs if 'my_warm_train' in line]
+  assert re.search(r'Warm start from .*cifar10_train/model.ckpt-\d+: restored '
+                   r'16 variables \(conv1, conv2, local3, local4 and their '
+                   r'moving averages\); starting fresh: softmax_linear/weights '
+                   r'\(\[192, 10\] there, \[192, 2\] here\)', outputs[warm])
 
 
 def test_guide_layer_table_is_the_scripts():

@@ -21,9 +21,14 @@ from cifar10.support import errors
 from cifar10.support import paths
 from cifar10.support import storage
 
+
+def _point_at_run(flag):
+  """The advice to point `flag` at checkpoints written by a training run."""
+  return 'Point %s at the --train_dir of a training run.' % flag
+
+
 # The advice of the tools that read checkpoints written by a training run.
-POINT_AT_TRAINING_RUN = ('Point --checkpoint_dir at the --train_dir of a '
-                         'training run.')
+POINT_AT_TRAINING_RUN = _point_at_run('--checkpoint_dir')
 
 # What to do with a checkpoint holding every weight but no moving averages.
 _ADD_RAW_WEIGHTS = ('Add --raw_weights to use its variables as trained.')
@@ -34,7 +39,7 @@ _ADD_RAW_WEIGHTS = ('Add --raw_weights to use its variables as trained.')
 _READ_ERRORS = (tf.errors.OpError, ValueError, IndexError, RuntimeError)
 
 # The moving average of variable `v` is saved as `v` + this suffix.
-_AVERAGE_SUFFIX = '/ExponentialMovingAverage'
+AVERAGE_SUFFIX = '/ExponentialMovingAverage'
 
 
 # ---------------------------------------------------------------------------
@@ -73,7 +78,7 @@ def locate_checkpoints(path, flag='--checkpoint_dir'):
                     'its folder, %s.' % (flag, path, folder))
       return folder, None
     raise errors.UserError('%s %s is a file, not a folder of checkpoints. %s'
-                           % (flag, path, POINT_AT_TRAINING_RUN))
+                           % (flag, path, _point_at_run(flag)))
   if storage.isdir(path) and not storage.exists(os.path.join(path,
                                                              paths.INDEX_FILE)):
     unlisted = paths.unlisted_checkpoints(path)
@@ -123,7 +128,7 @@ def _refuse_missing_checkpoint(path, flag):
             flag, kept[-1], flag, folder))
   raise errors.UserError(
       '%s %s: there is no such checkpoint, and %s holds none. %s'
-      % (flag, path, folder, POINT_AT_TRAINING_RUN))
+      % (flag, path, folder, _point_at_run(flag)))
 
 
 def latest_checkpoint(folder, how_to_proceed):
@@ -381,9 +386,9 @@ def _mismatches(dtypes, shapes, expected, tolerated):
     wanted_dtype = variable.dtype.base_dtype
     wanted = _spec(wanted_dtype, variable.shape.as_list())
     if name not in shapes:
-      raw = name[:-len(_AVERAGE_SUFFIX)]
+      raw = name[:-len(AVERAGE_SUFFIX)]
       found.append(_Mismatch(name, wanted=wanted, averaged=(
-          raw if name.endswith(_AVERAGE_SUFFIX) and raw in shapes else None)))
+          raw if name.endswith(AVERAGE_SUFFIX) and raw in shapes else None)))
     elif (dtypes[name] != wanted_dtype or
           shapes[name] != variable.shape.as_list()):
       found.append(_Mismatch(name, _spec(dtypes[name], shapes[name]), wanted,
@@ -582,7 +587,7 @@ def restore_weights(session, checkpoint, averaged, raw_weights=False,
                   % path)
     variables_to_restore = {variable.op.name: variable
                             for variable in averaged.values()}
-    tolerated = lambda name: (name.endswith(_AVERAGE_SUFFIX) or
+    tolerated = lambda name: (name.endswith(AVERAGE_SUFFIX) or
                               name == 'global_step' or name.endswith('/avg'))
   else:
     variables_to_restore = averaged

@@ -87,6 +87,11 @@ def positive_float(text):
   return value
 
 
+def name_list(text):
+  """Reads comma-separated names ('local4, softmax_linear') into a tuple."""
+  return tuple(name.strip() for name in text.split(',') if name.strip())
+
+
 def user_path(check=None):
   """Makes an argparse type of a path check that raises errors.UserError.
 
@@ -368,5 +373,22 @@ def training_parser(module, description):
            'and the distortions. Without it every run differs, as in the '
            'original. Seeded runs agree closely but not bit for bit, since '
            'CPU kernels may sum in a different order each run.')
+  parser.add_argument(
+      '--warm_start_from', type=user_path(), default=None,
+      metavar='CHECKPOINT_OR_RUN',
+      help='Start a new run from a trained model: a checkpoint, or a '
+           'training run\'s folder (its newest checkpoint). Every variable '
+           'whose name, dtype and shape fit is loaded from it with its '
+           'moving average; the rest (the last layer, when the number of '
+           'classes differs) start fresh, and the global step starts at 0. '
+           'The source is only read. A run resuming from its own checkpoint '
+           'ignores it.')
+  parser.add_argument(
+      '--trainable_scopes', type=name_list, default=None,
+      metavar='SCOPE,SCOPE',
+      help='Train only the variables of these layers (variable scopes, such '
+           'as local4,softmax_linear); the others keep their values, e.g. '
+           'those loaded by --warm_start_from. The moving averages of all '
+           'are still updated. Default: train every layer.')
   add_session_flags(parser)
   return parser

@@ -72,6 +72,9 @@ class LoopSettings:
   # ConfigProto (and the trainers set up the process).
   session_options: session_options_lib.SessionOptions = (
       session_options_lib.SessionOptions())
+  # The checkpoint or run a new run takes its first weights from (see
+  # warm_start.py); None: they start from their initializers.
+  warm_start_from: str = None
 
   @classmethod
   def from_flags(cls, args):

@@ -1,0 +1,58 @@
+"""--trainable_scopes: train some layers of the model and keep the rest.
+
+Fine-tuning a warm-started model often trains only its last layers: the
+first ones already detect edges and textures that suit other images too,
+and a small data set is better spent on the layers that decide the class.
+The optimizer then gets only the variables of the named layers (variable
+scopes such as local4 or softmax_linear); the others keep their values.
+Their moving averages are all still updated, so that every checkpoint keeps
+the averages the evaluator restores.
+"""
+
+import tensorflow as tf
+
+from cifar10.support import errors
+
+FLAG = '--trainable_scopes'
+
+
+def _scope(variable):
+  """The layer a variable belongs to: conv1 for conv1/weights."""
+  return variable.op.name.split('/')[0]
+
+
+def variables_to_train(scopes):
+  """The trainable variables under `scopes`, for the optimizer's var_list.
+
+  Call it once the model's variables exist. It prints one line saying what
+  trains.
+
+  Args:
+    scopes: the --trainable_scopes flag: a tuple of layer scope names, or
+      None to train every variable.
+
+  Returns:
+    A list of variables, or None (the optimizer's default: all).
+
+  Raises:
+    errors.UserError: a name is none of the model's scopes; the message
+      lists them.
+  """
+  if scopes is None:
+    return None
+  variables = tf.compat.v1.trainable_variables()
+  model_scopes = list(dict.fromkeys(_scope(variable) for variable in variables))
+  unknown = [name for name in scopes if name not in model_scopes]
+  if unknown or not scopes:
+    raise errors.UserError(
+        '%s %s: %s; the model\'s scopes are %s.' % (
+            FLAG, ','.join(scopes),
+            'no scope %s in this model' % ', '.join(unknown) if unknown
+            else 'name at least one scope', ', '.join(model_scopes)))
+  chosen = [variable for variable in variables if _scope(variable) in scopes]
+  print('%s: training the %d variables of %s; the other %d keep their values '
+        '(their moving averages still follow them).'
+        % (FLAG, len(chosen), ', '.join(name for name in model_scopes
+                                        if name in scopes),
+           len(variables) - len(chosen)), flush=True)
+  return chosen
