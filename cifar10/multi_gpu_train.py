@@ -37,6 +37,7 @@ import sys
 
 
 from cifar10.support import batch_files
+from cifar10.support import data_sets
 from cifar10.support import errors
 from cifar10.support import flags
 from cifar10.support import script
@@ -243,7 +244,8 @@ def _keep_summaries_of_last_tower(last_scope):
 
 
 def build_graph(data_dir, batch_size, use_fp16, devices,
-                initial_learning_rate=cifar10.INITIAL_LEARNING_RATE):
+                initial_learning_rate=cifar10.INITIAL_LEARNING_RATE,
+                data_format=data_sets.CIFAR10):
   """Builds the multi-tower training step into the default graph.
 
   Args:
@@ -253,6 +255,7 @@ def build_graph(data_dir, batch_size, use_fp16, devices,
     use_fp16: bool, build the network and its variables in float16.
     devices: the device name of each tower, from tower_devices.
     initial_learning_rate: float, the learning rate until its first decay.
+    data_format: the data's format, as the flags chose it.
 
   Returns:
     (train_op, loss, global_step): the op that runs one synchronous step of
@@ -270,8 +273,8 @@ def build_graph(data_dir, batch_size, use_fp16, devices,
     # keeps two batches per tower ready, as the original's prefetch queue
     # did.
     dataset = cifar10_input.distorted_dataset(
-        batch_files.batches_dir(data_dir), batch_size,
-        prefetch_batches=2 * len(devices))
+        batch_files.batches_dir(data_dir, data_format), batch_size,
+        prefetch_batches=2 * len(devices), data_format=data_format)
     iterator = tf.compat.v1.data.make_one_shot_iterator(dataset)
     tower_batches = []
     for _ in devices:
@@ -282,7 +285,8 @@ def build_graph(data_dir, batch_size, use_fp16, devices,
     summaries.image('images', tower_batches[-1][0])
     train_op, loss = build_towers(tower_batches, devices, global_step,
                                   batch_size, initial_learning_rate,
-                                  cifar10.data_classes(data_dir).count)
+                                  cifar10.data_classes(data_dir,
+                                                       data_format).count)
   return train_op, loss, global_step
 
 
@@ -296,7 +300,7 @@ def main(argv=None):
     tf.compat.v1.set_random_seed(args.seed)
     train_op, loss, global_step = build_graph(
         args.data_dir, args.batch_size, args.use_fp16, devices,
-        args.initial_learning_rate)
+        args.initial_learning_rate, args.data_format)
     training_loop.run(train_op, loss, global_step,
                       examples_per_step=args.batch_size * len(devices),
                       settings=settings,

@@ -9,8 +9,7 @@
   numpy array rebuilt by numpy.core.multiarray._reconstruct.
 
 The images are synthetic's learnable colours: the fine class of image i is
-its colour's class (0..9, of as many fine names as asked), its coarse class
-that class // 2.
+its colour's class (0..9), its coarse class that class // 2.
 """
 
 import os
@@ -21,8 +20,10 @@ import numpy as np
 
 from cifar10 import synthetic
 
-FINE_NAMES = tuple('fine_%02d' % i for i in range(12))
-COARSE_NAMES = tuple('coarse_%d' % i for i in range(6))
+# As many names as CIFAR-100's own files hold (of which the images use the
+# first ten fine and five coarse classes).
+FINE_NAMES = tuple('fine_%02d' % i for i in range(100))
+COARSE_NAMES = tuple('coarse_%02d' % i for i in range(20))
 
 
 def examples(count, seed):

@@ -16,14 +16,14 @@ Two data sets, each published in three versions (www.cs.toronto.edu/~kriz):
 A BinaryFormat says everything the input pipeline and the download need to
 know about a binary version: where its files are, how long a record is and
 which of its label bytes is the label. Like download.py, this module loads
-no TensorFlow (the flags use it while the scripts answer --help).
+no TensorFlow (the flags use it while the scripts answer --help), and
+download.py reads CIFAR-10's names from here.
 """
 
 import dataclasses
 import os
 
 from cifar10.support import classes
-from cifar10.support import download
 from cifar10.support import errors
 from cifar10.support import storage
 
@@ -96,12 +96,15 @@ class BinaryFormat:
     return 'coarse' if self.names_file == CIFAR100_NAMES_FILES[0] else 'fine'
 
 
+# CIFAR-10's binary version: five training files and one test file.
 CIFAR10 = BinaryFormat(
-    dataset='cifar10', title='CIFAR-10', folder=download.EXTRACTED_DIR,
-    train_files=download.TRAIN_FILES, test_files=download.TEST_FILES,
-    label_bytes=1, label_offset=0, names_file=classes.META_FILE,
-    tarball=download.TARBALL_NAME, url=download.DATA_URL, md5=download.DATA_MD5,
-    optional_files=download.OPTIONAL_FILES)
+    dataset='cifar10', title='CIFAR-10', folder='cifar-10-batches-bin',
+    train_files=tuple('data_batch_%d.bin' % i for i in range(1, 6)),
+    test_files=('test_batch.bin',), label_bytes=1, label_offset=0,
+    names_file=classes.META_FILE, tarball='cifar-10-binary.tar.gz',
+    url='https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz',
+    md5='c32a1d4ab5d03f1284b67883e8d87530',
+    optional_files=(classes.META_FILE, 'readme.html'))
 
 # CIFAR-100's binary tarball and the MD5 its page lists (the same value
 # torchvision-style loaders and tensorflow_datasets' users check against).

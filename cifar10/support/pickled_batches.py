@@ -179,17 +179,21 @@ def _convert(source, dataset, destination):
   meta = load(meta_path)
   target = data_sets.binary_format(dataset)
   storage.makedirs(destination)
+  # The label lists of a batch, in the order of the binary record's label
+  # bytes, with the class names each indexes.
   if dataset == 'cifar10':
-    names = {'label': _names(meta, 'label_names', meta_path)}
+    names = _names(meta, 'label_names', meta_path)
     storage.write_atomically(os.path.join(destination, classes.META_FILE),
-                             classes.format_names(names['label']))
+                             classes.format_names(names))
+    label_keys = {'labels': names}
   else:
-    names = {}
+    label_keys = {}
     for label_set, names_file in zip(('coarse', 'fine'),
                                      data_sets.CIFAR100_NAMES_FILES):
-      names[label_set] = _names(meta, '%s_label_names' % label_set, meta_path)
+      names = _names(meta, '%s_label_names' % label_set, meta_path)
       storage.write_atomically(os.path.join(destination, names_file),
-                               classes.format_names(names[label_set]))
+                               classes.format_names(names))
+      label_keys['%s_labels' % label_set] = names
   counts = []
   for pickles, binaries in ((train_files, target.train_files),
                             (test_files, target.test_files)):
@@ -198,11 +202,8 @@ def _convert(source, dataset, destination):
       path = os.path.join(source, pickle_name)
       batch = load(path)
       images = _images(batch, path)
-      columns = [_labels(batch, key + 's', len(images), len(names[key]), path)
-                 [:, None] for key in ('coarse_label', 'fine_label')
-                 ] if dataset == 'cifar100' else [
-                     _labels(batch, 'labels', len(images), len(names['label']),
-                             path)[:, None]]
+      columns = [_labels(batch, key, len(images), len(names), path)[:, None]
+                 for key, names in label_keys.items()]
       storage.write_atomically(os.path.join(destination, binary_name),
                                np.concatenate(columns + [images], axis=1)
                                .tobytes())
