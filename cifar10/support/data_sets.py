@@ -106,8 +106,7 @@ CIFAR10 = BinaryFormat(
     md5='c32a1d4ab5d03f1284b67883e8d87530',
     optional_files=(classes.META_FILE, 'readme.html'))
 
-# CIFAR-100's binary tarball and the MD5 its page lists (the same value
-# torchvision-style loaders and tensorflow_datasets' users check against).
+# CIFAR-100's binary tarball, and the MD5 the data set's page lists for it.
 CIFAR100_URL = 'https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz'
 CIFAR100_MD5 = '03b5dce01913d631647c71ecec9e9cb8'
 CIFAR100_NAMES_FILES = ('coarse_label_names.txt', 'fine_label_names.txt')
