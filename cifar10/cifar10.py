@@ -15,7 +15,10 @@ calls return one batch of values instead (docs/from_the_original.md).
 What the original read from its global flags (the data folder, the batch
 size, float16) are parameters here, defaulting to the original's flag values.
 So is the number of classes, CIFAR-10's ten by default: other data names its
-own in batches.meta.txt (`data_classes`).
+own in batches.meta.txt (`data_classes`). The data functions take the data's
+format too (`data_format`: CIFAR-10's binary version by default, or
+CIFAR-100's, support/data_sets.py), which the scripts read from --dataset
+and --label_set.
 """
 
 # Run as a file (python cifar10/train.py), a module's own folder comes first
@@ -31,7 +34,7 @@ import tensorflow as tf
 
 from cifar10 import cifar10_input
 from cifar10.support import batch_files
-from cifar10.support import classes
+from cifar10.support import data_sets
 from cifar10.support import download
 from cifar10.support import errors
 from cifar10.support import fast_ops
@@ -82,8 +85,9 @@ LRN_ALPHA = 0.001 / 9.0
 LRN_BETA = 0.75
 
 
-def maybe_download_and_extract(data_dir=DATA_DIR, data_url=download.DATA_URL,
-                               needed_files=download.REQUIRED_FILES):
+def maybe_download_and_extract(data_dir=DATA_DIR, data_url=None,
+                               needed_files=None,
+                               data_format=data_sets.CIFAR10):
   """Makes sure `data_dir` holds the extracted CIFAR-10 batch files it needs.
 
   The original's call, `maybe_download_and_extract()`, works unchanged. See
@@ -92,9 +96,10 @@ def maybe_download_and_extract(data_dir=DATA_DIR, data_url=download.DATA_URL,
 
   Args:
     data_dir: the --data_dir.
-    data_url: the URL of the tarball.
+    data_url: the URL of the tarball; by default the official one.
     needed_files: names of the batch files the caller reads
       (`cifar10_input.file_names(eval_data)`); by default all six.
+    data_format: the data set's format (CIFAR-100's gets its tarball).
 
   Returns:
     The path of the folder holding the .bin files.
@@ -104,7 +109,8 @@ def maybe_download_and_extract(data_dir=DATA_DIR, data_url=download.DATA_URL,
       extraction failed.
   """
   return download.maybe_download_and_extract(data_dir, data_url,
-                                             needed_files=needed_files)
+                                             needed_files=needed_files,
+                                             data_format=data_format)
 
 
 # ---------------------------------------------------------------------------
@@ -180,16 +186,17 @@ def _variable_with_weight_decay(name, shape, stddev, wd, dtype):
 # Input
 # ---------------------------------------------------------------------------
 
-def data_classes(data_dir=DATA_DIR):
+def data_classes(data_dir=DATA_DIR, data_format=data_sets.CIFAR10):
   """The classes of the data in --data_dir (a classes.Classes).
 
   They are the lines of cifar-10-batches-bin/batches.meta.txt, or CIFAR-10's
-  ten when there is none; their number sets inference's `num_classes`.
+  ten when there is none (for CIFAR-100, those of its fine or coarse names
+  file); their number sets inference's `num_classes`.
 
   Raises:
-    errors.UserError: batches.meta.txt is unreadable or malformed.
+    errors.UserError: the names file is missing, unreadable or malformed.
   """
-  return classes.of_data(batch_files.batches_dir(data_dir))
+  return data_format.classes(batch_files.batches_dir(data_dir, data_format))
 
 
 def to_model_dtype(images, use_fp16):
@@ -198,7 +205,7 @@ def to_model_dtype(images, use_fp16):
 
 
 def distorted_inputs(data_dir=DATA_DIR, batch_size=BATCH_SIZE, use_fp16=False,
-                     reference_ops=False):
+                     reference_ops=False, data_format=data_sets.CIFAR10):
   """The next batch of training images, each randomly distorted.
 
   Args:
@@ -207,6 +214,7 @@ def distorted_inputs(data_dir=DATA_DIR, batch_size=BATCH_SIZE, use_fp16=False,
     use_fp16: return float16 images (for a float16 model) instead of float32.
     reference_ops: distort each image with the original's per-image ops
       (cifar10_input.distort_image) instead of a batch at a time.
+    data_format: the data's format (data_sets.BinaryFormat).
 
   Returns:
     images: [batch_size, IMAGE_SIZE, IMAGE_SIZE, 3], each standardized to
@@ -217,13 +225,14 @@ def distorted_inputs(data_dir=DATA_DIR, batch_size=BATCH_SIZE, use_fp16=False,
     errors.UserError: a batch file is missing or damaged, or batch_size < 1.
   """
   images, labels = cifar10_input.distorted_inputs(
-      data_dir=batch_files.batches_dir(data_dir), batch_size=batch_size,
-      reference_ops=reference_ops)
+      data_dir=batch_files.batches_dir(data_dir, data_format),
+      batch_size=batch_size, reference_ops=reference_ops,
+      data_format=data_format)
   return to_model_dtype(images, use_fp16), labels
 
 
 def inputs(eval_data, data_dir=DATA_DIR, batch_size=BATCH_SIZE,
-           use_fp16=False):
+           use_fp16=False, data_format=data_sets.CIFAR10):
   """The next batch of one ordered pass over test (or training) images.
 
   Args:
@@ -231,6 +240,7 @@ def inputs(eval_data, data_dir=DATA_DIR, batch_size=BATCH_SIZE,
     data_dir: the --data_dir: the folder holding cifar-10-batches-bin/.
     batch_size: images per batch; the last batch holds what is left.
     use_fp16: return float16 images (for a float16 model) instead of float32.
+    data_format: the data's format (data_sets.BinaryFormat).
 
   Returns:
     images: [<=batch_size, IMAGE_SIZE, IMAGE_SIZE, 3], central crops,
@@ -242,8 +252,9 @@ def inputs(eval_data, data_dir=DATA_DIR, batch_size=BATCH_SIZE,
     errors.UserError: a batch file is missing or damaged, or batch_size < 1.
   """
   images, labels = cifar10_input.inputs(
-      eval_data=eval_data, data_dir=batch_files.batches_dir(data_dir),
-      batch_size=batch_size)
+      eval_data=eval_data,
+      data_dir=batch_files.batches_dir(data_dir, data_format),
+      batch_size=batch_size, data_format=data_format)
   return to_model_dtype(images, use_fp16), labels
 
 
@@ -479,16 +490,19 @@ class Schedule:
 def schedule_for(data_dir=DATA_DIR,
                  initial_learning_rate=INITIAL_LEARNING_RATE,
                  learning_rate_decay_factor=LEARNING_RATE_DECAY_FACTOR,
-                 num_epochs_per_decay=NUM_EPOCHS_PER_DECAY):
+                 num_epochs_per_decay=NUM_EPOCHS_PER_DECAY,
+                 data_format=data_sets.CIFAR10):
   """The Schedule whose epoch is the training records in --data_dir.
 
   Only the files' sizes are read: call it once they exist (the trainers'
-  download check sees to it).
+  download check sees to it). `data_format` is the data's format
+  (data_sets.BinaryFormat): its record size and training files.
   """
   return Schedule(initial_learning_rate, learning_rate_decay_factor,
                   num_epochs_per_decay,
                   cifar10_input.count_training_records(
-                      batch_files.batches_dir(data_dir)))
+                      batch_files.batches_dir(data_dir, data_format),
+                      data_format))
 
 
 def learning_rate(global_step, batch_size, schedule=Schedule()):

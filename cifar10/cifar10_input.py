@@ -3,6 +3,10 @@
 A batch file is a plain run of fixed-size records: one label byte, then the
 32x32 colour image as three planes, red, green, blue, each stored row by row
 (support/batch_files.py has the layout and the checks that name a bad file).
+CIFAR-100's records hold two label bytes, coarse and fine: every function
+that reads records takes the data's format (support/data_sets.py), which
+says how long a record is and which byte is the label; CIFAR-10's by
+default.
 The pipelines are tf.data datasets, where the original used queue runners:
 records are read whole with FixedLengthRecordDataset, shuffled while they
 are still raw bytes (the cheapest form to hold), and only then decoded and
@@ -19,6 +23,7 @@ import tensorflow as tf
 
 from cifar10.support import batch_files
 from cifar10.support import classes
+from cifar10.support import data_sets
 from cifar10.support import fast_ops
 from cifar10.support import storage
 from cifar10.support import summaries
@@ -71,39 +76,45 @@ _graph_code = tf.autograph.experimental.do_not_convert
 # Records
 # ---------------------------------------------------------------------------
 
-def _records(filenames):
+def _records(filenames, data_format=data_sets.CIFAR10):
   """The raw records of `filenames` (a list or a string dataset), in order."""
   if not isinstance(filenames, tf.data.Dataset):
     filenames = tf.data.Dataset.from_tensor_slices(list(filenames))
   return filenames.flat_map(_graph_code(
-      lambda name: tf.data.FixedLengthRecordDataset(name, RECORD_BYTES)))
+      lambda name: tf.data.FixedLengthRecordDataset(
+          name, data_format.record_bytes)))
 
 
-def _decode_planes(records):
+def _decode_planes(records, data_format=data_sets.CIFAR10):
   """[N] raw records as [N, 3, 32, 32] uint8 planes and [N] int32 labels."""
   raw = tf.io.decode_raw(records, tf.uint8)
-  raw.set_shape(records.shape.concatenate([RECORD_BYTES]))
-  planes = tf.reshape(
-      raw[:, LABEL_BYTES:], [-1, DEPTH, ORIGINAL_SIZE, ORIGINAL_SIZE])
-  return planes, tf.cast(raw[:, 0], tf.int32)
+  raw.set_shape(records.shape.concatenate([data_format.record_bytes]))
+  planes = tf.reshape(raw[:, data_format.label_bytes:],
+                      [-1, DEPTH, ORIGINAL_SIZE, ORIGINAL_SIZE])
+  return planes, tf.cast(raw[:, data_format.label_offset], tf.int32)
 
 
-def decode_records(records):
+def decode_records(records, data_format=data_sets.CIFAR10):
   """[N] raw records as [N, 32, 32, 3] uint8 images and [N] int32 labels."""
-  planes, labels = _decode_planes(records)
+  planes, labels = _decode_planes(records, data_format)
   # The record holds a plane per colour; the model wants each pixel's three
   # colours together (height, width, depth).
   return tf.transpose(planes, [0, 2, 3, 1]), labels
 
 
 @_graph_code
-def _decode_record(record):
+def _decode_record(record, data_format=data_sets.CIFAR10):
   """One raw record as its [32, 32, 3] uint8 image and [] int32 label."""
-  images, labels = decode_records(record[None])
+  images, labels = decode_records(record[None], data_format)
   return images[0], labels[0]
 
 
-def read_cifar10(filenames):
+def _for_format(function, data_format):
+  """`function` of records with `data_format` bound, for a tf.data map."""
+  return _graph_code(lambda records: function(records, data_format))
+
+
+def read_cifar10(filenames, data_format=data_sets.CIFAR10):
   """Every record of the given batch files, in order, decoded one by one.
 
   The original took a queue of file names and returned one record's fields;
@@ -111,13 +122,15 @@ def read_cifar10(filenames):
 
   Args:
     filenames: paths of CIFAR-10 binary batch files.
+    data_format: their data_sets.BinaryFormat (CIFAR-100's for its files).
 
   Returns:
     A tf.data.Dataset of (image [32, 32, 3] uint8, label [] int32) pairs; it
     ends after the last record of the last file.
   """
-  return _without_autotuning(_records(filenames).map(
-      _decode_record, num_parallel_calls=tf.data.AUTOTUNE))
+  return _without_autotuning(_records(filenames, data_format).map(
+      _for_format(_decode_record, data_format),
+      num_parallel_calls=tf.data.AUTOTUNE))
 
 
 # ---------------------------------------------------------------------------
@@ -154,21 +167,21 @@ def distort_image(image):
 
 
 @_graph_code
-def _distorted_record(record):
+def _distorted_record(record, data_format=data_sets.CIFAR10):
   """One raw record as distort_image's image and its [] int32 label."""
-  image, label = _decode_record(record)
+  image, label = _decode_record(record, data_format)
   return distort_image(image), label
 
 
 @_graph_code
-def distorted_batch(records):
+def distorted_batch(records, data_format=data_sets.CIFAR10):
   """[N] raw records as distorted training images [N, 24, 24, 3] and labels.
 
   distort_image's distortions, drawn for each image but computed for the
   whole batch at once by support/fast_ops.py, which takes the pipeline far
   less CPU than mapping distort_image over single records.
   """
-  planes, labels = _decode_planes(records)
+  planes, labels = _decode_planes(records, data_format)
   return fast_ops.distort_planes(planes, IMAGE_SIZE, MAX_BRIGHTNESS_DELTA,
                                  CONTRAST_RANGE), labels
 
@@ -188,9 +201,9 @@ def prepare_eval_images(images):
 
 
 @_graph_code
-def central_crop_batch(records):
+def central_crop_batch(records, data_format=data_sets.CIFAR10):
   """[N] raw records as evaluation images [N, 24, 24, 3] and labels [N]."""
-  images, labels = decode_records(records)
+  images, labels = decode_records(records, data_format)
   return prepare_eval_images(images), labels
 
 
@@ -217,7 +230,7 @@ def _shuffle_buffer_size(batch_size):
   return min_queue_examples, min_queue_examples + 3 * batch_size
 
 
-def count_training_records(data_dir):
+def count_training_records(data_dir, data_format=data_sets.CIFAR10):
   """The records in the training files: one epoch of this data.
 
   CIFAR-10's files hold NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN; converted or
@@ -225,16 +238,18 @@ def count_training_records(data_dir):
   count them once distorted_dataset has checked the files.
 
   Args:
-    data_dir: folder holding the data_batch_N.bin files.
+    data_dir: folder holding the training files (data_batch_N.bin, or
+      CIFAR-100's train.bin).
+    data_format: the data's format (data_sets.BinaryFormat).
 
   Returns:
-    An int, the whole records the five files hold together.
+    An int, the whole records the training files hold together.
   """
-  return sum(storage.getsize(os.path.join(data_dir, name)) // RECORD_BYTES
-             for name in TRAIN_FILES)
+  return sum(storage.getsize(os.path.join(data_dir, name)) //
+             data_format.record_bytes for name in data_format.train_files)
 
 
-def shuffle_buffer_line(data_dir, batch_size):
+def shuffle_buffer_line(data_dir, batch_size, data_format=data_sets.CIFAR10):
   """The line a trainer prints as training starts: what the buffer waits for.
 
   The buffer fills from one pass over the files, so a smaller data set
@@ -244,9 +259,10 @@ def shuffle_buffer_line(data_dir, batch_size):
   Args:
     data_dir: folder holding the data_batch_N.bin files.
     batch_size: images per batch.
+    data_format: the files' data_sets.BinaryFormat.
   """
   min_queue_examples, buffer_size = _shuffle_buffer_size(batch_size)
-  records = count_training_records(data_dir)
+  records = count_training_records(data_dir, data_format)
   if records >= buffer_size:
     return ('Filling the shuffle buffer with %d CIFAR images (%d plus three '
             'batches) before the first batch.' % (buffer_size,
@@ -256,7 +272,7 @@ def shuffle_buffer_line(data_dir, batch_size):
 
 
 def distorted_dataset(data_dir, batch_size, prefetch_batches=1,
-                      reference_ops=False):
+                      reference_ops=False, data_format=data_sets.CIFAR10):
   """The endless, shuffled, distorted training batches as a tf.data.Dataset.
 
   Args:
@@ -265,6 +281,7 @@ def distorted_dataset(data_dir, batch_size, prefetch_batches=1,
     prefetch_batches: batches to keep ready ahead of the consumer.
     reference_ops: distort each image with distort_image, the original's
       per-image ops, instead of a batch at a time with distorted_batch.
+    data_format: the files' data_sets.BinaryFormat.
 
   Returns:
     A dataset of (images [batch_size, 24, 24, 3] float32,
@@ -274,32 +291,36 @@ def distorted_dataset(data_dir, batch_size, prefetch_batches=1,
     errors.UserError: a batch file is missing or damaged, or batch_size < 1.
   """
   batch_files.check_batch_size(batch_size)
-  filenames = batch_files.data_files(data_dir, eval_data=False)
+  filenames = batch_files.data_files(data_dir, False, data_format)
   # A shuffle buffer draws each record at random from the next `size`: the
   # larger, the better mixed the batches, and the longer the first batch
   # waits while it fills. This is the original queue's size.
   _, buffer_size = _shuffle_buffer_size(batch_size)
   # The file order is shuffled too, each epoch, then the records.
   files = tf.data.Dataset.from_tensor_slices(filenames).shuffle(len(filenames))
-  records = _records(files).shuffle(buffer_size).repeat()
+  records = _records(files, data_format).shuffle(buffer_size).repeat()
   if reference_ops:
     # The original's order: each image decoded and distorted, then batched.
     batches = records.map(
-        _distorted_record, num_parallel_calls=tf.data.AUTOTUNE).batch(
+        _for_format(_distorted_record, data_format),
+        num_parallel_calls=tf.data.AUTOTUNE).batch(
             batch_size, drop_remainder=True)
   else:
     # The same distortions, several batches per call of the map.
     per_call = fast_ops.batches_per_distortion_call(batch_size)
     batches = records.batch(per_call * batch_size, drop_remainder=True).map(
-        distorted_batch, num_parallel_calls=tf.data.AUTOTUNE).rebatch(
+        _for_format(distorted_batch, data_format),
+        num_parallel_calls=tf.data.AUTOTUNE).rebatch(
             batch_size, drop_remainder=True)
   return _without_autotuning(batches.prefetch(prefetch_batches))
 
 
-def eval_dataset(eval_data, data_dir, batch_size):
+def eval_dataset(eval_data, data_dir, batch_size,
+                 data_format=data_sets.CIFAR10):
   """One ordered pass over the test (or training) set, centrally cropped.
 
   Every record is in exactly one batch; the last batch may be smaller.
+  `data_format` is the files' data_sets.BinaryFormat.
 
   Returns:
     A dataset of (images [<=batch_size, 24, 24, 3] float32,
@@ -310,8 +331,10 @@ def eval_dataset(eval_data, data_dir, batch_size):
   """
   batch_files.check_batch_size(batch_size)
   return _without_autotuning(
-      _records(batch_files.data_files(data_dir, eval_data)).batch(batch_size)
-      .map(central_crop_batch, num_parallel_calls=tf.data.AUTOTUNE)
+      _records(batch_files.data_files(data_dir, eval_data, data_format),
+               data_format).batch(batch_size)
+      .map(_for_format(central_crop_batch, data_format),
+           num_parallel_calls=tf.data.AUTOTUNE)
       .prefetch(1))
 
 
@@ -332,13 +355,15 @@ def _next_batch(dataset):
   return images, labels
 
 
-def distorted_inputs(data_dir, batch_size, reference_ops=False):
+def distorted_inputs(data_dir, batch_size, reference_ops=False,
+                     data_format=data_sets.CIFAR10):
   """The next batch of shuffled, randomly distorted training images.
 
   Args:
     data_dir: the folder holding data_batch_1.bin ... data_batch_5.bin.
     batch_size: images per batch.
     reference_ops: distort with the original's per-image ops (distort_image).
+    data_format: the files' data_sets.BinaryFormat.
 
   Returns:
     images: [batch_size, IMAGE_SIZE, IMAGE_SIZE, 3] float32, standardized.
@@ -348,16 +373,18 @@ def distorted_inputs(data_dir, batch_size, reference_ops=False):
     errors.UserError: a batch file is missing or damaged, or batch_size < 1.
   """
   return _next_batch(distorted_dataset(data_dir, batch_size,
-                                       reference_ops=reference_ops))
+                                       reference_ops=reference_ops,
+                                       data_format=data_format))
 
 
-def inputs(eval_data, data_dir, batch_size):
+def inputs(eval_data, data_dir, batch_size, data_format=data_sets.CIFAR10):
   """The next batch of one ordered pass over test (or training) images.
 
   Args:
     eval_data: True for test_batch.bin, False for the five training files.
     data_dir: the folder holding the .bin files.
     batch_size: images per batch.
+    data_format: the files' data_sets.BinaryFormat.
 
   Returns:
     images: [<=batch_size, IMAGE_SIZE, IMAGE_SIZE, 3] float32.
@@ -367,4 +394,5 @@ def inputs(eval_data, data_dir, batch_size):
   Raises:
     errors.UserError: a batch file is missing or damaged, or batch_size < 1.
   """
-  return _next_batch(eval_dataset(eval_data, data_dir, batch_size))
+  return _next_batch(eval_dataset(eval_data, data_dir, batch_size,
+                                  data_format))

@@ -702,8 +702,9 @@ def run_worker(server, cluster, args, settings):
   is_chief = task_index == 0
   num_workers = len(hosts['worker'])
   if is_chief:
-    training_run.prepare_train_dir(args.train_dir, args.fresh,
-                                    cifar10.data_classes(args.data_dir))
+    training_run.prepare_train_dir(
+        args.train_dir, args.fresh,
+        cifar10.data_classes(args.data_dir, args.data_format))
   with tf.Graph().as_default():
     # Each worker reads all the training files, shuffled with its own seed:
     # the same data distribution for every worker, whatever their number.
@@ -722,7 +723,7 @@ def run_worker(server, cluster, args, settings):
       train_op, loss, global_step = train.build_graph(
           args.data_dir, args.batch_size, args.use_fp16,
           wrap_optimizer if args.sync_replicas else None, schedule,
-          args.trainable_scopes)
+          args.trainable_scopes, args.data_format)
     if is_chief:
       print('Variables on the ps tasks: %s.' % ', '.join(
           'ps %d %.2f MB' % (task, size / 1e6) for task, size in enumerate(
@@ -781,7 +782,8 @@ def main(argv=None):
   if cluster.job_name == 'worker':
     cifar10.maybe_download_and_extract(
         args.data_dir, args.data_url,
-        needed_files=batch_files.file_names(eval_data=False))
+        needed_files=batch_files.file_names(False, args.data_format),
+        data_format=args.data_format)
   server = tf.distribute.Server(
       tf.train.ClusterSpec(cluster.hosts), job_name=cluster.job_name,
       task_index=cluster.task_index, start=True)

@@ -33,6 +33,7 @@ import time
 
 
 from cifar10.support import batch_files
+from cifar10.support import data_sets
 from cifar10.support import errors
 from cifar10.support import flags
 from cifar10.support import paths
@@ -109,7 +110,7 @@ _OTHER_CLASSES = ('Give the --data_dir it was trained on, or the '
 def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
               use_fp16, summary_writer, top_k=1,
               session_options=session_options_lib.SessionOptions(),
-              raw_weights=False):
+              raw_weights=False, data_format=data_sets.CIFAR10):
   """Evaluates one checkpoint, prints the report and writes its summaries.
 
   The model is built in the checkpoint's own dtype (float16 for a run
@@ -133,6 +134,7 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
       settings from which the session's ConfigProto is made.
     raw_weights: restore the trained variables instead of their moving
       averages.
+    data_format: the data's format (--dataset and --label_set read).
 
   Returns:
     An eval_report.EvalResult.
@@ -144,13 +146,13 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
   """
   limit = (cifar10.NUM_EXAMPLES_PER_EPOCH_FOR_EVAL
            if num_examples is None else num_examples)
-  data_classes = cifar10.data_classes(data_dir)
+  data_classes = cifar10.data_classes(data_dir, data_format)
   checkpoint = checkpoints.read_checkpoint(checkpoint_path, _HOW_TO_PROCEED)
   checkpoints.check_class_count(checkpoint, data_classes, _OTHER_CLASSES)
   use_fp16 = checkpoints.checkpoint_uses_fp16(checkpoint, use_fp16)
   with tf.Graph().as_default():
     images, labels = cifar10.inputs(eval_data == 'test', data_dir, batch_size,
-                                    use_fp16)
+                                    use_fp16, data_format)
     logits = tf.cast(
         cifar10.inference(images, num_classes=data_classes.count), tf.float32)
     fetches = {
@@ -180,7 +182,8 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
         # --num_examples) is fine, unless a file changed while it was read:
         # truncated, the reader may take that for the end too.
         bad_file = batch_files.bad_file_complaint(
-            batch_files.batches_dir(data_dir), eval_data == 'test')
+            batch_files.batches_dir(data_dir, data_format),
+            eval_data == 'test', data_format)
         if bad_file or not isinstance(error, tf.errors.OutOfRangeError):
           raise errors.UserError('Evaluating %s stopped: %s' % (
               checkpoint_path, bad_file or errors.describe(error)))
@@ -219,7 +222,7 @@ def evaluate_checkpoint(checkpoint_path, args, session_options, summary_writer,
     return eval_once(checkpoint_path, args.eval_data, args.data_dir,
                      args.batch_size, args.num_examples, args.use_fp16,
                      summary_writer, args.top_k, session_options,
-                     args.raw_weights)
+                     args.raw_weights, args.data_format)
   except errors.UserError as error:
     if not skip_unusable:
       raise
@@ -319,7 +322,9 @@ def main(argv=None):
   session_options.apply_to_process()
   cifar10.maybe_download_and_extract(
       args.data_dir, args.data_url,
-      needed_files=batch_files.file_names(args.eval_data == 'test'))
+      needed_files=batch_files.file_names(args.eval_data == 'test',
+                                          args.data_format),
+      data_format=args.data_format)
   try:
     evaluate(args, session_options)
   except KeyboardInterrupt:

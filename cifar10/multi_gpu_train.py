@@ -37,6 +37,7 @@ import sys
 
 
 from cifar10.support import batch_files
+from cifar10.support import data_sets
 from cifar10.support import errors
 from cifar10.support import flags
 from cifar10.support import script
@@ -252,7 +253,7 @@ def _keep_summaries_of_last_tower(last_scope):
 
 
 def build_graph(data_dir, batch_size, use_fp16, devices, schedule=None,
-                trainable_scopes=None):
+                trainable_scopes=None, data_format=data_sets.CIFAR10):
   """Builds the multi-tower training step into the default graph.
 
   Args:
@@ -265,6 +266,7 @@ def build_graph(data_dir, batch_size, use_fp16, devices, schedule=None,
       original's numbers, with an epoch of the training records in
       `data_dir` (cifar10.schedule_for).
     trainable_scopes: the layers that train (--trainable_scopes); None: all.
+    data_format: the data's format, as the flags chose it.
 
   Returns:
     (train_op, loss, global_step): the op that runs one synchronous step of
@@ -282,8 +284,8 @@ def build_graph(data_dir, batch_size, use_fp16, devices, schedule=None,
     # keeps two batches per tower ready, as the original's prefetch queue
     # did.
     dataset = cifar10_input.distorted_dataset(
-        batch_files.batches_dir(data_dir), batch_size,
-        prefetch_batches=2 * len(devices))
+        batch_files.batches_dir(data_dir, data_format), batch_size,
+        prefetch_batches=2 * len(devices), data_format=data_format)
     iterator = tf.compat.v1.data.make_one_shot_iterator(dataset)
     tower_batches = []
     for _ in devices:
@@ -294,8 +296,10 @@ def build_graph(data_dir, batch_size, use_fp16, devices, schedule=None,
     summaries.image('images', tower_batches[-1][0])
     train_op, loss = build_towers(tower_batches, devices, global_step,
                                   batch_size,
-                                  schedule or cifar10.schedule_for(data_dir),
-                                  cifar10.data_classes(data_dir).count,
+                                  schedule or cifar10.schedule_for(
+                                      data_dir, data_format=data_format),
+                                  cifar10.data_classes(data_dir,
+                                                       data_format).count,
                                   trainable_scopes)
   return train_op, loss, global_step
 
@@ -311,7 +315,7 @@ def main(argv=None):
     schedule = training_loop.schedule_from_flags(args)
     train_op, loss, global_step = build_graph(
         args.data_dir, args.batch_size, args.use_fp16, devices, schedule,
-        args.trainable_scopes)
+        args.trainable_scopes, args.data_format)
     # A step trains every tower on its batch, and the schedule counts them
     # all, as the original did.
     images_per_step = args.batch_size * len(devices)

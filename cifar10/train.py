@@ -20,6 +20,7 @@ reproduce them: docs/speed.md and docs/accuracy.md.
 import sys
 
 
+from cifar10.support import data_sets
 from cifar10.support import flags
 from cifar10.support import script
 
@@ -40,7 +41,8 @@ from cifar10 import training_loop
 
 
 def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
-                schedule=None, trainable_scopes=None):
+                schedule=None, trainable_scopes=None,
+                data_format=data_sets.CIFAR10):
   """Builds the one-device training step into the default graph.
 
   cifar10.dist_train builds each worker's graph with it too, inside a
@@ -61,6 +63,8 @@ def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
       original's numbers, with an epoch of the training records in
       `data_dir` (cifar10.schedule_for).
     trainable_scopes: the layers that train (--trainable_scopes); None: all.
+    data_format: the data's format (CIFAR-10's, or CIFAR-100's with its
+      fine or coarse labels), as the flags chose it.
 
   Returns:
     (train_op, loss, global_step): the op that runs one step; the step's
@@ -74,15 +78,17 @@ def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
   # its time on the network. (Inside dist_train's device setter, /cpu:0 means
   # the worker's own CPU.)
   with tf.device('/cpu:0'):
-    images, labels = cifar10.distorted_inputs(data_dir, batch_size, use_fp16)
+    images, labels = cifar10.distorted_inputs(data_dir, batch_size, use_fp16,
+                                              data_format=data_format)
   # The network and the update are not pinned, so TensorFlow runs them on the
   # first GPU when it finds one; the variables stay on the CPU wherever the
   # network runs (cifar10.inference creates them there).
-  num_classes = cifar10.data_classes(data_dir).count
+  num_classes = cifar10.data_classes(data_dir, data_format).count
   loss = cifar10.loss(cifar10.inference(images, num_classes=num_classes),
                       labels)
   train_op = cifar10.train(loss, global_step, batch_size, wrap_optimizer,
-                           schedule or cifar10.schedule_for(data_dir),
+                           schedule or cifar10.schedule_for(
+                               data_dir, data_format=data_format),
                            trainable_scopes)
   return train_op, loss, global_step
 
@@ -95,7 +101,7 @@ def main(argv=None):
     schedule = training_loop.schedule_from_flags(args)
     train_op, loss, global_step = build_graph(
         args.data_dir, args.batch_size, args.use_fp16, schedule=schedule,
-        trainable_scopes=args.trainable_scopes)
+        trainable_scopes=args.trainable_scopes, data_format=args.data_format)
     training_loop.run(
         train_op, loss, global_step, examples_per_step=args.batch_size,
         settings=settings, schedule_line=training_loop.describe_schedule(

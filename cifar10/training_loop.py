@@ -58,9 +58,11 @@ def prepare_run(args):
   # The first run downloads the data; later runs find it and return at once.
   cifar10.maybe_download_and_extract(
       args.data_dir, args.data_url,
-      needed_files=batch_files.file_names(eval_data=False))
-  training_run.prepare_train_dir(args.train_dir, args.fresh,
-                                 cifar10.data_classes(args.data_dir))
+      needed_files=batch_files.file_names(False, args.data_format),
+      data_format=args.data_format)
+  training_run.prepare_train_dir(
+      args.train_dir, args.fresh,
+      cifar10.data_classes(args.data_dir, args.data_format))
   return settings
 
 
@@ -69,7 +71,7 @@ def schedule_from_flags(args):
   the training records in --data_dir."""
   return cifar10.schedule_for(args.data_dir, args.initial_learning_rate,
                               args.learning_rate_decay_factor,
-                              args.num_epochs_per_decay)
+                              args.num_epochs_per_decay, args.data_format)
 
 
 def describe_schedule(schedule, batch_size, images_per_step, step_words):
@@ -229,8 +231,8 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
         print(schedule_line, flush=True)
       if settings.data_dir is not None:
         print(cifar10_input.shuffle_buffer_line(
-            batch_files.batches_dir(settings.data_dir), settings.batch_size),
-              flush=True)
+            batch_files.batches_dir(settings.data_dir, settings.data_format),
+            settings.batch_size, settings.data_format), flush=True)
       with guard.saving_on_failure(saver, logger):
         while not mon_sess.should_stop():
           mon_sess.run(train_op)

@@ -4,7 +4,9 @@ checks that turn a bad file into one line naming it.
 A batch file is a plain run of 3,073-byte records: the label (one byte:
 0..9 for CIFAR-10, 0..C-1 for data whose batches.meta.txt names C classes,
 see classes.py), then the 32x32 colour image as three 1,024-byte planes,
-red, green, blue, each stored row by row.
+red, green, blue, each stored row by row. CIFAR-100's records start with two
+label bytes, coarse then fine (data_sets.py); the functions here take the
+data's data_sets.BinaryFormat, CIFAR-10's by default.
 
 This module imports no TensorFlow (storage.py loads it when a file is
 first read): the tools that write such files (cifar10.synthetic,
@@ -18,7 +20,7 @@ import os
 
 import numpy as np
 
-from cifar10.support import classes
+from cifar10.support import data_sets
 from cifar10.support import download
 from cifar10.support import errors
 from cifar10.support import storage
@@ -35,18 +37,18 @@ TRAIN_FILES = download.TRAIN_FILES
 TEST_FILES = download.TEST_FILES
 
 
-def batches_dir(data_dir):
+def batches_dir(data_dir, data_format=data_sets.CIFAR10):
   """The folder of .bin files inside a --data_dir."""
-  return os.path.join(data_dir, download.EXTRACTED_DIR)
+  return os.path.join(data_dir, data_format.folder)
 
 
-def file_names(eval_data):
+def file_names(eval_data, data_format=data_sets.CIFAR10):
   """The batch files of a split: test_batch.bin if `eval_data`, else the 5
-  training files."""
-  return TEST_FILES if eval_data else TRAIN_FILES
+  training files (CIFAR-100: test.bin, train.bin)."""
+  return data_format.file_names(eval_data)
 
 
-def check_batch_file(path, data_classes=None):
+def check_batch_file(path, data_classes=None, data_format=data_sets.CIFAR10):
   """Raises UserError unless `path` holds whole records with labels in range.
 
   Checking the label bytes up front costs one read of the file and turns a
@@ -57,24 +59,27 @@ def check_batch_file(path, data_classes=None):
     path: a batch file.
     data_classes: the data's classes.Classes; by default those of the
       batches.meta.txt beside `path` (CIFAR-10's ten without one).
+    data_format: the data_sets.BinaryFormat of the file.
 
   Returns:
     The number of records in the file.
   """
   folder, name = storage.dirname(path), os.path.basename(path)
+  record_bytes = data_format.record_bytes
   if not storage.isfile(path):
     raise errors.UserError(
-        'CIFAR-10 batch file %s not found in %s. Put it back, or point '
-        '--data_dir at the folder that holds cifar-10-batches-bin/ with it.'
-        % (name, folder or '.'))
+        '%s batch file %s not found in %s. Put it back, or point '
+        '--data_dir at the folder that holds %s/ with it.'
+        % (data_format.title, name, folder or '.', data_format.folder))
   size = storage.getsize(path)
-  if size == 0 or size % RECORD_BYTES:
+  if size == 0 or size % record_bytes:
     raise errors.UserError(
         '%s is %d bytes, not a whole number of %d-byte records: it is '
-        'truncated or not a CIFAR-10 binary batch file. Replace it with a '
-        'whole copy.' % (path, size, RECORD_BYTES))
-  data_classes = data_classes or classes.of_data(folder)
-  labels = np.frombuffer(storage.read_bytes(path), np.uint8)[::RECORD_BYTES]
+        'truncated or not a %s binary batch file. Replace it with a '
+        'whole copy.' % (path, size, record_bytes, data_format.title))
+  data_classes = data_classes or data_format.classes(folder)
+  labels = np.frombuffer(storage.read_bytes(path),
+                         np.uint8)[data_format.label_offset::record_bytes]
   bad = np.flatnonzero(labels >= data_classes.count)
   if bad.size:
     raise errors.UserError(
@@ -83,10 +88,10 @@ def check_batch_file(path, data_classes=None):
         'to other data: replace it.'
         % (path, bad[0], labels[bad[0]], data_classes.count,
            data_classes.count - 1, data_classes.source, bad.size))
-  return size // RECORD_BYTES
+  return size // record_bytes
 
 
-def data_files(data_dir, eval_data):
+def data_files(data_dir, eval_data, data_format=data_sets.CIFAR10):
   """Checked paths of the split's files (see `file_names`).
 
   The labels are checked against the classes of the data's batches.meta.txt.
@@ -94,18 +99,20 @@ def data_files(data_dir, eval_data):
   Args:
     data_dir: the folder of the batch files (cifar-10-batches-bin/).
     eval_data: True for test_batch.bin, False for the training files.
+    data_format: the data_sets.BinaryFormat of the files.
 
   Raises:
     errors.UserError: a file is missing or damaged (see check_batch_file).
   """
-  paths = [os.path.join(data_dir, name) for name in file_names(eval_data)]
-  data_classes = classes.of_data(data_dir)
+  paths = [os.path.join(data_dir, name)
+           for name in file_names(eval_data, data_format)]
+  data_classes = data_format.classes(data_dir)
   for path in paths:
-    check_batch_file(path, data_classes)
+    check_batch_file(path, data_classes, data_format)
   return paths
 
 
-def bad_file_complaint(data_dir, eval_data):
+def bad_file_complaint(data_dir, eval_data, data_format=data_sets.CIFAR10):
   """What is wrong with the first bad file of a split now, or None.
 
   A run's data can change while it reads it (a file truncated, deleted, or
@@ -116,12 +123,13 @@ def bad_file_complaint(data_dir, eval_data):
   Args:
     data_dir: the folder of the batch files (cifar-10-batches-bin/).
     eval_data: True for test_batch.bin, False for the training files.
+    data_format: the data_sets.BinaryFormat of the files.
 
   Returns:
     A str, the complaint about the first bad file; None when all are fine.
   """
   try:
-    data_files(data_dir, eval_data)
+    data_files(data_dir, eval_data, data_format)
   except errors.UserError as error:
     return str(error)
   return None

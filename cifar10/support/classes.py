@@ -113,6 +113,15 @@ def of_data(batches_folder):
                  % (batches_folder, META_FILE))
 
 
+def of_file(path):
+  """The classes named in the names file `path` (CIFAR-100's label files).
+
+  Raises:
+    errors.UserError: the file is unreadable or malformed.
+  """
+  return Classes(_read(path), path)
+
+
 def of_run(folder):
   """The classes the checkpoints in `folder` were trained on, from its record.
 

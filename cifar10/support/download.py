@@ -1,4 +1,4 @@
-"""Getting CIFAR-10 onto disk: a checked download and a careful extraction.
+"""Getting CIFAR-10 (or CIFAR-100) onto disk: a checked download and a careful extraction.
 
 The tarball is downloaded into a temporary file that takes its real name only
 once its MD5 is the official one, so an interrupted or tampered download never
@@ -22,22 +22,25 @@ import tarfile
 import urllib.error
 import urllib.request
 
+from cifar10.support import data_sets
 from cifar10.support import errors
 from cifar10.support import storage
 
-DATA_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz'
-DATA_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530'
-TARBALL_NAME = 'cifar-10-binary.tar.gz'
-EXTRACTED_DIR = 'cifar-10-batches-bin'
+# CIFAR-10's binary version, the original's download (data_sets.py lists
+# CIFAR-100's too; maybe_download_and_extract takes either).
+DATA_URL = data_sets.CIFAR10.url
+DATA_MD5 = data_sets.CIFAR10.md5
+TARBALL_NAME = data_sets.CIFAR10.tarball
+EXTRACTED_DIR = data_sets.CIFAR10.folder
 
 # The batch files of the binary version: five of training data, one of test.
-TRAIN_FILES = tuple('data_batch_%d.bin' % i for i in range(1, 6))
-TEST_FILES = ('test_batch.bin',)
-REQUIRED_FILES = TRAIN_FILES + TEST_FILES
-OPTIONAL_FILES = ('batches.meta.txt', 'readme.html')
+TRAIN_FILES = data_sets.CIFAR10.train_files
+TEST_FILES = data_sets.CIFAR10.test_files
+REQUIRED_FILES = data_sets.CIFAR10.required_files
+OPTIONAL_FILES = data_sets.CIFAR10.optional_files
 # Every file the tarball's extraction may write: none of them is ever
 # written over, so a folder holding any of them is never downloaded into.
-CIFAR_FILES = REQUIRED_FILES + OPTIONAL_FILES
+CIFAR_FILES = data_sets.CIFAR10.all_files
 
 # Files are copied and hashed 1 MiB at a time, never held in memory whole.
 _CHUNK_BYTES = 1 << 20
@@ -48,15 +51,16 @@ def present_files(folder, names):
   return [name for name in names if storage.isfile(os.path.join(folder, name))]
 
 
-def maybe_download_and_extract(data_dir, data_url=DATA_URL,
-                               expected_md5=DATA_MD5, progress=sys.stdout,
-                               needed_files=REQUIRED_FILES):
+def maybe_download_and_extract(data_dir, data_url=None, expected_md5=None,
+                               progress=sys.stdout, needed_files=None,
+                               data_format=data_sets.CIFAR10):
   """Ensures `data_dir/cifar-10-batches-bin/` holds the batch files needed.
 
-  When the `needed_files` are there it returns at once, without network.
-  When the folder holds none of the CIFAR-10 files, it extracts
-  `data_dir/cifar-10-binary.tar.gz`, downloading that first from `data_url`
-  if it is missing. When it holds some but lacks a needed one, it stops and
+  Or, for CIFAR-100, `data_dir/cifar-100-binary/` (`data_format` says
+  which). When the `needed_files` are there it returns at once, without
+  network. When the folder holds none of the data set's files, it extracts
+  `data_dir/cifar-10-binary.tar.gz` (cifar-100-binary.tar.gz), downloading
+  that first from `data_url` if it is missing. When it holds some but lacks a needed one, it stops and
   names the missing ones: the files there may be the user's own, and an
   extraction must never replace them. Nothing that exists is written over or
   deleted, and a failure removes every file and folder this call created.
@@ -64,32 +68,41 @@ def maybe_download_and_extract(data_dir, data_url=DATA_URL,
   Args:
     data_dir: the folder for the tarball and the extracted folder (as read
       by `paths.resolve_data_dir`).
-    data_url: the URL of the tarball.
-    expected_md5: the tarball's MD5, as 32 hex digits.
+    data_url: the URL of the tarball; by default the official one.
+    expected_md5: the tarball's MD5, as 32 hex digits; by default the
+      official tarball's.
     progress: the stream the download's progress line goes to.
     needed_files: names of the batch files the caller reads (the training
-      files, or test_batch.bin); by default all six.
+      files, or test_batch.bin); by default all of them. CIFAR-100's names
+      files are always needed.
+    data_format: the data_sets.BinaryFormat to get, CIFAR-10's by default.
 
   Returns:
     The path of the extracted folder.
 
   Raises:
-    errors.UserError: a needed file is missing beside other CIFAR-10 files,
+    errors.UserError: a needed file is missing beside the data set's files,
       the download failed, the checksum is wrong, or the tarball holds
       something unsafe or lacks a batch file.
   """
-  extracted = os.path.join(data_dir, EXTRACTED_DIR)
+  data_url = data_url or data_format.url
+  expected_md5 = expected_md5 or data_format.md5
+  needed_files = tuple(needed_files or data_format.required_files) + tuple(
+      name for name in data_format.names_files if name not in
+      (needed_files or ()))
+  extracted = os.path.join(data_dir, data_format.folder)
   missing = [name for name in needed_files
              if name not in present_files(extracted, needed_files)]
   if not missing:
     return extracted
-  present = present_files(extracted, CIFAR_FILES)
+  present = present_files(extracted, data_format.all_files)
   if present:
-    raise errors.UserError(_missing_files_message(data_dir, missing, present))
+    raise errors.UserError(_missing_files_message(data_dir, missing, present,
+                                                  data_format))
   created = []
   try:
     _make_folders(data_dir, created)
-    tarball = os.path.join(data_dir, TARBALL_NAME)
+    tarball = os.path.join(data_dir, data_format.tarball)
     if storage.exists(tarball):
       digest = _md5_of_file(tarball)
       if digest != expected_md5:
@@ -98,30 +111,32 @@ def maybe_download_and_extract(data_dir, data_url=DATA_URL,
             'it and run again to download it.' % (tarball, digest,
                                                    expected_md5))
     else:
-      _download(data_url, tarball, expected_md5, progress, created)
-    _extract(tarball, extracted, created)
+      _download(data_url, tarball, expected_md5, progress, created,
+                data_format.folder)
+    _extract(tarball, extracted, created, data_format)
   except BaseException:
     _remove_created(created)
     raise
   return extracted
 
 
-def _missing_files_message(data_dir, missing, present):
+def _missing_files_message(data_dir, missing, present, data_format):
   """Names the missing files and two ways to get them that replace nothing."""
-  extracted = os.path.join(data_dir, EXTRACTED_DIR)
-  tarball = os.path.join(data_dir, TARBALL_NAME)
+  extracted = os.path.join(data_dir, data_format.folder)
+  tarball = os.path.join(data_dir, data_format.tarball)
   if storage.isfile(tarball):
     # tar writes only the members named, so the files present stay as they are.
     get_them = 'extract them from the tarball: tar -xzf %s -C %s %s' % (
         shlex.quote(tarball), shlex.quote(data_dir),
-        ' '.join('%s/%s' % (EXTRACTED_DIR, name) for name in missing))
+        ' '.join('%s/%s' % (data_format.folder, name) for name in missing))
   else:
-    get_them = ('put them there, or give a --data_dir that holds no CIFAR-10 '
-                'files (a new folder) to download into')
+    get_them = ('put them there, or give a --data_dir that holds no %s '
+                'files (a new folder) to download into' % data_format.title)
   return ('%s lacks %s, which this script reads; it holds %s. Nothing is '
-          'downloaded or extracted into a folder holding CIFAR-10 files, so '
+          'downloaded or extracted into a folder holding %s files, so '
           'that none of them is replaced: %s.' % (
-              extracted, ', '.join(missing), ', '.join(present), get_them))
+              extracted, ', '.join(missing), ', '.join(present), data_format.title,
+              get_them))
 
 
 def _make_folders(folder, created):
@@ -156,22 +171,27 @@ def _md5_of_file(path):
   return digest.hexdigest()
 
 
-def _download(url, destination, expected_md5, progress, created):
-  """Downloads `url` to `destination`, kept only if its MD5 matches."""
+def _download(url, destination, expected_md5, progress, created,
+              extracted_name):
+  """Downloads `url` to `destination`, kept only if its MD5 matches.
+
+  `extracted_name` is the folder the tarball extracts, for the advice when
+  the download fails.
+  """
   name = os.path.basename(destination)
   folder = storage.dirname(destination)
   digest = hashlib.md5()
   try:
     response = urllib.request.urlopen(url, timeout=60)
   except (urllib.error.URLError, OSError, ValueError) as error:
-    raise _download_failed(url, destination, error)
+    raise _download_failed(url, destination, error, extracted_name)
   total = int(response.headers.get('Content-Length') or 0)
   partial = storage.partial_name(destination)
   try:
     with response, _explained_write_failures(name, folder, total):
       with storage.open_file(partial, 'wb') as out:
         _copy_with_progress(response, out, digest, progress, url, destination,
-                            total)
+                            total, extracted_name)
     progress.write('\n')
     if digest.hexdigest() != expected_md5:
       raise errors.UserError(
@@ -186,18 +206,18 @@ def _download(url, destination, expected_md5, progress, created):
       storage.remove(partial)
 
 
-def _download_failed(url, destination, error):
+def _download_failed(url, destination, error, extracted_name):
   """The UserError for a download that failed to start or broke off."""
   return errors.UserError(
       'Could not download %s: %s. Without network access, put %s (or the '
       'extracted %s/ folder) into --data_dir %s, or point --data_url at a '
       'mirror.' % (url, getattr(error, 'reason', error),
-                   os.path.basename(destination), EXTRACTED_DIR,
+                   os.path.basename(destination), extracted_name,
                    storage.dirname(destination)))
 
 
 def _copy_with_progress(response, out, digest, progress, url, destination,
-                        total):
+                        total, extracted_name):
   """Copies the download to `out` a chunk at a time, showing how far it is."""
   name = os.path.basename(destination)
   done = 0
@@ -205,7 +225,7 @@ def _copy_with_progress(response, out, digest, progress, url, destination,
     try:
       chunk = response.read(_CHUNK_BYTES)
     except OSError as error:  # The connection broke part-way.
-      raise _download_failed(url, destination, error)
+      raise _download_failed(url, destination, error, extracted_name)
     if not chunk:
       return
     out.write(chunk)
@@ -247,7 +267,7 @@ def _show_progress(progress, name, done, total):
   progress.flush()
 
 
-def _extract(tarball, extracted, created):
+def _extract(tarball, extracted, created, data_format):
   """Writes the batch files (and optional ones) of `tarball` into `extracted`.
 
   All members are checked before the first file is written: a tarball with
@@ -258,16 +278,18 @@ def _extract(tarball, extracted, created):
   with storage.open_file(tarball, 'rb') as stream, \
       tarfile.open(fileobj=stream, mode='r:*') as archive:
     for member in archive.getmembers():
-      _check_member_is_safe(tarball, member)
+      _check_member_is_safe(tarball, member, data_format.title)
       folder, name = os.path.split(os.path.normpath(member.name))
-      if folder == EXTRACTED_DIR and name in CIFAR_FILES:
+      if folder == data_format.folder and name in data_format.all_files:
         wanted[name] = member
-    missing = [name for name in REQUIRED_FILES if name not in wanted]
+    missing = [name for name in data_format.required_files
+               if name not in wanted]
     if missing:
       raise errors.UserError(
-          '%s lacks %s: it is not the CIFAR-10 binary tarball. Delete it and '
+          '%s lacks %s: it is not the %s binary tarball. Delete it and '
           'download it again.' % (tarball, ', '.join(
-              '%s/%s' % (EXTRACTED_DIR, name) for name in missing)))
+              '%s/%s' % (data_format.folder, name) for name in missing),
+                                  data_format.title))
     _make_folders(extracted, created)
     needed = sum(member.size for member in wanted.values())
     for name, member in sorted(wanted.items()):
@@ -279,19 +301,19 @@ def _extract(tarball, extracted, created):
                           os.path.join(extracted, name), created)
 
 
-def _check_member_is_safe(tarball, member):
+def _check_member_is_safe(tarball, member, title):
   """Raises UserError for a link, a device, or a path leaving the folder."""
   if not (member.isfile() or member.isdir()):
     raise errors.UserError(
         'Refusing to extract %s: member %r is a link or special file. The '
-        'tarball is not the genuine CIFAR-10 one.' % (tarball, member.name))
+        'tarball is not the genuine %s one.' % (tarball, member.name, title))
   normalized = os.path.normpath(member.name)
   if (os.path.isabs(member.name) or normalized == '..' or
       normalized.startswith('..' + os.sep)):
     raise errors.UserError(
         'Refusing to extract %s: member %r would be written outside the data '
-        'folder. The tarball is not the genuine CIFAR-10 one.'
-        % (tarball, member.name))
+        'folder. The tarball is not the genuine %s one.'
+        % (tarball, member.name, title))
 
 
 def _write_atomically(source, destination, created):

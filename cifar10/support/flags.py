@@ -17,7 +17,8 @@ if not __package__:  # Run as a file: see run_as_file.py.
 import argparse
 import sys
 
-from cifar10.support import download
+from cifar10.support import data_choice
+from cifar10.support import data_sets
 from cifar10.support import errors
 from cifar10.support import paths
 from cifar10.support import storage
@@ -130,6 +131,7 @@ class Parser(argparse.ArgumentParser):
     kwargs.setdefault('allow_abbrev', False)
     super().__init__(*args, **kwargs)
     self._booleans = {}  # '--name' -> the namespace attribute it sets.
+    self._checks = []  # Run on the parsed flags (see add_check).
 
   def error(self, message):
     """Refuses the command line in one line, without the usage block."""
@@ -140,7 +142,21 @@ class Parser(argparse.ArgumentParser):
     namespace, extras = self.parse_known_args(args, namespace)
     if extras:
       self.error(self._unrecognized(extras))
+    for check in self._checks:
+      try:
+        check(namespace)
+      except errors.UserError as error:
+        self.error(str(error))
     return namespace
+
+  def add_check(self, check):
+    """Runs `check(namespace)` on the parsed flags, in the order added.
+
+    For what depends on several flags together; a check reads them and may
+    set values, and its errors.UserError becomes the parser's one-line
+    error.
+    """
+    self._checks.append(check)
 
   def _unrecognized(self, extras):
     """The complaint about unknown arguments; it names the flags they begin."""
@@ -282,13 +298,28 @@ def base_parser(module, description, reads_checkpoint=False):
       '--data_dir', type=user_path(paths.resolve_data_dir),
       default=paths.DATA_DIR,
       help='Folder that holds (or will hold) cifar-10-batches-bin/ and the '
-           'downloaded tarball. Given the extracted folder itself, the '
-           'tarball, or its parent, the scripts find the data and say so.')
+           'downloaded tarball; or cifar-100-binary/, or the Python version '
+           'cifar-10-batches-py/ or cifar-100-python/ (converted once into '
+           'a folder of the port\'s own). Given the extracted folder itself, '
+           'the tarball, or its parent, the scripts find the data and say '
+           'so.')
+  parser.add_argument(
+      '--dataset', choices=data_sets.DATASETS, default=None,
+      help='The data set to read, or to download into an empty --data_dir. '
+           'Default: the one --data_dir holds; cifar10 when it holds none, '
+           'or both.')
+  parser.add_argument(
+      '--label_set', choices=data_sets.LABEL_SETS, default='fine',
+      help='CIFAR-100\'s labels to learn: its 100 fine classes, or its 20 '
+           'coarse superclasses. CIFAR-10 has fine labels only.')
   add_use_fp16(parser, reads_checkpoint)
   parser.add_argument(
-      '--data_url', default=download.DATA_URL,
-      help='URL of cifar-10-binary.tar.gz. A mirror works: the download is '
-           'kept only if its MD5 is the official one.')
+      '--data_url', default=None,
+      help='URL of the data set\'s binary tarball; default: the official '
+           'one (cifar-10-binary.tar.gz or cifar-100-binary.tar.gz). A mirror '
+           'works: the download is kept only if its MD5 is the official '
+           'one.')
+  parser.add_check(data_choice.choose)
   return parser
 
 

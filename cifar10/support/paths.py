@@ -19,6 +19,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
 import os
 import re
 
+from cifar10.support import data_sets
 from cifar10.support import download
 from cifar10.support import errors
 from cifar10.support import storage
@@ -71,9 +72,15 @@ def _holds_batches(folder):
 
 
 def _holds_data(folder):
-  """Whether `folder` holds extracted batch files or the tarball."""
-  return (_holds_batches(os.path.join(folder, download.EXTRACTED_DIR)) or
-          storage.isfile(os.path.join(folder, download.TARBALL_NAME)))
+  """Whether `folder` holds extracted batch files or the tarball, of
+  CIFAR-10 or CIFAR-100, or the folder of another version of them."""
+  if (_holds_batches(os.path.join(folder, download.EXTRACTED_DIR)) or
+      storage.isfile(os.path.join(folder, download.TARBALL_NAME))):
+    return True
+  cifar100 = data_sets.CIFAR100_FINE
+  return (storage.isfile(os.path.join(folder, cifar100.tarball)) or any(
+      storage.isdir(os.path.join(folder, name))
+      for name in data_sets.KNOWN_FOLDERS if name != download.EXTRACTED_DIR))
 
 
 def resolve_data_dir(data_dir):
@@ -115,9 +122,10 @@ def resolve_data_dir(data_dir):
         '--data_dir %s is a file. Give the folder that holds %s/ or %s '
         '(or an empty folder to download into).'
         % (data_dir, download.EXTRACTED_DIR, download.TARBALL_NAME))
-  if os.path.basename(path) == download.EXTRACTED_DIR and not _holds_data(path):
+  if (os.path.basename(path) in data_sets.KNOWN_FOLDERS and
+      not _holds_data(path)):
     # Even empty or incomplete: the download would extract a second copy
-    # inside it.
+    # inside it (or, in another version's folder, write into it).
     errors.notice('--data_dir %s is the extracted folder itself: using its '
                   'parent, %s.' % (data_dir, parent))
     return parent

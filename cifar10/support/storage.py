@@ -200,6 +200,11 @@ def getsize(path):
   return _tf().io.gfile.stat(path).length
 
 
+def modified_ns(path):
+  """When file `path` last changed, in nanoseconds since the epoch."""
+  return _tf().io.gfile.stat(path).mtime_nsec
+
+
 def open_file(path, mode='rb'):
   """A file object for `path` (tf.io.gfile.GFile), usable in `with`."""
   return _tf().io.gfile.GFile(path, mode)

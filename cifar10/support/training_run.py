@@ -29,6 +29,7 @@ import tensorflow as tf
 from cifar10.support import batch_files
 from cifar10.support import checkpoints
 from cifar10.support import classes
+from cifar10.support import data_sets
 from cifar10.support import errors
 from cifar10.support import session_options as session_options_lib
 from cifar10.support import storage
@@ -65,6 +66,8 @@ class LoopSettings:
   # The --data_dir the training files are read from: a failed read names
   # the bad one. None: say what the failed op says.
   data_dir: str = None
+  # The format of the files there (CIFAR-10's or CIFAR-100's).
+  data_format: data_sets.BinaryFormat = data_sets.CIFAR10
   # Images in each batch of the input pipeline (per tower), for the line
   # that says how the shuffle buffer fills.
   batch_size: int = 128
@@ -364,8 +367,10 @@ class Guard:
     """The complaint about the first bad training file, or None."""
     if self._settings.data_dir is None:
       return None
+    data_format = self._settings.data_format
     return batch_files.bad_file_complaint(
-        batch_files.batches_dir(self._settings.data_dir), eval_data=False)
+        batch_files.batches_dir(self._settings.data_dir, data_format), False,
+        data_format)
 
   def _save_after_failure(self, saver, step):
     """Saves after a failed op; returns a sentence on the outcome."""
