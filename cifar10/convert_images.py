@@ -343,12 +343,30 @@ def find_images(src, test_fraction):
   notes += unreadable
   train_files = len(batch_files.TRAIN_FILES)
   if training < train_files:
+    lower = None if TRAIN_SPLIT in top else _fraction_that_fits(
+        sizes, fraction, train_files)
     raise errors.UserError(
         'The training split of %s would hold %d images, but the trainers read '
         '%d training files, each needing one image at least. Add images%s.'
         % (shown(src), training, train_files,
-           '' if TRAIN_SPLIT in top else ', or lower --test_fraction'))
+           '' if lower is None else ', or lower --test_fraction to %s' % lower))
   return [_class_name(name) for name in names], sources, notes
+
+
+def _fraction_that_fits(counts, fraction, train_files):
+  """A --test_fraction below `fraction` that fills both splits, or None.
+
+  The smallest useful fraction draws one test image from the largest class
+  (each class gives round(fraction * its images)), so it leaves the most
+  training images; when even that leaves fewer than `train_files`, no
+  lower fraction helps, and advising one would lead to another refusal.
+  """
+  lower = float('%.2g' % (1.0 / max(counts)))
+  test_count = sum(int(round(lower * count)) for count in counts)
+  if (lower < fraction and test_count and
+      sum(counts) - test_count >= train_files):
+    return lower
+  return None
 
 
 # ---------------------------------------------------------------------------

@@ -100,11 +100,14 @@ def tower_devices(num_gpus, virtual_devices):
   if len(gpus) >= num_gpus:
     return ['/gpu:%d' % i for i in range(num_gpus)]
   if not virtual_devices:
+    # --num_gpus is at least 1: without a GPU, lowering it cannot help.
     raise errors.UserError(
-        '--num_gpus %d asks for more GPUs than this machine has: %d found. '
-        'Lower --num_gpus, or add --virtual_devices to split %s into %d '
-        'logical devices.' % (num_gpus, len(gpus),
-                              'the GPU' if gpus else 'the CPU', num_gpus))
+        '--num_gpus %d asks for more GPUs than this machine has: %d found. %s'
+        % (num_gpus, len(gpus), (
+            'Lower --num_gpus to %d, or add --virtual_devices to split the '
+            'GPU into %d logical devices.' % (len(gpus), num_gpus) if gpus else
+            'Add --virtual_devices to split the CPU into %d logical devices.'
+            % num_gpus)))
   if gpus:
     tf.config.set_logical_device_configuration(gpus[0], [
         tf.config.LogicalDeviceConfiguration(memory_limit=VIRTUAL_GPU_MEMORY_MB)
