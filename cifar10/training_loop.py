@@ -205,7 +205,8 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
   config = settings.session_options.config_proto(
       log_device_placement=settings.log_device_placement,
       allow_soft_placement=True, device_filters=replica.device_filters)
-  with guard.stops_and_divergence(logger):
+  with guard.stops_and_divergence(logger), \
+      guard.saving_as_the_session_opens_and_closes():
     # The session initializes the variables, or restores them from the
     # newest checkpoint in --train_dir, and writes the summaries.
     with tf.compat.v1.train.MonitoredTrainingSession(

@@ -329,13 +329,12 @@ def test_data_file_truncated_mid_run_is_named_and_the_run_resumes(
   assert latest_step(train_dir) == step + 5
 
 
-@pytest.fixture
-def small_filesystem(tmp_path):
-  """A 24 MB tmpfs: room for two checkpoints of this model, not three."""
-  mount_point = tmp_path / 'small'
+def _mount_tmpfs(mount_point, size):
+  """Mounts a tmpfs of `size` (such as '24m') at `mount_point`, or skips."""
   mount_point.mkdir()
-  result = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=24m', 'tmpfs',
-                           str(mount_point)], capture_output=True, text=True)
+  result = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=' + size,
+                           'tmpfs', str(mount_point)], capture_output=True,
+                          text=True)
   if result.returncode:
     # Mounting needs root. The skip alone shows only under -rs; the warning
     # appears in every run's summary, so that nobody takes the full-disk
@@ -345,8 +344,44 @@ def small_filesystem(tmp_path):
                                          'mount failed'))
     warnings.warn(pytest.PytestWarning(reason))
     pytest.skip(reason)
+
+
+@pytest.fixture
+def small_filesystem(tmp_path):
+  """A 24 MB tmpfs: room for two checkpoints of this model, not three."""
+  mount_point = tmp_path / 'small'
+  _mount_tmpfs(mount_point, '24m')
   yield str(mount_point)
   subprocess.run(['umount', '-l', str(mount_point)], check=False)
+
+
+@pytest.fixture
+def tiny_filesystem(tmp_path):
+  """A 4 MB tmpfs: too small for one checkpoint of this model (8.6 MB)."""
+  mount_point = tmp_path / 'tiny'
+  _mount_tmpfs(mount_point, '4m')
+  yield mount_point
+  subprocess.run(['umount', '-l', str(mount_point)], check=False)
+
+
+@pytest.mark.fast
+def test_a_disk_too_full_for_the_first_checkpoint_is_one_line(
+    synthetic_data_dir, tiny_filesystem, capsys):
+  train_dir = str(tiny_filesystem / 'run')
+  command = ['--data_dir', synthetic_data_dir, '--train_dir', train_dir,
+             '--max_steps', '3', '--batch_size', '16']
+  status = script.run(train.main, command)
+  assert status == 1
+  assert capsys.readouterr().err.splitlines() == [
+      'error: Could not save a checkpoint into --train_dir %s (No space left '
+      'on device). Nothing was trained: make room there (or fix the cause) '
+      'and run again, or give another --train_dir.' % train_dir]
+  assert not [name for name in os.listdir(train_dir) if 'tempstate' in name]
+  # The advice, followed: room made there, the same command trains.
+  subprocess.run(['mount', '-o', 'remount,size=64m', str(tiny_filesystem)],
+                 check=True)
+  assert script.run(train.main, command) == 0
+  assert latest_step(train_dir) == 3
 
 
 @pytest.mark.fast

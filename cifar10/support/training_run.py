@@ -154,6 +154,14 @@ def prepare_train_dir(train_dir, fresh, data_classes):
   return latest
 
 
+def _remove_partial_checkpoints(train_dir):
+  """Deletes what failed saves left in `train_dir`: on a full disk those
+  files only take the room the next attempt needs."""
+  for partial in storage.glob(os.path.join(train_dir, CHECKPOINT_BASENAME) +
+                              '-*.tempstate*'):
+    storage.remove(partial)
+
+
 def _remove_run_files(train_dir):
   removed = []
   for pattern in RUN_FILE_PATTERNS:
@@ -223,8 +231,9 @@ class Guard:
 
   training_loop.run makes one per run and calls it at four points: before
   the session (`resume_point`), for its hooks (`hooks`), around the session
-  (`stops_and_divergence`) and around the steps (`saving_on_failure`), and
-  once the session has closed (`check_ending`, then `say_finished`).
+  (`stops_and_divergence`, `saving_as_the_session_opens_and_closes`) and
+  around the steps (`saving_on_failure`), and once the session has closed
+  (`check_ending`, then `say_finished`).
   """
 
   def __init__(self, settings, replica):
@@ -339,6 +348,32 @@ class Guard:
               self._save_after_failure(saver, logger.last_step)
               if self._replica.is_chief else None)))
 
+  @contextlib.contextmanager
+  def saving_as_the_session_opens_and_closes(self):
+    """Around the session: a save that fails outside the steps, in one line.
+
+    The checkpoint hook saves when the session opens (step 0 of a new run)
+    and as it closes, where `saving_on_failure` does not watch: a full disk
+    there would end in TensorFlow's traceback. The partial files are
+    removed, and the line names the checkpoint that is intact, if any.
+    """
+    try:
+      yield
+    # ResourceExhausted: a full disk or quota; OutOfRange: a file-size
+    # limit; PermissionDenied: a folder that cannot be written.
+    except (tf.errors.ResourceExhaustedError, tf.errors.OutOfRangeError,
+            tf.errors.PermissionDeniedError) as error:
+      train_dir = self._settings.train_dir
+      _remove_partial_checkpoints(train_dir)
+      latest = tf.train.latest_checkpoint(train_dir)
+      raise errors.UserError(
+          'Could not save a checkpoint into --train_dir %s (%s). %s' % (
+              train_dir, storage.reason(error),
+              'The latest complete checkpoint, %s, is intact: make room there '
+              '(or fix the cause) and run again to resume from it.' % latest
+              if latest else 'Nothing was trained: make room there (or fix '
+              'the cause) and run again, or give another --train_dir.'))
+
   def check_ending(self, last_step):
     """Raises what ended the run early, once the session has closed.
 
@@ -380,10 +415,7 @@ class Guard:
       return _SAVED % saver.save(self._keeper.session, checkpoint_path,
                                  global_step=step)
     except tf.errors.OpError as error:
-      # A failed save leaves partial files behind, which on a full disk
-      # only take the space the next attempt needs.
-      for partial in storage.glob(checkpoint_path + '-*.tempstate*'):
-        storage.remove(partial)
+      _remove_partial_checkpoints(train_dir)
       return ('Could not save a checkpoint either (%s). The latest complete '
               'checkpoint, %s, is intact: fix the cause (free disk space?) '
               'and run again to resume from it' % (
