@@ -202,6 +202,24 @@ def summarized_scalar(tag):
   raise AssertionError('no scalar summary tagged %r' % tag)
 
 
+def serve_exported(export_dir, images):
+  """The serving signature's outputs for `images`, loaded the TF1 way.
+
+  tf.compat.v1.saved_model.load into a graph and session works with
+  TensorFlow 2's behaviours on or off.
+
+  Returns:
+    {output name: numpy array}.
+  """
+  with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+    signature = tf.compat.v1.saved_model.load(
+        sess, [tf.saved_model.SERVING], export_dir).signature_def[
+            'serving_default']
+    return sess.run({name: output.name
+                     for name, output in signature.outputs.items()},
+                    {signature.inputs['images'].name: images})
+
+
 # (step, value) of every summary value in a folder's event files.
 summary_values = eval_report.summary_values
 

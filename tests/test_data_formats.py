@@ -34,7 +34,7 @@ from cifar10.support import errors
 from cifar10.support import flags
 from cifar10.support import pickled_batches
 import cifar_formats
-from conftest import both_modes, DEADLINE_SECS
+from conftest import both_modes, DEADLINE_SECS, serve_exported
 import script_modules
 
 ports = script_modules.load('ports')
@@ -335,13 +335,7 @@ def test_predict_and_export_name_cifar100s_fine_classes(
   with contextlib.redirect_stdout(io.StringIO()):
     assert export.main(['--checkpoint_dir', fine_run,
                         '--export_dir', export_dir]) == 0
-  with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
-    signature = tf.compat.v1.saved_model.load(
-        sess, [tf.saved_model.SERVING], export_dir).signature_def[
-            'serving_default']
-    outputs = sess.run({name: output.name
-                        for name, output in signature.outputs.items()},
-                       {signature.inputs['images'].name: images})
+  outputs = serve_exported(export_dir, images)
   assert outputs['probabilities'].shape == (6, 100)
   assert [name.decode() for name in outputs['class_names']] == best
 

@@ -23,7 +23,8 @@ import cifar10.train as train
 from cifar10.support import batch_files
 from cifar10.support import classes
 from cifar10.support import errors
-from conftest import both_modes, summary_values, write_image_folder
+from conftest import (both_modes, serve_exported, summary_values,
+                      write_image_folder)
 
 # The fast lane (docs/testing.md): the whole file.
 pytestmark = pytest.mark.fast
@@ -169,13 +170,7 @@ def test_the_exported_model_carries_the_class_names(own_data, own_run,
             'rb') as names:
     assert names.read() == b'blue\ngreen\nred\n'
   _, images = _test_records(data_dir)
-  with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
-    signature = tf.compat.v1.saved_model.load(
-        sess, [tf.saved_model.SERVING], export_dir).signature_def[
-            'serving_default']
-    outputs = sess.run({name: output.name
-                        for name, output in signature.outputs.items()},
-                       {signature.inputs['images'].name: images[:8]})
+  outputs = serve_exported(export_dir, images[:8])
   assert outputs['probabilities'].shape == (8, 3)
   assert [name.decode() for name in outputs['class_names']] == [
       NAMES[index] for index in outputs['classes']]

@@ -26,7 +26,7 @@ from cifar10.support import errors
 import script_modules
 
 ports = script_modules.load('ports')
-from conftest import DEADLINE_SECS, both_modes, summary_values
+from conftest import DEADLINE_SECS, both_modes, serve_exported, summary_values
 import documents
 
 # The fast lane (docs/testing.md): the whole file.
@@ -211,21 +211,6 @@ def test_predict_json_flag_before_or_after_the_file_does_what_it_says(
     assert entry['file'] == path and len(entry['predictions']) == 3
 
 
-def _serve(export_dir, images):
-  """The serving signature's outputs for `images`, loaded the TF1 way.
-
-  tf.compat.v1.saved_model.load into a graph and session works with
-  TensorFlow 2's behaviours on or off.
-  """
-  with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
-    signature = tf.compat.v1.saved_model.load(
-        sess, [tf.saved_model.SERVING], export_dir).signature_def[
-            'serving_default']
-    return sess.run({name: output.name
-                     for name, output in signature.outputs.items()},
-                    {signature.inputs['images'].name: images})
-
-
 @both_modes
 def test_exported_model_predicts_what_predict_does(trained_dir,
                                                    synthetic_data_dir,
@@ -234,7 +219,7 @@ def test_exported_model_predicts_what_predict_does(trained_dir,
   export_dir = str(tmp_path / 'model')
   assert export.main(['--checkpoint_dir', trained_dir,
                       '--export_dir', export_dir]) == 0
-  outputs = _serve(export_dir, images[:12])
+  outputs = serve_exported(export_dir, images[:12])
   assert set(outputs) == {'logits', 'probabilities', 'classes',
                           'class_names'}
   assert [name.decode() for name in outputs['class_names']] == [
