@@ -18,6 +18,7 @@ import functools
 import glob
 import hashlib
 import io
+import json
 import os
 import re
 import shlex
@@ -46,10 +47,13 @@ from cifar10.support import paths
 from cifar10.support import script
 from cifar10.support import session_options
 from conftest import DEADLINE_SECS, crafted_record, latest_step
+import script_modules
 from test_convert_images import _class_folder
 from test_dist_train import Cluster
 from test_download import _serving, _tarball, _unused_url
 import test_faults
+
+ports = script_modules.load('ports')
 
 # A 24 MB file system to fill (a fixture of test_faults.py's, shared).
 small_filesystem = test_faults.small_filesystem
@@ -132,9 +136,13 @@ ADVICE = {
         ['test_advice.py::test_cluster_flags_refused_then_given'],
     ('cifar10/dist_train.py', 'use ps or worker'):
         ['test_advice.py::test_cluster_flags_refused_then_given'],
+    ('cifar10/dist_train.py', 'a chief and a master'):
+        ['test_advice.py::test_cluster_flags_refused_then_given'],
+    ('cifar10/dist_train.py', 'An evaluator is not a task'):
+        ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
     ('cifar10/dist_train.py', 'leave it off for cifar10.dist_train'):
         ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
-    ('cifar10/dist_train.py', 'Start that task, or check'):
+    ('cifar10/dist_train.py', 'Start that task, or correct its address'):
         ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
     ('cifar10/dist_train.py', 'Start it, or raise --startup_timeout'):
         ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
@@ -659,21 +667,32 @@ def test_cluster_flags_refused_then_given():
   assert _refusal(dist_train.cluster_from, parse(argv), environ={}) == (
       "Give --task_index (this task's index in its job).")
   assert dist_train.cluster_from(parse(argv + ['--task_index', '1']),
-                                 environ={})[2] == 1
+                                 environ={}).task_index == 1
   argv = ['--job_name', 'worker', '--task_index', '0', '--ps_hosts', '',
           '--worker_hosts', 'b:2']
   assert 'give host:port of at least one task' in _refusal(
       dist_train.cluster_from, parse(argv), environ={})
   argv[5] = 'a:1'
-  assert dist_train.cluster_from(parse(argv), environ={})[0]['ps'] == ['a:1']
-  config = ('{"cluster": {"ps": ["a:1"], "worker": ["b:2"]}, '
-            '"task": {"type": "%s", "index": 0}}')
-  job = _group(r"^Unknown job name '(\w+)': use ps or worker\.$", _refusal(
-      dist_train.cluster_from, parse([]),
-      environ={'TF_CONFIG': config % 'evaluator'}))
-  assert job == 'evaluator'
-  assert dist_train.cluster_from(parse([]), environ={
-      'TF_CONFIG': config % 'worker'})[1] == 'worker'
+  assert dist_train.cluster_from(parse(argv), environ={}).hosts['ps'] == [
+      'a:1']
+  # No --job_name: "use ps or worker".
+  assert _group(r'^Unknown job name None: use (ps) or worker\.$', _refusal(
+      dist_train.cluster_from, parse(hosts + ['--task_index', '0']),
+      environ={})) == 'ps'
+  assert dist_train.cluster_from(parse(hosts + ['--task_index', '0',
+                                                '--job_name', 'ps']),
+                                 environ={}).job_name == 'ps'
+  # TF_CONFIG naming the first worker twice: "keep one of them".
+  def config(*chief_jobs):
+    jobs = dict({job: ['m:4'] for job in chief_jobs}, ps=['a:1'],
+                worker=['b:2'])
+    return {'TF_CONFIG': json.dumps({'cluster': jobs, 'task': {
+        'type': 'worker', 'index': 0}})}
+  assert 'keep one of them.' in _refusal(
+      dist_train.cluster_from, parse([]), environ=config('chief', 'master'))
+  for kept in ('chief', 'master'):
+    cluster = dist_train.cluster_from(parse([]), environ=config(kept))
+    assert cluster.hosts['worker'] == ['m:4', 'b:2']  # m:4 is worker 0.
 
 
 def test_cluster_started_task_by_task_as_advised(small_data, tmp_path,
@@ -686,11 +705,20 @@ def test_cluster_started_task_by_task_as_advised(small_data, tmp_path,
   assert status == 1 and 'leave it off for cifar10.dist_train' in output
   status, output = cluster.start('worker', 1, *quick).finish()
   assert status == 1, output
-  address = _group(r'Cannot reach (\S+) within --startup_timeout 2 s .*Start '
-                   r'that task', output)
-  assert address == cluster.common[1]  # The ps task.
+  address, flag = re.search(
+      r'Cannot reach (\S+) \(ps 0\) within --startup_timeout 2 s .*Start '
+      r'that task, or correct its address in (\S+)\.$', output,
+      re.MULTILINE).groups()
+  assert (flag, address) == tuple(cluster.common[:2])  # The ps task.
   ps = cluster.start('ps', 0)  # "Start that task".
-  status, output = cluster.start('worker', 1, *quick).finish()
+  # A typo in the ps's address: "correct its address in --ps_hosts".
+  [typo] = ports.free_ports(1)
+  status, output = cluster.start('worker', 1, *quick, flag,
+                                 '127.0.0.1:%d' % typo).finish()
+  assert status == 1
+  assert 'Cannot reach 127.0.0.1:%d (ps 0)' % typo in output
+  assert 'correct its address in --ps_hosts.' in output
+  status, output = cluster.start('worker', 1, *quick).finish()  # Corrected.
   assert status == 1
   assert 'The chief (worker 0) has not initialized the variables within ' \
       '--startup_timeout 2 s. Start it, or raise --startup_timeout.' in output
@@ -702,6 +730,21 @@ def test_cluster_started_task_by_task_as_advised(small_data, tmp_path,
     status, output = task.finish()
     assert status == 0, output[-3000:]
   assert latest_step(str(tmp_path / 'worker0')) >= 4
+  # An evaluator task in TF_CONFIG is refused: "evaluate beside the cluster
+  # with python -m cifar10.eval --checkpoint_dir DIR, DIR being the chief's
+  # --train_dir" (here once the cluster is done; test_dist_train.py runs
+  # eval beside a training cluster).
+  config = json.dumps({'cluster': {'ps': ['a:1'], 'worker': ['b:2']},
+                       'task': {'type': 'evaluator', 'index': 0}})
+  command = _group(r'evaluate beside the cluster with (python -m cifar10\.eval '
+                   r'--checkpoint_dir DIR), DIR being the chief\'s '
+                   r'--train_dir\.$', _refusal(
+                       dist_train.cluster_from, dist_train.parser().parse_args(
+                           []), environ={'TF_CONFIG': config}))
+  flag, chief_dir = shlex.split(command.replace(
+      'DIR', str(tmp_path / 'worker0')))[3:]
+  assert flag == '--checkpoint_dir'
+  assert _eval(small_data, chief_dir, tmp_path / 'eval') == 0
 
 
 # ---------------------------------------------------------------------------
@@ -1172,8 +1215,8 @@ def test_stopped_run_then_the_same_command_resumes(small_data, tmp_path,
   child.process.send_signal(signal.SIGINT)
   status, output = child.finish()
   assert status == 130
-  step = int(_group(r'Stopped by SIGINT at step (\d+); saved a checkpoint in '
-                    r'.*\. Run the same command again to resume\.', output))
+  step = int(_group(r'Stopped by SIGINT at step (\d+); saved .*\. Run the '
+                    r'same command again to resume\.', output))
   child = children(*command)  # The same command.
   child.wait_for(r'Resuming from .*model\.ckpt-%d \(global step %d\)'
                  % (step, step))
