@@ -29,6 +29,7 @@ if not __package__:
   run_as_file.refuse(__file__)
 
 import dataclasses
+import math
 
 import tensorflow as tf
 
@@ -479,12 +480,23 @@ class Schedule:
       raise errors.UserError(
           '--num_epochs_per_decay %g is shorter than one step: %g epochs of '
           'the %d training images are %g images, fewer than the %d of a '
-          'step. Give at least %.3g.' % (
+          'step. Give at least %g.' % (
               self.num_epochs_per_decay, self.num_epochs_per_decay,
               self.examples_per_epoch,
               self.num_epochs_per_decay * self.examples_per_epoch, batch_size,
-              batch_size / self.examples_per_epoch))
+              _rounded_up(batch_size / self.examples_per_epoch)))
     return steps
+
+
+def _rounded_up(value):
+  """`value` rounded up to 3 significant digits, and never onto it.
+
+  For advice that names the least value a check accepts: rounded to the
+  nearest, it could print one a hair too small, which the same check refuses
+  (0.133 epochs of 75 images at 10 a step are 0.9975 steps).
+  """
+  scale = 10 ** (2 - math.floor(math.log10(value)))
+  return math.ceil(value * scale * (1 + 1e-9)) / scale
 
 
 def schedule_for(data_dir=DATA_DIR,

@@ -10,46 +10,60 @@ entry, or when an entry names a message or a test that is gone.
 Which strings give advice is decided by `_GIVES_ADVICE`: a clause that
 starts with an imperative (give, run, put, delete, ...), "did you mean", or
 a `--help` to run. Docstrings and help texts (arguments of `add_argument`
-and `add_bool`) are documentation, not messages, and are not read.
+and `add_bool`, or a variable a function passes there) are documentation,
+not messages, and are not read.
 """
 
 import ast
 import functools
 import glob
 import hashlib
+import http.server
 import io
+import json
 import os
+import pickle
 import re
 import shlex
 import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 
 import numpy as np
 from PIL import Image
 import pytest
 import tensorflow as tf
 
+from cifar10 import cifar10 as cifar10_model
 from cifar10 import convert_images
 from cifar10 import dist_train
 from cifar10 import eval as cifar10_eval
 from cifar10 import export
 from cifar10 import multi_gpu_train
+from cifar10 import predict
 from cifar10 import synthetic
 import cifar10.train as train
 from cifar10.support import batch_files
 from cifar10.support import classes
+from cifar10.support import data_sets
 from cifar10.support import download
 from cifar10.support import errors
+from cifar10.support import flags
 from cifar10.support import paths
+from cifar10.support import pickled_batches
 from cifar10.support import script
 from cifar10.support import session_options
+import cifar_formats
 from conftest import DEADLINE_SECS, crafted_record, latest_step
+import script_modules
 from test_convert_images import _class_folder
 from test_dist_train import Cluster
 from test_download import _serving, _tarball, _unused_url
 import test_faults
+
+ports = script_modules.load('ports')
 
 # A 24 MB file system to fill (a fixture of test_faults.py's, shared).
 small_filesystem = test_faults.small_filesystem
@@ -82,7 +96,16 @@ _DOCUMENTING_CALLS = ('add_argument', 'add_bool', 'ArgumentParser',
 # (module, a fragment of the message) -> the tests ('file.py::name') that do
 # what it says and check that it leads where it promises.
 ADVICE = {
+    # cifar10/cifar10.py
+    ('cifar10/cifar10.py', 'Give at least %g'):
+        ['test_schedule.py::test_a_decay_period_under_one_step_names_the_flag'],
     # cifar10/convert_images.py
+    ('cifar10/convert_images.py', 'Convert into a local folder, then copy'):
+        ['test_advice.py::test_convert_into_a_url_then_locally_and_copied_'
+         'there'],
+    ('cifar10/convert_images.py', 'Delete or move the copies on one side'):
+        ['test_advice.py::test_convert_copies_across_the_split_then_one_side_'
+         'cleared'],
     ('cifar10/convert_images.py', 'add a folder of images for each other'):
         ['test_advice.py::test_convert_one_class_then_add_another'],
     ('cifar10/convert_images.py', 'Merge classes, or convert a part'):
@@ -132,9 +155,13 @@ ADVICE = {
         ['test_advice.py::test_cluster_flags_refused_then_given'],
     ('cifar10/dist_train.py', 'use ps or worker'):
         ['test_advice.py::test_cluster_flags_refused_then_given'],
+    ('cifar10/dist_train.py', 'a chief and a master'):
+        ['test_advice.py::test_cluster_flags_refused_then_given'],
+    ('cifar10/dist_train.py', 'An evaluator is not a task'):
+        ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
     ('cifar10/dist_train.py', 'leave it off for cifar10.dist_train'):
         ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
-    ('cifar10/dist_train.py', 'Start that task, or check'):
+    ('cifar10/dist_train.py', 'Start that task, or correct its address'):
         ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
     ('cifar10/dist_train.py', 'Start it, or raise --startup_timeout'):
         ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
@@ -168,9 +195,11 @@ ADVICE = {
     ('cifar10/support/batch_files.py', 'belongs to other data: replace it'):
         ['test_advice.py::test_labels_beyond_the_classes_then_replace_file'],
     # cifar10/support/checkpoints.py
-    ('cifar10/support/checkpoints.py', 'Point --checkpoint_dir at the '
-                                       '--train_dir of a training run'):
-        ['test_advice.py::test_checkpoint_dir_a_file_then_point_at_a_run'],
+    ('cifar10/support/checkpoints.py', 'Point %s at the --train_dir of a '
+                                       'training run'):
+        ['test_advice.py::test_checkpoint_dir_a_file_then_point_at_a_run',
+         'test_warm_start.py::test_the_advice_of_each_refused_source_followed_'
+         'leads_to_a_run'],
     ('cifar10/support/checkpoints.py', 'Add --raw_weights to use'):
         ['test_raw_weights.py::'
          'test_eval_without_averages_names_raw_weights_and_following_it_works'],
@@ -194,7 +223,38 @@ ADVICE = {
     ('cifar10/support/classes.py', 'Training will not mix them: run with '
                                    '--fresh'):
         ['test_advice.py::test_other_class_names_then_fresh_or_another_dir'],
+    # cifar10/support/data_choice.py
+    ('cifar10/support/data_choice.py', 'extract it (tar -xzf %s -C %s) and '
+                                       'run again'):
+        ['test_advice.py::test_python_tarball_then_the_tar_command_it_prints'],
+    ('cifar10/support/data_choice.py', "binary version (%s) or Python "
+                                       'version (%s/) there, or give a new'):
+        ['test_advice.py::test_unreadable_version_then_a_readable_one_or_a_'
+         'new_data_dir'],
+    ('cifar10/support/data_choice.py', 'Leave it out, or give --dataset '
+                                       'cifar100'):
+        ['test_advice.py::test_coarse_labels_of_cifar10_then_left_out_or_'
+         'cifar100'],
+    # cifar10/support/data_sets.py
+    ('cifar10/support/data_sets.py', 'Put it back (%s holds it)'):
+        ['test_advice.py::test_cifar100_names_file_missing_then_put_back_from_'
+         'the_tarball'],
     # cifar10/support/download.py
+    # A full disk (a 24 MB tmpfs filled to its last byte), with the
+    # download's size known or not; test_download.py's
+    # test_a_full_disk_while_extracting_is_one_line_and_leaves_nothing
+    # makes room and runs again after an extraction that failed.
+    ('cifar10/support/download.py', 'It needs about %d MB there: make room'):
+        ['test_advice.py::test_full_disk_while_downloading_then_room_or_'
+         'another_disk',
+         'test_download.py::test_a_full_disk_while_extracting_is_one_line_'
+         'and_leaves_nothing'],
+    ('cifar10/support/download.py', 'Make room'):
+        ['test_advice.py::test_full_disk_while_downloading_then_room_or_'
+         'another_disk'],
+    ('cifar10/support/download.py', 'give a --data_dir on another disk'):
+        ['test_advice.py::test_full_disk_while_downloading_then_room_or_'
+         'another_disk'],
     ('cifar10/support/download.py', 'put them there, or give a --data_dir'):
         ['test_download.py::'
          'test_a_users_files_beside_missing_ones_stop_before_any_download',
@@ -240,6 +300,43 @@ ADVICE = {
          'test_advice.py::test_train_dir_one_level_off_then_the_run_resumes'],
     ('cifar10/support/paths.py', 'or a new folder to start another'):
         ['test_advice.py::test_train_dir_one_level_off_then_the_run_resumes'],
+    ('cifar10/support/paths.py', 'Give a new --train_dir; to evaluate, '
+                                 'predict with or export them'):
+        ['test_advice.py::test_unlisted_checkpoints_then_a_new_train_dir_or_'
+         'checkpoint_dir'],
+    # cifar10/support/pickled_batches.py: each damaged file replaced by the
+    # genuine one, extracted from a tarball of the data set's Python version.
+    ('cifar10/support/pickled_batches.py', 'refused to load it'):
+        ['test_advice.py::test_damaged_python_batch_then_the_genuine_file_'
+         'from_the_tarball'],
+    ('cifar10/support/pickled_batches.py', 'is not a readable pickle'):
+        ['test_advice.py::test_damaged_python_batch_then_the_genuine_file_'
+         'from_the_tarball'],
+    ('cifar10/support/pickled_batches.py', 'not the dictionary of a CIFAR'):
+        ['test_advice.py::test_damaged_python_batch_then_the_genuine_file_'
+         'from_the_tarball'],
+    ('cifar10/support/pickled_batches.py', 'has no %r entry'):
+        ['test_advice.py::test_damaged_python_batch_then_the_genuine_file_'
+         'from_the_tarball'],
+    ('cifar10/support/pickled_batches.py', "its 'data' is not an array"):
+        ['test_advice.py::test_damaged_python_batch_then_the_genuine_file_'
+         'from_the_tarball'],
+    ('cifar10/support/pickled_batches.py', 'are not %d integers'):
+        ['test_advice.py::test_damaged_python_batch_then_the_genuine_file_'
+         'from_the_tarball'],
+    ('cifar10/support/pickled_batches.py', 'belongs to other data: replace'):
+        ['test_advice.py::test_damaged_python_batch_then_the_genuine_file_'
+         'from_the_tarball'],
+    ('cifar10/support/pickled_batches.py', 'is not a list of names'):
+        ['test_advice.py::test_damaged_python_batch_then_the_genuine_file_'
+         'from_the_tarball'],
+    ('cifar10/support/pickled_batches.py', 'Put it back, or give a '
+                                           '--data_dir holding the whole'):
+        ['test_advice.py::test_python_version_lacking_a_file_then_put_back_'
+         'or_the_whole'],
+    ('cifar10/support/pickled_batches.py', 'or set TMPDIR to a folder'):
+        ['test_advice.py::test_no_room_for_the_converted_copy_then_room_or_'
+         'tmpdir'],
     # cifar10/support/run_as_file.py
     ('cifar10/support/run_as_file.py', 'run it as one, from the folder'):
         ['test_advice.py::test_module_run_as_a_file_then_the_command_it_names'],
@@ -252,6 +349,17 @@ ADVICE = {
     ('cifar10/support/session_options.py', 'Give it on the command line of '
                                            'a fresh process'):
         ['test_advice.py::test_threads_too_late_then_a_fresh_process'],
+    # cifar10/support/storage.py
+    ('cifar10/support/storage.py', 'Give a local path, or one of those'):
+        ['test_advice.py::test_url_refused_then_a_local_path_or_one_served'],
+    # Checking a GCS address needs network access: the test gives a local
+    # path after an address this TensorFlow cannot reach here.
+    ('cifar10/support/storage.py', 'Check the address and your access'):
+        ['test_advice.py::test_url_refused_then_a_local_path_or_one_served'],
+    # cifar10/support/trained_layers.py ('--trainable_scopes : name at least
+    # one scope; the model's scopes are conv1, ...')
+    ('cifar10/support/trained_layers.py', 'name at least one scope'):
+        ['test_warm_start.py::test_no_scope_named_then_one_of_those_it_lists'],
     # cifar10/support/training_run.py
     ('cifar10/support/training_run.py', 'Training will not write over it'):
         ['test_advice.py::test_unusable_checkpoint_then_fresh_or_another_dir'],
@@ -270,6 +378,17 @@ ADVICE = {
         ['test_advice.py::test_stopped_run_then_the_same_command_resumes'],
     ('cifar10/support/training_run.py', 'free disk space?'):
         ['test_advice.py::test_full_disk_then_free_space_and_run_again'],
+    # cifar10/support/warm_start.py
+    ('cifar10/support/warm_start.py', 'or leave it out to start from random'):
+        ['test_warm_start.py::test_the_advice_of_each_refused_source_followed_'
+         'leads_to_a_run'],
+    ('cifar10/support/warm_start.py', 'Point it at the --train_dir of a '
+                                      'training run, or at one'):
+        ['test_warm_start.py::test_the_advice_of_each_refused_source_followed_'
+         'leads_to_a_run'],
+    ('cifar10/support/warm_start.py', 'use --fresh to start over from %s'):
+        ['test_warm_start.py::test_a_resumed_run_ignoring_the_flag_then_fresh_'
+         'starts_from_it'],
 }
 
 # (module, fragment) -> why the string matches _GIVES_ADVICE but tells the
@@ -282,6 +401,26 @@ def _package_modules():
       os.path.join(REPO, 'cifar10', '**', '*.py'), recursive=True))
 
 
+def _documenting(node):
+  name = getattr(node.func, 'attr', getattr(node.func, 'id', None))
+  return name in _DOCUMENTING_CALLS
+
+
+def _help_variables(function):
+  """The ids of the strings `function` assigns to a variable that it then
+  passes to a documenting call (a help text chosen by a condition)."""
+  passed = {argument.id for node in ast.walk(function)
+            if isinstance(node, ast.Call) and _documenting(node)
+            for argument in node.args + [keyword.value
+                                         for keyword in node.keywords]
+            if isinstance(argument, ast.Name)}
+  return {id(sub) for node in ast.walk(function)
+          if isinstance(node, ast.Assign) and any(
+              isinstance(target, ast.Name) and target.id in passed
+              for target in node.targets)
+          for sub in ast.walk(node.value)}
+
+
 def _documentation(tree):
   """The ids of a tree's docstring and help-text nodes."""
   skipped = set()
@@ -291,10 +430,10 @@ def _documentation(tree):
       if isinstance(first, ast.Expr) and isinstance(first.value,
                                                     ast.Constant):
         skipped.add(id(first.value))
-    if isinstance(node, ast.Call):
-      name = getattr(node.func, 'attr', getattr(node.func, 'id', None))
-      if name in _DOCUMENTING_CALLS:
-        skipped.update(id(sub) for sub in ast.walk(node))
+    if isinstance(node, ast.FunctionDef):
+      skipped.update(_help_variables(node))
+    if isinstance(node, ast.Call) and _documenting(node):
+      skipped.update(id(sub) for sub in ast.walk(node))
   return skipped
 
 
@@ -648,6 +787,30 @@ def test_convert_small_picture_then_a_larger_one(tmp_path, capsys):
   assert 'skipped' not in capsys.readouterr().out
 
 
+def test_convert_copies_across_the_split_then_one_side_cleared(tmp_path,
+                                                               capsys):
+  src = tmp_path / 'src'
+  _class_folder(str(src / 'train'), 5, names=('a', 'b'))
+  _class_folder(str(src / 'test'), 2, names=('a', 'b'), start=5)
+  shutil.copy(str(src / 'train' / 'b' / '001.png'),
+              str(src / 'test' / 'b' / 'leak.png'))
+  moved = tmp_path / 'moved'
+  shutil.copytree(str(src), str(moved))
+  _converts(src, tmp_path / 'out')
+  printed = capsys.readouterr().out
+  assert 'Delete or move the copies on one side.' in printed
+  train_copy, test_copy = re.search(r'^  (train/\S+) = (test/\S+)$', printed,
+                                    re.MULTILINE).groups()
+  os.remove(str(src / test_copy))  # "Delete ... the copies on one side".
+  _converts(src, tmp_path / 'deleted')
+  assert 'Warning' not in capsys.readouterr().out
+  # "or move" them: the test side's copy into the training side.
+  shutil.move(str(moved / test_copy), str(moved / os.path.dirname(train_copy)
+                                          / 'leak.png'))
+  _converts(moved, tmp_path / 'moved_out')
+  assert 'Warning' not in capsys.readouterr().out
+
+
 # ---------------------------------------------------------------------------
 # dist_train
 # ---------------------------------------------------------------------------
@@ -659,21 +822,32 @@ def test_cluster_flags_refused_then_given():
   assert _refusal(dist_train.cluster_from, parse(argv), environ={}) == (
       "Give --task_index (this task's index in its job).")
   assert dist_train.cluster_from(parse(argv + ['--task_index', '1']),
-                                 environ={})[2] == 1
+                                 environ={}).task_index == 1
   argv = ['--job_name', 'worker', '--task_index', '0', '--ps_hosts', '',
           '--worker_hosts', 'b:2']
   assert 'give host:port of at least one task' in _refusal(
       dist_train.cluster_from, parse(argv), environ={})
   argv[5] = 'a:1'
-  assert dist_train.cluster_from(parse(argv), environ={})[0]['ps'] == ['a:1']
-  config = ('{"cluster": {"ps": ["a:1"], "worker": ["b:2"]}, '
-            '"task": {"type": "%s", "index": 0}}')
-  job = _group(r"^Unknown job name '(\w+)': use ps or worker\.$", _refusal(
-      dist_train.cluster_from, parse([]),
-      environ={'TF_CONFIG': config % 'evaluator'}))
-  assert job == 'evaluator'
-  assert dist_train.cluster_from(parse([]), environ={
-      'TF_CONFIG': config % 'worker'})[1] == 'worker'
+  assert dist_train.cluster_from(parse(argv), environ={}).hosts['ps'] == [
+      'a:1']
+  # No --job_name: "use ps or worker".
+  assert _group(r'^Unknown job name None: use (ps) or worker\.$', _refusal(
+      dist_train.cluster_from, parse(hosts + ['--task_index', '0']),
+      environ={})) == 'ps'
+  assert dist_train.cluster_from(parse(hosts + ['--task_index', '0',
+                                                '--job_name', 'ps']),
+                                 environ={}).job_name == 'ps'
+  # TF_CONFIG naming the first worker twice: "keep one of them".
+  def config(*chief_jobs):
+    jobs = dict({job: ['m:4'] for job in chief_jobs}, ps=['a:1'],
+                worker=['b:2'])
+    return {'TF_CONFIG': json.dumps({'cluster': jobs, 'task': {
+        'type': 'worker', 'index': 0}})}
+  assert 'keep one of them.' in _refusal(
+      dist_train.cluster_from, parse([]), environ=config('chief', 'master'))
+  for kept in ('chief', 'master'):
+    cluster = dist_train.cluster_from(parse([]), environ=config(kept))
+    assert cluster.hosts['worker'] == ['m:4', 'b:2']  # m:4 is worker 0.
 
 
 def test_cluster_started_task_by_task_as_advised(small_data, tmp_path,
@@ -686,11 +860,20 @@ def test_cluster_started_task_by_task_as_advised(small_data, tmp_path,
   assert status == 1 and 'leave it off for cifar10.dist_train' in output
   status, output = cluster.start('worker', 1, *quick).finish()
   assert status == 1, output
-  address = _group(r'Cannot reach (\S+) within --startup_timeout 2 s .*Start '
-                   r'that task', output)
-  assert address == cluster.common[1]  # The ps task.
+  address, flag = re.search(
+      r'Cannot reach (\S+) \(ps 0\) within --startup_timeout 2 s .*Start '
+      r'that task, or correct its address in (\S+)\.$', output,
+      re.MULTILINE).groups()
+  assert (flag, address) == tuple(cluster.common[:2])  # The ps task.
   ps = cluster.start('ps', 0)  # "Start that task".
-  status, output = cluster.start('worker', 1, *quick).finish()
+  # A typo in the ps's address: "correct its address in --ps_hosts".
+  [typo] = ports.free_ports(1)
+  status, output = cluster.start('worker', 1, *quick, flag,
+                                 '127.0.0.1:%d' % typo).finish()
+  assert status == 1
+  assert 'Cannot reach 127.0.0.1:%d (ps 0)' % typo in output
+  assert 'correct its address in --ps_hosts.' in output
+  status, output = cluster.start('worker', 1, *quick).finish()  # Corrected.
   assert status == 1
   assert 'The chief (worker 0) has not initialized the variables within ' \
       '--startup_timeout 2 s. Start it, or raise --startup_timeout.' in output
@@ -702,6 +885,21 @@ def test_cluster_started_task_by_task_as_advised(small_data, tmp_path,
     status, output = task.finish()
     assert status == 0, output[-3000:]
   assert latest_step(str(tmp_path / 'worker0')) >= 4
+  # An evaluator task in TF_CONFIG is refused: "evaluate beside the cluster
+  # with python -m cifar10.eval --checkpoint_dir DIR, DIR being the chief's
+  # --train_dir" (here once the cluster is done; test_dist_train.py runs
+  # eval beside a training cluster).
+  config = json.dumps({'cluster': {'ps': ['a:1'], 'worker': ['b:2']},
+                       'task': {'type': 'evaluator', 'index': 0}})
+  command = _group(r'evaluate beside the cluster with (python -m cifar10\.eval '
+                   r'--checkpoint_dir DIR), DIR being the chief\'s '
+                   r'--train_dir\.$', _refusal(
+                       dist_train.cluster_from, dist_train.parser().parse_args(
+                           []), environ={'TF_CONFIG': config}))
+  flag, chief_dir = shlex.split(command.replace(
+      'DIR', str(tmp_path / 'worker0')))[3:]
+  assert flag == '--checkpoint_dir'
+  assert _eval(small_data, chief_dir, tmp_path / 'eval') == 0
 
 
 # ---------------------------------------------------------------------------
@@ -949,7 +1147,6 @@ def test_tarball_lacking_files_then_delete_and_again(tmp_path):
   served, md5 = _served(tmp_path)
   data_dir = tmp_path / 'data'
   data_dir.mkdir()
-  import tarfile  # pylint: disable=g-import-not-at-top
   tarball = data_dir / download.TARBALL_NAME
   with tarfile.open(str(tarball), 'w:gz') as archive:
     archive.add(str(tmp_path / 'served'), arcname='other')
@@ -1172,8 +1369,8 @@ def test_stopped_run_then_the_same_command_resumes(small_data, tmp_path,
   child.process.send_signal(signal.SIGINT)
   status, output = child.finish()
   assert status == 130
-  step = int(_group(r'Stopped by SIGINT at step (\d+); saved a checkpoint in '
-                    r'.*\. Run the same command again to resume\.', output))
+  step = int(_group(r'Stopped by SIGINT at step (\d+); saved .*\. Run the '
+                    r'same command again to resume\.', output))
   child = children(*command)  # The same command.
   child.wait_for(r'Resuming from .*model\.ckpt-%d \(global step %d\)'
                  % (step, step))
@@ -1204,3 +1401,361 @@ def test_full_disk_then_free_space_and_run_again(small_data, small_filesystem,
   assert 'Resuming from %s' % os.path.join(
       small_filesystem, 'model.ckpt-%d' % saved) in capsys.readouterr().out
   assert latest_step(small_filesystem) == 2
+
+
+# ---------------------------------------------------------------------------
+# URLs
+# ---------------------------------------------------------------------------
+
+def test_url_refused_then_a_local_path_or_one_served(small_data, tmp_path,
+                                                     capsys):
+  parse = train.parser().parse_args
+  served = _group(r'\(it serves local paths and (.*)\)\. Give a local path, '
+                  r'or one of those\.', _flag_refusal(
+                      parse, ['--train_dir', 's3://bucket/run'], capsys))
+  assert 'ram://' in served.split(', ')
+  assert _train(small_data, 'ram://advice/run', 1) == 0  # "one of those".
+  assert latest_step('ram://advice/run') == 1
+  assert _train(small_data, str(tmp_path / 'run'), 1) == 0  # A local path.
+  # An address this TensorFlow serves but cannot reach (here a slip that
+  # names no bucket: without network, no GCS address is reachable to check
+  # against): "Check the address ..., or give a local path".
+  assert 'Check the address and your access to it, or give a local path.' \
+      in _flag_refusal(parse, ['--train_dir', 'gs:///run'], capsys)
+  assert _train(small_data, str(tmp_path / 'local'), 1) == 0
+
+
+def test_convert_into_a_url_then_locally_and_copied_there(small_data,
+                                                           tmp_path, capsys):
+  src = str(tmp_path / 'src')
+  _class_folder(src, 4, names=('a', 'b'))
+  url = 'ram://advice_converted'
+  folder = _group(r'Convert into a local folder, then copy its (\S+)/ to the '
+                  r'URL', _flag_refusal(convert_images.parser().parse_args,
+                                        [src, url], capsys))
+  _converts(src, tmp_path / 'out')
+  copied = os.path.join(url, folder)
+  tf.io.gfile.makedirs(copied)
+  for name in os.listdir(str(tmp_path / 'out' / folder)):
+    tf.io.gfile.copy(str(tmp_path / 'out' / folder / name),
+                     os.path.join(copied, name))
+  # "the other scripts read data there".
+  assert _train(url, str(tmp_path / 'run'), 1) == 0
+  assert latest_step(str(tmp_path / 'run')) == 1
+
+
+# ---------------------------------------------------------------------------
+# A --train_dir of checkpoints without their index file
+# ---------------------------------------------------------------------------
+
+def test_unlisted_checkpoints_then_a_new_train_dir_or_checkpoint_dir(
+    small_data, small_run, tmp_path, capsys):
+  run = _copy_run(small_run, tmp_path / 'run')
+  os.remove(os.path.join(run, paths.INDEX_FILE))
+  complaint = _flag_refusal(train.parser().parse_args, ['--train_dir', run],
+                            capsys)
+  named = _group(r'Give a new --train_dir; to evaluate, predict with or export '
+                 r'them, give them as --checkpoint_dir (\S+)\.', complaint)
+  assert named == run
+  assert _train(small_data, str(tmp_path / 'new'), 1) == 0
+  assert _eval(small_data, named, tmp_path / 'eval') == 0
+  image = str(tmp_path / 'red.png')
+  _png(image, 200)
+  assert predict.main([image, '--checkpoint_dir', named]) == 0
+  assert export.main(['--checkpoint_dir', named, '--export_dir',
+                      str(tmp_path / 'model')]) == 0
+  assert sorted(os.listdir(run)) == sorted(
+      name for name in os.listdir(small_run) if name != paths.INDEX_FILE)
+
+
+# ---------------------------------------------------------------------------
+# The data set's other versions
+# ---------------------------------------------------------------------------
+
+@pytest.fixture
+def own_cache_root(tmp_path, monkeypatch):
+  """Converted copies go under this test's folder, not the system's /tmp."""
+  root = str(tmp_path / 'converted')
+  monkeypatch.setattr(pickled_batches, 'CACHE_ROOT', root)
+  return root
+
+
+def _data_flags(argv):
+  """The shared parser's flags after the data choice (a refusal exits 2)."""
+  return flags.base_parser('cifar10.eval', 'test').parse_args(argv)
+
+
+def _tarball_of(folder, tarball):
+  """Writes `tarball`, holding `folder` as its top folder, as published."""
+  with tarfile.open(tarball, 'w:gz') as archive:
+    archive.add(folder, os.path.basename(folder))
+
+
+def test_python_tarball_then_the_tar_command_it_prints(tmp_path, capsys,
+                                                       own_cache_root):
+  source = cifar_formats.write_cifar100_python(tmp_path / 'source', train=20,
+                                               test=10)
+  data_dir = tmp_path / 'data'
+  data_dir.mkdir()
+  _tarball_of(source, str(data_dir / 'cifar-100-python.tar.gz'))
+  command = _group(r'extract it \((tar -xzf \S+ -C \S+)\) and run again; the '
+                   r'scripts then convert it\.', _flag_refusal(
+                       _data_flags, ['--data_dir', str(data_dir)], capsys))
+  subprocess.run(shlex.split(command), check=True, timeout=DEADLINE_SECS)
+  assert _train(str(data_dir), str(tmp_path / 'run'), 1) == 0  # Run again.
+  assert 'converted CIFAR-100\'s Python version' in capsys.readouterr().err
+  assert latest_step(str(tmp_path / 'run')) == 1
+
+
+def test_unreadable_version_then_a_readable_one_or_a_new_data_dir(
+    tmp_path, capsys, own_cache_root):
+  mat = tmp_path / 'mat'
+  (mat / 'cifar-10-batches-mat').mkdir(parents=True)
+  tarball, python_folder = re.search(
+      r"Put CIFAR-10's binary version \((\S+)\) or Python version \((\S+)/\) "
+      r'there, or give a new --data_dir to download the binary version\.',
+      _flag_refusal(_data_flags, ['--data_dir', str(mat)], capsys)).groups()
+  # "Put the binary version there": its tarball (a stand-in, whose MD5 the
+  # download is given), extracted on the first run.
+  binary = tmp_path / 'binary'
+  shutil.copytree(str(mat), str(binary))
+  md5 = _tarball(binary / tarball)
+  args = _data_flags(['--data_dir', str(binary)])
+  _gets_data(args.data_dir, _unused_url(), md5)
+  # "or the Python version".
+  python = tmp_path / 'python'
+  shutil.copytree(str(mat), str(python))
+  folder = cifar_formats.write_cifar10_python(python, train_per_file=4,
+                                              test=4)
+  assert os.path.basename(folder) == python_folder
+  assert _data_flags(['--data_dir', str(python)]).data_dir.startswith(
+      own_cache_root)
+  # "or give a new --data_dir to download the binary version" (from a
+  # server on this machine).
+  new = str(tmp_path / 'new')
+  args = _data_flags(['--data_dir', new])
+  served, md5 = _served(tmp_path)
+  with _serving(served) as url:
+    _gets_data(args.data_dir, url + download.TARBALL_NAME, md5)
+
+
+def test_coarse_labels_of_cifar10_then_left_out_or_cifar100(small_data,
+                                                            tmp_path, capsys):
+  both = str(tmp_path / 'both')
+  shutil.copytree(small_data, both)
+  cifar_formats.write_cifar100_binary(both, train=20, test=10)
+  complaint = _flag_refusal(_data_flags, ['--data_dir', both, '--label_set',
+                                          'coarse'], capsys)
+  assert 'Leave it out, or give --dataset cifar100.' in complaint
+  assert _data_flags(['--data_dir', both]).dataset == 'cifar10'  # Left out.
+  args = _data_flags(['--data_dir', both, '--label_set', 'coarse',
+                      '--dataset', 'cifar100'])
+  assert args.data_format == data_sets.CIFAR100_COARSE
+  assert _train(both, str(tmp_path / 'run'), 1, '--label_set', 'coarse',
+                '--dataset', 'cifar100') == 0
+  with open(os.path.join(str(tmp_path / 'run'), classes.RUN_FILE)) as names:
+    assert tuple(names.read().split()) == cifar_formats.COARSE_NAMES
+
+
+def test_cifar100_names_file_missing_then_put_back_from_the_tarball(tmp_path):
+  source = cifar_formats.write_cifar100_binary(tmp_path / 'source', train=20,
+                                               test=10)
+  tarball = str(tmp_path / 'cifar-100-binary.tar.gz')
+  _tarball_of(source, tarball)
+  data_dir = tmp_path / 'data'
+  shutil.copytree(source, str(data_dir / 'cifar-100-binary'))
+  os.remove(str(data_dir / 'cifar-100-binary' / 'coarse_label_names.txt'))
+  # The scripts look for the names file before they start (the download
+  # step names it among the files missing); the model's API reads it alone.
+  path, held_by = re.search(
+      r"^(\S+) not found: CIFAR-100's coarse labels are named there\. Put it "
+      r'back \((\S+) holds it\)\.$', _refusal(
+          cifar10_model.data_classes, str(data_dir),
+          data_sets.CIFAR100_COARSE)).groups()
+  assert held_by == os.path.basename(tarball)
+  subprocess.run(['tar', '-xzf', tarball, '-C', str(data_dir),
+                  os.path.relpath(path, str(data_dir))], check=True,
+                 timeout=DEADLINE_SECS)
+  assert cifar10_model.data_classes(
+      str(data_dir), data_sets.CIFAR100_COARSE).names == (
+          cifar_formats.COARSE_NAMES)
+
+
+class _RunsCode:
+  """Pickles as a call of os.system: loading it would create `marker`."""
+
+  def __init__(self, marker):
+    self.marker = marker
+
+  def __reduce__(self):
+    return (os.system, ('touch %s' % self.marker,))
+
+
+def _load_as_python2(path):
+  with open(path, 'rb') as stream:
+    return pickle.load(stream, encoding='bytes')
+
+
+def _with(batch, key, value):
+  changed = dict(batch)
+  changed[key] = value
+  return changed
+
+
+def _damaged(batch, meta, marker):
+  """Each way a file of CIFAR-10's Python version can be damaged:
+  {case: (file name, its new content or None to cut it short, what the
+  refusal says of it)}."""
+  labels = batch[b'labels']
+  return {
+      'runs code': ('data_batch_2', {b'data': _RunsCode(marker)},
+                    'refused to load it'),
+      'cut short': ('data_batch_2', None, 'is not a readable pickle'),
+      'not a dict': ('data_batch_2', [1, 2], 'holds a list, not the '
+                     'dictionary'),
+      'no data': ('data_batch_2', {b'labels': labels}, "has no 'data' entry"),
+      'data not images': ('data_batch_2', _with(batch, b'data', [1, 2]),
+                          "its 'data' is not an array"),
+      'labels too few': ('data_batch_2', _with(batch, b'labels', labels[1:]),
+                         "its 'labels' are not 4 integers"),
+      'label beyond': ('data_batch_2', _with(batch, b'labels',
+                                             [10] + labels[1:]),
+                       'image 0 has labels 10, but the meta file names 10 '
+                       'classes'),
+      'names not a list': ('batches.meta', _with(meta, b'label_names',
+                                                 b'airplane'),
+                           "its 'label_names' is not a list"),
+  }
+
+
+@pytest.mark.parametrize('case', ['runs code', 'cut short', 'not a dict',
+                                  'no data', 'data not images',
+                                  'labels too few', 'label beyond',
+                                  'names not a list'])
+def test_damaged_python_batch_then_the_genuine_file_from_the_tarball(
+    tmp_path, capsys, own_cache_root, case):
+  source = cifar_formats.write_cifar10_python(tmp_path / 'source',
+                                              train_per_file=4, test=4)
+  tarball = str(tmp_path / 'cifar-10-python.tar.gz')
+  _tarball_of(source, tarball)
+  data_dir = tmp_path / 'data'
+  folder = shutil.copytree(source, str(data_dir / os.path.basename(source)))
+  marker = tmp_path / 'ran'
+  name, content, fault = _damaged(
+      _load_as_python2(os.path.join(source, 'data_batch_2')),
+      _load_as_python2(os.path.join(source, 'batches.meta')), marker)[case]
+  path = os.path.join(folder, name)
+  if content is None:
+    with open(path, 'r+b') as stream:
+      stream.truncate(300)
+  else:
+    cifar_formats.python2_pickle(content, path)
+  complaint = _flag_refusal(_data_flags, ['--data_dir', str(data_dir)], capsys)
+  assert re.search(r'error: %s:? %s.*[Rr]eplace it' % (
+      re.escape(path), re.escape(fault)), complaint), complaint
+  assert not marker.exists()
+  # "Replace it with the genuine file from the data set's tarball".
+  subprocess.run(['tar', '-xzf', tarball, '-C', str(data_dir),
+                  os.path.relpath(path, str(data_dir))], check=True,
+                 timeout=DEADLINE_SECS)
+  assert _data_flags(['--data_dir', str(data_dir)]).data_dir.startswith(
+      own_cache_root)
+
+
+def test_python_version_lacking_a_file_then_put_back_or_the_whole(
+    tmp_path, capsys, own_cache_root):
+  whole = cifar_formats.write_cifar10_python(tmp_path / 'whole',
+                                             train_per_file=4, test=4)
+  data_dir = tmp_path / 'data'
+  folder = shutil.copytree(whole, str(data_dir / os.path.basename(whole)))
+  moved = str(tmp_path / 'data_batch_3')
+  shutil.move(os.path.join(folder, 'data_batch_3'), moved)
+  complaint = _flag_refusal(_data_flags, ['--data_dir', str(data_dir)], capsys)
+  assert 'lacks data_batch_3, which the Python version of CIFAR-10 holds. ' \
+      'Put it back, or give a --data_dir holding the whole folder.' in \
+      complaint
+  # "give a --data_dir holding the whole folder".
+  assert _data_flags(['--data_dir', str(tmp_path / 'whole')]).data_dir
+  shutil.move(moved, folder)  # "Put it back".
+  assert _data_flags(['--data_dir', str(data_dir)]).data_dir.startswith(
+      own_cache_root)
+
+
+def _fill(folder):
+  """Fills the file system of `folder` to its last byte."""
+  with open(os.path.join(folder, 'filler'), 'wb', buffering=0) as out:
+    for size in (1 << 20, 4096, 1):
+      try:
+        while True:
+          out.write(b'\0' * size)
+      except OSError:
+        pass
+  return os.path.join(folder, 'filler')
+
+
+def test_no_room_for_the_converted_copy_then_room_or_tmpdir(
+    tmp_path, small_filesystem, monkeypatch, capsys):
+  data_dir = str(tmp_path / 'data')
+  cifar_formats.write_cifar10_python(data_dir, train_per_file=8, test=8)
+  # TMPDIR on the full file system, as the scripts read it at start.
+  monkeypatch.setattr(pickled_batches, 'CACHE_ROOT', os.path.join(
+      small_filesystem, 'cifar10_converted'))
+  filler = _fill(small_filesystem)
+  complaint = _flag_refusal(_data_flags, ['--data_dir', data_dir], capsys)
+  assert re.search(r'Make room there \(about \d+ MB\) or set TMPDIR to a '
+                   r'folder that has it, and run again\.', complaint), \
+      complaint
+  # "set TMPDIR to a folder that has it": read when a script starts.
+  roomy = tmp_path / 'roomy'
+  roomy.mkdir()
+  done = subprocess.run(
+      [sys.executable, '-m', 'cifar10.train', '--data_dir', data_dir,
+       '--train_dir', str(tmp_path / 'run'), '--max_steps', '1',
+       '--batch_size', '4'], capture_output=True, text=True,
+      env=dict(os.environ, TMPDIR=str(roomy)), timeout=DEADLINE_SECS)
+  assert done.returncode == 0, done.stderr[-3000:]
+  assert os.listdir(str(roomy)) == ['cifar10_converted']
+  os.remove(filler)  # "Make room there".
+  assert _data_flags(['--data_dir', data_dir]).data_dir.startswith(
+      small_filesystem)
+
+
+# ---------------------------------------------------------------------------
+# A full disk while downloading or extracting
+# ---------------------------------------------------------------------------
+
+class _WithoutLength(http.server.SimpleHTTPRequestHandler):
+  """Serves files without Content-Length, as some servers do (HTTP/1.0:
+  the end of the connection ends the file)."""
+
+  def log_message(self, *args):
+    pass
+
+  def send_header(self, keyword, value):
+    if keyword.lower() != 'content-length':
+      super().send_header(keyword, value)
+
+
+@pytest.mark.parametrize('length', ['known', 'unknown'])
+def test_full_disk_while_downloading_then_room_or_another_disk(
+    tmp_path, small_filesystem, length):
+  served, md5 = _served(tmp_path)
+  handler = {'known': http.server.SimpleHTTPRequestHandler,
+             'unknown': _WithoutLength}[length]
+  data_dir = os.path.join(small_filesystem, 'data')
+  os.makedirs(data_dir)
+  filler = _fill(small_filesystem)
+  with _serving(served, handler) as url:
+    url += download.TARBALL_NAME
+    complaint = _refusal(download.maybe_download_and_extract, data_dir, url,
+                         md5, io.StringIO())
+    assert re.search(
+        r'^Could not write %s into %s \(.*\); what was written is removed\. '
+        r'(It needs about 1 MB there: make room|Make room) \(or fix the '
+        r'cause\) and run again, or give a --data_dir on another disk\.$'
+        % (download.TARBALL_NAME, data_dir), complaint), complaint
+    assert ('about 1 MB' in complaint) == (length == 'known')
+    assert os.listdir(data_dir) == []
+    _gets_data(tmp_path / 'other', url, md5)  # "a --data_dir on another disk".
+    os.remove(filler)  # "make room".
+    _gets_data(data_dir, url, md5)  # "and run again".

@@ -51,10 +51,9 @@ def _add(archive, name, content):
 
 
 @contextlib.contextmanager
-def _serving(folder):
+def _serving(folder, handler_class=http.server.SimpleHTTPRequestHandler):
   """An HTTP server on 127.0.0.1 serving `folder`, stopped on exit."""
-  handler = functools.partial(http.server.SimpleHTTPRequestHandler,
-                              directory=str(folder))
+  handler = functools.partial(handler_class, directory=str(folder))
   handler.log_message = lambda *args: None
   server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
   thread = threading.Thread(target=server.serve_forever, daemon=True)

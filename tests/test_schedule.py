@@ -12,7 +12,7 @@ from cifar10 import training_loop
 import cifar10.train as train
 from cifar10.support import batch_files
 from cifar10.support import errors
-from conftest import both_modes, summarized_scalar
+from conftest import both_modes, latest_step, summarized_scalar
 import documents
 
 pytestmark = [both_modes, pytest.mark.fast]
@@ -107,10 +107,17 @@ def test_a_decay_period_under_one_step_names_the_flag(tiny_data_dir,
   assert str(raised.value) == (
       '--num_epochs_per_decay 0.1 is shorter than one step: 0.1 epochs of '
       'the 75 training images are 7.5 images, fewer than the 10 of a step. '
-      'Give at least 0.133.')
+      'Give at least 0.134.')
   # Refused before anything was written.
   assert not [name for name in os.listdir(tmp_path)
               if name.startswith(('checkpoint', 'model.ckpt', 'events'))]
+  # The advice, followed: the value it names makes a period of one step
+  # (0.133, rounded to the nearest, made 0.9975 and was refused again).
+  assert train.main(['--data_dir', tiny_data_dir, '--train_dir',
+                     str(tmp_path), '--batch_size', '10',
+                     '--num_epochs_per_decay', '0.134', '--max_steps',
+                     '1']) == 0
+  assert latest_step(str(tmp_path)) == 1
 
 
 @pytest.mark.parametrize('schedule,batch_size', [

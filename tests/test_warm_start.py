@@ -217,6 +217,62 @@ def test_a_float16_source_is_refused_naming_the_dtypes(three_classes,
       'to start from random weights.' % (source, source))
 
 
+def _warm_started(out, source):
+  """Whether `out`, a trainer's output, says it warm-started from `source`."""
+  return bool(_first_lines(out, 'Warm start from %s: restored ' % source))
+
+
+def test_the_advice_of_each_refused_source_followed_leads_to_a_run(
+    trained_dir, three_classes, tmp_path):
+  run = iter(str(tmp_path / ('run%d' % index)) for index in range(8))
+  # "Point it at the --train_dir of a training run, or at one of its
+  # checkpoints (such as RUN/model.ckpt-1000)".
+  empty = str(tmp_path / 'empty')
+  os.makedirs(empty)
+  assert 'Point it at the --train_dir of a training run, or at one of its ' \
+      'checkpoints (such as RUN/model.ckpt-1000)' in _refusal(
+          three_classes, next(run), empty)
+  newest = tf.train.latest_checkpoint(trained_dir)
+  for source in (trained_dir, newest):
+    out, _ = _train(three_classes, next(run), '--warm_start_from', source)
+    assert _warm_started(out, newest), out
+  # A file that is no checkpoint: "Point --warm_start_from at the
+  # --train_dir of a training run" (as above).
+  notes = tmp_path / 'notes.txt'
+  notes.write_text('mine')
+  assert _refusal(three_classes, next(run), str(notes)).endswith(
+      'Point --warm_start_from at the --train_dir of a training run.')
+  # A checkpoint that does not fit: "Give --warm_start_from another
+  # checkpoint or run folder, or leave it out to start from random weights".
+  other = _save(str(tmp_path / 'other.ckpt'),
+                {'dense/kernel': np.zeros([4, 2], np.float32)})
+  assert _refusal(three_classes, next(run), other).endswith(
+      'Give --warm_start_from another checkpoint or run folder, or leave it '
+      'out to start from random weights.')
+  out, _ = _train(three_classes, next(run), '--warm_start_from', trained_dir)
+  assert _warm_started(out, newest), out
+  out, _ = _train(three_classes, next(run))
+  assert not _first_lines(out, 'Warm start'), out
+
+
+def test_a_resumed_run_ignoring_the_flag_then_fresh_starts_from_it(
+    trained_dir, warm_run, three_classes, tmp_path):
+  train_dir = str(tmp_path / 'resumed')
+  shutil.copytree(warm_run[0], train_dir)
+  _, err = _train(three_classes, train_dir, '--warm_start_from', trained_dir,
+                  max_steps=2)
+  assert '(use --fresh to start over from %s)' % trained_dir in err
+  out, _ = _train(three_classes, train_dir, '--warm_start_from', trained_dir,
+                  '--fresh', max_steps=1)
+  assert not _first_lines(out, 'Resuming from')
+  assert _warm_started(out, tf.train.latest_checkpoint(trained_dir)), out
+  # Started over: the run's first checkpoint holds the source's weights.
+  start = _tensors(os.path.join(train_dir, 'model.ckpt-0'))
+  held = _tensors(tf.train.latest_checkpoint(trained_dir))
+  for name in SHARED:
+    np.testing.assert_array_equal(start[name], held[name], err_msg=name)
+
+
 # ---------------------------------------------------------------------------
 # --trainable_scopes
 # ---------------------------------------------------------------------------
@@ -255,6 +311,19 @@ def test_an_unknown_scope_is_refused_listing_the_models_scopes(
   assert str(raised.value) == (
       '--trainable_scopes local4,softmax: no scope softmax in this model; '
       'the model\'s scopes are conv1, conv2, local3, local4, softmax_linear.')
+
+
+def test_no_scope_named_then_one_of_those_it_lists(three_classes, tmp_path):
+  with pytest.raises(errors.UserError) as raised:
+    _train(three_classes, str(tmp_path / 'run'), '--trainable_scopes', '')
+  listed = str(raised.value).split('name at least one scope; the model\'s '
+                                   'scopes are ')[1].rstrip('.').split(', ')
+  assert listed == ['conv1', 'conv2', 'local3', 'local4', 'softmax_linear']
+  out, _ = _train(three_classes, str(tmp_path / 'run'), '--trainable_scopes',
+                  listed[-1])
+  assert _first_lines(out, '--trainable_scopes') == [
+      '--trainable_scopes: training the 2 variables of softmax_linear; the '
+      'other 8 keep their values (their moving averages still follow them).']
 
 
 def test_both_flags_reach_the_multi_gpu_trainer(trained_dir, three_classes,
