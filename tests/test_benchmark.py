@@ -30,7 +30,7 @@ def _json_lines(output):
 @pytest.mark.parametrize('only,message', [
     ('eval', 'eval needs train'),
     ('input,eval', 'eval needs train'),
-    ('profile', "unknown measurement profile: choose from input,"),
+    ('profile', "unknown measurement profile: choose from peak,input,"),
     ('cpu_classes,train', 'unknown measurement cpu_classes'),
     ('inputs', 'unknown measurement inputs'),
 ])

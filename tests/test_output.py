@@ -121,11 +121,12 @@ def test_nothing_to_train_says_so_without_the_buffer_line(tiny_data_dir,
 
 
 def test_a_failing_tensorflow_import_is_shown_in_full(tiny_data_dir, tmp_path):
-  # A broken environment: the numpy that TensorFlow imports fails.
-  broken = tmp_path / 'broken' / 'numpy'
+  # A broken environment: absl, which TensorFlow imports (and this package
+  # does not), fails.
+  broken = tmp_path / 'broken' / 'absl'
   broken.mkdir(parents=True)
   (broken / '__init__.py').write_text(
-      'raise ImportError("numpy is broken here, on purpose")\n')
+      'raise ImportError("absl is broken here, on purpose")\n')
   environ = _user_environment(
       PYTHONPATH=os.pathsep.join([str(tmp_path / 'broken'), REPO]))
   status, output = _run(['-m', 'cifar10.train', '--data_dir', tiny_data_dir,
@@ -133,7 +134,7 @@ def test_a_failing_tensorflow_import_is_shown_in_full(tiny_data_dir, tmp_path):
   assert status == 1
   assert 'Traceback' in output
   assert output.rstrip().endswith(
-      'ImportError: numpy is broken here, on purpose')
+      'ImportError: absl is broken here, on purpose')
   assert 'import tensorflow' in output
 
 

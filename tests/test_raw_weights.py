@@ -24,9 +24,9 @@ from cifar10 import predict
 import cifar10.train as train
 from cifar10.support import checkpoints
 from cifar10.support import errors
-from conftest import both_modes
+from conftest import both_modes, serve_exported
 from test_checkpoint_fit import _save, _tensors
-from test_use_model import _serve, _test_records
+from test_use_model import _test_records
 
 # The fast lane (docs/testing.md): the whole file.
 pytestmark = pytest.mark.fast
@@ -183,7 +183,7 @@ def test_predict_and_export_with_raw_weights_compute_the_raw_network(
                       '--raw_weights']) == 0
   assert 'Exported %s (raw weights) to %s' % (path, export_dir) in \
       capsys.readouterr().out
-  outputs = _serve(export_dir, images)
+  outputs = serve_exported(export_dir, images)
   np.testing.assert_allclose(outputs['logits'], reference,
                              rtol=1e-4, atol=1e-4 * np.abs(reference).max())
 

@@ -16,6 +16,9 @@ It leaves the results on the parsed flags: args.dataset, args.data_dir,
 args.data_url and args.data_format (a data_sets.BinaryFormat, which the
 input pipeline, the download and the class names read).
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import os
 

@@ -19,6 +19,9 @@ which of its label bytes is the label. Like download.py, this module loads
 no TensorFlow (the flags use it while the scripts answer --help), and
 download.py reads CIFAR-10's names from here.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import dataclasses
 import os

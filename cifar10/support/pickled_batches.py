@@ -19,6 +19,9 @@ temporary folder (never into the user's folder), named after the source
 folder's path, with a record of the source files' sizes and times: later
 runs read the copy, and a changed source is converted again.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import hashlib
 import io

@@ -8,6 +8,9 @@ scopes such as local4 or softmax_linear); the others keep their values.
 Their moving averages are all still updated, so that every checkpoint keeps
 the averages the evaluator restores.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import tensorflow as tf
 

@@ -13,6 +13,9 @@ is only read.
 A run that resumes from its own checkpoint has trained past its start
 already, so the flag is then ignored, with a notice.
 """
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
 
 import dataclasses
 
