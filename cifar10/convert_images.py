@@ -723,7 +723,9 @@ def _print_summary(src, conversion):
   if conversion.copies:
     _print_copies(conversion.copies)
   if conversion.skipped:
-    print('Skipped %d files (each named above).' % len(conversion.skipped))
+    count = len(conversion.skipped)
+    print('Skipped %d file%s (each named above).'
+          % (count, '' if count == 1 else 's'))
 
 
 def main(argv=None):

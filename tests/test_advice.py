@@ -378,6 +378,12 @@ ADVICE = {
         ['test_advice.py::test_stopped_run_then_the_same_command_resumes'],
     ('cifar10/support/training_run.py', 'free disk space?'):
         ['test_advice.py::test_full_disk_then_free_space_and_run_again'],
+    ('cifar10/support/training_run.py', 'is intact: make room there'):
+        ['test_faults.py::test_a_full_disk_as_a_resumed_run_opens_keeps_its_'
+         'checkpoint'],
+    ('cifar10/support/training_run.py', 'Nothing was trained: make room'):
+        ['test_faults.py::test_a_disk_too_full_for_the_first_checkpoint_is_'
+         'one_line'],
     # cifar10/support/warm_start.py
     ('cifar10/support/warm_start.py', 'or leave it out to start from random'):
         ['test_warm_start.py::test_the_advice_of_each_refused_source_followed_'

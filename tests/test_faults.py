@@ -356,12 +356,60 @@ def small_filesystem(tmp_path):
 
 
 @pytest.fixture
+def roomy_filesystem(tmp_path):
+  """A 64 MB tmpfs: room for a run's first checkpoints, and a filler."""
+  mount_point = tmp_path / 'roomy'
+  _mount_tmpfs(mount_point, '64m')
+  yield str(mount_point)
+  subprocess.run(['umount', '-l', str(mount_point)], check=False)
+
+
+@pytest.fixture
 def tiny_filesystem(tmp_path):
   """A 4 MB tmpfs: too small for one checkpoint of this model (8.6 MB)."""
   mount_point = tmp_path / 'tiny'
   _mount_tmpfs(mount_point, '4m')
   yield mount_point
   subprocess.run(['umount', '-l', str(mount_point)], check=False)
+
+
+def _fill(folder):
+  """Writes folder/filler until the file system is full; returns its path."""
+  path = os.path.join(folder, 'filler')
+  with open(path, 'wb') as out:
+    try:
+      while True:
+        out.write(b'\0' * (1 << 20))
+        out.flush()
+    except OSError:
+      pass
+  return path
+
+
+@pytest.mark.fast
+def test_a_full_disk_as_a_resumed_run_opens_keeps_its_checkpoint(
+    synthetic_data_dir, roomy_filesystem, capsys):
+  # The session saves as it opens, resuming too: with the disk full, that
+  # save fails before any step.
+  train_dir = os.path.join(roomy_filesystem, 'run')
+  command = ['--data_dir', synthetic_data_dir, '--train_dir', train_dir,
+             '--batch_size', '16', '--max_steps']
+  assert script.run(train.main, command + ['3']) == 0
+  filler = _fill(roomy_filesystem)
+  capsys.readouterr()
+  assert script.run(train.main, command + ['6']) == 1
+  last = os.path.join(train_dir, 'model.ckpt-3')
+  assert capsys.readouterr().err.splitlines() == [
+      'error: Could not save a checkpoint into --train_dir %s (No space left '
+      'on device). The latest complete checkpoint, %s, is intact: make room '
+      'there (or fix the cause) and run again to resume from it.'
+      % (train_dir, last)]
+  assert not [name for name in os.listdir(train_dir) if 'tempstate' in name]
+  # The advice, followed: room made, the same command resumes and finishes.
+  os.remove(filler)
+  assert script.run(train.main, command + ['6']) == 0
+  assert 'Resuming from %s (global step 3).' % last in capsys.readouterr().out
+  assert latest_step(train_dir) == 6
 
 
 @pytest.mark.fast

@@ -131,3 +131,18 @@ def test_the_converter_refuses_a_url_and_says_how_to_get_data_there(tmp_path):
       'into a local folder, then copy its cifar-10-batches-bin/ to the URL '
       '(the other scripts read data there). (python -m '
       'cifar10.convert_images --help lists the flags)']
+
+
+@pytest.mark.fast
+def test_predict_names_an_image_at_a_url_it_cannot_read_and_goes_on(
+    trained_dir, tmp_path, capsys):
+  from PIL import Image
+  from cifar10 import predict
+  local = str(tmp_path / 'red.png')
+  Image.new('RGB', (32, 32), (200, 0, 0)).save(local)
+  assert predict.main(['s3://bucket/cat.png', local, '--checkpoint_dir',
+                       trained_dir]) == 1
+  shown = capsys.readouterr()
+  assert shown.out.startswith(local + ': ')
+  assert ('s3://bucket/cat.png: this TensorFlow serves no s3:// paths (it '
+          'serves local paths and ') in shown.err

@@ -230,10 +230,12 @@ def read_input_file(path):
   os.walk hands over (TensorFlow's layer would refuse to encode them).
 
   Raises:
-    errors.UserError: '<path>: cannot read it (<the reason>)'.
+    errors.UserError: '<path>: cannot read it (<the reason>)', or
+      check_served's refusal of a URL.
   """
   try:
     if scheme(path):
+      check_served(path)
       return read_bytes(path)
     with open(path, 'rb') as stream:
       return stream.read()
