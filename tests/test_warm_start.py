@@ -17,7 +17,7 @@ import tensorflow as tf
 from cifar10 import convert_images
 import cifar10.train as train
 from cifar10.support import errors
-from conftest import write_image_folder
+from conftest import DEADLINE_SECS, write_image_folder
 import script_modules
 from test_checkpoint_fit import _save, _tensors
 from test_multi_gpu_train import _python
@@ -374,3 +374,33 @@ def test_the_study_splits_off_the_last_two_classes_relabelled(tmp_path):
   assert written[:, 1].tolist() == [8, 9, 18, 19]
   with open(os.path.join(folder, 'batches.meta.txt')) as meta:
     assert meta.read() == 'c8\nc9\n'
+
+
+def test_a_cluster_chief_warm_starts_what_its_workers_then_train(
+    trained_dir, three_classes, tmp_path, children):
+  # The chief loads the source into the variables on the ps task as the
+  # session initializes them; the second worker waits for those.
+  ports = script_modules.load('ports')
+  ps, worker0, worker1 = ports.free_ports(3)
+  common = ['-m', 'cifar10.dist_train', '--ps_hosts', '127.0.0.1:%d' % ps,
+            '--worker_hosts', '127.0.0.1:%d,127.0.0.1:%d' % (worker0, worker1),
+            '--data_dir', three_classes, '--batch_size', '8', '--max_steps',
+            '4', '--save_checkpoint_steps', '100', '--warm_start_from',
+            trained_dir, '--startup_timeout', str(DEADLINE_SECS)]
+  tasks = [children(*common, '--job_name', job, '--task_index', str(index),
+                    '--train_dir', str(tmp_path / ('%s%d' % (job, index))))
+           for job, index in (('ps', 0), ('worker', 0), ('worker', 1))]
+  outputs = []
+  for task in tasks:
+    status, output = task.finish()
+    assert status == 0, output[-3000:]
+    outputs.append(output)
+  chief_lines = _first_lines(outputs[1], 'Warm start from ')
+  assert chief_lines and chief_lines[0].endswith(FRESH_LAST_LAYER)
+  assert not _first_lines(outputs[2], 'Warm start from ')
+  # The chief's first checkpoint holds the source's shared layers.
+  source = _tensors(os.path.join(trained_dir, 'model.ckpt-300'))
+  start = _tensors(str(tmp_path / 'worker0' / 'model.ckpt-0'))
+  for name in SHARED:
+    np.testing.assert_array_equal(start[name], source[name], err_msg=name)
+  assert start['softmax_linear/weights'].shape == (192, 3)
