@@ -390,7 +390,9 @@ def output_folder(out, src):
     raise errors.UserError('OUT %s is a file. Give a folder to write %s/ '
                            'into.' % (shown(out), download.EXTRACTED_DIR))
   if os.path.isdir(folder):
-    held = _visible(folder)
+    # Hidden files count too (a .DS_Store): the finished folder is renamed
+    # into place, which a folder holding anything refuses.
+    held = _visible(folder) or sorted(os.listdir(folder))
     if held:
       batch_files = [name for name in held if name in (
           download.REQUIRED_FILES + (classes.META_FILE,))]

@@ -295,7 +295,9 @@ def test_a_class_folder_name_that_is_not_utf8_is_refused(tmp_path):
   message.encode('utf-8')  # Printable.
 
 
-@pytest.mark.parametrize('name', ['test_batch.bin', 'split.csv'])
+# A hidden file alone (.DS_Store) too: the staged folder could not be renamed
+# onto the folder holding it.
+@pytest.mark.parametrize('name', ['test_batch.bin', 'split.csv', '.DS_Store'])
 def test_an_out_folder_holding_batch_files_is_refused_and_kept(tmp_path,
                                                                name):
   src = str(tmp_path / 'src')
