@@ -67,6 +67,8 @@ ports = script_modules.load('ports')
 
 # A 24 MB file system to fill (a fixture of test_faults.py's, shared).
 small_filesystem = test_faults.small_filesystem
+tmpfs = test_faults.tmpfs
+_fill = test_faults._fill
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TESTS = os.path.join(REPO, 'tests')
@@ -1685,18 +1687,6 @@ def test_python_version_lacking_a_file_then_put_back_or_the_whole(
   shutil.move(moved, folder)  # "Put it back".
   assert _data_flags(['--data_dir', str(data_dir)]).data_dir.startswith(
       own_cache_root)
-
-
-def _fill(folder):
-  """Fills the file system of `folder` to its last byte."""
-  with open(os.path.join(folder, 'filler'), 'wb', buffering=0) as out:
-    for size in (1 << 20, 4096, 1):
-      try:
-        while True:
-          out.write(b'\0' * size)
-      except OSError:
-        pass
-  return os.path.join(folder, 'filler')
 
 
 def test_no_room_for_the_converted_copy_then_room_or_tmpdir(

@@ -329,60 +329,65 @@ def test_data_file_truncated_mid_run_is_named_and_the_run_resumes(
   assert latest_step(train_dir) == step + 5
 
 
-def _mount_tmpfs(mount_point, size):
-  """Mounts a tmpfs of `size` (such as '24m') at `mount_point`, or skips."""
-  mount_point.mkdir()
-  result = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=' + size,
-                           'tmpfs', str(mount_point)], capture_output=True,
-                          text=True)
-  if result.returncode:
-    # Mounting needs root. The skip alone shows only under -rs; the warning
-    # appears in every run's summary, so that nobody takes the full-disk
-    # behaviour as tested when it was not.
-    reason = ('the full-disk test did not run: it mounts a 24 MB tmpfs, '
-              'which needs root (%s)' % (result.stderr.strip() or
-                                         'mount failed'))
-    warnings.warn(pytest.PytestWarning(reason))
-    pytest.skip(reason)
+@pytest.fixture
+def tmpfs(tmp_path):
+  """mount(size): a tmpfs of `size` (such as '24m') for the test, or a skip.
+
+  Each is unmounted when the test ends.
+  """
+  mounted = []
+
+  def mount(size):
+    mount_point = tmp_path / ('tmpfs_' + size)
+    mount_point.mkdir()
+    result = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=' + size,
+                             'tmpfs', str(mount_point)], capture_output=True,
+                            text=True)
+    if result.returncode:
+      # Mounting needs root. The skip alone shows only under -rs; the warning
+      # appears in every run's summary, so that nobody takes the full-disk
+      # behaviour as tested when it was not.
+      reason = ('a full-disk test did not run: it mounts a %s tmpfs, which '
+                'needs root (%s)' % (size, result.stderr.strip() or
+                                     'mount failed'))
+      warnings.warn(pytest.PytestWarning(reason))
+      pytest.skip(reason)
+    mounted.append(mount_point)
+    return mount_point
+
+  yield mount
+  for mount_point in mounted:
+    subprocess.run(['umount', '-l', str(mount_point)], check=False)
 
 
 @pytest.fixture
-def small_filesystem(tmp_path):
+def small_filesystem(tmpfs):
   """A 24 MB tmpfs: room for two checkpoints of this model, not three."""
-  mount_point = tmp_path / 'small'
-  _mount_tmpfs(mount_point, '24m')
-  yield str(mount_point)
-  subprocess.run(['umount', '-l', str(mount_point)], check=False)
+  return str(tmpfs('24m'))
 
 
 @pytest.fixture
-def roomy_filesystem(tmp_path):
+def roomy_filesystem(tmpfs):
   """A 64 MB tmpfs: room for a run's first checkpoints, and a filler."""
-  mount_point = tmp_path / 'roomy'
-  _mount_tmpfs(mount_point, '64m')
-  yield str(mount_point)
-  subprocess.run(['umount', '-l', str(mount_point)], check=False)
+  return str(tmpfs('64m'))
 
 
 @pytest.fixture
-def tiny_filesystem(tmp_path):
+def tiny_filesystem(tmpfs):
   """A 4 MB tmpfs: too small for one checkpoint of this model (8.6 MB)."""
-  mount_point = tmp_path / 'tiny'
-  _mount_tmpfs(mount_point, '4m')
-  yield mount_point
-  subprocess.run(['umount', '-l', str(mount_point)], check=False)
+  return tmpfs('4m')
 
 
 def _fill(folder):
-  """Writes folder/filler until the file system is full; returns its path."""
+  """Fills the file system of `folder` to its last byte; returns the filler."""
   path = os.path.join(folder, 'filler')
-  with open(path, 'wb') as out:
-    try:
-      while True:
-        out.write(b'\0' * (1 << 20))
-        out.flush()
-    except OSError:
-      pass
+  with open(path, 'wb', buffering=0) as out:
+    for size in (1 << 20, 4096, 1):
+      try:
+        while True:
+          out.write(b'\0' * size)
+      except OSError:
+        pass
   return path
 
 
