@@ -12,7 +12,8 @@ date they were measured with:
 
 Tables: `speed` (examples/sec of each trainer and the evaluator), `options`
 (each speed flag against none), `histograms` (benchmarks/cpu_study.py's
-histograms study, one file per kernel setting), `cluster_cost` (a ps cluster's bytes and
+histograms study, one file per kernel setting), `step_parts` (its
+step_parts study: the training step's time by part, float32 and bfloat16), `cluster_cost` (a ps cluster's bytes and
 CPU time per step; `--only cluster_cost`), `cluster_link` (a ps task behind
 a slow link; `--only cluster_link`), and `paper_model` (from a
 cluster_cost file and a speed file: how many workers a ps task serves on a
@@ -257,6 +258,78 @@ def histograms_table(*runs):
   return lines
 
 
+def _fraction(row, field, key=None):
+  """A fraction of the peak from a step_parts row, or '—' without a peak."""
+  if field not in row:
+    return '—'
+  value = row[field] if key is None else row[field][key]
+  return '%.2f' % value
+
+
+def step_parts_table(results):
+  """The training step's traced time by part, float32 beside bfloat16."""
+  precisions = [name for name in ('float32', 'bfloat16')
+                if 'step_parts_' + name in results]
+  rows = {name: results['step_parts_' + name][0] for name in precisions}
+  cores = results['machine'][0]['cores']
+  first = rows[precisions[0]]
+  lines = ['`python benchmarks/cpu_study.py --only step_parts`: the step as '
+           '`cifar10.train` builds it on a constant batch, one op at a time '
+           '(one inter-op thread), medians of %d traced steps; "without it" '
+           'is the fraction of the peak the step would reach if that part '
+           'took no time. %s' % (first['traced_steps'],
+                                 measured_where(results, windows=False)), '']
+  header = '| part |'
+  rule = '|---|'
+  for name in precisions:
+    header += ' %s: ms | share | of peak without it |' % name
+    rule += '---:|---:|---:|'
+  lines += [header, rule]
+  for part in first['parts_ms']:
+    line = '| %s |' % part
+    for name in precisions:
+      row = rows[name]
+      ms = row['parts_ms'][part]
+      line += ' %.2f | %.0f%% | %s |' % (
+          ms, 100 * ms / row['step_ms'],
+          _fraction(row, 'fraction_of_peak_without', part))
+    lines.append(line)
+  line = '| **the step** (its fraction of the peak) |'
+  for name in precisions:
+    row = rows[name]
+    line += ' **%.2f** | 100%% | **%s** |' % (
+        row['step_ms'], _fraction(row, 'fraction_of_peak'))
+  lines.append(line)
+  line = ('| the same step untraced, as the trainers run it (its fraction '
+          'of the peak) |')
+  for name in precisions:
+    row = rows[name]
+    line += ' %.2f | | %s |' % (row['untraced_step_ms'],
+                                _fraction(row, 'untraced_fraction_of_peak'))
+  lines.append(line)
+  line = ('| the input pipeline, alone: CPU ms per batch (share of the '
+          'untraced step\'s %d cores) |' % cores)
+  for name in precisions:
+    row = rows[name]
+    line += ' %.2f | %.1f%% | |' % (
+        row['input_pipeline_cpu_ms'],
+        100 * row['input_pipeline_cpu_ms'] / (cores *
+                                              row['untraced_step_ms']))
+  lines.append(line)
+  peaks = results['peak'][0]
+  lines += ['', '| kernels | %s |' % ' | '.join(
+      '%s: of the %s peak (%s GFLOP/s)' % (
+          name, name, '{:,.0f}'.format(peaks[name + '_gflops']))
+      if name + '_gflops' in peaks else '%s: no native peak' % name
+      for name in precisions),
+            '|---|%s' % ('---:|' * len(precisions))]
+  for kind in ('convolutions', 'matrix multiplies'):
+    lines.append('| %s | %s |' % (kind, ' | '.join(
+        _fraction(rows[name], 'kernel_fraction_of_peak', kind)
+        for name in precisions)))
+  return lines
+
+
 def traffic_factor(cluster_results):
   """r: bytes a ps task moves per worker step, in its busier direction.
 
@@ -324,7 +397,8 @@ TABLES = {'speed': (speed_table, 1), 'options': (options_table, 1),
           'cluster_cost': (cluster_cost_table, 1),
           'cluster_link': (cluster_link_table, 1),
           'paper_model': (paper_model_table, 2),
-          'histograms': (histograms_table, None)}
+          'histograms': (histograms_table, None),
+          'step_parts': (step_parts_table, 1)}
 
 
 def table(name, paths):

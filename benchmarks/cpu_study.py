@@ -15,6 +15,14 @@ benchmarks/benchmark.py (which it runs):
                oneDNN's instruction set; each setting runs benchmark.py in
                its own process (see measure_cpu_classes); with profile, the
                profile runs under each setting too
+  step_parts   where the training step's time goes in float32 and in
+               bfloat16 (--mixed_precision bf16), op by op: convolutions,
+               casts, local response normalization, moving averages, the
+               update, matrix multiplies, pooling, the element-wise rest;
+               the input pipeline's CPU time per batch; and, against the
+               machine's matmul peak (benchmarks/roofline.py), the fraction
+               of it the step reaches and would reach without each part
+               (see measure_step_parts)
   histograms   what cifar10/support/histogram.py saves: the extra time of a summary
                step over a plain one, with its vectorised histograms and
                with TensorFlow's HistogramSummary op, in alternating rounds
@@ -23,6 +31,7 @@ benchmarks/benchmark.py (which it runs):
 Each figure is printed as one JSON line, as benchmark.py prints its own.
 
     python benchmarks/cpu_study.py --only profile
+    python benchmarks/cpu_study.py --only step_parts --data_dir /tmp/cifar10_data
     TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/cpu_study.py --only histograms
     python benchmarks/cpu_study.py --only cpu_classes,profile \\
         --data_dir /tmp/cifar10_data
@@ -31,6 +40,7 @@ Each figure is printed as one JSON line, as benchmark.py prints its own.
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -53,9 +63,10 @@ from cifar10.support import histogram
 # environment, medians) are this study's too, under their names there.
 import benchmark  # pylint: disable=protected-access
 from cifar10.support import kernel_choice
+import roofline  # pylint: disable=g-import-not-at-top
 
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
-STUDIES = ('profile', 'cpu_classes', 'histograms')
+STUDIES = ('profile', 'cpu_classes', 'step_parts', 'histograms')
 # Kernel settings that reproduce, on a newer x86 CPU, what TensorFlow runs on
 # an older one. oneDNN takes ONEDNN_MAX_CPU_ISA as the newest instruction set
 # it may use; TensorFlow's Eigen kernels multiply matrices through oneDNN's
@@ -82,6 +93,15 @@ PROFILE_RATIOS = ('compute / compute_reference, traced',
                   'compute / compute_reference, bound')
 
 
+def _layer_scope(node_name):
+  """The layer's scope an op belongs to: 'norm1' for 'norm1/...' and for
+  its gradient, 'gradients/norm1_grad/...' or 'gradients/norm1/..._grad'."""
+  scopes = node_name.split('/')
+  scope = scopes[1] if scopes[0] == 'gradients' and len(scopes) > 1 else (
+      scopes[0])
+  return scope.rsplit('_grad', 1)[0]
+
+
 def _profile_part(node_name, op_type):
   """Which of PROFILE_PARTS a traced op belongs to, by its type and scope.
 
@@ -93,27 +113,73 @@ def _profile_part(node_name, op_type):
   """
   if 'Conv2D' in op_type:
     return 'convolutions'
-  scopes = node_name.split('/')
-  scope = scopes[1] if scopes[0] == 'gradients' and len(scopes) > 1 else (
-      scopes[0])
-  if scope.rsplit('_grad', 1)[0] in ('norm1', 'norm2'):
+  if _layer_scope(node_name) in ('norm1', 'norm2'):
     return 'local response normalization'
   return 'rest'
 
 
-def _traced_step_ms(session, fetch):
-  """One traced run of `fetch`: milliseconds per PROFILE_PARTS entry."""
+# The training step's parts that `step_parts` tells apart, in the order a
+# traced op is tried against them (see _step_part).
+STEP_PARTS = ('convolutions', 'casts', 'local response normalization',
+              'moving averages', 'update', 'matrix multiplies', 'pooling',
+              'element-wise and the rest')
+# The arithmetic `step_parts` traces the step in: (name, --mixed_precision).
+STEP_PRECISIONS = (('float32', 'off'), ('bfloat16', 'bf16'))
+# The scopes the two ExponentialMovingAverage objects of cifar10.train()
+# build their updates under: the weights' ('ExponentialMovingAverage',
+# '_1', '_2'... one per variable) and the loss terms' ('avg').
+_MOVING_AVERAGE_SCOPE = re.compile(r'(ExponentialMovingAverage|avg)(_\d+)?$')
+
+
+def _step_part(node_name, op_type):
+  """Which of STEP_PARTS a traced op of the training step belongs to.
+
+  By type: the convolutions (forward, both gradients, oneDNN's fused
+  forms), the casts (which --mixed_precision bf16's rewrite puts around
+  every op it runs in bfloat16, named after that op, so they are tried
+  before the scopes), the matrix multiplies of local3, local4 and
+  softmax_linear, and max pooling. By scope: the local response
+  normalizations and their gradients (whatever ops compute them), the
+  moving averages' updates, and the optimizer's 'GradientDescent' (the
+  weights' update and the global step's increment). Everything else is
+  element-wise or small: biases, ReLUs, the loss and its gradient, weight
+  decay, the learning rate, gradient plumbing.
+  """
+  if 'Conv2D' in op_type:
+    return 'convolutions'
+  if op_type.endswith('Cast'):
+    return 'casts'
+  if _layer_scope(node_name) in ('norm1', 'norm2'):
+    return 'local response normalization'
+  top_scope = node_name.split('/')[0]
+  if _MOVING_AVERAGE_SCOPE.match(top_scope):
+    return 'moving averages'
+  if top_scope == 'GradientDescent':
+    return 'update'
+  if 'MatMul' in op_type:
+    return 'matrix multiplies'
+  if 'MaxPool' in op_type:
+    return 'pooling'
+  return 'element-wise and the rest'
+
+
+def _traced_step_ms(session, fetch, parts=PROFILE_PARTS,
+                    part_of=_profile_part):
+  """One traced run of `fetch`: milliseconds per entry of `parts`.
+
+  `part_of(node_name, op_type)` names the entry each traced op adds to.
+  """
   metadata = tf.compat.v1.RunMetadata()
   session.run(fetch, options=tf.compat.v1.RunOptions(
       trace_level=tf.compat.v1.RunOptions.FULL_TRACE), run_metadata=metadata)
-  parts = dict.fromkeys(PROFILE_PARTS, 0.0)
+  times = dict.fromkeys(parts, 0.0)
   for device in metadata.step_stats.dev_stats:
     for node in device.node_stats:
       # timeline_label reads 'name = OpType(inputs)'.
       op_type = node.timeline_label.partition(' = ')[2].partition('(')[0]
-      parts[_profile_part(node.node_name, op_type)] += (
+      times[part_of(node.node_name, op_type)] += (
           node.all_end_rel_micros / 1000)
-  return parts
+  return times
 
 
 def measure_profile(batch_size, args):
@@ -159,6 +225,107 @@ def measure_profile(batch_size, args):
   return {traced: (medians['compute_reference']['step'] /
                    medians['compute']['step']),
           bound: medians['compute_reference']['step'] / without_lrn}
+
+
+def _input_cpu_ms_per_batch(data_dir, batch_size, args):
+  """CPU milliseconds the training input pipeline spends on one batch.
+
+  The pipeline alone (benchmark.py's input_train): this process's CPU time,
+  all threads, over --windows x --window_steps batches after the warm-up.
+  In training it runs on the step's own cores, so that much of their time
+  goes to it.
+  """
+  session, images = benchmark._training_input(
+      benchmark.batch_files.batches_dir(data_dir), batch_size,
+      reference_ops=False)
+  with session:
+    for _ in range(args.warmup_steps):
+      session.run(images)
+    batches = args.windows * args.window_steps
+    start = time.process_time()
+    for _ in range(batches):
+      session.run(images)
+    return 1000 * (time.process_time() - start) / batches
+
+
+def measure_step_parts(data_dir, batch_size, args):
+  """Where the training step's time goes, float32 and bfloat16, op by op.
+
+  The constant-batch step as cifar10.train builds it (benchmark.py's
+  `compute`: no input pipeline, no summaries), once per STEP_PRECISIONS
+  entry, with one inter-op thread so that its ops run in turn, each on every
+  core, and their traced times add up to the step. --windows traced steps
+  per precision, interleaved, after the warm-up; each part's figure is its
+  median. Before them, the same step untraced with TensorFlow's own thread
+  pools, as the trainers run it (--windows windows of --window_steps steps;
+  the median), which tracing and running one op at a time make longer.
+  The input pipeline's CPU time per batch is measured alone after.
+
+  Against the matmul peak in the step's arithmetic (benchmark.py's `peak`,
+  reported too; bfloat16 only where the CPU multiplies it natively): the traced step's
+  fraction of the peak; each kernel kind's own fraction (the convolutions'
+  and the matrix multiplies' FLOP over their traced milliseconds); and the
+  bound each part sets, the fraction the step would reach if that part
+  took no time at all.
+
+  Returns:
+    {'<precision>: traced step / peak': the fraction} for each precision
+    with a peak.
+  """
+  flops = {kind: count * batch_size
+           for kind, count in roofline.training_flops_by_kind().items()}
+  step_flops = sum(flops.values())
+  peaks = benchmark.measure_peak(args)
+  # First the step as the trainers run it (TensorFlow's thread pools,
+  # untraced), in timed windows: what the traced parts are shares of.
+  untraced = [benchmark._constant_batch_step(
+      batch_size, ('--mixed_precision', flag)) for _, flag in STEP_PRECISIONS]
+  untraced_ms = {
+      name: 1000 * batch_size / statistics.median(rates)
+      for (name, _), rates in zip(STEP_PRECISIONS, benchmark._window_rates(
+          untraced, batch_size, args.windows, args.window_steps,
+          args.warmup_steps))}
+  for session, _ in untraced:
+    session.close()
+  steps = {name: benchmark._constant_batch_step(
+      batch_size, ('--inter_op_threads', '1', '--mixed_precision', flag))
+           for name, flag in STEP_PRECISIONS}
+  for session, train_op in steps.values():
+    for _ in range(args.warmup_steps):
+      session.run(train_op)
+  traced = {name: [] for name in steps}
+  for _ in range(args.windows):
+    for name, (session, train_op) in steps.items():
+      traced[name].append(_traced_step_ms(session, train_op, STEP_PARTS,
+                                          _step_part))
+  for session, _ in steps.values():
+    session.close()
+  input_cpu_ms = _input_cpu_ms_per_batch(data_dir, batch_size, args)
+  ratios = {}
+  for name, steps_traced in traced.items():
+    parts = {part: statistics.median(step[part] for step in steps_traced)
+             for part in STEP_PARTS}
+    step_ms = statistics.median(sum(step.values()) for step in steps_traced)
+    fields = {'traced_steps': args.windows, 'inter_op_threads': 1,
+              'untraced_step_ms': round(untraced_ms[name], 2),
+              'step_ms': round(step_ms, 2),
+              'parts_ms': {part: round(ms, 2) for part, ms in parts.items()},
+              'input_pipeline_cpu_ms': round(input_cpu_ms, 2)}
+    if name in peaks:
+      def fraction(ms, flop=step_flops, peak=peaks[name]):
+        return flop / (ms / 1000) / 1e9 / peak
+      fields.update(
+          peak_gflops=round(peaks[name], 1),
+          fraction_of_peak=round(fraction(step_ms), 3),
+          untraced_fraction_of_peak=round(fraction(untraced_ms[name]), 3),
+          kernel_fraction_of_peak={kind: round(fraction(parts[kind], count), 3)
+                                   for kind, count in flops.items()},
+          fraction_of_peak_without={
+              part: round(fraction(step_ms - ms), 3)
+              for part, ms in parts.items()})
+      ratios['%s: traced step / peak' % name] = fraction(step_ms)
+    benchmark.report('step_parts_' + name, **fields)
+  return ratios
 
 
 def _cpu_class_settings():
@@ -371,19 +538,26 @@ def parser():
                       help='Comma-separated subset of: %s.'
                       % ', '.join(STUDIES))
   result.add_argument('--data_dir', default=None,
-                      help='For cpu_classes: a --data_dir with '
+                      help='For cpu_classes and step_parts: a --data_dir with '
                            'cifar-10-batches-bin/; default: write full-size '
                            'synthetic files to a temp folder.')
   result.add_argument('--batch_size', type=int, default=128,
                       help='Images per training step.')
   result.add_argument('--windows', type=int, default=5,
-                      help='Traced steps per graph (profile); timed windows '
-                           'per measurement (cpu_classes); pairs of a plain '
-                           'and a summary step per round (histograms).')
+                      help='Traced steps per graph (profile, step_parts) '
+                           'and windows of the peak (step_parts); timed '
+                           'windows per measurement (cpu_classes); pairs of '
+                           'a plain and a summary step per round '
+                           '(histograms).')
   result.add_argument('--window_steps', type=int, default=20,
-                      help='Training steps per timed window (cpu_classes).')
+                      help='Training steps per timed window (cpu_classes); '
+                           'batches per window of the input pipeline\'s '
+                           'CPU time (step_parts).')
   result.add_argument('--warmup_steps', type=int, default=10,
                       help='Untimed steps before the first window.')
+  result.add_argument('--peak_size', type=int, default=4096,
+                      help='For step_parts: the matmul that measures the '
+                           'peak is this many rows and columns square.')
   result.add_argument('--rounds', type=int, default=5,
                       help='Rounds over all settings (cpu_classes) or both '
                            'forms (histograms).')
@@ -404,6 +578,11 @@ def main(argv=None):
           benchmark.data_dir_or_synthetic(args.data_dir, scratch), args))
   elif 'profile' in args.only:
     ratios.update(measure_profile(args.batch_size, args))
+  if 'step_parts' in args.only:
+    with tempfile.TemporaryDirectory(prefix='cifar10_cpu_study_') as scratch:
+      data_dir = benchmark.data_dir_or_synthetic(args.data_dir, scratch)
+      benchmark.report_data(data_dir, args.data_dir is None, args)
+      ratios.update(measure_step_parts(data_dir, args.batch_size, args))
   if 'histograms' in args.only:
     ratios.update(measure_histograms(args.batch_size, args))
   benchmark.report('ratios', **{name: round(value, 3)

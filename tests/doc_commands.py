@@ -61,6 +61,10 @@ NOT_RUN = {
         'minutes of timing on the real data set',
     'python benchmarks/benchmark.py --only compute,train': 'minutes of timing',
     'python benchmarks/cpu_study.py --only profile': 'minutes of timing',
+    'python benchmarks/cpu_study.py --only step_parts --data_dir '
+    '/tmp/cifar10_data > docs/results/step_parts.jsonl':
+        'minutes of timing on the real data set, and it would replace the '
+        'saved figures the documents show',
     'python benchmarks/benchmark.py --data_dir /tmp/cifar10_data > '
     'docs/results/speed.jsonl':
         'minutes of timing, and it would replace the saved figures the '

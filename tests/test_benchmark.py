@@ -173,6 +173,9 @@ def test_a_training_image_costs_the_flops_its_layers_shapes_give():
   # two operations per multiply-add.
   assert roofline.training_flops_per_image() == 2 * (
       3 * forward - conv1) == 105295104
+  assert roofline.training_flops_by_kind() == {
+      'convolutions': 2 * (3 * (conv1 + conv2) - conv1),
+      'matrix multiplies': 2 * 3 * (local3 + local4 + softmax_linear)}
 
 
 def test_the_roofline_relates_each_training_figure_to_the_peak(

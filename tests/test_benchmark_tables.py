@@ -208,3 +208,47 @@ def test_the_speed_table_shows_each_rows_share_of_the_machines_peak(tmp_path):
   assert ('| `cifar10.train --mixed_precision bf16` | 0.067 | 1,900 | 200 | '
           '0.20 (bfloat16) |') in text
   assert '| — | 5,000 | — | — |' in text
+
+
+def _step_parts_row(precision, parts_ms, **peak_fields):
+  row = {'measurement': 'step_parts_' + precision, 'traced_steps': 5,
+         'inter_op_threads': 1, 'step_ms': sum(parts_ms.values()),
+         'untraced_step_ms': 0.8 * sum(parts_ms.values()),
+         'parts_ms': parts_ms, 'input_pipeline_cpu_ms': 1.5}
+  row.update(peak_fields)
+  return row
+
+
+def test_step_parts_rows_give_each_parts_share_and_its_bound(tmp_path):
+  # A float32 step of 40 ms (30 convolutions, 10 the rest) and a bfloat16
+  # one of 20 ms, this CPU with a float32 peak only.
+  float32 = _step_parts_row(
+      'float32', {'convolutions': 30.0, 'element-wise and the rest': 10.0},
+      fraction_of_peak=0.6, untraced_fraction_of_peak=0.75,
+      fraction_of_peak_without={'convolutions': 2.4,
+                                'element-wise and the rest': 0.8},
+      kernel_fraction_of_peak={'convolutions': 0.76,
+                               'matrix multiplies': 0.31})
+  bfloat16 = _step_parts_row(
+      'bfloat16', {'convolutions': 12.5, 'element-wise and the rest': 7.5})
+  peak = {'measurement': 'peak', 'matmul_size': 4096,
+          'float32_gflops': 211.44, 'float32_windows': [211.44]}
+  text = tables.table('step_parts', [_write(
+      tmp_path / 's.jsonl', [MACHINE, DATA, peak, float32, bfloat16])])
+  assert 'medians of 5 traced steps' in text
+  assert ('| convolutions | 30.00 | 75% | 2.40 | 12.50 | 62% | — |'
+          in text)
+  assert ('| element-wise and the rest | 10.00 | 25% | 0.80 | 7.50 | 38% '
+          '| — |' in text)
+  assert ('| **the step** (its fraction of the peak) | **40.00** | 100% | '
+          '**0.60** | **20.00** | 100% | **—** |' in text)
+  assert ('| the same step untraced, as the trainers run it (its fraction '
+          'of the peak) | 32.00 | | 0.75 | 16.00 | | — |' in text)
+  # 1.5 CPU ms of the 2 x 32 and 2 x 16 ms the untraced step's cores give.
+  assert ('| the input pipeline, alone: CPU ms per batch (share of the '
+          'untraced step\'s 2 cores) | 1.50 | 2.3% | | 1.50 | 4.7% | |'
+          in text)
+  assert ('| kernels | float32: of the float32 peak (211 GFLOP/s) | '
+          'bfloat16: no native peak |' in text)
+  assert '| convolutions | 0.76 | — |' in text
+  assert '| matrix multiplies | 0.31 | — |' in text

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.fast
 
 benchmark = script_modules.load('benchmark')
 cpu_study = script_modules.load('cpu_study')
+roofline = script_modules.load('roofline')
 
 
 
@@ -38,6 +39,40 @@ def _json_lines(output):
 ])
 def test_ops_are_sorted_into_parts(node_name, op_type, part):
   assert cpu_study._profile_part(node_name, op_type) == part  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize('node_name,op_type,part', [
+    ('conv1/conv1', '_MklNativeFusedConv2D', 'convolutions'),
+    ('gradients/conv2/Conv2D_grad/Conv2DBackpropInput',
+     '_MklNativeConv2DBackpropInput', 'convolutions'),
+    # The bf16 rewrite names its casts after the op they feed.
+    ('conv1/Conv2D-0-CastToBf16-AutoMixedPrecision', 'Cast', 'casts'),
+    ('norm1/mul-0-CastToFp32-AutoMixedPrecision', 'Cast', 'casts'),
+    ('gradients/norm2_grad/LRNGrad', 'LRNGrad',
+     'local response normalization'),
+    ('norm1/BiasAdd', '_MklNativeFusedMatMul',
+     'local response normalization'),
+    ('ExponentialMovingAverage/AssignMovingAvg/mul', 'Mul',
+     'moving averages'),
+    ('ExponentialMovingAverage_9/AssignMovingAvg/AssignSubVariableOp',
+     'AssignSubVariableOp', 'moving averages'),
+    ('avg/AssignMovingAvg_3/sub', 'Sub', 'moving averages'),
+    ('GradientDescent/update_conv1/weights/ResourceApplyGradientDescent',
+     'ResourceApplyGradientDescent', 'update'),
+    ('GradientDescent', 'AssignAddVariableOp', 'update'),
+    ('local3/MatMul', '_MklMatMul', 'matrix multiplies'),
+    ('gradients/local4/MatMul_grad/MatMul_1', 'MatMul', 'matrix multiplies'),
+    ('gradients/pool1_grad/MaxPoolGrad', '_MklMaxPoolGrad', 'pooling'),
+    ('pool2', 'MaxPool', 'pooling'),
+    ('gradients/local3/local3_grad/ReluGrad', 'ReluGrad',
+     'element-wise and the rest'),
+    ('cross_entropy_per_example', 'SparseSoftmaxCrossEntropyWithLogits',
+     'element-wise and the rest'),
+    # A scope that only begins like the averages' is not theirs.
+    ('avgpool/mul', 'Mul', 'element-wise and the rest'),
+])
+def test_step_ops_are_sorted_into_parts(node_name, op_type, part):
+  assert cpu_study._step_part(node_name, op_type) == part  # pylint: disable=protected-access
 
 
 @pytest.mark.parametrize('reference_ops', [True, False])
@@ -65,6 +100,52 @@ def test_a_tiny_profile_reports_both_graphs_and_the_ratios(capsys):
   assert sorted(lines['ratios']) == sorted(
       ['measurement'] + list(cpu_study.PROFILE_RATIOS))
   assert all(lines['ratios'][ratio] > 0 for ratio in cpu_study.PROFILE_RATIOS)
+
+
+def test_a_tiny_step_parts_study_splits_both_precisions_steps(
+    synthetic_data_dir, capsys):
+  assert cpu_study.main(['--only', 'step_parts', '--batch_size', '8',
+                         '--windows', '2', '--window_steps', '2',
+                         '--warmup_steps', '1', '--peak_size', '128',
+                         '--data_dir', synthetic_data_dir]) == 0
+  lines = {line['measurement']: line
+           for line in map(json.loads, _json_lines(capsys.readouterr().out))}
+  assert sorted(lines) == ['data', 'machine', 'peak', 'ratios',
+                           'step_parts_bfloat16', 'step_parts_float32']
+  assert lines['data']['source'] == 'files'
+  peak = lines['peak']
+  flop = 8 * roofline.training_flops_per_image()
+  for precision, _ in cpu_study.STEP_PRECISIONS:
+    row = lines['step_parts_' + precision]
+    assert row['traced_steps'] == 2 and row['inter_op_threads'] == 1
+    parts = row['parts_ms']
+    assert list(parts) == list(cpu_study.STEP_PARTS)
+    # Each part the step has is found in it (the rewrite's casts only
+    # where the step runs in bfloat16), and the parts add up to the step.
+    assert all(ms > 0 for part, ms in parts.items() if part != 'casts'), parts
+    assert row['step_ms'] == pytest.approx(sum(parts.values()), abs=0.05)
+    assert row['untraced_step_ms'] > 0
+    assert row['input_pipeline_cpu_ms'] > 0
+    if precision + '_gflops' not in peak:
+      assert 'fraction_of_peak' not in row
+      continue
+    peak_gflops = peak[precision + '_gflops']
+    assert row['peak_gflops'] == peak_gflops
+    # The figures are rounded: the milliseconds to 0.01, the peak to 0.1.
+    rounding = dict(rel=0.01 + 0.05 / peak_gflops, abs=0.002)
+    assert row['fraction_of_peak'] == pytest.approx(
+        flop / (row['step_ms'] / 1000) / 1e9 / peak_gflops, **rounding)
+    assert row['untraced_fraction_of_peak'] == pytest.approx(
+        flop / (row['untraced_step_ms'] / 1000) / 1e9 / peak_gflops,
+        **rounding)
+    for part, ms in parts.items():
+      assert row['fraction_of_peak_without'][part] == pytest.approx(
+          flop / ((row['step_ms'] - ms) / 1000) / 1e9 / peak_gflops,
+          **rounding)
+    assert sorted(row['kernel_fraction_of_peak']) == [
+        'convolutions', 'matrix multiplies']
+  assert lines['step_parts_bfloat16']['parts_ms']['casts'] > (
+      lines['step_parts_float32']['parts_ms']['casts'])
 
 
 def test_every_cpu_class_is_measured_with_onednn_and_capped_ones_with_eigen():
