@@ -144,8 +144,11 @@ def test_a_tiny_step_parts_study_splits_both_precisions_steps(
           **rounding)
     assert sorted(row['kernel_fraction_of_peak']) == [
         'convolutions', 'matrix multiplies']
-  assert lines['step_parts_bfloat16']['parts_ms']['casts'] > (
-      lines['step_parts_float32']['parts_ms']['casts'])
+  if roofline.has_native_bfloat16():
+    # TensorFlow rewrites the step into bfloat16, casts and all, only on a
+    # CPU that has it (tests/test_session_options.py); elsewhere it skips.
+    assert lines['step_parts_bfloat16']['parts_ms']['casts'] > (
+        lines['step_parts_float32']['parts_ms']['casts'])
 
 
 def test_every_cpu_class_is_measured_with_onednn_and_capped_ones_with_eigen():
