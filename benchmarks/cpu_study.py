@@ -182,6 +182,38 @@ def _traced_step_ms(session, fetch, parts=PROFILE_PARTS,
   return times
 
 
+def _traced_medians(steps, args, parts=PROFILE_PARTS, part_of=_profile_part):
+  """Traces each constant-batch step; the medians of its parts, then closes it.
+
+  Args:
+    steps: {name: (session, train_op)}, built with one inter-op thread.
+    args: --warmup_steps untimed steps each, then --windows traced steps
+      each, interleaved so that a slow moment falls on all alike.
+    parts, part_of: as _traced_step_ms takes them.
+
+  Returns:
+    {name: {part: median ms of that part, ..., 'step': median ms of whole
+    steps}}; each part is its own median, so they add up to the step only
+    roughly.
+  """
+  for session, train_op in steps.values():
+    for _ in range(args.warmup_steps):
+      session.run(train_op)
+  traced = {name: [] for name in steps}
+  for _ in range(args.windows):
+    for name, (session, train_op) in steps.items():
+      traced[name].append(_traced_step_ms(session, train_op, parts, part_of))
+  medians = {}
+  for name, (session, _) in steps.items():
+    session.close()
+    medians[name] = {part: statistics.median(step[part]
+                                             for step in traced[name])
+                     for part in parts}
+    medians[name]['step'] = statistics.median(sum(step.values())
+                                              for step in traced[name])
+  return medians
+
+
 def measure_profile(batch_size, args):
   """Where each constant-batch step's time goes, ops run one at a time.
 
@@ -200,21 +232,8 @@ def measure_profile(batch_size, args):
   steps = {name: benchmark._constant_batch_step(
       batch_size, ('--inter_op_threads', '1'),
       reference_ops=name == 'compute_reference') for name in PROFILED_GRAPHS}
-  for session, train_op in steps.values():
-    for _ in range(args.warmup_steps):
-      session.run(train_op)
-  traced = {name: [] for name in steps}
-  for _ in range(args.windows):
-    for name, (session, train_op) in steps.items():
-      traced[name].append(_traced_step_ms(session, train_op))
-  medians = {}
-  for name, (session, _) in steps.items():
-    session.close()
-    medians[name] = {part: statistics.median(step[part]
-                                             for step in traced[name])
-                     for part in PROFILE_PARTS}
-    medians[name]['step'] = statistics.median(sum(step.values())
-                                              for step in traced[name])
+  medians = _traced_medians(steps, args)
+  for name in steps:
     benchmark.report('profile_' + name, traced_steps=args.windows,
                      inter_op_threads=1,
                      **{part.replace(' ', '_') + '_ms': round(ms, 2)
@@ -290,22 +309,12 @@ def measure_step_parts(data_dir, batch_size, args):
   steps = {name: benchmark._constant_batch_step(
       batch_size, ('--inter_op_threads', '1', '--mixed_precision', flag))
            for name, flag in STEP_PRECISIONS}
-  for session, train_op in steps.values():
-    for _ in range(args.warmup_steps):
-      session.run(train_op)
-  traced = {name: [] for name in steps}
-  for _ in range(args.windows):
-    for name, (session, train_op) in steps.items():
-      traced[name].append(_traced_step_ms(session, train_op, STEP_PARTS,
-                                          _step_part))
-  for session, _ in steps.values():
-    session.close()
+  medians = _traced_medians(steps, args, STEP_PARTS, _step_part)
   input_cpu_ms = _input_cpu_ms_per_batch(data_dir, batch_size, args)
   ratios = {}
-  for name, steps_traced in traced.items():
-    parts = {part: statistics.median(step[part] for step in steps_traced)
-             for part in STEP_PARTS}
-    step_ms = statistics.median(sum(step.values()) for step in steps_traced)
+  for name, step_medians in medians.items():
+    parts = {part: step_medians[part] for part in STEP_PARTS}
+    step_ms = step_medians['step']
     fields = {'traced_steps': args.windows, 'inter_op_threads': 1,
               'untraced_step_ms': round(untraced_ms[name], 2),
               'step_ms': round(step_ms, 2),
