@@ -58,14 +58,18 @@ class Layer:
 
 
 def _multiply_adds(op):
-  """Multiply-adds one image costs in a Conv2D or MatMul op (batch of 1)."""
+  """Multiply-adds one image costs in a Conv2D or MatMul op (batch of 1).
+
+  The shapes are read as lists of ints: with TensorFlow 2 behaviour disabled
+  a shape's entries are Dimension objects, whose products do not divide.
+  """
   if op.type == 'Conv2D':
-    kernel_height, kernel_width, in_channels, _ = op.inputs[1].shape
-    _, height, width, out_channels = op.outputs[0].shape
+    kernel_height, kernel_width, in_channels, _ = op.inputs[1].shape.as_list()
+    _, height, width, out_channels = op.outputs[0].shape.as_list()
     return (height * width * out_channels *
             kernel_height * kernel_width * in_channels)
-  rows, inner = op.inputs[0].shape
-  _, columns = op.inputs[1].shape
+  rows, inner = op.inputs[0].shape.as_list()
+  _, columns = op.inputs[1].shape.as_list()
   return rows * inner * columns
 
 

@@ -15,6 +15,7 @@ import time
 import pytest
 
 from conftest import DEADLINE_SECS
+from conftest import both_modes
 import script_modules
 
 benchmark = script_modules.load('benchmark')
@@ -160,6 +161,8 @@ def test_traffic_counts_what_a_process_sends_and_receives():
   assert traffic.sample() == after
 
 
+# Both modes: with TensorFlow 2 behaviour off the shapes hold Dimensions.
+@both_modes
 def test_a_training_image_costs_the_flops_its_layers_shapes_give():
   # By hand, from the layer shapes (24x24 crops): multiply-adds forward.
   conv1 = 24 * 24 * 64 * (5 * 5 * 3)

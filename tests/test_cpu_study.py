@@ -9,6 +9,7 @@ import json
 import pytest
 
 import script_modules
+from conftest import both_modes
 
 # The fast lane (docs/testing.md): the whole file.
 pytestmark = pytest.mark.fast
@@ -102,6 +103,7 @@ def test_a_tiny_profile_reports_both_graphs_and_the_ratios(capsys):
   assert all(lines['ratios'][ratio] > 0 for ratio in cpu_study.PROFILE_RATIOS)
 
 
+@both_modes
 def test_a_tiny_step_parts_study_splits_both_precisions_steps(
     synthetic_data_dir, capsys):
   assert cpu_study.main(['--only', 'step_parts', '--batch_size', '8',
