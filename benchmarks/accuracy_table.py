@@ -9,16 +9,30 @@ For each evaluated checkpoint (see `cifar10.eval --all_checkpoints`): its
 global step, its precision @ 1, and the hours of training behind it; then
 the first checkpoint that reached each --threshold. Hours are read from the
 wall times the trainer stamped on its own summaries: from its first summary
-to the last one at or before the checkpoint's step, so a run that was
-stopped and resumed counts the pause too (the rows say so with --about).
-The machine (CPU model, TensorFlow version) and the date go into every
-figure, so that a rerun on another machine writes rows that name it.
+to the last one at or before the checkpoint's step. A run that was stopped
+and resumed (each trainer process writes its own event file) is timed as
+one that ran straight through: the pause between one process's last summary
+and the next one's first counts as an ordinary interval between summaries,
+and the rows list each pause. The training speed is the median of the
+trainer's own `global_step/sec` summaries times --batch_size. The machine
+(CPU model, TensorFlow version) and the date go into every figure, so that
+a rerun on another machine writes rows that name it.
 """
 
 import argparse
+import glob
 import json
 import os
+import statistics
 import sys
+
+from cifar10.support import flags
+from cifar10.support import script
+
+# Before TensorFlow loads (TensorBoard's readers load it): the quiet
+# start-up of every script (see cifar10/support/script.py).
+if __name__ == '__main__':
+  script.prepare_process()
 
 # Beside it, measured_on.py; in the learner's scripts/, plot_run.py, whose
 # reader of event files this shares.
@@ -26,9 +40,13 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_HERE, os.path.join(os.path.dirname(_HERE), 'scripts')]
 import measured_on  # pylint: disable=g-import-not-at-top,wrong-import-position
 import plot_run  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tensorboard.backend.event_processing import event_file_loader  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 # Any tag the trainer writes at every summary step serves as its clock.
 TRAINING_CLOCK_TAG = plot_run.LEARNING_RATE_TAG
+# Written with the summaries by the training session's step counter: steps
+# per second since its previous summary.
+STEPS_PER_SECOND_TAG = 'global_step/sec'
 
 
 def parser():
@@ -46,38 +64,103 @@ def parser():
                            'flags, anything the folders do not record.')
   result.add_argument('--threshold', type=float, nargs='*', default=[0.80],
                       help='Report the first checkpoint at or above each.')
+  result.add_argument('--batch_size', type=flags.positive_int,
+                      default=flags.BATCH_SIZE,
+                      help='The run\'s --batch_size: examples per step, for '
+                           'its examples/sec.')
   result.add_argument('--json', default=None, help='File for the figures.')
   result.add_argument('--markdown', default=None,
                       help='File for the rows (printed without it).')
   return result
 
 
-def accuracy_rows(train_dir, eval_dir, thresholds):
+def _process_starts(train_dir):
+  """When each trainer process wrote its first clock tick, in seconds.
+
+  Every trainer process (a first run, then each resumption) writes its own
+  event file; the first TRAINING_CLOCK_TAG value in each says when that
+  process began training.
+  """
+  starts = []
+  for path in glob.glob(os.path.join(train_dir, 'events.out.tfevents.*')):
+    for event in event_file_loader.LegacyEventFileLoader(path).Load():
+      if any(value.tag == TRAINING_CLOCK_TAG for value in event.summary.value):
+        starts.append(event.wall_time)
+        break
+  return starts
+
+
+def training_seconds(clock, starts):
+  """Seconds of training at each clock tick, pauses between processes left out.
+
+  Args:
+    clock: the trainer's summaries in step order (.step, .wall_time).
+    starts: the wall time at which each trainer process wrote its first tick.
+
+  Returns:
+    (seconds, pauses): seconds[i] is the training time from clock[0] to
+    clock[i]; pauses lists each restart as {'after_step', 'before_step',
+    'seconds', 'counted_as'} (seconds). A restart's interval (the steps after the last summary, the
+    checkpoint, the stop, the start-up, and whatever time passed between)
+    counts as the median interval between two summaries of one process, as
+    if the run had gone straight through.
+  """
+  intervals = [(later.wall_time - earlier.wall_time,
+                any(earlier.wall_time < start <= later.wall_time
+                    for start in starts), earlier.step, later.step)
+               for earlier, later in zip(clock, clock[1:])]
+  ordinary = [interval for interval, restart, _, _ in intervals
+              if not restart]
+  usual = statistics.median(ordinary) if ordinary else 0.0
+  seconds, pauses = [0.0], []
+  for interval, restart, after_step, before_step in intervals:
+    if restart:
+      pauses.append({'after_step': after_step, 'before_step': before_step,
+                     'seconds': round(interval, 1),
+                     'counted_as': round(usual, 1)})
+      interval = usual
+    seconds.append(seconds[-1] + interval)
+  return seconds, pauses
+
+
+def accuracy_rows(train_dir, eval_dir, thresholds, batch_size):
   """Each evaluated checkpoint with its training time, and the thresholds'.
+
+  Args:
+    train_dir, eval_dir: the run's and its evaluator's event files.
+    thresholds: precisions @ 1 (0 to 1) to report the first checkpoint for.
+    batch_size: the run's examples per step.
 
   Returns:
     {'checkpoints': [{'step', 'precision', 'hours'}] in step order,
-     'thresholds': {'0.80': the first row at or above it, or None}}.
+     'thresholds': {'0.80': the first row at or above it, or None},
+     'pauses': [{'after_step', 'before_step', 'seconds', 'counted_as'}] (see
+     training_seconds), 'examples_per_sec': the median of the trainer's
+     own speed summaries times batch_size, 'batch_size'}.
 
   Raises:
     plot_run.PlotError: a folder lacks the event files or tags needed.
   """
-  clock = plot_run.read_scalar_events(
-      train_dir, [TRAINING_CLOCK_TAG])[TRAINING_CLOCK_TAG]
-  start = clock[0].wall_time
+  series = plot_run.read_scalar_events(
+      train_dir, [TRAINING_CLOCK_TAG, STEPS_PER_SECOND_TAG])
+  clock = series[TRAINING_CLOCK_TAG]
+  seconds, pauses = training_seconds(clock, _process_starts(train_dir))
   rows = []
   for event in plot_run.read_scalar_events(
       eval_dir, [plot_run.PRECISION_TAG])[plot_run.PRECISION_TAG]:
     # A checkpoint saved before the first summary (step 0) has 0 hours.
-    before = [tick.wall_time for tick in clock
-              if tick.step <= event.step] or [start]
+    before = [elapsed for tick, elapsed in zip(clock, seconds)
+              if tick.step <= event.step] or [0.0]
     rows.append({'step': event.step, 'precision': round(event.value, 4),
-                 'hours': round((max(before) - start) / 3600.0, 4)})
+                 'hours': round(before[-1] / 3600.0, 4)})
   reached = {}
   for threshold in thresholds:
     reached['%.2f' % threshold] = next(
         (row for row in rows if row['precision'] >= threshold), None)
-  return {'checkpoints': rows, 'thresholds': reached}
+  speed = statistics.median(
+      event.value for event in series[STEPS_PER_SECOND_TAG]) * batch_size
+  return {'checkpoints': rows, 'thresholds': reached, 'pauses': pauses,
+          'examples_per_sec': round(speed, 1), 'batch_size': batch_size}
 
 
 def markdown(table, about, where):
@@ -96,13 +179,27 @@ def markdown(table, about, where):
         '- First at or above %s: never.' % threshold if row is None else
         '- First at or above %s: step %d (%.4f), after %.2f hours.'
         % (threshold, row['step'], row['precision'], row['hours']))
+  # Results written before speeds and pauses were recorded (the 100,000-step
+  # run's) have neither.
+  if 'examples_per_sec' in table:
+    lines.append('- Training speed: %s examples/sec, the median of the '
+                 'trainer\'s global_step/sec summaries times its batch of %d.'
+                 % (format(round(table['examples_per_sec']), ','),
+                    table['batch_size']))
+  for pause in table.get('pauses', []):
+    lines.append(
+        '- Stopped and resumed between the summaries of steps %d and %d: '
+        'those %.1f s count as %.1f s, the usual time between two '
+        'summaries.' % (pause['after_step'], pause['before_step'],
+                        pause['seconds'], pause['counted_as']))
   return '\n'.join(lines) + '\n'
 
 
 def main(argv=None):
   args = parser().parse_args(argv)
   try:
-    table = accuracy_rows(args.train_dir, args.eval_dir, args.threshold)
+    table = accuracy_rows(args.train_dir, args.eval_dir, args.threshold,
+                          args.batch_size)
   except plot_run.PlotError as error:
     print('error: %s' % error, file=sys.stderr)
     return 1
