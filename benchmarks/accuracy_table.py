@@ -136,14 +136,14 @@ def accuracy_rows(train_dir, eval_dir, thresholds, batch_size):
      'thresholds': {'0.80': the first row at or above it, or None},
      'pauses': [{'after_step', 'before_step', 'seconds', 'counted_as'}] (see
      training_seconds), 'examples_per_sec': the median of the trainer's
-     own speed summaries times batch_size, 'batch_size'}.
+     own speed summaries times batch_size (None if it wrote none),
+     'batch_size'}.
 
   Raises:
     plot_run.PlotError: a folder lacks the event files or tags needed.
   """
-  series = plot_run.read_scalar_events(
-      train_dir, [TRAINING_CLOCK_TAG, STEPS_PER_SECOND_TAG])
-  clock = series[TRAINING_CLOCK_TAG]
+  clock = plot_run.read_scalar_events(
+      train_dir, [TRAINING_CLOCK_TAG])[TRAINING_CLOCK_TAG]
   seconds, pauses = training_seconds(clock, _process_starts(train_dir))
   rows = []
   for event in plot_run.read_scalar_events(
@@ -157,10 +157,24 @@ def accuracy_rows(train_dir, eval_dir, thresholds, batch_size):
   for threshold in thresholds:
     reached['%.2f' % threshold] = next(
         (row for row in rows if row['precision'] >= threshold), None)
-  speed = statistics.median(
-      event.value for event in series[STEPS_PER_SECOND_TAG]) * batch_size
   return {'checkpoints': rows, 'thresholds': reached, 'pauses': pauses,
-          'examples_per_sec': round(speed, 1), 'batch_size': batch_size}
+          'examples_per_sec': _examples_per_sec(train_dir, batch_size),
+          'batch_size': batch_size}
+
+
+def _examples_per_sec(train_dir, batch_size):
+  """The median of the trainer's speed summaries, in examples/sec, or None.
+
+  The training session writes its first steps/sec with its second summary,
+  so a run of fewer steps than two summaries' worth has none.
+  """
+  try:
+    speeds = plot_run.read_scalar_events(
+        train_dir, [STEPS_PER_SECOND_TAG])[STEPS_PER_SECOND_TAG]
+  except plot_run.PlotError:
+    return None
+  return round(statistics.median(event.value for event in speeds) *
+               batch_size, 1)
 
 
 def markdown(table, about, where):
@@ -180,8 +194,8 @@ def markdown(table, about, where):
         '- First at or above %s: step %d (%.4f), after %.2f hours.'
         % (threshold, row['step'], row['precision'], row['hours']))
   # Results written before speeds and pauses were recorded (the 100,000-step
-  # run's) have neither.
-  if 'examples_per_sec' in table:
+  # run's) have neither, and a run too short for a speed summary no speed.
+  if table.get('examples_per_sec') is not None:
     lines.append('- Training speed: %s examples/sec, the median of the '
                  'trainer\'s global_step/sec summaries times its batch of %d.'
                  % (format(round(table['examples_per_sec']), ','),

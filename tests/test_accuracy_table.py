@@ -117,6 +117,24 @@ def test_a_resumed_run_is_timed_as_if_it_had_not_stopped(tmp_path):
           'summaries.') in text
 
 
+def test_a_run_too_short_for_a_speed_summary_has_rows_but_no_speed(tmp_path):
+  train_dir, eval_dir = str(tmp_path / 'train'), str(tmp_path / 'eval')
+  # One summary, at the first step: the trainer's steps/sec comes only with
+  # its second.
+  _write_scalars(train_dir, accuracy_table.TRAINING_CLOCK_TAG,
+                 [(1, 0.1, 1.0e9)])
+  _write_scalars(eval_dir, 'Precision @ 1', [(20, 0.25, 1.0e9 + 30)])
+  table = accuracy_table.accuracy_rows(train_dir, eval_dir, [0.2],
+                                       batch_size=128)
+  assert table['checkpoints'] == [{'step': 20, 'precision': 0.25,
+                                   'hours': 0.0}]
+  assert table['examples_per_sec'] is None
+  text = accuracy_table.markdown(table, 'A short run.', {
+      'cpu': 'a CPU', 'cores': 2, 'tensorflow': '2.21.0',
+      'date': '2026-12-06'})
+  assert '- First at or above 0.20: step 20 (0.2500), after 0.00 hours.' in text
+  assert 'Training speed' not in text
+
 def test_the_script_writes_the_figures_without_tensorflows_start_up_lines(
     tmp_path):
   train_dir, eval_dir = str(tmp_path / 'train'), str(tmp_path / 'eval')
