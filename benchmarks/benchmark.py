@@ -756,11 +756,10 @@ def report_roofline(rates, peaks):
     rates: {measurement name: examples/sec} of those measured.
     peaks: measure_peak's result.
   """
-  flops = roofline.training_flops_per_image()
-  fields = {'flop_per_image': flops}
+  fields = {'flop_per_image': roofline.training_flops_per_image()}
   for name, arithmetic in ROOFLINE_FIGURES:
     if name in rates and arithmetic in peaks:
-      gflops = rates[name] * flops / 1e9
+      gflops = roofline.gflops(rates[name])
       fields[name] = {'gflops': round(gflops, 1),
                       'fraction_of_peak': round(gflops / peaks[arithmetic], 3),
                       'peak': arithmetic}

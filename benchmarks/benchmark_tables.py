@@ -13,7 +13,9 @@ date they were measured with:
 Tables: `speed` (examples/sec of each trainer and the evaluator), `options`
 (each speed flag against none), `histograms` (benchmarks/cpu_study.py's
 histograms study, one file per kernel setting), `step_parts` (its
-step_parts study: the training step's time by part, float32 and bfloat16), `cluster_cost` (a ps cluster's bytes and
+step_parts study: the training step's time by part, float32 and
+bfloat16), `cpu_classes` (its cpu_classes study: each emulated CPU class's
+speed against its own matmul peak), `cluster_cost` (a ps cluster's bytes and
 CPU time per step; `--only cluster_cost`), `cluster_link` (a ps task behind
 a slow link; `--only cluster_link`), and `paper_model` (from a
 cluster_cost file and a speed file: how many workers a ps task serves on a
@@ -330,6 +332,38 @@ def step_parts_table(results):
   return lines
 
 
+def cpu_classes_table(results):
+  """Each emulated x86 CPU class's training speed against its own peak."""
+  rows = [lines[0] for name, lines in results.items()
+          if name.startswith('cpu_class_') and 'float32_peak_gflops' in lines[0]]
+  if not rows:
+    raise ValueError('no cpu_class_ lines with a peak: save the output of '
+                     'benchmarks/cpu_study.py --only cpu_classes')
+  lines = ['`python benchmarks/cpu_study.py --only cpu_classes`: the older '
+           'x86 CPU classes emulated on this machine by capping oneDNN\'s '
+           'instruction set (`ONEDNN_MAX_CPU_ISA`), and its own class '
+           'uncapped; each setting in its own '
+           'process, %d rounds over the settings in turn; examples/sec are '
+           'the medians of all rounds\' windows, each class\'s peak (a '
+           '%d x %d float32 matmul under the same cap) the median of its '
+           'rounds, and each fraction is of that class\'s own peak. %s' % (
+               results['data'][0]['rounds'], rows[0]['peak_matmul_size'],
+               rows[0]['peak_matmul_size'], measured_where(results)), '',
+           '| CPU class (oneDNN cap) | kernels | float32 peak, GFLOP/s | '
+           '`compute_reference`: examples/sec (of peak) | `compute` | '
+           '`train` |', '|---|---|---:|---:|---:|---:|']
+  for row in rows:
+    cap = row['environment'].get('ONEDNN_MAX_CPU_ISA')
+    lines.append('| %s (%s) | %s | %s | %s |' % (
+        row['cpu_class'], '`%s`' % cap if cap else 'uncapped',
+        'oneDNN' if row['kernels'] == 'onednn' else 'Eigen',
+        '{:,.0f}'.format(row['float32_peak_gflops']),
+        ' | '.join('{:,.0f} ({:.2f})'.format(
+            row[name + '_examples_per_sec'], row[name + '_fraction_of_peak'])
+                   for name in ('compute_reference', 'compute', 'train'))))
+  return lines
+
+
 def traffic_factor(cluster_results):
   """r: bytes a ps task moves per worker step, in its busier direction.
 
@@ -398,7 +432,8 @@ TABLES = {'speed': (speed_table, 1), 'options': (options_table, 1),
           'cluster_link': (cluster_link_table, 1),
           'paper_model': (paper_model_table, 2),
           'histograms': (histograms_table, None),
-          'step_parts': (step_parts_table, 1)}
+          'step_parts': (step_parts_table, 1),
+          'cpu_classes': (cpu_classes_table, 1)}
 
 
 def table(name, paths):

@@ -12,9 +12,11 @@ benchmarks/benchmark.py (which it runs):
                took no time at all
   cpu_classes  compute_reference, compute and train under the kernels of
                each x86 CPU class, emulated on this machine by capping
-               oneDNN's instruction set; each setting runs benchmark.py in
-               its own process (see measure_cpu_classes); with profile, the
-               profile runs under each setting too
+               oneDNN's instruction set, with the float32 matmul peak under
+               the same cap, so that each class is judged against its own
+               peak; each setting runs benchmark.py in its own process (see
+               measure_cpu_classes); with profile, the profile runs under
+               each setting too
   step_parts   where the training step's time goes in float32 and in
                bfloat16 (--mixed_precision bf16), op by op: convolutions,
                casts, local response normalization, moving averages, the
@@ -374,7 +376,8 @@ def _run_child(script, only, environment, data_dir, args):
              '--rounds', '1', '--data_dir', data_dir,
              '--batch_size', str(args.batch_size), '--windows',
              str(args.windows), '--window_steps', str(args.window_steps),
-             '--warmup_steps', str(args.warmup_steps)]
+             '--warmup_steps', str(args.warmup_steps), '--peak_size',
+             str(args.peak_size)]
   result = subprocess.run(command, env=env, capture_output=True, text=True)
   if result.returncode:
     raise RuntimeError('%s failed:\n%s' % (' '.join(command),
@@ -385,19 +388,43 @@ def _run_child(script, only, environment, data_dir, args):
 
 
 def _run_in_setting(environment, data_dir, args, profile):
-  """One round of benchmark.py's compute and train (and profile) in children.
+  """One round of benchmark.py's peak, compute and train (and profile) in children.
 
   Returns:
-    The children's report lines by measurement name: CPU_CLASS_MEASUREMENTS,
-    each with its 'windows', and with `profile` also 'profile_<graph>' for
-    each of PROFILED_GRAPHS and 'ratios' holding PROFILE_RATIOS.
+    The children's report lines by measurement name: 'peak', and
+    CPU_CLASS_MEASUREMENTS, each with its 'windows', and with `profile` also
+    'profile_<graph>' for each of PROFILED_GRAPHS and 'ratios' holding
+    PROFILE_RATIOS.
   """
-  lines = _run_child('benchmark.py', 'compute,train', environment, data_dir,
-                     args)
+  lines = _run_child('benchmark.py', 'peak,compute,train', environment,
+                     data_dir, args)
   if profile:
     lines.update(_run_child('cpu_study.py', 'profile', environment, data_dir,
                             args))
   return lines
+
+
+def _setting_figures(runs):
+  """One setting's figures over its rounds, each against its own peak.
+
+  Args:
+    runs: _run_in_setting's lines, one dict per round.
+
+  Returns:
+    {'float32_peak_gflops': the median of the rounds' peaks,
+     '<measurement>_examples_per_sec': the median of all rounds' windows,
+     '<measurement>_fraction_of_peak': that rate's GFLOP/s over the peak}
+    for each of CPU_CLASS_MEASUREMENTS.
+  """
+  peak = statistics.median(run['peak']['float32_gflops'] for run in runs)
+  figures = {'float32_peak_gflops': round(peak, 1)}
+  for measurement in CPU_CLASS_MEASUREMENTS:
+    rate = benchmark._median_rate([window for run in runs
+                                   for window in run[measurement]['windows']])
+    figures[measurement + '_examples_per_sec'] = rate
+    figures[measurement + '_fraction_of_peak'] = round(
+        roofline.gflops(rate) / peak, 3)
+  return figures
 
 
 def measure_cpu_classes(data_dir, args):
@@ -406,6 +433,11 @@ def measure_cpu_classes(data_dir, args):
   Each setting runs in its own process (TensorFlow fixes its kernels at
   import), one round per setting in turn, --rounds times, so that a slow
   spell of the machine falls on all settings alike.
+
+  Each child also measures the float32 matmul peak under its setting's cap
+  (benchmarks/roofline.py): each measurement is reported as a fraction of
+  that peak (the median over the rounds), the class's own ceiling, which is
+  what the step's fraction is judged against on that class.
 
   With `profile` in --only, each setting's child also profiles the steps;
   each part's milliseconds and PROFILE_RATIOS (see measure_profile) are
@@ -426,15 +458,12 @@ def measure_cpu_classes(data_dir, args):
       runs[name].append(_run_in_setting(environment, data_dir, args, profile))
   medians = {}
   for name, cpu_class, kernels, environment in settings:
-    medians[name] = {
-        measurement: benchmark._median_rate(
-            [rate for run in runs[name]
-             for rate in run[measurement]['windows']])
-        for measurement in CPU_CLASS_MEASUREMENTS}
+    fields = _setting_figures(runs[name])
+    medians[name] = {measurement: fields[measurement + '_examples_per_sec']
+                     for measurement in CPU_CLASS_MEASUREMENTS}
     benchmark.report('cpu_class_' + name, cpu_class=cpu_class,
                      kernels=kernels, environment=environment,
-                     **{measurement + '_examples_per_sec': median
-                        for measurement, median in medians[name].items()})
+                     peak_matmul_size=args.peak_size, **fields)
     for graph in PROFILED_GRAPHS if profile else ():
       lines = [run['profile_' + graph] for run in runs[name]]
       benchmark.report('cpu_class_%s_profile_%s' % (name, graph), **{
@@ -554,8 +583,9 @@ def parser():
                       help='Images per training step.')
   result.add_argument('--windows', type=int, default=5,
                       help='Traced steps per graph (profile, step_parts) '
-                           'and windows of the peak (step_parts); timed '
-                           'windows per measurement (cpu_classes); pairs of '
+                           'and windows of the peak (step_parts, '
+                           'cpu_classes); timed windows per measurement '
+                           '(cpu_classes); pairs of '
                            'a plain and a summary step per round '
                            '(histograms).')
   result.add_argument('--window_steps', type=int, default=20,
@@ -565,8 +595,9 @@ def parser():
   result.add_argument('--warmup_steps', type=int, default=10,
                       help='Untimed steps before the first window.')
   result.add_argument('--peak_size', type=int, default=4096,
-                      help='For step_parts: the matmul that measures the '
-                           'peak is this many rows and columns square.')
+                      help='For step_parts and cpu_classes: the matmul that '
+                           'measures the peak is this many rows and columns '
+                           'square.')
   result.add_argument('--rounds', type=int, default=5,
                       help='Rounds over all settings (cpu_classes) or both '
                            'forms (histograms).')
@@ -583,8 +614,9 @@ def main(argv=None):
   ratios = {}
   if 'cpu_classes' in args.only:
     with tempfile.TemporaryDirectory(prefix='cifar10_cpu_study_') as scratch:
-      ratios.update(measure_cpu_classes(
-          benchmark.data_dir_or_synthetic(args.data_dir, scratch), args))
+      data_dir = benchmark.data_dir_or_synthetic(args.data_dir, scratch)
+      benchmark.report_data(data_dir, args.data_dir is None, args)
+      ratios.update(measure_cpu_classes(data_dir, args))
   elif 'profile' in args.only:
     ratios.update(measure_profile(args.batch_size, args))
   if 'step_parts' in args.only:

@@ -31,6 +31,10 @@ import layer_table  # pylint: disable=g-import-not-at-top,wrong-import-position
 # The CPU features with which oneDNN multiplies bfloat16 natively; without
 # them TensorFlow emulates it, and a bfloat16 peak would measure the emulation.
 BFLOAT16_FEATURES = ('avx512_bf16', 'amx_bf16')
+# ONEDNN_MAX_CPU_ISA values below oneDNN's first instruction set with
+# bfloat16 arithmetic (AVX512_CORE_BF16).
+CAPS_WITHOUT_BFLOAT16 = ('SSE41', 'AVX', 'AVX2', 'AVX2_VNNI', 'AVX512_CORE',
+                         'AVX512_CORE_VNNI')
 
 
 def training_flops_by_kind():
@@ -54,6 +58,11 @@ def training_flops_by_kind():
           'matrix multiplies': 2 * 3 * matrix_multiplies}
 
 
+def gflops(examples_per_sec):
+  """The arithmetic rate of training at `examples_per_sec`, in GFLOP/s."""
+  return examples_per_sec * training_flops_per_image() / 1e9
+
+
 def training_flops_per_image():
   """Floating-point operations of one image's training step (int): 105.3M.
 
@@ -62,9 +71,21 @@ def training_flops_per_image():
   return sum(training_flops_by_kind().values())
 
 
-def has_native_bfloat16(cpu_flags=None):
-  """Whether this CPU multiplies bfloat16 natively (see BFLOAT16_FEATURES)."""
+def has_native_bfloat16(cpu_flags=None, onednn_cap=None):
+  """Whether oneDNN multiplies bfloat16 natively here (see BFLOAT16_FEATURES).
+
+  Args:
+    cpu_flags: the CPU's feature flags; default, this machine's.
+    onednn_cap: the newest instruction set oneDNN may use; default, this
+      process's ONEDNN_MAX_CPU_ISA. A cap in CAPS_WITHOUT_BFLOAT16 (an
+      older class emulated on this machine, as in cpu_study's cpu_classes)
+      leaves oneDNN without the features even where the CPU has them.
+  """
   flags = kernel_choice.cpu_flags() if cpu_flags is None else cpu_flags
+  cap = (os.environ.get('ONEDNN_MAX_CPU_ISA', '') if onednn_cap is None
+         else onednn_cap)
+  if cap.upper() in CAPS_WITHOUT_BFLOAT16:
+    return False
   return bool(flags and any(name in flags for name in BFLOAT16_FEATURES))
 
 

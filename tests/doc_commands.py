@@ -65,6 +65,11 @@ NOT_RUN = {
     '/tmp/cifar10_data > docs/results/step_parts.jsonl':
         'minutes of timing on the real data set, and it would replace the '
         'saved figures the documents show',
+    'python benchmarks/cpu_study.py --only cpu_classes --data_dir '
+    '/tmp/cifar10_data --rounds 3 --windows 3 --window_steps 10 > '
+    'docs/results/cpu_classes.jsonl':
+        'minutes of timing, fifteen child processes, and it would replace '
+        'the saved figures the documents show',
     'python benchmarks/benchmark.py --data_dir /tmp/cifar10_data > '
     'docs/results/speed.jsonl':
         'minutes of timing, and it would replace the saved figures the '

@@ -206,7 +206,20 @@ def test_the_roofline_relates_each_training_figure_to_the_peak(
 
 
 def test_bfloat16_counts_as_native_only_with_its_cpu_features():
-  assert roofline.has_native_bfloat16(frozenset(['avx512f', 'avx512_bf16']))
-  assert roofline.has_native_bfloat16(frozenset(['amx_bf16', 'amx_tile']))
-  assert not roofline.has_native_bfloat16(frozenset(['avx512f', 'avx2']))
-  assert not roofline.has_native_bfloat16(frozenset())
+  uncapped = ''
+  assert roofline.has_native_bfloat16(frozenset(['avx512f', 'avx512_bf16']),
+                                      uncapped)
+  assert roofline.has_native_bfloat16(frozenset(['amx_bf16', 'amx_tile']),
+                                      uncapped)
+  assert not roofline.has_native_bfloat16(frozenset(['avx512f', 'avx2']),
+                                          uncapped)
+  assert not roofline.has_native_bfloat16(frozenset(), uncapped)
+
+
+@pytest.mark.parametrize('cap, native', [
+    ('AVX2', False), ('avx512_core', False), ('AVX512_CORE_VNNI', False),
+    ('AVX512_CORE_BF16', True), ('AVX512_CORE_AMX', True)])
+def test_a_onednn_cap_below_bfloat16_takes_it_away(cap, native):
+  """cpu_study's emulated older classes get no bfloat16 peak."""
+  cpu = frozenset(['avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_bf16'])
+  assert roofline.has_native_bfloat16(cpu, cap) == native

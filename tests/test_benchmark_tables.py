@@ -219,6 +219,47 @@ def _step_parts_row(precision, parts_ms, **peak_fields):
   return row
 
 
+def _cpu_class_row(name, cap, kernels, peak, rates, fractions):
+  return dict({'measurement': 'cpu_class_' + name, 'cpu_class': name,
+               'kernels': kernels,
+               'environment': dict({'TF_ENABLE_ONEDNN_OPTS': '1'},
+                                   **({'ONEDNN_MAX_CPU_ISA': cap} if cap
+                                      else {})),
+               'peak_matmul_size': 4096, 'float32_peak_gflops': peak},
+              **{measurement + '_examples_per_sec': rate
+                 for measurement, rate in zip(
+                     ('compute_reference', 'compute', 'train'), rates)},
+              **{measurement + '_fraction_of_peak': fraction
+                 for measurement, fraction in zip(
+                     ('compute_reference', 'compute', 'train'), fractions)})
+
+
+def test_cpu_classes_rows_judge_each_class_against_its_own_peak(tmp_path):
+  capped = _cpu_class_row('avx2', 'AVX2', 'eigen', 98.64,
+                          (700.4, 810.0, 1234.5), (0.747, 0.865, 1.318))
+  native = _cpu_class_row('native', None, 'onednn', 219.0,
+                          (1300.0, 1700.0, 1750.2), (0.625, 0.817, 0.841))
+  text = tables.table('cpu_classes', [_write(
+      tmp_path / 'c.jsonl', [MACHINE, DATA, capped, native])])
+  assert '5 rounds over the settings in turn' in text
+  assert 'a 4096 x 4096 float32 matmul under the same cap' in text
+  assert 'medians of 5 windows of 20 steps after 10 warm-up steps' in text
+  assert ('| avx2 (`AVX2`) | Eigen | 99 | 700 (0.75) | 810 (0.86) | '
+          '1,234 (1.32) |') in text
+  assert ('| native (uncapped) | oneDNN | 219 | 1,300 (0.62) | 1,700 (0.82) '
+          '| 1,750 (0.84) |') in text
+
+
+def test_the_cpu_classes_table_needs_the_studys_peaks(tmp_path):
+  """A cpu_classes file from before the peaks were measured is refused."""
+  old = {'measurement': 'cpu_class_native', 'cpu_class': 'native',
+         'kernels': 'onednn', 'environment': {},
+         'compute_examples_per_sec': 1.0}
+  with pytest.raises(ValueError, match='cpu_study.py --only cpu_classes'):
+    tables.table('cpu_classes', [_write(tmp_path / 'c.jsonl',
+                                        [MACHINE, DATA, old])])
+
+
 def test_step_parts_rows_give_each_parts_share_and_its_bound(tmp_path):
   # A float32 step of 40 ms (30 convolutions, 10 the rest) and a bfloat16
   # one of 20 ms, this CPU with a float32 peak only.

@@ -153,6 +153,27 @@ def test_a_tiny_step_parts_study_splits_both_precisions_steps(
         lines['step_parts_float32']['parts_ms']['casts'])
 
 
+def test_a_cpu_class_is_judged_against_the_peak_measured_under_its_cap():
+  # Two rounds of one setting: their peaks, and the windows of each rate.
+  def round_of(peak, reference, compute, train):
+    return {'peak': {'float32_gflops': peak},
+            'compute_reference': {'windows': reference},
+            'compute': {'windows': compute}, 'train': {'windows': train}}
+  figures = cpu_study._setting_figures([  # pylint: disable=protected-access
+      round_of(100.0, [500.0, 520.0], [600.0], [1000.0, 1100.0]),
+      round_of(120.0, [540.0], [640.0, 700.0], [1200.0])])
+  # 105,295,104 FLOP an image (benchmarks/roofline.py); the peak is the
+  # rounds' median, 110 GFLOP/s; each rate the median of all its windows.
+  assert figures == {
+      'float32_peak_gflops': 110.0,
+      'compute_reference_examples_per_sec': 520.0,
+      'compute_reference_fraction_of_peak': round(520 * 0.105295104 / 110, 3),
+      'compute_examples_per_sec': 640.0,
+      'compute_fraction_of_peak': round(640 * 0.105295104 / 110, 3),
+      'train_examples_per_sec': 1100.0,
+      'train_fraction_of_peak': round(1100 * 0.105295104 / 110, 3)}
+
+
 def test_every_cpu_class_is_measured_with_onednn_and_capped_ones_with_eigen():
   settings = {name: environment
               for name, _, _, environment in cpu_study._cpu_class_settings()}  # pylint: disable=protected-access
