@@ -169,6 +169,11 @@ class Sandbox:
   def rewrite(self, command):
     """The command as the test runs it, and the line it prints when up if a server."""
     assignments, command = _split_assignments(command)
+    # The commands run in the repository: one that writes into it (saved
+    # figures under docs/results/) would replace what the documents show.
+    if re.search(r'(?<!\d)>\s*(?=[\w.])', command):
+      raise AssertionError('a document\'s command writes a file in the '
+                           'repository (list it in NOT_RUN): %s' % command)
     options = _options(_module_parser(command))
     added = []
     for flag, action in sorted(options.items()):

@@ -57,6 +57,28 @@ def test_max_steps_keep_their_order_and_folders_get_their_defaults():
     sandbox.rewrite('python -m cifar10.train')
 
 
+@pytest.mark.parametrize('command, rewritten', [
+    ('python benchmarks/cpu_study.py --only cpu_classes > '
+     'docs/results/cpu_classes.jsonl', None),
+    ('python benchmarks/benchmark.py >results.jsonl', None),
+    ('python benchmarks/benchmark.py > /tmp/speed.jsonl',
+     '> /sandbox/speed.jsonl'),
+    ('python benchmarks/benchmark.py 2>&1 | tail', '2>&1 | tail')])
+def test_a_command_that_would_write_into_the_repository_is_refused(
+    command, rewritten):
+  """The commands run in the repository: saved figures must not be replaced.
+
+  `rewritten`: what the command keeps of its redirection, or None where it
+  is refused.
+  """
+  sandbox = doc_commands.Sandbox('/sandbox', [])
+  if rewritten is None:
+    with pytest.raises(AssertionError, match='list it in NOT_RUN'):
+      sandbox.rewrite(command)
+  else:
+    assert rewritten in sandbox.rewrite(command)[0]
+
+
 def test_the_images_predict_is_given_are_made(tmp_path):
   sandbox = doc_commands.Sandbox(str(tmp_path), [])
   command, _ = sandbox.rewrite(
