@@ -101,6 +101,19 @@ def test_a_train_run_and_an_eval_run_write_no_second_graph(
   assert _graph_events(str(tmp_path)) == (0, 0)
 
 
+def test_a_finished_runs_event_file_ends_with_its_last_save(trained_dir):
+  """What the session queued as it closed is in the file, not left behind.
+
+  The checkpoint hook logs its final save as the session closes; left in
+  the writer's queue, a process that exits loses it, and one that trains
+  again writes it only later, perhaps onto a disk that has filled.
+  """
+  [path] = glob.glob(os.path.join(trained_dir, 'events.out.tfevents.*'))
+  events = list(tf.compat.v1.train.summary_iterator(path))
+  last = events[-1]
+  assert (last.step, last.WhichOneof('what'), last.session_log.status) == (
+      300, 'session_log', tf.compat.v1.SessionLog.CHECKPOINT)
+
 def test_second_run_resumes_from_the_checkpoint(trained_dir, synthetic_data_dir,
                                                 tmp_path, capsys):
   train_dir = str(tmp_path / 'train')

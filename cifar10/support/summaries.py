@@ -81,3 +81,22 @@ def open_run_writer(logdir):
     cache._cache[logdir] = writer  # pylint: disable=protected-access
   if earlier is not None:
     earlier.close()
+
+
+def flush_run_writer(logdir):
+  """Writes out the events still queued for the run's event file, if any.
+
+  The checkpoint hook's last event (the final save's session log) is queued
+  as the session closes, and the writer writes its queue only every two
+  minutes or when closed. Without this, a process that exits drops it, and
+  one that trains again (a notebook, a test) closes the writer then, when the
+  disk may have filled meanwhile and the write fails.
+
+  Args:
+    logdir: the folder given to open_run_writer.
+  """
+  cache = tf.compat.v1.summary.FileWriterCache
+  with cache._lock:  # pylint: disable=protected-access
+    writer = cache._cache.get(logdir)  # pylint: disable=protected-access
+  if writer is not None:
+    writer.flush()

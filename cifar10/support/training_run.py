@@ -33,6 +33,7 @@ from cifar10.support import data_sets
 from cifar10.support import errors
 from cifar10.support import session_options as session_options_lib
 from cifar10.support import storage
+from cifar10.support import summaries
 
 CHECKPOINT_BASENAME = 'model.ckpt'
 
@@ -355,10 +356,13 @@ class Guard:
     The checkpoint hook saves when the session opens (step 0 of a new run)
     and as it closes, where `saving_on_failure` does not watch: a full disk
     there would end in TensorFlow's traceback. The partial files are
-    removed, and the line names the checkpoint that is intact, if any.
+    removed, and the line names the checkpoint that is intact, if any. Once
+    the session has closed, the run's event file gets the events still
+    queued for it (summaries.flush_run_writer).
     """
     try:
       yield
+      summaries.flush_run_writer(self._settings.train_dir)
     # ResourceExhausted: a full disk or quota; OutOfRange: a file-size
     # limit; PermissionDenied: a folder that cannot be written.
     except (tf.errors.ResourceExhaustedError, tf.errors.OutOfRangeError,
