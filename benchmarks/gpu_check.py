@@ -39,6 +39,8 @@ import subprocess
 import sys
 import time
 
+from cifar10.support import flags
+
 # benchmarks/ (this folder) and the learner's scripts/, for plot_run.py.
 BENCHMARKS = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = os.path.join(os.path.dirname(BENCHMARKS), 'scripts')
@@ -323,8 +325,9 @@ def measure_long_run(out_dir, data_dir, sizes, steps, deadline):
     result['eval_cut_short'] = True
   result['eval_status'] = evaluator.stop()
   try:
-    result['accuracy'] = accuracy_table.accuracy_rows(train_dir, eval_dir,
-                                                      [0.80])
+    # The trainer ran with its default batch (no --batch_size above).
+    result['accuracy'] = accuracy_table.accuracy_rows(
+        train_dir, eval_dir, [0.80], flags.BATCH_SIZE)
   except plot_run.PlotError as error:
     result['accuracy_error'] = str(error)
   return result
