@@ -54,6 +54,13 @@ def parser():
   result = argparse.ArgumentParser(
       prog='python benchmarks/accuracy_table.py', allow_abbrev=False,
       description=__doc__.splitlines()[0],
+      epilog='Hours run from the trainer\'s first summary to its last one at '
+             'or before each checkpoint; a run stopped and resumed is timed '
+             'as if it had gone straight through (the pause counts as the '
+             'usual interval between summaries, and the rows list it). The '
+             'rows name the CPU, TensorFlow version and date of where and '
+             'when this script runs: run it on the machine that trained, '
+             'once the evaluation is done.',
       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
   result.add_argument('--train_dir', required=True,
                       help='The run\'s --train_dir (its event files).')

@@ -570,7 +570,7 @@ def parser():
   """The script's flags."""
   result = argparse.ArgumentParser(
       prog='python benchmarks/cpu_study.py', allow_abbrev=False,
-      description=__doc__.splitlines()[1],
+      description=__doc__.splitlines()[0],
       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
   result.add_argument('--only', type=_studies, default='profile',
                       help='Comma-separated subset of: %s.'

@@ -160,7 +160,7 @@ def test_the_script_writes_the_figures_without_tensorflows_start_up_lines(
 
 
 def test_the_documents_rows_are_the_scripts_output():
-  """docs/accuracy.md's 100,000-step rows are accuracy_table's, unedited."""
+  """docs/accuracy.md's rows of each run are accuracy_table's, unedited."""
   text = documents.read('docs/accuracy.md')
   blocks = re.findall(r'<!-- accuracy_table: (\S+) begin -->\n(.*?)'
                       r'<!-- accuracy_table: \1 end -->', text, re.S)
