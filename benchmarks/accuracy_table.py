@@ -107,10 +107,10 @@ def training_seconds(clock, starts):
   Returns:
     (seconds, pauses): seconds[i] is the training time from clock[0] to
     clock[i]; pauses lists each restart as {'after_step', 'before_step',
-    'seconds', 'counted_as'} (seconds). A restart's interval (the steps after the last summary, the
-    checkpoint, the stop, the start-up, and whatever time passed between)
-    counts as the median interval between two summaries of one process, as
-    if the run had gone straight through.
+    'seconds', 'counted_as'} (seconds). A restart's interval (the steps
+    after the last summary, the checkpoint, the stop, the start-up, and
+    whatever time passed between) counts as the median interval between two
+    summaries of one process, as if the run had gone straight through.
   """
   intervals = [(later.wall_time - earlier.wall_time,
                 any(earlier.wall_time < start <= later.wall_time

@@ -335,7 +335,8 @@ def step_parts_table(results):
 def cpu_classes_table(results):
   """Each emulated x86 CPU class's training speed against its own peak."""
   rows = [lines[0] for name, lines in results.items()
-          if name.startswith('cpu_class_') and 'float32_peak_gflops' in lines[0]]
+          if name.startswith('cpu_class_') and
+          'float32_peak_gflops' in lines[0]]
   if not rows:
     raise ValueError('no cpu_class_ lines with a peak: save the output of '
                      'benchmarks/cpu_study.py --only cpu_classes')

@@ -388,7 +388,7 @@ def _run_child(script, only, environment, data_dir, args):
 
 
 def _run_in_setting(environment, data_dir, args, profile):
-  """One round of benchmark.py's peak, compute and train (and profile) in children.
+  """One round of the setting's children: peak, compute, train (and profile).
 
   Returns:
     The children's report lines by measurement name: 'peak', and
