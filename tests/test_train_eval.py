@@ -105,8 +105,8 @@ def test_a_finished_runs_event_file_ends_with_its_last_save(trained_dir):
   """What the session queued as it closed is in the file, not left behind.
 
   The checkpoint hook logs its final save as the session closes; left in
-  the writer's queue, a process that exits loses it, and one that trains
-  again writes it only later, perhaps onto a disk that has filled.
+  the writer's queue, a process that trains again wrote it only as its next
+  run began, perhaps onto a disk that had filled since.
   """
   [path] = glob.glob(os.path.join(trained_dir, 'events.out.tfevents.*'))
   events = list(tf.compat.v1.train.summary_iterator(path))

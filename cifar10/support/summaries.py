@@ -88,9 +88,9 @@ def flush_run_writer(logdir):
 
   The checkpoint hook's last event (the final save's session log) is queued
   as the session closes, and the writer writes its queue only every two
-  minutes or when closed. Without this, a process that exits drops it, and
-  one that trains again (a notebook, a test) closes the writer then, when the
-  disk may have filled meanwhile and the write fails.
+  minutes or when closed. A process that exits closes it then; one that
+  trains again (a notebook, a test) closed it only as the next run opened
+  its own, when the disk may have filled meanwhile and the write failed.
 
   Args:
     logdir: the folder given to open_run_writer.
