@@ -15,6 +15,7 @@ x 4096, as dense and regular as work gets), in float32, and in bfloat16 on
 CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX).
 """
 
+import functools
 import os
 import statistics
 import sys
@@ -63,6 +64,9 @@ def gflops(examples_per_sec):
   return examples_per_sec * training_flops_per_image() / 1e9
 
 
+# Counted from a graph built for the purpose, so once per process: gflops()
+# is called for every figure a benchmark reports.
+@functools.lru_cache(maxsize=None)
 def training_flops_per_image():
   """Floating-point operations of one image's training step (int): 105.3M.
 
