@@ -149,8 +149,9 @@ def accuracy_rows(train_dir, eval_dir, thresholds, batch_size):
   Raises:
     plot_run.PlotError: a folder lacks the event files or tags needed.
   """
-  clock = plot_run.read_scalar_events(
-      train_dir, [TRAINING_CLOCK_TAG])[TRAINING_CLOCK_TAG]
+  series = plot_run.read_scalar_events(train_dir, [TRAINING_CLOCK_TAG],
+                                       optional_tags=[STEPS_PER_SECOND_TAG])
+  clock = series[TRAINING_CLOCK_TAG]
   seconds, pauses = training_seconds(clock, _process_starts(train_dir))
   rows = []
   for event in plot_run.read_scalar_events(
@@ -165,20 +166,18 @@ def accuracy_rows(train_dir, eval_dir, thresholds, batch_size):
     reached['%.2f' % threshold] = next(
         (row for row in rows if row['precision'] >= threshold), None)
   return {'checkpoints': rows, 'thresholds': reached, 'pauses': pauses,
-          'examples_per_sec': _examples_per_sec(train_dir, batch_size),
+          'examples_per_sec': _examples_per_sec(
+              series[STEPS_PER_SECOND_TAG], batch_size),
           'batch_size': batch_size}
 
 
-def _examples_per_sec(train_dir, batch_size):
-  """The median of the trainer's speed summaries, in examples/sec, or None.
+def _examples_per_sec(speeds, batch_size):
+  """The median of the trainer's steps/sec summaries, in examples/sec, or None.
 
   The training session writes its first steps/sec with its second summary,
   so a run of fewer steps than two summaries' worth has none.
   """
-  try:
-    speeds = plot_run.read_scalar_events(
-        train_dir, [STEPS_PER_SECOND_TAG])[STEPS_PER_SECOND_TAG]
-  except plot_run.PlotError:
+  if not speeds:
     return None
   return round(statistics.median(event.value for event in speeds) *
                batch_size, 1)

@@ -73,7 +73,7 @@ def parser():
   return result
 
 
-def read_scalar_events(folder, tags):
+def read_scalar_events(folder, tags, optional_tags=()):
   """The scalar events of `tags` in the event files of `folder`, by step.
 
   TensorBoard's own reader is used, so a run resumed after a crash reads as
@@ -83,9 +83,12 @@ def read_scalar_events(folder, tags):
   Args:
     folder: a folder holding `events.out.tfevents.*` files.
     tags: the scalar tags to read.
+    optional_tags: more tags to read in the same pass, which may be absent
+      (an empty list then).
 
   Returns:
-    {tag: [event]} in step order, one per step (the newest written);
+    {tag: [event]} for tags and optional_tags, in step order, one per step
+    (the newest written);
     each event has .step, .value and .wall_time (seconds since the epoch,
     when it was written).
 
@@ -101,7 +104,10 @@ def read_scalar_events(folder, tags):
   _reload_quietly(accumulator)
   found = accumulator.Tags()[event_accumulator.SCALARS]
   series = {}
-  for tag in tags:
+  for tag in list(tags) + list(optional_tags):
+    if tag not in found and tag in optional_tags:
+      series[tag] = []
+      continue
     if tag not in found:
       raise PlotError(
           'No %r values in the event files of %s (it has %s). Is it the '
