@@ -192,10 +192,12 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
       logger,
   ] + guard.hooks(step_after_train) + list(replica.hooks)
   # Only the chief writes checkpoints and summaries into --train_dir, and
-  # the graph once (support/summaries.py says why it takes a line).
+  # the graph once, in a new run's event file (support/summaries.py says
+  # why that takes a line).
   writes = replica.is_chief and not finished
   if writes:
-    summaries.open_run_writer(settings.train_dir)
+    summaries.open_run_writer(settings.train_dir,
+                              with_graph=start_step is None)
     hooks.append(tf.compat.v1.train.CheckpointSaverHook(
         settings.train_dir,
         save_secs=(None if settings.save_checkpoint_steps

@@ -126,6 +126,10 @@ def test_second_run_resumes_from_the_checkpoint(trained_dir, synthetic_data_dir,
   steps = [int(step) for step, _, _, _ in LOG_LINE.findall(output)]
   assert steps == [310, 320]
   assert latest_step(train_dir) == 320
+  # The resumed process writes its own event file, without the graph the
+  # first run's holds: TensorBoard warns of a second graph in one folder.
+  assert len(glob.glob(os.path.join(train_dir, 'events.out.tfevents.*'))) == 2
+  assert _graph_events(train_dir) == (1, 1)
 
 
 def test_fresh_removes_only_the_earlier_run(trained_dir, synthetic_data_dir,

@@ -56,8 +56,18 @@ def image(tag, images, max_outputs=3):
       tag=tag, tensor=tf.cast(images, tf.float32), max_images=max_outputs))
 
 
-def open_run_writer(logdir):
-  """Opens the event file a training session's hooks share, graph left out.
+class _WriterWithoutGraph(tf.compat.v1.summary.FileWriter):
+  """A FileWriter that drops the graphs it is given, and writes the rest."""
+
+  def add_graph(self, *args, **kwargs):
+    del args, kwargs  # The run's first event file holds the graph.
+
+  def add_meta_graph(self, *args, **kwargs):
+    del args, kwargs
+
+
+def open_run_writer(logdir, with_graph=True):
+  """Opens the event file a training session's hooks share.
 
   MonitoredTrainingSession's hooks write through tf.compat.v1.summary's
   FileWriterCache, one FileWriter per folder, which it creates with the
@@ -67,13 +77,21 @@ def open_run_writer(logdir):
   TensorBoard warned "Found more than one graph event per run". Cached first,
   a writer made without a graph leaves the checkpoint hook's copy alone.
 
+  A resumed run writes an event file of its own into the same folder, which
+  TensorBoard reads as one run: its writer drops the checkpoint hook's graph
+  too (`with_graph=False`), leaving the first run's, which the checkpoint
+  it resumed from was checked to fit.
+
   The writer stays open in the cache, as the cache's own writers do; one
   that an earlier run in this process left there for `logdir` is closed.
 
   Args:
     logdir: the folder of the session's checkpoints and summaries.
+    with_graph: whether the session's graph is written; False for a run
+      that resumes from a checkpoint in `logdir`.
   """
-  writer = tf.compat.v1.summary.FileWriter(logdir)
+  writer = (tf.compat.v1.summary.FileWriter if with_graph
+            else _WriterWithoutGraph)(logdir)
   cache = tf.compat.v1.summary.FileWriterCache
   # The cache has no public way in: its dictionary is the way.
   with cache._lock:  # pylint: disable=protected-access
