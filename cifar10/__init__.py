@@ -25,6 +25,9 @@ TensorFlow loads when the first of them is used.
 if not __package__:  # Run as a file: see support/run_as_file.py.
   from support import run_as_file
   run_as_file.refuse(__file__)
+else:  # `python -m cifar10.X` where X is no script: say so, as above.
+  from cifar10.support import run_as_file as _run_as_file
+  _run_as_file.refuse_module_run_with_m()
 
 # The names the original's scripts used after `import cifar10`, served from
 # cifar10/cifar10.py on first use (PEP 562), so that the import stays free.

@@ -344,6 +344,8 @@ ADVICE = {
         ['test_advice.py::test_module_run_as_a_file_then_the_command_it_names'],
     ('cifar10/support/run_as_file.py', 'Run a script from the folder'):
         ['test_advice.py::test_module_run_as_a_file_then_the_command_it_names'],
+    ('cifar10/support/run_as_file.py', 'Run one of the scripts, such as'):
+        ['test_advice.py::test_module_run_as_a_file_then_the_command_it_names'],
     # cifar10/support/session_options.py
     ('cifar10/support/session_options.py', 'precision of the model: give '
                                            'one'):
@@ -1274,10 +1276,13 @@ def test_train_dir_one_level_off_then_the_run_resumes(small_data, small_run,
 
 
 def test_module_run_as_a_file_then_the_command_it_names(tmp_path):
-  for module in ('train', 'cifar10'):
-    path = os.path.join(REPO, 'cifar10', module + '.py')
-    done = subprocess.run([sys.executable, path], capture_output=True,
-                          text=True, cwd=str(tmp_path), timeout=DEADLINE_SECS)
+  as_files = [([os.path.join(REPO, 'cifar10', module + '.py')], str(tmp_path))
+              for module in ('train', 'cifar10')]
+  # And a module that is no script, run as one with -m from the right place.
+  with_m = [(['-m', 'cifar10.support.flags'], REPO)]
+  for arguments, cwd in as_files + with_m:
+    done = subprocess.run([sys.executable] + arguments, capture_output=True,
+                          text=True, cwd=cwd, timeout=DEADLINE_SECS)
     assert done.returncode == 1
     command = _group(r'(python -m cifar10\.\w+)', done.stderr + done.stdout)
     # Run from the folder that holds cifar10/, with --help: as printed, the

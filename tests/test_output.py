@@ -266,6 +266,44 @@ def test_every_file_of_the_package_run_as_a_file_says_how_to_run_it(file,
   assert (status, output) == (1, line + '\n')
 
 
+def _dotted(file):
+  """The module name of a package file: cifar10/support/flags.py ->
+  cifar10.support.flags, cifar10/__init__.py -> cifar10."""
+  name = os.path.splitext(file)[0].replace(os.sep, '.')
+  return name[:-len('.__init__')] if name.endswith('.__init__') else name
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize('file', [
+    file for file in _PACKAGE_FILES
+    if os.path.splitext(os.path.basename(file))[0] not in _SCRIPTS or
+    os.path.dirname(file) != 'cifar10'])
+def test_every_module_that_is_no_script_run_with_m_says_so(file, tmp_path):
+  # Without the line, `python -m cifar10.cifar10` loaded TensorFlow, printed
+  # its start-up lines and ended with status 0, having done nothing.
+  module = _dotted(file)
+  status, output = _run(['-m', module], cwd=REPO)
+  what = ('a package' if file.endswith('__init__.py')
+          else 'a module the scripts import')
+  assert (status, output) == (
+      1, '%s is %s, not a script. Run one of the scripts, such as python -m '
+      'cifar10.train (README.md lists them).\n' % (module, what))
+
+
+@pytest.mark.fast
+def test_a_script_or_another_module_run_with_m_is_left_alone(tmp_path):
+  status, output = _run(['-m', 'cifar10.train', '--help'], cwd=REPO)
+  assert status == 0 and output.startswith('usage: python -m cifar10.train')
+  # A module the package does not have gets Python's own line.
+  status, output = _run(['-m', 'cifar10.no_such_module'], cwd=REPO)
+  assert status == 1 and 'No module named cifar10.no_such_module' in output
+  # Another program's -m that imports the package is not refused.
+  (tmp_path / 'user_tool.py').write_text('import cifar10\nprint("ran")\n')
+  status, output = _run(['-m', 'user_tool'], cwd=str(tmp_path),
+                        environ=_user_environment(PYTHONPATH=REPO))
+  assert (status, output) == (0, 'ran\n')
+
+
 @pytest.mark.fast
 def test_importing_the_model_from_inside_its_folder_says_where_to_run():
   # `import cifar10` there finds cifar10/cifar10.py, and the program (here

@@ -18,6 +18,11 @@ found by its bare name because the file's folder leads sys.path. The scripts
 need no check of their own: their first import, `from cifar10.support ...`,
 reaches cifar10/cifar10.py's.
 
+Run with `-m` (`python -m cifar10.cifar10`, `python -m
+cifar10.support.flags`), a module that is no script would load TensorFlow and
+end silently: `refuse_module_run_with_m`, which the package calls as it is
+imported, says so in one line first.
+
 This module imports nothing of the package, and importing it does nothing.
 """
 
@@ -69,6 +74,47 @@ def refuse(module_file):
                                       os.path.join(_PACKAGE, 'support')):
     sys.exit(refusal(program))
   sys.exit(refusal(module_file))
+
+
+def _module_named_by_m(argv):
+  """The module that `python ... -m MODULE` names in `argv`, or None."""
+  for flag, module in zip(argv[1:], argv[2:]):
+    if flag == '-m':
+      return module
+  return None
+
+
+def _module_file(module):
+  """The file of the package's `module` (a dotted name), or None."""
+  path = os.path.join(os.path.dirname(_PACKAGE), *module.split('.'))
+  for candidate in (path + '.py', os.path.join(path, '__init__.py')):
+    if os.path.isfile(candidate):
+      return candidate
+  return None
+
+
+def refuse_module_run_with_m():
+  """Exits the process with one line if `python -m` names no script.
+
+  Python imports a module's packages before it runs the module, and while
+  it finds the module `sys.argv[0]` is '-m' (sys.orig_argv keeps the
+  command line): so the package, being imported for `python -m
+  cifar10.cifar10`, can tell that the module about to run is no script.
+  Anything else (a script, a module of another package, an import from a
+  program) returns at once.
+  """
+  if not sys.argv or sys.argv[0] != '-m':
+    return
+  module = _module_named_by_m(getattr(sys, 'orig_argv', []))
+  if module is None or module.split('.')[0] != os.path.basename(_PACKAGE):
+    return
+  path = _module_file(module)
+  if path is None or _is_script(path):
+    return  # A script runs; for no module at all, Python's line is clear.
+  what = ('a package' if path.endswith('__init__.py')
+          else 'a module the scripts import')
+  sys.exit('%s is %s, not a script. Run one of the scripts, such as python '
+           '-m cifar10.train (README.md lists them).' % (module, what))
 
 
 if __name__ == '__main__':  # This very file was run.
