@@ -29,7 +29,6 @@ if not __package__:
   run_as_file.refuse(__file__)
 
 import dataclasses
-import math
 
 import tensorflow as tf
 
@@ -37,8 +36,8 @@ from cifar10 import cifar10_input
 from cifar10.support import batch_files
 from cifar10.support import data_sets
 from cifar10.support import download
-from cifar10.support import errors
 from cifar10.support import fast_ops
+from cifar10.support import learning_schedule
 from cifar10.support import paths
 from cifar10.support import summaries
 from cifar10.support import trained_layers
@@ -86,21 +85,12 @@ LRN_ALPHA = 0.001 / 9.0
 LRN_BETA = 0.75
 
 
-def maybe_download_and_extract(data_dir=DATA_DIR, data_url=None,
-                               needed_files=None,
-                               data_format=data_sets.CIFAR10):
-  """Makes sure `data_dir` holds the extracted CIFAR-10 batch files it needs.
+def maybe_download_and_extract(data_dir=DATA_DIR, **options):
+  """Makes sure `data_dir` holds the extracted batch files: the original's call.
 
-  The original's call, `maybe_download_and_extract()`, works unchanged. See
-  cifar10.download for what is checked, when the network is used, and why
-  a folder holding some of the files is never downloaded into.
-
-  Args:
-    data_dir: the --data_dir.
-    data_url: the URL of the tarball; by default the official one.
-    needed_files: names of the batch files the caller reads
-      (`cifar10_input.file_names(eval_data)`); by default all six.
-    data_format: the data set's format (CIFAR-100's gets its tarball).
+  support/download.py checks what is there and fetches only into an empty
+  folder; `options` are its keyword arguments (data_url, needed_files,
+  data_format).
 
   Returns:
     The path of the folder holding the .bin files.
@@ -109,9 +99,7 @@ def maybe_download_and_extract(data_dir=DATA_DIR, data_url=None,
     errors.UserError: a needed file is missing, or the download or the
       extraction failed.
   """
-  return download.maybe_download_and_extract(data_dir, data_url,
-                                             needed_files=needed_files,
-                                             data_format=data_format)
+  return download.maybe_download_and_extract(data_dir, **options)
 
 
 # ---------------------------------------------------------------------------
@@ -475,28 +463,9 @@ class Schedule:
       errors.UserError: the period is shorter than one step.
     """
     batches_per_epoch = self.examples_per_epoch / batch_size
-    steps = int(batches_per_epoch * self.num_epochs_per_decay)
-    if steps < 1:
-      raise errors.UserError(
-          '--num_epochs_per_decay %g is shorter than one step: %g epochs of '
-          'the %d training images are %g images, fewer than the %d of a '
-          'step. Give at least %g.' % (
-              self.num_epochs_per_decay, self.num_epochs_per_decay,
-              self.examples_per_epoch,
-              self.num_epochs_per_decay * self.examples_per_epoch, batch_size,
-              _rounded_up(batch_size / self.examples_per_epoch)))
-    return steps
-
-
-def _rounded_up(value):
-  """`value` rounded up to 3 significant digits, and never onto it.
-
-  For advice that names the least value a check accepts: rounded to the
-  nearest, it could print one a hair too small, which the same check refuses
-  (0.133 epochs of 75 images at 10 a step are 0.9975 steps).
-  """
-  scale = 10 ** (2 - math.floor(math.log10(value)))
-  return math.ceil(value * scale * (1 + 1e-9)) / scale
+    return learning_schedule.check_decay_steps(
+        int(batches_per_epoch * self.num_epochs_per_decay),
+        self.num_epochs_per_decay, self.examples_per_epoch, batch_size)
 
 
 def schedule_for(data_dir=DATA_DIR,
@@ -512,8 +481,8 @@ def schedule_for(data_dir=DATA_DIR,
   """
   return Schedule(initial_learning_rate, learning_rate_decay_factor,
                   num_epochs_per_decay,
-                  cifar10_input.count_training_records(
-                      batch_files.batches_dir(data_dir, data_format),
+                  batch_files.count_records(
+                      batch_files.batches_dir(data_dir, data_format), False,
                       data_format))
 
 

@@ -17,15 +17,12 @@ if not __package__:  # Run as a file: see support/run_as_file.py.
   from support import run_as_file
   run_as_file.refuse(__file__)
 
-import os
-
 import tensorflow as tf
 
 from cifar10.support import batch_files
 from cifar10.support import classes
 from cifar10.support import data_sets
 from cifar10.support import fast_ops
-from cifar10.support import storage
 from cifar10.support import summaries
 
 # The model sees 24x24 crops of the 32x32 images: random crops in training
@@ -37,7 +34,7 @@ IMAGE_SIZE = 24
 # The data set: classes (CIFAR-10's; other data names its own in
 # batches.meta.txt), and CIFAR-10's images per epoch in the five training
 # files and in the test file. An epoch of other data is its own number of
-# records (count_training_records).
+# records (batch_files.count_records).
 NUM_CLASSES = len(classes.CIFAR10_NAMES)
 NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN = 50000
 NUM_EXAMPLES_PER_EPOCH_FOR_EVAL = 10000
@@ -45,8 +42,6 @@ NUM_EXAMPLES_PER_EPOCH_FOR_EVAL = 10000
 # One record: a label byte, then 32 x 32 pixels x 3 colour planes.
 ORIGINAL_SIZE = batch_files.ORIGINAL_SIZE
 DEPTH = batch_files.DEPTH
-LABEL_BYTES = batch_files.LABEL_BYTES
-RECORD_BYTES = batch_files.RECORD_BYTES
 
 # The class of each label, as CIFAR-10's batches.meta.txt lists them.
 CLASS_NAMES = classes.CIFAR10_NAMES
@@ -54,7 +49,6 @@ CLASS_NAMES = classes.CIFAR10_NAMES
 # The batch files: data_batch_1.bin ... data_batch_5.bin, and test_batch.bin.
 TRAIN_FILES = batch_files.TRAIN_FILES
 TEST_FILES = batch_files.TEST_FILES
-file_names = batch_files.file_names
 
 # The share of an epoch the original's shuffling queue kept filled: its
 # min_queue_examples, 20,000 records. The shuffle buffer holds as many, plus
@@ -223,52 +217,15 @@ def _without_autotuning(dataset):
   return dataset.with_options(options)
 
 
-def _shuffle_buffer_size(batch_size):
-  """The original queue's size: 40% of an epoch, plus three batches."""
+def shuffle_buffer_size(batch_size):
+  """The original queue's size: 40% of an epoch, plus three batches.
+
+  Returns:
+    (min_queue_examples, buffer_size): the 40% and the whole, in records.
+  """
   min_queue_examples = int(NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN *
                            MIN_FRACTION_OF_EXAMPLES_IN_QUEUE)
   return min_queue_examples, min_queue_examples + 3 * batch_size
-
-
-def count_training_records(data_dir, data_format=data_sets.CIFAR10):
-  """The records in the training files: one epoch of this data.
-
-  CIFAR-10's files hold NUM_EXAMPLES_PER_EPOCH_FOR_TRAIN; converted or
-  synthetic data holds its own number. Only the files' sizes are read, so
-  count them once distorted_dataset has checked the files.
-
-  Args:
-    data_dir: folder holding the training files (data_batch_N.bin, or
-      CIFAR-100's train.bin).
-    data_format: the data's format (data_sets.BinaryFormat).
-
-  Returns:
-    An int, the whole records the training files hold together.
-  """
-  return sum(storage.getsize(os.path.join(data_dir, name)) //
-             data_format.record_bytes for name in data_format.train_files)
-
-
-def shuffle_buffer_line(data_dir, batch_size, data_format=data_sets.CIFAR10):
-  """The line a trainer prints as training starts: what the buffer waits for.
-
-  The buffer fills from one pass over the files, so a smaller data set
-  fills it only in part. Only the files' sizes are read: distorted_dataset
-  has checked the files when it was built.
-
-  Args:
-    data_dir: folder holding the data_batch_N.bin files.
-    batch_size: images per batch.
-    data_format: the files' data_sets.BinaryFormat.
-  """
-  min_queue_examples, buffer_size = _shuffle_buffer_size(batch_size)
-  records = count_training_records(data_dir, data_format)
-  if records >= buffer_size:
-    return ('Filling the shuffle buffer with %d CIFAR images (%d plus three '
-            'batches) before the first batch.' % (buffer_size,
-                                                  min_queue_examples))
-  return ('Filling the shuffle buffer with all %d training images (it has '
-          'room for %d) before the first batch.' % (records, buffer_size))
 
 
 def distorted_dataset(data_dir, batch_size, prefetch_batches=1,
@@ -295,7 +252,7 @@ def distorted_dataset(data_dir, batch_size, prefetch_batches=1,
   # A shuffle buffer draws each record at random from the next `size`: the
   # larger, the better mixed the batches, and the longer the first batch
   # waits while it fills. This is the original queue's size.
-  _, buffer_size = _shuffle_buffer_size(batch_size)
+  _, buffer_size = shuffle_buffer_size(batch_size)
   # The file order is shuffled too, each epoch, then the records.
   files = tf.data.Dataset.from_tensor_slices(filenames).shuffle(len(filenames))
   records = _records(files, data_format).shuffle(buffer_size).repeat()

@@ -92,6 +92,7 @@ from cifar10 import cifar10
 from cifar10 import training_loop
 import cifar10.train as train
 from cifar10.support import batch_files
+from cifar10.support import learning_schedule
 from cifar10.support import training_run
 
 
@@ -756,7 +757,7 @@ def run_worker(server, cluster, args, settings):
                       examples_per_step=args.batch_size * batches_per_step,
                       settings=settings, towers=batches_per_step,
                       replica=replica,
-                      schedule_line=training_loop.describe_schedule(
+                      schedule_line=learning_schedule.describe(
                           schedule, args.batch_size,
                           args.batch_size * batches_per_step, step_words))
     config = tf.compat.v1.ConfigProto(device_filters=replica.device_filters)
@@ -781,7 +782,7 @@ def main(argv=None):
   cluster = cluster_from(args)
   if cluster.job_name == 'worker':
     cifar10.maybe_download_and_extract(
-        args.data_dir, args.data_url,
+        args.data_dir, data_url=args.data_url,
         needed_files=batch_files.file_names(False, args.data_format),
         data_format=args.data_format)
   server = tf.distribute.Server(

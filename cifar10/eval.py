@@ -96,6 +96,7 @@ import numpy as np
 import tensorflow as tf
 
 from cifar10 import cifar10
+from cifar10.support import checkpoint_choice
 from cifar10.support import checkpoints
 from cifar10.support import eval_report
 from cifar10.support import session_options as session_options_lib
@@ -199,67 +200,14 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
   return result
 
 
-def evaluate_checkpoint(checkpoint_path, args, session_options, summary_writer,
-                        skip_unusable):
-  """Evaluates one checkpoint with the flags in `args`.
-
-  Args:
-    checkpoint_path: the checkpoint prefix.
-    args: the parsed flags.
-    session_options: a session_options.SessionOptions, the speed flags'
-      settings from which the session's ConfigProto is made.
-    summary_writer: the FileWriter of --eval_dir.
-    skip_unusable: print a one-line reason and return None for a checkpoint
-      that cannot be used (as the waiting loop does), instead of raising.
-
-  Returns:
-    An eval_report.EvalResult, or None when the checkpoint was skipped.
-
-  Raises:
-    errors.UserError: the checkpoint cannot be used, unless `skip_unusable`.
-  """
-  try:
-    return eval_once(checkpoint_path, args.eval_data, args.data_dir,
-                     args.batch_size, args.num_examples, args.use_fp16,
-                     summary_writer, args.top_k, session_options,
-                     args.raw_weights, args.data_format)
-  except errors.UserError as error:
-    if not skip_unusable:
-      raise
-    print('%s: skipped: %s' % (datetime.datetime.now(), error), flush=True)
-    return None
-
-
-def evaluate_all(folder, args, session_options, summary_writer):
-  """Evaluates each checkpoint in `folder` without a result yet, oldest first.
-
-  A checkpoint that cannot be used is reported in one line and skipped.
-
-  Raises:
-    errors.UserError: `folder` holds no checkpoint.
-  """
-  done = eval_report.evaluated_steps(args.eval_dir)
-  found = checkpoints.all_checkpoints(folder)
-  if not found:
-    checkpoints.require_latest(folder)  # Raises, naming the folder.
-  pending = [path for path in found
-             if checkpoints.global_step_of(path) not in done]
-  print('%d of the %d checkpoints in %s have no result in %s yet.'
-        % (len(pending), len(found), folder, args.eval_dir), flush=True)
-  for number, path in enumerate(pending, 1):
-    print('Evaluating %s (%d of %d).' % (path, number, len(pending)),
-          flush=True)
-    evaluate_checkpoint(path, args, session_options, summary_writer, True)
-
-
 def evaluate(args, session_options):
-  """Evaluates the newest checkpoint once, each new one as it appears, or all.
+  """Evaluates the newest checkpoint once, or each new one as it appears.
 
-  With --all_checkpoints, every checkpoint without a result in --eval_dir
-  is evaluated once, oldest first (see evaluate_all). Without --run_once,
-  the loop evaluates each new checkpoint once. A checkpoint it cannot use
-  (deleted by training meanwhile, damaged, or not one of this model) is
-  reported in one line and skipped, and the loop waits for the next.
+  Without --run_once, the loop evaluates each new checkpoint once. A
+  checkpoint it cannot use (deleted by training meanwhile, damaged, or not
+  one of this model) is reported in one line and skipped, and the loop
+  waits for the next. A single checkpoint named by --checkpoint_dir, or
+  --all_checkpoints, is evaluated by support/checkpoint_choice.py instead.
 
   Args:
     args: the parsed flags.
@@ -279,23 +227,26 @@ def evaluate(args, session_options):
     summary_writer = tf.compat.v1.summary.FileWriter(
         args.eval_dir, filename_suffix='.%d.%d' % (os.getpid(),
                                                    time.monotonic_ns()))
+
+  def evaluate_one(checkpoint_path, skip_unusable):
+    # With `skip_unusable` (the waiting loop, --all_checkpoints) a checkpoint
+    # that cannot be used is reported in one line, and None returned.
+    try:
+      return eval_once(checkpoint_path, args.eval_data, args.data_dir,
+                       args.batch_size, args.num_examples, args.use_fp16,
+                       summary_writer, args.top_k, session_options,
+                       args.raw_weights, args.data_format)
+    except errors.UserError as error:
+      if not skip_unusable:
+        raise
+      print('%s: skipped: %s' % (datetime.datetime.now(), error), flush=True)
+      return None
+
   try:
-    if args.all_checkpoints:
-      if named:
-        errors.notice('--checkpoint_dir %s is a checkpoint: --all_checkpoints '
-                      'evaluates those of its folder, %s.'
-                      % (args.checkpoint_dir, folder))
-      evaluate_all(folder, args, session_options, summary_writer)
-      return
-    if named:
-      errors.notice('--checkpoint_dir %s is a checkpoint: evaluating it '
-                    'once. Give its folder, %s, to evaluate each new one.'
-                    % (args.checkpoint_dir, folder))
-      evaluate_checkpoint(named, args, session_options, summary_writer, False)
+    if checkpoint_choice.evaluate_chosen(args, folder, named, evaluate_one):
       return
     if args.run_once:
-      evaluate_checkpoint(checkpoints.require_latest(folder), args,
-                          session_options, summary_writer, False)
+      evaluate_one(checkpoints.require_latest(folder), False)
       return
     last_seen = None
     while True:
@@ -309,8 +260,7 @@ def evaluate(args, session_options):
               flush=True)
       elif checkpoint_path != last_seen:
         last_seen = checkpoint_path
-        evaluate_checkpoint(checkpoint_path, args, session_options,
-                            summary_writer, True)
+        evaluate_one(checkpoint_path, True)
       time.sleep(args.eval_interval_secs)
   finally:
     summary_writer.close()
@@ -321,7 +271,7 @@ def main(argv=None):
   session_options = session_options_lib.SessionOptions.from_flags(args)
   session_options.apply_to_process()
   cifar10.maybe_download_and_extract(
-      args.data_dir, args.data_url,
+      args.data_dir, data_url=args.data_url,
       needed_files=batch_files.file_names(args.eval_data == 'test',
                                           args.data_format),
       data_format=args.data_format)

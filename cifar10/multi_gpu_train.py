@@ -38,7 +38,6 @@ import sys
 
 from cifar10.support import batch_files
 from cifar10.support import data_sets
-from cifar10.support import errors
 from cifar10.support import flags
 from cifar10.support import script
 
@@ -68,57 +67,11 @@ import tensorflow as tf
 from cifar10 import cifar10
 from cifar10 import cifar10_input
 from cifar10 import training_loop
+from cifar10.support import learning_schedule
 from cifar10.support import summaries
+from cifar10.support import tower_devices
 from cifar10.support import trained_layers
-
-# The memory, in MiB, of each logical GPU that --virtual_devices makes out of
-# one physical GPU.
-VIRTUAL_GPU_MEMORY_MB = 2048
-
-
-def tower_devices(num_gpus, virtual_devices):
-  """Finds one device per tower, or makes them with `virtual_devices`.
-
-  Call it before TensorFlow runs its first op: that is when TensorFlow sets
-  up its devices, and logical devices cannot be added afterwards.
-
-  Args:
-    num_gpus: int, the number of towers.
-    virtual_devices: bool. When the machine has fewer than `num_gpus` GPUs,
-      split its first GPU into `num_gpus` logical GPUs of
-      VIRTUAL_GPU_MEMORY_MB each, or, without a GPU, the CPU into
-      `num_gpus` logical CPUs.
-
-  Returns:
-    The towers' device names, one per tower, e.g. ['/gpu:0', '/gpu:1'] (or
-    ['/cpu:0', '/cpu:1'] for a split CPU).
-
-  Raises:
-    errors.UserError: too few GPUs and `virtual_devices` is false.
-  """
-  gpus = tf.config.list_physical_devices('GPU')
-  if len(gpus) >= num_gpus:
-    return ['/gpu:%d' % i for i in range(num_gpus)]
-  if not virtual_devices:
-    # --num_gpus is at least 1: without a GPU, lowering it cannot help.
-    raise errors.UserError(
-        '--num_gpus %d asks for more GPUs than this machine has: %d found. %s'
-        % (num_gpus, len(gpus), (
-            'Lower --num_gpus to %d, or add --virtual_devices to split the '
-            'GPU into %d logical devices.' % (len(gpus), num_gpus) if gpus else
-            'Add --virtual_devices to split the CPU into %d logical devices.'
-            % num_gpus)))
-  if gpus:
-    tf.config.set_logical_device_configuration(gpus[0], [
-        tf.config.LogicalDeviceConfiguration(memory_limit=VIRTUAL_GPU_MEMORY_MB)
-        for _ in range(num_gpus)])
-    return ['/gpu:%d' % i for i in range(num_gpus)]
-  cpus = tf.config.list_physical_devices('CPU')
-  tf.config.set_logical_device_configuration(
-      cpus[0], [tf.config.LogicalDeviceConfiguration()
-                for _ in range(num_gpus)])
-  return ['/cpu:%d' % i for i in range(num_gpus)]
-
+from cifar10.support import training_run
 
 def tower_loss(images, labels, num_classes=cifar10.NUM_CLASSES):
   """Builds the network on one tower's batch and returns the tower's loss.
@@ -225,12 +178,8 @@ def build_towers(tower_batches, devices, global_step, batch_size,
 
   # With --trainable_scopes, only the chosen layers' gradients are averaged
   # and applied; the others are never computed, as nothing runs them.
-  trained = trained_layers.variables_to_train(trainable_scopes)
-  if trained is not None:
-    names = {variable.op.name for variable in trained}
-    tower_grads = [[(gradient, variable) for gradient, variable in pairs
-                    if variable.op.name in names] for pairs in tower_grads]
-  grads = average_gradients(tower_grads)
+  grads = average_gradients(
+      trained_layers.drop_frozen(tower_grads, trainable_scopes))
   with tf.control_dependencies([loss_averages_op]):
     train_op = cifar10.apply_gradients(optimizer, grads, global_step)
   return train_op, loss
@@ -264,7 +213,8 @@ def build_graph(data_dir, batch_size, use_fp16, devices, schedule=None,
       batches.meta.txt, if any, sets the number of classes.
     batch_size: int, images in each tower's batch.
     use_fp16: bool, build the network and its variables in float16.
-    devices: the device name of each tower, from tower_devices.
+    devices: the device name of each tower, from
+      tower_devices.find_or_make.
     schedule: the learning rate's cifar10.Schedule; by default the
       original's numbers, with an epoch of the training records in
       `data_dir` (cifar10.schedule_for).
@@ -311,8 +261,8 @@ def main(argv=None):
   args = parser().parse_args(argv)
   # The towers are checked (and any virtual devices made) first, so that a
   # --num_gpus this machine cannot serve stops before a download.
-  devices = tower_devices(args.num_gpus, args.virtual_devices)
-  settings = training_loop.prepare_run(args)
+  devices = tower_devices.find_or_make(args.num_gpus, args.virtual_devices)
+  settings = training_run.prepare_run(args)
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(args.seed)
     schedule = training_loop.schedule_from_flags(args)
@@ -325,7 +275,7 @@ def main(argv=None):
     training_loop.run(
         train_op, loss, global_step, examples_per_step=images_per_step,
         settings=settings, towers=len(devices),
-        schedule_line=training_loop.describe_schedule(
+        schedule_line=learning_schedule.describe(
             schedule, images_per_step, images_per_step,
             'at %d %s of %d images a step' % (
                 len(devices), 'tower' if len(devices) == 1 else 'towers',

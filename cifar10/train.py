@@ -38,6 +38,8 @@ import tensorflow as tf
 
 from cifar10 import cifar10
 from cifar10 import training_loop
+from cifar10.support import learning_schedule
+from cifar10.support import training_run
 
 
 def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
@@ -95,7 +97,7 @@ def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
 
 def main(argv=None):
   args = parser().parse_args(argv)
-  settings = training_loop.prepare_run(args)
+  settings = training_run.prepare_run(args)
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(args.seed)
     schedule = training_loop.schedule_from_flags(args)
@@ -104,7 +106,7 @@ def main(argv=None):
         trainable_scopes=args.trainable_scopes, data_format=args.data_format)
     training_loop.run(
         train_op, loss, global_step, examples_per_step=args.batch_size,
-        settings=settings, schedule_line=training_loop.describe_schedule(
+        settings=settings, schedule_line=learning_schedule.describe(
             schedule, args.batch_size, args.batch_size,
             'at %d images a step' % args.batch_size))
   return 0

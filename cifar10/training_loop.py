@@ -24,7 +24,6 @@ import tensorflow as tf
 
 from cifar10 import cifar10
 from cifar10 import cifar10_input
-from cifar10.support import batch_files
 from cifar10.support import summaries
 from cifar10.support import training_run
 from cifar10.support import warm_start
@@ -35,64 +34,12 @@ LoopSettings = training_run.LoopSettings
 Replica = training_run.Replica
 
 
-def prepare_run(args):
-  """Everything a one-process trainer does before it builds its graph.
-
-  cifar10.train and cifar10.multi_gpu_train both start this way; dist_train
-  does the same steps, but each in the task that needs it.
-
-  Args:
-    args: the parsed flags of `flags.training_parser`.
-
-  Returns:
-    The LoopSettings that `run` takes, read from the flags. Their process-wide
-    part (threads, kernels) is applied already, as it must be before the
-    first session.
-
-  Raises:
-    errors.UserError: the download failed, or --train_dir cannot hold this
-      run (see training_run.prepare_train_dir).
-  """
-  settings = LoopSettings.from_flags(args)
-  settings.session_options.apply_to_process()
-  # The first run downloads the data; later runs find it and return at once.
-  cifar10.maybe_download_and_extract(
-      args.data_dir, args.data_url,
-      needed_files=batch_files.file_names(False, args.data_format),
-      data_format=args.data_format)
-  training_run.prepare_train_dir(
-      args.train_dir, args.fresh,
-      cifar10.data_classes(args.data_dir, args.data_format))
-  return settings
-
-
 def schedule_from_flags(args):
   """The learning rate's cifar10.Schedule: the flags' numbers, and an epoch of
   the training records in --data_dir."""
   return cifar10.schedule_for(args.data_dir, args.initial_learning_rate,
                               args.learning_rate_decay_factor,
                               args.num_epochs_per_decay, args.data_format)
-
-
-def describe_schedule(schedule, batch_size, images_per_step, step_words):
-  """The sentence a trainer prints about its learning rate as training starts.
-
-  Args:
-    schedule: the cifar10.Schedule the graph was built with.
-    batch_size: the images per step the schedule counts (the batch_size
-      given to cifar10.learning_rate).
-    images_per_step: the images one global step really trains on, from
-      which the epochs are counted.
-    step_words: the trainer's own words for what a step is, e.g. 'at 128
-      images a step'.
-  """
-  decay_steps = schedule.decay_steps(batch_size)
-  epochs = decay_steps * images_per_step / schedule.examples_per_epoch
-  return ('Learning rate %g until step %d, then multiplied by %g every %d '
-          'steps: %.4g epochs of the %d training images, %s.' % (
-              schedule.initial_learning_rate, decay_steps,
-              schedule.learning_rate_decay_factor, decay_steps, epochs,
-              schedule.examples_per_epoch, step_words))
 
 
 class _LoggerHook(tf.compat.v1.train.SessionRunHook):
@@ -154,8 +101,9 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
     settings: a LoopSettings.
     towers: model replicas per step; sec/batch is per tower, as originally.
     replica: this trainer's place in a cluster (the default: none).
-    schedule_line: the trainer's sentence about its learning rate (see
-      `describe_schedule`), printed once as training starts; None prints none.
+    schedule_line: the trainer's sentence about its learning rate
+      (support/learning_schedule.py), printed once as training starts;
+      None prints none.
 
   Returns:
     The global step reached.
@@ -233,9 +181,9 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
       if schedule_line:
         print(schedule_line, flush=True)
       if settings.data_dir is not None:
-        print(cifar10_input.shuffle_buffer_line(
-            batch_files.batches_dir(settings.data_dir, settings.data_format),
-            settings.batch_size, settings.data_format), flush=True)
+        print(training_run.shuffle_buffer_line(
+            settings, *cifar10_input.shuffle_buffer_size(settings.batch_size)),
+              flush=True)
       with guard.saving_on_failure(saver, logger):
         while not mon_sess.should_stop():
           mon_sess.run(train_op)

@@ -41,7 +41,6 @@ from cifar10 import convert_images
 from cifar10 import dist_train
 from cifar10 import eval as cifar10_eval
 from cifar10 import export
-from cifar10 import multi_gpu_train
 from cifar10 import predict
 from cifar10 import synthetic
 import cifar10.train as train
@@ -55,6 +54,7 @@ from cifar10.support import paths
 from cifar10.support import pickled_batches
 from cifar10.support import script
 from cifar10.support import session_options
+from cifar10.support import tower_devices
 import cifar_formats
 from conftest import DEADLINE_SECS, crafted_record, latest_step
 import script_modules
@@ -98,8 +98,8 @@ _DOCUMENTING_CALLS = ('add_argument', 'add_bool', 'ArgumentParser',
 # (module, a fragment of the message) -> the tests ('file.py::name') that do
 # what it says and check that it leads where it promises.
 ADVICE = {
-    # cifar10/cifar10.py
-    ('cifar10/cifar10.py', 'Give at least %g'):
+    # cifar10/support/learning_schedule.py
+    ('cifar10/support/learning_schedule.py', 'Give at least %g'):
         ['test_schedule.py::test_a_decay_period_under_one_step_names_the_flag'],
     # cifar10/convert_images.py
     ('cifar10/convert_images.py', 'Convert into a local folder, then copy'):
@@ -173,17 +173,19 @@ ADVICE = {
     ('cifar10/eval.py', 'Or let that run save a new checkpoint'):
         ['test_checkpoint_fit.py::test_eval_loop_skips_a_checkpoint_that_does_'
          'not_fit_and_keeps_waiting'],
-    ('cifar10/eval.py', 'Give its folder, %s, to evaluate each new one'):
+    ('cifar10/support/checkpoint_choice.py', 'Give its folder, %s, to '
+                                             'evaluate each new one'):
         ['test_advice.py::test_eval_of_a_checkpoint_then_its_folder_watches'],
     # cifar10/export.py
     ('cifar10/export.py', 'Give a new folder, such as --export_dir'):
         ['test_advice.py::test_export_refused_then_the_folder_it_names'],
     ('cifar10/export.py', 'Give a new folder for the SavedModel'):
         ['test_advice.py::test_export_refused_then_the_folder_it_names'],
-    # cifar10/multi_gpu_train.py
-    ('cifar10/multi_gpu_train.py', 'Lower --num_gpus to %d, or add'):
+    # cifar10/support/tower_devices.py
+    ('cifar10/support/tower_devices.py', 'Lower --num_gpus to %d, or add'):
         ['test_advice.py::test_more_gpus_than_found_then_as_advised'],
-    ('cifar10/multi_gpu_train.py', 'Add --virtual_devices to split the CPU'):
+    ('cifar10/support/tower_devices.py', 'Add --virtual_devices to split '
+                                         'the CPU'):
         ['test_advice.py::test_more_gpus_than_found_then_as_advised'],
     # cifar10/synthetic.py
     ('cifar10/synthetic.py', 'give a --data_dir that holds no batch files'):
@@ -1323,10 +1325,10 @@ def test_threads_too_late_then_a_fresh_process(small_data, tmp_path):
 
 def test_more_gpus_than_found_then_as_advised(small_data, tmp_path):
   found = len(tf.config.list_physical_devices('GPU'))
-  message = _refusal(multi_gpu_train.tower_devices, found + 2, False)
+  message = _refusal(tower_devices.find_or_make, found + 2, False)
   if found:
     lowered = _group(r'Lower --num_gpus to (\d+)', message)
-    assert multi_gpu_train.tower_devices(int(lowered), False)
+    assert tower_devices.find_or_make(int(lowered), False)
   else:
     assert 'Lower --num_gpus' not in message  # It cannot go below 1.
   assert 'add --virtual_devices' in message.lower()

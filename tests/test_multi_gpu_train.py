@@ -17,6 +17,7 @@ from cifar10 import eval as cifar10_eval
 from cifar10 import multi_gpu_train
 import cifar10.train as train
 from cifar10.support import errors
+from cifar10.support import tower_devices
 from conftest import DEADLINE_SECS, both_modes, summarized_scalar
 from test_train_eval import assert_rates_agree, LOG_LINE
 
@@ -35,8 +36,9 @@ _PLACEMENT_PROBE = textwrap.dedent('''
     import tensorflow as tf
     from cifar10 import multi_gpu_train
     from cifar10.support import session_options
+    from cifar10.support import tower_devices
     num_towers, data_dir = int(sys.argv[1]), sys.argv[2]
-    devices = multi_gpu_train.tower_devices(num_towers, virtual_devices=True)
+    devices = tower_devices.find_or_make(num_towers, virtual_devices=True)
     with tf.Graph().as_default():
       train_op, _, _ = multi_gpu_train.build_graph(data_dir, 16, False, devices)
       variables = {v.op.name: v.device
@@ -283,7 +285,7 @@ def test_towers_decay_the_rate_after_350_epochs_of_data():
 def test_more_gpus_than_found_says_how_many_were_found():
   found = len(tf.config.list_physical_devices('GPU'))
   with pytest.raises(errors.UserError) as raised:
-    multi_gpu_train.tower_devices(found + 3, virtual_devices=False)
+    tower_devices.find_or_make(found + 3, virtual_devices=False)
   assert '%d found' % found in str(raised.value)
   assert '--virtual_devices' in str(raised.value)
 

@@ -12,6 +12,7 @@ from cifar10 import training_loop
 import cifar10.train as train
 from cifar10.support import batch_files
 from cifar10.support import errors
+from cifar10.support import learning_schedule
 from conftest import both_modes, latest_step, summarized_scalar
 import documents
 
@@ -92,7 +93,7 @@ def test_the_flags_set_the_schedule(tiny_data_dir):
                                            schedule=schedule)[2],
                  [decay_steps - 1, decay_steps, 2 * decay_steps])
   assert rates == pytest.approx([0.2, 0.1, 0.05])
-  assert training_loop.describe_schedule(
+  assert learning_schedule.describe(
       schedule, 8, 8, 'at 8 images a step') == (
           'Learning rate 0.2 until step 18, then multiplied by 0.5 every 18 '
           'steps: 1.92 epochs of the 75 training images, at 8 images a '
@@ -126,6 +127,6 @@ def test_a_decay_period_under_one_step_names_the_flag(tiny_data_dir,
     (cifar10.Schedule(initial_learning_rate=0.05, examples_per_epoch=50), 32),
 ], ids=['cifar10', 'own_images'])
 def test_the_guides_schedule_lines_are_the_trainers(schedule, batch_size):
-  line = training_loop.describe_schedule(
+  line = learning_schedule.describe(
       schedule, batch_size, batch_size, 'at %d images a step' % batch_size)
   assert '\n%s\n' % line in documents.read('docs/guide.md')

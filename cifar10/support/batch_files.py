@@ -48,6 +48,26 @@ def file_names(eval_data, data_format=data_sets.CIFAR10):
   return data_format.file_names(eval_data)
 
 
+def count_records(data_dir, eval_data, data_format=data_sets.CIFAR10):
+  """The whole records in a split's files, from their sizes alone.
+
+  One epoch of the training files: CIFAR-10's 50,000, or the number that
+  converted or synthetic data holds. Count them once the files have been
+  checked (a trainer's download check, or the input pipeline, does that).
+
+  Args:
+    data_dir: the folder holding the .bin files.
+    eval_data: True for the test files, False for the training files.
+    data_format: the data's data_sets.BinaryFormat.
+
+  Returns:
+    An int.
+  """
+  return sum(storage.getsize(os.path.join(data_dir, name)) //
+             data_format.record_bytes
+             for name in file_names(eval_data, data_format))
+
+
 def check_batch_file(path, data_classes=None, data_format=data_sets.CIFAR10):
   """Raises UserError unless `path` holds whole records with labels in range.
 

@@ -59,3 +59,26 @@ def variables_to_train(scopes):
                                         if name in scopes),
            len(variables) - len(chosen)), flush=True)
   return chosen
+
+
+def drop_frozen(tower_grads, scopes):
+  """Each tower's (gradient, variable) pairs, less those of frozen layers.
+
+  Args:
+    tower_grads: one list of (gradient, variable) pairs per tower, as
+      Optimizer.compute_gradients returns them.
+    scopes: the --trainable_scopes flag, as for variables_to_train.
+
+  Returns:
+    The lists, keeping only the variables under `scopes` (all, for None),
+    in the same order.
+
+  Raises:
+    errors.UserError: as variables_to_train.
+  """
+  trained = variables_to_train(scopes)
+  if trained is None:
+    return tower_grads
+  names = {variable.op.name for variable in trained}
+  return [[(gradient, variable) for gradient, variable in pairs
+           if variable.op.name in names] for pairs in tower_grads]

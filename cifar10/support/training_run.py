@@ -30,6 +30,7 @@ from cifar10.support import batch_files
 from cifar10.support import checkpoints
 from cifar10.support import classes
 from cifar10.support import data_sets
+from cifar10.support import download
 from cifar10.support import errors
 from cifar10.support import session_options as session_options_lib
 from cifar10.support import storage
@@ -114,6 +115,60 @@ class Replica:
 # ---------------------------------------------------------------------------
 # The train directory
 # ---------------------------------------------------------------------------
+
+def prepare_run(args):
+  """Everything a one-process trainer does before it builds its graph.
+
+  cifar10.train and cifar10.multi_gpu_train both start this way; dist_train
+  does the same steps, but each in the task that needs it.
+
+  Args:
+    args: the parsed flags of `flags.training_parser`.
+
+  Returns:
+    The LoopSettings that the training loop takes, read from the flags.
+    Their process-wide part (threads, kernels) is applied already, as it
+    must be before the first session.
+
+  Raises:
+    errors.UserError: the download failed, or --train_dir cannot hold this
+      run (see prepare_train_dir).
+  """
+  settings = LoopSettings.from_flags(args)
+  settings.session_options.apply_to_process()
+  # The first run downloads the data; later runs find it and return at once.
+  download.maybe_download_and_extract(
+      args.data_dir, args.data_url,
+      needed_files=batch_files.file_names(False, args.data_format),
+      data_format=args.data_format)
+  prepare_train_dir(args.train_dir, args.fresh, args.data_format.classes(
+      batch_files.batches_dir(args.data_dir, args.data_format)))
+  return settings
+
+
+def shuffle_buffer_line(settings, min_queue_examples, buffer_size):
+  """The line a trainer prints as training starts: what the buffer waits for.
+
+  The buffer fills from one pass over the files, so a smaller data set
+  fills it only in part. Only the files' sizes are read: the input pipeline
+  has checked the files when it was built.
+
+  Args:
+    settings: the LoopSettings, naming the data and its format.
+    min_queue_examples: the records the original's queue kept filled.
+    buffer_size: the shuffle buffer's records: those, plus three batches
+      (cifar10_input.shuffle_buffer_size gives both).
+  """
+  records = batch_files.count_records(
+      batch_files.batches_dir(settings.data_dir, settings.data_format), False,
+      settings.data_format)
+  if records >= buffer_size:
+    return ('Filling the shuffle buffer with %d CIFAR images (%d plus three '
+            'batches) before the first batch.' % (buffer_size,
+                                                  min_queue_examples))
+  return ('Filling the shuffle buffer with all %d training images (it has '
+          'room for %d) before the first batch.' % (records, buffer_size))
+
 
 def prepare_train_dir(train_dir, fresh, data_classes):
   """Creates --train_dir if needed; `fresh` clears an earlier run from it.
