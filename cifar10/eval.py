@@ -108,6 +108,7 @@ _HOW_TO_PROCEED = (checkpoints.POINT_AT_TRAINING_RUN +
 _OTHER_CLASSES = ('Give the --data_dir it was trained on, or the '
                   '--checkpoint_dir of a run trained on this data.')
 
+
 def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
               use_fp16, summary_writer, top_k=1,
               session_options=session_options_lib.SessionOptions(),

@@ -73,6 +73,7 @@ from cifar10.support import tower_devices
 from cifar10.support import trained_layers
 from cifar10.support import training_run
 
+
 def tower_loss(images, labels, num_classes=cifar10.NUM_CLASSES):
   """Builds the network on one tower's batch and returns the tower's loss.
 

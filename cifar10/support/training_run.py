@@ -113,7 +113,7 @@ class Replica:
 
 
 # ---------------------------------------------------------------------------
-# The train directory
+# Before the graph: the data, and the train directory
 # ---------------------------------------------------------------------------
 
 def prepare_run(args):
