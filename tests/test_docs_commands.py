@@ -53,6 +53,14 @@ def test_max_steps_keep_their_order_and_folders_get_their_defaults():
   command, ready = sandbox.rewrite('python -m cifar10.export')
   assert ready is None
   assert '--export_dir /sandbox/cifar10_model' in command
+  # A trainer's batch becomes small unless the command names one.
+  command, _ = sandbox.rewrite('python -m cifar10.multi_gpu_train '
+                               '--max_steps 300')
+  assert '--max_steps 20' in command and '--batch_size %d' % (
+      doc_commands.SMALL_BATCH) in command
+  command, _ = sandbox.rewrite('python -m cifar10.train --max_steps 20 '
+                               '--batch_size 32')
+  assert command.count('--batch_size') == 1 and '--batch_size 32' in command
   with pytest.raises(AssertionError, match='without --max_steps'):
     sandbox.rewrite('python -m cifar10.train')
 

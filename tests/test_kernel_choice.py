@@ -133,8 +133,11 @@ def test_fast_ops_match_the_reference_ops_under_both_kernel_families(setting):
           if report.when == 'call' or report.outcome != 'passed':
             print('outcome', report.outcome, report.head_line.split('[')[0])
 
-      sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', %r, '-k',
-                            'fast_ or reference'], plugins=[Outcomes()]))
+      # -n 0: in this process, whose kernels were checked above, not in
+      # test processes of their own (pytest.ini's -n auto), each of which
+      # would start TensorFlow again.
+      sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', '-n', '0', %r,
+                            '-k', 'fast_ or reference'], plugins=[Outcomes()]))
   ''' % (setting == '1', tests))
   env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS=setting,
              TF_CPP_MIN_LOG_LEVEL='3')

@@ -16,6 +16,7 @@ import pytest
 
 from cifar10 import export
 from cifar10 import synthetic
+import cifar10.train as train
 from cifar10.support import errors
 from cifar10.support import tensorflow_logs
 import script_modules
@@ -55,6 +56,15 @@ def _run(args, environ=None, cwd=None):
                         env=environ or _user_environment(), cwd=cwd,
                         timeout=DEADLINE_SECS)
   return done.returncode, done.stdout
+
+
+def _train_here(args):
+  """Trains as `python -m cifar10.train args` would, in this process.
+
+  For a run a test only starts from, whose output it does not check: a
+  child would cost another TensorFlow start-up.
+  """
+  assert train.main(list(args)) == 0
 
 
 @pytest.fixture(scope='module')
@@ -110,10 +120,10 @@ def test_training_prints_only_the_port_lines_and_the_switch_adds_tensorflow_s(
 
 def test_nothing_to_train_says_so_without_the_buffer_line(tiny_data_dir,
                                                           tmp_path):
-  args = ['-m', 'cifar10.train', '--data_dir', tiny_data_dir, '--train_dir',
-          str(tmp_path), '--max_steps', '1', '--batch_size', '10']
-  assert _run(args)[0] == 0
-  status, output = _run(args)
+  flags = ['--data_dir', tiny_data_dir, '--train_dir', str(tmp_path),
+           '--max_steps', '1', '--batch_size', '10']
+  _train_here(flags)
+  status, output = _run(['-m', 'cifar10.train'] + flags)
   assert status == 0, output
   assert output.splitlines() == [
       'Nothing to do: the global step in %s is already 1 and --max_steps is '
@@ -179,9 +189,8 @@ def test_device_placement_is_printed_once(tiny_data_dir, tmp_path):
 def test_eval_result_names_the_checkpoint_and_its_step(tiny_data_dir,
                                                        tmp_path):
   train_dir = str(tmp_path / 'train')
-  assert _run(['-m', 'cifar10.train', '--data_dir', tiny_data_dir,
-               '--train_dir', train_dir, '--max_steps', '3',
-               '--batch_size', '10'])[0] == 0
+  _train_here(['--data_dir', tiny_data_dir, '--train_dir', train_dir,
+               '--max_steps', '3', '--batch_size', '10'])
   status, output = _run(['-m', 'cifar10.eval', '--data_dir', tiny_data_dir,
                          '--checkpoint_dir', train_dir, '--eval_dir',
                          str(tmp_path / 'eval'), '--run_once',

@@ -20,8 +20,8 @@ from conftest import DEADLINE_SECS
 pytestmark = pytest.mark.fast
 
 
-def run_pytest(folder, node_ids, env):
-  """Runs `python -m pytest node_ids` in `folder`.
+def run_pytest(folder, args, env):
+  """Runs `python -m pytest args` in `folder`.
 
   Returns:
     (exit status, the node ids reported FAILED or ERROR, pytest's closing
@@ -30,7 +30,7 @@ def run_pytest(folder, node_ids, env):
   try:
     child = subprocess.run(
         [sys.executable, '-m', 'pytest', '-rfE', '-p', 'no:cacheprovider']
-        + list(node_ids), cwd=folder, env=env, stdout=subprocess.PIPE,
+        + list(args), cwd=folder, env=env, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True,
         # Each test in the child bounds its own waits by DEADLINE_SECS; this
         # only catches a hang outside them.
@@ -52,8 +52,12 @@ def test_both_modes_tests_pass_with_tensorflow_2_behaviour_off(request):
               if item.get_closest_marker('both_modes')]
   if not selected:
     pytest.skip('this selection has no test marked both_modes')
+  # -n 0: one test process. pytest.ini's -n auto would start two, each
+  # importing TensorFlow and building the session's trained run and data
+  # sets again; in the whole suite this session's own two test processes
+  # keep the cores busy anyway, so the second buys no time, only work.
   status, failed, summary, output = run_pytest(
-      str(request.config.rootpath), selected,
+      str(request.config.rootpath), ['-n', '0'] + selected,
       dict(os.environ, CIFAR10_TEST_MODE='v1'))
   assert status == 0 and not failed, (
       'with CIFAR10_TEST_MODE=v1 (%s), failed:\n  %s\n\nits output:\n%s'
