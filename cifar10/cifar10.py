@@ -85,12 +85,14 @@ LRN_ALPHA = 0.001 / 9.0
 LRN_BETA = 0.75
 
 
-def maybe_download_and_extract(data_dir=DATA_DIR, **options):
+def maybe_download_and_extract(data_dir=DATA_DIR, data_url=None,
+                               needed_files=None,
+                               data_format=data_sets.CIFAR10):
   """Makes sure `data_dir` holds the extracted batch files: the original's call.
 
   support/download.py checks what is there and fetches only into an empty
-  folder; `options` are its keyword arguments (data_url, needed_files,
-  data_format).
+  folder; the arguments are its own (the tarball's URL, the batch files
+  the caller reads, the data set's format).
 
   Returns:
     The path of the folder holding the .bin files.
@@ -99,7 +101,8 @@ def maybe_download_and_extract(data_dir=DATA_DIR, **options):
     errors.UserError: a needed file is missing, or the download or the
       extraction failed.
   """
-  return download.maybe_download_and_extract(data_dir, **options)
+  return download.maybe_download_and_extract(
+      data_dir, data_url, needed_files=needed_files, data_format=data_format)
 
 
 # ---------------------------------------------------------------------------
@@ -482,8 +485,8 @@ def schedule_for(data_dir=DATA_DIR,
   return Schedule(initial_learning_rate, learning_rate_decay_factor,
                   num_epochs_per_decay,
                   batch_files.count_records(
-                      batch_files.batches_dir(data_dir, data_format), False,
-                      data_format))
+                      batch_files.batches_dir(data_dir, data_format),
+                      eval_data=False, data_format=data_format))
 
 
 def learning_rate(global_step, batch_size, schedule=Schedule()):

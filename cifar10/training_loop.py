@@ -145,7 +145,7 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
   writes = replica.is_chief and not finished
   if writes:
     summaries.open_run_writer(settings.train_dir,
-                              with_graph=start_step is None)
+                              resuming=start_step is not None)
     hooks.append(tf.compat.v1.train.CheckpointSaverHook(
         settings.train_dir,
         save_secs=(None if settings.save_checkpoint_steps
@@ -181,9 +181,10 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
       if schedule_line:
         print(schedule_line, flush=True)
       if settings.data_dir is not None:
-        print(training_run.shuffle_buffer_line(
-            settings, *cifar10_input.shuffle_buffer_size(settings.batch_size)),
-              flush=True)
+        min_queue_examples, buffer_size = cifar10_input.shuffle_buffer_size(
+            settings.batch_size)
+        print(training_run.shuffle_buffer_line(settings, min_queue_examples,
+                                               buffer_size), flush=True)
       with guard.saving_on_failure(saver, logger):
         while not mon_sess.should_stop():
           mon_sess.run(train_op)

@@ -15,6 +15,7 @@ pytest process; it is thrown here, before anything builds a graph. A plain
 pytest and fails naming the child's failures.
 """
 
+import collections
 import os
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
@@ -191,6 +192,15 @@ def checkpoint_step(path):
 def latest_step(folder):
   """The step of the newest checkpoint in `folder`."""
   return checkpoint_step(tf.train.latest_checkpoint(folder))
+
+
+def graph_events(folder):
+  """(graph events, meta graph events) in the event files of `folder`."""
+  kinds = collections.Counter()
+  for path in tf.io.gfile.glob(os.path.join(folder, 'events.out.tfevents.*')):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      kinds[event.WhichOneof('what')] += 1
+  return kinds['graph_def'], kinds['meta_graph_def']
 
 
 def summarized_scalar(tag):

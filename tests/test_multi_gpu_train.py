@@ -18,7 +18,7 @@ from cifar10 import multi_gpu_train
 import cifar10.train as train
 from cifar10.support import errors
 from cifar10.support import tower_devices
-from conftest import DEADLINE_SECS, both_modes, summarized_scalar
+from conftest import DEADLINE_SECS, both_modes, graph_events, summarized_scalar
 from test_train_eval import assert_rates_agree, LOG_LINE
 
 
@@ -209,6 +209,9 @@ def test_trainers_resume_each_others_checkpoints(trained_dir,
                      train_dir, '--max_steps', '330', '--batch_size', '16']) == 0
   assert '(global step 320)' in capsys.readouterr().out
   assert tf.train.latest_checkpoint(train_dir).endswith('model.ckpt-330')
+  # Each resumed run's graph differs from the one before it (two towers,
+  # then one), so each is written, and TensorBoard shows the newest.
+  assert graph_events(train_dir) == (3, 3)
 
 
 def _global_variable_names(build):

@@ -300,12 +300,26 @@ def test_every_module_that_is_no_script_run_with_m_says_so(file, tmp_path):
 
 
 @pytest.mark.fast
+@pytest.mark.parametrize('command', [
+    ['-mcifar10.cifar10'], ['-Bmcifar10.cifar10', 'extra'],
+    ['-B', '-m', 'cifar10.cifar10', '--max_steps', '5']])
+def test_the_module_is_found_however_m_is_written(command):
+  # Python takes the module joined to -m, after other options, and passes
+  # what follows it on as the module's arguments.
+  assert _run(command, cwd=REPO) == (
+      1, 'cifar10.cifar10 is a module the scripts import, not a script. Run '
+      'one of the scripts, such as python -m cifar10.train (README.md lists '
+      'them).\n')
+
+
+@pytest.mark.fast
 def test_a_script_or_another_module_run_with_m_is_left_alone(tmp_path):
   status, output = _run(['-m', 'cifar10.train', '--help'], cwd=REPO)
   assert status == 0 and output.startswith('usage: python -m cifar10.train')
   # A module the package does not have gets Python's own line.
-  status, output = _run(['-m', 'cifar10.no_such_module'], cwd=REPO)
-  assert status == 1 and 'No module named cifar10.no_such_module' in output
+  for name in ('cifar10.no_such_module', 'cifar10.'):
+    status, output = _run(['-m', name], cwd=REPO)
+    assert status == 1 and 'No module named %s\n' % name in output
   # Another program's -m that imports the package is not refused.
   (tmp_path / 'user_tool.py').write_text('import cifar10\nprint("ran")\n')
   status, output = _run(['-m', 'user_tool'], cwd=str(tmp_path),

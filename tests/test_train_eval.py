@@ -1,6 +1,5 @@
 """End to end: train on learnable synthetic data, evaluate, resume, summaries."""
 
-import collections
 import glob
 import math
 import os
@@ -17,7 +16,7 @@ from cifar10.support import classes
 from cifar10.support import errors
 from cifar10.support import script
 from cifar10.support import training_run
-from conftest import both_modes, latest_step, summary_values
+from conftest import both_modes, graph_events, latest_step, summary_values
 
 # The fast lane (docs/testing.md): the whole file.
 pytestmark = pytest.mark.fast
@@ -32,15 +31,6 @@ def assert_rates_agree(examples_per_sec, sec_per_batch, batch_size):
   sec_per_batch = float(sec_per_batch)
   assert (batch_size / (sec_per_batch + 0.0005) <= float(examples_per_sec) <=
           batch_size / max(sec_per_batch - 0.0005, 1e-9))
-
-
-def _graph_events(folder):
-  """(graph events, meta graph events) in the event files of `folder`."""
-  kinds = collections.Counter()
-  for path in glob.glob(os.path.join(folder, 'events.out.tfevents.*')):
-    for event in tf.compat.v1.train.summary_iterator(path):
-      kinds[event.WhichOneof('what')] += 1
-  return kinds['graph_def'], kinds['meta_graph_def']
 
 
 def _tags(folder):
@@ -90,7 +80,7 @@ def test_event_files_hold_the_original_summary_tags(trained_dir):
 def test_a_train_run_and_an_eval_run_write_no_second_graph(
     trained_dir, synthetic_data_dir, tmp_path):
   # TensorBoard shows one graph per folder and warns of a second one.
-  assert _graph_events(trained_dir) == (1, 1)
+  assert graph_events(trained_dir) == (1, 1)
   # The evaluator writes no graph, however many checkpoints it evaluates:
   # here both that the run kept (steps 0 and 300).
   assert cifar10_eval.main([
@@ -98,7 +88,7 @@ def test_a_train_run_and_an_eval_run_write_no_second_graph(
       '--eval_dir', str(tmp_path), '--all_checkpoints']) == 0
   assert sorted(step for step, value in summary_values(str(tmp_path))
                 if value.tag == 'Precision @ 1') == [0, 300]
-  assert _graph_events(str(tmp_path)) == (0, 0)
+  assert graph_events(str(tmp_path)) == (0, 0)
 
 
 def test_a_finished_runs_event_file_ends_with_its_last_save(trained_dir):
@@ -118,8 +108,11 @@ def test_second_run_resumes_from_the_checkpoint(trained_dir, synthetic_data_dir,
                                                 tmp_path, capsys):
   train_dir = str(tmp_path / 'train')
   shutil.copytree(trained_dir, train_dir)
+  # The flags that shape trained_dir's graph, as a user resumes: the same
+  # command with more steps.
   assert train.main(['--data_dir', synthetic_data_dir, '--train_dir', train_dir,
-                     '--max_steps', '320', '--batch_size', '32']) == 0
+                     '--max_steps', '320', '--batch_size', '32',
+                     '--initial_learning_rate', '0.05', '--seed', '1']) == 0
   output = capsys.readouterr().out
   assert 'Resuming from %s (global step 300)' % os.path.join(
       train_dir, 'model.ckpt-300') in output
@@ -128,8 +121,9 @@ def test_second_run_resumes_from_the_checkpoint(trained_dir, synthetic_data_dir,
   assert latest_step(train_dir) == 320
   # The resumed process writes its own event file, without the graph the
   # first run's holds: TensorBoard warns of a second graph in one folder.
+  # (A resumed run whose graph differs writes it: test_multi_gpu_train.py.)
   assert len(glob.glob(os.path.join(train_dir, 'events.out.tfevents.*'))) == 2
-  assert _graph_events(train_dir) == (1, 1)
+  assert graph_events(train_dir) == (1, 1)
 
 
 def test_fresh_removes_only_the_earlier_run(trained_dir, synthetic_data_dir,

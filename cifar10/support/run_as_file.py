@@ -76,17 +76,27 @@ def refuse(module_file):
   sys.exit(refusal(module_file))
 
 
-def _module_named_by_m(argv):
-  """The module that `python ... -m MODULE` names in `argv`, or None."""
-  for flag, module in zip(argv[1:], argv[2:]):
-    if flag == '-m':
-      return module
-  return None
+def _module_named_by_m(argv, orig_argv):
+  """The module `python ... -m MODULE args` runs, while Python finds it.
+
+  Then `argv` is ['-m', args...], and `orig_argv` the whole command line,
+  in which the module comes just before those args: on its own, or joined
+  to the option (-mMODULE, or -BmMODULE with other options before it).
+  """
+  if len(orig_argv) <= len(argv):
+    return None
+  named = orig_argv[len(orig_argv) - len(argv)]
+  if named.startswith('-'):
+    named = named[named.index('m') + 1:]
+  return named
 
 
 def _module_file(module):
   """The file of the package's `module` (a dotted name), or None."""
-  path = os.path.join(os.path.dirname(_PACKAGE), *module.split('.'))
+  parts = module.split('.')
+  if not all(parts):  # 'cifar10.', say: Python's own line says what is wrong.
+    return None
+  path = os.path.join(os.path.dirname(_PACKAGE), *parts)
   for candidate in (path + '.py', os.path.join(path, '__init__.py')):
     if os.path.isfile(candidate):
       return candidate
@@ -105,7 +115,7 @@ def refuse_module_run_with_m():
   """
   if not sys.argv or sys.argv[0] != '-m':
     return
-  module = _module_named_by_m(getattr(sys, 'orig_argv', []))
+  module = _module_named_by_m(sys.argv, getattr(sys, 'orig_argv', []))
   if module is None or module.split('.')[0] != os.path.basename(_PACKAGE):
     return
   path = _module_file(module)

@@ -13,11 +13,14 @@ if not __package__:  # Run as a file: see run_as_file.py.
   import run_as_file
   run_as_file.refuse(__file__)
 
+import os
 import re
 
+from google.protobuf import text_format
 import tensorflow as tf
 
 from cifar10.support import histogram as histogram_lib
+from cifar10.support import storage
 
 # Multi-tower graphs prefix op names with the tower's name scope; tags drop it
 # so that every tower's summaries read like the single-device ones.
@@ -56,17 +59,56 @@ def image(tag, images, max_outputs=3):
       tag=tag, tensor=tf.cast(images, tf.float32), max_images=max_outputs))
 
 
-class _WriterWithoutGraph(tf.compat.v1.summary.FileWriter):
-  """A FileWriter that drops the graphs it is given, and writes the rest."""
+# The file the checkpoint hook writes the session's graph to, as text, in
+# the run's folder: a resumed run compares its own graph with it.
+GRAPH_FILE = 'graph.pbtxt'
 
-  def add_graph(self, *args, **kwargs):
-    del args, kwargs  # The run's first event file holds the graph.
+
+def _nodes(graph_def):
+  """A graph's shape as TensorBoard draws it: each op's name and type.
+
+  Attributes are left out: they name the tf.data functions by a counter
+  that runs on within a process, so the same graph built twice in one
+  process (a notebook, the tests) differs there.
+  """
+  return [(node.name, node.op) for node in graph_def.node]
+
+
+class _WriterOfChangedGraph(tf.compat.v1.summary.FileWriter):
+  """A FileWriter that writes the graph only if it is not the folder's own.
+
+  Made for a resumed run, before its session exists: `earlier_nodes` are
+  those of the folder's graph.pbtxt as the first run left it (the
+  checkpoint hook writes the file anew just before it hands this writer the
+  graph), or None where there is none.
+  """
+
+  def __init__(self, logdir, earlier_nodes):
+    super().__init__(logdir)
+    self._earlier_nodes = earlier_nodes
+    self._graph_written = False
+
+  def add_graph(self, graph, *args, **kwargs):
+    if _nodes(graph.as_graph_def()) != self._earlier_nodes:
+      self._graph_written = True
+      super().add_graph(graph, *args, **kwargs)
 
   def add_meta_graph(self, *args, **kwargs):
-    del args, kwargs
+    # The hook sends the meta graph after the graph: written with it.
+    if self._graph_written:
+      super().add_meta_graph(*args, **kwargs)
 
 
-def open_run_writer(logdir, with_graph=True):
+def _nodes_of_graph_file(logdir):
+  """The _nodes of the graph.pbtxt in `logdir`, or None if it has none."""
+  path = os.path.join(logdir, GRAPH_FILE)
+  if not storage.isfile(path):
+    return None
+  return _nodes(text_format.Parse(storage.read_bytes(path).decode('utf-8'),
+                                  tf.compat.v1.GraphDef()))
+
+
+def open_run_writer(logdir, resuming=False):
   """Opens the event file a training session's hooks share.
 
   MonitoredTrainingSession's hooks write through tf.compat.v1.summary's
@@ -78,20 +120,22 @@ def open_run_writer(logdir, with_graph=True):
   a writer made without a graph leaves the checkpoint hook's copy alone.
 
   A resumed run writes an event file of its own into the same folder, which
-  TensorBoard reads as one run: its writer drops the checkpoint hook's graph
-  too (`with_graph=False`), leaving the first run's, which the checkpoint
-  it resumed from was checked to fit.
+  TensorBoard reads as one run: its writer leaves the checkpoint hook's
+  graph out too, where it is the graph the first run wrote. A graph that
+  differs (the other trainer resumed the run, say, or another speed flag)
+  is written, and TensorBoard shows it, the newest, with its warning.
 
   The writer stays open in the cache, as the cache's own writers do; one
   that an earlier run in this process left there for `logdir` is closed.
 
   Args:
     logdir: the folder of the session's checkpoints and summaries.
-    with_graph: whether the session's graph is written; False for a run
-      that resumes from a checkpoint in `logdir`.
+    resuming: whether the run resumes from a checkpoint in `logdir`.
   """
-  writer = (tf.compat.v1.summary.FileWriter if with_graph
-            else _WriterWithoutGraph)(logdir)
+  if resuming:
+    writer = _WriterOfChangedGraph(logdir, _nodes_of_graph_file(logdir))
+  else:
+    writer = tf.compat.v1.summary.FileWriter(logdir)
   cache = tf.compat.v1.summary.FileWriterCache
   # The cache has no public way in: its dictionary is the way.
   with cache._lock:  # pylint: disable=protected-access

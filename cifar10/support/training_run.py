@@ -3,10 +3,12 @@
 The loop itself is the original's: a MonitoredTrainingSession, its hooks,
 and `while not should_stop()`. Around it this module
 
-* reads the run's settings from the flags (LoopSettings, Replica);
+* reads the run's settings from the flags (LoopSettings, Replica), and
+  fetches the data the first time (prepare_run);
 * prepares --train_dir: creates it, clears an earlier run with --fresh,
   records the data's class names, and refuses a checkpoint this graph
   cannot resume, before anything is written over;
+* words the line a trainer prints about its shuffle buffer as it starts;
 * on SIGINT or SIGTERM lets the step in flight finish, then stops so that
   the session saves it and closes the event file; the script exits with
   128 + the signal number;
@@ -46,7 +48,8 @@ UNUSABLE_CHECKPOINT = (
 
 # The files a run writes into --train_dir: all that --fresh deletes.
 RUN_FILE_PATTERNS = ('checkpoint', CHECKPOINT_BASENAME + '-*',
-                     'events.out.tfevents.*', 'graph.pbtxt', classes.RUN_FILE)
+                     'events.out.tfevents.*', summaries.GRAPH_FILE,
+                     classes.RUN_FILE)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -113,7 +116,7 @@ class Replica:
 
 
 # ---------------------------------------------------------------------------
-# Before the graph: the data, and the train directory
+# Before the first step: the data, the train directory, the buffer's line
 # ---------------------------------------------------------------------------
 
 def prepare_run(args):
@@ -160,8 +163,8 @@ def shuffle_buffer_line(settings, min_queue_examples, buffer_size):
       (cifar10_input.shuffle_buffer_size gives both).
   """
   records = batch_files.count_records(
-      batch_files.batches_dir(settings.data_dir, settings.data_format), False,
-      settings.data_format)
+      batch_files.batches_dir(settings.data_dir, settings.data_format),
+      eval_data=False, data_format=settings.data_format)
   if records >= buffer_size:
     return ('Filling the shuffle buffer with %d CIFAR images (%d plus three '
             'batches) before the first batch.' % (buffer_size,
