@@ -702,6 +702,9 @@ def run_worker(server, cluster, args, settings):
   hosts, task_index = cluster.hosts, cluster.task_index
   is_chief = task_index == 0
   num_workers = len(hosts['worker'])
+  # The schedule first: refused, it leaves --train_dir as it was.
+  schedule = training_loop.schedule_from_flags(args)
+  schedule.decay_steps(args.batch_size)
   if is_chief:
     training_run.prepare_train_dir(
         args.train_dir, args.fresh,
@@ -719,7 +722,6 @@ def run_worker(server, cluster, args, settings):
           total_num_replicas=num_workers))
       return sync[0]
 
-    schedule = training_loop.schedule_from_flags(args)
     with variable_placement(hosts, task_index, args.partition_variables):
       train_op, loss, global_step = train.build_graph(
           args.data_dir, args.batch_size, args.use_fp16,

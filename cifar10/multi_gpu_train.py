@@ -263,7 +263,9 @@ def main(argv=None):
   # The towers are checked (and any virtual devices made) first, so that a
   # --num_gpus this machine cannot serve stops before a download.
   devices = tower_devices.find_or_make(args.num_gpus, args.virtual_devices)
-  settings = training_run.prepare_run(args)
+  settings = training_run.prepare_run(
+      args, lambda: training_loop.schedule_from_flags(args).decay_steps(
+          args.batch_size * len(devices)))
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(args.seed)
     schedule = training_loop.schedule_from_flags(args)

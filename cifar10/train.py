@@ -97,7 +97,9 @@ def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
 
 def main(argv=None):
   args = parser().parse_args(argv)
-  settings = training_run.prepare_run(args)
+  settings = training_run.prepare_run(
+      args, lambda: training_loop.schedule_from_flags(args).decay_steps(
+          args.batch_size))
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(args.seed)
     schedule = training_loop.schedule_from_flags(args)

@@ -1,6 +1,8 @@
 """The learning rate's schedule: epochs of the data's own records, and its flags."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 import tensorflow as tf
@@ -13,7 +15,7 @@ import cifar10.train as train
 from cifar10.support import batch_files
 from cifar10.support import errors
 from cifar10.support import learning_schedule
-from conftest import both_modes, latest_step, summarized_scalar
+from conftest import DEADLINE_SECS, both_modes, latest_step, summarized_scalar
 import documents
 
 pytestmark = [both_modes, pytest.mark.fast]
@@ -119,6 +121,38 @@ def test_a_decay_period_under_one_step_names_the_flag(tiny_data_dir,
                      '--num_epochs_per_decay', '0.134', '--max_steps',
                      '1']) == 0
   assert latest_step(str(tmp_path)) == 1
+
+
+def test_a_refused_schedule_leaves_the_train_dir_as_it_was_even_with_fresh(
+    tiny_data_dir, tmp_path):
+  # --fresh used to clear the earlier run first, then the schedule was
+  # refused: the command did nothing but delete.
+  run = str(tmp_path / 'run')
+  assert train.main(['--data_dir', tiny_data_dir, '--train_dir', run,
+                     '--batch_size', '10', '--max_steps', '1']) == 0
+  before = sorted(os.listdir(run))
+  with pytest.raises(errors.UserError, match='shorter than one step'):
+    train.main(['--data_dir', tiny_data_dir, '--train_dir', run,
+                '--batch_size', '10', '--num_epochs_per_decay', '0.1',
+                '--fresh'])
+  assert sorted(os.listdir(run)) == before
+  # The towers' trainer, in a process of its own (its devices are made
+  # before TensorFlow starts).
+  refused = subprocess.run(
+      [sys.executable, '-m', 'cifar10.multi_gpu_train', '--num_gpus', '2',
+       '--virtual_devices', '--data_dir', tiny_data_dir, '--train_dir', run,
+       '--batch_size', '10', '--num_epochs_per_decay', '0.1', '--fresh'],
+      capture_output=True, text=True, timeout=DEADLINE_SECS)
+  assert refused.returncode == 1
+  assert 'shorter than one step' in refused.stdout + refused.stderr
+  assert sorted(os.listdir(run)) == before
+  assert latest_step(run) == 1
+  # A new folder is not even made.
+  with pytest.raises(errors.UserError, match='shorter than one step'):
+    train.main(['--data_dir', tiny_data_dir, '--train_dir',
+                str(tmp_path / 'new'), '--batch_size', '10',
+                '--num_epochs_per_decay', '0.1'])
+  assert not os.path.exists(tmp_path / 'new')
 
 
 @pytest.mark.parametrize('schedule,batch_size', [

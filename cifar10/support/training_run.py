@@ -119,7 +119,7 @@ class Replica:
 # Before the first step: the data, the train directory, the buffer's line
 # ---------------------------------------------------------------------------
 
-def prepare_run(args):
+def prepare_run(args, check_schedule):
   """Everything a one-process trainer does before it builds its graph.
 
   cifar10.train and cifar10.multi_gpu_train both start this way; dist_train
@@ -127,6 +127,11 @@ def prepare_run(args):
 
   Args:
     args: the parsed flags of `flags.training_parser`.
+    check_schedule: a function of no arguments that raises
+      errors.UserError where the flags make no usable learning-rate
+      schedule. It is called once the data is there (an epoch is its
+      record count) and before --train_dir is touched, so that a refused
+      command leaves the folder as it was, --fresh or not.
 
   Returns:
     The LoopSettings that the training loop takes, read from the flags.
@@ -134,8 +139,8 @@ def prepare_run(args):
     must be before the first session.
 
   Raises:
-    errors.UserError: the download failed, or --train_dir cannot hold this
-      run (see prepare_train_dir).
+    errors.UserError: the download failed, the schedule was refused, or
+      --train_dir cannot hold this run (see prepare_train_dir).
   """
   settings = LoopSettings.from_flags(args)
   settings.session_options.apply_to_process()
@@ -144,6 +149,7 @@ def prepare_run(args):
       args.data_dir, args.data_url,
       needed_files=batch_files.file_names(False, args.data_format),
       data_format=args.data_format)
+  check_schedule()
   prepare_train_dir(args.train_dir, args.fresh, args.data_format.classes(
       batch_files.batches_dir(args.data_dir, args.data_format)))
   return settings
