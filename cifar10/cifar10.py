@@ -188,7 +188,7 @@ def data_classes(data_dir=DATA_DIR, data_format=data_sets.CIFAR10):
   Raises:
     errors.UserError: the names file is missing, unreadable or malformed.
   """
-  return data_format.classes(batch_files.batches_dir(data_dir, data_format))
+  return batch_files.data_classes(data_dir, data_format)
 
 
 def to_model_dtype(images, use_fp16):

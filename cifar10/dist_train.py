@@ -760,8 +760,8 @@ def run_worker(server, cluster, args, settings):
                       settings=settings, towers=batches_per_step,
                       replica=replica,
                       schedule_line=learning_schedule.describe(
-                          schedule, args.batch_size,
-                          args.batch_size * batches_per_step, step_words))
+                          schedule, args.batch_size, step_words,
+                          args.batch_size * batches_per_step))
     config = tf.compat.v1.ConfigProto(device_filters=replica.device_filters)
     # The ps tasks wait for this process to exit before they do (see
     # run_ps), so they are still there when this session closes.

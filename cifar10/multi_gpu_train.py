@@ -263,23 +263,21 @@ def main(argv=None):
   # The towers are checked (and any virtual devices made) first, so that a
   # --num_gpus this machine cannot serve stops before a download.
   devices = tower_devices.find_or_make(args.num_gpus, args.virtual_devices)
-  settings = training_run.prepare_run(
-      args, lambda: training_loop.schedule_from_flags(args).decay_steps(
-          args.batch_size * len(devices)))
+  # A step trains every tower on its batch, and the schedule counts them
+  # all, as the original did.
+  images_per_step = args.batch_size * len(devices)
+  settings, schedule = training_run.prepare_run(
+      args, training_loop.schedule_from_flags, images_per_step)
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(args.seed)
-    schedule = training_loop.schedule_from_flags(args)
     train_op, loss, global_step = build_graph(
         args.data_dir, args.batch_size, args.use_fp16, devices, schedule,
         args.trainable_scopes, args.data_format)
-    # A step trains every tower on its batch, and the schedule counts them
-    # all, as the original did.
-    images_per_step = args.batch_size * len(devices)
     training_loop.run(
         train_op, loss, global_step, examples_per_step=images_per_step,
         settings=settings, towers=len(devices),
         schedule_line=learning_schedule.describe(
-            schedule, images_per_step, images_per_step,
+            schedule, images_per_step,
             'at %d %s of %d images a step' % (
                 len(devices), 'tower' if len(devices) == 1 else 'towers',
                 args.batch_size)))

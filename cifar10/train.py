@@ -97,19 +97,17 @@ def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
 
 def main(argv=None):
   args = parser().parse_args(argv)
-  settings = training_run.prepare_run(
-      args, lambda: training_loop.schedule_from_flags(args).decay_steps(
-          args.batch_size))
+  settings, schedule = training_run.prepare_run(
+      args, training_loop.schedule_from_flags, args.batch_size)
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(args.seed)
-    schedule = training_loop.schedule_from_flags(args)
     train_op, loss, global_step = build_graph(
         args.data_dir, args.batch_size, args.use_fp16, schedule=schedule,
         trainable_scopes=args.trainable_scopes, data_format=args.data_format)
     training_loop.run(
         train_op, loss, global_step, examples_per_step=args.batch_size,
         settings=settings, schedule_line=learning_schedule.describe(
-            schedule, args.batch_size, args.batch_size,
+            schedule, args.batch_size,
             'at %d images a step' % args.batch_size))
   return 0
 

@@ -96,7 +96,7 @@ def test_the_flags_set_the_schedule(tiny_data_dir):
                  [decay_steps - 1, decay_steps, 2 * decay_steps])
   assert rates == pytest.approx([0.2, 0.1, 0.05])
   assert learning_schedule.describe(
-      schedule, 8, 8, 'at 8 images a step') == (
+      schedule, 8, 'at 8 images a step') == (
           'Learning rate 0.2 until step 18, then multiplied by 0.5 every 18 '
           'steps: 1.92 epochs of the 75 training images, at 8 images a '
           'step.')
@@ -162,5 +162,5 @@ def test_a_refused_schedule_leaves_the_train_dir_as_it_was_even_with_fresh(
 ], ids=['cifar10', 'own_images'])
 def test_the_guides_schedule_lines_are_the_trainers(schedule, batch_size):
   line = learning_schedule.describe(
-      schedule, batch_size, batch_size, 'at %d images a step' % batch_size)
+      schedule, batch_size, 'at %d images a step' % batch_size)
   assert '\n%s\n' % line in documents.read('docs/guide.md')

@@ -42,6 +42,13 @@ def batches_dir(data_dir, data_format=data_sets.CIFAR10):
   return os.path.join(data_dir, data_format.folder)
 
 
+def data_classes(data_dir, data_format=data_sets.CIFAR10):
+  """The classes of the data in a --data_dir: data_sets.BinaryFormat.classes
+  of its folder of .bin files (cifar10.data_classes says where they come
+  from)."""
+  return data_format.classes(batches_dir(data_dir, data_format))
+
+
 def file_names(eval_data, data_format=data_sets.CIFAR10):
   """The batch files of a split: test_batch.bin if `eval_data`, else the 5
   training files (CIFAR-100: test.bin, train.bin)."""

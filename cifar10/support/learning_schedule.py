@@ -50,20 +50,23 @@ def check_decay_steps(steps, num_epochs_per_decay, examples_per_epoch,
           _rounded_up(batch_size / examples_per_epoch)))
 
 
-def describe(schedule, batch_size, images_per_step, step_words):
+def describe(schedule, batch_size, step_words, images_per_step=None):
   """The sentence a trainer prints about its learning rate as training starts.
 
   Args:
     schedule: the cifar10.Schedule the graph was built with.
     batch_size: the images per step the schedule counts (the batch_size
       given to cifar10.learning_rate).
-    images_per_step: the images one global step really trains on, from
-      which the epochs are counted.
     step_words: the trainer's own words for what a step is, e.g. 'at 128
       images a step'.
+    images_per_step: the images one global step really trains on, from
+      which the epochs are counted, where that is not `batch_size`: a
+      synchronous step of dist_train averages a batch from every worker
+      while its schedule counts one.
   """
   decay_steps = schedule.decay_steps(batch_size)
-  epochs = decay_steps * images_per_step / schedule.examples_per_epoch
+  epochs = decay_steps * (images_per_step or batch_size) / (
+      schedule.examples_per_epoch)
   return ('Learning rate %g until step %d, then multiplied by %g every %d '
           'steps: %.4g epochs of the %d training images, %s.' % (
               schedule.initial_learning_rate, decay_steps,

@@ -119,7 +119,7 @@ class Replica:
 # Before the first step: the data, the train directory, the buffer's line
 # ---------------------------------------------------------------------------
 
-def prepare_run(args, check_schedule):
+def prepare_run(args, schedule_from_flags, images_per_step):
   """Everything a one-process trainer does before it builds its graph.
 
   cifar10.train and cifar10.multi_gpu_train both start this way; dist_train
@@ -127,20 +127,24 @@ def prepare_run(args, check_schedule):
 
   Args:
     args: the parsed flags of `flags.training_parser`.
-    check_schedule: a function of no arguments that raises
-      errors.UserError where the flags make no usable learning-rate
-      schedule. It is called once the data is there (an epoch is its
-      record count) and before --train_dir is touched, so that a refused
-      command leaves the folder as it was, --fresh or not.
+    schedule_from_flags: a function of `args` that makes the learning
+      rate's cifar10.Schedule (training_loop.schedule_from_flags). It is
+      called once the data is there, since an epoch is its record count.
+    images_per_step: int, the images one step trains on, which the
+      schedule counts its decay period in.
 
   Returns:
-    The LoopSettings that the training loop takes, read from the flags.
-    Their process-wide part (threads, kernels) is applied already, as it
-    must be before the first session.
+    (settings, schedule): the LoopSettings that the training loop takes,
+    read from the flags, and the schedule, its decay period checked. The
+    settings' process-wide part (threads, kernels) is applied already, as
+    it must be before the first session.
 
   Raises:
-    errors.UserError: the download failed, the schedule was refused, or
-      --train_dir cannot hold this run (see prepare_train_dir).
+    errors.UserError: the download failed, the decay period is shorter
+      than one step, or --train_dir cannot hold this run (see
+      prepare_train_dir). The schedule is checked before --train_dir is
+      touched, so that a refused command leaves the folder as it was,
+      --fresh or not.
   """
   settings = LoopSettings.from_flags(args)
   settings.session_options.apply_to_process()
@@ -149,10 +153,11 @@ def prepare_run(args, check_schedule):
       args.data_dir, args.data_url,
       needed_files=batch_files.file_names(False, args.data_format),
       data_format=args.data_format)
-  check_schedule()
-  prepare_train_dir(args.train_dir, args.fresh, args.data_format.classes(
-      batch_files.batches_dir(args.data_dir, args.data_format)))
-  return settings
+  schedule = schedule_from_flags(args)
+  schedule.decay_steps(images_per_step)  # Refuses a period under one step.
+  prepare_train_dir(args.train_dir, args.fresh, batch_files.data_classes(
+      args.data_dir, args.data_format))
+  return settings, schedule
 
 
 def shuffle_buffer_line(settings, min_queue_examples, buffer_size):
