@@ -16,6 +16,7 @@ pytest and fails naming the child's failures.
 """
 
 import collections
+import fcntl
 import os
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
@@ -30,6 +31,7 @@ tensorflow_logs.hold_back_start_up_lines()
 
 import queue
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -234,21 +236,54 @@ def serve_exported(export_dir, images):
 summary_values = eval_report.summary_values
 
 
+def built_once(tmp_path_factory, worker_id, name, build):
+  """A folder that `build(folder)` fills once for all the session's test processes.
+
+  pytest-xdist's test processes each set up the session's fixtures again,
+  and a trained run costs seconds of both cores. So the first process to
+  need the folder builds it in the folder the processes share (their
+  temporary folders' parent, removed after a passing run), holding a lock
+  while it does, and the others wait for it and use what it built. The
+  tests only read such a folder; one that changes it works on a copy.
+
+  Args:
+    tmp_path_factory, worker_id: the fixtures ('master' when pytest runs
+      one test process, as the `v1` half does: it builds its own).
+    name: the folder's name.
+    build: a function of the folder's path (a str, the folder existing).
+
+  Returns:
+    str, the folder's path.
+  """
+  if worker_id == 'master':
+    folder = str(tmp_path_factory.mktemp(name))
+    build(folder)
+    return folder
+  shared = tmp_path_factory.getbasetemp().parent
+  folder, done = shared / name, shared / (name + '.done')
+  with open(shared / (name + '.lock'), 'w') as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)  # Released as the file closes.
+    if not done.exists():
+      # A process whose build failed leaves no `done`: build it afresh.
+      shutil.rmtree(folder, ignore_errors=True)
+      folder.mkdir()
+      build(str(folder))
+      done.touch()
+  return str(folder)
+
+
 @pytest.fixture(scope='session')
-def synthetic_data_dir(tmp_path_factory):
+def synthetic_data_dir(tmp_path_factory, worker_id):
   """A --data_dir holding a small learnable data set in the native format."""
-  data_dir = tmp_path_factory.mktemp('cifar10_data')
-  synthetic.write_synthetic_dataset(str(data_dir), train_records_per_file=200,
-                                    test_records=250, seed=1)
-  return str(data_dir)
+  return built_once(
+      tmp_path_factory, worker_id, 'cifar10_data',
+      lambda folder: synthetic.write_synthetic_dataset(
+          folder, train_records_per_file=200, test_records=250, seed=1))
 
 
-@pytest.fixture(scope='session')
-def trained_dir(synthetic_data_dir, tmp_path_factory):
-  """A --train_dir after 300 steps of cifar10.train on the synthetic data."""
-  train_dir = str(tmp_path_factory.mktemp('cifar10_train'))
+def _train_300_steps(data_dir, train_dir):
   status = train.main([
-      '--data_dir', synthetic_data_dir, '--train_dir', train_dir,
+      '--data_dir', data_dir, '--train_dir', train_dir,
       '--max_steps', '300', '--batch_size', '32',
       '--save_summaries_steps', '50', '--log_frequency', '50',
       # The tutorial's 0.1 diverges now and then on this very easy data with
@@ -256,7 +291,18 @@ def trained_dir(synthetic_data_dir, tmp_path_factory):
       # another); 0.05 reached 1.0 with each of four seeds.
       '--initial_learning_rate', '0.05', '--seed', '1'])
   assert status == 0
-  return train_dir
+  # The run's summary writer stays open in TensorFlow's cache, free to
+  # write whenever it likes: closed here, since other test processes read
+  # the folder from now on.
+  tf.compat.v1.summary.FileWriterCache.clear()
+
+
+@pytest.fixture(scope='session')
+def trained_dir(synthetic_data_dir, tmp_path_factory, worker_id):
+  """A --train_dir after 300 steps of cifar10.train on the synthetic data."""
+  return built_once(tmp_path_factory, worker_id, 'cifar10_train',
+                    lambda folder: _train_300_steps(synthetic_data_dir,
+                                                    folder))
 
 
 @pytest.fixture

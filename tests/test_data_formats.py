@@ -39,7 +39,8 @@ import script_modules
 
 ports = script_modules.load('ports')
 
-pytestmark = pytest.mark.fast
+# The fast lane (docs/testing.md) takes every test here but those that start
+# a cluster or the multi-tower trainer.
 
 
 @pytest.fixture(autouse=True)
@@ -92,6 +93,7 @@ class _RunsCode:
 # The restricted unpickler
 # ---------------------------------------------------------------------------
 
+@pytest.mark.fast
 def test_a_genuine_python2_batch_loads_with_its_arrays_and_lists(tmp_path):
   folder = cifar_formats.write_cifar10_python(tmp_path, train_per_file=7,
                                               test=5)
@@ -103,6 +105,7 @@ def test_a_genuine_python2_batch_loads_with_its_arrays_and_lists(tmp_path):
   assert batch['labels'] == [int(label) for label in fine]
 
 
+@pytest.mark.fast
 def test_a_pickle_that_would_run_code_is_refused_and_never_runs(tmp_path):
   marker = tmp_path / 'ran'
   path = tmp_path / 'data_batch_1'
@@ -117,6 +120,7 @@ def test_a_pickle_that_would_run_code_is_refused_and_never_runs(tmp_path):
   assert not marker.exists()
 
 
+@pytest.mark.fast
 def test_a_damaged_pickle_is_named_in_one_line(tmp_path):
   folder = cifar_formats.write_cifar10_python(tmp_path, train_per_file=7,
                                               test=5)
@@ -133,6 +137,7 @@ def test_a_damaged_pickle_is_named_in_one_line(tmp_path):
 # cifar-10-batches-py
 # ---------------------------------------------------------------------------
 
+@pytest.mark.fast
 def test_cifar10s_python_version_is_converted_once_outside_the_users_folder(
     tmp_path, own_cache_root):
   data_dir = str(tmp_path / 'keras')
@@ -163,6 +168,7 @@ def test_cifar10s_python_version_is_converted_once_outside_the_users_folder(
   assert 'converted' in printed and 'earlier' not in printed
 
 
+@pytest.mark.fast
 def test_a_refused_batch_stops_the_conversion_in_one_line_and_writes_nothing(
     tmp_path, own_cache_root):
   data_dir = str(tmp_path / 'keras')
@@ -179,6 +185,7 @@ def test_a_refused_batch_stops_the_conversion_in_one_line_and_writes_nothing(
   assert not os.listdir(own_cache_root)  # No partial copy left behind.
 
 
+@pytest.mark.fast
 def test_training_reads_the_python_version_through_the_script(tmp_path):
   data_dir = str(tmp_path / 'keras')
   cifar_formats.write_cifar10_python(data_dir, train_per_file=40, test=20)
@@ -227,6 +234,7 @@ def fine_run(cifar100_dir, tmp_path_factory):
   return train_dir
 
 
+@pytest.mark.fast
 def test_cifar100_is_read_when_data_dir_holds_it_with_fine_labels_by_default(
     cifar100_dir):
   args, printed = _parse(['--data_dir', cifar100_dir])
@@ -238,6 +246,7 @@ def test_cifar100_is_read_when_data_dir_holds_it_with_fine_labels_by_default(
   assert coarse.data_format == data_sets.CIFAR100_COARSE
 
 
+@pytest.mark.fast
 @both_modes
 def test_the_pipeline_decodes_cifar100_records_with_the_chosen_label(
     cifar100_dir):
@@ -258,6 +267,7 @@ def test_the_pipeline_decodes_cifar100_records_with_the_chosen_label(
         os.path.join(folder, 'train.bin'), data_format=data_format) == 600
 
 
+@pytest.mark.fast
 def test_a_cifar100_label_beyond_its_names_is_refused_by_file_and_record(
     tmp_path):
   folder = cifar_formats.write_cifar100_binary(tmp_path, train=4, test=3)
@@ -274,6 +284,7 @@ def test_a_cifar100_label_beyond_its_names_is_refused_by_file_and_record(
   batch_files.check_batch_file(path, data_format=data_sets.CIFAR100_COARSE)
 
 
+@pytest.mark.fast
 def test_a_missing_cifar100_names_file_is_named(tmp_path):
   folder = cifar_formats.write_cifar100_binary(tmp_path, train=4, test=3)
   os.remove(os.path.join(folder, 'coarse_label_names.txt'))
@@ -285,6 +296,7 @@ def test_a_missing_cifar100_names_file_is_named(tmp_path):
       % os.path.join(folder, 'coarse_label_names.txt'))
 
 
+@pytest.mark.fast
 @both_modes
 def test_training_on_cifar100_records_its_100_fine_names(fine_run):
   with open(os.path.join(fine_run, classes.RUN_FILE)) as names:
@@ -294,6 +306,7 @@ def test_training_on_cifar100_records_its_100_fine_names(fine_run):
                                 'softmax_linear/biases').shape == (100,)
 
 
+@pytest.mark.fast
 def test_eval_on_cifar100_prints_a_readable_row_per_fine_class(
     cifar100_dir, fine_run, tmp_path):
   printed = io.StringIO()
@@ -317,6 +330,7 @@ def test_eval_on_cifar100_prints_a_readable_row_per_fine_class(
                   % np.sum(fine == 3), rows[3])
 
 
+@pytest.mark.fast
 @both_modes
 def test_predict_and_export_name_cifar100s_fine_classes(
     cifar100_dir, fine_run, tmp_path, capsys):
@@ -340,6 +354,7 @@ def test_predict_and_export_name_cifar100s_fine_classes(
   assert [name.decode() for name in outputs['class_names']] == best
 
 
+@pytest.mark.fast
 def test_coarse_labels_train_a_20_class_model_named_by_its_file(
     cifar100_dir, tmp_path):
   train_dir = str(tmp_path / 'coarse')
@@ -366,6 +381,7 @@ def _cifar100_tarball(path):
     return hashlib.md5(stream.read()).hexdigest()
 
 
+@pytest.mark.fast
 def test_cifar100s_tarball_is_extracted_after_its_checksum(tmp_path):
   data_dir = tmp_path / 'data'
   data_dir.mkdir()
@@ -385,6 +401,7 @@ def test_cifar100s_tarball_is_extracted_after_its_checksum(tmp_path):
       % (data_dir / 'cifar-100-binary.tar.gz', md5))
 
 
+@pytest.mark.fast
 def test_cifar100s_published_download_and_the_dataset_flag(tmp_path):
   assert data_sets.CIFAR100_FINE.url == (
       'https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz')
@@ -404,6 +421,7 @@ def test_cifar100s_published_download_and_the_dataset_flag(tmp_path):
 # Choosing among what --data_dir holds
 # ---------------------------------------------------------------------------
 
+@pytest.mark.fast
 def test_a_folder_holding_both_reads_cifar10_and_says_how_to_read_the_other(
     tmp_path, cifar100_dir):
   data_dir = str(tmp_path / 'both')
@@ -418,6 +436,7 @@ def test_a_folder_holding_both_reads_cifar10_and_says_how_to_read_the_other(
   assert args.data_format == data_sets.CIFAR100_FINE
 
 
+@pytest.mark.fast
 def test_coarse_labels_with_cifar10_are_refused_by_flag(synthetic_data_dir):
   message = _refusal(['--data_dir', synthetic_data_dir, '--label_set',
                       'coarse'])
@@ -427,6 +446,7 @@ def test_coarse_labels_with_cifar10_are_refused_by_flag(synthetic_data_dir):
           in message)
 
 
+@pytest.mark.fast
 def test_the_extracted_cifar100_folder_given_as_data_dir_means_its_parent(
     cifar100_dir):
   args, printed = _parse(['--data_dir', os.path.join(cifar100_dir,
@@ -436,6 +456,7 @@ def test_the_extracted_cifar100_folder_given_as_data_dir_means_its_parent(
   assert 'is the extracted folder itself' in printed
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize('folder, what', [
     ('cifar-10-batches-mat', "CIFAR-10's MATLAB version"),
     ('cifar-100-matlab', "CIFAR-100's MATLAB version")])
@@ -451,6 +472,7 @@ def test_a_version_the_port_cannot_read_gets_one_line_saying_what_to_do(
   assert _listing(str(tmp_path)) == before
 
 
+@pytest.mark.fast
 def test_an_unextracted_python_tarball_gets_the_command_that_extracts_it(
     tmp_path):
   (tmp_path / 'cifar-100-python.tar.gz').write_bytes(b'x')
@@ -465,6 +487,7 @@ def test_an_unextracted_python_tarball_gets_the_command_that_extracts_it(
 # cifar-100-python
 # ---------------------------------------------------------------------------
 
+@pytest.mark.fast
 def test_cifar100s_python_version_converts_to_both_label_bytes(
     tmp_path, own_cache_root):
   data_dir = str(tmp_path / 'torchvision')

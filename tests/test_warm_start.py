@@ -25,7 +25,8 @@ from test_old_checkpoints import _save_as_v1
 from test_raw_weights import _raw_only
 
 # The fast lane (docs/testing.md): the whole file.
-pytestmark = pytest.mark.fast
+# The fast lane (docs/testing.md) takes every test here but those that start
+# a cluster or the multi-tower trainer, or follow advice through several runs.
 
 AVERAGE = '/ExponentialMovingAverage'
 # The model's variables that fit whatever the number of classes.
@@ -79,16 +80,13 @@ def _first_lines(text, start):
 @pytest.fixture(scope='module')
 def warm_run(trained_dir, three_classes, tmp_path_factory):
   """(--train_dir, stdout, the source's files before) of a 1-step warm start."""
-  # The session that trained the source in this process left its summary
-  # writer open in TensorFlow's cache, to flush whenever it likes: closed
-  # here, so that only this run could change the source from now on.
-  tf.compat.v1.summary.FileWriterCache.clear()
   source_before = _files(trained_dir)
   train_dir = str(tmp_path_factory.mktemp('warm'))
   out, _ = _train(three_classes, train_dir, '--warm_start_from', trained_dir)
   return train_dir, out, source_before
 
 
+@pytest.mark.fast
 def test_the_shared_layers_and_averages_start_at_the_sources_values(
     trained_dir, warm_run):
   train_dir, _, _ = warm_run
@@ -109,6 +107,7 @@ def test_the_shared_layers_and_averages_start_at_the_sources_values(
   assert start['total_loss/avg'] == 0
 
 
+@pytest.mark.fast
 def test_the_warm_start_line_says_what_was_and_was_not_restored(
     trained_dir, warm_run):
   _, out, _ = warm_run
@@ -118,11 +117,13 @@ def test_the_warm_start_line_says_what_was_and_was_not_restored(
       % (os.path.join(trained_dir, 'model.ckpt-300'), FRESH_LAST_LAYER)]
 
 
+@pytest.mark.fast
 def test_the_source_run_is_left_as_it_was(trained_dir, warm_run):
   _, _, source_before = warm_run
   assert _files(trained_dir) == source_before
 
 
+@pytest.mark.fast
 def test_a_resumed_run_ignores_the_flag_with_a_notice(trained_dir, warm_run,
                                                       three_classes, tmp_path):
   train_dir = str(tmp_path / 'resumed')
@@ -137,6 +138,7 @@ def test_a_resumed_run_ignores_the_flag_with_a_notice(trained_dir, warm_run,
       % (trained_dir, trained_dir)]
 
 
+@pytest.mark.fast
 def test_a_v1_checkpoint_named_by_its_prefix_is_a_source(
     trained_dir, three_classes, tmp_path):
   folder = str(tmp_path / 'v1')
@@ -152,6 +154,7 @@ def test_a_v1_checkpoint_named_by_its_prefix_is_a_source(
     np.testing.assert_array_equal(start[name], held[name], err_msg=name)
 
 
+@pytest.mark.fast
 def test_averages_the_source_lacks_start_at_its_weights(
     trained_dir, three_classes, tmp_path):
   source_dir = str(tmp_path / 'raw')
@@ -177,6 +180,7 @@ def _refusal(data_dir, train_dir, source):
   return str(raised.value)
 
 
+@pytest.mark.fast
 def test_a_source_without_checkpoints_is_refused_in_one_line(
     three_classes, tmp_path):
   empty = str(tmp_path / 'empty')
@@ -192,6 +196,7 @@ def test_a_source_without_checkpoints_is_refused_in_one_line(
       'RUN/model.ckpt-1000).' % missing)
 
 
+@pytest.mark.fast
 def test_a_checkpoint_of_another_network_is_refused_in_one_line(
     three_classes, tmp_path):
   other = _save(str(tmp_path / 'other.ckpt'),
@@ -203,6 +208,7 @@ def test_a_checkpoint_of_another_network_is_refused_in_one_line(
       'random weights.' % (other, other))
 
 
+@pytest.mark.fast
 def test_a_float16_source_is_refused_naming_the_dtypes(three_classes,
                                                        trained_dir, tmp_path):
   halved = {name: (value.astype(np.float16) if value.dtype == np.float32
@@ -255,6 +261,7 @@ def test_the_advice_of_each_refused_source_followed_leads_to_a_run(
   assert not _first_lines(out, 'Warm start'), out
 
 
+@pytest.mark.fast
 def test_a_resumed_run_ignoring_the_flag_then_fresh_starts_from_it(
     trained_dir, warm_run, three_classes, tmp_path):
   train_dir = str(tmp_path / 'resumed')
@@ -282,6 +289,7 @@ def _changed(before, after, names):
           if not np.array_equal(before[name], after[name])]
 
 
+@pytest.mark.fast
 def test_only_the_named_layers_train_and_every_average_follows(
     trained_dir, three_classes, tmp_path):
   train_dir = str(tmp_path / 'warm')
@@ -303,6 +311,7 @@ def test_only_the_named_layers_train_and_every_average_follows(
       name + AVERAGE for name in weights]
 
 
+@pytest.mark.fast
 def test_an_unknown_scope_is_refused_listing_the_models_scopes(
     three_classes, tmp_path):
   with pytest.raises(errors.UserError) as raised:
@@ -313,6 +322,7 @@ def test_an_unknown_scope_is_refused_listing_the_models_scopes(
       'the model\'s scopes are conv1, conv2, local3, local4, softmax_linear.')
 
 
+@pytest.mark.fast
 def test_no_scope_named_then_one_of_those_it_lists(three_classes, tmp_path):
   with pytest.raises(errors.UserError) as raised:
     _train(three_classes, str(tmp_path / 'run'), '--trainable_scopes', '')
@@ -352,6 +362,7 @@ def test_both_flags_reach_the_multi_gpu_trainer(trained_dir, three_classes,
 # benchmarks/warm_start_study.py, whose figures the guide shows
 # ---------------------------------------------------------------------------
 
+@pytest.mark.fast
 def test_the_study_splits_off_the_last_two_classes_relabelled(tmp_path):
   study = script_modules.load('warm_start_study')
   cifar = tmp_path / 'cifar' / 'cifar-10-batches-bin'
