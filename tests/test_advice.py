@@ -57,6 +57,7 @@ from cifar10.support import session_options
 from cifar10.support import tower_devices
 import cifar_formats
 from conftest import DEADLINE_SECS, crafted_record, latest_step
+from conftest import write_image_folder
 import script_modules
 from test_convert_images import _class_folder
 from test_dist_train import Cluster
@@ -294,6 +295,8 @@ ADVICE = {
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
     ('cifar10/support/paths.py', 'move them into'):
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
+    ('cifar10/support/paths.py', 'convert them first (python -m '):
+        ['test_advice.py::test_data_dir_of_pictures_then_converted_as_told'],
     ('cifar10/support/paths.py', 'of its subfolders do: give one of them'):
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
     ('cifar10/support/paths.py', 'give its folder, --train_dir'):
@@ -1248,6 +1251,45 @@ def test_path_flags_refused_then_the_paths_they_name(tmp_path, capsys):
   listed = _group(r'give one of them \((.*)\)\.$', _refusal(
       paths.resolve_data_dir, str(tmp_path / 'two'))).split(', ')
   assert paths.resolve_data_dir(listed[0]) == listed[0]
+
+
+@pytest.mark.parametrize('layout', ['split', 'classes'])
+def test_data_dir_of_pictures_then_converted_as_told(layout, tmp_path, capsys):
+  # The folder of one's own pictures, given where the converted data goes.
+  pictures = tmp_path / 'pictures'
+  write_image_folder(str(pictures), {'cat': (200, 60, 60), 'dog': (60, 60, 200)},
+                     np.random.default_rng(5), train_per_class=6,
+                     test_per_class=2, size=40)
+  if layout == 'classes':
+    for name in ('cat', 'dog'):
+      shutil.move(str(pictures / 'test' / name / '0.png'),
+                  str(pictures / 'train' / name / 'held_out.png'))
+      shutil.move(str(pictures / 'train' / name), str(pictures / name))
+    shutil.rmtree(str(pictures / 'train'))
+    shutil.rmtree(str(pictures / 'test'))
+  message = _refusal(paths.resolve_data_dir, str(pictures))
+  shown = 'test/, train/' if layout == 'split' else 'cat/, dog/'
+  assert message.startswith('--data_dir %s holds folders of pictures (%s), '
+                            % (pictures, shown)), message
+  command = _group(r'convert them first \((python -m [^)]*)\)', message)
+  given = _group(r'then give --data_dir (\S+)\. ', message)
+  words = shlex.split(command)
+  assert words[:3] == ['python', '-m', 'cifar10.convert_images']
+  assert convert_images.main(words[3:]) == 0
+  assert paths.resolve_data_dir(given) == given
+  assert batch_files.data_classes(given).names == ('cat', 'dog')
+  # "To download CIFAR-10 instead, give a new folder."
+  new = str(tmp_path / 'new')
+  assert paths.resolve_data_dir(new) == new
+  capsys.readouterr()
+
+
+def test_a_folder_with_one_folder_of_pictures_is_still_a_data_dir(tmp_path):
+  # A folder that merely holds some pictures (one folder of them is not a
+  # set of classes) stays a folder to download into.
+  (tmp_path / 'holiday').mkdir()
+  (tmp_path / 'holiday' / 'beach.jpg').write_bytes(b'')
+  assert paths.resolve_data_dir(str(tmp_path)) == str(tmp_path)
 
 
 def test_train_dir_one_level_off_then_the_run_resumes(small_data, small_run,

@@ -83,6 +83,29 @@ def _holds_data(folder):
       for name in data_sets.KNOWN_FOLDERS if name != download.EXTRACTED_DIR))
 
 
+# The endings of the picture files cifar10.convert_images reads (PNG, JPEG,
+# BMP, GIF): by them a folder of one's own class folders is recognised.
+_PICTURE_ENDINGS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif')
+
+
+def _class_folders_of_pictures(path, names):
+  """Those of the subfolders `names` of `path` that hold picture files, or,
+  named train/ or test/, at least two such folders: the layouts
+  cifar10.convert_images reads. Unreadable folders are passed over."""
+  found = []
+  for name in names:
+    folder = os.path.join(path, name)
+    try:
+      inside = storage.listdir(folder) if storage.isdir(folder) else []
+    except storage.op_error():
+      continue
+    if (any(each.lower().endswith(_PICTURE_ENDINGS) for each in inside) or
+        name in ('train', 'test') and
+        len(_class_folders_of_pictures(folder, inside)) >= 2):
+      found.append(name.rstrip('/'))
+  return sorted(found)
+
+
 def resolve_data_dir(data_dir):
   """Reads --data_dir, recognising the neighbouring mistakes users make.
 
@@ -101,8 +124,9 @@ def resolve_data_dir(data_dir):
 
   Raises:
     errors.UserError: the batch files lie loose in a folder not named
-      cifar-10-batches-bin, `data_dir` is some other file, or several data
-      folders lie below it; the message names what would work.
+      cifar-10-batches-bin, `data_dir` is some other file, several data
+      folders lie below it, or it holds class folders of pictures, which
+      cifar10.convert_images converts; the message names what would work.
   """
   path = storage.normpath(data_dir)
   parent = storage.dirname(path) or '.'
@@ -150,6 +174,20 @@ def resolve_data_dir(data_dir):
     raise errors.UserError(
         '--data_dir %s holds no CIFAR-10 files, but %d of its subfolders do: '
         'give one of them (%s).' % (data_dir, len(below), ', '.join(below)))
+  # One's own pictures in class folders (a class needs a second to learn
+  # from): the download would put CIFAR-10 among them, and training would
+  # then learn CIFAR-10's classes instead, without a word.
+  pictures = _class_folders_of_pictures(path, names)
+  if len(pictures) >= 2 or set(pictures) & {'train', 'test'}:
+    converted = path.rstrip('/') + '_data'
+    raise errors.UserError(
+        '--data_dir %s holds folders of pictures (%s), but the scripts read '
+        'data in CIFAR-10\'s format: convert them first (python -m '
+        'cifar10.convert_images %s %s), then give --data_dir %s. To download '
+        'CIFAR-10 instead, give a new folder.' % (
+            data_dir, ', '.join(name + '/' for name in pictures[:3]) +
+            (', ...' if len(pictures) > 3 else ''), path, converted,
+            converted))
   return data_dir
 
 
