@@ -47,7 +47,9 @@ def test_every_command_of_the_guide_runs(tmp_path, children):
   # What the guide tells the reader to look for, where a line shows it.
   broken = [line for line in outputs if 'cifar10_broken' in line and
             'cifar10.eval' in line]
-  assert broken and re.search(r'error: Checkpoint .*cifar10_broken.* is damaged',
+  assert broken and re.search(r'error: Checkpoint .*cifar10_broken.* cannot be '
+                              r'read \(Read less bytes than requested\): it '
+                              r'is damaged',
                               outputs[broken[0]])
   # eval_image.py wrote the evaluator's latest confusion matrix unchanged.
   with open(os.path.join(sandbox_root, 'confusion_matrix.png'), 'rb') as png:
