@@ -41,8 +41,13 @@ LABEL_WIDTH = 76   # Room for the class name left of each row.
 DISPLAY_GAIN = 48.0
 
 
-def first_record_of_each_class(path):
+def first_record_of_each_class(path, class_names):
   """The first raw record of each class in a batch file, in class order.
+
+  Args:
+    path: a batch file.
+    class_names: the data's class names, in label order (CIFAR-10's, or
+      those of a converted data set's batches.meta.txt).
 
   Raises:
     errors.UserError: some class has no record in the file.
@@ -51,12 +56,11 @@ def first_record_of_each_class(path):
   data = np.fromfile(path, dtype=np.uint8).reshape(
       count, batch_files.RECORD_BYTES)
   records = []
-  for label in range(cifar10_input.NUM_CLASSES):
+  for label, name in enumerate(class_names):
     [indices] = np.nonzero(data[:, 0] == label)
     if not indices.size:
       raise errors.UserError('%s has no image of class %d (%s); the picture '
-                             'needs one of each.' % (
-                                 path, label, cifar10_input.CLASS_NAMES[label]))
+                             'needs one of each.' % (path, label, name))
     records.append(data[indices[0]].tobytes())
   return records
 
@@ -145,9 +149,10 @@ def main(argv=None):
   args = parser().parse_args(argv)
   path = os.path.join(batch_files.batches_dir(args.data_dir),
                       cifar10_input.TRAIN_FILES[0])
-  stored, distorted = stored_and_distorted(first_record_of_each_class(path),
-                                           args.passes, args.seed)
-  picture = draw(stored, to_grey_levels(distorted), cifar10_input.CLASS_NAMES)
+  class_names = batch_files.data_classes(args.data_dir).names
+  stored, distorted = stored_and_distorted(
+      first_record_of_each_class(path, class_names), args.passes, args.seed)
+  picture = draw(stored, to_grey_levels(distorted), class_names)
   picture.save(args.output, format='PNG', optimize=True)
   print('Wrote %s (%d x %d pixels, %d bytes)' % (
       args.output, picture.width, picture.height, os.path.getsize(args.output)))

@@ -117,6 +117,30 @@ def test_distortion_picture_draws_each_class_first_image_and_its_distortions(
           distorted, np.broadcast_to(expected_grey, distorted.shape))
 
 
+def test_distortion_picture_draws_a_row_per_class_of_converted_data(tmp_path):
+  # Three classes of one's own, named in batches.meta.txt: their labels are
+  # 0 to 2, and the picture names them.
+  first = [crafted_record(label, *COLOURS[label]) for label in range(3)]
+  _write_train_file(str(tmp_path), first[::-1])
+  with open(os.path.join(str(tmp_path), 'cifar-10-batches-bin',
+                         'batches.meta.txt'), 'w') as names:
+    names.write('bee\nfly\nant\n')
+  output = str(tmp_path / 'picture.png')
+  assert distortion_picture.main(['--data_dir', str(tmp_path), '--output',
+                                  output, '--passes', '1']) == 0
+  with Image.open(output) as image:
+    pixels = np.asarray(image.convert('RGB'))
+  assert pixels.shape[0] == 16 + 3 * (64 + 4)
+  for label, colour in enumerate(COLOURS[:3]):
+    top = 16 + label * (64 + 4)
+    assert (pixels[top:top + 64, 76:76 + 64] == colour).all()
+  (tmp_path / 'cifar-10-batches-bin' / 'batches.meta.txt').write_text(
+      'bee\nfly\nant\nmoth\n')
+  with pytest.raises(errors.UserError,
+                     match=r'data_batch_1.bin has no image of class 3 \(moth\)'):
+    distortion_picture.main(['--data_dir', str(tmp_path), '--output', output])
+
+
 def test_distortion_picture_names_a_missing_class(tmp_path):
   _write_train_file(str(tmp_path), [crafted_record(label, 1, 2, 3)
                                     for label in range(9)])
