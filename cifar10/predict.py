@@ -9,8 +9,9 @@ central 24x24 crop, standardized), so predictions agree with the
 evaluator's. The model is the newest checkpoint's moving-average weights
 (--raw_weights: the weights as trained), in the checkpoint's own dtype. The
 class names are those the training run recorded beside its checkpoints
-(class_names.txt; CIFAR-10's ten without one). For each file it prints the
---top_k most probable classes (or JSON with --json). Files that cannot be
+(class_names.txt; CIFAR-10's ten without one). It prints the checkpoint and
+its global step, then for each file the --top_k most probable classes (or
+JSON with --json). Files that cannot be
 read or decoded are named on stderr, the rest are classified anyway, and the
 exit status is then 1.
 """
@@ -81,7 +82,8 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
       averages.
 
   Returns:
-    (checkpoint used, [(path, outcome)] in the order of `paths`), where an
+    (the checkpoint used, its global step, [(path, outcome)] in the order
+    of `paths`), where an
     outcome is a list of `top_k` (class name, probability) pairs, most
     probable first, or the error message (a str) naming the file.
 
@@ -97,8 +99,8 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
                                            run_classes.count)
     with tf.compat.v1.Session(config=session_options.SessionOptions()
                               .config_beside_training()) as sess:
-      checkpoints.restore_weights(sess, checkpoint,
-                                  cifar10.variables_to_restore(), raw_weights)
+      global_step = checkpoints.restore_weights(
+          sess, checkpoint, cifar10.variables_to_restore(), raw_weights)
       # Decode every file first, so that a bad one is reported on its own
       # and the good ones still go through in full batches.
       loaded, results = [], []
@@ -117,22 +119,29 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
           results.append((path, [(run_classes.names[index],
                                   float(row[index])) for index in best]))
   order = {path: index for index, path in enumerate(paths)}
-  return checkpoint.path, sorted(results, key=lambda item: order[item[0]])
+  return (checkpoint.path, global_step,
+          sorted(results, key=lambda item: order[item[0]]))
 
 
 def main(argv=None):
   args = parser().parse_args(argv)
-  checkpoint, results = predict(args.images, args.checkpoint_dir, args.top_k,
-                                args.batch_size, args.use_fp16,
-                                args.raw_weights)
+  checkpoint, global_step, results = predict(
+      args.images, args.checkpoint_dir, args.top_k, args.batch_size,
+      args.use_fp16, args.raw_weights)
+  weights = 'raw weights' if args.raw_weights else 'moving averages'
   failed = [path for path, outcome in results if isinstance(outcome, str)]
   if args.json:
-    print(json.dumps({'checkpoint': checkpoint, 'results': [
-        {'file': path, 'error': outcome} if isinstance(outcome, str) else
-        {'file': path, 'predictions': [{'class': name, 'probability': p}
-                                       for name, p in outcome]}
-        for path, outcome in results]}, indent=2))
+    print(json.dumps({
+        'checkpoint': checkpoint, 'global_step': global_step,
+        'weights': weights, 'results': [
+            {'file': path, 'error': outcome} if isinstance(outcome, str) else
+            {'file': path, 'predictions': [{'class': name, 'probability': p}
+                                           for name, p in outcome]}
+            for path, outcome in results]}, indent=2))
   else:
+    # What scored the files, as the evaluator's result line names it.
+    print('Classified by %s (global step %d, %s):' % (
+        checkpoint, global_step, weights))
     for path, outcome in results:
       if isinstance(outcome, str):
         print('error: %s' % outcome, file=sys.stderr)

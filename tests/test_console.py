@@ -194,7 +194,9 @@ def test_predict_names_the_classes_on_any_console(console_name, src,
   # The class names, which none of these consoles can encode, as escapes;
   # the file's name too, but where the C locale passes the bytes it was
   # given back unchanged.
-  path, predictions = output.rstrip('\n').split(': ')
+  header, line = output.rstrip('\n').split('\n')
+  assert header.startswith('Classified by %s' % run_dir)
+  path, predictions = line.split(': ')
   assert path == (image if console_name == 'C locale' else
                   image.replace('猫', ESCAPED['猫']))
   found = re.findall(r'(\S+) (\d\.\d{3})(?:, |$)', predictions)

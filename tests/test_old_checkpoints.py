@@ -98,7 +98,7 @@ def test_predict_and_export_take_a_v1_checkpoint(
   from PIL import Image
   Image.new('RGB', (32, 32), (220, 10, 10)).save(image)
   assert predict.main([image, '--checkpoint_dir', old_folder]) == 0
-  assert capsys.readouterr().out.startswith(image + ': ')
+  assert capsys.readouterr().out.splitlines()[1].startswith(image + ': ')
   assert export.main(['--checkpoint_dir', old_folder, '--export_dir',
                       str(tmp_path / 'model')]) == 0
   assert os.path.isfile(tmp_path / 'model' / 'saved_model.pb')

@@ -270,7 +270,7 @@ def test_predict_without_the_runs_names_says_what_to_copy_and_that_works(
                            'batches.meta.txt'), target)
   capsys.readouterr()
   assert predict.main([image, '--checkpoint_dir', checkpoint]) == 0
-  assert capsys.readouterr().out.startswith(image + ': red ')
+  assert capsys.readouterr().out.splitlines()[1].startswith(image + ': red ')
 
 
 @both_modes

@@ -191,8 +191,16 @@ def test_predict_prints_a_line_per_file(trained_dir, synthetic_data_dir,
   [path] = _write_pngs(str(tmp_path), images[:1])
   assert predict.main([path, '--checkpoint_dir', trained_dir,
                        '--top_k', '2']) == 0
-  line = capsys.readouterr().out.strip()
+  # First what scored the files, named as the evaluator names it.
+  header, line = capsys.readouterr().out.strip().split('\n')
+  assert header == ('Classified by %s (global step 300, moving averages):'
+                    % os.path.join(trained_dir, 'model.ckpt-300'))
   assert line.startswith(path + ': ') and line.count(',') == 1
+  assert predict.main([path, '--checkpoint_dir', trained_dir,
+                       '--raw_weights', '--json']) == 0
+  report = json.loads(capsys.readouterr().out)
+  assert (report['checkpoint'], report['global_step'], report['weights']) == (
+      os.path.join(trained_dir, 'model.ckpt-300'), 300, 'raw weights')
 
 
 @pytest.mark.parametrize('spelling', ['--json FILE', 'FILE --json',
@@ -205,7 +213,8 @@ def test_predict_json_flag_before_or_after_the_file_does_what_it_says(
   assert predict.main(argv + ['--checkpoint_dir', trained_dir]) == 0
   output = capsys.readouterr().out
   if spelling == '--json=false FILE':
-    assert output.startswith(path + ': ') and output.count('\n') == 1
+    assert output.startswith('Classified by ') and output.count('\n') == 2
+    assert output.splitlines()[1].startswith(path + ': ')
   else:
     [entry] = json.loads(output)['results']
     assert entry['file'] == path and len(entry['predictions']) == 3
