@@ -36,6 +36,7 @@ def parser():
   flags.add_batch_size(parser)
   flags.add_use_fp16(parser, reads_checkpoint=True)
   parser.add_argument('images', nargs='+', metavar='IMAGE',
+                      type=flags.non_empty_path(what='an image file'),
                       help='PNG, JPEG, BMP or GIF files to classify.')
   parser.add_argument(
       '--checkpoint_dir', type=flags.user_path(), default=paths.TRAIN_DIR,

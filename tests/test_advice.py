@@ -285,6 +285,8 @@ ADVICE = {
         ['test_advice.py::test_flag_refusals_then_the_spelling_they_name'],
     ('cifar10/support/flags.py', '--help lists the flags'):
         ['test_advice.py::test_flag_refusals_then_the_spelling_they_name'],
+    ('cifar10/support/flags.py', 'an empty path; give %s'):
+        ['test_advice.py::test_empty_path_refused_then_a_folder_given'],
     # cifar10/support/kernel_choice.py
     ('cifar10/support/kernel_choice.py', 'set TF_ENABLE_ONEDNN_OPTS=0'):
         ['test_kernel_choice.py::test_the_users_own_setting_wins'],
@@ -1480,6 +1482,16 @@ def test_url_refused_then_a_local_path_or_one_served(small_data, tmp_path,
   assert 'Check the address and your access to it, or give a local path.' \
       in _flag_refusal(parse, ['--train_dir', 'gs:///run'], capsys)
   assert _train(small_data, str(tmp_path / 'local'), 1) == 0
+
+
+def test_empty_path_refused_then_a_folder_given(small_data, tmp_path,
+                                                capsys):
+  # `--train_dir "$RUN"` with RUN unset.
+  assert 'an empty path; give a folder (an unset shell variable gives an ' \
+      'empty one)' in _flag_refusal(train.parser().parse_args,
+                                    ['--train_dir', ''], capsys)
+  assert _train(small_data, str(tmp_path / 'run'), 1) == 0  # "give a folder".
+  assert latest_step(str(tmp_path / 'run')) == 1
 
 
 def test_convert_into_a_url_then_locally_and_copied_there(small_data,

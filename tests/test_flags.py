@@ -1,5 +1,6 @@
 """Flags: booleans that leave file names alone, defaults, bad values refused."""
 
+import os
 import subprocess
 import sys
 
@@ -285,3 +286,64 @@ def test_predict_and_export_take_no_data_set_flags(make_parser, positional,
     make_parser().parse_args(['--data_dir', str(tmp_path)] + positional)
   assert raised.value.code == 2
   assert 'unrecognized arguments: --data_dir' in capsys.readouterr().err
+
+
+# Every path a script takes, by script: (the flag or positional's name in
+# messages, the other arguments it is parsed with, what the refusal asks for).
+_TRAINER_PATHS = [('--data_dir', 'a folder'), ('--train_dir', 'a folder'),
+                  ('--warm_start_from',
+                   'a checkpoint or a training run\'s folder')]
+PATH_ARGUMENTS = dict(
+    train=_TRAINER_PATHS, multi_gpu_train=_TRAINER_PATHS,
+    dist_train=_TRAINER_PATHS,
+    eval=[('--data_dir', 'a folder'), ('--eval_dir', 'a folder'),
+          ('--checkpoint_dir', 'a folder')],
+    predict=[('--checkpoint_dir', 'a folder'), ('IMAGE', 'an image file')],
+    export=[('--checkpoint_dir', 'a folder'), ('--export_dir', 'a folder')],
+    synthetic=[('--data_dir', 'a folder')],
+    convert_images=[('SRC', 'a folder'), ('OUT', 'a folder')])
+
+# The arguments that name files or folders, by their namespace attribute.
+_PATH_DESTS = ('data_dir', 'train_dir', 'warm_start_from', 'eval_dir',
+               'checkpoint_dir', 'export_dir', 'images', 'src', 'out')
+
+
+def test_every_path_argument_is_in_the_list_of_paths():
+  for script, make_parser in EVERY_SCRIPT.items():
+    listed = {name for name, _ in PATH_ARGUMENTS[script]}
+    found = {action.option_strings[0] if action.option_strings
+             else action.metavar for action in make_parser()._actions
+             if action.dest in _PATH_DESTS}
+    assert found == listed, script
+
+
+# convert_images.py's positionals are typed there, not through flags.py.
+_CONVERTER_TYPES_ITS_OWN = pytest.mark.xfail(
+    strict=True, reason='convert_images.py types SRC and OUT with its own '
+    '_local_folder; wrapped in flags.non_empty_path, they pass')
+
+
+@pytest.mark.parametrize('script,name,what', [
+    pytest.param(script, name, what,
+                 marks=_CONVERTER_TYPES_ITS_OWN if name in ('SRC', 'OUT')
+                 else ())
+    for script, arguments in sorted(PATH_ARGUMENTS.items())
+    for name, what in arguments])
+def test_an_empty_path_is_refused_naming_its_flag(script, name, what, tmp_path,
+                                                  capsys):
+  # As `--export_dir "$EXPORT"` reads with EXPORT unset: TensorFlow took ''
+  # for the current folder (eval wrote its events there) or failed deep in
+  # a traceback.
+  if name.startswith('--'):
+    argv = [name, ''] + (['cat.png'] if script == 'predict' else [])
+  else:
+    argv = {'IMAGE': ['cat.png', ''], 'SRC': ['', str(tmp_path / 'out')],
+            'OUT': [str(tmp_path), '']}[name]
+  with pytest.raises(SystemExit) as raised:
+    EVERY_SCRIPT[script]().parse_args(argv)
+  assert raised.value.code == 2
+  assert capsys.readouterr().err == (
+      'python -m cifar10.%s: error: argument %s: an empty path; give %s (an '
+      'unset shell variable gives an empty one) (python -m cifar10.%s --help '
+      'lists the flags)\n' % (script, name, what, script))
+  assert os.listdir(str(tmp_path)) == []  # Nothing was written.

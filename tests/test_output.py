@@ -370,3 +370,82 @@ def test_export_never_suggests_a_folder_inside_a_saved_model(tmp_path):
   with pytest.raises(errors.UserError, match=re.escape(
       'such as --export_dir %s (a new version' % (tmp_path / 'models' / '2'))):
     export.export(str(tmp_path / 'no_run'), str(tmp_path / 'models'))
+
+
+# ---------------------------------------------------------------------------
+# A reader that stops reading: `python -m cifar10.predict *.png | head -1`
+# ---------------------------------------------------------------------------
+
+def _read_one_line_then_close(args):
+  """Runs `python args` into a real pipe, reads one line and closes the pipe.
+
+  The pipe holds a single page (4 KiB), so a child with more to say than
+  that and its own 8 KiB buffer must still be writing when the pipe is
+  closed, however fast it runs: its next write meets the closed pipe, as
+  `cat` would after `head -1` left.
+
+  Returns:
+    (the first line, the exit status, what the child wrote to stderr).
+  """
+  import fcntl  # pylint: disable=g-import-not-at-top
+  reading, writing = os.pipe()
+  fcntl.fcntl(writing, fcntl.F_SETPIPE_SZ, 4096)
+  child = subprocess.Popen([sys.executable] + list(args), stdout=writing,
+                           stderr=subprocess.PIPE, text=True,
+                           env=_user_environment())
+  os.close(writing)  # The child's copy is now the only writing end.
+  with os.fdopen(reading) as output:
+    first = output.readline()
+  error = child.stderr.read()  # Up to the end, bounded by the child's own.
+  return first, child.wait(timeout=DEADLINE_SECS), error
+
+
+def _only_the_kernel_announcement(error):
+  """Whether stderr holds nothing but the kernel choice's own line."""
+  return all(line.startswith('cifar10: using oneDNN CPU kernels')
+             for line in error.splitlines())
+
+
+@pytest.mark.parametrize('form', ['lines', 'json'])
+def test_predict_ends_quietly_when_its_reader_stops(tiny_data_dir, tmp_path,
+                                                    form):
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  run_dir = str(tmp_path / 'run')
+  _train_here(['--data_dir', tiny_data_dir, '--train_dir', run_dir,
+               '--max_steps', '1', '--batch_size', '4'])
+  # One picture named 200 times under a long name: 200 results of more than
+  # 150 bytes each, far more than the pipe and the child's buffer hold.
+  image = str(tmp_path / ('picture_%s.png' % ('x' * 120)))
+  Image.new('RGB', (32, 32), (200, 30, 30)).save(image)
+  first, status, error = _read_one_line_then_close(
+      ['-m', 'cifar10.predict', '--checkpoint_dir', run_dir] + [image] * 200
+      + (['--json'] if form == 'json' else []))
+  assert first.startswith('{' if form == 'json' else '%s: ' % image)
+  # No traceback, no TensorFlow start-up lines: the shell's status for a
+  # command that the end of its pipe stopped.
+  assert status == 141, error
+  assert _only_the_kernel_announcement(error), error
+
+
+def test_convert_images_ends_quietly_and_leaves_nothing_when_its_reader_stops(
+    tmp_path):
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  src, out = tmp_path / 'src', tmp_path / 'out'
+  for name in ('cat', 'dog'):
+    (src / name).mkdir(parents=True)
+    for index in range(5):
+      Image.new('RGB', (40, 40), (index, 0, 0)).save(
+          src / name / ('%d.png' % index))
+  # 100 files that are no pictures: the converter names each as it skips it,
+  # mid-conversion, while its work waits in OUT's .part folder.
+  for index in range(100):
+    (src / 'dog' / ('broken_%s_%03d.png' % ('y' * 60, index))).write_bytes(
+        b'not a picture')
+  first, status, error = _read_one_line_then_close(
+      ['-m', 'cifar10.convert_images', str(src), str(out)])
+  assert first.startswith('skipped %s' % (src / 'dog' / 'broken_'))
+  assert status == 141, error
+  assert _only_the_kernel_announcement(error), error
+  # OUT did not exist: the converter made it, and removes it with the
+  # .part folder inside.
+  assert not out.exists()

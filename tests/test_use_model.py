@@ -23,6 +23,7 @@ from cifar10 import export
 from cifar10 import predict
 from cifar10.support import confusion
 from cifar10.support import errors
+from cifar10.support import image_files
 import script_modules
 
 ports = script_modules.load('ports')
@@ -33,6 +34,9 @@ import documents
 pytestmark = pytest.mark.fast
 
 CLASSES = cifar10_input.CLASS_NAMES
+
+# The EXIF tag that says how to turn a stored picture to show it upright.
+_EXIF_ORIENTATION = 0x0112
 
 
 def _test_records(data_dir):
@@ -240,13 +244,22 @@ def test_exported_model_predicts_what_predict_does(trained_dir,
     for name, value in serving(images=tf.constant(images[:12])).items():
       np.testing.assert_array_equal(value.numpy(), outputs[name])
     # The README's example, as written but for its two paths, names the
-    # class of a 32x32 image file (the first of pngs).
+    # class of the first image, from a file that holds it sideways with an
+    # EXIF orientation, as a phone stores a photo: the snippet feeds the
+    # model the pixels predict feeds it, upright.
+    sideways = str(tmp_path / 'sideways.png')
+    exif = Image.Exif()
+    exif[_EXIF_ORIENTATION] = 6  # "Turn it 90 degrees clockwise to show it."
+    Image.fromarray(images[0]).transpose(Image.Transpose.ROTATE_90).save(
+        sideways, exif=exif)
+    np.testing.assert_array_equal(image_files.load(sideways), images[0])
     snippet = re.search(r'```python\n(.*?)```', documents.read('README.md'),
                         re.S).group(1)
-    printed = io.StringIO()
+    printed, namespace = io.StringIO(), {}
     with contextlib.redirect_stdout(printed):
-      exec(snippet.replace("'cat.png'", repr(pngs[0])).replace(  # pylint: disable=exec-used
-          "'/tmp/cifar10_model'", repr(export_dir)), {})
+      exec(snippet.replace("'cat.png'", repr(sideways)).replace(  # pylint: disable=exec-used
+          "'/tmp/cifar10_model'", repr(export_dir)), namespace)
+    np.testing.assert_array_equal(namespace['batch'].numpy(), images[:1])
     assert printed.getvalue() == CLASSES[outputs['classes'][0]] + '\n'
 
   capsys.readouterr()

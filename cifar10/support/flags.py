@@ -93,17 +93,45 @@ def name_list(text):
   return tuple(name.strip() for name in text.split(',') if name.strip())
 
 
-def user_path(check=None):
+def non_empty_path(parse=None, what='a folder'):
+  """Makes an argparse type of a path that refuses an empty one first.
+
+  An empty path is almost always an unset shell variable (`--export_dir
+  $OUT`), and each tool would take it its own way: TensorFlow for the
+  current folder, or for a file it cannot find, Python's open() for no
+  file at all. So it is refused while the command line is read, naming the
+  flag (argparse puts "argument --export_dir:" before the message).
+
+  Args:
+    parse: an argparse type function for the path that is not empty, or
+      None to keep the text as it is.
+    what: what the flag takes, for the message: 'a folder', 'an image
+      file', ...
+  """
+  def parse_non_empty(text):
+    if not text:
+      raise argparse.ArgumentTypeError(
+          'an empty path; give %s (an unset shell variable gives an empty '
+          'one)' % what)
+    return parse(text) if parse else text
+  # argparse names the type in some errors.
+  parse_non_empty.__name__ = parse.__name__ if parse else 'path'
+  return parse_non_empty
+
+
+def user_path(check=None, what='a folder'):
   """Makes an argparse type of a path check that raises errors.UserError.
 
   The check runs when the flag is parsed (on the default too), and its
-  message becomes argparse's one-line error for the flag. Before it, a URL
-  is refused unless TensorFlow serves and reaches it (storage.check_served),
-  so that nothing is written for a path that cannot work.
+  message becomes argparse's one-line error for the flag. Before it, an
+  empty path is refused (`non_empty_path`), and a URL is refused unless
+  TensorFlow serves and reaches it (storage.check_served), so that nothing
+  is written for a path that cannot work.
 
   Args:
     check: a function of the flag's text returning the path to use, or
       None for the URL check alone.
+    what: what the flag takes, for the refusal of an empty path.
   """
   def parse(text):
     try:
@@ -111,9 +139,8 @@ def user_path(check=None):
       return check(text) if check else text
     except errors.UserError as error:
       raise argparse.ArgumentTypeError(str(error))
-  # argparse names the type in some errors.
   parse.__name__ = check.__name__ if check else 'path'
-  return parse
+  return non_empty_path(parse, what)
 
 
 class Parser(argparse.ArgumentParser):
@@ -405,7 +432,9 @@ def training_parser(module, description):
            'original. Seeded runs agree closely but not bit for bit, since '
            'CPU kernels may sum in a different order each run.')
   parser.add_argument(
-      '--warm_start_from', type=user_path(), default=None,
+      '--warm_start_from',
+      type=user_path(what='a checkpoint or a training run\'s folder'),
+      default=None,
       metavar='CHECKPOINT_OR_RUN',
       help='Start a new run from a trained model: a checkpoint, or a '
            'training run\'s folder (its newest checkpoint). Every variable '

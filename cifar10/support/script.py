@@ -13,6 +13,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
   import run_as_file
   run_as_file.refuse(__file__)
 
+import os
 import signal
 import sys
 
@@ -71,14 +72,25 @@ def prepare_process():
   tensorflow_logs.hold_back_start_up_lines()
 
 
+# The exit status after the reader of the output stopped reading: the one a
+# shell reports for a command that SIGPIPE ended (128 + 13), as it would for
+# `cat` or `grep` in the same place. Python's own recipe exits with 1, but
+# predict's 1 already means "some files could not be read", and
+# `set -o pipefail` users know 141 as the harmless status of `... | head`.
+BROKEN_PIPE_STATUS = 128 + signal.SIGPIPE
+
+
 def run(main, argv=None):
   """Calls `main(argv)`; a UserError becomes one line on stderr and its status.
 
   A stop the user asked for (errors.Stopped, such as Ctrl-C during
-  training) is said the same way, without calling it an error.
+  training) is said the same way, without calling it an error. So is a
+  reader that stops reading the output (`predict *.png | head -1`), in no
+  words at all: see `_end_quietly_on_broken_pipe`.
 
   Returns:
-    The exit status: main's own, or the error's `exit_status`.
+    The exit status: main's own, the error's `exit_status`, or
+    BROKEN_PIPE_STATUS.
   """
   kernel_choice.announce()
   # Python turns SIGINT (Ctrl-C) into KeyboardInterrupt only if SIGINT was
@@ -97,3 +109,23 @@ def run(main, argv=None):
   except errors.UserError as error:
     print('error: %s' % error, file=sys.stderr)
     return error.exit_status
+  except BrokenPipeError:
+    _end_quietly_on_broken_pipe()
+    return BROKEN_PIPE_STATUS
+
+
+def _end_quietly_on_broken_pipe():
+  """Lets the process end without a word after its reader went away.
+
+  Python ignores SIGPIPE, so a write to a pipe nobody reads raises
+  BrokenPipeError where a C program would silently die. What `main` was
+  writing still waits in stdout's buffer, and the interpreter flushes it on
+  the way out, which would fail again with "Exception ignored ...". As
+  Python's documentation advises (the signal module's "Note on SIGPIPE"),
+  stdout is pointed at os.devnull for that last flush. Files are safe: a
+  writer cleans up its partial files as for any other exception on its way
+  here (the converter's .part folder, storage.write_atomically).
+  """
+  devnull = os.open(os.devnull, os.O_WRONLY)
+  os.dup2(devnull, sys.stdout.fileno())
+  os.close(devnull)
