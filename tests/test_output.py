@@ -420,7 +420,9 @@ def test_predict_ends_quietly_when_its_reader_stops(tiny_data_dir, tmp_path,
   first, status, error = _read_one_line_then_close(
       ['-m', 'cifar10.predict', '--checkpoint_dir', run_dir] + [image] * 200
       + (['--json'] if form == 'json' else []))
-  assert first.startswith('{' if form == 'json' else '%s: ' % image)
+  # The plain form's first line names the checkpoint that classified them.
+  assert first.startswith('{' if form == 'json' else 'Classified by %s'
+                          % os.path.join(run_dir, 'model.ckpt-1'))
   # No traceback, no TensorFlow start-up lines: the shell's status for a
   # command that the end of its pipe stopped.
   assert status == 141, error
