@@ -14,7 +14,9 @@ ImageFolder expect, in one of two ways:
   place in it), and keeps copies together (below).
 
 The classes are the class folders sorted by name, as both conventions sort
-them: the first is label 0. Every file below a class folder (subfolders
+them: the first is label 0. Each name is one line of batches.meta.txt, so
+a name that is blank or holds a line break is refused
+(classes.name_problem). Every file below a class folder (subfolders
 included; names starting with '.' left out) is read with Pillow: PNG, JPEG,
 BMP or GIF, in any mode (grey, palette, RGBA, 16-bit). Each image is
 stretched to 32x32, its aspect ratio not kept, with Pillow's BOX filter
@@ -181,17 +183,15 @@ def _check_class_names(names, where):
   """Raises UserError unless `names` can be the classes of a data set."""
   for name in names:
     try:
-      _class_name(name)
+      problem = classes.name_problem(_class_name(name))
     except UnicodeDecodeError:
       raise errors.UserError(
           'Class folder %s: its name is not valid UTF-8, and the class names '
           'are written to %s as UTF-8 text. Rename the folder.'
           % (shown(os.path.join(where, name)), classes.META_FILE))
-    if '\n' in name or '\r' in name:
-      raise errors.UserError(
-          'Class folder %r in %s: its name holds a line break, but %s holds '
-          'one name per line. Rename the folder.'
-          % (name, shown(where), classes.META_FILE))
+    if problem:  # batches.meta.txt could not be read back.
+      raise errors.UserError('Class folder %r in %s: its name %s. Rename the '
+                             'folder.' % (name, shown(where), problem))
   if len(names) < classes.MIN_CLASSES:
     raise errors.UserError(
         '%s holds %s, but a classifier needs %d classes at least: add a '
