@@ -13,6 +13,9 @@ ImageFolder expect, in one of two ways:
   draw counts only the images that could be read (a skipped file takes no
   place in it), and keeps copies together (below).
 
+Only train/ and test/ side by side make the first layout: a folder named
+train among other class folders (CIFAR-100 has that class) is a class.
+
 The classes are the class folders sorted by name, as both conventions sort
 them: the first is label 0. Each name is one line of batches.meta.txt, so
 a name that is blank or holds a line break is refused
@@ -286,14 +289,18 @@ def find_images(src, test_fraction):
         'images per class (or train/ and test/ holding those).' % shown(src))
   notes = []
   top = _visible(src)
-  if TRAIN_SPLIT in _subfolders(src):
-    test_folder = os.path.join(src, TEST_SPLIT)
-    if not os.path.isdir(test_folder):
-      raise errors.UserError(
-          '%s has a %s/ folder but no %s/ beside it. Add %s with the same '
-          'class folders, or put the class folders directly in SRC to split '
-          'them with --test_fraction.'
-          % (shown(src), TRAIN_SPLIT, TEST_SPLIT, shown(test_folder)))
+  subfolders = _subfolders(src)
+  test_folder = os.path.join(src, TEST_SPLIT)
+  if subfolders == [TRAIN_SPLIT]:
+    raise errors.UserError(
+        '%s has a %s/ folder but no %s/ beside it. Add %s with the same '
+        'class folders, or put the class folders directly in SRC to split '
+        'them with --test_fraction.'
+        % (shown(src), TRAIN_SPLIT, TEST_SPLIT, shown(test_folder)))
+  # train/ and test/ side by side are the two splits; either one among
+  # other class folders is a class (CIFAR-100 has one named train).
+  split_layout = TRAIN_SPLIT in subfolders and TEST_SPLIT in subfolders
+  if split_layout:
     if test_fraction is not None:
       raise errors.UserError(
           '--test_fraction draws a test split from SRC/<class>/ folders, but '
@@ -321,7 +328,7 @@ def find_images(src, test_fraction):
         sources += [(path, label, split) for path in paths]
     training = sum(split == TRAIN_SPLIT for _, _, split in sources)
   else:
-    names = _subfolders(src)
+    names = subfolders
     _check_class_names(names, src)
     notes += ['left out %s: not inside a class folder'
               % shown(os.path.join(src, name)) for name in top
@@ -343,7 +350,7 @@ def find_images(src, test_fraction):
   notes += unreadable
   train_files = len(batch_files.TRAIN_FILES)
   if training < train_files:
-    lower = None if TRAIN_SPLIT in top else _fraction_that_fits(
+    lower = None if split_layout else _fraction_that_fits(
         sizes, fraction, train_files)
     raise errors.UserError(
         'The training split of %s would hold %d images, but the trainers read '

@@ -392,6 +392,10 @@ def test_a_layout_that_is_neither_convention_is_refused(tmp_path, layout,
   assert expected in _refused(tmp_path, src, *flags, out=out)
 
 
+def test_a_class_folder_named_train_among_other_classes_is_a_class(tmp_path):
+  _converts_with_its_classes(tmp_path, ('bus', 'car', 'train'))  # CIFAR-100's.
+
+
 def test_unusable_images_that_empty_a_class_leave_nothing_in_out(tmp_path,
                                                                   capsys):
   src = tmp_path / 'src'
