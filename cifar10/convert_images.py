@@ -138,7 +138,7 @@ def parser():
            'given). Not for SRC/train/ and SRC/test/, which are split '
            'already.' % DEFAULT_TEST_FRACTION)
   parser.add_argument(
-      '--seed', type=int, default=0,
+      '--seed', type=flags.non_negative_int, default=0,
       help='Seed of the test split\'s draw and of the order of the records: '
            'the same SRC and seed write the same files.')
   return parser

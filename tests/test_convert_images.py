@@ -428,6 +428,16 @@ def test_test_fraction_outside_0_to_1_is_a_flag_error(value, tmp_path, capsys):
   assert 'argument --test_fraction' in capsys.readouterr().err
 
 
+def test_a_negative_seed_is_a_flag_error(capsys):
+  with pytest.raises(SystemExit) as raised:
+    convert_images.parser().parse_args(['src', 'out', '--seed', '-1'])
+  assert raised.value.code == 2
+  assert capsys.readouterr().err.splitlines()[-1] == (
+      'python -m cifar10.convert_images: error: argument --seed: must be at '
+      'least 0, got -1 (python -m cifar10.convert_images --help lists the '
+      'flags)')
+
+
 def test_the_meta_file_round_trips_through_the_names_parser(tmp_path):
   names = ('Banana', 'apple', 'caf\u00e9 au lait', 'cherry')
   assert classes.parse_names(classes.format_names(names), 'x') == names
