@@ -60,16 +60,19 @@ planes of 32x32 bytes. Images are decoded one at a time (each distinct
 picture's planes wait in a scratch file until the split is drawn), and the
 files are written into a temporary folder inside OUT that takes its final
 name only when all are written, so memory stays small on any number of
-images, and a failed or interrupted run leaves nothing behind. No file
-already in OUT's cifar-10-batches-bin/ is ever written over. On a large
-folder a progress line comes every few seconds; at the end, a table of
-images per class and split, and the groups of copies found.
+images, and a failed or interrupted run (Ctrl-C, SIGTERM) leaves nothing
+behind. No file already in OUT's cifar-10-batches-bin/ is ever written
+over. On a large folder a progress line comes every few seconds; at the
+end, a table of images per class and split, and the groups of copies
+found.
 """
 
 import argparse
 import collections
+import contextlib
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -634,10 +637,11 @@ def convert(src, out, test_fraction=None, seed=0,
     print(note, flush=True)
   rng = np.random.default_rng(seed)
   created_out = not os.path.isdir(out)
-  os.makedirs(out, exist_ok=True)
-  staging = tempfile.mkdtemp(prefix='.%s.' % download.EXTRACTED_DIR,
-                             suffix='.part', dir=out)
+  staging = None
   try:
+    os.makedirs(out, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix='.%s.' % download.EXTRACTED_DIR,
+                               suffix='.part', dir=out)
     # The pictures' planes wait in a file beside the output until the split
     # is drawn: 3 KB an image, never all in memory. It is removed when
     # closed (on Linux and macOS it has no name at all, so that not even a
@@ -665,9 +669,10 @@ def convert(src, out, test_fraction=None, seed=0,
       meta.write(classes.format_names(names))
     os.chmod(staging, 0o755)
     os.rename(staging, final)
-  except BaseException:
-    shutil.rmtree(staging, ignore_errors=True)
-    if created_out and not os.listdir(out):
+  except BaseException:  # A stop (Ctrl-C, SIGTERM) too: see main.
+    if staging:
+      shutil.rmtree(staging, ignore_errors=True)
+    if created_out and os.path.isdir(out) and not os.listdir(out):
       os.rmdir(out)
     raise
   return Conversion(final, names, counts, skipped, notes,
@@ -737,14 +742,42 @@ def _print_summary(src, conversion):
           % (count, '' if count == 1 else 's'))
 
 
+class _Terminated(BaseException):
+  """SIGTERM, raised wherever the conversion is, as Ctrl-C raises
+  KeyboardInterrupt: not an Exception, so that no `except Exception` on the
+  way catches it, and convert's clean-up runs."""
+
+
+@contextlib.contextmanager
+def _sigterm_stops():
+  """Within it, SIGTERM (`kill`, a job scheduler's stop) raises _Terminated.
+
+  By default SIGTERM ends Python at once, leaving the half-written folder
+  behind; raised as an exception, it stops the conversion as Ctrl-C does.
+  A second SIGTERM during the clean-up is ignored, so that the clean-up
+  finishes. The handler before is restored on leaving.
+  """
+  def stop(signum, frame):
+    signal.signal(signum, signal.SIG_IGN)
+    raise _Terminated()
+
+  previous = signal.signal(signal.SIGTERM, stop)
+  try:
+    yield
+  finally:
+    signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv=None):
   args = parser().parse_args(argv)
   try:
-    conversion = convert(args.src, args.out, args.test_fraction, args.seed)
-  except KeyboardInterrupt:
-    print('Stopped by Ctrl-C: nothing was written to %s.' % shown(args.out),
-          file=sys.stderr)
-    return 130
+    with _sigterm_stops():
+      conversion = convert(args.src, args.out, args.test_fraction, args.seed)
+  except (KeyboardInterrupt, _Terminated) as stop:
+    signum = (signal.SIGINT if isinstance(stop, KeyboardInterrupt)
+              else signal.SIGTERM)
+    raise errors.Stopped(signum, 'Stopped by %s: nothing was written to %s.'
+                         % (signum.name, shown(args.out))) from None
   _print_summary(args.src, conversion)
   return 0
 
