@@ -13,8 +13,13 @@ ImageFolder expect, in one of two ways:
   draw counts only the images that could be read (a skipped file takes no
   place in it), and keeps copies together (below).
 
+Only train/ and test/ side by side make the first layout: a folder named
+train among other class folders (CIFAR-100 has that class) is a class.
+
 The classes are the class folders sorted by name, as both conventions sort
-them: the first is label 0. Every file below a class folder (subfolders
+them: the first is label 0. Each name is one line of batches.meta.txt, so
+a name that is blank or holds a line break is refused
+(classes.name_problem). Every file below a class folder (subfolders
 included; names starting with '.' left out) is read with Pillow: PNG, JPEG,
 BMP or GIF, in any mode (grey, palette, RGBA, 16-bit). Each image is
 stretched to 32x32, its aspect ratio not kept, with Pillow's BOX filter
@@ -55,16 +60,19 @@ planes of 32x32 bytes. Images are decoded one at a time (each distinct
 picture's planes wait in a scratch file until the split is drawn), and the
 files are written into a temporary folder inside OUT that takes its final
 name only when all are written, so memory stays small on any number of
-images, and a failed or interrupted run leaves nothing behind. No file
-already in OUT's cifar-10-batches-bin/ is ever written over. On a large
-folder a progress line comes every few seconds; at the end, a table of
-images per class and split, and the groups of copies found.
+images, and a failed or interrupted run (Ctrl-C, SIGTERM) leaves nothing
+behind. No file already in OUT's cifar-10-batches-bin/ is ever written
+over. On a large folder a progress line comes every few seconds; at the
+end, a table of images per class and split, and the groups of copies
+found.
 """
 
 import argparse
 import collections
+import contextlib
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -133,7 +141,7 @@ def parser():
            'given). Not for SRC/train/ and SRC/test/, which are split '
            'already.' % DEFAULT_TEST_FRACTION)
   parser.add_argument(
-      '--seed', type=int, default=0,
+      '--seed', type=flags.non_negative_int, default=0,
       help='Seed of the test split\'s draw and of the order of the records: '
            'the same SRC and seed write the same files.')
   return parser
@@ -181,17 +189,15 @@ def _check_class_names(names, where):
   """Raises UserError unless `names` can be the classes of a data set."""
   for name in names:
     try:
-      _class_name(name)
+      problem = classes.name_problem(_class_name(name))
     except UnicodeDecodeError:
       raise errors.UserError(
           'Class folder %s: its name is not valid UTF-8, and the class names '
           'are written to %s as UTF-8 text. Rename the folder.'
           % (shown(os.path.join(where, name)), classes.META_FILE))
-    if '\n' in name or '\r' in name:
-      raise errors.UserError(
-          'Class folder %r in %s: its name holds a line break, but %s holds '
-          'one name per line. Rename the folder.'
-          % (name, shown(where), classes.META_FILE))
+    if problem:  # batches.meta.txt could not be read back.
+      raise errors.UserError('Class folder %r in %s: its name %s. Rename the '
+                             'folder.' % (name, shown(where), problem))
   if len(names) < classes.MIN_CLASSES:
     raise errors.UserError(
         '%s holds %s, but a classifier needs %d classes at least: add a '
@@ -286,14 +292,18 @@ def find_images(src, test_fraction):
         'images per class (or train/ and test/ holding those).' % shown(src))
   notes = []
   top = _visible(src)
-  if TRAIN_SPLIT in _subfolders(src):
-    test_folder = os.path.join(src, TEST_SPLIT)
-    if not os.path.isdir(test_folder):
-      raise errors.UserError(
-          '%s has a %s/ folder but no %s/ beside it. Add %s with the same '
-          'class folders, or put the class folders directly in SRC to split '
-          'them with --test_fraction.'
-          % (shown(src), TRAIN_SPLIT, TEST_SPLIT, shown(test_folder)))
+  subfolders = _subfolders(src)
+  test_folder = os.path.join(src, TEST_SPLIT)
+  if subfolders == [TRAIN_SPLIT]:
+    raise errors.UserError(
+        '%s has a %s/ folder but no %s/ beside it. Add %s with the same '
+        'class folders, or put the class folders directly in SRC to split '
+        'them with --test_fraction.'
+        % (shown(src), TRAIN_SPLIT, TEST_SPLIT, shown(test_folder)))
+  # train/ and test/ side by side are the two splits; either one among
+  # other class folders is a class (CIFAR-100 has one named train).
+  split_layout = TRAIN_SPLIT in subfolders and TEST_SPLIT in subfolders
+  if split_layout:
     if test_fraction is not None:
       raise errors.UserError(
           '--test_fraction draws a test split from SRC/<class>/ folders, but '
@@ -321,7 +331,7 @@ def find_images(src, test_fraction):
         sources += [(path, label, split) for path in paths]
     training = sum(split == TRAIN_SPLIT for _, _, split in sources)
   else:
-    names = _subfolders(src)
+    names = subfolders
     _check_class_names(names, src)
     notes += ['left out %s: not inside a class folder'
               % shown(os.path.join(src, name)) for name in top
@@ -343,7 +353,7 @@ def find_images(src, test_fraction):
   notes += unreadable
   train_files = len(batch_files.TRAIN_FILES)
   if training < train_files:
-    lower = None if TRAIN_SPLIT in top else _fraction_that_fits(
+    lower = None if split_layout else _fraction_that_fits(
         sizes, fraction, train_files)
     raise errors.UserError(
         'The training split of %s would hold %d images, but the trainers read '
@@ -627,10 +637,11 @@ def convert(src, out, test_fraction=None, seed=0,
     print(note, flush=True)
   rng = np.random.default_rng(seed)
   created_out = not os.path.isdir(out)
-  os.makedirs(out, exist_ok=True)
-  staging = tempfile.mkdtemp(prefix='.%s.' % download.EXTRACTED_DIR,
-                             suffix='.part', dir=out)
+  staging = None
   try:
+    os.makedirs(out, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix='.%s.' % download.EXTRACTED_DIR,
+                               suffix='.part', dir=out)
     # The pictures' planes wait in a file beside the output until the split
     # is drawn: 3 KB an image, never all in memory. It is removed when
     # closed (on Linux and macOS it has no name at all, so that not even a
@@ -658,9 +669,10 @@ def convert(src, out, test_fraction=None, seed=0,
       meta.write(classes.format_names(names))
     os.chmod(staging, 0o755)
     os.rename(staging, final)
-  except BaseException:
-    shutil.rmtree(staging, ignore_errors=True)
-    if created_out and not os.listdir(out):
+  except BaseException:  # A stop (Ctrl-C, SIGTERM) too: see main.
+    if staging:
+      shutil.rmtree(staging, ignore_errors=True)
+    if created_out and os.path.isdir(out) and not os.listdir(out):
       os.rmdir(out)
     raise
   return Conversion(final, names, counts, skipped, notes,
@@ -730,14 +742,42 @@ def _print_summary(src, conversion):
           % (count, '' if count == 1 else 's'))
 
 
+class _Terminated(BaseException):
+  """SIGTERM, raised wherever the conversion is, as Ctrl-C raises
+  KeyboardInterrupt: not an Exception, so that no `except Exception` on the
+  way catches it, and convert's clean-up runs."""
+
+
+@contextlib.contextmanager
+def _sigterm_stops():
+  """Within it, SIGTERM (`kill`, a job scheduler's stop) raises _Terminated.
+
+  By default SIGTERM ends Python at once, leaving the half-written folder
+  behind; raised as an exception, it stops the conversion as Ctrl-C does.
+  A second SIGTERM during the clean-up is ignored, so that the clean-up
+  finishes. The handler before is restored on leaving.
+  """
+  def stop(signum, frame):
+    signal.signal(signum, signal.SIG_IGN)
+    raise _Terminated()
+
+  previous = signal.signal(signal.SIGTERM, stop)
+  try:
+    yield
+  finally:
+    signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv=None):
   args = parser().parse_args(argv)
   try:
-    conversion = convert(args.src, args.out, args.test_fraction, args.seed)
-  except KeyboardInterrupt:
-    print('Stopped by Ctrl-C: nothing was written to %s.' % shown(args.out),
-          file=sys.stderr)
-    return 130
+    with _sigterm_stops():
+      conversion = convert(args.src, args.out, args.test_fraction, args.seed)
+  except (KeyboardInterrupt, _Terminated) as stop:
+    signum = (signal.SIGINT if isinstance(stop, KeyboardInterrupt)
+              else signal.SIGTERM)
+    raise errors.Stopped(signum, 'Stopped by %s: nothing was written to %s.'
+                         % (signum.name, shown(args.out))) from None
   _print_summary(args.src, conversion)
   return 0
 

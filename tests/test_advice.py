@@ -135,7 +135,7 @@ ADVICE = {
         ['test_advice.py::test_convert_unusable_images_then_replace_them'],
     ('cifar10/convert_images.py', 'Fix or replace its files'):
         ['test_advice.py::test_convert_unusable_images_then_replace_them'],
-    ('cifar10/convert_images.py', 'holds a line break'):
+    ('cifar10/convert_images.py', 'its name %s. Rename the folder'):
         ['test_advice.py::test_convert_bad_class_folder_names_then_rename'],
     ('cifar10/convert_images.py', 'not valid UTF-8'):
         ['test_advice.py::test_convert_bad_class_folder_names_then_rename'],
@@ -715,7 +715,7 @@ def test_convert_unusable_images_then_replace_them(tmp_path, capsys):
 
 
 def test_convert_bad_class_folder_names_then_rename(tmp_path):
-  for bad_name in ('two\nlines', os.fsdecode(b'caf\xe9')):
+  for bad_name in ('two\nlines', ' ', os.fsdecode(b'caf\xe9')):
     src = tmp_path / 'src'
     _class_folder(str(src), 4, names=('a', bad_name))
     assert 'Rename the folder.' in _refusal(

@@ -295,6 +295,46 @@ def test_a_class_folder_name_that_is_not_utf8_is_refused(tmp_path):
   message.encode('utf-8')  # Printable.
 
 
+def _converts_with_its_classes(tmp_path, names):
+  """Converts class folders of 3 images each named `names`; checks the names
+  read back from batches.meta.txt and each image's label."""
+  src = str(tmp_path / 'src')
+  _class_folder(src, 3, names=names)
+  folder = convert_images.convert(src, str(tmp_path / 'out')).folder
+  assert classes.of_data(folder).names == names
+  # Each image of class `label` has the value 10 * label + its index.
+  records = _labels_and_first_pixels(folder, TRAIN_FILES + ['test_batch.bin'])
+  assert sorted(records) == [(label, 10 * label + index)
+                             for label in range(len(names))
+                             for index in range(3)]
+
+
+# The characters besides '\n' and '\r' that str.splitlines() ends a line at:
+# a class folder's name may hold them.
+SPLITLINES_ONLY = ['\v', '\f', '\x1c', '\x1d', '\x1e', '\x85', '\u2028',
+                   '\u2029']
+
+
+@pytest.mark.parametrize('character', SPLITLINES_ONLY)
+def test_a_class_name_holding_a_character_splitlines_ends_lines_at_reads_back(
+    tmp_path, character):
+  _converts_with_its_classes(tmp_path, ('apple', 'big%scat' % character, 'dog'))
+
+
+@pytest.mark.parametrize('name', [' ', '\t', '\u3000', '\u2028'])
+def test_a_class_folder_whose_name_is_blank_is_refused_by_name(tmp_path, name):
+  src = str(tmp_path / 'src')
+  _class_folder(src, 3, names=('a', name, 'b'))
+  assert _refused(tmp_path, src) == (
+      'Class folder %r in %s: its name is blank, but every label needs a '
+      'name. Rename the folder.' % (name, src))
+
+
+def test_a_class_folder_name_with_spaces_around_it_is_read_back_as_it_is(
+    tmp_path):
+  _converts_with_its_classes(tmp_path, (' a', 'b ', 'c'))
+
+
 # A hidden file alone (.DS_Store) too: the staged folder could not be renamed
 # onto the folder holding it.
 @pytest.mark.parametrize('name', ['test_batch.bin', 'split.csv', '.DS_Store'])
@@ -352,6 +392,10 @@ def test_a_layout_that_is_neither_convention_is_refused(tmp_path, layout,
   assert expected in _refused(tmp_path, src, *flags, out=out)
 
 
+def test_a_class_folder_named_train_among_other_classes_is_a_class(tmp_path):
+  _converts_with_its_classes(tmp_path, ('bus', 'car', 'train'))  # CIFAR-100's.
+
+
 def test_unusable_images_that_empty_a_class_leave_nothing_in_out(tmp_path,
                                                                   capsys):
   src = tmp_path / 'src'
@@ -382,6 +426,16 @@ def test_test_fraction_outside_0_to_1_is_a_flag_error(value, tmp_path, capsys):
                                         value])
   assert raised.value.code == 2
   assert 'argument --test_fraction' in capsys.readouterr().err
+
+
+def test_a_negative_seed_is_a_flag_error(capsys):
+  with pytest.raises(SystemExit) as raised:
+    convert_images.parser().parse_args(['src', 'out', '--seed', '-1'])
+  assert raised.value.code == 2
+  assert capsys.readouterr().err.splitlines()[-1] == (
+      'python -m cifar10.convert_images: error: argument --seed: must be at '
+      'least 0, got -1 (python -m cifar10.convert_images --help lists the '
+      'flags)')
 
 
 def test_the_meta_file_round_trips_through_the_names_parser(tmp_path):

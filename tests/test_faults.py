@@ -24,6 +24,7 @@ from cifar10.support import checkpoints
 from cifar10.support import errors
 from cifar10.support import script
 from conftest import DEADLINE_SECS, both_modes, latest_step, summary_values
+from test_convert_images import _class_folder
 from test_train_eval import LOG_LINE
 
 
@@ -65,6 +66,26 @@ def test_signal_saves_the_current_step_and_the_next_run_resumes(
   losses = [float(loss) for _, loss, _, _ in LOG_LINE.findall(output)]
   assert losses and all(math.isfinite(loss) for loss in losses)
   assert latest_step(train_dir) == stopped + 10
+
+
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM],
+                         ids=['SIGINT', 'SIGTERM'])
+def test_a_stopped_conversion_leaves_nothing_in_out(signum, tmp_path,
+                                                    children):
+  src, out = tmp_path / 'src', tmp_path / 'out'
+  _class_folder(str(src), 3, names=('a', 'b'))
+  # Reading a FIFO waits for a writer, and none comes: the converter stays
+  # at that file, its output half written, until the signal.
+  os.mkfifo(str(src / 'b' / 'zz.png'))
+  child = children('-m', 'cifar10.convert_images', str(src), str(out))
+  _wait_until(lambda: glob.glob(str(out / '.cifar-10-batches-bin.*.part')),
+              child)
+  child.process.send_signal(signum)
+  status, output = child.finish()
+  assert status == 128 + signum, output[-3000:]
+  assert output.splitlines()[-1] == (
+      'Stopped by %s: nothing was written to %s.' % (signum.name, out))
+  assert not out.exists()  # The run created it, so it removed it.
 
 
 def _kill_while_saving(child, train_dir):

@@ -25,6 +25,7 @@ from cifar10.support import classes
 from cifar10.support import errors
 from conftest import (both_modes, serve_exported, summary_values,
                       write_image_folder)
+from test_convert_images import SPLITLINES_ONLY
 
 # The fast lane (docs/testing.md): the whole file.
 pytestmark = pytest.mark.fast
@@ -311,6 +312,9 @@ def test_labels_beyond_the_classes_of_batches_meta_are_refused(tmp_path):
     (''.join('c%d\n' % i for i in range(257)).encode(), ' names 257 classes'),
     (b'cat\ndog\ncat\n', " names class 'cat' twice"),
     (b'caf\xe9\ndog\n', ' is not UTF-8 text (byte 3)'),
+    (b'cat\rdog\n', ': line 1 holds a line break (\\r or \\n), but a class '
+                    'name is one line'),
+    ('cat\n\u3000\ndog\n'.encode('utf-8'), ': line 2 is blank'),
 ])
 def test_a_malformed_batches_meta_is_refused_by_name(tmp_path, text,
                                                      complaint):
@@ -328,3 +332,14 @@ def test_cifar10s_own_meta_file_with_trailing_blank_lines_reads_as_its_ten(
   (tmp_path / 'batches.meta.txt').write_bytes(
       classes.format_names(classes.CIFAR10_NAMES) + b'\n\n')
   assert classes.of_data(str(tmp_path)).names == classes.CIFAR10_NAMES
+
+
+@pytest.mark.parametrize('character', SPLITLINES_ONLY)
+def test_a_name_holding_a_character_splitlines_ends_lines_at_stays_whole(
+    character):
+  names = ('apple', 'big%scat' % character, 'dog')
+  assert classes.parse_names(classes.format_names(names), 'x') == names
+
+
+def test_windows_line_ends_are_line_ends():
+  assert classes.parse_names(b'cat\r\ndog\r\n\r\n', 'x') == ('cat', 'dog')

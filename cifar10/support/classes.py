@@ -48,17 +48,44 @@ class Classes:
     return len(self.names)
 
 
+def name_problem(name):
+  """Why `name` cannot be a class name, or None when it can.
+
+  A names file holds one name per line, so a name holding a line break
+  would be read back as two, and a blank one would leave its label
+  unnamed. parse_names refuses such a line and cifar10.convert_images such
+  a class folder, with this one check, so that every name the converter
+  writes is read back as written.
+
+  Args:
+    name: str.
+
+  Returns:
+    None, or the reason, a phrase that follows "its name" or "line N".
+  """
+  if '\n' in name or '\r' in name:
+    return 'holds a line break (\\r or \\n), but a class name is one line'
+  # str.strip() takes away all white space, Unicode's too (U+3000, NEL).
+  if not name.strip():
+    return 'is blank, but every label needs a name'
+  return None
+
+
 def parse_names(text, path):
   """The class names in the text of a names file, one per line.
 
-  Trailing blank lines are ignored (CIFAR-10's file ends with some).
+  A line ends at '\n' ('\r\n' too, as Windows editors write it) and
+  nowhere else: the other characters str.splitlines() takes for line ends
+  (U+2028, NEL, form feed, ...) can be part of a class folder's name, and
+  stay in it. Trailing blank lines are ignored (CIFAR-10's file ends with
+  some).
 
   Args:
     text: the file's contents, bytes.
     path: the file's path, for the messages.
 
   Returns:
-    A tuple of 2 to 256 distinct, non-empty names.
+    A tuple of 2 to 256 distinct names, each passing name_problem.
 
   Raises:
     errors.UserError: naming the file and what is wrong with it.
@@ -66,16 +93,18 @@ def parse_names(text, path):
   fix = ('Write one class name per line, in label order (%d to %d names).'
          % (MIN_CLASSES, MAX_CLASSES))
   try:
-    lines = text.decode('utf-8').splitlines()
+    lines = [line.removesuffix('\r')
+             for line in text.decode('utf-8').split('\n')]
   except UnicodeDecodeError as error:
     raise errors.UserError('%s is not UTF-8 text (byte %d). %s'
                            % (path, error.start, fix))
   while lines and not lines[-1].strip():
     lines.pop()
   for number, line in enumerate(lines, 1):
-    if not line.strip():
-      raise errors.UserError('%s: line %d is blank, but every label needs a '
-                             'name. %s' % (path, number, fix))
+    problem = name_problem(line)
+    if problem:
+      raise errors.UserError('%s: line %d %s. %s'
+                             % (path, number, problem, fix))
   if not MIN_CLASSES <= len(lines) <= MAX_CLASSES:
     raise errors.UserError('%s names %d classes. %s' % (path, len(lines), fix))
   seen = set()
