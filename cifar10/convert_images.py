@@ -124,14 +124,14 @@ def parser():
   parser = flags.script_parser('cifar10.convert_images',
                                __doc__.splitlines()[0])
   parser.add_argument(
-      'src', metavar='SRC', type=_local_folder,
+      'src', metavar='SRC', type=flags.non_empty_path(_local_folder),
       help='Folder of images: SRC/train/<class>/ and SRC/test/<class>/, or '
            'SRC/<class>/. Classes are the folder names, sorted. Each PNG, '
            'JPEG, BMP or GIF is stretched to 32x32 (its aspect ratio not '
            'kept) with Pillow\'s BOX filter, an average of the pixels under '
            'each output pixel.')
   parser.add_argument(
-      'out', metavar='OUT', type=_local_folder,
+      'out', metavar='OUT', type=flags.non_empty_path(_local_folder),
       help='Folder to write cifar-10-batches-bin/ into: the --data_dir of the '
            'other scripts. Existing batch files there are never written over.')
   parser.add_argument(

@@ -30,7 +30,8 @@ def parser():
                       default=400, help='Records in each data_batch_N.bin.')
   parser.add_argument('--test_records', type=flags.positive_int, default=500,
                       help='Records in test_batch.bin.')
-  parser.add_argument('--seed', type=int, default=0, help='Random seed.')
+  parser.add_argument('--seed', type=flags.non_negative_int, default=0,
+                      help='Random seed (numpy\'s: 0 or more).')
   return parser
 
 

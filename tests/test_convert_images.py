@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from cifar10 import convert_images
+from cifar10 import synthetic
 from cifar10.support import classes
 from cifar10.support import errors
 from cifar10.support import image_splits
@@ -428,14 +429,18 @@ def test_test_fraction_outside_0_to_1_is_a_flag_error(value, tmp_path, capsys):
   assert 'argument --test_fraction' in capsys.readouterr().err
 
 
-def test_a_negative_seed_is_a_flag_error(capsys):
+@pytest.mark.parametrize('script, argv', [
+    (convert_images, ['src', 'out']), (synthetic, [])],
+                         ids=['convert_images', 'synthetic'])
+def test_a_negative_seed_is_a_flag_error(script, argv, capsys):
+  # numpy's generators take seeds of 0 or more: -1 ended in its traceback.
+  name = script.__name__
   with pytest.raises(SystemExit) as raised:
-    convert_images.parser().parse_args(['src', 'out', '--seed', '-1'])
+    script.parser().parse_args(argv + ['--seed', '-1'])
   assert raised.value.code == 2
   assert capsys.readouterr().err.splitlines()[-1] == (
-      'python -m cifar10.convert_images: error: argument --seed: must be at '
-      'least 0, got -1 (python -m cifar10.convert_images --help lists the '
-      'flags)')
+      'python -m %s: error: argument --seed: must be at least 0, got -1 '
+      '(python -m %s --help lists the flags)' % (name, name))
 
 
 def test_the_meta_file_round_trips_through_the_names_parser(tmp_path):

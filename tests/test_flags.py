@@ -317,16 +317,8 @@ def test_every_path_argument_is_in_the_list_of_paths():
     assert found == listed, script
 
 
-# convert_images.py's positionals are typed there, not through flags.py.
-_CONVERTER_TYPES_ITS_OWN = pytest.mark.xfail(
-    strict=True, reason='convert_images.py types SRC and OUT with its own '
-    '_local_folder; wrapped in flags.non_empty_path, they pass')
-
-
 @pytest.mark.parametrize('script,name,what', [
-    pytest.param(script, name, what,
-                 marks=_CONVERTER_TYPES_ITS_OWN if name in ('SRC', 'OUT')
-                 else ())
+    (script, name, what)
     for script, arguments in sorted(PATH_ARGUMENTS.items())
     for name, what in arguments])
 def test_an_empty_path_is_refused_naming_its_flag(script, name, what, tmp_path,
