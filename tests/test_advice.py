@@ -290,6 +290,10 @@ ADVICE = {
     # cifar10/support/kernel_choice.py
     ('cifar10/support/kernel_choice.py', 'set TF_ENABLE_ONEDNN_OPTS=0'):
         ['test_kernel_choice.py::test_the_users_own_setting_wins'],
+    # cifar10/support/script.py
+    ('cifar10/support/script.py', 'Give a folder you can write to'):
+        ['test_output.py::test_a_folder_that_cannot_be_written_is_one_line_'
+         'then_another_works'],
     # cifar10/support/paths.py
     ('cifar10/support/paths.py', 'Give a folder for the event files'):
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],

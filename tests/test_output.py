@@ -8,6 +8,7 @@ its other children).
 import glob
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -451,3 +452,59 @@ def test_convert_images_ends_quietly_and_leaves_nothing_when_its_reader_stops(
   # OUT did not exist: the converter made it, and removes it with the
   # .part folder inside.
   assert not out.exists()
+
+
+# Root writes into any folder whatever its permissions; setpriv drops that
+# power (CAP_DAC_OVERRIDE), so that root sees a read-only folder as a user
+# does.
+_AS_A_USER = (['setpriv', '--inh-caps=-dac_override,-dac_read_search',
+               '--bounding-set=-dac_override,-dac_read_search', '--']
+              if os.geteuid() == 0 else [])
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and not shutil.which('setpriv'),
+                    reason='root, and no setpriv to write as a user does')
+@pytest.mark.parametrize('script, flag', [
+    ('cifar10.train', '--train_dir'), ('cifar10.export', '--export_dir'),
+    ('cifar10.convert_images', 'OUT')])
+def test_a_folder_that_cannot_be_written_is_one_line_then_another_works(
+    script, flag, tiny_data_dir, tmp_path):
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  locked = tmp_path / 'locked'
+  locked.mkdir()
+  locked.chmod(0o555)
+  run_dir = str(tmp_path / 'run')
+  _train_here(['--data_dir', tiny_data_dir, '--train_dir', run_dir,
+               '--max_steps', '1', '--batch_size', '4'])
+  src = tmp_path / 'pictures'
+  for name in ('cat', 'dog'):
+    for split, count in (('train', 5), ('test', 1)):
+      (src / split / name).mkdir(parents=True)
+      for index in range(count):
+        Image.new('RGB', (40, 40), (index * 40, 0, 0)).save(
+            src / split / name / ('%d.png' % index))
+  args = {'cifar10.train': ['--data_dir', tiny_data_dir, '--max_steps', '1',
+                            '--batch_size', '4', '--train_dir'],
+          'cifar10.export': ['--checkpoint_dir', run_dir, '--export_dir'],
+          'cifar10.convert_images': [str(src)]}[script]
+
+  def command(folder):
+    return subprocess.run(
+        _AS_A_USER + [sys.executable, '-m', script] + args + [folder],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=_user_environment(), timeout=DEADLINE_SECS)
+
+  # Before: TensorFlow's held-back lines, then a traceback ending in
+  # PermissionDeniedError (train, export) or PermissionError (the converter).
+  refused = command(str(locked / 'new'))
+  [line] = [each for each in refused.stderr.splitlines()
+            if not _only_the_kernel_announcement(each)]
+  # The export stages its files in a folder beside the one asked for.
+  written = (r'%s/\.export\.[0-9a-f]+\.part' % re.escape(str(locked))
+             if script == 'cifar10.export' else re.escape(str(locked / 'new')))
+  assert re.fullmatch(r'error: cannot write %s \(Permission denied\)\. Give a '
+                      r'folder you can write to, or change its permissions\.'
+                      % written, line), (flag, line)
+  assert refused.returncode == 1 and os.listdir(locked) == []
+  # "Give a folder you can write to."
+  assert command(str(tmp_path / 'writable')).returncode == 0

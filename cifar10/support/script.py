@@ -13,6 +13,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
   import run_as_file
   run_as_file.refuse(__file__)
 
+import errno
 import os
 import signal
 import sys
@@ -86,7 +87,8 @@ def run(main, argv=None):
   A stop the user asked for (errors.Stopped, such as Ctrl-C during
   training) is said the same way, without calling it an error. So is a
   reader that stops reading the output (`predict *.png | head -1`), in no
-  words at all: see `_end_quietly_on_broken_pipe`.
+  words at all: see `_end_quietly_on_broken_pipe`. A folder the system
+  will not let the script write is one line too (`_refused_path`).
 
   Returns:
     The exit status: main's own, the error's `exit_status`, or
@@ -112,6 +114,33 @@ def run(main, argv=None):
   except BrokenPipeError:
     _end_quietly_on_broken_pipe()
     return BROKEN_PIPE_STATUS
+  except Exception as error:  # pylint: disable=broad-except
+    refused = _refused_path(error)
+    if refused is None:
+      raise
+    print('error: cannot write %s (%s). Give a folder you can write to, or '
+          'change its permissions.' % refused, file=sys.stderr)
+    return 1
+
+
+def _refused_path(error):
+  """(path, reason) where `error` is the system refusing a file or folder.
+
+  A folder the user may not write (or a read-only disk) stops a script
+  wherever it first writes: making --train_dir, the converter's OUT, the
+  export's staging folder. Each would end in a traceback; the path and the
+  system's reason are all the user needs. None for any other error.
+  """
+  if isinstance(error, OSError) and error.errno in (errno.EACCES, errno.EPERM,
+                                                    errno.EROFS):
+    return error.filename, error.strerror
+  # TensorFlow's file system says it as "<path>; Permission denied". Only a
+  # process that loaded TensorFlow can have raised its errors.
+  tf = sys.modules.get('tensorflow')
+  if tf is not None and isinstance(error, tf.errors.PermissionDeniedError):
+    path, _, reason = errors.describe(error).rpartition('; ')
+    return path, reason
+  return None
 
 
 def _end_quietly_on_broken_pipe():
