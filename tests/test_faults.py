@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import warnings
 
@@ -511,3 +512,34 @@ def test_test_file_truncated_while_evaluating_is_named(trained_dir, tmp_path,
       'Evaluating %s stopped: %s is 50000 bytes, not a whole number of '
       '3073-byte records: it is truncated or not a CIFAR-10 binary batch '
       'file. Replace it with a whole copy.' % (checkpoint, damaged))
+
+
+@pytest.mark.parametrize('stop', [signal.SIGINT, signal.SIGTERM],
+                         ids=['SIGINT', 'SIGTERM'])
+def test_a_stop_while_tensorflow_loads_ends_at_once_in_one_line(
+    stop, synthetic_data_dir, tmp_path):
+  # Sent to the process group, as Ctrl-C at a terminal is. Before: the
+  # start-up lines' watcher printed a KeyboardInterrupt traceback of its
+  # own, the script another (or went on and trained: TensorFlow's import
+  # catches KeyboardInterrupt in places), and held-back lines showed.
+  held_back_files = tmp_path / 'tmp'
+  held_back_files.mkdir()
+  train_dir = tmp_path / 'run'
+  child = subprocess.Popen(
+      [sys.executable, '-m', 'cifar10.train', '--data_dir', synthetic_data_dir,
+       '--train_dir', str(train_dir), '--max_steps', '5'],
+      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+      env=dict(os.environ, TMPDIR=str(held_back_files)),
+      start_new_session=True)
+  # The import holds TensorFlow's lines back in a file there: it has begun,
+  # and takes seconds.
+  deadline = time.monotonic() + DEADLINE_SECS
+  while not os.listdir(held_back_files):
+    assert child.poll() is None and time.monotonic() < deadline
+    time.sleep(0.005)
+  os.killpg(child.pid, stop)
+  output, _ = child.communicate(timeout=DEADLINE_SECS)
+  assert (child.returncode, output) == (
+      128 + stop, 'Stopped by %s.\n' % signal.Signals(stop).name)
+  assert not os.path.exists(train_dir)
+  assert os.listdir(held_back_files) == []

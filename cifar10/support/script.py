@@ -71,6 +71,23 @@ def prepare_process():
   """
   kernel_choice.announcement = kernel_choice.choose_before_tensorflow()
   tensorflow_logs.hold_back_start_up_lines()
+  for signum in _START_UP_STOPS:
+    _before_start_up[signum] = signal.signal(signum, _stop_while_starting)
+
+
+# Ctrl-C and `kill` while the script starts (importing TensorFlow takes
+# seconds) end it at once: nothing has begun that a stop could lose, and
+# TensorFlow's import catches KeyboardInterrupt in places and goes on, so
+# that a Ctrl-C there could be lost. `run` puts the usual handlers back.
+_START_UP_STOPS = (signal.SIGINT, signal.SIGTERM)
+_before_start_up = {}
+
+
+def _stop_while_starting(signum, frame):
+  del frame  # Unused.
+  stderr = tensorflow_logs.abandon_held_back_import()
+  os.write(stderr, b'Stopped by %s.\n' % signal.Signals(signum).name.encode())
+  os._exit(128 + signum)  # pylint: disable=protected-access
 
 
 # The exit status after the reader of the output stopped reading: the one a
@@ -100,6 +117,8 @@ def run(main, argv=None):
   # ignores it in the commands it starts with `&`: without this, neither
   # Ctrl-C nor `kill -INT` would stop those.
   signal.signal(signal.SIGINT, signal.default_int_handler)
+  if signal.SIGTERM in _before_start_up:
+    signal.signal(signal.SIGTERM, _before_start_up[signal.SIGTERM])
   try:
     return main(argv)
   except errors.Stopped as stop:

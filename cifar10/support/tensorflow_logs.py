@@ -56,6 +56,11 @@ LEVEL_VARIABLE = 'TF_CPP_MIN_LOG_LEVEL'
 # failure to show; None before the import.
 held_back = None
 
+# While the import runs held back: (the real stderr's descriptor, the
+# capture file's path, the watcher's "ok" pipe end or None), for a stop that
+# ends the process then (abandon_held_back_import).
+_in_flight = None
+
 
 def verbose(environ=None):
   """Whether CIFAR10_TF_LOGS asks for TensorFlow's own lines (1, true, yes)."""
@@ -102,14 +107,43 @@ def _start_watcher(path):
   """
   read_end, write_end = os.pipe()
   try:
+    # In a session of its own: Ctrl-C at the terminal signals this
+    # process's group, and the watcher, which has nothing to stop, would
+    # print a traceback of its own.
     process = subprocess.Popen([sys.executable, '-S', '-c', _WATCHER, path],
-                               stdin=read_end)
+                               stdin=read_end, start_new_session=True)
   except OSError:
     os.close(write_end)
     return None
   finally:
     os.close(read_end)
   return process, write_end
+
+
+def abandon_held_back_import():
+  """Lets the process end in the middle of the held-back import, quietly.
+
+  For a stop during start-up (script.py), which ends the process at once:
+  the watcher is told all is well and the capture file is removed, so the
+  start-up lines go with the process.
+
+  Returns:
+    The descriptor of the real stderr, to say why the process ends: 2, or
+    while the import runs, the one saved from it.
+  """
+  if _in_flight is None:
+    return 2
+  saved, path, ok_end = _in_flight
+  if ok_end is not None:
+    try:
+      os.write(ok_end, b'ok')
+    except OSError:  # The watcher is gone already.
+      pass
+  try:
+    os.remove(path)
+  except OSError:
+    pass
+  return saved
 
 
 def _run_with_stderr_held(function):
@@ -122,15 +156,21 @@ def _run_with_stderr_held(function):
     Whatever `function` raises, after writing those bytes to stderr. Should
     the process die meanwhile, a watcher process writes them.
   """
+  global _in_flight
   sys.stderr.flush()
   capture = tempfile.NamedTemporaryFile(prefix='cifar10-tf-start-',
                                         delete=False)
+  # Recorded at each step, so that a stop at any point finds what to undo.
+  _in_flight = (2, capture.name, None)
   watcher = _start_watcher(capture.name)
   saved = os.dup(2)
+  _in_flight = (saved, capture.name, watcher[1] if watcher else None)
   os.dup2(capture.fileno(), 2)
 
   def restore():
     """Points descriptor 2 back at stderr; returns what the file caught."""
+    global _in_flight
+    _in_flight = None
     sys.stderr.flush()
     os.dup2(saved, 2)
     os.close(saved)
@@ -140,7 +180,10 @@ def _run_with_stderr_held(function):
     os.remove(capture.name)
     if watcher is not None:
       process, ok_end = watcher
-      os.write(ok_end, b'ok')
+      try:
+        os.write(ok_end, b'ok')
+      except OSError:  # The watcher was killed: it has nothing to show.
+        pass
       os.close(ok_end)
       process.wait()
     return held
