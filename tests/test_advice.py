@@ -373,6 +373,9 @@ ADVICE = {
                                         'resume'):
         ['test_faults.py::'
          'test_data_file_truncated_mid_run_is_named_and_the_run_resumes'],
+    ('cifar10/support/training_run.py', 'Move %s out of %s, or give another'):
+        ['test_advice.py::test_users_files_in_train_dir_then_moved_or_another_'
+         'dir'],
     ('cifar10/support/training_run.py', 'Give another --train_dir'):
         ['test_advice.py::test_train_dir_a_file_then_another_train_dir'],
     ('cifar10/support/training_run.py', 'Raise --max_steps to train further'):
@@ -1354,6 +1357,28 @@ def test_unusable_checkpoint_then_fresh_or_another_dir(small_data, small_run,
   assert _train(small_data, str(tmp_path / 'another'), 1) == 0
   assert _train(small_data, run, 1, '--fresh') == 0
   assert latest_step(run) == 1
+
+
+def test_users_files_in_train_dir_then_moved_or_another_dir(small_data,
+                                                             tmp_path):
+  folder = tmp_path / 'proj'
+  folder.mkdir()
+  mine = {'checkpoint': 'notes', 'class_names.txt': 'my cats\nmy dogs\n'}
+  for name, text in mine.items():
+    (folder / name).write_text(text)
+  message = _refusal(_train, small_data, str(folder), 1, '--fresh')
+  names = _group(r' holds (.*) but no ', message).split(', ')
+  assert sorted(names) == sorted(mine)
+  assert message.endswith('Move them out of %s, or give another --train_dir.'
+                          % folder)
+  assert _train(small_data, str(tmp_path / 'another'), 1) == 0
+  moved = tmp_path / 'moved'
+  moved.mkdir()
+  for name in names:
+    shutil.move(str(folder / name), str(moved / name))
+  assert _train(small_data, str(folder), 1, '--fresh') == 0
+  assert latest_step(str(folder)) == 1
+  assert {name: (moved / name).read_text() for name in names} == mine
 
 
 def test_train_dir_a_file_then_another_train_dir(small_data, tmp_path):
