@@ -56,7 +56,8 @@ from cifar10.support import script
 from cifar10.support import session_options
 from cifar10.support import tower_devices
 import cifar_formats
-from conftest import DEADLINE_SECS, crafted_record, latest_step
+from conftest import DEADLINE_SECS, crafted_record, latest_step, serve_exported
+import documents
 import script_modules
 from test_convert_images import _class_folder
 from test_dist_train import Cluster
@@ -216,6 +217,9 @@ ADVICE = {
          'test_a_checkpoint_that_is_not_there_lists_those_that_are'],
     ('cifar10/support/checkpoints.py', 'Train first'):
         ['test_advice.py::test_no_checkpoint_then_train_first_as_printed'],
+    ('cifar10/support/checkpoints.py', '--train_dir it was exported from'):
+        ['test_advice.py::test_exported_model_as_checkpoint_dir_then_its_run_'
+         'or_served'],
     ('cifar10/support/checkpoints.py', 'of its subfolders do: give one of'):
         ['test_advice.py::test_checkpoint_dir_above_two_runs_then_give_one'],
     # cifar10/support/classes.py
@@ -1002,6 +1006,42 @@ def test_no_checkpoint_then_train_first_as_printed(small_data, tmp_path):
   assert train.main(command[3:] + ['--data_dir', small_data, '--max_steps',
                                    '1', '--batch_size', '4']) == 0
   assert _eval(small_data, empty, tmp_path / 'eval') == 0
+
+
+def test_exported_model_as_checkpoint_dir_then_its_run_or_served(
+    small_data, small_run, tmp_path):
+  model = str(tmp_path / 'model')
+  assert export.main(['--checkpoint_dir', small_run, '--export_dir',
+                      model]) == 0
+  exported = sorted(os.listdir(model))
+  image = str(tmp_path / 'a.png')
+  _png(image)
+  readers = [
+      lambda folder: predict.main([image, '--checkpoint_dir', folder]),
+      lambda folder: _eval(small_data, folder, tmp_path / 'eval'),
+      lambda folder: export.main(['--checkpoint_dir', folder, '--export_dir',
+                                  str(tmp_path / ('from_' +
+                                                  os.path.basename(folder)))]),
+  ]
+  for reader in readers:
+    assert _refusal(reader, model) == (
+        '--checkpoint_dir %s is a model exported by cifar10.export (%s), '
+        'which this script does not read: give --checkpoint_dir the '
+        '--train_dir it was exported from. To classify images with it, load '
+        'it as the section "Serve the model" of README.md shows.'
+        % (model, os.path.join(model, 'saved_model.pb')))
+    assert reader(small_run) == 0
+  assert sorted(os.listdir(model)) == exported  # Nothing written into it.
+  # The folder of numbered versions that TensorFlow Serving reads.
+  versions = tmp_path / 'versions'
+  versions.mkdir()
+  shutil.copytree(model, str(versions / '1'))
+  assert _refusal(readers[0], str(versions)).startswith(
+      '--checkpoint_dir %s holds models exported by cifar10.export (%s), '
+      % (versions, versions / '1' / 'saved_model.pb'))
+  assert re.search(r'^## Serve the model', documents.read('README.md'), re.M)
+  images = np.zeros([1, 32, 32, 3], np.uint8)
+  assert serve_exported(model, images)['probabilities'].shape == (1, 10)
 
 
 def test_checkpoint_dir_above_two_runs_then_give_one(small_data, small_run,

@@ -97,7 +97,31 @@ def locate_checkpoints(path, flag='--checkpoint_dir'):
       raise errors.UserError(
           '%s %s holds no checkpoints, but %d of its subfolders do: give one '
           'of them (%s).' % (flag, path, len(runs), ', '.join(runs)))
+    _refuse_saved_model(path, flag)
   return path, None
+
+
+def _refuse_saved_model(folder, flag):
+  """Raises UserError when `folder`, holding no checkpoints, is an export.
+
+  A SavedModel (cifar10.export's --export_dir, or the folder of its
+  numbered versions) holds the weights in a form the scripts do not read;
+  the advice to train first would write a run into it.
+  """
+  exported = ([folder] if storage.exists(
+      os.path.join(folder, paths.SAVED_MODEL_FILE)) else sorted(
+          storage.dirname(graph) for graph in storage.glob(
+              os.path.join(folder, '*', paths.SAVED_MODEL_FILE))))
+  if exported:
+    raise errors.UserError(
+        '%s %s %s (%s), which this script does not read: give %s the '
+        '--train_dir it was exported from. To classify images with it, load '
+        'it as the section "Serve the model" of README.md shows.' % (
+            flag, folder, 'is a model exported by cifar10.export'
+            if exported == [folder] else 'holds models exported by '
+            'cifar10.export', ', '.join(
+                os.path.join(export, paths.SAVED_MODEL_FILE)
+                for export in exported), flag))
 
 
 def _refuse_missing_checkpoint(path, flag):
