@@ -170,7 +170,9 @@ ADVICE = {
         ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
     # cifar10/eval.py
     ('cifar10/eval.py', 'Give the --data_dir it was trained on'):
-        ['test_advice.py::test_other_classes_then_the_data_or_run_that_fits'],
+        ['test_advice.py::test_other_classes_then_the_data_or_run_that_fits',
+         'test_advice.py::test_other_names_of_the_same_count_then_the_data_or_'
+         'run_that_fits'],
     ('cifar10/eval.py', 'Or let that run save a new checkpoint'):
         ['test_checkpoint_fit.py::test_eval_loop_skips_a_checkpoint_that_does_'
          'not_fit_and_keeps_waiting'],
@@ -1132,6 +1134,33 @@ def test_other_class_names_then_fresh_or_another_dir(tmp_path):
   assert _train(data_dir, run, 1, '--fresh') == 0
   with open(os.path.join(run, classes.RUN_FILE)) as names:
     assert names.read().split() == ['red', 'green', 'cyan']
+
+
+def test_other_names_of_the_same_count_then_the_data_or_run_that_fits(
+    tmp_path):
+  trained_on = _three_class_data(str(tmp_path / 'rgb'))
+  run = str(tmp_path / 'run')
+  assert _train(trained_on, run, 1) == 0
+  other = str(tmp_path / 'xyz')
+  shutil.copytree(trained_on, other)
+  meta = os.path.join(other, BIN, classes.META_FILE)
+  with open(meta, 'w') as out:
+    out.write('x\ny\nz\n')
+  checkpoint = tf.train.latest_checkpoint(run)
+  assert _refusal(_eval, other, run, tmp_path / 'eval') == (
+      'Checkpoint %s was trained on the classes red, green, blue (%s beside '
+      'it), but the data has x, y, z (%s in %s): its results would carry '
+      'the wrong names. Give the --data_dir it was trained on, or the '
+      '--checkpoint_dir of a run trained on this data.'
+      % (checkpoint, os.path.join(run, classes.RUN_FILE), classes.META_FILE,
+         os.path.join(other, BIN)))
+  assert _eval(trained_on, run, tmp_path / 'eval') == 0
+  other_run = str(tmp_path / 'other_run')
+  assert _train(other, other_run, 1) == 0
+  assert _eval(other, other_run, tmp_path / 'eval') == 0
+  # A run without the record (made before it existed) is not checked.
+  os.remove(os.path.join(run, classes.RUN_FILE))
+  assert _eval(other, run, tmp_path / 'eval') == 0
 
 
 def _served(tmp_path):

@@ -519,6 +519,29 @@ def check_class_count(checkpoint, classes, how_to_proceed):
                 how_to_proceed))
 
 
+def check_classes(checkpoint, data_classes, how_to_proceed):
+  """Raises UserError unless `checkpoint` was trained on `data_classes`.
+
+  The count is read from the checkpoint's last layer (check_class_count);
+  the names from its run's record, class_names.txt beside it, where there
+  is one (classes.check_run_names): a run on three other classes would
+  otherwise be scored under this data's names without a word.
+
+  Args:
+    checkpoint: a Checkpoint, from read_checkpoint.
+    data_classes: the classes.Classes of the data it is used on.
+    how_to_proceed: a sentence telling the user what to do about it.
+
+  Raises:
+    errors.UserError: one line naming what differs, where each side was
+      read, and what to do.
+  """
+  check_class_count(checkpoint, data_classes, how_to_proceed)
+  classes.check_run_names(storage.dirname(checkpoint.path) or '.',
+                          data_classes, 'Checkpoint %s' % checkpoint.path,
+                          how_to_proceed)
+
+
 def checkpoint_uses_fp16(checkpoint, use_fp16):
   """Whether to build the model in float16, so that `checkpoint` restores.
 

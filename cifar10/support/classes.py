@@ -142,6 +142,35 @@ def of_run(folder):
                  % (folder, RUN_FILE))
 
 
+def check_run_names(folder, data_classes, used_for, how_to_proceed):
+  """Raises UserError when the run in `folder` recorded other class names.
+
+  A checkpoint scores its labels by number: used on data whose names
+  differ, even in the same count, every result would carry the wrong name.
+  A folder without the record (an old run) is not checked.
+
+  Args:
+    folder: a training run's folder (a checkpoint's folder).
+    data_classes: the Classes of the data it is used on.
+    used_for: what is done with the run, for the message ('Checkpoint
+      RUN/model.ckpt-5').
+    how_to_proceed: a sentence telling the user what to do about it.
+
+  Raises:
+    errors.UserError: one line naming both lists, where each was read, and
+      what to do.
+  """
+  if not storage.isfile(os.path.join(folder, RUN_FILE)):
+    return
+  recorded = of_run(folder)
+  if recorded.names != data_classes.names:
+    raise errors.UserError(
+        '%s was trained on the classes %s (%s), but the data has %s (%s): '
+        'its results would carry the wrong names. %s'
+        % (used_for, _listed(recorded.names), recorded.source,
+           _listed(data_classes.names), data_classes.source, how_to_proceed))
+
+
 def run_names_fix(folder):
   """What to do when a run's folder records the wrong classes."""
   return ('Copy the %s of the data it was trained on to %s.'
