@@ -247,8 +247,12 @@ def global_step_of(path):
       'global_step'))
 
 
+# The model's last layer, whose outputs are the classes' logits: its
+# weights' columns and its biases follow the classes, in label order.
+LAST_LAYER = 'softmax_linear'
+
 # The variable whose length is the number of classes the network scores.
-_LOGITS_BIASES = 'softmax_linear/biases'
+_LOGITS_BIASES = LAST_LAYER + '/biases'
 
 
 @dataclasses.dataclass(frozen=True)

@@ -142,6 +142,21 @@ def of_run(folder):
                  % (folder, RUN_FILE))
 
 
+def recorded_by_run(folder):
+  """The Classes a run's folder records, or None where it records none.
+
+  Unlike of_run, a folder without class_names.txt (an old run, whose names
+  are assumed) gives None, for the checks that compare names only where
+  they were written down.
+
+  Raises:
+    errors.UserError: class_names.txt is unreadable or malformed.
+  """
+  if not storage.isfile(os.path.join(folder, RUN_FILE)):
+    return None
+  return of_run(folder)
+
+
 def check_run_names(folder, data_classes, used_for, how_to_proceed):
   """Raises UserError when the run in `folder` recorded other class names.
 
@@ -160,15 +175,13 @@ def check_run_names(folder, data_classes, used_for, how_to_proceed):
     errors.UserError: one line naming both lists, where each was read, and
       what to do.
   """
-  if not storage.isfile(os.path.join(folder, RUN_FILE)):
-    return
-  recorded = of_run(folder)
-  if recorded.names != data_classes.names:
+  recorded = recorded_by_run(folder)
+  if recorded and recorded.names != data_classes.names:
     raise errors.UserError(
         '%s was trained on the classes %s (%s), but the data has %s (%s): '
         'its results would carry the wrong names. %s'
-        % (used_for, _listed(recorded.names), recorded.source,
-           _listed(data_classes.names), data_classes.source, how_to_proceed))
+        % (used_for, listed(recorded.names), recorded.source,
+           listed(data_classes.names), data_classes.source, how_to_proceed))
 
 
 def run_names_fix(folder):
@@ -200,13 +213,13 @@ def record_for_run(train_dir, data_classes, resuming):
           '--train_dir %s holds a run on the classes %s (%s), but the data '
           'has %s (%s). Training will not mix them: run with --fresh to '
           'start over, or choose another --train_dir.'
-          % (train_dir, _listed(recorded.names), recorded.source,
-             _listed(data_classes.names), data_classes.source))
+          % (train_dir, listed(recorded.names), recorded.source,
+             listed(data_classes.names), data_classes.source))
     return
   storage.write_atomically(path, format_names(data_classes.names))
 
 
-def _listed(names, shown=4):
+def listed(names, shown=4):
   """'a, b, c' or 'a, b, c, d, ... (12 in all)' for a message."""
   text = ', '.join(names[:shown])
   return text + (', ... (%d in all)' % len(names) if len(names) > shown else '')
