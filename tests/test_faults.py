@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import warnings
 
@@ -18,7 +19,6 @@ import pytest
 import tensorflow as tf
 
 from cifar10 import eval as cifar10_eval
-from cifar10 import multi_gpu_train
 from cifar10 import synthetic
 import cifar10.train as train
 from cifar10.support import checkpoints
@@ -254,25 +254,28 @@ def _contents(folder):
 
 
 @pytest.mark.fast
-@pytest.mark.parametrize('trainer,fresh', [
-    (train.main, False), (train.main, True),
-    (lambda argv: multi_gpu_train.main(argv + ['--virtual_devices']), True)],
+@pytest.mark.parametrize('command', [
+    ('cifar10.train',), ('cifar10.train', '--fresh'),
+    ('cifar10.multi_gpu_train', '--virtual_devices', '--fresh')],
                          ids=['train', 'train-fresh', 'towers-fresh'])
 def test_a_users_files_under_a_runs_names_are_refused_and_kept(
-    trainer, fresh, synthetic_data_dir, tmp_path):
+    command, synthetic_data_dir, tmp_path):
   folder = tmp_path / 'proj'
   folder.mkdir()
   for name, text in _USERS_FILES.items():
     (folder / name).write_text(text)
-  with pytest.raises(errors.UserError) as raised:
-    trainer(['--data_dir', synthetic_data_dir, '--train_dir', str(folder),
-             '--max_steps', '2', '--batch_size', '4'] +
-            (['--fresh'] if fresh else []))
-  assert str(raised.value) == (
-      "--train_dir %s holds checkpoint, graph.pbtxt, class_names.txt but no "
-      "model.ckpt-* or events.out.tfevents.* file of a training run, so they "
-      "are not a run's: training would write over them, and --fresh would "
-      "delete them. Move them out of %s, or give another --train_dir."
+  # A child process: virtual devices need a fresh TensorFlow runtime.
+  result = subprocess.run(
+      [sys.executable, '-m', command[0], '--data_dir', synthetic_data_dir,
+       '--train_dir', str(folder), '--max_steps', '2', '--batch_size', '4'] +
+      list(command[1:]), capture_output=True, text=True,
+      timeout=DEADLINE_SECS)
+  assert result.returncode == 1
+  assert result.stderr.splitlines()[-1] == (
+      "error: --train_dir %s holds checkpoint, graph.pbtxt, class_names.txt "
+      "but no model.ckpt-* or events.out.tfevents.* file of a training run, "
+      "so they are not a run's: training would write over them, and --fresh "
+      "would delete them. Move them out of %s, or give another --train_dir."
       % (folder, folder))
   assert _contents(folder) == _USERS_FILES
 
