@@ -104,7 +104,7 @@ from cifar10.support import session_options as session_options_lib
 _HOW_TO_PROCEED = (checkpoints.POINT_AT_TRAINING_RUN +
                    ' Or let that run save a new checkpoint.')
 
-# The advice for a checkpoint trained on another number of classes.
+# The advice for a checkpoint trained on other classes.
 _OTHER_CLASSES = ('Give the --data_dir it was trained on, or the '
                   '--checkpoint_dir of a run trained on this data.')
 
@@ -118,7 +118,8 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
   The model is built in the checkpoint's own dtype (float16 for a run
   trained with --use_fp16), whatever `use_fp16` says; a notice says so when
   the two differ. It scores the data's classes (its batches.meta.txt), and
-  a checkpoint trained on another number of classes is refused first.
+  a checkpoint trained on another number of classes, or on other names
+  where its run recorded them, is refused first.
 
   Args:
     checkpoint_path: the checkpoint prefix whose weights to restore.
@@ -143,14 +144,14 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
 
   Raises:
     errors.UserError: the checkpoint cannot be used (see
-      checkpoints.restore_weights), was trained on another number of
-      classes, or the data is bad.
+      checkpoints.restore_weights), was trained on other classes, or the
+      data is bad.
   """
   limit = (cifar10.NUM_EXAMPLES_PER_EPOCH_FOR_EVAL
            if num_examples is None else num_examples)
   data_classes = cifar10.data_classes(data_dir, data_format)
   checkpoint = checkpoints.read_checkpoint(checkpoint_path, _HOW_TO_PROCEED)
-  checkpoints.check_class_count(checkpoint, data_classes, _OTHER_CLASSES)
+  checkpoints.check_classes(checkpoint, data_classes, _OTHER_CLASSES)
   use_fp16 = checkpoints.checkpoint_uses_fp16(checkpoint, use_fp16)
   with tf.Graph().as_default():
     images, labels = cifar10.inputs(eval_data == 'test', data_dir, batch_size,

@@ -78,7 +78,7 @@ def _free_folder(export_dir):
     (the folder, why it is a good choice: a phrase).
   """
   folder = storage.normpath(export_dir)
-  if not storage.exists(os.path.join(folder, 'saved_model.pb')):
+  if not storage.exists(os.path.join(folder, paths.SAVED_MODEL_FILE)):
     return (_next_version(folder),
             'a new version, in TensorFlow Serving\'s layout')
   if os.path.basename(folder).isdigit():

@@ -124,8 +124,10 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
   if settings.warm_start_from and replica.is_chief:
     # A new run loads what fits of a trained model into its variables as
     # the session initializes them; a resumed run ignores the flag.
-    warm_start.warm_start(settings.warm_start_from,
-                          resuming=start_step is not None)
+    warm_start.warm_start(
+        settings.warm_start_from, resuming=start_step is not None,
+        run_classes=cifar10.data_classes(settings.data_dir,
+                                         settings.data_format))
   # The step as it is once `train_op` has run, for the hooks to watch.
   with tf.control_dependencies([train_op]):
     step_after_train = tf.identity(global_step.read_value())

@@ -56,8 +56,9 @@ from cifar10.support import script
 from cifar10.support import session_options
 from cifar10.support import tower_devices
 import cifar_formats
-from conftest import DEADLINE_SECS, crafted_record, latest_step
+from conftest import DEADLINE_SECS, crafted_record, latest_step, serve_exported
 from conftest import write_image_folder
+import documents
 import script_modules
 from test_convert_images import _class_folder
 from test_dist_train import Cluster
@@ -170,7 +171,9 @@ ADVICE = {
         ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
     # cifar10/eval.py
     ('cifar10/eval.py', 'Give the --data_dir it was trained on'):
-        ['test_advice.py::test_other_classes_then_the_data_or_run_that_fits'],
+        ['test_advice.py::test_other_classes_then_the_data_or_run_that_fits',
+         'test_advice.py::test_other_names_of_the_same_count_then_the_data_or_'
+         'run_that_fits'],
     ('cifar10/eval.py', 'Or let that run save a new checkpoint'):
         ['test_checkpoint_fit.py::test_eval_loop_skips_a_checkpoint_that_does_'
          'not_fit_and_keeps_waiting'],
@@ -217,6 +220,9 @@ ADVICE = {
          'test_a_checkpoint_that_is_not_there_lists_those_that_are'],
     ('cifar10/support/checkpoints.py', 'Train first'):
         ['test_advice.py::test_no_checkpoint_then_train_first_as_printed'],
+    ('cifar10/support/checkpoints.py', '--train_dir it was exported from'):
+        ['test_advice.py::test_exported_model_as_checkpoint_dir_then_its_run_'
+         'or_served'],
     ('cifar10/support/checkpoints.py', 'of its subfolders do: give one of'):
         ['test_advice.py::test_checkpoint_dir_above_two_runs_then_give_one'],
     # cifar10/support/classes.py
@@ -382,6 +388,9 @@ ADVICE = {
                                         'resume'):
         ['test_faults.py::'
          'test_data_file_truncated_mid_run_is_named_and_the_run_resumes'],
+    ('cifar10/support/training_run.py', 'Move %s out of %s, or give another'):
+        ['test_advice.py::test_users_files_in_train_dir_then_moved_or_another_'
+         'dir'],
     ('cifar10/support/training_run.py', 'Give another --train_dir'):
         ['test_advice.py::test_train_dir_a_file_then_another_train_dir'],
     ('cifar10/support/training_run.py', 'Raise --max_steps to train further'):
@@ -1010,6 +1019,42 @@ def test_no_checkpoint_then_train_first_as_printed(small_data, tmp_path):
   assert _eval(small_data, empty, tmp_path / 'eval') == 0
 
 
+def test_exported_model_as_checkpoint_dir_then_its_run_or_served(
+    small_data, small_run, tmp_path):
+  model = str(tmp_path / 'model')
+  assert export.main(['--checkpoint_dir', small_run, '--export_dir',
+                      model]) == 0
+  exported = sorted(os.listdir(model))
+  image = str(tmp_path / 'a.png')
+  _png(image)
+  readers = [
+      lambda folder: predict.main([image, '--checkpoint_dir', folder]),
+      lambda folder: _eval(small_data, folder, tmp_path / 'eval'),
+      lambda folder: export.main(['--checkpoint_dir', folder, '--export_dir',
+                                  str(tmp_path / ('from_' +
+                                                  os.path.basename(folder)))]),
+  ]
+  for reader in readers:
+    assert _refusal(reader, model) == (
+        '--checkpoint_dir %s is a model exported by cifar10.export (%s), '
+        'which this script does not read: give --checkpoint_dir the '
+        '--train_dir it was exported from. To classify images with it, load '
+        'it as the section "Serve the model" of README.md shows.'
+        % (model, os.path.join(model, 'saved_model.pb')))
+    assert reader(small_run) == 0
+  assert sorted(os.listdir(model)) == exported  # Nothing written into it.
+  # The folder of numbered versions that TensorFlow Serving reads.
+  versions = tmp_path / 'versions'
+  versions.mkdir()
+  shutil.copytree(model, str(versions / '1'))
+  assert _refusal(readers[0], str(versions)).startswith(
+      '--checkpoint_dir %s holds models exported by cifar10.export (%s), '
+      % (versions, versions / '1' / 'saved_model.pb'))
+  assert re.search(r'^## Serve the model', documents.read('README.md'), re.M)
+  images = np.zeros([1, 32, 32, 3], np.uint8)
+  assert serve_exported(model, images)['probabilities'].shape == (1, 10)
+
+
 def test_checkpoint_dir_above_two_runs_then_give_one(small_data, small_run,
                                                      tmp_path):
   runs = tmp_path / 'runs'
@@ -1098,6 +1143,33 @@ def test_other_class_names_then_fresh_or_another_dir(tmp_path):
   assert _train(data_dir, run, 1, '--fresh') == 0
   with open(os.path.join(run, classes.RUN_FILE)) as names:
     assert names.read().split() == ['red', 'green', 'cyan']
+
+
+def test_other_names_of_the_same_count_then_the_data_or_run_that_fits(
+    tmp_path):
+  trained_on = _three_class_data(str(tmp_path / 'rgb'))
+  run = str(tmp_path / 'run')
+  assert _train(trained_on, run, 1) == 0
+  other = str(tmp_path / 'xyz')
+  shutil.copytree(trained_on, other)
+  meta = os.path.join(other, BIN, classes.META_FILE)
+  with open(meta, 'w') as out:
+    out.write('x\ny\nz\n')
+  checkpoint = tf.train.latest_checkpoint(run)
+  assert _refusal(_eval, other, run, tmp_path / 'eval') == (
+      'Checkpoint %s was trained on the classes red, green, blue (%s beside '
+      'it), but the data has x, y, z (%s in %s): its results would carry '
+      'the wrong names. Give the --data_dir it was trained on, or the '
+      '--checkpoint_dir of a run trained on this data.'
+      % (checkpoint, os.path.join(run, classes.RUN_FILE), classes.META_FILE,
+         os.path.join(other, BIN)))
+  assert _eval(trained_on, run, tmp_path / 'eval') == 0
+  other_run = str(tmp_path / 'other_run')
+  assert _train(other, other_run, 1) == 0
+  assert _eval(other, other_run, tmp_path / 'eval') == 0
+  # A run without the record (made before it existed) is not checked.
+  os.remove(os.path.join(run, classes.RUN_FILE))
+  assert _eval(other, run, tmp_path / 'eval') == 0
 
 
 def _served(tmp_path):
@@ -1402,6 +1474,28 @@ def test_unusable_checkpoint_then_fresh_or_another_dir(small_data, small_run,
   assert _train(small_data, str(tmp_path / 'another'), 1) == 0
   assert _train(small_data, run, 1, '--fresh') == 0
   assert latest_step(run) == 1
+
+
+def test_users_files_in_train_dir_then_moved_or_another_dir(small_data,
+                                                             tmp_path):
+  folder = tmp_path / 'proj'
+  folder.mkdir()
+  mine = {'checkpoint': 'notes', 'class_names.txt': 'my cats\nmy dogs\n'}
+  for name, text in mine.items():
+    (folder / name).write_text(text)
+  message = _refusal(_train, small_data, str(folder), 1, '--fresh')
+  names = _group(r' holds (.*) but no ', message).split(', ')
+  assert sorted(names) == sorted(mine)
+  assert message.endswith('Move them out of %s, or give another --train_dir.'
+                          % folder)
+  assert _train(small_data, str(tmp_path / 'another'), 1) == 0
+  moved = tmp_path / 'moved'
+  moved.mkdir()
+  for name in names:
+    shutil.move(str(folder / name), str(moved / name))
+  assert _train(small_data, str(folder), 1, '--fresh') == 0
+  assert latest_step(str(folder)) == 1
+  assert {name: (moved / name).read_text() for name in names} == mine
 
 
 def test_train_dir_a_file_then_another_train_dir(small_data, tmp_path):

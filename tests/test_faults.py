@@ -22,6 +22,7 @@ from cifar10 import eval as cifar10_eval
 from cifar10 import synthetic
 import cifar10.train as train
 from cifar10.support import checkpoints
+from cifar10.support import classes
 from cifar10.support import errors
 from cifar10.support import script
 from conftest import DEADLINE_SECS, both_modes, latest_step, summary_values
@@ -260,6 +261,81 @@ def test_damaged_checkpoint_index_file_is_refused(trained_dir,
                 '--max_steps', '310'])
   assert os.path.join(train_dir, 'checkpoint') in str(raised.value)
   assert '--fresh' in str(raised.value)
+
+
+# A user's own files, under the names a run writes besides its checkpoints
+# and event files.
+_USERS_FILES = {'class_names.txt': 'my cats\nmy dogs\nmy birds\n',
+                'checkpoint': 'notes\n', 'graph.pbtxt': 'x\n'}
+
+
+def _contents(folder):
+  return {name: open(os.path.join(folder, name)).read()
+          for name in os.listdir(folder)}
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize('command', [
+    ('cifar10.train',), ('cifar10.train', '--fresh'),
+    ('cifar10.multi_gpu_train', '--virtual_devices', '--fresh')],
+                         ids=['train', 'train-fresh', 'towers-fresh'])
+def test_a_users_files_under_a_runs_names_are_refused_and_kept(
+    command, synthetic_data_dir, tmp_path):
+  folder = tmp_path / 'proj'
+  folder.mkdir()
+  for name, text in _USERS_FILES.items():
+    (folder / name).write_text(text)
+  # A child process: virtual devices need a fresh TensorFlow runtime.
+  result = subprocess.run(
+      [sys.executable, '-m', command[0], '--data_dir', synthetic_data_dir,
+       '--train_dir', str(folder), '--max_steps', '2', '--batch_size', '4'] +
+      list(command[1:]), capture_output=True, text=True,
+      timeout=DEADLINE_SECS)
+  assert result.returncode == 1
+  assert result.stderr.splitlines()[-1] == (
+      "error: --train_dir %s holds checkpoint, graph.pbtxt, class_names.txt "
+      "but no model.ckpt-* or events.out.tfevents.* file of a training run, "
+      "so they are not a run's: training would write over them, and --fresh "
+      "would delete them. Move them out of %s, or give another --train_dir."
+      % (folder, folder))
+  assert _contents(folder) == _USERS_FILES
+
+
+@pytest.mark.fast
+def test_a_users_class_names_alone_are_not_taken_for_a_run(synthetic_data_dir,
+                                                           tmp_path):
+  folder = tmp_path / 'proj'
+  folder.mkdir()
+  (folder / 'class_names.txt').write_text(_USERS_FILES['class_names.txt'])
+  with pytest.raises(errors.UserError) as raised:
+    train.main(['--data_dir', synthetic_data_dir, '--train_dir', str(folder),
+                '--max_steps', '2', '--batch_size', '4'])
+  assert str(raised.value).startswith(
+      '--train_dir %s holds class_names.txt but no model.ckpt-* or '
+      'events.out.tfevents.* file of a training run, so it is not a run\'s: '
+      'training would write over it, and --fresh would delete it. Move it '
+      'out of %s' % (folder, folder))
+  assert _contents(folder) == {
+      'class_names.txt': _USERS_FILES['class_names.txt']}
+
+
+@pytest.mark.fast
+def test_our_class_names_left_by_a_run_stopped_early_are_trained_over(
+    synthetic_data_dir, tmp_path):
+  # A run stopped before its event file opened leaves only the class names
+  # it recorded: the same command trains there.
+  folder = tmp_path / 'run'
+  folder.mkdir()
+  (folder / 'class_names.txt').write_bytes(
+      classes.format_names(classes.CIFAR10_NAMES))
+  (folder / 'notes.txt').write_text('keep me')
+  assert train.main(['--data_dir', synthetic_data_dir, '--train_dir',
+                     str(folder), '--max_steps', '2', '--batch_size',
+                     '4']) == 0
+  assert latest_step(str(folder)) == 2
+  assert (folder / 'notes.txt').read_text() == 'keep me'
+  assert (folder / 'class_names.txt').read_bytes() == classes.format_names(
+      classes.CIFAR10_NAMES)
 
 
 @pytest.mark.fast

@@ -118,6 +118,44 @@ def test_the_warm_start_line_says_what_was_and_was_not_restored(
 
 
 @pytest.mark.fast
+def test_a_source_on_other_names_of_the_same_count_starts_its_last_layer_fresh(
+    warm_run, three_classes, tmp_path):
+  source_dir, _, _ = warm_run  # 3 classes: blue, green, red.
+  source = tf.train.latest_checkpoint(source_dir)
+  relabelled = str(tmp_path / 'xyz')
+  shutil.copytree(three_classes, relabelled)
+  meta = os.path.join(relabelled, 'cifar-10-batches-bin', 'batches.meta.txt')
+  with open(meta, 'w') as out:
+    out.write('x\ny\nz\n')
+  out, err = _train(relabelled, str(tmp_path / 'run'), '--warm_start_from',
+                    source_dir)
+  assert err.splitlines() == [
+      'notice: --warm_start_from %s was trained on the classes blue, green, '
+      'red (%s beside it), this run\'s data has x, y, z (batches.meta.txt in '
+      '%s): its last layer, softmax_linear, starts fresh, as it does for '
+      'another number of classes.' % (
+          source, os.path.join(source_dir, 'class_names.txt'),
+          os.path.dirname(meta))]
+  assert _first_lines(out, 'Warm start') == [
+      'Warm start from %s: restored 16 variables (conv1, conv2, local3, '
+      'local4 and their moving averages); starting fresh: '
+      'softmax_linear/weights (trained on other classes), '
+      'softmax_linear/biases (trained on other classes), with their moving '
+      'averages.' % source]
+  start = _tensors(str(tmp_path / 'run' / 'model.ckpt-0'))
+  assert start['softmax_linear/biases'].tolist() == [0.0, 0.0, 0.0]
+  # On its own classes the same source gives its last layer too.
+  out, err = _train(three_classes, str(tmp_path / 'same'),
+                    '--warm_start_from', source_dir)
+  assert not err and _first_lines(out, 'Warm start')[0].endswith(
+      '(conv1, conv2, local3, local4, softmax_linear and their moving '
+      'averages); nothing starts fresh.')
+  start = _tensors(str(tmp_path / 'same' / 'model.ckpt-0'))
+  np.testing.assert_array_equal(start['softmax_linear/biases'],
+                                _tensors(source)['softmax_linear/biases'])
+
+
+@pytest.mark.fast
 def test_the_source_run_is_left_as_it_was(trained_dir, warm_run):
   _, _, source_before = warm_run
   assert _files(trained_dir) == source_before

@@ -97,7 +97,31 @@ def locate_checkpoints(path, flag='--checkpoint_dir'):
       raise errors.UserError(
           '%s %s holds no checkpoints, but %d of its subfolders do: give one '
           'of them (%s).' % (flag, path, len(runs), ', '.join(runs)))
+    _refuse_saved_model(path, flag)
   return path, None
+
+
+def _refuse_saved_model(folder, flag):
+  """Raises UserError when `folder`, holding no checkpoints, is an export.
+
+  A SavedModel (cifar10.export's --export_dir, or the folder of its
+  numbered versions) holds the weights in a form the scripts do not read;
+  the advice to train first would write a run into it.
+  """
+  exported = ([folder] if storage.exists(
+      os.path.join(folder, paths.SAVED_MODEL_FILE)) else sorted(
+          storage.dirname(graph) for graph in storage.glob(
+              os.path.join(folder, '*', paths.SAVED_MODEL_FILE))))
+  if exported:
+    raise errors.UserError(
+        '%s %s %s (%s), which this script does not read: give %s the '
+        '--train_dir it was exported from. To classify images with it, load '
+        'it as the section "Serve the model" of README.md shows.' % (
+            flag, folder, 'is a model exported by cifar10.export'
+            if exported == [folder] else 'holds models exported by '
+            'cifar10.export', ', '.join(
+                os.path.join(export, paths.SAVED_MODEL_FILE)
+                for export in exported), flag))
 
 
 def _refuse_missing_checkpoint(path, flag):
@@ -223,8 +247,12 @@ def global_step_of(path):
       'global_step'))
 
 
+# The model's last layer, whose outputs are the classes' logits: its
+# weights' columns and its biases follow the classes, in label order.
+LAST_LAYER = 'softmax_linear'
+
 # The variable whose length is the number of classes the network scores.
-_LOGITS_BIASES = 'softmax_linear/biases'
+_LOGITS_BIASES = LAST_LAYER + '/biases'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -493,6 +521,29 @@ def check_class_count(checkpoint, classes, how_to_proceed):
         'Checkpoint %s was trained on %d classes, but there are %d here (%s). '
         '%s' % (checkpoint.path, count, classes.count, classes.source,
                 how_to_proceed))
+
+
+def check_classes(checkpoint, data_classes, how_to_proceed):
+  """Raises UserError unless `checkpoint` was trained on `data_classes`.
+
+  The count is read from the checkpoint's last layer (check_class_count);
+  the names from its run's record, class_names.txt beside it, where there
+  is one (classes.check_run_names): a run on three other classes would
+  otherwise be scored under this data's names without a word.
+
+  Args:
+    checkpoint: a Checkpoint, from read_checkpoint.
+    data_classes: the classes.Classes of the data it is used on.
+    how_to_proceed: a sentence telling the user what to do about it.
+
+  Raises:
+    errors.UserError: one line naming what differs, where each side was
+      read, and what to do.
+  """
+  check_class_count(checkpoint, data_classes, how_to_proceed)
+  classes.check_run_names(storage.dirname(checkpoint.path) or '.',
+                          data_classes, 'Checkpoint %s' % checkpoint.path,
+                          how_to_proceed)
 
 
 def checkpoint_uses_fp16(checkpoint, use_fp16):

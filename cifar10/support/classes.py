@@ -171,6 +171,48 @@ def of_run(folder):
                  % (folder, RUN_FILE))
 
 
+def recorded_by_run(folder):
+  """The Classes a run's folder records, or None where it records none.
+
+  Unlike of_run, a folder without class_names.txt (an old run, whose names
+  are assumed) gives None, for the checks that compare names only where
+  they were written down.
+
+  Raises:
+    errors.UserError: class_names.txt is unreadable or malformed.
+  """
+  if not storage.isfile(os.path.join(folder, RUN_FILE)):
+    return None
+  return of_run(folder)
+
+
+def check_run_names(folder, data_classes, used_for, how_to_proceed):
+  """Raises UserError when the run in `folder` recorded other class names.
+
+  A checkpoint scores its labels by number: used on data whose names
+  differ, even in the same count, every result would carry the wrong name.
+  A folder without the record (an old run) is not checked.
+
+  Args:
+    folder: a training run's folder (a checkpoint's folder).
+    data_classes: the Classes of the data it is used on.
+    used_for: what is done with the run, for the message ('Checkpoint
+      RUN/model.ckpt-5').
+    how_to_proceed: a sentence telling the user what to do about it.
+
+  Raises:
+    errors.UserError: one line naming both lists, where each was read, and
+      what to do.
+  """
+  recorded = recorded_by_run(folder)
+  if recorded and recorded.names != data_classes.names:
+    raise errors.UserError(
+        '%s was trained on the classes %s (%s), but the data has %s (%s): '
+        'its results would carry the wrong names. %s'
+        % (used_for, listed(recorded.names), recorded.source,
+           listed(data_classes.names), data_classes.source, how_to_proceed))
+
+
 def run_names_fix(folder):
   """What to do when a run's folder records the wrong classes."""
   return ('Copy the %s of the data it was trained on to %s.'
@@ -200,13 +242,13 @@ def record_for_run(train_dir, data_classes, resuming):
           '--train_dir %s holds a run on the classes %s (%s), but the data '
           'has %s (%s). Training will not mix them: run with --fresh to '
           'start over, or choose another --train_dir.'
-          % (train_dir, _listed(recorded.names), recorded.source,
-             _listed(data_classes.names), data_classes.source))
+          % (train_dir, listed(recorded.names), recorded.source,
+             listed(data_classes.names), data_classes.source))
     return
   storage.write_atomically(path, format_names(data_classes.names))
 
 
-def _listed(names, shown=4):
+def listed(names, shown=4):
   """'a, b, c' or 'a, b, c, d, ... (12 in all)' for a message."""
   text = ', '.join(names[:shown])
   return text + (', ... (%d in all)' % len(names) if len(names) > shown else '')

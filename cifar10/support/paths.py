@@ -44,6 +44,10 @@ SYNTHETIC_DATA_DIR = '/tmp/cifar10_synthetic'
 # The index file TensorFlow keeps in a folder of checkpoints.
 INDEX_FILE = 'checkpoint'
 
+# The graph file of a SavedModel: the folder holding it is an exported
+# model (cifar10.export's), not a run's folder of checkpoints.
+SAVED_MODEL_FILE = 'saved_model.pb'
+
 # The basename of a checkpoint rather than of a folder: model.ckpt-1000.
 LOOKS_LIKE_CHECKPOINT = re.compile(r'\.ckpt')
 

@@ -34,6 +34,7 @@ from cifar10.support import classes
 from cifar10.support import data_sets
 from cifar10.support import download
 from cifar10.support import errors
+from cifar10.support import paths
 from cifar10.support import session_options as session_options_lib
 from cifar10.support import storage
 from cifar10.support import summaries
@@ -46,10 +47,16 @@ UNUSABLE_CHECKPOINT = (
     'removes the earlier run\'s checkpoints and event files), or choose '
     'another --train_dir.')
 
+# The files only a run writes: where one of them is in --train_dir, the
+# folder holds a run (or the start of one).
+RUN_SIGN_PATTERNS = (CHECKPOINT_BASENAME + '-*', 'events.out.tfevents.*')
+
+# The files a run writes under names any program, or person, might use: a
+# run's own only in a folder that shows the signs above.
+GENERIC_RUN_FILES = (paths.INDEX_FILE, summaries.GRAPH_FILE, classes.RUN_FILE)
+
 # The files a run writes into --train_dir: all that --fresh deletes.
-RUN_FILE_PATTERNS = ('checkpoint', CHECKPOINT_BASENAME + '-*',
-                     'events.out.tfevents.*', summaries.GRAPH_FILE,
-                     classes.RUN_FILE)
+RUN_FILE_PATTERNS = RUN_SIGN_PATTERNS + GENERIC_RUN_FILES
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -200,13 +207,15 @@ def prepare_train_dir(train_dir, fresh, data_classes):
     The checkpoint training will resume from, or None.
 
   Raises:
-    errors.UserError: `train_dir` is a file, its checkpoint index file is
-      damaged, or the run there was trained on other classes.
+    errors.UserError: `train_dir` is a file, holds files under a run's
+      names but no run, its checkpoint index file is damaged, or the run
+      there was trained on other classes.
   """
   if storage.exists(train_dir) and not storage.isdir(train_dir):
     raise errors.UserError(
         '--train_dir %s is a file, not a folder. Give another --train_dir.'
         % train_dir)
+  _refuse_files_of_no_run(train_dir, data_classes)
   storage.makedirs(train_dir)
   if fresh:
     removed = _remove_run_files(train_dir)
@@ -222,6 +231,43 @@ def prepare_train_dir(train_dir, fresh, data_classes):
         data_classes, UNUSABLE_CHECKPOINT)
   classes.record_for_run(train_dir, data_classes, resuming=bool(latest))
   return latest
+
+
+def _refuse_files_of_no_run(train_dir, data_classes):
+  """Raises UserError where --train_dir holds a run's file names but no run.
+
+  A `checkpoint`, graph.pbtxt or class_names.txt in a folder without a
+  checkpoint or event file is someone else's file: training would write
+  over it, and --fresh would delete it. One exception: a class_names.txt
+  holding exactly the names this run records is our own, left by a run
+  stopped before it opened its event file.
+  """
+  if not storage.isdir(train_dir) or any(
+      storage.glob(os.path.join(train_dir, pattern))
+      for pattern in RUN_SIGN_PATTERNS):
+    return
+  ours = classes.format_names(data_classes.names)
+  others = [name for name in GENERIC_RUN_FILES
+            if storage.exists(os.path.join(train_dir, name)) and not (
+                name == classes.RUN_FILE and
+                _holds(os.path.join(train_dir, name), ours))]
+  if others:
+    them = 'it' if len(others) == 1 else 'them'
+    raise errors.UserError(
+        '--train_dir %s holds %s but no %s file of a training run, so %s '
+        'not a run\'s: training would write over %s, and --fresh would '
+        'delete %s. Move %s out of %s, or give another --train_dir.' % (
+            train_dir, ', '.join(others), ' or '.join(RUN_SIGN_PATTERNS),
+            'it is' if len(others) == 1 else 'they are', them, them, them,
+            train_dir))
+
+
+def _holds(path, contents):
+  """Whether the file `path` holds exactly the bytes `contents`."""
+  try:
+    return storage.isfile(path) and storage.read_bytes(path) == contents
+  except storage.op_error():
+    return False
 
 
 def _remove_partial_checkpoints(train_dir):

@@ -5,7 +5,11 @@ checkpoint is read), of a model like this one, e.g. a CIFAR-10 run to
 fine-tune on your own classes. Each of this model's variables whose name,
 dtype and shape fit is loaded from it at step 0, with its moving average;
 the rest (the last layer, softmax_linear, when the class count differs)
-start from their initializers. The global step is not taken, nor the loss
+start from their initializers. The last layer also starts fresh where the
+source's run recorded other class names in the same number: its rows score
+the source's classes in their label order, and kept, they would start the
+new run out calling each of its classes by a source class's weights (a
+notice names both lists). The global step is not taken, nor the loss
 curves' averages: they describe the source's training on its own data, and
 the new run counts its own steps from 0 in its own --train_dir. The source
 is only read.
@@ -22,6 +26,7 @@ import dataclasses
 import tensorflow as tf
 
 from cifar10.support import checkpoints
+from cifar10.support import classes
 from cifar10.support import errors
 from cifar10.support import storage
 
@@ -125,13 +130,20 @@ def find_source(path):
   return checkpoints.read_checkpoint(source, _HOW_TO_PROCEED)
 
 
-def plan(checkpoint, variables, trainable):
+# Why the last layer starts fresh on other classes of the same number.
+_OTHER_CLASSES = 'trained on other classes'
+
+
+def plan(checkpoint, variables, trainable, relabelled=False):
   """Matches the graph's model variables with the tensors of `checkpoint`.
 
   Args:
     checkpoint: a checkpoints.Checkpoint, from find_source.
     variables: all the graph's variables (tf.compat.v1.global_variables()).
     trainable: the model's weights (tf.compat.v1.trainable_variables()).
+    relabelled: whether the source scored other classes than this run, in
+      the same number (see relabelled_source): its last layer then starts
+      fresh, though its shape fits.
 
   Returns:
     A Plan.
@@ -145,7 +157,9 @@ def plan(checkpoint, variables, trainable):
   loaded, from_weights, fresh = {}, {}, []
   for name in _groups(trainable):
     average = name + checkpoints.AVERAGE_SUFFIX
-    reason = _reason(checkpoint, name, wanted[name])
+    reason = (_OTHER_CLASSES if relabelled and name.split('/')[0] ==
+              checkpoints.LAST_LAYER else _reason(checkpoint, name,
+                                                  wanted[name]))
     if reason:
       # Its average starts fresh too, whatever the checkpoint holds for it.
       fresh.append((name, reason))
@@ -165,7 +179,35 @@ def plan(checkpoint, variables, trainable):
   return Plan(checkpoint.path, loaded, from_weights, fresh)
 
 
-def warm_start(source, resuming):
+def relabelled_source(checkpoint, run_classes):
+  """Whether `checkpoint` scores other classes than `run_classes`, as many.
+
+  The source's names are those its run recorded beside it; a source without
+  the record (an old run) is taken as it is. Where the counts differ, the
+  last layer's shape differs and it starts fresh anyway.
+
+  Prints a notice naming both lists when the names differ.
+
+  Args:
+    checkpoint: the source, a checkpoints.Checkpoint.
+    run_classes: the classes.Classes of the new run.
+  """
+  folder = storage.dirname(checkpoint.path) or '.'
+  source_classes = classes.recorded_by_run(folder)
+  if (source_classes is None or source_classes.count != run_classes.count or
+      source_classes.names == run_classes.names):
+    return False
+  errors.notice(
+      '%s %s was trained on the classes %s (%s), this run\'s data has %s '
+      '(%s): its last layer, %s, starts fresh, as it does for another number '
+      'of classes.' % (
+          FLAG, checkpoint.path, classes.listed(source_classes.names),
+          source_classes.source, classes.listed(run_classes.names),
+          run_classes.source, checkpoints.LAST_LAYER))
+  return True
+
+
+def warm_start(source, resuming, run_classes):
   """Makes the graph's initializers load the model's variables from `source`.
 
   Call it once the graph is built, before the session that initializes it.
@@ -175,6 +217,7 @@ def warm_start(source, resuming):
   Args:
     source: the --warm_start_from flag.
     resuming: whether the run resumes from a checkpoint of its own.
+    run_classes: the classes.Classes of the new run's data.
 
   Raises:
     errors.UserError: `source` holds no usable checkpoint of this network.
@@ -184,8 +227,10 @@ def warm_start(source, resuming):
                   'in --train_dir (use --fresh to start over from %s).'
                   % (FLAG, source, source))
     return
-  warm = plan(find_source(source), tf.compat.v1.global_variables(),
-              tf.compat.v1.trainable_variables())
+  checkpoint = find_source(source)
+  warm = plan(checkpoint, tf.compat.v1.global_variables(),
+              tf.compat.v1.trainable_variables(),
+              relabelled_source(checkpoint, run_classes))
   # init_from_checkpoint replaces each listed variable's initializer by an
   # op that reads its value from the checkpoint. The session's ordinary
   # init op then loads them as it initializes the rest, in one step: there
