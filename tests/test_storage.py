@@ -144,6 +144,6 @@ def test_predict_names_an_image_at_a_url_it_cannot_read_and_goes_on(
   assert predict.main(['s3://bucket/cat.png', local, '--checkpoint_dir',
                        trained_dir]) == 1
   shown = capsys.readouterr()
-  assert shown.out.startswith(local + ': ')
+  assert shown.out.splitlines()[1].startswith(local + ': ')
   assert ('s3://bucket/cat.png: this TensorFlow serves no s3:// paths (it '
           'serves local paths and ') in shown.err

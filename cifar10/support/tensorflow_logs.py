@@ -90,12 +90,16 @@ def _excepthook(previous):
 
 # A process that shows the held-back lines if this one dies before it says
 # "ok": an abort in C++ (a FATAL record, such as a CPU that lacks an
-# instruction the library needs) leaves Python no chance to show them.
+# instruction the library needs) leaves Python no chance to show them. A
+# file already gone (removed by a stop during start-up) has nothing to show.
 _WATCHER = ('import os, sys\n'
             'if os.read(0, 2) != b"ok":\n'
-            '  with open(sys.argv[1], "rb") as held:\n'
-            '    os.write(2, held.read())\n'
-            '  os.remove(sys.argv[1])\n')
+            '  try:\n'
+            '    with open(sys.argv[1], "rb") as held:\n'
+            '      os.write(2, held.read())\n'
+            '    os.remove(sys.argv[1])\n'
+            '  except OSError:\n'
+            '    pass\n')
 
 
 def _start_watcher(path):
