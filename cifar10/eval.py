@@ -272,6 +272,12 @@ def main(argv=None):
   args = parser().parse_args(argv)
   session_options = session_options_lib.SessionOptions.from_flags(args)
   session_options.apply_to_process()
+  if args.run_once and not args.all_checkpoints:
+    # What to evaluate first: with no checkpoint there, the test data need
+    # not be downloaded, and nothing is written into --eval_dir.
+    folder, named = checkpoints.locate_checkpoints(args.checkpoint_dir)
+    if not named:
+      checkpoints.require_latest(folder)
   cifar10.maybe_download_and_extract(
       args.data_dir, data_url=args.data_url,
       needed_files=batch_files.file_names(args.eval_data == 'test',

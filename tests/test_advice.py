@@ -218,6 +218,10 @@ ADVICE = {
     ('cifar10/support/checkpoints.py', 'give one of them, such as'):
         ['test_raw_weights.py::'
          'test_a_checkpoint_that_is_not_there_lists_those_that_are'],
+    ('cifar10/support/checkpoints.py', 'Give the --train_dir that '
+                                       'cifar10.train wrote'):
+        ['test_train_eval.py::test_the_data_as_checkpoint_dir_is_named_as_the_'
+         'data'],
     ('cifar10/support/checkpoints.py', 'Train first'):
         ['test_advice.py::test_no_checkpoint_then_train_first_as_printed'],
     ('cifar10/support/checkpoints.py', '--train_dir it was exported from'):

@@ -183,6 +183,42 @@ def test_eval_without_a_checkpoint_names_the_folder(synthetic_data_dir,
       capsys.readouterr().err
 
 
+def test_eval_run_once_without_a_checkpoint_downloads_and_writes_nothing(
+    tmp_path, capsys):
+  # The data's folder is new and its URL unreachable: before, the download
+  # came first and failed ("Could not download ..."), and a run with
+  # network fetched 170 MB, to say then that there was nothing to evaluate.
+  data_dir, eval_dir = tmp_path / 'data', tmp_path / 'eval'
+  missing = str(tmp_path / 'no_run')
+  status = script.run(cifar10_eval.main, [
+      '--data_dir', str(data_dir), '--data_url', 'http://127.0.0.1:9/x.tar.gz',
+      '--checkpoint_dir', missing, '--eval_dir', str(eval_dir), '--run_once'])
+  assert (status, capsys.readouterr().err) == (1, (
+      'error: No checkpoint file found in --checkpoint_dir %s (no such '
+      'folder). Train first (python -m cifar10.train --train_dir %s) or '
+      'point --checkpoint_dir at a folder holding checkpoints.\n'
+      % (missing, missing)))
+  assert not data_dir.exists() and not eval_dir.exists()
+
+
+@pytest.mark.parametrize('given', ['data_dir', 'batches'])
+def test_the_data_as_checkpoint_dir_is_named_as_the_data(
+    given, synthetic_data_dir, trained_dir, tmp_path, capsys):
+  # "Train first (python -m cifar10.train --train_dir DATA)" trained into
+  # the data's folder.
+  folder = (synthetic_data_dir if given == 'data_dir' else
+            os.path.join(synthetic_data_dir, 'cifar-10-batches-bin'))
+  argv = ['--data_dir', synthetic_data_dir, '--eval_dir',
+          str(tmp_path / 'eval'), '--run_once', '--checkpoint_dir']
+  assert script.run(cifar10_eval.main, argv + [folder]) == 1
+  assert capsys.readouterr().err == (
+      'error: --checkpoint_dir %s holds the data set, not the checkpoints of '
+      'a training run. Give the --train_dir that cifar10.train wrote its '
+      'checkpoints into.\n' % folder)
+  # As told: the run's --train_dir.
+  assert script.run(cifar10_eval.main, argv + [trained_dir]) == 0
+
+
 @both_modes
 def test_train_dir_that_is_a_file_is_refused(tmp_path):
   path = tmp_path / 'file'

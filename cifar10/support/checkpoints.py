@@ -190,14 +190,24 @@ def require_latest(folder):
   """The newest checkpoint in `folder`.
 
   Raises:
-    errors.UserError: there is none, or the folder is unusable.
+    errors.UserError: there is none (the message says whether the folder
+      exists, and when it holds the data set says so, rather than advise
+      training into it), or the folder is unusable.
   """
   path = latest_checkpoint(folder, POINT_AT_TRAINING_RUN)
+  if path is None and paths.holds_data(folder):
+    # "Train first (--train_dir FOLDER)" would train into the data's folder.
+    raise errors.UserError(
+        '--checkpoint_dir %s holds the data set, not the checkpoints of a '
+        'training run. Give the --train_dir that cifar10.train wrote its '
+        'checkpoints into.' % folder)
   if path is None:
     raise errors.UserError(
-        'No checkpoint file found in --checkpoint_dir %s. Train first '
+        'No checkpoint file found in --checkpoint_dir %s%s. Train first '
         '(python -m cifar10.train --train_dir %s) or point --checkpoint_dir '
-        'at a folder holding checkpoints.' % (folder, folder))
+        'at a folder holding checkpoints.' % (
+            folder, '' if storage.exists(folder) else ' (no such folder)',
+            folder))
   return path
 
 

@@ -75,6 +75,13 @@ def _holds_batches(folder):
   return bool(download.present_files(folder, download.REQUIRED_FILES))
 
 
+def holds_data(folder):
+  """Whether `folder` is a --data_dir: it holds extracted batch files or the
+  tarball, of CIFAR-10 or CIFAR-100, or the folder of another version of
+  them; or it is the folder of batch files itself."""
+  return _holds_batches(folder) or _holds_data(folder)
+
+
 def _holds_data(folder):
   """Whether `folder` holds extracted batch files or the tarball, of
   CIFAR-10 or CIFAR-100, or the folder of another version of them."""
