@@ -93,13 +93,10 @@ def _excepthook(previous):
 # instruction the library needs) leaves Python no chance to show them. A
 # file already gone (removed by a stop during start-up) has nothing to show.
 _WATCHER = ('import os, sys\n'
-            'if os.read(0, 2) != b"ok":\n'
-            '  try:\n'
-            '    with open(sys.argv[1], "rb") as held:\n'
-            '      os.write(2, held.read())\n'
-            '    os.remove(sys.argv[1])\n'
-            '  except OSError:\n'
-            '    pass\n')
+            'if os.read(0, 2) != b"ok" and os.path.exists(sys.argv[1]):\n'
+            '  with open(sys.argv[1], "rb") as held:\n'
+            '    os.write(2, held.read())\n'
+            '  os.remove(sys.argv[1])\n')
 
 
 def _start_watcher(path):
