@@ -23,7 +23,7 @@ from cifar10.support import tensorflow_logs
 import script_modules
 
 ports = script_modules.load('ports')
-from conftest import DEADLINE_SECS
+from conftest import DEADLINE_SECS, latest_step
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -508,3 +508,28 @@ def test_a_folder_that_cannot_be_written_is_one_line_then_another_works(
   assert refused.returncode == 1 and os.listdir(locked) == []
   # "Give a folder you can write to."
   assert command(str(tmp_path / 'writable')).returncode == 0
+
+
+def test_training_whose_reader_stops_keeps_its_steps_and_ends_quietly(
+    tiny_data_dir, tmp_path):
+  # `cifar10.train ... | head -20`: before, the run died at the next log
+  # line with a traceback, keeping only model.ckpt-0.
+  import fcntl  # pylint: disable=g-import-not-at-top
+  run_dir = str(tmp_path / 'run')
+  reading, writing = os.pipe()
+  fcntl.fcntl(writing, fcntl.F_SETPIPE_SZ, 4096)
+  child = subprocess.Popen(
+      [sys.executable, '-m', 'cifar10.train', '--data_dir', tiny_data_dir,
+       '--train_dir', run_dir, '--max_steps', '100000', '--batch_size', '4',
+       '--log_frequency', '1'], stdout=writing, stderr=subprocess.PIPE,
+      text=True, env=_user_environment())
+  os.close(writing)
+  with os.fdopen(reading) as output:
+    for line in output:  # Read up to step 5's line, then stop reading.
+      step = re.search(r': step (\d+), loss = ', line)
+      if step and int(step.group(1)) >= 5:
+        break
+  error = child.stderr.read()
+  assert child.wait(timeout=DEADLINE_SECS) == 141, error
+  assert _only_the_kernel_announcement(error), error
+  assert latest_step(run_dir) >= 5

@@ -450,12 +450,21 @@ class Guard:
   def saving_on_failure(self, saver, logger):
     """Around the steps: a failed op saves a checkpoint, then one line says why.
 
+    A reader of the output that stops reading saves one too, in silence.
+
     Args:
       saver: the loop's Saver.
       logger: the loop's logger hook, whose `last_step` is the step reached.
     """
     try:
       yield
+    except BrokenPipeError:
+      # The output's reader went away (`cifar10.train ... | head`): a stop
+      # the user meant. The steps made since the last checkpoint are kept,
+      # then the run ends as script.run ends such a script, without a word.
+      if self._replica.is_chief:
+        self._save_after_failure(saver, logger.last_step)
+      raise
     except tf.errors.OpError as error:
       raise errors.UserError('Training stopped at step %d: %s\n%s' % (
           logger.last_step,
