@@ -195,8 +195,9 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
       **{name: np.concatenate([batch[name] for batch in batches])[:limit]
          for name in fetches})
   if num_examples is not None and len(result.labels) < num_examples:
-    print('--num_examples is %d, but the %s data holds %d images: counted '
-          'them all.' % (num_examples, eval_data, len(result.labels)))
+    errors.notice('--num_examples is %d, but the %s data holds %d images: '
+                  'counted them all.' % (num_examples, eval_data,
+                                         len(result.labels)))
   eval_report.report(result, checkpoint_path)
   eval_report.write_summaries(result, summary_bytes, summary_writer)
   return result
