@@ -283,9 +283,18 @@ def test_a_checkpoint_folder_without_names_still_predicts_cifar10_classes(
   Image.fromarray(_test_records(synthetic_data_dir)[1][0]).save(image)
   assert predict.main([image, '--checkpoint_dir', checkpoint, '--json',
                        '--top_k', '10']) == 0
-  [entry] = json.loads(capsys.readouterr().out)['results']
+  captured = capsys.readouterr()
+  [entry] = json.loads(captured.out)['results']
   assert sorted(p['class'] for p in entry['predictions']) == sorted(
       cifar10_input.CLASS_NAMES)
+  # Said, since a run of ten classes of one's own, copied without its
+  # class_names.txt, would get CIFAR-10's names too.
+  folder = os.path.dirname(checkpoint)
+  assert captured.err.splitlines()[-1] + '\n' == (
+      "notice: %s has no class_names.txt: its 10 classes are taken to be "
+      "CIFAR-10's. If it learnt others: Copy the batches.meta.txt of the "
+      "data it was trained on to %s.\n"
+      % (folder, os.path.join(folder, 'class_names.txt')))
 
 
 # ---------------------------------------------------------------------------

@@ -612,6 +612,14 @@ def checkpoint_to_serve(checkpoint_dir, use_fp16):
   run_folder = storage.dirname(checkpoint.path) or '.'
   run_classes = classes.of_run(run_folder)
   check_class_count(checkpoint, run_classes, classes.run_names_fix(run_folder))
+  if classes.recorded_by_run(run_folder) is None:
+    # The original's runs (and a checkpoint copied without it) record no
+    # names: ten outputs are taken for CIFAR-10's, which a run of ten
+    # classes of one's own would silently get.
+    errors.notice('%s has no %s: its %d classes are taken to be '
+                  'CIFAR-10\'s. If it learnt others: %s' % (
+                      run_folder, classes.RUN_FILE, run_classes.count,
+                      classes.run_names_fix(run_folder)))
   return checkpoint, run_classes, checkpoint_uses_fp16(checkpoint, use_fp16)
 
 
