@@ -137,7 +137,9 @@ def parser():
   result.add_argument('--data_dir', default=paths.DATA_DIR,
                       help='The --data_dir of training, holding '
                            'cifar-10-batches-bin/.')
-  result.add_argument('--output', required=True, help='The PNG to write.')
+  result.add_argument('--output', required=True,
+                      type=flags.non_empty_path(what='a PNG file to write'),
+                      help='The PNG to write.')
   result.add_argument('--passes', type=flags.positive_int, default=4,
                       help='Distorted versions of each image.')
   result.add_argument('--seed', type=int, default=1,

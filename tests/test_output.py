@@ -466,7 +466,7 @@ _AS_A_USER = (['setpriv', '--inh-caps=-dac_override,-dac_read_search',
                     reason='root, and no setpriv to write as a user does')
 @pytest.mark.parametrize('script, flag', [
     ('cifar10.train', '--train_dir'), ('cifar10.export', '--export_dir'),
-    ('cifar10.convert_images', 'OUT')])
+    ('cifar10.convert_images', 'OUT'), ('cifar10.eval', '--eval_dir')])
 def test_a_folder_that_cannot_be_written_is_one_line_then_another_works(
     script, flag, tiny_data_dir, tmp_path):
   from PIL import Image  # pylint: disable=g-import-not-at-top
@@ -486,7 +486,9 @@ def test_a_folder_that_cannot_be_written_is_one_line_then_another_works(
   args = {'cifar10.train': ['--data_dir', tiny_data_dir, '--max_steps', '1',
                             '--batch_size', '4', '--train_dir'],
           'cifar10.export': ['--checkpoint_dir', run_dir, '--export_dir'],
-          'cifar10.convert_images': [str(src)]}[script]
+          'cifar10.convert_images': [str(src)],
+          'cifar10.eval': ['--data_dir', tiny_data_dir, '--checkpoint_dir',
+                           run_dir, '--run_once', '--eval_dir']}[script]
 
   def command(folder):
     return subprocess.run(
@@ -496,12 +498,18 @@ def test_a_folder_that_cannot_be_written_is_one_line_then_another_works(
 
   # Before: TensorFlow's held-back lines, then a traceback ending in
   # PermissionDeniedError (train, export) or PermissionError (the converter).
-  refused = command(str(locked / 'new'))
+  # The evaluator's folder as it exists, locked: TensorFlow's summary writer
+  # says so in a RuntimeError of its own.
+  target = locked if script == 'cifar10.eval' else locked / 'new'
+  refused = command(str(target))
   [line] = [each for each in refused.stderr.splitlines()
             if not _only_the_kernel_announcement(each)]
   # The export stages its files in a folder beside the one asked for.
-  written = (r'%s/\.export\.[0-9a-f]+\.part' % re.escape(str(locked))
-             if script == 'cifar10.export' else re.escape(str(locked / 'new')))
+  written = {
+      'cifar10.export': r'%s/\.export\.[0-9a-f]+\.part' % re.escape(
+          str(locked)),
+      'cifar10.eval': r'%s/events\.out\.tfevents\.\S+' % re.escape(
+          str(locked))}.get(script, re.escape(str(target)))
   assert re.fullmatch(r'error: cannot write %s \(Permission denied\)\. Give a '
                       r'folder you can write to, or change its permissions\.'
                       % written, line), (flag, line)

@@ -15,6 +15,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
 
 import errno
 import os
+import re
 import signal
 import sys
 
@@ -159,6 +160,13 @@ def _refused_path(error):
   if tf is not None and isinstance(error, tf.errors.PermissionDeniedError):
     path, _, reason = errors.describe(error).rpartition('; ')
     return path, reason
+  # Its summary writer wraps the same words in a RuntimeError, on the
+  # first of its lines.
+  if isinstance(error, RuntimeError) and str(error).strip():
+    refused = re.fullmatch(r'(.+); (Permission denied|Read-only file system)',
+                           str(error).strip().splitlines()[0])
+    if refused:
+      return refused.group(1), refused.group(2)
   return None
 
 
