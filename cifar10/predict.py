@@ -11,9 +11,8 @@ evaluator's. The model is the newest checkpoint's moving-average weights
 class names are those the training run recorded beside its checkpoints
 (class_names.txt; CIFAR-10's ten without one). It prints the checkpoint and
 its global step, then for each file the --top_k most probable classes (or
-JSON with --json). Files that cannot be
-read or decoded are named on stderr, the rest are classified anyway, and the
-exit status is then 1.
+JSON with --json). Files that cannot be read or decoded are named on
+stderr, the rest are classified anyway, and the exit status is then 1.
 """
 
 import json
@@ -84,9 +83,9 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
 
   Returns:
     (the checkpoint used, its global step, [(path, outcome)] in the order
-    of `paths`), where an
-    outcome is a list of `top_k` (class name, probability) pairs, most
-    probable first, or the error message (a str) naming the file.
+    of `paths`), where an outcome is a list of `top_k` (class name,
+    probability) pairs, most probable first, or the error message (a str)
+    naming the file.
 
   Raises:
     errors.UserError: there is no usable checkpoint, or its folder records
