@@ -232,6 +232,19 @@ def _split_kind(name):
                                  _VALIDATION_NAMES) if key in kind), None)
 
 
+def _split_root(folder):
+  """The folder inside `folder` that holds a split's class folders.
+
+  Some downloads wrap each split in a folder of the same name
+  (training_set/training_set/cats/): the folder to rename is the inner one.
+  """
+  inner = _subfolders(folder)
+  while len(inner) == 1 and _split_kind(inner[0]):
+    folder = os.path.join(folder, inner[0])
+    inner = _subfolders(folder)
+  return folder
+
+
 def _check_not_splits(src, names):
   """Refuses class folders that are all named like splits (training_set...).
 
@@ -240,7 +253,8 @@ def _check_not_splits(src, names):
   among the others is easily missed. The way out is the layout that is
   read as splits, train/ and test/ side by side, so the message names the
   renames that make it: the training folder to train, the test folder (a
-  validation folder where there is none) to test.
+  validation folder where there is none) to test. A folder emptied by the
+  renames is then left out, as what lies beside train/ and test/ is.
   """
   kinds = [_split_kind(name) for name in names]
   if len(names) < classes.MIN_CLASSES or None in kinds:
@@ -252,10 +266,11 @@ def _check_not_splits(src, names):
                   if kind is _VALIDATION_NAMES])
   if len(training) == 1 and len(held_out) == 1:
     renames = ' and '.join(
-        '%s to %s' % (shown(os.path.join(src, name)),
-                      shown(os.path.join(src, split)))
-        for name, split in ((training[0], TRAIN_SPLIT),
-                            (held_out[0], TEST_SPLIT)) if name != split)
+        '%s to %s' % (shown(folder), shown(os.path.join(src, split)))
+        for folder, split in (
+            (_split_root(os.path.join(src, training[0])), TRAIN_SPLIT),
+            (_split_root(os.path.join(src, held_out[0])), TEST_SPLIT))
+        if folder != os.path.join(src, split))
   else:
     renames = ('the folder of your training images to %s and that of your '
                'test images to %s' % (shown(os.path.join(src, TRAIN_SPLIT)),

@@ -832,8 +832,10 @@ def test_convert_small_picture_then_a_larger_one_or_enlarged(tmp_path,
   assert 'skipped' not in capsys.readouterr().out
 
 
-@pytest.mark.parametrize('splits', [('training_set', 'test_set'),
-                                    ('train', 'val')])
+# Kaggle's cats and dogs wrap each split in a folder of its name.
+@pytest.mark.parametrize('splits', [
+    ('training_set', 'test_set'), ('train', 'val'),
+    ('training_set/training_set', 'test_set/test_set')])
 def test_convert_folders_named_like_splits_then_renamed(tmp_path, splits):
   src = tmp_path / 'src'
   _class_folder(str(src / splits[0]), 5, names=('cat', 'dog'))
