@@ -15,18 +15,23 @@ ImageFolder expect, in one of two ways:
 
 Only train/ and test/ side by side make the first layout: a folder named
 train among other class folders (CIFAR-100 has that class) is a class.
+Class folders that are all named like splits (training_set/ and test_set/,
+train/ and val/, ...) are refused, naming the renames to train/ and test/.
 
 The classes are the class folders sorted by name, as both conventions sort
 them: the first is label 0. Each name is one line of batches.meta.txt, so
 a name that is blank or holds a line break is refused
-(classes.name_problem). Every file below a class folder (subfolders
-included; names starting with '.' left out) is read with Pillow: PNG, JPEG,
-BMP or GIF, in any mode (grey, palette, RGBA, 16-bit). Each image is
-stretched to 32x32, its aspect ratio not kept, with Pillow's BOX filter
-(area averaging); cifar10.image_files says exactly how, and cifar10.predict
-prepares the files it classifies the same way. Files that are not such
-images, and images under 32 pixels on a side, are skipped, each named in
-one line with the reason.
+(classes.name_problem). Every regular file below a class folder
+(subfolders included, linked ones too; names starting with '.' left out)
+is read with Pillow: PNG, JPEG, BMP or GIF, in any mode (grey, palette,
+RGBA, 16-bit). Each image is stretched to 32x32, its aspect ratio not
+kept, with Pillow's BOX filter (area averaging); cifar10.image_files says
+exactly how, and cifar10.predict prepares the files it classifies the same
+way. Files that are not such images, and images under 32 pixels on a side
+(unless --enlarge_small), are skipped, each named in one line with the
+reason; what lies where no image is read (beside the class folders, a
+named pipe, a folder reached twice through links) is named in a "left
+out" line.
 
 Copies are found: files with the same bytes, or with the same pixels once
 decoded, at full size (one picture saved as PNG and as BMP). A copy on
@@ -70,9 +75,11 @@ found.
 import argparse
 import collections
 import contextlib
+import functools
 import os
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -144,6 +151,12 @@ def parser():
       '--seed', type=flags.non_negative_int, default=0,
       help='Seed of the test split\'s draw and of the order of the records: '
            'the same SRC and seed write the same files.')
+  flags.add_bool(
+      parser, 'enlarge_small',
+      help_text='Stretch images under 32 pixels on a side up to 32x32 with '
+                'the same BOX filter, instead of skipping them: for data '
+                'sets of small pictures (MNIST\'s are 28x28), which come out '
+                'slightly blurred.')
   return parser
 
 
@@ -185,6 +198,90 @@ def _subfolders(folder):
           if os.path.isdir(os.path.join(folder, name))]
 
 
+_NOT_IN_A_CLASS = 'not inside a class folder'
+
+
+def _left_out(folder, kept, why):
+  """A 'left out' line for each visible name in `folder` but those `kept`.
+
+  Both layouts name in this way what lies where no image is read: beside
+  the class folders (in SRC, or in SRC/train/ and SRC/test/) and beside
+  train/ and test/.
+  """
+  return ['left out %s: %s' % (shown(os.path.join(folder, name)), why)
+          for name in _visible(folder) if name not in kept]
+
+
+# Folder names that data sets use for their splits (compared in lower case,
+# '-' and ' ' read as '_'). Only train/ and test/ side by side are taken as
+# the two splits; the others, alone in SRC, would become classes named
+# like splits, which _check_not_splits refuses.
+_TRAINING_NAMES = ('train', 'training', 'train_set', 'training_set',
+                   'trainset', 'train_data', 'training_data')
+_TEST_NAMES = ('test', 'testing', 'test_set', 'testing_set', 'testset',
+               'test_data')
+_VALIDATION_NAMES = ('val', 'valid', 'validation', 'val_set', 'valid_set',
+                     'validation_set', 'valset', 'val_data',
+                     'validation_data')
+
+
+def _split_kind(name):
+  """Which of the tuples of split names above holds `name`, or None."""
+  key = name.lower().replace('-', '_').replace(' ', '_')
+  return next((kind for kind in (_TRAINING_NAMES, _TEST_NAMES,
+                                 _VALIDATION_NAMES) if key in kind), None)
+
+
+def _split_root(folder):
+  """The folder inside `folder` that holds a split's class folders.
+
+  Some downloads wrap each split in a folder of the same name
+  (training_set/training_set/cats/): the folder to rename is the inner one.
+  """
+  inner = _subfolders(folder)
+  while len(inner) == 1 and _split_kind(inner[0]):
+    folder = os.path.join(folder, inner[0])
+    inner = _subfolders(folder)
+  return folder
+
+
+def _check_not_splits(src, names):
+  """Refuses class folders that are all named like splits (training_set...).
+
+  Converted as they are, they would make a classifier of "training" against
+  "test" pictures: every number after it would mean nothing, and a line
+  among the others is easily missed. The way out is the layout that is
+  read as splits, train/ and test/ side by side, so the message names the
+  renames that make it: the training folder to train, the test folder (a
+  validation folder where there is none) to test. A folder emptied by the
+  renames is then left out, as what lies beside train/ and test/ is.
+  """
+  kinds = [_split_kind(name) for name in names]
+  if len(names) < classes.MIN_CLASSES or None in kinds:
+    return
+  training = [name for name, kind in zip(names, kinds)
+              if kind is _TRAINING_NAMES]
+  held_out = ([name for name, kind in zip(names, kinds) if kind is _TEST_NAMES]
+              or [name for name, kind in zip(names, kinds)
+                  if kind is _VALIDATION_NAMES])
+  if len(training) == 1 and len(held_out) == 1:
+    renames = ' and '.join(
+        '%s to %s' % (shown(folder), shown(os.path.join(src, split)))
+        for folder, split in (
+            (_split_root(os.path.join(src, training[0])), TRAIN_SPLIT),
+            (_split_root(os.path.join(src, held_out[0])), TEST_SPLIT))
+        if folder != os.path.join(src, split))
+  else:
+    renames = ('the folder of your training images to %s and that of your '
+               'test images to %s' % (shown(os.path.join(src, TRAIN_SPLIT)),
+                                      shown(os.path.join(src, TEST_SPLIT))))
+  raise errors.UserError(
+      '%s holds only folders named like splits (%s), which would be '
+      'converted as classes of those names. Rename %s, the two splits the '
+      'converter reads, then convert again.'
+      % (shown(src), ', '.join(shown(name) for name in names), renames))
+
+
 def _check_class_names(names, where):
   """Raises UserError unless `names` can be the classes of a data set."""
   for name in names:
@@ -224,36 +321,87 @@ def _class_name(folder_name):
   return folder_name.encode('utf-8', 'surrogateescape').decode('utf-8')
 
 
-def _images_below(folder, unreadable):
-  """Every visible file below `folder`, sorted, subfolders included.
+# What each kind of file that is not a regular file is, for its line.
+_NOT_REGULAR = ((stat.S_ISFIFO, 'a named pipe'), (stat.S_ISSOCK, 'a socket'),
+                (stat.S_ISCHR, 'a device'), (stat.S_ISBLK, 'a device'))
+
+
+def _not_regular(path):
+  """What `path` is when it is not a regular file (a named pipe...), or None.
+
+  Opening a named pipe waits for a writer, forever if none comes, and a
+  device's bytes are no picture: only regular files are read. A path that
+  cannot be examined (a link to nowhere) gives None, and the image decoder
+  says why it cannot be read.
+  """
+  try:
+    mode = os.stat(path).st_mode
+  except OSError:
+    return None
+  if stat.S_ISREG(mode):
+    return None
+  return next((kind for test, kind in _NOT_REGULAR if test(mode)),
+              'not a regular file')
+
+
+def _images_below(folder, notes):
+  """Every visible regular file below `folder`, sorted, subfolders included.
+
+  Linked subfolders are followed, as linked files are read and as a linked
+  class folder is: people gather a data set with links rather than copies.
+  A link to a folder that holds the class folder (SRC, say) is left out,
+  and so is a folder reached a second time (two links to one folder): the
+  walk would loop, or read other classes' images or some images twice.
 
   Args:
     folder: a class folder.
-    unreadable: a list that receives a message for each subfolder that
-      cannot be listed.
+    notes: a list that receives a line for each subfolder that cannot be
+      listed or is read already, and each file that is not a regular file.
 
   Returns:
     A list of paths.
   """
   found = []
+  top = os.path.realpath(folder)
+  read = {top: folder}
 
   def report(error):
-    unreadable.append('%s: cannot read the folder (%s)'
-                      % (shown(error.filename), error.strerror))
+    notes.append('%s: cannot read the folder (%s)'
+                 % (shown(error.filename), error.strerror))
 
-  for parent, folders, files in os.walk(folder, onerror=report):
-    folders[:] = sorted(name for name in folders if not name.startswith('.'))
-    found.extend(os.path.join(parent, name) for name in sorted(files)
-                 if not name.startswith('.'))
+  for parent, folders, files in os.walk(folder, onerror=report,
+                                        followlinks=True):
+    kept = []
+    for name in sorted(name for name in folders if not name.startswith('.')):
+      path = os.path.join(parent, name)
+      real = os.path.realpath(path)
+      if real in read:
+        notes.append('left out %s: the same folder as %s, read already'
+                     % (shown(path), shown(read[real])))
+      elif os.path.commonpath([real, top]) == real:
+        notes.append('left out %s: a link to %s, which holds the class '
+                     'folder' % (shown(path), shown(real)))
+      else:
+        read[real] = path
+        kept.append(name)
+    folders[:] = kept
+    for name in sorted(name for name in files if not name.startswith('.')):
+      path = os.path.join(parent, name)
+      kind = _not_regular(path)
+      if kind:
+        notes.append('left out %s: %s, not a regular file' % (shown(path),
+                                                             kind))
+      else:
+        found.append(path)
   return found
 
 
-def _class_images(split_folder, names, unreadable):
+def _class_images(split_folder, names, notes):
   """{class name: its image paths} for one split; refuses empty classes."""
   images = {}
   for name in names:
     folder = os.path.join(split_folder, name)
-    images[name] = _images_below(folder, unreadable)
+    images[name] = _images_below(folder, notes)
     if not images[name]:
       raise errors.UserError(
           'Class folder %s holds no files: put its images there, or remove '
@@ -278,12 +426,14 @@ def find_images(src, test_fraction):
     split is TRAIN_SPLIT or TEST_SPLIT under SRC/train/ and SRC/test/, and
     None in SRC/<class>/ folders, whose split is drawn once the images are
     read (so that files that cannot be used take no place in it). Notes
-    are lines about what was left out (loose files, unreadable subfolders,
-    folders beside train/ and test/).
+    are lines about what was left out (loose files, files that are not
+    regular files, unreadable subfolders or ones read already, folders
+    beside train/ and test/).
 
   Raises:
-    errors.UserError: the layout is not one of the two, a class folder is
-      empty or has an unusable name, there are fewer than 2 or more than 256
+    errors.UserError: the layout is not one of the two, the class folders
+      are all named like splits, a class folder is empty or has an
+      unusable name, there are fewer than 2 or more than 256
       classes, or a split would be empty.
   """
   if not os.path.isdir(src):
@@ -291,7 +441,6 @@ def find_images(src, test_fraction):
         'SRC %s is not a folder. Give the folder holding one subfolder of '
         'images per class (or train/ and test/ holding those).' % shown(src))
   notes = []
-  top = _visible(src)
   subfolders = _subfolders(src)
   test_folder = os.path.join(src, TEST_SPLIT)
   if subfolders == [TRAIN_SPLIT]:
@@ -309,9 +458,8 @@ def find_images(src, test_fraction):
           '--test_fraction draws a test split from SRC/<class>/ folders, but '
           '%s has its own %s/ and %s/: leave --test_fraction out.'
           % (shown(src), TRAIN_SPLIT, TEST_SPLIT))
-    notes += ['left out %s: only %s/ and %s/ are converted'
-              % (shown(os.path.join(src, name)), TRAIN_SPLIT, TEST_SPLIT)
-              for name in top if name not in (TRAIN_SPLIT, TEST_SPLIT)]
+    notes += _left_out(src, (TRAIN_SPLIT, TEST_SPLIT), 'only %s/ and %s/ are '
+                       'converted' % (TRAIN_SPLIT, TEST_SPLIT))
     train_folder = os.path.join(src, TRAIN_SPLIT)
     names = _subfolders(train_folder)
     _check_class_names(names, train_folder)
@@ -322,23 +470,21 @@ def find_images(src, test_fraction):
           '%s and %s must hold the same class folders, but %s is in only '
           'one of them. Add the missing folder, or remove the extra one.'
           % (shown(train_folder), shown(test_folder), shown(missing)))
-    unreadable = []
     sources = []
     for split, folder in ((TRAIN_SPLIT, train_folder),
                           (TEST_SPLIT, test_folder)):
+      notes += _left_out(folder, names, _NOT_IN_A_CLASS)
       for label, paths in enumerate(
-          _class_images(folder, names, unreadable).values()):
+          _class_images(folder, names, notes).values()):
         sources += [(path, label, split) for path in paths]
     training = sum(split == TRAIN_SPLIT for _, _, split in sources)
   else:
     names = subfolders
+    _check_not_splits(src, names)
     _check_class_names(names, src)
-    notes += ['left out %s: not inside a class folder'
-              % shown(os.path.join(src, name)) for name in top
-              if name not in names]
-    unreadable = []
+    notes += _left_out(src, names, _NOT_IN_A_CLASS)
     fraction = _drawn_share(test_fraction)
-    by_class = list(_class_images(src, names, unreadable).values())
+    by_class = list(_class_images(src, names, notes).values())
     sizes = [len(paths) for paths in by_class]
     # The shares as the draw will take them, were every file an image: a
     # refusal here comes before any image is decoded.
@@ -350,7 +496,6 @@ def find_images(src, test_fraction):
     sources = [(path, label, None) for label, paths in enumerate(by_class)
                for path in paths]
     training = sum(size - round(fraction * size) for size in sizes)
-  notes += unreadable
   train_files = len(batch_files.TRAIN_FILES)
   if training < train_files:
     lower = None if split_layout else _fraction_that_fits(
@@ -467,7 +612,7 @@ _Image = collections.namedtuple('_Image', ['path', 'label', 'split',
                                            'picture'])
 
 
-def _read_images(sources, scratch, progress):
+def _read_images(sources, scratch, progress, enlarge_small):
   """Decodes each file once, keeping each distinct picture's planes.
 
   Args:
@@ -475,12 +620,16 @@ def _read_images(sources, scratch, progress):
     scratch: a binary file that receives the planes of each new picture,
       in the order of the pictures' numbers.
     progress: a _Progress.
+    enlarge_small: --enlarge_small: stretch images under 32x32 up rather
+      than skip them.
 
   Returns:
     ([_Image] of the images read, in the order of `sources`; the lines
     naming the skipped files).
   """
-  identical = image_splits.IdenticalImages(image_files.read_rgb)
+  # A file decoded again, to compare its pixels, has had its lines.
+  identical = image_splits.IdenticalImages(
+      functools.partial(image_files.read_rgb, warn=None))
   read, skipped = [], []
 
   def skip(line):
@@ -497,11 +646,12 @@ def _read_images(sources, scratch, progress):
       except errors.UserError as error:
         skip(shown(str(error)))
         continue
-      if min(decoded.size) < image_files.SIZE:
-        skip('%s: %dx%d pixels, smaller than %dx%d (enlarging it would only '
-             'blur it): use a larger picture'
-             % (shown(path), decoded.size[0], decoded.size[1],
-                image_files.SIZE, image_files.SIZE))
+      if min(decoded.size) < image_files.SIZE and not enlarge_small:
+        skip('%s: %dx%d pixels, smaller than %dx%d: use a larger picture, '
+             'or convert again with --enlarge_small to stretch it up (a '
+             'little blurred)' % (shown(path), decoded.size[0],
+                                  decoded.size[1], image_files.SIZE,
+                                  image_files.SIZE))
         continue
       planes = encode_planes(image_files.to_32x32(decoded))
       picture, new = identical.of_pixels(path, digest, decoded, planes)
@@ -612,7 +762,7 @@ Conversion = collections.namedtuple(
 
 
 def convert(src, out, test_fraction=None, seed=0,
-            progress_secs=PROGRESS_SECS):
+            progress_secs=PROGRESS_SECS, enlarge_small=False):
   """Converts SRC's images into OUT/cifar-10-batches-bin/ (module docstring).
 
   Args:
@@ -622,6 +772,7 @@ def convert(src, out, test_fraction=None, seed=0,
       SRC/<class>/ layout).
     seed: --seed.
     progress_secs: seconds between progress lines.
+    enlarge_small: --enlarge_small.
 
   Returns:
     A Conversion.
@@ -648,7 +799,8 @@ def convert(src, out, test_fraction=None, seed=0,
     # killed run leaves it behind).
     with tempfile.TemporaryFile(dir=staging) as scratch:
       read, skipped = _read_images(
-          sources, scratch, _Progress(len(sources), progress_secs))
+          sources, scratch, _Progress(len(sources), progress_secs),
+          enlarge_small)
       placed = _place(read, len(names), test_fraction, rng)
       ordered, counts = {}, {}
       for split in (TRAIN_SPLIT, TEST_SPLIT):
@@ -772,7 +924,8 @@ def main(argv=None):
   args = parser().parse_args(argv)
   try:
     with _sigterm_stops():
-      conversion = convert(args.src, args.out, args.test_fraction, args.seed)
+      conversion = convert(args.src, args.out, args.test_fraction, args.seed,
+                           enlarge_small=args.enlarge_small)
   except (KeyboardInterrupt, _Terminated) as stop:
     signum = (signal.SIGINT if isinstance(stop, KeyboardInterrupt)
               else signal.SIGTERM)

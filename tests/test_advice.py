@@ -151,7 +151,11 @@ ADVICE = {
     ('cifar10/convert_images.py', 'Raise --test_fraction, or add images'):
         ['test_advice.py::test_convert_empty_test_split_then_raise_or_add'],
     ('cifar10/convert_images.py', 'use a larger picture'):
-        ['test_advice.py::test_convert_small_picture_then_a_larger_one'],
+        ['test_advice.py::test_convert_small_picture_then_a_larger_one_or_'
+         'enlarged'],
+    ('cifar10/convert_images.py', 'Rename %s, the two splits'):
+        ['test_advice.py::test_convert_folders_named_like_splits_then_'
+         'renamed'],
     # cifar10/dist_train.py
     ('cifar10/dist_train.py', 'Give --task_index'):
         ['test_advice.py::test_cluster_flags_refused_then_given'],
@@ -808,17 +812,41 @@ def test_convert_empty_test_split_then_raise_or_add(tmp_path):
   _converts(src, tmp_path / 'added', '--test_fraction', '0.1')
 
 
-def test_convert_small_picture_then_a_larger_one(tmp_path, capsys):
+def test_convert_small_picture_then_a_larger_one_or_enlarged(tmp_path,
+                                                             capsys):
   src = tmp_path / 'src'
   _class_folder(str(src), 4, names=('a', 'b'))
   small = str(src / 'a' / 'small.png')
   _png(small, 7, size=20)
   _converts(src, tmp_path / 'out')
-  assert 'skipped %s: 20x20 pixels, smaller than 32x32 (enlarging it would '\
-      'only blur it): use a larger picture' % small in capsys.readouterr().out
-  _png(small, 7, size=40)
+  flag = _group(
+      r'^skipped %s: 20x20 pixels, smaller than 32x32: use a larger picture, '
+      r'or convert again with (\S+) to stretch it up \(a little blurred\)$'
+      % re.escape(small), capsys.readouterr().out.splitlines()[0])
+  _converts(src, tmp_path / 'enlarged', flag)  # "convert again with" it.
+  assert 'skipped' not in capsys.readouterr().out
+  with open(str(tmp_path / 'enlarged' / BIN / 'split.csv')) as manifest:
+    assert 'a/small.png,a,' in manifest.read()  # Converted, as promised.
+  _png(small, 7, size=40)  # "use a larger picture".
   _converts(src, tmp_path / 'again')
   assert 'skipped' not in capsys.readouterr().out
+
+
+# Kaggle's cats and dogs wrap each split in a folder of its name.
+@pytest.mark.parametrize('splits', [
+    ('training_set', 'test_set'), ('train', 'val'),
+    ('training_set/training_set', 'test_set/test_set')])
+def test_convert_folders_named_like_splits_then_renamed(tmp_path, splits):
+  src = tmp_path / 'src'
+  _class_folder(str(src / splits[0]), 5, names=('cat', 'dog'))
+  _class_folder(str(src / splits[1]), 2, names=('cat', 'dog'), start=5)
+  message = _refusal(convert_images.main, [str(src), str(tmp_path / 'out')])
+  renames = _group(r'Rename (.*), the two splits the converter reads, then '
+                   r'convert again\.$', message)
+  for rename in renames.split(' and '):  # As written: "A to B and C to D".
+    os.rename(*rename.split(' to '))
+  _converts(src, tmp_path / 'out')
+  assert classes.of_data(str(tmp_path / 'out' / BIN)).names == ('cat', 'dog')
 
 
 def test_convert_copies_across_the_split_then_one_side_cleared(tmp_path,

@@ -7,7 +7,12 @@ is an exact integer, whatever order Pillow sums in.
 """
 
 import csv
+import errno
 import os
+import struct
+import threading
+import time
+import zlib
 
 import numpy as np
 import pytest
@@ -17,7 +22,9 @@ from cifar10 import convert_images
 from cifar10 import synthetic
 from cifar10.support import classes
 from cifar10.support import errors
+from cifar10.support import image_files
 from cifar10.support import image_splits
+from conftest import DEADLINE_SECS
 
 # The fast lane (docs/testing.md): the whole file.
 pytestmark = pytest.mark.fast
@@ -75,10 +82,10 @@ class _Writer:
         np.repeat(pixels[:, :, None], 3, axis=2), 2, 2)))
 
   def grey_16_bits(self, path, split, label):
-    """A 32x32 16-bit grey image: each value v becomes round(v / 257)."""
+    """A 32x32 16-bit grey image: each value v becomes v >> 8."""
     pixels = self.rng.integers(0, 65536, [32, 32]).astype(np.uint16)
     _save(path, pixels)
-    eight = np.round(pixels / 257.0).astype(np.uint8)
+    eight = (pixels >> 8).astype(np.uint8)
     self.expected[split].append(_record(label, np.repeat(eight[:, :, None], 3,
                                                          axis=2)))
 
@@ -619,3 +626,198 @@ def test_the_draw_gives_each_class_its_share_and_keeps_copies_together():
     assert in_test[2] == in_test[3]
     drawn_whole.update(index for index in (0, 2) if in_test[index])
   assert drawn_whole == {0, 2}  # Groups go to the test split too.
+
+
+# ---------------------------------------------------------------------------
+# What lies among the images: pipes, linked folders, loose files
+# ---------------------------------------------------------------------------
+
+def test_a_named_pipe_among_the_images_is_left_out_and_never_opened(
+    tmp_path, capsys):
+  src = str(tmp_path / 'src')
+  _class_folder(src, 4, names=('a', 'b'))
+  pipe = os.path.join(src, 'a', 'pipe.png')
+  os.mkfifo(pipe)
+  conversions = []  # convert, not main: a thread cannot set signal handlers.
+  worker = threading.Thread(target=lambda: conversions.append(
+      convert_images.convert(src, str(tmp_path / 'out'))), daemon=True)
+  worker.start()
+  # Opening a pipe for writing without waiting works only while a reader
+  # holds it open: the converter opening the pipe is seen at once, and the
+  # writer's close lets that reader go on (to the end of the file).
+  opened = False
+  end = time.monotonic() + DEADLINE_SECS
+  while worker.is_alive() and time.monotonic() < end:
+    try:
+      os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+      opened = True
+    except OSError as error:
+      assert error.errno == errno.ENXIO  # No reader.
+      worker.join(0.05)
+  assert not worker.is_alive(), 'hung for %d s' % DEADLINE_SECS
+  assert not opened, 'the converter opened the named pipe'
+  [conversion] = conversions
+  assert sum(int(counts.sum()) for counts in conversion.counts.values()) == 8
+  assert 'left out %s: a named pipe, not a regular file' % pipe in (
+      capsys.readouterr().out.splitlines())
+
+
+def test_linked_subfolders_are_read_and_a_folder_reached_twice_once(
+    tmp_path, capsys):
+  src = tmp_path / 'src'
+  _class_folder(str(src), 4, names=('a', 'b'))
+  _class_folder(str(tmp_path / 'elsewhere'), 2, names=('more',), start=50)
+  os.symlink(str(tmp_path / 'elsewhere' / 'more'), str(src / 'a' / 'linked'))
+  os.symlink(str(tmp_path / 'elsewhere' / 'more'), str(src / 'a' / 'twice'))
+  os.symlink(os.pardir, str(src / 'b' / 'up'))  # SRC: b's class folder too.
+  assert convert_images.main([str(src), str(tmp_path / 'out')]) == 0
+  printed = capsys.readouterr().out
+  assert 'left out %s: the same folder as %s, read already' % (
+      src / 'a' / 'twice', src / 'a' / 'linked') in printed
+  assert 'left out %s: a link to %s, which holds the class folder' % (
+      src / 'b' / 'up', src) in printed
+  rows = _manifest_rows(str(tmp_path / 'out'))[1:]
+  assert sorted(path for path, name, _, _ in rows if name == 'a') == [
+      'a/%03d.png' % index for index in range(4)] + [
+          'a/linked/%03d.png' % index for index in (50, 51)]
+  assert len(rows) == 10 and 'Identical images' not in printed
+
+
+def test_files_beside_the_class_folders_in_train_and_test_are_named_too(
+    tmp_path, capsys):
+  src = tmp_path / 'src'
+  _class_folder(str(src / 'train'), 5, names=('a', 'b'))
+  _class_folder(str(src / 'test'), 2, names=('a', 'b'), start=5)
+  for path in ('notes.txt', 'train/notes.txt', 'test/photo.png'):
+    (src / path).write_text('beside the classes')
+  assert convert_images.main([str(src), str(tmp_path / 'out')]) == 0
+  printed = capsys.readouterr().out.splitlines()
+  assert [line for line in printed if line.startswith('left out')] == [
+      'left out %s: only train/ and test/ are converted' % (src / 'notes.txt'),
+      'left out %s: not inside a class folder' % (src / 'train' / 'notes.txt'),
+      'left out %s: not inside a class folder' % (src / 'test' / 'photo.png')]
+
+
+@pytest.mark.parametrize('folders, renames', [
+    (('training_set', 'test_set'), 'training_set to SRC/train and SRC/'
+                                   'test_set to SRC/test'),
+    (('train', 'val'), 'val to SRC/test'),
+    (('Training', 'Validation', 'Testing'), 'Training to SRC/train and '
+                                            'SRC/Testing to SRC/test'),
+    (('train', 'valid', 'validation'), None),
+])
+def test_class_folders_all_named_like_splits_are_refused(tmp_path, folders,
+                                                         renames):
+  src = tmp_path / 'SRC'
+  for folder in folders:
+    _class_folder(str(src / folder), 5, names=('cat', 'dog'))
+  message = _refused(tmp_path, str(src)).replace(str(tmp_path) + os.sep, '')
+  assert message.startswith('SRC holds only folders named like splits (%s), '
+                            'which would be converted as classes of those '
+                            'names. Rename ' % ', '.join(sorted(folders)))
+  assert message.endswith((
+      'SRC/%s' % renames if renames else
+      'the folder of your training images to SRC/train and that of your test '
+      'images to SRC/test') + ', the two splits the converter reads, then '
+                              'convert again.')
+
+
+def test_a_folder_named_like_a_split_among_classes_is_a_class(tmp_path):
+  _converts_with_its_classes(tmp_path, ('bus', 'train', 'validation'))
+
+
+# ---------------------------------------------------------------------------
+# 16-bit images, Pillow's warnings, small images
+# ---------------------------------------------------------------------------
+
+def _png_16_bits(path, pixels):
+  """Writes [height, width, channels] uint16 as a 16-bit PNG (Pillow cannot:
+  it has no 16-bit colour mode)."""
+  height, width, channels = pixels.shape
+  colour_type = {1: 0, 2: 4, 3: 2, 4: 6}[channels]  # Grey, +alpha, RGB, RGBA.
+  rows = b''.join(b'\x00' + row.astype('>u2').tobytes() for row in pixels)
+
+  def chunk(kind, data):
+    return (struct.pack('>I', len(data)) + kind + data +
+            struct.pack('>I', zlib.crc32(kind + data)))
+
+  with open(path, 'wb') as file:
+    file.write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack(
+        '>IIBBBBB', width, height, 16, colour_type, 0, 0, 0)) +
+               chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b''))
+
+
+# 16-bit values, among them two where v >> 8 and round(v / 257) part: 255
+# (0 against 1) and 65280 (255 against 254).
+_SIXTEEN_BITS = np.array([0, 1, 255, 256, 383, 32767, 32768, 65279, 65280,
+                          65535] * 4, np.uint16)[:32]
+
+
+@pytest.mark.parametrize('channels', [1, 2, 3, 4])
+def test_16_bit_images_keep_their_top_8_bits_in_every_mode(tmp_path,
+                                                            channels):
+  # Grey, grey and alpha, RGB, RGBA: each channel its own shift of values.
+  pixels = np.stack([np.roll(np.tile(_SIXTEEN_BITS, [32, 1]), shift, axis=1)
+                     for shift in range(channels)], axis=-1)
+  path = str(tmp_path / 'sixteen.png')
+  _png_16_bits(path, pixels)
+  top = (pixels >> 8).astype(np.uint8)
+  colour = np.repeat(top[:, :, :1], 3, axis=2) if channels < 3 else top[
+      :, :, :3]
+  assert np.array_equal(image_files.load(path), colour)
+  assert image_files.load(path)[0, :10, 0].tolist() == [
+      0, 0, 0, 1, 1, 127, 128, 254, 255, 255]
+
+
+def _exif_past_the_end():
+  """EXIF whose one entry points past the data: Pillow warns as it reads it."""
+  return (b'MM\x00*\x00\x00\x00\x08' + struct.pack('>H', 1) +
+          struct.pack('>HHII', 0x010e, 2, 100, 0x1000) + b'\x00' * 4)
+
+
+def test_pillows_warnings_are_one_line_naming_each_file(tmp_path, capsys,
+                                                        monkeypatch):
+  src = tmp_path / 'src'
+  _class_folder(str(src), 4, names=('a', 'b'))
+  for value, name in ((98, 'x.jpg'), (99, 'y.jpg')):
+    Image.fromarray(np.full([32, 32, 3], value, np.uint8)).save(
+        str(src / 'a' / name), exif=b'Exif\x00\x00' + _exif_past_the_end())
+  # Pillow's warning of a decompression bomb, at 1000 pixels rather than
+  # 89 million: every 32x32 image is over it.
+  monkeypatch.setattr(Image, 'MAX_IMAGE_PIXELS', 1000)
+  assert convert_images.main([str(src), str(tmp_path / 'out')]) == 0
+  printed = capsys.readouterr()
+  lines = printed.err.splitlines()
+  for name in ('a/000.png', 'b/003.png', 'a/x.jpg', 'a/y.jpg'):
+    assert 'notice: %s: 32x32 pixels, more than the 1000 at which Pillow ' \
+        'warns of a possible decompression bomb (a small file that decodes ' \
+        'to a huge image); read anyway' % (src / name) in lines
+  for name in ('x.jpg', 'y.jpg'):
+    assert 'notice: %s: Pillow warns: Tag data larger than file. Skipping ' \
+        'tag 270' % (src / 'a' / name) in lines
+  assert len(lines) == 12  # One line each, nothing of Pillow's own.
+
+
+def test_small_images_are_skipped_unless_enlarge_small_stretches_them(
+    tmp_path, capsys):
+  src = tmp_path / 'src'
+  _class_folder(str(src), 5, names=('a', 'b'), size=28)  # MNIST's size.
+  pixels = (np.random.default_rng(3).integers(0, 256, [16, 16, 3])
+            ).astype(np.uint8)
+  _save(str(src / 'a' / 'sixteen.png'), pixels)
+  with pytest.raises(errors.UserError, match='Only 0 training images'):
+    convert_images.main([str(src), str(tmp_path / 'skipped')])
+  assert capsys.readouterr().out.count('smaller than 32x32: use a larger '
+                                       'picture, or convert again with '
+                                       '--enlarge_small') == 11
+  out = str(tmp_path / 'out')
+  assert convert_images.main([str(src), out, '--enlarge_small']) == 0
+  folder = os.path.join(out, BIN)
+  records = _records(folder, TRAIN_FILES + ['test_batch.bin'])
+  # Each pixel of the 16x16 image becomes a 2x2 block; a solid image stays
+  # the solid colour.
+  assert _record(0, pixels.repeat(2, axis=0).repeat(2, axis=1)) in records
+  assert sorted(record[:2] for record in records
+                if record[1:] == record[1:2] * 3072) == sorted(
+                    bytes([label, 10 * label + index]) for label in (0, 1)
+                    for index in range(5))

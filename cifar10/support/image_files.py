@@ -7,9 +7,13 @@ turned upright as its EXIF orientation says (phone photos), converted to RGB
 and resized:
 
 * colour: grey images get three equal channels, palette images their
-  palette's colours, 16-bit images their top 8 bits (rounded: value / 257),
-  and transparency is dropped (the colour stored under each pixel stays),
-  as tf.keras and torchvision load images;
+  palette's colours, and transparency is dropped (the colour stored under
+  each pixel stays), as tf.keras and torchvision load images. 16-bit
+  images keep their top 8 bits (value >> 8), grey and colour alike: that is
+  what Pillow's decoder does to 16-bit colour, and tf.io.decode_png to
+  every 16-bit PNG, so one picture saved in either 16-bit mode gives the
+  same pixels as there (dividing by 257 and rounding would differ from
+  them by one step in a quarter of the values);
 * size: the whole picture is stretched to 32x32, its aspect ratio not kept
   (tf.keras's image_dataset_from_directory does the same by default), so
   nothing at the edges is cut off. Pillow's BOX filter makes each output
@@ -22,6 +26,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
   run_as_file.refuse(__file__)
 
 import io
+import warnings
 
 import numpy as np
 from PIL import Image
@@ -40,11 +45,17 @@ SIZE = 32  # The side of a CIFAR-10 image.
 _WIDE_GREY_MODES = ('I', 'I;16', 'I;16B', 'I;16L', 'I;16N')
 
 
-def read_rgb(path):
+def read_rgb(path, warn=errors.notice):
   """Decodes the image file at `path` as an upright RGB Pillow image.
+
+  Pillow's own warnings (a very large image, damaged metadata) would print
+  as two lines naming Pillow's source and not the file, and only the first
+  time: each is passed to `warn` instead, as one line naming the file.
 
   Args:
     path: the file (a local path, or a URL TensorFlow serves).
+    warn: called with each such line, or None to drop them (for a file
+      decoded a second time, whose lines were given the first).
 
   Returns:
     A PIL.Image.Image in mode 'RGB', at the file's own size.
@@ -54,6 +65,26 @@ def read_rgb(path):
       one of FORMATS, or is damaged.
   """
   data = storage.read_input_file(path)
+  with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter('always')  # Every file's, not the first only.
+    image = _decode(path, data)
+  for warning in caught if warn else ():
+    warn(_warning_line(path, image, warning))
+  return image
+
+
+def _warning_line(path, image, warning):
+  """The line that says what a warning of Pillow's means for the file."""
+  if issubclass(warning.category, Image.DecompressionBombWarning):
+    return ('%s: %dx%d pixels, more than the %d at which Pillow warns of a '
+            'possible decompression bomb (a small file that decodes to a '
+            'huge image); read anyway' % ((path,) + image.size +
+                                          (Image.MAX_IMAGE_PIXELS,)))
+  return '%s: Pillow warns: %s' % (path, str(warning.message).strip())
+
+
+def _decode(path, data):
+  """The upright RGB image that `data`, the bytes of `path`, hold."""
   try:
     with Image.open(io.BytesIO(data), formats=FORMATS) as image:
       image.load()
@@ -71,9 +102,9 @@ def read_rgb(path):
 def _to_rgb(image):
   """`image` in mode 'RGB', as the module docstring describes."""
   if image.mode in _WIDE_GREY_MODES:
-    values = np.asarray(image).astype(np.float64)
-    image = Image.fromarray(
-        np.clip(np.round(values / 257.0), 0, 255).astype(np.uint8), 'L')
+    # Pillow's own conversion would clip the values to 255, not scale them.
+    values = np.asarray(image).astype(np.int64) >> 8
+    image = Image.fromarray(np.clip(values, 0, 255).astype(np.uint8), 'L')
   elif image.mode == 'P':
     # Through RGBA, so that a palette with a transparent entry converts
     # without Pillow's warning.
