@@ -27,7 +27,6 @@ The precision measured at each checkpoint of real runs is in docs/accuracy.md.
 
 import datetime
 import os
-import signal
 import sys
 import time
 
@@ -286,12 +285,13 @@ def main(argv=None):
       data_format=args.data_format)
   try:
     evaluate(args, session_options)
-  except KeyboardInterrupt:
+  except errors.STOPS as stop:  # Ctrl-C or SIGTERM.
     # Each finished evaluation was flushed to --eval_dir when it ended.
+    signum = errors.stop_signal(stop)
     raise errors.Stopped(
-        signal.SIGINT, 'Stopped by SIGINT. The results of every evaluation '
-        'that finished are in --eval_dir %s; the one under way, if any, was '
-        'dropped.' % args.eval_dir) from None
+        signum, 'Stopped by %s. The results of every evaluation that '
+        'finished are in --eval_dir %s; the one under way, if any, was '
+        'dropped.' % (signum.name, args.eval_dir)) from None
   return 0
 
 

@@ -79,7 +79,7 @@ def prepare_process():
 # Ctrl-C and `kill` while the script starts (importing TensorFlow takes
 # seconds) end it at once: nothing has begun that a stop could lose, and
 # TensorFlow's import catches KeyboardInterrupt in places and goes on, so
-# that a Ctrl-C there could be lost. `run` puts the usual handlers back.
+# that a Ctrl-C there could be lost. `run` then makes both raise instead.
 _START_UP_STOPS = (signal.SIGINT, signal.SIGTERM)
 _before_start_up = {}
 
@@ -103,7 +103,8 @@ def run(main, argv=None):
   """Calls `main(argv)`; a UserError becomes one line on stderr and its status.
 
   A stop the user asked for (errors.Stopped, such as Ctrl-C during
-  training) is said the same way, without calling it an error. So is a
+  training, or SIGINT or SIGTERM anywhere else) is said the same way,
+  without calling it an error. So is a
   reader that stops reading the output (`predict *.png | head -1`), in no
   words at all: see `_end_quietly_on_broken_pipe`. A folder the system
   will not let the script write is one line too (`_refused_path`).
@@ -118,16 +119,16 @@ def run(main, argv=None):
   # ignores it in the commands it starts with `&`: without this, neither
   # Ctrl-C nor `kill -INT` would stop those.
   signal.signal(signal.SIGINT, signal.default_int_handler)
-  if signal.SIGTERM in _before_start_up:
-    signal.signal(signal.SIGTERM, _before_start_up[signal.SIGTERM])
+  _raise_on_sigterm()
   try:
     return main(argv)
   except errors.Stopped as stop:
     print(stop, file=sys.stderr, flush=True)
     return stop.exit_status
-  except KeyboardInterrupt:  # Where the script has nothing more to say.
-    print('Stopped by SIGINT.', file=sys.stderr, flush=True)
-    return 128 + signal.SIGINT
+  except errors.STOPS as stop:  # Where the script has nothing more to say.
+    signum = errors.stop_signal(stop)
+    print('Stopped by %s.' % signum.name, file=sys.stderr, flush=True)
+    return 128 + signum
   except errors.UserError as error:
     print('error: %s' % error, file=sys.stderr)
     return error.exit_status
@@ -141,6 +142,30 @@ def run(main, argv=None):
     print('error: cannot write %s (%s). Give a folder you can write to, or '
           'change its permissions.' % refused, file=sys.stderr)
     return 1
+
+
+def _raise_on_sigterm():
+  """From now on SIGTERM raises errors.Terminated, as SIGINT raises
+  KeyboardInterrupt, in a script that `start` prepared.
+
+  Once TensorFlow has loaded, a stop can no longer end the process at once
+  (`_stop_while_starting`): the script may have begun to write. Raised, it
+  unwinds as Ctrl-C does, through every clean-up on the way, to one line.
+  The training loop's own handler, which finishes the step in flight,
+  takes its place while the loop runs and gives it back afterwards. A
+  SIGTERM the script's parent had ignored stays ignored; a process that
+  imported a script without running it keeps its own handler.
+  """
+  if signal.SIGTERM not in _before_start_up:
+    return
+  previous = _before_start_up[signal.SIGTERM]
+  signal.signal(signal.SIGTERM, _raise_terminated
+                if previous == signal.SIG_DFL else previous)
+
+
+def _raise_terminated(signum, frame):
+  del signum, frame  # Unused.
+  raise errors.Terminated()
 
 
 def _refused_path(error):
