@@ -219,6 +219,17 @@ def test_the_data_as_checkpoint_dir_is_named_as_the_data(
   assert script.run(cifar10_eval.main, argv + [trained_dir]) == 0
 
 
+def test_eval_run_once_gives_its_notice_about_checkpoint_dir_once(
+    synthetic_data_dir, trained_dir, tmp_path, capsys):
+  # Before: main looked for the checkpoint, then evaluate() again, each
+  # saying how it read --checkpoint_dir.
+  index = os.path.join(trained_dir, 'checkpoint')
+  assert _evaluate(synthetic_data_dir, index, str(tmp_path)) == 0
+  assert capsys.readouterr().err == (
+      'notice: --checkpoint_dir %s is the index file of a checkpoint folder: '
+      'reading its folder, %s.\n' % (index, trained_dir))
+
+
 @both_modes
 def test_train_dir_that_is_a_file_is_refused(tmp_path):
   path = tmp_path / 'file'
