@@ -83,7 +83,8 @@ def parser():
   parser.add_argument(
       '--top_k', type=flags.positive_int, default=1,
       help='Also report top-k accuracy for this k: the fraction of images '
-           'whose true class is among the k most probable (1: do not).')
+           'whose true class is among the k most probable (1: do not). At '
+           'most the number of classes.')
   return parser
 
 
@@ -282,6 +283,8 @@ def main(argv=None):
       needed_files=batch_files.file_names(args.eval_data == 'test',
                                           args.data_format),
       data_format=args.data_format)
+  eval_report.check_top_k(args.top_k, cifar10.data_classes(args.data_dir,
+                                                           args.data_format))
   try:
     evaluate(args, session_options, folder, named)
   except errors.STOPS as stop:  # Ctrl-C or SIGTERM.
