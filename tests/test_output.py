@@ -414,6 +414,22 @@ def test_export_never_suggests_a_folder_inside_a_saved_model(tmp_path):
     export.export(str(tmp_path / 'no_run'), str(tmp_path / 'models'))
 
 
+def test_export_suggests_a_relative_folder_for_a_relative_export_dir(
+    tmp_path, monkeypatch):
+  # Before: the next version beside a numbered SavedModel was suggested as
+  # an absolute path (/home/.../models/2), whatever the user had typed.
+  version = tmp_path / 'models' / '1'
+  version.mkdir(parents=True)
+  (version / 'saved_model.pb').write_bytes(b'')
+  for folder, given, suggested in ((tmp_path, os.path.join('models', '1'),
+                                    os.path.join('models', '2')),
+                                   (version.parent, '1', '2')):
+    monkeypatch.chdir(folder)
+    with pytest.raises(errors.UserError, match=re.escape(
+        'such as --export_dir %s (the next version beside it' % suggested)):
+      export.export(str(tmp_path / 'no_run'), given)
+
+
 # ---------------------------------------------------------------------------
 # A reader that stops reading: `python -m cifar10.predict *.png | head -1`
 # ---------------------------------------------------------------------------
