@@ -5,6 +5,7 @@ no TF_CPP_MIN_LOG_LEVEL, no CIFAR10_TF_LOGS (the suite sets the first for
 its other children).
 """
 
+import errno
 import glob
 import os
 import re
@@ -393,6 +394,27 @@ def test_stopped_is_said_without_error(capsys):
   error = capsys.readouterr().err
   assert error.splitlines()[-1] == 'Stopped by SIGINT.'
   assert 'error:' not in error
+
+
+@pytest.mark.fast
+def test_a_refused_path_is_read_from_tensorflow_s_errors_and_no_other():
+  from cifar10.support import script  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  # As TensorFlow's file system raises it, and as its summary writer does.
+  assert script._refused_path(tf.errors.PermissionDeniedError(
+      None, None, '/runs/a; b/new; Permission denied')) == (
+          '/runs/a; b/new', 'Permission denied')
+  assert script._refused_path(RuntimeError(
+      '/runs/ev/events.out.tfevents.1; Read-only file system\n\tCreating '
+      'writable file /runs/ev/events.out.tfevents.1')) == (
+          '/runs/ev/events.out.tfevents.1', 'Read-only file system')
+  assert script._refused_path(PermissionError(
+      errno.EACCES, 'Permission denied', '/runs/x')) == (
+          '/runs/x', 'Permission denied')
+  # Any other RuntimeError is not one.
+  for message in ('', 'Permission denied', 'a; b',
+                  'Session graph is empty; Permission denied later'):
+    assert script._refused_path(RuntimeError(message)) is None, message
 
 
 def test_export_never_suggests_a_folder_inside_a_saved_model(tmp_path):
