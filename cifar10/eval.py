@@ -27,7 +27,6 @@ The precision measured at each checkpoint of real runs is in docs/accuracy.md.
 
 import datetime
 import os
-import signal
 import sys
 import time
 
@@ -84,7 +83,8 @@ def parser():
   parser.add_argument(
       '--top_k', type=flags.positive_int, default=1,
       help='Also report top-k accuracy for this k: the fraction of images '
-           'whose true class is among the k most probable (1: do not).')
+           'whose true class is among the k most probable (1: do not). At '
+           'most the number of classes.')
   return parser
 
 
@@ -203,7 +203,7 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
   return result
 
 
-def evaluate(args, session_options):
+def evaluate(args, session_options, folder, named):
   """Evaluates the newest checkpoint once, or each new one as it appears.
 
   Without --run_once, the loop evaluates each new checkpoint once. A
@@ -216,12 +216,12 @@ def evaluate(args, session_options):
     args: the parsed flags.
     session_options: a session_options.SessionOptions, the settings of
       --mixed_precision and the other speed flags.
+    folder, named: checkpoints.locate_checkpoints of --checkpoint_dir.
 
   Raises:
     errors.UserError: with --run_once, --all_checkpoints or a single
       checkpoint named, when there is no usable checkpoint.
   """
-  folder, named = checkpoints.locate_checkpoints(args.checkpoint_dir)
   with tf.Graph().as_default():  # FileWriter refuses eager mode.
     # An event file is named by the second it was opened in: two evaluations
     # started within one second (a --run_once, then --all_checkpoints) would
@@ -273,25 +273,27 @@ def main(argv=None):
   args = parser().parse_args(argv)
   session_options = session_options_lib.SessionOptions.from_flags(args)
   session_options.apply_to_process()
-  if args.run_once and not args.all_checkpoints:
-    # What to evaluate first: with no checkpoint there, the test data need
-    # not be downloaded, and nothing is written into --eval_dir.
-    folder, named = checkpoints.locate_checkpoints(args.checkpoint_dir)
-    if not named:
-      checkpoints.require_latest(folder)
+  # What to evaluate first: with no checkpoint there, the test data need
+  # not be downloaded, and nothing is written into --eval_dir.
+  folder, named = checkpoints.locate_checkpoints(args.checkpoint_dir)
+  if args.run_once and not (named or args.all_checkpoints):
+    checkpoints.require_latest(folder)
   cifar10.maybe_download_and_extract(
       args.data_dir, data_url=args.data_url,
       needed_files=batch_files.file_names(args.eval_data == 'test',
                                           args.data_format),
       data_format=args.data_format)
+  eval_report.check_top_k(args.top_k, cifar10.data_classes(args.data_dir,
+                                                           args.data_format))
   try:
-    evaluate(args, session_options)
-  except KeyboardInterrupt:
+    evaluate(args, session_options, folder, named)
+  except errors.STOPS as stop:  # Ctrl-C or SIGTERM.
     # Each finished evaluation was flushed to --eval_dir when it ended.
+    signum = errors.stop_signal(stop)
     raise errors.Stopped(
-        signal.SIGINT, 'Stopped by SIGINT. The results of every evaluation '
-        'that finished are in --eval_dir %s; the one under way, if any, was '
-        'dropped.' % args.eval_dir) from None
+        signum, 'Stopped by %s. The results of every evaluation that '
+        'finished are in --eval_dir %s; the one under way, if any, was '
+        'dropped.' % (signum.name, args.eval_dir)) from None
   return 0
 
 

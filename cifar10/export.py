@@ -62,8 +62,10 @@ from cifar10.support import storage
 
 
 def _next_version(folder):
-  """The next version folder in `folder`, numbered as TF Serving expects."""
-  versions = [int(name) for name in storage.listdir(folder) if name.isdigit()]
+  """The next version folder in `folder` ('': the current folder), numbered
+  as TF Serving expects."""
+  versions = [int(name) for name in storage.listdir(folder or '.')
+              if name.isdigit()]
   return os.path.join(folder, str(max(versions, default=0) + 1))
 
 
@@ -72,7 +74,9 @@ def _free_folder(export_dir):
 
   Inside a SavedModel a new folder would be a SavedModel within another:
   beside it, then, as the next version where `export_dir` is a numbered
-  version of TensorFlow Serving's layout, else under a numbered name.
+  version of TensorFlow Serving's layout, else under a numbered name. The
+  folder is written as `export_dir` was, relative where it was, so that
+  the command the user copies from the message works where theirs did.
 
   Returns:
     (the folder, why it is a good choice: a phrase).
@@ -82,7 +86,7 @@ def _free_folder(export_dir):
     return (_next_version(folder),
             'a new version, in TensorFlow Serving\'s layout')
   if os.path.basename(folder).isdigit():
-    return (_next_version(storage.dirname(storage.absolute(folder))),
+    return (_next_version(storage.dirname(folder)),
             'the next version beside it, in TensorFlow Serving\'s layout')
   number = 2
   while storage.exists('%s_%d' % (folder, number)):

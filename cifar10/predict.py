@@ -19,6 +19,7 @@ import json
 import sys
 
 
+from cifar10.support import console
 from cifar10.support import errors
 from cifar10.support import flags
 from cifar10.support import paths
@@ -142,12 +143,15 @@ def main(argv=None):
     # What scored the files, as the evaluator's result line names it.
     print('Classified by %s (global step %d, %s):' % (
         checkpoint, global_step, weights))
+    # One line per file, whatever its name and its classes' names hold (a
+    # newline, U+2028): such characters are shown escaped (console.py).
     for path, outcome in results:
       if isinstance(outcome, str):
-        print('error: %s' % outcome, file=sys.stderr)
+        print('error: %s' % console.as_shown(outcome, sys.stderr),
+              file=sys.stderr)
       else:
-        print('%s: %s' % (path, ', '.join('%s %.3f' % (name, p)
-                                          for name, p in outcome)))
+        print('%s: %s' % (console.as_shown(path), ', '.join(
+            '%s %.3f' % (console.as_shown(name), p) for name, p in outcome)))
   return 1 if failed else 0
 
 

@@ -18,7 +18,9 @@ import sys
 import numpy as np
 import pytest
 
+from cifar10 import synthetic
 import cifar10.train as train
+from cifar10.support import classes
 from cifar10.support import console
 from conftest import DEADLINE_SECS, write_image_folder
 
@@ -99,6 +101,20 @@ def run_dir(data_dir, tmp_path_factory):
     assert train.main(['--data_dir', data_dir, '--train_dir', train_dir,
                        '--max_steps', '2', '--batch_size', '8']) == 0
   return train_dir
+
+
+@pytest.mark.fast
+def test_a_character_that_breaks_or_moves_the_line_is_shown_escaped():
+  # The line breaks str.splitlines() knows, and other control characters.
+  for text, shown in (('a\nb', 'a\\nb'), ('a\rb', 'a\\rb'),
+                      ('a\u2028b', 'a\\u2028b'), ('a\u2029b', 'a\\u2029b'),
+                      ('a\x85b', 'a\\x85b'), ('a\x0cb', 'a\\x0cb'),
+                      ('a\tb', 'a\\tb'), ('\x1b[31mred', '\\x1b[31mred')):
+    assert console.one_line(text) == shown
+    assert console.as_shown(text) == shown
+    assert console.ljust(text, 12) == shown.ljust(12)
+  # Printable characters stay as they are, wide ones and spaces included.
+  assert console.one_line('猫 ＣＡＴ café\u3000x') == '猫 ＣＡＴ café\u3000x'
 
 
 @pytest.mark.fast
@@ -201,3 +217,79 @@ def test_predict_names_the_classes_on_any_console(console_name, src,
                   image.replace('猫', ESCAPED['猫']))
   found = re.findall(r'(\S+) (\d\.\d{3})(?:, |$)', predictions)
   assert sorted(name for name, _ in found) == sorted(ESCAPED.values())
+
+
+# A class name holding U+2028, which str.splitlines() and many viewers take
+# for a line break (a class folder's name may hold it: classes.name_problem).
+LINE_BREAKING_CLASS = 'cat\u2028dog'
+
+
+@pytest.fixture(scope='module')
+def line_breaking_run(tmp_path_factory):
+  """(--data_dir, --train_dir) of a 1-step run on ten classes, one of them
+  LINE_BREAKING_CLASS."""
+  data_dir = str(tmp_path_factory.mktemp('line_breaking_data'))
+  batches = synthetic.write_synthetic_dataset(
+      data_dir, train_records_per_file=10, test_records=10, seed=5)
+  names = list(classes.CIFAR10_NAMES)
+  names[3] = LINE_BREAKING_CLASS
+  with open(os.path.join(batches, classes.META_FILE), 'wb') as meta:
+    meta.write(classes.format_names(names))
+  train_dir = str(tmp_path_factory.mktemp('line_breaking_train'))
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert train.main(['--data_dir', data_dir, '--train_dir', train_dir,
+                       '--max_steps', '1', '--batch_size', '10']) == 0
+  return data_dir, train_dir
+
+
+def test_eval_shows_a_line_breaking_class_name_on_its_row(line_breaking_run,
+                                                          tmp_path):
+  data_dir, train_dir = line_breaking_run
+  status, output, error = _run(
+      'utf-8', '-m', 'cifar10.eval', '--data_dir', data_dir,
+      '--checkpoint_dir', train_dir, '--eval_dir', str(tmp_path / 'eval'),
+      '--run_once', '--batch_size', '10')
+  assert status == 0, error
+  lines = output.splitlines()
+  start = [index for index, line in enumerate(lines)
+           if line.startswith('per class, of 10 images')][0] + 2
+  # Before: the row was two lines, 'cat' and 'dog' padded to 'automobile'.
+  rows = lines[start:]
+  assert [row.split()[0] for row in rows] == (
+      ['airplane', 'automobile', 'bird', 'cat\\u2028dog', 'deer', 'dog',
+       'frog', 'horse', 'ship', 'truck'])
+  assert len({row.index('(') for row in rows}) == 1  # Aligned.
+
+
+def test_predict_prints_one_line_per_file_whatever_the_names_hold(
+    line_breaking_run, tmp_path):
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  _, train_dir = line_breaking_run
+  names = ['new\nline.png', 'carriage\rreturn.png', 'line\u2028separator.png',
+           'next\x85line.png', 'plain.png']
+  images = [str(tmp_path / name) for name in names]
+  for path in images:
+    Image.fromarray(np.full((32, 32, 3), 90, np.uint8)).save(path, 'PNG')
+  broken = tmp_path / 'broken\nimage.png'
+  broken.write_bytes(b'not an image')
+  status, output, error = _run('utf-8', '-m', 'cifar10.predict',
+                               *images, str(broken), '--top_k', '10',
+                               '--checkpoint_dir', train_dir)
+  assert status == 1, error
+  header, *lines = output.splitlines()
+  assert header.startswith('Classified by ')
+  assert [line.split(': ')[0] for line in lines] == [
+      str(tmp_path / name) for name in (
+          'new\\nline.png', 'carriage\\rreturn.png',
+          'line\\u2028separator.png', 'next\\x85line.png', 'plain.png')]
+  for line in lines:
+    found = re.findall(r'(\S+) (\d\.\d{3})(?:, |$)', line.split(': ')[1])
+    assert sorted(name for name, _ in found) == sorted(
+        name.replace(LINE_BREAKING_CLASS, 'cat\\u2028dog')
+        for name in classes.CIFAR10_NAMES[:3] + (LINE_BREAKING_CLASS,) +
+        classes.CIFAR10_NAMES[4:])
+  # The file that could not be read: one line on stderr too.
+  [complaint] = [line for line in error.splitlines()
+                 if line.startswith('error: ')]
+  assert complaint == ('error: %s: not a PNG, JPEG, BMP or GIF image'
+                       % (tmp_path / 'broken\\nimage.png'))

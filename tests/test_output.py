@@ -5,11 +5,13 @@ no TF_CPP_MIN_LOG_LEVEL, no CIFAR10_TF_LOGS (the suite sets the first for
 its other children).
 """
 
+import errno
 import glob
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 
@@ -206,31 +208,71 @@ def test_eval_result_names_the_checkpoint_and_its_step(tiny_data_dir,
   assert 'WARNING:tensorflow' not in output and 'Warning:' not in output
 
 
-def _interrupt_and_check(child, waiting, last_line):
-  """Sends SIGINT once `child` prints `waiting`; checks how it stops.
+def _interrupt_and_check(child, waiting, last_line, signum=signal.SIGINT):
+  """Sends `signum` once `child` prints `waiting`; checks how it stops.
 
-  It must exit with 130, without a traceback or the port's `error:` (which
-  begins a line), and end with `last_line`.
+  It must exit with 128 + signum, without a traceback or the port's
+  `error:` (which begins a line), and end with `last_line`.
   """
   child.wait_for(waiting)
-  child.process.send_signal(signal.SIGINT)
+  child.process.send_signal(signum)
   status, output = child.finish()
-  assert status == 128 + signal.SIGINT
+  assert status == 128 + signum, output[-3000:]
   assert 'Traceback' not in output and not re.search('^error:', output, re.M)
   assert output.splitlines()[-1] == last_line
 
 
-def test_ctrl_c_stops_the_eval_loop_quietly(tiny_data_dir, tmp_path,
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM],
+                         ids=['SIGINT', 'SIGTERM'])
+def test_a_stop_ends_the_eval_loop_quietly(signum, tiny_data_dir, tmp_path,
                                            children):
+  # Before: SIGTERM ended the evaluator at once, without a word.
   evaluator = children('-m', 'cifar10.eval', '--checkpoint_dir',
                        str(tmp_path / 'train'), '--eval_dir',
                        str(tmp_path / 'eval'), '--data_dir', tiny_data_dir,
                        '--eval_interval_secs', '1')
   _interrupt_and_check(
       evaluator, r'^No checkpoint in .* yet; waiting for one\.$',
-      'Stopped by SIGINT. The results of every evaluation that finished are '
+      'Stopped by %s. The results of every evaluation that finished are '
       'in --eval_dir %s; the one under way, if any, was dropped.'
-      % (tmp_path / 'eval'))
+      % (signum.name, tmp_path / 'eval'), signum)
+
+
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM],
+                         ids=['SIGINT', 'SIGTERM'])
+def test_a_stop_after_tensorflow_loaded_and_before_training_is_one_line(
+    signum, tmp_path):
+  # Between TensorFlow's import and the training loop's own handler, the
+  # trainer downloads the data: the test's server takes the request and
+  # never answers, so the signal lands there, on any machine. Before:
+  # SIGTERM ended the trainer without a word (status -15), and left the
+  # --data_dir it had created.
+  data_dir, train_dir = tmp_path / 'data', tmp_path / 'run'
+  with socket.create_server(('127.0.0.1', 0)) as server:
+    server.settimeout(DEADLINE_SECS)
+    child = subprocess.Popen(
+        [sys.executable, '-m', 'cifar10.train', '--data_dir', str(data_dir),
+         '--train_dir', str(train_dir), '--data_url',
+         'http://127.0.0.1:%d/cifar-10-binary.tar.gz'
+         % server.getsockname()[1]],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+      connection, _ = server.accept()
+      with connection:
+        request = b''
+        while b'\r\n\r\n' not in request:
+          received = connection.recv(4096)
+          assert received, request
+          request += received
+        child.send_signal(signum)
+        output, _ = child.communicate(timeout=DEADLINE_SECS)
+    finally:
+      child.kill()
+  assert child.returncode == 128 + signum, output
+  *before, last = output.splitlines()
+  assert last == 'Stopped by %s.' % signum.name
+  assert _only_the_kernel_announcement('\n'.join(before)), output
+  assert not data_dir.exists() and not train_dir.exists()
 
 
 def test_ctrl_c_stops_a_waiting_ps_quietly(tmp_path, children):
@@ -354,6 +396,27 @@ def test_stopped_is_said_without_error(capsys):
   assert 'error:' not in error
 
 
+@pytest.mark.fast
+def test_a_refused_path_is_read_from_tensorflow_s_errors_and_no_other():
+  from cifar10.support import script  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  # As TensorFlow's file system raises it, and as its summary writer does.
+  assert script._refused_path(tf.errors.PermissionDeniedError(
+      None, None, '/runs/a; b/new; Permission denied')) == (
+          '/runs/a; b/new', 'Permission denied')
+  assert script._refused_path(RuntimeError(
+      '/runs/ev/events.out.tfevents.1; Read-only file system\n\tCreating '
+      'writable file /runs/ev/events.out.tfevents.1')) == (
+          '/runs/ev/events.out.tfevents.1', 'Read-only file system')
+  assert script._refused_path(PermissionError(
+      errno.EACCES, 'Permission denied', '/runs/x')) == (
+          '/runs/x', 'Permission denied')
+  # Any other RuntimeError is not one.
+  for message in ('', 'Permission denied', 'a; b',
+                  'Session graph is empty; Permission denied later'):
+    assert script._refused_path(RuntimeError(message)) is None, message
+
+
 def test_export_never_suggests_a_folder_inside_a_saved_model(tmp_path):
   model = tmp_path / 'model'
   model.mkdir()
@@ -371,6 +434,22 @@ def test_export_never_suggests_a_folder_inside_a_saved_model(tmp_path):
   with pytest.raises(errors.UserError, match=re.escape(
       'such as --export_dir %s (a new version' % (tmp_path / 'models' / '2'))):
     export.export(str(tmp_path / 'no_run'), str(tmp_path / 'models'))
+
+
+def test_export_suggests_a_relative_folder_for_a_relative_export_dir(
+    tmp_path, monkeypatch):
+  # Before: the next version beside a numbered SavedModel was suggested as
+  # an absolute path (/home/.../models/2), whatever the user had typed.
+  version = tmp_path / 'models' / '1'
+  version.mkdir(parents=True)
+  (version / 'saved_model.pb').write_bytes(b'')
+  for folder, given, suggested in ((tmp_path, os.path.join('models', '1'),
+                                    os.path.join('models', '2')),
+                                   (version.parent, '1', '2')):
+    monkeypatch.chdir(folder)
+    with pytest.raises(errors.UserError, match=re.escape(
+        'such as --export_dir %s (the next version beside it' % suggested)):
+      export.export(str(tmp_path / 'no_run'), given)
 
 
 # ---------------------------------------------------------------------------

@@ -219,6 +219,35 @@ def test_the_data_as_checkpoint_dir_is_named_as_the_data(
   assert script.run(cifar10_eval.main, argv + [trained_dir]) == 0
 
 
+def test_eval_refuses_a_top_k_above_the_number_of_classes(
+    synthetic_data_dir, trained_dir, tmp_path, capsys):
+  # Before: "top-11 accuracy = 1.000", whatever the model.
+  eval_dir = tmp_path / 'eval'
+  argv = ['--data_dir', synthetic_data_dir, '--checkpoint_dir', trained_dir,
+          '--eval_dir', str(eval_dir), '--run_once', '--top_k']
+  assert script.run(cifar10_eval.main, argv + ['11']) == 1
+  assert capsys.readouterr().err == (
+      "error: --top_k 11 is more than the 10 classes of the data (CIFAR-10's, "
+      'since %s has no batches.meta.txt): give --top_k 10 at most.\n'
+      % os.path.join(synthetic_data_dir, 'cifar-10-batches-bin'))
+  assert not eval_dir.exists()
+  # As told.
+  assert script.run(cifar10_eval.main, argv + ['10']) == 0
+  assert re.search(r': top-10 accuracy = 1\.000$', capsys.readouterr().out,
+                   re.M)
+
+
+def test_eval_run_once_gives_its_notice_about_checkpoint_dir_once(
+    synthetic_data_dir, trained_dir, tmp_path, capsys):
+  # Before: main looked for the checkpoint, then evaluate() again, each
+  # saying how it read --checkpoint_dir.
+  index = os.path.join(trained_dir, 'checkpoint')
+  assert _evaluate(synthetic_data_dir, index, str(tmp_path)) == 0
+  assert capsys.readouterr().err == (
+      'notice: --checkpoint_dir %s is the index file of a checkpoint folder: '
+      'reading its folder, %s.\n' % (index, trained_dir))
+
+
 @both_modes
 def test_train_dir_that_is_a_file_is_refused(tmp_path):
   path = tmp_path / 'file'

@@ -1,13 +1,18 @@
 """Text on a console that may not show every character, in aligned columns.
 
 A class name is whatever the user's folder was called (convert_images takes
-the names from there), Chinese characters, say. Two things then go wrong:
+the names from there), Chinese characters, say, and an image file's name
+can be anything. Three things then go wrong:
 
 * Python's stdout raises UnicodeEncodeError on a character its encoding
   lacks (ASCII under LC_ALL=C, cp1252 where a Windows console's output goes
   to a file), which ended a script over a name. The scripts therefore write
   such characters as backslash escapes (`escape_unencodable`, called once
   from script.start), as Python's stderr always does.
+* A name holding a line break (a newline, U+2028) or another control
+  character would split or scramble the one line that names it (predict's
+  line per file, a row of eval's table). Such characters are shown as the
+  escapes Python writes for them (`one_line`).
 * East Asian wide and fullwidth characters take two columns of a terminal,
   so a table padded by len() loses its columns. Tables pad by `width`, the
   columns the text takes as the stream will show it (`as_shown`): a name
@@ -20,6 +25,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
   run_as_file.refuse(__file__)
 
 import codecs
+import re
 import sys
 import unicodedata
 
@@ -69,9 +75,31 @@ def escape_unencodable():
       stream.reconfigure(errors=forgiving)
 
 
+# The characters that do not stay on their line as a character: the control
+# characters (Unicode's category Cc: \n, \r, \t, ESC, NEL, ...) and the line
+# and paragraph separators. Together they are every character that
+# str.splitlines() breaks a line at, and every one that moves a terminal's
+# cursor instead of showing.
+_OFF_THE_LINE = re.compile('[\x00-\x1f\x7f-\x9f\u2028\u2029]')
+
+
+def one_line(text):
+  """`text` with each character that would break or move its line escaped.
+
+  Each is written as Python writes it in a string literal (`\\n`,
+  `\\x85`, `\\u2028`), the form the consoles' escapes of characters
+  they lack take too.
+  """
+  return _OFF_THE_LINE.sub(
+      lambda found: found.group().encode('unicode_escape').decode('ascii'),
+      text)
+
+
 def as_shown(text, stream=None):
-  """`text` as `stream` (stdout by default) writes it: what its encoding
-  lacks as the escapes it writes instead."""
+  """`text` as the scripts show it on `stream` (stdout by default), on one
+  line (`one_line`), with what the stream's encoding lacks as the escapes
+  the stream writes instead. Print this, not `text`."""
+  text = one_line(text)
   stream = stream or sys.stdout
   encoding = getattr(stream, 'encoding', None)
   if not encoding:  # A stream of str, such as io.StringIO: shown as it is.

@@ -7,6 +7,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
   import run_as_file
   run_as_file.refuse(__file__)
 
+import signal
 import sys
 
 
@@ -36,6 +37,29 @@ class Stopped(Exception):
   def __init__(self, signum, message):
     super().__init__(message)
     self.exit_status = 128 + signum
+
+
+class Terminated(BaseException):
+  """SIGTERM (`kill`, a job scheduler's stop), raised where the script is.
+
+  script.run makes SIGTERM raise it, as Python makes SIGINT raise
+  KeyboardInterrupt, so that both stops unwind the same way: the clean-up
+  on the way out runs (a half-made folder is removed), and the script ends
+  in one line. By default SIGTERM would end the process at once and in
+  silence. Not an Exception, so that no `except Exception` on the way
+  catches it. The training loop handles both signals itself, between steps.
+  """
+
+
+# What a stop signal raises in a script: Ctrl-C's KeyboardInterrupt, or
+# Terminated. `except STOPS as stop:` catches both; `stop_signal(stop)` says
+# which it was.
+STOPS = (KeyboardInterrupt, Terminated)
+
+
+def stop_signal(stop):
+  """The signal.Signals that raised `stop`, one of STOPS."""
+  return signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT
 
 
 class TrainingInterrupted(Stopped):

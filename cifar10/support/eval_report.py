@@ -21,6 +21,7 @@ import tensorflow as tf
 from cifar10.support import classes
 from cifar10.support import confusion
 from cifar10.support import console
+from cifar10.support import errors
 from cifar10.support import paths
 from cifar10.support import storage
 
@@ -57,6 +58,29 @@ class EvalResult:
   def class_figures(self):
     """Each class's recall and precision with their counts (a ClassFigures)."""
     return confusion.class_figures(self.confusion_matrix())
+
+
+def check_top_k(top_k, data_classes):
+  """Refuses a --top_k larger than the number of classes.
+
+  There is no 11th most probable of 10 classes: TensorFlow's in_top_k
+  counts every image then, and the report would say "top-11 accuracy =
+  1.000" of any model. A refusal, rather than a silent clamp to the
+  number of classes, tells a user who had another data set in mind,
+  before the evaluation runs.
+
+  Args:
+    top_k: the --top_k flag.
+    data_classes: the classes.Classes of the data evaluated on.
+
+  Raises:
+    errors.UserError: `top_k` is larger than `data_classes.count`.
+  """
+  if top_k > data_classes.count:
+    raise errors.UserError(
+        '--top_k %d is more than the %d classes of the data (%s): give '
+        '--top_k %d at most.' % (top_k, data_classes.count,
+                                 data_classes.source, data_classes.count))
 
 
 def _ratio_and_counts(ratio, part, whole):

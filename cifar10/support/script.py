@@ -15,7 +15,6 @@ if not __package__:  # Run as a file: see run_as_file.py.
 
 import errno
 import os
-import re
 import signal
 import sys
 
@@ -79,7 +78,7 @@ def prepare_process():
 # Ctrl-C and `kill` while the script starts (importing TensorFlow takes
 # seconds) end it at once: nothing has begun that a stop could lose, and
 # TensorFlow's import catches KeyboardInterrupt in places and goes on, so
-# that a Ctrl-C there could be lost. `run` puts the usual handlers back.
+# that a Ctrl-C there could be lost. `run` then makes both raise instead.
 _START_UP_STOPS = (signal.SIGINT, signal.SIGTERM)
 _before_start_up = {}
 
@@ -103,10 +102,11 @@ def run(main, argv=None):
   """Calls `main(argv)`; a UserError becomes one line on stderr and its status.
 
   A stop the user asked for (errors.Stopped, such as Ctrl-C during
-  training) is said the same way, without calling it an error. So is a
-  reader that stops reading the output (`predict *.png | head -1`), in no
-  words at all: see `_end_quietly_on_broken_pipe`. A folder the system
-  will not let the script write is one line too (`_refused_path`).
+  training, or SIGINT or SIGTERM anywhere else) is said the same way,
+  without calling it an error. So is a reader that stops reading the
+  output (`predict *.png | head -1`), in no words at all: see
+  `_end_quietly_on_broken_pipe`. A folder the system will not let the
+  script write is one line too (`_refused_path`).
 
   Returns:
     The exit status: main's own, the error's `exit_status`, or
@@ -118,16 +118,16 @@ def run(main, argv=None):
   # ignores it in the commands it starts with `&`: without this, neither
   # Ctrl-C nor `kill -INT` would stop those.
   signal.signal(signal.SIGINT, signal.default_int_handler)
-  if signal.SIGTERM in _before_start_up:
-    signal.signal(signal.SIGTERM, _before_start_up[signal.SIGTERM])
+  _raise_on_sigterm()
   try:
     return main(argv)
   except errors.Stopped as stop:
     print(stop, file=sys.stderr, flush=True)
     return stop.exit_status
-  except KeyboardInterrupt:  # Where the script has nothing more to say.
-    print('Stopped by SIGINT.', file=sys.stderr, flush=True)
-    return 128 + signal.SIGINT
+  except errors.STOPS as stop:  # Where the script has nothing more to say.
+    signum = errors.stop_signal(stop)
+    print('Stopped by %s.' % signum.name, file=sys.stderr, flush=True)
+    return 128 + signum
   except errors.UserError as error:
     print('error: %s' % error, file=sys.stderr)
     return error.exit_status
@@ -143,6 +143,35 @@ def run(main, argv=None):
     return 1
 
 
+def _raise_on_sigterm():
+  """From now on SIGTERM raises errors.Terminated, as SIGINT raises
+  KeyboardInterrupt, in a script that `start` prepared.
+
+  Once TensorFlow has loaded, a stop can no longer end the process at once
+  (`_stop_while_starting`): the script may have begun to write. Raised, it
+  unwinds as Ctrl-C does, through every clean-up on the way, to one line.
+  The training loop's own handler, which finishes the step in flight,
+  takes its place while the loop runs and gives it back afterwards. A
+  SIGTERM the script's parent had ignored stays ignored; a process that
+  imported a script without running it keeps its own handler.
+  """
+  if signal.SIGTERM not in _before_start_up:
+    return
+  previous = _before_start_up[signal.SIGTERM]
+  signal.signal(signal.SIGTERM, _raise_terminated
+                if previous == signal.SIG_DFL else previous)
+
+
+def _raise_terminated(signum, frame):
+  del signum, frame  # Unused.
+  raise errors.Terminated()
+
+
+# The system's refusals to write: a folder's permissions (EACCES), a
+# file's or the system's rules (EPERM), a read-only disk (EROFS).
+_REFUSALS = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
 def _refused_path(error):
   """(path, reason) where `error` is the system refusing a file or folder.
 
@@ -151,23 +180,28 @@ def _refused_path(error):
   export's staging folder. Each would end in a traceback; the path and the
   system's reason are all the user needs. None for any other error.
   """
-  if isinstance(error, OSError) and error.errno in (errno.EACCES, errno.EPERM,
-                                                    errno.EROFS):
+  if isinstance(error, OSError) and error.errno in _REFUSALS:
     return error.filename, error.strerror
   # TensorFlow's file system says it as "<path>; Permission denied". Only a
   # process that loaded TensorFlow can have raised its errors.
   tf = sys.modules.get('tensorflow')
   if tf is not None and isinstance(error, tf.errors.PermissionDeniedError):
-    path, _, reason = errors.describe(error).rpartition('; ')
-    return path, reason
-  # Its summary writer wraps the same words in a RuntimeError, on the
-  # first of its lines.
-  if isinstance(error, RuntimeError) and str(error).strip():
-    refused = re.fullmatch(r'(.+); (Permission denied|Read-only file system)',
-                           str(error).strip().splitlines()[0])
-    if refused:
-      return refused.group(1), refused.group(2)
+    return _path_and_reason(errors.describe(error))
+  # Its summary writer wraps the same words in a RuntimeError, which other
+  # failures raise too: only the system's words for a refusal are taken.
+  if isinstance(error, RuntimeError):
+    path, reason = _path_and_reason(str(error))
+    if path and reason in {os.strerror(code) for code in _REFUSALS}:
+      return path, reason
   return None
+
+
+def _path_and_reason(message):
+  """(path, reason) of TensorFlow's "<path>; <reason>", the first line of
+  what its file system says of a file it cannot use; path is '' where the
+  line has no "; "."""
+  path, _, reason = message.strip().split('\n', 1)[0].rpartition('; ')
+  return path, reason
 
 
 def _end_quietly_on_broken_pipe():
