@@ -708,7 +708,8 @@ def run_worker(server, cluster, args, settings):
   if is_chief:
     training_run.prepare_train_dir(
         args.train_dir, args.fresh,
-        cifar10.data_classes(args.data_dir, args.data_format))
+        cifar10.data_classes(args.data_dir, args.data_format),
+        args.warm_start_from)
   with tf.Graph().as_default():
     # Each worker reads all the training files, shuffled with its own seed:
     # the same data distribution for every worker, whatever their number.
