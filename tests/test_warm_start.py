@@ -252,6 +252,21 @@ def test_a_refused_source_leaves_the_train_dir_as_it_was(
   assert _files(new) == before
 
 
+@pytest.mark.fast
+def test_a_source_read_one_level_off_is_noticed_once(three_classes,
+                                                     trained_dir, tmp_path):
+  # The trainer checks the source before it touches --train_dir, and loads
+  # it once the graph is built: the notice saying how the flag was read
+  # comes once.
+  index = os.path.join(trained_dir, 'checkpoint')
+  out, err = _train(three_classes, str(tmp_path / 'run'), '--warm_start_from',
+                    index)
+  assert _warm_started(out, tf.train.latest_checkpoint(trained_dir)), out
+  assert _first_lines(err, 'notice: --warm_start_from') == [
+      'notice: --warm_start_from %s is the index file of a checkpoint folder: '
+      'reading its folder, %s.' % (index, trained_dir)]
+
+
 def test_a_data_set_as_source_then_as_data_dir_or_a_run_or_left_out(
     three_classes, trained_dir, tmp_path):
   run = iter(str(tmp_path / ('run%d' % index)) for index in range(4))

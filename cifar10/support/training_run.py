@@ -163,9 +163,19 @@ def prepare_run(args, schedule_from_flags, images_per_step):
       data_format=args.data_format)
   schedule = schedule_from_flags(args)
   schedule.decay_steps(images_per_step)  # Refuses a period under one step.
-  prepare_train_dir(args.train_dir, args.fresh, batch_files.data_classes(
-      args.data_dir, args.data_format), args.warm_start_from)
-  return settings, schedule
+  _, warm_source = prepare_train_dir(
+      args.train_dir, args.fresh, batch_files.data_classes(
+          args.data_dir, args.data_format), args.warm_start_from)
+  return with_warm_source(settings, warm_source), schedule
+
+
+def with_warm_source(settings, warm_source):
+  """`settings` whose warm_start_from is the checkpoint prepare_train_dir
+  found for it, if any: the loop then reads that checkpoint without saying
+  again how the flag was read (its notices)."""
+  if warm_source is None:
+    return settings
+  return dataclasses.replace(settings, warm_start_from=warm_source)
 
 
 def shuffle_buffer_line(settings, min_queue_examples, buffer_size):
@@ -209,12 +219,15 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None):
     warm_start_from: the --warm_start_from flag, or None.
 
   Returns:
-    The checkpoint training will resume from, or None.
+    (latest, warm_source): the checkpoint training will resume from, or
+    None; and, for a new run given `warm_start_from`, the checkpoint it
+    names (its prefix), else None.
 
   Raises:
     errors.UserError: see _check_train_dir.
   """
-  latest = _check_train_dir(train_dir, fresh, data_classes, warm_start_from)
+  latest, warm_source = _check_train_dir(train_dir, fresh, data_classes,
+                                         warm_start_from)
   storage.makedirs(train_dir)
   if fresh:
     removed = _remove_run_files(train_dir)
@@ -222,7 +235,7 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None):
           % (len(removed), train_dir,
              ''.join('\n  ' + name for name in removed)))
   classes.record_for_run(train_dir, data_classes, resuming=bool(latest))
-  return latest
+  return latest, warm_source
 
 
 def _check_train_dir(train_dir, fresh, data_classes, warm_start_from=None):
@@ -233,7 +246,7 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from=None):
       prepare_train_dir.
 
   Returns:
-    The checkpoint training will resume from, or None.
+    (latest, warm_source), as prepare_train_dir returns them.
 
   Raises:
     errors.UserError: `train_dir` is a file, a data set's folder or an
@@ -262,12 +275,13 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from=None):
         data_classes, UNUSABLE_CHECKPOINT)
   if not fresh:
     classes.check_for_run(train_dir, data_classes, resuming=bool(latest))
+  warm_source = None
   if warm_start_from and not latest:
     # The graph decides later which of its variables fit; whether the flag
     # names a checkpoint at all is known now.
-    warm_start.find_source(warm_start_from)
+    warm_source = warm_start.find_source(warm_start_from).path
   storage.check_writable(train_dir)
-  return latest
+  return latest, warm_source
 
 
 def _refuse_files_of_no_run(train_dir, data_classes):
