@@ -268,7 +268,8 @@ def check_writable(path):
   be made. Nothing else is written, and the folder is not made.
 
   Raises:
-    errors.UserError: errors.cannot_write's line, naming `path`.
+    errors.UserError: errors.cannot_write's line, naming `path`, where the
+      system refuses the write (permissions, a read-only disk).
   """
   folder = path
   while not exists(folder):
@@ -283,6 +284,10 @@ def check_writable(path):
       out.write(b'')
   except _tf().errors.PermissionDeniedError as error:
     raise errors.cannot_write(path, reason(error)) from None
+  except op_error():
+    # Not a refusal (a file where a folder should be, say): the writes
+    # themselves meet it, and the code that makes them words it.
+    pass
   finally:
     if exists(probe):
       remove(probe)
