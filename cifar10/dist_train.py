@@ -706,9 +706,11 @@ def run_worker(server, cluster, args, settings):
   schedule = training_loop.schedule_from_flags(args)
   schedule.decay_steps(args.batch_size)
   if is_chief:
-    training_run.prepare_train_dir(
+    _, warm_source = training_run.prepare_train_dir(
         args.train_dir, args.fresh,
-        cifar10.data_classes(args.data_dir, args.data_format))
+        cifar10.data_classes(args.data_dir, args.data_format),
+        args.warm_start_from)
+    settings = training_run.with_warm_source(settings, warm_source)
   with tf.Graph().as_default():
     # Each worker reads all the training files, shuffled with its own seed:
     # the same data distribution for every worker, whatever their number.

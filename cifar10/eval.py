@@ -100,6 +100,8 @@ from cifar10.support import checkpoint_choice
 from cifar10.support import checkpoints
 from cifar10.support import eval_report
 from cifar10.support import session_options as session_options_lib
+from cifar10.support import storage
+from cifar10.support import summaries
 
 _HOW_TO_PROCEED = (checkpoints.POINT_AT_TRAINING_RUN +
                    ' Or let that run save a new checkpoint.')
@@ -222,14 +224,17 @@ def evaluate(args, session_options, folder, named):
     errors.UserError: with --run_once, --all_checkpoints or a single
       checkpoint named, when there is no usable checkpoint.
   """
-  with tf.Graph().as_default():  # FileWriter refuses eager mode.
-    # An event file is named by the second it was opened in: two evaluations
-    # started within one second (a --run_once, then --all_checkpoints) would
-    # share a name, and the second would truncate the first's results. The
-    # suffix keeps each file apart.
-    summary_writer = tf.compat.v1.summary.FileWriter(
-        args.eval_dir, filename_suffix='.%d.%d' % (os.getpid(),
-                                                   time.monotonic_ns()))
+  # A folder that cannot be written is refused before the first evaluation,
+  # not after it; the event file itself is opened with the first results,
+  # so that a refused checkpoint leaves --eval_dir as it was.
+  storage.check_writable(args.eval_dir)
+  # An event file is named by the second it was opened in: two evaluations
+  # started within one second (a --run_once, then --all_checkpoints) would
+  # share a name, and the second would truncate the first's results. The
+  # suffix keeps each file apart.
+  summary_writer = summaries.WriterOnFirstSummary(
+      args.eval_dir, filename_suffix='.%d.%d' % (os.getpid(),
+                                                 time.monotonic_ns()))
 
   def evaluate_one(checkpoint_path, skip_unusable):
     # With `skip_unusable` (the waiting loop, --all_checkpoints) a checkpoint

@@ -113,8 +113,9 @@ def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
 
   Raises:
     errors.UserError: `export_dir` exists (the message names a free folder
-      inside it when it is a folder), there is no usable checkpoint, or its
-      folder records another number of classes than it scores.
+      inside it when it is a folder), cannot be made, there is no usable
+      checkpoint, or its folder records another number of classes than it
+      scores.
   """
   if storage.isdir(export_dir):
     raise errors.UserError(
@@ -125,6 +126,8 @@ def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
     raise errors.UserError(
         '--export_dir %s is a file. Give a new folder for the SavedModel.'
         % export_dir)
+  # Refused now, the folder is named as given, before the model is built.
+  storage.check_writable(export_dir)
   checkpoint, run_classes, use_fp16 = checkpoints.checkpoint_to_serve(
       checkpoint_dir, use_fp16)
   parent = storage.dirname(storage.absolute(export_dir))

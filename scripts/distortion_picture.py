@@ -135,11 +135,10 @@ def parser():
       prog='python scripts/distortion_picture.py', allow_abbrev=False,
       description=__doc__.splitlines()[0])
   result.add_argument('--data_dir', default=paths.DATA_DIR,
+                      type=flags.user_path(paths.resolve_data_dir_to_read),
                       help='The --data_dir of training, holding '
                            'cifar-10-batches-bin/.')
-  result.add_argument('--output', required=True,
-                      type=flags.non_empty_path(what='a PNG file to write'),
-                      help='The PNG to write.')
+  flags.add_output(result, 'The PNG to write.')
   result.add_argument('--passes', type=flags.positive_int, default=4,
                       help='Distorted versions of each image.')
   result.add_argument('--seed', type=int, default=1,
@@ -149,6 +148,7 @@ def parser():
 
 def main(argv=None):
   args = parser().parse_args(argv)
+  flags.check_output(args)
   path = os.path.join(batch_files.batches_dir(args.data_dir),
                       cifar10_input.TRAIN_FILES[0])
   class_names = batch_files.data_classes(args.data_dir).names

@@ -76,7 +76,7 @@ def parser():
       description=__doc__.splitlines()[0])
   result.add_argument('--eval_dir', default=paths.EVAL_DIR,
                       help='The --eval_dir of cifar10.eval.')
-  result.add_argument('--output', required=True, help='The PNG to write.')
+  flags.add_output(result, 'The PNG to write.')
   result.add_argument('--step', type=flags.non_negative_int, default=None,
                       help='The global step of the checkpoint whose image to '
                            'save (default: the latest evaluated).')
@@ -86,6 +86,7 @@ def parser():
 
 def main(argv=None):
   args = parser().parse_args(argv)
+  flags.check_output(args)
   event = choose(image_events(args.eval_dir, args.tag), args.step)
   with open(args.output, 'wb') as out:
     out.write(event.encoded_image_string)

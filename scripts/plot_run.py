@@ -35,6 +35,9 @@ if __name__ == '__main__':
   script.prepare_process()
 from tensorboard.backend.event_processing import event_accumulator
 
+from cifar10.support import errors  # pylint: disable=g-import-not-at-top
+from cifar10.support import flags  # pylint: disable=g-import-not-at-top
+
 LOSS_TAG = 'total_loss'
 RAW_LOSS_TAG = 'total_loss (raw)'
 LEARNING_RATE_TAG = 'learning_rate'
@@ -68,8 +71,7 @@ def parser():
                       help='Training images per global step of each run; '
                            'puts images seen on the x axis instead of steps.')
   result.add_argument('--title', default=None, help='A title for the picture.')
-  result.add_argument('--output', required=True,
-                      help='The PNG file to write.')
+  flags.add_output(result)
   return result
 
 
@@ -219,6 +221,11 @@ def _per_run(values, count, flag):
 
 def main(argv=None):
   args = parser().parse_args(argv)
+  try:
+    flags.check_output(args)
+  except errors.UserError as error:
+    print('error: %s' % error, file=sys.stderr)
+    return 1
   try:
     import matplotlib  # pylint: disable=g-import-not-at-top,unused-import
   except ImportError:

@@ -15,6 +15,7 @@ not messages, and are not read.
 """
 
 import ast
+import contextlib
 import functools
 import glob
 import hashlib
@@ -299,15 +300,26 @@ ADVICE = {
         ['test_advice.py::test_flag_refusals_then_the_spelling_they_name'],
     ('cifar10/support/flags.py', '--help lists the flags'):
         ['test_advice.py::test_flag_refusals_then_the_spelling_they_name'],
+    ('cifar10/support/flags.py', 'or add --overwrite to replace it'):
+        ['test_guide_scripts.py::test_an_existing_output_is_kept_then_a_new_'
+         'file_or_overwrite',
+         'test_plot_run.py::test_an_existing_output_is_kept_then_a_new_file_'
+         'or_overwrite'],
+    ('cifar10/support/flags.py', 'is a folder. Give a new file, such as'):
+        ['test_guide_scripts.py::test_an_existing_output_is_kept_then_a_new_'
+         'file_or_overwrite'],
     ('cifar10/support/flags.py', 'an empty path; give %s'):
         ['test_advice.py::test_empty_path_refused_then_a_folder_given'],
     # cifar10/support/kernel_choice.py
     ('cifar10/support/kernel_choice.py', 'set TF_ENABLE_ONEDNN_OPTS=0'):
         ['test_kernel_choice.py::test_the_users_own_setting_wins'],
-    # cifar10/support/script.py
-    ('cifar10/support/script.py', 'Give a folder you can write to'):
+    # cifar10/support/errors.py (script.run says it for a refusal met
+    # anywhere, storage.check_writable before the work starts)
+    ('cifar10/support/errors.py', 'Give a folder you can write to'):
         ['test_output.py::test_a_folder_that_cannot_be_written_is_one_line_'
-         'then_another_works'],
+         'then_another_works',
+         'test_faults.py::test_a_read_only_train_dir_is_refused_before_'
+         'training_then_resumes'],
     # cifar10/support/paths.py
     ('cifar10/support/paths.py', 'Give a folder for the event files'):
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
@@ -401,6 +413,9 @@ ADVICE = {
          'dir'],
     ('cifar10/support/training_run.py', 'Give another --train_dir'):
         ['test_advice.py::test_train_dir_a_file_then_another_train_dir'],
+    ('cifar10/support/training_run.py', 'Give a --train_dir of its own'):
+        ['test_advice.py::test_train_dir_the_data_or_an_export_then_a_folder_'
+         'of_its_own'],
     ('cifar10/support/training_run.py', 'Raise --max_steps to train further'):
         ['test_advice.py::test_nothing_to_do_then_raise_max_steps'],
     ('cifar10/support/training_run.py', 'Use --fresh to start over'):
@@ -424,6 +439,10 @@ ADVICE = {
                                       'training run, or at one'):
         ['test_warm_start.py::test_the_advice_of_each_refused_source_followed_'
          'leads_to_a_run'],
+    ('cifar10/support/warm_start.py', 'To train on that data, give it as '
+                                      '--data_dir'):
+        ['test_warm_start.py::test_a_data_set_as_source_then_as_data_dir_or_a_'
+         'run_or_left_out'],
     ('cifar10/support/warm_start.py', 'use --fresh to start over from %s'):
         ['test_warm_start.py::test_a_resumed_run_ignoring_the_flag_then_fresh_'
          'starts_from_it'],
@@ -1537,6 +1556,37 @@ def test_train_dir_a_file_then_another_train_dir(small_data, tmp_path):
                                                 str(a_file), 1)
   assert _train(small_data, str(tmp_path / 'run'), 1) == 0
   assert a_file.read_text() == 'mine'
+
+
+def _listing(folder):
+  """Every path under `folder`, relative to it, with its file's bytes."""
+  return {os.path.relpath(os.path.join(parent, name), folder):
+          open(os.path.join(parent, name), 'rb').read()
+          for parent, _, names in os.walk(folder) for name in names}
+
+
+def test_train_dir_the_data_or_an_export_then_a_folder_of_its_own(
+    small_data, small_run, tmp_path, capsys):
+  # Before: training wrote its checkpoints in among the batch files, or
+  # into the SavedModel's folder.
+  data = str(tmp_path / 'data')
+  shutil.copytree(small_data, data)
+  exported = str(tmp_path / 'model')
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert export.main(['--checkpoint_dir', small_run, '--export_dir',
+                        exported]) == 0
+  for train_dir, what in (
+      (data, "a data set's folder"),
+      (os.path.join(data, BIN), "a data set's folder"),
+      (exported, 'an exported model (it holds saved_model.pb)')):
+    before = _listing(tmp_path)
+    assert _refusal(_train, data, train_dir, 1) == (
+        '--train_dir %s is %s, not a training run\'s folder: training would '
+        'write its checkpoints in among those files. Give a --train_dir of '
+        'its own, a new folder.' % (train_dir, what))
+    assert _listing(tmp_path) == before
+  # "Give a --train_dir of its own, a new folder."
+  assert _train(data, str(tmp_path / 'run'), 1) == 0
 
 
 def test_nothing_to_do_then_raise_max_steps(small_data, small_run, tmp_path,

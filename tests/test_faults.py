@@ -4,6 +4,7 @@ Training runs in real child processes that the tests signal, kill and
 restart; every child is killed at the end of its test, pass or fail.
 """
 
+import errno
 import glob
 import math
 import os
@@ -27,6 +28,8 @@ from cifar10.support import errors
 from cifar10.support import script
 from conftest import DEADLINE_SECS, both_modes, latest_step, summary_values
 from test_convert_images import _class_folder
+from test_output import _AS_A_USER
+from test_own_classes import _snapshot
 from test_train_eval import LOG_LINE
 
 
@@ -533,6 +536,56 @@ def test_a_disk_too_full_for_the_first_checkpoint_is_one_line(
                  check=True)
   assert script.run(train.main, command) == 0
   assert latest_step(train_dir) == 3
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and not shutil.which('setpriv'),
+                    reason='root, and no setpriv to write as a user does')
+def test_a_read_only_train_dir_is_refused_before_training_then_resumes(
+    synthetic_data_dir, trained_dir, tmp_path):
+  # Before: the run trained, then failed at its first save, with the advice
+  # for a full disk ("make room there").
+  train_dir = str(tmp_path / 'run')
+  shutil.copytree(trained_dir, train_dir)
+  os.chmod(train_dir, 0o555)
+  before = _snapshot(train_dir)
+  command = _AS_A_USER + [sys.executable] + _train_args(
+      synthetic_data_dir, train_dir, '--max_steps', '302')
+  refused = subprocess.run(command, capture_output=True, text=True,
+                           timeout=DEADLINE_SECS)
+  assert refused.returncode == 1, refused.stderr
+  assert refused.stderr.splitlines()[-1] == (
+      'error: cannot write %s (Permission denied). Give a folder you can '
+      'write to, or change its permissions.' % train_dir)
+  assert 'Resuming' not in refused.stdout and 'step' not in refused.stdout
+  assert _snapshot(train_dir) == before
+  # "or change its permissions": the same command resumes.
+  os.chmod(train_dir, 0o755)
+  resumed = subprocess.run(command, capture_output=True, text=True,
+                           timeout=DEADLINE_SECS)
+  assert resumed.returncode == 0, resumed.stderr
+  assert 'Resuming from %s' % os.path.join(train_dir, 'model.ckpt-300') in (
+      resumed.stdout)
+  assert latest_step(train_dir) == 302
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize('staged', [
+    '.class_names.txt.0123abcd.part', '.export.89abcdef.part/model/variables'])
+def test_a_refused_staging_file_is_named_by_its_folder(staged, tmp_path,
+                                                       capsys):
+  # Before: "cannot write RUN/.class_names.txt.0123abcd.part", a name the
+  # writer made up, in place of the folder the user gave.
+  folder = str(tmp_path / 'run')
+
+  def main(argv):
+    del argv  # Unused.
+    raise PermissionError(errno.EACCES, 'Permission denied',
+                          os.path.join(folder, staged))
+
+  assert script.run(main) == 1
+  assert capsys.readouterr().err == (
+      'error: cannot write %s (Permission denied). Give a folder you can '
+      'write to, or change its permissions.\n' % folder)
 
 
 @pytest.mark.fast

@@ -1,6 +1,10 @@
 """The scripts that make the guide's table and pictures: layer_table, distortion_picture, eval_image."""
 
+import contextlib
+import io
 import os
+import re
+import shlex
 import time
 
 import numpy as np
@@ -11,9 +15,10 @@ from tensorflow.python.framework import ops
 
 from cifar10 import cifar10
 from cifar10 import cifar10_input
+from cifar10 import convert_images
 from cifar10.support import confusion
 from cifar10.support import errors
-from conftest import crafted_record
+from conftest import crafted_record, write_image_folder
 import script_modules
 
 # The fast lane (docs/testing.md): the whole file.
@@ -138,7 +143,8 @@ def test_distortion_picture_draws_a_row_per_class_of_converted_data(tmp_path):
       'bee\nfly\nant\nmoth\n')
   with pytest.raises(errors.UserError,
                      match=r'data_batch_1.bin has no image of class 3 \(moth\)'):
-    distortion_picture.main(['--data_dir', str(tmp_path), '--output', output])
+    distortion_picture.main(['--data_dir', str(tmp_path), '--output',
+                             str(tmp_path / 'moth.png')])
 
 
 def test_distortion_picture_names_a_missing_class(tmp_path):
@@ -148,6 +154,36 @@ def test_distortion_picture_names_a_missing_class(tmp_path):
                      match=r'data_batch_1.bin has no image of class 9 \(truck\)'):
     distortion_picture.main(['--data_dir', str(tmp_path), '--output',
                              str(tmp_path / 'x.png')])
+
+
+def test_distortion_picture_given_pictures_then_converted_as_told(
+    tmp_path, capsys):
+  # Before: "batch file data_batch_1.bin not found in
+  # pictures/cifar-10-batches-bin", where the trainers name the converter.
+  pictures = tmp_path / 'pictures'
+  write_image_folder(str(pictures), {'cat': (200, 60, 60),
+                                     'dog': (60, 60, 200)},
+                     np.random.default_rng(5), train_per_class=20,
+                     test_per_class=2, size=40)
+  output = str(tmp_path / 'picture.png')
+  with pytest.raises(SystemExit):
+    distortion_picture.main(['--data_dir', str(pictures), '--output', output])
+  message = capsys.readouterr().err.splitlines()[-1]
+  command, converted = re.search(
+      r'holds folders of pictures \(test/, train/\), but the scripts read data '
+      r'in CIFAR-10\'s format: convert them first \((python -m [^)]*)\), then '
+      r'give --data_dir (\S+)\.$', message).groups()
+  # This tool downloads nothing: the trainers' "To download CIFAR-10
+  # instead, give a new folder" is not offered.
+  assert 'download' not in message
+  words = shlex.split(command)
+  assert words[:3] == ['python', '-m', 'cifar10.convert_images']
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert convert_images.main(words[3:]) == 0
+  assert distortion_picture.main(['--data_dir', converted, '--output',
+                                  output, '--passes', '1']) == 0
+  with Image.open(output) as image:
+    assert image.height == 16 + 2 * (64 + 4)  # A row for each class.
 
 
 # ---------------------------------------------------------------------------
@@ -212,3 +248,42 @@ def test_eval_image_names_a_folder_without_the_image(eval_dir, tmp_path):
   with pytest.raises(errors.UserError, match='nowhere is not a folder'):
     eval_image.main(['--eval_dir', str(tmp_path / 'nowhere'), '--output',
                      str(tmp_path / 'cm.png')])
+
+
+# ---------------------------------------------------------------------------
+# Both: an existing --output
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize('tool', ['eval_image', 'distortion_picture'])
+def test_an_existing_output_is_kept_then_a_new_file_or_overwrite(
+    tool, eval_dir, tmp_path):
+  # Before: the user's file was written over without a word.
+  if tool == 'eval_image':
+    main, args = eval_image.main, ['--eval_dir', eval_dir]
+  else:
+    data_dir = str(tmp_path / 'data')
+    _write_train_file(data_dir, [crafted_record(label, *COLOURS[label])
+                                 for label in range(10)])
+    main, args = distortion_picture.main, ['--data_dir', data_dir,
+                                           '--passes', '1']
+  mine = tmp_path / 'mine.png'
+  mine.write_bytes(b'my own picture')
+  with pytest.raises(errors.UserError) as raised:
+    main(args + ['--output', str(mine)])
+  assert str(raised.value) == (
+      '--output %s exists already, and nothing is written over. Give a new '
+      'file, such as --output %s, or add --overwrite to replace it.'
+      % (mine, tmp_path / 'mine_2.png'))
+  assert mine.read_bytes() == b'my own picture'
+  # "Give a new file, such as --output .../mine_2.png".
+  assert main(args + ['--output', str(tmp_path / 'mine_2.png')]) == 0
+  # "or add --overwrite to replace it".
+  assert main(args + ['--output', str(mine), '--overwrite']) == 0
+  assert mine.read_bytes() == (tmp_path / 'mine_2.png').read_bytes()
+  # A folder is refused even with --overwrite, naming a file inside it.
+  with pytest.raises(errors.UserError) as raised:
+    main(args + ['--output', str(tmp_path), '--overwrite'])
+  assert str(raised.value) == (
+      '--output %s is a folder. Give a new file, such as --output %s.'
+      % (tmp_path, tmp_path / 'picture.png'))
+  assert main(args + ['--output', str(tmp_path / 'picture.png')]) == 0

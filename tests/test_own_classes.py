@@ -23,6 +23,7 @@ import cifar10.train as train
 from cifar10.support import batch_files
 from cifar10.support import classes
 from cifar10.support import errors
+from cifar10.support import script
 from conftest import (both_modes, serve_exported, summary_values,
                       write_image_folder)
 from test_convert_images import SPLITLINES_ONLY
@@ -204,6 +205,32 @@ def test_a_three_class_checkpoint_is_refused_on_cifar10_data(
       r"\(CIFAR-10's, since .* has no batches.meta.txt\)\. Give the "
       r'--data_dir it was trained on')):
     _evaluate(checkpoint, synthetic_data_dir, str(tmp_path / 'eval'))
+
+
+# --run_once stops at the refusal; --all_checkpoints reports each checkpoint
+# it skips, and finishes.
+@pytest.mark.parametrize('how, status', [(['--run_once'], 1),
+                                         (['--all_checkpoints'], 0)],
+                         ids=['run_once', 'all_checkpoints'])
+def test_a_checkpoint_refused_for_its_classes_writes_nothing_in_eval_dir(
+    how, status, trained_dir, own_data, tmp_path, capsys):
+  # Before: the evaluator opened its event file first, and a refused
+  # checkpoint left an empty one behind (and the folder it made for it).
+  _, data_dir = own_data
+  argv = ['--data_dir', data_dir, '--checkpoint_dir', trained_dir,
+          '--batch_size', '16'] + how
+  new = tmp_path / 'new'
+  assert script.run(cifar10_eval.main,
+                    argv + ['--eval_dir', str(new)]) == status
+  printed = capsys.readouterr()
+  assert 'was trained on 10 classes, but there are 3 here' in (
+      printed.out + printed.err)
+  assert not new.exists()
+  existing = tmp_path / 'existing'
+  existing.mkdir()
+  assert script.run(cifar10_eval.main,
+                    argv + ['--eval_dir', str(existing)]) == status
+  assert os.listdir(existing) == []
 
 
 def _snapshot(folder):

@@ -122,3 +122,23 @@ def test_an_eval_folder_written_out_of_step_order_reads_in_step_order(
   # Step 169 was evaluated twice: the newer value counts.
   np.testing.assert_allclose(values, [0.1, 0.33, 0.52])
   assert 'more than one graph' not in caplog.text
+
+
+def test_an_existing_output_is_kept_then_a_new_file_or_overwrite(
+    trained_dir, eval_dir, tmp_path, capsys):
+  # Before: the user's file was written over without a word.
+  args = ['--train_dir', trained_dir, '--eval_dir', eval_dir]
+  mine = tmp_path / 'mine.png'
+  mine.write_bytes(b'my own picture')
+  assert plot_run.main(args + ['--output', str(mine)]) == 1
+  assert capsys.readouterr().err == (
+      'error: --output %s exists already, and nothing is written over. Give '
+      'a new file, such as --output %s, or add --overwrite to replace it.\n'
+      % (mine, tmp_path / 'mine_2.png'))
+  assert mine.read_bytes() == b'my own picture'
+  # "Give a new file, such as --output .../mine_2.png".
+  assert plot_run.main(args + ['--output', str(tmp_path / 'mine_2.png')]) == 0
+  # "or add --overwrite to replace it".
+  assert plot_run.main(args + ['--output', str(mine), '--overwrite']) == 0
+  with Image.open(mine) as picture:
+    assert picture.format == 'PNG'

@@ -235,6 +235,59 @@ def test_a_source_without_checkpoints_is_refused_in_one_line(
 
 
 @pytest.mark.fast
+def test_a_refused_source_leaves_the_train_dir_as_it_was(
+    three_classes, synthetic_data_dir, tmp_path):
+  # Before: the refused run had made --train_dir and recorded its class
+  # names there, so that a run on other data was then refused ("not a
+  # run's: move them"); with --fresh, the earlier run was deleted first.
+  new = str(tmp_path / 'new')
+  missing = str(tmp_path / 'nowhere')
+  assert 'does not exist' in _refusal(three_classes, new, missing)
+  assert not os.path.exists(new)
+  out, _ = _train(synthetic_data_dir, new)
+  assert 'Finished at step 1' in out, out
+  before = _files(new)
+  with pytest.raises(errors.UserError, match='does not exist'):
+    _train(three_classes, new, '--fresh', '--warm_start_from', missing)
+  assert _files(new) == before
+
+
+@pytest.mark.fast
+def test_a_source_read_one_level_off_is_noticed_once(three_classes,
+                                                     trained_dir, tmp_path):
+  # The trainer checks the source before it touches --train_dir, and loads
+  # it once the graph is built: the notice saying how the flag was read
+  # comes once.
+  index = os.path.join(trained_dir, 'checkpoint')
+  out, err = _train(three_classes, str(tmp_path / 'run'), '--warm_start_from',
+                    index)
+  assert _warm_started(out, tf.train.latest_checkpoint(trained_dir)), out
+  assert _first_lines(err, 'notice: --warm_start_from') == [
+      'notice: --warm_start_from %s is the index file of a checkpoint folder: '
+      'reading its folder, %s.' % (index, trained_dir)]
+
+
+def test_a_data_set_as_source_then_as_data_dir_or_a_run_or_left_out(
+    three_classes, trained_dir, tmp_path):
+  run = iter(str(tmp_path / ('run%d' % index)) for index in range(4))
+  # Before: "holds no checkpoint. Point it at the --train_dir of a training
+  # run", which says nothing of the data set given by mistake.
+  for data_folder in (three_classes,
+                      os.path.join(three_classes, 'cifar-10-batches-bin')):
+    assert _refusal(three_classes, next(run), data_folder) == (
+        '--warm_start_from %s holds a data set, not a training run. To train '
+        'on that data, give it as --data_dir; to start from a trained model, '
+        'point --warm_start_from at the --train_dir of its run, or leave '
+        '--warm_start_from out to start from random weights.' % data_folder)
+  # "give it as --data_dir", leaving --warm_start_from out.
+  out, _ = _train(three_classes, next(run))
+  assert 'Finished at step 1' in out and not _first_lines(out, 'Warm start')
+  # "point --warm_start_from at the --train_dir of its run".
+  out, _ = _train(three_classes, next(run), '--warm_start_from', trained_dir)
+  assert _warm_started(out, tf.train.latest_checkpoint(trained_dir)), out
+
+
+@pytest.mark.fast
 def test_a_checkpoint_of_another_network_is_refused_in_one_line(
     three_classes, tmp_path):
   other = _save(str(tmp_path / 'other.ckpt'),

@@ -204,8 +204,8 @@ def check_run_names(folder, data_classes, used_for, how_to_proceed):
     errors.UserError: one line naming both lists, where each was read, and
       what to do.
   """
-  recorded = recorded_by_run(folder)
-  if recorded and recorded.names != data_classes.names:
+  recorded = _other_names_of_run(folder, data_classes, assumed=False)
+  if recorded:
     raise errors.UserError(
         '%s was trained on the classes %s (%s), but the data has %s (%s): '
         'its results would carry the wrong names. %s'
@@ -217,6 +217,53 @@ def run_names_fix(folder):
   """What to do when a run's folder records the wrong classes."""
   return ('Copy the %s of the data it was trained on to %s.'
           % (META_FILE, os.path.join(folder, RUN_FILE)))
+
+
+def _other_names_of_run(folder, data_classes, assumed):
+  """The Classes the run in `folder` was trained on, where they are not
+  `data_classes`; else None.
+
+  The one comparison of a run's names with the data's, for the checks of
+  the tools that use a run (check_run_names) and of the trainer that would
+  add to it (check_for_run), each with its own message.
+
+  Args:
+    folder: a training run's folder (need not exist).
+    data_classes: the Classes of the data.
+    assumed: whether a folder without the record is CIFAR-10's run (one
+      made before the record existed, which a trainer resumes); if not,
+      such a folder is not compared.
+  """
+  recorded = of_run(folder) if assumed else recorded_by_run(folder)
+  if recorded and recorded.names != data_classes.names:
+    return recorded
+  return None
+
+
+def check_for_run(train_dir, data_classes, resuming):
+  """Raises UserError where --train_dir holds a run on other class names.
+
+  The trainer checks this before it touches the folder; record_for_run
+  checks it again as it writes.
+
+  Args:
+    train_dir: the training run's folder (need not exist).
+    data_classes: the Classes of the training data.
+    resuming: whether the folder holds a checkpoint to resume from: a run
+      there without the record was trained on CIFAR-10's ten classes.
+
+  Raises:
+    errors.UserError: the run in the folder was trained on other class
+      names.
+  """
+  recorded = _other_names_of_run(train_dir, data_classes, assumed=resuming)
+  if recorded:
+    raise errors.UserError(
+        '--train_dir %s holds a run on the classes %s (%s), but the data '
+        'has %s (%s). Training will not mix them: run with --fresh to '
+        'start over, or choose another --train_dir.'
+        % (train_dir, listed(recorded.names), recorded.source,
+           listed(data_classes.names), data_classes.source))
 
 
 def record_for_run(train_dir, data_classes, resuming):
@@ -232,20 +279,12 @@ def record_for_run(train_dir, data_classes, resuming):
 
   Raises:
     errors.UserError: the run in the folder was trained on other class
-      names.
+      names (check_for_run).
   """
+  check_for_run(train_dir, data_classes, resuming)
   path = os.path.join(train_dir, RUN_FILE)
-  if resuming or storage.isfile(path):
-    recorded = of_run(train_dir)
-    if recorded.names != data_classes.names:
-      raise errors.UserError(
-          '--train_dir %s holds a run on the classes %s (%s), but the data '
-          'has %s (%s). Training will not mix them: run with --fresh to '
-          'start over, or choose another --train_dir.'
-          % (train_dir, listed(recorded.names), recorded.source,
-             listed(data_classes.names), data_classes.source))
-    return
-  storage.write_atomically(path, format_names(data_classes.names))
+  if not resuming and not storage.isfile(path):
+    storage.write_atomically(path, format_names(data_classes.names))
 
 
 def listed(names, shown=4):

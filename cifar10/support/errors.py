@@ -25,6 +25,21 @@ class UserError(Exception):
   exit_status = 1
 
 
+def cannot_write(path, reason):
+  """The UserError for a folder (or file) the system will not let us write.
+
+  script.run says it for such an error met anywhere, and the checks that
+  try a folder before any work (storage.check_writable) raise it, so that
+  the user reads the same line whichever found it first.
+
+  Args:
+    path: the folder or file the user gave.
+    reason: the system's words, such as "Permission denied".
+  """
+  return UserError('cannot write %s (%s). Give a folder you can write to, or '
+                   'change its permissions.' % (path, reason))
+
+
 class Stopped(Exception):
   """The user stopped the script (Ctrl-C, SIGTERM): not an error.
 

@@ -15,6 +15,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
   run_as_file.refuse(__file__)
 
 import argparse
+import os
 import sys
 
 from cifar10.support import data_choice
@@ -141,6 +142,53 @@ def user_path(check=None, what='a folder'):
       raise argparse.ArgumentTypeError(str(error))
   parse.__name__ = check.__name__ if check else 'path'
   return non_empty_path(parse, what)
+
+
+def add_output(parser, help_text='The PNG file to write.'):
+  """Adds --output, the picture a learner's tool writes, and --overwrite.
+
+  An existing file is refused unless --overwrite says to replace it
+  (check_output): a file of the user's that a tool wrote over would be
+  lost, as cifar10.export and cifar10.convert_images never write over a
+  folder.
+
+  Args:
+    parser: an argparse parser.
+    help_text: what --output takes.
+  """
+  parser.add_argument('--output', required=True,
+                      type=non_empty_path(what='a PNG file to write'),
+                      help=help_text)
+  parser.add_argument('--overwrite', action='store_true',
+                      help='Replace --output where that file exists already '
+                           '(without it, the file is kept and the tool '
+                           'refuses).')
+
+
+def check_output(args):
+  """Refuses an --output that exists, unless --overwrite was given.
+
+  Call it before the tool's work, so that a refused command costs nothing.
+
+  Args:
+    args: the parsed flags of a parser given add_output.
+
+  Raises:
+    errors.UserError: naming the file and a free name beside it.
+  """
+  if os.path.isdir(args.output):
+    raise errors.UserError(
+        '--output %s is a folder. Give a new file, such as --output %s.'
+        % (args.output, os.path.join(args.output, 'picture.png')))
+  if os.path.lexists(args.output) and not args.overwrite:
+    stem, ending = os.path.splitext(args.output)
+    number = 2
+    while os.path.lexists('%s_%d%s' % (stem, number, ending)):
+      number += 1
+    raise errors.UserError(
+        '--output %s exists already, and nothing is written over. Give a '
+        'new file, such as --output %s_%d%s, or add --overwrite to replace '
+        'it.' % (args.output, stem, number, ending))
 
 
 class Parser(argparse.ArgumentParser):

@@ -117,7 +117,13 @@ def _class_folders_of_pictures(path, names):
   return sorted(found)
 
 
-def resolve_data_dir(data_dir):
+def resolve_data_dir_to_read(data_dir):
+  """resolve_data_dir for a tool that reads the data but never downloads it
+  (scripts/distortion_picture.py): its messages offer no download."""
+  return resolve_data_dir(data_dir, downloads=False)
+
+
+def resolve_data_dir(data_dir, downloads=True):
   """Reads --data_dir, recognising the neighbouring mistakes users make.
 
   --data_dir is the folder that holds cifar-10-batches-bin/ (and the
@@ -129,6 +135,8 @@ def resolve_data_dir(data_dir):
 
   Args:
     data_dir: the flag's value.
+    downloads: whether the tool downloads CIFAR-10 into a new folder; the
+      message about pictures then says so.
 
   Returns:
     The --data_dir to use.
@@ -194,17 +202,31 @@ def resolve_data_dir(data_dir):
     raise errors.UserError(
         '--data_dir %s holds folders of pictures (%s), but the scripts read '
         'data in CIFAR-10\'s format: convert them first (python -m '
-        'cifar10.convert_images %s %s), then give --data_dir %s. To download '
-        'CIFAR-10 instead, give a new folder.' % (
+        'cifar10.convert_images %s %s), then give --data_dir %s.%s' % (
             data_dir, ', '.join(name + '/' for name in pictures[:3]) +
             (', ...' if len(pictures) > 3 else ''), path, converted,
-            converted))
+            converted, ' To download CIFAR-10 instead, give a new folder.'
+            if downloads else ''))
   return data_dir
 
 
 # ---------------------------------------------------------------------------
 # --train_dir
 # ---------------------------------------------------------------------------
+
+def other_use_of_folder(folder):
+  """What `folder` is, where it is a data set's or an exported model's; else
+  None: a run's checkpoints written in there would mix with those files.
+
+  Returns:
+    A phrase such as "a data set's folder", or None.
+  """
+  if holds_data(folder):
+    return 'a data set\'s folder'
+  if storage.isfile(os.path.join(folder, SAVED_MODEL_FILE)):
+    return 'an exported model (it holds %s)' % SAVED_MODEL_FILE
+  return None
+
 
 def checkpoint_prefix(path):
   """The checkpoint `path` names, as a prefix or one of its files; or None.

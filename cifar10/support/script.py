@@ -21,6 +21,7 @@ import sys
 from cifar10.support import console
 from cifar10.support import errors
 from cifar10.support import kernel_choice
+from cifar10.support import storage
 from cifar10.support import tensorflow_logs
 
 
@@ -138,8 +139,7 @@ def run(main, argv=None):
     refused = _refused_path(error)
     if refused is None:
       raise
-    print('error: cannot write %s (%s). Give a folder you can write to, or '
-          'change its permissions.' % refused, file=sys.stderr)
+    print('error: %s' % errors.cannot_write(*refused), file=sys.stderr)
     return 1
 
 
@@ -179,7 +179,20 @@ def _refused_path(error):
   wherever it first writes: making --train_dir, the converter's OUT, the
   export's staging folder. Each would end in a traceback; the path and the
   system's reason are all the user needs. None for any other error.
+
+  A file or folder staged under a partial name (storage.partial_name) is
+  the writer's own, unknown to the user: the folder it was made in is named
+  instead.
   """
+  refused = _system_refusal(error)
+  if refused is None:
+    return None
+  path, reason = refused
+  return storage.staged_in(path) or path, reason
+
+
+def _system_refusal(error):
+  """(path, reason) as the error itself names them, or None."""
   if isinstance(error, OSError) and error.errno in _REFUSALS:
     return error.filename, error.strerror
   # TensorFlow's file system says it as "<path>; Permission denied". Only a

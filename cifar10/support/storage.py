@@ -258,6 +258,60 @@ def partial_name(path):
       os.path.basename(path), uuid.uuid4().hex[:8]))
 
 
+def check_writable(path):
+  """Refuses folder `path` where this process may not write into it.
+
+  A run would otherwise learn it only at its first write: a resumed
+  training run at its first checkpoint, an evaluation once it has its
+  figures. An empty file under a partial name is written there and removed;
+  for a folder not made yet, in its nearest existing parent, where it will
+  be made. Nothing else is written, and the folder is not made.
+
+  Raises:
+    errors.UserError: errors.cannot_write's line, naming `path`, where the
+      system refuses the write (permissions, a read-only disk).
+  """
+  folder = path
+  while not exists(folder):
+    parent = dirname(normpath(folder)) or '.'
+    if parent == folder:
+      break
+    folder = parent
+  probe = partial_name(os.path.join(folder, 'write_check'))
+  try:
+    # A GFile opens its file at the first write: an empty one is enough.
+    with open_file(probe, 'wb') as out:
+      out.write(b'')
+  except _tf().errors.PermissionDeniedError as error:
+    raise errors.cannot_write(path, reason(error)) from None
+  except op_error():
+    # Not a refusal (a file where a folder should be, say): the writes
+    # themselves meet it, and the code that makes them words it.
+    pass
+  finally:
+    if exists(probe):
+      remove(probe)
+
+
+# A name partial_name gives: a dot, the final name, 8 hex digits, ".part".
+_PARTIAL_NAME = re.compile(r'^\..+\.[0-9a-f]{8}\.part$')
+
+
+def staged_in(path):
+  """The folder a partial file or folder (partial_name's) was made in, or
+  None where `path` is not one, nor inside one.
+
+  A message names that folder, which the user knows, rather than the
+  writer's temporary name (or a file in its temporary folder).
+  """
+  head, rest = _split_url(path)
+  parts = rest.split('/')
+  for index, part in enumerate(parts):
+    if _PARTIAL_NAME.match(part):
+      return dirname(head + '/'.join(parts[:index + 1])) or '.'
+  return None
+
+
 def write_atomically(path, data, overwrite=True):
   """Writes `data` (bytes) to `path` through a partial file, then renames it.
 

@@ -162,3 +162,34 @@ def flush_run_writer(logdir):
     writer = cache._cache.get(logdir)  # pylint: disable=protected-access
   if writer is not None:
     writer.flush()
+
+
+class WriterOnFirstSummary:
+  """A FileWriter that makes its folder and event file with the first summary.
+
+  The evaluator opens its writer before it knows whether any checkpoint can
+  be evaluated; a refused one (trained on other classes, say) would leave
+  an empty event file behind, and a folder that did not exist. This one
+  writes nothing until there is something to write. It offers the
+  FileWriter methods the evaluator uses: add_summary, flush and close.
+  """
+
+  def __init__(self, logdir, filename_suffix=None):
+    self._logdir = logdir
+    self._filename_suffix = filename_suffix
+    self._writer = None
+
+  def add_summary(self, summary, global_step=None):
+    if self._writer is None:
+      with tf.Graph().as_default():  # FileWriter refuses eager mode.
+        self._writer = tf.compat.v1.summary.FileWriter(
+            self._logdir, filename_suffix=self._filename_suffix)
+    self._writer.add_summary(summary, global_step)
+
+  def flush(self):
+    if self._writer is not None:
+      self._writer.flush()
+
+  def close(self):
+    if self._writer is not None:
+      self._writer.close()

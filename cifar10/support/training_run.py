@@ -38,6 +38,7 @@ from cifar10.support import paths
 from cifar10.support import session_options as session_options_lib
 from cifar10.support import storage
 from cifar10.support import summaries
+from cifar10.support import warm_start
 
 CHECKPOINT_BASENAME = 'model.ckpt'
 
@@ -162,9 +163,19 @@ def prepare_run(args, schedule_from_flags, images_per_step):
       data_format=args.data_format)
   schedule = schedule_from_flags(args)
   schedule.decay_steps(images_per_step)  # Refuses a period under one step.
-  prepare_train_dir(args.train_dir, args.fresh, batch_files.data_classes(
-      args.data_dir, args.data_format))
-  return settings, schedule
+  _, warm_source = prepare_train_dir(
+      args.train_dir, args.fresh, batch_files.data_classes(
+          args.data_dir, args.data_format), args.warm_start_from)
+  return with_warm_source(settings, warm_source), schedule
+
+
+def with_warm_source(settings, warm_source):
+  """`settings` whose warm_start_from is the checkpoint prepare_train_dir
+  found for it, if any: the loop then reads that checkpoint without saying
+  again how the flag was read (its notices)."""
+  if warm_source is None:
+    return settings
+  return dataclasses.replace(settings, warm_start_from=warm_source)
 
 
 def shuffle_buffer_line(settings, min_queue_examples, buffer_size):
@@ -191,46 +202,86 @@ def shuffle_buffer_line(settings, min_queue_examples, buffer_size):
           'room for %d) before the first batch.' % (records, buffer_size))
 
 
-def prepare_train_dir(train_dir, fresh, data_classes):
+def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None):
   """Creates --train_dir if needed; `fresh` clears an earlier run from it.
 
   It also records the data's class names there (classes.RUN_FILE), for the
-  tools that read the run's checkpoints without the data.
+  tools that read the run's checkpoints without the data. Everything that
+  can refuse the run here is checked before the folder is touched (see
+  _check_train_dir), so that a refused command leaves it as it was, or not
+  made.
 
   Args:
     train_dir: the --train_dir flag.
     fresh: the --fresh flag: delete the earlier run's checkpoints, event
       files and class names (and nothing else), listing them.
     data_classes: the classes.Classes of the training data.
+    warm_start_from: the --warm_start_from flag, or None.
 
   Returns:
-    The checkpoint training will resume from, or None.
+    (latest, warm_source): the checkpoint training will resume from, or
+    None; and, for a new run given `warm_start_from`, the checkpoint it
+    names (its prefix), else None.
 
   Raises:
-    errors.UserError: `train_dir` is a file, holds files under a run's
-      names but no run, its checkpoint index file is damaged, or the run
-      there was trained on other classes.
+    errors.UserError: see _check_train_dir.
   """
-  if storage.exists(train_dir) and not storage.isdir(train_dir):
-    raise errors.UserError(
-        '--train_dir %s is a file, not a folder. Give another --train_dir.'
-        % train_dir)
-  _refuse_files_of_no_run(train_dir, data_classes)
+  latest, warm_source = _check_train_dir(train_dir, fresh, data_classes,
+                                         warm_start_from)
   storage.makedirs(train_dir)
   if fresh:
     removed = _remove_run_files(train_dir)
     print('--fresh: removed %d files of an earlier run from %s%s'
           % (len(removed), train_dir,
              ''.join('\n  ' + name for name in removed)))
-    latest = None
-  else:
-    latest = checkpoints.latest_checkpoint(train_dir, UNUSABLE_CHECKPOINT)
+  classes.record_for_run(train_dir, data_classes, resuming=bool(latest))
+  return latest, warm_source
+
+
+def _check_train_dir(train_dir, fresh, data_classes, warm_start_from=None):
+  """Refuses a --train_dir that cannot hold this run; writes nothing.
+
+  Args:
+    train_dir, fresh, data_classes, warm_start_from: as for
+      prepare_train_dir.
+
+  Returns:
+    (latest, warm_source), as prepare_train_dir returns them.
+
+  Raises:
+    errors.UserError: `train_dir` is a file, a data set's folder or an
+      exported model's, holds files under a run's names but no run, its
+      checkpoint index file is damaged, the run there was trained on other
+      classes, --warm_start_from holds no checkpoint (for a new run), or
+      the folder cannot be written.
+  """
+  if storage.exists(train_dir) and not storage.isdir(train_dir):
+    raise errors.UserError(
+        '--train_dir %s is a file, not a folder. Give another --train_dir.'
+        % train_dir)
+  other_use = paths.other_use_of_folder(train_dir)
+  if other_use:
+    raise errors.UserError(
+        '--train_dir %s is %s, not a training run\'s folder: training would '
+        'write its checkpoints in among those files. Give a --train_dir of '
+        'its own, a new folder.' % (train_dir, other_use))
+  _refuse_files_of_no_run(train_dir, data_classes)
+  # With --fresh the earlier run is not resumed: it is to be removed.
+  latest = None if fresh else checkpoints.latest_checkpoint(
+      train_dir, UNUSABLE_CHECKPOINT)
   if latest:
     checkpoints.check_class_count(
         checkpoints.read_checkpoint(latest, UNUSABLE_CHECKPOINT),
         data_classes, UNUSABLE_CHECKPOINT)
-  classes.record_for_run(train_dir, data_classes, resuming=bool(latest))
-  return latest
+  if not fresh:
+    classes.check_for_run(train_dir, data_classes, resuming=bool(latest))
+  warm_source = None
+  if warm_start_from and not latest:
+    # The graph decides later which of its variables fit; whether the flag
+    # names a checkpoint at all is known now.
+    warm_source = warm_start.find_source(warm_start_from).path
+  storage.check_writable(train_dir)
+  return latest, warm_source
 
 
 def _refuse_files_of_no_run(train_dir, data_classes):

@@ -28,6 +28,7 @@ import tensorflow as tf
 from cifar10.support import checkpoints
 from cifar10.support import classes
 from cifar10.support import errors
+from cifar10.support import paths
 from cifar10.support import storage
 
 FLAG = '--warm_start_from'
@@ -117,10 +118,19 @@ def find_source(path):
     A checkpoints.Checkpoint.
 
   Raises:
-    errors.UserError: the path holds no checkpoint, or an unreadable one.
+    errors.UserError: the path holds no checkpoint (a data set, say), or an
+      unreadable one.
   """
   folder, named = checkpoints.locate_checkpoints(path, FLAG)
   source = named or checkpoints.latest_checkpoint(folder, _HOW_TO_PROCEED)
+  if source is None and paths.holds_data(path):
+    # "Point it at the --train_dir of a run" would not tell such a user
+    # that the data goes elsewhere.
+    raise errors.UserError(
+        '%s %s holds a data set, not a training run. To train on that data, '
+        'give it as --data_dir; to start from a trained model, point %s at '
+        'the --train_dir of its run, or leave %s out to start from random '
+        'weights.' % (FLAG, path, FLAG, FLAG))
   if source is None:
     raise errors.UserError(
         '%s %s %s. Point it at the --train_dir of a training run, or at one '
