@@ -74,11 +74,9 @@ found.
 
 import argparse
 import collections
-import contextlib
 import functools
 import os
 import shutil
-import signal
 import stat
 import sys
 import tempfile
@@ -894,41 +892,13 @@ def _print_summary(src, conversion):
           % (count, '' if count == 1 else 's'))
 
 
-class _Terminated(BaseException):
-  """SIGTERM, raised wherever the conversion is, as Ctrl-C raises
-  KeyboardInterrupt: not an Exception, so that no `except Exception` on the
-  way catches it, and convert's clean-up runs."""
-
-
-@contextlib.contextmanager
-def _sigterm_stops():
-  """Within it, SIGTERM (`kill`, a job scheduler's stop) raises _Terminated.
-
-  By default SIGTERM ends Python at once, leaving the half-written folder
-  behind; raised as an exception, it stops the conversion as Ctrl-C does.
-  A second SIGTERM during the clean-up is ignored, so that the clean-up
-  finishes. The handler before is restored on leaving.
-  """
-  def stop(signum, frame):
-    signal.signal(signum, signal.SIG_IGN)
-    raise _Terminated()
-
-  previous = signal.signal(signal.SIGTERM, stop)
-  try:
-    yield
-  finally:
-    signal.signal(signal.SIGTERM, previous)
-
-
 def main(argv=None):
   args = parser().parse_args(argv)
   try:
-    with _sigterm_stops():
-      conversion = convert(args.src, args.out, args.test_fraction, args.seed,
-                           enlarge_small=args.enlarge_small)
-  except (KeyboardInterrupt, _Terminated) as stop:
-    signum = (signal.SIGINT if isinstance(stop, KeyboardInterrupt)
-              else signal.SIGTERM)
+    conversion = convert(args.src, args.out, args.test_fraction, args.seed,
+                         enlarge_small=args.enlarge_small)
+  except errors.STOPS as stop:  # Ctrl-C, or SIGTERM (script.run).
+    signum = errors.stop_signal(stop)
     raise errors.Stopped(signum, 'Stopped by %s: nothing was written to %s.'
                          % (signum.name, shown(args.out))) from None
   _print_summary(args.src, conversion)

@@ -75,22 +75,39 @@ def test_signal_saves_the_current_step_and_the_next_run_resumes(
 
 @pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM],
                          ids=['SIGINT', 'SIGTERM'])
-def test_a_stopped_conversion_leaves_nothing_in_out(signum, tmp_path,
-                                                    children):
+def test_a_stopped_conversion_leaves_nothing_in_out(signum, tmp_path):
   src, out = tmp_path / 'src', tmp_path / 'out'
   _class_folder(str(src), 3, names=('a', 'b'))
-  # Reading a FIFO waits for a writer, and none comes: the converter stays
-  # at that file, its output half written, until the signal.
-  os.mkfifo(str(src / 'b' / 'zz.png'))
-  child = children('-m', 'cifar10.convert_images', str(src), str(out))
-  _wait_until(lambda: glob.glob(str(out / '.cifar-10-batches-bin.*.part')),
-              child)
-  child.process.send_signal(signum)
-  status, output = child.finish()
-  assert status == 128 + signum, output[-3000:]
+  # Each of these files gets a "skipped" line, more of them than a pipe
+  # holds (64 KiB by default, 1 MiB at most). Until the test reads the
+  # output, the converter waits at one of those lines, its output half
+  # written, whatever the machine's speed.
+  long_name = 'x' * 200
+  for index in range(_SKIP_LINES_BEYOND_A_PIPE):
+    (src / 'b' / ('%s%04d.png' % (long_name, index))).write_text(
+        'not a picture %d' % index)  # Distinct bytes: no two are copies.
+  child = subprocess.Popen(
+      [sys.executable, '-m', 'cifar10.convert_images', str(src), str(out)],
+      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+      env=dict(os.environ, PYTHONUNBUFFERED='1'))
+  try:
+    deadline = time.monotonic() + DEADLINE_SECS
+    while not glob.glob(str(out / '.cifar-10-batches-bin.*.part')):
+      assert child.poll() is None, 'ended before it began to write'
+      assert time.monotonic() < deadline, 'hung before it began to write'
+      time.sleep(0.2)
+    child.send_signal(signum)
+    output, _ = child.communicate(timeout=DEADLINE_SECS)
+  finally:
+    child.kill()
+  assert child.returncode == 128 + signum, output[-3000:]
   assert output.splitlines()[-1] == (
       'Stopped by %s: nothing was written to %s.' % (signum.name, out))
   assert not out.exists()  # The run created it, so it removed it.
+
+
+# Enough lines of some 300 bytes to fill a pipe of 1 MiB.
+_SKIP_LINES_BEYOND_A_PIPE = 4000
 
 
 def _kill_while_saving(child, train_dir):
@@ -201,9 +218,9 @@ def _wait_until(condition, child):
   deadline = time.monotonic() + DEADLINE_SECS
   while not condition():
     if time.monotonic() > deadline or child.process.poll() is not None:
-      child.kill()
+      child.kill()  # Collects what the child printed.
       raise AssertionError('waited in vain for %s:\n%s' % (
-          child.process.args, child.finish()[1][-3000:]))
+          child.process.args, ''.join(child.lines)[-3000:]))
     time.sleep(0.2)
 
 

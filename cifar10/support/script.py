@@ -163,7 +163,10 @@ def _raise_on_sigterm():
 
 
 def _raise_terminated(signum, frame):
-  del signum, frame  # Unused.
+  del frame  # Unused.
+  # A second SIGTERM (an impatient `kill`, repeated) is ignored from here
+  # on, so that the clean-up this one starts is not cut short.
+  signal.signal(signum, signal.SIG_IGN)
   raise errors.Terminated()
 
 
