@@ -1,6 +1,8 @@
 """cifar10.eval --all_checkpoints: each checkpoint without a result, oldest first, once."""
 
+import glob
 import re
+import shutil
 
 import pytest
 
@@ -78,3 +80,39 @@ def test_a_folder_without_checkpoints_is_named(synthetic_data_dir, tmp_path,
                    '--all_checkpoints') == 1
   assert ('No checkpoint file found in --checkpoint_dir %s' % empty
           in capsys.readouterr().err)
+
+
+def _damage(checkpoint_path):
+  """Cuts a checkpoint's data file short, as a full disk would."""
+  data_file, = glob.glob(checkpoint_path + '.data-*')
+  with open(data_file, 'r+b') as data:
+    data.truncate(3)
+
+
+def test_damaged_checkpoints_are_skipped_and_none_usable_is_an_error(
+    run_with_checkpoints, synthetic_data_dir, tmp_path, capsys):
+  train_dir = str(tmp_path / 'train')
+  shutil.copytree(run_with_checkpoints, train_dir)
+  found = checkpoints.all_checkpoints(train_dir)
+  _damage(found[0])
+  eval_dir = str(tmp_path / 'eval')
+
+  # One of four cannot be read: the others are evaluated, and the end says so.
+  assert _evaluate(synthetic_data_dir, train_dir, eval_dir,
+                   '--all_checkpoints') == 0
+  printed = capsys.readouterr().out
+  assert printed.count(': skipped: ') == 1
+  assert ('Skipped 1 of the 4 checkpoints (each named above); the results '
+          'of the others are in %s.' % eval_dir) in printed
+  assert _precision_steps(eval_dir) == [2, 4, 6]
+
+  # Only the damaged one is left without a result, and it is still damaged:
+  # nothing at all is evaluated, which is an error.
+  assert _evaluate(synthetic_data_dir, train_dir, eval_dir,
+                   '--all_checkpoints') == 1
+  captured = capsys.readouterr()
+  assert captured.out.count(': skipped: ') == 1
+  assert captured.err == (
+      'error: No checkpoint in %s could be evaluated (1 without a result, '
+      'each named above with the reason it was skipped).\n' % train_dir)
+  assert _precision_steps(eval_dir) == [2, 4, 6]

@@ -28,20 +28,34 @@ def evaluate_all(folder, eval_dir, evaluate_one):
       for one it skipped as unusable.
 
   Raises:
-    errors.UserError: `folder` holds no checkpoint.
+    errors.UserError: `folder` holds no checkpoint, or none of those
+      without a result could be used: nothing was evaluated, and a script
+      that runs the evaluator should see it fail.
   """
   done = eval_report.evaluated_steps(eval_dir)
   found = checkpoints.all_checkpoints(folder)
   if not found:
     checkpoints.require_latest(folder)  # Raises, naming the folder.
+  # A damaged checkpoint, whose step cannot be read, has no result: it is
+  # tried with the others, and skipped with its reason.
   pending = [path for path in found
              if checkpoints.global_step_of(path) not in done]
   print('%d of the %d checkpoints in %s have no result in %s yet.'
         % (len(pending), len(found), folder, eval_dir), flush=True)
+  skipped = 0
   for number, path in enumerate(pending, 1):
     print('Evaluating %s (%d of %d).' % (path, number, len(pending)),
           flush=True)
-    evaluate_one(path, True)
+    if evaluate_one(path, True) is None:
+      skipped += 1
+  if skipped and skipped == len(pending):
+    raise errors.UserError(
+        'No checkpoint in %s could be evaluated (%d without a result, each '
+        'named above with the reason it was skipped).' % (folder, skipped))
+  if skipped:
+    print('Skipped %d of the %d checkpoints (each named above); the results '
+          'of the others are in %s.' % (skipped, len(pending), eval_dir),
+          flush=True)
 
 
 def evaluate_chosen(args, folder, named, evaluate_one):

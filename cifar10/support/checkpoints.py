@@ -252,9 +252,13 @@ def find_checkpoint(checkpoint_dir):
 
 
 def global_step_of(path):
-  """The global step saved in checkpoint `path` (an int)."""
-  return int(tf.compat.v1.train.NewCheckpointReader(path).get_tensor(
-      'global_step'))
+  """The global step saved in checkpoint `path` (an int), or None where the
+  checkpoint cannot be read (damaged): whoever uses it says why."""
+  try:
+    return int(tf.compat.v1.train.NewCheckpointReader(path).get_tensor(
+        'global_step'))
+  except _READ_ERRORS:
+    return None
 
 
 # The model's last layer, whose outputs are the classes' logits: its
