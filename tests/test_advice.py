@@ -174,6 +174,10 @@ ADVICE = {
         ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
     ('cifar10/dist_train.py', 'Start it, or raise --startup_timeout'):
         ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
+    # cifar10/support/eval_report.py
+    ('cifar10/support/eval_report.py', 'give --top_k %d at most'):
+        ['test_train_eval.py::test_eval_refuses_a_top_k_above_the_number_of_'
+         'classes'],
     # cifar10/eval.py
     ('cifar10/eval.py', 'Give the --data_dir it was trained on'):
         ['test_advice.py::test_other_classes_then_the_data_or_run_that_fits',

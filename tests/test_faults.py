@@ -86,9 +86,10 @@ def test_a_stopped_conversion_leaves_nothing_in_out(signum, tmp_path):
   for index in range(_SKIP_LINES_BEYOND_A_PIPE):
     (src / 'b' / ('%s%04d.png' % (long_name, index))).write_text(
         'not a picture %d' % index)  # Distinct bytes: no two are copies.
+  # The stop's line comes on stderr, apart from the half-written stdout.
   child = subprocess.Popen(
       [sys.executable, '-m', 'cifar10.convert_images', str(src), str(out)],
-      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
       env=dict(os.environ, PYTHONUNBUFFERED='1'))
   try:
     deadline = time.monotonic() + DEADLINE_SECS
@@ -97,11 +98,11 @@ def test_a_stopped_conversion_leaves_nothing_in_out(signum, tmp_path):
       assert time.monotonic() < deadline, 'hung before it began to write'
       time.sleep(0.2)
     child.send_signal(signum)
-    output, _ = child.communicate(timeout=DEADLINE_SECS)
+    _, errors_output = child.communicate(timeout=DEADLINE_SECS)
   finally:
     child.kill()
-  assert child.returncode == 128 + signum, output[-3000:]
-  assert output.splitlines()[-1] == (
+  assert child.returncode == 128 + signum, errors_output[-3000:]
+  assert errors_output.splitlines()[-1] == (
       'Stopped by %s: nothing was written to %s.' % (signum.name, out))
   assert not out.exists()  # The run created it, so it removed it.
 
