@@ -22,6 +22,8 @@ from cifar10 import synthetic
 import cifar10.train as train
 from cifar10.support import classes
 from cifar10.support import console
+from cifar10.support import errors
+from cifar10.support import script
 from conftest import DEADLINE_SECS, write_image_folder
 
 # The classes, in the order convert_images labels them (sorted): ASCII, a
@@ -293,3 +295,19 @@ def test_predict_prints_one_line_per_file_whatever_the_names_hold(
                  if line.startswith('error: ')]
   assert complaint == ('error: %s: not a PNG, JPEG, BMP or GIF image'
                        % (tmp_path / 'broken\\nimage.png'))
+
+
+@pytest.mark.fast
+def test_an_error_or_notice_quoting_a_line_breaking_name_stays_on_its_lines(
+    capsys):
+  # A class folder named 'a\u2028b' quoted in a refusal: before, the
+  # message broke at that character on a console that honours it.
+  def refuse(argv):
+    del argv  # Unused.
+    errors.notice('class a\u2028b\rc')
+    raise errors.UserError('No class a\u2028b here.\nThe second line.')
+
+  assert script.run(refuse) == 1
+  assert capsys.readouterr().err == (
+      'notice: class a\\u2028b\\rc\n'
+      'error: No class a\\u2028b here.\nThe second line.\n')

@@ -95,6 +95,14 @@ def one_line(text):
       text)
 
 
+def message_lines(text):
+  """A message's `text` with only its own line breaks kept: within each of
+  its lines, what `one_line` escapes is escaped (a class name or path
+  holding U+2028 or a carriage return, quoted in an error).
+  """
+  return '\n'.join(one_line(line) for line in text.split('\n'))
+
+
 def as_shown(text, stream=None):
   """`text` as the scripts show it on `stream` (stdout by default), on one
   line (`one_line`), with what the stream's encoding lacks as the escapes

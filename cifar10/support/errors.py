@@ -1,6 +1,6 @@
 """What a user is told: errors they can fix, deliberate stops, and notices.
 
-A script's `main` raises these errors; `flags.run_script` prints the message
+A script's `main` raises these errors; `script.run` prints the message
 alone (a traceback would bury it) and exits with the error's `exit_status`.
 """
 if not __package__:  # Run as a file: see run_as_file.py.
@@ -10,13 +10,16 @@ if not __package__:  # Run as a file: see run_as_file.py.
 import signal
 import sys
 
+from cifar10.support import console
+
 
 def notice(message):
   """Prints one line on stderr saying how a flag was read or adapted.
 
   Stderr keeps stdout machine-readable (predict --json prints JSON there).
   """
-  print('notice: %s' % message, file=sys.stderr, flush=True)
+  print('notice: %s' % console.message_lines(message), file=sys.stderr,
+        flush=True)
 
 
 class UserError(Exception):

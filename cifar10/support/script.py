@@ -123,14 +123,14 @@ def run(main, argv=None):
   try:
     return main(argv)
   except errors.Stopped as stop:
-    print(stop, file=sys.stderr, flush=True)
+    print(console.message_lines(str(stop)), file=sys.stderr, flush=True)
     return stop.exit_status
   except errors.STOPS as stop:  # Where the script has nothing more to say.
     signum = errors.stop_signal(stop)
     print('Stopped by %s.' % signum.name, file=sys.stderr, flush=True)
     return 128 + signum
   except errors.UserError as error:
-    print('error: %s' % error, file=sys.stderr)
+    print('error: %s' % console.message_lines(str(error)), file=sys.stderr)
     return error.exit_status
   except BrokenPipeError:
     _end_quietly_on_broken_pipe()
@@ -139,7 +139,8 @@ def run(main, argv=None):
     refused = _refused_path(error)
     if refused is None:
       raise
-    print('error: %s' % errors.cannot_write(*refused), file=sys.stderr)
+    print('error: %s' % console.message_lines(str(
+        errors.cannot_write(*refused))), file=sys.stderr)
     return 1
 
 
