@@ -709,7 +709,7 @@ def run_worker(server, cluster, args, settings):
     _, warm_source = training_run.prepare_train_dir(
         args.train_dir, args.fresh,
         cifar10.data_classes(args.data_dir, args.data_format),
-        args.warm_start_from)
+        args.warm_start_from, args.trainable_scopes)
     settings = training_run.with_warm_source(settings, warm_source)
   with tf.Graph().as_default():
     # Each worker reads all the training files, shuffled with its own seed:

@@ -17,6 +17,7 @@ import tensorflow as tf
 from cifar10 import convert_images
 import cifar10.train as train
 from cifar10.support import errors
+from cifar10.support import trained_layers
 from conftest import DEADLINE_SECS, write_image_folder
 import script_modules
 from test_checkpoint_fit import _save, _tensors
@@ -411,6 +412,29 @@ def test_an_unknown_scope_is_refused_listing_the_models_scopes(
   assert str(raised.value) == (
       '--trainable_scopes local4,softmax: no scope softmax in this model; '
       'the model\'s scopes are conv1, conv2, local3, local4, softmax_linear.')
+
+
+@pytest.mark.fast
+def test_a_mistyped_scope_with_fresh_keeps_the_earlier_run(three_classes,
+                                                          tmp_path):
+  # Before: --fresh removed the run, then the graph refused the scope.
+  train_dir = str(tmp_path / 'run')
+  _train(three_classes, train_dir)
+  before = _files(train_dir)
+  with pytest.raises(errors.UserError, match='no scope softmax in this model'):
+    _train(three_classes, train_dir, '--fresh', '--trainable_scopes',
+           'local4,softmax')
+  assert _files(train_dir) == before
+
+
+@pytest.mark.fast
+def test_the_scopes_checked_before_the_graph_are_the_models(three_classes,
+                                                            tmp_path):
+  # trained_layers.MODEL_SCOPES stands in for the graph until it is built.
+  out, _ = _train(three_classes, str(tmp_path / 'run'), '--trainable_scopes',
+                  ','.join(trained_layers.MODEL_SCOPES))
+  assert ('--trainable_scopes: training the 10 variables of %s; the other 0 '
+          'keep their values' % ', '.join(trained_layers.MODEL_SCOPES)) in out
 
 
 @pytest.mark.fast

@@ -18,6 +18,13 @@ from cifar10.support import errors
 
 FLAG = '--trainable_scopes'
 
+# The layers cifar10.inference builds, in its order: the variable scopes of
+# the model (a test holds them to the graph's). A trainer checks the flag
+# against them before it touches --train_dir, so that a mistyped name
+# costs nothing, --fresh or not; variables_to_train checks it again
+# against the graph it is given.
+MODEL_SCOPES = ('conv1', 'conv2', 'local3', 'local4', 'softmax_linear')
+
 
 def _scope(variable):
   """The layer a variable belongs to: conv1 for conv1/weights."""
@@ -45,13 +52,7 @@ def variables_to_train(scopes):
     return None
   variables = tf.compat.v1.trainable_variables()
   model_scopes = list(dict.fromkeys(_scope(variable) for variable in variables))
-  unknown = [name for name in scopes if name not in model_scopes]
-  if unknown or not scopes:
-    raise errors.UserError(
-        '%s %s: %s; the model\'s scopes are %s.' % (
-            FLAG, ','.join(scopes),
-            'no scope %s in this model' % ', '.join(unknown) if unknown
-            else 'name at least one scope', ', '.join(model_scopes)))
+  check_scopes(scopes, model_scopes)
   chosen = [variable for variable in variables if _scope(variable) in scopes]
   print('%s: training the %d variables of %s; the other %d keep their values '
         '(their moving averages still follow them).'
@@ -59,6 +60,27 @@ def variables_to_train(scopes):
                                         if name in scopes),
            len(variables) - len(chosen)), flush=True)
   return chosen
+
+
+def check_scopes(scopes, model_scopes=MODEL_SCOPES):
+  """Refuses a --trainable_scopes naming no layer, or a layer not there.
+
+  Args:
+    scopes: the flag: a tuple of names, or None (every layer trains).
+    model_scopes: the layers' scopes, in the model's order.
+
+  Raises:
+    errors.UserError: the message lists the model's scopes.
+  """
+  if scopes is None:
+    return
+  unknown = [name for name in scopes if name not in model_scopes]
+  if unknown or not scopes:
+    raise errors.UserError(
+        '%s %s: %s; the model\'s scopes are %s.' % (
+            FLAG, ','.join(scopes),
+            'no scope %s in this model' % ', '.join(unknown) if unknown
+            else 'name at least one scope', ', '.join(model_scopes)))
 
 
 def drop_frozen(tower_grads, scopes):

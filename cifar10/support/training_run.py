@@ -38,6 +38,7 @@ from cifar10.support import paths
 from cifar10.support import session_options as session_options_lib
 from cifar10.support import storage
 from cifar10.support import summaries
+from cifar10.support import trained_layers
 from cifar10.support import warm_start
 
 CHECKPOINT_BASENAME = 'model.ckpt'
@@ -165,7 +166,8 @@ def prepare_run(args, schedule_from_flags, images_per_step):
   schedule.decay_steps(images_per_step)  # Refuses a period under one step.
   _, warm_source = prepare_train_dir(
       args.train_dir, args.fresh, batch_files.data_classes(
-          args.data_dir, args.data_format), args.warm_start_from)
+          args.data_dir, args.data_format), args.warm_start_from,
+      args.trainable_scopes)
   return with_warm_source(settings, warm_source), schedule
 
 
@@ -202,7 +204,8 @@ def shuffle_buffer_line(settings, min_queue_examples, buffer_size):
           'room for %d) before the first batch.' % (records, buffer_size))
 
 
-def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None):
+def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
+                      trainable_scopes=None):
   """Creates --train_dir if needed; `fresh` clears an earlier run from it.
 
   It also records the data's class names there (classes.RUN_FILE), for the
@@ -217,6 +220,7 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None):
       files and class names (and nothing else), listing them.
     data_classes: the classes.Classes of the training data.
     warm_start_from: the --warm_start_from flag, or None.
+    trainable_scopes: the --trainable_scopes flag, or None.
 
   Returns:
     (latest, warm_source): the checkpoint training will resume from, or
@@ -227,7 +231,7 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None):
     errors.UserError: see _check_train_dir.
   """
   latest, warm_source = _check_train_dir(train_dir, fresh, data_classes,
-                                         warm_start_from)
+                                         warm_start_from, trainable_scopes)
   storage.makedirs(train_dir)
   if fresh:
     removed = _remove_run_files(train_dir)
@@ -238,12 +242,13 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None):
   return latest, warm_source
 
 
-def _check_train_dir(train_dir, fresh, data_classes, warm_start_from=None):
+def _check_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
+                     trainable_scopes=None):
   """Refuses a --train_dir that cannot hold this run; writes nothing.
 
   Args:
-    train_dir, fresh, data_classes, warm_start_from: as for
-      prepare_train_dir.
+    train_dir, fresh, data_classes, warm_start_from, trainable_scopes: as
+      for prepare_train_dir.
 
   Returns:
     (latest, warm_source), as prepare_train_dir returns them.
@@ -252,9 +257,11 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from=None):
     errors.UserError: `train_dir` is a file, a data set's folder or an
       exported model's, holds files under a run's names but no run, its
       checkpoint index file is damaged, the run there was trained on other
-      classes, --warm_start_from holds no checkpoint (for a new run), or
-      the folder cannot be written.
+      classes, --warm_start_from holds no checkpoint (for a new run),
+      --trainable_scopes names no layer of the model, or the folder cannot
+      be written.
   """
+  trained_layers.check_scopes(trainable_scopes)
   if storage.exists(train_dir) and not storage.isdir(train_dir):
     raise errors.UserError(
         '--train_dir %s is a file, not a folder. Give another --train_dir.'
