@@ -77,7 +77,6 @@ import collections
 import functools
 import os
 import shutil
-import stat
 import sys
 import tempfile
 import time
@@ -319,29 +318,6 @@ def _class_name(folder_name):
   return folder_name.encode('utf-8', 'surrogateescape').decode('utf-8')
 
 
-# What each kind of file that is not a regular file is, for its line.
-_NOT_REGULAR = ((stat.S_ISFIFO, 'a named pipe'), (stat.S_ISSOCK, 'a socket'),
-                (stat.S_ISCHR, 'a device'), (stat.S_ISBLK, 'a device'))
-
-
-def _not_regular(path):
-  """What `path` is when it is not a regular file (a named pipe...), or None.
-
-  Opening a named pipe waits for a writer, forever if none comes, and a
-  device's bytes are no picture: only regular files are read. A path that
-  cannot be examined (a link to nowhere) gives None, and the image decoder
-  says why it cannot be read.
-  """
-  try:
-    mode = os.stat(path).st_mode
-  except OSError:
-    return None
-  if stat.S_ISREG(mode):
-    return None
-  return next((kind for test, kind in _NOT_REGULAR if test(mode)),
-              'not a regular file')
-
-
 def _images_below(folder, notes):
   """Every visible regular file below `folder`, sorted, subfolders included.
 
@@ -358,13 +334,22 @@ def _images_below(folder, notes):
 
   Returns:
     A list of paths.
+
+  Raises:
+    errors.UserError: `folder` itself cannot be listed.
   """
   found = []
   top = os.path.realpath(folder)
   read = {top: folder}
 
   def report(error):
-    notes.append('%s: cannot read the folder (%s)'
+    if error.filename == folder:
+      # Said as "holds no files", the user would look for lost images.
+      raise errors.UserError(
+          'Class folder %s cannot be read (%s): change its permissions, or '
+          'remove the folder if the class is not wanted.'
+          % (shown(folder), error.strerror))
+    notes.append('left out %s: cannot read the folder (%s)'
                  % (shown(error.filename), error.strerror))
 
   for parent, folders, files in os.walk(folder, onerror=report,
@@ -385,7 +370,7 @@ def _images_below(folder, notes):
     folders[:] = kept
     for name in sorted(name for name in files if not name.startswith('.')):
       path = os.path.join(parent, name)
-      kind = _not_regular(path)
+      kind = storage.not_regular(path)
       if kind:
         notes.append('left out %s: %s, not a regular file' % (shown(path),
                                                              kind))
@@ -645,11 +630,10 @@ def _read_images(sources, scratch, progress, enlarge_small):
         skip(shown(str(error)))
         continue
       if min(decoded.size) < image_files.SIZE and not enlarge_small:
-        skip('%s: %dx%d pixels, smaller than %dx%d: use a larger picture, '
+        skip('%s: %dx%d pixels, under %d on a side: use a larger picture, '
              'or convert again with --enlarge_small to stretch it up (a '
              'little blurred)' % (shown(path), decoded.size[0],
-                                  decoded.size[1], image_files.SIZE,
-                                  image_files.SIZE))
+                                  decoded.size[1], image_files.SIZE))
         continue
       planes = encode_planes(image_files.to_32x32(decoded))
       picture, new = identical.of_pixels(path, digest, decoded, planes)

@@ -151,6 +151,10 @@ ADVICE = {
         ['test_advice.py::test_convert_splits_differ_then_add_or_remove'],
     ('cifar10/convert_images.py', 'Raise --test_fraction, or add images'):
         ['test_advice.py::test_convert_empty_test_split_then_raise_or_add'],
+    ('cifar10/convert_images.py', 'change its permissions, or remove the '
+                                  'folder'):
+        ['test_convert_images.py::test_folders_that_cannot_be_read_are_said_'
+         'so'],
     ('cifar10/convert_images.py', 'use a larger picture'):
         ['test_advice.py::test_convert_small_picture_then_a_larger_one_or_'
          'enlarged'],
@@ -217,6 +221,10 @@ ADVICE = {
         ['test_advice.py::test_checkpoint_dir_a_file_then_point_at_a_run',
          'test_warm_start.py::test_the_advice_of_each_refused_source_followed_'
          'leads_to_a_run'],
+    ('cifar10/support/checkpoints.py', 'change its permissions to let you '
+                                       'read it'):
+        ['test_output.py::test_checkpoint_files_that_cannot_be_read_are_named_'
+         'not_called_damaged'],
     ('cifar10/support/checkpoints.py', 'Add --raw_weights to use'):
         ['test_raw_weights.py::'
          'test_eval_without_averages_names_raw_weights_and_following_it_works'],
@@ -319,11 +327,13 @@ ADVICE = {
         ['test_kernel_choice.py::test_the_users_own_setting_wins'],
     # cifar10/support/errors.py (script.run says it for a refusal met
     # anywhere, storage.check_writable before the work starts)
-    ('cifar10/support/errors.py', 'Give a folder you can write to'):
+    ('cifar10/support/errors.py', 'Give a folder you can read and write'):
         ['test_output.py::test_a_folder_that_cannot_be_written_is_one_line_'
          'then_another_works',
          'test_faults.py::test_a_read_only_train_dir_is_refused_before_'
-         'training_then_resumes'],
+         'training_then_resumes',
+         'test_output.py::test_a_checkpoint_folder_that_cannot_be_read_is_'
+         'not_called_unwritable'],
     # cifar10/support/paths.py
     ('cifar10/support/paths.py', 'Give a folder for the event files'):
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
@@ -843,7 +853,7 @@ def test_convert_small_picture_then_a_larger_one_or_enlarged(tmp_path,
   _png(small, 7, size=20)
   _converts(src, tmp_path / 'out')
   flag = _group(
-      r'^skipped %s: 20x20 pixels, smaller than 32x32: use a larger picture, '
+      r'^skipped %s: 20x20 pixels, under 32 on a side: use a larger picture, '
       r'or convert again with (\S+) to stretch it up \(a little blurred\)$'
       % re.escape(small), capsys.readouterr().out.splitlines()[0])
   _converts(src, tmp_path / 'enlarged', flag)  # "convert again with" it.

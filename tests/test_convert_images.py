@@ -9,7 +9,10 @@ is an exact integer, whatever order Pillow sums in.
 import csv
 import errno
 import os
+import shutil
 import struct
+import subprocess
+import sys
 import threading
 import time
 import zlib
@@ -220,7 +223,7 @@ def test_bad_files_are_skipped_each_named_with_its_reason(tmp_path, capsys):
   bad = {
       'notes.txt': 'not a PNG, JPEG, BMP or GIF image',
       'cut.png': 'damaged image',
-      'small.png': '20x40 pixels, smaller than 32x32',
+      'small.png': '20x40 pixels, under 32 on a side',
       'gone.png': 'cannot read it (No such file or directory)',
   }
   (tmp_path / 'src' / 'a' / 'notes.txt').write_text('not an image')
@@ -807,7 +810,7 @@ def test_small_images_are_skipped_unless_enlarge_small_stretches_them(
   _save(str(src / 'a' / 'sixteen.png'), pixels)
   with pytest.raises(errors.UserError, match='Only 0 training images'):
     convert_images.main([str(src), str(tmp_path / 'skipped')])
-  assert capsys.readouterr().out.count('smaller than 32x32: use a larger '
+  assert capsys.readouterr().out.count('under 32 on a side: use a larger '
                                        'picture, or convert again with '
                                        '--enlarge_small') == 11
   out = str(tmp_path / 'out')
@@ -821,3 +824,42 @@ def test_small_images_are_skipped_unless_enlarge_small_stretches_them(
                 if record[1:] == record[1:2] * 3072) == sorted(
                     bytes([label, 10 * label + index]) for label in (0, 1)
                     for index in range(5))
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and not shutil.which('setpriv'),
+                    reason='root, and no setpriv to read as a user does')
+def test_folders_that_cannot_be_read_are_said_so(tmp_path):
+  # Before: an unreadable class folder "holds no files" (it may hold many),
+  # and an unreadable subfolder's line lacked the "left out" of the others.
+  from test_output import _AS_A_USER, _user_environment  # pylint: disable=g-import-not-at-top
+  src = tmp_path / 'src'
+  _class_folder(str(src), 4, names=('a', 'b', 'c'))
+  sub = src / 'a' / 'sub'
+  sub.mkdir()
+  _save(str(sub / 'more.png'), np.zeros([32, 32, 3], np.uint8))
+
+  def convert(out):
+    return subprocess.run(
+        _AS_A_USER + [sys.executable, '-m', 'cifar10.convert_images',
+                      str(src), str(tmp_path / out)],
+        capture_output=True, text=True, env=_user_environment(),
+        timeout=DEADLINE_SECS)
+
+  for folder in (sub, src / 'c'):
+    folder.chmod(0o000)
+  try:
+    refused = convert('out')
+    (src / 'c').chmod(0o755)  # "change its permissions".
+    converted = convert('out2')
+  finally:
+    sub.chmod(0o755)
+  assert refused.returncode == 1
+  assert refused.stderr.splitlines()[-1] == (
+      'error: Class folder %s cannot be read (Permission denied): change its '
+      'permissions, or remove the folder if the class is not wanted.'
+      % (src / 'c'))
+  assert converted.returncode == 0, converted.stderr
+  assert 'left out %s: cannot read the folder (Permission denied)' % sub in (
+      converted.stdout.splitlines())
+  shutil.rmtree(str(src / 'c'))  # "or remove the folder".
+  assert convert('out3').returncode == 0

@@ -572,8 +572,8 @@ def test_a_read_only_train_dir_is_refused_before_training_then_resumes(
                            timeout=DEADLINE_SECS)
   assert refused.returncode == 1, refused.stderr
   assert refused.stderr.splitlines()[-1] == (
-      'error: cannot write %s (Permission denied). Give a folder you can '
-      'write to, or change its permissions.' % train_dir)
+      'error: cannot use %s (Permission denied). Give a folder you can '
+      'read and write, or change its permissions.' % train_dir)
   assert 'Resuming' not in refused.stdout and 'step' not in refused.stdout
   assert _snapshot(train_dir) == before
   # "or change its permissions": the same command resumes.
@@ -602,8 +602,8 @@ def test_a_refused_staging_file_is_named_by_its_folder(staged, tmp_path,
 
   assert script.run(main) == 1
   assert capsys.readouterr().err == (
-      'error: cannot write %s (Permission denied). Give a folder you can '
-      'write to, or change its permissions.\n' % folder)
+      'error: cannot use %s (Permission denied). Give a folder you can '
+      'read and write, or change its permissions.\n' % folder)
 
 
 @pytest.mark.fast

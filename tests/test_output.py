@@ -585,12 +585,123 @@ def test_a_folder_that_cannot_be_written_is_one_line_then_another_works(
             if not _only_the_kernel_announcement(each)]
   # Each names the folder given (the export used to name the staging folder
   # it makes beside it, the evaluator its event file).
-  assert line == ('error: cannot write %s (Permission denied). Give a folder '
-                  'you can write to, or change its permissions.'
+  assert line == ('error: cannot use %s (Permission denied). Give a folder '
+                  'you can read and write, or change its permissions.'
                   % target), (flag, line)
   assert refused.returncode == 1 and os.listdir(locked) == []
   # "Give a folder you can write to."
   assert command(str(tmp_path / 'writable')).returncode == 0
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and not shutil.which('setpriv'),
+                    reason='root, and no setpriv to read as a user does')
+@pytest.mark.parametrize('script', ['cifar10.predict', 'cifar10.export',
+                                    'cifar10.eval'])
+def test_a_checkpoint_folder_that_cannot_be_read_is_not_called_unwritable(
+    script, tiny_data_dir, tmp_path):
+  # Before: "cannot write RUN (Permission denied). Give a folder you can
+  # write to": these only read RUN, and a writable folder would not help.
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  run_dir = tmp_path / 'run'
+  _train_here(['--data_dir', tiny_data_dir, '--train_dir', str(run_dir),
+               '--max_steps', '1', '--batch_size', '4'])
+  image = str(tmp_path / 'red.png')
+  Image.new('RGB', (32, 32), (200, 30, 30)).save(image)
+  args = {'cifar10.predict': [image],
+          'cifar10.export': ['--export_dir', str(tmp_path / 'model')],
+          'cifar10.eval': ['--data_dir', tiny_data_dir, '--eval_dir',
+                           str(tmp_path / 'eval'), '--run_once',
+                           '--num_examples', '20', '--batch_size', '10']}
+  command = _AS_A_USER + [sys.executable, '-m', script, '--checkpoint_dir',
+                          str(run_dir)] + args[script]
+  run_dir.chmod(0o000)
+  try:
+    refused = subprocess.run(command, capture_output=True, text=True,
+                             env=_user_environment(), timeout=DEADLINE_SECS)
+  finally:
+    run_dir.chmod(0o755)  # "or change its permissions".
+  [line] = [each for each in refused.stderr.splitlines()
+            if not _only_the_kernel_announcement(each)]
+  assert line == ('error: cannot use %s (Permission denied). Give a folder '
+                  'you can read and write, or change its permissions.'
+                  % run_dir)
+  assert refused.returncode == 1
+  done = subprocess.run(command, capture_output=True, text=True,
+                        env=_user_environment(), timeout=DEADLINE_SECS)
+  assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and not shutil.which('setpriv'),
+                    reason='root, and no setpriv to read as a user does')
+def test_checkpoint_files_that_cannot_be_read_are_named_not_called_damaged(
+    tiny_data_dir, tmp_path):
+  # Before: "RUN/checkpoint is damaged or names a checkpoint that is not
+  # there": advice on which a user may delete intact files.
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  run_dir = str(tmp_path / 'run')
+  _train_here(['--data_dir', tiny_data_dir, '--train_dir', run_dir,
+               '--max_steps', '1', '--batch_size', '4'])
+  image = str(tmp_path / 'red.png')
+  Image.new('RGB', (32, 32), (200, 30, 30)).save(image)
+  command = _AS_A_USER + [sys.executable, '-m', 'cifar10.predict',
+                          '--checkpoint_dir', run_dir, image]
+  files = sorted(glob.glob(os.path.join(run_dir, '*')))
+  # The folder's index file first, then the checkpoint's own index file.
+  for locked in (os.path.join(run_dir, 'checkpoint'),
+                 os.path.join(run_dir, 'model.ckpt-1.index')):
+    for name in files:
+      os.chmod(name, 0o000 if name == locked else 0o644)
+    refused = subprocess.run(command, capture_output=True, text=True,
+                             env=_user_environment(), timeout=DEADLINE_SECS)
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines()[-1] == (
+        'error: %s cannot be read (Permission denied): change its '
+        'permissions to let you read it.' % locked)
+    os.chmod(locked, 0o644)  # "change its permissions to let you read it".
+    done = subprocess.run(command, capture_output=True, text=True,
+                          env=_user_environment(), timeout=DEADLINE_SECS)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1].startswith(image + ': ')
+
+
+def test_predict_refuses_a_named_pipe_unopened_and_classifies_the_rest(
+    tiny_data_dir, tmp_path, capsys):
+  # Before: predict opened the pipe and waited for a writer, forever.
+  import threading  # pylint: disable=g-import-not-at-top
+  import time  # pylint: disable=g-import-not-at-top
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  from cifar10 import predict  # pylint: disable=g-import-not-at-top
+  run_dir = str(tmp_path / 'run')
+  _train_here(['--data_dir', tiny_data_dir, '--train_dir', run_dir,
+               '--max_steps', '1', '--batch_size', '4'])
+  image = str(tmp_path / 'red.png')
+  Image.new('RGB', (32, 32), (200, 30, 30)).save(image)
+  pipe = str(tmp_path / 'pipe.png')
+  os.mkfifo(pipe)
+  statuses = []  # main, not script.run: a thread cannot set signal handlers.
+  worker = threading.Thread(target=lambda: statuses.append(predict.main(
+      ['--checkpoint_dir', run_dir, pipe, image])), daemon=True)
+  worker.start()
+  # Opening a pipe for writing without waiting works only while a reader
+  # holds it open: predict opening the pipe is seen at once, and the
+  # writer's close lets it go on (to the end of the file), so that a
+  # predict that opens it cannot hang this test either.
+  opened = False
+  end = time.monotonic() + DEADLINE_SECS
+  while worker.is_alive() and time.monotonic() < end:
+    try:
+      os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+      opened = True
+    except OSError as error:
+      assert error.errno == errno.ENXIO  # No reader.
+      worker.join(0.05)
+  assert not worker.is_alive(), 'hung for %d s' % DEADLINE_SECS
+  assert not opened, 'predict opened the named pipe'
+  assert statuses == [1]
+  shown = capsys.readouterr()
+  assert shown.err.splitlines()[-1] == (
+      'error: %s: a named pipe, not a regular file' % pipe)
+  assert shown.out.splitlines()[-1].startswith(image + ': ')
 
 
 def test_training_whose_reader_stops_keeps_its_steps_and_ends_quietly(

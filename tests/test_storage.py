@@ -147,3 +147,35 @@ def test_predict_names_an_image_at_a_url_it_cannot_read_and_goes_on(
   assert shown.out.splitlines()[1].startswith(local + ': ')
   assert ('s3://bucket/cat.png: this TensorFlow serves no s3:// paths (it '
           'serves local paths and ') in shown.err
+
+
+@pytest.mark.fast
+def test_local_files_that_are_not_regular_files_are_refused_unread(tmp_path):
+  # Before: predict opened a named pipe and waited for a writer forever, and
+  # read a link to /dev/zero until the memory ran out. The decision is
+  # checked first: without it, the reads below would hang or fill memory.
+  from cifar10.support import errors
+  regular = tmp_path / 'red.png'
+  regular.write_bytes(b'bytes')
+  pipe = tmp_path / 'pipe.png'
+  os.mkfifo(str(pipe))
+  zeros = tmp_path / 'zeros.png'
+  zeros.symlink_to('/dev/zero')
+  linked = tmp_path / 'linked.png'
+  linked.symlink_to(regular)
+  dangling = tmp_path / 'dangling.png'
+  dangling.symlink_to(tmp_path / 'gone.png')
+  kinds = {path.name: storage.not_regular(str(path)) for path in (
+      regular, pipe, zeros, linked, dangling, tmp_path)}
+  assert kinds == {'red.png': None, 'pipe.png': 'a named pipe',
+                   'zeros.png': 'a device', 'linked.png': None,
+                   'dangling.png': None, tmp_path.name: 'a folder'}
+  for path, kind in ((pipe, 'a named pipe'), (zeros, 'a device')):
+    with pytest.raises(errors.UserError) as refused:
+      storage.read_input_file(str(path))
+    assert str(refused.value) == '%s: %s, not a regular file' % (path, kind)
+  with pytest.raises(errors.UserError) as refused:
+    storage.read_input_file(str(dangling))
+  assert str(refused.value) == (
+      '%s: cannot read it (No such file or directory)' % dangling)
+  assert storage.read_input_file(str(linked)) == b'bytes'

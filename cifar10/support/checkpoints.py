@@ -12,6 +12,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
   run_as_file.refuse(__file__)
 
 import dataclasses
+import errno
 import os
 
 import tensorflow as tf
@@ -37,6 +38,25 @@ _ADD_RAW_WEIGHTS = ('Add --raw_weights to use its variables as trained.')
 # plain Python errors from its C++ wrapper ("Read less bytes than requested"
 # is an IndexError).
 _READ_ERRORS = (tf.errors.OpError, ValueError, IndexError, RuntimeError)
+
+# The system's words for a refusal to read a file: its permissions.
+_REFUSED = {os.strerror(errno.EACCES), os.strerror(errno.EPERM)}
+
+
+def _refuse_if_unreadable(error):
+  """Raises UserError where `error`, met reading a checkpoint's file, is the
+  system refusing to let us read it.
+
+  The file is likely intact: calling it damaged could get it deleted.
+  TensorFlow says the refusal as "<file>; Permission denied", the file being
+  the index, a data file or the folder's index file.
+  """
+  path, _, reason = errors.describe(error).rpartition('; ')
+  if path and reason in _REFUSED:
+    raise errors.UserError(
+        '%s cannot be read (%s): change its permissions to let you read it.'
+        % (path, reason)) from None
+
 
 # The moving average of variable `v` is saved as `v` + this suffix.
 AVERAGE_SUFFIX = '/ExponentialMovingAverage'
@@ -170,7 +190,7 @@ def latest_checkpoint(folder, how_to_proceed):
 
   Raises:
     errors.UserError: `folder` is a file, or its `checkpoint` index file is
-      damaged or names a checkpoint that is not there.
+      damaged, names a checkpoint that is not there, or cannot be read.
   """
   if storage.exists(folder) and not storage.isdir(folder):
     raise errors.UserError('%s is a file, not a folder of checkpoints. %s'
@@ -178,6 +198,12 @@ def latest_checkpoint(folder, how_to_proceed):
   if not storage.exists(os.path.join(folder, paths.INDEX_FILE)):
     unlisted = paths.unlisted_checkpoints(folder)
     return unlisted[-1] if unlisted else None
+  try:
+    # tf.train.latest_checkpoint says None for an index file it cannot
+    # read, as for a damaged one: read it first to tell the two apart.
+    storage.read_bytes(os.path.join(folder, paths.INDEX_FILE))
+  except storage.op_error() as error:
+    _refuse_if_unreadable(error)
   path = tf.train.latest_checkpoint(folder)
   if path is None:
     raise errors.UserError(
@@ -319,6 +345,7 @@ def read_checkpoint(path, how_to_proceed):
                       step)
   except _READ_ERRORS as error:
     _refuse_if_deleted(path)
+    _refuse_if_unreadable(error)
     raise errors.UserError(
         'Checkpoint %s cannot be read (%s): it is damaged or incomplete. %s'
         % (path, errors.describe(error), how_to_proceed))
@@ -497,6 +524,7 @@ def check_checkpoint(checkpoint, expected, how_to_proceed, tolerated=None,
     try:
       checkpoint.reader.get_tensor(name)
     except _READ_ERRORS as error:
+      _refuse_if_unreadable(error)
       raise errors.UserError(
           'Checkpoint %s is damaged: reading %s failed (%s). %s'
           % (path, name, errors.describe(error), how_to_proceed))

@@ -28,19 +28,22 @@ class UserError(Exception):
   exit_status = 1
 
 
-def cannot_write(path, reason):
-  """The UserError for a folder (or file) the system will not let us write.
+def cannot_use(path, reason):
+  """The UserError for a folder (or file) the system will not let us use.
 
-  script.run says it for such an error met anywhere, and the checks that
+  script.run says it for such a refusal met anywhere, and the checks that
   try a folder before any work (storage.check_writable) raise it, so that
-  the user reads the same line whichever found it first.
+  the user reads the same line whichever found it first. The system's
+  refusal rarely says whether a read or a write was refused (an evaluator
+  only reads its --checkpoint_dir, but writes its --eval_dir), so the line
+  asks for what serves both.
 
   Args:
     path: the folder or file the user gave.
     reason: the system's words, such as "Permission denied".
   """
-  return UserError('cannot write %s (%s). Give a folder you can write to, or '
-                   'change its permissions.' % (path, reason))
+  return UserError('cannot use %s (%s). Give a folder you can read and write, '
+                   'or change its permissions.' % (path, reason))
 
 
 class Stopped(Exception):

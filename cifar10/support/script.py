@@ -107,7 +107,7 @@ def run(main, argv=None):
   without calling it an error. So is a reader that stops reading the
   output (`predict *.png | head -1`), in no words at all: see
   `_end_quietly_on_broken_pipe`. A folder the system will not let the
-  script write is one line too (`_refused_path`).
+  script read or write is one line too (`_refused_path`).
 
   Returns:
     The exit status: main's own, the error's `exit_status`, or
@@ -140,7 +140,7 @@ def run(main, argv=None):
     if refused is None:
       raise
     print('error: %s' % console.message_lines(str(
-        errors.cannot_write(*refused))), file=sys.stderr)
+        errors.cannot_use(*refused))), file=sys.stderr)
     return 1
 
 
@@ -181,8 +181,10 @@ def _refused_path(error):
 
   A folder the user may not write (or a read-only disk) stops a script
   wherever it first writes: making --train_dir, the converter's OUT, the
-  export's staging folder. Each would end in a traceback; the path and the
-  system's reason are all the user needs. None for any other error.
+  export's staging folder; one the user may not read stops it where it
+  first reads (an evaluator's --checkpoint_dir). Each would end in a
+  traceback; the path and the system's reason are all the user needs
+  (errors.cannot_use words it for either). None for any other error.
 
   A file or folder staged under a partial name (storage.partial_name) is
   the writer's own, unknown to the user: the folder it was made in is named

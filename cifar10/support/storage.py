@@ -20,6 +20,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
 import os
 import posixpath
 import re
+import stat
 import uuid
 
 from cifar10.support import errors
@@ -222,21 +223,53 @@ def printable(path):
                                                         'backslashreplace')
 
 
+# What each kind of file that is not a regular file is, for its line.
+_NOT_REGULAR = ((stat.S_ISFIFO, 'a named pipe'), (stat.S_ISSOCK, 'a socket'),
+                (stat.S_ISCHR, 'a device'), (stat.S_ISBLK, 'a device'),
+                (stat.S_ISDIR, 'a folder'))
+
+
+def not_regular(path):
+  """What local `path` is when it is not a regular file (a named pipe...),
+  or None.
+
+  Opening a named pipe waits for a writer, forever if none comes, and a
+  device such as /dev/zero never ends: reading one would fill the memory.
+  Neither holds a picture, so only regular files are read (a link counts
+  as what it points at). A path that cannot be examined (a link to
+  nowhere) gives None: opening it says why it cannot be read.
+  """
+  try:
+    mode = os.stat(path).st_mode
+  except OSError:
+    return None
+  if stat.S_ISREG(mode):
+    return None
+  return next((kind for test, kind in _NOT_REGULAR if test(mode)),
+              'not a regular file')
+
+
 def read_input_file(path):
   """The bytes of a file the user names (an image to classify or convert).
 
   A URL is read through TensorFlow. A local path is read with Python's
   open(), which also takes the file names that are not valid UTF-8 that
-  os.walk hands over (TensorFlow's layer would refuse to encode them).
+  os.walk hands over (TensorFlow's layer would refuse to encode them); one
+  that is not a regular file (not_regular) is refused unread.
 
   Raises:
-    errors.UserError: '<path>: cannot read it (<the reason>)', or
+    errors.UserError: '<path>: cannot read it (<the reason>)',
+      '<path>: a named pipe, not a regular file' (or another kind), or
       check_served's refusal of a URL.
   """
   try:
     if scheme(path):
       check_served(path)
       return read_bytes(path)
+    kind = not_regular(path)
+    if kind:
+      raise errors.UserError('%s: %s, not a regular file'
+                             % (printable(path), kind))
     with open(path, 'rb') as stream:
       return stream.read()
   except OSError as error:
@@ -268,7 +301,7 @@ def check_writable(path):
   be made. Nothing else is written, and the folder is not made.
 
   Raises:
-    errors.UserError: errors.cannot_write's line, naming `path`, where the
+    errors.UserError: errors.cannot_use's line, naming `path`, where the
       system refuses the write (permissions, a read-only disk).
   """
   folder = path
@@ -283,7 +316,7 @@ def check_writable(path):
     with open_file(probe, 'wb') as out:
       out.write(b'')
   except _tf().errors.PermissionDeniedError as error:
-    raise errors.cannot_write(path, reason(error)) from None
+    raise errors.cannot_use(path, reason(error)) from None
   except op_error():
     # Not a refusal (a file where a folder should be, say): the writes
     # themselves meet it, and the code that makes them words it.
