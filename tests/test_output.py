@@ -20,7 +20,9 @@ import pytest
 from cifar10 import export
 from cifar10 import synthetic
 import cifar10.train as train
+from cifar10.support import classes
 from cifar10.support import errors
+from cifar10.support import eval_report
 from cifar10.support import tensorflow_logs
 import script_modules
 
@@ -231,11 +233,29 @@ def test_a_stop_ends_the_eval_loop_quietly(signum, tiny_data_dir, tmp_path,
                        str(tmp_path / 'train'), '--eval_dir',
                        str(tmp_path / 'eval'), '--data_dir', tiny_data_dir,
                        '--eval_interval_secs', '1')
+  # Before: "The results of every evaluation that finished are in
+  # --eval_dir ...", a folder that none had made.
   _interrupt_and_check(
       evaluator, r'^No checkpoint in .* yet; waiting for one\.$',
-      'Stopped by %s. The results of every evaluation that finished are '
-      'in --eval_dir %s; the one under way, if any, was dropped.'
-      % (signum.name, tmp_path / 'eval'), signum)
+      'Stopped by %s. No evaluation finished: nothing was written into '
+      '--eval_dir %s.' % (signum.name, tmp_path / 'eval'), signum)
+  assert not (tmp_path / 'eval').exists()
+
+
+def test_a_stop_after_an_evaluation_says_where_its_results_are(
+    tiny_data_dir, tmp_path, children):
+  train_dir, eval_dir = str(tmp_path / 'train'), tmp_path / 'eval'
+  _train_here(['--data_dir', tiny_data_dir, '--train_dir', train_dir,
+               '--max_steps', '1', '--batch_size', '10'])
+  evaluator = children('-m', 'cifar10.eval', '--checkpoint_dir', train_dir,
+                       '--eval_dir', str(eval_dir), '--data_dir',
+                       tiny_data_dir, '--batch_size', '10',
+                       '--eval_interval_secs', '1')
+  _interrupt_and_check(
+      evaluator, r'precision @ 1 = ',
+      'Stopped by SIGINT. The results of every evaluation that finished are '
+      'in --eval_dir %s; the one under way, if any, was dropped.' % eval_dir)
+  assert eval_report.evaluated_steps(str(eval_dir)) == {1}
 
 
 @pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM],
@@ -531,6 +551,31 @@ def test_convert_images_ends_quietly_and_leaves_nothing_when_its_reader_stops(
   # OUT did not exist: the converter made it, and removes it with the
   # .part folder inside.
   assert not out.exists()
+
+
+def test_eval_keeps_its_results_when_its_reader_stops(tiny_data_dir,
+                                                      tmp_path):
+  # `python -m cifar10.eval --run_once | head -1`: the precision alone.
+  data_dir, run_dir = str(tmp_path / 'data'), str(tmp_path / 'run')
+  eval_dir = str(tmp_path / 'eval')
+  shutil.copytree(tiny_data_dir, data_dir)
+  # 100 classes of long names: a report of some 20 KB, far more than the
+  # pipe and the child's buffer hold, one line per class.
+  names = ['class_%03d_%s' % (index, 'z' * 150) for index in range(100)]
+  with open(os.path.join(data_dir, 'cifar-10-batches-bin', classes.META_FILE),
+            'wb') as meta:
+    meta.write(classes.format_names(names))
+  _train_here(['--data_dir', data_dir, '--train_dir', run_dir,
+               '--max_steps', '1', '--batch_size', '10'])
+  first, status, error = _read_one_line_then_close(
+      ['-m', 'cifar10.eval', '--data_dir', data_dir, '--checkpoint_dir',
+       run_dir, '--eval_dir', eval_dir, '--run_once', '--batch_size', '10'])
+  assert re.search(r': precision @ 1 = \d\.\d{3}$', first), first
+  assert status == 141, error
+  assert _only_the_kernel_announcement(error), error
+  # Before: the report came first, and its broken pipe ended the script
+  # before the results were written.
+  assert eval_report.evaluated_steps(eval_dir) == {1}
 
 
 # Root writes into any folder whatever its permissions; setpriv drops that
