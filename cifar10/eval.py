@@ -84,8 +84,8 @@ def parser():
       '--top_k', type=flags.positive_int, default=1,
       help='Also report top-k accuracy for this k: the fraction of images '
            'whose true class is among the k most probable (1: do not). Less '
-           'than the number of classes (9 at most for CIFAR-10): k of them '
-           'all would count every image.')
+           'than the number of classes (9 at most for CIFAR-10), since all '
+           'of them hold every image\'s true class.')
   return parser
 
 
