@@ -125,8 +125,8 @@ def run(main, argv=None):
   A stop the user asked for (errors.Stopped, such as Ctrl-C during
   training, or SIGINT or SIGTERM anywhere else, even where pybind11 wraps
   it in a RuntimeError) is said the same way, without calling it an
-  error. So is a reader that stops reading the
-  output (`predict *.png | head -1`), in no words at all: see
+  error. So is a reader that stops reading the output (`predict *.png |
+  head -1`), in no words at all: see
   `_end_quietly_on_broken_pipe`. A folder the system will not let the
   script write is one line too (`_refused_path`).
 
