@@ -247,10 +247,15 @@ def test_a_stop_after_an_evaluation_says_where_its_results_are(
   train_dir, eval_dir = str(tmp_path / 'train'), tmp_path / 'eval'
   _train_here(['--data_dir', tiny_data_dir, '--train_dir', train_dir,
                '--max_steps', '1', '--batch_size', '10'])
+  # After its evaluation the loop waits out --eval_interval_secs in
+  # time.sleep, where the stop lands. With a short interval it could land
+  # in the loop's look for a new checkpoint, inside TensorFlow's C++ file
+  # calls, where a stop comes out wrapped in a RuntimeError (script.run)
+  # and was once seen lost: the evaluator went on waiting.
   evaluator = children('-m', 'cifar10.eval', '--checkpoint_dir', train_dir,
                        '--eval_dir', str(eval_dir), '--data_dir',
                        tiny_data_dir, '--batch_size', '10',
-                       '--eval_interval_secs', '1')
+                       '--eval_interval_secs', '600')
   _interrupt_and_check(
       evaluator, r'precision @ 1 = ',
       'Stopped by SIGINT. The results of every evaluation that finished are '
