@@ -83,8 +83,9 @@ def parser():
   parser.add_argument(
       '--top_k', type=flags.positive_int, default=1,
       help='Also report top-k accuracy for this k: the fraction of images '
-           'whose true class is among the k most probable (1: do not). At '
-           'most the number of classes.')
+           'whose true class is among the k most probable (1: do not). Less '
+           'than the number of classes (9 at most for CIFAR-10), since all '
+           'of them hold every image\'s true class.')
   return parser
 
 
@@ -115,7 +116,7 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
               use_fp16, summary_writer, top_k=1,
               session_options=session_options_lib.SessionOptions(),
               raw_weights=False, data_format=data_sets.CIFAR10):
-  """Evaluates one checkpoint, prints the report and writes its summaries.
+  """Evaluates one checkpoint, writes its summaries and prints the report.
 
   The model is built in the checkpoint's own dtype (float16 for a run
   trained with --use_fp16), whatever `use_fp16` says; a notice says so when
@@ -200,8 +201,10 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
     errors.notice('--num_examples is %d, but the %s data holds %d images: '
                   'counted them all.' % (num_examples, eval_data,
                                          len(result.labels)))
-  eval_report.report(result, checkpoint_path)
+  # Written before printed: a reader that stops after the first line
+  # (`... | head -1`) ends the script, and must not lose the results.
   eval_report.write_summaries(result, summary_bytes, summary_writer)
+  eval_report.report(result, checkpoint_path)
   return result
 
 
@@ -223,6 +226,7 @@ def evaluate(args, session_options, folder, named):
   Raises:
     errors.UserError: with --run_once, --all_checkpoints or a single
       checkpoint named, when there is no usable checkpoint.
+    errors.Stopped: Ctrl-C or SIGTERM; it says what was kept.
   """
   # A folder that cannot be written is refused before the first evaluation,
   # not after it; the event file itself is opened with the first results,
@@ -270,6 +274,15 @@ def evaluate(args, session_options, folder, named):
         last_seen = checkpoint_path
         evaluate_one(checkpoint_path, True)
       time.sleep(args.eval_interval_secs)
+  except errors.STOPS as stop:  # Ctrl-C or SIGTERM.
+    # Each finished evaluation was flushed to --eval_dir when it ended.
+    signum = errors.stop_signal(stop)
+    kept = ('The results of every evaluation that finished are in --eval_dir '
+            '%s; the one under way, if any, was dropped.'
+            if summary_writer.opened else
+            'No evaluation finished: nothing was written into --eval_dir %s.')
+    raise errors.Stopped(signum, 'Stopped by %s. %s' % (
+        signum.name, kept % args.eval_dir)) from None
   finally:
     summary_writer.close()
 
@@ -290,15 +303,7 @@ def main(argv=None):
       data_format=args.data_format)
   eval_report.check_top_k(args.top_k, cifar10.data_classes(args.data_dir,
                                                            args.data_format))
-  try:
-    evaluate(args, session_options, folder, named)
-  except errors.STOPS as stop:  # Ctrl-C or SIGTERM.
-    # Each finished evaluation was flushed to --eval_dir when it ended.
-    signum = errors.stop_signal(stop)
-    raise errors.Stopped(
-        signum, 'Stopped by %s. The results of every evaluation that '
-        'finished are in --eval_dir %s; the one under way, if any, was '
-        'dropped.' % (signum.name, args.eval_dir)) from None
+  evaluate(args, session_options, folder, named)
   return 0
 
 

@@ -179,6 +179,69 @@ def test_no_server_says_how_to_proceed_offline_and_leaves_nothing(tmp_path):
   assert list(tmp_path.iterdir()) == []
 
 
+class _StoppedOnceShown(io.StringIO):
+  """A progress stream: Ctrl-C comes as the first figure is shown."""
+
+  def flush(self):
+    if self.getvalue().endswith('%'):
+      raise KeyboardInterrupt()
+
+
+def test_a_stop_during_the_download_ends_the_progress_line_first(tmp_path,
+                                                                 capsys):
+  # Before: ">> Downloading cifar-10-binary.tar.gz 2.0%Stopped by SIGTERM."
+  served = tmp_path / 'served'
+  served.mkdir()
+  md5 = _tarball(served / download.TARBALL_NAME)
+  data_dir = tmp_path / 'data'
+  progress = _StoppedOnceShown()
+  with _serving(served) as base_url:
+    assert script.run(lambda argv: download.maybe_download_and_extract(
+        str(data_dir), base_url + download.TARBALL_NAME, md5, progress)) == 130
+  assert re.fullmatch(r'\r>> Downloading cifar-10-binary.tar.gz [\d.]+%\n',
+                      progress.getvalue())
+  assert capsys.readouterr().err.splitlines()[-1] == 'Stopped by SIGINT.'
+  assert not data_dir.exists()
+
+
+def test_a_failed_download_ends_the_progress_line_before_its_error(
+    tmp_path):
+  # A file-size limit of 1.5 MB makes the download's second write (of 1 MiB
+  # each) fail, as a full disk would, once the first figure is shown.
+  served = tmp_path / 'served'
+  served.mkdir()
+  noise = os.urandom(2 << 20)  # No compression makes the tarball smaller.
+  md5 = _tarball(served / download.TARBALL_NAME, extra_members=[
+      (_info('cifar-10-batches-bin/noise', len(noise)), io.BytesIO(noise))])
+  data_dir = tmp_path / 'data'
+  with _serving(served) as base_url:
+    program = (
+        'import resource, signal, sys\n'
+        'signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n'
+        'resource.setrlimit(resource.RLIMIT_FSIZE, '
+        '(1500000, resource.RLIM_INFINITY))\n'
+        'from cifar10.support import download, script\n'
+        'sys.exit(script.run(lambda argv: download.maybe_download_and_extract('
+        '%r, %r, %r)))\n' % (str(data_dir), base_url + download.TARBALL_NAME,
+                             md5))
+    result = subprocess.run(
+        [sys.executable, '-c', program], stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'),
+        timeout=600)
+  # Split at line ends only: the figures are rewritten after each '\r'.
+  output = result.stdout.decode()
+  lines = [line for line in output.split('\n')
+           if line and not line.startswith(('I0000', 'WARNING: All log'))]
+  assert result.returncode == 1, output
+  assert len(lines) == 2, lines
+  assert re.fullmatch(r'(\r>> Downloading cifar-10-binary.tar.gz [\d.]+%)+',
+                      lines[0]), lines
+  assert not lines[0].endswith(' 0.0%'), lines  # The first chunk was shown.
+  assert lines[1].startswith('error: Could not write cifar-10-binary.tar.gz '
+                             'into %s (File too large)' % data_dir), lines
+  assert not data_dir.exists()
+
+
 # ---------------------------------------------------------------------------
 # A user's own files are never replaced
 # ---------------------------------------------------------------------------

@@ -20,7 +20,9 @@ import pytest
 from cifar10 import export
 from cifar10 import synthetic
 import cifar10.train as train
+from cifar10.support import classes
 from cifar10.support import errors
+from cifar10.support import eval_report
 from cifar10.support import tensorflow_logs
 import script_modules
 
@@ -231,11 +233,34 @@ def test_a_stop_ends_the_eval_loop_quietly(signum, tiny_data_dir, tmp_path,
                        str(tmp_path / 'train'), '--eval_dir',
                        str(tmp_path / 'eval'), '--data_dir', tiny_data_dir,
                        '--eval_interval_secs', '1')
+  # Before: "The results of every evaluation that finished are in
+  # --eval_dir ...", a folder that none had made.
   _interrupt_and_check(
       evaluator, r'^No checkpoint in .* yet; waiting for one\.$',
-      'Stopped by %s. The results of every evaluation that finished are '
-      'in --eval_dir %s; the one under way, if any, was dropped.'
-      % (signum.name, tmp_path / 'eval'), signum)
+      'Stopped by %s. No evaluation finished: nothing was written into '
+      '--eval_dir %s.' % (signum.name, tmp_path / 'eval'), signum)
+  assert not (tmp_path / 'eval').exists()
+
+
+def test_a_stop_after_an_evaluation_says_where_its_results_are(
+    tiny_data_dir, tmp_path, children):
+  train_dir, eval_dir = str(tmp_path / 'train'), tmp_path / 'eval'
+  _train_here(['--data_dir', tiny_data_dir, '--train_dir', train_dir,
+               '--max_steps', '1', '--batch_size', '10'])
+  # After its evaluation the loop waits out --eval_interval_secs in
+  # time.sleep, where the stop lands. With a short interval it could land
+  # in the loop's look for a new checkpoint, inside TensorFlow's C++ file
+  # calls, where a stop comes out wrapped in a RuntimeError (script.run)
+  # and was once seen lost: the evaluator went on waiting.
+  evaluator = children('-m', 'cifar10.eval', '--checkpoint_dir', train_dir,
+                       '--eval_dir', str(eval_dir), '--data_dir',
+                       tiny_data_dir, '--batch_size', '10',
+                       '--eval_interval_secs', '600')
+  _interrupt_and_check(
+      evaluator, r'precision @ 1 = ',
+      'Stopped by SIGINT. The results of every evaluation that finished are '
+      'in --eval_dir %s; the one under way, if any, was dropped.' % eval_dir)
+  assert eval_report.evaluated_steps(str(eval_dir)) == {1}
 
 
 @pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM],
@@ -397,6 +422,37 @@ def test_stopped_is_said_without_error(capsys):
 
 
 @pytest.mark.fast
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM],
+                         ids=['SIGINT', 'SIGTERM'])
+def test_a_stop_that_pybind11_wrapped_in_a_runtime_error_is_a_stop(signum,
+                                                                  capsys):
+  # Before: its traceback, and exit 1. Ctrl-C (or SIGTERM) landing as the
+  # evaluator's sess.run met the end of the data raised this, about once in
+  # 20 tries; a race no test can force, so `main` raises it.
+  from cifar10.support import script  # pylint: disable=g-import-not-at-top
+  replaced_by = {signal.SIGINT: 'KeyboardInterrupt',
+                 signal.SIGTERM: 'Terminated'}[signum]
+
+  def main(argv):
+    del argv  # Unused.
+    raise RuntimeError(
+        'pybind11::error_already_set: MISMATCH of original and normalized '
+        'active exception types: ORIGINAL OutOfRangeError REPLACED BY %s: '
+        % replaced_by)
+  assert script.run(main) == 128 + signum
+  assert capsys.readouterr().err.splitlines()[-1] == (
+      'Stopped by %s.' % signum.name)
+
+  def other_error(argv):
+    del argv  # Unused.
+    raise RuntimeError('MISMATCH of original and normalized active exception '
+                       'types: ORIGINAL OutOfRangeError REPLACED BY '
+                       'MemoryError: ')
+  with pytest.raises(RuntimeError, match='REPLACED BY MemoryError'):
+    script.run(other_error)
+
+
+@pytest.mark.fast
 def test_a_refused_path_is_read_from_tensorflow_s_errors_and_no_other():
   from cifar10.support import script  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
@@ -531,6 +587,31 @@ def test_convert_images_ends_quietly_and_leaves_nothing_when_its_reader_stops(
   # OUT did not exist: the converter made it, and removes it with the
   # .part folder inside.
   assert not out.exists()
+
+
+def test_eval_keeps_its_results_when_its_reader_stops(tiny_data_dir,
+                                                      tmp_path):
+  # `python -m cifar10.eval --run_once | head -1`: the precision alone.
+  data_dir, run_dir = str(tmp_path / 'data'), str(tmp_path / 'run')
+  eval_dir = str(tmp_path / 'eval')
+  shutil.copytree(tiny_data_dir, data_dir)
+  # 100 classes of long names: a report of some 20 KB, far more than the
+  # pipe and the child's buffer hold, one line per class.
+  names = ['class_%03d_%s' % (index, 'z' * 150) for index in range(100)]
+  with open(os.path.join(data_dir, 'cifar-10-batches-bin', classes.META_FILE),
+            'wb') as meta:
+    meta.write(classes.format_names(names))
+  _train_here(['--data_dir', data_dir, '--train_dir', run_dir,
+               '--max_steps', '1', '--batch_size', '10'])
+  first, status, error = _read_one_line_then_close(
+      ['-m', 'cifar10.eval', '--data_dir', data_dir, '--checkpoint_dir',
+       run_dir, '--eval_dir', eval_dir, '--run_once', '--batch_size', '10'])
+  assert re.search(r': precision @ 1 = \d\.\d{3}$', first), first
+  assert status == 141, error
+  assert _only_the_kernel_announcement(error), error
+  # Before: the report came first, and its broken pipe ended the script
+  # before the results were written.
+  assert eval_report.evaluated_steps(eval_dir) == {1}
 
 
 # Root writes into any folder whatever its permissions; setpriv drops that

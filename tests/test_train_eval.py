@@ -219,21 +219,24 @@ def test_the_data_as_checkpoint_dir_is_named_as_the_data(
   assert script.run(cifar10_eval.main, argv + [trained_dir]) == 0
 
 
+@pytest.mark.parametrize('top_k', ['10', '11'])
 def test_eval_refuses_a_top_k_above_the_number_of_classes(
-    synthetic_data_dir, trained_dir, tmp_path, capsys):
-  # Before: "top-11 accuracy = 1.000", whatever the model.
+    top_k, synthetic_data_dir, trained_dir, tmp_path, capsys):
+  # Before: "top-11 accuracy = 1.000", whatever the model; then "top-10
+  # accuracy = 1.000" still, since all 10 classes hold every true one.
   eval_dir = tmp_path / 'eval'
   argv = ['--data_dir', synthetic_data_dir, '--checkpoint_dir', trained_dir,
           '--eval_dir', str(eval_dir), '--run_once', '--top_k']
-  assert script.run(cifar10_eval.main, argv + ['11']) == 1
+  assert script.run(cifar10_eval.main, argv + [top_k]) == 1
   assert capsys.readouterr().err == (
-      "error: --top_k 11 is more than the 10 classes of the data (CIFAR-10's, "
-      'since %s has no batches.meta.txt): give --top_k 10 at most.\n'
-      % os.path.join(synthetic_data_dir, 'cifar-10-batches-bin'))
+      "error: --top_k %s is not less than the 10 classes of the data "
+      "(CIFAR-10's, since %s has no batches.meta.txt): every image has its "
+      'true class among 10 of them; give --top_k 9 at most.\n'
+      % (top_k, os.path.join(synthetic_data_dir, 'cifar-10-batches-bin')))
   assert not eval_dir.exists()
   # As told.
-  assert script.run(cifar10_eval.main, argv + ['10']) == 0
-  assert re.search(r': top-10 accuracy = 1\.000$', capsys.readouterr().out,
+  assert script.run(cifar10_eval.main, argv + ['9']) == 0
+  assert re.search(r': top-9 accuracy = \d\.\d{3}$', capsys.readouterr().out,
                    re.M)
 
 

@@ -192,7 +192,6 @@ def _download(url, destination, expected_md5, progress, created,
       with storage.open_file(partial, 'wb') as out:
         _copy_with_progress(response, out, digest, progress, url, destination,
                             total, extracted_name)
-    progress.write('\n')
     if digest.hexdigest() != expected_md5:
       raise errors.UserError(
           'Downloaded %s from %s but its MD5 is %s, expected %s; the partial '
@@ -218,20 +217,30 @@ def _download_failed(url, destination, error, extracted_name):
 
 def _copy_with_progress(response, out, digest, progress, url, destination,
                         total, extracted_name):
-  """Copies the download to `out` a chunk at a time, showing how far it is."""
+  """Copies the download to `out` a chunk at a time, showing how far it is.
+
+  The figure is rewritten in place on one line, which is ended however the
+  copy ends: a stop's or an error's line would otherwise run on after it
+  (`... 2.0%Stopped by SIGTERM.`).
+  """
   name = os.path.basename(destination)
   done = 0
-  while True:
-    try:
-      chunk = response.read(_CHUNK_BYTES)
-    except OSError as error:  # The connection broke part-way.
-      raise _download_failed(url, destination, error, extracted_name)
-    if not chunk:
-      return
-    out.write(chunk)
-    digest.update(chunk)
-    done += len(chunk)
+  try:
     _show_progress(progress, name, done, total)
+    while True:
+      try:
+        chunk = response.read(_CHUNK_BYTES)
+      except OSError as error:  # The connection broke part-way.
+        raise _download_failed(url, destination, error, extracted_name)
+      if not chunk:
+        return
+      out.write(chunk)
+      digest.update(chunk)
+      done += len(chunk)
+      _show_progress(progress, name, done, total)
+  finally:
+    progress.write('\n')
+    progress.flush()
 
 
 @contextlib.contextmanager

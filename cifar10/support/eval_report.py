@@ -61,26 +61,28 @@ class EvalResult:
 
 
 def check_top_k(top_k, data_classes):
-  """Refuses a --top_k larger than the number of classes.
+  """Refuses a --top_k as large as the number of classes, or larger.
 
-  There is no 11th most probable of 10 classes: TensorFlow's in_top_k
-  counts every image then, and the report would say "top-11 accuracy =
-  1.000" of any model. A refusal, rather than a silent clamp to the
-  number of classes, tells a user who had another data set in mind,
-  before the evaluation runs.
+  Every image has its true class among all 10 of 10 classes: TensorFlow's
+  in_top_k counts every image then (and beyond, too), and the report would
+  say "top-10 accuracy = 1.000" of any model. A refusal, rather than a
+  silent clamp, tells a user who had another data set in mind, before the
+  evaluation runs. Data has 2 classes at least, so 1 (the default, no
+  top-k accuracy) is never refused.
 
   Args:
     top_k: the --top_k flag.
     data_classes: the classes.Classes of the data evaluated on.
 
   Raises:
-    errors.UserError: `top_k` is larger than `data_classes.count`.
+    errors.UserError: `top_k` is not below `data_classes.count`.
   """
-  if top_k > data_classes.count:
+  if top_k >= data_classes.count:
     raise errors.UserError(
-        '--top_k %d is more than the %d classes of the data (%s): give '
-        '--top_k %d at most.' % (top_k, data_classes.count,
-                                 data_classes.source, data_classes.count))
+        '--top_k %d is not less than the %d classes of the data (%s): '
+        'every image has its true class among %d of them; give --top_k %d '
+        'at most.' % (top_k, data_classes.count, data_classes.source,
+                      data_classes.count, data_classes.count - 1))
 
 
 def _ratio_and_counts(ratio, part, whole):

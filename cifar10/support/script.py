@@ -15,6 +15,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
 
 import errno
 import os
+import re
 import signal
 import sys
 
@@ -99,13 +100,33 @@ def _stop_while_starting(signum, frame):
 BROKEN_PIPE_STATUS = 128 + signal.SIGPIPE
 
 
+# A stop that lands while TensorFlow's C++ code is raising an error of its
+# own (Ctrl-C as the evaluator's sess.run meets the end of the data) comes
+# out of pybind11 as a RuntimeError that names both: "MISMATCH of original
+# and normalized active exception types: ORIGINAL OutOfRangeError REPLACED
+# BY KeyboardInterrupt". The stop is what the user did.
+_STOP_IN_MISMATCH = re.compile(
+    r'MISMATCH of original and normalized active exception types: ORIGINAL '
+    r'\S+ REPLACED BY (KeyboardInterrupt|Terminated)\b')
+
+
+def _stop_behind(error):
+  """The stop (one of errors.STOPS) that `error` replaced, or None."""
+  mismatch = _STOP_IN_MISMATCH.search(str(error))
+  if mismatch is None:
+    return None
+  return (KeyboardInterrupt() if mismatch.group(1) == 'KeyboardInterrupt'
+          else errors.Terminated())
+
+
 def run(main, argv=None):
   """Calls `main(argv)`; a UserError becomes one line on stderr and its status.
 
   A stop the user asked for (errors.Stopped, such as Ctrl-C during
-  training, or SIGINT or SIGTERM anywhere else) is said the same way,
-  without calling it an error. So is a reader that stops reading the
-  output (`predict *.png | head -1`), in no words at all: see
+  training, or SIGINT or SIGTERM anywhere else, even where pybind11 wraps
+  it in a RuntimeError) is said the same way, without calling it an
+  error. So is a reader that stops reading the output (`predict *.png |
+  head -1`), in no words at all: see
   `_end_quietly_on_broken_pipe`. A folder the system will not let the
   script read or write is one line too (`_refused_path`).
 
@@ -121,7 +142,10 @@ def run(main, argv=None):
   signal.signal(signal.SIGINT, signal.default_int_handler)
   _raise_on_sigterm()
   try:
-    return main(argv)
+    try:
+      return main(argv)
+    except RuntimeError as error:
+      raise _stop_behind(error) or error
   except errors.Stopped as stop:
     print(console.message_lines(str(stop)), file=sys.stderr, flush=True)
     return stop.exit_status

@@ -171,7 +171,8 @@ class WriterOnFirstSummary:
   be evaluated; a refused one (trained on other classes, say) would leave
   an empty event file behind, and a folder that did not exist. This one
   writes nothing until there is something to write. It offers the
-  FileWriter methods the evaluator uses: add_summary, flush and close.
+  FileWriter methods the evaluator uses: add_summary, flush and close,
+  and says whether it has opened its file (`opened`).
   """
 
   def __init__(self, logdir, filename_suffix=None):
@@ -185,6 +186,11 @@ class WriterOnFirstSummary:
         self._writer = tf.compat.v1.summary.FileWriter(
             self._logdir, filename_suffix=self._filename_suffix)
     self._writer.add_summary(summary, global_step)
+
+  @property
+  def opened(self):
+    """Whether a summary was given: the event file exists."""
+    return self._writer is not None
 
   def flush(self):
     if self._writer is not None:
