@@ -16,6 +16,7 @@ pytest and fails naming the child's failures.
 """
 
 import collections
+import errno
 import fcntl
 import os
 
@@ -316,6 +317,30 @@ def rng():
 # tuned on, pinned to one core) takes a small fraction of it. The same on
 # every machine, so no test's verdict depends on the machine's speed.
 DEADLINE_SECS = 15 * 60
+
+
+def opens_the_pipe(worker, pipe):
+  """Whether `worker`, a started thread, opens the named pipe `pipe`.
+
+  Opening a pipe for writing without waiting works only while a reader
+  holds it open: a reader is seen at once, and the writer's close lets it
+  go on (to the end of the file), so that code that wrongly opens the pipe
+  cannot hang the test either.
+
+  Raises:
+    AssertionError: the worker still runs after DEADLINE_SECS.
+  """
+  opened = False
+  end = time.monotonic() + DEADLINE_SECS
+  while worker.is_alive() and time.monotonic() < end:
+    try:
+      os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+      opened = True
+    except OSError as error:
+      assert error.errno == errno.ENXIO  # No reader.
+      worker.join(0.05)
+  assert not worker.is_alive(), 'hung for %d s' % DEADLINE_SECS
+  return opened
 
 
 class Child:

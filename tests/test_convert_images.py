@@ -7,14 +7,12 @@ is an exact integer, whatever order Pillow sums in.
 """
 
 import csv
-import errno
 import os
 import shutil
 import struct
 import subprocess
 import sys
 import threading
-import time
 import zlib
 
 import numpy as np
@@ -27,7 +25,7 @@ from cifar10.support import classes
 from cifar10.support import errors
 from cifar10.support import image_files
 from cifar10.support import image_splits
-from conftest import DEADLINE_SECS
+from conftest import DEADLINE_SECS, opens_the_pipe
 
 # The fast lane (docs/testing.md): the whole file.
 pytestmark = pytest.mark.fast
@@ -645,20 +643,7 @@ def test_a_named_pipe_among_the_images_is_left_out_and_never_opened(
   worker = threading.Thread(target=lambda: conversions.append(
       convert_images.convert(src, str(tmp_path / 'out'))), daemon=True)
   worker.start()
-  # Opening a pipe for writing without waiting works only while a reader
-  # holds it open: the converter opening the pipe is seen at once, and the
-  # writer's close lets that reader go on (to the end of the file).
-  opened = False
-  end = time.monotonic() + DEADLINE_SECS
-  while worker.is_alive() and time.monotonic() < end:
-    try:
-      os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
-      opened = True
-    except OSError as error:
-      assert error.errno == errno.ENXIO  # No reader.
-      worker.join(0.05)
-  assert not worker.is_alive(), 'hung for %d s' % DEADLINE_SECS
-  assert not opened, 'the converter opened the named pipe'
+  assert not opens_the_pipe(worker, pipe), 'the converter opened the named pipe'
   [conversion] = conversions
   assert sum(int(counts.sum()) for counts in conversion.counts.values()) == 8
   assert 'left out %s: a named pipe, not a regular file' % pipe in (

@@ -27,7 +27,7 @@ from cifar10.support import tensorflow_logs
 import script_modules
 
 ports = script_modules.load('ports')
-from conftest import DEADLINE_SECS, latest_step
+from conftest import DEADLINE_SECS, latest_step, opens_the_pipe
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -749,7 +749,6 @@ def test_predict_refuses_a_named_pipe_unopened_and_classifies_the_rest(
     tiny_data_dir, tmp_path, capsys):
   # Before: predict opened the pipe and waited for a writer, forever.
   import threading  # pylint: disable=g-import-not-at-top
-  import time  # pylint: disable=g-import-not-at-top
   from PIL import Image  # pylint: disable=g-import-not-at-top
   from cifar10 import predict  # pylint: disable=g-import-not-at-top
   run_dir = str(tmp_path / 'run')
@@ -763,21 +762,7 @@ def test_predict_refuses_a_named_pipe_unopened_and_classifies_the_rest(
   worker = threading.Thread(target=lambda: statuses.append(predict.main(
       ['--checkpoint_dir', run_dir, pipe, image])), daemon=True)
   worker.start()
-  # Opening a pipe for writing without waiting works only while a reader
-  # holds it open: predict opening the pipe is seen at once, and the
-  # writer's close lets it go on (to the end of the file), so that a
-  # predict that opens it cannot hang this test either.
-  opened = False
-  end = time.monotonic() + DEADLINE_SECS
-  while worker.is_alive() and time.monotonic() < end:
-    try:
-      os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
-      opened = True
-    except OSError as error:
-      assert error.errno == errno.ENXIO  # No reader.
-      worker.join(0.05)
-  assert not worker.is_alive(), 'hung for %d s' % DEADLINE_SECS
-  assert not opened, 'predict opened the named pipe'
+  assert not opens_the_pipe(worker, pipe), 'predict opened the named pipe'
   assert statuses == [1]
   shown = capsys.readouterr()
   assert shown.err.splitlines()[-1] == (
