@@ -242,27 +242,6 @@ def test_a_stop_ends_the_eval_loop_quietly(signum, tiny_data_dir, tmp_path,
   assert not (tmp_path / 'eval').exists()
 
 
-def test_a_stop_after_an_evaluation_says_where_its_results_are(
-    tiny_data_dir, tmp_path, children):
-  train_dir, eval_dir = str(tmp_path / 'train'), tmp_path / 'eval'
-  _train_here(['--data_dir', tiny_data_dir, '--train_dir', train_dir,
-               '--max_steps', '1', '--batch_size', '10'])
-  # After its evaluation the loop waits out --eval_interval_secs in
-  # time.sleep, where the stop lands. With a short interval it could land
-  # in the loop's look for a new checkpoint, inside TensorFlow's C++ file
-  # calls, where a stop comes out wrapped in a RuntimeError (script.run)
-  # and was once seen lost: the evaluator went on waiting.
-  evaluator = children('-m', 'cifar10.eval', '--checkpoint_dir', train_dir,
-                       '--eval_dir', str(eval_dir), '--data_dir',
-                       tiny_data_dir, '--batch_size', '10',
-                       '--eval_interval_secs', '600')
-  _interrupt_and_check(
-      evaluator, r'precision @ 1 = ',
-      'Stopped by SIGINT. The results of every evaluation that finished are '
-      'in --eval_dir %s; the one under way, if any, was dropped.' % eval_dir)
-  assert eval_report.evaluated_steps(str(eval_dir)) == {1}
-
-
 @pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM],
                          ids=['SIGINT', 'SIGTERM'])
 def test_a_stop_after_tensorflow_loaded_and_before_training_is_one_line(
