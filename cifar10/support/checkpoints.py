@@ -12,7 +12,6 @@ if not __package__:  # Run as a file: see run_as_file.py.
   run_as_file.refuse(__file__)
 
 import dataclasses
-import errno
 import os
 
 import tensorflow as tf
@@ -39,10 +38,6 @@ _ADD_RAW_WEIGHTS = ('Add --raw_weights to use its variables as trained.')
 # is an IndexError).
 _READ_ERRORS = (tf.errors.OpError, ValueError, IndexError, RuntimeError)
 
-# The system's words for a refusal to read a file: its permissions.
-_REFUSED = {os.strerror(errno.EACCES), os.strerror(errno.EPERM)}
-
-
 def _refuse_if_unreadable(error):
   """Raises UserError where `error`, met reading a checkpoint's file, is the
   system refusing to let us read it.
@@ -51,8 +46,8 @@ def _refuse_if_unreadable(error):
   TensorFlow says the refusal as "<file>; Permission denied", the file being
   the index, a data file or the folder's index file.
   """
-  path, _, reason = errors.describe(error).rpartition('; ')
-  if path and reason in _REFUSED:
+  path, reason = errors.path_and_reason(errors.describe(error))
+  if path and reason in errors.REFUSAL_WORDS:
     raise errors.UserError(
         '%s cannot be read (%s): change its permissions to let you read it.'
         % (path, reason)) from None

@@ -7,6 +7,8 @@ if not __package__:  # Run as a file: see run_as_file.py.
   import run_as_file
   run_as_file.refuse(__file__)
 
+import errno
+import os
 import signal
 import sys
 
@@ -44,6 +46,21 @@ def cannot_use(path, reason):
   """
   return UserError('cannot use %s (%s). Give a folder you can read and write, '
                    'or change its permissions.' % (path, reason))
+
+
+# The system's refusals to use a file or folder: a folder's permissions
+# (EACCES), a file's or the system's rules (EPERM), a read-only disk
+# (EROFS); and the words its messages give them.
+REFUSALS = (errno.EACCES, errno.EPERM, errno.EROFS)
+REFUSAL_WORDS = frozenset(os.strerror(code) for code in REFUSALS)
+
+
+def path_and_reason(message):
+  """(path, reason) of TensorFlow's "<path>; <reason>", the first line of
+  what its file system says of a file it cannot use; path is '' where the
+  line has no "; "."""
+  path, _, reason = message.strip().split('\n', 1)[0].rpartition('; ')
+  return path, reason
 
 
 class Stopped(Exception):

@@ -13,7 +13,6 @@ if not __package__:  # Run as a file: see run_as_file.py.
   import run_as_file
   run_as_file.refuse(__file__)
 
-import errno
 import os
 import re
 import signal
@@ -195,11 +194,6 @@ def _raise_terminated(signum, frame):
   raise errors.Terminated()
 
 
-# The system's refusals to write: a folder's permissions (EACCES), a
-# file's or the system's rules (EPERM), a read-only disk (EROFS).
-_REFUSALS = (errno.EACCES, errno.EPERM, errno.EROFS)
-
-
 def _refused_path(error):
   """(path, reason) where `error` is the system refusing a file or folder.
 
@@ -223,28 +217,20 @@ def _refused_path(error):
 
 def _system_refusal(error):
   """(path, reason) as the error itself names them, or None."""
-  if isinstance(error, OSError) and error.errno in _REFUSALS:
+  if isinstance(error, OSError) and error.errno in errors.REFUSALS:
     return error.filename, error.strerror
   # TensorFlow's file system says it as "<path>; Permission denied". Only a
   # process that loaded TensorFlow can have raised its errors.
   tf = sys.modules.get('tensorflow')
   if tf is not None and isinstance(error, tf.errors.PermissionDeniedError):
-    return _path_and_reason(errors.describe(error))
+    return errors.path_and_reason(errors.describe(error))
   # Its summary writer wraps the same words in a RuntimeError, which other
   # failures raise too: only the system's words for a refusal are taken.
   if isinstance(error, RuntimeError):
-    path, reason = _path_and_reason(str(error))
-    if path and reason in {os.strerror(code) for code in _REFUSALS}:
+    path, reason = errors.path_and_reason(str(error))
+    if path and reason in errors.REFUSAL_WORDS:
       return path, reason
   return None
-
-
-def _path_and_reason(message):
-  """(path, reason) of TensorFlow's "<path>; <reason>", the first line of
-  what its file system says of a file it cannot use; path is '' where the
-  line has no "; "."""
-  path, _, reason = message.strip().split('\n', 1)[0].rpartition('; ')
-  return path, reason
 
 
 def _end_quietly_on_broken_pipe():
