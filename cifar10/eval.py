@@ -243,12 +243,14 @@ def evaluate(args, session_options, folder, named):
   def evaluate_one(checkpoint_path, skip_unusable):
     # With `skip_unusable` (the waiting loop, --all_checkpoints) a checkpoint
     # that cannot be used is reported in one line, and None returned.
+    script.raise_stop_asked()  # Lost in the evaluation before? See script.py.
     try:
       return eval_once(checkpoint_path, args.eval_data, args.data_dir,
                        args.batch_size, args.num_examples, args.use_fp16,
                        summary_writer, args.top_k, session_options,
                        args.raw_weights, args.data_format)
     except errors.UserError as error:
+      script.raise_stop_asked()  # Not a damaged checkpoint, but a stop.
       if not skip_unusable:
         raise
       print('%s: skipped: %s' % (datetime.datetime.now(), error), flush=True)
@@ -265,6 +267,7 @@ def evaluate(args, session_options, folder, named):
       try:
         checkpoint_path = checkpoints.latest_checkpoint(folder, _HOW_TO_PROCEED)
       except errors.UserError as error:  # A damaged index file, say.
+        script.raise_stop_asked()
         print('%s: skipped: %s' % (datetime.datetime.now(), error), flush=True)
         checkpoint_path = last_seen
       if checkpoint_path is None:
@@ -273,6 +276,7 @@ def evaluate(args, session_options, folder, named):
       elif checkpoint_path != last_seen:
         last_seen = checkpoint_path
         evaluate_one(checkpoint_path, True)
+      script.raise_stop_asked()  # Rather than sleep through a lost stop.
       time.sleep(args.eval_interval_secs)
   except errors.STOPS as stop:  # Ctrl-C or SIGTERM.
     # Each finished evaluation was flushed to --eval_dir when it ended.

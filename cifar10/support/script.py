@@ -134,12 +134,16 @@ def run(main, argv=None):
     BROKEN_PIPE_STATUS.
   """
   kernel_choice.announce()
+  del _stops_asked[:]  # A test may call run many times in one process.
   # Python turns SIGINT (Ctrl-C) into KeyboardInterrupt only if SIGINT was
   # not ignored when the process started, and a shell without job control
   # ignores it in the commands it starts with `&`: without this, neither
-  # Ctrl-C nor `kill -INT` would stop those.
-  signal.signal(signal.SIGINT, signal.default_int_handler)
+  # Ctrl-C nor `kill -INT` would stop those. Our handler raises it too, and
+  # also notes the stop (`raise_stop_asked`).
+  signal.signal(signal.SIGINT, _raise_interrupt)
   _raise_on_sigterm()
+  if not isinstance(sys.unraisablehook, _QuietAboutStops):
+    sys.unraisablehook = _QuietAboutStops(sys.unraisablehook)
   try:
     try:
       return main(argv)
@@ -186,12 +190,63 @@ def _raise_on_sigterm():
                 if previous == signal.SIG_DFL else previous)
 
 
+def _raise_interrupt(signum, frame):
+  del frame  # Unused.
+  _stops_asked.append(signum)
+  raise KeyboardInterrupt()
+
+
 def _raise_terminated(signum, frame):
   del frame  # Unused.
+  _stops_asked.append(signum)
   # A second SIGTERM (an impatient `kill`, repeated) is ignored from here
   # on, so that the clean-up this one starts is not cut short.
   signal.signal(signum, signal.SIG_IGN)
   raise errors.Terminated()
+
+
+class _QuietAboutStops:
+  """A sys.unraisablehook that says nothing of a stop Python could not raise.
+
+  Python's own hook prints "Exception ignored in ..." and a traceback for a
+  KeyboardInterrupt raised inside a finalizer (see `_stops_asked`). A stop
+  asked for is not an error, and `raise_stop_asked` raises it again where
+  the script can end. Anything else goes to the hook that was there before.
+  """
+
+  def __init__(self, others):
+    self._others = others
+
+  def __call__(self, unraisable):
+    if not issubclass(unraisable.exc_type, errors.STOPS):
+      self._others(unraisable)
+
+
+# The stops (signal numbers) the user asked for since `run` began. A stop is
+# raised where the script happens to be, and two places there drop it:
+# Python prints "Exception ignored" for one raised inside a finalizer (the
+# `__del__` that frees a TensorFlow session or graph, just after an
+# evaluation's report) and goes on; and pybind11 may hand one met inside
+# TensorFlow's C++ code back as a RuntimeError, which a reader of damaged
+# checkpoints takes for one of its own. A loop that waits or goes on to
+# the next piece of work asks `raise_stop_asked` first.
+_stops_asked = []
+
+
+def raise_stop_asked():
+  """Raises the stop the user asked for, if any, again: it may have been lost.
+
+  Call it where a long-running loop is about to wait or to begin the next
+  piece of work, so that a lost Ctrl-C or SIGTERM does not leave the script
+  running (an evaluator asleep for --eval_interval_secs) until a second one.
+
+  Raises:
+    KeyboardInterrupt: SIGINT (Ctrl-C) came since `run` began.
+    errors.Terminated: SIGTERM came since `run` began.
+  """
+  if _stops_asked:
+    raise (errors.Terminated() if _stops_asked[-1] == signal.SIGTERM
+           else KeyboardInterrupt())
 
 
 def _refused_path(error):
