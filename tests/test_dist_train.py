@@ -117,10 +117,13 @@ _MAX_STEPS = 40
 # with --seed 1 to 4 (while the machine ran much else): async, 200 steps:
 # 1.0 each time; sync, 100 steps: 1.0, 1.0, 1.0, 0.77. With several ps
 # tasks the variables are spread over them (2 ps asynchronous, 3 ps
-# synchronous, so that both kinds of update cross several tasks).
+# synchronous, so that both kinds of update cross several tasks). One ps,
+# the usual cluster, is what the tests below kill and restart, and what
+# docs/distributed.md's commands start: the same cases with one ps here
+# added a minute to the suite and no check.
 @pytest.mark.starts_first
 @pytest.mark.parametrize('num_ps,mode,max_steps', [
-    (1, 'async', 200), (1, 'sync', 100), (2, 'async', 200), (3, 'sync', 100)])
+    (2, 'async', 200), (3, 'sync', 100)])
 def test_two_workers_train_one_model_and_every_task_exits_quietly(
     num_ps, mode, max_steps, synthetic_data_dir, tmp_path, children, capsys):
   extra = ['--max_steps', str(max_steps)]
