@@ -23,6 +23,7 @@ from cifar10 import export
 from cifar10 import predict
 from cifar10.support import confusion
 from cifar10.support import errors
+from cifar10.support import eval_report
 from cifar10.support import image_files
 import script_modules
 
@@ -114,6 +115,47 @@ def test_recall_and_precision_differ_as_in_the_reported_frog_example():
   assert (figures.correct[2], figures.images[2], figures.predicted[2]) == (
       13, 101, 13)
   assert np.isnan(figures.recall[0]) and np.isnan(figures.precision[0])
+
+
+class _CountedWrites(io.StringIO):
+  """A stdout that counts the calls that write to it."""
+
+  def __init__(self):
+    super().__init__()
+    self.writes = 0
+
+  def write(self, text):
+    self.writes += 1
+    return super().write(text)
+
+
+def test_the_report_is_written_at_once_so_a_stop_cannot_split_a_line():
+  # Before: a line per print, and a Ctrl-C landing mid-table left half a
+  # line that the stop's message ran on after ("0.056  (1 of 18)Stopped by
+  # SIGINT.").
+  result = eval_report.EvalResult(
+      global_step=7, labels=np.array([0, 1, 1, 2]),
+      predictions=np.array([0, 1, 2, 2]),
+      top_1=np.array([True, True, False, True]),
+      top_k=np.array([True, True, True, True]), k=2,
+      class_names=('cat', 'dog', 'emu'))
+  out = _CountedWrites()
+  with contextlib.redirect_stdout(out):
+    eval_report.report(result, '/runs/model.ckpt-7')
+  assert out.writes == 1
+  lines = out.getvalue().split('\n')
+  # The first two lines begin with the time.
+  assert [line.partition(': ')[2] for line in lines[:2]] == [
+      '/runs/model.ckpt-7 (global step 7): precision @ 1 = 0.750',
+      '/runs/model.ckpt-7 (global step 7): top-2 accuracy = 1.000']
+  assert lines[2:] == [
+      'per class, of 4 images (recall: correct / images of the class; '
+      'precision: correct / images predicted as the class):',
+      '  class  recall                precision',
+      '  cat    1.000  (1 of 1)       1.000  (1 of 1)',
+      '  dog    0.500  (1 of 2)       1.000  (1 of 1)',
+      '  emu    1.000  (1 of 1)       0.500  (1 of 2)',
+      '']
 
 
 @both_modes
