@@ -249,6 +249,37 @@ def test_predict_prints_a_line_per_file(trained_dir, synthetic_data_dir,
       os.path.join(trained_dir, 'model.ckpt-300'), 300, 'raw weights')
 
 
+def test_predict_json_names_files_whose_names_are_not_utf8(
+    trained_dir, synthetic_data_dir, tmp_path, capsys):
+  # Before: such a name (its bytes decoded by Python as lone surrogates)
+  # was written "caf\\udce9.png", which strict JSON readers refuse and jq
+  # turns into U+FFFD: the file could not be found again.
+  _, images = _test_records(synthetic_data_dir)
+  picture = str(tmp_path / os.fsdecode(b'caf\xe9.png'))
+  Image.fromarray(images[0]).save(picture, format='PNG')
+  broken = str(tmp_path / os.fsdecode(b'\xff.png'))
+  with open(broken, 'w') as file:
+    file.write('not an image')
+  plain = str(tmp_path / 'plain.png')
+  shutil.copy(picture, plain)
+  assert predict.main([picture, broken, plain, '--json',
+                       '--checkpoint_dir', trained_dir]) == 1
+  report = json.loads(capsys.readouterr().out)
+  # Every string is Unicode that UTF-8 can carry, as a strict reader needs.
+  json.dumps(report, ensure_ascii=False).encode('utf-8')
+  good, bad, ordinary = report['results']
+  # The name as the converter's lines show it, each byte that is not UTF-8 as
+  # \xNN; and the name's bytes exactly, to open the file by.
+  assert good['file'] == str(tmp_path / 'caf\\xe9.png')
+  assert os.fsdecode(bytes(good['file_bytes'])) == picture
+  assert len(good['predictions']) == 3
+  assert bad['file'] == str(tmp_path / '\\xff.png')
+  assert bytes(bad['file_bytes']) == os.fsencode(broken)
+  assert bad['error'] == '%s: not a PNG, JPEG, BMP or GIF image' % bad['file']
+  assert ordinary['file'] == plain and 'file_bytes' not in ordinary
+  assert ordinary['predictions'] == good['predictions']
+
+
 @pytest.mark.parametrize('spelling', ['--json FILE', 'FILE --json',
                                       '--json=false FILE'])
 def test_predict_json_flag_before_or_after_the_file_does_what_it_says(
