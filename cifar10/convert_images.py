@@ -30,8 +30,8 @@ exactly how, and cifar10.predict prepares the files it classifies the same
 way. Files that are not such images, and images under 32 pixels on a side
 (unless --enlarge_small), are skipped, each named in one line with the
 reason; what lies where no image is read (beside the class folders, a
-named pipe, a folder reached twice through links) is named in a "left
-out" line.
+named pipe, a folder reached twice through links, from one class folder
+or two) is named in a "left out" line.
 
 Copies are found: files with the same bytes, or with the same pixels once
 decoded, at full size (one picture saved as PNG and as BMP). A copy on
@@ -318,7 +318,7 @@ def _class_name(folder_name):
   return folder_name.encode('utf-8', 'surrogateescape').decode('utf-8')
 
 
-def _images_below(folder, notes):
+def _images_below(folder, notes, read):
   """Every visible regular file below `folder`, sorted, subfolders included.
 
   Linked subfolders are followed, as linked files are read and as a linked
@@ -326,11 +326,17 @@ def _images_below(folder, notes):
   A link to a folder that holds the class folder (SRC, say) is left out,
   and so is a folder reached a second time (two links to one folder): the
   walk would loop, or read other classes' images or some images twice.
+  A folder that another class folder reaches first (linked from two
+  classes, or from train/ and test/) stays with that one: an image has one
+  class and one split.
 
   Args:
     folder: a class folder.
     notes: a list that receives a line for each subfolder that cannot be
       listed or is read already, and each file that is not a regular file.
+    read: {real path: (the path it was reached by, its class folder)} of
+      the folders read so far, for every class folder of both splits;
+      `folder` and its subfolders are added.
 
   Returns:
     A list of paths.
@@ -340,7 +346,7 @@ def _images_below(folder, notes):
   """
   found = []
   top = os.path.realpath(folder)
-  read = {top: folder}
+  read.setdefault(top, (folder, folder))
 
   def report(error):
     if error.filename == folder:
@@ -358,14 +364,21 @@ def _images_below(folder, notes):
     for name in sorted(name for name in folders if not name.startswith('.')):
       path = os.path.join(parent, name)
       real = os.path.realpath(path)
-      if real in read:
+      if real in read and read[real][1] == folder:
         notes.append('left out %s: the same folder as %s, read already'
-                     % (shown(path), shown(read[real])))
+                     % (shown(path), shown(read[real][0])))
+      elif real in read:
+        first, owner = read[real]
+        notes.append('left out %s: %s, which class %s reads (as %s)'
+                     % (shown(path), 'a link to %s' % shown(real)
+                        if os.path.islink(path) else 'a folder',
+                        shown(_class_name(os.path.basename(owner))),
+                        shown(first)))
       elif os.path.commonpath([real, top]) == real:
         notes.append('left out %s: a link to %s, which holds the class '
                      'folder' % (shown(path), shown(real)))
       else:
-        read[real] = path
+        read[real] = (path, folder)
         kept.append(name)
     folders[:] = kept
     for name in sorted(name for name in files if not name.startswith('.')):
@@ -379,12 +392,15 @@ def _images_below(folder, notes):
   return found
 
 
-def _class_images(split_folder, names, notes):
-  """{class name: its image paths} for one split; refuses empty classes."""
+def _class_images(split_folder, names, notes, read):
+  """{class name: its image paths} for one split; refuses empty classes.
+
+  `read` is _images_below's, shared by the class folders of both splits.
+  """
   images = {}
   for name in names:
     folder = os.path.join(split_folder, name)
-    images[name] = _images_below(folder, notes)
+    images[name] = _images_below(folder, notes, read)
     if not images[name]:
       raise errors.UserError(
           'Class folder %s holds no files: put its images there, or remove '
@@ -453,12 +469,12 @@ def find_images(src, test_fraction):
           '%s and %s must hold the same class folders, but %s is in only '
           'one of them. Add the missing folder, or remove the extra one.'
           % (shown(train_folder), shown(test_folder), shown(missing)))
-    sources = []
+    sources, read = [], {}
     for split, folder in ((TRAIN_SPLIT, train_folder),
                           (TEST_SPLIT, test_folder)):
       notes += _left_out(folder, names, _NOT_IN_A_CLASS)
       for label, paths in enumerate(
-          _class_images(folder, names, notes).values()):
+          _class_images(folder, names, notes, read).values()):
         sources += [(path, label, split) for path in paths]
     training = sum(split == TRAIN_SPLIT for _, _, split in sources)
   else:
@@ -467,7 +483,7 @@ def find_images(src, test_fraction):
     _check_class_names(names, src)
     notes += _left_out(src, names, _NOT_IN_A_CLASS)
     fraction = _drawn_share(test_fraction)
-    by_class = list(_class_images(src, names, notes).values())
+    by_class = list(_class_images(src, names, notes, {}).values())
     sizes = [len(paths) for paths in by_class]
     # The shares as the draw will take them, were every file an image: a
     # refusal here comes before any image is decoded.
