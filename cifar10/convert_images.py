@@ -30,8 +30,8 @@ exactly how, and cifar10.predict prepares the files it classifies the same
 way. Files that are not such images, and images under 32 pixels on a side
 (unless --enlarge_small), are skipped, each named in one line with the
 reason; what lies where no image is read (beside the class folders, a
-named pipe, a folder reached twice through links) is named in a "left
-out" line.
+named pipe, a folder reached twice through links, from one class folder
+or two) is named in a "left out" line.
 
 Copies are found: files with the same bytes, or with the same pixels once
 decoded, at full size (one picture saved as PNG and as BMP). A copy on
@@ -75,6 +75,7 @@ found.
 import argparse
 import collections
 import functools
+import itertools
 import os
 import shutil
 import sys
@@ -318,7 +319,7 @@ def _class_name(folder_name):
   return folder_name.encode('utf-8', 'surrogateescape').decode('utf-8')
 
 
-def _images_below(folder, notes):
+def _images_below(folder, notes, read):
   """Every visible regular file below `folder`, sorted, subfolders included.
 
   Linked subfolders are followed, as linked files are read and as a linked
@@ -326,11 +327,17 @@ def _images_below(folder, notes):
   A link to a folder that holds the class folder (SRC, say) is left out,
   and so is a folder reached a second time (two links to one folder): the
   walk would loop, or read other classes' images or some images twice.
+  A folder that another class folder reaches first (linked from two
+  classes, or from train/ and test/) stays with that one: an image has one
+  class and one split.
 
   Args:
     folder: a class folder.
     notes: a list that receives a line for each subfolder that cannot be
       listed or is read already, and each file that is not a regular file.
+    read: {real path: (the path it was reached by, its class folder)} of
+      the folders read so far, for every class folder of both splits;
+      `folder` and its subfolders are added.
 
   Returns:
     A list of paths.
@@ -340,7 +347,7 @@ def _images_below(folder, notes):
   """
   found = []
   top = os.path.realpath(folder)
-  read = {top: folder}
+  read.setdefault(top, (folder, folder))
 
   def report(error):
     if error.filename == folder:
@@ -358,14 +365,21 @@ def _images_below(folder, notes):
     for name in sorted(name for name in folders if not name.startswith('.')):
       path = os.path.join(parent, name)
       real = os.path.realpath(path)
-      if real in read:
+      if real in read and read[real][1] == folder:
         notes.append('left out %s: the same folder as %s, read already'
-                     % (shown(path), shown(read[real])))
+                     % (shown(path), shown(read[real][0])))
+      elif real in read:
+        first, owner = read[real]
+        notes.append('left out %s: %s, which class %s reads (as %s)'
+                     % (shown(path), 'a link to %s' % shown(real)
+                        if os.path.islink(path) else 'a folder',
+                        shown(_class_name(os.path.basename(owner))),
+                        shown(first)))
       elif os.path.commonpath([real, top]) == real:
         notes.append('left out %s: a link to %s, which holds the class '
                      'folder' % (shown(path), shown(real)))
       else:
-        read[real] = path
+        read[real] = (path, folder)
         kept.append(name)
     folders[:] = kept
     for name in sorted(name for name in files if not name.startswith('.')):
@@ -379,12 +393,15 @@ def _images_below(folder, notes):
   return found
 
 
-def _class_images(split_folder, names, notes):
-  """{class name: its image paths} for one split; refuses empty classes."""
+def _class_images(split_folder, names, notes, read):
+  """{class name: its image paths} for one split; refuses empty classes.
+
+  `read` is _images_below's, shared by the class folders of both splits.
+  """
   images = {}
   for name in names:
     folder = os.path.join(split_folder, name)
-    images[name] = _images_below(folder, notes)
+    images[name] = _images_below(folder, notes, read)
     if not images[name]:
       raise errors.UserError(
           'Class folder %s holds no files: put its images there, or remove '
@@ -453,12 +470,12 @@ def find_images(src, test_fraction):
           '%s and %s must hold the same class folders, but %s is in only '
           'one of them. Add the missing folder, or remove the extra one.'
           % (shown(train_folder), shown(test_folder), shown(missing)))
-    sources = []
+    sources, read = [], {}
     for split, folder in ((TRAIN_SPLIT, train_folder),
                           (TEST_SPLIT, test_folder)):
       notes += _left_out(folder, names, _NOT_IN_A_CLASS)
       for label, paths in enumerate(
-          _class_images(folder, names, notes).values()):
+          _class_images(folder, names, notes, read).values()):
         sources += [(path, label, split) for path in paths]
     training = sum(split == TRAIN_SPLIT for _, _, split in sources)
   else:
@@ -467,7 +484,7 @@ def find_images(src, test_fraction):
     _check_class_names(names, src)
     notes += _left_out(src, names, _NOT_IN_A_CLASS)
     fraction = _drawn_share(test_fraction)
-    by_class = list(_class_images(src, names, notes).values())
+    by_class = list(_class_images(src, names, notes, {}).values())
     sizes = [len(paths) for paths in by_class]
     # The shares as the draw will take them, were every file an image: a
     # refusal here comes before any image is decoded.
@@ -486,9 +503,14 @@ def find_images(src, test_fraction):
     raise errors.UserError(
         'The training split of %s would hold %d images, but the trainers read '
         '%d training files, each needing one image at least. Add images%s.'
-        % (shown(src), training, train_files,
-           '' if lower is None else ', or lower --test_fraction to %s' % lower))
+        % (shown(src), training, train_files, _lower_advice(lower)))
   return [_class_name(name) for name in names], sources, notes
+
+
+def _lower_advice(lower):
+  """The end of a refusal that a lower --test_fraction, `lower`, would
+  avoid ('' where None would)."""
+  return '' if lower is None else ', or lower --test_fraction to %s' % lower
 
 
 def _fraction_that_fits(counts, fraction, train_files):
@@ -714,8 +736,9 @@ def _write_split(folder, file_names, images, scratch):
       out.close()
 
 
-def _check_written(names, counts, where):
-  """Raises UserError when skipped images left a file or a class empty."""
+def _check_written(names, counts, where, fraction):
+  """Raises UserError when skipped images (or the draw, at `fraction`, None
+  for SRC/train/ and SRC/test/) left a file or a class empty."""
   if counts[TRAIN_SPLIT].sum() < len(batch_files.TRAIN_FILES):
     raise errors.UserError(
         'Only %d training images of %s could be used (see the skipped files '
@@ -728,11 +751,102 @@ def _check_written(names, counts, where):
         'No test image of %s could be used (see the skipped files above), so '
         'nothing was written. Fix or replace those files.' % shown(where))
   for label, name in enumerate(names):
+    if (fraction is not None and not counts[TRAIN_SPLIT][label] and
+        counts[TEST_SPLIT][label]):
+      # The draw put every image of the class in the test split.
+      count = int(counts[TEST_SPLIT][label])
+      enough = next(total for total in itertools.count(count + 1)
+                    if np.round(fraction * total) < total)
+      raise errors.UserError(
+          'Class %s has %d image%s, and --test_fraction %s draws %s into the '
+          'test split, leaving none to train on; nothing was written. Add '
+          'images to %s (%d in all at least)%s.'
+          % (shown(name), count, '' if count == 1 else 's', fraction,
+             'it' if count == 1 else 'all of them',
+             shown(os.path.join(where, name)), enough,
+             _lower_advice(_fraction_that_splits(counts, below=fraction))))
     if not counts[TRAIN_SPLIT][label]:
       raise errors.UserError(
           'Class %s has no usable training image (see the skipped files '
           'above), so nothing was written. Fix or replace its files.'
           % shown(name))
+
+
+def _splits_both(fraction, sizes):
+  """Whether the draw at `fraction` leaves every class a training image,
+  the test split an image, and the training split one per file."""
+  tests = [int(np.round(fraction * size)) for size in sizes]
+  return (all(test < size for test, size in zip(tests, sizes) if size) and
+          sum(tests) > 0 and
+          sum(sizes) - sum(tests) >= len(batch_files.TRAIN_FILES))
+
+
+# The --test_fractions the converter's advice chooses from: 0.05 to 0.95.
+_ADVISED_FRACTIONS = [step / 20 for step in range(1, 20)]
+
+
+def _fraction_that_splits(counts, below=None, above=None, size=None):
+  """The --test_fraction nearest to `below` (under it) or `above` (over
+  it) that the draw would make work, or None.
+
+  It works where _splits_both holds for the classes' images as read
+  (`counts`, {split: images of each class}), and, given `size`, a class
+  of that many images gets a test image too. Advice of a fraction that
+  does not work would lead to another refusal or the same notice.
+  """
+  sizes = [int(train + test) for train, test in zip(counts[TRAIN_SPLIT],
+                                                     counts[TEST_SPLIT])]
+  fitting = [fraction for fraction in _ADVISED_FRACTIONS
+             if _splits_both(fraction, sizes) and
+             (size is None or np.round(fraction * size) >= 1)]
+  if below is not None:
+    return max((f for f in fitting if f < below), default=None)
+  return min((f for f in fitting if f > above), default=None)
+
+
+def _notice_classes_without_test_images(names, counts, fraction, where):
+  """A notice for each class that has no test image.
+
+  The evaluator would score such a class on nothing: its line in the
+  report says 0 images. The draw gives a class of n images round(fraction
+  * n) test images, none for a class of 2 at 0.2; a group of copies too
+  large for that share stays in training; in SRC/train/ and SRC/test/, the
+  test files may all have been skipped.
+
+  Args:
+    names: the class names.
+    counts: {split: images of each class}.
+    fraction: the share drawn (_drawn_share), or None for SRC/train/ and
+      SRC/test/.
+    where: SRC.
+  """
+  for label, name in enumerate(names):
+    if counts[TEST_SPLIT][label]:
+      continue
+    size = int(counts[TRAIN_SPLIT][label])
+    folder = shown(os.path.join(where, name))
+    if fraction is None:
+      errors.notice(
+          'class %s has no usable test image (see the skipped files above), '
+          'so the evaluator scores none of it. Replace or fix the files in '
+          '%s.' % (shown(name), shown(os.path.join(where, TEST_SPLIT, name))))
+    elif np.round(fraction * size) < 1:
+      enough = next(count for count in itertools.count(size + 1)
+                    if np.round(fraction * count) >= 1)
+      higher = _fraction_that_splits(counts, above=fraction, size=size)
+      errors.notice(
+          'class %s has %d image%s, too few for --test_fraction %s to draw '
+          'one into the test split, so the evaluator scores none of it. Add '
+          'images to %s (%d in all at least)%s.'
+          % (shown(name), size, '' if size == 1 else 's', fraction, folder,
+             enough, '' if higher is None else
+             ', or convert again with --test_fraction %s' % higher))
+    else:
+      errors.notice(
+          'class %s has no test image: its %d images are copies of a few '
+          'pictures, and each group of copies stays in one split (see the '
+          'identical images below), so the evaluator scores none of it. Add '
+          'other pictures to %s.' % (shown(name), size, folder))
 
 
 # What convert returns: the folder written; the class names; {split: [images
@@ -783,6 +897,7 @@ def convert(src, out, test_fraction=None, seed=0,
       read, skipped = _read_images(
           sources, scratch, _Progress(len(sources), progress_secs),
           enlarge_small)
+      split_given = not any(image.split is None for image in read)
       placed = _place(read, len(names), test_fraction, rng)
       ordered, counts = {}, {}
       for split in (TRAIN_SPLIT, TEST_SPLIT):
@@ -792,7 +907,9 @@ def convert(src, out, test_fraction=None, seed=0,
         counts[split] = np.bincount(
             np.array([image.label for image in images], dtype=np.int64),
             minlength=len(names))
-      _check_written(names, counts, src)
+      drawn = None if split_given else _drawn_share(test_fraction)
+      _check_written(names, counts, src, drawn)
+      _notice_classes_without_test_images(names, counts, drawn, src)
       for split, file_names in ((TRAIN_SPLIT, batch_files.TRAIN_FILES),
                                 (TEST_SPLIT, batch_files.TEST_FILES)):
         _write_split(staging, file_names, ordered[split], scratch)

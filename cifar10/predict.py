@@ -16,6 +16,7 @@ stderr, the rest are classified anyway, and the exit status is then 1.
 """
 
 import json
+import os
 import sys
 
 
@@ -24,6 +25,7 @@ from cifar10.support import errors
 from cifar10.support import flags
 from cifar10.support import paths
 from cifar10.support import script
+from cifar10.support import storage
 
 
 def parser():
@@ -124,6 +126,25 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
           sorted(results, key=lambda item: order[item[0]]))
 
 
+def _json_file(path):
+  """The fields that name an image file in the JSON output.
+
+  A name that is not valid UTF-8 reaches Python with each such byte as a
+  lone surrogate, which JSON cannot carry: json.dumps writes "\\udce9",
+  which strict readers refuse and jq turns into U+FFFD. Such a name is
+  'file' as the converter's lines show it (storage.printable: each such
+  byte as \\xNN), and 'file_bytes' holds the name's bytes, as numbers, to
+  open the file by (journalctl's JSON gives values that are not UTF-8 so
+  too).
+  """
+  try:
+    path.encode('utf-8')
+  except UnicodeEncodeError:
+    return {'file': storage.printable(path),
+            'file_bytes': list(os.fsencode(path))}
+  return {'file': path}
+
+
 def main(argv=None):
   args = parser().parse_args(argv)
   checkpoint, global_step, results = predict(
@@ -133,11 +154,12 @@ def main(argv=None):
   failed = [path for path, outcome in results if isinstance(outcome, str)]
   if args.json:
     print(json.dumps({
-        'checkpoint': checkpoint, 'global_step': global_step,
-        'weights': weights, 'results': [
-            {'file': path, 'error': outcome} if isinstance(outcome, str) else
-            {'file': path, 'predictions': [{'class': name, 'probability': p}
-                                           for name, p in outcome]}
+        'checkpoint': storage.printable(checkpoint),
+        'global_step': global_step, 'weights': weights, 'results': [
+            dict(_json_file(path), error=storage.printable(outcome))
+            if isinstance(outcome, str) else
+            dict(_json_file(path), predictions=[
+                {'class': name, 'probability': p} for name, p in outcome])
             for path, outcome in results]}, indent=2))
   else:
     # What scored the files, as the evaluator's result line names it.

@@ -12,7 +12,6 @@ are drawn as 128 + 48 * value, clipped to 0..255.
     python scripts/distortion_picture.py --data_dir /tmp/cifar10_data --output distortions.png
 """
 
-import argparse
 import os
 import sys
 
@@ -130,10 +129,14 @@ def _enlarged(pixels):
 
 
 def parser():
-  """The script's flags."""
-  result = argparse.ArgumentParser(
-      prog='python scripts/distortion_picture.py', allow_abbrev=False,
-      description=__doc__.splitlines()[0])
+  """The script's flags.
+
+  The package's parser, so that a refused flag (a --data_dir of pictures,
+  say) is one line, as the scripts that train on the same --data_dir say
+  it, instead of argparse's usage block.
+  """
+  result = flags.Parser(prog='python scripts/distortion_picture.py',
+                        description=__doc__.splitlines()[0])
   result.add_argument('--data_dir', default=paths.DATA_DIR,
                       type=flags.user_path(paths.resolve_data_dir_to_read),
                       help='The --data_dir of training, holding '

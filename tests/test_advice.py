@@ -16,6 +16,7 @@ not messages, and are not read.
 
 import ast
 import contextlib
+import csv
 import functools
 import glob
 import hashlib
@@ -158,6 +159,22 @@ ADVICE = {
     ('cifar10/convert_images.py', 'use a larger picture'):
         ['test_advice.py::test_convert_small_picture_then_a_larger_one_or_'
          'enlarged'],
+    ('cifar10/convert_images.py', 'leaving none to train on; nothing was '
+                                  'written. Add images to'):
+        ['test_advice.py::test_convert_class_drawn_whole_into_test_then_add_'
+         'or_lower'],
+    ('cifar10/convert_images.py', 'Replace or fix the files in'):
+        ['test_advice.py::test_convert_class_without_test_images_then_as_'
+         'its_notice_says'],
+    ('cifar10/convert_images.py', 'to draw one into the test split'):
+        ['test_advice.py::test_convert_class_without_test_images_then_as_'
+         'its_notice_says'],
+    ('cifar10/convert_images.py', ', or convert again with --test_fraction'):
+        ['test_advice.py::test_convert_class_without_test_images_then_as_'
+         'its_notice_says'],
+    ('cifar10/convert_images.py', 'Add other pictures to'):
+        ['test_advice.py::test_convert_class_without_test_images_then_as_'
+         'its_notice_says'],
     ('cifar10/convert_images.py', 'Rename %s, the two splits'):
         ['test_advice.py::test_convert_folders_named_like_splits_then_'
          'renamed'],
@@ -863,6 +880,97 @@ def test_convert_small_picture_then_a_larger_one_or_enlarged(tmp_path,
   _png(small, 7, size=40)  # "use a larger picture".
   _converts(src, tmp_path / 'again')
   assert 'skipped' not in capsys.readouterr().out
+
+
+def _test_images_of(out, name):
+  """How many images of class `name` went to the test split of `out`."""
+  with open(os.path.join(str(out), BIN, 'split.csv'), newline='') as file:
+    return sum(1 for row in csv.reader(file) if row[1:3] == [name, 'test'])
+
+
+def _notice(capsys):
+  [line] = [line for line in capsys.readouterr().err.splitlines()
+            if line.startswith('notice: class ')]
+  return line
+
+
+def test_convert_class_without_test_images_then_as_its_notice_says(
+    tmp_path, capsys):
+  # Before: nothing said so, and the evaluator reported the class on 0
+  # images.
+  src = tmp_path / 'src'
+  _class_folder(str(src), 10, names=('a',))
+  _class_folder(str(src), 2, names=('b',), start=20)
+  _converts(src, tmp_path / 'out')
+  folder, total, fraction = re.search(
+      r'^notice: class b has 2 images, too few for --test_fraction 0.2 to '
+      r'draw one into the test split, so the evaluator scores none of it\. '
+      r'Add images to (\S+) \((\d+) in all at least\), or convert again '
+      r'with --test_fraction (\S+)\.$', _notice(capsys)).groups()
+  assert _test_images_of(tmp_path / 'out', 'b') == 0
+  _converts(src, tmp_path / 'raised', '--test_fraction', fraction)
+  assert _test_images_of(tmp_path / 'raised', 'b') == 1
+  assert 'notice' not in capsys.readouterr().err
+  for index in range(2, int(total)):  # "Add images", to that many.
+    _png(os.path.join(folder, 'more_%d.png' % index), 100 + index)
+  _converts(src, tmp_path / 'added')
+  assert _test_images_of(tmp_path / 'added', 'b') == 1
+  assert 'notice' not in capsys.readouterr().err
+
+  # A class whose images are copies of one picture, which stays whole in
+  # the training split.
+  copies = tmp_path / 'copies'
+  _class_folder(str(copies), 10, names=('a',))
+  for index in range(3):
+    _png(str(copies / 'b' / ('%d.png' % index)), 200)
+  _converts(copies, tmp_path / 'copies_out')
+  folder = _group(r'^notice: class b has no test image: its 3 images are '
+                  r'copies of a few pictures, and each group of copies stays '
+                  r'in one split \(see the identical images below\), so the '
+                  r'evaluator scores none of it\. Add other pictures to '
+                  r'(\S+)\.$', _notice(capsys))
+  _png(os.path.join(folder, 'other.png'), 210)  # "Add other pictures".
+  _converts(copies, tmp_path / 'copies_added')
+  assert _test_images_of(tmp_path / 'copies_added', 'b') == 1
+  assert 'notice' not in capsys.readouterr().err
+
+  # SRC/train/ and SRC/test/, with every test file of a class unusable.
+  splits = tmp_path / 'splits'
+  _class_folder(str(splits / 'train'), 5, names=('a', 'b'))
+  _class_folder(str(splits / 'test'), 2, names=('a',), start=5)
+  os.makedirs(str(splits / 'test' / 'b'))
+  (splits / 'test' / 'b' / 'broken.png').write_bytes(b'not a picture')
+  _converts(splits, tmp_path / 'splits_out')
+  folder = _group(r'^notice: class b has no usable test image \(see the '
+                  r'skipped files above\), so the evaluator scores none of '
+                  r'it\. Replace or fix the files in (\S+)\.$',
+                  _notice(capsys))
+  _png(os.path.join(folder, 'broken.png'), 77)  # "Replace ... the files".
+  _converts(splits, tmp_path / 'splits_fixed')
+  assert _test_images_of(tmp_path / 'splits_fixed', 'b') == 1
+  assert 'notice' not in capsys.readouterr().err
+
+
+def test_convert_class_drawn_whole_into_test_then_add_or_lower(tmp_path,
+                                                              capsys):
+  # Before: "Class b has no usable training image (see the skipped files
+  # above) ... Fix or replace its files", where no file was skipped.
+  src = tmp_path / 'src'
+  _class_folder(str(src), 20, names=('a',))
+  _class_folder(str(src), 1, names=('b',), start=50)
+  folder, total, lower = re.search(
+      r'^Class b has 1 image, and --test_fraction 0.6 draws it into the test '
+      r'split, leaving none to train on; nothing was written\. Add images to '
+      r'(\S+) \((\d+) in all at least\), or lower --test_fraction to '
+      r'(\S+)\.$', _refusal(convert_images.main, [
+          str(src), str(tmp_path / 'out'), '--test_fraction', '0.6'])).groups()
+  assert not os.path.exists(str(tmp_path / 'out'))
+  _converts(src, tmp_path / 'lowered', '--test_fraction', lower)
+  capsys.readouterr()
+  for index in range(1, int(total)):  # "Add images", to that many.
+    _png(os.path.join(folder, 'more_%d.png' % index), 100 + index)
+  _converts(src, tmp_path / 'added', '--test_fraction', '0.6')
+  assert 'notice' not in capsys.readouterr().err
 
 
 # Kaggle's cats and dogs wrap each split in a folder of its name.

@@ -671,6 +671,50 @@ def test_linked_subfolders_are_read_and_a_folder_reached_twice_once(
   assert len(rows) == 10 and 'Identical images' not in printed
 
 
+def test_a_folder_linked_from_two_classes_is_read_for_the_first_only(
+    tmp_path, capsys):
+  # Before: read for both, the same pictures under two labels, said only
+  # as groups of identical images.
+  src = tmp_path / 'src'
+  _class_folder(str(src), 4, names=('a', 'b'))
+  shared = tmp_path / 'elsewhere' / 'shared'
+  _class_folder(str(shared.parent), 2, names=('shared',), start=50)
+  os.symlink(str(shared), str(src / 'a' / 'more'))
+  os.symlink(str(shared), str(src / 'b' / 'extra'))
+  assert convert_images.main([str(src), str(tmp_path / 'out')]) == 0
+  printed = capsys.readouterr().out
+  assert [line for line in printed.splitlines()
+          if line.startswith('left out')] == [
+              'left out %s: a link to %s, which class a reads (as %s)' % (
+                  src / 'b' / 'extra', shared, src / 'a' / 'more')]
+  rows = _manifest_rows(str(tmp_path / 'out'))[1:]
+  assert sorted(path for path, _, _, _ in rows) == sorted(
+      ['a/%03d.png' % index for index in range(4)] +
+      ['a/more/%03d.png' % index for index in (50, 51)] +
+      ['b/%03d.png' % index for index in range(4)])
+  assert 'Identical images' not in printed
+
+
+def test_a_folder_linked_from_train_and_test_is_read_for_train_only(
+    tmp_path, capsys):
+  # Before: read on both sides, so the test scored images trained on.
+  src = tmp_path / 'src'
+  _class_folder(str(src / 'train'), 5, names=('a', 'b'))
+  _class_folder(str(src / 'test'), 2, names=('a', 'b'), start=5)
+  shared = tmp_path / 'elsewhere' / 'shared'
+  _class_folder(str(shared.parent), 2, names=('shared',), start=50)
+  os.symlink(str(shared), str(src / 'train' / 'a' / 'more'))
+  os.symlink(str(shared), str(src / 'test' / 'a' / 'more'))
+  assert convert_images.main([str(src), str(tmp_path / 'out')]) == 0
+  printed = capsys.readouterr().out
+  assert 'left out %s: a link to %s, which class a reads (as %s)' % (
+          src / 'test' / 'a' / 'more', shared,
+          src / 'train' / 'a' / 'more') in printed.splitlines()
+  rows = _manifest_rows(str(tmp_path / 'out'))[1:]
+  assert not [path for path, _, _, _ in rows if path.startswith('test/a/more')]
+  assert 'Warning' not in printed
+
+
 def test_files_beside_the_class_folders_in_train_and_test_are_named_too(
     tmp_path, capsys):
   src = tmp_path / 'src'

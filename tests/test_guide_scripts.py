@@ -166,13 +166,19 @@ def test_distortion_picture_given_pictures_then_converted_as_told(
                      np.random.default_rng(5), train_per_class=20,
                      test_per_class=2, size=40)
   output = str(tmp_path / 'picture.png')
-  with pytest.raises(SystemExit):
+  with pytest.raises(SystemExit) as raised:
     distortion_picture.main(['--data_dir', str(pictures), '--output', output])
-  message = capsys.readouterr().err.splitlines()[-1]
+  # One line, with the status of the other scripts' refusal of a flag;
+  # before, argparse's usage block came first.
+  assert raised.value.code == 2
+  [message] = capsys.readouterr().err.splitlines()
   command, converted = re.search(
-      r'holds folders of pictures \(test/, train/\), but the scripts read data '
-      r'in CIFAR-10\'s format: convert them first \((python -m [^)]*)\), then '
-      r'give --data_dir (\S+)\.$', message).groups()
+      r'^python scripts/distortion_picture.py: error: argument --data_dir: '
+      r'--data_dir \S+ holds folders of pictures \(test/, train/\), but the '
+      r'scripts read data in CIFAR-10\'s format: convert them first '
+      r'\((python -m [^)]*)\), then give --data_dir (\S+)\. \(python '
+      r'scripts/distortion_picture.py --help lists the flags\)$',
+      message).groups()
   # This tool downloads nothing: the trainers' "To download CIFAR-10
   # instead, give a new folder" is not offered.
   assert 'download' not in message

@@ -23,6 +23,7 @@ from cifar10 import export
 from cifar10 import predict
 from cifar10.support import confusion
 from cifar10.support import errors
+from cifar10.support import eval_report
 from cifar10.support import image_files
 import script_modules
 
@@ -116,6 +117,47 @@ def test_recall_and_precision_differ_as_in_the_reported_frog_example():
   assert np.isnan(figures.recall[0]) and np.isnan(figures.precision[0])
 
 
+class _CountedWrites(io.StringIO):
+  """A stdout that counts the calls that write to it."""
+
+  def __init__(self):
+    super().__init__()
+    self.writes = 0
+
+  def write(self, text):
+    self.writes += 1
+    return super().write(text)
+
+
+def test_the_report_is_written_at_once_so_a_stop_cannot_split_a_line():
+  # Before: a line per print, and a Ctrl-C landing mid-table left half a
+  # line that the stop's message ran on after ("0.056  (1 of 18)Stopped by
+  # SIGINT.").
+  result = eval_report.EvalResult(
+      global_step=7, labels=np.array([0, 1, 1, 2]),
+      predictions=np.array([0, 1, 2, 2]),
+      top_1=np.array([True, True, False, True]),
+      top_k=np.array([True, True, True, True]), k=2,
+      class_names=('cat', 'dog', 'emu'))
+  out = _CountedWrites()
+  with contextlib.redirect_stdout(out):
+    eval_report.report(result, '/runs/model.ckpt-7')
+  assert out.writes == 1
+  lines = out.getvalue().split('\n')
+  # The first two lines begin with the time.
+  assert [line.partition(': ')[2] for line in lines[:2]] == [
+      '/runs/model.ckpt-7 (global step 7): precision @ 1 = 0.750',
+      '/runs/model.ckpt-7 (global step 7): top-2 accuracy = 1.000']
+  assert lines[2:] == [
+      'per class, of 4 images (recall: correct / images of the class; '
+      'precision: correct / images predicted as the class):',
+      '  class  recall                precision',
+      '  cat    1.000  (1 of 1)       1.000  (1 of 1)',
+      '  dog    0.500  (1 of 2)       1.000  (1 of 1)',
+      '  emu    1.000  (1 of 1)       0.500  (1 of 2)',
+      '']
+
+
 @both_modes
 def test_top_k_adds_top_k_accuracy(evaluation, synthetic_data_dir):
   result, printed, eval_dir = evaluation
@@ -205,6 +247,37 @@ def test_predict_prints_a_line_per_file(trained_dir, synthetic_data_dir,
   report = json.loads(capsys.readouterr().out)
   assert (report['checkpoint'], report['global_step'], report['weights']) == (
       os.path.join(trained_dir, 'model.ckpt-300'), 300, 'raw weights')
+
+
+def test_predict_json_names_files_whose_names_are_not_utf8(
+    trained_dir, synthetic_data_dir, tmp_path, capsys):
+  # Before: such a name (its bytes decoded by Python as lone surrogates)
+  # was written "caf\\udce9.png", which strict JSON readers refuse and jq
+  # turns into U+FFFD: the file could not be found again.
+  _, images = _test_records(synthetic_data_dir)
+  picture = str(tmp_path / os.fsdecode(b'caf\xe9.png'))
+  Image.fromarray(images[0]).save(picture, format='PNG')
+  broken = str(tmp_path / os.fsdecode(b'\xff.png'))
+  with open(broken, 'w') as file:
+    file.write('not an image')
+  plain = str(tmp_path / 'plain.png')
+  shutil.copy(picture, plain)
+  assert predict.main([picture, broken, plain, '--json',
+                       '--checkpoint_dir', trained_dir]) == 1
+  report = json.loads(capsys.readouterr().out)
+  # Every string is Unicode that UTF-8 can carry, as a strict reader needs.
+  json.dumps(report, ensure_ascii=False).encode('utf-8')
+  good, bad, ordinary = report['results']
+  # The name as the converter's lines show it, each byte that is not UTF-8 as
+  # \xNN; and the name's bytes exactly, to open the file by.
+  assert good['file'] == str(tmp_path / 'caf\\xe9.png')
+  assert os.fsdecode(bytes(good['file_bytes'])) == picture
+  assert len(good['predictions']) == 3
+  assert bad['file'] == str(tmp_path / '\\xff.png')
+  assert bytes(bad['file_bytes']) == os.fsencode(broken)
+  assert bad['error'] == '%s: not a PNG, JPEG, BMP or GIF image' % bad['file']
+  assert ordinary['file'] == plain and 'file_bytes' not in ordinary
+  assert ordinary['predictions'] == good['predictions']
 
 
 @pytest.mark.parametrize('spelling', ['--json FILE', 'FILE --json',

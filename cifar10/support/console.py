@@ -117,6 +117,32 @@ def as_shown(text, stream=None):
   return encoded.decode(encoding, 'surrogateescape')
 
 
+def write_at_once(text, stream=None):
+  """Writes `text` to `stream` (stdout by default) in one write, and flushes.
+
+  A report written line by line can be cut by a Ctrl-C between two lines,
+  or between a line and its line end, and the stop's message then runs on
+  after half a line. Written at once, the text goes out whole.
+
+  Text longer than the stream's buffer goes straight to the file, and
+  where the file takes only a part (a pipe whose reader left), Python's
+  buffered writer returns how much it wrote rather than raising: the rest
+  would be dropped without a word. The rest is therefore written again,
+  so that such a pipe is reported as any other write to it is.
+  """
+  stream = stream or sys.stdout
+  binary = getattr(stream, 'buffer', None)
+  if binary is None:  # A stream of str, such as io.StringIO.
+    stream.write(text)
+    stream.flush()
+    return
+  stream.flush()  # What was written before comes first.
+  rest = memoryview(text.encode(stream.encoding, stream.errors))
+  while rest:
+    rest = rest[binary.write(rest):]
+  binary.flush()
+
+
 def width(text):
   """The columns `text` takes on a terminal.
 

@@ -13,7 +13,6 @@ if not __package__:  # Run as a file: see run_as_file.py.
 import dataclasses
 import datetime
 import os
-import sys
 
 import numpy as np
 import tensorflow as tf
@@ -97,32 +96,37 @@ def report(result, checkpoint_path):
   The line ends in the original's `precision @ 1 = 0.xyz`, which scripts
   grep for; what it scored comes before it, since an untrained
   model.ckpt-0 and a finished run print the same kind of line.
+
+  The lines go out in one write (console.write_at_once), so that a
+  Ctrl-C cannot leave half a line for the stop's message to run on after.
   """
   now = datetime.datetime.now()
   scored = '%s (global step %d)' % (checkpoint_path, result.global_step)
-  print('%s: %s: precision @ 1 = %.3f' % (now, scored, result.top_1_accuracy))
+  lines = ['%s: %s: precision @ 1 = %.3f' % (now, scored,
+                                             result.top_1_accuracy)]
   if result.k > 1:
-    print('%s: %s: top-%d accuracy = %.3f' % (now, scored, result.k,
-                                              result.top_k_accuracy))
+    lines.append('%s: %s: top-%d accuracy = %.3f' % (now, scored, result.k,
+                                                     result.top_k_accuracy))
   figures = result.class_figures()
-  print('per class, of %d images (recall: correct / images of the class; '
-        'precision: correct / images predicted as the class):'
-        % len(result.labels))
+  lines.append('per class, of %d images (recall: correct / images of the '
+               'class; precision: correct / images predicted as the class):'
+               % len(result.labels))
   # The class column is as wide as the longest name (CIFAR-10's: 10), in
   # the columns of the terminal (a Chinese character takes two, and on an
   # ASCII console the escape it becomes takes its own).
   width = max(console.width(console.as_shown(name))
               for name in result.class_names + ('class',))
-  print('  %s  %-20s  %s' % (console.ljust('class', width), 'recall',
-                             'precision'))
+  lines.append('  %s  %-20s  %s' % (console.ljust('class', width), 'recall',
+                                    'precision'))
   for index, name in enumerate(result.class_names):
-    print('  %s  %-20s  %s' % (
+    lines.append('  %s  %-20s  %s' % (
         console.ljust(name, width),
         _ratio_and_counts(figures.recall[index], figures.correct[index],
                           figures.images[index]),
         _ratio_and_counts(figures.precision[index], figures.correct[index],
                           figures.predicted[index])))
-  sys.stdout.flush()
+  # print() would write each line end apart from its line.
+  console.write_at_once(''.join(line + '\n' for line in lines))
 
 
 def write_summaries(result, summary_bytes, summary_writer):
