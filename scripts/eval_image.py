@@ -9,7 +9,6 @@ writes the PNG of one global step (the latest by default) unchanged.
     python scripts/eval_image.py --eval_dir /tmp/cifar10_eval --output confusion_matrix.png
 """
 
-import argparse
 import os
 import sys
 
@@ -70,10 +69,9 @@ def choose(events, step):
 
 
 def parser():
-  """The script's flags."""
-  result = argparse.ArgumentParser(
-      prog='python scripts/eval_image.py', allow_abbrev=False,
-      description=__doc__.splitlines()[0])
+  """The script's flags (the package's parser: a refused flag is one line)."""
+  result = flags.Parser(prog='python scripts/eval_image.py',
+                        description=__doc__.splitlines()[0])
   result.add_argument('--eval_dir', default=paths.EVAL_DIR,
                       help='The --eval_dir of cifar10.eval.')
   flags.add_output(result, 'The PNG to write.')

@@ -11,7 +11,6 @@ test checks that the two agree.
     python scripts/layer_table.py
 """
 
-import argparse
 import dataclasses
 import sys
 
@@ -26,6 +25,7 @@ if __name__ == '__main__':
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
 from cifar10 import cifar10  # pylint: disable=g-import-not-at-top
+from cifar10.support import flags  # pylint: disable=g-import-not-at-top
 
 # The layers in the order an image passes them: (name, graph tensor name).
 # With reference_ops the graph is the original's, one op per layer.
@@ -139,10 +139,9 @@ def markdown_table(layers):
 
 
 def parser():
-  """The script's flags: none, but --help."""
-  return argparse.ArgumentParser(
-      prog='python scripts/layer_table.py', allow_abbrev=False,
-      description=__doc__.splitlines()[0])
+  """The script's flags: none, but --help (a refused one is one line)."""
+  return flags.Parser(prog='python scripts/layer_table.py',
+                      description=__doc__.splitlines()[0])
 
 
 def main(argv=None):

@@ -53,10 +53,9 @@ class PlotError(Exception):
 
 
 def parser():
-  """The script's flags."""
-  result = argparse.ArgumentParser(
-      prog='python scripts/plot_run.py', allow_abbrev=False,
-      description=__doc__.splitlines()[0],
+  """The script's flags (the package's parser: a refused flag is one line)."""
+  result = flags.Parser(
+      prog='python scripts/plot_run.py', description=__doc__.splitlines()[0],
       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
   result.add_argument('--train_dir', nargs='+', required=True,
                       help='The --train_dir of each run (its event files).')

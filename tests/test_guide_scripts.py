@@ -293,3 +293,19 @@ def test_an_existing_output_is_kept_then_a_new_file_or_overwrite(
       '--output %s is a folder. Give a new file, such as --output %s.'
       % (tmp_path, tmp_path / 'picture.png'))
   assert main(args + ['--output', str(tmp_path / 'picture.png')]) == 0
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize('tool', ['distortion_picture', 'eval_image',
+                                  'layer_table', 'plot_run'])
+def test_a_learner_tool_refuses_a_flag_in_one_line(tool, capsys):
+  # Before: argparse's usage block, then the complaint, for eval_image,
+  # layer_table and plot_run: the package's other scripts say it in one.
+  with pytest.raises(SystemExit) as raised:
+    script_modules.load(tool).parser().parse_args(['--bogus'])
+  assert raised.value.code == 2
+  # A missing required flag is named first where the tool has one.
+  assert re.fullmatch(
+      r'python scripts/{0}\.py: error: (unrecognized arguments: --bogus|the '
+      r'following arguments are required: [-\w, ]+) \(python scripts/{0}\.py '
+      r'--help lists the flags\)\n'.format(tool), capsys.readouterr().err)
