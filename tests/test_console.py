@@ -24,6 +24,7 @@ from cifar10.support import classes
 from cifar10.support import console
 from cifar10.support import errors
 from cifar10.support import script
+from cifar10.support import storage
 from conftest import DEADLINE_SECS, write_image_folder
 
 # The classes, in the order convert_images labels them (sorted): ASCII, a
@@ -267,34 +268,41 @@ def test_predict_prints_one_line_per_file_whatever_the_names_hold(
     line_breaking_run, tmp_path):
   from PIL import Image  # pylint: disable=g-import-not-at-top
   _, train_dir = line_breaking_run
+  # The last but one holds a byte that is not UTF-8 (Python hands it over
+  # as the surrogate \udce9): before, it was shown as \\udce9, not as the
+  # \\xe9 of the converter's lines and of predict --json.
   names = ['new\nline.png', 'carriage\rreturn.png', 'line\u2028separator.png',
-           'next\x85line.png', 'plain.png']
+           'next\x85line.png', os.fsdecode(b'caf\xe9.png'), 'plain.png']
   images = [str(tmp_path / name) for name in names]
   for path in images:
     Image.fromarray(np.full((32, 32, 3), 90, np.uint8)).save(path, 'PNG')
   broken = tmp_path / 'broken\nimage.png'
   broken.write_bytes(b'not an image')
+  undecodable = tmp_path / os.fsdecode(b'broken\xff.png')
+  undecodable.write_bytes(b'not an image')
   status, output, error = _run('utf-8', '-m', 'cifar10.predict',
-                               *images, str(broken), '--top_k', '10',
-                               '--checkpoint_dir', train_dir)
+                               *images, str(broken), str(undecodable),
+                               '--top_k', '10', '--checkpoint_dir', train_dir)
   assert status == 1, error
   header, *lines = output.splitlines()
   assert header.startswith('Classified by ')
   assert [line.split(': ')[0] for line in lines] == [
       str(tmp_path / name) for name in (
           'new\\nline.png', 'carriage\\rreturn.png',
-          'line\\u2028separator.png', 'next\\x85line.png', 'plain.png')]
+          'line\\u2028separator.png', 'next\\x85line.png', 'caf\\xe9.png',
+          'plain.png')]
   for line in lines:
     found = re.findall(r'(\S+) (\d\.\d{3})(?:, |$)', line.split(': ')[1])
     assert sorted(name for name, _ in found) == sorted(
         name.replace(LINE_BREAKING_CLASS, 'cat\\u2028dog')
         for name in classes.CIFAR10_NAMES[:3] + (LINE_BREAKING_CLASS,) +
         classes.CIFAR10_NAMES[4:])
-  # The file that could not be read: one line on stderr too.
-  [complaint] = [line for line in error.splitlines()
-                 if line.startswith('error: ')]
-  assert complaint == ('error: %s: not a PNG, JPEG, BMP or GIF image'
-                       % (tmp_path / 'broken\\nimage.png'))
+  # The files that could not be read: one line each on stderr too.
+  complaints = [line for line in error.splitlines()
+                if line.startswith('error: ')]
+  assert complaints == ['error: %s: not a PNG, JPEG, BMP or GIF image'
+                        % (tmp_path / name)
+                        for name in ('broken\\nimage.png', 'broken\\xff.png')]
 
 
 @pytest.mark.fast
@@ -311,3 +319,17 @@ def test_an_error_or_notice_quoting_a_line_breaking_name_stays_on_its_lines(
   assert capsys.readouterr().err == (
       'notice: class a\\u2028b\\rc\n'
       'error: No class a\\u2028b here.\nThe second line.\n')
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize('errors_handler', ['strict', 'backslashreplace'])
+def test_a_file_names_byte_that_is_not_utf8_is_shown_as_the_converter_shows_it(
+    errors_handler):
+  # stdout's handler is 'strict', stderr's 'backslashreplace': both wrote
+  # the surrogate Python decodes the byte to as \udce9.
+  stream = io.TextIOWrapper(io.BytesIO(), encoding='utf-8',
+                            errors=errors_handler)
+  name = os.fsdecode(b'caf\xe9/\xff.png')
+  assert console.as_shown(name, stream) == 'caf\\xe9/\\xff.png'
+  assert console.as_shown(name, stream) == storage.printable(name)
+  assert console.as_shown('猫 \udce9\u2028', stream) == '猫 \\xe9\\u2028'

@@ -43,16 +43,34 @@ def _bytes_back_or_escape(error):
     return codecs.backslashreplace_errors(error)
 
 
+# A handler for the other streams: a file name's bytes that are not UTF-8
+# (which Python hands over as the surrogates U+DC80 to U+DCFF) are written
+# as \xNN, the form of the converter's lines and of predict --json, and any
+# other character the encoding lacks as backslashreplace writes it.
+_BYTES_AS_HEX_ELSE_ESCAPE = 'cifar10.bytes_as_hex_else_backslashreplace'
+
+
+def _bytes_as_hex_or_escape(error):
+  if isinstance(error, UnicodeEncodeError):
+    undecoded = error.object[error.start:error.end]
+    if all('\udc80' <= character <= '\udcff' for character in undecoded):
+      return ''.join('\\x%02x' % (ord(character) - 0xdc00)
+                     for character in undecoded), error.end
+  return codecs.backslashreplace_errors(error)
+
+
 def _forgiving(handler):
   """The error handler to use instead of `handler`, or None to keep it.
 
   'strict' (stdout's by default) and 'surrogateescape' (stdout's under the
-  C locale) raise on a character the encoding lacks. The replacement of
-  the second is registered on first use: importing this module changes
-  nothing in the process.
+  C locale) raise on a character the encoding lacks; 'backslashreplace'
+  (stderr's) writes a name's undecoded byte as `\\udce9`. The replacements
+  are registered on first use: importing this module changes nothing in
+  the process.
   """
-  if handler == 'strict':
-    return 'backslashreplace'
+  if handler in ('strict', 'backslashreplace'):
+    codecs.register_error(_BYTES_AS_HEX_ELSE_ESCAPE, _bytes_as_hex_or_escape)
+    return _BYTES_AS_HEX_ELSE_ESCAPE
   if handler == 'surrogateescape':
     codecs.register_error(_BYTES_BACK_OR_ESCAPE, _bytes_back_or_escape)
     return _BYTES_BACK_OR_ESCAPE
@@ -62,10 +80,11 @@ def _forgiving(handler):
 def escape_unencodable():
   """Makes stdout and stderr write what their encoding lacks as escapes.
 
-  A stream whose error handler already never raises (stderr's
-  'backslashreplace', or one the user chose through PYTHONIOENCODING) is
-  left as it is, and so is a stream that is no text file (replaced by a
-  test, or None without a console).
+  stderr's 'backslashreplace' then writes a file name's undecoded bytes as
+  \\xNN too (see _forgiving). A stream with any other handler (one the
+  user chose through PYTHONIOENCODING, such as 'replace') is left as it
+  is, and so is a stream that is no text file (replaced by a test, or None
+  without a console).
   """
   for stream in (sys.stdout, sys.stderr):
     if not hasattr(stream, 'reconfigure'):
