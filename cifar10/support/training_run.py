@@ -357,7 +357,8 @@ def _refuse_files_of_no_run(train_dir, data_classes):
   checkpoint or event file is someone else's file: training would write
   over it, and --fresh would delete it. One exception: a class_names.txt
   holding exactly the names this run records is our own, left by a run
-  stopped before it opened its event file.
+  stopped before its first checkpoint (by versions that did not take it
+  away again, see _undo_new_run).
   """
   if not storage.isdir(train_dir) or any(
       storage.glob(os.path.join(train_dir, pattern))
