@@ -1581,18 +1581,26 @@ def _listing(folder):
 
 def test_train_dir_the_data_or_an_export_then_a_folder_of_its_own(
     small_data, small_run, tmp_path, capsys):
-  # Before: training wrote its checkpoints in among the batch files, or
-  # into the SavedModel's folder.
+  # Before: training wrote its checkpoints in among the batch files, into
+  # the SavedModel's folder, or among one's own pictures.
   data = str(tmp_path / 'data')
   shutil.copytree(small_data, data)
   exported = str(tmp_path / 'model')
   with contextlib.redirect_stdout(io.StringIO()):
     assert export.main(['--checkpoint_dir', small_run, '--export_dir',
                         exported]) == 0
+  pictures = str(tmp_path / 'pictures')
+  write_image_folder(pictures, {'blue': (0, 0, 200), 'red': (200, 0, 0)},
+                     np.random.default_rng(0), train_per_class=1,
+                     test_per_class=1, size=8)
   for train_dir, what in (
       (data, "a data set's folder"),
       (os.path.join(data, BIN), "a data set's folder"),
-      (exported, 'an exported model (it holds saved_model.pb)')):
+      (exported, 'an exported model (it holds saved_model.pb)'),
+      (pictures, 'a folder of pictures (test/, train/), the input of '
+                 'cifar10.convert_images'),
+      (os.path.join(pictures, 'train'), 'a folder of pictures (blue/, red/), '
+                                        'the input of cifar10.convert_images')):
     before = _listing(tmp_path)
     assert _refusal(_train, data, train_dir, 1) == (
         '--train_dir %s is %s, not a training run\'s folder: training would '

@@ -193,21 +193,48 @@ def resolve_data_dir(data_dir, downloads=True):
     raise errors.UserError(
         '--data_dir %s holds no CIFAR-10 files, but %d of its subfolders do: '
         'give one of them (%s).' % (data_dir, len(below), ', '.join(below)))
-  # One's own pictures in class folders (a class needs a second to learn
-  # from): the download would put CIFAR-10 among them, and training would
-  # then learn CIFAR-10's classes instead, without a word.
-  pictures = _class_folders_of_pictures(path, names)
-  if len(pictures) >= 2 or set(pictures) & {'train', 'test'}:
+  # One's own pictures in class folders: the download would put CIFAR-10
+  # among them, and training would then learn CIFAR-10's classes instead,
+  # without a word.
+  pictures = picture_folders(path, names)
+  if pictures:
     converted = path.rstrip('/') + '_data'
     raise errors.UserError(
         '--data_dir %s holds folders of pictures (%s), but the scripts read '
         'data in CIFAR-10\'s format: convert them first (python -m '
         'cifar10.convert_images %s %s), then give --data_dir %s.%s' % (
-            data_dir, ', '.join(name + '/' for name in pictures[:3]) +
-            (', ...' if len(pictures) > 3 else ''), path, converted,
+            data_dir, listed_folders(pictures), path, converted,
             converted, ' To download CIFAR-10 instead, give a new folder.'
             if downloads else ''))
   return data_dir
+
+
+def picture_folders(path, names=None):
+  """The class folders of pictures in `path`, where it is a folder of one's
+  own pictures, as cifar10.convert_images reads them; else [].
+
+  Such a folder holds two class folders at least (a class needs a second
+  to learn from), or train/ and test/ folders of them.
+
+  Args:
+    path: a folder.
+    names: what `path` holds, where the caller has listed it already.
+  """
+  if names is None:
+    try:
+      names = storage.listdir(path) if storage.isdir(path) else []
+    except storage.op_error():
+      return []
+  pictures = _class_folders_of_pictures(path, names)
+  if len(pictures) >= 2 or set(pictures) & {'train', 'test'}:
+    return pictures
+  return []
+
+
+def listed_folders(names):
+  """'a/, b/, c/, ...': the first three folders of `names`, for a message."""
+  return ', '.join(name + '/' for name in names[:3]) + (
+      ', ...' if len(names) > 3 else '')
 
 
 # ---------------------------------------------------------------------------
@@ -215,8 +242,9 @@ def resolve_data_dir(data_dir, downloads=True):
 # ---------------------------------------------------------------------------
 
 def other_use_of_folder(folder):
-  """What `folder` is, where it is a data set's or an exported model's; else
-  None: a run's checkpoints written in there would mix with those files.
+  """What `folder` is, where it is a data set's, an exported model's or one's
+  own pictures'; else None: a run's files written in there would mix with
+  those files.
 
   Returns:
     A phrase such as "a data set's folder", or None.
@@ -225,6 +253,10 @@ def other_use_of_folder(folder):
     return 'a data set\'s folder'
   if storage.isfile(os.path.join(folder, SAVED_MODEL_FILE)):
     return 'an exported model (it holds %s)' % SAVED_MODEL_FILE
+  pictures = picture_folders(folder)
+  if pictures:
+    return 'a folder of pictures (%s), the input of cifar10.convert_images' % (
+        listed_folders(pictures))
   return None
 
 
