@@ -382,3 +382,59 @@ def check_eval_dir(path):
   raise errors.UserError('--eval_dir %s is a file, not a folder. Give a '
                          'folder for the event files, such as %s.'
                          % (path, os.path.join(folder, 'cifar10_eval')))
+
+
+def _absolute(path):
+  """`path` normalized and made absolute, for comparing two path flags (as
+  written: links are not followed)."""
+  return storage.absolute(storage.normpath(path))
+
+
+def _same_or_inside(path, folder):
+  """Whether `path` is `folder` or lies inside it."""
+  path, folder = _absolute(path), _absolute(folder)
+  return path == folder or path.startswith(folder.rstrip('/') + '/')
+
+
+def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
+  """Refuses an --eval_dir that is a training run's, the data's or another
+  tool's folder; the evaluator writes nothing before this check.
+
+  A training run's folder: the trainer's --fresh removes every event file
+  there, the evaluator's too, and TensorBoard would show the trainer's and
+  the evaluator's events as one run. The data set's folder, its batch
+  files' folder or anything inside that, an exported model's or one's own
+  pictures' (other_use_of_folder, as for --train_dir): the event files
+  would land among those files.
+
+  Args:
+    eval_dir: the --eval_dir flag.
+    checkpoint_folder: the folder of the checkpoints evaluated
+      (checkpoints.locate_checkpoints).
+    data_dir: the --data_dir flag.
+    data_format: the data_sets.BinaryFormat the flags chose.
+
+  Raises:
+    errors.UserError: naming both flags and a folder to give instead.
+  """
+  evaluated = _absolute(eval_dir) == _absolute(checkpoint_folder)
+  if (evaluated or storage.isfile(os.path.join(eval_dir, INDEX_FILE)) or
+      unlisted_checkpoints(eval_dir)):
+    raise errors.UserError(
+        '--eval_dir %s is the folder of a training run%s: a later cifar10.'
+        'train --fresh there would delete the evaluation\'s event files, and '
+        'TensorBoard would mix the two in one run. Give --eval_dir a folder '
+        'of its own, such as %s.' % (
+            eval_dir, ' (--checkpoint_dir %s)' % checkpoint_folder
+            if evaluated else '', _absolute(eval_dir).rstrip('/') + '_eval'))
+  batches = os.path.join(data_dir, data_format.folder)
+  other_use = other_use_of_folder(eval_dir)
+  if (other_use or _absolute(eval_dir) == _absolute(data_dir) or
+      _same_or_inside(eval_dir, batches)):
+    raise errors.UserError(
+        '--eval_dir %s is %s: the evaluator\'s event files would land among '
+        'those files. Give --eval_dir a folder of its own, such as %s.' % (
+            eval_dir, other_use or 'in the data set\'s folder (--data_dir %s)'
+            % data_dir, _absolute(
+                data_dir if _same_or_inside(eval_dir, data_dir) or not
+                other_use else eval_dir).rstrip('/') + '_eval'))
