@@ -705,13 +705,15 @@ def run_worker(server, cluster, args, settings):
   # The schedule first: refused, it leaves --train_dir as it was.
   schedule = training_loop.schedule_from_flags(args)
   schedule.decay_steps(args.batch_size)
-  if is_chief:
-    _, warm_source = training_run.prepare_train_dir(
-        args.train_dir, args.fresh,
-        cifar10.data_classes(args.data_dir, args.data_format),
-        args.warm_start_from, args.trainable_scopes)
+  # Only the chief touches --train_dir, around its whole run as
+  # cifar10.train does (a stop before the first checkpoint leaves nothing).
+  prepared = training_run.prepare_train_dir(
+      args.train_dir, args.fresh,
+      cifar10.data_classes(args.data_dir, args.data_format),
+      args.warm_start_from, args.trainable_scopes, cifar10.classify,
+      args.use_fp16) if is_chief else contextlib.nullcontext((None, None))
+  with prepared as (_, warm_source), tf.Graph().as_default():
     settings = training_run.with_warm_source(settings, warm_source)
-  with tf.Graph().as_default():
     # Each worker reads all the training files, shuffled with its own seed:
     # the same data distribution for every worker, whatever their number.
     if args.seed is not None:

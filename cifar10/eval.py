@@ -298,6 +298,8 @@ def main(argv=None):
   # What to evaluate first: with no checkpoint there, the test data need
   # not be downloaded, and nothing is written into --eval_dir.
   folder, named = checkpoints.locate_checkpoints(args.checkpoint_dir)
+  paths.check_eval_dir_apart(args.eval_dir, folder, args.data_dir,
+                             args.data_format)
   if args.run_once and not (named or args.all_checkpoints):
     checkpoints.require_latest(folder)
   cifar10.maybe_download_and_extract(

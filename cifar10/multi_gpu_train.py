@@ -266,9 +266,9 @@ def main(argv=None):
   # A step trains every tower on its batch, and the schedule counts them
   # all, as the original did.
   images_per_step = args.batch_size * len(devices)
-  settings, schedule = training_run.prepare_run(
-      args, training_loop.schedule_from_flags, images_per_step)
-  with tf.Graph().as_default():
+  with training_run.prepare_run(
+      args, training_loop.schedule_from_flags, images_per_step,
+      cifar10.classify) as (settings, schedule), tf.Graph().as_default():
     tf.compat.v1.set_random_seed(args.seed)
     train_op, loss, global_step = build_graph(
         args.data_dir, args.batch_size, args.use_fp16, devices, schedule,

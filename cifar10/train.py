@@ -97,9 +97,10 @@ def build_graph(data_dir, batch_size, use_fp16, wrap_optimizer=None,
 
 def main(argv=None):
   args = parser().parse_args(argv)
-  settings, schedule = training_run.prepare_run(
-      args, training_loop.schedule_from_flags, args.batch_size)
-  with tf.Graph().as_default():
+  # Stopped before its first checkpoint, a new run leaves no files behind.
+  with training_run.prepare_run(
+      args, training_loop.schedule_from_flags, args.batch_size,
+      cifar10.classify) as (settings, schedule), tf.Graph().as_default():
     tf.compat.v1.set_random_seed(args.seed)
     train_op, loss, global_step = build_graph(
         args.data_dir, args.batch_size, args.use_fp16, schedule=schedule,

@@ -444,6 +444,10 @@ ADVICE = {
          'dir'],
     ('cifar10/support/training_run.py', 'Give another --train_dir'):
         ['test_advice.py::test_train_dir_a_file_then_another_train_dir'],
+    ('cifar10/support/paths.py', 'mix the two in one run. Give --eval_dir'):
+        ['test_advice.py::test_eval_dir_a_run_folder_then_one_of_its_own'],
+    ('cifar10/support/paths.py', 'files would land among those files. Give'):
+        ['test_advice.py::test_eval_dir_the_data_then_one_of_its_own'],
     ('cifar10/support/training_run.py', 'Give a --train_dir of its own'):
         ['test_advice.py::test_train_dir_the_data_or_an_export_then_a_folder_'
          'of_its_own'],
@@ -1689,18 +1693,26 @@ def _listing(folder):
 
 def test_train_dir_the_data_or_an_export_then_a_folder_of_its_own(
     small_data, small_run, tmp_path, capsys):
-  # Before: training wrote its checkpoints in among the batch files, or
-  # into the SavedModel's folder.
+  # Before: training wrote its checkpoints in among the batch files, into
+  # the SavedModel's folder, or among one's own pictures.
   data = str(tmp_path / 'data')
   shutil.copytree(small_data, data)
   exported = str(tmp_path / 'model')
   with contextlib.redirect_stdout(io.StringIO()):
     assert export.main(['--checkpoint_dir', small_run, '--export_dir',
                         exported]) == 0
+  pictures = str(tmp_path / 'pictures')
+  write_image_folder(pictures, {'blue': (0, 0, 200), 'red': (200, 0, 0)},
+                     np.random.default_rng(0), train_per_class=1,
+                     test_per_class=1, size=8)
   for train_dir, what in (
       (data, "a data set's folder"),
       (os.path.join(data, BIN), "a data set's folder"),
-      (exported, 'an exported model (it holds saved_model.pb)')):
+      (exported, 'an exported model (it holds saved_model.pb)'),
+      (pictures, 'a folder of pictures (test/, train/), the input of '
+                 'cifar10.convert_images'),
+      (os.path.join(pictures, 'train'), 'a folder of pictures (blue/, red/), '
+                                        'the input of cifar10.convert_images')):
     before = _listing(tmp_path)
     assert _refusal(_train, data, train_dir, 1) == (
         '--train_dir %s is %s, not a training run\'s folder: training would '
@@ -1709,6 +1721,56 @@ def test_train_dir_the_data_or_an_export_then_a_folder_of_its_own(
     assert _listing(tmp_path) == before
   # "Give a --train_dir of its own, a new folder."
   assert _train(data, str(tmp_path / 'run'), 1) == 0
+
+
+def test_eval_dir_a_run_folder_then_one_of_its_own(small_data, small_run,
+                                                   tmp_path, capsys):
+  # Before: the evaluator wrote its event files into the run's folder, and
+  # the trainer's --fresh there deleted them with the run's own.
+  run = _copy_run(small_run, tmp_path / 'run')
+  other = _copy_run(small_run, tmp_path / 'other')
+  before = _listing(tmp_path)
+  own = str(tmp_path / 'run_eval')
+  assert _refusal(_eval, small_data, run, run) == (
+      '--eval_dir %s is the folder of a training run (--checkpoint_dir %s): a '
+      'later cifar10.train --fresh there would delete the evaluation\'s event '
+      'files, and TensorBoard would mix the two in one run. Give --eval_dir a '
+      'folder of its own, such as %s.' % (run, run, own))
+  # Another run's folder is refused as well.
+  assert _refusal(_eval, small_data, run, other).startswith(
+      '--eval_dir %s is the folder of a training run: ' % other)
+  assert _listing(tmp_path) == before
+  # "Give --eval_dir a folder of its own, such as RUN_eval."
+  assert _eval(small_data, run, own) == 0
+  evaluated = _listing(tmp_path / 'run_eval')
+  assert evaluated
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert _train(small_data, run, 1, '--fresh') == 0
+  assert _listing(tmp_path / 'run_eval') == evaluated
+
+
+def test_eval_dir_the_data_then_one_of_its_own(small_data, small_run,
+                                              tmp_path, capsys):
+  # Before: the evaluator wrote its event files in among the batch files.
+  data = str(tmp_path / 'data')
+  shutil.copytree(small_data, data)
+  batches = os.path.join(data, BIN)
+  before = _listing(tmp_path)
+  own = data + '_eval'
+  for eval_dir, what in (
+      (data, "a data set's folder"),
+      (batches, "a data set's folder"),
+      (os.path.join(batches, 'eval'),
+       "in the data set's folder (--data_dir %s)" % data)):
+    assert _refusal(_eval, data, small_run, eval_dir) == (
+        '--eval_dir %s is %s: the evaluator\'s event files would land among '
+        'those files. Give --eval_dir a folder of its own, such as %s.'
+        % (eval_dir, what, own))
+    assert _listing(tmp_path) == before
+  # "Give --eval_dir a folder of its own, such as DATA_eval."
+  assert _eval(data, small_run, own) == 0
+  assert _listing(tmp_path / 'data') == _listing(small_data)
+  assert os.listdir(own)
 
 
 def test_nothing_to_do_then_raise_max_steps(small_data, small_run, tmp_path,

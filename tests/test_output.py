@@ -349,6 +349,50 @@ def test_a_stop_after_tensorflow_loaded_and_before_training_is_one_line(
   assert not data_dir.exists() and not train_dir.exists()
 
 
+# A trainer that stops once its graph is built, before its session: after
+# it has prepared --train_dir and before its first checkpoint.
+_WAIT_ONCE_BUILT = textwrap.dedent('''
+    import signal, sys
+    from cifar10.support import script
+    script.prepare_process()
+    import cifar10.train as train
+    build_graph = train.build_graph
+    def build_graph_then_wait(*args, **kwargs):
+      built = build_graph(*args, **kwargs)
+      print('graph built', flush=True)
+      signal.pause()
+      return built
+    train.build_graph = build_graph_then_wait
+    sys.exit(script.run(train.main))
+    ''')
+
+
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM],
+                         ids=['SIGINT', 'SIGTERM'])
+@pytest.mark.parametrize('existed', [False, True], ids=['new', 'existing'])
+def test_a_stop_before_the_first_checkpoint_takes_away_what_the_run_wrote(
+    synthetic_data_dir, tmp_path, children, signum, existed):
+  # Before: the new --train_dir stayed, holding class_names.txt, and a run
+  # on other data was then refused there, even with --fresh.
+  train_dir = tmp_path / 'runs' / 'run'
+  if existed:
+    train_dir.mkdir(parents=True)
+    (train_dir / 'notes.txt').write_text('mine')
+  trainer = children('-c', _WAIT_ONCE_BUILT, '--data_dir', synthetic_data_dir,
+                     '--train_dir', str(train_dir), '--max_steps', '1')
+  trainer.wait_for('^graph built$')
+  assert (train_dir / classes.RUN_FILE).is_file()
+  trainer.process.send_signal(signum)
+  status, output = trainer.finish()
+  assert status == 128 + signum, output[-3000:]
+  assert output.splitlines()[-1] == 'Stopped by %s.' % signum.name
+  if existed:
+    assert sorted(os.listdir(train_dir)) == ['notes.txt']
+    assert (train_dir / 'notes.txt').read_text() == 'mine'
+  else:
+    assert not (tmp_path / 'runs').exists()
+
+
 def test_ctrl_c_stops_a_waiting_ps_quietly(tmp_path, children):
   ps, worker = ports.free_ports(2)
   task = children('-m', 'cifar10.dist_train', '--job_name', 'ps',

@@ -256,8 +256,9 @@ def test_train_dir_that_is_a_file_is_refused(tmp_path):
   path = tmp_path / 'file'
   path.write_text('x')
   with pytest.raises(errors.UserError, match='is a file'):
-    training_run.prepare_train_dir(str(path), fresh=False,
-                                    data_classes=classes.of_data(str(tmp_path)))
+    with training_run.prepare_train_dir(
+        str(path), fresh=False, data_classes=classes.of_data(str(tmp_path))):
+      pass
 
 
 def _toy_graph(nan_from_step):

@@ -301,6 +301,22 @@ def test_a_checkpoint_of_another_network_is_refused_in_one_line(
 
 
 @pytest.mark.fast
+def test_a_checkpoint_of_another_network_with_fresh_keeps_the_earlier_run(
+    three_classes, tmp_path):
+  # Before: --fresh removed the earlier run, then the graph, once built,
+  # refused the source.
+  train_dir = str(tmp_path / 'run')
+  _train(three_classes, train_dir)
+  before = _files(train_dir)
+  other = _save(str(tmp_path / 'other.ckpt'),
+                {'dense/kernel': np.zeros([4, 2], np.float32)})
+  with pytest.raises(errors.UserError, match='none of this model\'s '
+                     'variables fit checkpoint'):
+    _train(three_classes, train_dir, '--fresh', '--warm_start_from', other)
+  assert _files(train_dir) == before
+
+
+@pytest.mark.fast
 def test_a_float16_source_is_refused_naming_the_dtypes(three_classes,
                                                        trained_dir, tmp_path):
   halved = {name: (value.astype(np.float16) if value.dtype == np.float32

@@ -193,21 +193,48 @@ def resolve_data_dir(data_dir, downloads=True):
     raise errors.UserError(
         '--data_dir %s holds no CIFAR-10 files, but %d of its subfolders do: '
         'give one of them (%s).' % (data_dir, len(below), ', '.join(below)))
-  # One's own pictures in class folders (a class needs a second to learn
-  # from): the download would put CIFAR-10 among them, and training would
-  # then learn CIFAR-10's classes instead, without a word.
-  pictures = _class_folders_of_pictures(path, names)
-  if len(pictures) >= 2 or set(pictures) & {'train', 'test'}:
+  # One's own pictures in class folders: the download would put CIFAR-10
+  # among them, and training would then learn CIFAR-10's classes instead,
+  # without a word.
+  pictures = picture_folders(path, names)
+  if pictures:
     converted = path.rstrip('/') + '_data'
     raise errors.UserError(
         '--data_dir %s holds folders of pictures (%s), but the scripts read '
         'data in CIFAR-10\'s format: convert them first (python -m '
         'cifar10.convert_images %s %s), then give --data_dir %s.%s' % (
-            data_dir, ', '.join(name + '/' for name in pictures[:3]) +
-            (', ...' if len(pictures) > 3 else ''), path, converted,
+            data_dir, listed_folders(pictures), path, converted,
             converted, ' To download CIFAR-10 instead, give a new folder.'
             if downloads else ''))
   return data_dir
+
+
+def picture_folders(path, names=None):
+  """The class folders of pictures in `path`, where it is a folder of one's
+  own pictures, as cifar10.convert_images reads them; else [].
+
+  Such a folder holds two class folders at least (a class needs a second
+  to learn from), or train/ and test/ folders of them.
+
+  Args:
+    path: a folder.
+    names: what `path` holds, where the caller has listed it already.
+  """
+  if names is None:
+    try:
+      names = storage.listdir(path) if storage.isdir(path) else []
+    except storage.op_error():
+      return []
+  pictures = _class_folders_of_pictures(path, names)
+  if len(pictures) >= 2 or set(pictures) & {'train', 'test'}:
+    return pictures
+  return []
+
+
+def listed_folders(names):
+  """'a/, b/, c/, ...': the first three folders of `names`, for a message."""
+  return ', '.join(name + '/' for name in names[:3]) + (
+      ', ...' if len(names) > 3 else '')
 
 
 # ---------------------------------------------------------------------------
@@ -215,8 +242,9 @@ def resolve_data_dir(data_dir, downloads=True):
 # ---------------------------------------------------------------------------
 
 def other_use_of_folder(folder):
-  """What `folder` is, where it is a data set's or an exported model's; else
-  None: a run's checkpoints written in there would mix with those files.
+  """What `folder` is, where it is a data set's, an exported model's or one's
+  own pictures'; else None: a run's files written in there would mix with
+  those files.
 
   Returns:
     A phrase such as "a data set's folder", or None.
@@ -225,6 +253,10 @@ def other_use_of_folder(folder):
     return 'a data set\'s folder'
   if storage.isfile(os.path.join(folder, SAVED_MODEL_FILE)):
     return 'an exported model (it holds %s)' % SAVED_MODEL_FILE
+  pictures = picture_folders(folder)
+  if pictures:
+    return 'a folder of pictures (%s), the input of cifar10.convert_images' % (
+        listed_folders(pictures))
   return None
 
 
@@ -350,3 +382,59 @@ def check_eval_dir(path):
   raise errors.UserError('--eval_dir %s is a file, not a folder. Give a '
                          'folder for the event files, such as %s.'
                          % (path, os.path.join(folder, 'cifar10_eval')))
+
+
+def _absolute(path):
+  """`path` normalized and made absolute, for comparing two path flags (as
+  written: links are not followed)."""
+  return storage.absolute(storage.normpath(path))
+
+
+def _same_or_inside(path, folder):
+  """Whether `path` is `folder` or lies inside it."""
+  path, folder = _absolute(path), _absolute(folder)
+  return path == folder or path.startswith(folder.rstrip('/') + '/')
+
+
+def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
+  """Refuses an --eval_dir that is a training run's, the data's or another
+  tool's folder; the evaluator writes nothing before this check.
+
+  A training run's folder: the trainer's --fresh removes every event file
+  there, the evaluator's too, and TensorBoard would show the trainer's and
+  the evaluator's events as one run. The data set's folder, its batch
+  files' folder or anything inside that, an exported model's or one's own
+  pictures' (other_use_of_folder, as for --train_dir): the event files
+  would land among those files.
+
+  Args:
+    eval_dir: the --eval_dir flag.
+    checkpoint_folder: the folder of the checkpoints evaluated
+      (checkpoints.locate_checkpoints).
+    data_dir: the --data_dir flag.
+    data_format: the data_sets.BinaryFormat the flags chose.
+
+  Raises:
+    errors.UserError: naming both flags and a folder to give instead.
+  """
+  evaluated = _absolute(eval_dir) == _absolute(checkpoint_folder)
+  if (evaluated or storage.isfile(os.path.join(eval_dir, INDEX_FILE)) or
+      unlisted_checkpoints(eval_dir)):
+    raise errors.UserError(
+        '--eval_dir %s is the folder of a training run%s: a later cifar10.'
+        'train --fresh there would delete the evaluation\'s event files, and '
+        'TensorBoard would mix the two in one run. Give --eval_dir a folder '
+        'of its own, such as %s.' % (
+            eval_dir, ' (--checkpoint_dir %s)' % checkpoint_folder
+            if evaluated else '', _absolute(eval_dir).rstrip('/') + '_eval'))
+  batches = os.path.join(data_dir, data_format.folder)
+  other_use = other_use_of_folder(eval_dir)
+  if (other_use or _absolute(eval_dir) == _absolute(data_dir) or
+      _same_or_inside(eval_dir, batches)):
+    raise errors.UserError(
+        '--eval_dir %s is %s: the evaluator\'s event files would land among '
+        'those files. Give --eval_dir a folder of its own, such as %s.' % (
+            eval_dir, other_use or 'in the data set\'s folder (--data_dir %s)'
+            % data_dir, _absolute(
+                data_dir if _same_or_inside(eval_dir, data_dir) or not
+                other_use else eval_dir).rstrip('/') + '_eval'))

@@ -7,7 +7,8 @@ and `while not should_stop()`. Around it this module
   fetches the data the first time (prepare_run);
 * prepares --train_dir: creates it, clears an earlier run with --fresh,
   records the data's class names, and refuses a checkpoint this graph
-  cannot resume, before anything is written over;
+  cannot resume, before anything is written over; a new run stopped (or
+  failed) before its first checkpoint takes away what it wrote there;
 * words the line a trainer prints about its shuffle buffer as it starts;
 * on SIGINT or SIGTERM lets the step in flight finish, then stops so that
   the session saves it and closes the event file; the script exits with
@@ -128,11 +129,13 @@ class Replica:
 # Before the first step: the data, the train directory, the buffer's line
 # ---------------------------------------------------------------------------
 
-def prepare_run(args, schedule_from_flags, images_per_step):
+@contextlib.contextmanager
+def prepare_run(args, schedule_from_flags, images_per_step, classify):
   """Everything a one-process trainer does before it builds its graph.
 
-  cifar10.train and cifar10.multi_gpu_train both start this way; dist_train
-  does the same steps, but each in the task that needs it.
+  cifar10.train and cifar10.multi_gpu_train both start this way, in a
+  `with` statement around the rest of the run; dist_train does the same
+  steps, but each in the task that needs it.
 
   Args:
     args: the parsed flags of `flags.training_parser`.
@@ -141,12 +144,16 @@ def prepare_run(args, schedule_from_flags, images_per_step):
       called once the data is there, since an epoch is its record count.
     images_per_step: int, the images one step trains on, which the
       schedule counts its decay period in.
+    classify: cifar10.classify, which builds the network the run trains,
+      for checking --warm_start_from before --train_dir is touched.
 
-  Returns:
+  Yields:
     (settings, schedule): the LoopSettings that the training loop takes,
     read from the flags, and the schedule, its decay period checked. The
     settings' process-wide part (threads, kernels) is applied already, as
-    it must be before the first session.
+    it must be before the first session. A stop or an error inside the
+    `with` before the run's first checkpoint removes what the run created
+    in --train_dir (see prepare_train_dir).
 
   Raises:
     errors.UserError: the download failed, the decay period is shorter
@@ -164,11 +171,11 @@ def prepare_run(args, schedule_from_flags, images_per_step):
       data_format=args.data_format)
   schedule = schedule_from_flags(args)
   schedule.decay_steps(images_per_step)  # Refuses a period under one step.
-  _, warm_source = prepare_train_dir(
+  with prepare_train_dir(
       args.train_dir, args.fresh, batch_files.data_classes(
           args.data_dir, args.data_format), args.warm_start_from,
-      args.trainable_scopes)
-  return with_warm_source(settings, warm_source), schedule
+      args.trainable_scopes, classify, args.use_fp16) as (_, warm_source):
+    yield with_warm_source(settings, warm_source), schedule
 
 
 def with_warm_source(settings, warm_source):
@@ -204,15 +211,19 @@ def shuffle_buffer_line(settings, min_queue_examples, buffer_size):
           'room for %d) before the first batch.' % (records, buffer_size))
 
 
+@contextlib.contextmanager
 def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
-                      trainable_scopes=None):
+                      trainable_scopes=None, classify=None, use_fp16=False):
   """Creates --train_dir if needed; `fresh` clears an earlier run from it.
 
   It also records the data's class names there (classes.RUN_FILE), for the
   tools that read the run's checkpoints without the data. Everything that
   can refuse the run here is checked before the folder is touched (see
   _check_train_dir), so that a refused command leaves it as it was, or not
-  made.
+  made. Use it in a `with` statement around the run: a new run that a stop
+  or an error ends before its first checkpoint takes away what it wrote
+  there, and the folder if it made it (see _undo_new_run), so that the
+  folder is left as the command found it (less what --fresh removed).
 
   Args:
     train_dir: the --train_dir flag.
@@ -221,8 +232,11 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
     data_classes: the classes.Classes of the training data.
     warm_start_from: the --warm_start_from flag, or None.
     trainable_scopes: the --trainable_scopes flag, or None.
+    classify: cifar10.classify, which builds the network the run trains;
+      needed with `warm_start_from`, to check that the source fits it.
+    use_fp16: the --use_fp16 flag: the network's dtype.
 
-  Returns:
+  Yields:
     (latest, warm_source): the checkpoint training will resume from, or
     None; and, for a new run given `warm_start_from`, the checkpoint it
     names (its prefix), else None.
@@ -230,25 +244,68 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
   Raises:
     errors.UserError: see _check_train_dir.
   """
-  latest, warm_source = _check_train_dir(train_dir, fresh, data_classes,
-                                         warm_start_from, trainable_scopes)
+  latest, warm_source = _check_train_dir(
+      train_dir, fresh, data_classes, warm_start_from, trainable_scopes,
+      classify, use_fp16)
+  made = _missing_folders(train_dir)
   storage.makedirs(train_dir)
   if fresh:
     removed = _remove_run_files(train_dir)
     print('--fresh: removed %d files of an earlier run from %s%s'
           % (len(removed), train_dir,
              ''.join('\n  ' + name for name in removed)))
-  classes.record_for_run(train_dir, data_classes, resuming=bool(latest))
-  return latest, warm_source
+  present = set(storage.listdir(train_dir))
+  try:
+    classes.record_for_run(train_dir, data_classes, resuming=bool(latest))
+    yield latest, warm_source
+  except BaseException:
+    # KeyboardInterrupt and errors.Terminated (the stops) included.
+    if not latest:
+      _undo_new_run(train_dir, present, made)
+    raise
 
 
-def _check_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
-                     trainable_scopes=None):
+def _missing_folders(path):
+  """The folders makedirs(path) would create, deepest first."""
+  missing = []
+  while path and not storage.exists(path):
+    missing.append(path)
+    parent = storage.dirname(storage.normpath(path))
+    path = parent if parent != path else None
+  return missing
+
+
+def _undo_new_run(train_dir, present, made):
+  """Removes what a new run wrote in `train_dir`, unless it saved a checkpoint.
+
+  A run stopped before its first checkpoint has nothing to resume, but its
+  class_names.txt (or event file) would make the folder a run's: a run on
+  other data would then be refused there, --fresh or not. Only the run's
+  own kinds of files (RUN_FILE_PATTERNS) that were not in the folder once
+  it was prepared (`present`) are removed, then the folders it made
+  (`made`), where they are empty. A file that cannot be removed is left.
+  """
+  try:
+    if checkpoints.latest_checkpoint(train_dir, UNUSABLE_CHECKPOINT):
+      return
+    for pattern in RUN_FILE_PATTERNS:
+      for path in storage.glob(os.path.join(train_dir, pattern)):
+        if os.path.basename(path) not in present and storage.isfile(path):
+          storage.remove(path)
+    for folder in made:
+      if not storage.remove_empty_folder(folder):
+        break
+  except (errors.UserError, storage.op_error()):
+    pass  # The stop or the error that ended the run says what matters.
+
+
+def _check_train_dir(train_dir, fresh, data_classes, warm_start_from,
+                     trainable_scopes, classify, use_fp16):
   """Refuses a --train_dir that cannot hold this run; writes nothing.
 
   Args:
-    train_dir, fresh, data_classes, warm_start_from, trainable_scopes: as
-      for prepare_train_dir.
+    train_dir, fresh, data_classes, warm_start_from, trainable_scopes,
+      classify, use_fp16: as for prepare_train_dir.
 
   Returns:
     (latest, warm_source), as prepare_train_dir returns them.
@@ -257,9 +314,9 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
     errors.UserError: `train_dir` is a file, a data set's folder or an
       exported model's, holds files under a run's names but no run, its
       checkpoint index file is damaged, the run there was trained on other
-      classes, --warm_start_from holds no checkpoint (for a new run),
-      --trainable_scopes names no layer of the model, or the folder cannot
-      be written.
+      classes, --warm_start_from holds no checkpoint of this network (for
+      a new run), --trainable_scopes names no layer of the model, or the
+      folder cannot be written.
   """
   trained_layers.check_scopes(trainable_scopes)
   if storage.exists(train_dir) and not storage.isdir(train_dir):
@@ -284,9 +341,11 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
     classes.check_for_run(train_dir, data_classes, resuming=bool(latest))
   warm_source = None
   if warm_start_from and not latest:
-    # The graph decides later which of its variables fit; whether the flag
-    # names a checkpoint at all is known now.
-    warm_source = warm_start.find_source(warm_start_from).path
+    # Whether the flag names a checkpoint, and whether any of the model's
+    # weights fit it, is known before the training graph is built.
+    source = warm_start.find_source(warm_start_from)
+    warm_start.check_fits(source, classify, use_fp16, data_classes)
+    warm_source = source.path
   storage.check_writable(train_dir)
   return latest, warm_source
 
@@ -298,7 +357,8 @@ def _refuse_files_of_no_run(train_dir, data_classes):
   checkpoint or event file is someone else's file: training would write
   over it, and --fresh would delete it. One exception: a class_names.txt
   holding exactly the names this run records is our own, left by a run
-  stopped before it opened its event file.
+  stopped before its first checkpoint (by versions that did not take it
+  away again, see _undo_new_run).
   """
   if not storage.isdir(train_dir) or any(
       storage.glob(os.path.join(train_dir, pattern))

@@ -25,6 +25,7 @@ import dataclasses
 
 import tensorflow as tf
 
+from cifar10.support import batch_files
 from cifar10.support import checkpoints
 from cifar10.support import classes
 from cifar10.support import errors
@@ -189,6 +190,44 @@ def plan(checkpoint, variables, trainable, relabelled=False):
   return Plan(checkpoint.path, loaded, from_weights, fresh)
 
 
+def _other_names(checkpoint, run_classes):
+  """The classes.Classes the run of `checkpoint` recorded, where they are
+  other names than `run_classes`, as many; else None."""
+  folder = storage.dirname(checkpoint.path) or '.'
+  source_classes = classes.recorded_by_run(folder)
+  if (source_classes is None or source_classes.count != run_classes.count or
+      source_classes.names == run_classes.names):
+    return None
+  return source_classes
+
+
+def check_fits(checkpoint, classify, use_fp16, run_classes):
+  """Refuses `checkpoint` where none of the model's weights would load from it.
+
+  The trainers call it before they touch --train_dir, where `warm_start`
+  would refuse the same checkpoint only once the training graph is built:
+  by then --fresh has removed the earlier run. The network alone is built
+  for it, in a graph of its own that is then dropped (a fraction of a
+  second); nothing is read but the checkpoint's index, and nothing printed.
+
+  Args:
+    checkpoint: the source, a checkpoints.Checkpoint, from find_source.
+    classify: cifar10.classify, which builds the network the run trains.
+    use_fp16: the --use_fp16 flag: the network's dtype.
+    run_classes: the classes.Classes of the new run's data.
+
+  Raises:
+    errors.UserError: the message `plan` gives once the graph is built.
+  """
+  with tf.Graph().as_default():
+    classify(tf.compat.v1.placeholder(
+        tf.uint8, [None, batch_files.ORIGINAL_SIZE, batch_files.ORIGINAL_SIZE,
+                   batch_files.DEPTH]), use_fp16, run_classes.count)
+    plan(checkpoint, tf.compat.v1.global_variables(),
+         tf.compat.v1.trainable_variables(),
+         _other_names(checkpoint, run_classes) is not None)
+
+
 def relabelled_source(checkpoint, run_classes):
   """Whether `checkpoint` scores other classes than `run_classes`, as many.
 
@@ -202,10 +241,8 @@ def relabelled_source(checkpoint, run_classes):
     checkpoint: the source, a checkpoints.Checkpoint.
     run_classes: the classes.Classes of the new run.
   """
-  folder = storage.dirname(checkpoint.path) or '.'
-  source_classes = classes.recorded_by_run(folder)
-  if (source_classes is None or source_classes.count != run_classes.count or
-      source_classes.names == run_classes.names):
+  source_classes = _other_names(checkpoint, run_classes)
+  if source_classes is None:
     return False
   errors.notice(
       '%s %s was trained on the classes %s (%s), this run\'s data has %s '
