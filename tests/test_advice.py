@@ -448,9 +448,13 @@ ADVICE = {
         ['test_advice.py::test_eval_dir_a_run_folder_then_one_of_its_own'],
     ('cifar10/support/paths.py', 'files would land among those files. Give'):
         ['test_advice.py::test_eval_dir_the_data_then_one_of_its_own'],
-    ('cifar10/support/training_run.py', 'Give a --train_dir of its own'):
+    ('cifar10/support/training_run.py', 'among those files. Give a '
+                                        '--train_dir of its own'):
         ['test_advice.py::test_train_dir_the_data_or_an_export_then_a_folder_'
          'of_its_own'],
+    ('cifar10/support/training_run.py', 'would delete them. Give a '
+                                        '--train_dir of its own'):
+        ['test_advice.py::test_train_dir_an_eval_dir_then_a_folder_of_its_own'],
     ('cifar10/support/training_run.py', 'Raise --max_steps to train further'):
         ['test_advice.py::test_nothing_to_do_then_raise_max_steps'],
     ('cifar10/support/training_run.py', 'Use --fresh to start over'):
@@ -1721,6 +1725,31 @@ def test_train_dir_the_data_or_an_export_then_a_folder_of_its_own(
     assert _listing(tmp_path) == before
   # "Give a --train_dir of its own, a new folder."
   assert _train(data, str(tmp_path / 'run'), 1) == 0
+
+
+def test_train_dir_an_eval_dir_then_a_folder_of_its_own(small_data, small_run,
+                                                        tmp_path, capsys):
+  # Before: its event files passed for a run's, so training went on in
+  # there, and --fresh deleted the evaluations.
+  eval_dir = str(tmp_path / 'eval')
+  assert _eval(small_data, small_run, eval_dir) == 0
+  before = _listing(tmp_path)
+  for extra in ((), ('--fresh',)):
+    assert _refusal(_train, small_data, eval_dir, 1, *extra) == (
+        '--train_dir %s is the --eval_dir of an evaluation (its event files '
+        'hold the precision of evaluated checkpoints), not a training run\'s '
+        'folder: training would write among them, and --fresh would delete '
+        'them. Give a --train_dir of its own, a new folder.' % eval_dir)
+    assert _listing(tmp_path) == before
+  # "Give a --train_dir of its own, a new folder."
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert _train(small_data, str(tmp_path / 'run'), 1) == 0
+  # A run's folder that an evaluation once wrote into as well is the run's.
+  run = _copy_run(small_run, tmp_path / 'evaluated_in_place')
+  for name in os.listdir(eval_dir):
+    shutil.copy(os.path.join(eval_dir, name), run)
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert _train(small_data, run, 3) == 0
 
 
 def test_eval_dir_a_run_folder_then_one_of_its_own(small_data, small_run,

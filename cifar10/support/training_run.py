@@ -35,6 +35,7 @@ from cifar10.support import classes
 from cifar10.support import data_sets
 from cifar10.support import download
 from cifar10.support import errors
+from cifar10.support import eval_report
 from cifar10.support import paths
 from cifar10.support import session_options as session_options_lib
 from cifar10.support import storage
@@ -329,6 +330,7 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from,
         '--train_dir %s is %s, not a training run\'s folder: training would '
         'write its checkpoints in among those files. Give a --train_dir of '
         'its own, a new folder.' % (train_dir, other_use))
+  _refuse_an_evaluators_folder(train_dir)
   _refuse_files_of_no_run(train_dir, data_classes)
   # With --fresh the earlier run is not resumed: it is to be removed.
   latest = None if fresh else checkpoints.latest_checkpoint(
@@ -348,6 +350,25 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from,
     warm_source = source.path
   storage.check_writable(train_dir)
   return latest, warm_source
+
+
+def _refuse_an_evaluators_folder(train_dir):
+  """Raises UserError where --train_dir is an evaluator's --eval_dir.
+
+  Its event files look like a run's, so training would go on in there,
+  and --fresh would delete the evaluations. It is known by what the
+  evaluator writes and a training run does not: `Precision @ 1` in its
+  event files, and no checkpoint.
+  """
+  if (not storage.isdir(train_dir) or
+      storage.glob(os.path.join(train_dir, CHECKPOINT_BASENAME + '-*')) or
+      not eval_report.evaluated_steps(train_dir)):
+    return
+  raise errors.UserError(
+      '--train_dir %s is the --eval_dir of an evaluation (its event files '
+      'hold the precision of evaluated checkpoints), not a training run\'s '
+      'folder: training would write among them, and --fresh would delete '
+      'them. Give a --train_dir of its own, a new folder.' % train_dir)
 
 
 def _refuse_files_of_no_run(train_dir, data_classes):
