@@ -167,11 +167,16 @@ def test_on_gpus_each_towers_step_stays_on_its_gpu(use_fp16,
 
 def test_four_virtual_devices_learn_and_the_checkpoint_evaluates(
     synthetic_data_dir, tmp_path, capsys):
+  # The towers' gradients are summed in whatever order their threads end,
+  # so --seed does not fix the run, and at the tutorial's 0.1 these small
+  # batches learn unevenly: on a machine busy with other work, precision @ 1
+  # after 150 steps was 0.35 once in the suite, and 0.80 once in 6 runs,
+  # 1.00 otherwise. At 0.05 it was 1.00 in each of 9 such runs.
   output = _python('-m', 'cifar10.multi_gpu_train', '--num_gpus', '4',
                    '--virtual_devices', '--data_dir', synthetic_data_dir,
                    '--train_dir', str(tmp_path / 'train'), '--batch_size', '16',
                    '--max_steps', '150', '--log_frequency', '10',
-                   '--seed', '1')
+                   '--seed', '1', '--initial_learning_rate', '0.05')
   lines = LOG_LINE.findall(output)
   assert [int(step) for step, _, _, _ in lines] == list(range(10, 151, 10))
   losses = [float(loss) for _, loss, _, _ in lines]
@@ -180,7 +185,7 @@ def test_four_virtual_devices_learn_and_the_checkpoint_evaluates(
   _, _, examples_per_sec, sec_per_batch = lines[-1]
   assert_rates_agree(examples_per_sec, sec_per_batch, 16)
   # The schedule counts all four towers' images: int(1000 / 64 * 350) steps.
-  assert ('Learning rate 0.1 until step 5468, then multiplied by 0.1 every '
+  assert ('Learning rate 0.05 until step 5468, then multiplied by 0.1 every '
           '5468 steps: 350 epochs of the 1000 training images, at 4 towers of '
           '16 images a step.') in output.splitlines()
   assert output.splitlines()[-1] == 'Finished at step 150; saved %s.' % (
