@@ -167,8 +167,8 @@ def test_on_gpus_each_towers_step_stays_on_its_gpu(use_fp16,
 
 def test_four_virtual_devices_learn_and_the_checkpoint_evaluates(
     synthetic_data_dir, tmp_path, capsys):
-  # The towers' gradients are summed in whatever order their threads end,
-  # so --seed does not fix the run, and at the tutorial's 0.1 these small
+  # Which tower gets which batch depends on the order the towers' threads
+  # take them, so --seed does not fix the sums (nor the run), and at the tutorial's 0.1 these small
   # batches learn unevenly: on a machine busy with other work, precision @ 1
   # after 150 steps was 0.35 once in the suite, and 0.80 once in 6 runs,
   # 1.00 otherwise. At 0.05 it was 1.00 in each of 9 such runs.
