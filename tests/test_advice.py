@@ -337,6 +337,14 @@ ADVICE = {
     ('cifar10/support/flags.py', 'is a folder. Give a new file, such as'):
         ['test_guide_scripts.py::test_an_existing_output_is_kept_then_a_new_'
          'file_or_overwrite'],
+    ('cifar10/support/flags.py', 'does not exist. Create it (mkdir -p'):
+        ['test_guide_scripts.py::test_an_output_in_a_missing_folder_is_'
+         'refused_then_made_as_told',
+         'test_plot_run.py::test_an_output_in_a_missing_folder_is_refused_'
+         'then_made_as_told'],
+    ('cifar10/support/flags.py', 'Give an --output in a folder, such as'):
+        ['test_guide_scripts.py::test_an_output_below_a_file_is_refused_then_'
+         'one_in_a_folder'],
     ('cifar10/support/flags.py', 'an empty path; give %s'):
         ['test_advice.py::test_empty_path_refused_then_a_folder_given'],
     # cifar10/support/kernel_choice.py

@@ -384,6 +384,23 @@ def check_eval_dir(path):
                          % (path, os.path.join(folder, 'cifar10_eval')))
 
 
+def free_name(stem, ending='', taken=storage.exists):
+  """The first of STEM+ENDING, STEM_2+ENDING, STEM_3+ENDING, ... that is
+  not `taken`: the new file or folder a refusal names, so that the advice
+  works as written.
+
+  Args:
+    stem: the name before the number, such as 'run' of 'run.png'.
+    ending: what follows the number, such as '.png'.
+    taken: a function of a name, true where that name may not be given.
+  """
+  name, number = stem + ending, 1
+  while taken(name):
+    number += 1
+    name = '%s_%d%s' % (stem, number, ending)
+  return name
+
+
 def _absolute(path):
   """`path` normalized and made absolute, for comparing two path flags (as
   written: links are not followed)."""
