@@ -196,7 +196,10 @@ ADVICE = {
     ('cifar10/dist_train.py', 'Start it, or raise --startup_timeout'):
         ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
     # cifar10/support/eval_report.py
-    ('cifar10/support/eval_report.py', 'give --top_k %d at most'):
+    ('cifar10/support/eval_report.py', 'which lists them all'):
+        ['test_use_model.py::test_predict_refuses_more_classes_than_the_'
+         'model_has_then_all'],
+    ('cifar10/support/eval_report.py', 'every image has its true class among'):
         ['test_train_eval.py::test_eval_refuses_a_top_k_above_the_number_of_'
          'classes'],
     # cifar10/eval.py
@@ -364,6 +367,9 @@ ADVICE = {
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
     ('cifar10/support/paths.py', 'Give the folder that holds'):
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
+    ('cifar10/support/paths.py', 'Point it at the folder where the data'):
+        ['test_guide_scripts.py::test_distortion_picture_refuses_a_missing_'
+         'data_dir_then_the_data'],
     ('cifar10/support/paths.py', 'move them into'):
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
     ('cifar10/support/paths.py', 'convert them first (python -m '):
@@ -1362,7 +1368,7 @@ def test_other_names_of_the_same_count_then_the_data_or_run_that_fits(
   assert _eval(trained_on, run, tmp_path / 'eval') == 0
   other_run = str(tmp_path / 'other_run')
   assert _train(other, other_run, 1) == 0
-  assert _eval(other, other_run, tmp_path / 'eval') == 0
+  assert _eval(other, other_run, tmp_path / 'other_run_eval') == 0
   # A run without the record (made before it existed) is not checked.
   os.remove(os.path.join(run, classes.RUN_FILE))
   assert _eval(other, run, tmp_path / 'eval') == 0

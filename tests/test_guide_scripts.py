@@ -160,6 +160,26 @@ def test_distortion_picture_names_a_missing_class(tmp_path):
                              str(tmp_path / 'x.png')])
 
 
+def test_distortion_picture_refuses_a_missing_data_dir_then_the_data(
+    tmp_path, capsys):
+  # Before: "data_batch_1.bin not found in /nonexist/cifar-10-batches-bin.
+  # Put it back, ...", for a folder that never existed.
+  missing = str(tmp_path / 'nonexist')
+  with pytest.raises(errors.UserError) as raised:
+    distortion_picture.main(['--data_dir', missing, '--output',
+                             str(tmp_path / 'd.png')])
+  assert str(raised.value) == (
+      '--data_dir %s does not exist. Point it at the folder where the data '
+      'was downloaded or converted, the one that holds cifar-10-batches-bin/.'
+      % missing)
+  # "Point it at the folder ... that holds cifar-10-batches-bin/".
+  data_dir = str(tmp_path / 'data')
+  _write_train_file(data_dir, [crafted_record(label, *COLOURS[label])
+                               for label in range(10)])
+  assert distortion_picture.main(['--data_dir', data_dir, '--passes', '1',
+                                  '--output', str(tmp_path / 'd.png')]) == 0
+
+
 def test_distortion_picture_given_pictures_then_converted_as_told(
     tmp_path, capsys):
   # Before: "batch file data_batch_1.bin not found in

@@ -94,8 +94,23 @@ def test_one_label_per_run_is_required(trained_dir, eval_dir, tmp_path, capsys):
                           '--label', 'a', 'b', '--output',
                           str(tmp_path / 'x.png')])
   assert status == 1
-  assert '--label takes one value per --train_dir: 2 given for 1 runs' in (
+  # Before: "2 given for 1 runs".
+  assert '--label takes one value per --train_dir: 2 given for 1 run.' in (
       capsys.readouterr().err)
+
+
+def test_a_non_positive_examples_per_step_is_refused(trained_dir, eval_dir,
+                                                     tmp_path, capsys):
+  # Before: accepted, and every point drawn at x = 0.
+  for value in ('0', '-128'):
+    with pytest.raises(SystemExit) as raised:
+      plot_run.main(['--train_dir', trained_dir, '--eval_dir', eval_dir,
+                     '--examples_per_step', value, '--output',
+                     str(tmp_path / 'x.png')])
+    assert raised.value.code == 2
+    assert ('argument --examples_per_step: must be at least 1, got %s'
+            % value) in capsys.readouterr().err
+  assert not os.path.exists(tmp_path / 'x.png')
 
 
 def test_an_eval_folder_written_out_of_step_order_reads_in_step_order(

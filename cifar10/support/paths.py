@@ -129,6 +129,23 @@ def resolve_data_dir_to_read(data_dir):
   return resolve_data_dir(data_dir, downloads=False)
 
 
+def check_data_dir_to_read(data_dir):
+  """Refuses a --data_dir that does not exist, for a tool that only reads
+  the data (the trainers download into such a folder instead).
+
+  Called from the tool's main rather than when its flags are read, so that
+  a missing default (/tmp/cifar10_data) does not hide a bad flag.
+
+  Raises:
+    errors.UserError: naming the folder.
+  """
+  if not storage.exists(data_dir):
+    raise errors.UserError(
+        '--data_dir %s does not exist. Point it at the folder where the data '
+        'was downloaded or converted, the one that holds %s/.'
+        % (data_dir, download.EXTRACTED_DIR))
+
+
 def resolve_data_dir(data_dir, downloads=True):
   """Reads --data_dir, recognising the neighbouring mistakes users make.
 
