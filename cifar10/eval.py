@@ -235,10 +235,13 @@ def evaluate(args, session_options, folder, named):
   # An event file is named by the second it was opened in: two evaluations
   # started within one second (a --run_once, then --all_checkpoints) would
   # share a name, and the second would truncate the first's results. The
-  # suffix keeps each file apart.
+  # suffix keeps each file apart. Beside the first, a record of the run
+  # evaluated (paths.EVALUATED_RUN_FILE), by which a later evaluation of
+  # another run into this folder is refused: the event files do not say.
   summary_writer = summaries.WriterOnFirstSummary(
       args.eval_dir, filename_suffix='.%d.%d' % (os.getpid(),
-                                                 time.monotonic_ns()))
+                                                 time.monotonic_ns()),
+      on_open=paths.recorder_of_evaluations(args.eval_dir, folder))
 
   def evaluate_one(checkpoint_path, skip_unusable):
     # With `skip_unusable` (the waiting loop, --all_checkpoints) a checkpoint

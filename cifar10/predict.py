@@ -64,6 +64,7 @@ import tensorflow as tf
 from cifar10 import cifar10
 from cifar10.support import batch_files
 from cifar10.support import checkpoints
+from cifar10.support import eval_report
 from cifar10.support import image_files
 from cifar10.support import session_options
 
@@ -91,11 +92,13 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
     naming the file.
 
   Raises:
-    errors.UserError: there is no usable checkpoint, or its folder records
-      another number of classes than it scores.
+    errors.UserError: there is no usable checkpoint, its folder records
+      another number of classes than it scores, or `top_k` is more than
+      that number.
   """
   checkpoint, run_classes, use_fp16 = checkpoints.checkpoint_to_serve(
       checkpoint_dir, use_fp16)
+  eval_report.check_top_k(top_k, run_classes, lists_classes=True)
   with tf.Graph().as_default():
     images = tf.compat.v1.placeholder(tf.uint8, [None, _SIZE, _SIZE, 3])
     _, probabilities, _ = cifar10.classify(images, use_fp16,

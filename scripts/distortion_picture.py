@@ -151,6 +151,7 @@ def parser():
 
 def main(argv=None):
   args = parser().parse_args(argv)
+  paths.check_data_dir_to_read(args.data_dir)
   flags.check_output(args)
   path = os.path.join(batch_files.batches_dir(args.data_dir),
                       cifar10_input.TRAIN_FILES[0])

@@ -65,7 +65,8 @@ def parser():
   result.add_argument('--label', nargs='+', default=None,
                       help='A legend name for each run (default: the '
                            '--train_dir folder names).')
-  result.add_argument('--examples_per_step', nargs='+', type=int,
+  result.add_argument('--examples_per_step', nargs='+',
+                      type=flags.positive_int,
                       default=None,
                       help='Training images per global step of each run; '
                            'puts images seen on the x axis instead of steps.')
@@ -214,7 +215,8 @@ def _per_run(values, count, flag):
     return None
   if len(values) != count:
     raise PlotError('%s takes one value per --train_dir: %d given for %d '
-                    'runs.' % (flag, len(values), count))
+                    'run%s.' % (flag, len(values), count,
+                                '' if count == 1 else 's'))
   return values
 
 

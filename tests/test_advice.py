@@ -196,7 +196,10 @@ ADVICE = {
     ('cifar10/dist_train.py', 'Start it, or raise --startup_timeout'):
         ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
     # cifar10/support/eval_report.py
-    ('cifar10/support/eval_report.py', 'give --top_k %d at most'):
+    ('cifar10/support/eval_report.py', 'which lists them all'):
+        ['test_use_model.py::test_predict_refuses_more_classes_than_the_'
+         'model_has_then_all'],
+    ('cifar10/support/eval_report.py', 'every image has its true class among'):
         ['test_train_eval.py::test_eval_refuses_a_top_k_above_the_number_of_'
          'classes'],
     # cifar10/eval.py
@@ -337,6 +340,14 @@ ADVICE = {
     ('cifar10/support/flags.py', 'is a folder. Give a new file, such as'):
         ['test_guide_scripts.py::test_an_existing_output_is_kept_then_a_new_'
          'file_or_overwrite'],
+    ('cifar10/support/flags.py', 'does not exist. Create it (mkdir -p'):
+        ['test_guide_scripts.py::test_an_output_in_a_missing_folder_is_'
+         'refused_then_made_as_told',
+         'test_plot_run.py::test_an_output_in_a_missing_folder_is_refused_'
+         'then_made_as_told'],
+    ('cifar10/support/flags.py', 'Give an --output in a folder, such as'):
+        ['test_guide_scripts.py::test_an_output_below_a_file_is_refused_then_'
+         'one_in_a_folder'],
     ('cifar10/support/flags.py', 'an empty path; give %s'):
         ['test_advice.py::test_empty_path_refused_then_a_folder_given'],
     # cifar10/support/kernel_choice.py
@@ -356,6 +367,9 @@ ADVICE = {
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
     ('cifar10/support/paths.py', 'Give the folder that holds'):
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
+    ('cifar10/support/paths.py', 'Point it at the folder where the data'):
+        ['test_guide_scripts.py::test_distortion_picture_refuses_a_missing_'
+         'data_dir_then_the_data'],
     ('cifar10/support/paths.py', 'move them into'):
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
     ('cifar10/support/paths.py', 'convert them first (python -m '):
@@ -445,9 +459,16 @@ ADVICE = {
     ('cifar10/support/training_run.py', 'Give another --train_dir'):
         ['test_advice.py::test_train_dir_a_file_then_another_train_dir'],
     ('cifar10/support/paths.py', 'mix the two in one run. Give --eval_dir'):
-        ['test_advice.py::test_eval_dir_a_run_folder_then_one_of_its_own'],
+        ['test_advice.py::test_eval_dir_a_run_folder_then_one_of_its_own',
+         'test_advice.py::test_eval_dir_offered_is_free_and_named_after_the_'
+         'run'],
     ('cifar10/support/paths.py', 'files would land among those files. Give'):
-        ['test_advice.py::test_eval_dir_the_data_then_one_of_its_own'],
+        ['test_advice.py::test_eval_dir_the_data_then_one_of_its_own',
+         'test_advice.py::test_eval_dir_offered_is_free_and_named_after_the_'
+         'run'],
+    ('cifar10/support/paths.py', 'Evaluate --checkpoint_dir %s into a'):
+        ['test_advice.py::test_eval_dir_of_another_runs_evaluations_then_one_'
+         'of_its_own'],
     ('cifar10/support/training_run.py', 'among those files. Give a '
                                         '--train_dir of its own'):
         ['test_advice.py::test_train_dir_the_data_or_an_export_then_a_folder_'
@@ -1347,7 +1368,7 @@ def test_other_names_of_the_same_count_then_the_data_or_run_that_fits(
   assert _eval(trained_on, run, tmp_path / 'eval') == 0
   other_run = str(tmp_path / 'other_run')
   assert _train(other, other_run, 1) == 0
-  assert _eval(other, other_run, tmp_path / 'eval') == 0
+  assert _eval(other, other_run, tmp_path / 'other_run_eval') == 0
   # A run without the record (made before it existed) is not checked.
   os.remove(os.path.join(run, classes.RUN_FILE))
   assert _eval(other, run, tmp_path / 'eval') == 0
@@ -1784,22 +1805,91 @@ def test_eval_dir_the_data_then_one_of_its_own(small_data, small_run,
   data = str(tmp_path / 'data')
   shutil.copytree(small_data, data)
   batches = os.path.join(data, BIN)
+  run = _copy_run(small_run, tmp_path / 'run')
   before = _listing(tmp_path)
-  own = data + '_eval'
+  # Named after the run evaluated, not after the folder given.
+  own = run + '_eval'
   for eval_dir, what in (
       (data, "a data set's folder"),
       (batches, "a data set's folder"),
       (os.path.join(batches, 'eval'),
        "in the data set's folder (--data_dir %s)" % data)):
-    assert _refusal(_eval, data, small_run, eval_dir) == (
+    assert _refusal(_eval, data, run, eval_dir) == (
         '--eval_dir %s is %s: the evaluator\'s event files would land among '
         'those files. Give --eval_dir a folder of its own, such as %s.'
         % (eval_dir, what, own))
     assert _listing(tmp_path) == before
-  # "Give --eval_dir a folder of its own, such as DATA_eval."
-  assert _eval(data, small_run, own) == 0
+  # "Give --eval_dir a folder of its own, such as RUN_eval."
+  assert _eval(data, run, own) == 0
   assert _listing(tmp_path / 'data') == _listing(small_data)
   assert os.listdir(own)
+
+
+def _eval_dir_offered(message):
+  return _group(r'such as (?:--eval_dir )?(\S+)\.$', message)
+
+
+def test_eval_dir_offered_is_free_and_named_after_the_run(
+    small_data, small_run, tmp_path, capsys):
+  # Before: the folder offered was the one given plus _eval, unchecked:
+  # c2run_eval was itself a run (refused again, offering c2run_eval_eval),
+  # data_eval held another run's evaluations, and --eval_dir sr_backup
+  # offered sr_backup_eval for an evaluation of run1.
+  run = _copy_run(small_run, tmp_path / 'c2run')
+  _copy_run(small_run, tmp_path / 'c2run_eval')  # A run named so.
+  message = _refusal(_eval, small_data, run, run)
+  assert _eval_dir_offered(message) == run + '_eval_2'
+  assert _eval(small_data, run, run + '_eval_2') == 0
+  # RUN_eval_2 holds this run's evaluations now: offered again.
+  assert _eval_dir_offered(_refusal(_eval, small_data, run, run)) == (
+      run + '_eval_2')
+  # A folder given by mistake does not name the folder offered.
+  run1 = _copy_run(small_run, tmp_path / 'run1')
+  backup = _copy_run(small_run, tmp_path / 'sr_backup')
+  assert _eval_dir_offered(_refusal(_eval, small_data, run1, backup)) == (
+      run1 + '_eval')
+  # RUN_eval holding another run's evaluations is passed over.
+  assert _eval(small_data, run, run1 + '_eval') == 0
+  before = _listing(tmp_path / 'run1_eval')
+  for eval_dir in (backup, small_data):
+    message = _refusal(_eval, small_data, run1, eval_dir)
+    assert _eval_dir_offered(message) == run1 + '_eval_2'
+  assert _eval(small_data, run1, run1 + '_eval_2') == 0
+  assert _listing(tmp_path / 'run1_eval') == before
+
+
+def test_eval_dir_of_another_runs_evaluations_then_one_of_its_own(
+    small_data, small_run, tmp_path, capsys):
+  # Before: the second run's precision went in among the first's at the
+  # same steps, and plot_run.py and TensorBoard drew either value.
+  first = _copy_run(small_run, tmp_path / 'ev1run')
+  second = _copy_run(small_run, tmp_path / 'c2run')
+  ev1 = str(tmp_path / 'ev1')
+  assert _eval(small_data, first, ev1) == 0
+  assert paths.evaluated_run(ev1) == first
+  copy = str(tmp_path / 'ev1copy')
+  shutil.copytree(ev1, copy)
+  before = _listing(tmp_path / 'ev1copy')
+  message = _refusal(_eval, small_data, second, copy)
+  assert message == (
+      '--eval_dir %s holds the evaluations of another run, %s (its %s says '
+      'so): the two runs\' figures at the same steps would mix in '
+      'TensorBoard and scripts/plot_run.py. Evaluate --checkpoint_dir %s '
+      'into a folder of its own, such as --eval_dir %s.' % (
+          copy, first, paths.EVALUATED_RUN_FILE, second, second + '_eval'))
+  assert _listing(tmp_path / 'ev1copy') == before
+  # "Evaluate --checkpoint_dir c2run into ... --eval_dir c2run_eval."
+  assert _eval(small_data, second, second + '_eval') == 0
+  assert paths.evaluated_run(second + '_eval') == second
+  # The first run's own evaluations go on in its folder.
+  assert _eval(small_data, first, ev1, '--all_checkpoints') == 0
+  # A folder of evaluations written before the record was kept is not
+  # claimed for the run evaluated next: whose they are is unknown.
+  old = str(tmp_path / 'old')
+  shutil.copytree(ev1, old)
+  os.remove(os.path.join(old, paths.EVALUATED_RUN_FILE))
+  assert _eval(small_data, second, old) == 0
+  assert paths.evaluated_run(old) is None
 
 
 def test_nothing_to_do_then_raise_max_steps(small_data, small_run, tmp_path,

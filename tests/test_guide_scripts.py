@@ -5,6 +5,8 @@ import io
 import os
 import re
 import shlex
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -18,7 +20,7 @@ from cifar10 import cifar10_input
 from cifar10 import convert_images
 from cifar10.support import confusion
 from cifar10.support import errors
-from conftest import crafted_record, write_image_folder
+from conftest import DEADLINE_SECS, crafted_record, write_image_folder
 import script_modules
 
 # The fast lane (docs/testing.md): the whole file.
@@ -27,6 +29,8 @@ pytestmark = pytest.mark.fast
 layer_table = script_modules.load('layer_table')
 distortion_picture = script_modules.load('distortion_picture')
 eval_image = script_modules.load('eval_image')
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 # ---------------------------------------------------------------------------
@@ -154,6 +158,26 @@ def test_distortion_picture_names_a_missing_class(tmp_path):
                      match=r'data_batch_1.bin has no image of class 9 \(truck\)'):
     distortion_picture.main(['--data_dir', str(tmp_path), '--output',
                              str(tmp_path / 'x.png')])
+
+
+def test_distortion_picture_refuses_a_missing_data_dir_then_the_data(
+    tmp_path, capsys):
+  # Before: "data_batch_1.bin not found in /nonexist/cifar-10-batches-bin.
+  # Put it back, ...", for a folder that never existed.
+  missing = str(tmp_path / 'nonexist')
+  with pytest.raises(errors.UserError) as raised:
+    distortion_picture.main(['--data_dir', missing, '--output',
+                             str(tmp_path / 'd.png')])
+  assert str(raised.value) == (
+      '--data_dir %s does not exist. Point it at the folder where the data '
+      'was downloaded or converted, the one that holds cifar-10-batches-bin/.'
+      % missing)
+  # "Point it at the folder ... that holds cifar-10-batches-bin/".
+  data_dir = str(tmp_path / 'data')
+  _write_train_file(data_dir, [crafted_record(label, *COLOURS[label])
+                               for label in range(10)])
+  assert distortion_picture.main(['--data_dir', data_dir, '--passes', '1',
+                                  '--output', str(tmp_path / 'd.png')]) == 0
 
 
 def test_distortion_picture_given_pictures_then_converted_as_told(
@@ -293,6 +317,88 @@ def test_an_existing_output_is_kept_then_a_new_file_or_overwrite(
       '--output %s is a folder. Give a new file, such as --output %s.'
       % (tmp_path, tmp_path / 'picture.png'))
   assert main(args + ['--output', str(tmp_path / 'picture.png')]) == 0
+
+
+def _tool_and_args(tool, eval_dir, tmp_path):
+  """(main, flags but --output) of a tool that gets its input ready."""
+  if tool == 'eval_image':
+    return eval_image.main, ['--eval_dir', eval_dir]
+  data_dir = str(tmp_path / 'data')
+  _write_train_file(data_dir, [crafted_record(label, *COLOURS[label])
+                               for label in range(10)])
+  return distortion_picture.main, ['--data_dir', data_dir, '--passes', '1']
+
+
+def follow_mkdir_advice(message):
+  """Runs the `mkdir -p DIR` a refusal names, as a user would type it."""
+  command = _group(r'\((mkdir -p .+)\) or give', message)
+  subprocess.run(shlex.split(command), check=True)
+
+
+def _group(pattern, text):
+  match = re.search(pattern, text)
+  assert match, 'no %r in %r' % (pattern, text)
+  return match.group(1)
+
+
+@pytest.mark.parametrize('tool', ['eval_image', 'distortion_picture'])
+def test_an_output_in_a_missing_folder_is_refused_then_made_as_told(
+    tool, eval_dir, tmp_path, monkeypatch):
+  # Before: FileNotFoundError and its traceback, after all the work.
+  main, args = _tool_and_args(tool, eval_dir, tmp_path)
+  monkeypatch.chdir(tmp_path)
+  output = os.path.join('new dir', 'x.png')
+  with pytest.raises(errors.UserError) as raised:
+    main(args + ['--output', output])
+  assert str(raised.value) == (
+      "--output new dir/x.png: the folder new dir does not exist. Create it "
+      "(mkdir -p 'new dir') or give another --output.")
+  assert not os.path.exists('new dir')
+  # "or give another --output".
+  assert main(args + ['--output', 'x.png']) == 0
+  # "Create it (mkdir -p 'new dir')".
+  follow_mkdir_advice(str(raised.value))
+  assert main(args + ['--output', output]) == 0
+  assert Image.open(output).format == 'PNG'
+
+
+@pytest.mark.parametrize('tool', ['eval_image', 'distortion_picture'])
+def test_an_output_below_a_file_is_refused_then_one_in_a_folder(
+    tool, eval_dir, tmp_path, monkeypatch):
+  main, args = _tool_and_args(tool, eval_dir, tmp_path)
+  monkeypatch.chdir(tmp_path)
+  (tmp_path / 'notes').write_text('mine')
+  (tmp_path / 'x.png').write_bytes(b'my own picture')
+  with pytest.raises(errors.UserError) as raised:
+    main(args + ['--output', 'notes/sub/x.png'])
+  assert str(raised.value) == (
+      '--output notes/sub/x.png: notes is a file, not a folder. Give an '
+      '--output in a folder, such as --output x_2.png.')
+  assert (tmp_path / 'notes').read_text() == 'mine'
+  # "such as --output x_2.png": x.png is the user's.
+  assert main(args + ['--output', 'x_2.png']) == 0
+  assert (tmp_path / 'x.png').read_bytes() == b'my own picture'
+
+
+def test_distortion_picture_refuses_a_missing_output_folder_in_one_line(
+    tmp_path):
+  # Before: TensorFlow's held-back start-up lines, then the traceback.
+  data_dir = str(tmp_path / 'data')
+  _write_train_file(data_dir, [crafted_record(label, *COLOURS[label])
+                               for label in range(10)])
+  done = subprocess.run(
+      [sys.executable, os.path.join(REPO, 'scripts', 'distortion_picture.py'),
+       '--data_dir', data_dir, '--output', str(tmp_path / 'nodir' / 'x.png')],
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+      timeout=DEADLINE_SECS)
+  assert done.returncode == 1
+  assert done.stdout == ''
+  assert [line for line in done.stderr.splitlines()
+          if not line.startswith('cifar10: using oneDNN CPU kernels')] == [
+      'error: --output %s: the folder %s does not exist. Create it (mkdir -p '
+      '%s) or give another --output.' % (
+          tmp_path / 'nodir' / 'x.png', tmp_path / 'nodir',
+          tmp_path / 'nodir')]
 
 
 @pytest.mark.fast

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 import script_modules
+import test_guide_scripts
 from cifar10 import eval as cifar10_eval
 from conftest import summary_values
 
@@ -93,8 +94,23 @@ def test_one_label_per_run_is_required(trained_dir, eval_dir, tmp_path, capsys):
                           '--label', 'a', 'b', '--output',
                           str(tmp_path / 'x.png')])
   assert status == 1
-  assert '--label takes one value per --train_dir: 2 given for 1 runs' in (
+  # Before: "2 given for 1 runs".
+  assert '--label takes one value per --train_dir: 2 given for 1 run.' in (
       capsys.readouterr().err)
+
+
+def test_a_non_positive_examples_per_step_is_refused(trained_dir, eval_dir,
+                                                     tmp_path, capsys):
+  # Before: accepted, and every point drawn at x = 0.
+  for value in ('0', '-128'):
+    with pytest.raises(SystemExit) as raised:
+      plot_run.main(['--train_dir', trained_dir, '--eval_dir', eval_dir,
+                     '--examples_per_step', value, '--output',
+                     str(tmp_path / 'x.png')])
+    assert raised.value.code == 2
+    assert ('argument --examples_per_step: must be at least 1, got %s'
+            % value) in capsys.readouterr().err
+  assert not os.path.exists(tmp_path / 'x.png')
 
 
 def test_an_eval_folder_written_out_of_step_order_reads_in_step_order(
@@ -141,4 +157,24 @@ def test_an_existing_output_is_kept_then_a_new_file_or_overwrite(
   # "or add --overwrite to replace it".
   assert plot_run.main(args + ['--output', str(mine), '--overwrite']) == 0
   with Image.open(mine) as picture:
+    assert picture.format == 'PNG'
+
+
+def test_an_output_in_a_missing_folder_is_refused_then_made_as_told(
+    trained_dir, eval_dir, tmp_path, capsys):
+  # Before: the picture was drawn, then saving it ended in
+  # FileNotFoundError and its traceback.
+  args = ['--train_dir', trained_dir, '--eval_dir', eval_dir]
+  output = str(tmp_path / 'nodir' / 'p.png')
+  assert plot_run.main(args + ['--output', output]) == 1
+  error = capsys.readouterr().err
+  assert error == (
+      'error: --output %s: the folder %s does not exist. Create it (mkdir -p '
+      '%s) or give another --output.\n' % (output, tmp_path / 'nodir',
+                                           tmp_path / 'nodir'))
+  assert not os.path.exists(tmp_path / 'nodir')
+  # "Create it (mkdir -p DIR)".
+  test_guide_scripts.follow_mkdir_advice(error)
+  assert plot_run.main(args + ['--output', output]) == 0
+  with Image.open(output) as picture:
     assert picture.format == 'PNG'

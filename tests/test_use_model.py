@@ -249,6 +249,27 @@ def test_predict_prints_a_line_per_file(trained_dir, synthetic_data_dir,
       os.path.join(trained_dir, 'model.ckpt-300'), 300, 'raw weights')
 
 
+def test_predict_refuses_more_classes_than_the_model_has_then_all(
+    trained_dir, synthetic_data_dir, tmp_path, capsys):
+  # Before: --top_k 11 of a 10-class model printed 10 without a word, where
+  # cifar10.eval refuses a --top_k that large.
+  _, images = _test_records(synthetic_data_dir)
+  [path] = _write_pngs(str(tmp_path), images[:1])
+  with pytest.raises(errors.UserError) as raised:
+    predict.main([path, '--checkpoint_dir', trained_dir, '--top_k', '11'])
+  message = str(raised.value)
+  assert re.fullmatch(
+      r"--top_k 11 is more than the 10 classes of the model \(.+\); give "
+      r"--top_k 10 at most, which lists them all\.", message), message
+  assert capsys.readouterr().out == ''
+  # "give --top_k 10 at most, which lists them all".
+  assert predict.main([path, '--checkpoint_dir', trained_dir,
+                       '--top_k', '10']) == 0
+  _, line = capsys.readouterr().out.strip().split('\n')
+  assert sorted(name.split(' ')[0] for name in line.split(': ', 1)[1].split(
+      ', ')) == sorted(CLASSES)
+
+
 def test_predict_json_names_files_whose_names_are_not_utf8(
     trained_dir, synthetic_data_dir, tmp_path, capsys):
   # Before: such a name (its bytes decoded by Python as lone surrogates)

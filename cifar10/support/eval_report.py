@@ -59,7 +59,7 @@ class EvalResult:
     return confusion.class_figures(self.confusion_matrix())
 
 
-def check_top_k(top_k, data_classes):
+def check_top_k(top_k, data_classes, lists_classes=False):
   """Refuses a --top_k as large as the number of classes, or larger.
 
   Every image has its true class among all 10 of 10 classes: TensorFlow's
@@ -71,12 +71,23 @@ def check_top_k(top_k, data_classes):
 
   Args:
     top_k: the --top_k flag.
-    data_classes: the classes.Classes of the data evaluated on.
+    data_classes: the classes.Classes of the data evaluated on, or of the
+      model.
+    lists_classes: for cifar10.predict, which lists each image's top_k
+      most probable classes: all of them is a list worth having, and only
+      more is refused (it printed fewer without a word).
 
   Raises:
-    errors.UserError: `top_k` is not below `data_classes.count`.
+    errors.UserError: `top_k` is not below `data_classes.count` (or, with
+      `lists_classes`, above it).
   """
-  if top_k >= data_classes.count:
+  if lists_classes and top_k > data_classes.count:
+    raise errors.UserError(
+        '--top_k %d is more than the %d classes of the model (%s); give '
+        '--top_k %d at most, which lists them all.' % (
+            top_k, data_classes.count, data_classes.source,
+            data_classes.count))
+  if not lists_classes and top_k >= data_classes.count:
     raise errors.UserError(
         '--top_k %d is not less than the %d classes of the data (%s): '
         'every image has its true class among %d of them; give --top_k %d '

@@ -16,6 +16,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
 
 import argparse
 import os
+import shlex
 import sys
 
 from cifar10.support import data_choice
@@ -166,29 +167,52 @@ def add_output(parser, help_text='The PNG file to write.'):
 
 
 def check_output(args):
-  """Refuses an --output that exists, unless --overwrite was given.
+  """Refuses an --output that cannot be written, or exists without
+  --overwrite.
 
-  Call it before the tool's work, so that a refused command costs nothing.
+  Call it before the tool's work, so that a refused command costs nothing:
+  the picture is written last, and a folder that is not there (or not a
+  folder, or not writable) would end the tool in a traceback after all its
+  work.
 
   Args:
     args: the parsed flags of a parser given add_output.
 
   Raises:
-    errors.UserError: naming the file and a free name beside it.
+    errors.UserError: naming the file or its folder, and what to give
+      instead.
   """
   if os.path.isdir(args.output):
     raise errors.UserError(
         '--output %s is a folder. Give a new file, such as --output %s.'
         % (args.output, os.path.join(args.output, 'picture.png')))
+  _check_output_folder(args.output)
   if os.path.lexists(args.output) and not args.overwrite:
-    stem, ending = os.path.splitext(args.output)
-    number = 2
-    while os.path.lexists('%s_%d%s' % (stem, number, ending)):
-      number += 1
     raise errors.UserError(
         '--output %s exists already, and nothing is written over. Give a '
-        'new file, such as --output %s_%d%s, or add --overwrite to replace '
-        'it.' % (args.output, stem, number, ending))
+        'new file, such as --output %s, or add --overwrite to replace it.'
+        % (args.output, paths.free_name(*os.path.splitext(args.output),
+                                        taken=os.path.lexists)))
+
+
+def _check_output_folder(output):
+  """Refuses an --output whose folder is missing, a file, or not writable."""
+  folder = os.path.dirname(output) or '.'
+  existing = folder
+  while not os.path.exists(existing):  # '.' and '/' always exist.
+    existing = os.path.dirname(existing) or '.'
+  if not os.path.isdir(existing):
+    raise errors.UserError(
+        '--output %s: %s is a file, not a folder. Give an --output in a '
+        'folder, such as --output %s.' % (output, existing, paths.free_name(
+            *os.path.splitext(os.path.basename(output)),
+            taken=os.path.lexists)))
+  if existing != folder:
+    # The tools make no folder: a mistyped one would be made without a word.
+    raise errors.UserError(
+        '--output %s: the folder %s does not exist. Create it (mkdir -p %s) '
+        'or give another --output.' % (output, folder, shlex.quote(folder)))
+  storage.check_writable(folder)
 
 
 class Parser(argparse.ArgumentParser):

@@ -65,6 +65,12 @@ _STEP_SUFFIX = re.compile(r'-(\d+)$')
 # The start of every TensorBoard event file's name.
 EVENTS_FILE_PREFIX = 'events.out.tfevents.'
 
+# The evaluator's record, in its --eval_dir, of the checkpoint folder whose
+# evaluations the folder holds: one line, that folder's absolute path. The
+# event files do not say which run they measured, and a second run's
+# precision at the same steps would mix with the first's.
+EVALUATED_RUN_FILE = 'evaluated_run.txt'
+
 
 # ---------------------------------------------------------------------------
 # --data_dir
@@ -121,6 +127,23 @@ def resolve_data_dir_to_read(data_dir):
   """resolve_data_dir for a tool that reads the data but never downloads it
   (scripts/distortion_picture.py): its messages offer no download."""
   return resolve_data_dir(data_dir, downloads=False)
+
+
+def check_data_dir_to_read(data_dir):
+  """Refuses a --data_dir that does not exist, for a tool that only reads
+  the data (the trainers download into such a folder instead).
+
+  Called from the tool's main rather than when its flags are read, so that
+  a missing default (/tmp/cifar10_data) does not hide a bad flag.
+
+  Raises:
+    errors.UserError: naming the folder.
+  """
+  if not storage.exists(data_dir):
+    raise errors.UserError(
+        '--data_dir %s does not exist. Point it at the folder where the data '
+        'was downloaded or converted, the one that holds %s/.'
+        % (data_dir, download.EXTRACTED_DIR))
 
 
 def resolve_data_dir(data_dir, downloads=True):
@@ -384,6 +407,23 @@ def check_eval_dir(path):
                          % (path, os.path.join(folder, 'cifar10_eval')))
 
 
+def free_name(stem, ending='', taken=storage.exists):
+  """The first of STEM+ENDING, STEM_2+ENDING, STEM_3+ENDING, ... that is
+  not `taken`: the new file or folder a refusal names, so that the advice
+  works as written.
+
+  Args:
+    stem: the name before the number, such as 'run' of 'run.png'.
+    ending: what follows the number, such as '.png'.
+    taken: a function of a name, true where that name may not be given.
+  """
+  name, number = stem + ending, 1
+  while taken(name):
+    number += 1
+    name = '%s_%d%s' % (stem, number, ending)
+  return name
+
+
 def _absolute(path):
   """`path` normalized and made absolute, for comparing two path flags (as
   written: links are not followed)."""
@@ -396,16 +436,63 @@ def _same_or_inside(path, folder):
   return path == folder or path.startswith(folder.rstrip('/') + '/')
 
 
+def evaluated_run(eval_dir):
+  """The checkpoint folder whose evaluations `eval_dir` holds, as its
+  EVALUATED_RUN_FILE records it (absolute); None where it has no record."""
+  record = os.path.join(eval_dir, EVALUATED_RUN_FILE)
+  if not storage.isfile(record):
+    return None
+  return storage.read_bytes(record).decode('utf-8', 'replace').strip()
+
+
+def recorder_of_evaluations(eval_dir, checkpoint_folder):
+  """A function that records in `eval_dir` whose evaluations it holds, for
+  the evaluator to call as it writes its first results; or None.
+
+  None where there is nothing to record (the record names this run
+  already), or where `eval_dir` holds event files without a record
+  (written before evaluators kept one): whose they are is unknown, and a
+  record would claim them for this run.
+  """
+  if evaluated_run(eval_dir) is not None or storage.glob(
+      os.path.join(eval_dir, EVENTS_FILE_PREFIX + '*')):
+    return None
+
+  def record():
+    storage.write_atomically(os.path.join(eval_dir, EVALUATED_RUN_FILE),
+                             (_absolute(checkpoint_folder) + '\n').encode(
+                                 'utf-8'))
+  return record
+
+
+def _eval_dir_for(checkpoint_folder):
+  """The --eval_dir a refusal offers for the run in `checkpoint_folder`:
+  RUN_eval beside it, or RUN_eval_2, ... where that holds anything but this
+  run's evaluations."""
+  run = _absolute(checkpoint_folder)
+
+  def taken(folder):
+    if not storage.exists(folder):
+      return False
+    return not storage.isdir(folder) or bool(storage.listdir(folder)) and (
+        evaluated_run(folder) != run)
+  return free_name(run.rstrip('/') + '_eval', taken=taken)
+
+
 def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
   """Refuses an --eval_dir that is a training run's, the data's or another
-  tool's folder; the evaluator writes nothing before this check.
+  tool's folder, or that holds another run's evaluations; the evaluator
+  writes nothing before this check.
 
   A training run's folder: the trainer's --fresh removes every event file
   there, the evaluator's too, and TensorBoard would show the trainer's and
   the evaluator's events as one run. The data set's folder, its batch
   files' folder or anything inside that, an exported model's or one's own
   pictures' (other_use_of_folder, as for --train_dir): the event files
-  would land among those files.
+  would land among those files. Another run's evaluations (as
+  EVALUATED_RUN_FILE records them): the two runs' figures at the same
+  steps would read as one curve. Each refusal offers a folder named after
+  the run evaluated (_eval_dir_for).
 
   Args:
     eval_dir: the --eval_dir flag.
@@ -426,7 +513,7 @@ def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
         'TensorBoard would mix the two in one run. Give --eval_dir a folder '
         'of its own, such as %s.' % (
             eval_dir, ' (--checkpoint_dir %s)' % checkpoint_folder
-            if evaluated else '', _absolute(eval_dir).rstrip('/') + '_eval'))
+            if evaluated else '', _eval_dir_for(checkpoint_folder)))
   batches = os.path.join(data_dir, data_format.folder)
   other_use = other_use_of_folder(eval_dir)
   if (other_use or _absolute(eval_dir) == _absolute(data_dir) or
@@ -435,6 +522,13 @@ def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
         '--eval_dir %s is %s: the evaluator\'s event files would land among '
         'those files. Give --eval_dir a folder of its own, such as %s.' % (
             eval_dir, other_use or 'in the data set\'s folder (--data_dir %s)'
-            % data_dir, _absolute(
-                data_dir if _same_or_inside(eval_dir, data_dir) or not
-                other_use else eval_dir).rstrip('/') + '_eval'))
+            % data_dir, _eval_dir_for(checkpoint_folder)))
+  recorded = evaluated_run(eval_dir)
+  if recorded is not None and recorded != _absolute(checkpoint_folder):
+    raise errors.UserError(
+        '--eval_dir %s holds the evaluations of another run, %s (its %s '
+        'says so): the two runs\' figures at the same steps would mix in '
+        'TensorBoard and scripts/plot_run.py. Evaluate --checkpoint_dir %s '
+        'into a folder of its own, such as --eval_dir %s.' % (
+            eval_dir, recorded, EVALUATED_RUN_FILE, checkpoint_folder,
+            _eval_dir_for(checkpoint_folder)))

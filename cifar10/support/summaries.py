@@ -173,11 +173,18 @@ class WriterOnFirstSummary:
   writes nothing until there is something to write. It offers the
   FileWriter methods the evaluator uses: add_summary, flush and close,
   and says whether it has opened its file (`opened`).
+
+  Args:
+    logdir: the folder of the event file.
+    filename_suffix: as FileWriter's.
+    on_open: None, or a function called once the event file is made (so
+      its folder exists), to write a file beside it.
   """
 
-  def __init__(self, logdir, filename_suffix=None):
+  def __init__(self, logdir, filename_suffix=None, on_open=None):
     self._logdir = logdir
     self._filename_suffix = filename_suffix
+    self._on_open = on_open
     self._writer = None
 
   def add_summary(self, summary, global_step=None):
@@ -185,6 +192,8 @@ class WriterOnFirstSummary:
       with tf.Graph().as_default():  # FileWriter refuses eager mode.
         self._writer = tf.compat.v1.summary.FileWriter(
             self._logdir, filename_suffix=self._filename_suffix)
+      if self._on_open:
+        self._on_open()
     self._writer.add_summary(summary, global_step)
 
   @property
