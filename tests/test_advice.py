@@ -455,6 +455,9 @@ ADVICE = {
     ('cifar10/support/training_run.py', 'would delete them. Give a '
                                         '--train_dir of its own'):
         ['test_advice.py::test_train_dir_an_eval_dir_then_a_folder_of_its_own'],
+    ('cifar10/support/training_run.py', 'Train into a new folder instead'):
+        ['test_advice.py::test_warm_start_from_the_run_fresh_clears_then_a_'
+         'new_folder_or_a_copy'],
     ('cifar10/support/training_run.py', 'Raise --max_steps to train further'):
         ['test_advice.py::test_nothing_to_do_then_raise_max_steps'],
     ('cifar10/support/training_run.py', 'Use --fresh to start over'):
@@ -1750,6 +1753,41 @@ def test_train_dir_an_eval_dir_then_a_folder_of_its_own(small_data, small_run,
     shutil.copy(os.path.join(eval_dir, name), run)
   with contextlib.redirect_stdout(io.StringIO()):
     assert _train(small_data, run, 3) == 0
+
+
+def test_warm_start_from_the_run_fresh_clears_then_a_new_folder_or_a_copy(
+    small_data, small_run, tmp_path, capsys):
+  # Before: --fresh removed the run, the source with it, and then the
+  # warm start found no checkpoint: the run was lost.
+  run = _copy_run(small_run, tmp_path / 'run')
+  checkpoint = tf.train.latest_checkpoint(run)
+  before = _listing(tmp_path)
+  for source, says in ((checkpoint, 'is'), (run, 'reads %s,' % checkpoint)):
+    message = _refusal(_train, small_data, run, 3, '--warm_start_from',
+                       source, '--fresh')
+    assert message.startswith(
+        '--warm_start_from %s %s a checkpoint in --train_dir %s, which '
+        '--fresh clears before training reads it' % (source, says, run))
+    assert _listing(tmp_path) == before
+  # "Train into a new folder instead (--train_dir RUN_new, without --fresh)"
+  new = _group(r'\(--train_dir (\S+), without --fresh\)', message)
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert _train(small_data, new, 3, '--warm_start_from', run) == 0
+  assert latest_step(new) == 3
+  # "or copy the checkpoint out first (COMMAND) and give --warm_start_from
+  # COPY."
+  command = _group(r'copy the checkpoint out first \((.*)\) and give', message)
+  copy = _group(r'and give --warm_start_from (\S+)\.$', message)
+  subprocess.run(command, shell=True, check=True)
+  with contextlib.redirect_stdout(io.StringIO()) as out:
+    assert _train(small_data, run, 3, '--warm_start_from', copy,
+                  '--fresh') == 0
+  assert 'Warm start from %s: restored' % copy in out.getvalue()
+  assert latest_step(run) == 3
+  assert sorted(os.listdir(os.path.dirname(copy))) == sorted(
+      name for name in os.listdir(small_run)
+      if name.startswith(os.path.basename(checkpoint) + '.') or
+      name == classes.RUN_FILE)
 
 
 def test_eval_dir_a_run_folder_then_one_of_its_own(small_data, small_run,

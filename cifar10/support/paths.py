@@ -390,6 +390,12 @@ def _absolute(path):
   return storage.absolute(storage.normpath(path))
 
 
+def same_folder(path, folder):
+  """Whether the path flags `path` and `folder` name the same folder (as
+  written: links are not followed)."""
+  return _absolute(path) == _absolute(folder)
+
+
 def _same_or_inside(path, folder):
   """Whether `path` is `folder` or lies inside it."""
   path, folder = _absolute(path), _absolute(folder)
@@ -417,7 +423,7 @@ def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
   Raises:
     errors.UserError: naming both flags and a folder to give instead.
   """
-  evaluated = _absolute(eval_dir) == _absolute(checkpoint_folder)
+  evaluated = same_folder(eval_dir, checkpoint_folder)
   if (evaluated or storage.isfile(os.path.join(eval_dir, INDEX_FILE)) or
       unlisted_checkpoints(eval_dir)):
     raise errors.UserError(
@@ -429,7 +435,7 @@ def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
             if evaluated else '', _absolute(eval_dir).rstrip('/') + '_eval'))
   batches = os.path.join(data_dir, data_format.folder)
   other_use = other_use_of_folder(eval_dir)
-  if (other_use or _absolute(eval_dir) == _absolute(data_dir) or
+  if (other_use or same_folder(eval_dir, data_dir) or
       _same_or_inside(eval_dir, batches)):
     raise errors.UserError(
         '--eval_dir %s is %s: the evaluator\'s event files would land among '

@@ -25,6 +25,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
 import contextlib
 import dataclasses
 import os
+import shlex
 import signal
 
 import tensorflow as tf
@@ -316,8 +317,8 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from,
       exported model's, holds files under a run's names but no run, its
       checkpoint index file is damaged, the run there was trained on other
       classes, --warm_start_from holds no checkpoint of this network (for
-      a new run), --trainable_scopes names no layer of the model, or the
-      folder cannot be written.
+      a new run), or one that --fresh would remove, --trainable_scopes
+      names no layer of the model, or the folder cannot be written.
   """
   trained_layers.check_scopes(trainable_scopes)
   if storage.exists(train_dir) and not storage.isdir(train_dir):
@@ -346,6 +347,8 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from,
     # Whether the flag names a checkpoint, and whether any of the model's
     # weights fit it, is known before the training graph is built.
     source = warm_start.find_source(warm_start_from)
+    if fresh:
+      _refuse_a_source_fresh_removes(train_dir, warm_start_from, source.path)
     warm_start.check_fits(source, classify, use_fp16, data_classes)
     warm_source = source.path
   storage.check_writable(train_dir)
@@ -369,6 +372,39 @@ def _refuse_an_evaluators_folder(train_dir):
       'hold the precision of evaluated checkpoints), not a training run\'s '
       'folder: training would write among them, and --fresh would delete '
       'them. Give a --train_dir of its own, a new folder.' % train_dir)
+
+
+def _refuse_a_source_fresh_removes(train_dir, warm_start_from, source):
+  """Raises UserError where --fresh would delete the warm start's checkpoint.
+
+  --fresh clears --train_dir before the training graph reads the source,
+  so a source in that folder would be gone (and the earlier run with it)
+  by the time it is read. The advice keeps the run: train into another
+  folder, or copy the checkpoint (and the class names read beside it, see
+  warm_start.relabelled_source) out first.
+
+  Args:
+    train_dir, warm_start_from: the flags.
+    source: the checkpoint prefix warm_start.find_source made of the flag.
+  """
+  folder = storage.dirname(source) or '.'
+  if not paths.same_folder(folder, train_dir):
+    return
+  kept = storage.absolute(storage.normpath(train_dir)).rstrip('/')
+  files = [shlex.quote(source) + ('' if storage.isfile(source) else '.*')]
+  if storage.isfile(os.path.join(folder, classes.RUN_FILE)):
+    files.append(shlex.quote(os.path.join(folder, classes.RUN_FILE)))
+  copy = shlex.quote(kept + '_start')
+  raise errors.UserError(
+      '%s %s %s a checkpoint in --train_dir %s, which --fresh clears before '
+      'training reads it: the checkpoint would be deleted with the earlier '
+      'run. Train into a new folder instead (--train_dir %s, without '
+      '--fresh), or copy the checkpoint out first (mkdir -p %s && cp %s %s/) '
+      'and give %s %s.' % (
+          warm_start.FLAG, warm_start_from, 'is' if source == warm_start_from
+          else 'reads %s,' % source, train_dir, kept + '_new', copy,
+          ' '.join(files), copy, warm_start.FLAG,
+          os.path.join(kept + '_start', os.path.basename(source))))
 
 
 def _refuse_files_of_no_run(train_dir, data_classes):
