@@ -236,6 +236,8 @@ ADVICE = {
     ('cifar10/support/checkpoints.py', 'Point %s at the --train_dir of a '
                                        'training run'):
         ['test_advice.py::test_checkpoint_dir_a_file_then_point_at_a_run',
+         'test_advice.py::test_checkpoint_dir_an_eval_dir_or_pictures_then_'
+         'point_at_a_run',
          'test_warm_start.py::test_the_advice_of_each_refused_source_followed_'
          'leads_to_a_run'],
     ('cifar10/support/checkpoints.py', 'change its permissions to let you '
@@ -1188,6 +1190,38 @@ def test_checkpoint_dir_a_file_then_point_at_a_run(small_data, small_run,
   assert _refusal(_eval, small_data, str(a_file), tmp_path / 'eval').endswith(
       'Point --checkpoint_dir at the --train_dir of a training run.')
   assert _eval(small_data, small_run, tmp_path / 'eval') == 0
+
+
+def test_checkpoint_dir_an_eval_dir_or_pictures_then_point_at_a_run(
+    small_data, small_run, tmp_path, capsys):
+  # Before: "No checkpoint file found ... Train first (python -m
+  # cifar10.train --train_dir DIR)", which the trainer refuses for both.
+  eval_dir = str(tmp_path / 'eval')
+  assert _eval(small_data, small_run, eval_dir) == 0
+  pictures = str(tmp_path / 'pictures')
+  for name in ('red', 'blue'):
+    _png(os.path.join(pictures, name, '0.png'))
+  image = os.path.join(pictures, 'red', '0.png')
+  readers = (
+      lambda folder: _eval(small_data, folder, tmp_path / 'eval2'),
+      lambda folder: predict.main([image, '--checkpoint_dir', folder]),
+      lambda folder: export.main(['--checkpoint_dir', folder, '--export_dir',
+                                  str(tmp_path / 'model')]))
+  for folder, what in (
+      (eval_dir, 'the --eval_dir of an evaluation (its event files hold the '
+                 'precision of evaluated checkpoints)'),
+      (pictures, 'a folder of pictures (blue/, red/), the input of '
+                 'cifar10.convert_images')):
+    before = _listing(tmp_path)
+    for reader in readers:
+      assert _refusal(reader, folder) == (
+          '--checkpoint_dir %s is %s, not a training run\'s folder: it holds '
+          'no checkpoints. Point --checkpoint_dir at the --train_dir of a '
+          'training run.' % (folder, what))
+    assert _listing(tmp_path) == before
+  # "Point --checkpoint_dir at the --train_dir of a training run."
+  for reader in readers:
+    assert reader(small_run) == 0
 
 
 def test_no_checkpoint_then_train_first_as_printed(small_data, tmp_path):

@@ -309,6 +309,13 @@ def unlisted_checkpoints(folder):
   return [os.path.join(folder, prefix) for prefix in sorted(prefixes, key=step)]
 
 
+def holds_checkpoints(folder):
+  """Whether `folder` holds a training run's checkpoints: their index file,
+  or checkpoints found by their names (unlisted_checkpoints)."""
+  return storage.isfile(os.path.join(folder, INDEX_FILE)) or bool(
+      unlisted_checkpoints(folder))
+
+
 def runs_below(folder):
   """The subfolders of `folder` that hold a checkpoint index file, sorted."""
   return sorted(storage.dirname(index) for index in
@@ -424,8 +431,7 @@ def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
     errors.UserError: naming both flags and a folder to give instead.
   """
   evaluated = same_folder(eval_dir, checkpoint_folder)
-  if (evaluated or storage.isfile(os.path.join(eval_dir, INDEX_FILE)) or
-      unlisted_checkpoints(eval_dir)):
+  if evaluated or holds_checkpoints(eval_dir):
     raise errors.UserError(
         '--eval_dir %s is the folder of a training run%s: a later cifar10.'
         'train --fresh there would delete the evaluation\'s event files, and '

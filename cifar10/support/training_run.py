@@ -379,10 +379,9 @@ def _refuse_an_evaluators_folder(train_dir):
       not eval_report.evaluated_steps(train_dir)):
     return
   raise errors.UserError(
-      '--train_dir %s is the --eval_dir of an evaluation (its event files '
-      'hold the precision of evaluated checkpoints), not a training run\'s '
-      'folder: training would write among them, and --fresh would delete '
-      'them. Give a --train_dir of its own, a new folder.' % train_dir)
+      '--train_dir %s is %s, not a training run\'s folder: training would '
+      'write among them, and --fresh would delete them. Give a --train_dir '
+      'of its own, a new folder.' % (train_dir, eval_report.EVAL_DIR_IS))
 
 
 def _refuse_a_source_fresh_removes(train_dir, warm_start_from, source):
