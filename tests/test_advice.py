@@ -1764,6 +1764,36 @@ def test_train_dir_the_data_or_an_export_then_a_folder_of_its_own(
   assert _train(data, str(tmp_path / 'run'), 1) == 0
 
 
+def test_a_folder_of_picture_files_then_a_folder_of_its_own(
+    small_data, small_run, tmp_path, capsys):
+  # Before: a flat folder of pictures, or one class folder, was not
+  # recognised: checkpoints and event files were written among them.
+  flat = str(tmp_path / 'flat')
+  _png(os.path.join(flat, 'a.png'))
+  pictures = tmp_path / 'pictures'
+  for name in ('red', 'blue'):
+    _png(str(pictures / name / '0.png'))
+  red = str(pictures / 'red')
+  before = _listing(tmp_path)
+  for folder, picture in ((flat, 'a.png'), (red, '0.png')):
+    assert _refusal(_train, small_data, folder, 1) == (
+        '--train_dir %s is a folder of pictures (%s), not a training run\'s '
+        'folder: training would write its checkpoints in among those files. '
+        'Give a --train_dir of its own, a new folder.' % (folder, picture))
+  own = str(pictures) + '_eval'
+  assert _refusal(_eval, small_data, small_run, red) == (
+      '--eval_dir %s is a folder of pictures (0.png): the evaluator\'s event '
+      'files would land among those files. Give --eval_dir a folder of its '
+      'own, such as %s.' % (red, own))
+  assert _listing(tmp_path) == before
+  # As advised; a picture saved into a run's folder does not make it one.
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert _train(small_data, str(tmp_path / 'run'), 1) == 0
+    assert _eval(small_data, small_run, own) == 0
+    _png(str(tmp_path / 'run' / 'plot.png'))
+    assert _train(small_data, str(tmp_path / 'run'), 2) == 0
+
+
 def test_train_dir_an_eval_dir_then_a_folder_of_its_own(small_data, small_run,
                                                         tmp_path, capsys):
   # Before: its event files passed for a run's, so training went on in

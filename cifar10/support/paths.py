@@ -233,8 +233,25 @@ def picture_folders(path, names=None):
 
 def listed_folders(names):
   """'a/, b/, c/, ...': the first three folders of `names`, for a message."""
-  return ', '.join(name + '/' for name in names[:3]) + (
-      ', ...' if len(names) > 3 else '')
+  return listed([name + '/' for name in names])
+
+
+def listed(names):
+  """'a, b, c, ...': the first three of `names`, for a message."""
+  return ', '.join(names[:3]) + (', ...' if len(names) > 3 else '')
+
+
+def picture_files(folder):
+  """The picture files (by their endings) directly in `folder`, sorted: a
+  flat folder of one's own pictures, or one class folder of them. []
+  where it cannot be listed."""
+  try:
+    names = storage.listdir(folder) if storage.isdir(folder) else []
+  except storage.op_error():
+    return []
+  return sorted(name for name in names
+                if name.lower().endswith(_PICTURE_ENDINGS) and
+                storage.isfile(os.path.join(folder, name)))
 
 
 # ---------------------------------------------------------------------------
@@ -243,7 +260,8 @@ def listed_folders(names):
 
 def other_use_of_folder(folder):
   """What `folder` is, where it is a data set's, an exported model's or one's
-  own pictures'; else None: a run's files written in there would mix with
+  own pictures' (class folders of them, or picture files directly in it);
+  else None: a run's files written in there would mix with
   those files.
 
   Returns:
@@ -257,6 +275,12 @@ def other_use_of_folder(folder):
   if pictures:
     return 'a folder of pictures (%s), the input of cifar10.convert_images' % (
         listed_folders(pictures))
+  # Pictures beside a run's or an evaluation's files (a plot saved into its
+  # folder) do not make it a folder of pictures.
+  files = picture_files(folder)
+  if files and not holds_checkpoints(folder) and not storage.glob(
+      os.path.join(folder, EVENTS_FILE_PREFIX + '*')):
+    return 'a folder of pictures (%s)' % listed(files)
   return None
 
 
@@ -449,4 +473,12 @@ def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
             eval_dir, other_use or 'in the data set\'s folder (--data_dir %s)'
             % data_dir, _absolute(
                 data_dir if _same_or_inside(eval_dir, data_dir) or not
-                other_use else eval_dir).rstrip('/') + '_eval'))
+                other_use else _outside_pictures(eval_dir)).rstrip('/') +
+            '_eval'))
+
+
+def _outside_pictures(folder):
+  """`folder`, or the folder of class folders it is one of: a folder beside
+  one class folder would be taken for another class."""
+  parent = storage.dirname(storage.normpath(folder)) or '.'
+  return parent if picture_folders(parent) else folder
