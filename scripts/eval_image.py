@@ -45,11 +45,38 @@ def image_events(eval_dir, tag):
   accumulator = event_accumulator.EventAccumulator(
       eval_dir, size_guidance={event_accumulator.IMAGES: 0})
   accumulator.Reload()
-  if tag not in accumulator.Tags()[event_accumulator.IMAGES]:
+  tags = sorted(accumulator.Tags()[event_accumulator.IMAGES])
+  if tag in tags:
+    return sorted(accumulator.Images(tag), key=lambda event: event.wall_time)
+  _refuse_another_folder(eval_dir)
+  if tags:
+    # Evaluated already: only the tag is wrong.
     raise errors.UserError(
-        'No image summary %r in the event files of %s. Run cifar10.eval '
-        'with --eval_dir %s first.' % (tag, eval_dir, eval_dir))
-  return sorted(accumulator.Images(tag), key=lambda event: event.wall_time)
+        'No image summary %r in the event files of %s; the images there are '
+        'tagged %s: give --tag one of those.' % (
+            tag, eval_dir, ', '.join(repr(each) for each in tags)))
+  raise errors.UserError(
+      'No image summary %r in the event files of %s. Run cifar10.eval '
+      'with --eval_dir %s first.' % (tag, eval_dir, eval_dir))
+
+
+def _refuse_another_folder(eval_dir):
+  """Raises UserError where `eval_dir` is a folder cifar10.eval refuses as
+  its --eval_dir (a training run's, the data's, pictures'): "run cifar10.eval
+  with --eval_dir DIR" would not work there."""
+  own = os.path.abspath(eval_dir).rstrip('/') + '_eval'
+  if paths.holds_checkpoints(eval_dir):
+    raise errors.UserError(
+        '%s is a training run\'s folder (it holds checkpoints), not an '
+        'evaluation\'s: evaluate it into a folder of its own (python -m '
+        'cifar10.eval --checkpoint_dir %s --eval_dir %s --run_once, with the '
+        '--data_dir it was trained on), then give --eval_dir %s.' % (
+            eval_dir, eval_dir, own, own))
+  other_use = paths.other_use_of_folder(eval_dir)
+  if other_use:
+    raise errors.UserError(
+        '%s is %s, not an evaluation\'s folder. Point --eval_dir at the '
+        '--eval_dir of cifar10.eval.' % (eval_dir, other_use))
 
 
 def choose(events, step):

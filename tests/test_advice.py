@@ -239,6 +239,8 @@ ADVICE = {
     ('cifar10/support/checkpoints.py', 'Point %s at the --train_dir of a '
                                        'training run'):
         ['test_advice.py::test_checkpoint_dir_a_file_then_point_at_a_run',
+         'test_advice.py::test_checkpoint_dir_an_eval_dir_or_pictures_then_'
+         'point_at_a_run',
          'test_warm_start.py::test_the_advice_of_each_refused_source_followed_'
          'leads_to_a_run'],
     ('cifar10/support/checkpoints.py', 'change its permissions to let you '
@@ -476,6 +478,9 @@ ADVICE = {
     ('cifar10/support/training_run.py', 'would delete them. Give a '
                                         '--train_dir of its own'):
         ['test_advice.py::test_train_dir_an_eval_dir_then_a_folder_of_its_own'],
+    ('cifar10/support/training_run.py', 'Train into a new folder instead'):
+        ['test_advice.py::test_warm_start_from_the_run_fresh_clears_then_a_'
+         'new_folder_or_a_copy'],
     ('cifar10/support/training_run.py', 'Raise --max_steps to train further'):
         ['test_advice.py::test_nothing_to_do_then_raise_max_steps'],
     ('cifar10/support/training_run.py', 'Use --fresh to start over'):
@@ -1208,6 +1213,38 @@ def test_checkpoint_dir_a_file_then_point_at_a_run(small_data, small_run,
   assert _eval(small_data, small_run, tmp_path / 'eval') == 0
 
 
+def test_checkpoint_dir_an_eval_dir_or_pictures_then_point_at_a_run(
+    small_data, small_run, tmp_path, capsys):
+  # Before: "No checkpoint file found ... Train first (python -m
+  # cifar10.train --train_dir DIR)", which the trainer refuses for both.
+  eval_dir = str(tmp_path / 'eval')
+  assert _eval(small_data, small_run, eval_dir) == 0
+  pictures = str(tmp_path / 'pictures')
+  for name in ('red', 'blue'):
+    _png(os.path.join(pictures, name, '0.png'))
+  image = os.path.join(pictures, 'red', '0.png')
+  readers = (
+      lambda folder: _eval(small_data, folder, tmp_path / 'eval2'),
+      lambda folder: predict.main([image, '--checkpoint_dir', folder]),
+      lambda folder: export.main(['--checkpoint_dir', folder, '--export_dir',
+                                  str(tmp_path / 'model')]))
+  for folder, what in (
+      (eval_dir, 'the --eval_dir of an evaluation (its event files hold the '
+                 'precision of evaluated checkpoints)'),
+      (pictures, 'a folder of pictures (blue/, red/), the input of '
+                 'cifar10.convert_images')):
+    before = _listing(tmp_path)
+    for reader in readers:
+      assert _refusal(reader, folder) == (
+          '--checkpoint_dir %s is %s, not a training run\'s folder: it holds '
+          'no checkpoints. Point --checkpoint_dir at the --train_dir of a '
+          'training run.' % (folder, what))
+    assert _listing(tmp_path) == before
+  # "Point --checkpoint_dir at the --train_dir of a training run."
+  for reader in readers:
+    assert reader(small_run) == 0
+
+
 def test_no_checkpoint_then_train_first_as_printed(small_data, tmp_path):
   empty = str(tmp_path / 'empty')
   os.makedirs(empty)
@@ -1748,6 +1785,36 @@ def test_train_dir_the_data_or_an_export_then_a_folder_of_its_own(
   assert _train(data, str(tmp_path / 'run'), 1) == 0
 
 
+def test_a_folder_of_picture_files_then_a_folder_of_its_own(
+    small_data, small_run, tmp_path, capsys):
+  # Before: a flat folder of pictures, or one class folder, was not
+  # recognised: checkpoints and event files were written among them.
+  flat = str(tmp_path / 'flat')
+  _png(os.path.join(flat, 'a.png'))
+  pictures = tmp_path / 'pictures'
+  for name in ('red', 'blue'):
+    _png(str(pictures / name / '0.png'))
+  red = str(pictures / 'red')
+  before = _listing(tmp_path)
+  for folder, picture in ((flat, 'a.png'), (red, '0.png')):
+    assert _refusal(_train, small_data, folder, 1) == (
+        '--train_dir %s is a folder of pictures (%s), not a training run\'s '
+        'folder: training would write its checkpoints in among those files. '
+        'Give a --train_dir of its own, a new folder.' % (folder, picture))
+  own = str(pictures) + '_eval'
+  assert _refusal(_eval, small_data, small_run, red) == (
+      '--eval_dir %s is a folder of pictures (0.png): the evaluator\'s event '
+      'files would land among those files. Give --eval_dir a folder of its '
+      'own, such as %s.' % (red, own))
+  assert _listing(tmp_path) == before
+  # As advised; a picture saved into a run's folder does not make it one.
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert _train(small_data, str(tmp_path / 'run'), 1) == 0
+    assert _eval(small_data, small_run, own) == 0
+    _png(str(tmp_path / 'run' / 'plot.png'))
+    assert _train(small_data, str(tmp_path / 'run'), 2) == 0
+
+
 def test_train_dir_an_eval_dir_then_a_folder_of_its_own(small_data, small_run,
                                                         tmp_path, capsys):
   # Before: its event files passed for a run's, so training went on in
@@ -1771,6 +1838,41 @@ def test_train_dir_an_eval_dir_then_a_folder_of_its_own(small_data, small_run,
     shutil.copy(os.path.join(eval_dir, name), run)
   with contextlib.redirect_stdout(io.StringIO()):
     assert _train(small_data, run, 3) == 0
+
+
+def test_warm_start_from_the_run_fresh_clears_then_a_new_folder_or_a_copy(
+    small_data, small_run, tmp_path, capsys):
+  # Before: --fresh removed the run, the source with it, and then the
+  # warm start found no checkpoint: the run was lost.
+  run = _copy_run(small_run, tmp_path / 'run')
+  checkpoint = tf.train.latest_checkpoint(run)
+  before = _listing(tmp_path)
+  for source, says in ((checkpoint, 'is'), (run, 'reads %s,' % checkpoint)):
+    message = _refusal(_train, small_data, run, 3, '--warm_start_from',
+                       source, '--fresh')
+    assert message.startswith(
+        '--warm_start_from %s %s a checkpoint in --train_dir %s, which '
+        '--fresh clears before training reads it' % (source, says, run))
+    assert _listing(tmp_path) == before
+  # "Train into a new folder instead (--train_dir RUN_new, without --fresh)"
+  new = _group(r'\(--train_dir (\S+), without --fresh\)', message)
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert _train(small_data, new, 3, '--warm_start_from', run) == 0
+  assert latest_step(new) == 3
+  # "or copy the checkpoint out first (COMMAND) and give --warm_start_from
+  # COPY."
+  command = _group(r'copy the checkpoint out first \((.*)\) and give', message)
+  copy = _group(r'and give --warm_start_from (\S+)\.$', message)
+  subprocess.run(command, shell=True, check=True)
+  with contextlib.redirect_stdout(io.StringIO()) as out:
+    assert _train(small_data, run, 3, '--warm_start_from', copy,
+                  '--fresh') == 0
+  assert 'Warm start from %s: restored' % copy in out.getvalue()
+  assert latest_step(run) == 3
+  assert sorted(os.listdir(os.path.dirname(copy))) == sorted(
+      name for name in os.listdir(small_run)
+      if name.startswith(os.path.basename(checkpoint) + '.') or
+      name == classes.RUN_FILE)
 
 
 def test_eval_dir_a_run_folder_then_one_of_its_own(small_data, small_run,

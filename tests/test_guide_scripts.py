@@ -5,6 +5,7 @@ import io
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from tensorflow.python.framework import ops
 from cifar10 import cifar10
 from cifar10 import cifar10_input
 from cifar10 import convert_images
+from cifar10 import eval as cifar10_eval
 from cifar10.support import confusion
 from cifar10.support import errors
 from conftest import DEADLINE_SECS, crafted_record, write_image_folder
@@ -272,12 +274,45 @@ def test_eval_image_refuses_a_step_not_evaluated(eval_dir, tmp_path):
 
 
 def test_eval_image_names_a_folder_without_the_image(eval_dir, tmp_path):
-  with pytest.raises(errors.UserError, match="No image summary 'images' in"):
+  # An evaluation's folder: only the tag is wrong (before: "Run cifar10.eval
+  # with --eval_dir DIR first", though it had run).
+  with pytest.raises(errors.UserError) as raised:
     eval_image.main(['--eval_dir', eval_dir, '--output',
                      str(tmp_path / 'cm.png'), '--tag', 'images'])
+  assert str(raised.value) == (
+      "No image summary 'images' in the event files of %s; the images there "
+      "are tagged 'confusion_matrix': give --tag one of those." % eval_dir)
+  # "give --tag one of those."
+  assert eval_image.main(['--eval_dir', eval_dir, '--output',
+                          str(tmp_path / 'tagged.png'), '--tag',
+                          'confusion_matrix']) == 0
   with pytest.raises(errors.UserError, match='nowhere is not a folder'):
     eval_image.main(['--eval_dir', str(tmp_path / 'nowhere'), '--output',
                      str(tmp_path / 'cm.png')])
+
+
+def test_eval_image_of_a_runs_folder_then_evaluated_as_told(
+    trained_dir, synthetic_data_dir, tmp_path, capsys):
+  # Before: "Run cifar10.eval with --eval_dir RUN first", which the
+  # evaluator refuses (RUN is a training run's folder).
+  run = str(tmp_path / 'run')
+  shutil.copytree(trained_dir, run)
+  output = str(tmp_path / 'cm.png')
+  with pytest.raises(errors.UserError) as raised:
+    eval_image.main(['--eval_dir', run, '--output', output])
+  message = str(raised.value)
+  assert message.startswith(
+      "%s is a training run's folder (it holds checkpoints), not an "
+      "evaluation's: evaluate it into a folder of its own" % run)
+  command = shlex.split(re.search(r'\((python -m cifar10\.eval [^,]*),',
+                                  message).group(1))
+  own = re.search(r'then give --eval_dir (\S+)\.$', message).group(1)
+  assert command[:3] == ['python', '-m', 'cifar10.eval']
+  # "with the --data_dir it was trained on"
+  assert cifar10_eval.main(command[3:] + ['--data_dir', synthetic_data_dir,
+                                          '--num_examples', '20']) == 0
+  assert eval_image.main(['--eval_dir', own, '--output', output]) == 0
+  assert os.path.getsize(output) > 0
 
 
 # ---------------------------------------------------------------------------

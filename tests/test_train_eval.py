@@ -130,13 +130,29 @@ def test_fresh_removes_only_the_earlier_run(trained_dir, synthetic_data_dir,
                                             tmp_path, capsys):
   train_dir = tmp_path / 'train'
   shutil.copytree(trained_dir, train_dir)
-  (train_dir / 'notes.txt').write_text('keep me')
+  # The user's own files, named only like a run's (before, --fresh removed
+  # all but notes.txt), and what a save cut short leaves (removed).
+  mine = ['notes.txt', 'model.ckpt-300.index.bak', 'model.ckpt-notes.txt',
+          'model.ckpt-300.data-00000-of-00001.keep', 'model.ckpt-300.meta~',
+          'events.out.tfevents.backup']
+  for name in mine:
+    (train_dir / name).write_text('keep me')
+  (train_dir / 'model.ckpt-301.index.tempstate123').write_text('partial')
+  earlier = sorted(os.listdir(train_dir))
   assert train.main(['--data_dir', synthetic_data_dir, '--train_dir',
                      str(train_dir), '--max_steps', '10', '--batch_size', '32',
                      '--fresh']) == 0
   output = capsys.readouterr().out
-  assert '--fresh: removed' in output and 'model.ckpt-300.index' in output
-  assert (train_dir / 'notes.txt').read_text() == 'keep me'
+  removed = re.search(r'--fresh: removed (\d+) files of an earlier run from '
+                      r'\S+((?:\n  \S+)*)', output)
+  generic = training_run.GENERIC_RUN_FILES
+  assert removed.group(2).split() == sorted(
+      set(earlier) - set(mine) - set(generic)) + [
+          name for name in generic if name in earlier]
+  assert 'model.ckpt-300.index' in removed.group(2).split()
+  assert int(removed.group(1)) == len(earlier) - len(mine)
+  for name in mine:
+    assert (train_dir / name).read_text() == 'keep me'
   assert latest_step(str(train_dir)) == 10
 
 

@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from cifar10.support import classes
 from cifar10.support import errors
+from cifar10.support import eval_report
 from cifar10.support import paths
 from cifar10.support import storage
 
@@ -212,8 +213,9 @@ def require_latest(folder):
 
   Raises:
     errors.UserError: there is none (the message says whether the folder
-      exists, and when it holds the data set says so, rather than advise
-      training into it), or the folder is unusable.
+      exists, and when it is the data set's, an evaluation's or one's own
+      pictures' says so, rather than advise training into it), or the
+      folder is unusable.
   """
   path = latest_checkpoint(folder, POINT_AT_TRAINING_RUN)
   if path is None and paths.holds_data(folder):
@@ -222,6 +224,14 @@ def require_latest(folder):
         '--checkpoint_dir %s holds the data set, not the checkpoints of a '
         'training run. Give the --train_dir that cifar10.train wrote its '
         'checkpoints into.' % folder)
+  other_use = path is None and storage.isdir(folder) and (
+      paths.other_use_of_folder(folder) or
+      eval_report.evaluated_steps(folder) and eval_report.EVAL_DIR_IS)
+  if other_use:
+    # "Train first (--train_dir FOLDER)" would be refused by the trainer.
+    raise errors.UserError(
+        '--checkpoint_dir %s is %s, not a training run\'s folder: it holds no '
+        'checkpoints. %s' % (folder, other_use, POINT_AT_TRAINING_RUN))
   if path is None:
     raise errors.UserError(
         'No checkpoint file found in --checkpoint_dir %s%s. Train first '

@@ -186,6 +186,12 @@ def summary_values(folder):
   return found
 
 
+# What a folder holding evaluated_steps is, for the messages that refuse it
+# where a training run's folder is wanted.
+EVAL_DIR_IS = ('the --eval_dir of an evaluation (its event files hold the '
+               'precision of evaluated checkpoints)')
+
+
 def evaluated_steps(eval_dir):
   """The global steps that already have a `Precision @ 1` in `eval_dir`.
 

@@ -256,8 +256,25 @@ def picture_folders(path, names=None):
 
 def listed_folders(names):
   """'a/, b/, c/, ...': the first three folders of `names`, for a message."""
-  return ', '.join(name + '/' for name in names[:3]) + (
-      ', ...' if len(names) > 3 else '')
+  return listed([name + '/' for name in names])
+
+
+def listed(names):
+  """'a, b, c, ...': the first three of `names`, for a message."""
+  return ', '.join(names[:3]) + (', ...' if len(names) > 3 else '')
+
+
+def picture_files(folder):
+  """The picture files (by their endings) directly in `folder`, sorted: a
+  flat folder of one's own pictures, or one class folder of them. []
+  where it cannot be listed."""
+  try:
+    names = storage.listdir(folder) if storage.isdir(folder) else []
+  except storage.op_error():
+    return []
+  return sorted(name for name in names
+                if name.lower().endswith(_PICTURE_ENDINGS) and
+                storage.isfile(os.path.join(folder, name)))
 
 
 # ---------------------------------------------------------------------------
@@ -266,7 +283,8 @@ def listed_folders(names):
 
 def other_use_of_folder(folder):
   """What `folder` is, where it is a data set's, an exported model's or one's
-  own pictures'; else None: a run's files written in there would mix with
+  own pictures' (class folders of them, or picture files directly in it);
+  else None: a run's files written in there would mix with
   those files.
 
   Returns:
@@ -280,6 +298,12 @@ def other_use_of_folder(folder):
   if pictures:
     return 'a folder of pictures (%s), the input of cifar10.convert_images' % (
         listed_folders(pictures))
+  # Pictures beside a run's or an evaluation's files (a plot saved into its
+  # folder) do not make it a folder of pictures.
+  files = picture_files(folder)
+  if files and not holds_checkpoints(folder) and not storage.glob(
+      os.path.join(folder, EVENTS_FILE_PREFIX + '*')):
+    return 'a folder of pictures (%s)' % listed(files)
   return None
 
 
@@ -330,6 +354,13 @@ def unlisted_checkpoints(folder):
     return (int(match.group(1)) if match else -1, prefix)
 
   return [os.path.join(folder, prefix) for prefix in sorted(prefixes, key=step)]
+
+
+def holds_checkpoints(folder):
+  """Whether `folder` holds a training run's checkpoints: their index file,
+  or checkpoints found by their names (unlisted_checkpoints)."""
+  return storage.isfile(os.path.join(folder, INDEX_FILE)) or bool(
+      unlisted_checkpoints(folder))
 
 
 def runs_below(folder):
@@ -430,6 +461,12 @@ def _absolute(path):
   return storage.absolute(storage.normpath(path))
 
 
+def same_folder(path, folder):
+  """Whether the path flags `path` and `folder` name the same folder (as
+  written: links are not followed)."""
+  return _absolute(path) == _absolute(folder)
+
+
 def _same_or_inside(path, folder):
   """Whether `path` is `folder` or lies inside it."""
   path, folder = _absolute(path), _absolute(folder)
@@ -504,9 +541,8 @@ def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
   Raises:
     errors.UserError: naming both flags and a folder to give instead.
   """
-  evaluated = _absolute(eval_dir) == _absolute(checkpoint_folder)
-  if (evaluated or storage.isfile(os.path.join(eval_dir, INDEX_FILE)) or
-      unlisted_checkpoints(eval_dir)):
+  evaluated = same_folder(eval_dir, checkpoint_folder)
+  if evaluated or holds_checkpoints(eval_dir):
     raise errors.UserError(
         '--eval_dir %s is the folder of a training run%s: a later cifar10.'
         'train --fresh there would delete the evaluation\'s event files, and '
@@ -516,7 +552,7 @@ def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
             if evaluated else '', _eval_dir_for(checkpoint_folder)))
   batches = os.path.join(data_dir, data_format.folder)
   other_use = other_use_of_folder(eval_dir)
-  if (other_use or _absolute(eval_dir) == _absolute(data_dir) or
+  if (other_use or same_folder(eval_dir, data_dir) or
       _same_or_inside(eval_dir, batches)):
     raise errors.UserError(
         '--eval_dir %s is %s: the evaluator\'s event files would land among '

@@ -25,6 +25,8 @@ if not __package__:  # Run as a file: see run_as_file.py.
 import contextlib
 import dataclasses
 import os
+import re
+import shlex
 import signal
 
 import tensorflow as tf
@@ -51,16 +53,26 @@ UNUSABLE_CHECKPOINT = (
     'removes the earlier run\'s checkpoints and event files), or choose '
     'another --train_dir.')
 
-# The files only a run writes: where one of them is in --train_dir, the
-# folder holds a run (or the start of one).
-RUN_SIGN_PATTERNS = (CHECKPOINT_BASENAME + '-*', 'events.out.tfevents.*')
+# The files only a run writes, by the names TensorFlow gives them: where one
+# of them is in --train_dir, the folder holds a run (or the start of one).
+# A checkpoint is model.ckpt-<step>.index, .meta and .data-NNNNN-of-NNNNN
+# (or, in the old V1 format, the file model.ckpt-<step>); the Saver writes
+# each file under a temporary name, <file>.tempstate<number>, that a save
+# cut short leaves behind. An event file is events.out.tfevents.<seconds>.
+# <host>, then any suffix its writer was given. A name that merely starts
+# like these (model.ckpt-2.index.bak, events.out.tfevents.backup) is the
+# user's: --fresh keeps it.
+RUN_SIGNS = (
+    re.compile(re.escape(CHECKPOINT_BASENAME) +
+               r'-\d+(\.(index|meta|data-\d+-of-\d+))?(\.tempstate\d+)?'),
+    re.compile(re.escape(paths.EVENTS_FILE_PREFIX) + r'\d+\.[\w.-]+'))
+
+# The same, as a message names them.
+RUN_SIGNS_SHOWN = (CHECKPOINT_BASENAME + '-*', paths.EVENTS_FILE_PREFIX + '*')
 
 # The files a run writes under names any program, or person, might use: a
 # run's own only in a folder that shows the signs above.
 GENERIC_RUN_FILES = (paths.INDEX_FILE, summaries.GRAPH_FILE, classes.RUN_FILE)
-
-# The files a run writes into --train_dir: all that --fresh deletes.
-RUN_FILE_PATTERNS = RUN_SIGN_PATTERNS + GENERIC_RUN_FILES
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -282,17 +294,16 @@ def _undo_new_run(train_dir, present, made):
   A run stopped before its first checkpoint has nothing to resume, but its
   class_names.txt (or event file) would make the folder a run's: a run on
   other data would then be refused there, --fresh or not. Only the run's
-  own kinds of files (RUN_FILE_PATTERNS) that were not in the folder once
+  own files (_run_files) that were not in the folder once
   it was prepared (`present`) are removed, then the folders it made
   (`made`), where they are empty. A file that cannot be removed is left.
   """
   try:
     if checkpoints.latest_checkpoint(train_dir, UNUSABLE_CHECKPOINT):
       return
-    for pattern in RUN_FILE_PATTERNS:
-      for path in storage.glob(os.path.join(train_dir, pattern)):
-        if os.path.basename(path) not in present and storage.isfile(path):
-          storage.remove(path)
+    for name in _run_files(train_dir):
+      if name not in present:
+        storage.remove(os.path.join(train_dir, name))
     for folder in made:
       if not storage.remove_empty_folder(folder):
         break
@@ -316,8 +327,8 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from,
       exported model's, holds files under a run's names but no run, its
       checkpoint index file is damaged, the run there was trained on other
       classes, --warm_start_from holds no checkpoint of this network (for
-      a new run), --trainable_scopes names no layer of the model, or the
-      folder cannot be written.
+      a new run), or one that --fresh would remove, --trainable_scopes
+      names no layer of the model, or the folder cannot be written.
   """
   trained_layers.check_scopes(trainable_scopes)
   if storage.exists(train_dir) and not storage.isdir(train_dir):
@@ -346,6 +357,8 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from,
     # Whether the flag names a checkpoint, and whether any of the model's
     # weights fit it, is known before the training graph is built.
     source = warm_start.find_source(warm_start_from)
+    if fresh:
+      _refuse_a_source_fresh_removes(train_dir, warm_start_from, source.path)
     warm_start.check_fits(source, classify, use_fp16, data_classes)
     warm_source = source.path
   storage.check_writable(train_dir)
@@ -361,14 +374,47 @@ def _refuse_an_evaluators_folder(train_dir):
   event files, and no checkpoint.
   """
   if (not storage.isdir(train_dir) or
-      storage.glob(os.path.join(train_dir, CHECKPOINT_BASENAME + '-*')) or
+      any(name.startswith(CHECKPOINT_BASENAME)
+          for name in _run_signs(train_dir)) or
       not eval_report.evaluated_steps(train_dir)):
     return
   raise errors.UserError(
-      '--train_dir %s is the --eval_dir of an evaluation (its event files '
-      'hold the precision of evaluated checkpoints), not a training run\'s '
-      'folder: training would write among them, and --fresh would delete '
-      'them. Give a --train_dir of its own, a new folder.' % train_dir)
+      '--train_dir %s is %s, not a training run\'s folder: training would '
+      'write among them, and --fresh would delete them. Give a --train_dir '
+      'of its own, a new folder.' % (train_dir, eval_report.EVAL_DIR_IS))
+
+
+def _refuse_a_source_fresh_removes(train_dir, warm_start_from, source):
+  """Raises UserError where --fresh would delete the warm start's checkpoint.
+
+  --fresh clears --train_dir before the training graph reads the source,
+  so a source in that folder would be gone (and the earlier run with it)
+  by the time it is read. The advice keeps the run: train into another
+  folder, or copy the checkpoint (and the class names read beside it, see
+  warm_start.relabelled_source) out first.
+
+  Args:
+    train_dir, warm_start_from: the flags.
+    source: the checkpoint prefix warm_start.find_source made of the flag.
+  """
+  folder = storage.dirname(source) or '.'
+  if not paths.same_folder(folder, train_dir):
+    return
+  kept = storage.absolute(storage.normpath(train_dir)).rstrip('/')
+  files = [shlex.quote(source) + ('' if storage.isfile(source) else '.*')]
+  if storage.isfile(os.path.join(folder, classes.RUN_FILE)):
+    files.append(shlex.quote(os.path.join(folder, classes.RUN_FILE)))
+  copy = shlex.quote(kept + '_start')
+  raise errors.UserError(
+      '%s %s %s a checkpoint in --train_dir %s, which --fresh clears before '
+      'training reads it: the checkpoint would be deleted with the earlier '
+      'run. Train into a new folder instead (--train_dir %s, without '
+      '--fresh), or copy the checkpoint out first (mkdir -p %s && cp %s %s/) '
+      'and give %s %s.' % (
+          warm_start.FLAG, warm_start_from, 'is' if source == warm_start_from
+          else 'reads %s,' % source, train_dir, kept + '_new', copy,
+          ' '.join(files), copy, warm_start.FLAG,
+          os.path.join(kept + '_start', os.path.basename(source))))
 
 
 def _refuse_files_of_no_run(train_dir, data_classes):
@@ -381,9 +427,7 @@ def _refuse_files_of_no_run(train_dir, data_classes):
   stopped before its first checkpoint (by versions that did not take it
   away again, see _undo_new_run).
   """
-  if not storage.isdir(train_dir) or any(
-      storage.glob(os.path.join(train_dir, pattern))
-      for pattern in RUN_SIGN_PATTERNS):
+  if not storage.isdir(train_dir) or _run_signs(train_dir):
     return
   ours = classes.format_names(data_classes.names)
   others = [name for name in GENERIC_RUN_FILES
@@ -396,7 +440,7 @@ def _refuse_files_of_no_run(train_dir, data_classes):
         '--train_dir %s holds %s but no %s file of a training run, so %s '
         'not a run\'s: training would write over %s, and --fresh would '
         'delete %s. Move %s out of %s, or give another --train_dir.' % (
-            train_dir, ', '.join(others), ' or '.join(RUN_SIGN_PATTERNS),
+            train_dir, ', '.join(others), ' or '.join(RUN_SIGNS_SHOWN),
             'it is' if len(others) == 1 else 'they are', them, them, them,
             train_dir))
 
@@ -417,13 +461,31 @@ def _remove_partial_checkpoints(train_dir):
     storage.remove(partial)
 
 
+def _run_signs(train_dir):
+  """The files in `train_dir` named as only a run names them (RUN_SIGNS),
+  sorted."""
+  return sorted(name for name in storage.listdir(train_dir)
+                if any(sign.fullmatch(name) for sign in RUN_SIGNS) and
+                storage.isfile(os.path.join(train_dir, name)))
+
+
+def _run_files(train_dir):
+  """The files a run writes that are in `train_dir`: all that --fresh
+  deletes. The generic names (GENERIC_RUN_FILES) count only in a folder
+  that holds a run's own file (see _refuse_files_of_no_run).
+
+  Returns:
+    Their names, the run's own first, each kind sorted.
+  """
+  signs = _run_signs(train_dir)
+  return signs + [name for name in GENERIC_RUN_FILES
+                  if storage.isfile(os.path.join(train_dir, name))]
+
+
 def _remove_run_files(train_dir):
-  removed = []
-  for pattern in RUN_FILE_PATTERNS:
-    for path in sorted(storage.glob(os.path.join(train_dir, pattern))):
-      if storage.isfile(path):
-        storage.remove(path)
-        removed.append(os.path.basename(path))
+  removed = _run_files(train_dir)
+  for name in removed:
+    storage.remove(os.path.join(train_dir, name))
   return removed
 
 
