@@ -1801,11 +1801,14 @@ def test_a_folder_of_picture_files_then_a_folder_of_its_own(
         '--train_dir %s is a folder of pictures (%s), not a training run\'s '
         'folder: training would write its checkpoints in among those files. '
         'Give a --train_dir of its own, a new folder.' % (folder, picture))
-  own = str(pictures) + '_eval'
-  assert _refusal(_eval, small_data, small_run, red) == (
-      '--eval_dir %s is a folder of pictures (0.png): the evaluator\'s event '
-      'files would land among those files. Give --eval_dir a folder of its '
-      'own, such as %s.' % (red, own))
+  # The folder offered is named after the run evaluated: RUN_eval, or
+  # RUN_eval_N where another test's evaluations took that.
+  own = re.fullmatch(
+      '--eval_dir %s is a folder of pictures \\(0.png\\): the evaluator\'s '
+      'event files would land among those files. Give --eval_dir a folder of '
+      'its own, such as (%s_eval(?:_\\d+)?)\\.' % (
+          re.escape(red), re.escape(small_run)),
+      _refusal(_eval, small_data, small_run, red)).group(1)
   assert _listing(tmp_path) == before
   # As advised; a picture saved into a run's folder does not make it one.
   with contextlib.redirect_stdout(io.StringIO()):
