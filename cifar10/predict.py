@@ -28,6 +28,11 @@ from cifar10.support import script
 from cifar10.support import storage
 
 
+# The classes listed per file unless --top_k says otherwise; a model of
+# fewer classes lists all of its own.
+DEFAULT_TOP_K = 3
+
+
 def parser():
   """Predict's flags: image files, checkpoints, batch size, output form.
 
@@ -44,9 +49,10 @@ def parser():
       '--checkpoint_dir', type=flags.user_path(), default=paths.TRAIN_DIR,
       help='The training run\'s --train_dir; its newest checkpoint is used. '
            'A single checkpoint (such as .../model.ckpt-1000) works too.')
-  parser.add_argument('--top_k', type=flags.positive_int, default=3,
+  parser.add_argument('--top_k', type=flags.positive_int, default=None,
                       help='Number of classes to print per file, most '
-                           'probable first.')
+                           'probable first (default: %d, or all of them for '
+                           'a model of fewer classes).' % DEFAULT_TOP_K)
   flags.add_bool(parser, 'json',
                  'Print one JSON document (checkpoint, and per file its '
                  'classes and probabilities, or its error) instead of lines.')
@@ -79,7 +85,8 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
     paths: the image files.
     checkpoint_dir: a folder of checkpoints, or one checkpoint's prefix (or
       file), as `checkpoints.locate_checkpoints` reads it.
-    top_k: classes to return per file.
+    top_k: classes to return per file; None: DEFAULT_TOP_K, or all of the
+      model's classes where it has fewer. A number given is not lowered.
     batch_size: images classified per run of the graph.
     use_fp16: the --use_fp16 flag; the checkpoint's own dtype decides.
     raw_weights: restore the trained variables instead of their moving
@@ -98,6 +105,8 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
   """
   checkpoint, run_classes, use_fp16 = checkpoints.checkpoint_to_serve(
       checkpoint_dir, use_fp16)
+  if top_k is None:
+    top_k = min(DEFAULT_TOP_K, run_classes.count)
   eval_report.check_top_k(top_k, run_classes, lists_classes=True)
   with tf.Graph().as_default():
     images = tf.compat.v1.placeholder(tf.uint8, [None, _SIZE, _SIZE, 3])

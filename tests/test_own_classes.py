@@ -379,3 +379,26 @@ def test_a_name_holding_a_character_splitlines_ends_lines_at_stays_whole(
 
 def test_windows_line_ends_are_line_ends():
   assert classes.parse_names(b'cat\r\ndog\r\n\r\n', 'x') == ('cat', 'dog')
+
+
+def test_predict_lists_every_class_of_a_smaller_model_by_default(tmp_path,
+                                                                 capsys):
+  # --top_k's default, 3, was refused for a 2-class model once a --top_k
+  # above the model's classes was (the guide's own predict command failed).
+  src, data_dir, train_dir = (str(tmp_path / name)
+                              for name in ('images', 'data', 'run'))
+  write_image_folder(src, {'blue': (0, 0, 200), 'red': (200, 0, 0)},
+                     np.random.default_rng(0), train_per_class=8,
+                     test_per_class=2, size=32)
+  with contextlib.redirect_stdout(io.StringIO()):
+    convert_images.convert(src, data_dir)
+    assert train.main(['--data_dir', data_dir, '--train_dir', train_dir,
+                       '--max_steps', '1', '--batch_size', '4']) == 0
+  image = os.path.join(src, 'test', 'red', '0.png')
+  assert predict.main([image, '--checkpoint_dir', train_dir]) == 0
+  _, line = capsys.readouterr().out.strip().split('\n')
+  assert sorted(name.split(' ')[0] for name in line.split(': ', 1)[1].split(
+      ', ')) == ['blue', 'red']
+  # A number given is the user's, and is not lowered without a word.
+  with pytest.raises(errors.UserError, match=r'^--top_k 3 is more than the 2 '):
+    predict.main([image, '--checkpoint_dir', train_dir, '--top_k', '3'])
