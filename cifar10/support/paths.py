@@ -105,6 +105,14 @@ def _holds_data(folder):
 _PICTURE_ENDINGS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif')
 
 
+def _names_in(folder):
+  """What `folder` holds, or [] where it is no folder or cannot be read."""
+  try:
+    return storage.listdir(folder) if storage.isdir(folder) else []
+  except storage.op_error():
+    return []
+
+
 def _class_folders_of_pictures(path, names):
   """Those of the subfolders `names` of `path` that hold picture files, or,
   named train/ or test/, at least two such folders: the layouts
@@ -112,10 +120,7 @@ def _class_folders_of_pictures(path, names):
   found = []
   for name in names:
     folder = os.path.join(path, name)
-    try:
-      inside = storage.listdir(folder) if storage.isdir(folder) else []
-    except storage.op_error():
-      continue
+    inside = _names_in(folder)
     if (any(each.lower().endswith(_PICTURE_ENDINGS) for each in inside) or
         name in ('train', 'test') and
         len(_class_folders_of_pictures(folder, inside)) >= 2):
@@ -244,10 +249,7 @@ def picture_folders(path, names=None):
     names: what `path` holds, where the caller has listed it already.
   """
   if names is None:
-    try:
-      names = storage.listdir(path) if storage.isdir(path) else []
-    except storage.op_error():
-      return []
+    names = _names_in(path)
   pictures = _class_folders_of_pictures(path, names)
   if len(pictures) >= 2 or set(pictures) & {'train', 'test'}:
     return pictures
@@ -268,11 +270,7 @@ def picture_files(folder):
   """The picture files (by their endings) directly in `folder`, sorted: a
   flat folder of one's own pictures, or one class folder of them. []
   where it cannot be listed."""
-  try:
-    names = storage.listdir(folder) if storage.isdir(folder) else []
-  except storage.op_error():
-    return []
-  return sorted(name for name in names
+  return sorted(name for name in _names_in(folder)
                 if name.lower().endswith(_PICTURE_ENDINGS) and
                 storage.isfile(os.path.join(folder, name)))
 
