@@ -127,7 +127,8 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
     warm_start.warm_start(
         settings.warm_start_from, resuming=start_step is not None,
         run_classes=cifar10.data_classes(settings.data_dir,
-                                         settings.data_format))
+                                         settings.data_format),
+        train_dir=settings.train_dir)
   # The step as it is once `train_op` has run, for the hooks to watch.
   with tf.control_dependencies([train_op]):
     step_after_train = tf.identity(global_step.read_value())

@@ -508,6 +508,10 @@ ADVICE = {
                                       '--data_dir'):
         ['test_warm_start.py::test_a_data_set_as_source_then_as_data_dir_or_a_'
          'run_or_left_out'],
+    ('cifar10/support/warm_start.py', 'train into a new folder to start a '
+                                      'new run from it'):
+        ['test_advice.py::test_resumed_with_its_own_checkpoint_as_source_then_'
+         'a_new_folder'],
     ('cifar10/support/warm_start.py', 'use --fresh to start over from %s'):
         ['test_warm_start.py::test_a_resumed_run_ignoring_the_flag_then_fresh_'
          'starts_from_it'],
@@ -1849,6 +1853,11 @@ def test_warm_start_from_the_run_fresh_clears_then_a_new_folder_or_a_copy(
   # warm start found no checkpoint: the run was lost.
   run = _copy_run(small_run, tmp_path / 'run')
   checkpoint = tf.train.latest_checkpoint(run)
+  # The user's own folders under the names the advice would offer first:
+  # it names free ones, so that following it copies over nothing.
+  for taken in ('run_new', 'run_start'):
+    os.makedirs(tmp_path / taken)
+    (tmp_path / taken / classes.RUN_FILE).write_text('mine\n')
   before = _listing(tmp_path)
   for source, says in ((checkpoint, 'is'), (run, 'reads %s,' % checkpoint)):
     message = _refusal(_train, small_data, run, 3, '--warm_start_from',
@@ -1859,6 +1868,7 @@ def test_warm_start_from_the_run_fresh_clears_then_a_new_folder_or_a_copy(
     assert _listing(tmp_path) == before
   # "Train into a new folder instead (--train_dir RUN_new, without --fresh)"
   new = _group(r'\(--train_dir (\S+), without --fresh\)', message)
+  assert new == str(tmp_path / 'run_new_2')
   with contextlib.redirect_stdout(io.StringIO()):
     assert _train(small_data, new, 3, '--warm_start_from', run) == 0
   assert latest_step(new) == 3
@@ -1866,6 +1876,7 @@ def test_warm_start_from_the_run_fresh_clears_then_a_new_folder_or_a_copy(
   # COPY."
   command = _group(r'copy the checkpoint out first \((.*)\) and give', message)
   copy = _group(r'and give --warm_start_from (\S+)\.$', message)
+  assert os.path.dirname(copy) == str(tmp_path / 'run_start_2')
   subprocess.run(command, shell=True, check=True)
   with contextlib.redirect_stdout(io.StringIO()) as out:
     assert _train(small_data, run, 3, '--warm_start_from', copy,
@@ -1876,6 +1887,29 @@ def test_warm_start_from_the_run_fresh_clears_then_a_new_folder_or_a_copy(
       name for name in os.listdir(small_run)
       if name.startswith(os.path.basename(checkpoint) + '.') or
       name == classes.RUN_FILE)
+  for taken in ('run_new', 'run_start'):
+    assert _listing(tmp_path / taken) == {classes.RUN_FILE: b'mine\n'}
+
+
+def test_resumed_with_its_own_checkpoint_as_source_then_a_new_folder(
+    small_data, small_run, tmp_path, capsys):
+  # Before: the notice said "use --fresh to start over from RUN/...", and
+  # --fresh with a source in --train_dir is refused (the test above).
+  run = _copy_run(small_run, tmp_path / 'run')
+  checkpoint = tf.train.latest_checkpoint(run)
+  for steps, source in ((3, checkpoint), (4, run)):
+    capsys.readouterr()
+    assert _train(small_data, run, steps, '--warm_start_from', source) == 0
+    notice = capsys.readouterr().err
+    assert notice == (
+        'notice: --warm_start_from %s ignored: this run resumes from its own '
+        'checkpoint in --train_dir (train into a new folder to start a new '
+        'run from it: --train_dir %s).\n' % (source, tmp_path / 'run_new'))
+  # "train into a new folder to start a new run from it: --train_dir RUN_new"
+  new = _group(r'--train_dir (\S+)\)\.$', notice)
+  assert _train(small_data, new, 3, '--warm_start_from', checkpoint) == 0
+  assert 'Warm start from %s: restored' % checkpoint in capsys.readouterr().out
+  assert latest_step(new) == 3
 
 
 def test_eval_dir_a_run_folder_then_one_of_its_own(small_data, small_run,

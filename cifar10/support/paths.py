@@ -453,6 +453,18 @@ def free_name(stem, ending='', taken=storage.exists):
   return name
 
 
+def new_folder_beside(folder, suffix):
+  """The folder a refusal's advice names beside `folder`: FOLDER+SUFFIX, or
+  the first free FOLDER+SUFFIX_N (free_name), absolute, so that following
+  the advice writes into nothing the user already has.
+
+  Args:
+    folder: a path flag, such as --train_dir.
+    suffix: what follows its name, such as '_new'.
+  """
+  return free_name(_absolute(folder).rstrip('/') + suffix)
+
+
 def _absolute(path):
   """`path` normalized and made absolute, for comparing two path flags (as
   written: links are not followed)."""

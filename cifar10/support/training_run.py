@@ -397,14 +397,14 @@ def _refuse_a_source_fresh_removes(train_dir, warm_start_from, source):
     train_dir, warm_start_from: the flags.
     source: the checkpoint prefix warm_start.find_source made of the flag.
   """
-  folder = storage.dirname(source) or '.'
-  if not paths.same_folder(folder, train_dir):
+  if not warm_start.fresh_would_remove(source, train_dir):
     return
-  kept = storage.absolute(storage.normpath(train_dir)).rstrip('/')
+  folder = storage.dirname(source) or '.'
   files = [shlex.quote(source) + ('' if storage.isfile(source) else '.*')]
   if storage.isfile(os.path.join(folder, classes.RUN_FILE)):
     files.append(shlex.quote(os.path.join(folder, classes.RUN_FILE)))
-  copy = shlex.quote(kept + '_start')
+  # Both folders are free names, so that the advice copies over nothing.
+  copy = paths.new_folder_beside(train_dir, '_start')
   raise errors.UserError(
       '%s %s %s a checkpoint in --train_dir %s, which --fresh clears before '
       'training reads it: the checkpoint would be deleted with the earlier '
@@ -412,9 +412,10 @@ def _refuse_a_source_fresh_removes(train_dir, warm_start_from, source):
       '--fresh), or copy the checkpoint out first (mkdir -p %s && cp %s %s/) '
       'and give %s %s.' % (
           warm_start.FLAG, warm_start_from, 'is' if source == warm_start_from
-          else 'reads %s,' % source, train_dir, kept + '_new', copy,
-          ' '.join(files), copy, warm_start.FLAG,
-          os.path.join(kept + '_start', os.path.basename(source))))
+          else 'reads %s,' % source, train_dir,
+          paths.new_folder_beside(train_dir, '_new'), shlex.quote(copy),
+          ' '.join(files), shlex.quote(copy), warm_start.FLAG,
+          os.path.join(copy, os.path.basename(source))))
 
 
 def _refuse_files_of_no_run(train_dir, data_classes):

@@ -254,7 +254,22 @@ def relabelled_source(checkpoint, run_classes):
   return True
 
 
-def warm_start(source, resuming, run_classes):
+def fresh_would_remove(source, train_dir):
+  """Whether `source` is --train_dir itself or a checkpoint in it: what
+  --fresh there removes before a warm start could read it. (A checkpoint in
+  a folder below --train_dir is not removed.)
+
+  Args:
+    source: the --warm_start_from flag, or the checkpoint prefix find_source
+      made of it.
+    train_dir: the --train_dir flag.
+  """
+  return (paths.same_folder(source, train_dir) or
+          paths.same_folder(storage.dirname(storage.normpath(source)) or '.',
+                            train_dir))
+
+
+def warm_start(source, resuming, run_classes, train_dir):
   """Makes the graph's initializers load the model's variables from `source`.
 
   Call it once the graph is built, before the session that initializes it.
@@ -265,14 +280,21 @@ def warm_start(source, resuming, run_classes):
     source: the --warm_start_from flag.
     resuming: whether the run resumes from a checkpoint of its own.
     run_classes: the classes.Classes of the new run's data.
+    train_dir: the --train_dir flag, for the notice's advice.
 
   Raises:
     errors.UserError: `source` holds no usable checkpoint of this network.
   """
   if resuming:
+    # --fresh would delete a source in --train_dir before it is read, and
+    # is refused for it (training_run): such a source needs a new folder.
+    if fresh_would_remove(source, train_dir):
+      advice = ('train into a new folder to start a new run from it: '
+                '--train_dir %s' % paths.new_folder_beside(train_dir, '_new'))
+    else:
+      advice = 'use --fresh to start over from %s' % source
     errors.notice('%s %s ignored: this run resumes from its own checkpoint '
-                  'in --train_dir (use --fresh to start over from %s).'
-                  % (FLAG, source, source))
+                  'in --train_dir (%s).' % (FLAG, source, advice))
     return
   checkpoint = find_source(source)
   warm = plan(checkpoint, tf.compat.v1.global_variables(),
