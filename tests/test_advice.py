@@ -365,6 +365,9 @@ ADVICE = {
          'test_output.py::test_a_checkpoint_folder_that_cannot_be_read_is_'
          'not_called_unwritable'],
     # cifar10/support/paths.py
+    ('cifar10/support/paths.py', 'If that run is this one, moved since'):
+        ['test_advice.py::test_eval_dir_of_a_moved_run_then_its_new_place_'
+         'recorded'],
     ('cifar10/support/paths.py', 'Give a folder for the event files'):
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
     ('cifar10/support/paths.py', 'Give the folder that holds'):
@@ -2029,6 +2032,42 @@ def test_eval_dir_of_another_runs_evaluations_then_one_of_its_own(
   os.remove(os.path.join(old, paths.EVALUATED_RUN_FILE))
   assert _eval(small_data, second, old) == 0
   assert paths.evaluated_run(old) is None
+
+
+def test_eval_dir_of_a_moved_run_then_its_new_place_recorded(
+    small_data, small_run, tmp_path, capsys):
+  # Before: the record held the run's absolute path only, so a run and its
+  # evaluations moved together (a parent folder renamed) were refused as
+  # another run's, with no way to say that it was the same run.
+  os.makedirs(tmp_path / 'exp')
+  run = _copy_run(small_run, tmp_path / 'exp' / 'run')
+  eval_dir = str(tmp_path / 'exp' / 'run_eval')
+  assert _eval(small_data, run, eval_dir) == 0
+  record = os.path.join(eval_dir, paths.EVALUATED_RUN_FILE)
+  assert open(record).read() == run + '\n../run\n'
+  # Both moved together: the same run, and the record follows it.
+  os.rename(tmp_path / 'exp', tmp_path / 'moved')
+  run, eval_dir = (str(tmp_path / 'moved' / name)
+                   for name in ('run', 'run_eval'))
+  assert _eval(small_data, run, eval_dir) == 0
+  assert paths.evaluated_run(eval_dir) == run
+  # The run renamed alone could be another run: refused, with a way to say
+  # that it is the same one, since the recorded folder is gone.
+  renamed = str(tmp_path / 'moved' / 'renamed')
+  os.rename(run, renamed)
+  before = _listing(eval_dir)
+  message = _refusal(_eval, small_data, renamed, eval_dir)
+  assert message.endswith(
+      'such as --eval_dir %s_eval. If that run is this one, moved since, '
+      'record its new place (echo %s > %s) and run this again.' % (
+          renamed, renamed, os.path.join(eval_dir, paths.EVALUATED_RUN_FILE)))
+  assert _listing(eval_dir) == before
+  # "record its new place (echo RUN > EVAL/evaluated_run.txt) and run this
+  # again."
+  command = _group(r'record its new place \((.*)\) and run', message)
+  subprocess.run(command, shell=True, check=True)
+  assert _eval(small_data, renamed, eval_dir) == 0
+  assert paths.evaluated_run(eval_dir) == renamed
 
 
 def test_nothing_to_do_then_raise_max_steps(small_data, small_run, tmp_path,

@@ -18,6 +18,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
 
 import os
 import re
+import shlex
 
 from cifar10.support import data_sets
 from cifar10.support import download
@@ -66,9 +67,11 @@ _STEP_SUFFIX = re.compile(r'-(\d+)$')
 EVENTS_FILE_PREFIX = 'events.out.tfevents.'
 
 # The evaluator's record, in its --eval_dir, of the checkpoint folder whose
-# evaluations the folder holds: one line, that folder's absolute path. The
-# event files do not say which run they measured, and a second run's
-# precision at the same steps would mix with the first's.
+# evaluations the folder holds: a line with that folder's absolute path,
+# then (for local folders) one with its path from the --eval_dir, which
+# still holds once both are moved together. The event files do not say
+# which run they measured, and a second run's precision at the same steps
+# would mix with the first's.
 EVALUATED_RUN_FILE = 'evaluated_run.txt'
 
 
@@ -483,31 +486,55 @@ def _same_or_inside(path, folder):
   return path == folder or path.startswith(folder.rstrip('/') + '/')
 
 
+def _record_lines(eval_dir):
+  """The lines of `eval_dir`'s EVALUATED_RUN_FILE; [] where it has none."""
+  record = os.path.join(eval_dir, EVALUATED_RUN_FILE)
+  if not storage.isfile(record):
+    return []
+  return storage.read_bytes(record).decode('utf-8', 'replace').split(
+      '\n')[:2]
+
+
 def evaluated_run(eval_dir):
   """The checkpoint folder whose evaluations `eval_dir` holds, as its
   EVALUATED_RUN_FILE records it (absolute); None where it has no record."""
-  record = os.path.join(eval_dir, EVALUATED_RUN_FILE)
-  if not storage.isfile(record):
-    return None
-  return storage.read_bytes(record).decode('utf-8', 'replace').strip()
+  lines = _record_lines(eval_dir)
+  return lines[0].strip() if lines else None
+
+
+def _records(eval_dir, checkpoint_folder):
+  """Whether `eval_dir`'s record names `checkpoint_folder`: by its absolute
+  path, or by its path from `eval_dir`, where both were moved together."""
+  lines = [line.strip() for line in _record_lines(eval_dir)]
+  run = _absolute(checkpoint_folder)
+  if lines[:1] == [run]:
+    return True
+  return (len(lines) == 2 and bool(lines[1]) and not storage.scheme(run) and
+          os.path.normpath(os.path.join(_absolute(eval_dir), lines[1])) == run)
 
 
 def recorder_of_evaluations(eval_dir, checkpoint_folder):
   """A function that records in `eval_dir` whose evaluations it holds, for
   the evaluator to call as it writes its first results; or None.
 
-  None where there is nothing to record (the record names this run
-  already), or where `eval_dir` holds event files without a record
+  None where there is nothing to record (the record names this run where
+  it is now), or where `eval_dir` holds event files without a record
   (written before evaluators kept one): whose they are is unknown, and a
-  record would claim them for this run.
+  record would claim them for this run. A record that names the run only
+  by the path between the two folders (both moved) is written anew.
   """
-  if evaluated_run(eval_dir) is not None or storage.glob(
+  run = _absolute(checkpoint_folder)
+  recorded = evaluated_run(eval_dir)
+  if recorded == run or recorded is None and storage.glob(
       os.path.join(eval_dir, EVENTS_FILE_PREFIX + '*')):
     return None
+  lines = [run]
+  if not storage.scheme(run):
+    lines.append(os.path.relpath(run, _absolute(eval_dir)))
 
   def record():
     storage.write_atomically(os.path.join(eval_dir, EVALUATED_RUN_FILE),
-                             (_absolute(checkpoint_folder) + '\n').encode(
+                             ''.join(line + '\n' for line in lines).encode(
                                  'utf-8'))
   return record
 
@@ -522,7 +549,7 @@ def _eval_dir_for(checkpoint_folder):
     if not storage.exists(folder):
       return False
     return not storage.isdir(folder) or bool(storage.listdir(folder)) and (
-        evaluated_run(folder) != run)
+        not _records(folder, run))
   return free_name(run.rstrip('/') + '_eval', taken=taken)
 
 
@@ -570,11 +597,18 @@ def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
             eval_dir, other_use or 'in the data set\'s folder (--data_dir %s)'
             % data_dir, _eval_dir_for(checkpoint_folder)))
   recorded = evaluated_run(eval_dir)
-  if recorded is not None and recorded != _absolute(checkpoint_folder):
+  if recorded is not None and not _records(eval_dir, checkpoint_folder):
+    # A run moved or renamed alone looks like another run; only where the
+    # recorded folder is gone can it be the same one.
+    moved = '' if storage.exists(recorded) else (
+        ' If that run is this one, moved since, record its new place '
+        '(echo %s > %s) and run this again.' % (
+            shlex.quote(_absolute(checkpoint_folder)),
+            shlex.quote(os.path.join(eval_dir, EVALUATED_RUN_FILE))))
     raise errors.UserError(
         '--eval_dir %s holds the evaluations of another run, %s (its %s '
         'says so): the two runs\' figures at the same steps would mix in '
         'TensorBoard and scripts/plot_run.py. Evaluate --checkpoint_dir %s '
-        'into a folder of its own, such as --eval_dir %s.' % (
+        'into a folder of its own, such as --eval_dir %s.%s' % (
             eval_dir, recorded, EVALUATED_RUN_FILE, checkpoint_folder,
-            _eval_dir_for(checkpoint_folder)))
+            _eval_dir_for(checkpoint_folder), moved))
