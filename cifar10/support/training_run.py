@@ -399,23 +399,27 @@ def _refuse_a_source_fresh_removes(train_dir, warm_start_from, source):
   """
   if not warm_start.fresh_would_remove(source, train_dir):
     return
-  folder = storage.dirname(source) or '.'
-  files = [shlex.quote(source) + ('' if storage.isfile(source) else '.*')]
-  if storage.isfile(os.path.join(folder, classes.RUN_FILE)):
-    files.append(shlex.quote(os.path.join(folder, classes.RUN_FILE)))
   # Both folders are free names, so that the advice copies over nothing.
-  copy = paths.new_folder_beside(train_dir, '_start')
+  copy_out = ''
+  if not storage.scheme(source):  # A shell's cp cannot reach a URL.
+    folder = storage.dirname(source) or '.'
+    files = [shlex.quote(source) + ('' if storage.isfile(source) else '.*')]
+    if storage.isfile(os.path.join(folder, classes.RUN_FILE)):
+      files.append(shlex.quote(os.path.join(folder, classes.RUN_FILE)))
+    copy = paths.new_folder_beside(train_dir, '_start')
+    copy_out = (', or copy the checkpoint out first (mkdir -p %s && cp %s '
+                '%s/) and give %s %s' % (
+                    shlex.quote(copy), ' '.join(files), shlex.quote(copy),
+                    warm_start.FLAG,
+                    os.path.join(copy, os.path.basename(source))))
   raise errors.UserError(
       '%s %s %s a checkpoint in --train_dir %s, which --fresh clears before '
       'training reads it: the checkpoint would be deleted with the earlier '
       'run. Train into a new folder instead (--train_dir %s, without '
-      '--fresh), or copy the checkpoint out first (mkdir -p %s && cp %s %s/) '
-      'and give %s %s.' % (
+      '--fresh)%s.' % (
           warm_start.FLAG, warm_start_from, 'is' if source == warm_start_from
           else 'reads %s,' % source, train_dir,
-          paths.new_folder_beside(train_dir, '_new'), shlex.quote(copy),
-          ' '.join(files), shlex.quote(copy), warm_start.FLAG,
-          os.path.join(copy, os.path.basename(source))))
+          paths.new_folder_beside(train_dir, '_new'), copy_out))
 
 
 def _refuse_files_of_no_run(train_dir, data_classes):
