@@ -77,6 +77,7 @@ import collections
 import functools
 import itertools
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -84,7 +85,9 @@ import time
 
 from cifar10.support import download
 from cifar10.support import errors
+from cifar10.support import data_sets
 from cifar10.support import flags
+from cifar10.support import paths
 from cifar10.support import script
 from cifar10.support import storage
 
@@ -278,6 +281,50 @@ def _check_not_splits(src, names):
       'converted as classes of those names. Rename %s, the two splits the '
       'converter reads, then convert again.'
       % (shown(src), ', '.join(shown(name) for name in names), renames))
+
+
+def _check_not_converted(src, names):
+  """Refuses a SRC that holds a data set in CIFAR's formats, not pictures.
+
+  Alone in SRC, such a folder (cifar-10-batches-bin/, written by this
+  converter, cifar10.synthetic or the download) means SRC is converted
+  already: it is a --data_dir, and reading it as one class would only end
+  in "a classifier needs 2 classes". Beside class folders it is no class
+  either, and would be refused as one without usable images; moved out, it
+  is a --data_dir of its own. SRC/train/ and SRC/test/ leave out what lies
+  beside them (_left_out), so this is for SRC/<class>/ folders only.
+
+  Args:
+    src: the SRC folder.
+    names: its subfolders.
+  """
+  known = [name for name in names if name in data_sets.KNOWN_FOLDERS]
+  if (not names and os.path.basename(os.path.abspath(src)) ==
+      download.EXTRACTED_DIR and any(
+          os.path.isfile(os.path.join(src, name))
+          for name in download.REQUIRED_FILES)):
+    parent = os.path.dirname(os.path.abspath(src))
+    raise errors.UserError(
+        'SRC %s is the batch files\' folder of a converted data set, not a '
+        'folder of images: give its parent to the trainer as --data_dir %s.'
+        % (shown(src), shown(parent)))
+  if not known:
+    return
+  if known == names:
+    raise errors.UserError(
+        'SRC %s is a converted data set already (it holds %s), not a folder '
+        'of images: give it to the trainer as --data_dir %s.'
+        % (shown(src), paths.listed_folders(known), shown(src)))
+  data_dir = paths.new_folder_beside(src, '_data', os.path.exists)
+  raise errors.UserError(
+      'SRC %s holds %s, a converted data set, beside its class folders: it '
+      'is no class of images. Move it out of SRC (mkdir %s && mv %s %s/), '
+      'then convert again; it is then a --data_dir of its own, %s.'
+      % (shown(src), paths.listed_folders(known),
+         shlex.quote(shown(data_dir)),
+         ' '.join(shlex.quote(shown(os.path.join(src, name)))
+                  for name in known),
+         shlex.quote(shown(data_dir)), shown(data_dir)))
 
 
 def _check_class_names(names, where):
@@ -474,36 +521,47 @@ def find_images(src, test_fraction):
     for split, folder in ((TRAIN_SPLIT, train_folder),
                           (TEST_SPLIT, test_folder)):
       notes += _left_out(folder, names, _NOT_IN_A_CLASS)
-      for label, paths in enumerate(
+      for label, found in enumerate(
           _class_images(folder, names, notes, read).values()):
-        sources += [(path, label, split) for path in paths]
+        sources += [(path, label, split) for path in found]
     training = sum(split == TRAIN_SPLIT for _, _, split in sources)
   else:
     names = subfolders
+    _check_not_converted(src, names)
     _check_not_splits(src, names)
     _check_class_names(names, src)
     notes += _left_out(src, names, _NOT_IN_A_CLASS)
     fraction = _drawn_share(test_fraction)
     by_class = list(_class_images(src, names, notes, {}).values())
-    sizes = [len(paths) for paths in by_class]
+    sizes = [len(found) for found in by_class]
     # The shares as the draw will take them, were every file an image: a
     # refusal here comes before any image is decoded.
     if not any(round(fraction * size) for size in sizes):
+      # Only a fraction that also leaves the training files filled is
+      # offered: with few images, none is, and raising it would only lead
+      # to the refusal below.
+      higher = min((each for each in _ADVISED_FRACTIONS
+                    if each > fraction and _splits_both(each, sizes)),
+                   default=None)
+      largest = max(sizes)
       raise errors.UserError(
           '--test_fraction %s of %s leaves the test split empty (the largest '
-          'class has %d images). Raise --test_fraction, or add images.'
-          % (fraction, shown(src), max(sizes)))
-    sources = [(path, label, None) for label, paths in enumerate(by_class)
-               for path in paths]
+          'class has %d image%s). Add images%s.'
+          % (fraction, shown(src), largest, '' if largest == 1 else 's',
+             '' if higher is None else
+             ', or raise --test_fraction to %s' % higher))
+    sources = [(path, label, None) for label, found in enumerate(by_class)
+               for path in found]
     training = sum(size - round(fraction * size) for size in sizes)
   train_files = len(batch_files.TRAIN_FILES)
   if training < train_files:
     lower = None if split_layout else _fraction_that_fits(
         sizes, fraction, train_files)
     raise errors.UserError(
-        'The training split of %s would hold %d images, but the trainers read '
-        '%d training files, each needing one image at least. Add images%s.'
-        % (shown(src), training, train_files, _lower_advice(lower)))
+        'The training split of %s would hold %d image%s, but the trainers '
+        'read %d training files, each needing one image at least. Add '
+        'images%s.' % (shown(src), training, '' if training == 1 else 's',
+                       train_files, _lower_advice(lower)))
   return [_class_name(name) for name in names], sources, notes
 
 
@@ -537,8 +595,9 @@ def output_folder(out, src):
   """The cifar-10-batches-bin/ folder to create in OUT, checked first.
 
   Raises:
-    errors.UserError: OUT lies inside SRC, is a file, or its
-      cifar-10-batches-bin/ already holds files.
+    errors.UserError: OUT lies inside SRC, is a file, is another tool's
+      folder (paths.check_data_destination), or its cifar-10-batches-bin/
+      already holds files.
   """
   folder = os.path.join(out, download.EXTRACTED_DIR)
   inside = os.path.relpath(os.path.realpath(out), os.path.realpath(src))
@@ -549,6 +608,9 @@ def output_folder(out, src):
   if os.path.exists(out) and not os.path.isdir(out):
     raise errors.UserError('OUT %s is a file. Give a folder to write %s/ '
                            'into.' % (shown(out), download.EXTRACTED_DIR))
+  # A run's, an evaluation's, an exported model's or one's own pictures'
+  # folder would then pass for a data set's.
+  paths.check_data_destination(out, 'OUT', paths.LocalFiles)
   if os.path.isdir(folder):
     # Hidden files count too (a .DS_Store): the finished folder is renamed
     # into place, which a folder holding anything refuses.

@@ -99,7 +99,11 @@ def write_synthetic_dataset(data_dir, train_records_per_file=400,
   """Writes the five training files and the test file under `data_dir`.
 
   Nothing is written over: when any of the six files exists already, none
-  is written. A write that fails part way removes the files it wrote.
+  is written. Nor is anything written into another tool's folder (a
+  training run's, an evaluation's, an exported model's, one's own
+  pictures'), which would then pass for a data set's
+  (paths.check_data_destination). A write that fails part way removes the
+  files it wrote.
 
   Args:
     data_dir: the --data_dir; the files go into its cifar-10-batches-bin/.
@@ -112,8 +116,10 @@ def write_synthetic_dataset(data_dir, train_records_per_file=400,
     The folder holding the .bin files.
 
   Raises:
-    errors.UserError: some of the files exist; the message names them.
+    errors.UserError: some of the files exist, or `data_dir` is another
+      tool's folder; the message names them.
   """
+  paths.check_data_destination(data_dir, '--data_dir')
   rng = np.random.default_rng(seed)
   folder = os.path.join(data_dir, download.EXTRACTED_DIR)
   names = batch_files.TRAIN_FILES + batch_files.TEST_FILES

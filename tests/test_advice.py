@@ -150,8 +150,16 @@ ADVICE = {
         ['test_advice.py::test_convert_fraction_of_split_layout_then_leave_it'],
     ('cifar10/convert_images.py', 'Add the missing folder, or remove the'):
         ['test_advice.py::test_convert_splits_differ_then_add_or_remove'],
-    ('cifar10/convert_images.py', 'Raise --test_fraction, or add images'):
+    ('cifar10/convert_images.py', 'leaves the test split empty'):
         ['test_advice.py::test_convert_empty_test_split_then_raise_or_add'],
+    ('cifar10/convert_images.py', ', or raise --test_fraction to'):
+        ['test_advice.py::test_convert_empty_test_split_then_raise_or_add'],
+    ('cifar10/convert_images.py', 'is a converted data set already'):
+        ['test_advice.py::test_convert_a_converted_data_set_then_as_told'],
+    ('cifar10/convert_images.py', 'give its parent to the trainer'):
+        ['test_advice.py::test_convert_a_converted_data_set_then_as_told'],
+    ('cifar10/convert_images.py', 'Move it out of SRC'):
+        ['test_advice.py::test_convert_a_converted_data_set_then_as_told'],
     ('cifar10/convert_images.py', 'change its permissions, or remove the '
                                   'folder'):
         ['test_convert_images.py::test_folders_that_cannot_be_read_are_said_'
@@ -368,6 +376,8 @@ ADVICE = {
     ('cifar10/support/paths.py', 'If that run is this one, moved since'):
         ['test_advice.py::test_eval_dir_of_a_moved_run_then_its_new_place_'
          'recorded'],
+    ('cifar10/support/paths.py', 'a new folder of its own, such as'):
+        ['test_advice.py::test_data_into_another_tools_folder_then_a_new_one'],
     ('cifar10/support/paths.py', 'Give a folder for the event files'):
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
     ('cifar10/support/paths.py', 'Give the folder that holds'):
@@ -898,12 +908,77 @@ def test_convert_splits_differ_then_add_or_remove(tmp_path):
 def test_convert_empty_test_split_then_raise_or_add(tmp_path):
   src = str(tmp_path / 'src')
   _class_folder(src, 4, names=('a', 'b'))
-  assert _refusal(convert_images.main, [src, str(tmp_path / 'out'),
-                                        '--test_fraction', '0.1']).endswith(
-      'Raise --test_fraction, or add images.')
-  _converts(src, tmp_path / 'raised', '--test_fraction', '0.25')
+  raised = _group(
+      r'the largest class has 4 images\)\. Add images, or raise '
+      r'--test_fraction to ([\d.]+)\.$',
+      _refusal(convert_images.main, [src, str(tmp_path / 'out'),
+                                     '--test_fraction', '0.1']))
+  _converts(src, tmp_path / 'raised', '--test_fraction', raised)
   _class_folder(src, 10, names=('a', 'b'))  # "add images": 10 per class.
   _converts(src, tmp_path / 'added', '--test_fraction', '0.1')
+  # Where no fraction would also leave the five training files filled (3
+  # images), none is offered: raising it only led to another refusal.
+  few = tmp_path / 'few'
+  _class_folder(str(few), 2, names=('a',))
+  _class_folder(str(few), 1, names=('b',))
+  assert _refusal(convert_images.main, [str(few), str(tmp_path / 'out')]) == (
+      '--test_fraction 0.2 of %s leaves the test split empty (the largest '
+      'class has 2 images). Add images.' % few)
+  for fraction in ('0.25', '0.5', '0.75', '0.95'):  # No fraction works...
+    message = _refusal(convert_images.main, [str(few), str(tmp_path / 'out'),
+                                             '--test_fraction', fraction])
+    assert '--test_fraction to' not in message  # ...and none is offered.
+  os.remove(str(few / 'a' / '001.png'))  # "1 image", not "1 images".
+  assert _refusal(convert_images.main, [str(few), str(tmp_path / 'out')]) == (
+      '--test_fraction 0.2 of %s leaves the test split empty (the largest '
+      'class has 1 image). Add images.' % few)
+  _class_folder(str(few), 4, names=('a', 'b'))  # "Add images".
+  _converts(few, tmp_path / 'few_added')
+
+
+def test_convert_a_converted_data_set_then_as_told(tmp_path, capsys):
+  # Before: "holds only the class folder cifar-10-batches-bin, but a
+  # classifier needs 2 classes", and beside class folders, "Class
+  # cifar-10-batches-bin has no usable training image ... Fix or replace
+  # its files".
+  data = str(tmp_path / 'data')
+  synthetic.write_synthetic_dataset(data, train_records_per_file=4,
+                                    test_records=4)
+  message = _refusal(convert_images.main, [data, str(tmp_path / 'out')])
+  assert message == (
+      'SRC %s is a converted data set already (it holds %s/), not a folder of '
+      'images: give it to the trainer as --data_dir %s.' % (data, BIN, data))
+  given = _group(r'--data_dir (\S+)\.$', message)
+  assert paths.resolve_data_dir(given) == given  # Read as it is.
+  assert len(batch_files.data_classes(given).names) == 10
+  # Its batch files' folder itself.
+  message = _refusal(convert_images.main, [os.path.join(data, BIN),
+                                           str(tmp_path / 'out')])
+  assert message.startswith('SRC %s is the batch files\' folder of a '
+                            'converted data set' % os.path.join(data, BIN))
+  parent = _group(r'give its parent to the trainer as --data_dir (\S+)\.$',
+                  message)
+  assert paths.resolve_data_dir(parent) == parent == data
+  # Beside one's class folders (written there by cifar10.synthetic, before
+  # it refused such a folder).
+  src = tmp_path / 'src'
+  _class_folder(str(src), 4, names=('a', 'b'))
+  shutil.copytree(os.path.join(data, BIN), str(src / BIN))
+  (tmp_path / 'src_data').mkdir()  # Taken: the folder offered is free.
+  message = _refusal(convert_images.main, [str(src), str(tmp_path / 'out')])
+  command = _group(r'Move it out of SRC \((mkdir [^)]*)\), then convert '
+                   r'again; it is then a --data_dir of its own, ', message)
+  moved = _group(r'a --data_dir of its own, (\S+)\.$', message)
+  assert moved == str(tmp_path / 'src_data_2')
+  assert message.startswith('SRC %s holds %s/, a converted data set, beside '
+                            'its class folders: it is no class of images. '
+                            % (src, BIN))
+  subprocess.run(command, shell=True, check=True)
+  _converts(src, tmp_path / 'out')  # "then convert again".
+  assert batch_files.data_classes(str(tmp_path / 'out')).names == ('a', 'b')
+  assert paths.resolve_data_dir(moved) == moved  # "a --data_dir of its own".
+  assert len(batch_files.data_classes(moved).names) == 10
+  capsys.readouterr()
 
 
 def test_convert_small_picture_then_a_larger_one_or_enlarged(tmp_path,
@@ -1793,6 +1868,75 @@ def test_train_dir_the_data_or_an_export_then_a_folder_of_its_own(
     assert _listing(tmp_path) == before
   # "Give a --train_dir of its own, a new folder."
   assert _train(data, str(tmp_path / 'run'), 1) == 0
+
+
+def test_data_into_another_tools_folder_then_a_new_one(
+    small_data, small_run, tmp_path, capsys):
+  # Before: cifar10.synthetic, cifar10.convert_images' OUT and the download
+  # wrote a data set in among a run's, an evaluation's, an exported model's
+  # or one's own pictures' files; the run was then refused as "a data set's
+  # folder", and the pictures trained on as CIFAR-10 without a word.
+  run = _copy_run(small_run, tmp_path / 'run')
+  evaluation = str(tmp_path / 'evaluation')
+  exported = str(tmp_path / 'model')
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert _eval(small_data, run, evaluation) == 0
+    assert export.main(['--checkpoint_dir', run, '--export_dir',
+                        exported]) == 0
+  # An evaluation written before evaluators recorded the run: events only.
+  old_evaluation = str(tmp_path / 'old_evaluation')
+  shutil.copytree(evaluation, old_evaluation)
+  os.remove(os.path.join(old_evaluation, paths.EVALUATED_RUN_FILE))
+  pictures = str(tmp_path / 'pictures')
+  _class_folder(pictures, 4, names=('a', 'b'))
+  flat = str(tmp_path / 'flat')
+  _png(os.path.join(flat, 'photo.png'))
+  src = str(tmp_path / 'src')
+  _class_folder(src, 4, names=('c', 'd'))
+  before = _listing(tmp_path)
+  for folder, what in (
+      (run, 'a training run\'s folder (it holds checkpoints)'),
+      (evaluation, 'an evaluator\'s --eval_dir (it holds %s)'
+       % paths.EVALUATED_RUN_FILE),
+      (old_evaluation, 'a training run\'s or an evaluation\'s folder (it '
+                       'holds TensorBoard event files)'),
+      (exported, 'an exported model (it holds saved_model.pb)'),
+      (pictures, 'a folder of pictures (a/, b/), the input of '
+                 'cifar10.convert_images'),
+      (flat, 'a folder of pictures (photo.png)')):
+    offered = []
+    for flag, write in (
+        ('--data_dir', lambda folder: synthetic.main(['--data_dir', folder])),
+        ('OUT', lambda folder: convert_images.main([src, folder])),
+        ('--data_dir', paths.resolve_data_dir)):  # Before a download.
+      if write is paths.resolve_data_dir and folder == pictures:
+        continue  # Told to convert them first (test_data_dir_of_pictures...).
+      message = _refusal(write, folder)
+      offered.append(_group(
+          r'^%s %s is %s, not a data set\'s folder: the data set would be '
+          r'written in among its files\. Give %s a new folder of its own, '
+          r'such as (\S+)\.$' % (re.escape(flag), re.escape(folder),
+                                re.escape(what), re.escape(flag)), message))
+      assert _listing(tmp_path) == before, (folder, flag)
+    assert offered == [folder + '_data'] * len(offered)
+    # As offered, each writer writes there; the next writer is offered
+    # another free folder, so that nothing lands in the first's.
+    assert synthetic.main(['--data_dir', offered[0]]) == 0
+    message = _refusal(convert_images.main, [src, folder])
+    assert message.endswith('such as %s_data_2.' % folder)
+    _converts(src, folder + '_data_2')
+    if folder != pictures:
+      message = _refusal(paths.resolve_data_dir, folder)
+      assert message.endswith('such as %s_data_3.' % folder)
+      # The download's folder: a new one, taken as it is (nothing to refuse).
+      assert paths.resolve_data_dir(folder + '_data_3') == folder + '_data_3'
+    before = _listing(tmp_path)
+  # The run and the evaluation go on in their folders, as nothing was
+  # written there.
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert _train(small_data, run, 3) == 0
+    assert _eval(small_data, run, evaluation) == 0
+  capsys.readouterr()
 
 
 def test_a_folder_of_picture_files_then_a_folder_of_its_own(

@@ -365,7 +365,8 @@ def test_a_test_split_that_would_be_empty_is_refused(tmp_path):
   _class_folder(src, 2)
   assert _refused(tmp_path, src, '--test_fraction', '0.1') == (
       '--test_fraction 0.1 of %s leaves the test split empty (the largest '
-      'class has 2 images). Raise --test_fraction, or add images.' % src)
+      'class has 2 images). Add images.' % src)  # No fraction fills both
+  # splits: each class would give one test image, leaving 3 to train on.
   assert not os.path.exists(str(tmp_path / 'out'))
 
 

@@ -108,25 +108,44 @@ def _holds_data(folder):
 _PICTURE_ENDINGS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif')
 
 
-def _names_in(folder):
+class LocalFiles:
+  """The file functions of the folder checks here, through Python's os.
+
+  Each check takes them as `files`, storage by default. cifar10.
+  convert_images, which reads and writes local folders only, gives these:
+  they keep file names that are not UTF-8, which TensorFlow's file layer
+  cannot encode, and they spare the converter the seconds TensorFlow takes
+  to load.
+  """
+  exists = staticmethod(os.path.exists)
+  isdir = staticmethod(os.path.isdir)
+  isfile = staticmethod(os.path.isfile)
+  listdir = staticmethod(os.listdir)
+
+  @staticmethod
+  def op_error():
+    return OSError
+
+
+def _names_in(folder, files=storage):
   """What `folder` holds, or [] where it is no folder or cannot be read."""
   try:
-    return storage.listdir(folder) if storage.isdir(folder) else []
-  except storage.op_error():
+    return files.listdir(folder) if files.isdir(folder) else []
+  except files.op_error():
     return []
 
 
-def _class_folders_of_pictures(path, names):
+def _class_folders_of_pictures(path, names, files=storage):
   """Those of the subfolders `names` of `path` that hold picture files, or,
   named train/ or test/, at least two such folders: the layouts
   cifar10.convert_images reads. Unreadable folders are passed over."""
   found = []
   for name in names:
     folder = os.path.join(path, name)
-    inside = _names_in(folder)
+    inside = _names_in(folder, files)
     if (any(each.lower().endswith(_PICTURE_ENDINGS) for each in inside) or
         name in ('train', 'test') and
-        len(_class_folders_of_pictures(folder, inside)) >= 2):
+        len(_class_folders_of_pictures(folder, inside, files)) >= 2):
       found.append(name.rstrip('/'))
   return sorted(found)
 
@@ -175,8 +194,10 @@ def resolve_data_dir(data_dir, downloads=True):
   Raises:
     errors.UserError: the batch files lie loose in a folder not named
       cifar-10-batches-bin, `data_dir` is some other file, several data
-      folders lie below it, or it holds class folders of pictures, which
-      cifar10.convert_images converts; the message names what would work.
+      folders lie below it, it holds class folders of pictures, which
+      cifar10.convert_images converts, or (where the tool downloads) it is
+      another tool's folder (check_data_destination); the message names
+      what would work.
   """
   path = storage.normpath(data_dir)
   parent = storage.dirname(path) or '.'
@@ -237,10 +258,14 @@ def resolve_data_dir(data_dir, downloads=True):
             data_dir, listed_folders(pictures), path, converted,
             converted, ' To download CIFAR-10 instead, give a new folder.'
             if downloads else ''))
+  if downloads:
+    # A run's, an evaluation's or an exported model's folder: the download
+    # would put the data set among its files.
+    check_data_destination(data_dir, '--data_dir')
   return data_dir
 
 
-def picture_folders(path, names=None):
+def picture_folders(path, names=None, files=storage):
   """The class folders of pictures in `path`, where it is a folder of one's
   own pictures, as cifar10.convert_images reads them; else [].
 
@@ -250,10 +275,11 @@ def picture_folders(path, names=None):
   Args:
     path: a folder.
     names: what `path` holds, where the caller has listed it already.
+    files: the file functions to use (LocalFiles or storage).
   """
   if names is None:
-    names = _names_in(path)
-  pictures = _class_folders_of_pictures(path, names)
+    names = _names_in(path, files)
+  pictures = _class_folders_of_pictures(path, names, files)
   if len(pictures) >= 2 or set(pictures) & {'train', 'test'}:
     return pictures
   return []
@@ -269,13 +295,13 @@ def listed(names):
   return ', '.join(names[:3]) + (', ...' if len(names) > 3 else '')
 
 
-def picture_files(folder):
+def picture_files(folder, files=storage):
   """The picture files (by their endings) directly in `folder`, sorted: a
   flat folder of one's own pictures, or one class folder of them. []
   where it cannot be listed."""
-  return sorted(name for name in _names_in(folder)
+  return sorted(name for name in _names_in(folder, files)
                 if name.lower().endswith(_PICTURE_ENDINGS) and
-                storage.isfile(os.path.join(folder, name)))
+                files.isfile(os.path.join(folder, name)))
 
 
 # ---------------------------------------------------------------------------
@@ -293,19 +319,80 @@ def other_use_of_folder(folder):
   """
   if holds_data(folder):
     return 'a data set\'s folder'
-  if storage.isfile(os.path.join(folder, SAVED_MODEL_FILE)):
+  return _model_or_pictures(folder, storage)
+
+
+def _model_or_pictures(folder, files):
+  """What `folder` is, where it is an exported model's or one's own
+  pictures' (other_use_of_folder); else None."""
+  if files.isfile(os.path.join(folder, SAVED_MODEL_FILE)):
     return 'an exported model (it holds %s)' % SAVED_MODEL_FILE
-  pictures = picture_folders(folder)
+  pictures = picture_folders(folder, files=files)
   if pictures:
     return 'a folder of pictures (%s), the input of cifar10.convert_images' % (
         listed_folders(pictures))
   # Pictures beside a run's or an evaluation's files (a plot saved into its
   # folder) do not make it a folder of pictures.
-  files = picture_files(folder)
-  if files and not holds_checkpoints(folder) and not storage.glob(
-      os.path.join(folder, EVENTS_FILE_PREFIX + '*')):
-    return 'a folder of pictures (%s)' % listed(files)
+  pictures = picture_files(folder, files)
+  if pictures and not holds_checkpoints(folder, files) and not any(
+      name.startswith(EVENTS_FILE_PREFIX)
+      for name in _names_in(folder, files)):
+    return 'a folder of pictures (%s)' % listed(pictures)
   return None
+
+
+def _other_use_for_data(folder, files):
+  """What `folder` is, where a data set written into it would land among
+  another tool's files: a training run's, an evaluation's, an exported
+  model's or one's own pictures' folder; else None (a data set's folder
+  too: the writers refuse only the files they would write over).
+
+  Any event file counts: an evaluation's folder holds no checkpoint, and
+  one written before evaluators kept their EVALUATED_RUN_FILE holds only
+  event files.
+  """
+  names = _names_in(folder, files)
+  if not names:
+    return None
+  if holds_checkpoints(folder, files):
+    return 'a training run\'s folder (it holds checkpoints)'
+  if EVALUATED_RUN_FILE in names:
+    return 'an evaluator\'s --eval_dir (it holds %s)' % EVALUATED_RUN_FILE
+  if any(name.startswith(EVENTS_FILE_PREFIX) for name in names):
+    return ('a training run\'s or an evaluation\'s folder (it holds '
+            'TensorBoard event files)')
+  return _model_or_pictures(folder, files)
+
+
+def check_data_destination(folder, flag, files=storage):
+  """Refuses a folder that a data set is to be written into, where it is
+  another tool's (_other_use_for_data).
+
+  The data set written there would land among that tool's files, and the
+  folder would then pass for a data set's: the trainer would refuse to
+  resume the run in it (other_use_of_folder), the converter would read its
+  cifar-10-batches-bin/ as a class, and --data_dir would train on it
+  instead of asking for the pictures to be converted. So cifar10.synthetic's
+  --data_dir, the converter's OUT and the download's --data_dir are checked
+  here before anything is written.
+
+  Args:
+    folder: the path the flag gives.
+    flag: the flag or argument, as the message names it: '--data_dir', 'OUT'.
+    files: the file functions to use (LocalFiles or storage).
+
+  Raises:
+    errors.UserError: naming the flag, what the folder is, and a new folder
+      beside it to give instead.
+  """
+  other_use = _other_use_for_data(folder, files)
+  if other_use:
+    raise errors.UserError(
+        '%s %s is %s, not a data set\'s folder: the data set would be '
+        'written in among its files. Give %s a new folder of its own, such as '
+        '%s.' % (flag, storage.printable(folder), other_use, flag,
+                 storage.printable(new_folder_beside(folder, '_data',
+                                                     files.exists))))
 
 
 def checkpoint_prefix(path):
@@ -331,7 +418,7 @@ def checkpoint_exists(prefix):
       V1_CHECKPOINT_NAME.search(prefix) and storage.isfile(prefix))
 
 
-def unlisted_checkpoints(folder):
+def unlisted_checkpoints(folder, files=storage):
   """The checkpoints in `folder`, found by their file names, oldest first.
 
   For a folder without the index file TensorFlow keeps (INDEX_FILE): one
@@ -343,9 +430,9 @@ def unlisted_checkpoints(folder):
     Checkpoint prefixes, such as ['runs/model.ckpt-500', 'runs/model.ckpt-
     1000']; an empty list when there is none, or no such folder.
   """
-  if not storage.isdir(folder):
+  if not files.isdir(folder):
     return []
-  names = storage.listdir(folder)
+  names = files.listdir(folder)
   prefixes = {name[:-len('.index')] for name in names
               if name.endswith('.index')}
   prefixes.update(name for name in names if V1_CHECKPOINT_NAME.search(name))
@@ -357,11 +444,11 @@ def unlisted_checkpoints(folder):
   return [os.path.join(folder, prefix) for prefix in sorted(prefixes, key=step)]
 
 
-def holds_checkpoints(folder):
+def holds_checkpoints(folder, files=storage):
   """Whether `folder` holds a training run's checkpoints: their index file,
   or checkpoints found by their names (unlisted_checkpoints)."""
-  return storage.isfile(os.path.join(folder, INDEX_FILE)) or bool(
-      unlisted_checkpoints(folder))
+  return files.isfile(os.path.join(folder, INDEX_FILE)) or bool(
+      unlisted_checkpoints(folder, files))
 
 
 def runs_below(folder):
@@ -456,7 +543,7 @@ def free_name(stem, ending='', taken=storage.exists):
   return name
 
 
-def new_folder_beside(folder, suffix):
+def new_folder_beside(folder, suffix, taken=storage.exists):
   """The folder a refusal's advice names beside `folder`: FOLDER+SUFFIX, or
   the first free FOLDER+SUFFIX_N (free_name), absolute, so that following
   the advice writes into nothing the user already has.
@@ -464,8 +551,9 @@ def new_folder_beside(folder, suffix):
   Args:
     folder: a path flag, such as --train_dir.
     suffix: what follows its name, such as '_new'.
+    taken: as for free_name.
   """
-  return free_name(_absolute(folder).rstrip('/') + suffix)
+  return free_name(_absolute(folder).rstrip('/') + suffix, taken=taken)
 
 
 def _absolute(path):
