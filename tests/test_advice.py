@@ -1669,12 +1669,16 @@ def test_data_dir_of_pictures_then_converted_as_told(layout, tmp_path, capsys):
       shutil.move(str(pictures / 'train' / name), str(pictures / name))
     shutil.rmtree(str(pictures / 'train'))
     shutil.rmtree(str(pictures / 'test'))
+  # A folder of the user's under the first name offered: the converter
+  # refuses an OUT that exists, so the next free name is offered.
+  (tmp_path / 'pictures_data').mkdir()
   message = _refusal(paths.resolve_data_dir, str(pictures))
   shown = 'test/, train/' if layout == 'split' else 'cat/, dog/'
   assert message.startswith('--data_dir %s holds folders of pictures (%s), '
                             % (pictures, shown)), message
   command = _group(r'convert them first \((python -m [^)]*)\)', message)
   given = _group(r'then give --data_dir (\S+)\. ', message)
+  assert given == str(tmp_path / 'pictures_data_2')
   words = shlex.split(command)
   assert words[:3] == ['python', '-m', 'cifar10.convert_images']
   assert convert_images.main(words[3:]) == 0

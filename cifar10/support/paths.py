@@ -250,7 +250,8 @@ def resolve_data_dir(data_dir, downloads=True):
   # without a word.
   pictures = picture_folders(path, names)
   if pictures:
-    converted = path.rstrip('/') + '_data'
+    # A free name: the converter refuses an OUT that exists.
+    converted = free_name(path.rstrip('/') + '_data')
     raise errors.UserError(
         '--data_dir %s holds folders of pictures (%s), but the scripts read '
         'data in CIFAR-10\'s format: convert them first (python -m '
