@@ -1544,6 +1544,17 @@ def test_flag_refusals_then_the_spelling_they_name(capsys):
                           capture_output=True, text=True, cwd=REPO,
                           timeout=DEADLINE_SECS)
   assert listed.returncode == 0 and '--max_steps' in listed.stdout
+  # Another tool's name: the flag named sets what was meant, and only it.
+  meant = _group(r'did you mean (\S+)\?', _flag_refusal(
+      parse, ['--learning_rate', '0.05'], capsys))
+  followed = parse([meant, '0.05'])
+  assert followed.initial_learning_rate == 0.05
+  assert followed.learning_rate_decay_factor == \
+      flags.LEARNING_RATE_DECAY_FACTOR
+  parse = predict.parser().parse_args
+  meant = _group(r'did you mean (\S+)\?', _flag_refusal(
+      parse, ['--train_dir', 'runs/a', 'cat.png'], capsys))
+  assert parse([meant, 'runs/a', 'cat.png']).checkpoint_dir == 'runs/a'
 
 
 def test_path_flags_refused_then_the_paths_they_name(tmp_path, capsys):

@@ -215,6 +215,21 @@ def _check_output_folder(output):
   storage.check_writable(folder)
 
 
+# Flags of the same meaning that TensorFlow's other tutorials and tools
+# (Keras, Estimator's model_dir, PyTorch's examples' --lr) or this port's
+# other scripts name otherwise: an unknown flag here is told the first of
+# its names that the script has. Only names whose value means the same
+# here: --epochs is not --max_steps (a step is one batch, not one pass).
+OTHER_NAMES = {
+    '--learning_rate': ('--initial_learning_rate',),
+    '--lr': ('--initial_learning_rate',),
+    # The trainers' folder of checkpoints is the readers' --checkpoint_dir.
+    '--checkpoint_dir': ('--train_dir',),
+    '--train_dir': ('--checkpoint_dir',),
+    '--model_dir': ('--train_dir', '--checkpoint_dir'),
+}
+
+
 class Parser(argparse.ArgumentParser):
   """An ArgumentParser whose boolean flags never consume the next argument.
 
@@ -258,17 +273,33 @@ class Parser(argparse.ArgumentParser):
     self._checks.append(check)
 
   def _unrecognized(self, extras):
-    """The complaint about unknown arguments; it names the flags they begin."""
+    """The complaint about unknown arguments; it names the flags they mean.
+
+    A flag's name from elsewhere (OTHER_NAMES) is told this script's name
+    for the same thing. Otherwise an abbreviation is told the flags it
+    begins, but only where it stops inside a word of theirs (--max_step,
+    --log_freq): a name that stops at the end of a word (--learning_rate,
+    --num_epochs) is a whole name of its own, and the longer flags it
+    begins (--learning_rate_decay_factor, --num_epochs_per_decay) mean
+    something else, which the flag's value would silently set.
+    """
     options = [option for action in self._actions
                for option in action.option_strings if option.startswith('--')]
     for extra in extras:
       given = extra.partition('=')[0]
       if not given.startswith('--'):
         continue
-      meant = [option for option in options if option.startswith(given)]
+      meant = [option for option in OTHER_NAMES.get(given, ())
+               if option in options][:1]
       if meant:
-        return ('unrecognized flag %s; did you mean %s? Flags are never '
-                'abbreviated.' % (given, ' or '.join(meant)))
+        why = 'That is its name here.'
+      else:
+        meant = [option for option in options if option.startswith(given)
+                 and option[len(given)] != '_']
+        why = 'Flags are never abbreviated.'
+      if meant:
+        return ('unrecognized flag %s; did you mean %s? %s'
+                % (given, ' or '.join(meant), why))
     return 'unrecognized arguments: %s' % ' '.join(extras)
 
   def add_bool(self, name, help_text, default=False):
