@@ -277,6 +277,9 @@ ADVICE = {
     ('cifar10/support/classes.py', 'Training will not mix them: run with '
                                    '--fresh'):
         ['test_advice.py::test_other_class_names_then_fresh_or_another_dir'],
+    ('cifar10/support/classes.py', '(nothing was downloaded)'):
+        ['test_own_classes.py::test_a_run_on_own_classes_without_its_data_is_'
+         'refused_before_a_download'],
     # cifar10/support/data_choice.py
     ('cifar10/support/data_choice.py', 'extract it (tar -xzf %s -C %s) and '
                                        'run again'):
