@@ -246,11 +246,38 @@ class Parser(argparse.ArgumentParser):
     super().__init__(*args, **kwargs)
     self._booleans = {}  # '--name' -> the namespace attribute it sets.
     self._checks = []  # Run on the parsed flags (see add_check).
+    self._dash_file = None  # A file name read as a flag (_find_dash_file).
 
   def error(self, message):
     """Refuses the command line in one line, without the usage block."""
+    if self._dash_file and message.startswith(
+        ('the following arguments are required', 'unrecognized')):
+      message += ('. %s is read as a flag: give a file of that name as ./%s '
+                  '(or after --, which ends the flags)'
+                  % (self._dash_file, self._dash_file))
     self.exit(2, '%s: error: %s (%s --help lists the flags)\n'
               % (self.prog, message, self.prog))
+
+  def _find_dash_file(self, args):
+    """The first argument that argparse takes for an unknown short flag
+    (-red.png), where the script takes file arguments; else None.
+
+    Such a word is a file name more often than a flag (the scripts have no
+    one-letter flags but -h), and argparse only says that IMAGE is missing
+    or that -red.png is not known.
+    """
+    if all(action.option_strings for action in self._actions):
+      return None
+    options = {option for action in self._actions
+               for option in action.option_strings}
+    for arg in args:
+      if arg == '--':
+        return None
+      if (len(arg) > 1 and arg.startswith('-') and not arg.startswith('--')
+          and arg not in options and
+          not self._negative_number_matcher.match(arg)):
+        return arg
+    return None
 
   def parse_args(self, args=None, namespace=None):
     namespace, extras = self.parse_known_args(args, namespace)
@@ -313,6 +340,7 @@ class Parser(argparse.ArgumentParser):
 
   def parse_known_args(self, args=None, namespace=None):
     args = sys.argv[1:] if args is None else list(args)
+    self._dash_file = self._find_dash_file(args)
     remaining, values = self._take_booleans(args)
     namespace, extras = super().parse_known_args(remaining, namespace)
     for name, value in values:  # In command-line order: the last one wins.
