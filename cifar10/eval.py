@@ -99,6 +99,7 @@ import tensorflow as tf
 from cifar10 import cifar10
 from cifar10.support import checkpoint_choice
 from cifar10.support import checkpoints
+from cifar10.support import classes
 from cifar10.support import eval_report
 from cifar10.support import session_options as session_options_lib
 from cifar10.support import storage
@@ -305,6 +306,7 @@ def main(argv=None):
                              args.data_format)
   if args.run_once and not (named or args.all_checkpoints):
     checkpoints.require_latest(folder)
+  classes.check_run_before_download(folder, args.data_dir, args.data_format)
   cifar10.maybe_download_and_extract(
       args.data_dir, data_url=args.data_url,
       needed_files=batch_files.file_names(args.eval_data == 'test',

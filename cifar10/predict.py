@@ -15,8 +15,10 @@ JSON with --json). Files that cannot be read or decoded are named on
 stderr, the rest are classified anyway, and the exit status is then 1.
 """
 
+import glob
 import json
 import os
+import shlex
 import sys
 
 
@@ -123,7 +125,7 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
         try:
           loaded.append((path, image_files.load(path)))
         except errors.UserError as error:
-          results.append((path, str(error)))
+          results.append((path, str(error) + _next_step(path)))
       for start in range(0, len(loaded), batch_size):
         chunk = loaded[start:start + batch_size]
         batch = sess.run(probabilities,
@@ -136,6 +138,29 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
   order = {path: index for index, path in enumerate(paths)}
   return (checkpoint.path, global_step,
           sorted(results, key=lambda item: order[item[0]]))
+
+
+def _next_step(path):
+  """What to give instead of a file argument that is a folder or a pattern.
+
+  A folder of pictures (imgs/red) is given as its files, which the shell
+  lists for imgs/red/*. A pattern reaches predict as it is only where it
+  was quoted ('imgs/red/*.png'), and predict reads file names as they are,
+  as the shell's other commands do: a file may be named so.
+
+  Returns:
+    '; <the advice>' to add to the file's error, or ''.
+  """
+  if storage.scheme(path):
+    return ''
+  if os.path.isdir(path):
+    return ('; give the pictures in it: %s/* (the shell expands an '
+            'unquoted * into their names)' % shlex.quote(path.rstrip('/')
+                                                         or '/'))
+  if glob.has_magic(path) and not os.path.lexists(path):
+    return ('; give it without quotes for the files it matches: the shell '
+            'expands a pattern, predict does not')
+  return ''
 
 
 def _json_file(path):

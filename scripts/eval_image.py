@@ -10,6 +10,7 @@ writes the PNG of one global step (the latest by default) unchanged.
 """
 
 import os
+import shlex
 import sys
 
 from cifar10.support import script
@@ -66,12 +67,17 @@ def _refuse_another_folder(eval_dir):
   with --eval_dir DIR" would not work there."""
   own = os.path.abspath(eval_dir).rstrip('/') + '_eval'
   if paths.holds_checkpoints(eval_dir):
+    # The run records its class names, not where its data was: left out,
+    # --data_dir would be the default, and the evaluator would download
+    # CIFAR-10 there. So the command holds DATA, to be replaced.
     raise errors.UserError(
         '%s is a training run\'s folder (it holds checkpoints), not an '
         'evaluation\'s: evaluate it into a folder of its own (python -m '
-        'cifar10.eval --checkpoint_dir %s --eval_dir %s --run_once, with the '
-        '--data_dir it was trained on), then give --eval_dir %s.' % (
-            eval_dir, eval_dir, own, own))
+        'cifar10.eval --checkpoint_dir %s --eval_dir %s --run_once '
+        '--data_dir DATA, with DATA replaced by the --data_dir it was '
+        'trained on), then give --eval_dir %s.' % (
+            eval_dir, shlex.quote(eval_dir), shlex.quote(own),
+            shlex.quote(own)))
   other_use = paths.other_use_of_folder(eval_dir)
   if other_use:
     raise errors.UserError(

@@ -285,6 +285,9 @@ ADVICE = {
     ('cifar10/support/classes.py', 'Training will not mix them: run with '
                                    '--fresh'):
         ['test_advice.py::test_other_class_names_then_fresh_or_another_dir'],
+    ('cifar10/support/classes.py', '(nothing was downloaded)'):
+        ['test_own_classes.py::test_a_run_on_own_classes_without_its_data_is_'
+         'refused_before_a_download'],
     # cifar10/support/data_choice.py
     ('cifar10/support/data_choice.py', 'extract it (tar -xzf %s -C %s) and '
                                        'run again'):
@@ -335,11 +338,21 @@ ADVICE = {
          'test_advice_delete_a_damaged_tarball_and_run_again_downloads_it'],
     ('cifar10/support/download.py', 'Without network access, put'):
         ['test_advice.py::test_no_network_then_each_way_it_names'],
+    # cifar10/predict.py
+    ('cifar10/predict.py', 'give the pictures in it'):
+        ['test_advice.py::test_predict_a_folder_or_a_quoted_pattern_then_'
+         'what_the_shell_expands'],
+    ('cifar10/predict.py', 'give it without quotes'):
+        ['test_advice.py::test_predict_a_folder_or_a_quoted_pattern_then_'
+         'what_the_shell_expands'],
     # cifar10/support/flags.py
     ('cifar10/support/flags.py', 'argument %s: write %s=%s'):
         ['test_advice.py::test_flag_refusals_then_the_spelling_they_name'],
     ('cifar10/support/flags.py', 'did you mean %s?'):
         ['test_advice.py::test_flag_refusals_then_the_spelling_they_name'],
+    ('cifar10/support/flags.py', 'is read as a flag: give a file'):
+        ['test_advice.py::test_a_file_named_like_a_flag_then_dot_slash_or_'
+         'after_dashes'],
     ('cifar10/support/flags.py', '--help lists the flags'):
         ['test_advice.py::test_flag_refusals_then_the_spelling_they_name'],
     ('cifar10/support/flags.py', 'or add --overwrite to replace it'):
@@ -1619,6 +1632,81 @@ def test_flag_refusals_then_the_spelling_they_name(capsys):
                           capture_output=True, text=True, cwd=REPO,
                           timeout=DEADLINE_SECS)
   assert listed.returncode == 0 and '--max_steps' in listed.stdout
+  # Another tool's name: the flag named sets what was meant, and only it.
+  meant = _group(r'did you mean (\S+)\?', _flag_refusal(
+      parse, ['--learning_rate', '0.05'], capsys))
+  followed = parse([meant, '0.05'])
+  assert followed.initial_learning_rate == 0.05
+  assert followed.learning_rate_decay_factor == \
+      flags.LEARNING_RATE_DECAY_FACTOR
+  parse = predict.parser().parse_args
+  meant = _group(r'did you mean (\S+)\?', _flag_refusal(
+      parse, ['--train_dir', 'runs/a', 'cat.png'], capsys))
+  assert parse([meant, 'runs/a', 'cat.png']).checkpoint_dir == 'runs/a'
+
+
+def _picture(path, colour=(200, 30, 30)):
+  Image.new('RGB', (32, 32), colour).save(str(path))
+
+
+def _shell(command, cwd):
+  """Runs `command` through bash, as a user types it, in `cwd`."""
+  return subprocess.run(
+      ['bash', '-c', command.replace('python', shlex.quote(sys.executable),
+                                     1)],
+      capture_output=True, text=True, cwd=str(cwd), timeout=DEADLINE_SECS,
+      env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+
+
+def test_predict_a_folder_or_a_quoted_pattern_then_what_the_shell_expands(
+    trained_dir, tmp_path):
+  # Before: "my imgs/red: a folder, not a regular file", and a quoted
+  # pattern "cannot read it (No such file or directory)", nothing more.
+  folder = tmp_path / 'my imgs' / 'red'
+  folder.mkdir(parents=True)
+  for name in ('a.png', 'b.png'):
+    _picture(folder / name)
+  command = 'python -m cifar10.predict --checkpoint_dir %s ' % shlex.quote(
+      trained_dir)
+  done = _shell(command + "'my imgs/red'", tmp_path)
+  assert done.returncode == 1
+  given = _group(r'my imgs/red: a folder, not a regular file; give the '
+                 r'pictures in it: (.*) \(the shell expands an unquoted \* '
+                 r'into their names\)\n', done.stderr)
+  done = _shell(command + given, tmp_path)
+  assert done.returncode == 0, done.stderr[-2000:]
+  assert ['my imgs/red/a.png', 'my imgs/red/b.png'] == [
+      line.partition(':')[0] for line in done.stdout.splitlines()[1:]]
+  # A quoted pattern.
+  done = _shell(command + "'my imgs/red/*.png'", tmp_path)
+  assert done.returncode == 1
+  assert done.stderr.endswith(
+      'error: my imgs/red/*.png: cannot read it (No such file or directory); '
+      'give it without quotes for the files it matches: the shell expands a '
+      'pattern, predict does not\n')
+  # "give it without quotes" (the space, a separate matter, escaped).
+  done = _shell(command + 'my\\ imgs/red/*.png', tmp_path)
+  assert done.returncode == 0, done.stderr[-2000:]
+  assert len(done.stdout.splitlines()) == 3
+
+
+def test_a_file_named_like_a_flag_then_dot_slash_or_after_dashes(
+    trained_dir, tmp_path, monkeypatch, capsys):
+  # Before: "the following arguments are required: IMAGE".
+  monkeypatch.chdir(tmp_path)
+  _picture(tmp_path / '-red.png')
+  parse = predict.parser().parse_args
+  for argv in (['-red.png'], ['a.png', '-red.png']):
+    complaint = _flag_refusal(parse, argv, capsys)
+    assert ('. -red.png is read as a flag: give a file of that name as '
+            './-red.png (or after --, which ends the flags) (') in complaint
+  as_told = _group(r'give a file of that name as (\S+) ', complaint)
+  assert predict.main(['--checkpoint_dir', trained_dir, as_told]) == 0
+  assert capsys.readouterr().out.splitlines()[1].startswith('./-red.png: ')
+  # "or after --, which ends the flags".
+  assert predict.main(['--checkpoint_dir', trained_dir, '--',
+                       '-red.png']) == 0
+  assert capsys.readouterr().out.splitlines()[1].startswith('-red.png: ')
 
 
 def test_path_flags_refused_then_the_paths_they_name(tmp_path, capsys):

@@ -262,6 +262,38 @@ def test_abbreviations_are_refused_naming_the_flag_meant(argv, meant, capsys):
                    % (given, meant))
 
 
+@pytest.mark.parametrize('make_parser,given,meant', [
+    (train.parser, '--learning_rate', '--initial_learning_rate'),
+    (dist_train.parser, '--lr', '--initial_learning_rate'),
+    (train.parser, '--checkpoint_dir', '--train_dir'),
+    (multi_gpu_train.parser, '--model_dir', '--train_dir'),
+    (cifar10_eval.parser, '--train_dir', '--checkpoint_dir'),
+    (predict.parser, '--train_dir', '--checkpoint_dir'),
+    (export.parser, '--model_dir', '--checkpoint_dir')])
+def test_another_tools_name_is_told_the_flag_of_that_meaning(
+    make_parser, given, meant, capsys):
+  # --learning_rate was told --learning_rate_decay_factor, which it begins.
+  with pytest.raises(SystemExit) as raised:
+    make_parser().parse_args(['%s=0.05' % given, 'cat.png'])
+  assert raised.value.code == 2
+  error = capsys.readouterr().err
+  assert ('error: unrecognized flag %s; did you mean %s? That is its name '
+          'here. (' % (given, meant)) in error
+
+
+@pytest.mark.parametrize('make_parser,given', [
+    (train.parser, '--num_epochs'), (train.parser, '--save_checkpoint'),
+    (train.parser, '--epochs'), (cifar10_eval.parser, '--learning_rate')])
+def test_a_whole_word_name_is_not_told_the_longer_flags_it_begins(
+    make_parser, given, capsys):
+  # --num_epochs 10 would set --num_epochs_per_decay, of another meaning.
+  with pytest.raises(SystemExit) as raised:
+    make_parser().parse_args([given, '10'])
+  assert raised.value.code == 2
+  assert ('error: unrecognized arguments: %s 10 (' % given
+          in capsys.readouterr().err)
+
+
 def test_a_refusal_is_one_line_without_the_usage_block(capsys):
   with pytest.raises(SystemExit):
     cifar10_eval.parser().parse_args(['--eval_data', 'validation'])

@@ -89,6 +89,18 @@ def test_every_command_of_the_guide_runs(tmp_path, children):
                    r'\(\[192, 10\] there, \[192, 2\] here\)', outputs[warm])
 
 
+def test_guides_cluster_is_distributed_mds_every_worker_given_the_run():
+  # Before: the guide's worker 1 had no --train_dir, unlike distributed.md's.
+  def dist_blocks(path):
+    return [block for block in doc_commands.sh_blocks(documents.read(path))
+            if any('cifar10.dist_train' in line for line in block)]
+  [guides] = dist_blocks(GUIDE)
+  assert guides == dist_blocks('docs/distributed.md')[0]
+  workers = [line for line in guides if '--job_name worker' in line]
+  assert len(workers) == 2 and all(
+      '--train_dir /tmp/cifar10_dist ' in line for line in workers)
+
+
 def test_guide_layer_table_is_the_scripts():
   layer_table = script_modules.load('layer_table')
   text = guide_text()

@@ -304,13 +304,17 @@ def test_eval_image_of_a_runs_folder_then_evaluated_as_told(
   assert message.startswith(
       "%s is a training run's folder (it holds checkpoints), not an "
       "evaluation's: evaluate it into a folder of its own" % run)
-  command = shlex.split(re.search(r'\((python -m cifar10\.eval [^,]*),',
-                                  message).group(1))
+  command = shlex.split(re.search(r'\((python -m cifar10\.eval [^,]*), '
+                                  r'with DATA replaced by the --data_dir it '
+                                  r'was trained on\)', message).group(1))
   own = re.search(r'then give --eval_dir (\S+)\.$', message).group(1)
   assert command[:3] == ['python', '-m', 'cifar10.eval']
-  # "with the --data_dir it was trained on"
-  assert cifar10_eval.main(command[3:] + ['--data_dir', synthetic_data_dir,
-                                          '--num_examples', '20']) == 0
+  # "with DATA replaced by the --data_dir it was trained on": the command
+  # left as printed downloaded CIFAR-10 into the default --data_dir.
+  assert command.count('DATA') == 1 and \
+      command[command.index('DATA') - 1] == '--data_dir'
+  command[command.index('DATA')] = synthetic_data_dir
+  assert cifar10_eval.main(command[3:] + ['--num_examples', '20']) == 0
   assert eval_image.main(['--eval_dir', own, '--output', output]) == 0
   assert os.path.getsize(output) > 0
 

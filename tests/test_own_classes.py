@@ -233,6 +233,30 @@ def test_a_checkpoint_refused_for_its_classes_writes_nothing_in_eval_dir(
   assert os.listdir(existing) == []
 
 
+def test_a_run_on_own_classes_without_its_data_is_refused_before_a_download(
+    own_data, own_run, tmp_path, capsys):
+  # Before: the evaluator downloaded CIFAR-10 into the --data_dir holding
+  # none (170 MB, /tmp/cifar10_data by default), then refused the checkpoint.
+  _, data_dir = own_data
+  nodata = tmp_path / 'nodata'
+  argv = ['--checkpoint_dir', own_run, '--eval_dir', str(tmp_path / 'eval'),
+          '--run_once', '--batch_size', '16']
+  assert script.run(cifar10_eval.main,
+                    argv + ['--data_dir', str(nodata)]) == 1
+  error = capsys.readouterr().err
+  assert error == (
+      'error: The run in %s was trained on the classes blue, green, red '
+      '(%s beside it), but the data has airplane, automobile, bird, cat, ... '
+      "(10 in all) (CIFAR-10's, to be downloaded into --data_dir %s, which "
+      'holds no data): its results would carry the wrong names. Give the '
+      '--data_dir it was trained on (nothing was downloaded).\n'
+      % (own_run, os.path.join(own_run, 'class_names.txt'), nodata))
+  assert not nodata.exists() and not (tmp_path / 'eval').exists()
+  # "Give the --data_dir it was trained on".
+  assert script.run(cifar10_eval.main, argv + ['--data_dir', data_dir]) == 0
+  assert 'precision @ 1 = ' in capsys.readouterr().out
+
+
 def _snapshot(folder):
   return {name: open(os.path.join(folder, name), 'rb').read()
           for name in sorted(os.listdir(folder))}

@@ -156,6 +156,19 @@ def test_fresh_removes_only_the_earlier_run(trained_dir, synthetic_data_dir,
   assert latest_step(str(train_dir)) == 10
 
 
+def test_fresh_in_a_new_folder_says_there_was_no_earlier_run(
+    synthetic_data_dir, tmp_path, capsys):
+  # Before: "--fresh: removed 0 files of an earlier run from DIR".
+  train_dir = str(tmp_path / 'new')
+  assert train.main(['--data_dir', synthetic_data_dir, '--train_dir',
+                     train_dir, '--max_steps', '1', '--batch_size', '8',
+                     '--fresh']) == 0
+  output = capsys.readouterr().out
+  assert ('--fresh: %s holds no earlier run; nothing was removed.\n'
+          % train_dir) in output
+  assert 'removed 0' not in output
+
+
 def test_fp16_trains_with_a_finite_loss(synthetic_data_dir, tmp_path, capsys):
   # Few, small steps: float16 convolutions have no fast kernel on a CPU.
   assert train.main(['--data_dir', synthetic_data_dir, '--train_dir',

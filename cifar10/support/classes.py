@@ -213,6 +213,38 @@ def check_run_names(folder, data_classes, used_for, how_to_proceed):
            listed(data_classes.names), data_classes.source, how_to_proceed))
 
 
+def check_run_before_download(folder, data_dir, data_format):
+  """Raises UserError where a run on other classes would get CIFAR-10
+  downloaded to be evaluated on.
+
+  cifar10.eval downloads CIFAR-10 into a --data_dir that holds none of its
+  files, the default /tmp/cifar10_data too: a run on one's own classes,
+  evaluated without its --data_dir, would fetch 170 MB before its
+  checkpoint is refused for its classes. The run's record
+  (class_names.txt) tells before the download.
+
+  Args:
+    folder: the folder of the checkpoints to evaluate.
+    data_dir: the --data_dir.
+    data_format: the data_sets.BinaryFormat read (only CIFAR-10's names
+      are known before its download).
+
+  Raises:
+    errors.UserError: the run recorded other classes than CIFAR-10's, and
+      --data_dir holds none of the data.
+  """
+  extracted = os.path.join(data_dir, data_format.folder)
+  if data_format.dataset != 'cifar10' or any(
+      storage.isfile(os.path.join(extracted, name))
+      for name in data_format.all_files):
+    return
+  check_run_names(
+      folder, Classes(CIFAR10_NAMES, "CIFAR-10's, to be downloaded into "
+                      '--data_dir %s, which holds no data' % data_dir),
+      'The run in %s' % folder,
+      'Give the --data_dir it was trained on (nothing was downloaded).')
+
+
 def run_names_fix(folder):
   """What to do when a run's folder records the wrong classes."""
   return ('Copy the %s of the data it was trained on to %s.'

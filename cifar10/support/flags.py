@@ -215,6 +215,21 @@ def _check_output_folder(output):
   storage.check_writable(folder)
 
 
+# Flags of the same meaning that TensorFlow's other tutorials and tools
+# (Keras, Estimator's model_dir, PyTorch's examples' --lr) or this port's
+# other scripts name otherwise: an unknown flag here is told the first of
+# its names that the script has. Only names whose value means the same
+# here: --epochs is not --max_steps (a step is one batch, not one pass).
+OTHER_NAMES = {
+    '--learning_rate': ('--initial_learning_rate',),
+    '--lr': ('--initial_learning_rate',),
+    # The trainers' folder of checkpoints is the readers' --checkpoint_dir.
+    '--checkpoint_dir': ('--train_dir',),
+    '--train_dir': ('--checkpoint_dir',),
+    '--model_dir': ('--train_dir', '--checkpoint_dir'),
+}
+
+
 class Parser(argparse.ArgumentParser):
   """An ArgumentParser whose boolean flags never consume the next argument.
 
@@ -231,11 +246,38 @@ class Parser(argparse.ArgumentParser):
     super().__init__(*args, **kwargs)
     self._booleans = {}  # '--name' -> the namespace attribute it sets.
     self._checks = []  # Run on the parsed flags (see add_check).
+    self._dash_file = None  # A file name read as a flag (_find_dash_file).
 
   def error(self, message):
     """Refuses the command line in one line, without the usage block."""
+    if self._dash_file and message.startswith(
+        ('the following arguments are required', 'unrecognized')):
+      message += ('. %s is read as a flag: give a file of that name as ./%s '
+                  '(or after --, which ends the flags)'
+                  % (self._dash_file, self._dash_file))
     self.exit(2, '%s: error: %s (%s --help lists the flags)\n'
               % (self.prog, message, self.prog))
+
+  def _find_dash_file(self, args):
+    """The first argument that argparse takes for an unknown short flag
+    (-red.png), where the script takes file arguments; else None.
+
+    Such a word is a file name more often than a flag (the scripts have no
+    one-letter flags but -h), and argparse only says that IMAGE is missing
+    or that -red.png is not known.
+    """
+    if all(action.option_strings for action in self._actions):
+      return None
+    options = {option for action in self._actions
+               for option in action.option_strings}
+    for arg in args:
+      if arg == '--':
+        return None
+      if (len(arg) > 1 and arg.startswith('-') and not arg.startswith('--')
+          and arg not in options and
+          not self._negative_number_matcher.match(arg)):
+        return arg
+    return None
 
   def parse_args(self, args=None, namespace=None):
     namespace, extras = self.parse_known_args(args, namespace)
@@ -258,17 +300,33 @@ class Parser(argparse.ArgumentParser):
     self._checks.append(check)
 
   def _unrecognized(self, extras):
-    """The complaint about unknown arguments; it names the flags they begin."""
+    """The complaint about unknown arguments; it names the flags they mean.
+
+    A flag's name from elsewhere (OTHER_NAMES) is told this script's name
+    for the same thing. Otherwise an abbreviation is told the flags it
+    begins, but only where it stops inside a word of theirs (--max_step,
+    --log_freq): a name that stops at the end of a word (--learning_rate,
+    --num_epochs) is a whole name of its own, and the longer flags it
+    begins (--learning_rate_decay_factor, --num_epochs_per_decay) mean
+    something else, which the flag's value would silently set.
+    """
     options = [option for action in self._actions
                for option in action.option_strings if option.startswith('--')]
     for extra in extras:
       given = extra.partition('=')[0]
       if not given.startswith('--'):
         continue
-      meant = [option for option in options if option.startswith(given)]
+      meant = [option for option in OTHER_NAMES.get(given, ())
+               if option in options][:1]
       if meant:
-        return ('unrecognized flag %s; did you mean %s? Flags are never '
-                'abbreviated.' % (given, ' or '.join(meant)))
+        why = 'That is its name here.'
+      else:
+        meant = [option for option in options if option.startswith(given)
+                 and option[len(given)] != '_']
+        why = 'Flags are never abbreviated.'
+      if meant:
+        return ('unrecognized flag %s; did you mean %s? %s'
+                % (given, ' or '.join(meant), why))
     return 'unrecognized arguments: %s' % ' '.join(extras)
 
   def add_bool(self, name, help_text, default=False):
@@ -282,6 +340,7 @@ class Parser(argparse.ArgumentParser):
 
   def parse_known_args(self, args=None, namespace=None):
     args = sys.argv[1:] if args is None else list(args)
+    self._dash_file = self._find_dash_file(args)
     remaining, values = self._take_booleans(args)
     namespace, extras = super().parse_known_args(remaining, namespace)
     for name, value in values:  # In command-line order: the last one wins.

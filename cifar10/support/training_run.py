@@ -264,9 +264,13 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
   storage.makedirs(train_dir)
   if fresh:
     removed = _remove_run_files(train_dir)
-    print('--fresh: removed %d files of an earlier run from %s%s'
-          % (len(removed), train_dir,
-             ''.join('\n  ' + name for name in removed)))
+    if removed:
+      print('--fresh: removed %d file%s of an earlier run from %s%s'
+            % (len(removed), 's' * (len(removed) != 1), train_dir,
+               ''.join('\n  ' + name for name in removed)))
+    else:  # "removed 0 files of an earlier run" read as if there were one.
+      print('--fresh: %s holds no earlier run; nothing was removed.'
+            % train_dir)
   present = set(storage.listdir(train_dir))
   try:
     classes.record_for_run(train_dir, data_classes, resuming=bool(latest))
