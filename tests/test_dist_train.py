@@ -7,6 +7,7 @@ ends, pass or fail.
 import datetime
 import json
 import re
+import signal
 import socket
 import statistics
 import threading
@@ -485,8 +486,17 @@ def test_restarted_chief_resumes_from_its_last_checkpoint(synthetic_data_dir,
   chief = cluster.start('worker', 0, '--max_steps', '1000000')
   worker = cluster.start('worker', 1, '--max_steps', str(_MAX_STEPS))
   _wait_for_checkpoint(str(tmp_path / 'worker0'), 10, chief)
-  chief.process.kill()
-  chief.process.wait()
+  # Stopped, the chief saves a checkpoint and says that the other tasks go
+  # on without it.
+  chief.process.send_signal(signal.SIGINT)
+  status, output = chief.finish()
+  assert status == 130, output[-3000:]
+  assert re.search(
+      r'Stopped by SIGINT at step \d+; saved .*\. Run the same command again '
+      r'to resume\. The other tasks go on: the workers train on, but nothing '
+      r'they do is saved until the chief is back, and it resumes from this '
+      r'checkpoint\. To stop the whole cluster, stop each worker and ps task '
+      r'too \(Ctrl-C in each\)\.', output), output[-3000:]
   saved = latest_step(str(tmp_path / 'worker0'))
   assert saved >= 10
   restarted = cluster.start('worker', 0, '--max_steps', str(saved + 10))

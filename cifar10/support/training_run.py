@@ -552,6 +552,17 @@ class _SessionKeeper(tf.compat.v1.train.SessionRunHook):
 # The guard around the loop
 # ---------------------------------------------------------------------------
 
+# A chief stopped in a cluster stops alone: the other tasks know nothing of
+# it. Asynchronous workers go on updating the variables on the ps tasks,
+# and a restarted chief restores them from its last checkpoint; the ps
+# tasks wait for every worker's end.
+_CLUSTER_GOES_ON = (
+    ' The other tasks go on: the workers train on, but nothing they do is '
+    'saved until the chief is back, and it resumes from this checkpoint. To '
+    'stop the whole cluster, stop each worker and ps task too (Ctrl-C in '
+    'each).')
+
+
 class Guard:
   """Resumes, stops and fails a training run the way its user expects.
 
@@ -727,7 +738,9 @@ class Guard:
       raise errors.TrainingInterrupted(
           self._stopper.signum,
           self._ended('Stopped by ' + signal_name, last_step) +
-          '. Run the same command again to resume.')
+          '. Run the same command again to resume.' + (
+              _CLUSTER_GOES_ON if self._replica.master and
+              self._replica.is_chief else ''))
     bad_file = (self._bad_training_file()
                 if last_step < self._settings.max_steps else None)
     if bad_file:
