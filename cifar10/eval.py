@@ -105,8 +105,10 @@ from cifar10.support import session_options as session_options_lib
 from cifar10.support import storage
 from cifar10.support import summaries
 
-_HOW_TO_PROCEED = (checkpoints.POINT_AT_TRAINING_RUN +
-                   ' Or let that run save a new checkpoint.')
+_HOW_TO_PROCEED = checkpoints.read_instead(
+    '--checkpoint_dir',
+    checkpoints.POINT_AT_TRAINING_RUN + ' Or let that run save a new '
+    'checkpoint.')
 
 # The advice for a checkpoint trained on other classes.
 _OTHER_CLASSES = ('Give the --data_dir it was trained on, or the '

@@ -251,6 +251,11 @@ ADVICE = {
          'point_at_a_run',
          'test_warm_start.py::test_the_advice_of_each_refused_source_followed_'
          'leads_to_a_run'],
+    ('cifar10/support/checkpoints.py', 'to use it instead'):
+        ['test_advice.py::test_damaged_newest_then_readers_use_the_older_one_'
+         'as_advised',
+         'test_advice.py::test_damaged_past_its_step_then_predict_uses_the_'
+         'older_one'],
     ('cifar10/support/checkpoints.py', 'change its permissions to let you '
                                        'read it'):
         ['test_output.py::test_checkpoint_files_that_cannot_be_read_are_named_'
@@ -477,6 +482,9 @@ ADVICE = {
     # cifar10/support/training_run.py
     ('cifar10/support/training_run.py', 'Training will not write over it'):
         ['test_advice.py::test_unusable_checkpoint_then_fresh_or_another_dir'],
+    ('cifar10/support/training_run.py', 'to resume from it, move the files'):
+        ['test_advice.py::test_damaged_newest_then_set_aside_and_the_run_'
+         'resumes_from_the_older'],
     ('cifar10/support/training_run.py', 'fix the cause and run again to '
                                         'resume'):
         ['test_faults.py::'
@@ -1881,15 +1889,150 @@ def test_more_gpus_than_found_then_as_advised(small_data, tmp_path):
 def test_unusable_checkpoint_then_fresh_or_another_dir(small_data, small_run,
                                                        tmp_path):
   run = _copy_run(small_run, tmp_path / 'run')
-  data = tf.train.latest_checkpoint(run) + '.data-00000-of-00001'
-  with open(data, 'r+b') as stream:
-    stream.truncate(100)
+  # Every checkpoint damaged: with a whole one before the newest, the advice
+  # is to resume from that (the test below).
+  for data in glob.glob(os.path.join(run, '*.data-00000-of-00001')):
+    with open(data, 'r+b') as stream:
+      stream.truncate(100)
   message = _refusal(_train, small_data, run, 3)
   assert 'Training will not write over it: run with --fresh to start over' \
       in message and 'or choose another --train_dir' in message
   assert _train(small_data, str(tmp_path / 'another'), 1) == 0
   assert _train(small_data, run, 1, '--fresh') == 0
   assert latest_step(run) == 1
+
+
+@pytest.fixture(scope='module')
+def run_of_four_checkpoints(small_data, tmp_path_factory):
+  """A --train_dir after 6 steps, with checkpoints at steps 0, 2, 4 and 6."""
+  train_dir = str(tmp_path_factory.mktemp('advice_checkpoints') / 'run')
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert _train(small_data, train_dir, 6, '--save_checkpoint_steps',
+                  '2') == 0
+  return train_dir
+
+
+def _cut_newest(run, size):
+  """Truncates the data file of the newest checkpoint in `run` to `size`
+  bytes (a negative size: that many fewer), as a full disk or an
+  interrupted copy leaves it; returns the checkpoint."""
+  newest = tf.train.latest_checkpoint(run)
+  data = newest + '.data-00000-of-00001'
+  with open(data, 'r+b') as stream:
+    stream.truncate(size if size > 0 else os.path.getsize(data) + size)
+  return newest
+
+
+def test_damaged_newest_then_readers_use_the_older_one_as_advised(
+    small_data, run_of_four_checkpoints, tmp_path, capsys):
+  # Before: "Checkpoint RUN/model.ckpt-6 cannot be read (...): it is damaged
+  # or incomplete. Point --checkpoint_dir at the --train_dir of a training
+  # run.", which it was: the advice led back to the damaged checkpoint.
+  run = _copy_run(run_of_four_checkpoints, tmp_path / 'run')
+  damaged = _cut_newest(run, 1000)
+  image = str(tmp_path / 'red.png')
+  _png(image, 200)
+  older = os.path.join(run, 'model.ckpt-4')
+  readers = {
+      'predict': lambda folder: predict.main([image, '--checkpoint_dir',
+                                              folder]),
+      'export': lambda folder: export.main([
+          '--checkpoint_dir', folder, '--export_dir',
+          str(tmp_path / 'model' / os.path.basename(folder))]),
+      'eval': lambda folder: _eval(small_data, folder, tmp_path / 'eval'),
+  }
+  for name, read in readers.items():
+    message = _refusal(read, run)
+    assert message.startswith('Checkpoint %s cannot be read (' % damaged), name
+    assert ('it is damaged or incomplete. The newest checkpoint before it '
+            'that is whole is %s (%s holds model.ckpt-0, model.ckpt-2, '
+            'model.ckpt-4, model.ckpt-6): ' % (older, run)) in message, name
+    # "give --checkpoint_dir RUN/model.ckpt-4 to use it instead."
+    named = _group(r'give --checkpoint_dir (\S+) to use it instead\.$',
+                   message)
+    assert named == older
+    capsys.readouterr()
+    assert read(named) == 0, name
+    assert re.search(r'%s \((global step 4|moving averages)' % re.escape(
+        older), capsys.readouterr().out), name
+  assert os.path.exists(tmp_path / 'model' / 'model.ckpt-4' /
+                        'saved_model.pb')
+  # A warm start is pointed the same way.
+  message = _refusal(_train, small_data, str(tmp_path / 'new'), 1,
+                     '--warm_start_from', run)
+  named = _group(r'give --warm_start_from (\S+) to use it instead\.$',
+                 message)
+  assert named == older
+  with contextlib.redirect_stdout(io.StringIO()) as started:
+    assert _train(small_data, str(tmp_path / 'new'), 1, '--warm_start_from',
+                  named) == 0
+  assert 'Warm start from %s: restored' % older in started.getvalue()
+
+
+def test_damaged_past_its_step_then_predict_uses_the_older_one(
+    small_data, run_of_four_checkpoints, tmp_path):
+  # Cut near its end, the checkpoint's step still reads: the damage is met
+  # reading the weights, which says the same.
+  run = _copy_run(run_of_four_checkpoints, tmp_path / 'run')
+  damaged = _cut_newest(run, -100)
+  image = str(tmp_path / 'red.png')
+  _png(image, 200)
+  message = _refusal(predict.main, [image, '--checkpoint_dir', run])
+  assert message.startswith('Checkpoint %s is damaged: reading ' % damaged)
+  named = _group(r'give --checkpoint_dir (\S+) to use it instead\.$',
+                 message)
+  assert named == os.path.join(run, 'model.ckpt-4')
+  assert predict.main([image, '--checkpoint_dir', named]) == 0
+
+
+def test_damaged_newest_then_set_aside_and_the_run_resumes_from_the_older(
+    small_data, run_of_four_checkpoints, tmp_path, capsys):
+  # Before: "... Training will not write over it: run with --fresh to start
+  # over", which would have deleted the whole checkpoints with it.
+  run = _copy_run(run_of_four_checkpoints, tmp_path / 'run')
+  damaged = _cut_newest(run, 1000)
+  # The user's own folder under the name the advice would offer first.
+  os.makedirs(tmp_path / 'run_damaged')
+  (tmp_path / 'run_damaged' / 'notes.txt').write_text('mine')
+  before = _listing(tmp_path)
+  message = _refusal(_train, small_data, run, 8, '--save_checkpoint_steps',
+                     '2')
+  assert _listing(tmp_path) == before
+  assert message.startswith('Checkpoint %s cannot be read (' % damaged)
+  assert ('The newest checkpoint before it that is whole is %s/model.ckpt-4 '
+          '(%s holds model.ckpt-0, model.ckpt-2, model.ckpt-4, model.ckpt-6): '
+          'to resume from it, move the files of model.ckpt-6' % (run, run)
+          in message)
+  assert message.endswith(
+      'Or run with --fresh to start over (that removes all the earlier '
+      'run\'s checkpoints, model.ckpt-4 among them, and its event files), '
+      'or choose another --train_dir.')
+  # "move the files of model.ckpt-6 (model.ckpt-6.*) out of the run into a
+  # new folder, such as ASIDE (COMMAND), and run the same command again."
+  command = _group(r'into a new folder, such as \S+ \((.*)\), and run the '
+                   r'same command again\.', message)
+  aside = str(tmp_path / 'run_damaged_2')
+  assert command == 'mkdir -p %s && mv %s.* %s/' % (aside, damaged, aside)
+  subprocess.run(command, shell=True, check=True)
+  capsys.readouterr()
+  assert _train(small_data, run, 8, '--save_checkpoint_steps', '2') == 0
+  out = capsys.readouterr().out
+  assert 'Resuming from %s/model.ckpt-4 (global step 4).' % run in out
+  assert latest_step(run) == 8
+  # Nothing lost: the damaged checkpoint's files are in the new folder as
+  # they were, the user's folder is untouched, and the run holds all it
+  # held but those (model.ckpt-6 and model.ckpt-8 are the resumed run's).
+  after = _listing(tmp_path)
+  moved = {os.path.join('run_damaged_2', name[len('run/'):]): data
+           for name, data in before.items()
+           if name.startswith('run/model.ckpt-6.')}
+  assert len(moved) == 3 and all(after[name] == data
+                                 for name, data in moved.items())
+  assert after['run_damaged/notes.txt'] == b'mine'
+  assert {name for name in before if name.startswith('run/')} <= set(after)
+  assert sorted(tf.train.get_checkpoint_state(run).all_model_checkpoint_paths
+                ) == sorted(os.path.join(run, 'model.ckpt-%d' % step)
+                            for step in (0, 2, 4, 6, 8))
 
 
 def test_users_files_in_train_dir_then_moved_or_another_dir(small_data,

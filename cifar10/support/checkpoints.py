@@ -12,8 +12,11 @@ if not __package__:  # Run as a file: see run_as_file.py.
   run_as_file.refuse(__file__)
 
 import dataclasses
+import math
 import os
+import re
 
+from google.protobuf import text_format
 import tensorflow as tf
 
 from cifar10.support import classes
@@ -30,6 +33,50 @@ def _point_at_run(flag):
 
 # The advice of the tools that read checkpoints written by a training run.
 POINT_AT_TRAINING_RUN = _point_at_run('--checkpoint_dir')
+
+
+@dataclasses.dataclass(frozen=True)
+class HowToProceed:
+  """What a refusal of an unusable checkpoint tells the user to do.
+
+  Most refusals (another model, other classes) end in one sentence, the
+  same whatever the checkpoint: `sentence`, which str() gives, so that it
+  goes into a message as a plain string does. A damaged checkpoint is
+  different when an older one in its run is whole: the run is not lost,
+  and the way to that older one depends on who reads it (a flag to give,
+  or files to move aside). `older` words that way, for every refusal of a
+  damaged checkpoint (see _damaged_advice): one mechanism for the readers
+  and the trainer alike.
+
+  Attributes:
+    sentence: the advice for any unusable checkpoint.
+    older: a function of (the damaged checkpoint, the newest whole one
+      before it), both prefixes, giving the advice that leads to the
+      latter; None: `sentence` serves there too.
+  """
+  sentence: str
+  older: object = None
+
+  def __str__(self):
+    return self.sentence
+
+
+def read_instead(flag, sentence):
+  """The HowToProceed of a tool that reads a checkpoint named by `flag`.
+
+  Given the older whole checkpoint as `flag`, the tool reads that one and
+  not the newest (locate_checkpoints), whatever the run's index says.
+
+  Args:
+    flag: the flag naming the run or checkpoint, such as '--checkpoint_dir'.
+    sentence: the advice for any other unusable checkpoint.
+  """
+  return HowToProceed(sentence, lambda damaged, older: (
+      'give %s %s to use it instead.' % (flag, older)))
+
+
+# The same, for cifar10.predict and cifar10.export.
+READ_A_RUN = read_instead('--checkpoint_dir', POINT_AT_TRAINING_RUN)
 
 # What to do with a checkpoint holding every weight but no moving averages.
 _ADD_RAW_WEIGHTS = ('Add --raw_weights to use its variables as trained.')
@@ -163,12 +210,21 @@ def _refuse_missing_checkpoint(path, flag):
         '%s %s: there is no such checkpoint (mistyped, or deleted by the run, '
         'which keeps only its newest). %s holds %s: give one of them, such as '
         '%s %s, or %s %s for the newest.' % (
-            flag, path, folder,
-            ', '.join(os.path.basename(kept_path) for kept_path in kept),
-            flag, kept[-1], flag, folder))
+            flag, path, folder, _names(kept), flag, kept[-1], flag, folder))
   raise errors.UserError(
       '%s %s: there is no such checkpoint, and %s holds none. %s'
       % (flag, path, folder, _point_at_run(flag)))
+
+
+def _names(prefixes):
+  """Checkpoints listed by their names alone ('model.ckpt-0, model.ckpt-2'),
+  as a message about the folder holding them lists them."""
+  return ', '.join(os.path.basename(prefix) for prefix in prefixes)
+
+
+# The index files whose missing newest checkpoint a notice named already:
+# an evaluator polling the folder says it once, not at every poll.
+_MISSING_NOTICED = set()
 
 
 def latest_checkpoint(folder, how_to_proceed):
@@ -176,6 +232,10 @@ def latest_checkpoint(folder, how_to_proceed):
 
   The newest is the one the folder's index file names; in a folder without
   that file, the one with the highest step (paths.unlisted_checkpoints).
+  Where the index names a checkpoint whose files are gone but lists older
+  ones that are there, the newest of those is the newest, with a notice:
+  that is how a run gets past a damaged checkpoint, its files moved aside
+  (see forget_missing, which the trainer runs before it resumes).
 
   Args:
     folder: a folder of checkpoints (need not exist yet).
@@ -200,12 +260,73 @@ def latest_checkpoint(folder, how_to_proceed):
     storage.read_bytes(os.path.join(folder, paths.INDEX_FILE))
   except storage.op_error() as error:
     _refuse_if_unreadable(error)
-  path = tf.train.latest_checkpoint(folder)
-  if path is None:
+  index = os.path.join(folder, paths.INDEX_FILE)
+  # What tf.train.latest_checkpoint reads, without its ERROR line (in the
+  # middle of the user's output) for a checkpoint that is not there.
+  state = tf.train.get_checkpoint_state(folder)
+  named = state and state.model_checkpoint_path
+  if named and paths.checkpoint_exists(named):
+    return named
+  kept = [path for path in state.all_model_checkpoint_paths
+          if paths.checkpoint_exists(path)] if named else []
+  if not kept:
     raise errors.UserError(
         '%s is damaged or names a checkpoint that is not there. %s'
-        % (os.path.join(folder, paths.INDEX_FILE), how_to_proceed))
-  return path
+        % (index, how_to_proceed))
+  if index not in _MISSING_NOTICED:
+    _MISSING_NOTICED.add(index)
+    errors.notice('%s names %s, whose files are not there (moved or '
+                  'deleted): using the newest checkpoint it lists that is '
+                  'there, %s.' % (index, os.path.basename(named), kept[-1]))
+  return kept[-1]
+
+
+def forget_missing(folder):
+  """Rewrites the index file of `folder` without its checkpoints that are
+  gone; returns their names (none: the file is left as it is).
+
+  A trainer resumes from the checkpoint the index file names (TensorFlow
+  restores it, not latest_checkpoint), and a checkpoint moved aside, as a
+  damaged one's advice says, would fail that restore: the index then names
+  the newest one there, as latest_checkpoint reads it. Every other entry,
+  and each path's form (relative or absolute), is kept.
+
+  Args:
+    folder: a run's folder, whose index file latest_checkpoint has read.
+  """
+  index = os.path.join(folder, paths.INDEX_FILE)
+  if not storage.exists(index):
+    return []
+  # The parsed state joins relative paths to `folder`; the raw one keeps
+  # them as the trainer wrote them (relative: the run stays movable).
+  state = tf.train.get_checkpoint_state(folder)
+  if state is None:  # Damaged: latest_checkpoint refuses it.
+    return []
+  raw = text_format.Parse(storage.read_bytes(index).decode('utf-8'),
+                          type(state)())
+  there = [paths.checkpoint_exists(path)
+           for path in state.all_model_checkpoint_paths]
+  gone = [os.path.basename(path) for path, kept
+          in zip(raw.all_model_checkpoint_paths, there) if not kept]
+  named = os.path.basename(raw.model_checkpoint_path)
+  if (not paths.checkpoint_exists(state.model_checkpoint_path) and
+      named not in gone):
+    gone.append(named)
+  if not gone or not any(there):
+    return []
+  timestamps = list(raw.all_model_checkpoint_timestamps)
+  kept_paths = [path for path, kept in zip(raw.all_model_checkpoint_paths,
+                                           there) if kept]
+  del raw.all_model_checkpoint_paths[:]
+  raw.all_model_checkpoint_paths.extend(kept_paths)
+  if len(timestamps) == len(there):
+    del raw.all_model_checkpoint_timestamps[:]
+    raw.all_model_checkpoint_timestamps.extend(
+        stamp for stamp, kept in zip(timestamps, there) if kept)
+  raw.model_checkpoint_path = kept_paths[-1]
+  storage.write_atomically(index, text_format.MessageToString(raw).encode(
+      'utf-8'))
+  return gone
 
 
 def require_latest(folder):
@@ -329,7 +450,9 @@ def read_checkpoint(path, how_to_proceed):
 
   Args:
     path: a checkpoint prefix.
-    how_to_proceed: a sentence for the error message, saying what to do.
+    how_to_proceed: what the error message tells the user to do: a
+      sentence, or a HowToProceed, which also words the way to an older
+      checkpoint where this one is damaged.
 
   Returns:
     A Checkpoint.
@@ -353,7 +476,69 @@ def read_checkpoint(path, how_to_proceed):
     _refuse_if_unreadable(error)
     raise errors.UserError(
         'Checkpoint %s cannot be read (%s): it is damaged or incomplete. %s'
-        % (path, errors.describe(error), how_to_proceed))
+        % (path, errors.describe(error), _damaged_advice(path, how_to_proceed)))
+
+
+def _damaged_advice(path, how_to_proceed):
+  """What the refusal of damaged checkpoint `path` tells the user to do.
+
+  Where `how_to_proceed` can lead to an older checkpoint (a HowToProceed
+  with `older`) and the run holds a whole one before `path`, the advice
+  names the newest such, lists the run's checkpoints (as the refusal of a
+  missing one does) and says how to use it: "give --checkpoint_dir
+  RUN/model.ckpt-N" alone would send the reader round in a circle, to the
+  same damaged newest. Only this error path reads the older checkpoints,
+  and only their metadata (_looks_whole).
+
+  Args:
+    path: the damaged checkpoint's prefix.
+    how_to_proceed: the caller's advice, a string or a HowToProceed.
+
+  Returns:
+    The sentences that end the message.
+  """
+  older = getattr(how_to_proceed, 'older', None)
+  folder = storage.dirname(path) or '.'
+  try:
+    listed = all_checkpoints(folder) if older else []
+  except errors.UserError:  # A damaged index file: no listing to go by.
+    listed = []
+  names = [os.path.basename(prefix) for prefix in listed]
+  before = (listed[:names.index(os.path.basename(path))]
+            if os.path.basename(path) in names else [])
+  whole = next((prefix for prefix in reversed(before)
+                if _looks_whole(prefix)), None)
+  if whole is None:
+    return str(how_to_proceed)
+  return 'The newest checkpoint before it that is whole is %s (%s holds %s): ' \
+      '%s' % (whole, folder, _names(listed), older(path, whole))
+
+
+def _looks_whole(path):
+  """Whether checkpoint `path` looks whole by its metadata alone.
+
+  Its index must read, and its data files hold at least the bytes its
+  variables take (exactly those, as TensorFlow writes them): a file cut
+  short, the damage a full disk or an interrupted copy leaves, fails
+  that. No tensor is read, so trying each checkpoint before a damaged one
+  costs little. A file damaged inside, whose size is right, passes: its
+  refusal then names the next older one.
+  """
+  folder = storage.dirname(path) or '.'
+  data = re.compile(re.escape(os.path.basename(path)) +
+                    r'\.data-\d+-of-\d+$')
+  try:
+    reader = tf.compat.v1.train.NewCheckpointReader(path)
+    dtypes = reader.get_variable_to_dtype_map()
+    needed = sum(math.prod(shape) * dtypes[name].size
+                 for name, shape in reader.get_variable_to_shape_map().items()
+                 if dtypes[name] != tf.string)
+    held = sum(storage.getsize(os.path.join(folder, name))
+               for name in storage.listdir(folder) if data.match(name))
+  except _READ_ERRORS + (storage.op_error(),):
+    return False
+  # The old V1 format keeps everything in the one file the reader opened.
+  return held >= needed or not storage.isfile(path + '.index')
 
 
 def _refuse_if_deleted(path):
@@ -494,7 +679,8 @@ def check_checkpoint(checkpoint, expected, how_to_proceed, tolerated=None,
     expected: dict from names in the checkpoint to the graph variables they
       restore into, or to SavedVariables (see saved_variables, for graphs
       with partitioned variables).
-    how_to_proceed: a sentence telling the user what to do about it.
+    how_to_proceed: a sentence telling the user what to do about it, or a
+      HowToProceed (see read_checkpoint).
     tolerated: predicate for names the checkpoint may hold beyond
       `expected`; by default none may.
     advise_use_fp16: when the first mismatch is float16 against float32,
@@ -532,7 +718,8 @@ def check_checkpoint(checkpoint, expected, how_to_proceed, tolerated=None,
       _refuse_if_unreadable(error)
       raise errors.UserError(
           'Checkpoint %s is damaged: reading %s failed (%s). %s'
-          % (path, name, errors.describe(error), how_to_proceed))
+          % (path, name, errors.describe(error),
+             _damaged_advice(path, how_to_proceed)))
 
 
 def _also_in_training_checkpoints(expected):
@@ -644,8 +831,7 @@ def checkpoint_to_serve(checkpoint_dir, use_fp16):
     errors.UserError: there is no usable checkpoint, or its folder records
       another number of classes than it scores.
   """
-  checkpoint = read_checkpoint(find_checkpoint(checkpoint_dir),
-                               POINT_AT_TRAINING_RUN)
+  checkpoint = read_checkpoint(find_checkpoint(checkpoint_dir), READ_A_RUN)
   run_folder = storage.dirname(checkpoint.path) or '.'
   run_classes = classes.of_run(run_folder)
   check_class_count(checkpoint, run_classes, classes.run_names_fix(run_folder))
@@ -661,7 +847,7 @@ def checkpoint_to_serve(checkpoint_dir, use_fp16):
 
 
 def restore_weights(session, checkpoint, averaged, raw_weights=False,
-                    how_to_proceed=POINT_AT_TRAINING_RUN):
+                    how_to_proceed=READ_A_RUN):
   """Restores the weights saved in `checkpoint`: their averages, or raw.
 
   Evaluation, cifar10.predict and cifar10.export use the moving averages of
@@ -677,7 +863,8 @@ def restore_weights(session, checkpoint, averaged, raw_weights=False,
     averaged: cifar10.variables_to_restore(): the names of the weights'
       moving averages in the checkpoint, mapped to the model's variables.
     raw_weights: the --raw_weights flag.
-    how_to_proceed: the sentence that ends an error message.
+    how_to_proceed: the sentence that ends an error message, or a
+      HowToProceed (see read_checkpoint).
 
   Returns:
     The checkpoint's global step (0, with a notice, when it holds none).

@@ -47,11 +47,36 @@ from cifar10.support import warm_start
 
 CHECKPOINT_BASENAME = 'model.ckpt'
 
+
+def _set_aside(damaged, older):
+  """The trainer's way past damaged checkpoint `damaged` to `older`, the
+  newest whole one before it: move the damaged one's files out of the run.
+
+  Nothing is deleted, and nothing of the user's written over: the files go
+  into a free folder beside the run. The trainer then resumes from `older`
+  (checkpoints.latest_checkpoint skips a listed checkpoint whose files are
+  gone, and prepare_train_dir drops it from the index file). --fresh stays
+  the last resort, saying that it removes the whole checkpoints too.
+  """
+  train_dir = storage.dirname(damaged) or '.'
+  aside = paths.new_folder_beside(train_dir, '_damaged')
+  # A shell's mkdir and mv cannot reach a URL: there the words alone.
+  command = '' if storage.scheme(damaged) else ' (mkdir -p %s && mv %s.* %s/)' \
+      % (shlex.quote(aside), shlex.quote(damaged), shlex.quote(aside))
+  return ('to resume from it, move the files of %s (%s.*) out of the run '
+          'into a new folder, such as %s%s, and run the same command again. '
+          'Or run with --fresh to start over (that removes all the earlier '
+          'run\'s checkpoints, %s among them, and its event files), or choose '
+          'another --train_dir.' % (
+              os.path.basename(damaged), os.path.basename(damaged), aside,
+              command, os.path.basename(older)))
+
+
 # The advice for a checkpoint in --train_dir that this graph cannot resume.
-UNUSABLE_CHECKPOINT = (
+UNUSABLE_CHECKPOINT = checkpoints.HowToProceed(
     'Training will not write over it: run with --fresh to start over (that '
     'removes the earlier run\'s checkpoints and event files), or choose '
-    'another --train_dir.')
+    'another --train_dir.', older=_set_aside)
 
 # The files only a run writes, by the names TensorFlow gives them: where one
 # of them is in --train_dir, the folder holds a run (or the start of one).
@@ -271,6 +296,13 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
     else:  # "removed 0 files of an earlier run" read as if there were one.
       print('--fresh: %s holds no earlier run; nothing was removed.'
             % train_dir)
+  if latest:
+    # A checkpoint moved aside (the advice for a damaged one) is still
+    # named by the index file, from which TensorFlow restores.
+    forgotten = checkpoints.forget_missing(train_dir)
+    if forgotten:
+      errors.notice('%s no longer lists %s, whose files are not there.' % (
+          os.path.join(train_dir, paths.INDEX_FILE), ', '.join(forgotten)))
   present = set(storage.listdir(train_dir))
   try:
     classes.record_for_run(train_dir, data_classes, resuming=bool(latest))

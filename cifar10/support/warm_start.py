@@ -34,8 +34,9 @@ from cifar10.support import storage
 
 FLAG = '--warm_start_from'
 
-_HOW_TO_PROCEED = ('Give %s another checkpoint or run folder, or leave it out '
-                   'to start from random weights.' % FLAG)
+_HOW_TO_PROCEED = checkpoints.read_instead(
+    FLAG, 'Give %s another checkpoint or run folder, or leave it out to start '
+    'from random weights.' % FLAG)
 
 
 @dataclasses.dataclass(frozen=True)
