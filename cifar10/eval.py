@@ -241,15 +241,18 @@ def evaluate(args, session_options, folder, named):
   # suffix keeps each file apart. Beside the first, a record of the run
   # evaluated (paths.EVALUATED_RUN_FILE), by which a later evaluation of
   # another run into this folder is refused: the event files do not say.
+  # The same record refuses the run once started over (--fresh) since.
+  record = paths.EvaluationRecord(args.eval_dir, folder)
   summary_writer = summaries.WriterOnFirstSummary(
       args.eval_dir, filename_suffix='.%d.%d' % (os.getpid(),
                                                  time.monotonic_ns()),
-      on_open=paths.recorder_of_evaluations(args.eval_dir, folder))
+      on_open=record.write)
 
   def evaluate_one(checkpoint_path, skip_unusable):
     # With `skip_unusable` (the waiting loop, --all_checkpoints) a checkpoint
     # that cannot be used is reported in one line, and None returned.
     script.raise_stop_asked()  # Lost in the evaluation before? See script.py.
+    record.check_run(evaluating=True)  # Not skipped: a refusal.
     try:
       return eval_once(checkpoint_path, args.eval_data, args.data_dir,
                        args.batch_size, args.num_examples, args.use_fp16,
@@ -276,6 +279,7 @@ def evaluate(args, session_options, folder, named):
         script.raise_stop_asked()
         print('%s: skipped: %s' % (datetime.datetime.now(), error), flush=True)
         checkpoint_path = last_seen
+      record.check_run()  # Refused once started over (--fresh) beside it.
       if checkpoint_path is None:
         print('No checkpoint in %s yet; waiting for one.' % folder,
               flush=True)

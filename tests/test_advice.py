@@ -32,6 +32,7 @@ import signal
 import subprocess
 import sys
 import tarfile
+import time
 
 import numpy as np
 from PIL import Image
@@ -51,11 +52,13 @@ from cifar10.support import classes
 from cifar10.support import data_sets
 from cifar10.support import download
 from cifar10.support import errors
+from cifar10.support import eval_report
 from cifar10.support import flags
 from cifar10.support import paths
 from cifar10.support import pickled_batches
 from cifar10.support import script
 from cifar10.support import session_options
+from cifar10.support import storage
 from cifar10.support import tower_devices
 import cifar_formats
 from conftest import DEADLINE_SECS, crafted_record, latest_step, serve_exported
@@ -396,6 +399,9 @@ ADVICE = {
          'recorded'],
     ('cifar10/support/paths.py', 'a new folder of its own, such as'):
         ['test_advice.py::test_data_into_another_tools_folder_then_a_new_one'],
+    ('cifar10/support/paths.py', 'If it was not started over'):
+        ['test_advice.py::test_eval_dir_of_a_run_whose_first_event_file_was_'
+         'deleted_then_dropped'],
     ('cifar10/support/paths.py', 'Give a folder for the event files'):
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
     ('cifar10/support/paths.py', 'Give the folder that holds'):
@@ -502,9 +508,16 @@ ADVICE = {
         ['test_advice.py::test_eval_dir_the_data_then_one_of_its_own',
          'test_advice.py::test_eval_dir_offered_is_free_and_named_after_the_'
          'run'],
-    ('cifar10/support/paths.py', 'Evaluate --checkpoint_dir %s into a'):
+    ('cifar10/support/paths.py', 'holds the evaluations of another run'):
         ['test_advice.py::test_eval_dir_of_another_runs_evaluations_then_one_'
          'of_its_own'],
+    ('cifar10/support/paths.py', 'so the folder was started over since'):
+        ['test_advice.py::test_eval_dir_of_a_run_started_over_then_one_of_'
+         'its_own',
+         'test_advice.py::test_waiting_eval_then_the_run_started_over_beside_'
+         'it',
+         'test_advice.py::test_eval_dir_at_a_url_of_a_run_started_over_then_'
+         'one_of_its_own'],
     ('cifar10/support/training_run.py', 'among those files. Give a '
                                         '--train_dir of its own'):
         ['test_advice.py::test_train_dir_the_data_or_an_export_then_a_folder_'
@@ -2437,13 +2450,16 @@ def test_eval_dir_of_a_moved_run_then_its_new_place_recorded(
   eval_dir = str(tmp_path / 'exp' / 'run_eval')
   assert _eval(small_data, run, eval_dir) == 0
   record = os.path.join(eval_dir, paths.EVALUATED_RUN_FILE)
-  assert open(record).read() == run + '\n../run\n'
+  first = paths.first_event_file(run)
+  assert open(record).read() == run + '\n../run\n' + first + '\n'
   # Both moved together: the same run, and the record follows it.
   os.rename(tmp_path / 'exp', tmp_path / 'moved')
   run, eval_dir = (str(tmp_path / 'moved' / name)
                    for name in ('run', 'run_eval'))
   assert _eval(small_data, run, eval_dir) == 0
   assert paths.evaluated_run(eval_dir) == run
+  record = os.path.join(eval_dir, paths.EVALUATED_RUN_FILE)
+  assert open(record).read() == run + '\n../run\n' + first + '\n'
   # The run renamed alone could be another run: refused, with a way to say
   # that it is the same one, since the recorded folder is gone.
   renamed = str(tmp_path / 'moved' / 'renamed')
@@ -2461,6 +2477,160 @@ def test_eval_dir_of_a_moved_run_then_its_new_place_recorded(
   subprocess.run(command, shell=True, check=True)
   assert _eval(small_data, renamed, eval_dir) == 0
   assert paths.evaluated_run(eval_dir) == renamed
+
+
+def _after_the_second_of(event_file):
+  """Waits until the clock has passed the second `event_file` was opened
+  in (its name holds it): an event file opened now is named otherwise."""
+  second = int(re.fullmatch(paths.EVENTS_FILE, event_file).group(1))
+  while time.time() < second + 1:
+    time.sleep(0.05)
+
+
+def _started_over_message(eval_dir, run, first, offered):
+  return (
+      '--eval_dir %s holds the evaluations of an earlier run in '
+      '--checkpoint_dir %s: that run began with the event file %s, which is '
+      'gone, so the folder was started over since (cifar10.train --fresh), '
+      'and the two runs\' figures at the same steps would mix in '
+      'TensorBoard and scripts/plot_run.py. Evaluate --checkpoint_dir %s '
+      'into a folder of its own, such as --eval_dir %s.' % (
+          eval_dir, run, first, run, offered))
+
+
+def test_eval_dir_of_a_run_started_over_then_one_of_its_own(
+    small_data, tmp_path, capsys):
+  # Before: after cifar10.train --fresh, the erased run's results in the
+  # --eval_dir stood for the new run's: --all_checkpoints found "0 of the 2
+  # checkpoints in RUN have no result in RUN_eval yet" and evaluated
+  # nothing, and --run_once put the new run's precision beside the old
+  # one's at the same step, in two event files.
+  run, eval_dir = str(tmp_path / 'run'), str(tmp_path / 'run_eval')
+  assert _train(small_data, run, 2) == 0
+  first = paths.first_event_file(run)
+  assert _eval(small_data, run, eval_dir, '--all_checkpoints') == 0
+  assert eval_report.evaluated_steps(eval_dir) == {0, 2}
+  record = os.path.join(eval_dir, paths.EVALUATED_RUN_FILE)
+  assert open(record).read() == run + '\n../run\n' + first + '\n'
+  # Resumed, it is the same run: it goes on in its folder.
+  _after_the_second_of(first)
+  assert _train(small_data, run, 3) == 0
+  assert len(glob.glob(os.path.join(run, 'events.out.tfevents.*'))) == 2
+  assert paths.first_event_file(run) == first
+  assert _eval(small_data, run, eval_dir, '--all_checkpoints') == 0
+  assert eval_report.evaluated_steps(eval_dir) == {0, 2, 3}
+  # Started over, it is another run.
+  newest = max(glob.glob(os.path.join(run, 'events.out.tfevents.*')))
+  _after_the_second_of(os.path.basename(newest))
+  assert _train(small_data, run, 2, '--fresh') == 0
+  assert paths.first_event_file(run) != first
+  before = _listing(eval_dir)
+  capsys.readouterr()
+  for extra in ((), ('--all_checkpoints',)):
+    message = _refusal(_eval, small_data, run, eval_dir, *extra)
+    assert message == _started_over_message(
+        eval_dir, run, first, run + '_eval_2') + (
+            ' If it was not started over, that file only deleted, drop the '
+            'file from the record (echo %s > %s) and run this again.' % (
+                run, record))
+    assert _listing(eval_dir) == before
+  assert 'have no result' not in capsys.readouterr().out
+  # "Evaluate --checkpoint_dir RUN into ... --eval_dir RUN_eval_2."
+  offered = _group(r'such as --eval_dir (\S+)\. ', message)
+  assert _eval(small_data, run, offered, '--all_checkpoints') == 0
+  assert ('2 of the 2 checkpoints in %s have no result in %s yet.' % (
+      run, offered)) in capsys.readouterr().out
+  assert eval_report.evaluated_steps(offered) == {0, 2}
+  assert paths.first_event_file(run) in open(
+      os.path.join(offered, paths.EVALUATED_RUN_FILE)).read()
+  assert _listing(eval_dir) == before
+  # A record without the event file (an earlier version's) is not checked,
+  # nor given one: which run its evaluations measured is unknown.
+  earlier = str(tmp_path / 'earlier_eval')
+  shutil.copytree(eval_dir, earlier)
+  with open(os.path.join(earlier, paths.EVALUATED_RUN_FILE), 'w') as lines:
+    lines.write(run + '\n../run\n')
+  assert _eval(small_data, run, earlier) == 0
+  assert open(os.path.join(earlier, paths.EVALUATED_RUN_FILE)).read() == (
+      run + '\n../run\n')
+
+
+def test_eval_dir_at_a_url_of_a_run_started_over_then_one_of_its_own(
+    small_data, tmp_path, capsys):
+  # At a URL the run's event files are read as in a local folder; the
+  # record has no path between the two folders, and no echo is offered (a
+  # shell cannot write to a URL).
+  run, eval_dir = ('ram://%s/%s' % (tmp_path.name, name)
+                   for name in ('run', 'run_eval'))
+  assert _train(small_data, run, 2) == 0
+  first = paths.first_event_file(run)
+  assert _eval(small_data, run, eval_dir) == 0
+  record = eval_dir + '/' + paths.EVALUATED_RUN_FILE
+  assert storage.read_bytes(record) == (
+      '%s\n\n%s\n' % (run, first)).encode()
+  _after_the_second_of(first)
+  assert _train(small_data, run, 2, '--fresh') == 0
+  assert _refusal(_eval, small_data, run, eval_dir) == _started_over_message(
+      eval_dir, run, first, run + '_eval_2')
+  # "such as --eval_dir RUN_eval_2."
+  capsys.readouterr()
+  assert _eval(small_data, run, run + '_eval_2') == 0
+  assert 'model.ckpt-2 (global step 2): precision @ 1 = ' in (
+      capsys.readouterr().out)
+
+
+def test_eval_dir_of_a_run_whose_first_event_file_was_deleted_then_dropped(
+    small_data, small_run, tmp_path):
+  # A run's first event file deleted by hand looks like a run started over:
+  # refused, with a way to say that it was not.
+  run = _copy_run(small_run, tmp_path / 'run')
+  eval_dir = str(tmp_path / 'run_eval')
+  assert _eval(small_data, run, eval_dir) == 0
+  first = paths.first_event_file(run)
+  _after_the_second_of(first)
+  assert _train(small_data, run, 3) == 0  # Resumed: a second event file.
+  os.remove(os.path.join(run, first))
+  before = _listing(eval_dir)
+  message = _refusal(_eval, small_data, run, eval_dir)
+  record = os.path.join(eval_dir, paths.EVALUATED_RUN_FILE)
+  assert message.endswith(
+      'such as --eval_dir %s_eval_2. If it was not started over, that file '
+      'only deleted, drop the file from the record (echo %s > %s) and run '
+      'this again.' % (run, run, record))
+  assert _listing(eval_dir) == before
+  # "drop the file from the record (echo RUN > EVAL/evaluated_run.txt) and
+  # run this again."
+  command = _group(r'drop the file from the record \((.*)\) and run', message)
+  subprocess.run(command, shell=True, check=True)
+  assert _eval(small_data, run, eval_dir) == 0
+  assert eval_report.evaluated_steps(eval_dir) == {2, 3}
+  assert open(record).read() == run + '\n'
+
+
+def test_waiting_eval_then_the_run_started_over_beside_it(
+    small_data, small_run, tmp_path, children):
+  # Before: a waiting evaluator went on into the same event file with the
+  # new run's checkpoints (or, where the new run's newest checkpoint had
+  # the old one's name, waited for ever without a word).
+  run = _copy_run(small_run, tmp_path / 'run')
+  eval_dir = str(tmp_path / 'run_eval')
+  evaluator = children('-m', 'cifar10.eval', '--data_dir', small_data,
+                       '--checkpoint_dir', run, '--eval_dir', eval_dir,
+                       '--eval_interval_secs', '1', '--num_examples', '20',
+                       '--batch_size', '20')
+  evaluator.wait_for(r'model\.ckpt-2 \(global step 2\): precision @ 1 = ')
+  first = paths.first_event_file(run)
+  _after_the_second_of(first)
+  assert _train(small_data, run, 2, '--fresh') == 0
+  status, output = evaluator.finish()
+  assert status == 1
+  assert output.splitlines()[-1] == 'error: ' + _started_over_message(
+      eval_dir, run, first, run + '_eval_2') + (
+          ' If it was not started over, that file only deleted, drop the '
+          'file from the record (echo %s > %s) and run this again.' % (
+              run, os.path.join(eval_dir, paths.EVALUATED_RUN_FILE)))
+  assert eval_report.evaluated_steps(eval_dir) == {2}
+  assert _eval(small_data, run, run + '_eval_2') == 0
 
 
 def test_nothing_to_do_then_raise_max_steps(small_data, small_run, tmp_path,

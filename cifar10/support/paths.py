@@ -66,10 +66,18 @@ _STEP_SUFFIX = re.compile(r'-(\d+)$')
 # The start of every TensorBoard event file's name.
 EVENTS_FILE_PREFIX = 'events.out.tfevents.'
 
+# An event file by the name TensorFlow gives it: events.out.tfevents.
+# <seconds>.<host>, then any suffix its writer was given (the group is the
+# second it was opened in). A name that merely starts like this
+# (events.out.tfevents.backup) is the user's.
+EVENTS_FILE = re.compile(re.escape(EVENTS_FILE_PREFIX) + r'(\d+)\.[\w.-]+')
+
 # The evaluator's record, in its --eval_dir, of the checkpoint folder whose
 # evaluations the folder holds: a line with that folder's absolute path,
-# then (for local folders) one with its path from the --eval_dir, which
-# still holds once both are moved together. The event files do not say
+# then one with its path from the --eval_dir (empty for a URL), which
+# still holds once both are moved together, then the name of the event file
+# the run there began with (first_event_file), which tells that run from a
+# later one started over in the same folder. The event files do not say
 # which run they measured, and a second run's precision at the same steps
 # would mix with the first's.
 EVALUATED_RUN_FILE = 'evaluated_run.txt'
@@ -576,70 +584,189 @@ def _same_or_inside(path, folder):
 
 
 def _record_lines(eval_dir):
-  """The lines of `eval_dir`'s EVALUATED_RUN_FILE; [] where it has none."""
+  """The lines of `eval_dir`'s EVALUATED_RUN_FILE, stripped; [] where it has
+  none."""
   record = os.path.join(eval_dir, EVALUATED_RUN_FILE)
   if not storage.isfile(record):
     return []
-  return storage.read_bytes(record).decode('utf-8', 'replace').split(
-      '\n')[:2]
+  return [line.strip() for line in storage.read_bytes(record).decode(
+      'utf-8', 'replace').split('\n')[:3]]
 
 
 def evaluated_run(eval_dir):
   """The checkpoint folder whose evaluations `eval_dir` holds, as its
   EVALUATED_RUN_FILE records it (absolute); None where it has no record."""
   lines = _record_lines(eval_dir)
-  return lines[0].strip() if lines else None
+  return lines[0] if lines else None
+
+
+def _recorded_first_event_file(eval_dir):
+  """The event file the evaluated run began with, as `eval_dir`'s record
+  names it; None where it names none (records of earlier versions, or of a
+  run that had no event file)."""
+  lines = _record_lines(eval_dir)
+  name = lines[2] if len(lines) > 2 else ''
+  return name if EVENTS_FILE.fullmatch(name) else None
+
+
+def _event_files(run_folder):
+  """The event files in `run_folder`, oldest first (by the second in their
+  names); [] where it is no folder or cannot be read."""
+  found = (EVENTS_FILE.fullmatch(name) for name in _names_in(run_folder))
+  return [match.group(0) for match in sorted(
+      (match for match in found if match),
+      key=lambda match: (int(match.group(1)), match.group(0)))]
+
+
+def first_event_file(run_folder):
+  """The name of the oldest event file in `run_folder`, or None: a mark of
+  the training run there.
+
+  A run writes an event file as it starts, before its first checkpoint, and
+  one more each time it is resumed; the first stays. `cifar10.train
+  --fresh` removes them all, so a run started over in the same folder
+  begins with another (its name holds the second and the host). Copies and
+  moves keep the name, runs of earlier versions have one too, and a folder
+  at a URL is read the same way; trainers in a cluster write theirs through
+  the chief, into the same folder.
+  """
+  files = _event_files(run_folder)
+  return files[0] if files else None
+
+
+def _started_over(run_folder, first):
+  """Whether the run in `run_folder` is not the one that began with the
+  event file `first`: it holds event files, and that one is gone."""
+  files = _event_files(run_folder)
+  return bool(first) and bool(files) and first not in files
 
 
 def _records(eval_dir, checkpoint_folder):
   """Whether `eval_dir`'s record names `checkpoint_folder`: by its absolute
   path, or by its path from `eval_dir`, where both were moved together."""
-  lines = [line.strip() for line in _record_lines(eval_dir)]
+  lines = _record_lines(eval_dir)
   run = _absolute(checkpoint_folder)
   if lines[:1] == [run]:
     return True
-  return (len(lines) == 2 and bool(lines[1]) and not storage.scheme(run) and
+  return (len(lines) > 1 and bool(lines[1]) and not storage.scheme(run) and
           os.path.normpath(os.path.join(_absolute(eval_dir), lines[1])) == run)
 
 
-def recorder_of_evaluations(eval_dir, checkpoint_folder):
-  """A function that records in `eval_dir` whose evaluations it holds, for
-  the evaluator to call as it writes its first results; or None.
+class EvaluationRecord:
+  """What cifar10.eval keeps of the run it evaluates into `eval_dir`.
 
-  None where there is nothing to record (the record names this run where
-  it is now), or where `eval_dir` holds event files without a record
-  (written before evaluators kept one): whose they are is unknown, and a
-  record would claim them for this run. A record that names the run only
-  by the path between the two folders (both moved) is written anew.
+  Before each evaluation (`check_run`) it refuses a run started over since
+  its evaluations there began: by the event file the run began with
+  (first_event_file), as the record names it or as this evaluator first
+  saw it. A waiting evaluator thus stops, where the trainer is restarted
+  with --fresh beside it, rather than write the new run's precision in
+  among the old one's. With the first results (`write`, for
+  summaries.WriterOnFirstSummary's on_open) it records the run in
+  EVALUATED_RUN_FILE, where there is something to record: not where the
+  record names this run where it is now, nor where `eval_dir` holds event
+  files without a record (written before evaluators kept one), since
+  whose they are is unknown and a record would claim them for this run. A
+  record that names the run only by the path between the two folders
+  (both moved) is written anew, with the event file it named, if any: a
+  record without one is not given one, and the run is checked only
+  against what this evaluator saw.
+
+  Args:
+    eval_dir: the --eval_dir flag.
+    checkpoint_folder: the folder of the checkpoints evaluated.
   """
-  run = _absolute(checkpoint_folder)
-  recorded = evaluated_run(eval_dir)
-  if recorded == run or recorded is None and storage.glob(
-      os.path.join(eval_dir, EVENTS_FILE_PREFIX + '*')):
-    return None
-  lines = [run]
-  if not storage.scheme(run):
-    lines.append(os.path.relpath(run, _absolute(eval_dir)))
 
-  def record():
-    storage.write_atomically(os.path.join(eval_dir, EVALUATED_RUN_FILE),
-                             ''.join(line + '\n' for line in lines).encode(
-                                 'utf-8'))
-  return record
+  def __init__(self, eval_dir, checkpoint_folder):
+    self._eval_dir = eval_dir
+    self._folder = checkpoint_folder
+    recorded = evaluated_run(eval_dir)
+    # The event file the run began with: the record's, else the first this
+    # evaluator sees (check_run).
+    self._first = _recorded_first_event_file(eval_dir)
+    self._to_write = recorded != _absolute(checkpoint_folder) and (
+        recorded is not None or not storage.glob(
+            os.path.join(eval_dir, EVENTS_FILE_PREFIX + '*')))
+    # A new record names the event file seen; one written anew, the one it
+    # named, if any.
+    self._names_first = recorded is None or self._first is not None
+
+  def check_run(self, evaluating=False):
+    """Refuses the run in the checkpoint folder where it was started over
+    since the evaluations of it here began. Call it before each evaluation,
+    and each time a waiting evaluator looks for a new checkpoint: a run
+    started over saves its checkpoints under the old names.
+
+    Args:
+      evaluating: whether an evaluation follows, of the run as it is now:
+        where neither the record nor an evaluation before named the event
+        file the run began with, this one does.
+
+    Raises:
+      errors.UserError: as check_eval_dir_apart's.
+    """
+    if _started_over(self._folder, self._first):
+      raise _started_over_refusal(self._eval_dir, self._folder, self._first)
+    if evaluating and self._first is None:
+      self._first = first_event_file(self._folder)
+
+  def write(self):
+    """Records the run evaluated, where there is anything to record."""
+    if not self._to_write:
+      return
+    self._to_write = False
+    run = _absolute(self._folder)
+    lines = [run, '' if storage.scheme(run) else os.path.relpath(
+        run, _absolute(self._eval_dir))]
+    if self._names_first and self._first:
+      lines.append(self._first)
+    while not lines[-1]:  # A URL's record without an event file: one line.
+      lines.pop()
+    storage.write_atomically(
+        os.path.join(self._eval_dir, EVALUATED_RUN_FILE),
+        ''.join(line + '\n' for line in lines).encode('utf-8'))
 
 
-def _eval_dir_for(checkpoint_folder):
+def _eval_dir_for(checkpoint_folder, besides=None):
   """The --eval_dir a refusal offers for the run in `checkpoint_folder`:
   RUN_eval beside it, or RUN_eval_2, ... where that holds anything but this
-  run's evaluations."""
+  run's evaluations (those of an earlier run started over in its folder
+  included), or is the folder `besides`."""
   run = _absolute(checkpoint_folder)
 
   def taken(folder):
+    if besides is not None and same_folder(folder, besides):
+      return True
     if not storage.exists(folder):
       return False
     return not storage.isdir(folder) or bool(storage.listdir(folder)) and (
-        not _records(folder, run))
+        not _records(folder, run) or _started_over(
+            run, _recorded_first_event_file(folder)))
   return free_name(run.rstrip('/') + '_eval', taken=taken)
+
+
+def _started_over_refusal(eval_dir, checkpoint_folder, first):
+  """The UserError for evaluations of a run that `checkpoint_folder` held
+  before it was started over; `first` the event file that run began with.
+  Where the record names that file, a run whose file was only deleted by
+  hand is told how to go on in `eval_dir` (not at a URL, where a shell's
+  echo cannot write)."""
+  deleted = ''
+  if (_recorded_first_event_file(eval_dir) == first and
+      not storage.scheme(eval_dir)):
+    deleted = (
+        ' If it was not started over, that file only deleted, drop the file '
+        'from the record (echo %s > %s) and run this again.' % (
+            shlex.quote(_absolute(checkpoint_folder)),
+            shlex.quote(os.path.join(eval_dir, EVALUATED_RUN_FILE))))
+  return errors.UserError(
+      '--eval_dir %s holds the evaluations of an earlier run in '
+      '--checkpoint_dir %s: that run began with the event file %s, which is '
+      'gone, so the folder was started over since (cifar10.train --fresh), '
+      'and the two runs\' figures at the same steps would mix in '
+      'TensorBoard and scripts/plot_run.py. Evaluate --checkpoint_dir %s '
+      'into a folder of its own, such as --eval_dir %s.%s' % (
+          eval_dir, checkpoint_folder, first, checkpoint_folder,
+          _eval_dir_for(checkpoint_folder, besides=eval_dir), deleted))
 
 
 def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
@@ -653,9 +780,12 @@ def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
   files' folder or anything inside that, an exported model's or one's own
   pictures' (other_use_of_folder, as for --train_dir): the event files
   would land among those files. Another run's evaluations (as
-  EVALUATED_RUN_FILE records them): the two runs' figures at the same
-  steps would read as one curve. Each refusal offers a folder named after
-  the run evaluated (_eval_dir_for).
+  EVALUATED_RUN_FILE records them), or those of an earlier run that the
+  checkpoint folder held before it was started over (the event file the
+  record names is gone from it): the two runs' figures at the same steps
+  would read as one curve, and --all_checkpoints would take the earlier
+  run's steps for done. Each refusal offers a folder named after the run
+  evaluated (_eval_dir_for).
 
   Args:
     eval_dir: the --eval_dir flag.
@@ -701,3 +831,6 @@ def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
         'into a folder of its own, such as --eval_dir %s.%s' % (
             eval_dir, recorded, EVALUATED_RUN_FILE, checkpoint_folder,
             _eval_dir_for(checkpoint_folder), moved))
+  first = _recorded_first_event_file(eval_dir)
+  if _started_over(checkpoint_folder, first):
+    raise _started_over_refusal(eval_dir, checkpoint_folder, first)

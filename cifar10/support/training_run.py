@@ -90,7 +90,7 @@ UNUSABLE_CHECKPOINT = checkpoints.HowToProceed(
 RUN_SIGNS = (
     re.compile(re.escape(CHECKPOINT_BASENAME) +
                r'-\d+(\.(index|meta|data-\d+-of-\d+))?(\.tempstate\d+)?'),
-    re.compile(re.escape(paths.EVENTS_FILE_PREFIX) + r'\d+\.[\w.-]+'))
+    paths.EVENTS_FILE)
 
 # The same, as a message names them.
 RUN_SIGNS_SHOWN = (CHECKPOINT_BASENAME + '-*', paths.EVENTS_FILE_PREFIX + '*')
