@@ -744,6 +744,16 @@ def _eval_dir_for(checkpoint_folder, besides=None):
   return free_name(run.rstrip('/') + '_eval', taken=taken)
 
 
+def _record_anew(eval_dir, checkpoint_folder):
+  """The shell command that makes `eval_dir`'s record name `checkpoint_folder`
+  by its path alone; None at a URL, where a shell's echo cannot write."""
+  if storage.scheme(eval_dir):
+    return None
+  return 'echo %s > %s' % (
+      shlex.quote(_absolute(checkpoint_folder)),
+      shlex.quote(os.path.join(eval_dir, EVALUATED_RUN_FILE)))
+
+
 def _started_over_refusal(eval_dir, checkpoint_folder, first):
   """The UserError for evaluations of a run that `checkpoint_folder` held
   before it was started over; `first` the event file that run began with.
@@ -751,13 +761,11 @@ def _started_over_refusal(eval_dir, checkpoint_folder, first):
   hand is told how to go on in `eval_dir` (not at a URL, where a shell's
   echo cannot write)."""
   deleted = ''
-  if (_recorded_first_event_file(eval_dir) == first and
-      not storage.scheme(eval_dir)):
+  command = _record_anew(eval_dir, checkpoint_folder)
+  if _recorded_first_event_file(eval_dir) == first and command:
     deleted = (
         ' If it was not started over, that file only deleted, drop the file '
-        'from the record (echo %s > %s) and run this again.' % (
-            shlex.quote(_absolute(checkpoint_folder)),
-            shlex.quote(os.path.join(eval_dir, EVALUATED_RUN_FILE))))
+        'from the record (%s) and run this again.' % command)
   return errors.UserError(
       '--eval_dir %s holds the evaluations of an earlier run in '
       '--checkpoint_dir %s: that run began with the event file %s, which is '
@@ -819,11 +827,10 @@ def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
   if recorded is not None and not _records(eval_dir, checkpoint_folder):
     # A run moved or renamed alone looks like another run; only where the
     # recorded folder is gone can it be the same one.
-    moved = '' if storage.exists(recorded) else (
-        ' If that run is this one, moved since, record its new place '
-        '(echo %s > %s) and run this again.' % (
-            shlex.quote(_absolute(checkpoint_folder)),
-            shlex.quote(os.path.join(eval_dir, EVALUATED_RUN_FILE))))
+    command = _record_anew(eval_dir, checkpoint_folder)
+    moved = '' if storage.exists(recorded) or not command else (
+        ' If that run is this one, moved since, record its new place (%s) '
+        'and run this again.' % command)
     raise errors.UserError(
         '--eval_dir %s holds the evaluations of another run, %s (its %s '
         'says so): the two runs\' figures at the same steps would mix in '
