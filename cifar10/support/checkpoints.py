@@ -510,8 +510,8 @@ def _damaged_advice(path, how_to_proceed):
                 if _looks_whole(prefix)), None)
   if whole is None:
     return str(how_to_proceed)
-  return 'The newest checkpoint before it that is whole is %s (%s holds %s): ' \
-      '%s' % (whole, folder, _names(listed), older(path, whole))
+  return ('The newest checkpoint before it that is whole is %s (%s holds %s): '
+          '%s' % (whole, folder, _names(listed), older(path, whole)))
 
 
 def _looks_whole(path):
