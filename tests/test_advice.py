@@ -500,6 +500,11 @@ ADVICE = {
          'dir'],
     ('cifar10/support/training_run.py', 'Give another --train_dir'):
         ['test_advice.py::test_train_dir_a_file_then_another_train_dir'],
+    ('cifar10/support/training_run.py', 'is in use by another trainer'):
+        ['test_train_dir_lock.py::test_a_second_trainer_is_refused_while_one_'
+         'runs_then_runs_as_advised',
+         'test_train_dir_lock.py::test_a_finished_or_killed_trainer_leaves_'
+         'its_folder_free'],
     ('cifar10/support/paths.py', 'mix the two in one run. Give --eval_dir'):
         ['test_advice.py::test_eval_dir_a_run_folder_then_one_of_its_own',
          'test_advice.py::test_eval_dir_offered_is_free_and_named_after_the_'

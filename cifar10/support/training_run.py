@@ -5,6 +5,8 @@ and `while not should_stop()`. Around it this module
 
 * reads the run's settings from the flags (LoopSettings, Replica), and
   fetches the data the first time (prepare_run);
+* keeps --train_dir to one trainer at a time: a second is refused while
+  the first runs, before it touches the folder;
 * prepares --train_dir: creates it, clears an earlier run with --fresh,
   records the data's class names, and refuses a checkpoint this graph
   cannot resume, before anything is written over; a new run stopped (or
@@ -24,6 +26,10 @@ if not __package__:  # Run as a file: see run_as_file.py.
 
 import contextlib
 import dataclasses
+try:
+  import fcntl
+except ImportError:  # Windows: no flock, so no folder is locked there.
+  fcntl = None
 import os
 import re
 import shlex
@@ -254,14 +260,16 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
                       trainable_scopes=None, classify=None, use_fp16=False):
   """Creates --train_dir if needed; `fresh` clears an earlier run from it.
 
-  It also records the data's class names there (classes.RUN_FILE), for the
-  tools that read the run's checkpoints without the data. Everything that
-  can refuse the run here is checked before the folder is touched (see
-  _check_train_dir), so that a refused command leaves it as it was, or not
-  made. Use it in a `with` statement around the run: a new run that a stop
-  or an error ends before its first checkpoint takes away what it wrote
-  there, and the folder if it made it (see _undo_new_run), so that the
-  folder is left as the command found it (less what --fresh removed).
+  A second trainer is refused while a first one runs in the folder
+  (_TrainDirLock). It also records the data's class names there
+  (classes.RUN_FILE), for the tools that read the run's checkpoints
+  without the data. Everything that can refuse the run here is checked
+  before the folder is touched (see _check_train_dir), so that a refused
+  command leaves it as it was, or not made. Use it in a `with` statement
+  around the run: a new run that a stop or an error ends before its first
+  checkpoint takes away what it wrote there, and the folder if it made it
+  (see _undo_new_run), so that the folder is left as the command found it
+  (less what --fresh removed).
 
   Args:
     train_dir: the --train_dir flag.
@@ -280,38 +288,154 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
     names (its prefix), else None.
 
   Raises:
-    errors.UserError: see _check_train_dir.
+    errors.UserError: another trainer is using the folder (_TrainDirLock,
+      held from here to the end of the `with`), or see _check_train_dir.
   """
-  latest, warm_source = _check_train_dir(
-      train_dir, fresh, data_classes, warm_start_from, trainable_scopes,
-      classify, use_fp16)
-  made = _missing_folders(train_dir)
-  storage.makedirs(train_dir)
-  if fresh:
-    removed = _remove_run_files(train_dir)
-    if removed:
-      print('--fresh: removed %d file%s of an earlier run from %s%s'
-            % (len(removed), 's' * (len(removed) != 1), train_dir,
-               ''.join('\n  ' + name for name in removed)))
-    else:  # "removed 0 files of an earlier run" read as if there were one.
-      print('--fresh: %s holds no earlier run; nothing was removed.'
-            % train_dir)
-  if latest:
-    # A checkpoint moved aside (the advice for a damaged one) is still
-    # named by the index file, from which TensorFlow restores.
-    forgotten = checkpoints.forget_missing(train_dir)
-    if forgotten:
-      errors.notice('%s no longer lists %s, whose files are not there.' % (
-          os.path.join(train_dir, paths.INDEX_FILE), ', '.join(forgotten)))
-  present = set(storage.listdir(train_dir))
+  with _TrainDirLock(train_dir) as lock:
+    # Taken first: another trainer's folder, however young (a run started
+    # seconds ago has written only class_names.txt), is refused as in use,
+    # not for what is in it, and --fresh removes nothing of it.
+    lock.take()
+    latest, warm_source = _check_train_dir(
+        train_dir, fresh, data_classes, warm_start_from, trainable_scopes,
+        classify, use_fp16)
+    made = _missing_folders(train_dir)
+    storage.makedirs(train_dir)
+    lock.take()  # A folder made just now.
+    if fresh:
+      removed = _remove_run_files(train_dir)
+      if removed:
+        print('--fresh: removed %d file%s of an earlier run from %s%s'
+              % (len(removed), 's' * (len(removed) != 1), train_dir,
+                 ''.join('\n  ' + name for name in removed)))
+      else:  # "removed 0 files of an earlier run" read as if there were one.
+        print('--fresh: %s holds no earlier run; nothing was removed.'
+              % train_dir)
+    if latest:
+      # A checkpoint moved aside (the advice for a damaged one) is still
+      # named by the index file, from which TensorFlow restores.
+      forgotten = checkpoints.forget_missing(train_dir)
+      if forgotten:
+        errors.notice('%s no longer lists %s, whose files are not there.' % (
+            os.path.join(train_dir, paths.INDEX_FILE), ', '.join(forgotten)))
+    present = set(storage.listdir(train_dir))
+    try:
+      classes.record_for_run(train_dir, data_classes, resuming=bool(latest))
+      yield latest, warm_source
+    except BaseException:
+      # KeyboardInterrupt and errors.Terminated (the stops) included. The
+      # lock is still held: no other trainer has begun in the folder.
+      if not latest:
+        _undo_new_run(train_dir, present, made)
+      raise
+
+
+class _TrainDirLock:
+  """Keeps a --train_dir to one trainer at a time, for as long as it runs.
+
+  Two trainers in one folder would save over each other's checkpoints, and
+  a second one's --fresh would delete the files of the run in progress: a
+  trainer left running in the background (`&`) is easily forgotten. The
+  lock is flock's, taken on the folder itself (opened read-only), so that
+  nothing is written into the folder for it: no file for --fresh to
+  remove or for an empty folder to keep. The kernel lets go of it when the
+  process ends, however (SIGKILL, a crash), so a killed trainer's folder
+  can be resumed at once. Readers of a run (the evaluator, predict,
+  export) take no lock and are never held up.
+
+  What is not locked, in silence: a folder at a URL (gs://, ram://: no
+  file system call reaches it), one on a file system without flock, and
+  every folder where Python has no fcntl (Windows).
+
+  Use it in a `with` statement; `take` locks the folder once it exists.
+  """
+
+  def __init__(self, train_dir):
+    self._train_dir = train_dir
+    self._fd = None
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *exc_info):
+    self._release()
+
+  def take(self):
+    """Locks the folder, if it exists and can be locked.
+
+    Raises:
+      errors.UserError: another process holds the lock.
+    """
+    if fcntl is None or storage.scheme(self._train_dir):
+      return
+    # Three tries: the folder locked can be removed (by the end of a new
+    # run that another trainer stopped) and made again in between.
+    for _ in range(3):
+      if self._fd is not None:
+        if self._is_the_folder(self._fd):
+          return
+        self._release()
+      try:
+        fd = os.open(self._train_dir, os.O_RDONLY | os.O_DIRECTORY)
+      except OSError:
+        # No folder yet (locked once made), a file (_check_train_dir says
+        # so), or a folder this user may write but not read: unlocked.
+        return
+      try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+      except BlockingIOError:
+        holder = _lock_holder(fd)
+        os.close(fd)
+        raise errors.UserError(
+            '--train_dir %s is in use by another trainer%s: two runs there '
+            'would save over each other\'s checkpoints, and --fresh would '
+            'delete the files of the run in progress. Wait for it to '
+            'finish, stop it (%s; it saves a checkpoint first), or give '
+            'another --train_dir.' % (
+                self._train_dir, ' (pid %d)' % holder if holder else '',
+                'kill -INT %d' % holder if holder else
+                'Ctrl-C where it runs'))
+      except OSError:
+        os.close(fd)
+        return  # A file system without flock (some network ones).
+      self._fd = fd
+
+  def _is_the_folder(self, fd):
+    """Whether `fd` is still open on the folder the flag names."""
+    try:
+      held, named = os.fstat(fd), os.stat(self._train_dir)
+    except OSError:
+      return False
+    return (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino)
+
+  def _release(self):
+    if self._fd is not None:
+      os.close(self._fd)  # Closing the last descriptor unlocks.
+      self._fd = None
+
+
+def _lock_holder(fd):
+  """The id of the process holding a flock on the file open as `fd`, or None.
+
+  Linux lists every lock in /proc/locks, a line each: `1: FLOCK  ADVISORY
+  WRITE <pid> <major>:<minor>:<inode> 0 EOF`, the device's numbers in hex.
+  None where there is no such file (not Linux), or the holder is not in it
+  (it let go just now, or holds the lock from another machine).
+  """
+  stat = os.fstat(fd)
+  locked = '%02x:%02x:%d' % (os.major(stat.st_dev), os.minor(stat.st_dev),
+                             stat.st_ino)
   try:
-    classes.record_for_run(train_dir, data_classes, resuming=bool(latest))
-    yield latest, warm_source
-  except BaseException:
-    # KeyboardInterrupt and errors.Terminated (the stops) included.
-    if not latest:
-      _undo_new_run(train_dir, present, made)
-    raise
+    with open('/proc/locks') as locks:
+      for line in locks:
+        fields = line.split()
+        # A waiter's line has `->` after its number.
+        if fields[1:2] == ['FLOCK'] and fields[5:6] == [locked]:
+          pid = int(fields[4])
+          return pid if pid > 0 else None
+  except (OSError, ValueError):
+    pass
+  return None
 
 
 def _missing_folders(path):
