@@ -393,6 +393,10 @@ ADVICE = {
          'training_then_resumes',
          'test_output.py::test_a_checkpoint_folder_that_cannot_be_read_is_'
          'not_called_unwritable'],
+    # cifar10/support/script.py
+    ('cifar10/support/script.py', 'Give a path that does not go through'):
+        ['test_advice.py::test_a_path_below_a_file_then_one_that_does_not_go_'
+         'through_it'],
     # cifar10/support/paths.py
     ('cifar10/support/paths.py', 'If that run is this one, moved since'):
         ['test_advice.py::test_eval_dir_of_a_moved_run_then_its_new_place_'
@@ -2636,6 +2640,50 @@ def test_waiting_eval_then_the_run_started_over_beside_it(
               run, os.path.join(eval_dir, paths.EVALUATED_RUN_FILE)))
   assert eval_report.evaluated_steps(eval_dir) == {2}
   assert _eval(small_data, run, run + '_eval_2') == 0
+
+
+def test_a_path_below_a_file_then_one_that_does_not_go_through_it(
+    small_data, small_run, tmp_path, capsys):
+  # Before: a traceback from wherever the script first made its folder
+  # (TensorFlow's FailedPreconditionError, or the converter's
+  # NotADirectoryError).
+  (tmp_path / 'afile').write_text('mine\n')
+  below = str(tmp_path / 'afile' / 'sub')
+  pictures = str(tmp_path / 'pictures')
+  write_image_folder(pictures, {'cat': (200, 60, 60), 'dog': (60, 60, 200)},
+                     np.random.default_rng(5), train_per_class=6,
+                     test_per_class=2, size=40)
+  commands = {
+      'train': (train.main, ['--data_dir', small_data, '--train_dir', '%s',
+                             '--max_steps', '1', '--batch_size', '4']),
+      'eval': (cifar10_eval.main, ['--data_dir', small_data,
+                                   '--checkpoint_dir', small_run,
+                                   '--eval_dir', '%s', '--run_once',
+                                   '--num_examples', '20']),
+      'synthetic': (synthetic.main, ['--data_dir', '%s',
+                                     '--train_records_per_file', '40',
+                                     '--test_records', '20']),
+      'export': (export.main, ['--checkpoint_dir', small_run, '--export_dir',
+                               '%s']),
+      'convert_images': (convert_images.main, [pictures, '%s']),
+  }
+  for name, (main, argv) in commands.items():
+    capsys.readouterr()
+    with contextlib.redirect_stdout(io.StringIO()):
+      status = script.run(main, [below if arg == '%s' else arg
+                                 for arg in argv])
+    assert status == 1, name
+    assert capsys.readouterr().err == (
+        'error: %s is a file, not a folder, so nothing can be written below '
+        'it. Give a path that does not go through it.\n'
+        % (tmp_path / 'afile')), name
+    assert (tmp_path / 'afile').read_text() == 'mine\n'
+    # "Give a path that does not go through it."
+    elsewhere = str(tmp_path / name / 'sub')
+    with contextlib.redirect_stdout(io.StringIO()):
+      assert script.run(main, [elsewhere if arg == '%s' else arg
+                               for arg in argv]) == 0, name
+  capsys.readouterr()
 
 
 def test_nothing_to_do_then_raise_max_steps(small_data, small_run, tmp_path,

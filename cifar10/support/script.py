@@ -13,6 +13,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
   import run_as_file
   run_as_file.refuse(__file__)
 
+import errno
 import os
 import re
 import signal
@@ -164,10 +165,14 @@ def run(main, argv=None):
     return BROKEN_PIPE_STATUS
   except Exception as error:  # pylint: disable=broad-except
     refused = _refused_path(error)
-    if refused is None:
+    in_the_way = None if refused else _file_in_the_way(error)
+    if refused is None and in_the_way is None:
       raise
     print('error: %s' % console.message_lines(str(
-        errors.cannot_use(*refused))), file=sys.stderr)
+        errors.cannot_use(*refused) if refused else errors.UserError(
+            '%s is a file, not a folder, so nothing can be written below '
+            'it. Give a path that does not go through it.' % in_the_way))),
+          file=sys.stderr)
     return 1
 
 
@@ -285,6 +290,28 @@ def _system_refusal(error):
     path, reason = errors.path_and_reason(str(error))
     if path and reason in errors.REFUSAL_WORDS:
       return path, reason
+  return None
+
+
+def _file_in_the_way(error):
+  """The file that a path went through as if it were a folder, where
+  `error` says so (--train_dir afile/run, afile a file); else None.
+
+  Every folder flag meets it where the script first makes its folder: the
+  converter in Python (ENOTDIR, naming the whole path: its first part that
+  is a file is looked for), the rest in TensorFlow's file system ("afile is
+  not a directory").
+  """
+  if isinstance(error, OSError) and error.errno == errno.ENOTDIR:
+    path = error.filename
+    while path and not os.path.isfile(path):
+      parent = os.path.dirname(path)
+      path = parent if parent != path else None
+    return path or error.filename
+  tf = sys.modules.get('tensorflow')
+  if tf is not None and isinstance(error, tf.errors.FailedPreconditionError):
+    match = re.match(r'(.+) is not a directory$', errors.describe(error))
+    return match.group(1) if match else None
   return None
 
 
