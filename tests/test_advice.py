@@ -2057,6 +2057,38 @@ def test_damaged_newest_then_set_aside_and_the_run_resumes_from_the_older(
                             for step in (0, 2, 4, 6, 8))
 
 
+def test_two_damaged_newest_then_both_set_aside_and_the_run_resumes(
+    small_data, run_of_four_checkpoints, tmp_path, capsys):
+  # Before: the advice moved the newest alone, and the trainer then stopped
+  # at the next damaged one with the same advice.
+  run = _copy_run(run_of_four_checkpoints, tmp_path / 'run')
+  for step in (4, 6):
+    with open('%s/model.ckpt-%d.data-00000-of-00001' % (run, step),
+              'r+b') as stream:
+      stream.truncate(1000)
+  message = _refusal(_train, small_data, run, 8, '--save_checkpoint_steps',
+                     '2')
+  aside = str(tmp_path / 'run_damaged')
+  assert ('The newest checkpoint before it that is whole is %s/model.ckpt-2 '
+          '(%s holds model.ckpt-0, model.ckpt-2, model.ckpt-4, model.ckpt-6): '
+          'to resume from it, move the files of model.ckpt-4 and model.ckpt-6 '
+          '(model.ckpt-4.*, model.ckpt-6.*) out of the run into a new folder, '
+          'such as %s (mkdir -p %s && mv %s/model.ckpt-4.* %s/model.ckpt-6.* '
+          '%s/), and run the same command again.' % (
+              run, run, aside, aside, run, run, aside)) in message
+  command = _group(r'into a new folder, such as \S+ \((.*)\), and run the '
+                   r'same command again\.', message)
+  subprocess.run(command, shell=True, check=True)
+  capsys.readouterr()
+  assert _train(small_data, run, 8, '--save_checkpoint_steps', '2') == 0
+  assert ('Resuming from %s/model.ckpt-2 (global step 2).' % run
+          in capsys.readouterr().out)
+  assert latest_step(run) == 8
+  assert sorted(os.listdir(aside)) == sorted(
+      name for name in os.listdir(run_of_four_checkpoints)
+      if re.match(r'model\.ckpt-[46]\.', name))
+
+
 def test_users_files_in_train_dir_then_moved_or_another_dir(small_data,
                                                              tmp_path):
   folder = tmp_path / 'proj'

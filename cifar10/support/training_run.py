@@ -65,17 +65,27 @@ def _set_aside(damaged, older):
   the last resort, saying that it removes the whole checkpoints too.
   """
   train_dir = storage.dirname(damaged) or '.'
+  # `older` is the newest whole one: every checkpoint listed after it is
+  # damaged too, and goes aside with the newest, or the trainer would stop
+  # at the next one.
+  names = [os.path.basename(path)
+           for path in checkpoints.all_checkpoints(train_dir)]
+  first, last = os.path.basename(older), os.path.basename(damaged)
+  moved = (names[names.index(first) + 1:names.index(last) + 1]
+           if first in names and last in names else [last])
   aside = paths.new_folder_beside(train_dir, '_damaged')
   # A shell's mkdir and mv cannot reach a URL: there the words alone.
-  command = '' if storage.scheme(damaged) else ' (mkdir -p %s && mv %s.* %s/)' \
-      % (shlex.quote(aside), shlex.quote(damaged), shlex.quote(aside))
-  return ('to resume from it, move the files of %s (%s.*) out of the run '
+  command = '' if storage.scheme(damaged) else ' (mkdir -p %s && mv %s %s/)' % (
+      shlex.quote(aside), ' '.join(
+          shlex.quote(os.path.join(train_dir, name)) + '.*' for name in moved),
+      shlex.quote(aside))
+  return ('to resume from it, move the files of %s (%s) out of the run '
           'into a new folder, such as %s%s, and run the same command again. '
           'Or run with --fresh to start over (that removes all the earlier '
           'run\'s checkpoints, %s among them, and its event files), or choose '
           'another --train_dir.' % (
-              os.path.basename(damaged), os.path.basename(damaged), aside,
-              command, os.path.basename(older)))
+              ' and '.join(moved), ', '.join(name + '.*' for name in moved),
+              aside, command, first))
 
 
 # The advice for a checkpoint in --train_dir that this graph cannot resume.
