@@ -979,6 +979,43 @@ def test_convert_empty_test_split_then_raise_or_add(tmp_path):
   _converts(few, tmp_path / 'few_added')
 
 
+@pytest.mark.parametrize('layout', ['split', 'classes'])
+def test_data_into_a_class_folder_then_beside_the_pictures(layout, tmp_path,
+                                                           capsys):
+  # Before: the offer was beside the class folder (pictures/cat_data), that
+  # is inside the pictures, where --data_dir PICTURES then trained on it.
+  pictures = tmp_path / 'pictures'
+  write_image_folder(str(pictures), {'cat': (200, 60, 60), 'dog': (60, 60, 200)},
+                     np.random.default_rng(5), train_per_class=6,
+                     test_per_class=2, size=40)
+  inner = pictures / 'train' / 'cat'
+  if layout == 'classes':
+    for name in ('cat', 'dog'):
+      shutil.move(str(pictures / 'train' / name), str(pictures / name))
+    shutil.rmtree(str(pictures / 'train'))
+    shutil.rmtree(str(pictures / 'test'))
+    inner = pictures / 'cat'
+  before = _listing(tmp_path)
+  for folder in (inner, inner.parent):
+    if folder == pictures and layout == 'classes':
+      continue  # The pictures' own folder: test_data_into_another_tools...
+    message = _refusal(synthetic.main, ['--data_dir', str(folder)])
+    assert message.endswith('Give --data_dir a new folder of its own, such as '
+                            '%s_data.' % pictures), message
+  assert _listing(tmp_path) == before
+  # "Give --data_dir a new folder of its own, such as PICTURES_data."
+  assert synthetic.main(['--data_dir', str(pictures) + '_data',
+                         '--train_records_per_file', '10',
+                         '--test_records', '10']) == 0
+  assert _listing(pictures) == {
+      os.path.relpath(name, 'pictures'): data
+      for name, data in before.items()}
+  # The pictures are still a folder of pictures to convert, not data.
+  assert 'convert them first' in _refusal(paths.resolve_data_dir,
+                                          str(pictures))
+  capsys.readouterr()
+
+
 def test_convert_a_converted_data_set_then_as_told(tmp_path, capsys):
   # Before: "holds only the class folder cifar-10-batches-bin, but a
   # classifier needs 2 classes", and beside class folders, "Class

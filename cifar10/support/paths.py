@@ -396,11 +396,18 @@ def check_data_destination(folder, flag, files=storage):
   """
   other_use = _other_use_for_data(folder, files)
   if other_use:
+    # Beside a class folder (or train/) is still inside the pictures, where
+    # the data set would pass for a class, or for the data of --data_dir
+    # PICTURES: the offer goes beside the folder of pictures holding it.
+    beside = _absolute(folder)
+    parent = storage.dirname(beside)
+    while parent != beside and picture_folders(parent, files=files):
+      beside, parent = parent, storage.dirname(parent)
     raise errors.UserError(
         '%s %s is %s, not a data set\'s folder: the data set would be '
         'written in among its files. Give %s a new folder of its own, such as '
         '%s.' % (flag, storage.printable(folder), other_use, flag,
-                 storage.printable(new_folder_beside(folder, '_data',
+                 storage.printable(new_folder_beside(beside, '_data',
                                                      files.exists))))
 
 
