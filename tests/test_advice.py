@@ -2622,15 +2622,16 @@ def test_eval_dir_of_a_run_started_over_then_one_of_its_own(
   assert paths.first_event_file(run) in open(
       os.path.join(offered, paths.EVALUATED_RUN_FILE)).read()
   assert _listing(eval_dir) == before
-  # A record without the event file (an earlier version's) is not checked,
-  # nor given one: which run its evaluations measured is unknown.
+  # A record without the event file (an earlier version's, or one the
+  # refusals' echo wrote) is not checked, but given the file the run
+  # begins with now, so that the next --fresh is noticed.
   earlier = str(tmp_path / 'earlier_eval')
   shutil.copytree(eval_dir, earlier)
   with open(os.path.join(earlier, paths.EVALUATED_RUN_FILE), 'w') as lines:
     lines.write(run + '\n../run\n')
   assert _eval(small_data, run, earlier) == 0
   assert open(os.path.join(earlier, paths.EVALUATED_RUN_FILE)).read() == (
-      run + '\n../run\n')
+      run + '\n../run\n' + paths.first_event_file(run) + '\n')
 
 
 def test_eval_dir_at_a_url_of_a_run_started_over_then_one_of_its_own(
@@ -2682,7 +2683,13 @@ def test_eval_dir_of_a_run_whose_first_event_file_was_deleted_then_dropped(
   subprocess.run(command, shell=True, check=True)
   assert _eval(small_data, run, eval_dir) == 0
   assert eval_report.evaluated_steps(eval_dir) == {2, 3}
-  assert open(record).read() == run + '\n'
+  # The record names the run's first event file now, so that a later
+  # --fresh is refused still.
+  assert open(record).read() == '%s\n../run\n%s\n' % (
+      run, paths.first_event_file(run))
+  _after_the_second_of(paths.first_event_file(run))
+  assert _train(small_data, run, 1, '--fresh') == 0
+  assert 'started over since' in _refusal(_eval, small_data, run, eval_dir)
 
 
 def test_waiting_eval_then_the_run_started_over_beside_it(

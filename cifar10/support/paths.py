@@ -674,9 +674,10 @@ class EvaluationRecord:
   files without a record (written before evaluators kept one), since
   whose they are is unknown and a record would claim them for this run. A
   record that names the run only by the path between the two folders
-  (both moved) is written anew, with the event file it named, if any: a
-  record without one is not given one, and the run is checked only
-  against what this evaluator saw.
+  (both moved) is written anew, with the event file it named. A record
+  of this run that names no event file (one the refusals' `echo` wrote:
+  the user's word that these are this run's evaluations) is given the one
+  the run begins with now, so that a later --fresh is still noticed.
 
   Args:
     eval_dir: the --eval_dir flag.
@@ -690,12 +691,12 @@ class EvaluationRecord:
     # The event file the run began with: the record's, else the first this
     # evaluator sees (check_run).
     self._first = _recorded_first_event_file(eval_dir)
-    self._to_write = recorded != _absolute(checkpoint_folder) and (
-        recorded is not None or not storage.glob(
-            os.path.join(eval_dir, EVENTS_FILE_PREFIX + '*')))
-    # A new record names the event file seen; one written anew, the one it
-    # named, if any.
-    self._names_first = recorded is None or self._first is not None
+    if recorded is None:
+      self._to_write = not storage.glob(
+          os.path.join(eval_dir, EVENTS_FILE_PREFIX + '*'))
+    else:
+      self._to_write = (recorded != _absolute(checkpoint_folder) or
+                        self._first is None)
 
   def check_run(self, evaluating=False):
     """Refuses the run in the checkpoint folder where it was started over
@@ -724,7 +725,7 @@ class EvaluationRecord:
     run = _absolute(self._folder)
     lines = [run, '' if storage.scheme(run) else os.path.relpath(
         run, _absolute(self._eval_dir))]
-    if self._names_first and self._first:
+    if self._first:
       lines.append(self._first)
     while not lines[-1]:  # A URL's record without an event file: one line.
       lines.pop()
