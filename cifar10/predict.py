@@ -154,10 +154,17 @@ def _next_step(path):
   if storage.scheme(path):
     return ''
   if os.path.isdir(path):
-    return ('; give the pictures in it: %s/* (the shell expands an '
-            'unquoted * into their names)' % shlex.quote(path.rstrip('/')
-                                                         or '/'))
+    folder = shlex.quote(path.rstrip('/') or '/')
+    # A folder of class folders holds its pictures one level down.
+    for pattern in ('*', os.path.join('*', '*')):
+      if any(os.path.isfile(name) for name in glob.glob(
+          os.path.join(glob.escape(path), pattern))):
+        return ('; give the pictures in it: %s/%s (the shell expands an '
+                'unquoted * into their names)' % (folder, pattern))
+    return '; it holds no files'
   if glob.has_magic(path) and not os.path.lexists(path):
+    if not glob.glob(path):
+      return '; no file matches that pattern either'
     return ('; give it without quotes for the files it matches: the shell '
             'expands a pattern, predict does not')
   return ''

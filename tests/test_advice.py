@@ -1755,6 +1755,20 @@ def test_predict_a_folder_or_a_quoted_pattern_then_what_the_shell_expands(
   done = _shell(command + 'my\\ imgs/red/*.png', tmp_path)
   assert done.returncode == 0, done.stderr[-2000:]
   assert len(done.stdout.splitlines()) == 3
+  # A pattern that matches nothing is not told to go unquoted: unquoted, it
+  # would reach predict as it is.
+  done = _shell(command + "'my imgs/red/*.jpg'", tmp_path)
+  assert done.stderr.endswith(
+      'error: my imgs/red/*.jpg: cannot read it (No such file or directory); '
+      'no file matches that pattern either\n')
+  # A folder of class folders: its pictures are one level down.
+  done = _shell(command + "'my imgs'", tmp_path)
+  given = _group(r'my imgs: a folder, not a regular file; give the '
+                 r'pictures in it: (.*) \(the shell expands', done.stderr)
+  assert given == "'my imgs'/*/*"
+  done = _shell(command + given, tmp_path)
+  assert done.returncode == 0, done.stderr[-2000:]
+  assert len(done.stdout.splitlines()) == 3
 
 
 def test_a_file_named_like_a_flag_then_dot_slash_or_after_dashes(
