@@ -50,8 +50,9 @@ class HowToProceed:
 
   Attributes:
     sentence: the advice for any unusable checkpoint.
-    older: a function of (the damaged checkpoint, the newest whole one
-      before it), both prefixes, giving the advice that leads to the
+    older: a function of (the damaged checkpoints, oldest first: every
+      one listed after the newest whole one, up to the one refused; that
+      newest whole one), all prefixes, giving the advice that leads to the
       latter; None: `sentence` serves there too.
   """
   sentence: str
@@ -71,7 +72,7 @@ def read_instead(flag, sentence):
     flag: the flag naming the run or checkpoint, such as '--checkpoint_dir'.
     sentence: the advice for any other unusable checkpoint.
   """
-  return HowToProceed(sentence, lambda damaged, older: (
+  return HowToProceed(sentence, lambda damaged_ones, older: (
       'give %s %s to use it instead.' % (flag, older)))
 
 
@@ -511,7 +512,9 @@ def _damaged_advice(path, how_to_proceed):
   if whole is None:
     return str(how_to_proceed)
   return ('The newest checkpoint before it that is whole is %s (%s holds %s): '
-          '%s' % (whole, folder, _names(listed), older(path, whole)))
+          '%s' % (whole, folder, _names(listed),
+                  older(listed[listed.index(whole) + 1:len(before) + 1],
+                        whole)))
 
 
 def _looks_whole(path):

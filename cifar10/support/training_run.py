@@ -55,8 +55,9 @@ CHECKPOINT_BASENAME = 'model.ckpt'
 
 
 def _set_aside(damaged, older):
-  """The trainer's way past damaged checkpoint `damaged` to `older`, the
-  newest whole one before it: move the damaged one's files out of the run.
+  """The trainer's way past `damaged`, the checkpoints listed after `older`
+  (the newest whole one) up to the newest: move their files out of the run,
+  all of them, or the trainer would stop at the next one.
 
   Nothing is deleted, and nothing of the user's written over: the files go
   into a free folder beside the run. The trainer then resumes from `older`
@@ -64,18 +65,11 @@ def _set_aside(damaged, older):
   gone, and prepare_train_dir drops it from the index file). --fresh stays
   the last resort, saying that it removes the whole checkpoints too.
   """
-  train_dir = storage.dirname(damaged) or '.'
-  # `older` is the newest whole one: every checkpoint listed after it is
-  # damaged too, and goes aside with the newest, or the trainer would stop
-  # at the next one.
-  names = [os.path.basename(path)
-           for path in checkpoints.all_checkpoints(train_dir)]
-  first, last = os.path.basename(older), os.path.basename(damaged)
-  moved = (names[names.index(first) + 1:names.index(last) + 1]
-           if first in names and last in names else [last])
+  train_dir = storage.dirname(older) or '.'
+  moved = [os.path.basename(path) for path in damaged]
   aside = paths.new_folder_beside(train_dir, '_damaged')
   # A shell's mkdir and mv cannot reach a URL: there the words alone.
-  command = '' if storage.scheme(damaged) else ' (mkdir -p %s && mv %s %s/)' % (
+  command = '' if storage.scheme(older) else ' (mkdir -p %s && mv %s %s/)' % (
       shlex.quote(aside), ' '.join(
           shlex.quote(os.path.join(train_dir, name)) + '.*' for name in moved),
       shlex.quote(aside))
@@ -85,7 +79,7 @@ def _set_aside(damaged, older):
           'run\'s checkpoints, %s among them, and its event files), or choose '
           'another --train_dir.' % (
               ' and '.join(moved), ', '.join(name + '.*' for name in moved),
-              aside, command, first))
+              aside, command, os.path.basename(older)))
 
 
 # The advice for a checkpoint in --train_dir that this graph cannot resume.
