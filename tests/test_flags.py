@@ -262,6 +262,32 @@ def test_abbreviations_are_refused_naming_the_flag_meant(argv, meant, capsys):
                    % (given, meant))
 
 
+@pytest.mark.parametrize('argv,meant,why', [
+    (['--max-steps', '20'], '--max_steps', ''),
+    (['--train-dir=runs/a'], '--train_dir', ''),
+    (['--log-freq', '5'], '--log_frequency', ' Flags are never abbreviated.'),
+    (['--learning-rate', '0.05'], '--initial_learning_rate',
+     ' That is its name here.')])
+def test_a_flag_spelled_with_dashes_is_told_its_underscored_name(
+    argv, meant, why, capsys):
+  # absl and many argparse scripts take --max-steps; the refusal named
+  # neither the flag nor the spelling.
+  with pytest.raises(SystemExit) as raised:
+    train.parser().parse_args(argv)
+  assert raised.value.code == 2
+  given = argv[0].partition('=')[0]
+  assert capsys.readouterr().err == (
+      'python -m cifar10.train: error: unrecognized flag %s; did you mean '
+      '%s? Flags are written with underscores, not dashes.%s '
+      '(python -m cifar10.train --help lists the flags)\n'
+      % (given, meant, why))
+  # Followed, the advice's spelling is taken.
+  parsed = train.parser().parse_args(
+      [meant + '=' + (argv[0].partition('=')[2] or argv[1])])
+  assert str(getattr(parsed, meant[2:])) == (
+      argv[0].partition('=')[2] or argv[1])
+
+
 @pytest.mark.parametrize('make_parser,given,meant', [
     (train.parser, '--learning_rate', '--initial_learning_rate'),
     (dist_train.parser, '--lr', '--initial_learning_rate'),

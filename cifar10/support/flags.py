@@ -302,8 +302,9 @@ class Parser(argparse.ArgumentParser):
   def _unrecognized(self, extras):
     """The complaint about unknown arguments; it names the flags they mean.
 
-    A flag's name from elsewhere (OTHER_NAMES) is told this script's name
-    for the same thing. Otherwise an abbreviation is told the flags it
+    Dashes in a name are read as underscores first (--max-steps is told
+    --max_steps). A flag's name from elsewhere (OTHER_NAMES) is told this
+    script's name for the same thing. Otherwise an abbreviation is told the flags it
     begins, but only where it stops inside a word of theirs (--max_step,
     --log_freq): a name that stops at the end of a word (--learning_rate,
     --num_epochs) is a whole name of its own, and the longer flags it
@@ -316,16 +317,23 @@ class Parser(argparse.ArgumentParser):
       given = extra.partition('=')[0]
       if not given.startswith('--'):
         continue
-      meant = [option for option in OTHER_NAMES.get(given, ())
+      # --max-steps, as absl and many argparse scripts spell flags, is read
+      # as --max_steps before the rules below.
+      name = '--' + given[2:].replace('-', '_')
+      meant = [option for option in OTHER_NAMES.get(name, ())
                if option in options][:1]
-      if meant:
-        why = 'That is its name here.'
+      if name in options:
+        meant, why = [name], ''
+      elif meant:
+        why = ' That is its name here.'
       else:
-        meant = [option for option in options if option.startswith(given)
-                 and option[len(given)] != '_']
-        why = 'Flags are never abbreviated.'
+        meant = [option for option in options if option.startswith(name)
+                 and option[len(name)] != '_']
+        why = ' Flags are never abbreviated.'
       if meant:
-        return ('unrecognized flag %s; did you mean %s? %s'
+        if name != given:
+          why = ' Flags are written with underscores, not dashes.' + why
+        return ('unrecognized flag %s; did you mean %s?%s'
                 % (given, ' or '.join(meant), why))
     return 'unrecognized arguments: %s' % ' '.join(extras)
 
