@@ -572,6 +572,23 @@ def new_folder_beside(folder, suffix, taken=storage.exists):
   return free_name(_absolute(folder).rstrip('/') + suffix, taken=taken)
 
 
+def into_new_folder(verb, sources, folder):
+  """The shell command an advice gives for moving or copying files into a
+  new folder: `mkdir -p FOLDER && VERB SOURCES FOLDER/`, or '' where
+  FOLDER is at a URL, which a shell's mkdir, cp and mv cannot reach.
+
+  Args:
+    verb: 'cp' or 'mv'.
+    sources: the files, each already quoted for the shell (a pattern such
+      as RUN/model.ckpt-5.* is quoted up to its `.*`).
+    folder: the new folder, such as one new_folder_beside names.
+  """
+  if storage.scheme(folder):
+    return ''
+  return 'mkdir -p %s && %s %s %s/' % (
+      shlex.quote(folder), verb, ' '.join(sources), shlex.quote(folder))
+
+
 def _absolute(path):
   """`path` normalized and made absolute, for comparing two path flags (as
   written: links are not followed)."""

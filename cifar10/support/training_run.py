@@ -68,11 +68,11 @@ def _set_aside(damaged, older):
   train_dir = storage.dirname(older) or '.'
   moved = [os.path.basename(path) for path in damaged]
   aside = paths.new_folder_beside(train_dir, '_damaged')
-  # A shell's mkdir and mv cannot reach a URL: there the words alone.
-  command = '' if storage.scheme(older) else ' (mkdir -p %s && mv %s %s/)' % (
-      shlex.quote(aside), ' '.join(
-          shlex.quote(os.path.join(train_dir, name)) + '.*' for name in moved),
-      shlex.quote(aside))
+  # At a URL, which a shell cannot reach, the words alone.
+  command = paths.into_new_folder('mv', [
+      shlex.quote(os.path.join(train_dir, name)) + '.*' for name in moved],
+                                  aside)
+  command = command and ' (%s)' % command
   return ('to resume from it, move the files of %s (%s) out of the run '
           'into a new folder, such as %s%s, and run the same command again. '
           'Or run with --fresh to start over (that removes all the earlier '
@@ -571,11 +571,9 @@ def _refuse_a_source_fresh_removes(train_dir, warm_start_from, source):
     if storage.isfile(os.path.join(folder, classes.RUN_FILE)):
       files.append(shlex.quote(os.path.join(folder, classes.RUN_FILE)))
     copy = paths.new_folder_beside(train_dir, '_start')
-    copy_out = (', or copy the checkpoint out first (mkdir -p %s && cp %s '
-                '%s/) and give %s %s' % (
-                    shlex.quote(copy), ' '.join(files), shlex.quote(copy),
-                    warm_start.FLAG,
-                    os.path.join(copy, os.path.basename(source))))
+    copy_out = ', or copy the checkpoint out first (%s) and give %s %s' % (
+        paths.into_new_folder('cp', files, copy), warm_start.FLAG,
+        os.path.join(copy, os.path.basename(source)))
   raise errors.UserError(
       '%s %s %s a checkpoint in --train_dir %s, which --fresh clears before '
       'training reads it: the checkpoint would be deleted with the earlier '
