@@ -69,7 +69,15 @@ def test_a_second_trainer_is_refused_while_one_runs_then_runs_as_advised(
                         '--max_steps', '100')
   other = children(*_train_args(synthetic_data_dir, str(tmp_path / 'other'),
                                 '--max_steps', '5'))
+  # A trainer whose data is not there yet is refused before it downloads
+  # (here from a port where nothing listens, which would fail otherwise).
+  no_data = tmp_path / 'no_data'
+  undownloaded = children(*_train_args(
+      str(no_data), train_dir, '--max_steps', '100', '--data_url',
+      'http://127.0.0.1:9/cifar-10-binary.tar.gz'))
   line = _refused(second, train_dir, first)
+  assert _refused(undownloaded, train_dir, first) == line
+  assert not no_data.exists()
   for refused in (towers, chief):
     assert _refused(refused, train_dir, first) == line
   status, output = other.finish()

@@ -212,18 +212,24 @@ def prepare_run(args, schedule_from_flags, images_per_step, classify):
   """
   settings = LoopSettings.from_flags(args)
   settings.session_options.apply_to_process()
-  # The first run downloads the data; later runs find it and return at once.
-  download.maybe_download_and_extract(
-      args.data_dir, args.data_url,
-      needed_files=batch_files.file_names(False, args.data_format),
-      data_format=args.data_format)
-  schedule = schedule_from_flags(args)
-  schedule.decay_steps(images_per_step)  # Refuses a period under one step.
-  with prepare_train_dir(
-      args.train_dir, args.fresh, batch_files.data_classes(
-          args.data_dir, args.data_format), args.warm_start_from,
-      args.trainable_scopes, classify, args.use_fp16) as (_, warm_source):
-    yield with_warm_source(settings, warm_source), schedule
+  with _TrainDirLock(args.train_dir) as lock:
+    # Taken before the download: a trainer given a folder that another
+    # one is training in is refused at once, not after fetching the data.
+    lock.take()
+    # The first run downloads the data; later runs find it and go on at
+    # once.
+    download.maybe_download_and_extract(
+        args.data_dir, args.data_url,
+        needed_files=batch_files.file_names(False, args.data_format),
+        data_format=args.data_format)
+    schedule = schedule_from_flags(args)
+    schedule.decay_steps(images_per_step)  # Refuses a period under one step.
+    with prepare_train_dir(
+        args.train_dir, args.fresh, batch_files.data_classes(
+            args.data_dir, args.data_format), args.warm_start_from,
+        args.trainable_scopes, classify, args.use_fp16,
+        lock) as (_, warm_source):
+      yield with_warm_source(settings, warm_source), schedule
 
 
 def with_warm_source(settings, warm_source):
@@ -261,7 +267,8 @@ def shuffle_buffer_line(settings, min_queue_examples, buffer_size):
 
 @contextlib.contextmanager
 def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
-                      trainable_scopes=None, classify=None, use_fp16=False):
+                      trainable_scopes=None, classify=None, use_fp16=False,
+                      lock=None):
   """Creates --train_dir if needed; `fresh` clears an earlier run from it.
 
   A second trainer is refused while a first one runs in the folder
@@ -285,6 +292,10 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
     classify: cifar10.classify, which builds the network the run trains;
       needed with `warm_start_from`, to check that the source fits it.
     use_fp16: the --use_fp16 flag: the network's dtype.
+    lock: the caller's _TrainDirLock of `train_dir`, taken already (as
+      prepare_run takes it before the download), or None: one is taken
+      here, for the `with`. A second lock of the same folder from this
+      process would find it held.
 
   Yields:
     (latest, warm_source): the checkpoint training will resume from, or
@@ -295,7 +306,8 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
     errors.UserError: another trainer is using the folder (_TrainDirLock,
       held from here to the end of the `with`), or see _check_train_dir.
   """
-  with _TrainDirLock(train_dir) as lock:
+  with (contextlib.nullcontext(lock) if lock else
+        _TrainDirLock(train_dir)) as lock:
     # Taken first: another trainer's folder, however young (a run started
     # seconds ago has written only class_names.txt), is refused as in use,
     # not for what is in it, and --fresh removes nothing of it.
