@@ -4,7 +4,8 @@
     python scripts/plot_run.py --train_dir /tmp/cifar10_train \
         --eval_dir /tmp/cifar10_eval --output run.png
 
-The three panels share the x axis, the global step:
+The panels share the x axis, the global step (the third only with
+--eval_dir; a run not yet evaluated is drawn in the first two):
 
   loss             `total_loss (raw)`, the value of each summarized step, and
                    `total_loss`, the moving average the trainer keeps of it
@@ -13,11 +14,11 @@ The three panels share the x axis, the global step:
   precision @ 1    `Precision @ 1` from the evaluator's event files, one point
                    per evaluated checkpoint (see `cifar10.eval --all_checkpoints`)
 
-Several runs can share one picture: give --train_dir and --eval_dir once per
-run, in the same order, with a --label each. With --examples_per_step (images
-one global step consumes: batch size times towers), the x axis counts
-training images seen instead of steps, which puts runs of different batch
-sizes on one scale.
+Several runs can share one picture: give --train_dir (and --eval_dir) once
+per run, in the same order, with a --label each. With --examples_per_step
+(images one global step consumes: batch size times towers), the x axis
+counts training images seen instead of steps, which puts runs of different
+batch sizes on one scale.
 
 Needs matplotlib, an optional extra: `pip install -e '.[plot]'`.
 """
@@ -59,9 +60,10 @@ def parser():
       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
   result.add_argument('--train_dir', nargs='+', required=True,
                       help='The --train_dir of each run (its event files).')
-  result.add_argument('--eval_dir', nargs='+', required=True,
+  result.add_argument('--eval_dir', nargs='+',
                       help='The evaluator\'s --eval_dir of each run, in the '
-                           'order of --train_dir.')
+                           'order of --train_dir (without it, the picture '
+                           'has no precision panel).')
   result.add_argument('--label', nargs='+', default=None,
                       help='A legend name for each run (default: the '
                            '--train_dir folder names).')
@@ -162,7 +164,8 @@ def draw(runs, output, title=None):
   Args:
     runs: a list of dicts, one per run, with 'label', 'scale' (images per
       step, or 1 to plot against steps), 'train' and 'eval' (what
-      read_scalars returned for the run's two folders).
+      read_scalars returned for the run's two folders; 'eval' None in
+      every run: no precision panel).
     output: the PNG file to write.
     title: an optional title.
 
@@ -174,9 +177,12 @@ def draw(runs, output, title=None):
   matplotlib.use('Agg')
   from matplotlib import pyplot  # pylint: disable=g-import-not-at-top
 
-  figure, (loss_axes, rate_axes, precision_axes) = pyplot.subplots(
-      3, 1, sharex=True, figsize=FIGURE_INCHES, dpi=DPI,
-      gridspec_kw={'height_ratios': [3, 1, 2]})
+  panels = 2 if runs[0]['eval'] is None else 3
+  figure, panel_axes = pyplot.subplots(
+      panels, 1, sharex=True, figsize=FIGURE_INCHES, dpi=DPI,
+      gridspec_kw={'height_ratios': [3, 1, 2][:panels]})
+  loss_axes, rate_axes = panel_axes[:2]
+  precision_axes = panel_axes[2] if panels == 3 else None
   for run in runs:
     def scaled(series, scale=run['scale']):
       steps, values = series
@@ -188,18 +194,20 @@ def draw(runs, output, title=None):
                    linewidth=1.6, label='%s, moving average' % run['label'])
     rate_axes.plot(*scaled(run['train'][LEARNING_RATE_TAG]), color=colour,
                    label=run['label'])
-    precision_axes.plot(*scaled(run['eval'][PRECISION_TAG]), marker='o',
-                        markersize=3, color=colour, label=run['label'])
+    if precision_axes:
+      precision_axes.plot(*scaled(run['eval'][PRECISION_TAG]), marker='o',
+                          markersize=3, color=colour, label=run['label'])
   loss_axes.set_ylabel('total loss')
   loss_axes.legend(fontsize='small')
   rate_axes.set_ylabel('learning rate')
   rate_axes.set_yscale('log')
-  precision_axes.set_ylabel('precision @ 1')
-  precision_axes.legend(fontsize='small', loc='lower right')
+  if precision_axes:
+    precision_axes.set_ylabel('precision @ 1')
+    precision_axes.legend(fontsize='small', loc='lower right')
   by_images = any(run['scale'] != 1 for run in runs)
-  precision_axes.set_xlabel('training images seen' if by_images
+  panel_axes[-1].set_xlabel('training images seen' if by_images
                             else 'global step')
-  for axes in (loss_axes, rate_axes, precision_axes):
+  for axes in panel_axes:
     axes.grid(True, alpha=0.3)
   if title:
     figure.suptitle(title)
@@ -235,7 +243,8 @@ def main(argv=None):
     return 1
   try:
     count = len(args.train_dir)
-    eval_dirs = _per_run(args.eval_dir, count, '--eval_dir')
+    eval_dirs = (_per_run(args.eval_dir, count, '--eval_dir') or
+                 [None] * count)
     labels = _per_run(args.label, count, '--label') or [
         os.path.basename(os.path.normpath(path)) for path in args.train_dir]
     scales = _per_run(args.examples_per_step, count,
@@ -243,7 +252,7 @@ def main(argv=None):
     runs = [{'label': label, 'scale': scale,
              'train': read_scalars(train_dir, [RAW_LOSS_TAG, LOSS_TAG,
                                                LEARNING_RATE_TAG]),
-             'eval': read_scalars(eval_dir, [PRECISION_TAG])}
+             'eval': eval_dir and read_scalars(eval_dir, [PRECISION_TAG])}
             for train_dir, eval_dir, label, scale
             in zip(args.train_dir, eval_dirs, labels, scales)]
   except PlotError as error:

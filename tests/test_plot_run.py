@@ -51,7 +51,8 @@ def _run(train_dir, eval_dir, scale):
           'train': plot_run.read_scalars(train_dir, [
               plot_run.RAW_LOSS_TAG, plot_run.LOSS_TAG,
               plot_run.LEARNING_RATE_TAG]),
-          'eval': plot_run.read_scalars(eval_dir, [plot_run.PRECISION_TAG])}
+          'eval': eval_dir and plot_run.read_scalars(
+              eval_dir, [plot_run.PRECISION_TAG])}
 
 
 def test_plotted_points_are_the_event_values(trained_dir, eval_dir, tmp_path):
@@ -69,6 +70,26 @@ def test_plotted_points_are_the_event_values(trained_dir, eval_dir, tmp_path):
     assert len(steps) == (1 if folder == eval_dir else 6), tag
     np.testing.assert_array_equal(line.get_xdata(), steps)
     np.testing.assert_array_equal(line.get_ydata(), values)
+
+
+def test_without_eval_dir_a_run_is_drawn_in_two_panels(trained_dir, tmp_path,
+                                                       capsys):
+  # A run not yet evaluated: --eval_dir was required, and the picture
+  # could not be drawn at all.
+  output = tmp_path / 'run.png'
+  status = plot_run.main(['--train_dir', trained_dir, '--examples_per_step',
+                          '256', '--output', str(output)])
+  assert (status, capsys.readouterr().out) == (0, 'Wrote %s\n' % output)
+  figure = plot_run.draw([_run(trained_dir, None, 256)],
+                         str(tmp_path / 'again.png'))
+  loss_axes, rate_axes = figure.axes
+  steps, values = _series(trained_dir, plot_run.LEARNING_RATE_TAG)
+  np.testing.assert_array_equal(rate_axes.lines[0].get_xdata(),
+                                np.array(steps) * 256)
+  np.testing.assert_array_equal(rate_axes.lines[0].get_ydata(), values)
+  assert len(loss_axes.lines) == 2
+  assert rate_axes.get_xlabel() == 'training images seen'
+  assert output.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 
 def test_examples_per_step_scales_the_x_axis(trained_dir, eval_dir, tmp_path):
