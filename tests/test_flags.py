@@ -295,7 +295,9 @@ def test_a_flag_spelled_with_dashes_is_told_its_underscored_name(
     (multi_gpu_train.parser, '--model_dir', '--train_dir'),
     (cifar10_eval.parser, '--train_dir', '--checkpoint_dir'),
     (predict.parser, '--train_dir', '--checkpoint_dir'),
-    (export.parser, '--model_dir', '--checkpoint_dir')])
+    (export.parser, '--model_dir', '--checkpoint_dir'),
+    (cifar10_eval.parser, '--intra_op_parallelism_threads',
+     '--intra_op_threads')])
 def test_another_tools_name_is_told_the_flag_of_that_meaning(
     make_parser, given, meant, capsys):
   # --learning_rate was told --learning_rate_decay_factor, which it begins.
@@ -305,6 +307,22 @@ def test_another_tools_name_is_told_the_flag_of_that_meaning(
   error = capsys.readouterr().err
   assert ('error: unrecognized flag %s; did you mean %s? That is its name '
           'here. (' % (given, meant)) in error
+
+
+@pytest.mark.parametrize('make_parser,given,meant', [
+    (train.parser, '--batchsize', '--batch_size'),
+    (cifar10_eval.parser, '--checkpoint_dirr', '--checkpoint_dir'),
+    (predict.parser, '--chekpoint_dir', '--checkpoint_dir'),
+    (train.parser, '--save_checkpoints_secs',
+     '--save_checkpoint_secs or --save_checkpoint_steps')])
+def test_a_slip_of_the_keys_is_told_the_flags_spelled_nearly_alike(
+    make_parser, given, meant, capsys):
+  # They were refused as unknown arguments, naming nothing.
+  with pytest.raises(SystemExit) as raised:
+    make_parser().parse_args([given, '10', 'cat.png'])
+  assert raised.value.code == 2
+  assert ('error: unrecognized flag %s; did you mean %s? (' % (given, meant)
+          in capsys.readouterr().err)
 
 
 @pytest.mark.parametrize('make_parser,given', [

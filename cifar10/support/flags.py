@@ -15,6 +15,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
   run_as_file.refuse(__file__)
 
 import argparse
+import difflib
 import os
 import shlex
 import sys
@@ -227,7 +228,17 @@ OTHER_NAMES = {
     '--checkpoint_dir': ('--train_dir',),
     '--train_dir': ('--checkpoint_dir',),
     '--model_dir': ('--train_dir', '--checkpoint_dir'),
+    # tf.ConfigProto's names for the two thread pools.
+    '--intra_op_parallelism_threads': ('--intra_op_threads',),
+    '--inter_op_parallelism_threads': ('--inter_op_threads',),
 }
+
+
+# How alike an unknown flag and a flag must be (difflib's ratio: twice the
+# matching characters over both lengths) to be offered: one letter left
+# out, doubled or swapped in a name of ten (--batchsize: 0.96), not two
+# names that share a word (--eval_dir and --train_dir: 0.74).
+_CLOSE_ENOUGH = 0.85
 
 
 class Parser(argparse.ArgumentParser):
@@ -303,7 +314,8 @@ class Parser(argparse.ArgumentParser):
     """The complaint about unknown arguments; it names the flags they mean.
 
     Dashes in a name are read as underscores first (--max-steps is told
-    --max_steps). A flag's name from elsewhere (OTHER_NAMES) is told this
+    --max_steps). A name that matches no rule below is told the flags
+    spelled nearly alike (--batchsize: --batch_size). A flag's name from elsewhere (OTHER_NAMES) is told this
     script's name for the same thing. Otherwise an abbreviation is told the flags it
     begins, but only where it stops inside a word of theirs (--max_step,
     --log_freq): a name that stops at the end of a word (--learning_rate,
@@ -330,6 +342,13 @@ class Parser(argparse.ArgumentParser):
         meant = [option for option in options if option.startswith(name)
                  and option[len(name)] != '_']
         why = ' Flags are never abbreviated.'
+      if not meant:
+        # A slip of the keys (--batchsize, --checkpoint_dirr): the flags
+        # spelled nearly alike, less the longer ones a whole name begins.
+        meant = [option for option in difflib.get_close_matches(
+            name, options, n=2, cutoff=_CLOSE_ENOUGH)
+                 if not option.startswith(name + '_')]
+        why = ''
       if meant:
         if name != given:
           why = ' Flags are written with underscores, not dashes.' + why
