@@ -56,8 +56,8 @@ def parser():
       help='Folder for the evaluator\'s TensorBoard event files.')
   parser.add_argument(
       '--eval_data', default='test', choices=EVAL_DATA_CHOICES,
-      help='test: the 10,000 test images; train_eval: the training images, '
-           'cropped as test images are.')
+      help='test: the data\'s test images (CIFAR-10 has 10,000); '
+           'train_eval: its training images, cropped as test images are.')
   parser.add_argument(
       '--checkpoint_dir', type=flags.user_path(), default=paths.TRAIN_DIR,
       help='The training run\'s --train_dir, where the checkpoints are. A '

@@ -3,8 +3,9 @@
 `train`, `multi_gpu_train` and `dist_train` each build a graph their own way
 and hand this module its train op, loss and global step. `run` drives them in
 a MonitoredTrainingSession, the TF1 way of training: hooks watch every step
-(stop at --max_steps, stop on a NaN loss, print the original's log line) and
-the session restores, initializes, checkpoints and writes summaries itself.
+(stop at --max_steps, stop on a NaN loss, print the original's log line,
+save a checkpoint) and the session restores, initializes and writes
+summaries itself.
 
 Around the loop, support/training_run.py keeps the run safe: it resumes
 from the newest checkpoint in --train_dir after checking that it fits,
