@@ -1411,16 +1411,34 @@ def test_checkpoint_dir_an_eval_dir_or_pictures_then_point_at_a_run(
 
 
 def test_no_checkpoint_then_train_first_as_printed(small_data, tmp_path):
+  # Before: "Train first (python -m cifar10.train --train_dir DIR)", without
+  # the evaluator's --data_dir: run as printed, it downloaded CIFAR-10 into
+  # /tmp/cifar10_data (offline: failed) instead of reading that data.
   empty = str(tmp_path / 'empty')
   os.makedirs(empty)
   message = _refusal(_eval, small_data, empty, tmp_path / 'eval')
   command = shlex.split(_group(r'Train first \((python -m [^)]*)\)', message))
-  # The command as printed, with the data this eval reads and a short run
-  # (as printed, it trains 100000 steps on the default --data_dir).
-  assert command[:3] == ['python', '-m', 'cifar10.train']
-  assert train.main(command[3:] + ['--data_dir', small_data, '--max_steps',
-                                   '1', '--batch_size', '4']) == 0
+  assert command == ['python', '-m', 'cifar10.train', '--train_dir', empty,
+                     '--data_dir', small_data]
+  # The command as printed, with a short run (as printed, it trains 100000
+  # steps).
+  assert train.main(command[3:] + ['--max_steps', '1', '--batch_size',
+                                   '4']) == 0
   assert _eval(small_data, empty, tmp_path / 'eval') == 0
+  # predict reads no data set: its advice says to add one's --data_dir.
+  image = str(tmp_path / 'a.png')
+  _png(image)
+  other = str(tmp_path / 'other')
+  os.makedirs(other)
+  message = _refusal(predict.main, [image, '--checkpoint_dir', other])
+  advice = _group(r'Train first \(([^)]*)\)', message)
+  assert advice == (
+      'python -m cifar10.train --train_dir %s, adding --data_dir with your '
+      'data\'s folder unless that is /tmp/cifar10_data' % other)
+  command = shlex.split(advice.split(',')[0]) + ['--data_dir', small_data]
+  assert train.main(command[3:] + ['--max_steps', '1', '--batch_size',
+                                   '4']) == 0
+  assert predict.main([image, '--checkpoint_dir', other]) == 0
 
 
 def test_exported_model_as_checkpoint_dir_then_its_run_or_served(

@@ -224,9 +224,10 @@ def test_eval_run_once_without_a_checkpoint_downloads_and_writes_nothing(
       '--checkpoint_dir', missing, '--eval_dir', str(eval_dir), '--run_once'])
   assert (status, capsys.readouterr().err) == (1, (
       'error: No checkpoint file found in --checkpoint_dir %s (no such '
-      'folder). Train first (python -m cifar10.train --train_dir %s) or '
-      'point --checkpoint_dir at a folder holding checkpoints.\n'
-      % (missing, missing)))
+      'folder). Train first (python -m cifar10.train --train_dir %s '
+      '--data_dir %s --data_url http://127.0.0.1:9/x.tar.gz) or point '
+      '--checkpoint_dir at a folder holding checkpoints.\n'
+      % (missing, missing, data_dir)))
   assert not data_dir.exists() and not eval_dir.exists()
 
 

@@ -489,6 +489,29 @@ def base_parser(module, description, reads_checkpoint=False):
   return parser
 
 
+def data_flags(args):
+  """The data flags of `args` that a command of another script repeats to
+  read the same data, quoted for a shell: ' --data_dir DIR', say, or ''.
+
+  Only those not at their defaults: advice such as "Train first (python -m
+  cifar10.train ...)" that left out a --data_dir of one's own would read,
+  or download (170 MB), the data at the default /tmp/cifar10_data instead.
+
+  Args:
+    args: flags parsed by a base_parser, settled by data_choice.choose.
+  """
+  given = []
+  if args.data_dir != paths.DATA_DIR:
+    given += ['--data_dir', args.data_dir]
+  if args.dataset != 'cifar10':
+    given += ['--dataset', args.dataset]
+  if args.label_set != 'fine':
+    given += ['--label_set', args.label_set]
+  if args.data_url != args.data_format.url:
+    given += ['--data_url', args.data_url]
+  return ''.join(' ' + shlex.quote(str(part)) for part in given)
+
+
 def add_session_flags(parser):
   """Adds the speed flags `session_options.SessionOptions` reads, all off."""
   parser.add_argument(
