@@ -2803,6 +2803,47 @@ def test_nothing_to_do_then_raise_max_steps(small_data, small_run, tmp_path,
   assert latest_step(run) == 3
 
 
+def test_fresh_beside_own_checkpoints_starts_over_and_keeps_them(
+    small_data, small_run, tmp_path, capsys):
+  # Before: --fresh removed the run, then the trainer read the user's copy
+  # best.* (not in the index file) as the run's: "Resuming from RUN/best
+  # (global step 2)" though it trained from step 0, or "Nothing to do: the
+  # global step ... is already 2 ... Raise --max_steps", which left the
+  # folder without an index file and was refused next time. A stray
+  # my_backup.index made it "... cannot be read ... run with --fresh".
+  run = _copy_run(small_run, tmp_path / 'run')
+  for suffix in ('index', 'meta', 'data-00000-of-00001'):
+    shutil.copy(os.path.join(run, 'model.ckpt-2.' + suffix),
+                os.path.join(run, 'best.' + suffix))
+  folder = tmp_path / 'run'
+  mine = {path.name: path.read_bytes() for path in folder.glob('best.*')}
+  assert _train(small_data, run, 1, '--fresh') == 0
+  output = capsys.readouterr().out
+  assert 'Resuming' not in output and 'Nothing to do' not in output
+  assert ('--fresh: kept best, not named as the run\'s checkpoints '
+          '(model.ckpt-*): the new run starts at step 0 and leaves it as it '
+          'is.') in output
+  assert latest_step(run) == 1
+  assert tf.train.load_variable(os.path.join(run, 'model.ckpt-0'),
+                                'global_step') == 0
+  (folder / 'my_backup.index').write_bytes(b'not a checkpoint')
+  mine['my_backup.index'] = b'not a checkpoint'
+  assert _train(small_data, run, 3, '--fresh') == 0
+  output = capsys.readouterr().out
+  assert 'Resuming' not in output
+  assert '--fresh: kept best, my_backup, not named' in output
+  assert tf.train.load_variable(os.path.join(run, 'model.ckpt-0'),
+                                'global_step') == 0
+  assert latest_step(run) == 3
+  # Without --fresh the run resumes from its own checkpoint, as before.
+  assert _train(small_data, run, 4) == 0
+  assert ('Resuming from %s (global step 3).' % os.path.join(
+      run, 'model.ckpt-3')) in capsys.readouterr().out
+  assert latest_step(run) == 4
+  for name, contents in mine.items():
+    assert (folder / name).read_bytes() == contents, name
+
+
 def test_stopped_run_then_the_same_command_resumes(small_data, tmp_path,
                                                    children):
   command = ['-m', 'cifar10.train', '--data_dir', small_data, '--train_dir',

@@ -327,6 +327,7 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
       else:  # "removed 0 files of an earlier run" read as if there were one.
         print('--fresh: %s holds no earlier run; nothing was removed.'
               % train_dir)
+      _say_kept(train_dir)
     if latest:
       # A checkpoint moved aside (the advice for a damaged one) is still
       # named by the index file, from which TensorFlow restores.
@@ -475,7 +476,7 @@ def _undo_new_run(train_dir, present, made):
   (`made`), where they are empty. A file that cannot be removed is left.
   """
   try:
-    if checkpoints.latest_checkpoint(train_dir, UNUSABLE_CHECKPOINT):
+    if _run_checkpoint(train_dir):
       return
     for name in _run_files(train_dir):
       if name not in present:
@@ -520,8 +521,7 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from,
   _refuse_an_evaluators_folder(train_dir)
   _refuse_files_of_no_run(train_dir, data_classes)
   # With --fresh the earlier run is not resumed: it is to be removed.
-  latest = None if fresh else checkpoints.latest_checkpoint(
-      train_dir, UNUSABLE_CHECKPOINT)
+  latest = None if fresh else _run_checkpoint(train_dir)
   if latest:
     checkpoints.check_class_count(
         checkpoints.read_checkpoint(latest, UNUSABLE_CHECKPOINT),
@@ -539,6 +539,45 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from,
     warm_source = source.path
   storage.check_writable(train_dir)
   return latest, warm_source
+
+
+def _run_checkpoint(train_dir):
+  """The checkpoint a trainer in `train_dir` resumes from, or None.
+
+  The one the folder's index file names: that is all the training session
+  restores (it reads tf.train.latest_checkpoint), so without that file a
+  run starts at step 0 whatever else the folder holds. A checkpoint under
+  a name of the user's own (best.index, say, a copy kept beside the run)
+  is not the run's: read by its name here, it made the trainer say
+  "Resuming from best" and then train from step 0, or say "Nothing to do"
+  by its step. It is ignored rather than refused, for the run cannot harm
+  it: the trainer writes only model.ckpt-<step> files, --fresh removes
+  only the run's files (_run_files), and the Saver deletes only the
+  checkpoints it listed. (Checkpoints named as the run's, model.ckpt-*, in
+  a folder without the index file are refused as --train_dir, see
+  paths.check_train_dir: a new run would write over them.)
+
+  Raises:
+    errors.UserError: the index file is damaged, unreadable or names no
+      checkpoint that is there (see checkpoints.latest_checkpoint).
+  """
+  if not storage.exists(os.path.join(train_dir, paths.INDEX_FILE)):
+    return None
+  return checkpoints.latest_checkpoint(train_dir, UNUSABLE_CHECKPOINT)
+
+
+def _say_kept(train_dir):
+  """After --fresh, names the checkpoints left in `train_dir`: the user's
+  own, under other names (see _run_checkpoint), which the new run neither
+  resumes from nor removes."""
+  kept = [os.path.basename(prefix)
+          for prefix in paths.unlisted_checkpoints(train_dir)]
+  if kept:
+    print('--fresh: kept %s, not named as the run\'s checkpoints (%s): the '
+          'new run starts at step 0 and leaves %s as %s.' % (
+              ', '.join(kept), RUN_SIGNS_SHOWN[0],
+              'it' if len(kept) == 1 else 'them',
+              'it is' if len(kept) == 1 else 'they are'))
 
 
 def _refuse_an_evaluators_folder(train_dir):
@@ -776,8 +815,7 @@ class Guard:
     """
     if not self._replica.is_chief:
       return None
-    latest = checkpoints.latest_checkpoint(self._settings.train_dir,
-                                           UNUSABLE_CHECKPOINT)
+    latest = _run_checkpoint(self._settings.train_dir)
     if not latest:
       return None
     checkpoint = checkpoints.read_checkpoint(latest, UNUSABLE_CHECKPOINT)
