@@ -540,6 +540,9 @@ ADVICE = {
     ('cifar10/support/training_run.py', 'copy the checkpoint out first'):
         ['test_advice.py::test_warm_start_from_the_run_fresh_clears_then_a_'
          'new_folder_or_a_copy'],
+    ('cifar10/support/training_run.py', 'Lower the learning rate: run '
+                                        'again'):
+        ['test_advice.py::test_diverged_run_then_the_lower_rate_it_names'],
     ('cifar10/support/training_run.py', 'Raise --max_steps to train further'):
         ['test_advice.py::test_nothing_to_do_then_raise_max_steps'],
     ('cifar10/support/training_run.py', 'Use --fresh to start over'):
@@ -2842,6 +2845,32 @@ def test_fresh_beside_own_checkpoints_starts_over_and_keeps_them(
   assert latest_step(run) == 4
   for name, contents in mine.items():
     assert (folder / name).read_bytes() == contents, name
+
+
+def test_diverged_run_then_the_lower_rate_it_names(small_data, tmp_path,
+                                                  capsys, caplog):
+  # Before: TensorFlow's "ERROR:tensorflow:Model diverged with loss = NaN."
+  # came first, and our line said no more than to look at the checkpoint:
+  # the same command diverges again.
+  run = str(tmp_path / 'run')
+  command = ['--data_dir', small_data, '--train_dir', run, '--max_steps', '3',
+             '--batch_size', '4', '--initial_learning_rate', '1e30']
+  message = _refusal(train.main, command)
+  assert re.fullmatch(
+      r'Model diverged with loss = NaN at step \d+\. Training stopped '
+      r'without saving the diverged weights; the last good checkpoint is '
+      r'%s\. Lower the learning rate: run again with --initial_learning_rate '
+      r'0\.1 instead of 1e\+30; without --fresh, training resumes from that '
+      r'checkpoint\.' % re.escape(os.path.join(run, 'model.ckpt-0')), message)
+  assert 'Model diverged' not in capsys.readouterr().err
+  assert not [record for record in caplog.records
+              if 'Model diverged' in record.getMessage()]
+  # The same command, with the rate it names.
+  command[-1] = _group(r'--initial_learning_rate (\S+) instead', message)
+  assert train.main(command) == 0
+  assert ('Resuming from %s (global step 0).' % os.path.join(
+      run, 'model.ckpt-0')) in capsys.readouterr().out
+  assert latest_step(run) == 3
 
 
 def test_stopped_run_then_the_same_command_resumes(small_data, tmp_path,

@@ -15,6 +15,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
   run_as_file.refuse(__file__)
 
 import argparse
+import math
 import os
 import shlex
 import sys
@@ -80,13 +81,19 @@ def _bounded_int(text, minimum):
 
 
 def positive_float(text):
-  """Reads a number above 0; ArgumentTypeError names a bad `text`."""
+  """Reads a finite number above 0; ArgumentTypeError names a bad `text`.
+
+  float() takes 'inf' (and 'nan', which the comparison refuses): a rate or
+  a period that is infinite trains nothing (the loss is NaN at once).
+  """
   try:
     value = float(text)
   except ValueError:
     raise argparse.ArgumentTypeError('expected a number, got %r' % text)
   if not value > 0:
     raise argparse.ArgumentTypeError('must be greater than 0, got %s' % text)
+  if math.isinf(value):
+    raise argparse.ArgumentTypeError('must be a finite number, got %s' % text)
   return value
 
 

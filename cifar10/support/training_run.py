@@ -30,6 +30,7 @@ try:
   import fcntl
 except ImportError:  # Windows: no flock, so no folder is locked there.
   fcntl = None
+import logging
 import os
 import re
 import shlex
@@ -44,10 +45,12 @@ from cifar10.support import data_sets
 from cifar10.support import download
 from cifar10.support import errors
 from cifar10.support import eval_report
+from cifar10.support import flags
 from cifar10.support import paths
 from cifar10.support import session_options as session_options_lib
 from cifar10.support import storage
 from cifar10.support import summaries
+from cifar10.support import tensorflow_logs
 from cifar10.support import trained_layers
 from cifar10.support import warm_start
 
@@ -141,6 +144,9 @@ class LoopSettings:
   # The checkpoint or run a new run takes its first weights from (see
   # warm_start.py); None: they start from their initializers.
   warm_start_from: str = None
+  # The --initial_learning_rate flag, which a diverged run's message offers
+  # a smaller value of; None: no flag (the message names it only).
+  initial_learning_rate: float = None
 
   @classmethod
   def from_flags(cls, args):
@@ -748,6 +754,14 @@ class _StopHook(tf.compat.v1.train.SessionRunHook):
       signal.signal(signum, handler)
 
 
+class _WithoutTheNanLine(logging.Filter):
+  """Drops NanTensorHook's "Model diverged with loss = NaN." from TensorFlow's
+  logger: the trainer's own line says it, with the step and what to do."""
+
+  def filter(self, record):
+    return record.getMessage() != 'Model diverged with loss = NaN.'
+
+
 class _SessionKeeper(tf.compat.v1.train.SessionRunHook):
   """Keeps the raw session, to save a checkpoint with after an op fails."""
 
@@ -863,17 +877,43 @@ class Guard:
     Args:
       logger: the loop's logger hook, whose `last_step` is the step reached.
     """
+    # NanTensorHook logs "Model diverged with loss = NaN." as it raises; the
+    # line below says it again, with the step and what to do.
+    tensorflow_logger = logging.getLogger('tensorflow')
+    quiet = _WithoutTheNanLine()
+    if not tensorflow_logs.verbose():
+      tensorflow_logger.addFilter(quiet)
     try:
       yield
     except tf.compat.v1.train.NanLossDuringTrainingError:
       raise errors.UserError(
           'Model diverged with loss = NaN at step %d. Training stopped '
-          'without saving the diverged weights; %s.' % (
+          'without saving the diverged weights; %s. %s' % (
               logger.last_step + 1, self._checkpoints_are(
                   'the last good checkpoint is %s'
-                  % tf.train.latest_checkpoint(self._settings.train_dir))))
+                  % tf.train.latest_checkpoint(self._settings.train_dir)),
+              self._lower_the_rate()))
     finally:
+      tensorflow_logger.removeFilter(quiet)
       self._stopper.restore_handlers()
+
+  def _lower_the_rate(self):
+    """What to do after a NaN loss: run again at a smaller learning rate.
+
+    The same command diverges again (the same rate, from the same weights),
+    so the advice names a value: a tenth of the rate given, or the
+    tutorial's 0.1 where that is smaller (from 1e30, a tenth diverges too).
+    Resuming from the last good checkpoint at the lower rate keeps the
+    steps trained well; a command that gave --fresh starts over again,
+    which works too.
+    """
+    rate = self._settings.initial_learning_rate
+    lower = ('--initial_learning_rate %g instead of %g' % (
+        min(rate / 10, flags.INITIAL_LEARNING_RATE), rate) if rate else
+             'a smaller --initial_learning_rate')
+    resume = ('; without --fresh, training resumes from that checkpoint'
+              if self._replica.is_chief else '')
+    return 'Lower the learning rate: run again with %s%s.' % (lower, resume)
 
   @contextlib.contextmanager
   def saving_on_failure(self, saver, logger):
