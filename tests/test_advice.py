@@ -543,6 +543,8 @@ ADVICE = {
     ('cifar10/support/training_run.py', 'Lower the learning rate: run '
                                         'again'):
         ['test_advice.py::test_diverged_run_then_the_lower_rate_it_names'],
+    ('cifar10/support/training_run.py', 'or less for batches without'):
+        ['test_advice.py::test_batch_over_the_records_then_the_size_it_names'],
     ('cifar10/support/training_run.py', 'Raise --max_steps to train further'):
         ['test_advice.py::test_nothing_to_do_then_raise_max_steps'],
     ('cifar10/support/training_run.py', 'Use --fresh to start over'):
@@ -2871,6 +2873,20 @@ def test_diverged_run_then_the_lower_rate_it_names(small_data, tmp_path,
   assert ('Resuming from %s (global step 0).' % os.path.join(
       run, 'model.ckpt-0')) in capsys.readouterr().out
   assert latest_step(run) == 3
+
+
+def test_batch_over_the_records_then_the_size_it_names(small_data, tmp_path,
+                                                      capsys):
+  # Before: no word; a batch too large for memory was killed silently.
+  assert _train(small_data, str(tmp_path / 'big'), 1, '--batch_size',
+                '300') == 0
+  err = capsys.readouterr().err
+  assert ('notice: --batch_size 300 is larger than the 200 training images: '
+          'each batch holds each image 1.5 times on average') in err
+  size = _group(r'Give --batch_size (\d+) or less', err)
+  assert _train(small_data, str(tmp_path / 'fits'), 1, '--batch_size',
+                size) == 0
+  assert '--batch_size' not in capsys.readouterr().err
 
 
 def test_stopped_run_then_the_same_command_resumes(small_data, tmp_path,

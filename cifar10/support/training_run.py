@@ -252,7 +252,8 @@ def shuffle_buffer_line(settings, min_queue_examples, buffer_size):
 
   The buffer fills from one pass over the files, so a smaller data set
   fills it only in part. Only the files' sizes are read: the input pipeline
-  has checked the files when it was built.
+  has checked the files when it was built. A --batch_size over the records
+  gets a notice first (_notice_a_batch_over_the_records).
 
   Args:
     settings: the LoopSettings, naming the data and its format.
@@ -263,12 +264,35 @@ def shuffle_buffer_line(settings, min_queue_examples, buffer_size):
   records = batch_files.count_records(
       batch_files.batches_dir(settings.data_dir, settings.data_format),
       eval_data=False, data_format=settings.data_format)
+  _notice_a_batch_over_the_records(settings.batch_size, records)
   if records >= buffer_size:
     return ('Filling the shuffle buffer with %d CIFAR images (%d plus three '
             'batches) before the first batch.' % (buffer_size,
                                                   min_queue_examples))
   return ('Filling the shuffle buffer with all %d training images (it has '
           'room for %d) before the first batch.' % (records, buffer_size))
+
+
+def _notice_a_batch_over_the_records(batch_size, records):
+  """Says so where one batch is larger than the training files' records.
+
+  The input repeats the records, so such a batch holds each image several
+  times over (differently distorted): it learns no more than a batch of
+  all the records, and takes more memory. Memory is what such a batch
+  most often runs out of, and a process out of memory is killed without a
+  word (exit status 137), so the notice comes before the first step. (A
+  refusal by an estimate of the memory was not made: what a step needs
+  depends on the device, GPU or host, and on TensorFlow's kernels and
+  allocator, so no bound is both safe and near the truth.)
+  """
+  if batch_size <= records:
+    return
+  errors.notice(
+      '--batch_size %d is larger than the %d training images: each batch '
+      'holds each image %.3g times on average, and needs memory for all of '
+      'them (a process out of memory is killed without a message, exit '
+      'status 137). Give --batch_size %d or less for batches without '
+      'repeats.' % (batch_size, records, batch_size / records, records))
 
 
 @contextlib.contextmanager
