@@ -269,7 +269,7 @@ def evaluate(args, session_options, folder, named):
     if checkpoint_choice.evaluate_chosen(args, folder, named, evaluate_one):
       return
     if args.run_once:
-      evaluate_one(checkpoints.require_latest(folder), False)
+      evaluate_one(checkpoints.require_latest(folder, args), False)
       return
     last_seen = None
     while True:
@@ -311,7 +311,7 @@ def main(argv=None):
   paths.check_eval_dir_apart(args.eval_dir, folder, args.data_dir,
                              args.data_format)
   if args.run_once and not (named or args.all_checkpoints):
-    checkpoints.require_latest(folder)
+    checkpoints.require_latest(folder, args)
   classes.check_run_before_download(folder, args.data_dir, args.data_format)
   cifar10.maybe_download_and_extract(
       args.data_dir, data_url=args.data_url,

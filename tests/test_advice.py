@@ -540,6 +540,11 @@ ADVICE = {
     ('cifar10/support/training_run.py', 'copy the checkpoint out first'):
         ['test_advice.py::test_warm_start_from_the_run_fresh_clears_then_a_'
          'new_folder_or_a_copy'],
+    ('cifar10/support/training_run.py', 'Lower the learning rate: run '
+                                        'again'):
+        ['test_advice.py::test_diverged_run_then_the_lower_rate_it_names'],
+    ('cifar10/support/training_run.py', 'or less for batches without'):
+        ['test_advice.py::test_batch_over_the_records_then_the_size_it_names'],
     ('cifar10/support/training_run.py', 'Raise --max_steps to train further'):
         ['test_advice.py::test_nothing_to_do_then_raise_max_steps'],
     ('cifar10/support/training_run.py', 'Use --fresh to start over'):
@@ -1411,16 +1416,34 @@ def test_checkpoint_dir_an_eval_dir_or_pictures_then_point_at_a_run(
 
 
 def test_no_checkpoint_then_train_first_as_printed(small_data, tmp_path):
+  # Before: "Train first (python -m cifar10.train --train_dir DIR)", without
+  # the evaluator's --data_dir: run as printed, it downloaded CIFAR-10 into
+  # /tmp/cifar10_data (offline: failed) instead of reading that data.
   empty = str(tmp_path / 'empty')
   os.makedirs(empty)
   message = _refusal(_eval, small_data, empty, tmp_path / 'eval')
   command = shlex.split(_group(r'Train first \((python -m [^)]*)\)', message))
-  # The command as printed, with the data this eval reads and a short run
-  # (as printed, it trains 100000 steps on the default --data_dir).
-  assert command[:3] == ['python', '-m', 'cifar10.train']
-  assert train.main(command[3:] + ['--data_dir', small_data, '--max_steps',
-                                   '1', '--batch_size', '4']) == 0
+  assert command == ['python', '-m', 'cifar10.train', '--train_dir', empty,
+                     '--data_dir', small_data]
+  # The command as printed, with a short run (as printed, it trains 100000
+  # steps).
+  assert train.main(command[3:] + ['--max_steps', '1', '--batch_size',
+                                   '4']) == 0
   assert _eval(small_data, empty, tmp_path / 'eval') == 0
+  # predict reads no data set: its advice says to add one's --data_dir.
+  image = str(tmp_path / 'a.png')
+  _png(image)
+  other = str(tmp_path / 'other')
+  os.makedirs(other)
+  message = _refusal(predict.main, [image, '--checkpoint_dir', other])
+  advice = _group(r'Train first \(([^)]*)\)', message)
+  assert advice == (
+      'python -m cifar10.train --train_dir %s, adding --data_dir with your '
+      'data\'s folder unless that is /tmp/cifar10_data' % other)
+  command = shlex.split(advice.split(',')[0]) + ['--data_dir', small_data]
+  assert train.main(command[3:] + ['--max_steps', '1', '--batch_size',
+                                   '4']) == 0
+  assert predict.main([image, '--checkpoint_dir', other]) == 0
 
 
 def test_exported_model_as_checkpoint_dir_then_its_run_or_served(
@@ -2783,6 +2806,87 @@ def test_nothing_to_do_then_raise_max_steps(small_data, small_run, tmp_path,
   assert 'Raise --max_steps to train further.' in capsys.readouterr().out
   assert _train(small_data, run, 3) == 0
   assert latest_step(run) == 3
+
+
+def test_fresh_beside_own_checkpoints_starts_over_and_keeps_them(
+    small_data, small_run, tmp_path, capsys):
+  # Before: --fresh removed the run, then the trainer read the user's copy
+  # best.* (not in the index file) as the run's: "Resuming from RUN/best
+  # (global step 2)" though it trained from step 0, or "Nothing to do: the
+  # global step ... is already 2 ... Raise --max_steps", which left the
+  # folder without an index file and was refused next time. A stray
+  # my_backup.index made it "... cannot be read ... run with --fresh".
+  run = _copy_run(small_run, tmp_path / 'run')
+  for suffix in ('index', 'meta', 'data-00000-of-00001'):
+    shutil.copy(os.path.join(run, 'model.ckpt-2.' + suffix),
+                os.path.join(run, 'best.' + suffix))
+  folder = tmp_path / 'run'
+  mine = {path.name: path.read_bytes() for path in folder.glob('best.*')}
+  assert _train(small_data, run, 1, '--fresh') == 0
+  output = capsys.readouterr().out
+  assert 'Resuming' not in output and 'Nothing to do' not in output
+  assert ('--fresh: kept best, not named as the run\'s checkpoints '
+          '(model.ckpt-*): the new run starts at step 0 and leaves it as it '
+          'is.') in output
+  assert latest_step(run) == 1
+  assert tf.train.load_variable(os.path.join(run, 'model.ckpt-0'),
+                                'global_step') == 0
+  (folder / 'my_backup.index').write_bytes(b'not a checkpoint')
+  mine['my_backup.index'] = b'not a checkpoint'
+  assert _train(small_data, run, 3, '--fresh') == 0
+  output = capsys.readouterr().out
+  assert 'Resuming' not in output
+  assert '--fresh: kept best, my_backup, not named' in output
+  assert tf.train.load_variable(os.path.join(run, 'model.ckpt-0'),
+                                'global_step') == 0
+  assert latest_step(run) == 3
+  # Without --fresh the run resumes from its own checkpoint, as before.
+  assert _train(small_data, run, 4) == 0
+  assert ('Resuming from %s (global step 3).' % os.path.join(
+      run, 'model.ckpt-3')) in capsys.readouterr().out
+  assert latest_step(run) == 4
+  for name, contents in mine.items():
+    assert (folder / name).read_bytes() == contents, name
+
+
+def test_diverged_run_then_the_lower_rate_it_names(small_data, tmp_path,
+                                                  capsys, caplog):
+  # Before: TensorFlow's "ERROR:tensorflow:Model diverged with loss = NaN."
+  # came first, and our line said no more than to look at the checkpoint:
+  # the same command diverges again.
+  run = str(tmp_path / 'run')
+  command = ['--data_dir', small_data, '--train_dir', run, '--max_steps', '3',
+             '--batch_size', '4', '--initial_learning_rate', '1e30']
+  message = _refusal(train.main, command)
+  assert re.fullmatch(
+      r'Model diverged with loss = NaN at step \d+\. Training stopped '
+      r'without saving the diverged weights; the last good checkpoint is '
+      r'%s\. Lower the learning rate: run again with --initial_learning_rate '
+      r'0\.1 instead of 1e\+30; without --fresh, training resumes from that '
+      r'checkpoint\.' % re.escape(os.path.join(run, 'model.ckpt-0')), message)
+  assert 'Model diverged' not in capsys.readouterr().err
+  assert not [record for record in caplog.records
+              if 'Model diverged' in record.getMessage()]
+  # The same command, with the rate it names.
+  command[-1] = _group(r'--initial_learning_rate (\S+) instead', message)
+  assert train.main(command) == 0
+  assert ('Resuming from %s (global step 0).' % os.path.join(
+      run, 'model.ckpt-0')) in capsys.readouterr().out
+  assert latest_step(run) == 3
+
+
+def test_batch_over_the_records_then_the_size_it_names(small_data, tmp_path,
+                                                      capsys):
+  # Before: no word; a batch too large for memory was killed silently.
+  assert _train(small_data, str(tmp_path / 'big'), 1, '--batch_size',
+                '300') == 0
+  err = capsys.readouterr().err
+  assert ('notice: --batch_size 300 is larger than the 200 training images: '
+          'each batch holds each image 1.5 times on average') in err
+  size = _group(r'Give --batch_size (\d+) or less', err)
+  assert _train(small_data, str(tmp_path / 'fits'), 1, '--batch_size',
+                size) == 0
+  assert '--batch_size' not in capsys.readouterr().err
 
 
 def test_stopped_run_then_the_same_command_resumes(small_data, tmp_path,

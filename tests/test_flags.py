@@ -191,6 +191,13 @@ def test_a_flag_without_a_default_says_once_what_happens_without_it(
     (train.parser, ['--log_frequency', 'often'], "expected an integer"),
     (cifar10_eval.parser, ['--eval_data', 'validation'], 'invalid choice'),
     (cifar10_eval.parser, ['--run_once=maybe'], 'expected true or false'),
+    (train.parser, ['--initial_learning_rate', 'nan'],
+     'must be greater than 0, got nan'),
+    # Before: taken, and the loss was NaN at the first step.
+    (train.parser, ['--initial_learning_rate', 'inf'],
+     'must be a finite number, got inf'),
+    (train.parser, ['--num_epochs_per_decay', 'Infinity'],
+     'must be a finite number, got Infinity'),
 ])
 def test_bad_values_are_refused_with_a_message(parser, argv, complaint, capsys):
   with pytest.raises(SystemExit) as raised:

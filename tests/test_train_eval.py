@@ -224,9 +224,10 @@ def test_eval_run_once_without_a_checkpoint_downloads_and_writes_nothing(
       '--checkpoint_dir', missing, '--eval_dir', str(eval_dir), '--run_once'])
   assert (status, capsys.readouterr().err) == (1, (
       'error: No checkpoint file found in --checkpoint_dir %s (no such '
-      'folder). Train first (python -m cifar10.train --train_dir %s) or '
-      'point --checkpoint_dir at a folder holding checkpoints.\n'
-      % (missing, missing)))
+      'folder). Train first (python -m cifar10.train --train_dir %s '
+      '--data_dir %s --data_url http://127.0.0.1:9/x.tar.gz) or point '
+      '--checkpoint_dir at a folder holding checkpoints.\n'
+      % (missing, missing, data_dir)))
   assert not data_dir.exists() and not eval_dir.exists()
 
 
@@ -311,7 +312,8 @@ def test_diverging_run_names_the_step_and_keeps_the_good_checkpoint(tmp_path):
       training_loop.run(train_op, loss, global_step, 1, settings)
   message = str(raised.value)
   assert 'diverged with loss = NaN at step 13' in message
-  assert message.endswith('model.ckpt-10.')
+  assert 'the last good checkpoint is %s.' % (
+      tmp_path / 'model.ckpt-10') in message
   assert latest_step(str(tmp_path)) == 10
   weight = tf.train.load_variable(str(tmp_path / 'model.ckpt-10'), 'w')
   assert math.isfinite(weight)

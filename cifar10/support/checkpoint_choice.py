@@ -15,7 +15,7 @@ from cifar10.support import errors
 from cifar10.support import eval_report
 
 
-def evaluate_all(folder, eval_dir, evaluate_one):
+def evaluate_all(folder, eval_dir, evaluate_one, data_args=None):
   """Evaluates each checkpoint in `folder` without a result yet, oldest first.
 
   A checkpoint that cannot be used is reported in one line and skipped.
@@ -26,6 +26,8 @@ def evaluate_all(folder, eval_dir, evaluate_one):
     evaluate_one: a function of (checkpoint path, skip_unusable) that
       evaluates one checkpoint (cifar10.eval's evaluate_one), returning None
       for one it skipped as unusable.
+    data_args: the evaluator's parsed flags, whose data flags the advice
+      for a folder without checkpoints repeats (checkpoints.require_latest).
 
   Raises:
     errors.UserError: `folder` holds no checkpoint, or none of those
@@ -35,7 +37,7 @@ def evaluate_all(folder, eval_dir, evaluate_one):
   done = eval_report.evaluated_steps(eval_dir)
   found = checkpoints.all_checkpoints(folder)
   if not found:
-    checkpoints.require_latest(folder)  # Raises, naming the folder.
+    checkpoints.require_latest(folder, data_args)  # Raises, naming it.
   # A damaged checkpoint, whose step cannot be read, has no result: it is
   # tried with the others, and skipped with its reason.
   pending = [path for path in found
@@ -80,7 +82,7 @@ def evaluate_chosen(args, folder, named, evaluate_one):
       errors.notice('--checkpoint_dir %s is a checkpoint: --all_checkpoints '
                     'evaluates those of its folder, %s.'
                     % (args.checkpoint_dir, folder))
-    evaluate_all(folder, args.eval_dir, evaluate_one)
+    evaluate_all(folder, args.eval_dir, evaluate_one, args)
     return True
   if named:
     errors.notice('--checkpoint_dir %s is a checkpoint: evaluating it '

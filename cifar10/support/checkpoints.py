@@ -15,6 +15,7 @@ import dataclasses
 import math
 import os
 import re
+import shlex
 
 from google.protobuf import text_format
 import tensorflow as tf
@@ -22,6 +23,7 @@ import tensorflow as tf
 from cifar10.support import classes
 from cifar10.support import errors
 from cifar10.support import eval_report
+from cifar10.support import flags
 from cifar10.support import paths
 from cifar10.support import storage
 
@@ -330,8 +332,15 @@ def forget_missing(folder):
   return gone
 
 
-def require_latest(folder):
+def require_latest(folder, data_args=None):
   """The newest checkpoint in `folder`.
+
+  Args:
+    folder: the folder --checkpoint_dir names.
+    data_args: the parsed flags of a script that reads the data (the
+      evaluator), whose data flags the advice to train first repeats
+      (flags.data_flags); None for one that reads none (predict, export):
+      the advice then says to add one's --data_dir.
 
   Raises:
     errors.UserError: there is none (the message says whether the folder
@@ -355,12 +364,17 @@ def require_latest(folder):
         '--checkpoint_dir %s is %s, not a training run\'s folder: it holds no '
         'checkpoints. %s' % (folder, other_use, POINT_AT_TRAINING_RUN))
   if path is None:
+    # The trainer's command, with the data flags of this command (without
+    # them the trainer would download CIFAR-10 into the default folder).
+    train = 'python -m cifar10.train --train_dir ' + shlex.quote(folder)
+    train += (flags.data_flags(data_args) if data_args else
+              ', adding --data_dir with your data\'s folder unless that is '
+              '%s' % paths.DATA_DIR)
     raise errors.UserError(
         'No checkpoint file found in --checkpoint_dir %s%s. Train first '
-        '(python -m cifar10.train --train_dir %s) or point --checkpoint_dir '
-        'at a folder holding checkpoints.' % (
+        '(%s) or point --checkpoint_dir at a folder holding checkpoints.' % (
             folder, '' if storage.exists(folder) else ' (no such folder)',
-            folder))
+            train))
   return path
 
 

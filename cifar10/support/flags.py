@@ -16,6 +16,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
 
 import argparse
 import difflib
+import math
 import os
 import shlex
 import sys
@@ -81,13 +82,19 @@ def _bounded_int(text, minimum):
 
 
 def positive_float(text):
-  """Reads a number above 0; ArgumentTypeError names a bad `text`."""
+  """Reads a finite number above 0; ArgumentTypeError names a bad `text`.
+
+  float() takes 'inf' (and 'nan', which the comparison refuses): a rate or
+  a period that is infinite trains nothing (the loss is NaN at once).
+  """
   try:
     value = float(text)
   except ValueError:
     raise argparse.ArgumentTypeError('expected a number, got %r' % text)
   if not value > 0:
     raise argparse.ArgumentTypeError('must be greater than 0, got %s' % text)
+  if math.isinf(value):
+    raise argparse.ArgumentTypeError('must be a finite number, got %s' % text)
   return value
 
 
@@ -506,6 +513,29 @@ def base_parser(module, description, reads_checkpoint=False):
            'one.')
   parser.add_check(data_choice.choose)
   return parser
+
+
+def data_flags(args):
+  """The data flags of `args` that a command of another script repeats to
+  read the same data, quoted for a shell: ' --data_dir DIR', say, or ''.
+
+  Only those not at their defaults: advice such as "Train first (python -m
+  cifar10.train ...)" that left out a --data_dir of one's own would read,
+  or download (170 MB), the data at the default /tmp/cifar10_data instead.
+
+  Args:
+    args: flags parsed by a base_parser, settled by data_choice.choose.
+  """
+  given = []
+  if args.data_dir != paths.DATA_DIR:
+    given += ['--data_dir', args.data_dir]
+  if args.dataset != 'cifar10':
+    given += ['--dataset', args.dataset]
+  if args.label_set != 'fine':
+    given += ['--label_set', args.label_set]
+  if args.data_url != args.data_format.url:
+    given += ['--data_url', args.data_url]
+  return ''.join(' ' + shlex.quote(str(part)) for part in given)
 
 
 def add_session_flags(parser):

@@ -30,6 +30,7 @@ try:
   import fcntl
 except ImportError:  # Windows: no flock, so no folder is locked there.
   fcntl = None
+import logging
 import os
 import re
 import shlex
@@ -44,10 +45,12 @@ from cifar10.support import data_sets
 from cifar10.support import download
 from cifar10.support import errors
 from cifar10.support import eval_report
+from cifar10.support import flags
 from cifar10.support import paths
 from cifar10.support import session_options as session_options_lib
 from cifar10.support import storage
 from cifar10.support import summaries
+from cifar10.support import tensorflow_logs
 from cifar10.support import trained_layers
 from cifar10.support import warm_start
 
@@ -141,6 +144,9 @@ class LoopSettings:
   # The checkpoint or run a new run takes its first weights from (see
   # warm_start.py); None: they start from their initializers.
   warm_start_from: str = None
+  # The --initial_learning_rate flag, which a diverged run's message offers
+  # a smaller value of; None: no flag (the message names it only).
+  initial_learning_rate: float = None
 
   @classmethod
   def from_flags(cls, args):
@@ -246,7 +252,8 @@ def shuffle_buffer_line(settings, min_queue_examples, buffer_size):
 
   The buffer fills from one pass over the files, so a smaller data set
   fills it only in part. Only the files' sizes are read: the input pipeline
-  has checked the files when it was built.
+  has checked the files when it was built. A --batch_size over the records
+  gets a notice first (_notice_a_batch_over_the_records).
 
   Args:
     settings: the LoopSettings, naming the data and its format.
@@ -257,12 +264,35 @@ def shuffle_buffer_line(settings, min_queue_examples, buffer_size):
   records = batch_files.count_records(
       batch_files.batches_dir(settings.data_dir, settings.data_format),
       eval_data=False, data_format=settings.data_format)
+  _notice_a_batch_over_the_records(settings.batch_size, records)
   if records >= buffer_size:
     return ('Filling the shuffle buffer with %d CIFAR images (%d plus three '
             'batches) before the first batch.' % (buffer_size,
                                                   min_queue_examples))
   return ('Filling the shuffle buffer with all %d training images (it has '
           'room for %d) before the first batch.' % (records, buffer_size))
+
+
+def _notice_a_batch_over_the_records(batch_size, records):
+  """Says so where one batch is larger than the training files' records.
+
+  The input repeats the records, so such a batch holds each image several
+  times over (differently distorted): it learns no more than a batch of
+  all the records, and takes more memory. Memory is what such a batch
+  most often runs out of, and a process out of memory is killed without a
+  word (exit status 137), so the notice comes before the first step. (A
+  refusal by an estimate of the memory was not made: what a step needs
+  depends on the device, GPU or host, and on TensorFlow's kernels and
+  allocator, so no bound is both safe and near the truth.)
+  """
+  if batch_size <= records:
+    return
+  errors.notice(
+      '--batch_size %d is larger than the %d training images: each batch '
+      'holds each image %.3g times on average, and needs memory for all of '
+      'them (a process out of memory is killed without a message, exit '
+      'status 137). Give --batch_size %d or less for batches without '
+      'repeats.' % (batch_size, records, batch_size / records, records))
 
 
 @contextlib.contextmanager
@@ -327,6 +357,7 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
       else:  # "removed 0 files of an earlier run" read as if there were one.
         print('--fresh: %s holds no earlier run; nothing was removed.'
               % train_dir)
+      _say_kept(train_dir)
     if latest:
       # A checkpoint moved aside (the advice for a damaged one) is still
       # named by the index file, from which TensorFlow restores.
@@ -475,7 +506,7 @@ def _undo_new_run(train_dir, present, made):
   (`made`), where they are empty. A file that cannot be removed is left.
   """
   try:
-    if checkpoints.latest_checkpoint(train_dir, UNUSABLE_CHECKPOINT):
+    if _run_checkpoint(train_dir):
       return
     for name in _run_files(train_dir):
       if name not in present:
@@ -520,8 +551,7 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from,
   _refuse_an_evaluators_folder(train_dir)
   _refuse_files_of_no_run(train_dir, data_classes)
   # With --fresh the earlier run is not resumed: it is to be removed.
-  latest = None if fresh else checkpoints.latest_checkpoint(
-      train_dir, UNUSABLE_CHECKPOINT)
+  latest = None if fresh else _run_checkpoint(train_dir)
   if latest:
     checkpoints.check_class_count(
         checkpoints.read_checkpoint(latest, UNUSABLE_CHECKPOINT),
@@ -539,6 +569,45 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from,
     warm_source = source.path
   storage.check_writable(train_dir)
   return latest, warm_source
+
+
+def _run_checkpoint(train_dir):
+  """The checkpoint a trainer in `train_dir` resumes from, or None.
+
+  The one the folder's index file names: that is all the training session
+  restores (it reads tf.train.latest_checkpoint), so without that file a
+  run starts at step 0 whatever else the folder holds. A checkpoint under
+  a name of the user's own (best.index, say, a copy kept beside the run)
+  is not the run's: read by its name here, it made the trainer say
+  "Resuming from best" and then train from step 0, or say "Nothing to do"
+  by its step. It is ignored rather than refused, for the run cannot harm
+  it: the trainer writes only model.ckpt-<step> files, --fresh removes
+  only the run's files (_run_files), and the Saver deletes only the
+  checkpoints it listed. (Checkpoints named as the run's, model.ckpt-*, in
+  a folder without the index file are refused as --train_dir, see
+  paths.check_train_dir: a new run would write over them.)
+
+  Raises:
+    errors.UserError: the index file is damaged, unreadable or names no
+      checkpoint that is there (see checkpoints.latest_checkpoint).
+  """
+  if not storage.exists(os.path.join(train_dir, paths.INDEX_FILE)):
+    return None
+  return checkpoints.latest_checkpoint(train_dir, UNUSABLE_CHECKPOINT)
+
+
+def _say_kept(train_dir):
+  """After --fresh, names the checkpoints left in `train_dir`: the user's
+  own, under other names (see _run_checkpoint), which the new run neither
+  resumes from nor removes."""
+  kept = [os.path.basename(prefix)
+          for prefix in paths.unlisted_checkpoints(train_dir)]
+  if kept:
+    print('--fresh: kept %s, not named as the run\'s checkpoints (%s): the '
+          'new run starts at step 0 and leaves %s as %s.' % (
+              ', '.join(kept), RUN_SIGNS_SHOWN[0],
+              'it' if len(kept) == 1 else 'them',
+              'it is' if len(kept) == 1 else 'they are'))
 
 
 def _refuse_an_evaluators_folder(train_dir):
@@ -709,6 +778,14 @@ class _StopHook(tf.compat.v1.train.SessionRunHook):
       signal.signal(signum, handler)
 
 
+class _WithoutTheNanLine(logging.Filter):
+  """Drops NanTensorHook's "Model diverged with loss = NaN." from TensorFlow's
+  logger: the trainer's own line says it, with the step and what to do."""
+
+  def filter(self, record):
+    return record.getMessage() != 'Model diverged with loss = NaN.'
+
+
 class _SessionKeeper(tf.compat.v1.train.SessionRunHook):
   """Keeps the raw session, to save a checkpoint with after an op fails."""
 
@@ -776,8 +853,7 @@ class Guard:
     """
     if not self._replica.is_chief:
       return None
-    latest = checkpoints.latest_checkpoint(self._settings.train_dir,
-                                           UNUSABLE_CHECKPOINT)
+    latest = _run_checkpoint(self._settings.train_dir)
     if not latest:
       return None
     checkpoint = checkpoints.read_checkpoint(latest, UNUSABLE_CHECKPOINT)
@@ -825,17 +901,43 @@ class Guard:
     Args:
       logger: the loop's logger hook, whose `last_step` is the step reached.
     """
+    # NanTensorHook logs "Model diverged with loss = NaN." as it raises; the
+    # line below says it again, with the step and what to do.
+    tensorflow_logger = logging.getLogger('tensorflow')
+    quiet = _WithoutTheNanLine()
+    if not tensorflow_logs.verbose():
+      tensorflow_logger.addFilter(quiet)
     try:
       yield
     except tf.compat.v1.train.NanLossDuringTrainingError:
       raise errors.UserError(
           'Model diverged with loss = NaN at step %d. Training stopped '
-          'without saving the diverged weights; %s.' % (
+          'without saving the diverged weights; %s. %s' % (
               logger.last_step + 1, self._checkpoints_are(
                   'the last good checkpoint is %s'
-                  % tf.train.latest_checkpoint(self._settings.train_dir))))
+                  % tf.train.latest_checkpoint(self._settings.train_dir)),
+              self._lower_the_rate()))
     finally:
+      tensorflow_logger.removeFilter(quiet)
       self._stopper.restore_handlers()
+
+  def _lower_the_rate(self):
+    """What to do after a NaN loss: run again at a smaller learning rate.
+
+    The same command diverges again (the same rate, from the same weights),
+    so the advice names a value: a tenth of the rate given, or the
+    tutorial's 0.1 where that is smaller (from 1e30, a tenth diverges too).
+    Resuming from the last good checkpoint at the lower rate keeps the
+    steps trained well; a command that gave --fresh starts over again,
+    which works too.
+    """
+    rate = self._settings.initial_learning_rate
+    lower = ('--initial_learning_rate %g instead of %g' % (
+        min(rate / 10, flags.INITIAL_LEARNING_RATE), rate) if rate else
+             'a smaller --initial_learning_rate')
+    resume = ('; without --fresh, training resumes from that checkpoint'
+              if self._replica.is_chief else '')
+    return 'Lower the learning rate: run again with %s%s.' % (lower, resume)
 
   @contextlib.contextmanager
   def saving_on_failure(self, saver, logger):
