@@ -207,7 +207,7 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
   # Written before printed: a reader that stops after the first line
   # (`... | head -1`) ends the script, and must not lose the results.
   eval_report.write_summaries(result, summary_bytes, summary_writer)
-  eval_report.report(result, checkpoint_path)
+  eval_report.report(result, checkpoint_path, eval_data)
   return result
 
 
@@ -241,12 +241,12 @@ def evaluate(args, session_options, folder, named):
   # suffix keeps each file apart. Beside the first, a record of the run
   # evaluated (paths.EVALUATED_RUN_FILE), by which a later evaluation of
   # another run into this folder is refused: the event files do not say.
-  # The same record refuses the run once started over (--fresh) since.
-  record = paths.EvaluationRecord(args.eval_dir, folder)
+  # It refuses the run once started over (--fresh) since, and other data.
+  record = eval_report.evaluation_record(
+      args, folder, cifar10.NUM_EXAMPLES_PER_EPOCH_FOR_EVAL)
   summary_writer = summaries.WriterOnFirstSummary(
-      args.eval_dir, filename_suffix='.%d.%d' % (os.getpid(),
-                                                 time.monotonic_ns()),
-      on_open=record.write)
+      args.eval_dir, on_open=record.write,
+      filename_suffix='.%d.%d' % (os.getpid(), time.monotonic_ns()))
 
   def evaluate_one(checkpoint_path, skip_unusable):
     # With `skip_unusable` (the waiting loop, --all_checkpoints) a checkpoint

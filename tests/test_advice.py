@@ -221,6 +221,10 @@ ADVICE = {
     ('cifar10/eval.py', 'Or let that run save a new checkpoint'):
         ['test_checkpoint_fit.py::test_eval_loop_skips_a_checkpoint_that_does_'
          'not_fit_and_keeps_waiting'],
+    ('cifar10/support/checkpoint_choice.py', 'give --eval_dir a new folder, '
+                                             'such as %s, to evaluate again'):
+        ['test_eval_all_checkpoints.py::test_each_checkpoint_without_a_result_'
+         'is_evaluated_oldest_first'],
     ('cifar10/support/checkpoint_choice.py', 'Give its folder, %s, to '
                                              'evaluate each new one'):
         ['test_advice.py::test_eval_of_a_checkpoint_then_its_folder_watches'],
@@ -517,6 +521,9 @@ ADVICE = {
         ['test_advice.py::test_eval_dir_the_data_then_one_of_its_own',
          'test_advice.py::test_eval_dir_offered_is_free_and_named_after_the_'
          'run'],
+    ('cifar10/support/paths.py', 'holds evaluations of %s'):
+        ['test_eval_all_checkpoints.py::test_an_eval_dir_of_other_data_is_'
+         'refused_then_one_of_its_own'],
     ('cifar10/support/paths.py', 'holds the evaluations of another run'):
         ['test_advice.py::test_eval_dir_of_another_runs_evaluations_then_one_'
          'of_its_own'],
@@ -1350,9 +1357,11 @@ def test_eval_of_a_checkpoint_then_its_folder_watches(small_data, small_run,
                        '--checkpoint_dir', folder, '--eval_dir',
                        str(tmp_path / 'eval'), '--eval_interval_secs', '1',
                        '--num_examples', '20', '--batch_size', '20')
-  evaluator.wait_for(r'model\.ckpt-2 \(global step 2\): precision @ 1 = ')
+  evaluator.wait_for(r'model\.ckpt-2 \(global step 2\) on 20 test images: '
+                     r'precision @ 1 = ')
   assert _train(small_data, run, 3) == 0  # A new checkpoint.
-  evaluator.wait_for(r'model\.ckpt-3 \(global step 3\): precision @ 1 = ')
+  evaluator.wait_for(r'model\.ckpt-3 \(global step 3\) on 20 test images: '
+                     r'precision @ 1 = ')
 
 
 def test_export_refused_then_the_folder_it_names(small_run, tmp_path):
@@ -2691,8 +2700,8 @@ def test_eval_dir_at_a_url_of_a_run_started_over_then_one_of_its_own(
   # "such as --eval_dir RUN_eval_2."
   capsys.readouterr()
   assert _eval(small_data, run, run + '_eval_2') == 0
-  assert 'model.ckpt-2 (global step 2): precision @ 1 = ' in (
-      capsys.readouterr().out)
+  assert ('model.ckpt-2 (global step 2) on 20 test images: precision @ 1 = '
+          in capsys.readouterr().out)
 
 
 def test_eval_dir_of_a_run_whose_first_event_file_was_deleted_then_dropped(
@@ -2740,7 +2749,8 @@ def test_waiting_eval_then_the_run_started_over_beside_it(
                        '--checkpoint_dir', run, '--eval_dir', eval_dir,
                        '--eval_interval_secs', '1', '--num_examples', '20',
                        '--batch_size', '20')
-  evaluator.wait_for(r'model\.ckpt-2 \(global step 2\): precision @ 1 = ')
+  evaluator.wait_for(r'model\.ckpt-2 \(global step 2\) on 20 test images: '
+                     r'precision @ 1 = ')
   first = paths.first_event_file(run)
   _after_the_second_of(first)
   assert _train(small_data, run, 2, '--fresh') == 0

@@ -51,7 +51,8 @@ def old_folder(trained_dir, tmp_path_factory):
 
 def _precision(output, prefix):
   """The precision @ 1 the evaluator printed for checkpoint `prefix`."""
-  [value] = re.findall(r'%s \(global step \d+\): precision @ 1 = ([\d.]+)'
+  [value] = re.findall(r'%s \(global step \d+\) on \d+ test images: '
+                       r'precision @ 1 = ([\d.]+)'
                        % re.escape(prefix), output)
   return float(value)
 

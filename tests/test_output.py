@@ -203,9 +203,9 @@ def test_eval_result_names_the_checkpoint_and_its_step(tiny_data_dir,
                          '--batch_size', '10', '--top_k', '2'])
   assert status == 0, output
   checkpoint = os.path.join(train_dir, 'model.ckpt-3')
-  assert re.search(r'^[\d :.-]+: %s \(global step 3\): precision @ 1 = '
+  assert re.search(r'^[\d :.-]+: %s \(global step 3\) on 20 test images: precision @ 1 = '
                    r'\d\.\d{3}$' % re.escape(checkpoint), output, re.M), output
-  assert re.search(r'^[\d :.-]+: %s \(global step 3\): top-2 accuracy = '
+  assert re.search(r'^[\d :.-]+: %s \(global step 3\) on 20 test images: top-2 accuracy = '
                    r'\d\.\d{3}$' % re.escape(checkpoint), output, re.M), output
   assert not _TF_LOG_RECORD.search(output) and _ABSL_WARNING not in output
   assert 'WARNING:tensorflow' not in output and 'Warning:' not in output

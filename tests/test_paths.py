@@ -11,6 +11,7 @@ from cifar10 import eval as cifar10_eval
 from cifar10 import export
 import cifar10.train as train
 from cifar10.support import checkpoints
+from cifar10.support import data_sets
 from cifar10.support import download
 from cifar10.support import errors
 from cifar10.support import paths
@@ -239,3 +240,64 @@ def test_eval_of_the_test_split_needs_only_its_file(
                 'http://127.0.0.1:%d/x.tar.gz' % port])
   assert sorted(os.listdir(os.path.join(data_dir, EXTRACTED))) == [
       'batches.meta.txt', 'test_batch.bin']
+
+
+def _evaluated_run(tmp_path):
+  """A run's folder (one event file, no checkpoints needed) and an
+  --eval_dir whose record names it, as cifar10.eval writes it."""
+  run = tmp_path / 'runs' / 'loop'
+  os.makedirs(run)
+  first = 'events.out.tfevents.1700000000.host'
+  (run / first).write_bytes(b'')
+  eval_dir = tmp_path / 'runs' / 'loop_eval'
+  os.makedirs(eval_dir)
+  (eval_dir / paths.EVALUATED_RUN_FILE).write_text(
+      '%s\n../loop\n%s\n' % (run, first))
+  return str(run), str(eval_dir)
+
+
+def test_a_run_reached_through_a_link_is_the_same_run(tmp_path):
+  # Before: --checkpoint_dir runs/loop_link, a link to runs/loop, was
+  # refused as another run ("--eval_dir runs/loop_eval holds the
+  # evaluations of another run, /abs/runs/loop"), and would have had the
+  # record rewritten to name the link.
+  run, eval_dir = _evaluated_run(tmp_path)
+  record = os.path.join(eval_dir, paths.EVALUATED_RUN_FILE)
+  before = open(record).read()
+  link = str(tmp_path / 'runs' / 'loop_link')
+  os.symlink(run, link)
+  data_dir = str(tmp_path / 'data')
+  for given in (link, os.path.relpath(link)):
+    paths.check_eval_dir_apart(eval_dir, given, data_dir, data_sets.CIFAR10)
+    paths.EvaluationRecord(eval_dir, given).write()
+    assert open(record).read() == before
+  # Another folder is another run still.
+  other = str(tmp_path / 'runs' / 'other')
+  shutil.copytree(run, other)
+  with pytest.raises(errors.UserError, match='evaluations of another run'):
+    paths.check_eval_dir_apart(eval_dir, other, data_dir, data_sets.CIFAR10)
+
+
+def test_a_record_without_the_data_is_read_and_given_it(tmp_path):
+  # A folder of evaluations from before the data was recorded is not
+  # checked that time, and is given what its next evaluation scores.
+  run, eval_dir = _evaluated_run(tmp_path)
+  assert paths.evaluated_data(eval_dir) is None
+  paths.EvaluationRecord(eval_dir, run, paths.Scored('test', 1000)).write()
+  assert open(os.path.join(eval_dir, paths.EVALUATED_DATA_FILE)).read() == (
+      'test 1000\n')
+  assert paths.evaluated_data(eval_dir) == paths.Scored('test', 1000)
+  # The same data again is accepted; other data is refused.
+  paths.EvaluationRecord(eval_dir, run, paths.Scored('test', 1000)).write()
+  for other in (paths.Scored('train_eval', 1000), paths.Scored('test', 100)):
+    with pytest.raises(errors.UserError, match=(
+        r'holds evaluations of 1000 test images \(its evaluated_data.txt '
+        r'says so\), not of the %s this one' % other)):
+      paths.EvaluationRecord(eval_dir, run, other)
+  # Event files without any record (earlier versions): whose and of what
+  # they are is unknown, so neither is claimed for this evaluation.
+  old = tmp_path / 'old_eval'
+  os.makedirs(old)
+  (old / 'events.out.tfevents.1700000001.host').write_bytes(b'')
+  paths.EvaluationRecord(str(old), run, paths.Scored('test', 1000)).write()
+  assert sorted(os.listdir(old)) == ['events.out.tfevents.1700000001.host']

@@ -75,8 +75,8 @@ def test_a_run_whose_every_path_is_in_memory_writes_nothing_on_disk(tmp_path):
              for name in eval(holds['ram://eval/one']))  # pylint: disable=eval-used
   assert 'saved_model.pb' in holds['ram://model/1']
   assert holds['ram://model'] == "['1']"  # The staging folder is gone.
-  assert any('ram://runs/one/model.ckpt-3 (global step 3): precision @ 1 = '
-             in line for line in lines), lines
+  assert any('ram://runs/one/model.ckpt-3 (global step 3) on 30 test images: '
+             'precision @ 1 = ' in line for line in lines), lines
   assert any('ram://images/red.png' in line for line in lines), lines
   # Nothing local: no folder named "ram:" (or anything else) in the
   # working folder.

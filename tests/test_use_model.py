@@ -141,13 +141,16 @@ def test_the_report_is_written_at_once_so_a_stop_cannot_split_a_line():
       class_names=('cat', 'dog', 'emu'))
   out = _CountedWrites()
   with contextlib.redirect_stdout(out):
-    eval_report.report(result, '/runs/model.ckpt-7')
+    eval_report.report(result, '/runs/model.ckpt-7', 'train_eval')
   assert out.writes == 1
   lines = out.getvalue().split('\n')
-  # The first two lines begin with the time.
+  # The first two lines begin with the time, and name what was scored.
+  # Before: "... (global step 7): precision @ 1 = 0.750" of any data.
   assert [line.partition(': ')[2] for line in lines[:2]] == [
-      '/runs/model.ckpt-7 (global step 7): precision @ 1 = 0.750',
-      '/runs/model.ckpt-7 (global step 7): top-2 accuracy = 1.000']
+      '/runs/model.ckpt-7 (global step 7) on 4 train_eval images: '
+      'precision @ 1 = 0.750',
+      '/runs/model.ckpt-7 (global step 7) on 4 train_eval images: '
+      'top-2 accuracy = 1.000']
   assert lines[2:] == [
       'per class, of 4 images (recall: correct / images of the class; '
       'precision: correct / images predicted as the class):',

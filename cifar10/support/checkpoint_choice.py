@@ -13,6 +13,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
 from cifar10.support import checkpoints
 from cifar10.support import errors
 from cifar10.support import eval_report
+from cifar10.support import paths
 
 
 def evaluate_all(folder, eval_dir, evaluate_one, data_args=None):
@@ -42,6 +43,17 @@ def evaluate_all(folder, eval_dir, evaluate_one, data_args=None):
   # tried with the others, and skipped with its reason.
   pending = [path for path in found
              if checkpoints.global_step_of(path) not in done]
+  if not pending:
+    # Said as it is: "0 of the 5 have no result" read as if none had been
+    # looked at. A folder of its own evaluates them again, since this one
+    # would hold two figures at each step.
+    print('Nothing to evaluate: %s in %s %s a result in %s already; give '
+          '--eval_dir a new folder, such as %s, to evaluate again.' % (
+              'all %d checkpoints' % len(found) if len(found) > 1 else
+              'the one checkpoint', folder,
+              'have' if len(found) > 1 else 'has', eval_dir,
+              paths.new_folder_beside(eval_dir, '_new')), flush=True)
+    return
   print('%d of the %d checkpoints in %s have no result in %s yet.'
         % (len(pending), len(found), folder, eval_dir), flush=True)
   skipped = 0

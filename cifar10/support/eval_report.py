@@ -17,6 +17,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from cifar10.support import batch_files
 from cifar10.support import classes
 from cifar10.support import confusion
 from cifar10.support import console
@@ -101,18 +102,22 @@ def _ratio_and_counts(ratio, part, whole):
                                part, whole)
 
 
-def report(result, checkpoint_path):
-  """Prints the figures, each line naming the checkpoint and its step.
+def report(result, checkpoint_path, eval_data='test'):
+  """Prints the figures, each line naming the checkpoint, its step and the
+  images scored (`on 100 train_eval images`).
 
   The line ends in the original's `precision @ 1 = 0.xyz`, which scripts
   grep for; what it scored comes before it, since an untrained
-  model.ckpt-0 and a finished run print the same kind of line.
+  model.ckpt-0 and a finished run print the same kind of line, and so do
+  100 training images and the whole test set.
 
   The lines go out in one write (console.write_at_once), so that a
   Ctrl-C cannot leave half a line for the stop's message to run on after.
   """
   now = datetime.datetime.now()
-  scored = '%s (global step %d)' % (checkpoint_path, result.global_step)
+  scored = '%s (global step %d) on %s' % (
+      checkpoint_path, result.global_step,
+      paths.Scored(eval_data, len(result.labels)))
   lines = ['%s: %s: precision @ 1 = %.3f' % (now, scored,
                                              result.top_1_accuracy)]
   if result.k > 1:
@@ -184,6 +189,33 @@ def summary_values(folder):
     except tf.errors.DataLossError:
       pass
   return found
+
+
+def evaluation_record(args, checkpoint_folder, default_images):
+  """The paths.EvaluationRecord of --eval_dir for the evaluations the flags
+  ask for, which refuses a folder of evaluations of other data.
+
+  What they score is known before the first: the first --num_examples
+  images of --eval_data (`default_images`, the original's 10,000, where
+  not given), or all the split holds where it holds fewer. Call it once
+  the data is there (the batch files' sizes say how many it holds).
+
+  Args:
+    args: the evaluator's parsed flags (--eval_dir, --eval_data,
+      --num_examples, --data_dir, --dataset).
+    checkpoint_folder: the folder of the checkpoints evaluated.
+    default_images: the images counted where --num_examples is not given.
+
+  Raises:
+    errors.UserError: --eval_dir holds evaluations of other data.
+  """
+  held = batch_files.count_records(
+      batch_files.batches_dir(args.data_dir, args.data_format),
+      args.eval_data == 'test', args.data_format)
+  wanted = default_images if args.num_examples is None else args.num_examples
+  return paths.EvaluationRecord(
+      args.eval_dir, checkpoint_folder,
+      paths.Scored(args.eval_data, min(wanted, held)))
 
 
 # What a folder holding evaluated_steps is, for the messages that refuse it

@@ -16,6 +16,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
   import run_as_file
   run_as_file.refuse(__file__)
 
+import dataclasses
 import os
 import re
 import shlex
@@ -81,6 +82,15 @@ EVENTS_FILE = re.compile(re.escape(EVENTS_FILE_PREFIX) + r'(\d+)\.[\w.-]+')
 # which run they measured, and a second run's precision at the same steps
 # would mix with the first's.
 EVALUATED_RUN_FILE = 'evaluated_run.txt'
+
+# Its record, beside the first, of what those evaluations scored: one line,
+# the --eval_data split and the number of images counted, such as
+# `train_eval 100` (Scored). A precision of 100 training images and one of
+# the 10,000 test images are both `Precision @ 1` at their step: the event
+# files do not tell them apart either. A file of its own, rather than a
+# line more in EVALUATED_RUN_FILE, since the refusals' `echo RUN >` advice
+# rewrites that one.
+EVALUATED_DATA_FILE = 'evaluated_data.txt'
 
 
 # ---------------------------------------------------------------------------
@@ -595,6 +605,13 @@ def _absolute(path):
   return storage.absolute(storage.normpath(path))
 
 
+def _resolved(path):
+  """`path` absolute, with its links followed where it is local (a URL is
+  kept as written): the same folder reached through a link is the same."""
+  path = _absolute(path)
+  return path if storage.scheme(path) else os.path.realpath(path)
+
+
 def same_folder(path, folder):
   """Whether the path flags `path` and `folder` name the same folder (as
   written: links are not followed)."""
@@ -667,13 +684,61 @@ def _started_over(run_folder, first):
 
 def _records(eval_dir, checkpoint_folder):
   """Whether `eval_dir`'s record names `checkpoint_folder`: by its absolute
-  path, or by its path from `eval_dir`, where both were moved together."""
+  path, or by its path from `eval_dir`, where both were moved together;
+  either through links (_resolved), since a run reached through a link to
+  its folder is the same run."""
   lines = _record_lines(eval_dir)
-  run = _absolute(checkpoint_folder)
-  if lines[:1] == [run]:
+  run = _resolved(checkpoint_folder)
+  if lines[:1] and lines[0] and _resolved(lines[0]) == run:
     return True
   return (len(lines) > 1 and bool(lines[1]) and not storage.scheme(run) and
-          os.path.normpath(os.path.join(_absolute(eval_dir), lines[1])) == run)
+          _resolved(os.path.join(_absolute(eval_dir), lines[1])) == run)
+
+
+@dataclasses.dataclass(frozen=True)
+class Scored:
+  """What an evaluation scores: the first `images` images of the --eval_data
+  `split` ('test' or 'train_eval'). Evaluations of two such differ in
+  their figures at the same checkpoint, and keep to folders of their own."""
+  split: str
+  images: int
+
+  def __str__(self):
+    return '%d %s images' % (self.images, self.split)
+
+  @classmethod
+  def parse(cls, text):
+    """The Scored of a line `SPLIT IMAGES`, as EVALUATED_DATA_FILE holds
+    it; None where `text` is no such line."""
+    fields = text.split()
+    if len(fields) != 2 or not fields[1].isdigit():
+      return None
+    return cls(fields[0], int(fields[1]))
+
+
+def evaluated_data(eval_dir):
+  """What the evaluations in `eval_dir` scored, as its EVALUATED_DATA_FILE
+  records it (a Scored); None where it has no such record (folders of
+  earlier versions)."""
+  record = os.path.join(eval_dir, EVALUATED_DATA_FILE)
+  if not storage.isfile(record):
+    return None
+  return Scored.parse(storage.read_bytes(record).decode('utf-8', 'replace'))
+
+
+def _other_data_refusal(eval_dir, recorded, scored):
+  """The UserError for an evaluation of `scored` into an `eval_dir` that
+  holds evaluations of other data, `recorded` (both Scored). The folder
+  offered is a new one, named after what this evaluation scores."""
+  return errors.UserError(
+      '--eval_dir %s holds evaluations of %s (its %s says so), not of the %s '
+      'this one scores: the two precisions at the same steps would read as '
+      'one curve in TensorBoard and scripts/plot_run.py, and '
+      '--all_checkpoints would take the steps of one for done in the other. '
+      'Give --eval_dir a folder of its own, such as %s.' % (
+          eval_dir, recorded, EVALUATED_DATA_FILE, scored,
+          new_folder_beside(eval_dir, '_%s_%d' % (scored.split,
+                                                   scored.images))))
 
 
 class EvaluationRecord:
@@ -696,12 +761,23 @@ class EvaluationRecord:
   the user's word that these are this run's evaluations) is given the one
   the run begins with now, so that a later --fresh is still noticed.
 
+  It also refuses, as it is made, evaluations of other data than those in
+  `eval_dir` (EVALUATED_DATA_FILE: another --eval_data, or another number
+  of images), and records what they scored beside the run, where the run
+  is recorded or is to be; a folder whose record names no data (earlier
+  versions') is given this evaluation's, as one without an event file is.
+
   Args:
     eval_dir: the --eval_dir flag.
     checkpoint_folder: the folder of the checkpoints evaluated.
+    scored: a Scored, what each evaluation here scores; None: not checked
+      nor recorded.
+
+  Raises:
+    errors.UserError: `eval_dir` holds evaluations of other data.
   """
 
-  def __init__(self, eval_dir, checkpoint_folder):
+  def __init__(self, eval_dir, checkpoint_folder, scored=None):
     self._eval_dir = eval_dir
     self._folder = checkpoint_folder
     recorded = evaluated_run(eval_dir)
@@ -712,8 +788,13 @@ class EvaluationRecord:
       self._to_write = not storage.glob(
           os.path.join(eval_dir, EVENTS_FILE_PREFIX + '*'))
     else:
-      self._to_write = (recorded != _absolute(checkpoint_folder) or
+      self._to_write = (_resolved(recorded) != _resolved(checkpoint_folder) or
                         self._first is None)
+    recorded_data = evaluated_data(eval_dir)
+    if scored is not None and recorded_data not in (None, scored):
+      raise _other_data_refusal(eval_dir, recorded_data, scored)
+    self._data_to_write = scored if recorded_data is None and (
+        recorded is not None or self._to_write) else None
 
   def check_run(self, evaluating=False):
     """Refuses the run in the checkpoint folder where it was started over
@@ -735,7 +816,14 @@ class EvaluationRecord:
       self._first = first_event_file(self._folder)
 
   def write(self):
-    """Records the run evaluated, where there is anything to record."""
+    """Records the run evaluated, and the data, where there is anything to
+    record."""
+    if self._data_to_write:
+      storage.write_atomically(
+          os.path.join(self._eval_dir, EVALUATED_DATA_FILE),
+          ('%s %d\n' % (self._data_to_write.split,
+                         self._data_to_write.images)).encode('utf-8'))
+      self._data_to_write = None
     if not self._to_write:
       return
     self._to_write = False
