@@ -207,7 +207,7 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
   # Written before printed: a reader that stops after the first line
   # (`... | head -1`) ends the script, and must not lose the results.
   eval_report.write_summaries(result, summary_bytes, summary_writer)
-  eval_report.report(result, checkpoint_path, eval_data)
+  eval_report.report(result, checkpoint_path, eval_data, raw_weights)
   return result
 
 

@@ -289,11 +289,24 @@ def test_a_record_without_the_data_is_read_and_given_it(tmp_path):
   assert paths.evaluated_data(eval_dir) == paths.Scored('test', 1000)
   # The same data again is accepted; other data is refused.
   paths.EvaluationRecord(eval_dir, run, paths.Scored('test', 1000)).write()
-  for other in (paths.Scored('train_eval', 1000), paths.Scored('test', 100)):
+  for other in (paths.Scored('train_eval', 1000), paths.Scored('test', 100),
+                paths.Scored('test', 1000, raw_weights=True)):
     with pytest.raises(errors.UserError, match=(
         r'holds evaluations of 1000 test images \(its evaluated_data.txt '
         r'says so\), not of the %s this one' % other)):
       paths.EvaluationRecord(eval_dir, run, other)
+  # --raw_weights is recorded after the data, and read back.
+  raw_dir = tmp_path / 'raw_eval'
+  raw_dir.mkdir()  # The summary writer makes it before the record.
+  paths.EvaluationRecord(str(raw_dir), run,
+                         paths.Scored('test', 1000, True)).write()
+  assert (raw_dir / paths.EVALUATED_DATA_FILE).read_text() == 'test 1000 raw\n'
+  assert paths.evaluated_data(str(raw_dir)) == paths.Scored('test', 1000, True)
+  with pytest.raises(errors.UserError, match=(
+      r'holds evaluations of 1000 test images, raw weights \(its '
+      r'evaluated_data.txt says so\), not of the 1000 test images this one '
+      r'.* such as \S*raw_eval_test_1000\.$')):
+    paths.EvaluationRecord(str(raw_dir), run, paths.Scored('test', 1000))
   # Event files without any record (earlier versions): whose and of what
   # they are is unknown, so neither is claimed for this evaluation.
   old = tmp_path / 'old_eval'

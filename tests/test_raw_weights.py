@@ -118,7 +118,8 @@ def test_eval_without_averages_names_raw_weights_and_following_it_works(
   assert ('notice: --raw_weights: restoring the variables of %s as trained, '
           'not their moving averages (which the tutorial evaluates).\n'
           % path) in captured.err
-  assert 'precision @ 1 = ' in captured.out
+  # The result line names the weights it scored.
+  assert ' on 250 test images, raw weights: precision @ 1 = ' in captured.out
 
 
 @both_modes

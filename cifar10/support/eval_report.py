@@ -102,9 +102,10 @@ def _ratio_and_counts(ratio, part, whole):
                                part, whole)
 
 
-def report(result, checkpoint_path, eval_data='test'):
+def report(result, checkpoint_path, eval_data='test', raw_weights=False):
   """Prints the figures, each line naming the checkpoint, its step and the
-  images scored (`on 100 train_eval images`).
+  images scored (`on 100 train_eval images`, then `, raw weights` where
+  the weights as trained were restored instead of their averages).
 
   The line ends in the original's `precision @ 1 = 0.xyz`, which scripts
   grep for; what it scored comes before it, since an untrained
@@ -117,7 +118,7 @@ def report(result, checkpoint_path, eval_data='test'):
   now = datetime.datetime.now()
   scored = '%s (global step %d) on %s' % (
       checkpoint_path, result.global_step,
-      paths.Scored(eval_data, len(result.labels)))
+      paths.Scored(eval_data, len(result.labels), raw_weights))
   lines = ['%s: %s: precision @ 1 = %.3f' % (now, scored,
                                              result.top_1_accuracy)]
   if result.k > 1:
@@ -202,7 +203,7 @@ def evaluation_record(args, checkpoint_folder, default_images):
 
   Args:
     args: the evaluator's parsed flags (--eval_dir, --eval_data,
-      --num_examples, --data_dir, --dataset).
+      --num_examples, --raw_weights, --data_dir, --dataset).
     checkpoint_folder: the folder of the checkpoints evaluated.
     default_images: the images counted where --num_examples is not given.
 
@@ -215,7 +216,7 @@ def evaluation_record(args, checkpoint_folder, default_images):
   wanted = default_images if args.num_examples is None else args.num_examples
   return paths.EvaluationRecord(
       args.eval_dir, checkpoint_folder,
-      paths.Scored(args.eval_data, min(wanted, held)))
+      paths.Scored(args.eval_data, min(wanted, held), args.raw_weights))
 
 
 # What a folder holding evaluated_steps is, for the messages that refuse it

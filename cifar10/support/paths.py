@@ -85,7 +85,7 @@ EVALUATED_RUN_FILE = 'evaluated_run.txt'
 
 # Its record, beside the first, of what those evaluations scored: one line,
 # the --eval_data split and the number of images counted, such as
-# `train_eval 100` (Scored). A precision of 100 training images and one of
+# `train_eval 100`, and `raw` after them for --raw_weights (Scored). A precision of 100 training images and one of
 # the 10,000 test images are both `Precision @ 1` at their step: the event
 # files do not tell them apart either. A file of its own, rather than a
 # line more in EVALUATED_RUN_FILE, since the refusals' `echo RUN >` advice
@@ -698,22 +698,38 @@ def _records(eval_dir, checkpoint_folder):
 @dataclasses.dataclass(frozen=True)
 class Scored:
   """What an evaluation scores: the first `images` images of the --eval_data
-  `split` ('test' or 'train_eval'). Evaluations of two such differ in
-  their figures at the same checkpoint, and keep to folders of their own."""
+  `split` ('test' or 'train_eval'), with the moving averages of the
+  weights or, `raw_weights`, the weights as trained. Evaluations of two
+  such differ in their figures at the same checkpoint, and keep to folders
+  of their own."""
   split: str
   images: int
+  raw_weights: bool = False
 
   def __str__(self):
-    return '%d %s images' % (self.images, self.split)
+    return '%d %s images%s' % (self.images, self.split,
+                               ', raw weights' if self.raw_weights else '')
+
+  def line(self):
+    """The line EVALUATED_DATA_FILE holds: `SPLIT IMAGES`, then ` raw`
+    with raw_weights."""
+    return '%s %d%s\n' % (self.split, self.images,
+                          ' raw' if self.raw_weights else '')
+
+  def folder_suffix(self):
+    """What a folder of its own for these evaluations ends in."""
+    return '_%s_%d%s' % (self.split, self.images,
+                         '_raw' if self.raw_weights else '')
 
   @classmethod
   def parse(cls, text):
-    """The Scored of a line `SPLIT IMAGES`, as EVALUATED_DATA_FILE holds
-    it; None where `text` is no such line."""
+    """The Scored of a line as EVALUATED_DATA_FILE holds it (see line);
+    None where `text` is no such line."""
     fields = text.split()
-    if len(fields) != 2 or not fields[1].isdigit():
+    if (len(fields) not in (2, 3) or not fields[1].isdigit() or
+        fields[2:] not in ([], ['raw'])):
       return None
-    return cls(fields[0], int(fields[1]))
+    return cls(fields[0], int(fields[1]), fields[2:] == ['raw'])
 
 
 def evaluated_data(eval_dir):
@@ -737,8 +753,7 @@ def _other_data_refusal(eval_dir, recorded, scored):
       '--all_checkpoints would take the steps of one for done in the other. '
       'Give --eval_dir a folder of its own, such as %s.' % (
           eval_dir, recorded, EVALUATED_DATA_FILE, scored,
-          new_folder_beside(eval_dir, '_%s_%d' % (scored.split,
-                                                   scored.images))))
+          new_folder_beside(eval_dir, scored.folder_suffix())))
 
 
 class EvaluationRecord:
@@ -821,8 +836,7 @@ class EvaluationRecord:
     if self._data_to_write:
       storage.write_atomically(
           os.path.join(self._eval_dir, EVALUATED_DATA_FILE),
-          ('%s %d\n' % (self._data_to_write.split,
-                         self._data_to_write.images)).encode('utf-8'))
+          self._data_to_write.line().encode('utf-8'))
       self._data_to_write = None
     if not self._to_write:
       return
