@@ -61,8 +61,8 @@ def read_rgb(path, warn=errors.notice):
     A PIL.Image.Image in mode 'RGB', at the file's own size.
 
   Raises:
-    errors.UserError: '<path>: <why>', when the file cannot be read, is not
-      one of FORMATS, or is damaged.
+    errors.UserError: '<path>: <why>', when the file cannot be read, is
+      empty, is not one of FORMATS, or is damaged.
   """
   data = storage.read_input_file(path)
   with warnings.catch_warnings(record=True) as caught:
@@ -85,6 +85,11 @@ def _warning_line(path, image, warning):
 
 def _decode(path, data):
   """The upright RGB image that `data`, the bytes of `path`, hold."""
+  if not data:
+    # "Not a PNG ..." would send the user looking at its format; an empty
+    # file is a copy or a download that never got its bytes.
+    raise errors.UserError('%s: the file is empty (0 bytes), not an image'
+                           % path)
   try:
     with Image.open(io.BytesIO(data), formats=FORMATS) as image:
       image.load()
