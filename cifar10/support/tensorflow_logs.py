@@ -106,22 +106,16 @@ def _excepthook(previous):
 _WATCHER = ('import os, sys\n'
             'held, crash, report = sys.argv[1:]\n'
             'if os.read(0, 2) != b"ok":\n'
-            '  try:\n'
-            '    with open(crash, "rb") as stream:\n'
-            '      crashed = stream.read()\n'
+            '  there = [os.path.exists(path) for path in (held, crash)]\n'
+            '  if all(there) and os.path.getsize(crash):\n'
             '    with open(held, "rb") as stream:\n'
-            '      lines = stream.read()\n'
-            '  except OSError:\n'
-            '    crashed = b""\n'
-            '  if crashed:\n'
-            '    os.write(2, lines)\n'
+            '      os.write(2, stream.read())\n'
             '    if report == "1":\n'
-            '      os.write(2, crashed)\n'
-            '  for path in (held, crash):\n'
-            '    try:\n'
-            '      os.remove(path)\n'
-            '    except OSError:\n'
-            '      pass\n')
+            '      with open(crash, "rb") as stream:\n'
+            '        os.write(2, stream.read())\n'
+            '  for path, kept in zip((held, crash), there):\n'
+            '    if kept:\n'
+            '      os.remove(path)\n')
 
 
 def _start_watcher(path, crash_path, show_report):
