@@ -392,7 +392,9 @@ ADVICE = {
          'test_faults.py::test_a_read_only_train_dir_is_refused_before_'
          'training_then_resumes',
          'test_output.py::test_a_checkpoint_folder_that_cannot_be_read_is_'
-         'not_called_unwritable'],
+         'not_called_unwritable',
+         'test_download.py::test_a_data_dir_that_cannot_be_written_is_'
+         'refused_before_the_download'],
     # cifar10/support/script.py
     ('cifar10/support/script.py', 'Give a path that does not go through'):
         ['test_advice.py::test_a_path_below_a_file_then_one_that_does_not_go_'
