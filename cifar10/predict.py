@@ -144,9 +144,12 @@ def _next_step(path):
   """What to give instead of a file argument that is a folder or a pattern.
 
   A folder of pictures (imgs/red) is given as its files, which the shell
-  lists for imgs/red/*. A pattern reaches predict as it is only where it
-  was quoted ('imgs/red/*.png'), and predict reads file names as they are,
-  as the shell's other commands do: a file may be named so.
+  lists for imgs/red/*.png. The patterns named are those of the picture
+  files there (imgs/red/*.jpg imgs/red/*.png), not imgs/red/*: that would
+  also give its other files and subfolders, each an error that makes the
+  run exit with 1. A pattern reaches predict as it is only where it was
+  quoted ('imgs/red/*.png'), and predict reads file names as they are, as
+  the shell's other commands do: a file may be named so.
 
   Returns:
     '; <the advice>' to add to the file's error, or ''.
@@ -155,12 +158,21 @@ def _next_step(path):
     return ''
   if os.path.isdir(path):
     folder = shlex.quote(path.rstrip('/') or '/')
+    holds_files = False
     # A folder of class folders holds its pictures one level down.
     for pattern in ('*', os.path.join('*', '*')):
-      if any(os.path.isfile(name) for name in glob.glob(
-          os.path.join(glob.escape(path), pattern))):
-        return ('; give the pictures in it: %s/%s (the shell expands an '
-                'unquoted * into their names)' % (folder, pattern))
+      files = [name for name in glob.glob(
+          os.path.join(glob.escape(path), pattern)) if os.path.isfile(name)]
+      holds_files = holds_files or bool(files)
+      endings = image_files.picture_endings(files)
+      if endings:
+        return ('; give the pictures in it: %s (the shell expands an '
+                'unquoted * into their names)' % ' '.join(
+                    '%s/%s%s' % (folder, pattern, ending)
+                    for ending in endings))
+    if holds_files:
+      return ('; it holds no file named as a %s image (%s)'
+              % (image_files.FORMATS_TEXT, ', '.join(image_files.ENDINGS)))
     return '; it holds no files'
   if glob.has_magic(path) and not os.path.lexists(path):
     if not glob.glob(path):

@@ -396,7 +396,9 @@ ADVICE = {
          'test_faults.py::test_a_read_only_train_dir_is_refused_before_'
          'training_then_resumes',
          'test_output.py::test_a_checkpoint_folder_that_cannot_be_read_is_'
-         'not_called_unwritable'],
+         'not_called_unwritable',
+         'test_download.py::test_a_data_dir_that_cannot_be_written_is_'
+         'refused_before_the_download'],
     # cifar10/support/script.py
     ('cifar10/support/script.py', 'Give a path that does not go through'):
         ['test_advice.py::test_a_path_below_a_file_then_one_that_does_not_go_'
@@ -1761,10 +1763,14 @@ def test_predict_a_folder_or_a_quoted_pattern_then_what_the_shell_expands(
     trained_dir, tmp_path):
   # Before: "my imgs/red: a folder, not a regular file", and a quoted
   # pattern "cannot read it (No such file or directory)", nothing more.
+  # Beside the pictures, a file and a folder that are not pictures: the
+  # advice was "my imgs/red/*", which gave them too, each an error and the
+  # run's status 1.
   folder = tmp_path / 'my imgs' / 'red'
-  folder.mkdir(parents=True)
-  for name in ('a.png', 'b.png'):
+  (folder / 'more').mkdir(parents=True)
+  for name in ('a.png', 'b.png', 'c.JPG'):
     _picture(folder / name)
+  (folder / 'notes.txt').write_text('where the pictures came from\n')
   command = 'python -m cifar10.predict --checkpoint_dir %s ' % shlex.quote(
       trained_dir)
   done = _shell(command + "'my imgs/red'", tmp_path)
@@ -1772,9 +1778,10 @@ def test_predict_a_folder_or_a_quoted_pattern_then_what_the_shell_expands(
   given = _group(r'my imgs/red: a folder, not a regular file; give the '
                  r'pictures in it: (.*) \(the shell expands an unquoted \* '
                  r'into their names\)\n', done.stderr)
+  assert given == "'my imgs/red'/*.JPG 'my imgs/red'/*.png"
   done = _shell(command + given, tmp_path)
   assert done.returncode == 0, done.stderr[-2000:]
-  assert ['my imgs/red/a.png', 'my imgs/red/b.png'] == [
+  assert ['my imgs/red/c.JPG', 'my imgs/red/a.png', 'my imgs/red/b.png'] == [
       line.partition(':')[0] for line in done.stdout.splitlines()[1:]]
   # A quoted pattern.
   done = _shell(command + "'my imgs/red/*.png'", tmp_path)
@@ -1797,10 +1804,17 @@ def test_predict_a_folder_or_a_quoted_pattern_then_what_the_shell_expands(
   done = _shell(command + "'my imgs'", tmp_path)
   given = _group(r'my imgs: a folder, not a regular file; give the '
                  r'pictures in it: (.*) \(the shell expands', done.stderr)
-  assert given == "'my imgs'/*/*"
+  assert given == "'my imgs'/*/*.JPG 'my imgs'/*/*.png"
   done = _shell(command + given, tmp_path)
   assert done.returncode == 0, done.stderr[-2000:]
-  assert len(done.stdout.splitlines()) == 3
+  assert len(done.stdout.splitlines()) == 4
+  # A folder of other files only has no pattern to give.
+  words = tmp_path / 'words'
+  words.mkdir()
+  (words / 'notes.txt').write_text('no pictures here\n')
+  assert predict._next_step(str(words)) == (
+      '; it holds no file named as a PNG, JPEG, BMP or GIF image (.apng, '
+      '.bmp, .gif, .jfif, .jpe, .jpeg, .jpg, .png)')
 
 
 def test_a_file_named_like_a_flag_then_dot_slash_or_after_dashes(

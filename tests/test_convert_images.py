@@ -270,6 +270,17 @@ def _refused(tmp_path, src, *flags, out=None):
   return str(raised.value)
 
 
+def test_an_empty_image_file_is_called_empty(tmp_path):
+  # Before: "not a PNG, JPEG, BMP or GIF image", as for a file of another
+  # kind. Predict and the converter both read images through load.
+  empty = tmp_path / 'cat.png'
+  empty.write_bytes(b'')
+  with pytest.raises(errors.UserError) as raised:
+    image_files.load(str(empty))
+  assert str(raised.value) == ('%s: the file is empty (0 bytes), not an image'
+                               % empty)
+
+
 def test_an_empty_class_folder_is_refused_by_name(tmp_path):
   src = str(tmp_path / 'src')
   _class_folder(src, 3, names=('a', 'b'))

@@ -8,6 +8,7 @@ import io
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import tarfile
 import sys
@@ -123,7 +124,78 @@ def test_wrong_checksum_gives_both_sums_and_leaves_nothing(tmp_path):
           str(data_dir), base_url + download.TARBALL_NAME, '0' * 32,
           io.StringIO())
   assert actual in str(raised.value) and '0' * 32 in str(raised.value)
+  # Before: "the partial file was deleted", of a file that came whole.
+  assert ('%s, expected %s: the file is damaged, incomplete or not the '
+          'tarball, and was deleted.' % (actual, '0' * 32)) in str(
+              raised.value)
   assert not data_dir.exists()  # The call made it, so the failure removed it.
+
+
+@pytest.mark.parametrize('given', ['absolute', 'relative', 'file_url'])
+def test_a_tarball_on_this_machine_is_read_from_its_path(given, tmp_path,
+                                                         monkeypatch):
+  # Before: a path was "unknown url type"; only file:///... was read.
+  served = tmp_path / 'served'
+  served.mkdir()
+  md5 = _tarball(served / download.TARBALL_NAME)
+  monkeypatch.chdir(tmp_path)
+  url = {'absolute': str(served / download.TARBALL_NAME),
+         'relative': os.path.join('served', download.TARBALL_NAME),
+         'file_url': (served / download.TARBALL_NAME).as_uri()}[given]
+  data_dir = tmp_path / 'data'
+  download.maybe_download_and_extract(str(data_dir), url, md5, io.StringIO())
+  assert _extracted(data_dir) == sorted(list(FILES) + ['batches.meta.txt'])
+  assert (served / download.TARBALL_NAME).is_file()  # Copied, not moved.
+
+
+def test_a_missing_local_tarball_is_named(tmp_path):
+  missing = str(tmp_path / 'nowhere.tar.gz')
+  with pytest.raises(errors.UserError) as raised:
+    download.maybe_download_and_extract(str(tmp_path / 'data'), missing,
+                                        progress=io.StringIO())
+  assert str(raised.value).startswith(
+      'Could not download %s: [Errno 2] No such file or directory' % missing)
+  assert list(tmp_path.iterdir()) == []
+
+
+class _Terminal(io.StringIO):
+  """A progress stream that says it is a terminal."""
+
+  def isatty(self):
+    return True
+
+
+def test_progress_is_a_line_each_tenth_off_a_terminal_and_one_line_on_it(
+    tmp_path, monkeypatch):
+  # Before: a log file or a pipe got one line of every update, joined by
+  # carriage returns. Chunks of 64 KiB make about 50 updates here.
+  monkeypatch.setattr(download, '_CHUNK_BYTES', 1 << 16)
+  served = tmp_path / 'served'
+  served.mkdir()
+  noise = os.urandom(3 << 20)  # Incompressible.
+  md5 = _tarball(served / download.TARBALL_NAME, extra_members=[
+      (_info('cifar-10-batches-bin/noise', len(noise)), io.BytesIO(noise))])
+  logged, shown = io.StringIO(), _Terminal()
+  with _serving(served) as base_url:
+    for progress, folder in ((logged, 'logged'), (shown, 'shown')):
+      download.maybe_download_and_extract(
+          str(tmp_path / folder), base_url + download.TARBALL_NAME, md5,
+          progress)
+  size = os.path.getsize(served / download.TARBALL_NAME)
+  done = list(range(0, size, 1 << 16)) + [size]
+  figure = lambda each: '%.1f%%' % (100.0 * each / size)
+  assert shown.getvalue() == ''.join(
+      '\r>> Downloading cifar-10-binary.tar.gz %s' % figure(each)
+      for each in done) + (
+          '\nSuccessfully downloaded cifar-10-binary.tar.gz %d bytes.\n' % size)
+  # The first figure in each tenth of the way, and the whole: 11 lines.
+  tenth = [each * 10 // size for each in done]
+  assert logged.getvalue().splitlines() == [
+      '>> Downloading cifar-10-binary.tar.gz %s' % figure(each)
+      for index, each in enumerate(done)
+      if index == 0 or tenth[index] != tenth[index - 1]] + [
+          'Successfully downloaded cifar-10-binary.tar.gz %d bytes.' % size]
+  assert sorted(set(tenth)) == list(range(11))
 
 
 def test_damaged_local_tarball_is_reported_and_kept(tmp_path):
@@ -180,7 +252,11 @@ def test_no_server_says_how_to_proceed_offline_and_leaves_nothing(tmp_path):
 
 
 class _StoppedOnceShown(io.StringIO):
-  """A progress stream: Ctrl-C comes as the first figure is shown."""
+  """A progress stream on a terminal: Ctrl-C comes as the first figure is
+  shown."""
+
+  def isatty(self):
+    return True
 
   def flush(self):
     if self.getvalue().endswith('%'):
@@ -228,16 +304,17 @@ def test_a_failed_download_ends_the_progress_line_before_its_error(
         [sys.executable, '-c', program], stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'),
         timeout=600)
-  # Split at line ends only: the figures are rewritten after each '\r'.
+  # Not a terminal: each figure on a line of its own.
   output = result.stdout.decode()
   lines = [line for line in output.split('\n')
            if line and not line.startswith(('I0000', 'WARNING: All log'))]
   assert result.returncode == 1, output
-  assert len(lines) == 2, lines
-  assert re.fullmatch(r'(\r>> Downloading cifar-10-binary.tar.gz [\d.]+%)+',
-                      lines[0]), lines
-  assert not lines[0].endswith(' 0.0%'), lines  # The first chunk was shown.
-  assert lines[1].startswith('error: Could not write cifar-10-binary.tar.gz '
+  assert len(lines) == 3, lines
+  for line in lines[:2]:
+    assert re.fullmatch(r'>> Downloading cifar-10-binary.tar.gz [\d.]+%',
+                        line), lines
+  assert not lines[1].endswith(' 0.0%'), lines  # The first chunk was shown.
+  assert lines[2].startswith('error: Could not write cifar-10-binary.tar.gz '
                              'into %s (File too large)' % data_dir), lines
   assert not data_dir.exists()
 
@@ -424,3 +501,44 @@ def test_a_full_disk_while_extracting_is_one_line_and_leaves_nothing(
   # The advice, followed: with room to write, the same call extracts it all.
   download.maybe_download_and_extract(str(data_dir), _unused_url(), md5)
   assert _extracted(data_dir) == sorted(list(FILES) + ['batches.meta.txt'])
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and not shutil.which('setpriv'),
+                    reason='root, and no setpriv to write as a user does')
+def test_a_data_dir_that_cannot_be_written_is_refused_before_the_download(
+    tmp_path):
+  # Before: the download was tried first; with no network its error said
+  # to put the tarball into this folder, which the user cannot write.
+  from test_output import _AS_A_USER  # pylint: disable=g-import-not-at-top
+  served = tmp_path / 'served'
+  served.mkdir()
+  md5 = _tarball(served / download.TARBALL_NAME)
+  locked = tmp_path / 'locked'
+  locked.mkdir()
+  locked.chmod(0o555)
+  with _serving(served) as base_url:
+    program = (
+        'import sys\n'
+        'from cifar10.support import download, script\n'
+        'sys.exit(script.run(lambda argv: download.maybe_download_and_extract('
+        '%r, %r, %r) and 0))\n' % (str(locked),
+                                   base_url + download.TARBALL_NAME, md5))
+    result = subprocess.run(
+        _AS_A_USER + [sys.executable, '-c', program], stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'), timeout=600)
+    lines = [line for line in result.stdout.splitlines()
+             if not line.startswith(('I0000', 'WARNING: All log'))]
+    assert result.returncode == 1, result.stdout
+    assert lines == [
+        'error: cannot use %s (Permission denied). Give a folder you can '
+        'read and write, or change its permissions.' % locked]
+    assert os.listdir(locked) == []
+    # "or change its permissions": the same command then downloads.
+    locked.chmod(0o755)
+    result = subprocess.run(
+        _AS_A_USER + [sys.executable, '-c', program], stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'), timeout=600)
+  assert result.returncode == 0, result.stdout
+  assert _extracted(locked) == sorted(list(FILES) + ['batches.meta.txt'])

@@ -167,6 +167,33 @@ def test_lines_held_back_when_the_process_aborts_are_shown():
   assert 'F0000 the reason it died' in output
 
 
+@pytest.mark.fast
+@pytest.mark.parametrize('end, shown', [
+    ('os.kill(os.getpid(), signal.SIGSEGV)', True),
+    ('os.kill(os.getpid(), signal.SIGKILL)', False),
+    ('os.kill(os.getpid(), signal.SIGTERM)', False),
+    ('os.kill(os.getpid(), signal.SIGINT)', False)],
+    ids=['SIGSEGV', 'SIGKILL', 'SIGTERM', 'SIGINT'])
+def test_held_back_lines_are_shown_for_a_crash_not_for_a_kill(end, shown,
+                                                             tmp_path):
+  # Before: the watcher showed them however the process ended, so that
+  # `kill -9` during a script's start-up printed TensorFlow's lines, often
+  # after the shell's prompt. The output is read to its end, which the
+  # watcher, holding stderr too, reaches only when it is done.
+  status, output = _run(
+      ['-c', 'import os, signal; '
+             'from cifar10.support import tensorflow_logs; '
+             'tensorflow_logs._run_with_stderr_held(lambda: ('
+             'os.write(2, b"W0000 a start-up line\\n"), %s))' % end],
+      _user_environment(TMPDIR=str(tmp_path)))
+  assert status != 0
+  assert ('W0000 a start-up line' in output) == shown, output
+  if 'SIGKILL' in end or 'SIGTERM' in end:
+    assert output == ''  # (Ctrl-C's KeyboardInterrupt is python -c's.)
+  # The held-back lines' file and the crash file are removed either way.
+  assert os.listdir(tmp_path) == []
+
+
 def test_a_crash_after_the_import_shows_the_held_back_lines():
   # The lines held back are those of the level a script sets.
   own = _tensorflow_own_lines('3')

@@ -144,6 +144,24 @@ def test_checkpoint_dir_naming_a_checkpoint_means_that_checkpoint(
                                                   prefix)
 
 
+def test_a_named_checkpoint_is_called_older_only_when_it_is(tmp_path,
+                                                          capsys):
+  # Before: the newest one, named, was used "rather than the newest".
+  folder = str(tmp_path / 'train')
+  older = _run(folder, 5)
+  newest = _run(folder, 9)
+  with open(os.path.join(folder, paths.INDEX_FILE), 'w') as index:
+    index.write('model_checkpoint_path: "model.ckpt-9"\n'
+                'all_model_checkpoint_paths: "model.ckpt-5"\n'
+                'all_model_checkpoint_paths: "model.ckpt-9"\n')
+  assert checkpoints.find_checkpoint(newest + '.index') == newest
+  assert _notice(capsys) == ''
+  assert checkpoints.find_checkpoint(older) == older
+  assert _notice(capsys) == (
+      'notice: --checkpoint_dir %s is a checkpoint: using it rather than the '
+      'newest in %s.' % (older, folder))
+
+
 def test_checkpoint_dir_one_level_off_means_the_run(tmp_path, capsys):
   train_dir = str(tmp_path / 'runs' / 'train')
   _run(train_dir, 5)

@@ -412,8 +412,17 @@ def find_checkpoint(checkpoint_dir):
   """
   folder, named = locate_checkpoints(checkpoint_dir)
   if named:
-    errors.notice('--checkpoint_dir %s is a checkpoint: using it rather than '
-                  'the newest in %s.' % (checkpoint_dir, folder))
+    # The notice is for a checkpoint older than the folder's newest, which
+    # the user may not know they chose; naming the newest is what a folder
+    # would have done, and needs no word.
+    try:
+      newest = latest_checkpoint(folder, POINT_AT_TRAINING_RUN)
+    except errors.UserError:  # A damaged index: the one named still serves.
+      newest = None
+    if newest is None or (os.path.basename(newest) !=
+                          os.path.basename(named)):
+      errors.notice('--checkpoint_dir %s is a checkpoint: using it rather '
+                    'than the newest in %s.' % (checkpoint_dir, folder))
     return named
   return require_latest(folder)
 

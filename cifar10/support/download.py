@@ -16,10 +16,12 @@ if not __package__:  # Run as a file: see run_as_file.py.
 import contextlib
 import hashlib
 import os
+import pathlib
 import shlex
 import sys
 import tarfile
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from cifar10.support import data_sets
@@ -68,10 +70,12 @@ def maybe_download_and_extract(data_dir, data_url=None, expected_md5=None,
   Args:
     data_dir: the folder for the tarball and the extracted folder (as read
       by `paths.resolve_data_dir`).
-    data_url: the URL of the tarball; by default the official one.
+    data_url: the URL of the tarball, or a local file's path (see
+      _fetchable); by default the official one.
     expected_md5: the tarball's MD5, as 32 hex digits; by default the
       official tarball's.
-    progress: the stream the download's progress line goes to.
+    progress: the stream the download's progress line goes to (lines, where
+      it is not a terminal).
     needed_files: names of the batch files the caller reads (the training
       files, or test_batch.bin); by default all of them. CIFAR-100's names
       files are always needed.
@@ -82,8 +86,9 @@ def maybe_download_and_extract(data_dir, data_url=None, expected_md5=None,
 
   Raises:
     errors.UserError: a needed file is missing beside the data set's files,
-      the download failed, the checksum is wrong, or the tarball holds
-      something unsafe or lacks a batch file.
+      `data_dir` cannot be written into, the download failed, the checksum
+      is wrong, or the tarball holds something unsafe or lacks a batch
+      file.
   """
   data_url = data_url or data_format.url
   expected_md5 = expected_md5 or data_format.md5
@@ -99,6 +104,10 @@ def maybe_download_and_extract(data_dir, data_url=None, expected_md5=None,
   if present:
     raise errors.UserError(_missing_files_message(data_dir, missing, present,
                                                   data_format))
+  # Before the download, which takes minutes: a folder the user may not
+  # write into would fail only afterwards, or, with no network, be named
+  # as the place to put the tarball by hand.
+  storage.check_writable(data_dir)
   created = []
   try:
     _make_folders(data_dir, created)
@@ -182,7 +191,7 @@ def _download(url, destination, expected_md5, progress, created,
   folder = storage.dirname(destination)
   digest = hashlib.md5()
   try:
-    response = urllib.request.urlopen(url, timeout=60)
+    response = urllib.request.urlopen(_fetchable(url), timeout=60)
   except (urllib.error.URLError, OSError, ValueError) as error:
     raise _download_failed(url, destination, error, extracted_name)
   total = int(response.headers.get('Content-Length') or 0)
@@ -193,9 +202,12 @@ def _download(url, destination, expected_md5, progress, created,
         _copy_with_progress(response, out, digest, progress, url, destination,
                             total, extracted_name)
     if digest.hexdigest() != expected_md5:
+      # The whole file came (its MD5 is of all of it), but it is not the
+      # tarball: cut short on the server's side, damaged, or another file.
       raise errors.UserError(
-          'Downloaded %s from %s but its MD5 is %s, expected %s; the partial '
-          'file was deleted. Try again, or use another --data_url.'
+          'Downloaded %s from %s, but its MD5 is %s, expected %s: the file '
+          'is damaged, incomplete or not the tarball, and was deleted. Try '
+          'again, or use another --data_url.'
           % (name, url, digest.hexdigest(), expected_md5))
     _publish(partial, destination, created)
     progress.write('Successfully downloaded %s %d bytes.\n'
@@ -203,6 +215,19 @@ def _download(url, destination, expected_md5, progress, created,
   finally:
     if storage.exists(partial):
       storage.remove(partial)
+
+
+def _fetchable(url):
+  """`url` as urllib opens it: a local file's path becomes a file:// URL.
+
+  A tarball already on this machine (`--data_url /data/cifar.tgz`, or
+  ~/...) is a natural thing to give; urllib itself knows no path, only
+  file:///data/cifar.tgz, and called a path an "unknown url type". Anything
+  with a scheme (http, https, ftp, file) is left as it is.
+  """
+  if urllib.parse.urlsplit(url).scheme:
+    return url
+  return pathlib.Path(os.path.abspath(os.path.expanduser(url))).as_uri()
 
 
 def _download_failed(url, destination, error, extracted_name):
@@ -219,28 +244,85 @@ def _copy_with_progress(response, out, digest, progress, url, destination,
                         total, extracted_name):
   """Copies the download to `out` a chunk at a time, showing how far it is.
 
-  The figure is rewritten in place on one line, which is ended however the
-  copy ends: a stop's or an error's line would otherwise run on after it
-  (`... 2.0%Stopped by SIGTERM.`).
+  On a terminal the figure is rewritten in place on one line, which is
+  ended however the copy ends: a stop's or an error's line would otherwise
+  run on after it (`... 2.0%Stopped by SIGTERM.`). Elsewhere (a log file, a
+  pipe) a rewrite is not undone but kept, and the updates made one line
+  hundreds of them long: there a line comes every tenth of the way
+  instead (_ProgressLines).
   """
   name = os.path.basename(destination)
   done = 0
+  lines = None if _is_terminal(progress) else _ProgressLines(progress, name,
+                                                              total)
   try:
-    _show_progress(progress, name, done, total)
+    _show_progress(progress, name, done, total, lines)
     while True:
       try:
         chunk = response.read(_CHUNK_BYTES)
       except OSError as error:  # The connection broke part-way.
         raise _download_failed(url, destination, error, extracted_name)
       if not chunk:
+        if lines is not None:
+          lines.finish(done)
         return
       out.write(chunk)
       digest.update(chunk)
       done += len(chunk)
-      _show_progress(progress, name, done, total)
+      _show_progress(progress, name, done, total, lines)
   finally:
-    progress.write('\n')
+    if lines is None:
+      progress.write('\n')
     progress.flush()
+
+
+def _is_terminal(stream):
+  """Whether `stream` is a terminal, where '\\r' rewrites a line."""
+  try:
+    return stream.isatty()
+  except (AttributeError, ValueError):  # No isatty, or closed.
+    return False
+
+
+class _ProgressLines:
+  """The download's progress as whole lines, for a stream not a terminal.
+
+  A line at the start, one each time the download passes another tenth of
+  its size (of 10 MiB where the size is not known), and one at the end:
+  about a dozen lines, each a figure a log can be read by.
+  """
+
+  STEPS = 10  # Lines along the way, where the size is known.
+  UNKNOWN_SIZE_STEP = 10 * _CHUNK_BYTES  # Bytes between lines otherwise.
+
+  def __init__(self, stream, name, total):
+    self._stream = stream
+    self._name = name
+    self._total = total
+    self._shown = None  # The step of the last line, or None before it.
+    self._last = None  # The bytes done that the last line gave.
+
+  def _step(self, done):
+    if self._total:
+      return done * self.STEPS // self._total
+    return done // self.UNKNOWN_SIZE_STEP
+
+  def show(self, done):
+    """Writes a line when `done` bytes begin a step with none yet."""
+    step = self._step(done)
+    if step != self._shown:
+      self._shown = step
+      self._write(done)
+
+  def finish(self, done):
+    """Writes the last figure, unless the last line gave it."""
+    if done != self._last:
+      self._write(done)
+
+  def _write(self, done):
+    self._last = done
+    self._stream.write('%s\n' % _progress_text(self._name, done,
+                                                 self._total))
 
 
 @contextlib.contextmanager
@@ -268,11 +350,18 @@ def _explained_write_failures(name, folder, needed_bytes):
         'disk.' % (name, folder, storage.reason(error), make_room)) from None
 
 
-def _show_progress(progress, name, done, total):
+def _progress_text(name, done, total):
   if total:
-    progress.write('\r>> Downloading %s %.1f%%' % (name, 100.0 * done / total))
+    return '>> Downloading %s %.1f%%' % (name, 100.0 * done / total)
+  return '>> Downloading %s %d bytes' % (name, done)
+
+
+def _show_progress(progress, name, done, total, lines=None):
+  """Shows the figure: rewritten in place, or through `lines` if given."""
+  if lines is not None:
+    lines.show(done)
   else:
-    progress.write('\r>> Downloading %s %d bytes' % (name, done))
+    progress.write('\r' + _progress_text(name, done, total))
   progress.flush()
 
 

@@ -507,10 +507,10 @@ def base_parser(module, description, reads_checkpoint=False):
   add_use_fp16(parser, reads_checkpoint)
   parser.add_argument(
       '--data_url', default=None,
-      help='URL of the data set\'s binary tarball; default: the official '
-           'one (cifar-10-binary.tar.gz or cifar-100-binary.tar.gz). A mirror '
-           'works: the download is kept only if its MD5 is the official '
-           'one.')
+      help='URL of the data set\'s binary tarball, or its path on this '
+           'machine; default: the official one (cifar-10-binary.tar.gz or '
+           'cifar-100-binary.tar.gz). A mirror works: the download is kept '
+           'only if its MD5 is the official one.')
   parser.add_check(data_choice.choose)
   return parser
 

@@ -26,6 +26,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
   run_as_file.refuse(__file__)
 
 import io
+import os
 import warnings
 
 import numpy as np
@@ -38,6 +39,13 @@ from cifar10.support import storage
 # The formats read; tf.io.decode_image reads the same four.
 FORMATS = ('PNG', 'JPEG', 'BMP', 'GIF')
 FORMATS_TEXT = 'PNG, JPEG, BMP or GIF'
+
+# The file-name endings Pillow gives FORMATS ('.png', '.jpg', '.jpeg', ...),
+# lower case. Images are read by their bytes, not their names; the endings
+# serve only advice that names a folder's pictures by pattern.
+ENDINGS = tuple(sorted(ending for ending, kind
+                       in Image.registered_extensions().items()
+                       if kind in FORMATS))
 
 SIZE = 32  # The side of a CIFAR-10 image.
 
@@ -61,8 +69,8 @@ def read_rgb(path, warn=errors.notice):
     A PIL.Image.Image in mode 'RGB', at the file's own size.
 
   Raises:
-    errors.UserError: '<path>: <why>', when the file cannot be read, is not
-      one of FORMATS, or is damaged.
+    errors.UserError: '<path>: <why>', when the file cannot be read, is
+      empty, is not one of FORMATS, or is damaged.
   """
   data = storage.read_input_file(path)
   with warnings.catch_warnings(record=True) as caught:
@@ -85,6 +93,11 @@ def _warning_line(path, image, warning):
 
 def _decode(path, data):
   """The upright RGB image that `data`, the bytes of `path`, hold."""
+  if not data:
+    # "Not a PNG ..." would send the user looking at its format; an empty
+    # file is a copy or a download that never got its bytes.
+    raise errors.UserError('%s: the file is empty (0 bytes), not an image'
+                           % path)
   try:
     with Image.open(io.BytesIO(data), formats=FORMATS) as image:
       image.load()
@@ -125,3 +138,11 @@ def load(path):
     errors.UserError: naming the file, as read_rgb does.
   """
   return to_32x32(read_rgb(path))
+
+
+def picture_endings(names):
+  """The endings of `names` that are an image format's, each spelled as in
+  the names ('.PNG' and '.png' apart, as the shell's patterns match them),
+  sorted: the `*.png`-style patterns that pick out these pictures."""
+  return sorted({os.path.splitext(name)[1] for name in names
+                 if os.path.splitext(name)[1].lower() in ENDINGS})

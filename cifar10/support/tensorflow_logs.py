@@ -22,9 +22,12 @@ What silences them, checked with TF 2.21 (2026-12-04):
 * What works is to point file descriptor 2 somewhere else while the import
   runs. This module does that for the first `import tensorflow` of the
   process, keeps what the import wrote, and shows it if the import fails,
-  the process dies during the import (a watcher process shows it then) or
-  the script ends in an uncaught exception, so a real error is never
-  hidden. It also sets TF_CPP_MIN_LOG_LEVEL=3 (FATAL only) unless the user
+  the process crashes during the import (an abort or a fault, which a
+  watcher process shows it for) or the script ends in an uncaught
+  exception, so a real error is never hidden. A process ended from outside
+  during the import (`kill -9`, or SIGTERM and Ctrl-C, which script.py
+  handles) shows nothing: its user ended it, and lines written by the
+  watcher would come after the shell's next prompt. It also sets TF_CPP_MIN_LOG_LEVEL=3 (FATAL only) unless the user
   set it, TensorFlow's Python logger to ERROR, which hides its
   deprecation warnings, and ignores the Python warnings of its modules. Errors that stop a run still reach the user: they
   arrive as Python exceptions, which the scripts report.
@@ -40,6 +43,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
   import run_as_file
   run_as_file.refuse(__file__)
 
+import faulthandler
 import importlib.abc
 import logging
 import os
@@ -56,9 +60,9 @@ LEVEL_VARIABLE = 'TF_CPP_MIN_LOG_LEVEL'
 # failure to show; None before the import.
 held_back = None
 
-# While the import runs held back: (the real stderr's descriptor, the
-# capture file's path, the watcher's "ok" pipe end or None), for a stop that
-# ends the process then (abandon_held_back_import).
+# While the import runs held back: (the real stderr's descriptor, the paths
+# of the capture file and the crash file, the watcher's "ok" pipe end or
+# None), for a stop that ends the process then (abandon_held_back_import).
 _in_flight = None
 
 
@@ -88,19 +92,39 @@ def _excepthook(previous):
   return hook
 
 
-# A process that shows the held-back lines if this one dies before it says
-# "ok": an abort in C++ (a FATAL record, such as a CPU that lacks an
-# instruction the library needs) leaves Python no chance to show them. A
-# file already gone (removed by a stop during start-up) has nothing to show.
+# A process that shows the held-back lines if this one crashes before it
+# says "ok": an abort in C++ (a FATAL record, such as a CPU that lacks an
+# instruction the library needs) or a fault leaves Python no chance to show
+# them. It cannot learn how this process ended (only a parent can), so the
+# crash says so itself: faulthandler, enabled into the crash file (argv[2])
+# while the import runs, writes its report there on SIGABRT, SIGSEGV,
+# SIGBUS, SIGILL and SIGFPE, and on no other end. A process killed from
+# outside (SIGKILL) leaves that file empty, and the lines go with it, as
+# they do for the stops script.py handles. Its report is shown too where the
+# user had faulthandler on (argv[3]), as they asked. Files already gone
+# (removed by a stop during start-up) have nothing to show.
 _WATCHER = ('import os, sys\n'
-            'if os.read(0, 2) != b"ok" and os.path.exists(sys.argv[1]):\n'
-            '  with open(sys.argv[1], "rb") as held:\n'
-            '    os.write(2, held.read())\n'
-            '  os.remove(sys.argv[1])\n')
+            'held, crash, report = sys.argv[1:]\n'
+            'if os.read(0, 2) != b"ok":\n'
+            '  there = [os.path.exists(path) for path in (held, crash)]\n'
+            '  if all(there) and os.path.getsize(crash):\n'
+            '    with open(held, "rb") as stream:\n'
+            '      os.write(2, stream.read())\n'
+            '    if report == "1":\n'
+            '      with open(crash, "rb") as stream:\n'
+            '        os.write(2, stream.read())\n'
+            '  for path, kept in zip((held, crash), there):\n'
+            '    if kept:\n'
+            '      os.remove(path)\n')
 
 
-def _start_watcher(path):
-  """Starts the _WATCHER of `path`.
+def _start_watcher(path, crash_path, show_report):
+  """Starts the _WATCHER of `path` and `crash_path`.
+
+  Args:
+    path: the file holding the held-back lines.
+    crash_path: the file faulthandler writes its report into.
+    show_report: whether the watcher shows that report too.
 
   Returns:
     (the watcher's Popen, the pipe end to say "ok" into), or None where no
@@ -111,8 +135,10 @@ def _start_watcher(path):
     # In a session of its own: Ctrl-C at the terminal signals this
     # process's group, and the watcher, which has nothing to stop, would
     # print a traceback of its own.
-    process = subprocess.Popen([sys.executable, '-S', '-c', _WATCHER, path],
-                               stdin=read_end, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, '-S', '-c', _WATCHER, path, crash_path,
+         '1' if show_report else '0'],
+        stdin=read_end, start_new_session=True)
   except OSError:
     os.close(write_end)
     return None
@@ -125,8 +151,8 @@ def abandon_held_back_import():
   """Lets the process end in the middle of the held-back import, quietly.
 
   For a stop during start-up (script.py), which ends the process at once:
-  the watcher is told all is well and the capture file is removed, so the
-  start-up lines go with the process.
+  the watcher is told all is well and the capture and crash files are
+  removed, so the start-up lines go with the process.
 
   Returns:
     The descriptor of the real stderr, to say why the process ends: 2, or
@@ -134,16 +160,17 @@ def abandon_held_back_import():
   """
   if _in_flight is None:
     return 2
-  saved, path, ok_end = _in_flight
+  saved, held_path, crash_path, ok_end = _in_flight
   if ok_end is not None:
     try:
       os.write(ok_end, b'ok')
     except OSError:  # The watcher is gone already.
       pass
-  try:
-    os.remove(path)
-  except OSError:
-    pass
+  for path in (held_path, crash_path):
+    try:
+      os.remove(path)
+    except OSError:
+      pass
   return saved
 
 
@@ -155,17 +182,26 @@ def _run_with_stderr_held(function):
 
   Raises:
     Whatever `function` raises, after writing those bytes to stderr. Should
-    the process die meanwhile, a watcher process writes them.
+    the process crash meanwhile (see _WATCHER), a watcher process writes
+    them.
   """
   global _in_flight
   sys.stderr.flush()
   capture = tempfile.NamedTemporaryFile(prefix='cifar10-tf-start-',
                                         delete=False)
+  crash = tempfile.NamedTemporaryFile(prefix='cifar10-tf-crash-',
+                                      delete=False)
   # Recorded at each step, so that a stop at any point finds what to undo.
-  _in_flight = (2, capture.name, None)
-  watcher = _start_watcher(capture.name)
+  _in_flight = (2, capture.name, crash.name, None)
+  # A user's own faulthandler (PYTHONFAULTHANDLER, -X faulthandler) writes
+  # to stderr: it is enabled so again afterwards, and its report of a crash
+  # meanwhile is shown by the watcher.
+  user_faulthandler = faulthandler.is_enabled()
+  watcher = _start_watcher(capture.name, crash.name, user_faulthandler)
   saved = os.dup(2)
-  _in_flight = (saved, capture.name, watcher[1] if watcher else None)
+  _in_flight = (saved, capture.name, crash.name,
+                watcher[1] if watcher else None)
+  faulthandler.enable(crash)
   os.dup2(capture.fileno(), 2)
 
   def restore():
@@ -175,6 +211,12 @@ def _run_with_stderr_held(function):
     sys.stderr.flush()
     os.dup2(saved, 2)
     os.close(saved)
+    if user_faulthandler:
+      faulthandler.enable(sys.stderr)
+    else:
+      faulthandler.disable()
+    crash.close()
+    os.remove(crash.name)
     capture.seek(0)
     held = capture.read()
     capture.close()
@@ -191,9 +233,13 @@ def _run_with_stderr_held(function):
 
   try:
     result = function()
-  except BaseException:
-    sys.stderr.write(restore().decode('utf-8', 'replace'))
-    sys.stderr.flush()
+  except BaseException as error:
+    held = restore()
+    # Ctrl-C is the user's stop, not an error to explain (script.py ends a
+    # script's process before this sees it).
+    if not isinstance(error, KeyboardInterrupt):
+      sys.stderr.write(held.decode('utf-8', 'replace'))
+      sys.stderr.flush()
     raise
   return result, restore()
 
