@@ -13,6 +13,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
 from cifar10.support import checkpoints
 from cifar10.support import errors
 from cifar10.support import eval_report
+from cifar10.support import paths
 
 
 def evaluate_all(folder, eval_dir, evaluate_one):
@@ -85,7 +86,7 @@ def evaluate_chosen(args, folder, named, evaluate_one):
   if named:
     errors.notice('--checkpoint_dir %s is a checkpoint: evaluating it '
                   'once. Give its folder, %s, to evaluate each new one.'
-                  % (args.checkpoint_dir, folder))
+                  % (args.checkpoint_dir, paths.for_shell(folder)))
     evaluate_one(named, False)
     return True
   return False

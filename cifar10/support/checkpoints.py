@@ -73,7 +73,7 @@ def read_instead(flag, sentence):
     sentence: the advice for any other unusable checkpoint.
   """
   return HowToProceed(sentence, lambda damaged_ones, older: (
-      'give %s %s to use it instead.' % (flag, older)))
+      'give %s to use it instead.' % paths.flag_value(flag, older)))
 
 
 # The same, for cifar10.predict and cifar10.export.
@@ -210,8 +210,9 @@ def _refuse_missing_checkpoint(path, flag):
     raise errors.UserError(
         '%s %s: there is no such checkpoint (mistyped, or deleted by the run, '
         'which keeps only its newest). %s holds %s: give one of them, such as '
-        '%s %s, or %s %s for the newest.' % (
-            flag, path, folder, _names(kept), flag, kept[-1], flag, folder))
+        '%s, or %s for the newest.' % (
+            flag, path, folder, _names(kept), paths.flag_value(flag, kept[-1]),
+            paths.flag_value(flag, folder)))
   raise errors.UserError(
       '%s %s: there is no such checkpoint, and %s holds none. %s'
       % (flag, path, folder, _point_at_run(flag)))
@@ -357,10 +358,10 @@ def require_latest(folder):
   if path is None:
     raise errors.UserError(
         'No checkpoint file found in --checkpoint_dir %s%s. Train first '
-        '(python -m cifar10.train --train_dir %s) or point --checkpoint_dir '
+        '(python -m cifar10.train %s) or point --checkpoint_dir '
         'at a folder holding checkpoints.' % (
             folder, '' if storage.exists(folder) else ' (no such folder)',
-            folder))
+            paths.flag_value('--train_dir', folder)))
   return path
 
 
