@@ -77,7 +77,6 @@ import collections
 import functools
 import itertools
 import os
-import shlex
 import shutil
 import sys
 import tempfile
@@ -306,25 +305,26 @@ def _check_not_converted(src, names):
     parent = os.path.dirname(os.path.abspath(src))
     raise errors.UserError(
         'SRC %s is the batch files\' folder of a converted data set, not a '
-        'folder of images: give its parent to the trainer as --data_dir %s.'
-        % (shown(src), shown(parent)))
+        'folder of images: give its parent to the trainer as %s.'
+        % (shown(src), paths.flag_value('--data_dir', shown(parent))))
   if not known:
     return
   if known == names:
     raise errors.UserError(
         'SRC %s is a converted data set already (it holds %s), not a folder '
-        'of images: give it to the trainer as --data_dir %s.'
-        % (shown(src), paths.listed_folders(known), shown(src)))
+        'of images: give it to the trainer as %s.'
+        % (shown(src), paths.listed_folders(known),
+           paths.flag_value('--data_dir', shown(src))))
   data_dir = paths.new_folder_beside(src, '_data', os.path.exists)
   raise errors.UserError(
       'SRC %s holds %s, a converted data set, beside its class folders: it '
       'is no class of images. Move it out of SRC (mkdir %s && mv %s %s/), '
       'then convert again; it is then a --data_dir of its own, %s.'
       % (shown(src), paths.listed_folders(known),
-         shlex.quote(shown(data_dir)),
-         ' '.join(shlex.quote(shown(os.path.join(src, name)))
+         paths.for_shell(shown(data_dir)),
+         ' '.join(paths.for_shell(shown(os.path.join(src, name)))
                   for name in known),
-         shlex.quote(shown(data_dir)), shown(data_dir)))
+         paths.for_shell(shown(data_dir)), paths.for_shell(shown(data_dir))))
 
 
 def _check_class_names(names, where):

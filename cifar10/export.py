@@ -118,10 +118,11 @@ def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
       scores.
   """
   if storage.isdir(export_dir):
+    free, why = _free_folder(export_dir)
     raise errors.UserError(
         '--export_dir %s already exists, and nothing is written over. Give '
-        'a new folder, such as --export_dir %s (%s).'
-        % ((export_dir,) + _free_folder(export_dir)))
+        'a new folder, such as %s (%s).'
+        % (export_dir, paths.flag_value('--export_dir', free), why))
   if storage.exists(export_dir):
     raise errors.UserError(
         '--export_dir %s is a file. Give a new folder for the SavedModel.'

@@ -18,7 +18,6 @@ stderr, the rest are classified anyway, and the exit status is then 1.
 import glob
 import json
 import os
-import shlex
 import sys
 
 
@@ -157,7 +156,7 @@ def _next_step(path):
   if storage.scheme(path):
     return ''
   if os.path.isdir(path):
-    folder = shlex.quote(path.rstrip('/') or '/')
+    folder = paths.for_shell(path.rstrip('/') or '/')
     holds_files = False
     # A folder of class folders holds its pictures one level down.
     for pattern in ('*', os.path.join('*', '*')):

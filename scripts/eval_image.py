@@ -10,7 +10,6 @@ writes the PNG of one global step (the latest by default) unchanged.
 """
 
 import os
-import shlex
 import sys
 
 from cifar10.support import script
@@ -58,7 +57,8 @@ def image_events(eval_dir, tag):
             tag, eval_dir, ', '.join(repr(each) for each in tags)))
   raise errors.UserError(
       'No image summary %r in the event files of %s. Run cifar10.eval '
-      'with --eval_dir %s first.' % (tag, eval_dir, eval_dir))
+      'with %s first.' % (tag, eval_dir, paths.flag_value('--eval_dir',
+                                                           eval_dir)))
 
 
 def _refuse_another_folder(eval_dir):
@@ -73,11 +73,12 @@ def _refuse_another_folder(eval_dir):
     raise errors.UserError(
         '%s is a training run\'s folder (it holds checkpoints), not an '
         'evaluation\'s: evaluate it into a folder of its own (python -m '
-        'cifar10.eval --checkpoint_dir %s --eval_dir %s --run_once '
+        'cifar10.eval %s %s --run_once '
         '--data_dir DATA, with DATA replaced by the --data_dir it was '
-        'trained on), then give --eval_dir %s.' % (
-            eval_dir, shlex.quote(eval_dir), shlex.quote(own),
-            shlex.quote(own)))
+        'trained on), then give %s.' % (
+            eval_dir, paths.flag_value('--checkpoint_dir', eval_dir),
+            paths.flag_value('--eval_dir', own),
+            paths.flag_value('--eval_dir', own)))
   other_use = paths.other_use_of_folder(eval_dir)
   if other_use:
     raise errors.UserError(

@@ -229,8 +229,10 @@ ADVICE = {
                                              'evaluate each new one'):
         ['test_advice.py::test_eval_of_a_checkpoint_then_its_folder_watches'],
     # cifar10/export.py
-    ('cifar10/export.py', 'Give a new folder, such as --export_dir'):
-        ['test_advice.py::test_export_refused_then_the_folder_it_names'],
+    ('cifar10/export.py', 'Give a new folder, such as %s (%s)'):
+        ['test_advice.py::test_export_refused_then_the_folder_it_names',
+         'test_advice.py::test_advice_on_paths_with_a_space_and_an_umlaut_'
+         'pasted_into_a_shell'],
     ('cifar10/export.py', 'Give a new folder for the SavedModel'):
         ['test_advice.py::test_export_refused_then_the_folder_it_names'],
     # cifar10/support/tower_devices.py
@@ -422,11 +424,15 @@ ADVICE = {
     ('cifar10/support/paths.py', 'move them into'):
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
     ('cifar10/support/paths.py', 'convert them first (python -m '):
-        ['test_advice.py::test_data_dir_of_pictures_then_converted_as_told'],
+        ['test_advice.py::test_data_dir_of_pictures_then_converted_as_told',
+         'test_advice.py::test_advice_on_paths_with_a_space_and_an_umlaut_'
+         'pasted_into_a_shell'],
     ('cifar10/support/paths.py', 'of its subfolders do: give one of them'):
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
-    ('cifar10/support/paths.py', 'give its folder, --train_dir'):
-        ['test_advice.py::test_train_dir_one_level_off_then_the_run_resumes'],
+    ('cifar10/support/paths.py', 'give its folder, %s, to resume'):
+        ['test_advice.py::test_train_dir_one_level_off_then_the_run_resumes',
+         'test_advice.py::test_advice_on_paths_with_a_space_and_an_umlaut_'
+         'pasted_into_a_shell'],
     ('cifar10/support/paths.py', 'or a folder name without .ckpt'):
         ['test_raw_weights.py::'
          'test_train_dir_named_like_a_missing_checkpoint_is_refused',
@@ -518,7 +524,9 @@ ADVICE = {
     ('cifar10/support/paths.py', 'mix the two in one run. Give --eval_dir'):
         ['test_advice.py::test_eval_dir_a_run_folder_then_one_of_its_own',
          'test_advice.py::test_eval_dir_offered_is_free_and_named_after_the_'
-         'run'],
+         'run',
+         'test_advice.py::test_advice_on_paths_with_a_space_and_an_umlaut_'
+         'pasted_into_a_shell'],
     ('cifar10/support/paths.py', 'files would land among those files. Give'):
         ['test_advice.py::test_eval_dir_the_data_then_one_of_its_own',
          'test_advice.py::test_eval_dir_offered_is_free_and_named_after_the_'
@@ -727,6 +735,21 @@ def _group(pattern, text):
   match = re.search(pattern, text)
   assert match, 'no %r in %r' % (pattern, text)
   return match.group(1)
+
+
+# One word of a shell command as advice writes it (paths.for_shell): plain,
+# or in single quotes where the path holds a space, a quote or a letter
+# outside ASCII, such as 'runs/run ü 1'.
+_WORD = r"""((?:'[^']*'|[^\s'])+)"""
+
+
+def _typed(pattern, text):
+  """The path that advice in `text` gives to be typed where `pattern` has
+  WORD, as a shell reads it: advice followed literally is pasted, quotes
+  and all."""
+  words = shlex.split(_group(pattern.replace('WORD', _WORD), text))
+  assert len(words) == 1, words
+  return words[0]
 
 
 @pytest.fixture(scope='module')
@@ -1042,7 +1065,7 @@ def test_convert_a_converted_data_set_then_as_told(tmp_path, capsys):
   assert message == (
       'SRC %s is a converted data set already (it holds %s/), not a folder of '
       'images: give it to the trainer as --data_dir %s.' % (data, BIN, data))
-  given = _group(r'--data_dir (\S+)\.$', message)
+  given = _typed(r'--data_dir WORD\.$', message)
   assert paths.resolve_data_dir(given) == given  # Read as it is.
   assert len(batch_files.data_classes(given).names) == 10
   # Its batch files' folder itself.
@@ -1050,7 +1073,7 @@ def test_convert_a_converted_data_set_then_as_told(tmp_path, capsys):
                                            str(tmp_path / 'out')])
   assert message.startswith('SRC %s is the batch files\' folder of a '
                             'converted data set' % os.path.join(data, BIN))
-  parent = _group(r'give its parent to the trainer as --data_dir (\S+)\.$',
+  parent = _typed(r'give its parent to the trainer as --data_dir WORD\.$',
                   message)
   assert paths.resolve_data_dir(parent) == parent == data
   # Beside one's class folders (written there by cifar10.synthetic, before
@@ -1062,7 +1085,7 @@ def test_convert_a_converted_data_set_then_as_told(tmp_path, capsys):
   message = _refusal(convert_images.main, [str(src), str(tmp_path / 'out')])
   command = _group(r'Move it out of SRC \((mkdir [^)]*)\), then convert '
                    r'again; it is then a --data_dir of its own, ', message)
-  moved = _group(r'a --data_dir of its own, (\S+)\.$', message)
+  moved = _typed(r'a --data_dir of its own, WORD\.$', message)
   assert moved == str(tmp_path / 'src_data_2')
   assert message.startswith('SRC %s holds %s/, a converted data set, beside '
                             'its class folders: it is no class of images. '
@@ -1353,7 +1376,7 @@ def test_eval_of_a_checkpoint_then_its_folder_watches(small_data, small_run,
   run = _copy_run(small_run, tmp_path / 'run')
   checkpoint = tf.train.latest_checkpoint(run)
   assert _eval(small_data, checkpoint, tmp_path / 'eval') == 0
-  folder = _group(r'Give its folder, (.*), to evaluate each new one\.',
+  folder = _typed(r'Give its folder, WORD, to evaluate each new one\.',
                   capsys.readouterr().err)
   evaluator = children('-m', 'cifar10.eval', '--data_dir', small_data,
                        '--checkpoint_dir', folder, '--eval_dir',
@@ -1371,7 +1394,7 @@ def test_export_refused_then_the_folder_it_names(small_run, tmp_path):
   taken.mkdir()
   message = _refusal(export.main, ['--checkpoint_dir', small_run,
                                    '--export_dir', str(taken)])
-  named = _group(r'Give a new folder, such as --export_dir (\S+) \(', message)
+  named = _typed(r'Give a new folder, such as --export_dir WORD \(', message)
   assert export.main(['--checkpoint_dir', small_run, '--export_dir',
                       named]) == 0
   assert os.path.exists(os.path.join(named, 'saved_model.pb'))
@@ -1827,7 +1850,7 @@ def test_a_file_named_like_a_flag_then_dot_slash_or_after_dashes(
     complaint = _flag_refusal(parse, argv, capsys)
     assert ('. -red.png is read as a flag: give a file of that name as '
             './-red.png (or after --, which ends the flags) (') in complaint
-  as_told = _group(r'give a file of that name as (\S+) ', complaint)
+  as_told = _typed(r'give a file of that name as WORD ', complaint)
   assert predict.main(['--checkpoint_dir', trained_dir, as_told]) == 0
   assert capsys.readouterr().out.splitlines()[1].startswith('./-red.png: ')
   # "or after --, which ends the flags".
@@ -1839,7 +1862,7 @@ def test_a_file_named_like_a_flag_then_dot_slash_or_after_dashes(
 def test_path_flags_refused_then_the_paths_they_name(tmp_path, capsys):
   a_file = tmp_path / 'events.txt'
   a_file.write_text('x')
-  such_as = _group(r'Give a folder for the event files, such as (\S+)\.',
+  such_as = _typed(r'Give a folder for the event files, such as WORD\.',
                    _flag_refusal(cifar10_eval.parser().parse_args,
                                  ['--eval_dir', str(a_file)], capsys))
   assert paths.check_eval_dir(such_as) == such_as
@@ -1892,7 +1915,7 @@ def test_data_dir_of_pictures_then_converted_as_told(layout, tmp_path, capsys):
   assert message.startswith('--data_dir %s holds folders of pictures (%s), '
                             % (pictures, shown)), message
   command = _group(r'convert them first \((python -m [^)]*)\)', message)
-  given = _group(r'then give --data_dir (\S+)\. ', message)
+  given = _typed(r'then give --data_dir WORD\. ', message)
   assert given == str(tmp_path / 'pictures_data_2')
   words = shlex.split(command)
   assert words[:3] == ['python', '-m', 'cifar10.convert_images']
@@ -1919,12 +1942,12 @@ def test_train_dir_one_level_off_then_the_run_resumes(small_data, small_run,
   run = _copy_run(small_run, runs / 'run')
   prefix = tf.train.latest_checkpoint(run)
   parse = train.parser().parse_args
-  folder = _group(r'give its folder, --train_dir (\S+), to resume that run',
+  folder = _typed(r'give its folder, --train_dir WORD, to resume that run',
                   _flag_refusal(parse, ['--train_dir', prefix], capsys))
   assert _train(small_data, folder, 3) == 0
   assert 'Resuming from %s (global step 2)' % prefix in capsys.readouterr().out
   above = _flag_refusal(parse, ['--train_dir', str(runs)], capsys)
-  named = _group(r'give --train_dir (\S+) to resume that run, or a new folder '
+  named = _typed(r'give --train_dir WORD to resume that run, or a new folder '
                  r'to start another', above)
   assert named == run
   assert _train(small_data, named, 4) == 0
@@ -1938,6 +1961,61 @@ def test_train_dir_one_level_off_then_the_run_resumes(small_data, small_run,
   new = missing.replace('.ckpt', '')
   assert _train(small_data, new, 1) == 0
   assert latest_step(new) == 1
+
+
+def test_advice_on_paths_with_a_space_and_an_umlaut_pasted_into_a_shell(
+    small_data, small_run, tmp_path, monkeypatch, capsys):
+  # Before: "such as --export_dir export ü_2 (a new folder beside it)",
+  # which a shell splits in two ("error: unrecognized arguments: ü_2"); the
+  # same for the --eval_dir and --train_dir offered, and the convert
+  # command. Each piece of advice is pasted into bash as printed.
+  monkeypatch.chdir(tmp_path)
+  run = os.path.join('runs', 'run ü 1')
+  _copy_run(small_run, tmp_path / run)
+  data = shlex.quote(small_data)
+  # cifar10.export run twice: the folder holds a SavedModel already.
+  os.mkdir('export ü')
+  open(os.path.join('export ü', paths.SAVED_MODEL_FILE), 'wb').close()
+  advised = _group(r'such as (--export_dir .*) \(a new folder beside it\)\.$',
+                   _refusal(export.main, ['--checkpoint_dir', run,
+                                          '--export_dir', 'export ü']))
+  done = _shell('python -m cifar10.export --checkpoint_dir %s %s' % (
+      shlex.quote(run), advised), tmp_path)
+  assert done.returncode == 0, done.stderr[-2000:]
+  assert os.path.isfile(os.path.join('export ü_2', paths.SAVED_MODEL_FILE))
+  # cifar10.eval given the run's own folder as --eval_dir: RUN_eval.
+  advised = _group(r'Give --eval_dir a folder of its own, such as (.*)\.$',
+                   _refusal(_eval, small_data, run, run))
+  done = _shell('python -m cifar10.eval --data_dir %s --checkpoint_dir %s '
+                '--eval_dir %s --run_once --num_examples 20 --batch_size 20'
+                % (data, shlex.quote(run), advised), tmp_path)
+  assert done.returncode == 0, done.stderr[-2000:]
+  assert eval_report.evaluated_steps(str(tmp_path / (run + '_eval'))) == {2}
+  # cifar10.train given a checkpoint as --train_dir: its folder resumes.
+  complaint = _flag_refusal(train.parser().parse_args, [
+      '--train_dir', os.path.join(run, 'model.ckpt-2')], capsys)
+  advised = _group(r'give its folder, (--train_dir .*), to resume that run',
+                   complaint)
+  done = _shell('python -m cifar10.train --data_dir %s %s --max_steps 3 '
+                '--batch_size 4' % (data, advised), tmp_path)
+  assert done.returncode == 0, done.stderr[-2000:]
+  assert 'Resuming from %s (global step 2)' % os.path.join(
+      run, 'model.ckpt-2') in done.stdout
+  assert latest_step(run) == 3
+  # One's own pictures as --data_dir: the convert command, then --data_dir.
+  pictures = 'my pictures ü'
+  write_image_folder(pictures, {'cat': (200, 60, 60), 'dog': (60, 60, 200)},
+                     np.random.default_rng(5), train_per_class=4,
+                     test_per_class=2, size=32)
+  command, given = re.search(
+      r'convert them first \((python -m .*)\), then give (--data_dir .*)\. '
+      r'To download', _refusal(paths.resolve_data_dir, pictures)).groups()
+  done = _shell(command, tmp_path)
+  assert done.returncode == 0, done.stderr[-2000:]
+  flag, converted = shlex.split(given)
+  assert (flag, converted) == ('--data_dir', pictures + '_data')
+  assert paths.resolve_data_dir(converted) == converted
+  assert batch_files.data_classes(converted).names == ('cat', 'dog')
 
 
 def test_module_run_as_a_file_then_the_command_it_names(tmp_path):
@@ -2067,7 +2145,7 @@ def test_damaged_newest_then_readers_use_the_older_one_as_advised(
             'that is whole is %s (%s holds model.ckpt-0, model.ckpt-2, '
             'model.ckpt-4, model.ckpt-6): ' % (older, run)) in message, name
     # "give --checkpoint_dir RUN/model.ckpt-4 to use it instead."
-    named = _group(r'give --checkpoint_dir (\S+) to use it instead\.$',
+    named = _typed(r'give --checkpoint_dir WORD to use it instead\.$',
                    message)
     assert named == older
     capsys.readouterr()
@@ -2079,7 +2157,7 @@ def test_damaged_newest_then_readers_use_the_older_one_as_advised(
   # A warm start is pointed the same way.
   message = _refusal(_train, small_data, str(tmp_path / 'new'), 1,
                      '--warm_start_from', run)
-  named = _group(r'give --warm_start_from (\S+) to use it instead\.$',
+  named = _typed(r'give --warm_start_from WORD to use it instead\.$',
                  message)
   assert named == older
   with contextlib.redirect_stdout(io.StringIO()) as started:
@@ -2098,7 +2176,7 @@ def test_damaged_past_its_step_then_predict_uses_the_older_one(
   _png(image, 200)
   message = _refusal(predict.main, [image, '--checkpoint_dir', run])
   assert message.startswith('Checkpoint %s is damaged: reading ' % damaged)
-  named = _group(r'give --checkpoint_dir (\S+) to use it instead\.$',
+  named = _typed(r'give --checkpoint_dir WORD to use it instead\.$',
                  message)
   assert named == os.path.join(run, 'model.ckpt-4')
   assert predict.main([image, '--checkpoint_dir', named]) == 0
@@ -2298,11 +2376,11 @@ def test_data_into_another_tools_folder_then_a_new_one(
       if write is paths.resolve_data_dir and folder == pictures:
         continue  # Told to convert them first (test_data_dir_of_pictures...).
       message = _refusal(write, folder)
-      offered.append(_group(
+      offered.append(_typed(
           r'^%s %s is %s, not a data set\'s folder: the data set would be '
           r'written in among its files\. Give %s a new folder of its own, '
-          r'such as (\S+)\.$' % (re.escape(flag), re.escape(folder),
-                                re.escape(what), re.escape(flag)), message))
+          r'such as WORD\.$' % (re.escape(flag), re.escape(folder),
+                               re.escape(what), re.escape(flag)), message))
       assert _listing(tmp_path) == before, (folder, flag)
     assert offered == [folder + '_data'] * len(offered)
     # As offered, each writer writes there; the next writer is offered
@@ -2403,7 +2481,7 @@ def test_warm_start_from_the_run_fresh_clears_then_a_new_folder_or_a_copy(
         '--fresh clears before training reads it' % (source, says, run))
     assert _listing(tmp_path) == before
   # "Train into a new folder instead (--train_dir RUN_new, without --fresh)"
-  new = _group(r'\(--train_dir (\S+), without --fresh\)', message)
+  new = _typed(r'\(--train_dir WORD, without --fresh\)', message)
   assert new == str(tmp_path / 'run_new_2')
   with contextlib.redirect_stdout(io.StringIO()):
     assert _train(small_data, new, 3, '--warm_start_from', run) == 0
@@ -2411,7 +2489,7 @@ def test_warm_start_from_the_run_fresh_clears_then_a_new_folder_or_a_copy(
   # "or copy the checkpoint out first (COMMAND) and give --warm_start_from
   # COPY."
   command = _group(r'copy the checkpoint out first \((.*)\) and give', message)
-  copy = _group(r'and give --warm_start_from (\S+)\.$', message)
+  copy = _typed(r'and give --warm_start_from WORD\.$', message)
   assert os.path.dirname(copy) == str(tmp_path / 'run_start_2')
   subprocess.run(command, shell=True, check=True)
   with contextlib.redirect_stdout(io.StringIO()) as out:
@@ -2453,7 +2531,7 @@ def test_resumed_with_its_own_checkpoint_as_source_then_a_new_folder(
         'checkpoint in --train_dir (train into a new folder to start a new '
         'run from it: --train_dir %s).\n' % (source, tmp_path / 'run_new'))
   # "train into a new folder to start a new run from it: --train_dir RUN_new"
-  new = _group(r'--train_dir (\S+)\)\.$', notice)
+  new = _typed(r'--train_dir WORD\)\.$', notice)
   assert _train(small_data, new, 3, '--warm_start_from', checkpoint) == 0
   assert 'Warm start from %s: restored' % checkpoint in capsys.readouterr().out
   assert latest_step(new) == 3
@@ -2512,7 +2590,7 @@ def test_eval_dir_the_data_then_one_of_its_own(small_data, small_run,
 
 
 def _eval_dir_offered(message):
-  return _group(r'such as (?:--eval_dir )?(\S+)\.$', message)
+  return _typed(r'such as (?:--eval_dir )?WORD\.$', message)
 
 
 def test_eval_dir_offered_is_free_and_named_after_the_run(
@@ -2674,7 +2752,7 @@ def test_eval_dir_of_a_run_started_over_then_one_of_its_own(
     assert _listing(eval_dir) == before
   assert 'have no result' not in capsys.readouterr().out
   # "Evaluate --checkpoint_dir RUN into ... --eval_dir RUN_eval_2."
-  offered = _group(r'such as --eval_dir (\S+)\. ', message)
+  offered = _typed(r'such as --eval_dir WORD\. ', message)
   assert _eval(small_data, run, offered, '--all_checkpoints') == 0
   assert ('2 of the 2 checkpoints in %s have no result in %s yet.' % (
       run, offered)) in capsys.readouterr().out
@@ -3018,8 +3096,8 @@ def test_unlisted_checkpoints_then_a_new_train_dir_or_checkpoint_dir(
   os.remove(os.path.join(run, paths.INDEX_FILE))
   complaint = _flag_refusal(train.parser().parse_args, ['--train_dir', run],
                             capsys)
-  named = _group(r'Give a new --train_dir; to evaluate, predict with or export '
-                 r'them, give them as --checkpoint_dir (\S+)\.', complaint)
+  named = _typed(r'Give a new --train_dir; to evaluate, predict with or export '
+                 r'them, give them as --checkpoint_dir WORD\.', complaint)
   assert named == run
   assert _train(small_data, str(tmp_path / 'new'), 1) == 0
   assert _eval(small_data, named, tmp_path / 'eval') == 0
@@ -3062,7 +3140,7 @@ def test_python_tarball_then_the_tar_command_it_prints(tmp_path, capsys,
   data_dir = tmp_path / 'data'
   data_dir.mkdir()
   _tarball_of(source, str(data_dir / 'cifar-100-python.tar.gz'))
-  command = _group(r'extract it \((tar -xzf \S+ -C \S+)\) and run again; the '
+  command = _group(r'extract it \((tar -xzf .+ -C .+)\) and run again; the '
                    r'scripts then convert it\.', _flag_refusal(
                        _data_flags, ['--data_dir', str(data_dir)], capsys))
   subprocess.run(shlex.split(command), check=True, timeout=DEADLINE_SECS)

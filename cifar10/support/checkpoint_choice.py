@@ -99,7 +99,7 @@ def evaluate_chosen(args, folder, named, evaluate_one):
   if named:
     errors.notice('--checkpoint_dir %s is a checkpoint: evaluating it '
                   'once. Give its folder, %s, to evaluate each new one.'
-                  % (args.checkpoint_dir, folder))
+                  % (args.checkpoint_dir, paths.for_shell(folder)))
     evaluate_one(named, False)
     return True
   return False

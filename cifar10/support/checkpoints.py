@@ -15,7 +15,6 @@ import dataclasses
 import math
 import os
 import re
-import shlex
 
 from google.protobuf import text_format
 import tensorflow as tf
@@ -75,7 +74,7 @@ def read_instead(flag, sentence):
     sentence: the advice for any other unusable checkpoint.
   """
   return HowToProceed(sentence, lambda damaged_ones, older: (
-      'give %s %s to use it instead.' % (flag, older)))
+      'give %s to use it instead.' % paths.flag_value(flag, older)))
 
 
 # The same, for cifar10.predict and cifar10.export.
@@ -212,8 +211,9 @@ def _refuse_missing_checkpoint(path, flag):
     raise errors.UserError(
         '%s %s: there is no such checkpoint (mistyped, or deleted by the run, '
         'which keeps only its newest). %s holds %s: give one of them, such as '
-        '%s %s, or %s %s for the newest.' % (
-            flag, path, folder, _names(kept), flag, kept[-1], flag, folder))
+        '%s, or %s for the newest.' % (
+            flag, path, folder, _names(kept), paths.flag_value(flag, kept[-1]),
+            paths.flag_value(flag, folder)))
   raise errors.UserError(
       '%s %s: there is no such checkpoint, and %s holds none. %s'
       % (flag, path, folder, _point_at_run(flag)))
@@ -366,7 +366,7 @@ def require_latest(folder, data_args=None):
   if path is None:
     # The trainer's command, with the data flags of this command (without
     # them the trainer would download CIFAR-10 into the default folder).
-    train = 'python -m cifar10.train --train_dir ' + shlex.quote(folder)
+    train = 'python -m cifar10.train ' + paths.flag_value('--train_dir', folder)
     train += (flags.data_flags(data_args) if data_args else
               ', adding --data_dir with your data\'s folder unless that is '
               '%s' % paths.DATA_DIR)

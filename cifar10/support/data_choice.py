@@ -24,6 +24,7 @@ import os
 
 from cifar10.support import data_sets
 from cifar10.support import errors
+from cifar10.support import paths
 from cifar10.support import pickled_batches
 from cifar10.support import storage
 
@@ -66,8 +67,9 @@ def _refuse_unreadable(data_dir, datasets):
       raise errors.UserError(
           '--data_dir %s holds %s, the Python version of %s, not yet '
           'extracted: extract it (tar -xzf %s -C %s) and run again; the '
-          'scripts then convert it.' % (data_dir, PYTHON_TARBALLS[dataset],
-                                        binary.title, tarball, data_dir))
+          'scripts then convert it.' % (
+              data_dir, PYTHON_TARBALLS[dataset], binary.title,
+              paths.for_shell(tarball), paths.for_shell(data_dir)))
     for folder, (what, owner) in sorted(data_sets.UNREADABLE_FOLDERS.items()):
       if owner == dataset and storage.isdir(os.path.join(data_dir, folder)):
         raise errors.UserError(

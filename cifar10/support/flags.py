@@ -18,7 +18,6 @@ import argparse
 import difflib
 import math
 import os
-import shlex
 import sys
 
 from cifar10.support import data_choice
@@ -192,15 +191,16 @@ def check_output(args):
   """
   if os.path.isdir(args.output):
     raise errors.UserError(
-        '--output %s is a folder. Give a new file, such as --output %s.'
-        % (args.output, os.path.join(args.output, 'picture.png')))
+        '--output %s is a folder. Give a new file, such as %s.'
+        % (args.output, paths.flag_value(
+            '--output', os.path.join(args.output, 'picture.png'))))
   _check_output_folder(args.output)
   if os.path.lexists(args.output) and not args.overwrite:
     raise errors.UserError(
         '--output %s exists already, and nothing is written over. Give a '
-        'new file, such as --output %s, or add --overwrite to replace it.'
-        % (args.output, paths.free_name(*os.path.splitext(args.output),
-                                        taken=os.path.lexists)))
+        'new file, such as %s, or add --overwrite to replace it.'
+        % (args.output, paths.flag_value('--output', paths.free_name(
+            *os.path.splitext(args.output), taken=os.path.lexists))))
 
 
 def _check_output_folder(output):
@@ -212,14 +212,16 @@ def _check_output_folder(output):
   if not os.path.isdir(existing):
     raise errors.UserError(
         '--output %s: %s is a file, not a folder. Give an --output in a '
-        'folder, such as --output %s.' % (output, existing, paths.free_name(
-            *os.path.splitext(os.path.basename(output)),
-            taken=os.path.lexists)))
+        'folder, such as %s.' % (output, existing, paths.flag_value(
+            '--output', paths.free_name(
+                *os.path.splitext(os.path.basename(output)),
+                taken=os.path.lexists))))
   if existing != folder:
     # The tools make no folder: a mistyped one would be made without a word.
     raise errors.UserError(
         '--output %s: the folder %s does not exist. Create it (mkdir -p %s) '
-        'or give another --output.' % (output, folder, shlex.quote(folder)))
+        'or give another --output.' % (output, folder,
+                                       paths.for_shell(folder)))
   storage.check_writable(folder)
 
 
@@ -270,9 +272,9 @@ class Parser(argparse.ArgumentParser):
     """Refuses the command line in one line, without the usage block."""
     if self._dash_file and message.startswith(
         ('the following arguments are required', 'unrecognized')):
-      message += ('. %s is read as a flag: give a file of that name as ./%s '
+      message += ('. %s is read as a flag: give a file of that name as %s '
                   '(or after --, which ends the flags)'
-                  % (self._dash_file, self._dash_file))
+                  % (self._dash_file, paths.for_shell('./' + self._dash_file)))
     self.exit(2, '%s: error: %s (%s --help lists the flags)\n'
               % (self.prog, message, self.prog))
 
@@ -535,7 +537,7 @@ def data_flags(args):
     given += ['--label_set', args.label_set]
   if args.data_url != args.data_format.url:
     given += ['--data_url', args.data_url]
-  return ''.join(' ' + shlex.quote(str(part)) for part in given)
+  return ''.join(' ' + paths.for_shell(str(part)) for part in given)
 
 
 def add_session_flags(parser):

@@ -273,9 +273,10 @@ def resolve_data_dir(data_dir, downloads=True):
     raise errors.UserError(
         '--data_dir %s holds folders of pictures (%s), but the scripts read '
         'data in CIFAR-10\'s format: convert them first (python -m '
-        'cifar10.convert_images %s %s), then give --data_dir %s.%s' % (
-            data_dir, listed_folders(pictures), path, converted,
-            converted, ' To download CIFAR-10 instead, give a new folder.'
+        'cifar10.convert_images %s %s), then give %s.%s' % (
+            data_dir, listed_folders(pictures), for_shell(path),
+            for_shell(converted), flag_value('--data_dir', converted),
+            ' To download CIFAR-10 instead, give a new folder.'
             if downloads else ''))
   if downloads:
     # A run's, an evaluation's or an exported model's folder: the download
@@ -417,8 +418,8 @@ def check_data_destination(folder, flag, files=storage):
         '%s %s is %s, not a data set\'s folder: the data set would be '
         'written in among its files. Give %s a new folder of its own, such as '
         '%s.' % (flag, storage.printable(folder), other_use, flag,
-                 storage.printable(new_folder_beside(beside, '_data',
-                                                     files.exists))))
+                 for_shell(storage.printable(new_folder_beside(
+                     beside, '_data', files.exists)))))
 
 
 def checkpoint_prefix(path):
@@ -499,15 +500,16 @@ def check_train_dir(path):
     folder = storage.dirname(prefix or path) or '.'
     raise errors.UserError(
         '--train_dir %s is a checkpoint file, not a folder: give its folder, '
-        '--train_dir %s, to resume that run.' % (path, folder))
+        '%s, to resume that run.' % (path, flag_value('--train_dir', folder)))
   parent = storage.dirname(storage.normpath(path)) or '.'
   if (not storage.exists(path) and
       LOOKS_LIKE_CHECKPOINT.search(os.path.basename(path)) and
       storage.isfile(os.path.join(parent, INDEX_FILE))):
     raise errors.UserError(
         '--train_dir %s is named like a checkpoint of the run in %s, and is '
-        'not there: give --train_dir %s to resume that run, or a folder name '
-        'without .ckpt for a new one.' % (path, parent, parent))
+        'not there: give %s to resume that run, or a folder name '
+        'without .ckpt for a new one.' % (
+            path, parent, flag_value('--train_dir', parent)))
   if storage.isdir(path) and not storage.exists(os.path.join(path,
                                                              INDEX_FILE)):
     unlisted = unlisted_checkpoints(path)
@@ -518,15 +520,15 @@ def check_train_dir(path):
           '--train_dir %s holds checkpoints (%s) but no %s index file, so '
           'training would start a new run among them. Give a new --train_dir; '
           'to evaluate, predict with or export them, give them as '
-          '--checkpoint_dir %s.' % (path, ', '.join(
+          '%s.' % (path, ', '.join(
               os.path.basename(prefix) for prefix in unlisted), INDEX_FILE,
-                                    path))
+                   flag_value('--checkpoint_dir', path)))
     runs = runs_below(path)
     if runs:
       raise errors.UserError(
           '--train_dir %s holds no checkpoints, but its subfolder %s does: '
-          'give --train_dir %s to resume that run, or a new folder to start '
-          'another.' % (path, runs[0], runs[0]))
+          'give %s to resume that run, or a new folder to start '
+          'another.' % (path, runs[0], flag_value('--train_dir', runs[0])))
   return path
 
 
@@ -549,7 +551,8 @@ def check_eval_dir(path):
     return folder
   raise errors.UserError('--eval_dir %s is a file, not a folder. Give a '
                          'folder for the event files, such as %s.'
-                         % (path, os.path.join(folder, 'cifar10_eval')))
+                         % (path, for_shell(os.path.join(folder,
+                                                         'cifar10_eval'))))
 
 
 def free_name(stem, ending='', taken=storage.exists):
@@ -582,6 +585,28 @@ def new_folder_beside(folder, suffix, taken=storage.exists):
   return free_name(_absolute(folder).rstrip('/') + suffix, taken=taken)
 
 
+def for_shell(path):
+  """`path` as advice writes it for the user to type or paste: a shell reads
+  it back as this one path (shlex.quote). A plain path, as most are, stays
+  as it is; one holding a space, a quote, a letter outside ASCII such as
+  'ü', or anything else a shell would split or expand, is put in single
+  quotes. Paths a message only names in its prose ("X is a file") stay
+  unquoted: they are read, not typed.
+  """
+  return shlex.quote(path)
+
+
+def flag_value(flag, path):
+  """'FLAG PATH', such as "--export_dir '/a b'": a flag and the path advice
+  gives it, to be typed or pasted into a command (for_shell).
+
+  Args:
+    flag: the flag's name, such as '--export_dir'.
+    path: its value.
+  """
+  return '%s %s' % (flag, for_shell(path))
+
+
 def into_new_folder(verb, sources, folder):
   """The shell command an advice gives for moving or copying files into a
   new folder: `mkdir -p FOLDER && VERB SOURCES FOLDER/`, or '' where
@@ -596,7 +621,7 @@ def into_new_folder(verb, sources, folder):
   if storage.scheme(folder):
     return ''
   return 'mkdir -p %s && %s %s %s/' % (
-      shlex.quote(folder), verb, ' '.join(sources), shlex.quote(folder))
+      for_shell(folder), verb, ' '.join(sources), for_shell(folder))
 
 
 def _absolute(path):
@@ -877,8 +902,8 @@ def _record_anew(eval_dir, checkpoint_folder):
   if storage.scheme(eval_dir):
     return None
   return 'echo %s > %s' % (
-      shlex.quote(_absolute(checkpoint_folder)),
-      shlex.quote(os.path.join(eval_dir, EVALUATED_RUN_FILE)))
+      for_shell(_absolute(checkpoint_folder)),
+      for_shell(os.path.join(eval_dir, EVALUATED_RUN_FILE)))
 
 
 def _started_over_refusal(eval_dir, checkpoint_folder, first):
@@ -898,10 +923,13 @@ def _started_over_refusal(eval_dir, checkpoint_folder, first):
       '--checkpoint_dir %s: that run began with the event file %s, which is '
       'gone, so the folder was started over since (cifar10.train --fresh), '
       'and the two runs\' figures at the same steps would mix in '
-      'TensorBoard and scripts/plot_run.py. Evaluate --checkpoint_dir %s '
-      'into a folder of its own, such as --eval_dir %s.%s' % (
-          eval_dir, checkpoint_folder, first, checkpoint_folder,
-          _eval_dir_for(checkpoint_folder, besides=eval_dir), deleted))
+      'TensorBoard and scripts/plot_run.py. Evaluate %s '
+      'into a folder of its own, such as %s.%s' % (
+          eval_dir, checkpoint_folder, first,
+          flag_value('--checkpoint_dir', checkpoint_folder),
+          flag_value('--eval_dir', _eval_dir_for(checkpoint_folder,
+                                                 besides=eval_dir)),
+          deleted))
 
 
 def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
@@ -940,7 +968,7 @@ def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
         'TensorBoard would mix the two in one run. Give --eval_dir a folder '
         'of its own, such as %s.' % (
             eval_dir, ' (--checkpoint_dir %s)' % checkpoint_folder
-            if evaluated else '', _eval_dir_for(checkpoint_folder)))
+            if evaluated else '', for_shell(_eval_dir_for(checkpoint_folder))))
   batches = os.path.join(data_dir, data_format.folder)
   other_use = other_use_of_folder(eval_dir)
   if (other_use or same_folder(eval_dir, data_dir) or
@@ -949,7 +977,7 @@ def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
         '--eval_dir %s is %s: the evaluator\'s event files would land among '
         'those files. Give --eval_dir a folder of its own, such as %s.' % (
             eval_dir, other_use or 'in the data set\'s folder (--data_dir %s)'
-            % data_dir, _eval_dir_for(checkpoint_folder)))
+            % data_dir, for_shell(_eval_dir_for(checkpoint_folder))))
   recorded = evaluated_run(eval_dir)
   if recorded is not None and not _records(eval_dir, checkpoint_folder):
     # A run moved or renamed alone looks like another run; only where the
@@ -961,10 +989,12 @@ def check_eval_dir_apart(eval_dir, checkpoint_folder, data_dir, data_format):
     raise errors.UserError(
         '--eval_dir %s holds the evaluations of another run, %s (its %s '
         'says so): the two runs\' figures at the same steps would mix in '
-        'TensorBoard and scripts/plot_run.py. Evaluate --checkpoint_dir %s '
-        'into a folder of its own, such as --eval_dir %s.%s' % (
-            eval_dir, recorded, EVALUATED_RUN_FILE, checkpoint_folder,
-            _eval_dir_for(checkpoint_folder), moved))
+        'TensorBoard and scripts/plot_run.py. Evaluate %s '
+        'into a folder of its own, such as %s.%s' % (
+            eval_dir, recorded, EVALUATED_RUN_FILE,
+            flag_value('--checkpoint_dir', checkpoint_folder),
+            flag_value('--eval_dir', _eval_dir_for(checkpoint_folder)),
+            moved))
   first = _recorded_first_event_file(eval_dir)
   if _started_over(checkpoint_folder, first):
     raise _started_over_refusal(eval_dir, checkpoint_folder, first)

@@ -33,7 +33,6 @@ except ImportError:  # Windows: no flock, so no folder is locked there.
 import logging
 import os
 import re
-import shlex
 import signal
 
 import tensorflow as tf
@@ -73,7 +72,7 @@ def _set_aside(damaged, older):
   aside = paths.new_folder_beside(train_dir, '_damaged')
   # At a URL, which a shell cannot reach, the words alone.
   command = paths.into_new_folder('mv', [
-      shlex.quote(os.path.join(train_dir, name)) + '.*' for name in moved],
+      paths.for_shell(os.path.join(train_dir, name)) + '.*' for name in moved],
                                   aside)
   command = command and ' (%s)' % command
   return ('to resume from it, move the files of %s (%s) out of the run '
@@ -648,21 +647,23 @@ def _refuse_a_source_fresh_removes(train_dir, warm_start_from, source):
   copy_out = ''
   if not storage.scheme(source):  # A shell's cp cannot reach a URL.
     folder = storage.dirname(source) or '.'
-    files = [shlex.quote(source) + ('' if storage.isfile(source) else '.*')]
+    files = [paths.for_shell(source) +
+             ('' if storage.isfile(source) else '.*')]
     if storage.isfile(os.path.join(folder, classes.RUN_FILE)):
-      files.append(shlex.quote(os.path.join(folder, classes.RUN_FILE)))
+      files.append(paths.for_shell(os.path.join(folder, classes.RUN_FILE)))
     copy = paths.new_folder_beside(train_dir, '_start')
-    copy_out = ', or copy the checkpoint out first (%s) and give %s %s' % (
-        paths.into_new_folder('cp', files, copy), warm_start.FLAG,
-        os.path.join(copy, os.path.basename(source)))
+    copy_out = ', or copy the checkpoint out first (%s) and give %s' % (
+        paths.into_new_folder('cp', files, copy), paths.flag_value(
+            warm_start.FLAG, os.path.join(copy, os.path.basename(source))))
   raise errors.UserError(
       '%s %s %s a checkpoint in --train_dir %s, which --fresh clears before '
       'training reads it: the checkpoint would be deleted with the earlier '
-      'run. Train into a new folder instead (--train_dir %s, without '
+      'run. Train into a new folder instead (%s, without '
       '--fresh)%s.' % (
           warm_start.FLAG, warm_start_from, 'is' if source == warm_start_from
-          else 'reads %s,' % source, train_dir,
-          paths.new_folder_beside(train_dir, '_new'), copy_out))
+          else 'reads %s,' % source, train_dir, paths.flag_value(
+              '--train_dir', paths.new_folder_beside(train_dir, '_new')),
+          copy_out))
 
 
 def _refuse_files_of_no_run(train_dir, data_classes):

@@ -290,8 +290,9 @@ def warm_start(source, resuming, run_classes, train_dir):
     # --fresh would delete a source in --train_dir before it is read, and
     # is refused for it (training_run): such a source needs a new folder.
     if fresh_would_remove(source, train_dir):
-      advice = ('train into a new folder to start a new run from it: '
-                '--train_dir %s' % paths.new_folder_beside(train_dir, '_new'))
+      advice = ('train into a new folder to start a new run from it: %s'
+                % paths.flag_value('--train_dir',
+                                   paths.new_folder_beside(train_dir, '_new')))
     else:
       advice = 'use --fresh to start over from %s' % source
     errors.notice('%s %s ignored: this run resumes from its own checkpoint '
