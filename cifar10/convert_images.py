@@ -982,11 +982,15 @@ def convert(src, out, test_fraction=None, seed=0,
       meta.write(classes.format_names(names))
     os.chmod(staging, 0o755)
     os.rename(staging, final)
-  except BaseException:  # A stop (Ctrl-C, SIGTERM) too: see main.
+  except BaseException as error:  # A stop (Ctrl-C, SIGTERM) too: see main.
     if staging:
       shutil.rmtree(staging, ignore_errors=True)
     if created_out and os.path.isdir(out) and not os.listdir(out):
       os.rmdir(out)
+    if isinstance(error, OSError) and error.errno in errors.NO_ROOM:
+      # Python's writes do not name their file (here the pictures' scratch
+      # file has no name at all): OUT is where room is needed.
+      raise errors.no_room(out, error.strerror) from None
     raise
   return Conversion(final, names, counts, skipped, notes,
                     _copies(placed, src))

@@ -103,7 +103,7 @@ def write_synthetic_dataset(data_dir, train_records_per_file=400,
   training run's, an evaluation's, an exported model's, one's own
   pictures'), which would then pass for a data set's
   (paths.check_data_destination). A write that fails part way removes the
-  files it wrote.
+  files it wrote, and the folders it made.
 
   Args:
     data_dir: the --data_dir; the files go into its cifar-10-batches-bin/.
@@ -130,6 +130,7 @@ def write_synthetic_dataset(data_dir, train_records_per_file=400,
         '%s already holds %s, and nothing is written over: give a --data_dir '
         'that holds no batch files (a new folder).'
         % (folder, ', '.join(existing)))
+  made = storage.missing_folders(folder)
   storage.makedirs(folder)
   counts = [train_records_per_file] * len(batch_files.TRAIN_FILES)
   written = []
@@ -143,6 +144,7 @@ def write_synthetic_dataset(data_dir, train_records_per_file=400,
   except BaseException:
     for path in written:
       storage.remove(path)
+    storage.remove_made_folders(made)  # Empty now, unless another's.
     raise
   return folder
 

@@ -107,6 +107,7 @@ def parser():
   result = flags.Parser(prog='python scripts/eval_image.py',
                         description=__doc__.splitlines()[0])
   result.add_argument('--eval_dir', default=paths.EVAL_DIR,
+                      type=flags.non_empty_path(),
                       help='The --eval_dir of cifar10.eval.')
   flags.add_output(result, 'The PNG to write.')
   result.add_argument('--step', type=flags.non_negative_int, default=None,

@@ -133,10 +133,13 @@ def markdown(found=None):
 
 def parser():
   """This script's flags."""
+  # The package's: importable once the repository is on sys.path (the
+  # `__main__` block below puts it there; a test has it there already).
+  from cifar10.support import flags  # pylint: disable=g-import-not-at-top
   result = argparse.ArgumentParser(
       prog='python scripts/flags_doc.py', allow_abbrev=False,
       description=__doc__.splitlines()[0])
-  result.add_argument('--output', default=None,
+  result.add_argument('--output', default=None, type=flags.expand_home,
                       help='File to write, docs/flags.md of this repository '
                            'if not given; - prints to stdout.')
   return result

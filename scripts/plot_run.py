@@ -59,8 +59,9 @@ def parser():
       prog='python scripts/plot_run.py', description=__doc__.splitlines()[0],
       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
   result.add_argument('--train_dir', nargs='+', required=True,
+                      type=flags.non_empty_path(),
                       help='The --train_dir of each run (its event files).')
-  result.add_argument('--eval_dir', nargs='+',
+  result.add_argument('--eval_dir', nargs='+', type=flags.non_empty_path(),
                       help='The evaluator\'s --eval_dir of each run, in the '
                            'order of --train_dir (without it, the picture '
                            'has no precision panel).')

@@ -401,6 +401,15 @@ ADVICE = {
          'not_called_unwritable',
          'test_download.py::test_a_data_dir_that_cannot_be_written_is_'
          'refused_before_the_download'],
+    # A full disk met anywhere (script.run, the converter): a 96 MB tmpfs
+    # filled to its last byte, then emptied of its filler.
+    ('cifar10/support/errors.py', 'Make room there (or fix the cause) and '
+                                  'run again.'):
+        ['test_faults.py::test_a_full_disk_is_one_line_for_each_script_then_'
+         'room_and_run_again'],
+    ('cifar10/support/errors.py', 'Make room on the disk the script writes'):
+        ['test_faults.py::test_a_full_disk_is_one_line_for_each_script_then_'
+         'room_and_run_again'],
     # cifar10/support/script.py
     ('cifar10/support/script.py', 'Give a path that does not go through'):
         ['test_advice.py::test_a_path_below_a_file_then_one_that_does_not_go_'

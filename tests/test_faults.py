@@ -13,13 +13,16 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 
 import pytest
 import tensorflow as tf
 
+from cifar10 import convert_images
 from cifar10 import eval as cifar10_eval
+from cifar10 import export
 from cifar10 import synthetic
 import cifar10.train as train
 from cifar10.support import checkpoints
@@ -557,6 +560,116 @@ def test_a_disk_too_full_for_the_first_checkpoint_is_one_line(
                  check=True)
   assert script.run(train.main, command) == 0
   assert latest_step(train_dir) == 3
+
+
+def _no_room_line(folder):
+  """The one line a script says for a write that found `folder` full."""
+  return ('error: Could not write into %s (No space left on device); what '
+          'was being written is removed. Make room there (or fix the cause) '
+          'and run again.\n' % folder)
+
+
+def _write_unnamed_scratch(folder):
+  """A `main` that writes 1 MB into a file without a name in `folder`, as
+  the converter keeps its pictures' planes: Python's error names no file."""
+  def main(argv):
+    del argv  # Unused.
+    with tempfile.TemporaryFile(dir=folder) as scratch:
+      scratch.write(b'\0' * (1 << 20))
+      scratch.flush()
+    return 0
+  return main
+
+
+# Not in the fast lane: twelve runs of the scripts, advice followed.
+def test_a_full_disk_is_one_line_for_each_script_then_room_and_run_again(
+    synthetic_data_dir, tmpfs, tmp_path, capsys):
+  # Before: the export, the evaluator and a new training run each ended in
+  # TensorFlow's traceback (ResourceExhaustedError, or the event writer's
+  # RuntimeError "Failed to flush 1 events"), and the evaluator left an
+  # empty event file in the --eval_dir it had made; the converter's
+  # traceback named no file at all, and the synthetic data's left its
+  # folders behind.
+  disk = str(tmpfs('96m'))
+  run = os.path.join(disk, 'run')
+  assert script.run(train.main, [
+      '--data_dir', synthetic_data_dir, '--train_dir', run, '--batch_size',
+      '16', '--max_steps', '3']) == 0
+  src = str(tmp_path / 'src')
+  _class_folder(src, 4)
+  # Each command, and the folder its line names: where it found no room.
+  new_run = os.path.join(disk, 'run2')
+  eval_dir = os.path.join(disk, 'nested', 'eval')
+  converted = os.path.join(disk, 'converted')
+  synthetic_dir = os.path.join(disk, 'synthetic')
+  commands = [
+      (export.main, ['--checkpoint_dir', run, '--export_dir',
+                     os.path.join(disk, 'exported')], disk),
+      (cifar10_eval.main, ['--data_dir', synthetic_data_dir,
+                           '--checkpoint_dir', run, '--eval_dir', eval_dir,
+                           '--run_once'], eval_dir),
+      (train.main, ['--data_dir', synthetic_data_dir, '--train_dir', new_run,
+                    '--batch_size', '16', '--max_steps', '3'], new_run),
+      (convert_images.main, [src, converted], converted),
+      (synthetic.main, ['--data_dir', synthetic_dir, '--train_records_per_file',
+                        '10', '--test_records', '10'],
+       os.path.join(synthetic_dir, 'cifar-10-batches-bin'))]
+  filler = _fill(disk)
+  kept = _snapshot(run)
+  capsys.readouterr()
+  for main, argv, folder in commands:
+    assert script.run(main, argv) == 1, argv
+    assert capsys.readouterr().err == _no_room_line(folder)
+    # Nothing half-written is left: no staging folder, no empty event file,
+    # not even the folders made for the output.
+    assert sorted(os.listdir(disk)) == ['filler', 'run'], argv
+  assert _snapshot(run) == kept
+  # A writer that does not say which file: the disk is all the line can
+  # name.
+  assert script.run(_write_unnamed_scratch(disk)) == 1
+  assert capsys.readouterr().err == (
+      'error: Could not write a file (No space left on device). Make room on '
+      'the disk the script writes to (or fix the cause) and run again.\n')
+  # The advice, followed: room made, each command as it was succeeds.
+  os.remove(filler)
+  for main, argv, _ in commands:
+    assert script.run(main, argv) == 0, argv
+  assert script.run(_write_unnamed_scratch(disk)) == 0
+  assert os.path.isfile(os.path.join(disk, 'exported', 'saved_model.pb'))
+  assert os.listdir(eval_dir)
+  assert latest_step(new_run) == 3
+
+
+@pytest.mark.fast
+def test_no_room_is_one_line_where_no_disk_can_be_filled(tmp_path, capsys):
+  # /dev/full refuses every write as a full disk does (ENOSPC): a file of
+  # the run's folder linked to it is one that cannot be written, without
+  # mounting a file system (which needs root) to fill.
+  folder = str(tmp_path / 'run')
+  os.mkdir(folder)
+  target = os.path.join(folder, 'notes.bin')
+  os.symlink('/dev/full', target)
+
+  def write_through_tensorflow(argv):
+    del argv  # Unused.
+    with tf.io.gfile.GFile(target, 'wb') as out:
+      out.write(b'notes')
+
+  assert script.run(write_through_tensorflow) == 1
+  assert capsys.readouterr().err == (
+      'error: Could not write into %s (No space left on device); %s is left '
+      'incomplete. Make room there (or fix the cause) and run again.\n'
+      % (folder, target))
+  assert script.run(_write_unnamed_scratch(folder)) == 0  # Room there.
+
+  def lack_memory(argv):
+    del argv  # Unused.
+    raise tf.errors.ResourceExhaustedError(
+        None, None, 'OOM when allocating tensor with shape[128,24,24,64]')
+
+  # A lack of memory raises the same class: it is not said to be a disk's.
+  with pytest.raises(tf.errors.ResourceExhaustedError):
+    script.run(lack_memory)
 
 
 @pytest.mark.skipif(os.geteuid() == 0 and not shutil.which('setpriv'),

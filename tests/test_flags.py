@@ -16,6 +16,8 @@ from cifar10 import multi_gpu_train
 from cifar10 import predict
 from cifar10 import synthetic
 import cifar10.train as train
+from cifar10.support import flags
+import script_modules
 
 # The fast lane (docs/testing.md): the whole file.
 pytestmark = pytest.mark.fast
@@ -422,3 +424,85 @@ def test_an_empty_path_is_refused_naming_its_flag(script, name, what, tmp_path,
       'unset shell variable gives an empty one) (python -m cifar10.%s --help '
       'lists the flags)\n' % (script, name, what, script))
   assert os.listdir(str(tmp_path)) == []  # Nothing was written.
+
+
+# The tools in scripts/ and their path flags: (the flag, the other arguments
+# it is parsed with, its namespace attribute).
+_TOOL_PATHS = {
+    'plot_run': [('--train_dir', ['--output', 'p.png'], 'train_dir'),
+                 ('--eval_dir', ['--train_dir', 'r', '--output', 'p.png'],
+                  'eval_dir'),
+                 ('--output', ['--train_dir', 'r'], 'output')],
+    'eval_image': [('--eval_dir', ['--output', 'p.png'], 'eval_dir'),
+                   ('--output', [], 'output')],
+    'distortion_picture': [('--data_dir', ['--output', 'p.png'], 'data_dir'),
+                           ('--output', [], 'output')],
+    'flags_doc': [('--output', [], 'output')],
+}
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+  """A home folder of the test's own, as HOME names it to ~."""
+  folder = tmp_path / 'home'
+  folder.mkdir()
+  monkeypatch.setenv('HOME', str(folder))
+  return str(folder)
+
+
+def _tilde_argv(script, name):
+  """The arguments that give path argument `name` as ~/given, and the
+  namespace attribute that holds it."""
+  other = ['cat.png'] if script == 'predict' else []
+  if name.startswith('--'):
+    return [name + '=~/given'] + other, name[2:]
+  return {'IMAGE': (['~/given'], 'images'),
+          'SRC': (['~/given', 'out'], 'src'),
+          'OUT': (['src', '~/given'], 'out')}[name]
+
+
+@pytest.mark.parametrize('script,name', [
+    (script, name) for script, arguments in sorted(PATH_ARGUMENTS.items())
+    for name, _ in arguments])
+def test_a_leading_tilde_is_the_home_folder_in_every_path_argument(
+    script, name, home):
+  # Before: `--train_dir=~/run` (the shell expands no ~ after "=") trained
+  # into ./~/run, while every message said ~/run; an advice naming it sent
+  # a user's `rm -rf ~/run` to their home.
+  argv, dest = _tilde_argv(script, name)
+  value = getattr(EVERY_SCRIPT[script]().parse_args(argv), dest)
+  if isinstance(value, list):  # predict's IMAGE arguments.
+    value = value[0]
+  assert value == os.path.join(home, 'given')
+  assert not os.path.exists('~')
+
+
+@pytest.mark.parametrize('tool,name,others,dest', [
+    (tool, name, others, dest) for tool, flags in sorted(_TOOL_PATHS.items())
+    for name, others, dest in flags])
+def test_a_leading_tilde_is_the_home_folder_in_the_tools_too(
+    tool, name, others, dest, home):
+  parsed = script_modules.load(tool).parser().parse_args(
+      [name + '=~/given'] + others)
+  value = getattr(parsed, dest)
+  assert (value[0] if isinstance(value, list) else value) == os.path.join(
+      home, 'given')
+
+
+def test_the_tools_path_flags_are_all_listed():
+  for tool, listed in _TOOL_PATHS.items():
+    found = {action.option_strings[0]
+             for action in script_modules.load(tool).parser()._actions
+             if action.dest in _PATH_DESTS + ('output',)}
+    assert found == {name for name, _, _ in listed}, tool
+
+
+@pytest.mark.parametrize('text,expected', [
+    ('~', '{home}'), ('~/run', '{home}/run'), ('~/', '{home}/'),
+    # Only a leading ~ is the home folder, as in the shell.
+    ('./~/run', './~/run'), ('run~', 'run~'), ('a/~/b', 'a/~/b'),
+    # A URL is not a local path.
+    ('gs://bucket/~/run', 'gs://bucket/~/run'), ('ram://~/run', 'ram://~/run')])
+def test_expand_home_reads_a_path_as_the_shell_does(text, expected, home):
+  assert flags.expand_home(text) == expected.format(home=home)
+  assert flags.non_empty_path()(text) == expected.format(home=home)

@@ -63,6 +63,39 @@ def path_and_reason(message):
   return path, reason
 
 
+# A full disk (ENOSPC), or a full quota (EDQUOT), which the user frees the
+# same way; and the system's words for them.
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT)
+NO_ROOM_WORDS = frozenset(os.strerror(code) for code in NO_ROOM)
+
+
+def no_room(folder, reason, incomplete=None):
+  """The UserError for a write that found no room in `folder`.
+
+  script.run says it for a full disk met anywhere; the trainer's own line
+  for a checkpoint it could not save (training_run.py) is worded the same
+  way, and names the checkpoint that is intact.
+
+  Args:
+    folder: where the write failed: the folder the user gave, or the one
+      holding the file; None where the system did not say.
+    reason: the system's words, such as "No space left on device".
+    incomplete: None where what was being written is gone (its writer's
+      clean-up removed it, or it was never made); else that file, left as
+      far as it was written.
+  """
+  if folder is None:
+    return UserError('Could not write a file (%s). Make room on the disk the '
+                     'script writes to (or fix the cause) and run again.'
+                     % reason)
+  return UserError(
+      'Could not write into %s (%s); %s. Make room there (or fix the cause) '
+      'and run again.' % (folder, reason,
+                          'what was being written is removed'
+                          if incomplete is None else
+                          '%s is left incomplete' % incomplete))
+
+
 class Stopped(Exception):
   """The user stopped the script (Ctrl-C, SIGTERM): not an error.
 

@@ -102,6 +102,21 @@ def name_list(text):
   return tuple(name.strip() for name in text.split(',') if name.strip())
 
 
+def expand_home(text):
+  """`text` with a leading ~ (or ~user) read as the shell reads it: the home
+  folder. A URL is kept as it is.
+
+  The shell expands ~ only at the start of a word: `--train_dir ~/run`
+  reaches the script as /home/me/run, but `--train_dir=~/run` as ~/run
+  itself, which the script would take for a folder named "~" in the
+  current one. The files would then land in ./~/run while every message
+  says ~/run, and an advice such as `--train_dir ~/run`, typed into a
+  shell, would point at the user's home. Each path is read here as the
+  user meant it. (A folder really named "~" is still given as ./~.)
+  """
+  return text if storage.scheme(text) else os.path.expanduser(text)
+
+
 def non_empty_path(parse=None, what='a folder'):
   """Makes an argparse type of a path that refuses an empty one first.
 
@@ -109,7 +124,9 @@ def non_empty_path(parse=None, what='a folder'):
   $OUT`), and each tool would take it its own way: TensorFlow for the
   current folder, or for a file it cannot find, Python's open() for no
   file at all. So it is refused while the command line is read, naming the
-  flag (argparse puts "argument --export_dir:" before the message).
+  flag (argparse puts "argument --export_dir:" before the message). A
+  leading ~ is then expanded (`expand_home`): every path flag and path
+  argument of every script is read through here.
 
   Args:
     parse: an argparse type function for the path that is not empty, or
@@ -122,6 +139,7 @@ def non_empty_path(parse=None, what='a folder'):
       raise argparse.ArgumentTypeError(
           'an empty path; give %s (an unset shell variable gives an empty '
           'one)' % what)
+    text = expand_home(text)
     return parse(text) if parse else text
   # argparse names the type in some errors.
   parse_non_empty.__name__ = parse.__name__ if parse else 'path'

@@ -128,7 +128,8 @@ def run(main, argv=None):
   error. So is a reader that stops reading the output (`predict *.png |
   head -1`), in no words at all: see
   `_end_quietly_on_broken_pipe`. A folder the system will not let the
-  script read or write is one line too (`_refused_path`).
+  script read or write is one line too (`_refused_path`), and so is a
+  full disk (`_no_room`).
 
   Returns:
     The exit status: main's own, the error's `exit_status`, or
@@ -164,16 +165,28 @@ def run(main, argv=None):
     _end_quietly_on_broken_pipe()
     return BROKEN_PIPE_STATUS
   except Exception as error:  # pylint: disable=broad-except
-    refused = _refused_path(error)
-    in_the_way = None if refused else _file_in_the_way(error)
-    if refused is None and in_the_way is None:
+    said = _said_in_one_line(error)
+    if said is None:
       raise
-    print('error: %s' % console.message_lines(str(
-        errors.cannot_use(*refused) if refused else errors.UserError(
-            '%s is a file, not a folder, so nothing can be written below '
-            'it. Give a path that does not go through it.' % in_the_way))),
-          file=sys.stderr)
+    print('error: %s' % console.message_lines(str(said)), file=sys.stderr)
     return 1
+
+
+def _said_in_one_line(error):
+  """The UserError that says `error` in one line, where the system met it
+  at a file or folder the user gave (wherever the script was); else None."""
+  refused = _refused_path(error)
+  if refused:
+    return errors.cannot_use(*refused)
+  no_room = _no_room(error)
+  if no_room:
+    return no_room
+  in_the_way = _file_in_the_way(error)
+  if in_the_way:
+    return errors.UserError(
+        '%s is a file, not a folder, so nothing can be written below it. '
+        'Give a path that does not go through it.' % in_the_way)
+  return None
 
 
 def _raise_on_sigterm():
@@ -291,6 +304,58 @@ def _system_refusal(error):
     if path and reason in errors.REFUSAL_WORDS:
       return path, reason
   return None
+
+
+def _no_room(error):
+  """errors.no_room's UserError where `error` is a full disk (or quota);
+  else None.
+
+  Any write may meet a full disk: an export's staging folder, an
+  evaluator's first event file, a new run's class names. Each would end in
+  a traceback (the trainer says a checkpoint it could not save itself).
+  By the time the error reaches `run`, the writers' clean-up has run: what
+  they staged under a partial name (storage.partial_name) is gone, and
+  their folder is named, as `_refused_path` names it; a file still there
+  is named as incomplete.
+  """
+  found = _system_no_room(error)
+  if found is None:
+    return None
+  path, reason = found
+  if not path:
+    return errors.no_room(None, reason)
+  path = os.fsdecode(path)  # A call given a bytes path names it so.
+  staged = storage.staged_in(path)
+  if staged:
+    return errors.no_room(staged, reason)
+  # A Python error names a local path; TensorFlow's may name a URL, and
+  # then TensorFlow is loaded to look there.
+  local = storage.scheme(path) is None
+  if (local and os.path.isdir(path)) or (not local and storage.isdir(path)):
+    return errors.no_room(path, reason)
+  folder = storage.dirname(path) or '.'
+  left = os.path.lexists(path) if local else storage.exists(path)
+  return errors.no_room(folder, reason, path if left else None)
+
+
+def _system_no_room(error):
+  """(path, reason) of a write that found no room, as the error names
+  them (path is None or '' where it names none); else None."""
+  if isinstance(error, OSError):
+    return ((error.filename, error.strerror)
+            if error.errno in errors.NO_ROOM else None)
+  # TensorFlow's file system says it as "<path>; No space left on device",
+  # in a ResourceExhaustedError (which a lack of memory raises too), or in
+  # a RuntimeError from its summary writer: the system's words decide.
+  tf = sys.modules.get('tensorflow')
+  if tf is not None and isinstance(error, tf.errors.OpError):
+    text = errors.describe(error)
+  elif isinstance(error, RuntimeError):
+    text = str(error)
+  else:
+    return None
+  path, reason = errors.path_and_reason(text)
+  return (path, reason) if reason in errors.NO_ROOM_WORDS else None
 
 
 def _file_in_the_way(error):

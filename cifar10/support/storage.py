@@ -159,6 +159,25 @@ def remove_empty_folder(path):
   return True
 
 
+def missing_folders(path):
+  """The folders makedirs(path) would make, deepest first: what a writer
+  that fails takes away again with `remove_made_folders`."""
+  missing = []
+  while path and not exists(path):
+    missing.append(path)
+    parent = dirname(normpath(path))
+    path = parent if parent != path else None
+  return missing
+
+
+def remove_made_folders(made):
+  """Removes the folders of `made` (missing_folders' list) that are there
+  and empty, deepest first; stops at the first that holds anything."""
+  for folder in made:
+    if isdir(folder) and not remove_empty_folder(folder):
+      break
+
+
 def remove_tree(path):
   """Deletes folder `path` and all it holds, if it exists (this port's own
   staging folders only)."""

@@ -186,15 +186,51 @@ class WriterOnFirstSummary:
     self._filename_suffix = filename_suffix
     self._on_open = on_open
     self._writer = None
+    self._made = None  # What opening made, until the first flush is done.
 
   def add_summary(self, summary, global_step=None):
     if self._writer is None:
+      self._open()
+    self._writer.add_summary(summary, global_step)
+
+  def _open(self):
+    """Makes the event file (and its folder) and the file beside it."""
+    # The folders that opening makes, innermost first, and the event files
+    # there already: what `_take_back` removes.
+    missing = storage.missing_folders(self._logdir)
+    self._made = (missing, set() if missing else set(
+        _event_files(self._logdir)))
+    try:
       with tf.Graph().as_default():  # FileWriter refuses eager mode.
         self._writer = tf.compat.v1.summary.FileWriter(
             self._logdir, filename_suffix=self._filename_suffix)
       if self._on_open:
         self._on_open()
-    self._writer.add_summary(summary, global_step)
+    except BaseException:
+      self._take_back()
+      raise
+
+  def _take_back(self):
+    """Removes what opening made, after a failure before the first flush.
+
+    A full disk stops the writer as it writes its first event, or the
+    first summaries: the event file would stay behind, empty or holding no
+    summary, in a folder that may not have existed. Both go, so that the
+    failure leaves the folder as it was. (The file beside it is written
+    atomically: it is whole, or not there.)
+    """
+    missing, before = self._made
+    self._made = None
+    if self._writer is not None:
+      try:
+        self._writer.close()
+      except Exception:  # pylint: disable=broad-except
+        pass  # It cannot flush either; its file goes now.
+      self._writer = None
+    if storage.isdir(self._logdir):
+      for name in set(_event_files(self._logdir)) - before:
+        storage.remove(os.path.join(self._logdir, name))
+    storage.remove_made_folders(missing)
 
   @property
   def opened(self):
@@ -202,9 +238,22 @@ class WriterOnFirstSummary:
     return self._writer is not None
 
   def flush(self):
-    if self._writer is not None:
+    if self._writer is None:
+      return
+    try:
       self._writer.flush()
+    except BaseException:
+      if self._made is not None:  # The first flush: nothing is kept.
+        self._take_back()
+      raise
+    self._made = None
 
   def close(self):
     if self._writer is not None:
       self._writer.close()
+
+
+def _event_files(folder):
+  """The names of the event files in `folder`."""
+  return [name for name in storage.listdir(folder)
+          if name.startswith('events.out.tfevents.')]

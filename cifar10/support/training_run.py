@@ -344,7 +344,7 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
     latest, warm_source = _check_train_dir(
         train_dir, fresh, data_classes, warm_start_from, trainable_scopes,
         classify, use_fp16)
-    made = _missing_folders(train_dir)
+    made = storage.missing_folders(train_dir)
     storage.makedirs(train_dir)
     lock.take()  # A folder made just now.
     if fresh:
@@ -484,16 +484,6 @@ def _lock_holder(fd):
   return None
 
 
-def _missing_folders(path):
-  """The folders makedirs(path) would create, deepest first."""
-  missing = []
-  while path and not storage.exists(path):
-    missing.append(path)
-    parent = storage.dirname(storage.normpath(path))
-    path = parent if parent != path else None
-  return missing
-
-
 def _undo_new_run(train_dir, present, made):
   """Removes what a new run wrote in `train_dir`, unless it saved a checkpoint.
 
@@ -510,9 +500,7 @@ def _undo_new_run(train_dir, present, made):
     for name in _run_files(train_dir):
       if name not in present:
         storage.remove(os.path.join(train_dir, name))
-    for folder in made:
-      if not storage.remove_empty_folder(folder):
-        break
+    storage.remove_made_folders(made)
   except (errors.UserError, storage.op_error()):
     pass  # The stop or the error that ended the run says what matters.
 
