@@ -40,6 +40,7 @@ import pytest
 import tensorflow as tf
 
 from cifar10 import cifar10 as cifar10_model
+from cifar10 import cifar10_input
 from cifar10 import convert_images
 from cifar10 import dist_train
 from cifar10 import eval as cifar10_eval
@@ -241,6 +242,9 @@ ADVICE = {
     # cifar10/support/batch_files.py
     ('cifar10/support/batch_files.py', 'Put it back, or point --data_dir'):
         ['test_advice.py::test_missing_batch_file_then_put_back_or_point'],
+    ('cifar10/support/batch_files.py', 'Point --data_dir, or the data_dir of'):
+        ['test_advice.py::test_input_call_on_a_folder_without_data_then_'
+         'pointed_as_told'],
     ('cifar10/support/batch_files.py', 'Replace it with a whole copy'):
         ['test_faults.py::'
          'test_data_file_truncated_mid_run_is_named_and_the_run_resumes'],
@@ -1501,13 +1505,34 @@ def test_missing_batch_file_then_put_back_or_point(small_data, tmp_path):
   shutil.move(os.path.join(data_dir, BIN, 'data_batch_3.bin'), moved)
   message = _refusal(batch_files.check_batch_file,
                      os.path.join(data_dir, BIN, 'data_batch_3.bin'))
-  folder = _group(r'not found in (\S+)\. Put it back, or point --data_dir at '
+  folder = _group(r'not found in (\S+)\. Put it back, or point --data_dir '
+                  r'\(or the data_dir of a function called from Python\) at '
                   r'the folder that holds cifar-10-batches-bin/ with it\.',
                   message)
   # Point --data_dir at one that holds it: training gets past the check.
   assert _train(small_data, str(tmp_path / 'run'), 1) == 0
   shutil.move(moved, folder)  # "Put it back".
   assert _train(data_dir, str(tmp_path / 'run2'), 1) == 0
+
+
+def test_input_call_on_a_folder_without_data_then_pointed_as_told(
+    small_data, tmp_path):
+  # From Python, with the wrong folder: nothing to put back, and no flag.
+  message = _refusal(cifar10_input.distorted_dataset, str(tmp_path), 4)
+  assert _group(r'Point --data_dir, or the data_dir of a function called '
+                r'from Python, at the folder that holds (\S+)/\.$',
+                message) == BIN
+  # "The folder that holds cifar-10-batches-bin/", given to the function
+  # refused and to cifar10's input function: both read the data.
+  assert os.path.isdir(os.path.join(small_data, BIN))
+  with tf.Graph().as_default():
+    images, labels = cifar10_input.distorted_inputs(small_data, 4)
+    model_images, _ = cifar10_model.distorted_inputs(small_data, 4)
+    with tf.compat.v1.Session() as sess:
+      batch, batch_labels, model_batch = sess.run(
+          [images, labels, model_images])
+  assert batch.shape == model_batch.shape == (4, 24, 24, 3)
+  assert set(batch_labels) <= set(range(10))
 
 
 def test_labels_beyond_the_classes_then_replace_file(small_data, tmp_path):
