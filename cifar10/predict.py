@@ -161,6 +161,12 @@ def _next_step(path):
           os.path.join(glob.escape(path), pattern))):
         return ('; give the pictures in it: %s/%s (the shell expands an '
                 'unquoted * into their names)' % (folder, pattern))
+    # Deeper: train/ and test/ of class folders, as convert_images reads.
+    deeper = paths.pattern_of_pictures_below(path)
+    if deeper:
+      return ('; it holds folders of pictures: give the pictures they hold: '
+              '%s/%s (the shell expands an unquoted * into their names)'
+              % (folder, deeper))
     return '; it holds no files'
   if glob.has_magic(path) and not os.path.lexists(path):
     if not glob.glob(path):

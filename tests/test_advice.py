@@ -354,6 +354,9 @@ ADVICE = {
     ('cifar10/predict.py', 'give the pictures in it'):
         ['test_advice.py::test_predict_a_folder_or_a_quoted_pattern_then_'
          'what_the_shell_expands'],
+    ('cifar10/predict.py', 'give the pictures they hold'):
+        ['test_advice.py::test_predict_a_folder_of_split_class_folders_then_'
+         'the_pattern_named'],
     ('cifar10/predict.py', 'give it without quotes'):
         ['test_advice.py::test_predict_a_folder_or_a_quoted_pattern_then_'
          'what_the_shell_expands'],
@@ -1794,6 +1797,32 @@ def test_predict_a_folder_or_a_quoted_pattern_then_what_the_shell_expands(
   done = _shell(command + given, tmp_path)
   assert done.returncode == 0, done.stderr[-2000:]
   assert len(done.stdout.splitlines()) == 3
+
+
+def test_predict_a_folder_of_split_class_folders_then_the_pattern_named(
+    trained_dir, tmp_path, capsys):
+  # Before: "my_images: a folder, not a regular file; it holds no files",
+  # of a folder of train/ and test/ class folders of pictures.
+  for split, name in [('train', 'a.png'), ('train', 'b.png'),
+                      ('test', 'c.png')]:
+    (tmp_path / 'my_images' / split / 'cat').mkdir(parents=True,
+                                                   exist_ok=True)
+    _picture(tmp_path / 'my_images' / split / 'cat' / name)
+  folder = str(tmp_path / 'my_images')
+  assert predict.main(['--checkpoint_dir', trained_dir, folder]) == 1
+  given = _group(r'my_images: a folder, not a regular file; it holds folders '
+                 r'of pictures: give the pictures they hold: (.*) \(the '
+                 r'shell expands an unquoted \* into their names\)\n',
+                 capsys.readouterr().err)
+  assert given == folder + '/*/*/*'
+  # As given, through the shell that expands it.
+  done = _shell('python -m cifar10.predict --checkpoint_dir %s %s' % (
+      shlex.quote(trained_dir), given), tmp_path)
+  assert done.returncode == 0, done.stderr[-2000:]
+  assert [line.partition(':')[0] for line in done.stdout.splitlines()[1:]] == [
+      os.path.join(folder, 'test', 'cat', 'c.png'),
+      os.path.join(folder, 'train', 'cat', 'a.png'),
+      os.path.join(folder, 'train', 'cat', 'b.png')]
 
 
 def test_a_file_named_like_a_flag_then_dot_slash_or_after_dashes(

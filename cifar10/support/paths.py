@@ -16,6 +16,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
   import run_as_file
   run_as_file.refuse(__file__)
 
+import glob
 import os
 import re
 import shlex
@@ -317,6 +318,24 @@ def picture_files(folder, files=storage):
   return sorted(name for name in _names_in(folder, files)
                 if name.lower().endswith(_PICTURE_ENDINGS) and
                 files.isfile(os.path.join(folder, name)))
+
+
+def pattern_of_pictures_below(folder, shallowest=3, deepest=5):
+  """The shell pattern, from `folder`, of the first picture files found
+  `shallowest` to `deepest` levels down: '*/*/*' for the pictures of
+  train/ and test/ folders of class folders; None where there are none.
+
+  cifar10.predict names it for a folder given as an image whose pictures
+  lie deeper than its class folders (it looks one and two levels down
+  itself). Local folders only: the shell expands the pattern.
+  """
+  for depth in range(shallowest, deepest + 1):
+    pattern = os.path.join(*['*'] * depth)
+    if any(name.lower().endswith(_PICTURE_ENDINGS) and os.path.isfile(name)
+           for name in glob.iglob(os.path.join(glob.escape(folder),
+                                               pattern))):
+      return pattern
+  return None
 
 
 # ---------------------------------------------------------------------------
