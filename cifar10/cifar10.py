@@ -201,7 +201,7 @@ def distorted_inputs(data_dir=DATA_DIR, batch_size=BATCH_SIZE, use_fp16=False,
   """The next batch of training images, each randomly distorted.
 
   Args:
-    data_dir: the --data_dir: the folder holding cifar-10-batches-bin/.
+    data_dir: the folder holding cifar-10-batches-bin/, read as --data_dir is.
     batch_size: images per batch.
     use_fp16: return float16 images (for a float16 model) instead of float32.
     reference_ops: distort each image with the original's per-image ops
@@ -217,7 +217,7 @@ def distorted_inputs(data_dir=DATA_DIR, batch_size=BATCH_SIZE, use_fp16=False,
     errors.UserError: a batch file is missing or damaged, or batch_size < 1.
   """
   images, labels = cifar10_input.distorted_inputs(
-      data_dir=batch_files.batches_dir(data_dir, data_format),
+      data_dir=batch_files.batches_dir_of_argument(data_dir, data_format),
       batch_size=batch_size, reference_ops=reference_ops,
       data_format=data_format)
   return to_model_dtype(images, use_fp16), labels
@@ -229,7 +229,7 @@ def inputs(eval_data, data_dir=DATA_DIR, batch_size=BATCH_SIZE,
 
   Args:
     eval_data: True for the test set, False for the training set.
-    data_dir: the --data_dir: the folder holding cifar-10-batches-bin/.
+    data_dir: the folder holding cifar-10-batches-bin/, read as --data_dir is.
     batch_size: images per batch; the last batch holds what is left.
     use_fp16: return float16 images (for a float16 model) instead of float32.
     data_format: the data's format (data_sets.BinaryFormat).
@@ -245,7 +245,7 @@ def inputs(eval_data, data_dir=DATA_DIR, batch_size=BATCH_SIZE,
   """
   images, labels = cifar10_input.inputs(
       eval_data=eval_data,
-      data_dir=batch_files.batches_dir(data_dir, data_format),
+      data_dir=batch_files.batches_dir_of_argument(data_dir, data_format),
       batch_size=batch_size, data_format=data_format)
   return to_model_dtype(images, use_fp16), labels
 

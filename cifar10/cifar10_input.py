@@ -233,7 +233,7 @@ def distorted_dataset(data_dir, batch_size, prefetch_batches=1,
   """The endless, shuffled, distorted training batches as a tf.data.Dataset.
 
   Args:
-    data_dir: folder holding the data_batch_N.bin files.
+    data_dir: folder holding the data_batch_N.bin files (or the one above).
     batch_size: images per batch.
     prefetch_batches: batches to keep ready ahead of the consumer.
     reference_ops: distort each image with distort_image, the original's
@@ -317,7 +317,7 @@ def distorted_inputs(data_dir, batch_size, reference_ops=False,
   """The next batch of shuffled, randomly distorted training images.
 
   Args:
-    data_dir: the folder holding data_batch_1.bin ... data_batch_5.bin.
+    data_dir: the folder holding data_batch_1.bin ... (or the one above).
     batch_size: images per batch.
     reference_ops: distort with the original's per-image ops (distort_image).
     data_format: the files' data_sets.BinaryFormat.
@@ -339,7 +339,7 @@ def inputs(eval_data, data_dir, batch_size, data_format=data_sets.CIFAR10):
 
   Args:
     eval_data: True for test_batch.bin, False for the five training files.
-    data_dir: the folder holding the .bin files.
+    data_dir: the folder holding the .bin files (or the one above it).
     batch_size: images per batch.
     data_format: the files' data_sets.BinaryFormat.
 

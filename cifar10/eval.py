@@ -271,7 +271,7 @@ def evaluate(args, session_options, folder, named):
     if args.run_once:
       evaluate_one(checkpoints.require_latest(folder, args), False)
       return
-    last_seen = None
+    last_seen = said_waiting = None
     while True:
       try:
         checkpoint_path = checkpoints.latest_checkpoint(folder, _HOW_TO_PROCEED)
@@ -280,12 +280,13 @@ def evaluate(args, session_options, folder, named):
         print('%s: skipped: %s' % (datetime.datetime.now(), error), flush=True)
         checkpoint_path = last_seen
       record.check_run()  # Refused once started over (--fresh) beside it.
-      if checkpoint_path is None:
+      if checkpoint_path is None and not said_waiting:
         print('No checkpoint in %s yet; waiting for one.' % folder,
               flush=True)
-      elif checkpoint_path != last_seen:
+      elif checkpoint_path not in (None, last_seen):
         last_seen = checkpoint_path
         evaluate_one(checkpoint_path, True)
+      said_waiting = checkpoint_path is None  # Once a wait, not each interval.
       script.raise_stop_asked()  # Rather than sleep through a lost stop.
       time.sleep(args.eval_interval_secs)
   except errors.STOPS as stop:  # Ctrl-C or SIGTERM.

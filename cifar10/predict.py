@@ -158,17 +158,20 @@ def _next_step(path):
   if os.path.isdir(path):
     folder = paths.for_shell(path.rstrip('/') or '/')
     holds_files = False
-    # A folder of class folders holds its pictures one level down.
-    for pattern in ('*', os.path.join('*', '*')):
+    # A folder of class folders holds its pictures one level down, one of
+    # train/ and test/ class folders (as convert_images reads) two.
+    for depth in range(1, 6):
+      pattern = os.path.join(*['*'] * depth)
       files = [name for name in glob.glob(
           os.path.join(glob.escape(path), pattern)) if os.path.isfile(name)]
       holds_files = holds_files or bool(files)
       endings = image_files.picture_endings(files)
       if endings:
-        return ('; give the pictures in it: %s (the shell expands an '
-                'unquoted * into their names)' % ' '.join(
-                    '%s/%s%s' % (folder, pattern, ending)
-                    for ending in endings))
+        return ('; %sgive the pictures in it: %s (the shell expands an '
+                'unquoted * into their names)' % (
+                    'it holds folders of pictures: ' if depth > 2 else '',
+                    ' '.join('%s/%s%s' % (folder, pattern, ending)
+                             for ending in endings)))
     if holds_files:
       return ('; it holds no file named as a %s image (%s)'
               % (image_files.FORMATS_TEXT, ', '.join(image_files.ENDINGS)))

@@ -109,7 +109,7 @@ def parser():
   result.add_argument('--eval_dir', default=paths.EVAL_DIR,
                       type=flags.non_empty_path(),
                       help='The --eval_dir of cifar10.eval.')
-  flags.add_output(result, 'The PNG to write.')
+  flags.add_output(result, 'The PNG to write (a name ending .png).')
   result.add_argument('--step', type=flags.non_negative_int, default=None,
                       help='The global step of the checkpoint whose image to '
                            'save (default: the latest evaluated).')
@@ -117,8 +117,33 @@ def parser():
   return result
 
 
+def check_png_name(args):
+  """Refuses an --output whose name asks for another format than PNG.
+
+  The image is written as the evaluator stored it, PNG bytes: under a name
+  such as cm.jpg they would pass for a JPEG that is none, and viewers that
+  go by the name would fail to open it. Converting would lose the exact
+  copy, so the refusal names the .png to give (a free one, unless
+  --overwrite is given).
+
+  Raises:
+    errors.UserError: naming the file and the .png to give instead.
+  """
+  stem, ending = os.path.splitext(args.output)
+  if ending.lower() == '.png' or os.path.isdir(args.output):
+    return  # A folder: flags.check_output names it.
+  suggested = paths.free_name(
+      stem, '.png', taken=(lambda name: False) if args.overwrite else
+      os.path.lexists)
+  raise errors.UserError(
+      '--output %s: this tool writes the PNG the evaluator stored, unchanged, '
+      'so the file must be named .png. Give --output %s.'
+      % (args.output, suggested))
+
+
 def main(argv=None):
   args = parser().parse_args(argv)
+  check_png_name(args)
   flags.check_output(args)
   event = choose(image_events(args.eval_dir, args.tag), args.step)
   with open(args.output, 'wb') as out:

@@ -23,7 +23,6 @@ batch sizes on one scale.
 Needs matplotlib, an optional extra: `pip install -e '.[plot]'`.
 """
 
-import argparse
 import logging
 import os
 import sys
@@ -56,8 +55,7 @@ class PlotError(Exception):
 def parser():
   """The script's flags (the package's parser: a refused flag is one line)."""
   result = flags.Parser(
-      prog='python scripts/plot_run.py', description=__doc__.splitlines()[0],
-      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+      prog='python scripts/plot_run.py', description=__doc__.splitlines()[0])
   result.add_argument('--train_dir', nargs='+', required=True,
                       type=flags.non_empty_path(),
                       help='The --train_dir of each run (its event files).')

@@ -40,6 +40,7 @@ import pytest
 import tensorflow as tf
 
 from cifar10 import cifar10 as cifar10_model
+from cifar10 import cifar10_input
 from cifar10 import convert_images
 from cifar10 import dist_train
 from cifar10 import eval as cifar10_eval
@@ -247,6 +248,9 @@ ADVICE = {
     # cifar10/support/batch_files.py
     ('cifar10/support/batch_files.py', 'Put it back, or point --data_dir'):
         ['test_advice.py::test_missing_batch_file_then_put_back_or_point'],
+    ('cifar10/support/batch_files.py', 'Point --data_dir, or the data_dir of'):
+        ['test_advice.py::test_input_call_on_a_folder_without_data_then_'
+         'pointed_as_told'],
     ('cifar10/support/batch_files.py', 'Replace it with a whole copy'):
         ['test_faults.py::'
          'test_data_file_truncated_mid_run_is_named_and_the_run_resumes'],
@@ -356,6 +360,9 @@ ADVICE = {
     ('cifar10/predict.py', 'give the pictures in it'):
         ['test_advice.py::test_predict_a_folder_or_a_quoted_pattern_then_'
          'what_the_shell_expands'],
+    ('cifar10/predict.py', 'give the pictures they hold'):
+        ['test_advice.py::test_predict_a_folder_of_split_class_folders_then_'
+         'the_pattern_named'],
     ('cifar10/predict.py', 'give it without quotes'):
         ['test_advice.py::test_predict_a_folder_or_a_quoted_pattern_then_'
          'what_the_shell_expands'],
@@ -1567,13 +1574,34 @@ def test_missing_batch_file_then_put_back_or_point(small_data, tmp_path):
   shutil.move(os.path.join(data_dir, BIN, 'data_batch_3.bin'), moved)
   message = _refusal(batch_files.check_batch_file,
                      os.path.join(data_dir, BIN, 'data_batch_3.bin'))
-  folder = _group(r'not found in (\S+)\. Put it back, or point --data_dir at '
+  folder = _group(r'not found in (\S+)\. Put it back, or point --data_dir '
+                  r'\(or the data_dir of a function called from Python\) at '
                   r'the folder that holds cifar-10-batches-bin/ with it\.',
                   message)
   # Point --data_dir at one that holds it: training gets past the check.
   assert _train(small_data, str(tmp_path / 'run'), 1) == 0
   shutil.move(moved, folder)  # "Put it back".
   assert _train(data_dir, str(tmp_path / 'run2'), 1) == 0
+
+
+def test_input_call_on_a_folder_without_data_then_pointed_as_told(
+    small_data, tmp_path):
+  # From Python, with the wrong folder: nothing to put back, and no flag.
+  message = _refusal(cifar10_input.distorted_dataset, str(tmp_path), 4)
+  assert _group(r'Point --data_dir, or the data_dir of a function called '
+                r'from Python, at the folder that holds (\S+)/\.$',
+                message) == BIN
+  # "The folder that holds cifar-10-batches-bin/", given to the function
+  # refused and to cifar10's input function: both read the data.
+  assert os.path.isdir(os.path.join(small_data, BIN))
+  with tf.Graph().as_default():
+    images, labels = cifar10_input.distorted_inputs(small_data, 4)
+    model_images, _ = cifar10_model.distorted_inputs(small_data, 4)
+    with tf.compat.v1.Session() as sess:
+      batch, batch_labels, model_batch = sess.run(
+          [images, labels, model_images])
+  assert batch.shape == model_batch.shape == (4, 24, 24, 3)
+  assert set(batch_labels) <= set(range(10))
 
 
 def test_labels_beyond_the_classes_then_replace_file(small_data, tmp_path):
@@ -1847,6 +1875,32 @@ def test_predict_a_folder_or_a_quoted_pattern_then_what_the_shell_expands(
   assert predict._next_step(str(words)) == (
       '; it holds no file named as a PNG, JPEG, BMP or GIF image (.apng, '
       '.bmp, .gif, .jfif, .jpe, .jpeg, .jpg, .png)')
+
+
+def test_predict_a_folder_of_split_class_folders_then_the_pattern_named(
+    trained_dir, tmp_path, capsys):
+  # Before: "my_images: a folder, not a regular file; it holds no files",
+  # of a folder of train/ and test/ class folders of pictures.
+  for split, name in [('train', 'a.png'), ('train', 'b.png'),
+                      ('test', 'c.png')]:
+    (tmp_path / 'my_images' / split / 'cat').mkdir(parents=True,
+                                                   exist_ok=True)
+    _picture(tmp_path / 'my_images' / split / 'cat' / name)
+  folder = str(tmp_path / 'my_images')
+  assert predict.main(['--checkpoint_dir', trained_dir, folder]) == 1
+  given = _group(r'my_images: a folder, not a regular file; it holds folders '
+                 r'of pictures: give the pictures in it: (.*) \(the '
+                 r'shell expands an unquoted \* into their names\)\n',
+                 capsys.readouterr().err)
+  assert given == folder + '/*/*/*.png'
+  # As given, through the shell that expands it.
+  done = _shell('python -m cifar10.predict --checkpoint_dir %s %s' % (
+      shlex.quote(trained_dir), given), tmp_path)
+  assert done.returncode == 0, done.stderr[-2000:]
+  assert [line.partition(':')[0] for line in done.stdout.splitlines()[1:]] == [
+      os.path.join(folder, 'test', 'cat', 'c.png'),
+      os.path.join(folder, 'train', 'cat', 'a.png'),
+      os.path.join(folder, 'train', 'cat', 'b.png')]
 
 
 def test_a_file_named_like_a_flag_then_dot_slash_or_after_dashes(

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from cifar10 import cifar10 as cifar10_model
 from cifar10 import cifar10_input
 from cifar10.support import fast_ops
 from cifar10.support import errors
@@ -268,6 +269,48 @@ def test_missing_batch_file_names_the_file_and_folder(tmp_path):
     cifar10_input.inputs(True, str(tmp_path), batch_size=5)
   message = str(raised.value)
   assert 'test_batch.bin' in message and str(tmp_path) in message
+
+
+def test_input_functions_read_a_data_dir_one_level_off_as_meant(tmp_path,
+                                                                capsys):
+  # Before: cifar10_input's functions given the folder above
+  # cifar-10-batches-bin (cifar10's given that folder itself) refused with
+  # "Put it back, or point --data_dir at ...": a call from Python has no
+  # --data_dir, and the files had never been in the folder it named. The
+  # scripts read their --data_dir one level off as meant; so do the calls,
+  # with the scripts' notice naming the argument.
+  data_dir = tmp_path / 'data'
+  folder = data_dir / 'cifar-10-batches-bin'
+  folder.mkdir(parents=True)
+  _write(folder / 'test_batch.bin', [_pattern_record(label)
+                                      for label in (3, 1, 4)])
+  with tf.Graph().as_default():
+    above = cifar10_input.inputs(True, str(data_dir), batch_size=5)
+    itself = cifar10_model.inputs(True, str(folder), batch_size=5)
+    values = _run_all([above[1], itself[1]])
+  assert [list(labels) for labels in values[0]] == [[3, 1, 4], [3, 1, 4]]
+  assert capsys.readouterr().err.splitlines() == [
+      'notice: data_dir %s is the folder that holds cifar-10-batches-bin/: '
+      'reading the batch files in %s.' % (data_dir, folder),
+      'notice: data_dir %s is the extracted folder itself: using its parent, '
+      '%s.' % (folder, data_dir)]
+  # Given the folder they read, neither says anything.
+  with tf.Graph().as_default():
+    cifar10_input.inputs(True, str(folder), batch_size=5)
+    cifar10_model.inputs(True, str(data_dir), batch_size=5)
+  assert capsys.readouterr().err == ''
+
+
+def test_a_folder_without_batch_files_is_refused_naming_the_argument(
+    tmp_path):
+  # Nothing was ever there to put back.
+  with pytest.raises(errors.UserError) as raised:
+    cifar10_input.distorted_dataset(str(tmp_path), 4)
+  assert str(raised.value) == (
+      "CIFAR-10's batch files (data_batch_1.bin, data_batch_2.bin, "
+      'data_batch_3.bin, ...) not found in %s. Point --data_dir, or the '
+      'data_dir of a function called from Python, at the folder that holds '
+      'cifar-10-batches-bin/.' % tmp_path)
 
 
 def test_truncated_batch_file_names_the_file_and_its_size(tmp_path):

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from conftest import DEADLINE_SECS
+import script_modules
 from cifar10 import cifar10
 from cifar10 import convert_images
 from cifar10 import dist_train
@@ -17,7 +18,6 @@ from cifar10 import predict
 from cifar10 import synthetic
 import cifar10.train as train
 from cifar10.support import flags
-import script_modules
 
 # The fast lane (docs/testing.md): the whole file.
 pytestmark = pytest.mark.fast
@@ -185,6 +185,21 @@ def test_a_flag_without_a_default_says_once_what_happens_without_it(
     parser, flag, stated, capsys):
   help_text = _flag_help(parser(), flag, capsys)
   assert stated in help_text and '(default:' not in help_text, help_text
+
+
+@pytest.mark.parametrize('tool', ['plot_run', 'eval_image',
+                                  'distortion_picture', 'layer_table'])
+def test_the_tools_in_scripts_show_defaults_as_the_modules_do(tool, capsys):
+  # Before, plot_run.py's help ended required flags and flags without a
+  # default with "(default: None)", and the other tools showed no default.
+  parser = script_modules.load(tool).parser()
+  for action in parser._actions:
+    if action.option_strings[0] in ('-h', '--help'):
+      continue
+    help_text = _flag_help(parser, action.option_strings[0], capsys)
+    assert '(default: None)' not in help_text
+    shown = '(default: %s)' % action.default in help_text
+    assert shown == (action.default is not None), help_text
 
 
 @pytest.mark.parametrize('parser,argv,complaint', [

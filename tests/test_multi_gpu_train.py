@@ -290,12 +290,19 @@ def test_towers_decay_the_rate_after_350_epochs_of_data():
 
 
 @both_modes
-def test_more_gpus_than_found_says_how_many_were_found():
+@pytest.mark.parametrize('more', [1, 3])
+def test_more_gpus_than_found_says_how_many_were_found(more):
+  # One more than none is the default --num_gpus on a machine without a
+  # GPU: its advice said "into 1 logical devices".
   found = len(tf.config.list_physical_devices('GPU'))
+  asked = found + more
   with pytest.raises(errors.UserError) as raised:
-    tower_devices.find_or_make(found + 3, virtual_devices=False)
+    tower_devices.find_or_make(asked, virtual_devices=False)
   assert '%d found' % found in str(raised.value)
-  assert '--virtual_devices' in str(raised.value)
+  assert str(raised.value).endswith(
+      '--virtual_devices to split the %s into %d logical %s.'
+      % ('GPU' if found else 'CPU', asked,
+         'device' if asked == 1 else 'devices'))
 
 
 def test_num_gpus_below_one_is_refused(capsys):

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import types
 
 import pytest
 
@@ -268,6 +269,36 @@ def test_a_stop_ends_the_eval_loop_quietly(signum, tiny_data_dir, tmp_path,
       'Stopped by %s. No evaluation finished: nothing was written into '
       '--eval_dir %s.' % (signum.name, tmp_path / 'eval'), signum)
   assert not (tmp_path / 'eval').exists()
+
+
+def test_the_eval_loop_says_once_that_it_waits_for_a_checkpoint(
+    tmp_path, capsys, monkeypatch):
+  # Before: "No checkpoint in DIR yet; waiting for one." at every interval,
+  # a line every --eval_interval_secs for as long as training took to save.
+  # The intervals are counted, not timed: the loop's sleep here counts its
+  # calls, and the fourth is a Ctrl-C.
+  from cifar10 import eval as cifar10_eval  # pylint: disable=g-import-not-at-top
+  from cifar10.support import checkpoints  # pylint: disable=g-import-not-at-top
+  from cifar10.support import session_options  # pylint: disable=g-import-not-at-top
+  intervals = []
+
+  def sleep(seconds):
+    intervals.append(seconds)
+    if len(intervals) == 4:
+      raise KeyboardInterrupt
+  monkeypatch.setattr(cifar10_eval, 'time', types.SimpleNamespace(
+      sleep=sleep, monotonic_ns=cifar10_eval.time.monotonic_ns))
+  train_dir = str(tmp_path / 'train')
+  args = cifar10_eval.parser().parse_args([
+      '--checkpoint_dir', train_dir, '--eval_dir', str(tmp_path / 'eval'),
+      '--data_dir', str(tmp_path / 'data'), '--eval_interval_secs', '7'])
+  folder, named = checkpoints.locate_checkpoints(args.checkpoint_dir)
+  with pytest.raises(errors.Stopped):
+    cifar10_eval.evaluate(
+        args, session_options.SessionOptions.from_flags(args), folder, named)
+  assert intervals == [7] * 4
+  assert capsys.readouterr().out.splitlines() == [
+      'No checkpoint in %s yet; waiting for one.' % train_dir]
 
 
 # Drops the stop it is given where Python cannot raise it: in a finalizer,

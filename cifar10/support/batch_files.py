@@ -23,6 +23,7 @@ import numpy as np
 from cifar10.support import data_sets
 from cifar10.support import download
 from cifar10.support import errors
+from cifar10.support import paths
 from cifar10.support import storage
 
 # The layout of one record.
@@ -40,6 +41,44 @@ TEST_FILES = download.TEST_FILES
 def batches_dir(data_dir, data_format=data_sets.CIFAR10):
   """The folder of .bin files inside a --data_dir."""
   return os.path.join(data_dir, data_format.folder)
+
+
+def batches_dir_of_argument(data_dir, data_format=data_sets.CIFAR10):
+  """The folder of .bin files for the data_dir of a function called from
+  Python (cifar10.distorted_inputs, cifar10.inputs).
+
+  The argument means what --data_dir means, the folder that holds
+  cifar-10-batches-bin/, and is read the way the scripts read the flag
+  (paths.resolve_data_dir): given the extracted folder itself, one of its
+  batch files, the tarball or the folder just above, it is read as meant,
+  with the same one-line notice. A call has no flag to point, so the
+  notices and refusals name the argument, data_dir.
+  """
+  return batches_dir(paths.resolve_data_dir(data_dir, downloads=False,
+                                            given_as='data_dir'), data_format)
+
+
+def _batches_folder(data_dir, data_format):
+  """The folder of .bin files that `data_dir`, a folder of them, means.
+
+  cifar10_input's functions read the folder of .bin files itself; the
+  scripts and cifar10's functions take the folder above it. Given that
+  folder (or what paths.resolve_data_dir reads as it), the folder of .bin
+  inside is read, with a notice, where one is there. A folder named like
+  the data's folder of .bin files, or holding any of its files, is that
+  folder, complete or not: check_batch_file names what is missing.
+  """
+  if (os.path.basename(storage.normpath(data_dir)) == data_format.folder or
+      download.present_files(data_dir, data_format.all_files)):
+    return data_dir
+  above = paths.resolve_data_dir(data_dir, downloads=False, given_as='data_dir')
+  inside = batches_dir(above, data_format)
+  if not storage.isdir(inside):
+    return data_dir
+  if above == data_dir:  # resolve_data_dir said nothing.
+    errors.notice('data_dir %s is the folder that holds %s/: reading the '
+                  'batch files in %s.' % (data_dir, data_format.folder, inside))
+  return inside
 
 
 def data_classes(data_dir, data_format=data_sets.CIFAR10):
@@ -96,7 +135,8 @@ def check_batch_file(path, data_classes=None, data_format=data_sets.CIFAR10):
   if not storage.isfile(path):
     raise errors.UserError(
         '%s batch file %s not found in %s. Put it back, or point '
-        '--data_dir at the folder that holds %s/ with it.'
+        '--data_dir (or the data_dir of a function called from Python) at '
+        'the folder that holds %s/ with it.'
         % (data_format.title, name, folder or '.', data_format.folder))
   size = storage.getsize(path)
   if size == 0 or size % record_bytes:
@@ -124,19 +164,30 @@ def data_files(data_dir, eval_data, data_format=data_sets.CIFAR10):
   The labels are checked against the classes of the data's batches.meta.txt.
 
   Args:
-    data_dir: the folder of the batch files (cifar-10-batches-bin/).
+    data_dir: the folder of the batch files (cifar-10-batches-bin/); the
+      folder that holds it is read as meant, with a notice (_batches_folder).
     eval_data: True for test_batch.bin, False for the training files.
     data_format: the data_sets.BinaryFormat of the files.
 
   Raises:
-    errors.UserError: a file is missing or damaged (see check_batch_file).
+    errors.UserError: a file is missing or damaged (see check_batch_file),
+      or the folder holds none of them.
   """
-  paths = [os.path.join(data_dir, name)
-           for name in file_names(eval_data, data_format)]
+  data_dir = _batches_folder(data_dir, data_format)
+  names = file_names(eval_data, data_format)
+  if not download.present_files(data_dir, data_format.all_files):
+    # Not a file gone from the data's folder, where check_batch_file says
+    # "Put it back": no data's folder at all.
+    raise errors.UserError(
+        '%s\'s batch files (%s) not found in %s. Point --data_dir, or the '
+        'data_dir of a function called from Python, at the folder that '
+        'holds %s/.' % (data_format.title, paths.listed(list(names)),
+                        data_dir, data_format.folder))
+  batch_paths = [os.path.join(data_dir, name) for name in names]
   data_classes = data_format.classes(data_dir)
-  for path in paths:
+  for path in batch_paths:
     check_batch_file(path, data_classes, data_format)
-  return paths
+  return batch_paths
 
 
 def bad_file_complaint(data_dir, eval_data, data_format=data_sets.CIFAR10):

@@ -281,6 +281,8 @@ class Parser(argparse.ArgumentParser):
     # An abbreviation that works today (--max_step) would silently change
     # meaning the day a flag with the same start is added: none is accepted.
     kwargs.setdefault('allow_abbrev', False)
+    # Every script's --help shows the defaults the same way (_HelpFormatter).
+    kwargs.setdefault('formatter_class', _HelpFormatter)
     super().__init__(*args, **kwargs)
     self._booleans = {}  # '--name' -> the namespace attribute it sets.
     self._checks = []  # Run on the parsed flags (see add_check).
@@ -456,8 +458,7 @@ def script_parser(module, description):
       shows the command that runs it, not the file's name.
     description: the line `--help` shows under the usage.
   """
-  return Parser(prog='python -m %s' % module, description=description,
-                formatter_class=_HelpFormatter)
+  return Parser(prog='python -m %s' % module, description=description)
 
 
 def add_batch_size(parser):

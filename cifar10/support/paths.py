@@ -191,7 +191,7 @@ def check_data_dir_to_read(data_dir):
         % (data_dir, download.EXTRACTED_DIR))
 
 
-def resolve_data_dir(data_dir, downloads=True):
+def resolve_data_dir(data_dir, downloads=True, given_as='--data_dir'):
   """Reads --data_dir, recognising the neighbouring mistakes users make.
 
   --data_dir is the folder that holds cifar-10-batches-bin/ (and the
@@ -205,6 +205,9 @@ def resolve_data_dir(data_dir, downloads=True):
     data_dir: the flag's value.
     downloads: whether the tool downloads CIFAR-10 into a new folder; the
       message about pictures then says so.
+    given_as: what the messages call `data_dir`: the flag, or the argument
+      of a function called from Python (batch_files.batches_dir_of_argument),
+      where there is no flag to point.
 
   Returns:
     The --data_dir to use.
@@ -222,33 +225,34 @@ def resolve_data_dir(data_dir, downloads=True):
   if storage.isfile(path):
     name = os.path.basename(path)
     if name == download.TARBALL_NAME:
-      errors.notice('--data_dir %s is the tarball itself: using its folder, '
-                  '%s.' % (data_dir, parent))
+      errors.notice('%s %s is the tarball itself: using its folder, %s.'
+                    % (given_as, data_dir, parent))
       return parent
     if os.path.basename(parent) == download.EXTRACTED_DIR and _holds_batches(parent):
-      errors.notice('--data_dir %s is one of the batch files: using %s, the '
+      errors.notice('%s %s is one of the batch files: using %s, the '
                     'folder that holds %s/.' % (
-                        data_dir, storage.dirname(parent) or '.',
+                        given_as, data_dir, storage.dirname(parent) or '.',
                         download.EXTRACTED_DIR))
       return storage.dirname(parent) or '.'
     raise errors.UserError(
-        '--data_dir %s is a file. Give the folder that holds %s/ or %s '
+        '%s %s is a file. Give the folder that holds %s/ or %s '
         '(or an empty folder to download into).'
-        % (data_dir, download.EXTRACTED_DIR, download.TARBALL_NAME))
+        % (given_as, data_dir, download.EXTRACTED_DIR, download.TARBALL_NAME))
   if (os.path.basename(path) in data_sets.KNOWN_FOLDERS and
       not _holds_data(path)):
     # Even empty or incomplete: the download would extract a second copy
     # inside it (or, in another version's folder, write into it).
-    errors.notice('--data_dir %s is the extracted folder itself: using its '
-                  'parent, %s.' % (data_dir, parent))
+    errors.notice('%s %s is the extracted folder itself: using its '
+                  'parent, %s.' % (given_as, data_dir, parent))
     return parent
   if not storage.isdir(path) or _holds_data(path):
     return data_dir
   if _holds_batches(path):
     raise errors.UserError(
-        '--data_dir %s holds the batch files directly, but they are read from '
-        'a folder named %s inside --data_dir: move them into %s.'
-        % (data_dir, download.EXTRACTED_DIR, os.path.join(data_dir, download.EXTRACTED_DIR)))
+        '%s %s holds the batch files directly, but they are read from a '
+        'folder named %s inside it: move them into %s.'
+        % (given_as, data_dir, download.EXTRACTED_DIR,
+           os.path.join(data_dir, download.EXTRACTED_DIR)))
   try:
     names = storage.listdir(path)
   except storage.op_error():  # Unreadable: let the download step report it.
@@ -256,13 +260,14 @@ def resolve_data_dir(data_dir, downloads=True):
   below = sorted(os.path.join(path, name) for name in names
                  if _holds_data(os.path.join(path, name)))
   if len(below) == 1:
-    errors.notice('--data_dir %s holds no CIFAR-10 files, its subfolder %s '
-                  'does: using that.' % (data_dir, below[0]))
+    errors.notice('%s %s holds no CIFAR-10 files, its subfolder %s '
+                  'does: using that.' % (given_as, data_dir, below[0]))
     return below[0]
   if below:
     raise errors.UserError(
-        '--data_dir %s holds no CIFAR-10 files, but %d of its subfolders do: '
-        'give one of them (%s).' % (data_dir, len(below), ', '.join(below)))
+        '%s %s holds no CIFAR-10 files, but %d of its subfolders do: '
+        'give one of them (%s).' % (given_as, data_dir, len(below),
+                                    ', '.join(below)))
   # One's own pictures in class folders: the download would put CIFAR-10
   # among them, and training would then learn CIFAR-10's classes instead,
   # without a word.
@@ -271,11 +276,11 @@ def resolve_data_dir(data_dir, downloads=True):
     # A free name: the converter refuses an OUT that exists.
     converted = free_name(path.rstrip('/') + '_data')
     raise errors.UserError(
-        '--data_dir %s holds folders of pictures (%s), but the scripts read '
+        '%s %s holds folders of pictures (%s), but the scripts read '
         'data in CIFAR-10\'s format: convert them first (python -m '
         'cifar10.convert_images %s %s), then give %s.%s' % (
-            data_dir, listed_folders(pictures), for_shell(path),
-            for_shell(converted), flag_value('--data_dir', converted),
+            given_as, data_dir, listed_folders(pictures), for_shell(path),
+            for_shell(converted), flag_value(given_as, converted),
             ' To download CIFAR-10 instead, give a new folder.'
             if downloads else ''))
   if downloads:

@@ -45,8 +45,8 @@ def find_or_make(num_gpus, virtual_devices):
         % (num_gpus, len(gpus), (
             'Lower --num_gpus to %d, or add --virtual_devices to split the '
             'GPU into %d logical devices.' % (len(gpus), num_gpus) if gpus else
-            'Add --virtual_devices to split the CPU into %d logical devices.'
-            % num_gpus)))
+            'Add --virtual_devices to split the CPU into %d logical %s.'
+            % (num_gpus, 'device' if num_gpus == 1 else 'devices'))))
   if gpus:
     tf.config.set_logical_device_configuration(gpus[0], [
         tf.config.LogicalDeviceConfiguration(memory_limit=VIRTUAL_GPU_MEMORY_MB)
