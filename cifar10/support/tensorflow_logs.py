@@ -43,10 +43,12 @@ if not __package__:  # Run as a file: see run_as_file.py.
   import run_as_file
   run_as_file.refuse(__file__)
 
+import contextlib
 import faulthandler
 import importlib.abc
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -174,6 +176,22 @@ def abandon_held_back_import():
   return saved
 
 
+@contextlib.contextmanager
+def _stops_held():
+  """Holds SIGINT and SIGTERM back (blocked) for the `with`: one that comes
+  meanwhile is delivered at its end, to script.py's handlers. Where the
+  system cannot block signals (Windows), nothing is held."""
+  if not hasattr(signal, 'pthread_sigmask'):
+    yield
+    return
+  before = signal.pthread_sigmask(signal.SIG_BLOCK,
+                                  {signal.SIGINT, signal.SIGTERM})
+  try:
+    yield
+  finally:
+    signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 def _run_with_stderr_held(function):
   """Calls `function()` with file descriptor 2 pointed at a temporary file.
 
@@ -187,12 +205,15 @@ def _run_with_stderr_held(function):
   """
   global _in_flight
   sys.stderr.flush()
-  capture = tempfile.NamedTemporaryFile(prefix='cifar10-tf-start-',
+  # Recorded at each step, so that a stop at any point finds what to undo;
+  # a stop while the two files are made, before they are recorded, would
+  # leave them in the temporary folder, so it waits (blocked) till then.
+  with _stops_held():
+    capture = tempfile.NamedTemporaryFile(prefix='cifar10-tf-start-',
+                                          delete=False)
+    crash = tempfile.NamedTemporaryFile(prefix='cifar10-tf-crash-',
                                         delete=False)
-  crash = tempfile.NamedTemporaryFile(prefix='cifar10-tf-crash-',
-                                      delete=False)
-  # Recorded at each step, so that a stop at any point finds what to undo.
-  _in_flight = (2, capture.name, crash.name, None)
+    _in_flight = (2, capture.name, crash.name, None)
   # A user's own faulthandler (PYTHONFAULTHANDLER, -X faulthandler) writes
   # to stderr: it is enabled so again afterwards, and its report of a crash
   # meanwhile is shown by the watcher.
