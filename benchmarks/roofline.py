@@ -29,13 +29,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), 'scripts'))
 import layer_table  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-# The CPU features with which oneDNN multiplies bfloat16 natively; without
-# them TensorFlow emulates it, and a bfloat16 peak would measure the emulation.
-BFLOAT16_FEATURES = ('avx512_bf16', 'amx_bf16')
-# ONEDNN_MAX_CPU_ISA values below oneDNN's first instruction set with
-# bfloat16 arithmetic (AVX512_CORE_BF16).
-CAPS_WITHOUT_BFLOAT16 = ('SSE41', 'AVX', 'AVX2', 'AVX2_VNNI', 'AVX512_CORE',
-                         'AVX512_CORE_VNNI')
+# Whether the CPU multiplies bfloat16 natively: where it does not, TensorFlow
+# emulates it, and a bfloat16 peak would measure the emulation. The trainers
+# ask the same for --mixed_precision bf16, so it lives in kernel_choice.
+BFLOAT16_FEATURES = kernel_choice.BFLOAT16_FEATURES
+CAPS_WITHOUT_BFLOAT16 = kernel_choice.CAPS_WITHOUT_BFLOAT16
+has_native_bfloat16 = kernel_choice.has_native_bfloat16
 
 
 def training_flops_by_kind():
@@ -73,24 +72,6 @@ def training_flops_per_image():
   The sum of training_flops_by_kind().
   """
   return sum(training_flops_by_kind().values())
-
-
-def has_native_bfloat16(cpu_flags=None, onednn_cap=None):
-  """Whether oneDNN multiplies bfloat16 natively here (see BFLOAT16_FEATURES).
-
-  Args:
-    cpu_flags: the CPU's feature flags; default, this machine's.
-    onednn_cap: the newest instruction set oneDNN may use; default, this
-      process's ONEDNN_MAX_CPU_ISA. A cap in CAPS_WITHOUT_BFLOAT16 (an
-      older class emulated on this machine, as in cpu_study's cpu_classes)
-      leaves oneDNN without the features even where the CPU has them.
-  """
-  flags = kernel_choice.cpu_flags() if cpu_flags is None else cpu_flags
-  cap = (os.environ.get('ONEDNN_MAX_CPU_ISA', '') if onednn_cap is None
-         else onednn_cap)
-  if cap.upper() in CAPS_WITHOUT_BFLOAT16:
-    return False
-  return bool(flags and any(name in flags for name in BFLOAT16_FEATURES))
 
 
 def matmul_peak(dtype, size=4096, windows=5, runs=3):

@@ -93,6 +93,7 @@ from cifar10 import training_loop
 import cifar10.train as train
 from cifar10.support import batch_files
 from cifar10.support import learning_schedule
+from cifar10.support import run_flags
 from cifar10.support import training_run
 
 
@@ -711,7 +712,9 @@ def run_worker(server, cluster, args, settings):
       args.train_dir, args.fresh,
       cifar10.data_classes(args.data_dir, args.data_format),
       args.warm_start_from, args.trainable_scopes, cifar10.classify,
-      args.use_fp16) if is_chief else contextlib.nullcontext((None, None))
+      args.use_fp16, flags_of_run=run_flags.RunFlags.from_flags(
+          args, schedule)) if is_chief else contextlib.nullcontext(
+              (None, None))
   with prepared as (_, warm_source), tf.Graph().as_default():
     settings = training_run.with_warm_source(settings, warm_source)
     # Each worker reads all the training files, shuffled with its own seed:

@@ -102,9 +102,9 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
     settings: a LoopSettings.
     towers: model replicas per step; sec/batch is per tower, as originally.
     replica: this trainer's place in a cluster (the default: none).
-    schedule_line: the trainer's sentence about its learning rate
-      (support/learning_schedule.py), printed once as training starts;
-      None prints none.
+    schedule_line: the trainer's learning_schedule.ScheduleLine, printed
+      once as training starts, with the rate at the step a resumed run
+      starts from; None prints none.
 
   Returns:
     The global step reached.
@@ -183,7 +183,7 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
         guard.say_nothing_to_do(step)
         return step
       if schedule_line:
-        print(schedule_line, flush=True)
+        print(schedule_line.at(step), flush=True)
       if settings.data_dir is not None:
         min_queue_examples, buffer_size = cifar10_input.shuffle_buffer_size(
             settings.batch_size)

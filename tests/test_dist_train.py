@@ -499,12 +499,19 @@ def test_restarted_chief_resumes_from_its_last_checkpoint(synthetic_data_dir,
       r'too \(Ctrl-C in each\)\.', output), output[-3000:]
   saved = latest_step(str(tmp_path / 'worker0'))
   assert saved >= 10
-  restarted = cluster.start('worker', 0, '--max_steps', str(saved + 10))
+  # Restarted with another rate, it says so (the chief records the run's
+  # flags as cifar10.train does).
+  restarted = cluster.start('worker', 0, '--max_steps', str(saved + 10),
+                            '--initial_learning_rate', '0.1')
   status, output = restarted.finish()
   assert status == 0, output[-3000:]
   resumed = re.search(r'Resuming from .*model\.ckpt-%d \(global step (\d+)\)'
                       % saved, output)
   assert resumed, output[-3000:]
+  assert ('notice: --initial_learning_rate changed from 0.05 to 0.1 since '
+          'this run last started: the learning rate at step %d, where this '
+          'run resumes, goes from 0.05 to 0.1.' % saved) in output, (
+              output[-3000:])
   # The file is named after the step read just before saving; the other
   # worker may have made an update or two before the variables were read.
   assert saved <= int(resumed.group(1)) <= saved + 2

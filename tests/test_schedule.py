@@ -95,8 +95,8 @@ def test_the_flags_set_the_schedule(tiny_data_dir):
                                            schedule=schedule)[2],
                  [decay_steps - 1, decay_steps, 2 * decay_steps])
   assert rates == pytest.approx([0.2, 0.1, 0.05])
-  assert learning_schedule.describe(
-      schedule, 8, 'at 8 images a step') == (
+  assert str(learning_schedule.describe(
+      schedule, 8, 'at 8 images a step')) == (
           'Learning rate 0.2 until step 18, then multiplied by 0.5 every 18 '
           'steps: 1.92 epochs of the 75 training images, at 8 images a '
           'step.')

@@ -17,6 +17,7 @@ from cifar10 import export
 from cifar10 import predict
 import cifar10.train as train
 from cifar10.support import errors
+from cifar10.support import kernel_choice
 from cifar10.support import script
 from cifar10.support import session_options
 from conftest import latest_step, summary_values
@@ -178,6 +179,72 @@ def test_bf16_runs_the_model_in_bfloat16_and_stays_close(rng):
   # bfloat16 keeps 8 bits of mantissa: off by about 2**-8, not by 1e-7.
   error = np.abs(mixed - exact).max() / np.abs(exact).max()
   assert 1e-4 < error < 3e-2
+
+
+@pytest.mark.fast
+def test_bf16_says_at_start_what_it_does_on_this_machine(capsys):
+  # Before: the flag said nothing, so a user could not tell whether the
+  # rewrite ran at all.
+  _options().apply_to_process()
+  assert capsys.readouterr().err == ''
+  _options('--mixed_precision', 'bf16').apply_to_process()
+  line = capsys.readouterr().err
+  assert line == session_options.mixed_precision_line() + '\n'
+  assert line.startswith('cifar10: --mixed_precision bf16')
+  if not kernel_choice.onednn_in_use():
+    assert 'changes nothing in this process' in line
+  elif kernel_choice.has_native_bfloat16():
+    assert 'natively on this CPU (%s among its flags)' % ', '.join(
+        sorted(set(kernel_choice.BFLOAT16_FEATURES) &
+               kernel_choice.cpu_flags())) in line
+  else:
+    assert 'expect no speed-up' in line
+
+
+@pytest.mark.parametrize('onednn,flags,gpus,words', [
+    (True, frozenset(['avx2', 'amx_bf16', 'amx_tile']), 0,
+     'matrix multiplies in bfloat16 (variables, checkpoints and the loss '
+     'stay float32), natively on this CPU (amx_bf16 among its flags).'),
+    (True, frozenset(['avx2', 'avx512f']), 0,
+     '; this CPU has no bfloat16 arithmetic (neither avx512_bf16 nor '
+     'amx_bf16 among its flags): expect no speed-up.'),
+    (True, None, 0, '; whether this CPU has bfloat16 arithmetic is unknown '
+     '(no /proc/cpuinfo to read its flags).'),
+    (True, frozenset(['avx512_bf16']), 2,
+     '. Ops placed on a GPU are not rewritten: they stay float32.'),
+    (False, frozenset(['avx512_bf16']), 0,
+     'changes nothing in this process: the bfloat16 rewrite is a pass of '
+     'oneDNN\'s, and TensorFlow runs without its oneDNN kernels here'),
+], ids=['native', 'none', 'unknown', 'gpu', 'no_onednn'])
+def test_the_bf16_line_on_other_machines(onednn, flags, gpus, words):
+  assert words in session_options.mixed_precision_line(onednn, flags, gpus)
+
+
+_NO_ONEDNN_SCRIPT = """
+import numpy as np
+import test_session_options as here
+from cifar10.support import session_options
+print(session_options.mixed_precision_line())
+images = np.random.default_rng(1).normal(size=(4, 24, 24, 3))
+mixed, graphs = here._logits(images.astype(np.float32),
+                             here._options('--mixed_precision', 'bf16'))
+print('DT_BFLOAT16' in ''.join(graphs))
+"""
+
+
+def test_without_onednn_the_line_says_bf16_changes_nothing_and_it_does_not():
+  # TF_ENABLE_ONEDNN_OPTS=0: TensorFlow's graph optimizer registers the
+  # bfloat16 pass only with oneDNN on.
+  environ = dict(_fresh_process_environment(), TF_ENABLE_ONEDNN_OPTS='0')
+  line, rewritten = subprocess.run(
+      [sys.executable, '-c', _NO_ONEDNN_SCRIPT], check=True, env=environ,
+      capture_output=True, text=True,
+      cwd=os.path.dirname(__file__)).stdout.splitlines()[-2:]
+  assert line == (
+      'cifar10: --mixed_precision bf16 changes nothing in this process: the '
+      'bfloat16 rewrite is a pass of oneDNN\'s, and TensorFlow runs without '
+      'its oneDNN kernels here (TF_ENABLE_ONEDNN_OPTS=0).')
+  assert rewritten == 'False'
 
 
 @needs_bf16_cpu

@@ -29,6 +29,14 @@ TENSORFLOW_ONEDNN_FEATURES = frozenset(
     ['avx512_vnni', 'avx512_bf16', 'avx_vnni', 'amx_tile', 'amx_int8',
      'amx_bf16'])
 
+# The CPU features with which oneDNN multiplies bfloat16 natively; without
+# them it has no bfloat16 arithmetic to gain from (--mixed_precision bf16).
+BFLOAT16_FEATURES = ('avx512_bf16', 'amx_bf16')
+# ONEDNN_MAX_CPU_ISA values below oneDNN's first instruction set with
+# bfloat16 arithmetic (AVX512_CORE_BF16).
+CAPS_WITHOUT_BFLOAT16 = ('SSE41', 'AVX', 'AVX2', 'AVX2_VNNI', 'AVX512_CORE',
+                         'AVX512_CORE_VNNI')
+
 # The startup line the scripts print when the kernels were this package's
 # choice, not TensorFlow's; None otherwise.
 announcement = None
@@ -62,6 +70,27 @@ def tensorflow_turns_onednn_on(cpuinfo_path='/proc/cpuinfo'):
   """Whether this x86 CPU has a feature for which TensorFlow picks oneDNN."""
   flags = cpu_flags(cpuinfo_path)
   return bool(flags and flags & TENSORFLOW_ONEDNN_FEATURES)
+
+
+def has_native_bfloat16(flags=None, onednn_cap=None):
+  """Whether oneDNN multiplies bfloat16 natively here (see BFLOAT16_FEATURES).
+
+  The trainers say so for --mixed_precision bf16, and the benchmarks
+  measure a bfloat16 peak only where it holds (benchmarks/roofline.py).
+
+  Args:
+    flags: the CPU's feature flags (cpu_flags); default, this machine's.
+    onednn_cap: the newest instruction set oneDNN may use; default, this
+      process's ONEDNN_MAX_CPU_ISA. A cap in CAPS_WITHOUT_BFLOAT16 (an
+      older class emulated on this machine, as in cpu_study's cpu_classes)
+      leaves oneDNN without the features even where the CPU has them.
+  """
+  flags = cpu_flags() if flags is None else flags
+  cap = (os.environ.get('ONEDNN_MAX_CPU_ISA', '') if onednn_cap is None
+         else onednn_cap)
+  if cap.upper() in CAPS_WITHOUT_BFLOAT16:
+    return False
+  return bool(flags and any(name in flags for name in BFLOAT16_FEATURES))
 
 
 def choose_before_tensorflow(environ=None, modules=None, machine=None,

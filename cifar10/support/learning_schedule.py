@@ -9,6 +9,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
   import run_as_file
   run_as_file.refuse(__file__)
 
+import dataclasses
 import math
 
 from cifar10.support import errors
@@ -50,10 +51,28 @@ def check_decay_steps(steps, num_epochs_per_decay, examples_per_epoch,
           _rounded_up(batch_size / examples_per_epoch)))
 
 
-def describe(schedule, batch_size, step_words, images_per_step=None):
+def rate_at(schedule, batch_size, step):
+  """The learning rate at global step `step`, as cifar10.learning_rate
+  computes it: the initial rate times the decay factor once for each whole
+  decay period (of steps of `batch_size` images) before `step`.
+
+  Raises:
+    errors.UserError: the decay period is shorter than one step.
+  """
+  return schedule.initial_learning_rate * (
+      schedule.learning_rate_decay_factor **
+      (step // schedule.decay_steps(batch_size)))
+
+
+@dataclasses.dataclass(frozen=True)
+class ScheduleLine:
   """The sentence a trainer prints about its learning rate as training starts.
 
-  Args:
+  str() of it is the sentence; `at(step)` is the sentence a run that
+  resumes at `step` prints, which also gives the rate there: past a decay,
+  the initial rate the sentence starts with is no longer the one in use.
+
+  Attributes:
     schedule: the cifar10.Schedule the graph was built with.
     batch_size: the images per step the schedule counts (the batch_size
       given to cifar10.learning_rate).
@@ -64,11 +83,29 @@ def describe(schedule, batch_size, step_words, images_per_step=None):
       synchronous step of dist_train averages a batch from every worker
       while its schedule counts one.
   """
-  decay_steps = schedule.decay_steps(batch_size)
-  epochs = decay_steps * (images_per_step or batch_size) / (
-      schedule.examples_per_epoch)
-  return ('Learning rate %g until step %d, then multiplied by %g every %d '
-          'steps: %.4g epochs of the %d training images, %s.' % (
-              schedule.initial_learning_rate, decay_steps,
-              schedule.learning_rate_decay_factor, decay_steps, epochs,
-              schedule.examples_per_epoch, step_words))
+  schedule: object
+  batch_size: int
+  step_words: str
+  images_per_step: int = None
+
+  def __str__(self):
+    decay_steps = self.schedule.decay_steps(self.batch_size)
+    epochs = decay_steps * (self.images_per_step or self.batch_size) / (
+        self.schedule.examples_per_epoch)
+    return ('Learning rate %g until step %d, then multiplied by %g every %d '
+            'steps: %.4g epochs of the %d training images, %s.' % (
+                self.schedule.initial_learning_rate, decay_steps,
+                self.schedule.learning_rate_decay_factor, decay_steps,
+                epochs, self.schedule.examples_per_epoch, self.step_words))
+
+  def at(self, step):
+    """The sentence for a run whose global step is `step` as it starts."""
+    if not step:
+      return str(self)
+    return '%s At step %d, where this run resumes, the rate is %g.' % (
+        self, step, rate_at(self.schedule, self.batch_size, step))
+
+
+def describe(schedule, batch_size, step_words, images_per_step=None):
+  """The ScheduleLine of a trainer: see ScheduleLine for the arguments."""
+  return ScheduleLine(schedule, batch_size, step_words, images_per_step)

@@ -10,11 +10,13 @@ if not __package__:  # Run as a file: see run_as_file.py.
 
 import dataclasses
 import os
+import sys
 
 import tensorflow as tf
 from tensorflow.core.protobuf import rewriter_config_pb2
 
 from cifar10.support import errors
+from cifar10.support import kernel_choice
 
 _CPU_JIT_FLAG = '--tf_xla_cpu_global_jit'
 
@@ -64,7 +66,9 @@ class SessionOptions:
     TensorFlow sizes its thread pools, and reads TF_XLA_FLAGS, when it first
     runs anything, so each script calls this before building its graph.
     With --xla it adds --tf_xla_cpu_global_jit to TF_XLA_FLAGS, without which
-    auto-clustering would compile GPU ops only.
+    auto-clustering would compile GPU ops only. With --mixed_precision bf16
+    it prints a line on stderr saying what the rewrite does on this machine
+    (mixed_precision_line).
 
     Raises:
       errors.UserError: a thread count is asked for after TensorFlow has
@@ -91,6 +95,8 @@ class SessionOptions:
       xla_flags = os.environ.get('TF_XLA_FLAGS', '')
       if _CPU_JIT_FLAG not in xla_flags.split():
         os.environ['TF_XLA_FLAGS'] = (xla_flags + ' ' + _CPU_JIT_FLAG).strip()
+    if self.mixed_precision == 'bf16':
+      print(mixed_precision_line(), file=sys.stderr, flush=True)
 
   def config_proto(self, **fields):
     """A session ConfigProto that carries these options.
@@ -135,3 +141,60 @@ class SessionOptions:
     """
     return self.config_proto(
         gpu_options=tf.compat.v1.GPUOptions(allow_growth=True))
+
+
+# mixed_precision_line's default for `flags`, which can be None itself.
+_THIS_CPU = object()
+
+
+def mixed_precision_line(onednn=None, flags=_THIS_CPU, gpus=None):
+  """The start-up line of --mixed_precision bf16: what it does here.
+
+  The rewrite is TensorFlow's and silent: it is a pass of oneDNN's graph
+  optimizer, which runs only where TensorFlow uses its oneDNN kernels, it
+  converts the ops placed on the CPU, and it speeds them up only on CPUs
+  with bfloat16 arithmetic (kernel_choice.has_native_bfloat16). Without
+  this line a user could not tell whether the flag did anything.
+
+  Args:
+    onednn: whether TensorFlow runs its oneDNN kernels; default, this
+      process's (kernel_choice.onednn_in_use).
+    flags: the CPU's feature flags, or None where they cannot be read;
+      default, this machine's (kernel_choice.cpu_flags).
+    gpus: the number of GPUs TensorFlow sees; default, this machine's.
+
+  Returns:
+    One line, starting 'cifar10: --mixed_precision bf16'.
+  """
+  onednn = kernel_choice.onednn_in_use() if onednn is None else onednn
+  if not onednn:
+    return ('cifar10: --mixed_precision bf16 changes nothing in this '
+            'process: the bfloat16 rewrite is a pass of oneDNN\'s, and '
+            'TensorFlow runs without its oneDNN kernels here%s.' % (
+                ' (%s=%s)' % (kernel_choice.ONEDNN_VARIABLE,
+                              os.environ[kernel_choice.ONEDNN_VARIABLE])
+                if kernel_choice.ONEDNN_VARIABLE in os.environ else ''))
+  flags = kernel_choice.cpu_flags() if flags is _THIS_CPU else flags
+  gpus = (len(tf.config.list_physical_devices('GPU')) if gpus is None
+          else gpus)
+  features = sorted(set(kernel_choice.BFLOAT16_FEATURES) & (flags or set()))
+  words = ('cifar10: --mixed_precision bf16: oneDNN computes the CPU\'s '
+           'convolutions and matrix multiplies in bfloat16 (variables, '
+           'checkpoints and the loss stay float32)')
+  if kernel_choice.has_native_bfloat16(flags or frozenset()):
+    words += ', natively on this CPU (%s among its flags)' % ', '.join(
+        features)
+  elif features:
+    words += (', but ONEDNN_MAX_CPU_ISA=%s keeps oneDNN from this CPU\'s '
+              'bfloat16 arithmetic (%s): expect no speed-up' % (
+                  os.environ.get('ONEDNN_MAX_CPU_ISA'), ', '.join(features)))
+  elif flags is None:
+    words += ('; whether this CPU has bfloat16 arithmetic is unknown (no '
+              '/proc/cpuinfo to read its flags)')
+  else:
+    words += ('; this CPU has no bfloat16 arithmetic (neither %s among its '
+              'flags): expect no speed-up' % ' nor '.join(
+                  kernel_choice.BFLOAT16_FEATURES))
+  if gpus:
+    words += '. Ops placed on a GPU are not rewritten: they stay float32'
+  return words + '.'

@@ -8,9 +8,11 @@ and `while not should_stop()`. Around it this module
 * keeps --train_dir to one trainer at a time: a second is refused while
   the first runs, before it touches the folder;
 * prepares --train_dir: creates it, clears an earlier run with --fresh,
-  records the data's class names, and refuses a checkpoint this graph
-  cannot resume, before anything is written over; a new run stopped (or
-  failed) before its first checkpoint takes away what it wrote there;
+  records the data's class names and the flags that shape the training
+  (a resumed run says which of them changed, run_flags.py), and refuses
+  a checkpoint this graph cannot resume, before anything is written over;
+  a new run stopped (or failed) before its first checkpoint takes away
+  what it wrote there;
 * words the line a trainer prints about its shuffle buffer as it starts;
 * on SIGINT or SIGTERM lets the step in flight finish, then stops so that
   the session saves it and closes the event file; the script exits with
@@ -46,6 +48,7 @@ from cifar10.support import errors
 from cifar10.support import eval_report
 from cifar10.support import flags
 from cifar10.support import paths
+from cifar10.support import run_flags
 from cifar10.support import session_options as session_options_lib
 from cifar10.support import storage
 from cifar10.support import summaries
@@ -109,7 +112,8 @@ RUN_SIGNS_SHOWN = (CHECKPOINT_BASENAME + '-*', paths.EVENTS_FILE_PREFIX + '*')
 
 # The files a run writes under names any program, or person, might use: a
 # run's own only in a folder that shows the signs above.
-GENERIC_RUN_FILES = (paths.INDEX_FILE, summaries.GRAPH_FILE, classes.RUN_FILE)
+GENERIC_RUN_FILES = (paths.INDEX_FILE, summaries.GRAPH_FILE, classes.RUN_FILE,
+                     run_flags.RUN_FILE)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -232,8 +236,8 @@ def prepare_run(args, schedule_from_flags, images_per_step, classify):
     with prepare_train_dir(
         args.train_dir, args.fresh, batch_files.data_classes(
             args.data_dir, args.data_format), args.warm_start_from,
-        args.trainable_scopes, classify, args.use_fp16,
-        lock) as (_, warm_source):
+        args.trainable_scopes, classify, args.use_fp16, lock,
+        run_flags.RunFlags.from_flags(args, schedule)) as (_, warm_source):
       yield with_warm_source(settings, warm_source), schedule
 
 
@@ -297,7 +301,7 @@ def _notice_a_batch_over_the_records(batch_size, records):
 @contextlib.contextmanager
 def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
                       trainable_scopes=None, classify=None, use_fp16=False,
-                      lock=None):
+                      lock=None, flags_of_run=None):
   """Creates --train_dir if needed; `fresh` clears an earlier run from it.
 
   A second trainer is refused while a first one runs in the folder
@@ -325,6 +329,8 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
       prepare_run takes it before the download), or None: one is taken
       here, for the `with`. A second lock of the same folder from this
       process would find it held.
+    flags_of_run: the run_flags.RunFlags to record in the folder, which a
+      resumed run first compares with the record there; None records none.
 
   Yields:
     (latest, warm_source): the checkpoint training will resume from, or
@@ -367,6 +373,9 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
     present = set(storage.listdir(train_dir))
     try:
       classes.record_for_run(train_dir, data_classes, resuming=bool(latest))
+      if flags_of_run:
+        run_flags.record_for_run(train_dir, flags_of_run, latest and (
+            checkpoints.global_step_of(latest) or 0))
       yield latest, warm_source
     except BaseException:
       # KeyboardInterrupt and errors.Terminated (the stops) included. The
@@ -659,10 +668,11 @@ def _refuse_files_of_no_run(train_dir, data_classes):
 
   A `checkpoint`, graph.pbtxt or class_names.txt in a folder without a
   checkpoint or event file is someone else's file: training would write
-  over it, and --fresh would delete it. One exception: a class_names.txt
-  holding exactly the names this run records is our own, left by a run
-  stopped before its first checkpoint (by versions that did not take it
-  away again, see _undo_new_run).
+  over it, and --fresh would delete it. Two exceptions: a class_names.txt
+  holding exactly the names this run records, and a training_flags.txt
+  that is a record of run_flags.py, are our own, left by a run stopped
+  before its first checkpoint (killed, or by versions that did not take
+  them away again, see _undo_new_run).
   """
   if not storage.isdir(train_dir) or _run_signs(train_dir):
     return
@@ -670,7 +680,9 @@ def _refuse_files_of_no_run(train_dir, data_classes):
   others = [name for name in GENERIC_RUN_FILES
             if storage.exists(os.path.join(train_dir, name)) and not (
                 name == classes.RUN_FILE and
-                _holds(os.path.join(train_dir, name), ours))]
+                _holds(os.path.join(train_dir, name), ours) or
+                name == run_flags.RUN_FILE and
+                run_flags.read(os.path.join(train_dir, name)))]
   if others:
     them = 'it' if len(others) == 1 else 'them'
     raise errors.UserError(

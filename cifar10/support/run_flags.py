@@ -1,0 +1,228 @@
+"""The flags that shape a run's training, recorded in its folder.
+
+A resumed run trains on with the flags it is given now: no checkpoint holds
+the batch size or the learning rate's schedule, and changing them on resume
+is legitimate (a lower rate to fine-tune, say). Some changes act in ways
+nobody would guess, though. The decay period is counted in steps of the
+batch size, so --batch_size 32 in place of 64 moves the first decay from
+step 54,687 to 109,375, and a run past its first decay goes back to the
+higher rate; a run warm-started with --trainable_scopes and resumed without
+it trains every layer.
+
+So a trainer records these flags in the run's folder (RUN_FILE) as a run
+starts, and a resumed run prints one notice for each flag that changed: the
+old value, the new one, and what the change does. Nothing is refused, and a
+run resumed with the same flags prints nothing more. A run made before the
+record existed has none: nothing is compared, and the record is written
+then. --fresh removes it with the run's other files (support/training_run.py
+lists it among them).
+
+The record is text, one `--flag=value` line each, as the flag is typed.
+"""
+if not __package__:  # Run as a file: see run_as_file.py.
+  import run_as_file
+  run_as_file.refuse(__file__)
+
+import dataclasses
+import os
+import re
+
+from cifar10.support import errors
+from cifar10.support import flags
+from cifar10.support import learning_schedule
+from cifar10.support import storage
+
+RUN_FILE = 'training_flags.txt'
+
+_HEADER = ('# The flags that shape this training run, as it last started. '
+           'A resumed run\n# says which of its own differ.\n')
+
+
+def _read_scopes(text):
+  return flags.name_list(text) or None
+
+
+# The recorded flags, in the record's order: how each is read back, and
+# its value where the record (or the trainer) has none. Only multi_gpu_train
+# has --num_gpus, and the others train one tower; a record without
+# --trainable_scopes is of a run that trained every layer.
+_FLAGS = {
+    'batch_size': (int, None),
+    'num_gpus': (int, 1),
+    'initial_learning_rate': (float, None),
+    'learning_rate_decay_factor': (float, None),
+    'num_epochs_per_decay': (float, None),
+    'trainable_scopes': (_read_scopes, None),
+    'mixed_precision': (str, 'off'),
+}
+
+# The flags that set the learning rate at a step. The images of a step
+# (--batch_size times --num_gpus) count the decay period in steps.
+_SCHEDULE_FLAGS = ('batch_size', 'num_gpus', 'initial_learning_rate',
+                   'learning_rate_decay_factor', 'num_epochs_per_decay')
+
+_LINE = re.compile(r'--(\w+)=(.*)')
+
+
+@dataclasses.dataclass(frozen=True)
+class RunFlags:
+  """The recorded flags of the run being started, and its schedule.
+
+  Attributes:
+    values: {flag name: value} for every name of _FLAGS.
+    schedule: the cifar10.Schedule these flags made, whose epoch (the
+      training records) the effects of a change are counted in.
+  """
+  values: dict
+  schedule: object
+
+  @classmethod
+  def from_flags(cls, args, schedule):
+    """The flags of `args` (a trainer's parsed flags) and its schedule."""
+    values = {name: getattr(args, name, default)
+              for name, (_, default) in _FLAGS.items()}
+    # As a record reads them back: a tuple of names, or None for all.
+    values['trainable_scopes'] = tuple(values['trainable_scopes'] or ()) or None
+    return cls(values, schedule)
+
+  def text(self):
+    """The record's contents, as bytes."""
+    lines = ['--%s=%s' % (name, _shown(value))
+             for name, value in self.values.items() if value is not None]
+    return (_HEADER + ''.join(line + '\n' for line in lines)).encode('utf-8')
+
+
+def _shown(value):
+  """A value as the flag is typed: 0.1, 128, local4,softmax_linear."""
+  if isinstance(value, tuple):
+    return ','.join(value)
+  return '%r' % value if isinstance(value, float) else str(value)
+
+
+def read(path):
+  """The flags recorded in the file `path`, or None where it holds none.
+
+  Returns:
+    {flag name: value} for every name of _FLAGS (the default where the
+    record has no line), or None: no such file, one that cannot be read,
+    or one that is not a record (a line that is not `--flag=value`, a
+    value that does not read as the flag's). Lines of flags a later version
+    records are skipped.
+  """
+  try:
+    if not storage.isfile(path):
+      return None
+    text = storage.read_bytes(path).decode('utf-8')
+  except (storage.op_error(), UnicodeDecodeError):
+    return None
+  values = {name: default for name, (_, default) in _FLAGS.items()}
+  found = False
+  for line in text.splitlines():
+    if not line.strip() or line.startswith('#'):
+      continue
+    match = _LINE.fullmatch(line.strip())
+    if not match:
+      return None
+    name, value = match.groups()
+    if name in _FLAGS:
+      try:
+        values[name] = _FLAGS[name][0](value)
+      except ValueError:
+        return None
+      found = True
+  return values if found else None
+
+
+def record_for_run(train_dir, run_flags, resumed_step):
+  """Records `run_flags` in `train_dir`; a resumed run first compares them.
+
+  Args:
+    train_dir: the run's folder (it exists).
+    run_flags: the RunFlags of the run being started.
+    resumed_step: the global step the run resumes from, or None for a new
+      run (which writes its record over any an unfinished start left).
+  """
+  path = os.path.join(train_dir, RUN_FILE)
+  if resumed_step is not None:
+    recorded = read(path)
+    if recorded == run_flags.values:
+      return  # The common case: nothing to say, nothing to write.
+    if recorded is not None:
+      for line in changes(recorded, run_flags, resumed_step):
+        errors.notice(line)
+  storage.write_atomically(path, run_flags.text())
+
+
+def changes(recorded, run_flags, step):
+  """One line for each flag whose value differs from the record's.
+
+  Args:
+    recorded: the record's values (read).
+    run_flags: the RunFlags of the run resuming now.
+    step: the global step it resumes from.
+
+  Returns:
+    A list of lines, in the record's order; empty where nothing changed.
+  """
+  now = run_flags.values
+  lines = []
+  for name in _FLAGS:
+    if recorded[name] == now[name]:
+      continue
+    before = dict(now, **{name: recorded[name]})
+    effect = _effect(name, before, now, run_flags.schedule, step)
+    lines.append('--%s changed from %s to %s since this run last started%s.'
+                 % (name, _named(name, recorded[name]), _named(name, now[name]),
+                    effect and ': ' + effect))
+  return lines
+
+
+def _named(name, value):
+  """A value as a notice names it (trainable_scopes' None: all layers)."""
+  if value is None and name == 'trainable_scopes':
+    return 'none (every layer)'
+  return _shown(value)
+
+
+def _effect(name, before, now, schedule, step):
+  """What changing flag `name` alone does, in words; '' where it says all.
+
+  Args:
+    name: the flag.
+    before, now: the values with its recorded value, and with its new one.
+    schedule: the schedule of `now`, for the epoch's records.
+    step: the global step the run resumes from.
+  """
+  if name == 'trainable_scopes':
+    return ('every layer trains now' if now[name] is None else
+            'only %s train%s now' % (', '.join(now[name]),
+                                     's' * (len(now[name]) == 1)))
+  if name == 'mixed_precision':
+    return ('the convolutions and matrix multiplies compute in %s now' %
+            ('bfloat16' if now[name] == 'bf16' else 'float32'))
+  if name not in _SCHEDULE_FLAGS:
+    return ''
+  try:
+    (old_period, old_rate), (new_period, new_rate) = [
+        _schedule_at(values, schedule, step) for values in (before, now)]
+  except errors.UserError:  # A period under one step, refused elsewhere.
+    return ''
+  period = ('the learning rate decays every %d steps instead of %d, and ' % (
+      new_period, old_period) if new_period != old_period else
+            'the learning rate ')
+  if new_rate == old_rate:
+    return period + 'at step %d, where this run resumes, stays %g' % (
+        step, new_rate)
+  return period + 'at step %d, where this run resumes, goes from %g to %g' % (
+      step, old_rate, new_rate)
+
+
+def _schedule_at(values, schedule, step):
+  """(decay period in steps, learning rate at `step`) of the flags `values`."""
+  schedule = dataclasses.replace(
+      schedule, initial_learning_rate=values['initial_learning_rate'],
+      learning_rate_decay_factor=values['learning_rate_decay_factor'],
+      num_epochs_per_decay=values['num_epochs_per_decay'])
+  images_per_step = values['batch_size'] * values['num_gpus']
+  return (schedule.decay_steps(images_per_step),
+          learning_schedule.rate_at(schedule, images_per_step, step))
