@@ -31,7 +31,8 @@ from every worker into each update. With several ps tasks, local3/weights,
 83% of the parameters, is split into one shard per ps task (a partitioned
 variable; --partition_variables=false keeps it whole), and checkpoints
 still hold it whole. The ps tasks exit once every worker has finished and
-exited.
+exited. A task that dies is named by the tasks that wait on it
+(support/cluster_watch.py), which would otherwise wait for it in silence.
 """
 
 import contextlib
@@ -39,7 +40,6 @@ import dataclasses
 import json
 import os
 import signal
-import socket
 import sys
 import threading
 import time
@@ -92,6 +92,7 @@ from cifar10 import cifar10
 from cifar10 import training_loop
 import cifar10.train as train
 from cifar10.support import batch_files
+from cifar10.support import cluster_watch
 from cifar10.support import learning_schedule
 from cifar10.support import run_flags
 from cifar10.support import training_run
@@ -172,6 +173,13 @@ class Cluster:
     job, _ = self._given_as(job_name, task_index)
     return ('TF_CONFIG cluster.%s' % job if self.tf_config else
             '--%s_hosts' % job)
+
+  def tasks(self, job_name):
+    """[(name, address, where given)] of each task of a job, by index, as
+    the messages of support/cluster_watch.py name them."""
+    return [(self.name(job_name, index), address,
+             self.address_given_in(job_name, index))
+            for index, address in enumerate(self.hosts[job_name])]
 
 
 def _listed_hosts(jobs, job, required=True):
@@ -298,16 +306,6 @@ def cluster_from(args, environ=os.environ):
   return Cluster(hosts, job_name, task_index)
 
 
-def _connection_error(address):
-  """None if 'host:port' accepts a TCP connection now, else the OSError."""
-  host, _, port = address.rpartition(':')
-  try:
-    socket.create_connection((host, int(port)), timeout=1).close()
-    return None
-  except OSError as error:
-    return error
-
-
 def wait_for_tasks(cluster, job_name, timeout_secs):
   """Waits until every task of a job accepts TCP connections.
 
@@ -324,7 +322,7 @@ def wait_for_tasks(cluster, job_name, timeout_secs):
   deadline = time.monotonic() + timeout_secs
   for task_index, address in enumerate(cluster.hosts[job_name]):
     while True:
-      error = _connection_error(address)
+      error = cluster_watch.connection_error(address)
       if error is None:
         break
       if time.monotonic() > deadline:
@@ -352,7 +350,7 @@ def wait_for_tasks_to_exit(addresses, timeout_secs):
   remaining = list(addresses)
   while remaining and time.monotonic() <= deadline:
     remaining = [address for address in remaining
-                 if _connection_error(address) is None]
+                 if cluster_watch.connection_error(address) is None]
     if remaining:
       time.sleep(0.5)
   return remaining
@@ -515,13 +513,14 @@ def _done_queue(cluster, ps_task):
 # The tasks
 # ---------------------------------------------------------------------------
 
-def _run_interruptibly(function):
+def _run_interruptibly(function, while_waiting=lambda: None):
   """Calls `function()` in a thread of its own, so that Ctrl-C can stop it.
 
   While a session's run blocks (a ps waits hours for its workers), the main
   thread is inside TensorFlow's C++ code, and Python delivers SIGINT only
   once it returns: Ctrl-C would do nothing. Waiting on the thread instead
-  keeps the main thread where KeyboardInterrupt arrives.
+  keeps the main thread where KeyboardInterrupt arrives, and free to call
+  `while_waiting()` every half second meanwhile.
 
   Returns:
     What `function` returns.
@@ -542,6 +541,7 @@ def _run_interruptibly(function):
   thread.start()
   while thread.is_alive():
     thread.join(0.5)
+    while_waiting()
   if 'error' in outcome:
     raise outcome['error']
   return outcome['value']
@@ -551,7 +551,10 @@ def run_ps(server, cluster, timeout_secs):
   """Serves the variables until every worker has said it is done, and left.
 
   The server already answers the workers' requests from its own threads;
-  this only blocks on the done queue and reports each token it takes. A
+  this only blocks on the done queue and reports each token it takes.
+  Meanwhile it names a worker it still waits for whose address stops
+  answering (cluster_watch.MissingWorkers): a worker that died would
+  otherwise be waited for in silence, for good. A
   worker still talks to this task after its token: closing its session
   releases the graph it registered here, and that call never returns if
   this task is gone (checked with TF 2.21: the worker hangs). So this task
@@ -560,7 +563,8 @@ def run_ps(server, cluster, timeout_secs):
   Args:
     server: this task's running tf.distribute.Server.
     cluster: the Cluster, with this ps task's place in it.
-    timeout_secs: seconds to wait for the workers to exit after the last
+    timeout_secs: --startup_timeout: seconds a worker is given to start
+      before one that does not answer is named, and to exit after the last
       token; a worker still up after that is left to itself, with a notice.
 
   Raises:
@@ -569,6 +573,8 @@ def run_ps(server, cluster, timeout_secs):
   task_index = cluster.task_index
   num_workers = len(cluster.hosts['worker'])
   finished = 0
+  missing = cluster_watch.MissingWorkers(
+      cluster.name('ps', task_index), cluster.tasks('worker'), timeout_secs)
   with tf.Graph().as_default():
     done = _done_queue(cluster.hosts, task_index).dequeue()
     config = tf.compat.v1.ConfigProto(
@@ -580,7 +586,8 @@ def run_ps(server, cluster, timeout_secs):
       print('ps %d: serving the variables until every worker is done (%d in '
             'the cluster).' % (task_index, num_workers), flush=True)
       while finished < num_workers:
-        _run_interruptibly(lambda: sess.run(done))
+        missing.finished(int(_run_interruptibly(lambda: sess.run(done),
+                                                missing.look)))
         finished += 1
         print('ps %d: %d of %d workers done.' % (task_index, finished,
                                                 num_workers), flush=True)
@@ -690,8 +697,35 @@ class _SyncReplicasHook(tf.compat.v1.train.SessionRunHook):
     self._hook.end(session)
 
 
+class _StepsToWatch(tf.compat.v1.train.SessionRunHook):
+  """Tells a cluster_watch.StepWatch of each step that finishes."""
+
+  def __init__(self, watch):
+    self._watch = watch
+
+  def after_run(self, run_context, run_values):
+    self._watch.step_finished()
+
+
+def _checkpoints_clause(cluster, train_dir):
+  """A function for the StepWatch: the clause on the checkpoints kept."""
+  if cluster.task_index != 0:
+    return lambda: 'the chief (%s) keeps the checkpoints' % cluster.name(
+        'worker', 0)
+
+  def latest():
+    checkpoint = tf.train.latest_checkpoint(train_dir)
+    return ('the last checkpoint is %s' % checkpoint if checkpoint else
+            'no checkpoint was saved yet')
+  return latest
+
+
 def run_worker(server, cluster, args, settings):
   """Trains with the shared loop; the chief also checkpoints and summarizes.
+
+  A cluster_watch.StepWatch watches the steps: when they stall because a
+  ps task is gone, it says so, and a stop signal then ends the worker at
+  once (as does a second one while the first waits for the step in flight).
 
   Args:
     server: this worker's running tf.distribute.Server.
@@ -700,6 +734,16 @@ def run_worker(server, cluster, args, settings):
     args: the parsed flags.
     settings: the training_loop.LoopSettings made from the flags.
   """
+  watch = cluster_watch.StepWatch(
+      cluster.name('worker', cluster.task_index), cluster.tasks('ps'),
+      _checkpoints_clause(cluster, args.train_dir),
+      saves=cluster.task_index == 0)
+  with watch:
+    _train_as_worker(server, cluster, args, settings, watch)
+
+
+def _train_as_worker(server, cluster, args, settings, watch):
+  """run_worker's work, under its watch."""
   hosts, task_index = cluster.hosts, cluster.task_index
   is_chief = task_index == 0
   num_workers = len(hosts['worker'])
@@ -743,7 +787,8 @@ def run_worker(server, cluster, args, settings):
                    for ps_task in range(len(hosts['ps']))]
     replica = training_loop.Replica(
         master=server.target, is_chief=is_chief,
-        hooks=tuple(_SyncReplicasHook(opt, is_chief) for opt in sync),
+        hooks=(_StepsToWatch(watch),) + tuple(
+            _SyncReplicasHook(opt, is_chief) for opt in sync),
         device_filters=('/job:ps', worker_device(task_index)),
         max_wait_secs=args.startup_timeout, stop_grace_period_secs=5)
     if not is_chief:

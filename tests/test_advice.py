@@ -207,6 +207,15 @@ ADVICE = {
         ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
     ('cifar10/dist_train.py', 'Start it, or raise --startup_timeout'):
         ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
+    # cifar10/support/cluster_watch.py
+    ('cifar10/support/cluster_watch.py', 'Start it again with its same '
+                                         'command: the chief'):
+        ['test_dist_train.py::test_a_killed_ps_task_is_named_and_its_restart_'
+         'resumes_training'],
+    ('cifar10/support/cluster_watch.py', 'Start it again with its same '
+                                         'command: it rejoins'):
+        ['test_dist_train.py::test_a_ps_task_names_a_worker_that_died_and_its_'
+         'restart_ends_the_run'],
     # cifar10/support/eval_report.py
     ('cifar10/support/eval_report.py', 'which lists them all'):
         ['test_use_model.py::test_predict_refuses_more_classes_than_the_'

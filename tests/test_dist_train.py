@@ -4,8 +4,10 @@ Every task is a real process on a free local port; all are killed when a test
 ends, pass or fail.
 """
 
+import contextlib
 import datetime
 import json
+import os
 import re
 import signal
 import socket
@@ -25,6 +27,7 @@ from cifar10 import export
 from cifar10 import predict
 import cifar10.train as train
 from cifar10.support import checkpoints
+from cifar10.support import cluster_watch
 from cifar10.support import errors
 import script_modules
 
@@ -280,6 +283,130 @@ def test_ps_waits_until_every_worker_has_exited():
     assert dist_train.wait_for_tasks_to_exit([address], 1) == [address]
 
 
+def _until(condition):
+  """Waits until `condition()` holds, at most DEADLINE_SECS."""
+  deadline = time.monotonic() + DEADLINE_SECS
+  while not condition():
+    assert time.monotonic() < deadline, 'still not so after %d s' % (
+        DEADLINE_SECS)
+    time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def _stop_signals_noted():
+  """SIGINT and SIGTERM handled by Python, doing nothing: as in training,
+  where the stop hook's handler only notes them, and Python writes each to
+  the StepWatch's wakeup socket."""
+  previous = {signum: signal.signal(signum, lambda *unused: None)
+              for signum in (signal.SIGINT, signal.SIGTERM)}
+  try:
+    yield
+  finally:
+    for signum, handler in previous.items():
+      signal.signal(signum, handler)
+
+
+def test_a_worker_says_its_ps_task_is_gone_and_a_stop_then_ends_it_at_once():
+  # A listening socket stands in for the ps task's server; the watch looks
+  # for it as soon as no step finishes (stall_secs=0), and ends "the
+  # process" through `end`, which here only notes the status.
+  server = socket.create_server(('127.0.0.1', 0))
+  port = server.getsockname()[1]
+  address = '127.0.0.1:%d' % port
+  said, ended = [], []
+  watch = cluster_watch.StepWatch(
+      'worker 1', [('ps 0', address, '--ps_hosts')],
+      lambda: 'the chief (worker 0) keeps the checkpoints', stall_secs=0,
+      say=said.append, end=ended.append)
+  with _stop_signals_noted(), watch:
+    assert watch.gone is None
+    server.close()
+    _until(lambda: said)
+    assert re.fullmatch(
+        r'worker 1: no step has finished for \d+ s, and ps 0 \(%s, from '
+        r'--ps_hosts\) accepts no connections \(Connection refused\): that '
+        r'ps task has stopped, and the variables it held are gone with it\. '
+        r'Start it again with its same command: .*\.' % re.escape(address),
+        said[0]), said
+    assert watch.gone == ('ps 0', address)
+    # Now the first stop ends the worker at once: nothing can be saved.
+    os.kill(os.getpid(), signal.SIGTERM)
+    _until(lambda: ended)
+    assert ended == [143]
+    assert said[1:] == [
+        'Stopped by SIGTERM at once: ps 0 (%s) is gone, and the variables '
+        'with it, so nothing could be saved; the chief (worker 0) keeps the '
+        'checkpoints.' % address]
+    # Started again, the task answers, and the next step says it is back.
+    with socket.create_server(('127.0.0.1', port)):
+      _until(lambda: watch.gone is None)
+      watch.step_finished()
+    assert said[2:] == ['worker 1: ps 0 (%s) is back, and steps finish '
+                        'again.' % address]
+
+
+def test_a_second_stop_signal_ends_a_worker_at_once(tmp_path):
+  # The ps task is up, so the first stop waits for the step in flight (the
+  # stop hook's, in training); the second one does not.
+  with socket.create_server(('127.0.0.1', 0)) as server:
+    said, ended = [], []
+    watch = cluster_watch.StepWatch(
+        'worker 0', [('ps 0', '127.0.0.1:%d' % server.getsockname()[1],
+                      '--ps_hosts')],
+        lambda: 'the last checkpoint is %s' % (tmp_path / 'model.ckpt-10'),
+        saves=True, stall_secs=0, say=said.append, end=ended.append)
+    with _stop_signals_noted(), watch:
+      os.kill(os.getpid(), signal.SIGINT)
+      # The first stop, not over after stall_secs, says how to cut it short.
+      _until(lambda: said)
+      assert said == [
+          'worker 0: stopping by SIGINT once the step in flight has finished '
+          'and been saved. A second Ctrl-C or SIGTERM stops at once, saving '
+          'nothing since the last checkpoint.']
+      assert ended == []
+      os.kill(os.getpid(), signal.SIGINT)
+      _until(lambda: ended)
+  assert ended == [130]
+  assert said[1:] == [
+      'Stopped by a second stop signal (SIGINT) at once, without waiting for '
+      'the step in flight: nothing was saved since the last checkpoint; the '
+      'last checkpoint is %s.' % (tmp_path / 'model.ckpt-10')]
+
+
+def test_a_ps_task_names_the_workers_it_waits_for_that_are_gone():
+  # Listening sockets stand in for workers 0 and 1; worker 2 never starts.
+  servers = [socket.create_server(('127.0.0.1', 0)) for _ in range(2)]
+  [never_port] = ports.free_ports(1)
+  addresses = ['127.0.0.1:%d' % server.getsockname()[1]
+               for server in servers] + ['127.0.0.1:%d' % never_port]
+  said = []
+  missing = cluster_watch.MissingWorkers(
+      'ps 0', [('worker %d' % index, address, '--worker_hosts')
+               for index, address in enumerate(addresses)],
+      startup_secs=DEADLINE_SECS, say=said.append, probe_secs=0)
+  line = ('ps 0: still waiting for worker %d (%s, from --worker_hosts), '
+          'which accepts no connections (Connection refused): it has stopped '
+          'before it finished. Start it again with its same command: it '
+          'rejoins the cluster (or, with the global step at --max_steps '
+          'already, finishes at once), and this task goes on. Or stop this ps '
+          'task with Ctrl-C.')
+  # While the cluster starts, a worker not up yet is no news.
+  missing.look()
+  assert said == []
+  # A worker seen up, then gone, is named at once.
+  servers[1].close()
+  missing.look()
+  assert said == [line % (1, addresses[1])]
+  # Once a worker has finished (and exited), the cluster is past its start:
+  # a worker never seen is named too; the finished one is not, nor are
+  # those named already.
+  missing.finished(0)
+  servers[0].close()
+  missing.look()
+  missing.look()
+  assert said == [line % (1, addresses[1]), line % (2, addresses[2])]
+
+
 def _args(*argv):
   return dist_train.parser().parse_args(list(argv))
 
@@ -519,6 +646,91 @@ def test_restarted_chief_resumes_from_its_last_checkpoint(synthetic_data_dir,
     status, output = task.finish()
     assert status == 0, output[-3000:]
   assert latest_step(str(tmp_path / 'worker0')) >= saved + 10
+
+
+def test_a_killed_ps_task_is_named_and_its_restart_resumes_training(
+    synthetic_data_dir, tmp_path, children):
+  # Both workers have no end in sight, so they are still training when the
+  # ps task is killed, however late the kill lands.
+  cluster = Cluster(children, synthetic_data_dir, tmp_path,
+                    '--initial_learning_rate', '0.05',
+                    '--save_checkpoint_steps', '10', '--max_steps', '1000000')
+  [ps_address] = cluster.common[1].split(',')
+  chief_dir = str(tmp_path / 'worker0')
+  ps = cluster.start('ps', 0)
+  chief = cluster.start('worker', 0)
+  worker = cluster.start('worker', 1)
+  _wait_for_checkpoint(chief_dir, 10, chief)
+  ps.process.kill()
+  ps.process.wait()
+  # Each worker's steps stall, and it says why, in one line, and what to do.
+  gone = (r': no step has finished for \d+ s, and ps 0 \(%s, from '
+          r'--ps_hosts\) accepts no connections \(Connection refused\): that '
+          r'ps task has stopped' % re.escape(ps_address))
+  for index, task in enumerate((chief, worker)):
+    task.wait_for('^worker %d%s' % (index, gone))
+  # No checkpoint can be saved without the ps task, so this one is the last.
+  saved = latest_step(chief_dir)
+  # A stop then ends a worker at once, though its step never finishes.
+  worker.process.send_signal(signal.SIGTERM)
+  status, output = worker.finish()
+  assert status == 143, output[-3000:]
+  assert output.splitlines()[-1] == (
+      'Stopped by SIGTERM at once: ps 0 (%s) is gone, and the variables with '
+      'it, so nothing could be saved; the chief (worker 0) keeps the '
+      'checkpoints.' % ps_address)
+  # As the line says: the ps task started again with its same command, the
+  # chief restores its last checkpoint and trains on from there.
+  restarted_ps = cluster.start('ps', 0)
+  chief.wait_for(r'^worker 0: ps 0 \(%s\) is back, and steps finish '
+                 r'again\.$' % re.escape(ps_address))
+  after_the_kill = ''.join(chief.lines).split('no step has finished', 1)[1]
+  assert _logged_steps(after_the_kill)[0] == saved + 1, after_the_kill
+  _wait_for_checkpoint(chief_dir, saved + 10, chief)
+  # A step that cannot finish (the ps task stopped, up but silent) holds
+  # the first Ctrl-C; the second ends the chief at once, saving nothing.
+  # The chief says so once the first has waited a while; a second signal
+  # sent before the first is taken would merge with it (the system keeps one
+  # of each kind pending), so the test waits for that line.
+  restarted_ps.process.send_signal(signal.SIGSTOP)
+  chief.process.send_signal(signal.SIGINT)
+  chief.wait_for(r'^worker 0: stopping by SIGINT once the step in flight has '
+                 r'finished and been saved\. A second Ctrl-C or SIGTERM stops '
+                 r'at once')
+  chief.process.send_signal(signal.SIGINT)
+  status, output = chief.finish()
+  assert status == 130, output[-3000:]
+  assert output.splitlines()[-1] == (
+      'Stopped by a second stop signal (SIGINT) at once, without waiting for '
+      'the step in flight: nothing was saved since the last checkpoint; the '
+      'last checkpoint is %s.' % tf.train.latest_checkpoint(chief_dir))
+
+
+def test_a_ps_task_names_a_worker_that_died_and_its_restart_ends_the_run(
+    synthetic_data_dir, tmp_path, children):
+  cluster = Cluster(children, synthetic_data_dir, tmp_path, '--max_steps',
+                    '10', '--initial_learning_rate', '0.05')
+  worker_address = cluster.common[3].split(',')[1]
+  ps = cluster.start('ps', 0)
+  chief = cluster.start('worker', 0)
+  # Worker 1 dies as it starts, and the chief trains to the end alone.
+  cluster.start('worker', 1).process.kill()
+  status, output = chief.finish()
+  assert status == 0, output[-3000:]
+  # The ps task, waiting for worker 1's done token, names it.
+  ps.wait_for(
+      r'^ps 0: still waiting for worker 1 \(%s, from --worker_hosts\), '
+      r'which accepts no connections \(Connection refused\): it has stopped '
+      r'before it finished\. Start it again with its same command' %
+      re.escape(worker_address))
+  # As the line says: started again with its same command, worker 1 finds
+  # the global step at --max_steps, finishes at once, and so does the ps.
+  status, output = cluster.start('worker', 1).finish()
+  assert status == 0, output[-3000:]
+  assert 'Nothing to do: the global step' in output, output[-3000:]
+  status, output = ps.finish()
+  assert status == 0, output[-3000:]
+  assert 'ps 0: 2 of 2 workers done.' in output
 
 
 # ---------------------------------------------------------------------------
