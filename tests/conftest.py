@@ -273,6 +273,20 @@ def built_once(tmp_path_factory, worker_id, name, build):
   return str(folder)
 
 
+# The tiny data set of the schedule's tests: 15 records in each of the five
+# training files, whose short epochs bring the decay within a few steps.
+TINY_RECORDS = 75
+
+
+@pytest.fixture(scope='module')
+def tiny_data_dir(tmp_path_factory):
+  data_dir = str(tmp_path_factory.mktemp('tiny_data'))
+  synthetic.write_synthetic_dataset(data_dir,
+                                    train_records_per_file=TINY_RECORDS // 5,
+                                    test_records=10, seed=2)
+  return data_dir
+
+
 @pytest.fixture(scope='session')
 def synthetic_data_dir(tmp_path_factory, worker_id):
   """A --data_dir holding a small learnable data set in the native format."""

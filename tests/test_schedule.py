@@ -9,27 +9,18 @@ import tensorflow as tf
 
 from cifar10 import cifar10
 from cifar10 import multi_gpu_train
-from cifar10 import synthetic
 from cifar10 import training_loop
 import cifar10.train as train
 from cifar10.support import batch_files
 from cifar10.support import errors
 from cifar10.support import learning_schedule
-from conftest import DEADLINE_SECS, both_modes, latest_step, summarized_scalar
+from conftest import DEADLINE_SECS, TINY_RECORDS, both_modes, latest_step
+from conftest import summarized_scalar
 import documents
 
 pytestmark = [both_modes, pytest.mark.fast]
 
-# The tiny data set: 15 records in each of the five training files.
-_RECORDS = 75
-
-
-@pytest.fixture(scope='module')
-def tiny_data_dir(tmp_path_factory):
-  data_dir = str(tmp_path_factory.mktemp('tiny_data'))
-  synthetic.write_synthetic_dataset(data_dir, train_records_per_file=15,
-                                    test_records=10, seed=2)
-  return data_dir
+_RECORDS = TINY_RECORDS  # tiny_data_dir's training records (conftest).
 
 
 def _rates(build, steps):
