@@ -138,7 +138,7 @@ def check_png_name(args):
   raise errors.UserError(
       '--output %s: this tool writes the PNG the evaluator stored, unchanged, '
       'so the file must be named .png. Give --output %s.'
-      % (args.output, suggested))
+      % (args.output, paths.for_shell(suggested)))
 
 
 def main(argv=None):

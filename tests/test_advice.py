@@ -1057,7 +1057,19 @@ def test_data_into_a_class_folder_then_beside_the_pictures(layout, tmp_path,
     shutil.rmtree(str(pictures / 'train'))
     shutil.rmtree(str(pictures / 'test'))
     inner = pictures / 'cat'
+  # Beside them, loose folders of pictures, and a run: the folder holding
+  # them all is itself a folder of pictures (a home's, a project's).
+  for loose in ('holiday', 'scans'):
+    (tmp_path / loose).mkdir()
+    _picture(tmp_path / loose / 'a.png')
+  run = tmp_path / 'run'
+  run.mkdir()
+  (run / 'events.out.tfevents.1.host').write_bytes(b'')
   before = _listing(tmp_path)
+  # Before: the offer climbed to the folder above them all (TMP_data, or
+  # /home_data), whatever the folder refused.
+  message = _refusal(synthetic.main, ['--data_dir', str(run)])
+  assert message.endswith('such as %s_data.' % run), message
   for folder in (inner, inner.parent):
     if folder == pictures and layout == 'classes':
       continue  # The pictures' own folder: test_data_into_another_tools...
@@ -1071,7 +1083,7 @@ def test_data_into_a_class_folder_then_beside_the_pictures(layout, tmp_path,
                          '--test_records', '10']) == 0
   assert _listing(pictures) == {
       os.path.relpath(name, 'pictures'): data
-      for name, data in before.items()}
+      for name, data in before.items() if name.startswith('pictures/')}
   # The pictures are still a folder of pictures to convert, not data.
   assert 'convert them first' in _refusal(paths.resolve_data_dir,
                                           str(pictures))

@@ -261,18 +261,20 @@ def test_eval_image_saves_the_latest_evaluation_unchanged(eval_dir, tmp_path):
 def test_eval_image_refuses_a_name_of_another_format_then_the_png(
     eval_dir, tmp_path):
   # Before: --output cm.jpg got the PNG bytes without a word.
-  for name, given in [('cm.jpg', 'cm.png'), ('matrix', 'matrix.png')]:
+  for name, given in [('cm.jpg', 'cm.png'), ('matrix', 'matrix.png'),
+                      ('sp ü.jpg', 'sp ü.png')]:
     output = str(tmp_path / name)
     with pytest.raises(errors.UserError) as raised:
       eval_image.main(['--eval_dir', eval_dir, '--output', output])
+    # A name with a space is quoted, to be pasted into a shell.
     assert str(raised.value) == (
         '--output %s: this tool writes the PNG the evaluator stored, '
         'unchanged, so the file must be named .png. Give --output %s.'
-        % (output, tmp_path / given))
+        % (output, shlex.quote(str(tmp_path / given))))
     assert not os.path.exists(output)
-    # "Give --output NAME.png".
-    assert eval_image.main(['--eval_dir', eval_dir, '--output',
-                            str(tmp_path / given)]) == 0
+    # "Give --output NAME.png", as the shell reads it.
+    typed, = shlex.split(str(raised.value).rpartition('--output ')[2][:-1])
+    assert eval_image.main(['--eval_dir', eval_dir, '--output', typed]) == 0
     assert _read(str(tmp_path / given)) == _png_of(3)
   # Where that .png exists, a free name, which the advice can give as it is.
   message = str(pytest.raises(errors.UserError, eval_image.main, [

@@ -415,9 +415,12 @@ def check_data_destination(folder, flag, files=storage):
     # Beside a class folder (or train/) is still inside the pictures, where
     # the data set would pass for a class, or for the data of --data_dir
     # PICTURES: the offer goes beside the folder of pictures holding it.
+    # Only a class folder climbs: a run beside folders of pictures (a
+    # project's, a home's) is offered RUN_data, not /home_data.
     beside = _absolute(folder)
     parent = storage.dirname(beside)
-    while parent != beside and picture_folders(parent, files=files):
+    while parent != beside and os.path.basename(beside) in picture_folders(
+        parent, files=files):
       beside, parent = parent, storage.dirname(parent)
     raise errors.UserError(
         '%s %s is %s, not a data set\'s folder: the data set would be '
