@@ -28,6 +28,7 @@ import cifar10.train as train
 from cifar10.support import checkpoints
 from cifar10.support import classes
 from cifar10.support import errors
+from cifar10.support import eval_report
 from cifar10.support import script
 from conftest import DEADLINE_SECS, both_modes, latest_step, summary_values
 from test_convert_images import _class_folder
@@ -638,6 +639,31 @@ def test_a_full_disk_is_one_line_for_each_script_then_room_and_run_again(
   assert os.path.isfile(os.path.join(disk, 'exported', 'saved_model.pb'))
   assert os.listdir(eval_dir)
   assert latest_step(new_run) == 3
+
+
+def test_a_disk_with_a_few_kilobytes_left_loses_no_evaluation_in_silence(
+    synthetic_data_dir, trained_dir, tmpfs, capsys):
+  # Before: the event file took the first part of the summaries and the
+  # writer said nothing; the evaluator printed its result and exited 0,
+  # and nothing held it (TensorBoard, --all_checkpoints, plot_run).
+  disk = str(tmpfs('4m'))
+  eval_dir = os.path.join(disk, 'eval')
+  command = ['--data_dir', synthetic_data_dir, '--checkpoint_dir',
+             trained_dir, '--eval_dir', eval_dir, '--run_once',
+             '--num_examples', '50', '--batch_size', '50']
+  filler = _fill(disk)
+  with open(filler, 'r+b') as out:  # 16 KB left: less than one evaluation.
+    out.truncate(os.path.getsize(filler) - (16 << 10))
+  assert script.run(cifar10_eval.main, command) == 1
+  captured = capsys.readouterr()
+  assert captured.err == _no_room_line(eval_dir)
+  assert 'precision @ 1' not in captured.out
+  assert not [name for name in os.listdir(eval_dir)
+              if name.startswith('events.out.tfevents.')]
+  # The advice, followed: room made, the same command records its result.
+  os.remove(filler)
+  assert script.run(cifar10_eval.main, command) == 0
+  assert eval_report.evaluated_steps(eval_dir) == {300}
 
 
 @pytest.mark.fast

@@ -13,8 +13,10 @@ if not __package__:  # Run as a file: see run_as_file.py.
   import run_as_file
   run_as_file.refuse(__file__)
 
+import errno
 import os
 import re
+import shutil
 
 from google.protobuf import text_format
 import tensorflow as tf
@@ -187,11 +189,15 @@ class WriterOnFirstSummary:
     self._on_open = on_open
     self._writer = None
     self._made = None  # What opening made, until the first flush is done.
+    self._path = None  # The event file, where it is known and local.
+    self._given = 0  # Bytes of summaries given: its size is no less.
 
   def add_summary(self, summary, global_step=None):
     if self._writer is None:
       self._open()
     self._writer.add_summary(summary, global_step)
+    self._given += (len(summary) if isinstance(summary, bytes)
+                    else summary.ByteSize())
 
   def _open(self):
     """Makes the event file (and its folder) and the file beside it."""
@@ -204,6 +210,9 @@ class WriterOnFirstSummary:
       with tf.Graph().as_default():  # FileWriter refuses eager mode.
         self._writer = tf.compat.v1.summary.FileWriter(
             self._logdir, filename_suffix=self._filename_suffix)
+      made = sorted(set(_event_files(self._logdir)) - self._made[1])
+      if len(made) == 1 and not storage.scheme(self._logdir):
+        self._path = os.path.join(self._logdir, made[0])
       if self._on_open:
         self._on_open()
     except BaseException:
@@ -242,11 +251,26 @@ class WriterOnFirstSummary:
       return
     try:
       self._writer.flush()
+      self._check_written()
     except BaseException:
       if self._made is not None:  # The first flush: nothing is kept.
         self._take_back()
       raise
     self._made = None
+
+  def _check_written(self):
+    """Raises OSError (ENOSPC) where the event file is shorter than the
+    summaries given, and the disk is full.
+
+    A disk with a few kilobytes left takes the first part of a write and
+    drops the rest, and TensorFlow's writer says nothing: the evaluator
+    would print a result that its event file does not hold (TensorBoard,
+    --all_checkpoints and plot_run would never see it).
+    """
+    if self._path is None or os.path.getsize(self._path) >= self._given:
+      return
+    if shutil.disk_usage(self._logdir).free < self._given:
+      raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), self._path)
 
   def close(self):
     if self._writer is not None:
