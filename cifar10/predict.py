@@ -167,11 +167,11 @@ def _next_step(path):
       holds_files = holds_files or bool(files)
       endings = image_files.picture_endings(files)
       if endings:
-        return ('; %sgive the pictures in it: %s (the shell expands an '
-                'unquoted * into their names)' % (
-                    'it holds folders of pictures: ' if depth > 2 else '',
-                    ' '.join('%s/%s%s' % (folder, pattern, ending)
-                             for ending in endings)))
+        deeper = 'it holds folders of pictures: ' if depth > 2 else ''
+        return '; ' + deeper + (
+            'give the pictures in it: %s (the shell expands an unquoted * '
+            'into their names)' % ' '.join('%s/%s%s' % (folder, pattern, ending)
+                                           for ending in endings))
     if holds_files:
       return ('; it holds no file named as a %s image (%s)'
               % (image_files.FORMATS_TEXT, ', '.join(image_files.ENDINGS)))

@@ -368,9 +368,8 @@ ADVICE = {
     # cifar10/predict.py
     ('cifar10/predict.py', 'give the pictures in it'):
         ['test_advice.py::test_predict_a_folder_or_a_quoted_pattern_then_'
-         'what_the_shell_expands'],
-    ('cifar10/predict.py', 'give the pictures they hold'):
-        ['test_advice.py::test_predict_a_folder_of_split_class_folders_then_'
+         'what_the_shell_expands',
+         'test_advice.py::test_predict_a_folder_of_split_class_folders_then_'
          'the_pattern_named'],
     ('cifar10/predict.py', 'give it without quotes'):
         ['test_advice.py::test_predict_a_folder_or_a_quoted_pattern_then_'

@@ -822,8 +822,11 @@ def test_a_stop_while_tensorflow_loads_ends_at_once_in_one_line(
       start_new_session=True)
   # The import holds TensorFlow's lines back in a file there: it has begun,
   # and takes seconds.
+  # (Only its file: tempfile.gettempdir() makes and removes a probe file
+  # there as the script's modules load, before the stops are caught.)
   deadline = time.monotonic() + DEADLINE_SECS
-  while not os.listdir(held_back_files):
+  while not [name for name in os.listdir(held_back_files)
+             if name.startswith('cifar10-tf-start-')]:
     assert child.poll() is None and time.monotonic() < deadline
     time.sleep(0.005)
   os.killpg(child.pid, stop)

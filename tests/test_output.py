@@ -272,7 +272,7 @@ def test_a_stop_ends_the_eval_loop_quietly(signum, tiny_data_dir, tmp_path,
 
 
 def test_the_eval_loop_says_once_that_it_waits_for_a_checkpoint(
-    tmp_path, capsys, monkeypatch):
+    synthetic_data_dir, tmp_path, capsys, monkeypatch):
   # Before: "No checkpoint in DIR yet; waiting for one." at every interval,
   # a line every --eval_interval_secs for as long as training took to save.
   # The intervals are counted, not timed: the loop's sleep here counts its
@@ -291,7 +291,7 @@ def test_the_eval_loop_says_once_that_it_waits_for_a_checkpoint(
   train_dir = str(tmp_path / 'train')
   args = cifar10_eval.parser().parse_args([
       '--checkpoint_dir', train_dir, '--eval_dir', str(tmp_path / 'eval'),
-      '--data_dir', str(tmp_path / 'data'), '--eval_interval_secs', '7'])
+      '--data_dir', synthetic_data_dir, '--eval_interval_secs', '7'])
   folder, named = checkpoints.locate_checkpoints(args.checkpoint_dir)
   with pytest.raises(errors.Stopped):
     cifar10_eval.evaluate(
