@@ -752,15 +752,18 @@ def _train_as_worker(server, cluster, args, settings, watch):
   schedule.decay_steps(args.batch_size)
   # Only the chief touches --train_dir, around its whole run as
   # cifar10.train does (a stop before the first checkpoint leaves nothing).
+  flags_of_run = (run_flags.RunFlags.from_flags(args, schedule) if is_chief
+                  else None)
   prepared = training_run.prepare_train_dir(
       args.train_dir, args.fresh,
       cifar10.data_classes(args.data_dir, args.data_format),
       args.warm_start_from, args.trainable_scopes, cifar10.classify,
-      args.use_fp16, flags_of_run=run_flags.RunFlags.from_flags(
-          args, schedule)) if is_chief else contextlib.nullcontext(
-              (None, None))
+      args.use_fp16, flags_of_run=flags_of_run) if is_chief else (
+          contextlib.nullcontext((None, None)))
   with prepared as (_, warm_source), tf.Graph().as_default():
-    settings = training_run.with_warm_source(settings, warm_source)
+    settings = dataclasses.replace(
+        training_run.with_warm_source(settings, warm_source),
+        run_flags=flags_of_run)
     # Each worker reads all the training files, shuffled with its own seed:
     # the same data distribution for every worker, whatever their number.
     if args.seed is not None:

@@ -134,8 +134,17 @@ def _flags(**changed):
      '--num_epochs_per_decay changed from 0.6 to 0.5 since this run last '
      'started: the learning rate decays every 4 steps instead of 5, and at '
      'step 6, where this run resumes, stays 0.05.'),
+    # Two of the schedule's flags at once: one line, from what ran to what
+    # runs now (before: a line each, each holding the other at its new
+    # value, a rate that never applied).
+    (dict(batch_size=16, initial_learning_rate=0.1),
+     dict(initial_learning_rate=0.05),
+     '--batch_size changed from 16 to 8 and --initial_learning_rate from '
+     '0.1 to 0.05 since this run last started: the learning rate decays '
+     'every 4 steps instead of 2, and at step 6, where this run resumes, '
+     'goes from 0.0125 to 0.025.'),
 ], ids=['scopes_dropped', 'scopes_given', 'mixed_precision', 'rate',
-        'towers', 'period'])
+        'towers', 'period', 'schedule_together'])
 def test_each_change_is_one_line_with_its_effect(tmp_path, before, now,
                                                  line, capsys):
   path = str(tmp_path / run_flags.RUN_FILE)

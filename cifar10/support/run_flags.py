@@ -154,7 +154,12 @@ def record_for_run(train_dir, run_flags, resumed_step):
 
 
 def changes(recorded, run_flags, step):
-  """One line for each flag whose value differs from the record's.
+  """The notices for the flags whose values differ from the record's.
+
+  The flags of the schedule that changed share one line: the rate and
+  decay period before are those of all the recorded values, and after, of
+  all the new ones (each flag's effect alone would hold the others at
+  their new values, a schedule that never ran). The others get a line each.
 
   Args:
     recorded: the record's values (read).
@@ -165,15 +170,22 @@ def changes(recorded, run_flags, step):
     A list of lines, in the record's order; empty where nothing changed.
   """
   now = run_flags.values
+  changed = [name for name in _FLAGS if recorded[name] != now[name]]
+  schedule_changed = [name for name in changed if name in _SCHEDULE_FLAGS]
   lines = []
-  for name in _FLAGS:
-    if recorded[name] == now[name]:
-      continue
-    before = dict(now, **{name: recorded[name]})
-    effect = _effect(name, before, now, run_flags.schedule, step)
-    lines.append('--%s changed from %s to %s since this run last started%s.'
-                 % (name, _named(name, recorded[name]), _named(name, now[name]),
-                    effect and ': ' + effect))
+  for name in changed:
+    if name in schedule_changed[1:]:
+      continue  # Said in the line of the first.
+    names = schedule_changed if name in _SCHEDULE_FLAGS else [name]
+    said = ['--%s%s from %s to %s' % (
+        each, ' changed' if each == name else '',
+        _named(each, recorded[each]), _named(each, now[each]))
+            for each in names]
+    if len(said) > 1:
+      said = [', '.join(said[:-1]), said[-1]]
+    effect = _effect(name, recorded, now, run_flags.schedule, step)
+    lines.append('%s since this run last started%s.' % (
+        ' and '.join(said), effect and ': ' + effect))
   return lines
 
 
@@ -185,11 +197,12 @@ def _named(name, value):
 
 
 def _effect(name, before, now, schedule, step):
-  """What changing flag `name` alone does, in words; '' where it says all.
+  """What changing flag `name` (with the schedule's other changes) does, in
+  words; '' where the change says all.
 
   Args:
     name: the flag.
-    before, now: the values with its recorded value, and with its new one.
+    before, now: the recorded values, and the new ones.
     schedule: the schedule of `now`, for the epoch's records.
     step: the global step the run resumes from.
   """

@@ -150,13 +150,17 @@ class LoopSettings:
   # The --initial_learning_rate flag, which a diverged run's message offers
   # a smaller value of; None: no flag (the message names it only).
   initial_learning_rate: float = None
+  # The run_flags.RunFlags that a resumed run compares with its folder's
+  # record, once its checkpoint is known to fit (resume_point); None: not
+  # compared (a worker that is not the chief).
+  run_flags: object = None
 
   @classmethod
   def from_flags(cls, args):
     """Reads the settings from the parsed flags of `flags.training_parser`."""
     named = {field.name: getattr(args, field.name)
              for field in dataclasses.fields(cls)
-             if field.name != 'session_options'}
+             if field.name not in ('session_options', 'run_flags')}
     return cls(
         session_options=session_options_lib.SessionOptions.from_flags(args),
         **named)
@@ -233,12 +237,14 @@ def prepare_run(args, schedule_from_flags, images_per_step, classify):
         data_format=args.data_format)
     schedule = schedule_from_flags(args)
     schedule.decay_steps(images_per_step)  # Refuses a period under one step.
+    flags_of_run = run_flags.RunFlags.from_flags(args, schedule)
     with prepare_train_dir(
         args.train_dir, args.fresh, batch_files.data_classes(
             args.data_dir, args.data_format), args.warm_start_from,
         args.trainable_scopes, classify, args.use_fp16, lock,
-        run_flags.RunFlags.from_flags(args, schedule)) as (_, warm_source):
-      yield with_warm_source(settings, warm_source), schedule
+        flags_of_run) as (_, warm_source):
+      yield dataclasses.replace(with_warm_source(settings, warm_source),
+                                run_flags=flags_of_run), schedule
 
 
 def with_warm_source(settings, warm_source):
@@ -329,8 +335,9 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
       prepare_run takes it before the download), or None: one is taken
       here, for the `with`. A second lock of the same folder from this
       process would find it held.
-    flags_of_run: the run_flags.RunFlags to record in the folder, which a
-      resumed run first compares with the record there; None records none.
+    flags_of_run: the run_flags.RunFlags that a new run records in the
+      folder (a resumed one compares and records them later, in
+      resume_point); None records none.
 
   Yields:
     (latest, warm_source): the checkpoint training will resume from, or
@@ -373,9 +380,11 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
     present = set(storage.listdir(train_dir))
     try:
       classes.record_for_run(train_dir, data_classes, resuming=bool(latest))
-      if flags_of_run:
-        run_flags.record_for_run(train_dir, flags_of_run, latest and (
-            checkpoints.global_step_of(latest) or 0))
+      if flags_of_run and not latest:
+        # A resumed run compares, and records, once its checkpoint is
+        # known to fit and it has steps to train (resume_point): a refused
+        # or finished one says nothing and touches nothing.
+        run_flags.record_for_run(train_dir, flags_of_run, None)
       yield latest, warm_source
     except BaseException:
       # KeyboardInterrupt and errors.Terminated (the stops) included. The
@@ -863,6 +872,10 @@ class Guard:
         checkpoints.saved_variables(tf.compat.v1.global_variables()),
         UNUSABLE_CHECKPOINT, advise_use_fp16=True)
     if checkpoint.global_step < self._settings.max_steps:
+      if self._settings.run_flags:
+        run_flags.record_for_run(self._settings.train_dir,
+                                 self._settings.run_flags,
+                                 checkpoint.global_step)
       print('Resuming from %s (global step %d). Use --fresh to start over.'
             % (latest, checkpoint.global_step), flush=True)
     return checkpoint.global_step
