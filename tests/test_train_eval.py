@@ -5,6 +5,7 @@ import math
 import os
 import re
 import shutil
+import signal
 
 import pytest
 import tensorflow as tf
@@ -317,3 +318,40 @@ def test_diverging_run_names_the_step_and_keeps_the_good_checkpoint(tmp_path):
   assert latest_step(str(tmp_path)) == 10
   weight = tf.train.load_variable(str(tmp_path / 'model.ckpt-10'), 'w')
   assert math.isfinite(weight)
+
+
+def _signal_during_step(global_step, signum, during_step):
+  """An op that sends `signum` to this process while step `during_step` runs.
+
+  The signal lands inside the step, as a Ctrl-C typed at that moment would,
+  so which step it interrupts does not depend on the machine's speed.
+  """
+  def send(step):
+    if step == during_step - 1:  # The global step before that step's update.
+      os.kill(os.getpid(), signum)
+    return step
+  return tf.compat.v1.py_func(send, [global_step.read_value()], tf.int64)
+
+
+@pytest.mark.parametrize('stopped_during, max_steps', [(3, 5), (5, 5)])
+def test_a_stop_before_the_last_step_asks_to_resume_and_one_with_it_finishes(
+    tmp_path, capsys, stopped_during, max_steps):
+  settings = training_loop.LoopSettings(
+      train_dir=str(tmp_path), max_steps=max_steps, save_checkpoint_steps=100)
+  with tf.Graph().as_default():
+    train_op, loss, global_step = _toy_graph(nan_from_step=1000)
+    with tf.control_dependencies(
+        [_signal_during_step(global_step, signal.SIGINT, stopped_during)]):
+      train_op = tf.group(train_op)
+    if stopped_during < max_steps:
+      with pytest.raises(errors.TrainingInterrupted) as raised:
+        training_loop.run(train_op, loss, global_step, 1, settings)
+      assert str(raised.value) == (
+          'Stopped by SIGINT at step 3; saved %s. Run the same command again '
+          'to resume.' % (tmp_path / 'model.ckpt-3'))
+    else:
+      # Nothing is left to resume: "run again" would only say "Nothing to do".
+      assert training_loop.run(train_op, loss, global_step, 1, settings) == 5
+      assert capsys.readouterr().out.splitlines()[-1] == (
+          'Finished at step 5; saved %s.' % (tmp_path / 'model.ckpt-5'))
+  assert latest_step(str(tmp_path)) == stopped_during

@@ -1013,13 +1013,16 @@ class Guard:
     """Raises what ended the run early, once the session has closed.
 
     Raises:
-      errors.TrainingInterrupted: SIGINT or SIGTERM stopped training, after
-        the session saved a checkpoint.
+      errors.TrainingInterrupted: SIGINT or SIGTERM stopped training before
+        --max_steps, after the session saved a checkpoint.
       errors.UserError: the input ended before --max_steps, which a
         repeating input does only when a file shrank while it was read.
     """
     train_dir = self._settings.train_dir
-    if self._stopper.signum is not None:
+    # A stop that arrives with the last step ends nothing early: the run is
+    # complete, and "run again to resume" would only lead to "Nothing to do".
+    if (self._stopper.signum is not None and
+        last_step < self._settings.max_steps):
       signal_name = signal.Signals(self._stopper.signum).name
       raise errors.TrainingInterrupted(
           self._stopper.signum,
