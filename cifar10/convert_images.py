@@ -798,9 +798,22 @@ def _write_split(folder, file_names, images, scratch):
       out.close()
 
 
-def _check_written(names, counts, where, fraction):
+def _check_written(names, counts, where, fraction, any_skipped):
   """Raises UserError when skipped images (or the draw, at `fraction`, None
-  for SRC/train/ and SRC/test/) left a file or a class empty."""
+  for SRC/train/ and SRC/test/) left a file or a class empty.
+
+  `any_skipped` says whether files were skipped; where none were, an empty
+  test split after a draw comes from copies (the counts of files were
+  checked before the draw), which the draw keeps in one split.
+  """
+  if not counts[TEST_SPLIT].sum() and fraction is not None and not any_skipped:
+    raise errors.UserError(
+        'No image of %s went into the test split: the images of each class '
+        'are copies of a few pictures (the same bytes, or the same pixels '
+        'once decoded), and the draw keeps each group of copies in one '
+        'split, which left the test split none at --test_fraction %s; '
+        'nothing was written. Add other pictures to the class folders.'
+        % (shown(where), fraction))
   if counts[TRAIN_SPLIT].sum() < len(batch_files.TRAIN_FILES):
     raise errors.UserError(
         'Only %d training images of %s could be used (see the skipped files '
@@ -970,7 +983,7 @@ def convert(src, out, test_fraction=None, seed=0,
             np.array([image.label for image in images], dtype=np.int64),
             minlength=len(names))
       drawn = None if split_given else _drawn_share(test_fraction)
-      _check_written(names, counts, src, drawn)
+      _check_written(names, counts, src, drawn, bool(skipped))
       _notice_classes_without_test_images(names, counts, drawn, src)
       for split, file_names in ((TRAIN_SPLIT, batch_files.TRAIN_FILES),
                                 (TEST_SPLIT, batch_files.TEST_FILES)):

@@ -220,9 +220,11 @@ def main(argv=None):
                 {'class': name, 'probability': p} for name, p in outcome])
             for path, outcome in results]}, indent=2))
   else:
-    # What scored the files, as the evaluator's result line names it.
-    print('Classified by %s (global step %d, %s):' % (
-        checkpoint, global_step, weights))
+    # What scored the files, as the evaluator's result line names it; where
+    # no file could be classified there is nothing for it to head.
+    if len(failed) < len(results):
+      print('Classified by %s (global step %d, %s):' % (
+          checkpoint, global_step, weights))
     # One line per file, whatever its name and its classes' names hold (a
     # newline, U+2028): such characters are shown escaped (console.py).
     for path, outcome in results:

@@ -184,9 +184,12 @@ ADVICE = {
     ('cifar10/convert_images.py', ', or convert again with --test_fraction'):
         ['test_advice.py::test_convert_class_without_test_images_then_as_'
          'its_notice_says'],
-    ('cifar10/convert_images.py', 'Add other pictures to'):
+    ('cifar10/convert_images.py', 'Add other pictures to %s'):
         ['test_advice.py::test_convert_class_without_test_images_then_as_'
          'its_notice_says'],
+    ('cifar10/convert_images.py', 'Add other pictures to the class'):
+        ['test_advice.py::test_convert_classes_all_copies_then_other_'
+         'pictures_added'],
     ('cifar10/convert_images.py', 'Rename %s, the two splits'):
         ['test_advice.py::test_convert_folders_named_like_splits_then_'
          'renamed'],
@@ -1223,6 +1226,27 @@ def test_convert_class_without_test_images_then_as_its_notice_says(
   assert 'notice' not in capsys.readouterr().err
 
 
+def test_convert_classes_all_copies_then_other_pictures_added(tmp_path):
+  # Before: "No test image of src could be used (see the skipped files
+  # above) ... Fix or replace those files", where no file was skipped: each
+  # class's six files held one picture, which the draw kept in training.
+  src = tmp_path / 'src'
+  for name, value in (('a', 10), ('b', 200)):
+    for index in range(6):
+      _png(str(src / name / ('%d.png' % index)), value)
+  assert _refusal(convert_images.main, [str(src), str(tmp_path / 'out')]) == (
+      'No image of %s went into the test split: the images of each class are '
+      'copies of a few pictures (the same bytes, or the same pixels once '
+      'decoded), and the draw keeps each group of copies in one split, which '
+      'left the test split none at --test_fraction 0.2; nothing was written. '
+      'Add other pictures to the class folders.' % src)
+  assert not os.path.exists(str(tmp_path / 'out'))
+  for name, value in (('a', 10), ('b', 200)):  # "Add other pictures".
+    for index in range(4):
+      _png(str(src / name / ('other_%d.png' % index)), value + 1 + index)
+  _converts(src, tmp_path / 'out')
+
+
 def test_convert_class_drawn_whole_into_test_then_add_or_lower(tmp_path,
                                                               capsys):
   # Before: "Class b has no usable training image (see the skipped files
@@ -1908,10 +1932,12 @@ def test_predict_a_folder_of_split_class_folders_then_the_pattern_named(
     _picture(tmp_path / 'my_images' / split / 'cat' / name)
   folder = str(tmp_path / 'my_images')
   assert predict.main(['--checkpoint_dir', trained_dir, folder]) == 1
+  captured = capsys.readouterr()
+  assert captured.out == ''  # No "Classified by" over nothing classified.
   given = _group(r'my_images: a folder, not a regular file; it holds folders '
                  r'of pictures: give the pictures in it: (.*) \(the '
                  r'shell expands an unquoted \* into their names\)\n',
-                 capsys.readouterr().err)
+                 captured.err)
   assert given == folder + '/*/*/*.png'
   # As given, through the shell that expands it.
   done = _shell('python -m cifar10.predict --checkpoint_dir %s %s' % (
