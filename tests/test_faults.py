@@ -757,13 +757,18 @@ def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(
       '--data_dir', synthetic_data_dir, '--train_dir', small_filesystem,
       '--max_steps', '100', '--batch_size', '16',
       '--save_checkpoint_steps', '10'])
-  message = capsys.readouterr().err
   assert status == 1
-  assert 'Could not save a checkpoint either' in message
-  assert 'No space left on device' in message
+  # Before: the line named the saver's temporary file, gone by then
+  # (model.ckpt-20.data-00000-of-00001.tempstate1689...), and a second save
+  # that failed the same way.
   last = latest_step(small_filesystem)
-  assert 'The latest complete checkpoint, %s' % os.path.join(
-      small_filesystem, 'model.ckpt-%d' % last) in message
+  assert capsys.readouterr().err == (
+      'error: Training stopped at step %d. Could not save a checkpoint into '
+      '--train_dir %s (No space left on device). The latest complete '
+      'checkpoint, %s, is intact: make room there (or fix the cause) and run '
+      'again to resume from it.\n' % (
+          last + 10, small_filesystem,
+          os.path.join(small_filesystem, 'model.ckpt-%d' % last)))
   assert not glob.glob(os.path.join(small_filesystem, '*tempstate*'))
   # The previous checkpoint is whole: evaluation restores it.
   reader = tf.train.load_checkpoint(os.path.join(small_filesystem,

@@ -703,6 +703,13 @@ def _refuse_files_of_no_run(train_dir, data_classes):
             train_dir))
 
 
+# What a save that cannot write raises: ResourceExhausted for a full disk or
+# quota, OutOfRange for a file-size limit, PermissionDenied for a folder that
+# cannot be written.
+_SAVE_ERRORS = (tf.errors.ResourceExhaustedError, tf.errors.OutOfRangeError,
+                tf.errors.PermissionDeniedError)
+
+
 def _holds(path, contents):
   """Whether the file `path` holds exactly the bytes `contents`."""
   try:
@@ -972,6 +979,12 @@ class Guard:
       if self._replica.is_chief:
         self._save_after_failure(saver, logger.last_step)
       raise
+    except _SAVE_ERRORS as error:
+      if not self._failed_to_save(error):
+        raise
+      # The checkpoint hook's save failed: a second try would only fail too.
+      raise errors.UserError('Training stopped at step %d. %s' % (
+          logger.last_step, self._could_not_save(error))) from None
     except tf.errors.OpError as error:
       raise errors.UserError('Training stopped at step %d: %s\n%s' % (
           logger.last_step,
@@ -994,20 +1007,26 @@ class Guard:
     try:
       yield
       summaries.flush_run_writer(self._settings.train_dir)
-    # ResourceExhausted: a full disk or quota; OutOfRange: a file-size
-    # limit; PermissionDenied: a folder that cannot be written.
-    except (tf.errors.ResourceExhaustedError, tf.errors.OutOfRangeError,
-            tf.errors.PermissionDeniedError) as error:
-      train_dir = self._settings.train_dir
-      _remove_partial_checkpoints(train_dir)
-      latest = tf.train.latest_checkpoint(train_dir)
-      raise errors.UserError(
-          'Could not save a checkpoint into --train_dir %s (%s). %s' % (
-              train_dir, storage.reason(error),
-              'The latest complete checkpoint, %s, is intact: make room there '
-              '(or fix the cause) and run again to resume from it.' % latest
-              if latest else 'Nothing was trained: make room there (or fix '
-              'the cause) and run again, or give another --train_dir.'))
+    except _SAVE_ERRORS as error:
+      raise errors.UserError(self._could_not_save(error)) from None
+
+  def _failed_to_save(self, error):
+    """Whether `error` names a checkpoint file of --train_dir: the saver's."""
+    path, _ = errors.path_and_reason(errors.describe(error))
+    return (os.path.dirname(path) == self._settings.train_dir.rstrip('/') and
+            RUN_SIGNS[0].fullmatch(os.path.basename(path)) is not None)
+
+  def _could_not_save(self, error):
+    """Removes the failed save's files; returns the sentences that say so."""
+    train_dir = self._settings.train_dir
+    _remove_partial_checkpoints(train_dir)
+    latest = tf.train.latest_checkpoint(train_dir)
+    return 'Could not save a checkpoint into --train_dir %s (%s). %s' % (
+        train_dir, storage.reason(error),
+        'The latest complete checkpoint, %s, is intact: make room there (or '
+        'fix the cause) and run again to resume from it.' % latest
+        if latest else 'Nothing was trained: make room there (or fix the '
+        'cause) and run again, or give another --train_dir.')
 
   def check_ending(self, last_step):
     """Raises what ended the run early, once the session has closed.
