@@ -366,6 +366,12 @@ ADVICE = {
     ('cifar10/support/download.py', 'Delete it and run again to download'):
         ['test_download.py::'
          'test_advice_delete_a_damaged_tarball_and_run_again_downloads_it'],
+    ('cifar10/support/download.py', 'Give the path of the %s'):
+        ['test_advice.py::test_local_data_url_missing_or_damaged_then_the_'
+         'path_of_a_whole_copy'],
+    ('cifar10/support/download.py', 'Give the path of a whole copy'):
+        ['test_advice.py::test_local_data_url_missing_or_damaged_then_the_'
+         'path_of_a_whole_copy'],
     ('cifar10/support/download.py', 'Without network access, put'):
         ['test_advice.py::test_no_network_then_each_way_it_names'],
     # cifar10/predict.py
@@ -1774,6 +1780,25 @@ def test_download_with_wrong_md5_then_again_or_mirror(tmp_path):
     _gets_data(tmp_path / 'other', mirror_url + download.TARBALL_NAME, md5)
     (served / download.TARBALL_NAME).write_bytes(good)  # The fault passed.
     _gets_data(tmp_path / 'data', url, md5)  # "Try again".
+
+
+def test_local_data_url_missing_or_damaged_then_the_path_of_a_whole_copy(
+    tmp_path):
+  served, md5 = _served(tmp_path)
+  whole = str(served / download.TARBALL_NAME)
+  damaged = tmp_path / 'damaged.tar.gz'
+  damaged.write_bytes((served / download.TARBALL_NAME).read_bytes()[:100])
+  for given, advice in ((str(tmp_path / 'nowhere.tar.gz'),
+                         'Give the path of the cifar-10-binary.tar.gz tarball '
+                         'on this machine.'),
+                        (str(damaged), 'Give the path of a whole copy.')):
+    message = _refusal(download.maybe_download_and_extract,
+                       str(tmp_path / 'data'), given, md5, io.StringIO())
+    assert message.startswith('Could not read --data_url %s ' % given
+                              if 'nowhere' in given else
+                              '--data_url %s has MD5 ' % given), message
+    assert message.endswith(advice), message
+  _gets_data(tmp_path / 'data', whole, md5)  # The path of a whole copy.
 
 
 def test_tarball_lacking_files_then_delete_and_again(tmp_path):

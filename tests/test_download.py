@@ -148,14 +148,34 @@ def test_a_tarball_on_this_machine_is_read_from_its_path(given, tmp_path,
   assert (served / download.TARBALL_NAME).is_file()  # Copied, not moved.
 
 
-def test_a_missing_local_tarball_is_named(tmp_path):
+def test_a_missing_local_tarball_is_named_without_network_advice(tmp_path):
+  # Before: "Could not download PATH: [Errno 2] ... Without network access,
+  # put cifar-10-binary.tar.gz ... or point --data_url at a mirror".
   missing = str(tmp_path / 'nowhere.tar.gz')
   with pytest.raises(errors.UserError) as raised:
     download.maybe_download_and_extract(str(tmp_path / 'data'), missing,
                                         progress=io.StringIO())
-  assert str(raised.value).startswith(
-      'Could not download %s: [Errno 2] No such file or directory' % missing)
+  assert str(raised.value) == (
+      'Could not read --data_url %s (No such file or directory). Give the '
+      'path of the cifar-10-binary.tar.gz tarball on this machine.' % missing)
   assert list(tmp_path.iterdir()) == []
+
+
+def test_a_local_tarball_with_another_md5_is_kept_and_named(tmp_path):
+  # Before: "Downloaded ... and was deleted. Try again", of the user's own
+  # file, which was neither downloaded nor deleted.
+  given = tmp_path / 'my_copy.tar.gz'
+  actual = _tarball(given)
+  data_dir = tmp_path / 'data'
+  with pytest.raises(errors.UserError) as raised:
+    download.maybe_download_and_extract(str(data_dir), str(given), '0' * 32,
+                                        io.StringIO())
+  assert str(raised.value) == (
+      '--data_url %s has MD5 %s, expected %s: it is damaged, incomplete or '
+      'not the cifar-10-binary.tar.gz tarball, so nothing was copied from it. '
+      'Give the path of a whole copy.'
+      % (given, actual, '0' * 32))
+  assert given.is_file() and not data_dir.exists()
 
 
 class _Terminal(io.StringIO):

@@ -193,6 +193,13 @@ def _download(url, destination, expected_md5, progress, created,
   try:
     response = urllib.request.urlopen(_fetchable(url), timeout=60)
   except (urllib.error.URLError, OSError, ValueError) as error:
+    if _is_local(url):
+      # No network is involved: the advice for one would not help.
+      cause = getattr(error, 'reason', error)  # URLError wraps the OSError.
+      raise errors.UserError(
+          'Could not read --data_url %s (%s). Give the path of the %s '
+          'tarball on this machine.'
+          % (url, getattr(cause, 'strerror', None) or cause, name))
     raise _download_failed(url, destination, error, extracted_name)
   total = int(response.headers.get('Content-Length') or 0)
   partial = storage.partial_name(destination)
@@ -201,6 +208,13 @@ def _download(url, destination, expected_md5, progress, created,
       with storage.open_file(partial, 'wb') as out:
         _copy_with_progress(response, out, digest, progress, url, destination,
                             total, extracted_name)
+    if digest.hexdigest() != expected_md5 and _is_local(url):
+      # The user's own file, which stays as it is: only the copy goes.
+      raise errors.UserError(
+          '--data_url %s has MD5 %s, expected %s: it is damaged, incomplete '
+          'or not the %s tarball, so nothing was copied from it. Give the '
+          'path of a whole copy.'
+          % (url, digest.hexdigest(), expected_md5, name))
     if digest.hexdigest() != expected_md5:
       # The whole file came (its MD5 is of all of it), but it is not the
       # tarball: cut short on the server's side, damaged, or another file.
@@ -215,6 +229,11 @@ def _download(url, destination, expected_md5, progress, created,
   finally:
     if storage.exists(partial):
       storage.remove(partial)
+
+
+def _is_local(url):
+  """Whether `url` names a file on this machine: a path, or file://."""
+  return urllib.parse.urlsplit(url).scheme in ('', 'file')
 
 
 def _fetchable(url):
