@@ -19,7 +19,6 @@ trainer's own `global_step/sec` summaries times --batch_size. The machine
 a rerun on another machine writes rows that name it.
 """
 
-import argparse
 import glob
 import json
 import os
@@ -51,8 +50,8 @@ STEPS_PER_SECOND_TAG = 'global_step/sec'
 
 def parser():
   """The script's flags."""
-  result = argparse.ArgumentParser(
-      prog='python benchmarks/accuracy_table.py', allow_abbrev=False,
+  result = flags.Parser(
+      prog='python benchmarks/accuracy_table.py',
       description=__doc__.splitlines()[0],
       epilog='Hours run from the trainer\'s first summary to its last one at '
              'or before each checkpoint; a run stopped and resumed is timed '
@@ -60,11 +59,10 @@ def parser():
              'usual interval between summaries, and the rows list it). The '
              'rows name the CPU, TensorFlow version and date of where and '
              'when this script runs: run it on the machine that trained, '
-             'once the evaluation is done.',
-      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-  result.add_argument('--train_dir', required=True,
+             'once the evaluation is done.')
+  result.add_argument('--train_dir', type=flags.non_empty_path(), required=True,
                       help='The run\'s --train_dir (its event files).')
-  result.add_argument('--eval_dir', required=True,
+  result.add_argument('--eval_dir', type=flags.non_empty_path(), required=True,
                       help='The evaluator\'s --eval_dir for that run.')
   result.add_argument('--about', default='',
                       help='What the rows should say of the run: data, '
@@ -75,8 +73,10 @@ def parser():
                       default=flags.BATCH_SIZE,
                       help='The run\'s --batch_size: examples per step, for '
                            'its examples/sec.')
-  result.add_argument('--json', default=None, help='File for the figures.')
-  result.add_argument('--markdown', default=None,
+  result.add_argument('--json',
+                      type=flags.non_empty_path(),
+                      default=None, help='File for the figures.')
+  result.add_argument('--markdown', type=flags.non_empty_path(), default=None,
                       help='File for the rows (printed without it).')
   return result
 

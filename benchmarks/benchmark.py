@@ -66,6 +66,7 @@ import sys
 import tempfile
 import time
 
+from cifar10.support import flags
 from cifar10.support import script
 
 # Before TensorFlow loads: the CPU kernels and the quiet start-up of every
@@ -847,11 +848,10 @@ def _cluster_shapes(text):
 
 def parser():
   """The script's flags."""
-  result = argparse.ArgumentParser(
-      prog='python benchmarks/benchmark.py', allow_abbrev=False,
-      description=__doc__.splitlines()[0],
-      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-  result.add_argument('--data_dir', default=None,
+  result = flags.Parser(
+      prog='python benchmarks/benchmark.py',
+      description=__doc__.splitlines()[0])
+  result.add_argument('--data_dir', type=flags.non_empty_path(), default=None,
                       help='A --data_dir with cifar-10-batches-bin/; default: '
                            'write full-size synthetic files to a temp folder.')
   result.add_argument('--batch_size', type=int, default=128,

@@ -49,6 +49,7 @@ import sys
 import tempfile
 import time
 
+from cifar10.support import flags
 from cifar10.support import script
 
 # Before TensorFlow loads: the CPU kernels and the quiet start-up of every
@@ -568,14 +569,13 @@ def _studies(text):
 
 def parser():
   """The script's flags."""
-  result = argparse.ArgumentParser(
-      prog='python benchmarks/cpu_study.py', allow_abbrev=False,
-      description=__doc__.splitlines()[0],
-      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+  result = flags.Parser(
+      prog='python benchmarks/cpu_study.py',
+      description=__doc__.splitlines()[0])
   result.add_argument('--only', type=_studies, default='profile',
                       help='Comma-separated subset of: %s.'
                       % ', '.join(STUDIES))
-  result.add_argument('--data_dir', default=None,
+  result.add_argument('--data_dir', type=flags.non_empty_path(), default=None,
                       help='For cpu_classes and step_parts: a --data_dir with '
                            'cifar-10-batches-bin/; default: write full-size '
                            'synthetic files to a temp folder.')

@@ -30,7 +30,6 @@ it writes itself, so that the script is known to work before a GPU is seen
 (tests/test_gpu_check.py runs it).
 """
 
-import argparse
 import json
 import os
 import re
@@ -77,14 +76,13 @@ STOP_GRACE_SECS = 120
 
 def parser():
   """The script's flags."""
-  result = argparse.ArgumentParser(
-      prog='python benchmarks/gpu_check.py', allow_abbrev=False,
-      description=__doc__.splitlines()[0],
-      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-  result.add_argument('--out_dir', required=True,
+  result = flags.Parser(
+      prog='python benchmarks/gpu_check.py',
+      description=__doc__.splitlines()[0])
+  result.add_argument('--out_dir', type=flags.non_empty_path(), required=True,
                       help='Folder for gpu_check.json, gpu_check.md and the '
                            'children\'s logs; made if missing.')
-  result.add_argument('--data_dir', default=None,
+  result.add_argument('--data_dir', type=flags.non_empty_path(), default=None,
                       help='The data (as the trainers\' --data_dir). '
                            'Required without --dry_run.')
   result.add_argument('--budget_secs', type=float, default=540,

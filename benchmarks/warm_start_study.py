@@ -15,7 +15,6 @@ local4,softmax_linear). Each is evaluated once on the target's test images
 machine, TensorFlow's version and the date go with the figures.
 """
 
-import argparse
 import json
 import os
 import re
@@ -27,6 +26,8 @@ import numpy as np
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_HERE]
 import measured_on  # pylint: disable=g-import-not-at-top,wrong-import-position
+# pylint: disable-next=g-import-not-at-top,wrong-import-position
+from cifar10.support import flags
 
 RECORD_BYTES = 1 + 32 * 32 * 3
 TRAIN_FILES = ['data_batch_%d.bin' % index for index in range(1, 6)]
@@ -38,13 +39,12 @@ LAST_LAYERS = 'local4,softmax_linear'
 
 def parser():
   """The script's flags."""
-  result = argparse.ArgumentParser(
-      prog='python benchmarks/warm_start_study.py', allow_abbrev=False,
-      description=__doc__.splitlines()[0],
-      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-  result.add_argument('--cifar_dir', required=True,
+  result = flags.Parser(
+      prog='python benchmarks/warm_start_study.py',
+      description=__doc__.splitlines()[0])
+  result.add_argument('--cifar_dir', type=flags.non_empty_path(), required=True,
                       help='A --data_dir holding CIFAR-10 (or a part of it).')
-  result.add_argument('--work_dir', required=True,
+  result.add_argument('--work_dir', type=flags.non_empty_path(), required=True,
                       help='A new folder for the data sets and the runs.')
   result.add_argument('--source_steps', type=int, default=600,
                       help='Training steps of the model on the 8 classes.')
@@ -54,7 +54,9 @@ def parser():
                       help='Images in each batch, in every run.')
   result.add_argument('--seed', type=int, default=1,
                       help='The --seed of every run.')
-  result.add_argument('--json', default=None, help='File for the figures.')
+  result.add_argument('--json',
+                      type=flags.non_empty_path(),
+                      default=None, help='File for the figures.')
   return result
 
 
@@ -133,9 +135,9 @@ def main(argv=None):
       'warm_start_last_layers': ('--warm_start_from', run('source'),
                                  '--trainable_scopes', LAST_LAYERS)}
   printed = {}
-  for name, flags in variants.items():
+  for name, extra_flags in variants.items():
     printed[name] = train(target_data, run(name), args.target_steps, args,
-                          *flags)
+                          *extra_flags)
     results[name] = precision(target_data, run(name), run(name + '_eval'))
   report = {
       'machine': measured_on.machine(),

@@ -188,17 +188,22 @@ def test_a_flag_without_a_default_says_once_what_happens_without_it(
 
 
 @pytest.mark.parametrize('tool', ['plot_run', 'eval_image',
-                                  'distortion_picture', 'layer_table'])
+                                  'distortion_picture', 'layer_table',
+                                  'accuracy_table', 'benchmark', 'cpu_study',
+                                  'gpu_check', 'warm_start_study'])
 def test_the_tools_in_scripts_show_defaults_as_the_modules_do(tool, capsys):
   # Before, plot_run.py's help ended required flags and flags without a
-  # default with "(default: None)", and the other tools showed no default.
+  # default with "(default: None)", and the other tools showed no default;
+  # the tools in benchmarks/ said "(default: None)" too.
   parser = script_modules.load(tool).parser()
   for action in parser._actions:
     if action.option_strings[0] in ('-h', '--help'):
       continue
     help_text = _flag_help(parser, action.option_strings[0], capsys)
     assert '(default: None)' not in help_text
-    shown = '(default: %s)' % action.default in help_text
+    # A long default may be wrapped anywhere: compare without the spaces.
+    shown = ('(default:%s)' % action.default).replace(' ', '') in (
+        help_text.replace(' ', ''))
     assert shown == (action.default is not None), help_text
 
 
@@ -453,6 +458,20 @@ _TOOL_PATHS = {
     'distortion_picture': [('--data_dir', ['--output', 'p.png'], 'data_dir'),
                            ('--output', [], 'output')],
     'flags_doc': [('--output', [], 'output')],
+    # The measurement tools in benchmarks/.
+    'accuracy_table': [
+        ('--train_dir', ['--eval_dir', 'e'], 'train_dir'),
+        ('--eval_dir', ['--train_dir', 'r'], 'eval_dir'),
+        ('--json', ['--train_dir', 'r', '--eval_dir', 'e'], 'json'),
+        ('--markdown', ['--train_dir', 'r', '--eval_dir', 'e'], 'markdown')],
+    'benchmark': [('--data_dir', [], 'data_dir')],
+    'cpu_study': [('--data_dir', [], 'data_dir')],
+    'gpu_check': [('--out_dir', [], 'out_dir'),
+                  ('--data_dir', ['--out_dir', 'o'], 'data_dir')],
+    'warm_start_study': [
+        ('--cifar_dir', ['--work_dir', 'w'], 'cifar_dir'),
+        ('--work_dir', ['--cifar_dir', 'c'], 'work_dir'),
+        ('--json', ['--cifar_dir', 'c', '--work_dir', 'w'], 'json')],
 }
 
 
@@ -504,11 +523,16 @@ def test_a_leading_tilde_is_the_home_folder_in_the_tools_too(
       home, 'given')
 
 
+# The tools' own path flags, beyond the scripts' (_PATH_DESTS).
+_TOOL_PATH_DESTS = ('output', 'json', 'markdown', 'out_dir', 'cifar_dir',
+                    'work_dir')
+
+
 def test_the_tools_path_flags_are_all_listed():
   for tool, listed in _TOOL_PATHS.items():
     found = {action.option_strings[0]
              for action in script_modules.load(tool).parser()._actions
-             if action.dest in _PATH_DESTS + ('output',)}
+             if action.dest in _PATH_DESTS + _TOOL_PATH_DESTS}
     assert found == {name for name, _, _ in listed}, tool
 
 
