@@ -23,7 +23,6 @@ batch sizes on one scale.
 Needs matplotlib, an optional extra: `pip install -e '.[plot]'`.
 """
 
-import logging
 import os
 import sys
 
@@ -104,7 +103,7 @@ def read_scalar_events(folder, tags, optional_tags=()):
   # 0 keeps every value; the default samples 10,000 per tag.
   accumulator = event_accumulator.EventAccumulator(
       folder, size_guidance={event_accumulator.SCALARS: 0})
-  _reload_quietly(accumulator)
+  accumulator.Reload()  # TensorBoard's warnings are off: tensorflow_logs.
   found = accumulator.Tags()[event_accumulator.SCALARS]
   series = {}
   for tag in list(tags) + list(optional_tags):
@@ -139,22 +138,6 @@ def read_scalars(folder, tags):
   return {tag: ([event.step for event in events],
                 [event.value for event in events])
           for tag, events in read_scalar_events(folder, tags).items()}
-
-
-def _reload_quietly(accumulator):
-  """Reads the event files without TensorBoard's graph warnings.
-
-  Every resumed training run and every evaluator start writes a graph, and
-  TensorBoard warns about each extra one that it keeps only the newest.
-  This script reads scalars alone, so the warnings say nothing about it.
-  """
-  logger = logging.getLogger('tensorboard')
-  level = logger.level
-  logger.setLevel(logging.ERROR)
-  try:
-    accumulator.Reload()
-  finally:
-    logger.setLevel(level)
 
 
 def draw(runs, output, title=None):

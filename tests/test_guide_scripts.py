@@ -345,6 +345,31 @@ def test_eval_image_of_a_runs_folder_then_evaluated_as_told(
   assert os.path.getsize(output) > 0
 
 
+def test_eval_image_of_a_folder_of_two_graphs_says_one_line(trained_dir,
+                                                           tmp_path):
+  # Before: TensorBoard's "Found more than one graph event per run ...
+  # Overwriting the graph with the newest event." (and "Detected out of
+  # order event.step") came first, for a run resumed with another graph.
+  run = str(tmp_path / 'run')
+  shutil.copytree(trained_dir, run)
+  with tf.Graph().as_default() as graph:
+    tf.constant(1.0, name='another_graph')
+    tf.compat.v1.summary.FileWriter(run, graph, filename_suffix='.2').close()
+  done = subprocess.run(
+      [sys.executable, os.path.join(REPO, 'scripts', 'eval_image.py'),
+       '--eval_dir', run, '--output', str(tmp_path / 'cm.png')],
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+      timeout=DEADLINE_SECS)
+  assert done.returncode == 1
+  assert [line for line in done.stderr.splitlines()
+          if not line.startswith('cifar10: using oneDNN CPU kernels')] == [
+      "error: %s is a training run's folder (it holds checkpoints), not an "
+      "evaluation's: evaluate it into a folder of its own (python -m "
+      "cifar10.eval --checkpoint_dir %s --eval_dir %s_eval --run_once "
+      "--data_dir DATA, with DATA replaced by the --data_dir it was trained "
+      "on), then give --eval_dir %s_eval." % (run, run, run, run)]
+
+
 # ---------------------------------------------------------------------------
 # Both: an existing --output
 # ---------------------------------------------------------------------------

@@ -29,7 +29,8 @@ What silences them, checked with TF 2.21 (2026-12-04):
   handles) shows nothing: its user ended it, and lines written by the
   watcher would come after the shell's next prompt. It also sets TF_CPP_MIN_LOG_LEVEL=3 (FATAL only) unless the user
   set it, TensorFlow's Python logger to ERROR, which hides its
-  deprecation warnings, and ignores the Python warnings of its modules. Errors that stop a run still reach the user: they
+  deprecation warnings (TensorBoard's too, whose event reader warns of each
+  extra graph a resumed run writes), and ignores the Python warnings of its modules. Errors that stop a run still reach the user: they
   arrive as Python exceptions, which the scripts report.
 
 `CIFAR10_TF_LOGS=1` turns all of this off: TensorFlow then prints as it
@@ -288,6 +289,10 @@ class _QuietLoader(importlib.abc.Loader):
     # its Python warnings (such as "Seed 1 from outer graph might be getting
     # used", for a graph seeded on purpose) go through `warnings`.
     logging.getLogger('tensorflow').setLevel(logging.ERROR)
+    # TensorBoard's event reader (scripts/plot_run.py, eval_image.py) warns
+    # of each graph after the first and of steps written out of order: what
+    # every resumed run and every evaluator start writes, so nothing to act on.
+    logging.getLogger('tensorboard').setLevel(logging.ERROR)
     warnings.filterwarnings('ignore', module=r'tensorflow(\.|$)')
     if held_back:
       sys.excepthook = _excepthook(sys.excepthook)
