@@ -2004,6 +2004,11 @@ def test_path_flags_refused_then_the_paths_they_name(tmp_path, capsys):
   assert 'Give the folder that holds %s/ or %s (or an empty folder to '\
       'download into)' % (BIN, download.TARBALL_NAME) in _refusal(
           paths.resolve_data_dir, str(a_file))
+  # Where nothing downloads (distortion_picture.py, input functions called
+  # from Python), no folder to download into is offered.
+  assert _refusal(paths.resolve_data_dir, str(a_file), downloads=False) == (
+      '--data_dir %s is a file. Give the folder that holds %s/ or %s.'
+      % (a_file, BIN, download.TARBALL_NAME))
   empty = str(tmp_path / 'empty')
   os.makedirs(empty)
   assert paths.resolve_data_dir(empty) == empty

@@ -235,9 +235,9 @@ def resolve_data_dir(data_dir, downloads=True, given_as='--data_dir'):
                         download.EXTRACTED_DIR))
       return storage.dirname(parent) or '.'
     raise errors.UserError(
-        '%s %s is a file. Give the folder that holds %s/ or %s '
-        '(or an empty folder to download into).'
-        % (given_as, data_dir, download.EXTRACTED_DIR, download.TARBALL_NAME))
+        '%s %s is a file. Give the folder that holds %s/ or %s%s.'
+        % (given_as, data_dir, download.EXTRACTED_DIR, download.TARBALL_NAME,
+           ' (or an empty folder to download into)' if downloads else ''))
   if (os.path.basename(path) in data_sets.KNOWN_FOLDERS and
       not _holds_data(path)):
     # Even empty or incomplete: the download would extract a second copy
