@@ -602,11 +602,10 @@ ADVICE = {
     ('cifar10/support/training_run.py', 'Run the same command again to '
                                         'resume'):
         ['test_advice.py::test_stopped_run_then_the_same_command_resumes'],
-    ('cifar10/support/training_run.py', 'free disk space?'):
-        ['test_advice.py::test_full_disk_then_free_space_and_run_again'],
     ('cifar10/support/training_run.py', 'is intact: make room there'):
         ['test_faults.py::test_a_full_disk_as_a_resumed_run_opens_keeps_its_'
-         'checkpoint'],
+         'checkpoint',
+         'test_advice.py::test_full_disk_then_free_space_and_run_again'],
     ('cifar10/support/training_run.py', 'Nothing was trained: make room'):
         ['test_faults.py::test_a_disk_too_full_for_the_first_checkpoint_is_'
          'one_line'],
@@ -3164,8 +3163,8 @@ def test_full_disk_then_free_space_and_run_again(small_data, small_filesystem,
              '--save_checkpoint_steps', '2']
   assert script.run(train.main, command) == 1
   message = capsys.readouterr().err
-  assert 'fix the cause (free disk space?) and run again to resume from it' \
-      in message
+  assert message.endswith('make room there (or fix the cause) and run '
+                          'again to resume from it.\n'), message
   saved = latest_step(small_filesystem)
   os.remove(filler)  # Disk space freed.
   assert script.run(train.main, command) == 0

@@ -983,7 +983,7 @@ class Guard:
       if not self._failed_to_save(error):
         raise
       # The checkpoint hook's save failed: a second try would only fail too.
-      raise errors.UserError('Training stopped at step %d. %s' % (
+      raise errors.UserError('Training stopped at step %d. %s.' % (
           logger.last_step, self._could_not_save(error))) from None
     except tf.errors.OpError as error:
       raise errors.UserError('Training stopped at step %d: %s\n%s' % (
@@ -1008,7 +1008,7 @@ class Guard:
       yield
       summaries.flush_run_writer(self._settings.train_dir)
     except _SAVE_ERRORS as error:
-      raise errors.UserError(self._could_not_save(error)) from None
+      raise errors.UserError(self._could_not_save(error) + '.') from None
 
   def _failed_to_save(self, error):
     """Whether `error` names a checkpoint file of --train_dir: the saver's."""
@@ -1017,16 +1017,17 @@ class Guard:
             RUN_SIGNS[0].fullmatch(os.path.basename(path)) is not None)
 
   def _could_not_save(self, error):
-    """Removes the failed save's files; returns the sentences that say so."""
+    """Removes the failed save's files; returns the sentences that say so,
+    the last without its full stop."""
     train_dir = self._settings.train_dir
     _remove_partial_checkpoints(train_dir)
     latest = tf.train.latest_checkpoint(train_dir)
     return 'Could not save a checkpoint into --train_dir %s (%s). %s' % (
         train_dir, storage.reason(error),
         'The latest complete checkpoint, %s, is intact: make room there (or '
-        'fix the cause) and run again to resume from it.' % latest
+        'fix the cause) and run again to resume from it' % latest
         if latest else 'Nothing was trained: make room there (or fix the '
-        'cause) and run again, or give another --train_dir.')
+        'cause) and run again, or give another --train_dir')
 
   def check_ending(self, last_step):
     """Raises what ended the run early, once the session has closed.
@@ -1074,9 +1075,4 @@ class Guard:
       return _SAVED % saver.save(self._keeper.session, checkpoint_path,
                                  global_step=step)
     except tf.errors.OpError as error:
-      _remove_partial_checkpoints(train_dir)
-      return ('Could not save a checkpoint either (%s). The latest complete '
-              'checkpoint, %s, is intact: fix the cause (free disk space?) '
-              'and run again to resume from it' % (
-                  errors.describe(error),
-                  tf.train.latest_checkpoint(train_dir)))
+      return self._could_not_save(error)
