@@ -204,15 +204,8 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
     errors.notice('--num_examples is %d, but the %s data holds %d images: '
                   'counted them all.' % (num_examples, eval_data,
                                          len(result.labels)))
-  # Written before printed: a reader that stops after the first line
-  # (`... | head -1`) ends the script, and must not lose the results. A
-  # write that fails (a full disk) still shows the figures before its error.
-  try:
-    eval_report.write_summaries(result, summary_bytes, summary_writer)
-  except Exception:
-    eval_report.report(result, checkpoint_path, eval_data, raw_weights)
-    raise
-  eval_report.report(result, checkpoint_path, eval_data, raw_weights)
+  eval_report.record_and_report(result, summary_bytes, summary_writer,
+                                checkpoint_path, eval_data, raw_weights)
   return result
 
 

@@ -102,6 +102,22 @@ def _ratio_and_counts(ratio, part, whole):
                                part, whole)
 
 
+def record_and_report(result, summary_bytes, summary_writer, checkpoint_path,
+                      eval_data, raw_weights):
+  """Writes the summaries (write_summaries), then prints the figures (report).
+
+  Written before printed: a reader that stops after the first line (`... |
+  head -1`) ends the script, and must not lose the results. A write that
+  fails (a full disk) still shows the figures, before its error.
+  """
+  try:
+    write_summaries(result, summary_bytes, summary_writer)
+  except Exception:
+    report(result, checkpoint_path, eval_data, raw_weights)
+    raise
+  report(result, checkpoint_path, eval_data, raw_weights)
+
+
 def report(result, checkpoint_path, eval_data='test', raw_weights=False):
   """Prints the figures, each line naming the checkpoint, its step and the
   images scored (`on 100 train_eval images`, then `, raw weights` where
