@@ -810,6 +810,40 @@ def test_test_file_truncated_while_evaluating_is_named(trained_dir, tmp_path,
       'file. Replace it with a whole copy.' % (checkpoint, damaged))
 
 
+# What `python -m cifar10.X` does as the package is imported (run_as_file),
+# then as the script prepares its process: a stop sent before the second
+# step is one line, and the second records the handlers the process began
+# with, which decide what a later SIGTERM does (script._raise_on_sigterm).
+_FIRST_MODULES = """
+import os, signal, sys, time
+from cifar10.support import run_as_file
+run_as_file.stop_at_once_from_now()
+if sys.argv[1] == 'stop':
+  os.kill(os.getpid(), signal.SIGINT)
+  time.sleep(%d)
+from cifar10.support import script
+script.prepare_process()
+print(script._before_start_up[signal.SIGTERM] is signal.SIG_DFL,
+      script._before_start_up[signal.SIGINT] is signal.default_int_handler)
+""" % DEADLINE_SECS
+
+
+@pytest.mark.fast
+def test_a_stop_before_the_script_prepares_its_process_is_one_line():
+  # Before: a Ctrl-C in the first fifth of a second, while a script
+  # imported numpy and its flags, ended in a KeyboardInterrupt traceback.
+  stopped = subprocess.run(
+      [sys.executable, '-c', _FIRST_MODULES, 'stop'], stdout=subprocess.PIPE,
+      stderr=subprocess.PIPE, text=True, timeout=DEADLINE_SECS)
+  assert (stopped.returncode, stopped.stderr, stopped.stdout) == (
+      130, 'Stopped by SIGINT.\n', '')
+  started = subprocess.run(
+      [sys.executable, '-c', _FIRST_MODULES, 'go'], stdout=subprocess.PIPE,
+      stderr=subprocess.PIPE, text=True, timeout=DEADLINE_SECS)
+  assert started.returncode == 0, started.stderr
+  assert started.stdout == 'True True\n'
+
+
 @pytest.mark.parametrize('stop', [signal.SIGINT, signal.SIGTERM],
                          ids=['SIGINT', 'SIGTERM'])
 def test_a_stop_while_tensorflow_loads_ends_at_once_in_one_line(

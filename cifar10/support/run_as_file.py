@@ -24,10 +24,14 @@ end silently: `refuse_module_run_with_m`, which the package calls as it is
 imported, says so in one line first.
 
 This module imports nothing of the package, and importing it does nothing.
+The package calls `refuse_module_run_with_m` as it is imported; for a
+script run with -m, that also makes a stop end the process at once until
+the script's own handlers take over (`stop_at_once_from_now`).
 """
 
 import os
 import re
+import signal
 import sys
 
 # The package's folder: its scripts are the modules directly in it.
@@ -103,28 +107,68 @@ def _module_file(module):
   return None
 
 
-def refuse_module_run_with_m():
-  """Exits the process with one line if `python -m` names no script.
+def _module_run_with_m():
+  """(module, its file) of the package's module that `python -m` is about
+  to run, or None: for a script or an import from a program too.
 
   Python imports a module's packages before it runs the module, and while
   it finds the module `sys.argv[0]` is '-m' (sys.orig_argv keeps the
   command line): so the package, being imported for `python -m
-  cifar10.cifar10`, can tell that the module about to run is no script.
-  Anything else (a script, a module of another package, an import from a
-  program) returns at once.
+  cifar10.train`, can tell which of its modules is about to run.
   """
   if not sys.argv or sys.argv[0] != '-m':
-    return
+    return None
   module = _module_named_by_m(sys.argv, getattr(sys, 'orig_argv', []))
   if module is None or module.split('.')[0] != os.path.basename(_PACKAGE):
-    return
+    return None
   path = _module_file(module)
-  if path is None or _is_script(path):
-    return  # A script runs; for no module at all, Python's line is clear.
+  return None if path is None else (module, path)
+
+
+def refuse_module_run_with_m():
+  """Exits the process with one line if `python -m` names no script.
+
+  `python -m cifar10.cifar10` would load TensorFlow and end silently.
+  Anything else (a script, a module of another package, an import from a
+  program) returns at once, and a script's start is then made stoppable
+  at once (`stop_at_once_from_now`).
+  """
+  run = _module_run_with_m()
+  if run is None:
+    return  # For no module at all, Python's own line is clear.
+  module, path = run
+  if _is_script(path):
+    stop_at_once_from_now()
+    return
   what = ('a package' if path.endswith('__init__.py')
           else 'a module the scripts import')
   sys.exit('%s is %s, not a script. Run one of the scripts, such as python '
            '-m cifar10.train (README.md lists them).' % (module, what))
+
+
+# The handlers of SIGINT and SIGTERM as the process began, before
+# stop_at_once_from_now replaced them: script.prepare_process keeps them as
+# the ones the script started with.
+handlers_at_start = {}
+
+
+def stop_at_once_from_now():
+  """Makes Ctrl-C and SIGTERM end the process in one line from now on.
+
+  A script imports its first modules (numpy, the flags) before
+  script.prepare_process installs its own handler for a stop during the
+  start-up; a Ctrl-C in that fraction of a second ended in Python's
+  KeyboardInterrupt traceback. Nothing has begun then that a stop could
+  lose, so the process ends at once, as that handler ends it.
+  """
+  for signum in (signal.SIGINT, signal.SIGTERM):
+    handlers_at_start[signum] = signal.signal(signum, _stop_at_once)
+
+
+def _stop_at_once(signum, frame):
+  del frame  # Unused.
+  os.write(2, b'Stopped by %s.\n' % signal.Signals(signum).name.encode())
+  os._exit(128 + signum)  # pylint: disable=protected-access
 
 
 if __name__ == '__main__':  # This very file was run.

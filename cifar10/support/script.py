@@ -22,6 +22,7 @@ import sys
 from cifar10.support import console
 from cifar10.support import errors
 from cifar10.support import kernel_choice
+from cifar10.support import run_as_file
 from cifar10.support import storage
 from cifar10.support import tensorflow_logs
 
@@ -74,7 +75,11 @@ def prepare_process():
   kernel_choice.announcement = kernel_choice.choose_before_tensorflow()
   tensorflow_logs.hold_back_start_up_lines()
   for signum in _START_UP_STOPS:
-    _before_start_up[signum] = signal.signal(signum, _stop_while_starting)
+    previous = signal.signal(signum, _stop_while_starting)
+    # The handler the process began with, not the one that ended the
+    # package's own import at once (run_as_file.stop_at_once_from_now).
+    _before_start_up[signum] = run_as_file.handlers_at_start.get(signum,
+                                                                 previous)
 
 
 # Ctrl-C and `kill` while the script starts (importing TensorFlow takes
