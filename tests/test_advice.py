@@ -363,9 +363,10 @@ ADVICE = {
         ['test_advice.py::test_download_with_wrong_md5_then_again_or_mirror'],
     ('cifar10/support/download.py', 'Delete it and download it again'):
         ['test_advice.py::test_tarball_lacking_files_then_delete_and_again'],
-    ('cifar10/support/download.py', 'Delete it and run again to download'):
+    ('cifar10/support/download.py', 'Move it aside (%s) and run again'):
         ['test_download.py::'
-         'test_advice_delete_a_damaged_tarball_and_run_again_downloads_it'],
+         'test_advice_move_a_damaged_tarball_aside_and_run_again_downloads_'
+         'it'],
     ('cifar10/support/download.py', 'Give the path of the %s'):
         ['test_advice.py::test_local_data_url_missing_or_damaged_then_the_'
          'path_of_a_whole_copy'],

@@ -224,7 +224,7 @@ def test_damaged_local_tarball_is_reported_and_kept(tmp_path):
   with pytest.raises(errors.UserError) as raised:
     download.maybe_download_and_extract(str(tmp_path), _unused_url())
   assert str(tarball) in str(raised.value)
-  assert 'Delete it' in str(raised.value)
+  assert 'Move it aside (mv ' in str(raised.value)
   assert tarball.read_bytes() == b'not a tarball'
 
 
@@ -468,25 +468,35 @@ def test_synthetic_refuses_to_write_over_batch_files(tmp_path, capsys):
   assert _extracted(tmp_path / 'new') == sorted(download.REQUIRED_FILES)
 
 
-def test_advice_delete_a_damaged_tarball_and_run_again_downloads_it(
+def test_advice_move_a_damaged_tarball_aside_and_run_again_downloads_it(
     tmp_path):
+  # Before: "Delete it and run again to download it", of what may be the
+  # user's only copy (offline, the download then failed too).
   served = tmp_path / 'served'
   served.mkdir()
   md5 = _tarball(served / download.TARBALL_NAME)
-  data_dir = tmp_path / 'data'
+  data_dir = tmp_path / 'my data'
   data_dir.mkdir()
   tarball = data_dir / download.TARBALL_NAME
   tarball.write_bytes(b'half a download')
+  (data_dir / (download.TARBALL_NAME + '.damaged')).write_bytes(b'older')
   with _serving(served) as base_url:
     url = base_url + download.TARBALL_NAME
-    with pytest.raises(errors.UserError, match='Delete it and run again to '
-                       'download it'):
+    with pytest.raises(errors.UserError) as raised:
       download.maybe_download_and_extract(str(data_dir), url, md5,
                                           io.StringIO())
-    tarball.unlink()
+    move = re.search(r'Move it aside \((mv .*)\) and run again to download '
+                     r'it, or put a whole copy in its place\.$',
+                     str(raised.value)).group(1)
+    subprocess.run(move, shell=True, check=True)  # As typed into a shell.
     download.maybe_download_and_extract(str(data_dir), url, md5,
                                         io.StringIO())
   assert _extracted(data_dir) == sorted(list(FILES) + ['batches.meta.txt'])
+  # Both earlier files are kept: the damaged one under a free name.
+  assert (data_dir / (download.TARBALL_NAME + '_2.damaged')).read_bytes() == (
+      b'half a download')
+  assert (data_dir / (download.TARBALL_NAME + '.damaged')).read_bytes() == (
+      b'older')
 
 
 def test_a_full_disk_while_extracting_is_one_line_and_leaves_nothing(

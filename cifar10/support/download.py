@@ -116,9 +116,10 @@ def maybe_download_and_extract(data_dir, data_url=None, expected_md5=None,
       digest = _md5_of_file(tarball)
       if digest != expected_md5:
         raise errors.UserError(
-            '%s has MD5 %s, expected %s: it is damaged or incomplete. Delete '
-            'it and run again to download it.' % (tarball, digest,
-                                                   expected_md5))
+            '%s has MD5 %s, expected %s: it is damaged, incomplete or not the '
+            'tarball. Move it aside (%s) and run again to download it, or put '
+            'a whole copy in its place.' % (
+                tarball, digest, expected_md5, _move_aside(tarball)))
     else:
       _download(data_url, tarball, expected_md5, progress, created,
                 data_format.folder)
@@ -127,6 +128,16 @@ def maybe_download_and_extract(data_dir, data_url=None, expected_md5=None,
     _remove_created(created)
     raise
   return extracted
+
+
+def _move_aside(path):
+  """The shell command that renames the file `path` to a free name beside
+  it: the user's file is kept (it may be their only copy, however damaged).
+  """
+  # paths imports this module: imported here, once both are loaded.
+  from cifar10.support import paths  # pylint: disable=g-import-not-at-top
+  return 'mv %s %s' % (paths.for_shell(path),
+                       paths.for_shell(paths.free_name(path, '.damaged')))
 
 
 def _missing_files_message(data_dir, missing, present, data_format):
