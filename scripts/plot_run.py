@@ -36,6 +36,7 @@ from tensorboard.backend.event_processing import event_accumulator
 
 from cifar10.support import errors  # pylint: disable=g-import-not-at-top
 from cifar10.support import flags  # pylint: disable=g-import-not-at-top
+from cifar10.support import paths  # pylint: disable=g-import-not-at-top
 
 LOSS_TAG = 'total_loss'
 RAW_LOSS_TAG = 'total_loss (raw)'
@@ -210,6 +211,18 @@ def _per_run(values, count, flag):
   return values
 
 
+def _check_pair(train_dir, eval_dir):
+  """Raises PlotError where `eval_dir` records another run's evaluations: its
+  precision would be drawn under this run's name."""
+  other = eval_dir and paths.another_runs_evaluations(eval_dir, train_dir)
+  if other:
+    raise PlotError(
+        '--eval_dir %s holds the evaluations of another run, %s (its %s says '
+        'so), not of --train_dir %s. Give each run\'s own --eval_dir, in the '
+        'order of --train_dir.' % (eval_dir, other, paths.EVALUATED_RUN_FILE,
+                                   train_dir))
+
+
 def main(argv=None):
   args = parser().parse_args(argv)
   try:
@@ -231,6 +244,8 @@ def main(argv=None):
         os.path.basename(os.path.normpath(path)) for path in args.train_dir]
     scales = _per_run(args.examples_per_step, count,
                       '--examples_per_step') or [1] * count
+    for train_dir, eval_dir in zip(args.train_dir, eval_dirs):
+      _check_pair(train_dir, eval_dir)
     runs = [{'label': label, 'scale': scale,
              'train': read_scalars(train_dir, [RAW_LOSS_TAG, LOSS_TAG,
                                                LEARNING_RATE_TAG]),

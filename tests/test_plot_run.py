@@ -1,6 +1,7 @@
 """scripts/plot_run.py: the picture of a run holds exactly the values its event files hold."""
 
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -108,6 +109,26 @@ def test_a_folder_without_the_tags_is_named(trained_dir, tmp_path, capsys):
   error = capsys.readouterr().err
   assert "No 'Precision @ 1' values in the event files of %s" % tmp_path in error
   assert not os.path.exists(tmp_path / 'x.png')
+
+
+def test_another_runs_evaluations_are_refused_then_its_own_drawn(
+    trained_dir, eval_dir, tmp_path, capsys):
+  # Before: drawn without a word, run1's precision under run2's name.
+  other_run = str(tmp_path / 'run2')
+  shutil.copytree(trained_dir, other_run)
+  output = str(tmp_path / 'x.png')
+  status = plot_run.main(['--train_dir', trained_dir, other_run, '--eval_dir',
+                          eval_dir, eval_dir, '--output', output])
+  assert status == 1
+  assert capsys.readouterr().err == (
+      'error: --eval_dir %s holds the evaluations of another run, %s (its '
+      'evaluated_run.txt says so), not of --train_dir %s. Give each run\'s '
+      'own --eval_dir, in the order of --train_dir.\n' % (
+          eval_dir, os.path.abspath(trained_dir), other_run))
+  assert not os.path.exists(output)
+  # The run's own evaluations, as the message asks.
+  assert plot_run.main(['--train_dir', trained_dir, '--eval_dir', eval_dir,
+                        '--output', output]) == 0
 
 
 def test_one_label_per_run_is_required(trained_dir, eval_dir, tmp_path, capsys):

@@ -674,6 +674,20 @@ def evaluated_run(eval_dir):
   return lines[0] if lines else None
 
 
+def another_runs_evaluations(eval_dir, run_folder):
+  """The run whose evaluations `eval_dir` holds, as its EVALUATED_RUN_FILE
+  records it, where that is another run than `run_folder`; else None.
+
+  A recorded folder that is gone may be `run_folder` moved since, so it is
+  not taken for another run; nor is a folder without a record.
+  """
+  recorded = evaluated_run(eval_dir)
+  if (recorded is None or _records(eval_dir, run_folder) or
+      not storage.exists(recorded)):
+    return None
+  return recorded
+
+
 def _recorded_first_event_file(eval_dir):
   """The event file the evaluated run began with, as `eval_dir`'s record
   names it; None where it names none (records of earlier versions, or of a
