@@ -72,9 +72,12 @@ def _next_version(folder):
 def _free_folder(export_dir):
   """A folder to suggest in place of the existing folder `export_dir`.
 
-  Inside a SavedModel a new folder would be a SavedModel within another:
-  beside it, then, as the next version where `export_dir` is a numbered
-  version of TensorFlow Serving's layout, else under a numbered name. The
+  Inside a SavedModel a new folder would be a SavedModel within another,
+  and inside a run's, an evaluation's, the data's or one's pictures'
+  folder it would mix with their files: beside it, then, as the next
+  version where `export_dir` is a numbered version of TensorFlow Serving's
+  layout, else under a new name. Other folders (a models folder, an empty
+  one) get a new numbered version inside. The
   folder is written as `export_dir` was, relative where it was, so that
   the command the user copies from the message works where theirs did.
 
@@ -82,7 +85,14 @@ def _free_folder(export_dir):
     (the folder, why it is a good choice: a phrase).
   """
   folder = storage.normpath(export_dir)
-  if not storage.exists(os.path.join(folder, paths.SAVED_MODEL_FILE)):
+  used_as = paths.use_of_folder(folder)
+  if used_as and not storage.exists(os.path.join(folder,
+                                                 paths.SAVED_MODEL_FILE)):
+    # A run's, the data's or one's pictures: a model inside would mix with
+    # their files (the converter would read it as a class of pictures).
+    return (paths.free_name(folder.rstrip('/') + '_model'),
+            'beside it, since it is %s' % used_as)
+  if not used_as:
     return (_next_version(folder),
             'a new version, in TensorFlow Serving\'s layout')
   if os.path.basename(folder).isdigit():

@@ -1472,6 +1472,24 @@ def test_export_refused_then_the_folder_it_names(small_run, tmp_path):
   assert export.main(['--checkpoint_dir', small_run, '--export_dir',
                       str(tmp_path / 'new')]) == 0
   assert a_file.read_text() == 'mine'
+  # Before: "such as --export_dir 'my pics/1' (a new version ...)", of a
+  # folder of pictures (the converter then read 1/ as a class) or of a
+  # run's folder (--fresh there would then train beside the model).
+  pictures = tmp_path / 'my pics'
+  for name in ('red', 'blue'):
+    _png(str(pictures / name / '0.png'))
+  for taken, what in ((str(pictures), 'a folder of pictures (blue/, red/), '
+                       'the input of cifar10.convert_images'),
+                      (small_run, 'a training run\'s folder (it holds '
+                       'checkpoints)')):
+    named = _group(r'Give a new folder, such as --export_dir (.*) \(beside '
+                   r'it, since it is %s\)\.$' % re.escape(what), _refusal(
+                       export.main, ['--checkpoint_dir', small_run,
+                                     '--export_dir', taken]))
+    assert shlex.split(named) == [taken + '_model']
+    assert export.main(['--checkpoint_dir', small_run, '--export_dir',
+                        taken + '_model']) == 0
+  assert sorted(os.listdir(str(pictures))) == ['blue', 'red']
 
 
 def test_checkpoint_dir_a_file_then_point_at_a_run(small_data, small_run,

@@ -366,6 +366,16 @@ def _model_or_pictures(folder, files):
   return None
 
 
+def use_of_folder(folder):
+  """What `folder` already is to one of the tools: a data set's, a training
+  run's, an evaluation's, an exported model's or one's own pictures'
+  folder, as a phrase; else None (an empty folder, or one of other files).
+  """
+  if holds_data(folder):
+    return 'a data set\'s folder'
+  return _other_use_for_data(folder, storage)
+
+
 def _other_use_for_data(folder, files):
   """What `folder` is, where a data set written into it would land among
   another tool's files: a training run's, an evaluation's, an exported
