@@ -155,7 +155,8 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
         save_secs=(None if settings.save_checkpoint_steps
                    else settings.save_checkpoint_secs),
         save_steps=settings.save_checkpoint_steps,
-        saver=saver, checkpoint_basename=training_run.CHECKPOINT_BASENAME))
+        saver=saver, checkpoint_basename=training_run.CHECKPOINT_BASENAME,
+        listeners=guard.checkpoint_listeners()))
   config = settings.session_options.config_proto(
       log_device_placement=settings.log_device_placement,
       allow_soft_placement=True, device_filters=replica.device_filters)

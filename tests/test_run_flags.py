@@ -150,9 +150,27 @@ def test_each_change_is_one_line_with_its_effect(tmp_path, before, now,
   path = str(tmp_path / run_flags.RUN_FILE)
   with open(path, 'wb') as record:
     record.write(_flags(**before).text())
-  run_flags.record_for_run(str(tmp_path), _flags(**now), resumed_step=6)
+  assert run_flags.notice_changes(str(tmp_path), _flags(**now),
+                                  resumed_step=6)
   assert capsys.readouterr().err == 'notice: %s\n' % line
-  assert run_flags.read(path) == _flags(**now).values
+  # Recorded only once the run has saved a checkpoint of its training.
+  assert run_flags.read(path) == _flags(**before).values
+
+
+def test_a_resumed_run_records_its_flags_with_its_first_checkpoint_beyond(
+    tmp_path):
+  # Before: recorded as the run resumed, so that one stopped before its first
+  # step (or refused later) left a record of flags that trained nothing, and
+  # its next start compared with those.
+  path = str(tmp_path / run_flags.RUN_FILE)
+  with open(path, 'wb') as record:
+    record.write(_flags(batch_size=16).text())
+  listener = training_run._RecordFlagsOnSave(str(tmp_path), _flags(),
+                                             resumed_step=41)
+  listener.after_save(None, 41)  # As the session opens: nothing trained.
+  assert run_flags.read(path)['batch_size'] == 16
+  listener.after_save(None, 50)
+  assert run_flags.read(path)['batch_size'] == 8
 
 
 def test_a_new_run_writes_over_an_unfinished_starts_record(tmp_path,
@@ -160,7 +178,7 @@ def test_a_new_run_writes_over_an_unfinished_starts_record(tmp_path,
   path = str(tmp_path / run_flags.RUN_FILE)
   with open(path, 'wb') as record:
     record.write(_flags(batch_size=16).text())
-  run_flags.record_for_run(str(tmp_path), _flags(), resumed_step=None)
+  run_flags.record(str(tmp_path), _flags())
   assert capsys.readouterr().err == ''
   assert run_flags.read(path)['batch_size'] == 8
 

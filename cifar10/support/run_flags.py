@@ -11,7 +11,8 @@ it trains every layer.
 
 So a trainer records these flags in the run's folder (RUN_FILE) as a run
 starts, and a resumed run prints one notice for each flag that changed: the
-old value, the new one, and what the change does. Nothing is refused, and a
+old value, the new one, and what the change does; it records its own once
+it has saved a checkpoint of its training. Nothing is refused, and a
 run resumed with the same flags prints nothing more. A run made before the
 record existed has none: nothing is compared, and the record is written
 then. --fresh removes it with the run's other files (support/training_run.py
@@ -133,24 +134,38 @@ def read(path):
   return values if found else None
 
 
-def record_for_run(train_dir, run_flags, resumed_step):
-  """Records `run_flags` in `train_dir`; a resumed run first compares them.
+def record(train_dir, run_flags):
+  """Writes `run_flags` as `train_dir`'s record: as a new run starts (over
+  any an unfinished start left), and as a resumed one saves its first
+  checkpoint (`notice_changes`)."""
+  storage.write_atomically(os.path.join(train_dir, RUN_FILE),
+                           run_flags.text())
+
+
+def notice_changes(train_dir, run_flags, resumed_step):
+  """Prints a notice for each flag a resumed run changed since its record.
+
+  The record is not written here: a run stopped before it trained a step
+  has changed nothing, and its next start compares with the flags that
+  trained the checkpoint. The trainer writes it (`record`) as it saves its
+  first checkpoint beyond `resumed_step`.
 
   Args:
-    train_dir: the run's folder (it exists).
-    run_flags: the RunFlags of the run being started.
-    resumed_step: the global step the run resumes from, or None for a new
-      run (which writes its record over any an unfinished start left).
+    train_dir: the run's folder.
+    run_flags: the RunFlags of the run resuming now.
+    resumed_step: the global step it resumes from.
+
+  Returns:
+    Whether the record is to be written: it differs, or there is none (a
+    run of an earlier version, which is not compared).
   """
-  path = os.path.join(train_dir, RUN_FILE)
-  if resumed_step is not None:
-    recorded = read(path)
-    if recorded == run_flags.values:
-      return  # The common case: nothing to say, nothing to write.
-    if recorded is not None:
-      for line in changes(recorded, run_flags, resumed_step):
-        errors.notice(line)
-  storage.write_atomically(path, run_flags.text())
+  recorded = read(os.path.join(train_dir, RUN_FILE))
+  if recorded == run_flags.values:
+    return False  # The common case: nothing to say, nothing to write.
+  if recorded is not None:
+    for line in changes(recorded, run_flags, resumed_step):
+      errors.notice(line)
+  return True
 
 
 def changes(recorded, run_flags, step):

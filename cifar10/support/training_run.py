@@ -384,7 +384,7 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
         # A resumed run compares, and records, once its checkpoint is
         # known to fit and it has steps to train (resume_point): a refused
         # or finished one says nothing and touches nothing.
-        run_flags.record_for_run(train_dir, flags_of_run, None)
+        run_flags.record(train_dir, flags_of_run)
       yield latest, warm_source
     except BaseException:
       # KeyboardInterrupt and errors.Terminated (the stops) included. The
@@ -795,6 +795,24 @@ class _StopHook(tf.compat.v1.train.SessionRunHook):
       signal.signal(signum, handler)
 
 
+class _RecordFlagsOnSave(tf.compat.v1.train.CheckpointSaverListener):
+  """Records a resumed run's flags (run_flags.record) once it has saved a
+  checkpoint beyond the step it resumed from: the hook also saves as the
+  session opens, before any step, and a run stopped then trained nothing
+  with them."""
+
+  def __init__(self, train_dir, flags_of_run, resumed_step):
+    self._train_dir = train_dir
+    self._flags_of_run = flags_of_run
+    self._resumed_step = resumed_step
+
+  def after_save(self, session, global_step_value):
+    del session  # Unused.
+    if self._flags_of_run and global_step_value > self._resumed_step:
+      run_flags.record(self._train_dir, self._flags_of_run)
+      self._flags_of_run = None  # Once is enough.
+
+
 class _WithoutTheNanLine(logging.Filter):
   """Drops NanTensorHook's "Model diverged with loss = NaN." from TensorFlow's
   logger: the trainer's own line says it, with the step and what to do."""
@@ -842,6 +860,18 @@ class Guard:
     self._replica = replica
     self._stopper = None
     self._keeper = _SessionKeeper()
+    # The step after whose next checkpoint the run's flags are recorded
+    # (resume_point), or None where the record stands.
+    self._record_flags_after = None
+
+  def checkpoint_listeners(self):
+    """The checkpoint hook's listeners: the one that records a resumed
+    run's changed flags as it saves its first checkpoint of training."""
+    if self._record_flags_after is None:
+      return []
+    return [_RecordFlagsOnSave(self._settings.train_dir,
+                               self._settings.run_flags,
+                               self._record_flags_after)]
 
   def _checkpoints_are(self, on_the_chief):
     """The clause `on_the_chief` on the chief; elsewhere, who keeps them."""
@@ -879,10 +909,10 @@ class Guard:
         checkpoints.saved_variables(tf.compat.v1.global_variables()),
         UNUSABLE_CHECKPOINT, advise_use_fp16=True)
     if checkpoint.global_step < self._settings.max_steps:
-      if self._settings.run_flags:
-        run_flags.record_for_run(self._settings.train_dir,
-                                 self._settings.run_flags,
-                                 checkpoint.global_step)
+      if self._settings.run_flags and run_flags.notice_changes(
+          self._settings.train_dir, self._settings.run_flags,
+          checkpoint.global_step):
+        self._record_flags_after = checkpoint.global_step
       print('Resuming from %s (global step %d). Use --fresh to start over.'
             % (latest, checkpoint.global_step), flush=True)
     return checkpoint.global_step
