@@ -370,6 +370,9 @@ ADVICE = {
     ('cifar10/support/download.py', 'Give the path of the %s'):
         ['test_advice.py::test_local_data_url_missing_or_damaged_then_the_'
          'path_of_a_whole_copy'],
+    ('cifar10/support/download.py', 'give it as --data_dir instead'):
+        ['test_advice.py::test_local_data_url_a_folder_of_the_data_then_as_'
+         'data_dir'],
     ('cifar10/support/download.py', 'Give the path of a whole copy'):
         ['test_advice.py::test_local_data_url_missing_or_damaged_then_the_'
          'path_of_a_whole_copy'],
@@ -1817,6 +1820,25 @@ def test_local_data_url_missing_or_damaged_then_the_path_of_a_whole_copy(
                               '--data_url %s has MD5 ' % given), message
     assert message.endswith(advice), message
   _gets_data(tmp_path / 'data', whole, md5)  # The path of a whole copy.
+
+
+def test_local_data_url_a_folder_of_the_data_then_as_data_dir(tmp_path):
+  # Before: "Could not read --data_url DIR (Is a directory). Give the path
+  # of the cifar-10-binary.tar.gz tarball", of the extracted data's folder.
+  served, md5 = _served(tmp_path)
+  have = tmp_path / 'have'
+  _gets_data(have, str(served / download.TARBALL_NAME), md5)
+  for given, end in ((have, 'It holds the extracted cifar-10-batches-bin/: '
+                             'give it as --data_dir instead, and leave '
+                             '--data_url out.'),
+                     (served, 'Give the path of the cifar-10-binary.tar.gz '
+                              'tarball on this machine.')):
+    assert _refusal(download.maybe_download_and_extract,
+                    str(tmp_path / 'data'), str(given), md5,
+                    io.StringIO()) == '--data_url %s is a folder. %s' % (
+                        given, end)
+  assert not (tmp_path / 'data').exists()
+  _gets_data(have, _unused_url(), md5)  # As --data_dir, without --data_url.
 
 
 def test_tarball_lacking_files_then_delete_and_again(tmp_path):

@@ -201,6 +201,13 @@ def _download(url, destination, expected_md5, progress, created,
   name = os.path.basename(destination)
   folder = storage.dirname(destination)
   digest = hashlib.md5()
+  if _is_local(url) and os.path.isdir(_local_path(url)):
+    holds = os.path.isdir(os.path.join(_local_path(url), extracted_name))
+    raise errors.UserError(
+        '--data_url %s is a folder. %s' % (url, (
+            'It holds the extracted %s/: give it as --data_dir instead, and '
+            'leave --data_url out.' % extracted_name) if holds else (
+                _GIVE_THE_TARBALL % name)))
   try:
     response = urllib.request.urlopen(_fetchable(url), timeout=60)
   except (urllib.error.URLError, OSError, ValueError) as error:
@@ -208,9 +215,9 @@ def _download(url, destination, expected_md5, progress, created,
       # No network is involved: the advice for one would not help.
       cause = getattr(error, 'reason', error)  # URLError wraps the OSError.
       raise errors.UserError(
-          'Could not read --data_url %s (%s). Give the path of the %s '
-          'tarball on this machine.'
-          % (url, getattr(cause, 'strerror', None) or cause, name))
+          'Could not read --data_url %s (%s). %s' % (
+              url, getattr(cause, 'strerror', None) or cause,
+              _GIVE_THE_TARBALL % name))
     raise _download_failed(url, destination, error, extracted_name)
   total = int(response.headers.get('Content-Length') or 0)
   partial = storage.partial_name(destination)
@@ -242,6 +249,10 @@ def _download(url, destination, expected_md5, progress, created,
       storage.remove(partial)
 
 
+# The advice for a local --data_url that is no tarball.
+_GIVE_THE_TARBALL = 'Give the path of the %s tarball on this machine.'
+
+
 def _is_local(url):
   """Whether `url` names a file on this machine: a path, or file://."""
   return urllib.parse.urlsplit(url).scheme in ('', 'file')
@@ -257,7 +268,14 @@ def _fetchable(url):
   """
   if urllib.parse.urlsplit(url).scheme:
     return url
-  return pathlib.Path(os.path.abspath(os.path.expanduser(url))).as_uri()
+  return pathlib.Path(_local_path(url)).as_uri()
+
+
+def _local_path(url):
+  """The absolute path a local `url` (_is_local) names."""
+  if urllib.parse.urlsplit(url).scheme == 'file':
+    return urllib.request.url2pathname(urllib.parse.urlsplit(url).path)
+  return os.path.abspath(os.path.expanduser(url))
 
 
 def _download_failed(url, destination, error, extracted_name):
