@@ -2443,6 +2443,26 @@ def test_two_damaged_newest_then_both_set_aside_and_the_run_resumes(
       if re.match(r'model\.ckpt-[46]\.', name))
 
 
+def test_every_checkpoint_damaged_says_so_before_pointing_at_a_run(
+    run_of_four_checkpoints, tmp_path):
+  # Before: "... damaged or incomplete. Point --checkpoint_dir at the
+  # --train_dir of a training run.", of the training run given.
+  run = _copy_run(run_of_four_checkpoints, tmp_path / 'run')
+  for step in (0, 2, 4, 6):
+    with open('%s/model.ckpt-%d.data-00000-of-00001' % (run, step),
+              'r+b') as stream:
+      stream.truncate(1000)
+  message = _refusal(export.main, ['--checkpoint_dir', run, '--export_dir',
+                                   str(tmp_path / 'model')])
+  assert message.endswith(
+      ': it is damaged or incomplete. No checkpoint before it is whole either '
+      '(%s holds model.ckpt-0, model.ckpt-2, model.ckpt-4, model.ckpt-6). '
+      'Point --checkpoint_dir at the --train_dir of a training run.' % run)
+  # Another run's folder, as it says.
+  assert export.main(['--checkpoint_dir', run_of_four_checkpoints,
+                      '--export_dir', str(tmp_path / 'model')]) == 0
+
+
 def test_users_files_in_train_dir_then_moved_or_another_dir(small_data,
                                                              tmp_path):
   folder = tmp_path / 'proj'
