@@ -528,6 +528,15 @@ _TOOL_PATH_DESTS = ('output', 'json', 'markdown', 'out_dir', 'cifar_dir',
                     'work_dir')
 
 
+def test_predict_takes_images_on_both_sides_of_a_flag(home):
+  # Before: "unrecognized arguments: b.png", of an image like the first.
+  parse = EVERY_SCRIPT['predict']().parse_args
+  assert parse(['a.png', '--top_k', '1', 'b.png', '~/c.png']).images == [
+      'a.png', 'b.png', os.path.join(home, 'c.png')]
+  assert parse(['--top_k', '1', 'a.png', '--json', 'b.png']).images == [
+      'a.png', 'b.png']
+
+
 def test_the_tools_path_flags_are_all_listed():
   for tool, listed in _TOOL_PATHS.items():
     found = {action.option_strings[0]

@@ -321,6 +321,7 @@ class Parser(argparse.ArgumentParser):
 
   def parse_args(self, args=None, namespace=None):
     namespace, extras = self.parse_known_args(args, namespace)
+    extras = self._files_after_flags(namespace, extras)
     if extras:
       self.error(self._unrecognized(extras))
     for check in self._checks:
@@ -329,6 +330,30 @@ class Parser(argparse.ArgumentParser):
       except errors.UserError as error:
         self.error(str(error))
     return namespace
+
+  def _files_after_flags(self, namespace, extras):
+    """Adds the words left after a flag to the one argument that takes many
+    (predict's IMAGE); returns what is still left over.
+
+    argparse takes such an argument's words in one run only, so in `a.png
+    --top_k 1 b.png` it left b.png over, refused as an "unrecognized
+    argument" though it is a file like the first. Words that start with a
+    dash are left to the refusal, which names them.
+    """
+    many = [action for action in self._actions
+            if not action.option_strings and action.nargs in ('+', '*')]
+    if (len(many) != 1 or not extras or
+        any(extra.startswith('-') for extra in extras)):
+      return extras
+    action = many[0]
+    try:
+      more = [action.type(extra) if action.type else extra
+              for extra in extras]
+    except argparse.ArgumentTypeError as error:
+      self.error('argument %s: %s' % (action.metavar or action.dest, error))
+    setattr(namespace, action.dest,
+            list(getattr(namespace, action.dest) or []) + more)
+    return []
 
   def add_check(self, check):
     """Runs `check(namespace)` on the parsed flags, in the order added.
