@@ -844,6 +844,34 @@ def test_a_stop_before_the_script_prepares_its_process_is_one_line():
   assert started.stdout == 'True True\n'
 
 
+# A script whose work is done (its last line said) when the stop comes,
+# as the process shuts down.
+_STOPPED_AFTER_THE_WORK = """
+import os, signal, sys, time
+from cifar10.support import script
+def main(argv):
+  print('Finished.', flush=True)
+  return 0
+status = script.run(main)
+os.kill(os.getpid(), signal.%s)
+time.sleep(%d)
+sys.exit(status)
+"""
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize('stop', ['SIGINT', 'SIGTERM'])
+def test_a_stop_after_the_work_is_done_ends_with_its_status(stop):
+  # Before: a KeyboardInterrupt traceback and status 130 (SIGTERM: 143),
+  # after "Finished at step 300" or the evaluator's result: a `&&` chain
+  # stopped there, though nothing was cut short.
+  done = subprocess.run(
+      [sys.executable, '-c', _STOPPED_AFTER_THE_WORK % (stop, DEADLINE_SECS)],
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+      timeout=DEADLINE_SECS)
+  assert (done.returncode, done.stdout, done.stderr) == (0, 'Finished.\n', '')
+
+
 @pytest.mark.parametrize('stop', [signal.SIGINT, signal.SIGTERM],
                          ids=['SIGINT', 'SIGTERM'])
 def test_a_stop_while_tensorflow_loads_ends_at_once_in_one_line(

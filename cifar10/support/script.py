@@ -153,7 +153,10 @@ def run(main, argv=None):
     sys.unraisablehook = _QuietAboutStops(sys.unraisablehook)
   try:
     try:
-      return main(argv)
+      status = main(argv)
+      if getattr(main, '__module__', None) == '__main__':
+        _stops_end_with(status)
+      return status
     except RuntimeError as error:
       raise _stop_behind(error) or error
   except errors.Stopped as stop:
@@ -175,6 +178,27 @@ def run(main, argv=None):
       raise
     print('error: %s' % console.message_lines(str(said)), file=sys.stderr)
     return 1
+
+
+def _stops_end_with(status):
+  """From now on, SIGINT and SIGTERM end the process at once with `status`.
+
+  The script's work is done and said (`Finished at step 300`, the
+  precision): a Ctrl-C while Python and TensorFlow shut down ended the
+  process with 130 and no word, as if it had been cut short, and a `&&`
+  chain stopped there. Only for the program itself (its `main` is in
+  `__main__`): a test calling `run` keeps its own handlers.
+  """
+  def end(signum, frame):
+    del signum, frame  # Unused.
+    for stream in (sys.stdout, sys.stderr):
+      try:
+        stream.flush()
+      except (OSError, ValueError):  # Closed, or its reader gone.
+        pass
+    os._exit(status)  # pylint: disable=protected-access
+  for signum in _START_UP_STOPS:
+    signal.signal(signum, end)
 
 
 def _said_in_one_line(error):
