@@ -179,8 +179,9 @@ def _next_step(path):
   if glob.has_magic(path) and not os.path.lexists(path):
     if not glob.glob(path):
       return '; no file matches that pattern either'
-    return ('; give it without quotes for the files it matches: the shell '
-            'expands a pattern, predict does not')
+    return ('; give it as %s, its wildcards unquoted, for the files it '
+            'matches: the shell expands a pattern, predict does not'
+            % paths.pattern_for_shell(path))
   return ''
 
 

@@ -384,7 +384,7 @@ ADVICE = {
          'what_the_shell_expands',
          'test_advice.py::test_predict_a_folder_of_split_class_folders_then_'
          'the_pattern_named'],
-    ('cifar10/predict.py', 'give it without quotes'):
+    ('cifar10/predict.py', 'its wildcards unquoted'):
         ['test_advice.py::test_predict_a_folder_or_a_quoted_pattern_then_'
          'what_the_shell_expands'],
     # cifar10/support/flags.py
@@ -1607,12 +1607,15 @@ def test_checkpoint_dir_above_two_runs_then_give_one(small_data, small_run,
                                                      tmp_path):
   runs = tmp_path / 'runs'
   _copy_run(small_run, runs / 'a')
-  _copy_run(small_run, runs / 'b')
+  _copy_run(small_run, runs / 'my b')
   message = _refusal(_eval, small_data, str(runs), tmp_path / 'eval')
   listed = _group(r'of its subfolders do: give one of them \((.*)\)\.$',
                   message).split(', ')
-  assert listed == [str(runs / 'a'), str(runs / 'b')]
-  assert _eval(small_data, listed[1], tmp_path / 'eval') == 0
+  # Before: '/.../runs/my b' unquoted, which a shell split in two.
+  assert [shlex.split(flag) for flag in listed] == [
+      ['--checkpoint_dir', str(runs / 'a')],
+      ['--checkpoint_dir', str(runs / 'my b')]]
+  assert _eval(small_data, shlex.split(listed[1])[1], tmp_path / 'eval') == 0
 
 
 def test_resume_in_the_other_dtype_then_as_advised(small_data, small_run,
@@ -1955,12 +1958,13 @@ def test_predict_a_folder_or_a_quoted_pattern_then_what_the_shell_expands(
   # A quoted pattern.
   done = _shell(command + "'my imgs/red/*.png'", tmp_path)
   assert done.returncode == 1
-  assert done.stderr.endswith(
-      'error: my imgs/red/*.png: cannot read it (No such file or directory); '
-      'give it without quotes for the files it matches: the shell expands a '
-      'pattern, predict does not\n')
-  # "give it without quotes" (the space, a separate matter, escaped).
-  done = _shell(command + 'my\\ imgs/red/*.png', tmp_path)
+  given = _group(r'error: my imgs/red/\*\.png: cannot read it \(No such '
+                 r'file or directory\); give it as (.*), its wildcards '
+                 r'unquoted, for the files it matches: the shell expands a '
+                 r'pattern, predict does not\n$', done.stderr)
+  # Before: "give it without quotes", which the space then split.
+  assert given == "'my imgs/red/'*.png"
+  done = _shell(command + given, tmp_path)
   assert done.returncode == 0, done.stderr[-2000:]
   assert len(done.stdout.splitlines()) == 3
   # A pattern that matches nothing is not told to go unquoted: unquoted, it

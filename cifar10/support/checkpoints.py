@@ -161,7 +161,8 @@ def locate_checkpoints(path, flag='--checkpoint_dir'):
     if runs:
       raise errors.UserError(
           '%s %s holds no checkpoints, but %d of its subfolders do: give one '
-          'of them (%s).' % (flag, path, len(runs), ', '.join(runs)))
+          'of them (%s).' % (flag, path, len(runs), ', '.join(
+              paths.flag_value(flag, run) for run in runs)))
     _refuse_saved_model(path, flag)
   return path, None
 

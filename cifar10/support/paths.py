@@ -266,8 +266,8 @@ def resolve_data_dir(data_dir, downloads=True, given_as='--data_dir'):
   if below:
     raise errors.UserError(
         '%s %s holds no CIFAR-10 files, but %d of its subfolders do: '
-        'give one of them (%s).' % (given_as, data_dir, len(below),
-                                    ', '.join(below)))
+        'give one of them (%s).' % (given_as, data_dir, len(below), ', '.join(
+            flag_value(given_as, folder) for folder in below)))
   # One's own pictures in class folders: the download would put CIFAR-10
   # among them, and training would then learn CIFAR-10's classes instead,
   # without a word.
@@ -612,6 +612,20 @@ def for_shell(path):
   unquoted: they are read, not typed.
   """
   return shlex.quote(path)
+
+
+def pattern_for_shell(pattern):
+  """A file-name `pattern` ('my imgs/*.png') as advice writes it for a
+  shell to expand: its wildcards (*, ?, [...]) bare, everything else quoted
+  where a shell needs it (for_shell), such as 'my imgs/'*.png. Quoted
+  whole, the shell would pass the pattern on unexpanded."""
+  return ''.join(
+      part if re.fullmatch(_WILDCARD, part) else for_shell(part)
+      for part in re.split('(%s)' % _WILDCARD, pattern) if part)
+
+
+# What a shell expands in a file name: *, ?, and a bracket expression.
+_WILDCARD = r'\*|\?|\[[^]/]+\]'
 
 
 def flag_value(flag, path):
