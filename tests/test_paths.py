@@ -90,8 +90,10 @@ def test_data_dir_mistakes_without_a_sure_meaning_name_what_would_work(
     paths.resolve_data_dir(str(loose))
   _data_dir(tmp_path / 'two' / 'a')
   _data_dir(tmp_path / 'two' / 'b')
-  with pytest.raises(errors.UserError, match='give one of them \\(%s, %s\\)' %
-                     (tmp_path / 'two' / 'a', tmp_path / 'two' / 'b')):
+  with pytest.raises(
+      errors.UserError,
+      match='give one of them \\(--data_dir %s, --data_dir %s\\)' % (
+          tmp_path / 'two' / 'a', tmp_path / 'two' / 'b')):
     paths.resolve_data_dir(str(tmp_path / 'two'))
   (tmp_path / 'notes.txt').write_text('x')
   with pytest.raises(errors.UserError, match='notes.txt is a file'):

@@ -267,7 +267,8 @@ def resolve_data_dir(data_dir, downloads=True, given_as='--data_dir'):
     raise errors.UserError(
         '%s %s holds no CIFAR-10 files, but %d of its subfolders do: '
         'give one of them (%s).' % (given_as, data_dir, len(below), ', '.join(
-            flag_value(given_as, folder) for folder in below)))
+            flag_value(given_as, folder) if given_as.startswith('--')
+            else folder for folder in below)))
   # One's own pictures in class folders: the download would put CIFAR-10
   # among them, and training would then learn CIFAR-10's classes instead,
   # without a word.
