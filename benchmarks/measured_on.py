@@ -4,6 +4,12 @@ Every script that writes figures for the docs records this beside them, so
 that a rerun on another machine writes rows that name that machine.
 """
 
+if __name__ == '__main__':  # A helper module, run as a program.
+  raise SystemExit(
+      'benchmarks/measured_on.py is a module that the measuring tools '
+      'import, not a tool: run python benchmarks/benchmark.py '
+      '(README.md lists the tools).')
+
 import datetime
 import importlib.metadata
 import os

@@ -6,6 +6,12 @@ machine where other programs may hold those, so they ask the system for
 ports nobody is using.
 """
 
+if __name__ == '__main__':  # A helper module, run as a program.
+  raise SystemExit(
+      'benchmarks/ports.py is a module that benchmark.py and the tests '
+      'import, not a tool: run python benchmarks/benchmark.py '
+      '(README.md lists the tools).')
+
 import socket
 
 

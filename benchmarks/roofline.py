@@ -15,6 +15,12 @@ x 4096, as dense and regular as work gets), in float32, and in bfloat16 on
 CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX).
 """
 
+if __name__ == '__main__':  # A helper module, run as a program.
+  raise SystemExit(
+      'benchmarks/roofline.py is a module that benchmark.py and cpu_study.py '
+      'import, not a tool: run python benchmarks/benchmark.py '
+      '(README.md lists the tools).')
+
 import functools
 import os
 import statistics

@@ -528,6 +528,20 @@ _TOOL_PATH_DESTS = ('output', 'json', 'markdown', 'out_dir', 'cifar_dir',
                     'work_dir')
 
 
+@pytest.mark.parametrize('module', ['roofline', 'ports', 'measured_on'])
+def test_a_helper_module_of_the_benchmarks_run_as_a_tool_says_so(module):
+  # Before: roofline.py --help measured a matmul among TensorFlow's start-up
+  # lines; ports.py and measured_on.py printed nothing and exited 0.
+  done = subprocess.run(
+      [sys.executable, os.path.join(script_modules.BENCHMARKS, module + '.py'),
+       '--help'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+      timeout=DEADLINE_SECS)
+  assert (done.returncode, done.stdout) == (1, '')
+  assert done.stderr.startswith('benchmarks/%s.py is a module that ' % module)
+  assert done.stderr.endswith(', not a tool: run python benchmarks/'
+                              'benchmark.py (README.md lists the tools).\n')
+
+
 def test_predict_takes_images_on_both_sides_of_a_flag(home):
   # Before: "unrecognized arguments: b.png", of an image like the first.
   parse = EVERY_SCRIPT['predict']().parse_args
