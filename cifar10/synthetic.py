@@ -119,7 +119,7 @@ def write_synthetic_dataset(data_dir, train_records_per_file=400,
     errors.UserError: some of the files exist, or `data_dir` is another
       tool's folder; the message names them.
   """
-  paths.check_data_destination(data_dir, '--data_dir')
+  paths.check_data_destination(data_dir, '--data_dir', suffix='_synthetic')
   rng = np.random.default_rng(seed)
   folder = os.path.join(data_dir, download.EXTRACTED_DIR)
   names = batch_files.TRAIN_FILES + batch_files.TEST_FILES

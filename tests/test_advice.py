@@ -1080,16 +1080,16 @@ def test_data_into_a_class_folder_then_beside_the_pictures(layout, tmp_path,
   # Before: the offer climbed to the folder above them all (TMP_data, or
   # /home_data), whatever the folder refused.
   message = _refusal(synthetic.main, ['--data_dir', str(run)])
-  assert message.endswith('such as %s_data.' % run), message
+  assert message.endswith('such as %s_synthetic.' % run), message
   for folder in (inner, inner.parent):
     if folder == pictures and layout == 'classes':
       continue  # The pictures' own folder: test_data_into_another_tools...
     message = _refusal(synthetic.main, ['--data_dir', str(folder)])
     assert message.endswith('Give --data_dir a new folder of its own, such as '
-                            '%s_data.' % pictures), message
+                            '%s_synthetic.' % pictures), message
   assert _listing(tmp_path) == before
-  # "Give --data_dir a new folder of its own, such as PICTURES_data."
-  assert synthetic.main(['--data_dir', str(pictures) + '_data',
+  # "Give --data_dir a new folder of its own, such as PICTURES_synthetic."
+  assert synthetic.main(['--data_dir', str(pictures) + '_synthetic',
                          '--train_records_per_file', '10',
                          '--test_records', '10']) == 0
   assert _listing(pictures) == {
@@ -2585,18 +2585,22 @@ def test_data_into_another_tools_folder_then_a_new_one(
           r'such as WORD\.$' % (re.escape(flag), re.escape(folder),
                                re.escape(what), re.escape(flag)), message))
       assert _listing(tmp_path) == before, (folder, flag)
-    assert offered == [folder + '_data'] * len(offered)
+    # Synthetic data is offered a name of its own: in the converter's, a
+    # --data_dir FOLDER_data would train on noise, and the conversion the
+    # trainer advises for those pictures would be refused there.
+    assert offered == [folder + '_synthetic'] + [folder + '_data'] * (
+        len(offered) - 1)
     # As offered, each writer writes there; the next writer is offered
     # another free folder, so that nothing lands in the first's.
     assert synthetic.main(['--data_dir', offered[0]]) == 0
     message = _refusal(convert_images.main, [src, folder])
-    assert message.endswith('such as %s_data_2.' % folder)
-    _converts(src, folder + '_data_2')
+    assert message.endswith('such as %s_data.' % folder)
+    _converts(src, folder + '_data')
     if folder != pictures:
       message = _refusal(paths.resolve_data_dir, folder)
-      assert message.endswith('such as %s_data_3.' % folder)
+      assert message.endswith('such as %s_data_2.' % folder)
       # The download's folder: a new one, taken as it is (nothing to refuse).
-      assert paths.resolve_data_dir(folder + '_data_3') == folder + '_data_3'
+      assert paths.resolve_data_dir(folder + '_data_2') == folder + '_data_2'
     before = _listing(tmp_path)
   # The run and the evaluation go on in their folders, as nothing was
   # written there.

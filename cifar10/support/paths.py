@@ -400,7 +400,7 @@ def _other_use_for_data(folder, files):
   return _model_or_pictures(folder, files)
 
 
-def check_data_destination(folder, flag, files=storage):
+def check_data_destination(folder, flag, files=storage, suffix='_data'):
   """Refuses a folder that a data set is to be written into, where it is
   another tool's (_other_use_for_data).
 
@@ -416,6 +416,10 @@ def check_data_destination(folder, flag, files=storage):
     folder: the path the flag gives.
     flag: the flag or argument, as the message names it: '--data_dir', 'OUT'.
     files: the file functions to use (LocalFiles or storage).
+    suffix: what the folder offered adds to the name: '_data' for the
+      data set that belongs with the folder (its pictures converted, the
+      download), '_synthetic' for cifar10.synthetic's, which must not take
+      the name the converter is offered for the same pictures.
 
   Raises:
     errors.UserError: naming the flag, what the folder is, and a new folder
@@ -438,7 +442,7 @@ def check_data_destination(folder, flag, files=storage):
         'written in among its files. Give %s a new folder of its own, such as '
         '%s.' % (flag, storage.printable(folder), other_use, flag,
                  for_shell(storage.printable(new_folder_beside(
-                     beside, '_data', files.exists)))))
+                     beside, suffix, files.exists)))))
 
 
 def checkpoint_prefix(path):
