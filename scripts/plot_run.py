@@ -212,8 +212,20 @@ def _per_run(values, count, flag):
 
 
 def _check_pair(train_dir, eval_dir):
-  """Raises PlotError where `eval_dir` records another run's evaluations: its
-  precision would be drawn under this run's name."""
+  """Raises PlotError where the two folders are swapped, or `eval_dir`
+  records another run's evaluations: its precision would be drawn under
+  this run's name."""
+  evaluated = paths.evaluated_run(train_dir)
+  if evaluated is not None:
+    raise PlotError(
+        '--train_dir %s is an evaluator\'s --eval_dir (its %s names the run '
+        '%s): give that run as --train_dir, and this folder as --eval_dir.'
+        % (train_dir, paths.EVALUATED_RUN_FILE, evaluated))
+  if eval_dir and paths.holds_checkpoints(eval_dir):
+    raise PlotError(
+        '--eval_dir %s is a training run\'s folder (it holds checkpoints): '
+        'give it as --train_dir, and the evaluator\'s --eval_dir of that run '
+        'as --eval_dir.' % eval_dir)
   other = eval_dir and paths.another_runs_evaluations(eval_dir, train_dir)
   if other:
     raise PlotError(

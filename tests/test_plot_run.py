@@ -131,6 +131,29 @@ def test_another_runs_evaluations_are_refused_then_its_own_drawn(
                         '--output', output]) == 0
 
 
+def test_swapped_folders_are_named_then_drawn_as_told(trained_dir, eval_dir,
+                                                      tmp_path, capsys):
+  # Before: "No 'total_loss (raw)' values in the event files of EVAL ...
+  # Is it the right folder", where the two folders were only swapped.
+  output = str(tmp_path / 'x.png')
+  assert plot_run.main(['--train_dir', eval_dir, '--eval_dir', trained_dir,
+                        '--output', output]) == 1
+  assert capsys.readouterr().err == (
+      'error: --train_dir %s is an evaluator\'s --eval_dir (its '
+      'evaluated_run.txt names the run %s): give that run as --train_dir, '
+      'and this folder as --eval_dir.\n' % (eval_dir,
+                                              os.path.abspath(trained_dir)))
+  assert plot_run.main(['--train_dir', trained_dir, '--eval_dir', trained_dir,
+                        '--output', output]) == 1
+  assert capsys.readouterr().err == (
+      'error: --eval_dir %s is a training run\'s folder (it holds '
+      'checkpoints): give it as --train_dir, and the evaluator\'s --eval_dir '
+      'of that run as --eval_dir.\n' % trained_dir)
+  assert not os.path.exists(output)
+  assert plot_run.main(['--train_dir', trained_dir, '--eval_dir', eval_dir,
+                        '--output', output]) == 0
+
+
 def test_one_label_per_run_is_required(trained_dir, eval_dir, tmp_path, capsys):
   status = plot_run.main(['--train_dir', trained_dir, '--eval_dir', eval_dir,
                           '--label', 'a', 'b', '--output',
