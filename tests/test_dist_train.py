@@ -727,7 +727,9 @@ def test_a_ps_task_names_a_worker_that_died_and_its_restart_ends_the_run(
   # the global step at --max_steps, finishes at once, and so does the ps.
   status, output = cluster.start('worker', 1).finish()
   assert status == 0, output[-3000:]
-  assert 'Nothing to do: the global step' in output, output[-3000:]
+  # Before: "the global step in WORKER_DIR", a folder it never used.
+  assert ('Nothing to do: the global step on the parameter servers is '
+          'already 10 and --max_steps is 10.') in output, output[-3000:]
   status, output = ps.finish()
   assert status == 0, output[-3000:]
   assert 'ps 0: 2 of 2 workers done.' in output

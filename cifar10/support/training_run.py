@@ -931,9 +931,12 @@ class Guard:
     print(self._ended('Finished', step) + '.', flush=True)
 
   def say_nothing_to_do(self, step):
-    print('Nothing to do: the global step in %s is already %d and '
-          '--max_steps is %d. Raise --max_steps to train further.'
-          % (self._settings.train_dir, step, self._settings.max_steps),
+    # A worker other than the chief reads the step from the parameter
+    # servers: its own --train_dir holds nothing.
+    print('Nothing to do: the global step %s is already %d and --max_steps '
+          'is %d. Raise --max_steps to train further.'
+          % ('in %s' % self._settings.train_dir if self._replica.is_chief
+             else 'on the parameter servers', step, self._settings.max_steps),
           flush=True)
 
   def hooks(self, step_after_train):
