@@ -2710,6 +2710,20 @@ def test_warm_start_from_the_run_fresh_clears_then_a_new_folder_or_a_copy(
       name == classes.RUN_FILE)
   for taken in ('run_new', 'run_start'):
     assert _listing(tmp_path / taken) == {classes.RUN_FILE: b'mine\n'}
+  # A checkpoint of the user's own name, which --fresh keeps: its class
+  # names are what would be lost (before: "the checkpoint would be deleted").
+  for name in os.listdir(small_run):
+    if name.startswith(os.path.basename(checkpoint) + '.'):
+      shutil.copy(os.path.join(small_run, name), os.path.join(
+          run, 'best' + name[len(os.path.basename(checkpoint)):]))
+  best = os.path.join(run, 'best')
+  assert ('--warm_start_from %s is a checkpoint in --train_dir %s, which '
+          '--fresh clears before training reads it: it keeps the checkpoint, '
+          'not the class names beside it (class_names.txt), which the new run '
+          'writes its own over, so that the warm start would match the wrong '
+          'classes. Train into a new folder instead' % (best, run)) in (
+              _refusal(_train, small_data, run, 3, '--warm_start_from', best,
+                       '--fresh'))
   # At a URL a shell's mkdir and cp do not reach: only the new folder is
   # offered. (Not followed here: TensorFlow's in-memory ram:// file system
   # takes a checkpoint's prefix for a folder, so a warm start cannot read

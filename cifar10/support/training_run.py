@@ -661,13 +661,20 @@ def _refuse_a_source_fresh_removes(train_dir, warm_start_from, source):
     copy_out = ', or copy the checkpoint out first (%s) and give %s' % (
         paths.into_new_folder('cp', files, copy), paths.flag_value(
             warm_start.FLAG, os.path.join(copy, os.path.basename(source))))
+  # --fresh keeps a checkpoint of the user's own name (best.*), but not the
+  # class names beside it, which say what its last layer scores: the new
+  # run writes its own there, and the warm start would read those instead.
+  lost = ('the checkpoint would be deleted with the earlier run'
+          if RUN_SIGNS[0].fullmatch(os.path.basename(source)) else
+          'it keeps the checkpoint, not the class names beside it (%s), which '
+          'the new run writes its own over, so that the warm start would '
+          'match the wrong classes' % classes.RUN_FILE)
   raise errors.UserError(
       '%s %s %s a checkpoint in --train_dir %s, which --fresh clears before '
-      'training reads it: the checkpoint would be deleted with the earlier '
-      'run. Train into a new folder instead (%s, without '
+      'training reads it: %s. Train into a new folder instead (%s, without '
       '--fresh)%s.' % (
           warm_start.FLAG, warm_start_from, 'is' if source == warm_start_from
-          else 'reads %s,' % source, train_dir, paths.flag_value(
+          else 'reads %s,' % source, train_dir, lost, paths.flag_value(
               '--train_dir', paths.new_folder_beside(train_dir, '_new')),
           copy_out))
 
