@@ -62,12 +62,16 @@ LONG_RUN_STEPS = 100000
 # (per tower) make four towers' step as cheap as one tower's of 64, where
 # the original's 128 made it 512 images a step, and what it checks (each
 # phase runs, logs and is read back) needs no more.
+# The trainer beside the evaluator trains until the evaluator has scored a
+# checkpoint, however long that takes: at the tutorial's rate (None: the
+# default), the dry run's batches of 16 of synthetic data diverged near step
+# 300 on a busy machine, ending the trainer before the phase did.
 FULL = dict(speed_steps=300, log_frequency=20, beside_checkpoint_steps=200,
             checkpoint_steps=5000, eval_examples=10000, eval_interval=10,
-            batch_size=flags.BATCH_SIZE)
+            batch_size=flags.BATCH_SIZE, beside_learning_rate=None)
 DRY = dict(speed_steps=30, log_frequency=10, beside_checkpoint_steps=10,
            checkpoint_steps=20, eval_examples=200, eval_interval=2,
-           batch_size=16)
+           batch_size=16, beside_learning_rate=0.01)
 # Seconds kept back from the long run, per checkpoint, for its evaluation.
 EVAL_SECS_PER_CHECKPOINT = 20
 # Seconds a SIGTERMed trainer gets to finish its step and save.
@@ -265,7 +269,9 @@ def measure_beside(out_dir, data_dir, sizes, beside_secs, deadline):
                   '--data_dir', data_dir, '--train_dir', train_dir,
                   '--max_steps', 10 ** 9, '--save_checkpoint_steps',
                   sizes['beside_checkpoint_steps'],
-                  '--batch_size', sizes['batch_size'])
+                  '--batch_size', sizes['batch_size'],
+                  *(['--initial_learning_rate', sizes['beside_learning_rate']]
+                    if sizes['beside_learning_rate'] else []))
   result = {'checkpoint_seen': _wait_for_checkpoint(train_dir, trainer,
                                                     deadline)}
   evaluator = Child(out_dir, 'beside_eval', 'cifar10.eval',
