@@ -86,15 +86,14 @@ def _free_folder(export_dir):
   """
   folder = storage.normpath(export_dir)
   used_as = paths.use_of_folder(folder)
-  if used_as and not storage.exists(os.path.join(folder,
-                                                 paths.SAVED_MODEL_FILE)):
+  if not used_as:
+    return (_next_version(folder),
+            'a new version, in TensorFlow Serving\'s layout')
+  if not storage.exists(os.path.join(folder, paths.SAVED_MODEL_FILE)):
     # A run's, the data's or one's pictures: a model inside would mix with
     # their files (the converter would read it as a class of pictures).
     return (paths.free_name(folder.rstrip('/') + '_model'),
             'beside it, since it is %s' % used_as)
-  if not used_as:
-    return (_next_version(folder),
-            'a new version, in TensorFlow Serving\'s layout')
   if os.path.basename(folder).isdigit():
     return (_next_version(storage.dirname(folder)),
             'the next version beside it, in TensorFlow Serving\'s layout')

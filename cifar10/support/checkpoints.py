@@ -533,13 +533,13 @@ def _damaged_advice(path, how_to_proceed):
             if os.path.basename(path) in names else [])
   whole = next((prefix for prefix in reversed(before)
                 if _looks_whole(prefix)), None)
-  if whole is None and before:
+  if whole is None and not before:
+    return str(how_to_proceed)
+  if whole is None:
     # Said first, or "point at a training run" would send the user back to
     # the run they gave.
     return 'No checkpoint before it is whole either (%s holds %s). %s' % (
         folder, _names(listed), how_to_proceed)
-  if whole is None:
-    return str(how_to_proceed)
   return ('The newest checkpoint before it that is whole is %s (%s holds %s): '
           '%s' % (whole, folder, _names(listed),
                   older(listed[listed.index(whole) + 1:len(before) + 1],

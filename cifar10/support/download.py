@@ -201,8 +201,9 @@ def _download(url, destination, expected_md5, progress, created,
   name = os.path.basename(destination)
   folder = storage.dirname(destination)
   digest = hashlib.md5()
-  if _is_local(url) and os.path.isdir(_local_path(url)):
-    holds = os.path.isdir(os.path.join(_local_path(url), extracted_name))
+  local = _local_path(url) if _is_local(url) else None
+  if local is not None and os.path.isdir(local):
+    holds = os.path.isdir(os.path.join(local, extracted_name))
     raise errors.UserError(
         '--data_url %s is a folder. %s' % (url, (
             'It holds the extracted %s/: give it as --data_dir instead, and '
@@ -211,7 +212,7 @@ def _download(url, destination, expected_md5, progress, created,
   try:
     response = urllib.request.urlopen(_fetchable(url), timeout=60)
   except (urllib.error.URLError, OSError, ValueError) as error:
-    if _is_local(url):
+    if local is not None:
       # No network is involved: the advice for one would not help.
       cause = getattr(error, 'reason', error)  # URLError wraps the OSError.
       raise errors.UserError(
@@ -226,14 +227,14 @@ def _download(url, destination, expected_md5, progress, created,
       with storage.open_file(partial, 'wb') as out:
         _copy_with_progress(response, out, digest, progress, url, destination,
                             total, extracted_name)
-    if digest.hexdigest() != expected_md5 and _is_local(url):
-      # The user's own file, which stays as it is: only the copy goes.
-      raise errors.UserError(
-          '--data_url %s has MD5 %s, expected %s: it is damaged, incomplete '
-          'or not the %s tarball, so nothing was copied from it. Give the '
-          'path of a whole copy.'
-          % (url, digest.hexdigest(), expected_md5, name))
     if digest.hexdigest() != expected_md5:
+      if local is not None:
+        # The user's own file, which stays as it is: only the copy goes.
+        raise errors.UserError(
+            '--data_url %s has MD5 %s, expected %s: it is damaged, incomplete '
+            'or not the %s tarball, so nothing was copied from it. Give the '
+            'path of a whole copy.'
+            % (url, digest.hexdigest(), expected_md5, name))
       # The whole file came (its MD5 is of all of it), but it is not the
       # tarball: cut short on the server's side, damaged, or another file.
       raise errors.UserError(

@@ -167,7 +167,13 @@ def stop_at_once_from_now():
 
 def _stop_at_once(signum, frame):
   del frame  # Unused.
-  os.write(2, b'Stopped by %s.\n' % signal.Signals(signum).name.encode())
+  end_stopped(signum)
+
+
+def end_stopped(signum, stderr=2):
+  """Ends the process at once with `Stopped by SIGNAL.` on the file
+  descriptor `stderr`, and the status a shell gives for that signal."""
+  os.write(stderr, b'Stopped by %s.\n' % signal.Signals(signum).name.encode())
   os._exit(128 + signum)  # pylint: disable=protected-access
 
 

@@ -92,9 +92,8 @@ _before_start_up = {}
 
 def _stop_while_starting(signum, frame):
   del frame  # Unused.
-  stderr = tensorflow_logs.abandon_held_back_import()
-  os.write(stderr, b'Stopped by %s.\n' % signal.Signals(signum).name.encode())
-  os._exit(128 + signum)  # pylint: disable=protected-access
+  # stderr as it was before the held-back import took file descriptor 2.
+  run_as_file.end_stopped(signum, tensorflow_logs.abandon_held_back_import())
 
 
 # The exit status after the reader of the output stopped reading: the one a
