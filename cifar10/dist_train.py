@@ -92,6 +92,7 @@ from cifar10 import cifar10
 from cifar10 import training_loop
 import cifar10.train as train
 from cifar10.support import batch_files
+from cifar10.support import checkpoints
 from cifar10.support import cluster_watch
 from cifar10.support import learning_schedule
 from cifar10.support import run_flags
@@ -720,6 +721,23 @@ def _checkpoints_clause(cluster, train_dir):
   return latest
 
 
+def _resumes_from(train_dir):
+  """A function for the chief's StepWatch: what a lost ps task resumes from.
+
+  Called when the ps task is found gone. Nothing can be saved while it is,
+  so the checkpoint last then is the one the chief's session restores once
+  it is back (or, with none, the session starts the variables anew).
+  """
+  def latest():
+    checkpoint = tf.train.latest_checkpoint(train_dir)
+    if not checkpoint:
+      return 'the start: no checkpoint had been saved'
+    step = checkpoints.global_step_of(checkpoint)
+    return '%s%s, the last checkpoint' % (
+        checkpoint, '' if step is None else ' (global step %d)' % step)
+  return latest
+
+
 def run_worker(server, cluster, args, settings):
   """Trains with the shared loop; the chief also checkpoints and summarizes.
 
@@ -737,7 +755,9 @@ def run_worker(server, cluster, args, settings):
   watch = cluster_watch.StepWatch(
       cluster.name('worker', cluster.task_index), cluster.tasks('ps'),
       _checkpoints_clause(cluster, args.train_dir),
-      saves=cluster.task_index == 0)
+      saves=cluster.task_index == 0,
+      resumes_from=(_resumes_from(args.train_dir) if cluster.task_index == 0
+                    else None))
   with watch:
     _train_as_worker(server, cluster, args, settings, watch)
 

@@ -345,6 +345,46 @@ def test_a_worker_says_its_ps_task_is_gone_and_a_stop_then_ends_it_at_once():
                         'again.' % address]
 
 
+def test_the_chief_says_which_checkpoint_training_resumes_from():
+  # What the chief resumes from is taken when the ps task is found gone
+  # (nothing can be saved while it is), and said once it is back.
+  server = socket.create_server(('127.0.0.1', 0))
+  port = server.getsockname()[1]
+  address = '127.0.0.1:%d' % port
+  said, last = [], ['run/model.ckpt-20 (global step 21), the last checkpoint']
+  watch = cluster_watch.StepWatch(
+      'worker 0', [('ps 0', address, '--ps_hosts')],
+      lambda: 'the last checkpoint is run/model.ckpt-20', saves=True,
+      resumes_from=lambda: last[0], stall_secs=0, say=said.append,
+      end=lambda status: None)
+  with _stop_signals_noted(), watch:
+    server.close()
+    _until(lambda: said)
+    last[0] = 'a checkpoint saved after the ps task was back'
+    with socket.create_server(('127.0.0.1', port)):
+      _until(lambda: watch.gone is None)
+      watch.step_finished()
+  assert said[1:] == ['worker 0: ps 0 (%s) is back, and steps finish again, '
+                      'from run/model.ckpt-20 (global step 21), the last '
+                      'checkpoint.' % address]
+
+
+def test_what_the_chief_resumes_from_is_read_from_its_last_checkpoint(
+    tmp_path):
+  resumes_from = dist_train._resumes_from(str(tmp_path))
+  assert resumes_from() == 'the start: no checkpoint had been saved'
+  # Named after step 20, the checkpoint holds step 21, as when another
+  # worker's update lands between the chief's read of the step and its save.
+  with tf.Graph().as_default():
+    step = tf.compat.v1.train.get_or_create_global_step()
+    with tf.compat.v1.Session() as session:
+      session.run(step.assign(21))
+      tf.compat.v1.train.Saver().save(
+          session, str(tmp_path / 'model.ckpt'), global_step=20)
+  assert resumes_from() == '%s (global step 21), the last checkpoint' % (
+      tmp_path / 'model.ckpt-20')
+
+
 def test_a_second_stop_signal_ends_a_worker_at_once(tmp_path):
   # The ps task is up, so the first stop waits for the step in flight (the
   # stop hook's, in training); the second one does not.
@@ -635,13 +675,14 @@ def test_restarted_chief_resumes_from_its_last_checkpoint(synthetic_data_dir,
   resumed = re.search(r'Resuming from .*model\.ckpt-%d \(global step (\d+)\)'
                       % saved, output)
   assert resumed, output[-3000:]
-  assert ('notice: --initial_learning_rate changed from 0.05 to 0.1 since '
-          'this run last started: the learning rate at step %d, where this '
-          'run resumes, goes from 0.05 to 0.1.' % saved) in output, (
-              output[-3000:])
   # The file is named after the step read just before saving; the other
   # worker may have made an update or two before the variables were read.
-  assert saved <= int(resumed.group(1)) <= saved + 2
+  resumed_step = int(resumed.group(1))
+  assert saved <= resumed_step <= saved + 2
+  assert ('notice: --initial_learning_rate changed from 0.05 to 0.1 since '
+          'this run last started: the learning rate at step %d, where this '
+          'run resumes, goes from 0.05 to 0.1.' % resumed_step) in output, (
+              output[-3000:])
   for task in (worker, ps):
     status, output = task.finish()
     assert status == 0, output[-3000:]
@@ -680,20 +721,25 @@ def test_a_killed_ps_task_is_named_and_its_restart_resumes_training(
       'it, so nothing could be saved; the chief (worker 0) keeps the '
       'checkpoints.' % ps_address)
   # As the line says: the ps task started again with its same command, the
-  # chief restores its last checkpoint and trains on from there.
+  # chief restores its last checkpoint, names it, and trains on from there.
   restarted_ps = cluster.start('ps', 0)
-  chief.wait_for(r'^worker 0: ps 0 \(%s\) is back, and steps finish '
-                 r'again\.$' % re.escape(ps_address))
+  back = chief.wait_for(
+      r'^worker 0: ps 0 \(%s\) is back, and steps finish again, from '
+      r'(.*)model\.ckpt-(\d+) \(global step (\d+)\), the last checkpoint\.$'
+      % re.escape(ps_address))
+  assert back.group(1) == os.path.join(chief_dir, '')
+  assert int(back.group(2)) == saved
+  restored = int(back.group(3))
   before_the_kill, after_the_kill = ''.join(chief.lines).split(
       'no step has finished', 1)
+  assert _logged_steps(after_the_kill)[0] == restored + 1, after_the_kill
   # The checkpoint is named after the step the chief read just before saving,
   # but its variables are read a moment later, and the other worker may have
-  # made updates in between; at most the steps taken before the kill, of
+  # made updates in between: at most the steps taken before the kill, of
   # which each worker may have had one applied but not yet logged.
   taken = max(_logged_steps(before_the_kill) +
               _logged_steps(output.split('no step has finished', 1)[0]))
-  assert saved + 1 <= _logged_steps(after_the_kill)[0] <= taken + 3, (
-      saved, taken, after_the_kill)
+  assert saved <= restored <= taken + 2, (saved, taken, restored)
   _wait_for_checkpoint(chief_dir, saved + 10, chief)
   # A step that cannot finish (the ps task stopped, up but silent) holds
   # the first Ctrl-C; the second ends the chief at once, saving nothing.

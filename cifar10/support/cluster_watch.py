@@ -84,6 +84,11 @@ class StepWatch:
       it, e.g. [('ps 0', 'localhost:2222', '--ps_hosts')].
     checkpoints: a function of no arguments that returns the clause on the
       checkpoints a stop at once leaves: on the chief, the last one saved.
+    resumes_from: a function of no arguments, called when a ps task is
+      found gone, that returns what training resumes from once it is back,
+      e.g. 'RUN/model.ckpt-20 (global step 21), the last checkpoint': no
+      checkpoint can be saved while it is gone, so the chief's session
+      restores the one that was last when it went. None: nothing is said.
     saves: whether this worker saves a checkpoint as it stops (the chief).
     stall_secs: seconds without a finished step before the ps tasks are
       looked for, and that a first stop signal waits before the watch says
@@ -94,12 +99,13 @@ class StepWatch:
   """
 
   def __init__(self, who, ps_tasks, checkpoints, saves=False,
-               stall_secs=STALL_SECS, say=_say,
+               resumes_from=None, stall_secs=STALL_SECS, say=_say,
                end=os._exit):  # pylint: disable=protected-access
     self._who = who
     self._saves = saves
     self._ps_tasks = ps_tasks
     self._checkpoints = checkpoints
+    self._resumes_from = resumes_from
     self._stall_secs = stall_secs
     self._say = say
     self._end = end
@@ -107,6 +113,7 @@ class StepWatch:
     self._last_step = time.monotonic()
     self._gone = None  # (name, address) of a ps task known to be gone.
     self._reported = None  # The same, kept until a step finishes again.
+    self._resumed_from = ''  # ', from ...', for the line saying it is back.
     self._stops = 0
     self._first_stop = None  # (signal name, when) of the first stop signal.
     self._ended = False
@@ -142,8 +149,8 @@ class StepWatch:
       self._last_step = time.monotonic()
       reported, self._reported, self._gone = self._reported, None, None
     if reported:
-      self._say('%s: %s (%s) is back, and steps finish again.'
-                % ((self._who,) + reported))
+      self._say('%s: %s (%s) is back, and steps finish again%s.'
+                % ((self._who,) + reported + (self._resumed_from,)))
 
   @property
   def gone(self):
@@ -201,10 +208,13 @@ class StepWatch:
       error = connection_error(address)
       if error is None:
         continue
+      resumed_from = (', from %s' % self._resumes_from()
+                      if self._resumes_from else '')
       with self._lock:
         if self._reported or self._stopping.is_set():
           return
         self._gone = self._reported = (name, address)
+        self._resumed_from = resumed_from
         stalled = time.monotonic() - self._last_step
       self._say(
           '%s: no step has finished for %d s, and %s (%s, from %s) accepts '
