@@ -668,22 +668,45 @@ class _QuietOnceClosed:
 
 
 class _SyncReplicasHook(tf.compat.v1.train.SessionRunHook):
-  """SyncReplicasOptimizer's own hook, with its chief thread ending quietly.
+  """SyncReplicasOptimizer's own hook, changed so that a chief can come back.
 
   The optimizer's hook initializes the tokens and, on the chief, starts the
-  thread that applies the averaged updates; this hands it a Coordinator
-  that lets that thread end without a traceback (see _QuietOnceClosed).
+  thread that applies the averaged updates and hands each worker a token
+  for its next step, from a queue on the ps tasks. As TensorFlow wrote it,
+  the thread closes that queue whenever the chief's session closes: the
+  workers then take the closed queue for the end of training and say they
+  finished, and a chief restarted on the same ps tasks fails, unable to put
+  tokens into the closed queue. Here the chief closes it only once the run
+  has reached --max_steps, which ends the workers with it. A chief stopped
+  (or failed) before that leaves it open: the workers wait for it, and,
+  restarted, it restores its checkpoint, hands out new tokens and the
+  steps go on. The thread also gets a Coordinator that lets it end without
+  a traceback (see _QuietOnceClosed).
 
   Args:
     optimizer: the tf.compat.v1.train.SyncReplicasOptimizer.
     is_chief: bool, whether this worker is the chief.
+    global_step: the global step variable.
+    max_steps: int, the step at which the run is finished (--max_steps).
   """
 
-  def __init__(self, optimizer, is_chief):
+  def __init__(self, optimizer, is_chief, global_step, max_steps):
+    self._optimizer = optimizer
     self._hook = optimizer.make_session_run_hook(is_chief)
+    self._is_chief = is_chief
+    self._global_step = global_step
+    self._max_steps = max_steps
+    self._close_tokens = None
 
   def begin(self):
     self._hook.begin()
+    if self._is_chief:
+      runner = self._optimizer.get_chief_queue_runner()
+      self._close_tokens = runner.queue.close()
+      # The same thread, but nothing closes the queue when the session does.
+      self._hook._q_runner = tf.compat.v1.train.QueueRunner(  # pylint: disable=protected-access
+          runner.queue, runner.enqueue_ops, close_op=tf.no_op(),
+          cancel_op=tf.no_op())
 
   def after_create_session(self, session, coord):
     self._hook.after_create_session(session, _QuietOnceClosed(coord))
@@ -696,6 +719,9 @@ class _SyncReplicasHook(tf.compat.v1.train.SessionRunHook):
 
   def end(self, session):
     self._hook.end(session)
+    if self._close_tokens is not None and (
+        session.run(self._global_step) >= self._max_steps):
+      session.run(self._close_tokens)
 
 
 class _StepsToWatch(tf.compat.v1.train.SessionRunHook):
@@ -742,8 +768,9 @@ def run_worker(server, cluster, args, settings):
   """Trains with the shared loop; the chief also checkpoints and summarizes.
 
   A cluster_watch.StepWatch watches the steps: when they stall because a
-  ps task is gone, it says so, and a stop signal then ends the worker at
-  once (as does a second one while the first waits for the step in flight).
+  ps task is gone (or, with --sync_replicas, the chief or another worker),
+  it says so, and a stop signal then ends the worker at once (as does a
+  second one while the first waits for the step in flight).
 
   Args:
     server: this worker's running tf.distribute.Server.
@@ -752,12 +779,19 @@ def run_worker(server, cluster, args, settings):
     args: the parsed flags.
     settings: the training_loop.LoopSettings made from the flags.
   """
+  # A synchronous step waits for every worker's gradients, and for the
+  # chief, which applies the update: a worker that is gone stalls the
+  # others as a ps task does.
+  is_chief = cluster.task_index == 0
+  workers = cluster.tasks('worker')
+  sync = args.sync_replicas
   watch = cluster_watch.StepWatch(
       cluster.name('worker', cluster.task_index), cluster.tasks('ps'),
-      _checkpoints_clause(cluster, args.train_dir),
-      saves=cluster.task_index == 0,
-      resumes_from=(_resumes_from(args.train_dir) if cluster.task_index == 0
-                    else None))
+      _checkpoints_clause(cluster, args.train_dir), saves=is_chief,
+      chief=workers[0] if sync and not is_chief else None,
+      workers=[task for index, task in enumerate(workers)
+               if sync and index not in (0, cluster.task_index)],
+      resumes_from=_resumes_from(args.train_dir) if is_chief else None)
   with watch:
     _train_as_worker(server, cluster, args, settings, watch)
 
@@ -810,8 +844,10 @@ def _train_as_worker(server, cluster, args, settings, watch):
                    for ps_task in range(len(hosts['ps']))]
     replica = training_loop.Replica(
         master=server.target, is_chief=is_chief,
+        sync_replicas=args.sync_replicas,
         hooks=(_StepsToWatch(watch),) + tuple(
-            _SyncReplicasHook(opt, is_chief) for opt in sync),
+            _SyncReplicasHook(opt, is_chief, global_step, settings.max_steps)
+            for opt in sync),
         device_filters=('/job:ps', worker_device(task_index)),
         max_wait_secs=args.startup_timeout, stop_grace_period_secs=5)
     if not is_chief:

@@ -216,9 +216,19 @@ ADVICE = {
         ['test_dist_train.py::test_a_killed_ps_task_is_named_and_its_restart_'
          'resumes_training'],
     ('cifar10/support/cluster_watch.py', 'Start it again with its same '
-                                         'command: it rejoins'):
+                                         'command: it rejoins the cluster'):
         ['test_dist_train.py::test_a_ps_task_names_a_worker_that_died_and_its_'
          'restart_ends_the_run'],
+    ('cifar10/support/cluster_watch.py', 'Start it again with its same '
+                                         'command: it rejoins, and'):
+        ['test_dist_train.py::test_a_synchronous_worker_names_the_worker_its_'
+         'steps_wait_for',
+         'test_dist_train.py::test_synchronous_workers_killed_or_stopped_'
+         'rejoin_and_the_run_goes_on'],
+    ('cifar10/support/cluster_watch.py', 'Start it again with its same '
+                                         'command: it resumes'):
+        ['test_dist_train.py::test_synchronous_workers_killed_or_stopped_'
+         'rejoin_and_the_run_goes_on'],
     # cifar10/support/eval_report.py
     ('cifar10/support/eval_report.py', 'which lists them all'):
         ['test_use_model.py::test_predict_refuses_more_classes_than_the_'

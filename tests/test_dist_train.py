@@ -345,6 +345,62 @@ def test_a_worker_says_its_ps_task_is_gone_and_a_stop_then_ends_it_at_once():
                         'again.' % address]
 
 
+@pytest.mark.parametrize('who,gone,line', [
+    ('worker 0', 'worker', 'worker 0: no step has finished for {s} s, and '
+     'worker 1 ({address}, from --worker_hosts) accepts no connections '
+     '(Connection refused): that worker has stopped, and with '
+     '--sync_replicas the steps wait for its gradients. Start it again '
+     'with its same command: it rejoins, and the steps go on. Or stop the other tasks (Ctrl-C in each); this worker now stops '
+     'at once, since its step cannot finish.'),
+    ('worker 2', 'chief', 'worker 2: no step has finished for {s} s, and '
+     'worker 0 ({address}, from --worker_hosts) accepts no connections '
+     '(Connection refused): the chief has stopped, and with --sync_replicas '
+     'it applies every update, so no step can finish without it. Start it '
+     'again with its same command: it resumes from its last checkpoint, and '
+     'the steps go on. Or stop the other tasks (Ctrl-C in each); this worker '
+     'now stops at once, since its step cannot finish.')])
+def test_a_synchronous_worker_names_the_worker_its_steps_wait_for(who, gone,
+                                                                  line):
+  # Listening sockets stand in for the ps task (up throughout) and for the
+  # worker that stops; the other worker's watch looks for them once no step
+  # has finished, ps tasks first.
+  ps_server = socket.create_server(('127.0.0.1', 0))
+  worker_server = socket.create_server(('127.0.0.1', 0))
+  port = worker_server.getsockname()[1]
+  address = '127.0.0.1:%d' % port
+  task = [('worker 0' if gone == 'chief' else 'worker 1', address,
+           '--worker_hosts')]
+  said, ended = [], []
+  watch = cluster_watch.StepWatch(
+      who, [('ps 0', '127.0.0.1:%d' % ps_server.getsockname()[1],
+             '--ps_hosts')],
+      lambda: 'the chief (worker 0) keeps the checkpoints',
+      chief=task[0] if gone == 'chief' else None,
+      workers=task if gone == 'worker' else (), stall_secs=0,
+      say=said.append, end=ended.append)
+  with ps_server, _stop_signals_noted(), watch:
+    worker_server.close()
+    _until(lambda: said)
+    stalled = re.search(r'finished for (\d+) s', said[0]).group(1)
+    assert said == [line.format(s=stalled, address=address)]
+    # Back, and a step finishes: said once.
+    with socket.create_server(('127.0.0.1', port)):
+      _until(lambda: watch.gone is None)
+      watch.step_finished()
+    assert said[1:] == ['%s: %s (%s) is back, and steps finish again.'
+                        % (who, task[0][0], address)]
+    # Gone again, a stop ends the worker at once: its step cannot finish.
+    _until(lambda: watch.gone)
+    os.kill(os.getpid(), signal.SIGTERM)
+    _until(lambda: ended)
+  assert ended == [143]
+  assert said[-1] == (
+      'Stopped by SIGTERM at once: %s (%s) is gone, and with --sync_replicas '
+      'no step can finish without %s; the chief (worker 0) keeps the '
+      'checkpoints.' % (task[0][0], address,
+                        'its gradients' if gone == 'worker' else 'it'))
+
+
 def test_the_chief_says_which_checkpoint_training_resumes_from():
   # What the chief resumes from is taken when the ps task is found gone
   # (nothing can be saved while it is), and said once it is back.
@@ -758,6 +814,68 @@ def test_a_killed_ps_task_is_named_and_its_restart_resumes_training(
       'Stopped by a second stop signal (SIGINT) at once, without waiting for '
       'the step in flight: nothing was saved since the last checkpoint; the '
       'last checkpoint is %s.' % tf.train.latest_checkpoint(chief_dir))
+
+
+def test_synchronous_workers_killed_or_stopped_rejoin_and_the_run_goes_on(
+    synthetic_data_dir, tmp_path, children):
+  # With --sync_replicas each update averages a gradient a worker, and the
+  # chief applies it. Nobody has an end in sight, so each is still training
+  # when it is stopped, however late that lands.
+  cluster = Cluster(children, synthetic_data_dir, tmp_path, '--sync_replicas',
+                    '--save_checkpoint_steps', '10', '--max_steps', '1000000')
+  chief_address = cluster.common[3].split(',')[0]
+  chief_dir = str(tmp_path / 'worker0')
+  ps = cluster.start('ps', 0)
+  chief = cluster.start('worker', 0)
+  worker = cluster.start('worker', 1)
+  worker.wait_for(_STEP_LINE)
+  # A worker killed, then started again with its same command, rejoins and
+  # trains. Meanwhile the chief's steps may stall, when it names the worker
+  # (the watch's own test), or go on, its gradients making up the share of
+  # the worker that is gone: either is TensorFlow's.
+  worker.process.kill()
+  worker.process.wait()
+  worker = cluster.start('worker', 1)
+  worker.wait_for(_STEP_LINE)
+  # The chief stopped saves, and says that the worker waits for it; the
+  # worker names it. It closed the tokens' queue as it stopped, in
+  # TensorFlow's own hook: the worker then said it had finished, and the
+  # chief started again failed on the closed queue.
+  chief.process.send_signal(signal.SIGINT)
+  status, output = chief.finish()
+  assert status == 130, output[-3000:]
+  assert re.search(
+      r'Stopped by SIGINT at step \d+; saved .*\. Run the same command again '
+      r'to resume\. The other tasks wait: with --sync_replicas the chief '
+      r'applies every update, so no worker\'s step can finish until it is '
+      r'back, and it resumes from this checkpoint\. To stop the whole '
+      r'cluster, stop each worker and ps task too \(Ctrl-C in each\)\.',
+      output), output[-3000:]
+  saved = latest_step(chief_dir)
+  worker.wait_for(r'^worker 1: no step has finished for \d+ s, and worker 0 '
+                  r'\(%s, from --worker_hosts\) accepts no connections '
+                  r'\(Connection refused\): the chief has stopped'
+                  % re.escape(chief_address))
+  # As the line says: the chief started again resumes, and the run goes
+  # on to its end, where the chief's closing of the queue ends the worker.
+  chief = cluster.start('worker', 0, '--max_steps', str(saved + 10))
+  worker.wait_for(r'^worker 1: worker 0 \(%s\) is back, and steps finish '
+                  r'again\.$' % re.escape(chief_address))
+  status, output = chief.finish()
+  assert status == 0, output[-3000:]
+  assert re.search(r'^Resuming from %s \(global step \d+\)'
+                   % re.escape(os.path.join(chief_dir, 'model.ckpt-%d' % saved)),
+                   output, re.M), output[-3000:]
+  # The worker's last gradients may make an update more before the end.
+  finished = re.fullmatch(r'Finished at step (\d+); saved %s\1\.' % re.escape(
+      os.path.join(chief_dir, 'model.ckpt-')), output.splitlines()[-1])
+  assert finished and int(finished.group(1)) >= saved + 10, output[-3000:]
+  status, output = worker.finish()
+  assert status == 0, output[-3000:]
+  assert re.fullmatch(r'Finished at step \d+; the chief keeps the '
+                      r'checkpoints\.', output.splitlines()[-1]), output[-3000:]
+  status, output = ps.finish()
+  assert status == 0, output[-3000:]
 
 
 def test_a_ps_task_names_a_worker_that_died_and_its_restart_ends_the_run(

@@ -15,12 +15,14 @@ down, not answered). Only then does a task say so, naming the other task
 as the user gave it and what to do.
 
 * StepWatch, in a worker: when no step has finished for a while, it looks
-  for the ps tasks. It also receives the stop signals itself, through
-  `signal.set_wakeup_fd`, which Python writes to even while the main
-  thread is in C++, so that a stop can end the process when the step
-  cannot: at once while a ps task is known to be gone (the variables live
-  there, so nothing can be saved), and at a second stop signal while the
-  first waits, as programs usually do.
+  for the ps tasks and, with --sync_replicas (where every step waits for
+  each worker's gradients), for the other workers. It also receives the
+  stop signals itself, through `signal.set_wakeup_fd`, which Python writes
+  to even while the main thread is in C++, so that a stop can end the
+  process when the step cannot: at once while a task it waits on is known
+  to be gone (a ps task takes the variables with it, so nothing can be
+  saved; a synchronous step cannot finish without every worker), and at a
+  second stop signal while the first waits, as programs usually do.
 * MissingWorkers, in a ps task: while it waits for the workers' done
   tokens, it names a worker whose address stops answering.
 
@@ -84,6 +86,14 @@ class StepWatch:
       it, e.g. [('ps 0', 'localhost:2222', '--ps_hosts')].
     checkpoints: a function of no arguments that returns the clause on the
       checkpoints a stop at once leaves: on the chief, the last one saved.
+    chief: (name, address, given_in) of the chief, which with
+      --sync_replicas applies every update, so that the other workers'
+      steps wait for it; None on the chief itself or without
+      --sync_replicas.
+    workers: [(name, address, given_in)] of the other workers whose
+      gradients every step waits for (with --sync_replicas); () where the
+      steps wait on no worker. The chief and these are looked for once the
+      ps tasks all answer.
     resumes_from: a function of no arguments, called when a ps task is
       found gone, that returns what training resumes from once it is back,
       e.g. 'RUN/model.ckpt-20 (global step 21), the last checkpoint': no
@@ -98,12 +108,14 @@ class StepWatch:
       watch's thread cannot raise into the main one).
   """
 
-  def __init__(self, who, ps_tasks, checkpoints, saves=False,
-               resumes_from=None, stall_secs=STALL_SECS, say=_say,
+  def __init__(self, who, ps_tasks, checkpoints, saves=False, chief=None,
+               workers=(), resumes_from=None, stall_secs=STALL_SECS, say=_say,
                end=os._exit):  # pylint: disable=protected-access
     self._who = who
     self._saves = saves
     self._ps_tasks = ps_tasks
+    self._chief = [chief] if chief else []
+    self._workers = workers
     self._checkpoints = checkpoints
     self._resumes_from = resumes_from
     self._stall_secs = stall_secs
@@ -111,7 +123,8 @@ class StepWatch:
     self._end = end
     self._lock = threading.Lock()
     self._last_step = time.monotonic()
-    self._gone = None  # (name, address) of a ps task known to be gone.
+    # (name, address, what its loss means) of a task known to be gone.
+    self._gone = None
     self._reported = None  # The same, kept until a step finishes again.
     self._resumed_from = ''  # ', from ...', for the line saying it is back.
     self._stops = 0
@@ -150,13 +163,13 @@ class StepWatch:
       reported, self._reported, self._gone = self._reported, None, None
     if reported:
       self._say('%s: %s (%s) is back, and steps finish again%s.'
-                % ((self._who,) + reported + (self._resumed_from,)))
+                % ((self._who,) + reported[:2] + (self._resumed_from,)))
 
   @property
   def gone(self):
-    """(name, address) of the ps task known to be gone, or None."""
+    """(name, address) of the task known to be gone, or None."""
     with self._lock:
-      return self._gone
+      return self._gone and self._gone[:2]
 
   def _watch(self):
     while not self._stopping.is_set():
@@ -166,7 +179,7 @@ class StepWatch:
       with self._lock:
         stalled = time.monotonic() - self._last_step >= self._stall_secs
       if stalled and not self._stopping.is_set():
-        self._look_for_the_ps_tasks()
+        self._look_for_the_tasks()
       self._say_how_a_slow_stop_goes()
 
   def _say_how_a_slow_stop_goes(self):
@@ -189,12 +202,14 @@ class StepWatch:
               'the last checkpoint.' % (self._who, name, ' and been saved'
                                         if self._saves else ''))
 
-  def _look_for_the_ps_tasks(self):
-    """Reports the first ps task that accepts no connection, once.
+  def _look_for_the_tasks(self):
+    """Reports the first task waited on that accepts no connection, once.
 
-    A task reported gone that answers again (restarted) is no longer taken
-    for gone, though the steps may take a while to resume (the chief
-    restores the variables first); it is said to be back once they do.
+    The ps tasks are looked for first, then (with --sync_replicas) the
+    chief and the other workers. A task reported gone that answers again (restarted) is no
+    longer taken for gone, though the steps may take a while to resume (the
+    chief restores the variables first, a worker joins); it is said to be
+    back once they do.
     """
     with self._lock:
       reported = self._reported
@@ -204,28 +219,64 @@ class StepWatch:
         if self._reported:
           self._gone = None if answers else reported
       return
-    for name, address, given_in in self._ps_tasks:
-      error = connection_error(address)
-      if error is None:
-        continue
-      resumed_from = (', from %s' % self._resumes_from()
-                      if self._resumes_from else '')
-      with self._lock:
-        if self._reported or self._stopping.is_set():
+    for tasks, report in ((self._ps_tasks, self._ps_task_gone),
+                          (self._chief, self._chief_gone),
+                          (self._workers, self._worker_gone)):
+      for name, address, given_in in tasks:
+        error = connection_error(address)
+        if error is not None:
+          report(name, address, given_in, error)
           return
-        self._gone = self._reported = (name, address)
-        self._resumed_from = resumed_from
-        stalled = time.monotonic() - self._last_step
-      self._say(
-          '%s: no step has finished for %d s, and %s (%s, from %s) accepts '
-          'no connections (%s): that ps task has stopped, and the variables '
-          'it held are gone with it. Start it again with its same command: '
-          'the chief then restores the variables from its last checkpoint '
-          'and the workers train on from there. Or stop the workers (Ctrl-C '
-          'in each), which now ends each at once, since nothing can be '
-          'saved without that ps task.' % (
-              self._who, stalled, name, address, given_in, _reason(error)))
-      return
+
+  def _report(self, name, address, loss, line, resumed_from=''):
+    """Takes task `name` for gone (`loss`: what that means for a stop) and
+    says `line`, a format of the seconds stalled; unless a task was already
+    reported or the watch is ending."""
+    with self._lock:
+      if self._reported or self._stopping.is_set():
+        return
+      self._gone = self._reported = (name, address, loss)
+      self._resumed_from = resumed_from
+      stalled = time.monotonic() - self._last_step
+    self._say(line % stalled)
+
+  def _ps_task_gone(self, name, address, given_in, error):
+    self._report(
+        name, address,
+        'and the variables with it, so nothing could be saved',
+        '%s: no step has finished for %%d s, and %s (%s, from %s) accepts '
+        'no connections (%s): that ps task has stopped, and the variables '
+        'it held are gone with it. Start it again with its same command: '
+        'the chief then restores the variables from its last checkpoint '
+        'and the workers train on from there. Or stop the workers (Ctrl-C '
+        'in each), which now ends each at once, since nothing can be '
+        'saved without that ps task.' % (
+            self._who, name, address, given_in, _reason(error)),
+        ', from %s' % self._resumes_from() if self._resumes_from else '')
+
+  def _chief_gone(self, name, address, given_in, error):
+    self._report(
+        name, address,
+        'and with --sync_replicas no step can finish without it',
+        '%s: no step has finished for %%d s, and %s (%s, from %s) accepts '
+        'no connections (%s): the chief has stopped, and with '
+        '--sync_replicas it applies every update, so no step can finish '
+        'without it. Start it again with its same command: it resumes from '
+        'its last checkpoint, and the steps go on. Or stop the other tasks '
+        '(Ctrl-C in each); this worker now stops at once, since its step '
+        'cannot finish.' % (self._who, name, address, given_in,
+                            _reason(error)))
+
+  def _worker_gone(self, name, address, given_in, error):
+    self._report(
+        name, address,
+        'and with --sync_replicas no step can finish without its gradients',
+        '%s: no step has finished for %%d s, and %s (%s, from %s) accepts '
+        'no connections (%s): that worker has stopped, and with '
+        '--sync_replicas the steps wait for its gradients. Start it again with its same command: it rejoins, and the '
+        'steps go on. Or stop the other tasks (Ctrl-C in each); this '
+        'worker now stops at once, since its step cannot finish.' % (
+            self._who, name, address, given_in, _reason(error)))
 
   def _signals_came(self, data):
     """Ends the process where a stop cannot wait for the step in flight."""
@@ -237,10 +288,10 @@ class StepWatch:
       name = signal.Signals(signum).name
       if self._first_stop is None:
         self._first_stop = (name, time.monotonic())
-      gone = self.gone
+      with self._lock:
+        gone = self._gone
       if gone:
-        self._stop_now(signum, 'Stopped by %s at once: %s (%s) is gone, and '
-                       'the variables with it, so nothing could be saved; '
+        self._stop_now(signum, 'Stopped by %s at once: %s (%s) is gone, %s; '
                        '%s.' % ((name,) + gone + (self._checkpoints(),)))
       elif self._stops > 1:
         self._stop_now(signum, 'Stopped by a second stop signal (%s) at '

@@ -175,10 +175,13 @@ class Replica:
   process owns it. `master` is the gRPC target of this worker's server,
   `hooks` are extra session hooks (SyncReplicasOptimizer's), and
   `device_filters` keep the session from waiting on the other workers.
+  `sync_replicas`: whether every step waits for the chief, which applies
+  the averaged updates (--sync_replicas).
   """
   master: str = ''
   is_chief: bool = True
   hooks: tuple = ()
+  sync_replicas: bool = False
   device_filters: tuple = ()
   max_wait_secs: int = 7200
   # Seconds closing waits for background threads: the queue runners of
@@ -844,12 +847,18 @@ class _SessionKeeper(tf.compat.v1.train.SessionRunHook):
 # A chief stopped in a cluster stops alone: the other tasks know nothing of
 # it. Asynchronous workers go on updating the variables on the ps tasks,
 # and a restarted chief restores them from its last checkpoint; the ps
-# tasks wait for every worker's end.
+# tasks wait for every worker's end. Synchronous workers wait for the
+# chief, which applies every update.
 _CLUSTER_GOES_ON = (
     ' The other tasks go on: the workers train on, but nothing they do is '
-    'saved until the chief is back, and it resumes from this checkpoint. To '
-    'stop the whole cluster, stop each worker and ps task too (Ctrl-C in '
-    'each).')
+    'saved until the chief is back, and it resumes from this checkpoint.')
+_CLUSTER_WAITS = (
+    ' The other tasks wait: with --sync_replicas the chief applies every '
+    'update, so no worker\'s step can finish until it is back, and it '
+    'resumes from this checkpoint.')
+_STOP_THE_CLUSTER = (
+    ' To stop the whole cluster, stop each worker and ps task too (Ctrl-C '
+    'in each).')
 
 
 class Guard:
@@ -923,6 +932,13 @@ class Guard:
       print('Resuming from %s (global step %d). Use --fresh to start over.'
             % (latest, checkpoint.global_step), flush=True)
     return checkpoint.global_step
+
+  def _cluster_after_stop(self):
+    """What a stopped chief's last line says of the cluster ('' alone)."""
+    if not (self._replica.master and self._replica.is_chief):
+      return ''
+    return (_CLUSTER_WAITS if self._replica.sync_replicas else
+            _CLUSTER_GOES_ON) + _STOP_THE_CLUSTER
 
   def _ended(self, how, step):
     """'<how> at step N; <the checkpoint saved>': how a run's last line starts.
@@ -1087,9 +1103,8 @@ class Guard:
       raise errors.TrainingInterrupted(
           self._stopper.signum,
           self._ended('Stopped by ' + signal_name, last_step) +
-          '. Run the same command again to resume.' + (
-              _CLUSTER_GOES_ON if self._replica.master and
-              self._replica.is_chief else ''))
+          '. Run the same command again to resume.' +
+          self._cluster_after_stop())
     bad_file = (self._bad_training_file()
                 if last_step < self._settings.max_steps else None)
     if bad_file:
