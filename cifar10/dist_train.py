@@ -704,7 +704,8 @@ class _SyncReplicasHook(tf.compat.v1.train.SessionRunHook):
       runner = self._optimizer.get_chief_queue_runner()
       self._close_tokens = runner.queue.close()
       # The same thread, but nothing closes the queue when the session does.
-      self._hook._q_runner = tf.compat.v1.train.QueueRunner(  # pylint: disable=protected-access
+      # pylint: disable-next=protected-access
+      self._hook._q_runner = tf.compat.v1.train.QueueRunner(
           runner.queue, runner.enqueue_ops, close_op=tf.no_op(),
           cancel_op=tf.no_op())
 

@@ -350,8 +350,9 @@ def test_a_worker_says_its_ps_task_is_gone_and_a_stop_then_ends_it_at_once():
      'worker 1 ({address}, from --worker_hosts) accepts no connections '
      '(Connection refused): that worker has stopped, and with '
      '--sync_replicas the steps wait for its gradients. Start it again '
-     'with its same command: it rejoins, and the steps go on. Or stop the other tasks (Ctrl-C in each); this worker now stops '
-     'at once, since its step cannot finish.'),
+     'with its same command: it rejoins, and the steps go on. Or stop the '
+     'other tasks (Ctrl-C in each); this worker now stops at once, since '
+     'its step cannot finish.'),
     ('worker 2', 'chief', 'worker 2: no step has finished for {s} s, and '
      'worker 0 ({address}, from --worker_hosts) accepts no connections '
      '(Connection refused): the chief has stopped, and with --sync_replicas '
@@ -863,9 +864,9 @@ def test_synchronous_workers_killed_or_stopped_rejoin_and_the_run_goes_on(
                   r'again\.$' % re.escape(chief_address))
   status, output = chief.finish()
   assert status == 0, output[-3000:]
+  resumed_from = os.path.join(chief_dir, 'model.ckpt-%d' % saved)
   assert re.search(r'^Resuming from %s \(global step \d+\)'
-                   % re.escape(os.path.join(chief_dir, 'model.ckpt-%d' % saved)),
-                   output, re.M), output[-3000:]
+                   % re.escape(resumed_from), output, re.M), output[-3000:]
   # The worker's last gradients may make an update more before the end.
   finished = re.fullmatch(r'Finished at step (\d+); saved %s\1\.' % re.escape(
       os.path.join(chief_dir, 'model.ckpt-')), output.splitlines()[-1])

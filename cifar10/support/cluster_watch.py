@@ -15,13 +15,14 @@ down, not answered). Only then does a task say so, naming the other task
 as the user gave it and what to do.
 
 * StepWatch, in a worker: when no step has finished for a while, it looks
-  for the ps tasks and, with --sync_replicas (where every step waits for
-  each worker's gradients), for the other workers. It also receives the
-  stop signals itself, through `signal.set_wakeup_fd`, which Python writes
-  to even while the main thread is in C++, so that a stop can end the
-  process when the step cannot: at once while a task it waits on is known
-  to be gone (a ps task takes the variables with it, so nothing can be
-  saved; a synchronous step cannot finish without every worker), and at a
+  for the ps tasks and, with --sync_replicas (where the steps wait for the
+  chief and for each worker's gradients), for the chief and the other
+  workers. It also receives the stop signals itself, through
+  `signal.set_wakeup_fd`, which Python writes to even while the main
+  thread is in C++, so that a stop can end the process when the step
+  cannot: at once while a task it waits on is known to be gone (a ps task
+  takes the variables with it, so nothing can be saved; a stalled
+  synchronous step cannot finish without the task it waits for), and at a
   second stop signal while the first waits, as programs usually do.
 * MissingWorkers, in a ps task: while it waits for the workers' done
   tokens, it names a worker whose address stops answering.
@@ -157,7 +158,7 @@ class StepWatch:
     self._write_end.close()
 
   def step_finished(self):
-    """Notes a finished step; if a ps task was reported gone, says it is back."""
+    """Notes a finished step; if a task was reported gone, says it is back."""
     with self._lock:
       self._last_step = time.monotonic()
       reported, self._reported, self._gone = self._reported, None, None
@@ -206,10 +207,10 @@ class StepWatch:
     """Reports the first task waited on that accepts no connection, once.
 
     The ps tasks are looked for first, then (with --sync_replicas) the
-    chief and the other workers. A task reported gone that answers again (restarted) is no
-    longer taken for gone, though the steps may take a while to resume (the
-    chief restores the variables first, a worker joins); it is said to be
-    back once they do.
+    chief and the other workers. A task reported gone that answers again
+    (restarted) is no longer taken for gone, though the steps may take a
+    while to resume (the chief restores the variables first, a worker
+    joins); it is said to be back once they do.
     """
     with self._lock:
       reported = self._reported
@@ -273,9 +274,10 @@ class StepWatch:
         'and with --sync_replicas no step can finish without its gradients',
         '%s: no step has finished for %%d s, and %s (%s, from %s) accepts '
         'no connections (%s): that worker has stopped, and with '
-        '--sync_replicas the steps wait for its gradients. Start it again with its same command: it rejoins, and the '
-        'steps go on. Or stop the other tasks (Ctrl-C in each); this '
-        'worker now stops at once, since its step cannot finish.' % (
+        '--sync_replicas the steps wait for its gradients. Start it again '
+        'with its same command: it rejoins, and the steps go on. Or stop the '
+        'other tasks (Ctrl-C in each); this worker now stops at once, since '
+        'its step cannot finish.' % (
             self._who, name, address, given_in, _reason(error)))
 
   def _signals_came(self, data):
