@@ -726,13 +726,17 @@ class _SyncReplicasHook(tf.compat.v1.train.SessionRunHook):
 
 
 class _StepsToWatch(tf.compat.v1.train.SessionRunHook):
-  """Tells a cluster_watch.StepWatch of each step that finishes."""
+  """Tells a cluster_watch.StepWatch of each step that finishes, and when
+  the steps are over."""
 
   def __init__(self, watch):
     self._watch = watch
 
   def after_run(self, run_context, run_values):
     self._watch.step_finished()
+
+  def end(self, session):
+    self._watch.steps_ended()
 
 
 def _checkpoints_clause(cluster, train_dir):

@@ -380,6 +380,7 @@ def test_a_synchronous_worker_names_the_worker_its_steps_wait_for(who, gone,
       workers=task if gone == 'worker' else (), stall_secs=0,
       say=said.append, end=ended.append)
   with ps_server, _stop_signals_noted(), watch:
+    watch.step_finished()  # The steps have begun.
     worker_server.close()
     _until(lambda: said)
     stalled = re.search(r'finished for (\d+) s', said[0]).group(1)
@@ -400,6 +401,37 @@ def test_a_synchronous_worker_names_the_worker_its_steps_wait_for(who, gone,
       'no step can finish without %s; the chief (worker 0) keeps the '
       'checkpoints.' % (task[0][0], address,
                         'its gradients' if gone == 'worker' else 'it'))
+
+
+def test_a_synchronous_worker_looks_for_the_others_only_while_it_steps():
+  # Before its first step a worker may be waiting for a chief not started
+  # yet; after its last, the other workers exit while the chief's session
+  # closes. Neither is a task gone.
+  ps_server = socket.create_server(('127.0.0.1', 0))
+  [chief_port] = ports.free_ports(1)
+  chief = ('worker 0', '127.0.0.1:%d' % chief_port, '--worker_hosts')
+  said = []
+  watch = cluster_watch.StepWatch(
+      'worker 1', [('ps 0', '127.0.0.1:%d' % ps_server.getsockname()[1],
+                    '--ps_hosts')],
+      lambda: 'the chief (worker 0) keeps the checkpoints', chief=chief,
+      stall_secs=0, say=said.append, end=lambda status: None)
+  with ps_server, watch:
+    # The watch looks once a probe period; three periods pass unreported.
+    time.sleep(3 * cluster_watch.PROBE_SECS)
+    assert said == []
+    watch.step_finished()
+    _until(lambda: said)
+    assert re.match(r'worker 1: no step has finished for \d+ s, and worker '
+                    r'0 \(%s, from --worker_hosts\) accepts no connections'
+                    % re.escape(chief[1]), said[0]), said
+    with socket.create_server(('127.0.0.1', chief_port)):
+      _until(lambda: watch.gone is None)
+      watch.step_finished()
+    watch.steps_ended()
+    time.sleep(3 * cluster_watch.PROBE_SECS)
+  assert said[1:] == ['worker 1: worker 0 (%s) is back, and steps finish '
+                      'again.' % chief[1]]
 
 
 def test_the_chief_says_which_checkpoint_training_resumes_from():

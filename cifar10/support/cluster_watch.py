@@ -128,6 +128,12 @@ class StepWatch:
     self._gone = None
     self._reported = None  # The same, kept until a step finishes again.
     self._resumed_from = ''  # ', from ...', for the line saying it is back.
+    # A worker looks for the chief and the other workers only once its steps
+    # have begun (before, it may be waiting for a chief not yet started),
+    # and for no task once they are over (at the end, the other workers
+    # exit while the chief's session closes).
+    self._stepped = False
+    self._steps_over = False
     self._stops = 0
     self._first_stop = None  # (signal name, when) of the first stop signal.
     self._ended = False
@@ -161,10 +167,16 @@ class StepWatch:
     """Notes a finished step; if a task was reported gone, says it is back."""
     with self._lock:
       self._last_step = time.monotonic()
+      self._stepped = True
       reported, self._reported, self._gone = self._reported, None, None
     if reported:
       self._say('%s: %s (%s) is back, and steps finish again%s.'
                 % ((self._who,) + reported[:2] + (self._resumed_from,)))
+
+  def steps_ended(self):
+    """Notes that the steps are over: no task is looked for from now on."""
+    with self._lock:
+      self._steps_over = True
 
   @property
   def gone(self):
@@ -178,7 +190,8 @@ class StepWatch:
       if ready:
         self._signals_came(self._read_end.recv(64))
       with self._lock:
-        stalled = time.monotonic() - self._last_step >= self._stall_secs
+        stalled = (time.monotonic() - self._last_step >= self._stall_secs and
+                   not self._steps_over)
       if stalled and not self._stopping.is_set():
         self._look_for_the_tasks()
       self._say_how_a_slow_stop_goes()
@@ -220,9 +233,12 @@ class StepWatch:
         if self._reported:
           self._gone = None if answers else reported
       return
+    with self._lock:
+      stepped = self._stepped
     for tasks, report in ((self._ps_tasks, self._ps_task_gone),
-                          (self._chief, self._chief_gone),
-                          (self._workers, self._worker_gone)):
+                          (self._chief if stepped else [], self._chief_gone),
+                          (self._workers if stepped else [],
+                           self._worker_gone)):
       for name, address, given_in in tasks:
         error = connection_error(address)
         if error is not None:
