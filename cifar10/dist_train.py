@@ -854,7 +854,11 @@ def _train_as_worker(server, cluster, args, settings, watch):
             _SyncReplicasHook(opt, is_chief, global_step, settings.max_steps)
             for opt in sync),
         device_filters=('/job:ps', worker_device(task_index)),
-        max_wait_secs=args.startup_timeout, stop_grace_period_secs=5)
+        # Closing the session waits this long for its threads. The only one
+        # is the synchronous chief's, which never finishes by itself (see
+        # _QuietOnceClosed): a longer wait only delays a stopped chief's
+        # last line, and its exit, for nothing.
+        max_wait_secs=args.startup_timeout, stop_grace_period_secs=1)
     if not is_chief:
       _wait_for_chief(server, replica, cluster.name('worker', 0),
                       args.startup_timeout)

@@ -502,6 +502,29 @@ def test_a_second_stop_signal_ends_a_worker_at_once(tmp_path):
       'last checkpoint is %s.' % (tmp_path / 'model.ckpt-10')]
 
 
+def test_a_stop_once_the_steps_are_over_waits_for_no_step(tmp_path):
+  # A synchronous chief's session took 5 s to close after its last save,
+  # and meanwhile its watch said the stop waited for the step in flight.
+  with socket.create_server(('127.0.0.1', 0)) as server:
+    said, ended = [], []
+    watch = cluster_watch.StepWatch(
+        'worker 0', [('ps 0', '127.0.0.1:%d' % server.getsockname()[1],
+                      '--ps_hosts')],
+        lambda: 'the last checkpoint is %s' % (tmp_path / 'model.ckpt-10'),
+        saves=True, stall_secs=0, say=said.append, end=ended.append)
+    with _stop_signals_noted(), watch:
+      watch.steps_ended()
+      os.kill(os.getpid(), signal.SIGINT)
+      # The watch says what a first stop waits for as it takes the signal.
+      _until(lambda: watch._first_stop)  # pylint: disable=protected-access
+      os.kill(os.getpid(), signal.SIGINT)
+      _until(lambda: ended)
+  assert ended == [130]
+  assert said == [
+      'Stopped by a second stop signal (SIGINT) at once, as the session '
+      'closed; the last checkpoint is %s.' % (tmp_path / 'model.ckpt-10')]
+
+
 def test_a_ps_task_names_the_workers_it_waits_for_that_are_gone():
   # Listening sockets stand in for workers 0 and 1; worker 2 never starts.
   servers = [socket.create_server(('127.0.0.1', 0)) for _ in range(2)]

@@ -174,7 +174,8 @@ class StepWatch:
                 % ((self._who,) + reported[:2] + (self._resumed_from,)))
 
   def steps_ended(self):
-    """Notes that the steps are over: no task is looked for from now on."""
+    """Notes that the steps are over: no task is looked for from now on,
+    and a stop is not said to wait for a step in flight."""
     with self._lock:
       self._steps_over = True
 
@@ -205,7 +206,12 @@ class StepWatch:
     first was taken, would be lost: the system holds one pending signal of
     each kind.
     """
-    if self._first_stop is None or self._stopping.is_set() or self._ended:
+    with self._lock:
+      steps_over = self._steps_over
+    # Once the steps are over, the stop is under way: nothing waits for a
+    # step in flight, and the chief saves as its session closes.
+    if (self._first_stop is None or self._stopping.is_set() or self._ended or
+        steps_over):
       return
     name, since = self._first_stop
     if time.monotonic() - since < self._stall_secs:
@@ -307,10 +313,14 @@ class StepWatch:
       if self._first_stop is None:
         self._first_stop = (name, time.monotonic())
       with self._lock:
-        gone = self._gone
+        gone, steps_over = self._gone, self._steps_over
       if gone:
         self._stop_now(signum, 'Stopped by %s at once: %s (%s) is gone, %s; '
                        '%s.' % ((name,) + gone + (self._checkpoints(),)))
+      elif self._stops > 1 and steps_over:
+        self._stop_now(signum, 'Stopped by a second stop signal (%s) at '
+                       'once, as the session closed; %s.'
+                       % (name, self._checkpoints()))
       elif self._stops > 1:
         self._stop_now(signum, 'Stopped by a second stop signal (%s) at '
                        'once, without waiting for the step in flight: '
