@@ -218,8 +218,9 @@ def _cluster_from_tf_config(text):
 
   Raises:
     errors.UserError: the JSON is not of that shape, a list of addresses is
-      empty or malformed, the chief's job lists other than one task, or the
-      task's type or index is not one of the cluster's.
+      empty or malformed, the chief's job lists other than one task, the
+      task's type or index is not one of the cluster's, or two tasks are
+      given one address.
   """
   try:
     config = json.loads(text)
@@ -268,8 +269,8 @@ def _cluster_from_tf_config(text):
       job_name, task_index = 'worker', 0
     elif job_name == 'worker':
       task_index += 1
-  return Cluster(hosts, job_name, task_index, tf_config=True,
-                 chief_job=chief_job)
+  return _with_an_address_each(Cluster(hosts, job_name, task_index,
+                                       tf_config=True, chief_job=chief_job))
 
 
 def cluster_from(args, environ=os.environ):
@@ -286,8 +287,8 @@ def cluster_from(args, environ=os.environ):
 
   Raises:
     errors.UserError: TF_CONFIG is not valid JSON of the expected shape, a
-      host list is empty or malformed, the job is unknown, or the task index
-      is missing or out of range.
+      host list is empty or malformed, the job is unknown, the task index
+      is missing or out of range, or two tasks are given one address.
   """
   if args.ps_hosts is None and args.worker_hosts is None and \
       environ.get('TF_CONFIG'):
@@ -302,9 +303,77 @@ def cluster_from(args, environ=os.environ):
     raise errors.UserError('Give --task_index (this task\'s index in its job).')
   if not 0 <= task_index < len(hosts[job_name]):
     raise errors.UserError(
-        'Task index %d is out of range: the cluster has %d %s task(s), '
-        'indexed from 0.' % (task_index, len(hosts[job_name]), job_name))
-  return Cluster(hosts, job_name, task_index)
+        '--task_index %d is out of range: --%s_hosts lists %d task(s), '
+        'indexed from 0.' % (task_index, job_name, len(hosts[job_name])))
+  return _with_an_address_each(Cluster(hosts, job_name, task_index))
+
+
+def _with_an_address_each(cluster):
+  """Returns `cluster` once no two of its tasks share an address.
+
+  Each task's server listens on the port of its own address, so two tasks
+  given one address could not both start.
+
+  Raises:
+    errors.UserError: an address is given twice; the message names both
+      tasks, and where each was given, as the user gave them.
+  """
+  first_given = {}
+  for job_name in JOB_NAMES:
+    for task_index, address in enumerate(cluster.hosts[job_name]):
+      if address in first_given:
+        raise errors.UserError(
+            '%s is the address of two tasks, %s (from %s) and %s (from '
+            '%s): each task listens on a port of its own. Give each task '
+            'an address of its own, and every task the same %s.' % (
+                address, cluster.name(*first_given[address]),
+                cluster.address_given_in(*first_given[address]),
+                cluster.name(job_name, task_index),
+                cluster.address_given_in(job_name, task_index),
+                'TF_CONFIG cluster' if cluster.tf_config else
+                '--ps_hosts and --worker_hosts'))
+      first_given[address] = (job_name, task_index)
+  return cluster
+
+
+def start_server(cluster):
+  """Starts this task's gRPC server, which listens on its address's port.
+
+  Every task runs one: the ps tasks' servers hold the variables, and the
+  workers' run the ops placed on them.
+
+  Args:
+    cluster: the Cluster, with this task's place in it.
+
+  Returns:
+    The running tf.distribute.Server.
+
+  Raises:
+    errors.UserError: the server could not start (TensorFlow says only
+      "Could not start gRPC server"); the message names the address, where
+      it was given, and, if another process listens on its port, says so.
+  """
+  job_name, task_index = cluster.job_name, cluster.task_index
+  address = cluster.hosts[job_name][task_index]
+  try:
+    return tf.distribute.Server(
+        tf.train.ClusterSpec(cluster.hosts), job_name=job_name,
+        task_index=task_index, start=True)
+  except tf.errors.UnknownError as error:
+    # The server listens on the port on every interface of this machine,
+    # whatever the host part of the address.
+    port = int(address.rpartition(':')[2])
+    given_in = cluster.address_given_in(job_name, task_index)
+    if cluster_watch.connection_error('localhost:%d' % port) is None:
+      why = ('another process already listens on port %d, perhaps a task '
+             'of an earlier run still running. Stop that process, or give '
+             'this task a free port in %s, and every task the same %s' % (
+                 port, given_in, given_in))
+    else:
+      why = 'TensorFlow says: %s' % error.message
+    raise errors.UserError('Cannot start the server of %s on %s (from %s): '
+                           '%s.' % (cluster.name(job_name, task_index),
+                                    address, given_in, why)) from None
 
 
 def wait_for_tasks(cluster, job_name, timeout_secs):
@@ -907,9 +976,7 @@ def main(argv=None):
         args.data_dir, data_url=args.data_url,
         needed_files=batch_files.file_names(False, args.data_format),
         data_format=args.data_format)
-  server = tf.distribute.Server(
-      tf.train.ClusterSpec(cluster.hosts), job_name=cluster.job_name,
-      task_index=cluster.task_index, start=True)
+  server = start_server(cluster)
   wait_for_tasks(cluster, 'ps', args.startup_timeout)
   if cluster.job_name == 'ps':
     run_ps(server, cluster, args.startup_timeout)

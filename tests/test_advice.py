@@ -29,6 +29,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tarfile
@@ -210,6 +211,12 @@ ADVICE = {
         ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
     ('cifar10/dist_train.py', 'Start it, or raise --startup_timeout'):
         ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
+    ('cifar10/dist_train.py', 'Give each task an address of its own'):
+        ['test_advice.py::test_cluster_flags_refused_then_given'],
+    ('cifar10/dist_train.py', 'Stop that process, or give this task a free '
+                              'port'):
+        ['test_advice.py::test_a_task_whose_port_is_taken_then_freed_or_'
+         'moved'],
     # cifar10/support/cluster_watch.py
     ('cifar10/support/cluster_watch.py', 'Start it again with its same '
                                          'command: the chief'):
@@ -1366,6 +1373,52 @@ def test_cluster_flags_refused_then_given():
   for kept in ('chief', 'master'):
     cluster = dist_train.cluster_from(parse([]), environ=config(kept))
     assert cluster.hosts['worker'] == ['m:4', 'b:2']  # m:4 is worker 0.
+  # One address given to two tasks: "Give each task an address of its own,
+  # and every task the same --ps_hosts and --worker_hosts".
+  argv = ['--job_name', 'worker', '--task_index', '1', '--ps_hosts', 'a:1',
+          '--worker_hosts', 'b:2,a:1']
+  assert _refusal(dist_train.cluster_from, parse(argv), environ={}).endswith(
+      'Give each task an address of its own, and every task the same '
+      '--ps_hosts and --worker_hosts.')
+  argv[-1] = 'b:2,c:3'
+  for job_name, task_index in (('ps', '0'), ('worker', '0'), ('worker', '1')):
+    argv[1], argv[3] = job_name, task_index
+    assert dist_train.cluster_from(parse(argv), environ={}).hosts == {
+        'ps': ['a:1'], 'worker': ['b:2', 'c:3']}
+
+
+def test_a_task_whose_port_is_taken_then_freed_or_moved(small_data, tmp_path,
+                                                         children):
+  cluster = Cluster(children, small_data, tmp_path)
+  ps_address = cluster.common[1]
+  port = int(ps_address.rpartition(':')[2])
+  with socket.create_server(('127.0.0.1', port)):  # Another process's.
+    status, output = cluster.start('ps', 0).finish()
+  assert status == 1
+  assert output.splitlines()[-1] == (
+      'error: Cannot start the server of ps 0 on %s (from --ps_hosts): '
+      'another process already listens on port %d, perhaps a task of an '
+      'earlier run still running. Stop that process, or give this task a '
+      'free port in --ps_hosts, and every task the same --ps_hosts.'
+      % (ps_address, port))
+  # "Stop that process" (closed above): the task starts.
+  ps = cluster.start('ps', 0)
+  ps.wait_for(r'^ps 0: serving the variables')
+  # "or give this task a free port in --ps_hosts", while the old one is
+  # taken (by the task just started): a worker given the same list finds
+  # this task, and waits for its chief.
+  [free] = ports.free_ports(1)
+  cluster.common[1] = '127.0.0.1:%d' % free
+  moved = cluster.start('ps', 0)
+  moved.wait_for(r'^ps 0: serving the variables')
+  status, output = cluster.start('worker', 1, '--startup_timeout',
+                                 '2').finish()
+  assert status == 1
+  assert 'The chief (worker 0) has not initialized the variables' in output
+  for task in (ps, moved):
+    task.process.send_signal(signal.SIGINT)
+    status, output = task.finish()
+    assert status == 130, output[-3000:]
 
 
 def test_cluster_started_task_by_task_as_advised(small_data, tmp_path,

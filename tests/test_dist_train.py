@@ -568,9 +568,20 @@ HOSTS = ('--ps_hosts', 'a:1', '--worker_hosts', 'b:2,c:3')
 
 @pytest.mark.parametrize('argv,complaint', [
     (('--job_name', 'worker', '--task_index', '2') + HOSTS,
-     'Task index 2 is out of range: the cluster has 2 worker task(s)'),
+     '--task_index 2 is out of range: --worker_hosts lists 2 task(s), '
+     'indexed from 0.'),
     (('--job_name', 'ps', '--task_index', '1') + HOSTS,
-     'Task index 1 is out of range: the cluster has 1 ps task(s)'),
+     '--task_index 1 is out of range: --ps_hosts lists 1 task(s), indexed '
+     'from 0.'),
+    (('--job_name', 'ps', '--task_index', '0', '--ps_hosts', 'a:1,b:2',
+      '--worker_hosts', 'c:3,b:2'),
+     'b:2 is the address of two tasks, ps 1 (from --ps_hosts) and worker 1 '
+     '(from --worker_hosts): each task listens on a port of its own. Give '
+     'each task an address of its own, and every task the same --ps_hosts '
+     'and --worker_hosts.'),
+    (('--job_name', 'worker', '--task_index', '0', '--ps_hosts', 'a:1',
+      '--worker_hosts', 'c:3,c:3'), 'c:3 is the address of two tasks, '
+     'worker 0 (from --worker_hosts) and worker 1 (from --worker_hosts)'),
     (('--job_name', 'worker', '--task_index', '0', '--ps_hosts', 'a',
       '--worker_hosts', 'b:2'), "--ps_hosts: 'a' is not host:port"),
     (('--job_name', 'worker', '--task_index', '0', '--ps_hosts', 'a:1',
@@ -675,6 +686,12 @@ def test_a_tf_config_chief_is_worker_0_on_every_task(chief_job):
      'is "m:4", not a list of "host:port" strings.'),
     ({'ps': ['a:1'], 'chief': ['m']}, ('chief', 0),
      "TF_CONFIG cluster.chief: 'm' is not host:port"),
+    (dict(CHIEF_CLUSTER, worker=['b:2', 'm:4']), ('ps', 0),
+     'm:4 is the address of two tasks, TF_CONFIG task {"type": "chief", '
+     '"index": 0} (from TF_CONFIG cluster.chief) and TF_CONFIG task {"type": '
+     '"worker", "index": 1} (from TF_CONFIG cluster.worker): each task '
+     'listens on a port of its own. Give each task an address of its own, '
+     'and every task the same TF_CONFIG cluster.'),
 ])
 def test_a_bad_tf_config_is_refused_in_its_own_terms(jobs, task, complaint):
   with pytest.raises(errors.UserError) as raised:
