@@ -641,10 +641,11 @@ def run_ps(server, cluster, timeout_secs):
     errors.Stopped: Ctrl-C (SIGINT) stopped it.
   """
   task_index = cluster.task_index
+  who = cluster.name('ps', task_index)  # As the user gave it.
   num_workers = len(cluster.hosts['worker'])
   finished = 0
-  missing = cluster_watch.MissingWorkers(
-      cluster.name('ps', task_index), cluster.tasks('worker'), timeout_secs)
+  missing = cluster_watch.MissingWorkers(who, cluster.tasks('worker'),
+                                         timeout_secs)
   with tf.Graph().as_default():
     done = _done_queue(cluster.hosts, task_index).dequeue()
     config = tf.compat.v1.ConfigProto(
@@ -653,59 +654,102 @@ def run_ps(server, cluster, timeout_secs):
       # Not closed on Ctrl-C: closing waits for the dequeue still under
       # way, and the process is about to end anyway.
       sess = tf.compat.v1.Session(server.target, config=config)
-      print('ps %d: serving the variables until every worker is done (%d in '
-            'the cluster).' % (task_index, num_workers), flush=True)
+      print('%s: serving the variables until every worker is done (%d in '
+            'the cluster).' % (who, num_workers), flush=True)
       while finished < num_workers:
         missing.finished(int(_run_interruptibly(lambda: sess.run(done),
                                                 missing.look)))
         finished += 1
-        print('ps %d: %d of %d workers done.' % (task_index, finished,
-                                                num_workers), flush=True)
+        print('%s: %d of %d workers done.' % (who, finished, num_workers),
+              flush=True)
     except KeyboardInterrupt:
       raise errors.Stopped(
-          signal.SIGINT, 'ps %d: stopped by SIGINT, %d of %d workers done. A '
+          signal.SIGINT, '%s: stopped by SIGINT, %d of %d workers done. A '
           'ps task writes no files: the chief (%s) keeps the checkpoints, '
-          'in its --train_dir.' % (task_index, finished, num_workers,
+          'in its --train_dir.' % (who, finished, num_workers,
                                    cluster.name('worker', 0))) from None
     sess.close()
   still_up = wait_for_tasks_to_exit(cluster.hosts['worker'], timeout_secs)
   if still_up:
-    print('ps %d: exiting, though %s still accept connections %d s after '
-          'the last worker finished.' % (task_index, ', '.join(still_up),
-                                        timeout_secs), flush=True)
+    print('%s: exiting, though %s still accept connections %d s after the '
+          'last worker finished.' % (who, ', '.join(still_up), timeout_secs),
+          flush=True)
 
 
-def _wait_for_chief(server, replica, chief, timeout_secs):
+# Sessions that cannot be closed: see _wait_for_chief.
+_LEFT_OPEN = []
+
+
+def _wait_for_chief(server, replica, cluster, timeout_secs):
   """Waits until the chief has initialized (or restored) the variables.
 
   Only the chief initializes or restores the variables; the other workers
   must not start before it has. MonitoredTrainingSession would wait for the
   chief too, but it looks again only after 30 seconds (its SessionManager's
   default), so a worker that starts first could idle that long; this looks
-  twice a second.
+  twice a second. A ps task that stops meanwhile (the worker's StepWatch
+  names it) is waited for too: started again, it gets the variables from
+  the chief like the others.
 
   Args:
     server: this worker's running tf.distribute.Server.
     replica: the training_loop.Replica, for its device filters.
-    chief: the chief's name, as the user gave it (Cluster.name).
+    cluster: the Cluster, for the names of the chief and the ps tasks.
     timeout_secs: seconds to wait before giving up.
 
   Raises:
     errors.UserError: variables are still uninitialized after
-      `timeout_secs`.
+      `timeout_secs`; the message names the ps task that is gone, if one
+      is, else the chief.
   """
   uninitialized = tf.compat.v1.report_uninitialized_variables(
       tf.compat.v1.global_variables())
   config = tf.compat.v1.ConfigProto(device_filters=replica.device_filters)
   deadline = time.monotonic() + timeout_secs
-  with tf.compat.v1.Session(server.target, config=config) as sess:
-    while sess.run(uninitialized).size:
-      if time.monotonic() > deadline:
+  sess = None
+  while True:
+    lost = _a_lost_ps_task(cluster)
+    if sess is None and lost is None:
+      sess = tf.compat.v1.Session(server.target, config=config)
+    if sess is not None:
+      try:
+        # A run waits for a ps task that is silent (stopped, not gone)
+        # until it answers, unless given a deadline.
+        if not sess.run(uninitialized, options=tf.compat.v1.RunOptions(
+            timeout_in_ms=int(1000 * max(deadline - time.monotonic(), 1)))
+                       ).size:
+          break
+      except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
+              tf.errors.AbortedError, tf.errors.CancelledError):
+        # A ps task is gone (the StepWatch names it), or came back without
+        # the graph this session registered on it; either way the session
+        # fails from now on, and a new one, once every ps task answers,
+        # registers the graph anew. Closing this one would wait for good
+        # for a task that is gone (as would its destructor): it is left
+        # open, for the process's end, which closes nothing (os._exit).
+        _LEFT_OPEN.append(sess)
+        sess = None
+    if time.monotonic() > deadline:
+      if lost:
         raise errors.UserError(
-            'The chief (%s) has not initialized the variables within '
-            '--startup_timeout %d s. Start it, or raise --startup_timeout.'
-            % (chief, timeout_secs))
-      time.sleep(0.5)
+            '%s (%s) stopped while this worker waited for the chief, and has '
+            'not come back within --startup_timeout %d s. Start it again '
+            'with its same command, then this worker.' % (
+                lost + (timeout_secs,)))
+      raise errors.UserError(
+          'The chief (%s) has not initialized the variables within '
+          '--startup_timeout %d s. Start it, or raise --startup_timeout.'
+          % (cluster.name('worker', 0), timeout_secs))
+    time.sleep(0.5)
+  sess.close()
+
+
+def _a_lost_ps_task(cluster):
+  """(name, address) of a ps task that accepts no connection, or None."""
+  for task_index, address in enumerate(cluster.hosts['ps']):
+    if cluster_watch.connection_error(address) is not None:
+      return cluster.name('ps', task_index), address
+  return None
 
 
 class _QuietOnceClosed:
@@ -929,8 +973,7 @@ def _train_as_worker(server, cluster, args, settings, watch):
         # last line, and its exit, for nothing.
         max_wait_secs=args.startup_timeout, stop_grace_period_secs=1)
     if not is_chief:
-      _wait_for_chief(server, replica, cluster.name('worker', 0),
-                      args.startup_timeout)
+      _wait_for_chief(server, replica, cluster, args.startup_timeout)
     # The log line reports the whole cluster's rate, read from the global
     # step: an asynchronous step is one worker's batch, a synchronous one
     # averages a batch from every worker, like multi_gpu_train's towers.

@@ -68,7 +68,7 @@ from conftest import write_image_folder
 import documents
 import script_modules
 from test_convert_images import _class_folder
-from test_dist_train import Cluster
+from test_dist_train import Cluster, wait_for_checkpoint, wait_until_connected
 from test_download import _serving, _tarball, _unused_url
 import test_faults
 
@@ -211,6 +211,10 @@ ADVICE = {
         ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
     ('cifar10/dist_train.py', 'Start it, or raise --startup_timeout'):
         ['test_advice.py::test_cluster_started_task_by_task_as_advised'],
+    ('cifar10/dist_train.py', 'Start it again with its same command, then '
+                              'this worker'):
+        ['test_advice.py::test_a_ps_task_lost_while_a_worker_waited_for_its_'
+         'chief_then_started_again'],
     ('cifar10/dist_train.py', 'Give each task an address of its own'):
         ['test_advice.py::test_cluster_flags_refused_then_given'],
     ('cifar10/dist_train.py', 'Stop that process, or give this task a free '
@@ -1385,6 +1389,37 @@ def test_cluster_flags_refused_then_given():
     argv[1], argv[3] = job_name, task_index
     assert dist_train.cluster_from(parse(argv), environ={}).hosts == {
         'ps': ['a:1'], 'worker': ['b:2', 'c:3']}
+
+
+def test_a_ps_task_lost_while_a_worker_waited_for_its_chief_then_started_again(
+    small_data, tmp_path, children):
+  cluster = Cluster(children, small_data, tmp_path, '--max_steps', '4',
+                    '--batch_size', '4')
+  [ps_address] = cluster.common[1].split(',')
+  ps = cluster.start('ps', 0)
+  # The test's deadline is far longer than the time it takes to see the
+  # worker connect and kill the ps task.
+  worker = cluster.start('worker', 1, '--startup_timeout', '10')
+  wait_until_connected(worker, ps_address)
+  ps.process.kill()
+  ps.process.wait()
+  status, output = worker.finish()
+  assert status == 1
+  assert output.splitlines()[-1] == (
+      'error: ps 0 (%s) stopped while this worker waited for the chief, and '
+      'has not come back within --startup_timeout 10 s. Start it again with '
+      'its same command, then this worker.' % ps_address)
+  # As it says, once the chief it waited for has initialized the
+  # variables (its first checkpoint), so that its short deadline is kept
+  # however slowly TensorFlow starts.
+  ps = cluster.start('ps', 0)
+  chief = cluster.start('worker', 0)
+  wait_for_checkpoint(str(tmp_path / 'worker0'), 0, chief)
+  worker = cluster.start('worker', 1, '--startup_timeout', '10')
+  for task in (chief, worker, ps):
+    status, output = task.finish()
+    assert status == 0, output[-3000:]
+  assert latest_step(str(tmp_path / 'worker0')) >= 4
 
 
 def test_a_task_whose_port_is_taken_then_freed_or_moved(small_data, tmp_path,

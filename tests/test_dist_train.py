@@ -88,11 +88,45 @@ class Cluster:
     return outputs
 
 
+def connected_to(process, address):
+  """Whether `process` holds a TCP connection to 'host:port' `address`.
+
+  Read from Linux's /proc: the sockets among the process's open files, and
+  the kernel's table of their connections.
+  """
+  port = int(address.rpartition(':')[2])
+  sockets = set()
+  for fd in os.listdir('/proc/%d/fd' % process.pid):
+    with contextlib.suppress(OSError):  # Closed meanwhile.
+      target = os.readlink('/proc/%d/fd/%s' % (process.pid, fd))
+      if target.startswith('socket:['):
+        sockets.add(target[len('socket:['):-1])
+  for table in ('tcp', 'tcp6'):
+    with open('/proc/%d/net/%s' % (process.pid, table)) as lines:
+      for line in list(lines)[1:]:
+        fields = line.split()
+        # fields[2] is the remote end, ADDRESS:PORT in hexadecimal; [9]
+        # the socket's inode.
+        if (int(fields[2].rpartition(':')[2], 16) == port and
+            fields[9] in sockets):
+          return True
+  return False
+
+
+def wait_until_connected(task, address):
+  """Waits until `task` (a child) holds a connection to `address`."""
+  deadline = time.monotonic() + DEADLINE_SECS
+  while not connected_to(task.process, address):
+    assert task.process.poll() is None, task.finish()[1][-3000:]
+    assert time.monotonic() < deadline, 'no connection to %s' % address
+    time.sleep(0.05)
+
+
 def _logged_steps(output):
   return [int(step) for step in re.findall(_STEP_LINE, output)]
 
 
-def _wait_for_checkpoint(folder, min_step, task):
+def wait_for_checkpoint(folder, min_step, task):
   """Waits until `folder` holds a complete checkpoint of `min_step` or later."""
   deadline = time.monotonic() + DEADLINE_SECS
   while not (tf.train.latest_checkpoint(folder) and
@@ -731,7 +765,8 @@ def test_a_tf_config_cluster_with_a_chief_trains_and_every_task_exits(
     assert 'Traceback' not in outputs[job], (job, outputs[job][-3000:])
   # The ps counted the chief and TF_CONFIG's worker 0 as its two workers;
   # only the chief wrote a run.
-  assert 'ps 0: 2 of 2 workers done.' in outputs['ps'], outputs['ps']
+  assert ('TF_CONFIG task {"type": "ps", "index": 0}: 2 of 2 workers '
+          'done.') in outputs['ps'], outputs['ps']
   assert latest_step(str(tmp_path / 'chief')) >= 20
   assert not (tmp_path / 'worker').exists()
 
@@ -751,7 +786,9 @@ def test_a_missing_task_of_a_tf_config_cluster_is_named_as_tf_config_does(
   # The ps, but no chief.
   ps = _start_from_tf_config(children, monkeypatch, jobs, 'ps', 0,
                              '--startup_timeout', str(DEADLINE_SECS))
-  ps.wait_for(r'^ps 0: serving the variables')
+  # Named as TF_CONFIG names it, as in its later lines.
+  ps.wait_for(r'^TF_CONFIG task \{"type": "ps", "index": 0\}: serving the '
+              r'variables')
   status, output = _start_from_tf_config(children, monkeypatch, jobs,
                                          'worker', 0, *flags).finish()
   assert status == 1, output[-3000:]
@@ -781,7 +818,7 @@ def test_restarted_chief_resumes_from_its_last_checkpoint(synthetic_data_dir,
   # killed, however late the kill lands on a busy machine.
   chief = cluster.start('worker', 0, '--max_steps', '1000000')
   worker = cluster.start('worker', 1, '--max_steps', str(_MAX_STEPS))
-  _wait_for_checkpoint(str(tmp_path / 'worker0'), 10, chief)
+  wait_for_checkpoint(str(tmp_path / 'worker0'), 10, chief)
   # Stopped, the chief saves a checkpoint and says that the other tasks go
   # on without it.
   chief.process.send_signal(signal.SIGINT)
@@ -818,6 +855,33 @@ def test_restarted_chief_resumes_from_its_last_checkpoint(synthetic_data_dir,
   assert latest_step(str(tmp_path / 'worker0')) >= saved + 10
 
 
+def test_a_worker_waiting_for_its_chief_waits_for_a_ps_task_restarted(
+    synthetic_data_dir, tmp_path, children):
+  # Before: the ps task's loss, while worker 1 waited for the chief to
+  # initialize the variables, ended the worker in a traceback.
+  cluster = Cluster(children, synthetic_data_dir, tmp_path, '--max_steps', '6')
+  [ps_address] = cluster.common[1].split(',')
+  ps = cluster.start('ps', 0)
+  worker = cluster.start('worker', 1)
+  # Its server talks to the ps task once it is looking for the variables.
+  wait_until_connected(worker, ps_address)
+  ps.process.kill()
+  ps.process.wait()
+  worker.wait_for(r'^worker 1: no step has finished for \d+ s, and ps 0 '
+                  r'\(%s, from --ps_hosts\) accepts no connections'
+                  % re.escape(ps_address))
+  # As the line says: started again with its same command, the ps task
+  # gets the variables from the chief, and the run goes on to its end (the
+  # worker may find it there already, and then has nothing to do).
+  ps = cluster.start('ps', 0)
+  chief = cluster.start('worker', 0)
+  for task in (chief, worker, ps):
+    status, output = task.finish()
+    assert status == 0, output[-3000:]
+    assert 'Traceback' not in output, output[-3000:]
+  assert latest_step(str(tmp_path / 'worker0')) >= 6
+
+
 def test_a_killed_ps_task_is_named_and_its_restart_resumes_training(
     synthetic_data_dir, tmp_path, children):
   # Both workers have no end in sight, so they are still training when the
@@ -830,7 +894,7 @@ def test_a_killed_ps_task_is_named_and_its_restart_resumes_training(
   ps = cluster.start('ps', 0)
   chief = cluster.start('worker', 0)
   worker = cluster.start('worker', 1)
-  _wait_for_checkpoint(chief_dir, 10, chief)
+  wait_for_checkpoint(chief_dir, 10, chief)
   ps.process.kill()
   ps.process.wait()
   # Each worker's steps stall, and it says why, in one line, and what to do.
@@ -869,7 +933,7 @@ def test_a_killed_ps_task_is_named_and_its_restart_resumes_training(
   taken = max(_logged_steps(before_the_kill) +
               _logged_steps(output.split('no step has finished', 1)[0]))
   assert saved <= restored <= taken + 2, (saved, taken, restored)
-  _wait_for_checkpoint(chief_dir, saved + 10, chief)
+  wait_for_checkpoint(chief_dir, saved + 10, chief)
   # A step that cannot finish (the ps task stopped, up but silent) holds
   # the first Ctrl-C; the second ends the chief at once, saving nothing.
   # The chief says so once the first has waited a while; a second signal
