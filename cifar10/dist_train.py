@@ -715,9 +715,9 @@ def _wait_for_chief(server, replica, cluster, timeout_secs):
       try:
         # A run waits for a ps task that is silent (stopped, not gone)
         # until it answers, unless given a deadline.
-        if not sess.run(uninitialized, options=tf.compat.v1.RunOptions(
+        options = tf.compat.v1.RunOptions(
             timeout_in_ms=int(1000 * max(deadline - time.monotonic(), 1)))
-                       ).size:
+        if not sess.run(uninitialized, options=options).size:
           break
       except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
               tf.errors.AbortedError, tf.errors.CancelledError):
