@@ -40,6 +40,7 @@ import dataclasses
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -321,19 +322,35 @@ def _with_an_address_each(cluster):
   first_given = {}
   for job_name in JOB_NAMES:
     for task_index, address in enumerate(cluster.hosts[job_name]):
-      if address in first_given:
+      host, _, port = address.rpartition(':')
+      # A server listens on its port on every interface: 'localhost:2222'
+      # and '127.0.0.1:2222' are one address.
+      place = ('this machine' if _names_this_machine(host) else host, port)
+      if place in first_given:
+        first = first_given[place]
+        spelled_alike = address == first[2]
+
+        def task(job_name, task_index, address):
+          return '%s (%sfrom %s)' % (
+              cluster.name(job_name, task_index),
+              '' if spelled_alike else address + ', ',
+              cluster.address_given_in(job_name, task_index))
         raise errors.UserError(
-            '%s is the address of two tasks, %s (from %s) and %s (from '
-            '%s): each task listens on a port of its own. Give each task '
-            'an address of its own, and every task the same %s.' % (
-                address, cluster.name(*first_given[address]),
-                cluster.address_given_in(*first_given[address]),
-                cluster.name(job_name, task_index),
-                cluster.address_given_in(job_name, task_index),
+            '%s is the address of two tasks, %s and %s: each task listens on '
+            'a port of its own. Give each task an address of its own, and '
+            'every task the same %s.' % (
+                address if spelled_alike else 'Port %s of this machine' % port,
+                task(*first), task(job_name, task_index, address),
                 'TF_CONFIG cluster' if cluster.tf_config else
                 '--ps_hosts and --worker_hosts'))
-      first_given[address] = (job_name, task_index)
+      first_given[place] = (job_name, task_index, address)
   return cluster
+
+
+def _names_this_machine(host):
+  """Whether `host` is a name or loopback address of this machine."""
+  return (host in ('localhost', '0.0.0.0', '::1', '[::1]', '[::]',
+                   socket.gethostname()) or host.startswith('127.'))
 
 
 def start_server(cluster):
@@ -732,8 +749,8 @@ def _wait_for_chief(server, replica, cluster, timeout_secs):
     if time.monotonic() > deadline:
       if lost:
         raise errors.UserError(
-            '%s (%s) stopped while this worker waited for the chief, and has '
-            'not come back within --startup_timeout %d s. Start it again '
+            '%s (%s) stopped while this worker waited for the chief, and is '
+            'still gone as --startup_timeout (%d s) runs out. Start it again '
             'with its same command, then this worker.' % (
                 lost + (timeout_secs,)))
       raise errors.UserError(
@@ -955,7 +972,8 @@ def _train_as_worker(server, cluster, args, settings, watch):
           args.trainable_scopes, args.data_format)
     if is_chief:
       print('Variables on the ps tasks: %s.' % ', '.join(
-          'ps %d %.2f MB' % (task, size / 1e6) for task, size in enumerate(
+          '%s %.2f MB' % (cluster.name('ps', task), size / 1e6)
+          for task, size in enumerate(
               bytes_per_ps_task(tf.compat.v1.global_variables(),
                                 len(hosts['ps'])))), flush=True)
     signal_done = [_done_queue(hosts, ps_task).enqueue(task_index)

@@ -1407,8 +1407,8 @@ def test_a_ps_task_lost_while_a_worker_waited_for_its_chief_then_started_again(
   assert status == 1
   assert output.splitlines()[-1] == (
       'error: ps 0 (%s) stopped while this worker waited for the chief, and '
-      'has not come back within --startup_timeout 10 s. Start it again with '
-      'its same command, then this worker.' % ps_address)
+      'is still gone as --startup_timeout (10 s) runs out. Start it again '
+      'with its same command, then this worker.' % ps_address)
   # As it says, once the chief it waited for has initialized the
   # variables (its first checkpoint), so that its short deadline is kept
   # however slowly TensorFlow starts.

@@ -616,6 +616,13 @@ HOSTS = ('--ps_hosts', 'a:1', '--worker_hosts', 'b:2,c:3')
     (('--job_name', 'worker', '--task_index', '0', '--ps_hosts', 'a:1',
       '--worker_hosts', 'c:3,c:3'), 'c:3 is the address of two tasks, '
      'worker 0 (from --worker_hosts) and worker 1 (from --worker_hosts)'),
+    # Found by a new user's trial: TensorFlow's traceback, 'unknown device'.
+    (('--job_name', 'worker', '--task_index', '0', '--ps_hosts',
+      'localhost:2222', '--worker_hosts', '127.0.0.1:2222,c:3'),
+     'Port 2222 of this machine is the address of two tasks, ps 0 '
+     '(localhost:2222, from --ps_hosts) and worker 0 (127.0.0.1:2222, from '
+     '--worker_hosts): each task listens on a port of its own.'),
+
     (('--job_name', 'worker', '--task_index', '0', '--ps_hosts', 'a',
       '--worker_hosts', 'b:2'), "--ps_hosts: 'a' is not host:port"),
     (('--job_name', 'worker', '--task_index', '0', '--ps_hosts', 'a:1',
@@ -628,6 +635,14 @@ def test_bad_cluster_flags_are_refused(argv, complaint):
   with pytest.raises(errors.UserError) as raised:
     dist_train.cluster_from(_args(*argv), environ={})
   assert complaint in str(raised.value)
+
+
+def test_one_port_on_several_machines_is_several_addresses():
+  cluster = dist_train.cluster_from(_args(
+      '--job_name', 'worker', '--task_index', '2', '--ps_hosts', 'a:1',
+      '--worker_hosts', 'b:1,localhost:1,c:1'), environ={})
+  assert cluster.hosts == {'ps': ['a:1'],
+                           'worker': ['b:1', 'localhost:1', 'c:1']}
 
 
 def test_bf16_is_refused_before_any_server_starts():
@@ -767,6 +782,9 @@ def test_a_tf_config_cluster_with_a_chief_trains_and_every_task_exits(
   # only the chief wrote a run.
   assert ('TF_CONFIG task {"type": "ps", "index": 0}: 2 of 2 workers '
           'done.') in outputs['ps'], outputs['ps']
+  assert re.search(r'^Variables on the ps tasks: TF_CONFIG task \{"type": '
+                   r'"ps", "index": 0\} \d+\.\d\d MB\.$', outputs['chief'],
+                   re.M), outputs['chief'][-3000:]
   assert latest_step(str(tmp_path / 'chief')) >= 20
   assert not (tmp_path / 'worker').exists()
 
