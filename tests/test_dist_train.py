@@ -508,16 +508,23 @@ def test_what_the_chief_resumes_from_is_read_from_its_last_checkpoint(
       tmp_path / 'model.ckpt-20')
 
 
+def _chief_watch(ps_server, tmp_path, said, ended):
+  """The chief's StepWatch, its ps task `ps_server` (a listening socket);
+  it looks for the ps task as soon as no step finishes, appends each line
+  it says to `said` and each exit status to `ended`."""
+  return cluster_watch.StepWatch(
+      'worker 0', [('ps 0', '127.0.0.1:%d' % ps_server.getsockname()[1],
+                    '--ps_hosts')],
+      lambda: 'the last checkpoint is %s' % (tmp_path / 'model.ckpt-10'),
+      saves=True, stall_secs=0, say=said.append, end=ended.append)
+
+
 def test_a_second_stop_signal_ends_a_worker_at_once(tmp_path):
   # The ps task is up, so the first stop waits for the step in flight (the
   # stop hook's, in training); the second one does not.
   with socket.create_server(('127.0.0.1', 0)) as server:
     said, ended = [], []
-    watch = cluster_watch.StepWatch(
-        'worker 0', [('ps 0', '127.0.0.1:%d' % server.getsockname()[1],
-                      '--ps_hosts')],
-        lambda: 'the last checkpoint is %s' % (tmp_path / 'model.ckpt-10'),
-        saves=True, stall_secs=0, say=said.append, end=ended.append)
+    watch = _chief_watch(server, tmp_path, said, ended)
     with _stop_signals_noted(), watch:
       os.kill(os.getpid(), signal.SIGINT)
       # The first stop, not over after stall_secs, says how to cut it short.
@@ -541,11 +548,7 @@ def test_a_stop_once_the_steps_are_over_waits_for_no_step(tmp_path):
   # and meanwhile its watch said the stop waited for the step in flight.
   with socket.create_server(('127.0.0.1', 0)) as server:
     said, ended = [], []
-    watch = cluster_watch.StepWatch(
-        'worker 0', [('ps 0', '127.0.0.1:%d' % server.getsockname()[1],
-                      '--ps_hosts')],
-        lambda: 'the last checkpoint is %s' % (tmp_path / 'model.ckpt-10'),
-        saves=True, stall_secs=0, say=said.append, end=ended.append)
+    watch = _chief_watch(server, tmp_path, said, ended)
     with _stop_signals_noted(), watch:
       watch.steps_ended()
       os.kill(os.getpid(), signal.SIGINT)
