@@ -725,8 +725,7 @@ def _wait_for_chief(server, replica, cluster, timeout_secs):
   deadline = time.monotonic() + timeout_secs
   sess = None
   while True:
-    lost = _a_lost_ps_task(cluster)
-    if sess is None and lost is None:
+    if sess is None and _a_lost_ps_task(cluster) is None:
       sess = tf.compat.v1.Session(server.target, config=config)
     if sess is not None:
       try:
@@ -747,6 +746,7 @@ def _wait_for_chief(server, replica, cluster, timeout_secs):
         _LEFT_OPEN.append(sess)
         sess = None
     if time.monotonic() > deadline:
+      lost = _a_lost_ps_task(cluster)
       if lost:
         raise errors.UserError(
             '%s (%s) stopped while this worker waited for the chief, and is '
