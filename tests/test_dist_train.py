@@ -113,13 +113,20 @@ def connected_to(process, address):
   return False
 
 
+def _until_while_running(task, condition, missing):
+  """Waits until `condition()` holds, failing if child `task` ends first or
+  DEADLINE_SECS pass (with `missing`, what was waited for)."""
+  deadline = time.monotonic() + DEADLINE_SECS
+  while not condition():
+    assert task.process.poll() is None, task.finish()[1][-3000:]
+    assert time.monotonic() < deadline, missing
+    time.sleep(0.05)
+
+
 def wait_until_connected(task, address):
   """Waits until `task` (a child) holds a connection to `address`."""
-  deadline = time.monotonic() + DEADLINE_SECS
-  while not connected_to(task.process, address):
-    assert task.process.poll() is None, task.finish()[1][-3000:]
-    assert time.monotonic() < deadline, 'no connection to %s' % address
-    time.sleep(0.05)
+  _until_while_running(task, lambda: connected_to(task.process, address),
+                       'no connection to %s' % address)
 
 
 def _logged_steps(output):
@@ -128,12 +135,10 @@ def _logged_steps(output):
 
 def wait_for_checkpoint(folder, min_step, task):
   """Waits until `folder` holds a complete checkpoint of `min_step` or later."""
-  deadline = time.monotonic() + DEADLINE_SECS
-  while not (tf.train.latest_checkpoint(folder) and
-             latest_step(folder) >= min_step):
-    assert task.process.poll() is None, task.finish()[1][-3000:]
-    assert time.monotonic() < deadline, 'no checkpoint in %s' % folder
-    time.sleep(0.05)
+  _until_while_running(
+      task, lambda: (tf.train.latest_checkpoint(folder) and
+                     latest_step(folder) >= min_step),
+      'no checkpoint in %s' % folder)
 
 
 def _precision(data_dir, checkpoint_dir, eval_dir, capsys):
