@@ -277,7 +277,8 @@ def _cluster_from_tf_config(text):
 def cluster_from(args, environ=os.environ):
   """The cluster and this task's place in it, from the flags or TF_CONFIG.
 
-  TF_CONFIG is read only when neither --ps_hosts nor --worker_hosts is given.
+  TF_CONFIG is read only when neither --ps_hosts nor --worker_hosts is
+  given; with TF_CONFIG set, one of them alone is refused.
 
   Args:
     args: the parsed flags.
@@ -287,13 +288,25 @@ def cluster_from(args, environ=os.environ):
     A Cluster.
 
   Raises:
-    errors.UserError: TF_CONFIG is not valid JSON of the expected shape, a
-      host list is empty or malformed, the job is unknown, the task index
+    errors.UserError: TF_CONFIG is not valid JSON of the expected shape,
+      TF_CONFIG is set and only one host flag given, a host list is empty
+      or malformed, the job is unknown, the task index
       is missing or out of range, or two tasks are given one address.
   """
-  if args.ps_hosts is None and args.worker_hosts is None and \
-      environ.get('TF_CONFIG'):
-    return _cluster_from_tf_config(environ['TF_CONFIG'])
+  given = [flag for flag, value in (('--ps_hosts', args.ps_hosts),
+                                    ('--worker_hosts', args.worker_hosts))
+           if value is not None]
+  if environ.get('TF_CONFIG'):
+    if not given:
+      return _cluster_from_tf_config(environ['TF_CONFIG'])
+    if len(given) == 1:
+      # Half the cluster from a flag, half from TF_CONFIG, would mix two
+      # descriptions that may not agree: one source or the other.
+      missing = ({'--ps_hosts', '--worker_hosts'} - set(given)).pop()
+      raise errors.UserError(
+          '%s is given but %s is not, and TF_CONFIG is set: TF_CONFIG is '
+          'read only when neither flag is given. Give both flags, or '
+          'neither to take the cluster from TF_CONFIG.' % (given[0], missing))
   hosts = {'ps': _hosts(args.ps_hosts, '--ps_hosts'),
            'worker': _hosts(args.worker_hosts, '--worker_hosts')}
   job_name, task_index = args.job_name, args.task_index

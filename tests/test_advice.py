@@ -215,6 +215,8 @@ ADVICE = {
                               'this worker'):
         ['test_advice.py::test_a_ps_task_lost_while_a_worker_waited_for_its_'
          'chief_then_started_again'],
+    ('cifar10/dist_train.py', 'Give both flags, or neither'):
+        ['test_advice.py::test_cluster_flags_refused_then_given'],
     ('cifar10/dist_train.py', 'Give each task an address of its own'):
         ['test_advice.py::test_cluster_flags_refused_then_given'],
     ('cifar10/dist_train.py', 'Stop that process, or give this task a free '
@@ -1377,6 +1379,21 @@ def test_cluster_flags_refused_then_given():
   for kept in ('chief', 'master'):
     cluster = dist_train.cluster_from(parse([]), environ=config(kept))
     assert cluster.hosts['worker'] == ['m:4', 'b:2']  # m:4 is worker 0.
+  # TF_CONFIG set and one host flag given: "Give both flags, or neither to
+  # take the cluster from TF_CONFIG". Before, '--worker_hosts is empty'.
+  environ = config('chief')
+  argv = ['--job_name', 'ps', '--task_index', '0', '--ps_hosts', 'a:1']
+  assert _refusal(dist_train.cluster_from, parse(argv), environ=environ) == (
+      '--ps_hosts is given but --worker_hosts is not, and TF_CONFIG is set: '
+      'TF_CONFIG is read only when neither flag is given. Give both flags, '
+      'or neither to take the cluster from TF_CONFIG.')
+  both = dist_train.cluster_from(
+      parse(argv + ['--worker_hosts', 'b:2']), environ=environ)
+  assert (both.hosts, both.tf_config) == ({'ps': ['a:1'],
+                                           'worker': ['b:2']}, False)
+  neither = dist_train.cluster_from(parse([]), environ=environ)
+  assert (neither.hosts, neither.tf_config) == ({'ps': ['a:1'], 'worker': [
+      'm:4', 'b:2']}, True)
   # One address given to two tasks: "Give each task an address of its own,
   # and every task the same --ps_hosts and --worker_hosts".
   argv = ['--job_name', 'worker', '--task_index', '1', '--ps_hosts', 'a:1',
