@@ -359,6 +359,7 @@ def test_a_worker_says_its_ps_task_is_gone_and_a_stop_then_ends_it_at_once():
       say=said.append, end=ended.append)
   with _stop_signals_noted(), watch:
     assert watch.gone is None
+    watch.step_finished()
     server.close()
     _until(lambda: said)
     assert re.fullmatch(
@@ -893,9 +894,10 @@ def test_a_worker_waiting_for_its_chief_waits_for_a_ps_task_restarted(
   wait_until_connected(worker, ps_address)
   ps.process.kill()
   ps.process.wait()
-  worker.wait_for(r'^worker 1: no step has finished for \d+ s, and ps 0 '
-                  r'\(%s, from --ps_hosts\) accepts no connections'
-                  % re.escape(ps_address))
+  # No step has begun: the line counts the time since the worker started.
+  worker.wait_for(r'^worker 1: no step has finished in the \d+ s since this '
+                  r'worker started, and ps 0 \(%s, from --ps_hosts\) accepts '
+                  r'no connections' % re.escape(ps_address))
   # As the line says: started again with its same command, the ps task
   # gets the variables from the chief, and the run goes on to its end (the
   # worker may find it there already, and then has nothing to do).
@@ -924,7 +926,9 @@ def test_a_killed_ps_task_is_named_and_its_restart_resumes_training(
   ps.process.kill()
   ps.process.wait()
   # Each worker's steps stall, and it says why, in one line, and what to do.
-  gone = (r': no step has finished for \d+ s, and ps 0 \(%s, from '
+  # (A worker still filling its shuffle buffer counts from its start.)
+  gone = (r': no step has finished (?:for \d+ s|in the \d+ s since this '
+          r'worker started), and ps 0 \(%s, from '
           r'--ps_hosts\) accepts no connections \(Connection refused\): that '
           r'ps task has stopped' % re.escape(ps_address))
   for index, task in enumerate((chief, worker)):

@@ -253,25 +253,31 @@ class StepWatch:
 
   def _report(self, name, address, loss, line, resumed_from=''):
     """Takes task `name` for gone (`loss`: what that means for a stop) and
-    says `line`, a format of the seconds stalled; unless a task was already
-    reported or the watch is ending."""
+    says `line`, a format of the words on how long no step has finished
+    ('for 12 s'); unless a task was already reported or the watch is
+    ending."""
     with self._lock:
       if self._reported or self._stopping.is_set():
         return
       self._gone = self._reported = (name, address, loss)
       self._resumed_from = resumed_from
       stalled = time.monotonic() - self._last_step
-    self._say(line % stalled)
+      # Before the first step the worker may be waiting for its chief, or
+      # filling its shuffle buffer: the time since its start, not a stall.
+      since = ('for %d s' if self._stepped else
+               'in the %d s since this worker started') % stalled
+    self._say(line % since)
 
   def _ps_task_gone(self, name, address, given_in, error):
     self._report(
         name, address,
         'and the variables with it, so nothing could be saved',
-        '%s: no step has finished for %%d s, and %s (%s, from %s) accepts '
+        '%s: no step has finished %%s, and %s (%s, from %s) accepts '
         'no connections (%s): that ps task has stopped, and the variables '
         'it held are gone with it. Start it again with its same command: '
         'the chief then restores the variables from its last checkpoint '
-        'and the workers train on from there. Or stop the workers (Ctrl-C '
+        '(or, with none saved, initializes them) and the workers train on '
+        'from there. Or stop the workers (Ctrl-C '
         'in each), which now ends each at once, since nothing can be '
         'saved without that ps task.' % (
             self._who, name, address, given_in, _reason(error)),
@@ -281,7 +287,7 @@ class StepWatch:
     self._report(
         name, address,
         'and with --sync_replicas no step can finish without it',
-        '%s: no step has finished for %%d s, and %s (%s, from %s) accepts '
+        '%s: no step has finished %%s, and %s (%s, from %s) accepts '
         'no connections (%s): the chief has stopped, and with '
         '--sync_replicas it applies every update, so no step can finish '
         'without it. Start it again with its same command: it resumes from '
@@ -294,7 +300,7 @@ class StepWatch:
     self._report(
         name, address,
         'and with --sync_replicas no step can finish without its gradients',
-        '%s: no step has finished for %%d s, and %s (%s, from %s) accepts '
+        '%s: no step has finished %%s, and %s (%s, from %s) accepts '
         'no connections (%s): that worker has stopped, and with '
         '--sync_replicas the steps wait for its gradients. Start it again '
         'with its same command: it rejoins, and the steps go on. Or stop the '
