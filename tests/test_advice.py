@@ -629,6 +629,12 @@ ADVICE = {
     ('cifar10/support/training_run.py', 'Run the same command again to '
                                         'resume'):
         ['test_advice.py::test_stopped_run_then_the_same_command_resumes'],
+    ('cifar10/support/training_run.py', 'Run the same command again to '
+                                        'rejoin the cluster'):
+        ['test_dist_train.py::test_an_asynchronous_worker_stopped_says_what_'
+         'the_others_do_and_rejoins',
+         'test_dist_train.py::test_synchronous_workers_killed_or_stopped_'
+         'rejoin_and_the_run_goes_on'],
     ('cifar10/support/training_run.py', 'is intact: make room there'):
         ['test_faults.py::test_a_full_disk_as_a_resumed_run_opens_keeps_its_'
          'checkpoint',

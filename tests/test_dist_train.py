@@ -996,12 +996,23 @@ def test_synchronous_workers_killed_or_stopped_rejoin_and_the_run_goes_on(
   chief = cluster.start('worker', 0)
   worker = cluster.start('worker', 1)
   worker.wait_for(_STEP_LINE)
-  # A worker killed, then started again with its same command, rejoins and
-  # trains. Meanwhile the chief's steps may stall, when it names the worker
-  # (the watch's own test), or go on, its gradients making up the share of
-  # the worker that is gone: either is TensorFlow's.
-  worker.process.kill()
-  worker.process.wait()
+  # A worker stopped says that the others may wait for it, and, started
+  # again with its same command, rejoins and trains. Meanwhile the chief's
+  # steps may stall, when it names the worker (the watch's own test), or go
+  # on, its gradients making up the share of the worker that is gone:
+  # either is TensorFlow's.
+  worker.process.send_signal(signal.SIGINT)
+  status, output = worker.finish()
+  assert status == 130, output[-3000:]
+  assert re.fullmatch(
+      r'Stopped by SIGINT at step \d+; the chief keeps the checkpoints\. Run '
+      r'the same command again to rejoin the cluster\. The other workers\' '
+      r'steps may stall until it is back: with --sync_replicas each update '
+      r'waits for as many gradients as there are workers, which the others '
+      r'make up without this one only at times\. The ps tasks wait for it to '
+      r'rejoin and finish before they exit\. To stop the whole cluster, stop '
+      r'each worker and ps task too \(Ctrl-C in each\)\.',
+      output.splitlines()[-1]), output[-3000:]
   worker = cluster.start('worker', 1)
   worker.wait_for(_STEP_LINE)
   # The chief stopped saves, and says that the worker waits for it; the
@@ -1043,6 +1054,43 @@ def test_synchronous_workers_killed_or_stopped_rejoin_and_the_run_goes_on(
                       r'checkpoints\.', output.splitlines()[-1]), output[-3000:]
   status, output = ps.finish()
   assert status == 0, output[-3000:]
+
+
+def test_an_asynchronous_worker_stopped_says_what_the_others_do_and_rejoins(
+    synthetic_data_dir, tmp_path, children):
+  # Neither worker has an end in sight, so each is still training when it
+  # is stopped, however late that lands.
+  cluster = Cluster(children, synthetic_data_dir, tmp_path,
+                    '--initial_learning_rate', '0.05', '--max_steps',
+                    '1000000')
+  ps = cluster.start('ps', 0)
+  chief = cluster.start('worker', 0)
+  worker = cluster.start('worker', 1)
+  worker.wait_for(_STEP_LINE)
+  # Before: only 'Run the same command again to resume.', as if it kept a
+  # run of its own, and nothing of the ps task that waits for it.
+  worker.process.send_signal(signal.SIGINT)
+  status, output = worker.finish()
+  assert status == 130, output[-3000:]
+  stopped = re.fullmatch(
+      r'Stopped by SIGINT at step (\d+); the chief keeps the checkpoints\. Run '
+      r'the same command again to rejoin the cluster\. The other workers '
+      r'train on, and the ps tasks wait for this one to rejoin and finish '
+      r'before they exit\. To stop the whole cluster, stop each worker and '
+      r'ps task too \(Ctrl-C in each\)\.', output.splitlines()[-1])
+  assert stopped, output[-3000:]
+  # As the line says: the chief trains on past the step the worker stopped
+  # at, and the worker started again with its same command rejoins and
+  # trains.
+  while int(chief.wait_for(_STEP_LINE).group(1)) <= int(stopped.group(1)) + 2:
+    pass
+  worker = cluster.start('worker', 1)
+  worker.wait_for(_STEP_LINE)
+  # And Ctrl-C in each stops the whole cluster.
+  for task in (chief, worker, ps):
+    task.process.send_signal(signal.SIGINT)
+    status, output = task.finish()
+    assert status == 130, output[-3000:]
 
 
 def test_a_ps_task_names_a_worker_that_died_and_its_restart_ends_the_run(

@@ -844,11 +844,11 @@ class _SessionKeeper(tf.compat.v1.train.SessionRunHook):
 # The guard around the loop
 # ---------------------------------------------------------------------------
 
-# A chief stopped in a cluster stops alone: the other tasks know nothing of
+# A task stopped in a cluster stops alone: the other tasks know nothing of
 # it. Asynchronous workers go on updating the variables on the ps tasks,
 # and a restarted chief restores them from its last checkpoint; the ps
 # tasks wait for every worker's end. Synchronous workers wait for the
-# chief, which applies every update.
+# chief, which applies every update, and at times for a worker that left.
 _CLUSTER_GOES_ON = (
     ' The other tasks go on: the workers train on, but nothing they do is '
     'saved until the chief is back, and it resumes from this checkpoint.')
@@ -856,6 +856,17 @@ _CLUSTER_WAITS = (
     ' The other tasks wait: with --sync_replicas the chief applies every '
     'update, so no worker\'s step can finish until it is back, and it '
     'resumes from this checkpoint.')
+_WORKER_LEFT = (
+    ' The other workers train on, and the ps tasks wait for this one to '
+    'rejoin and finish before they exit.')
+# Each synchronous update takes as many gradients as there are workers,
+# from any of them: the others may make up a missing worker's share, or
+# stall (in 6 of the 11 kills docs/distributed.md counts, they stalled).
+_WORKER_LEFT_SYNC = (
+    ' The other workers\' steps may stall until it is back: with '
+    '--sync_replicas each update waits for as many gradients as there are '
+    'workers, which the others make up without this one only at times. The '
+    'ps tasks wait for it to rejoin and finish before they exit.')
 _STOP_THE_CLUSTER = (
     ' To stop the whole cluster, stop each worker and ps task too (Ctrl-C '
     'in each).')
@@ -933,12 +944,20 @@ class Guard:
             % (latest, checkpoint.global_step), flush=True)
     return checkpoint.global_step
 
-  def _cluster_after_stop(self):
-    """What a stopped chief's last line says of the cluster ('' alone)."""
-    if not (self._replica.master and self._replica.is_chief):
-      return ''
-    return (_CLUSTER_WAITS if self._replica.sync_replicas else
-            _CLUSTER_GOES_ON) + _STOP_THE_CLUSTER
+  def _after_stop(self):
+    """The end of a stopped run's last line: how to go on, and, in a
+    cluster, what the other tasks do meanwhile."""
+    resume = 'Run the same command again to resume.'
+    if not self._replica.master:
+      return resume
+    sync = self._replica.sync_replicas
+    if self._replica.is_chief:
+      return (resume + (_CLUSTER_WAITS if sync else _CLUSTER_GOES_ON) +
+              _STOP_THE_CLUSTER)
+    # A worker resumes nothing: started again, it takes the variables and
+    # the global step from the ps tasks, as when it first joined.
+    return ('Run the same command again to rejoin the cluster.' +
+            (_WORKER_LEFT_SYNC if sync else _WORKER_LEFT) + _STOP_THE_CLUSTER)
 
   def _ended(self, how, step):
     """'<how> at step N; <the checkpoint saved>': how a run's last line starts.
@@ -1102,9 +1121,8 @@ class Guard:
       signal_name = signal.Signals(self._stopper.signum).name
       raise errors.TrainingInterrupted(
           self._stopper.signum,
-          self._ended('Stopped by ' + signal_name, last_step) +
-          '. Run the same command again to resume.' +
-          self._cluster_after_stop())
+          self._ended('Stopped by ' + signal_name, last_step) + '. ' +
+          self._after_stop())
     bad_file = (self._bad_training_file()
                 if last_step < self._settings.max_steps else None)
     if bad_file:
