@@ -184,7 +184,7 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
         guard.say_nothing_to_do(step)
         return step
       if schedule_line:
-        print(schedule_line.at(step), flush=True)
+        print(schedule_line.at(step, joins=not replica.is_chief), flush=True)
       if settings.data_dir is not None:
         min_queue_examples, buffer_size = cifar10_input.shuffle_buffer_size(
             settings.batch_size)

@@ -1085,6 +1085,10 @@ def test_an_asynchronous_worker_stopped_says_what_the_others_do_and_rejoins(
   while int(chief.wait_for(_STEP_LINE).group(1)) <= int(stopped.group(1)) + 2:
     pass
   worker = cluster.start('worker', 1)
+  # It says where it joins, at the rate there (it said 'where this run
+  # resumes', as if it kept the run).
+  worker.wait_for(r'At step \d+, where this worker joins the run, the rate '
+                  r'is 0\.05\.$')
   worker.wait_for(_STEP_LINE)
   # And Ctrl-C in each stops the whole cluster.
   for task in (chief, worker, ps):

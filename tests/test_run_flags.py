@@ -231,3 +231,6 @@ def test_the_schedule_line_gives_the_rate_where_a_run_resumes():
       'step.')
   assert line.at(220) == str(line) + (
       ' At step 220, where this run resumes, the rate is 0.005.')
+  # A worker of a cluster other than the chief resumes nothing.
+  assert line.at(220, joins=True) == str(line) + (
+      ' At step 220, where this worker joins the run, the rate is 0.005.')

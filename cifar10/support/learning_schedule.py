@@ -98,12 +98,19 @@ class ScheduleLine:
                 self.schedule.learning_rate_decay_factor, decay_steps,
                 epochs, self.schedule.examples_per_epoch, self.step_words))
 
-  def at(self, step):
-    """The sentence for a run whose global step is `step` as it starts."""
+  def at(self, step, joins=False):
+    """The sentence for a run whose global step is `step` as it starts.
+
+    Args:
+      step: int, the global step as the trainer starts.
+      joins: whether this trainer joins a run that others keep (a worker
+        of dist_train other than the chief), rather than resuming its own.
+    """
     if not step:
       return str(self)
-    return '%s At step %d, where this run resumes, the rate is %g.' % (
-        self, step, rate_at(self.schedule, self.batch_size, step))
+    return '%s At step %d, where this %s, the rate is %g.' % (
+        self, step, 'worker joins the run' if joins else 'run resumes',
+        rate_at(self.schedule, self.batch_size, step))
 
 
 def describe(schedule, batch_size, step_words, images_per_step=None):
