@@ -42,8 +42,7 @@ import sys
 import threading
 import time
 
-# The signals that stop a run (training_run.STOP_SIGNALS).
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+from cifar10.support import errors
 
 # Seconds without a finished step before a worker looks for its ps tasks. A
 # step here takes well under a second, the first (which fills the shuffle
@@ -311,7 +310,7 @@ class StepWatch:
   def _signals_came(self, data):
     """Ends the process where a stop cannot wait for the step in flight."""
     for signum in data:
-      if (signum not in _STOP_SIGNALS or self._stopping.is_set() or
+      if (signum not in errors.STOP_SIGNALS or self._stopping.is_set() or
           self._ended):
         continue
       self._stops += 1

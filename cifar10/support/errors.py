@@ -96,6 +96,11 @@ def no_room(folder, reason, incomplete=None):
                           '%s is left incomplete' % incomplete))
 
 
+# The signals by which a user stops a script: Ctrl-C (SIGINT) and `kill`'s
+# default (SIGTERM). Each ends a run cleanly, as errors.Stopped says.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 class Stopped(Exception):
   """The user stopped the script (Ctrl-C, SIGTERM): not an error.
 

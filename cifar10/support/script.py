@@ -74,7 +74,7 @@ def prepare_process():
   """
   kernel_choice.announcement = kernel_choice.choose_before_tensorflow()
   tensorflow_logs.hold_back_start_up_lines()
-  for signum in _START_UP_STOPS:
+  for signum in errors.STOP_SIGNALS:
     previous = signal.signal(signum, _stop_while_starting)
     # The handler the process began with, not the one that ended the
     # package's own import at once (run_as_file.stop_at_once_from_now).
@@ -86,7 +86,6 @@ def prepare_process():
 # seconds) end it at once: nothing has begun that a stop could lose, and
 # TensorFlow's import catches KeyboardInterrupt in places and goes on, so
 # that a Ctrl-C there could be lost. `run` then makes both raise instead.
-_START_UP_STOPS = (signal.SIGINT, signal.SIGTERM)
 _before_start_up = {}
 
 
@@ -196,7 +195,7 @@ def _stops_end_with(status):
       except (OSError, ValueError):  # Closed, or its reader gone.
         pass
     os._exit(status)  # pylint: disable=protected-access
-  for signum in _START_UP_STOPS:
+  for signum in errors.STOP_SIGNALS:
     signal.signal(signum, end)
 
 

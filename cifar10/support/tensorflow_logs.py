@@ -55,6 +55,8 @@ import sys
 import tempfile
 import warnings
 
+from cifar10.support import errors
+
 SWITCH = 'CIFAR10_TF_LOGS'
 
 LEVEL_VARIABLE = 'TF_CPP_MIN_LOG_LEVEL'
@@ -186,7 +188,7 @@ def _stops_held():
     yield
     return
   before = signal.pthread_sigmask(signal.SIG_BLOCK,
-                                  {signal.SIGINT, signal.SIGTERM})
+                                  set(errors.STOP_SIGNALS))
   try:
     yield
   finally:

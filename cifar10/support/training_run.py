@@ -115,8 +115,6 @@ RUN_SIGNS_SHOWN = (CHECKPOINT_BASENAME + '-*', paths.EVENTS_FILE_PREFIX + '*')
 GENERIC_RUN_FILES = (paths.INDEX_FILE, summaries.GRAPH_FILE, classes.RUN_FILE,
                      run_flags.RUN_FILE)
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
 # What a run that stopped on a failure saved, and what to do next.
 _SAVED = 'Saved %s; fix the cause and run again to resume'
 
@@ -786,7 +784,7 @@ class _StopHook(tf.compat.v1.train.SessionRunHook):
     self._previous = {}
 
   def begin(self):
-    for signum in STOP_SIGNALS:
+    for signum in errors.STOP_SIGNALS:
       self._previous[signum] = signal.signal(signum, self._handle)
 
   def _handle(self, signum, frame):
