@@ -13,6 +13,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
   import run_as_file
   run_as_file.refuse(__file__)
 
+import atexit
 import errno
 import os
 import re
@@ -197,6 +198,30 @@ def _stops_end_with(status):
     os._exit(status)  # pylint: disable=protected-access
   for signum in errors.STOP_SIGNALS:
     signal.signal(signum, end)
+  _work_done.append(status)
+
+
+# Holds the program's status once its work is done (_stops_end_with).
+_work_done = []
+
+
+@atexit.register
+def _ignore_stops_once_the_work_is_done():
+  """As Python's last exit function, makes a finished program ignore stops.
+
+  A Python handler (`_stops_end_with`'s) runs only while Python does: after
+  the exit functions, Python puts back the system's default action for
+  every signal it handles, which for these ends the process (status 130 or
+  143), and then tears down the modules, TensorFlow's among them, for about
+  half a second. A process that ignores them is left ignoring them, and
+  ends by itself moments later with its status. Registered as this module
+  is imported, before TensorFlow is, this runs after the exit functions of
+  the modules imported later (the last registered runs first), so that
+  `end` serves while those run.
+  """
+  if _work_done:
+    for signum in errors.STOP_SIGNALS:
+      signal.signal(signum, signal.SIG_IGN)
 
 
 def _said_in_one_line(error):
