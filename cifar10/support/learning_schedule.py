@@ -108,9 +108,9 @@ class ScheduleLine:
     """
     if not step:
       return str(self)
-    return '%s At step %d, where this %s, the rate is %g.' % (
-        self, step, 'worker joins the run' if joins else 'run resumes',
-        rate_at(self.schedule, self.batch_size, step))
+    return '%s At step %d, where %s, the rate is %g.' % (
+        self, step, 'this worker joins the run' if joins else
+        'this run resumes', rate_at(self.schedule, self.batch_size, step))
 
 
 def describe(schedule, batch_size, step_words, images_per_step=None):
