@@ -557,6 +557,9 @@ ADVICE = {
     # path after an address this TensorFlow cannot reach here.
     ('cifar10/support/storage.py', 'Check the address and your access'):
         ['test_advice.py::test_url_refused_then_a_local_path_or_one_served'],
+    ('cifar10/support/storage.py', 'Give a path of UTF-8 names: rename'):
+        ['test_advice.py::test_path_not_utf8_refused_then_renamed_or_'
+         'another'],
     # cifar10/support/trained_layers.py ('--trainable_scopes : name at least
     # one scope; the model's scopes are conv1, ...')
     ('cifar10/support/trained_layers.py', 'name at least one scope'):
@@ -3407,6 +3410,21 @@ def test_empty_path_refused_then_a_folder_given(small_data, tmp_path,
                                     ['--train_dir', ''], capsys)
   assert _train(small_data, str(tmp_path / 'run'), 1) == 0  # "give a folder".
   assert latest_step(str(tmp_path / 'run')) == 1
+
+
+def test_path_not_utf8_refused_then_renamed_or_another(small_data, tmp_path,
+                                                       capsys):
+  latin = str(tmp_path / os.fsdecode(b'caf\xe9'))  # Latin-1, not UTF-8.
+  os.makedirs(latin)
+  assert 'Give a path of UTF-8 names: rename that file or folder, or choose ' \
+      'another.' in _flag_refusal(train.parser().parse_args,
+                                  ['--train_dir', latin], capsys)
+  renamed = str(tmp_path / 'cafe')
+  os.rename(latin, renamed)  # "rename that file or folder".
+  assert _train(small_data, renamed, 1) == 0
+  assert latest_step(renamed) == 1
+  assert _train(small_data, str(tmp_path / 'other'), 1) == 0  # "or another".
+  assert latest_step(str(tmp_path / 'other')) == 1
 
 
 def test_convert_into_a_url_then_locally_and_copied_there(small_data,

@@ -11,6 +11,7 @@ from cifar10 import eval as cifar10_eval
 from cifar10 import export
 import cifar10.train as train
 from cifar10.support import checkpoints
+from cifar10.support import console
 from cifar10.support import data_sets
 from cifar10.support import download
 from cifar10.support import errors
@@ -334,3 +335,68 @@ def test_a_record_without_the_data_is_read_and_given_it(tmp_path):
   (old / 'events.out.tfevents.1700000001.host').write_bytes(b'')
   paths.EvaluationRecord(str(old), run, paths.Scored('test', 1000)).write()
   assert sorted(os.listdir(old)) == ['events.out.tfevents.1700000001.host']
+
+
+# A name in Latin-1, not UTF-8 (a file saved under another system's
+# encoding): Python reads its byte \xe9 as the surrogate \udce9, and the
+# scripts show it as caf\xe9.
+_NOT_UTF8 = os.fsdecode(b'caf\xe9')
+
+
+@pytest.mark.parametrize('name', ['cafe', _NOT_UTF8],
+                         ids=['ascii', 'not-utf8'])
+def test_a_file_name_that_is_not_utf8_is_checked_as_any_other(name, tmp_path,
+                                                              capsys):
+  # TensorFlow's file layer cannot decode such a name as it lists a folder:
+  # every folder check that listed one (the folder given, a neighbour, a
+  # child) failed, and argparse said "invalid resolve_data_dir value".
+  picture = name + '.png'
+  for folder in ('photos/a', 'photos/b', 'pics'):
+    os.makedirs(str(tmp_path / folder))
+    (tmp_path / folder / picture).write_bytes(b'')
+  # One folder of pictures below is no data set of pictures: a new folder,
+  # to download into.
+  parse = train.parser().parse_args
+  assert parse(['--data_dir', str(tmp_path)]).data_dir == str(tmp_path)
+  with pytest.raises(SystemExit):
+    parse(['--data_dir', str(tmp_path / 'photos')])
+  assert ('argument --data_dir: --data_dir %s holds folders of pictures (a/, '
+          'b/), but the scripts read data in CIFAR-10\'s format: convert '
+          'them first' % (tmp_path / 'photos')) in capsys.readouterr().err
+  assert paths.other_use_of_folder(str(tmp_path / 'pics')) == (
+      'a folder of pictures (%s)' % picture)
+  assert paths.use_of_folder(str(tmp_path / 'photos')) == (
+      'a folder of pictures (a/, b/), the input of cifar10.convert_images')
+  # A run's folder holding such a subfolder (runs_below's glob lists it).
+  run = tmp_path / 'run'
+  _run(str(run), 5)
+  os.makedirs(str(run / name))
+  (run / name / 'plot.png').write_bytes(b'')
+  assert paths.check_train_dir(str(run)) == str(run)
+  assert paths.unlisted_checkpoints(str(run)) == [str(run / 'model.ckpt-5')]
+
+
+def test_a_path_flag_that_is_not_utf8_is_refused_in_one_line(tmp_path,
+                                                            capsys):
+  # TensorFlow cannot read or write there. Before, its UnicodeEncodeError
+  # made argparse say "invalid check_train_dir value" and no reason.
+  refusal = ('%s: a name in it is not UTF-8 text, and TensorFlow reads and '
+             'writes only paths that are. Give a path of UTF-8 names: rename '
+             'that file or folder, or choose another.')
+  parse = train.parser().parse_args
+  shown = str(tmp_path / 'caf\\xe9')
+  with pytest.raises(SystemExit) as raised:
+    parse(['--train_dir', str(tmp_path / _NOT_UTF8)])
+  assert raised.value.code == 2
+  assert 'error: argument --train_dir: %s' % (refusal % shown) in \
+      capsys.readouterr().err
+  # A data folder found below --data_dir under such a name: the notice
+  # says which, as the scripts show it (script.start), and the refusal why
+  # it cannot be read.
+  console.escape_unencodable()
+  _data_dir(tmp_path / _NOT_UTF8)
+  with pytest.raises(SystemExit):
+    parse(['--data_dir', str(tmp_path)])
+  err = capsys.readouterr().err
+  assert 'its subfolder %s does: using that.' % shown in err
+  assert 'error: argument --data_dir: %s' % (refusal % shown) in err

@@ -151,9 +151,10 @@ def user_path(check=None, what='a folder'):
 
   The check runs when the flag is parsed (on the default too), and its
   message becomes argparse's one-line error for the flag. Before it, an
-  empty path is refused (`non_empty_path`), and a URL is refused unless
-  TensorFlow serves and reaches it (storage.check_served), so that nothing
-  is written for a path that cannot work.
+  empty path is refused (`non_empty_path`), and so are a path holding a
+  name that is not UTF-8 and a URL that TensorFlow does not serve and
+  reach (storage.check_served), so that nothing is written for a path that
+  cannot work.
 
   Args:
     check: a function of the flag's text returning the path to use, or
@@ -163,7 +164,11 @@ def user_path(check=None, what='a folder'):
   def parse(text):
     try:
       storage.check_served(text)
-      return check(text) if check else text
+      path = check(text) if check else text
+      # The check may take a subfolder it found instead (resolve_data_dir's
+      # "its subfolder ... does: using that"), whose name TensorFlow must
+      # take too.
+      return storage.check_served(path) if path != text else path
     except errors.UserError as error:
       raise argparse.ArgumentTypeError(str(error))
   parse.__name__ = check.__name__ if check else 'path'

@@ -146,10 +146,11 @@ class LocalFiles:
 
 
 def _names_in(folder, files=storage):
-  """What `folder` holds, or [] where it is no folder or cannot be read."""
+  """What `folder` holds, or [] where it is no folder or cannot be read
+  (by TensorFlow, or by os where a name is not UTF-8: storage.listdir)."""
   try:
     return files.listdir(folder) if files.isdir(folder) else []
-  except files.op_error():
+  except (files.op_error(), OSError):
     return []
 
 

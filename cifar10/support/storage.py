@@ -8,7 +8,9 @@ and `open` do not: they would take gs://bucket/run for a local folder named
 "gs:", create it, and train into it. So this port touches its files only
 through the functions here, and every path flag is checked by
 `check_served` before anything is written: a URL whose file system this
-TensorFlow does not serve, or cannot reach, is refused in one line.
+TensorFlow does not serve, or cannot reach, is refused in one line. (Only
+a local name that is not UTF-8, which TensorFlow cannot take, is looked
+at through `os` here: see _not_utf8.)
 
 TensorFlow is imported on the first call, not with this module: the flags
 import it while the scripts answer --help.
@@ -17,6 +19,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
   import run_as_file
   run_as_file.refuse(__file__)
 
+import glob as python_glob
 import os
 import posixpath
 import re
@@ -67,17 +70,45 @@ def absolute(path):
   return path if scheme(path) else os.path.abspath(path)
 
 
+# A local file name need not be UTF-8 (a file saved under another system's
+# encoding, such as Latin-1's caf\xe9.png). Python hands such a name over
+# with its bytes as surrogates (os.listdir), and printable shows them as
+# \xNN; TensorFlow's file layer fails on it with a UnicodeError, decoding
+# it as it lists a folder or encoding it as it is given one. So a local
+# path holding such a name is looked at through Python's os instead, and a
+# local folder or pattern whose listing holds one is listed by Python: the
+# checks then see the folder as it is, the same as under an ASCII name.
+
+def _not_utf8(path):
+  """Whether `path` holds a name that is not UTF-8, which TensorFlow's file
+  layer cannot take. (check_served refuses such a path flag; names at a
+  URL are UTF-8, so a path listed there never is one.)"""
+  try:
+    path.encode('utf-8')
+  except UnicodeEncodeError:
+    return True
+  return False
+
+
 def check_served(path):
   """Returns `path` if TensorFlow can read and write there; else refuses.
 
-  A local path always passes (its own errors come later, named by the code
-  that meets them). A URL passes if TensorFlow serves its scheme and can
-  tell whether the path exists (which reaches the server).
+  A path holding a name that is not UTF-8 (_not_utf8) is refused: the
+  Saver, the summary writers and the data pipeline reach it only through
+  TensorFlow, which cannot take such a name. Any other local path passes
+  (its own errors come later, named by the code that meets them). A URL
+  passes if TensorFlow serves its scheme and can tell whether the path
+  exists (which reaches the server).
 
   Raises:
     errors.UserError: naming the path, what went wrong and what to give
       instead.
   """
+  if _not_utf8(path):
+    raise errors.UserError(
+        '%s: a name in it is not UTF-8 text, and TensorFlow reads and '
+        'writes only paths that are. Give a path of UTF-8 names: rename '
+        'that file or folder, or choose another.' % printable(path))
   name = scheme(path)
   if name is None:
     return path
@@ -118,26 +149,50 @@ def reason(error):
 # ---------------------------------------------------------------------------
 
 def exists(path):
+  if _not_utf8(path):
+    return os.path.exists(path)
   return _tf().io.gfile.exists(path)
 
 
 def isdir(path):
+  if _not_utf8(path):
+    return os.path.isdir(path)
   return _tf().io.gfile.isdir(path)
 
 
 def isfile(path):
   """Whether `path` exists and is not a folder."""
-  gfile = _tf().io.gfile
-  return gfile.exists(path) and not gfile.isdir(path)
+  return exists(path) and not isdir(path)
 
 
 def listdir(path):
-  """The names in folder `path` (sub-folders without a trailing slash)."""
-  return [name.rstrip('/') for name in _tf().io.gfile.listdir(path)]
+  """The names in folder `path` (sub-folders without a trailing slash).
+
+  A local folder that holds a name that is not UTF-8, or whose own path
+  does, is listed by os.listdir, which keeps that name (its bytes as
+  surrogates).
+
+  Raises:
+    op_error(): TensorFlow cannot list it (a folder not there, or not
+      readable); OSError, the same, met by os.listdir.
+  """
+  try:
+    return [name.rstrip('/') for name in _tf().io.gfile.listdir(path)]
+  except UnicodeError:
+    if scheme(path):
+      raise
+    return os.listdir(path)
 
 
 def glob(pattern):
-  return _tf().io.gfile.glob(pattern)
+  """The paths that match `pattern`; where the pattern or a local match
+  holds a name that is not UTF-8, as Python's glob finds them."""
+  try:
+    return _tf().io.gfile.glob(pattern)
+  except UnicodeError:
+    if scheme(pattern):
+      raise
+    return python_glob.glob(pattern)
 
 
 def makedirs(path):
@@ -152,10 +207,9 @@ def remove(path):
 
 def remove_empty_folder(path):
   """Deletes folder `path` if it is empty; returns whether it did."""
-  gfile = _tf().io.gfile
-  if gfile.listdir(path):
+  if listdir(path):
     return False
-  gfile.rmtree(path)  # Empty: removes the folder alone.
+  _tf().io.gfile.rmtree(path)  # Empty: removes the folder alone.
   return True
 
 
