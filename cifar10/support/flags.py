@@ -221,6 +221,21 @@ def check_output(args):
             *os.path.splitext(args.output), taken=os.path.lexists))))
 
 
+def output_ending_in(args, ending):
+  """The --output a refusal of its name's ending offers: args.output with
+  `ending` for its own (cm.jpg -> cm.png), a free name (paths.free_name)
+  unless --overwrite says an existing file may be replaced, so that the
+  advice works as written.
+
+  Args:
+    args: the parsed flags of a parser given add_output.
+    ending: the ending to give, such as '.png'.
+  """
+  return paths.free_name(
+      os.path.splitext(args.output)[0], ending,
+      taken=(lambda name: False) if args.overwrite else os.path.lexists)
+
+
 def _check_output_folder(output):
   """Refuses an --output whose folder is missing, a file, or not writable."""
   folder = os.path.dirname(output) or '.'
