@@ -129,16 +129,13 @@ def check_png_name(args):
   Raises:
     errors.UserError: naming the file and the .png to give instead.
   """
-  stem, ending = os.path.splitext(args.output)
+  ending = os.path.splitext(args.output)[1]
   if ending.lower() == '.png' or os.path.isdir(args.output):
     return  # A folder: flags.check_output names it.
-  suggested = paths.free_name(
-      stem, '.png', taken=(lambda name: False) if args.overwrite else
-      os.path.lexists)
   raise errors.UserError(
       '--output %s: this tool writes the PNG the evaluator stored, unchanged, '
       'so the file must be named .png. Give --output %s.'
-      % (args.output, paths.for_shell(suggested)))
+      % (args.output, paths.for_shell(flags.output_ending_in(args, '.png'))))
 
 
 def main(argv=None):

@@ -20,9 +20,15 @@ per run, in the same order, with a --label each. With --examples_per_step
 counts training images seen instead of steps, which puts runs of different
 batch sizes on one scale.
 
+The ending of --output names the picture's format: .png, or any other that
+matplotlib writes here (.pdf, .svg, ...; a refused name lists them). A name
+without one is refused rather than given matplotlib's .png: the file
+written is always the one named.
+
 Needs matplotlib, an optional extra: `pip install -e '.[plot]'`.
 """
 
+import io
 import os
 import sys
 
@@ -72,8 +78,66 @@ def parser():
                       help='Training images per global step of each run; '
                            'puts images seen on the x axis instead of steps.')
   result.add_argument('--title', default=None, help='A title for the picture.')
-  flags.add_output(result)
+  flags.add_output(result, 'The picture to write; its ending names the '
+                           'format (run.png, run.pdf, run.svg, ...).')
   return result
+
+
+def _writes(format_name):
+  """Whether matplotlib writes pictures of `format_name` ('png') here.
+
+  matplotlib lists the formats it knows, but some need more than itself:
+  .pgf a TeX system (xelatex), .avif and .webp a Pillow built with them. So
+  each is tried on a small figure with text (what .pgf hands to TeX), in
+  memory: nothing is written, and a refused format costs no drawing.
+  """
+  from matplotlib import figure  # pylint: disable=g-import-not-at-top
+  probe = figure.Figure(figsize=(1, 1))
+  probe.text(0.5, 0.5, 'x')
+  try:
+    probe.savefig(io.BytesIO(), format=format_name)
+  except Exception:  # pylint: disable=broad-except
+    # Each writer fails in its own way (RuntimeError without xelatex,
+    # Pillow's KeyError or OSError without a plugin): all mean "not here".
+    return False
+  return True
+
+
+def writable_formats():
+  """The formats ('pdf', 'png', ...) matplotlib writes here, sorted."""
+  from matplotlib import figure  # pylint: disable=g-import-not-at-top
+  return [name for name in sorted(
+      figure.Figure().canvas.get_supported_filetypes()) if _writes(name)]
+
+
+def check_format(args):
+  """Refuses an --output whose ending names no format matplotlib writes.
+
+  Call it before the work: matplotlib would refuse the name only once the
+  picture is drawn, in a traceback; and given a name without an ending, it
+  adds .png to it, so that a file other than the one checked (an existing
+  run.png for --output run) would be written over. The refusal offers the
+  name ending in .png (free, unless --overwrite is given) and lists the
+  formats matplotlib writes here.
+
+  Args:
+    args: the parsed flags.
+
+  Raises:
+    errors.UserError: naming --output and the endings to give instead.
+  """
+  ending = os.path.splitext(args.output)[1].lower()
+  if os.path.isdir(args.output) or _writes(ending[1:]):
+    return  # A folder: flags.check_output names it.
+  if ending in ('', '.'):
+    trouble = '%s has no ending to name the picture\'s format' % args.output
+  else:
+    trouble = '%s: matplotlib cannot write %s here' % (args.output, ending)
+  raise errors.UserError(
+      '--output %s. Give --output %s, or end the name in any format '
+      'matplotlib writes here: %s.' % (
+          trouble, paths.for_shell(flags.output_ending_in(args, '.png')),
+          ', '.join('.' + name for name in writable_formats())))
 
 
 def read_scalar_events(folder, tags, optional_tags=()):
@@ -142,14 +206,16 @@ def read_scalars(folder, tags):
 
 
 def draw(runs, output, title=None):
-  """Draws the runs' loss, learning rate and precision @ 1 into a PNG file.
+  """Draws the runs' loss, learning rate and precision @ 1 into a picture.
 
   Args:
     runs: a list of dicts, one per run, with 'label', 'scale' (images per
       step, or 1 to plot against steps), 'train' and 'eval' (what
       read_scalars returned for the run's two folders; 'eval' None in
       every run: no precision panel).
-    output: the PNG file to write.
+    output: the file to write, of the format its ending names (one that
+      check_format accepts). The format is given to matplotlib, which
+      then writes that very name.
     title: an optional title.
 
   Returns:
@@ -195,7 +261,8 @@ def draw(runs, output, title=None):
   if title:
     figure.suptitle(title)
   figure.tight_layout()
-  figure.savefig(output, dpi=DPI)
+  figure.savefig(output, dpi=DPI,
+                 format=os.path.splitext(output)[1][1:].lower())
   pyplot.close(figure)
   return figure
 
@@ -238,15 +305,18 @@ def _check_pair(train_dir, eval_dir):
 def main(argv=None):
   args = parser().parse_args(argv)
   try:
-    flags.check_output(args)
-  except errors.UserError as error:
-    print('error: %s' % error, file=sys.stderr)
-    return 1
-  try:
     import matplotlib  # pylint: disable=g-import-not-at-top,unused-import
   except ImportError:
     print('error: plotting needs matplotlib, an optional extra: run '
           "pip install -e '.[plot]' in the repository.", file=sys.stderr)
+    return 1
+  try:
+    # The format first: the free name offered for an existing --output
+    # keeps its ending, which must then be one matplotlib writes.
+    check_format(args)
+    flags.check_output(args)
+  except errors.UserError as error:
+    print('error: %s' % error, file=sys.stderr)
     return 1
   try:
     count = len(args.train_dir)

@@ -424,15 +424,21 @@ ADVICE = {
         ['test_guide_scripts.py::test_an_existing_output_is_kept_then_a_new_'
          'file_or_overwrite',
          'test_plot_run.py::test_an_existing_output_is_kept_then_a_new_file_'
-         'or_overwrite'],
+         'or_overwrite',
+         'test_docs_flags.py::test_flags_doc_keeps_a_users_file_then_a_new_'
+         'name_or_overwrite'],
     ('cifar10/support/flags.py', 'is a folder. Give a new file, such as'):
         ['test_guide_scripts.py::test_an_existing_output_is_kept_then_a_new_'
-         'file_or_overwrite'],
+         'file_or_overwrite',
+         'test_docs_flags.py::test_flags_doc_refuses_a_folder_then_a_file_'
+         'in_it'],
     ('cifar10/support/flags.py', 'does not exist. Create it (mkdir -p'):
         ['test_guide_scripts.py::test_an_output_in_a_missing_folder_is_'
          'refused_then_made_as_told',
          'test_plot_run.py::test_an_output_in_a_missing_folder_is_refused_'
-         'then_made_as_told'],
+         'then_made_as_told',
+         'test_docs_flags.py::test_flags_doc_refuses_a_missing_folder_in_one_'
+         'line_then_made_as_told'],
     ('cifar10/support/flags.py', 'Give an --output in a folder, such as'):
         ['test_guide_scripts.py::test_an_output_below_a_file_is_refused_then_'
          'one_in_a_folder'],

@@ -1,10 +1,19 @@
 """docs/flags.md is the parsers' own listing; what the documents say of flags, defaults and Python versions is what the code has."""
 
+import os
 import re
+import shlex
+import shutil
+import subprocess
+import sys
 
 import pytest
 
+from cifar10.support import errors
+from conftest import DEADLINE_SECS
 import documents
+import script_modules
+import test_guide_scripts
 
 # The fast lane (docs/testing.md): the whole file.
 pytestmark = pytest.mark.fast
@@ -138,3 +147,97 @@ def test_the_readme_states_the_python_versions_setup_py_allows():
       r"'Programming Language :: Python :: 3\.(\d+)'", setup)}
   assert classifiers == set(range(int(low), newest + 1))
   assert 'Python 3.%s to 3.%d' % (low, newest) in documents.read('README.md')
+
+
+def _refusal(argv):
+  """The message of flags_doc's refusal of `argv`."""
+  with pytest.raises(errors.UserError) as raised:
+    documents.flags_doc().main(argv)
+  return str(raised.value)
+
+
+def test_flags_doc_keeps_a_users_file_then_a_new_name_or_overwrite(
+    tmp_path, capsys):
+  # Before: notes.txt was replaced by the listing, said as "Wrote ...".
+  flags_doc = documents.flags_doc()
+  mine = tmp_path / 'notes.txt'
+  mine.write_text('my notes')
+  assert _refusal(['--output', str(mine)]) == (
+      '--output %s exists already, and nothing is written over. Give a new '
+      'file, such as --output %s, or add --overwrite to replace it.'
+      % (mine, tmp_path / 'notes_2.txt'))
+  assert mine.read_text() == 'my notes'
+  # "Give a new file, such as --output .../notes_2.txt".
+  assert flags_doc.main(['--output', str(tmp_path / 'notes_2.txt')]) == 0
+  assert (tmp_path / 'notes_2.txt').read_text() == flags_doc.markdown()
+  # A file it wrote is its own: written again without --overwrite.
+  assert flags_doc.main(['--output', str(tmp_path / 'notes_2.txt')]) == 0
+  # "or add --overwrite to replace it".
+  assert flags_doc.main(['--output', str(mine), '--overwrite']) == 0
+  assert mine.read_text() == flags_doc.markdown()
+  assert capsys.readouterr().out == ''.join(
+      'Wrote %s\n' % (tmp_path / name)
+      for name in ('notes_2.txt', 'notes_2.txt', 'notes.txt'))
+
+
+def test_flags_doc_regenerates_its_file_as_the_docs_say(tmp_path,
+                                                        monkeypatch):
+  # `python scripts/flags_doc.py` rewrites docs/flags.md, which exists, with
+  # no --overwrite: here a stale copy of it stands in for it.
+  flags_doc = documents.flags_doc()
+  stale = tmp_path / 'flags.md'
+  shutil.copy(os.path.join(script_modules.ROOT, 'docs', 'flags.md'), stale)
+  with open(stale, 'a') as stream:
+    stream.write('| `--gone` | 1 | A flag since removed. |\n')
+  monkeypatch.setattr(flags_doc, 'FLAGS_MD', str(stale))
+  assert flags_doc.main([]) == 0
+  assert stale.read_text() == flags_doc.markdown()
+
+
+def test_flags_doc_refuses_a_folder_then_a_file_in_it(tmp_path):
+  # Before: IsADirectoryError and its traceback.
+  folder = tmp_path / 'docs'
+  folder.mkdir()
+  message = _refusal(['--output', str(folder), '--overwrite'])
+  assert message == (
+      '--output %s is a folder. Give a new file, such as --output %s.'
+      % (folder, folder / 'flags.md'))
+  # "Give a new file, such as --output DIR/flags.md".
+  typed, = shlex.split(message.rpartition('--output ')[2][:-1])
+  assert documents.flags_doc().main(['--output', typed]) == 0
+  assert os.listdir(folder) == ['flags.md']
+
+
+def test_flags_doc_refuses_a_missing_folder_in_one_line_then_made_as_told(
+    tmp_path):
+  # Before: TensorFlow's held-back start-up lines, then FileNotFoundError
+  # and its traceback.
+  output = str(tmp_path / 'nodir' / 'x.md')
+  done = subprocess.run(
+      [sys.executable, script_modules.path('flags_doc'), '--output', output],
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+      timeout=DEADLINE_SECS)
+  assert (done.returncode, done.stdout) == (1, '')
+  error, = [line for line in done.stderr.splitlines()
+            if not line.startswith('cifar10: using oneDNN CPU kernels')]
+  assert error == (
+      'error: --output %s: the folder %s does not exist. Create it (mkdir -p '
+      '%s) or give another --output.' % (output, tmp_path / 'nodir',
+                                         tmp_path / 'nodir'))
+  assert os.listdir(tmp_path) == []
+  # "Create it (mkdir -p DIR)".
+  test_guide_scripts.follow_mkdir_advice(error)
+  assert documents.flags_doc().main(['--output', output]) == 0
+  assert os.listdir(tmp_path / 'nodir') == ['x.md']
+
+
+def test_flags_doc_refuses_an_empty_output_in_one_line(capsys):
+  # Before: `--output "$OUT"` with OUT unset rewrote docs/flags.md, and a
+  # refused flag printed argparse's usage block first.
+  with pytest.raises(SystemExit) as raised:
+    documents.flags_doc().parser().parse_args(['--output', ''])
+  assert raised.value.code == 2
+  assert capsys.readouterr().err == (
+      'python scripts/flags_doc.py: error: argument --output: an empty path; '
+      'give a file to write (an unset shell variable gives an empty one) '
+      '(python scripts/flags_doc.py --help lists the flags)\n')

@@ -1,7 +1,10 @@
 """scripts/plot_run.py: the picture of a run holds exactly the values its event files hold."""
 
 import os
+import shlex
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -10,7 +13,7 @@ from PIL import Image
 import script_modules
 import test_guide_scripts
 from cifar10 import eval as cifar10_eval
-from conftest import summary_values
+from conftest import DEADLINE_SECS, summary_values
 
 # The fast lane (docs/testing.md): the whole file.
 pytestmark = pytest.mark.fast
@@ -243,3 +246,104 @@ def test_an_output_in_a_missing_folder_is_refused_then_made_as_told(
   assert plot_run.main(args + ['--output', output]) == 0
   with Image.open(output) as picture:
     assert picture.format == 'PNG'
+
+
+def _refused_output(args, output, capsys):
+  """The one line plot_run says refusing `output`, and the --output that
+  line offers, as a shell reads it."""
+  assert plot_run.main(args + ['--output', output]) == 1
+  error = capsys.readouterr().err
+  assert error.count('\n') == 1, error
+  typed, = shlex.split(error.partition('. Give --output ')[2].partition(
+      ', or end the name')[0])
+  return error, typed
+
+
+def _endings():
+  return ', '.join('.' + name for name in plot_run.writable_formats())
+
+
+def test_an_output_matplotlib_cannot_write_is_refused_then_one_it_can(
+    trained_dir, tmp_path, capsys):
+  # Before: the picture was drawn, then matplotlib's "ValueError: Format
+  # 'txt' is not supported" ended the tool in a traceback; and where
+  # notes.txt existed, the "exists already" refusal offered notes_2.txt,
+  # which met the same traceback.
+  args = ['--train_dir', trained_dir]
+  (tmp_path / 'notes.txt').write_text('my notes')
+  for name, offered in [('a.txt', 'a.png'), ('x.bmp', 'x.png'),
+                        ('run.v2', 'run.png'), ('notes.txt', 'notes.png')]:
+    output = str(tmp_path / name)
+    error, typed = _refused_output(args, output, capsys)
+    assert error == (
+        'error: --output %s: matplotlib cannot write %s here. Give --output '
+        '%s, or end the name in any format matplotlib writes here: %s.\n'
+        % (output, os.path.splitext(name)[1], tmp_path / offered,
+           _endings()))
+    # "Give --output NAME.png".
+    assert plot_run.main(args + ['--output', typed]) == 0
+    with Image.open(typed) as picture:
+      assert picture.format == 'PNG'
+  assert sorted(os.listdir(tmp_path)) == [
+      'a.png', 'notes.png', 'notes.txt', 'run.png', 'x.png']
+  assert (tmp_path / 'notes.txt').read_text() == 'my notes'
+
+
+def test_every_format_the_refusal_lists_is_written_under_its_name(
+    trained_dir, tmp_path, capsys):
+  # "or end the name in any format matplotlib writes here: ...", and in
+  # capitals too (matplotlib reads the ending in either).
+  endings = _endings().split(', ')
+  assert {'.pdf', '.png', '.svg'} <= set(endings)
+  names = ['run' + ending for ending in endings] + ['RUN.PDF']
+  for name in names:
+    assert plot_run.main(['--train_dir', trained_dir, '--output',
+                          str(tmp_path / name)]) == 0, name
+    assert capsys.readouterr().out == 'Wrote %s\n' % (tmp_path / name)
+  assert sorted(os.listdir(tmp_path)) == sorted(names)
+  with open(tmp_path / 'RUN.PDF', 'rb') as pdf:
+    assert pdf.read(5) == b'%PDF-'
+  with open(tmp_path / 'run.svg', 'rb') as svg:
+    assert b'<svg' in svg.read()
+
+
+def test_an_output_without_an_ending_is_refused_and_no_other_file_written(
+    trained_dir, tmp_path, capsys):
+  # Before: `--output report` said "Wrote report", and matplotlib had
+  # written the picture over the user's report.png (it adds .png to a name
+  # without an ending), which nothing had checked.
+  args = ['--train_dir', trained_dir]
+  (tmp_path / 'report.png').write_text('my notes')
+  output = str(tmp_path / 'report')
+  error, typed = _refused_output(args, output, capsys)
+  assert error == (
+      "error: --output %s has no ending to name the picture's format. Give "
+      '--output %s, or end the name in any format matplotlib writes here: '
+      '%s.\n' % (output, tmp_path / 'report_2.png', _endings()))
+  assert os.listdir(tmp_path) == ['report.png']
+  assert (tmp_path / 'report.png').read_text() == 'my notes'
+  # "Give --output report_2.png": report.png is the user's.
+  assert plot_run.main(args + ['--output', typed]) == 0
+  assert (tmp_path / 'report.png').read_text() == 'my notes'
+  # "or end the name in any format matplotlib writes here".
+  assert plot_run.main(args + ['--output', output + '.pdf']) == 0
+  assert sorted(os.listdir(tmp_path)) == ['report.pdf', 'report.png',
+                                          'report_2.png']
+
+
+def test_a_refused_output_is_one_line_without_tensorflows_lines(
+    trained_dir, tmp_path):
+  # Before: TensorFlow's held-back start-up lines (which it writes twice,
+  # once per library that logs them), then matplotlib's traceback.
+  done = subprocess.run(
+      [sys.executable, script_modules.path('plot_run'), '--train_dir',
+       trained_dir, '--output', str(tmp_path / 'a.txt')],
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+      timeout=DEADLINE_SECS)
+  assert (done.returncode, done.stdout) == (1, '')
+  assert [line for line in done.stderr.splitlines()
+          if not line.startswith('cifar10: using oneDNN CPU kernels')] == [
+      'error: --output %s: matplotlib cannot write .txt here. Give --output '
+      '%s, or end the name in any format matplotlib writes here: %s.'
+      % (tmp_path / 'a.txt', tmp_path / 'a.png', _endings())]
+  assert os.listdir(tmp_path) == []

@@ -175,8 +175,9 @@ def user_path(check=None, what='a folder'):
   return non_empty_path(parse, what)
 
 
-def add_output(parser, help_text='The PNG file to write.'):
-  """Adds --output, the picture a learner's tool writes, and --overwrite.
+def add_output(parser, help_text='The PNG file to write.',
+               what='a PNG file to write', required=True):
+  """Adds --output, the file a tool writes, and --overwrite.
 
   An existing file is refused unless --overwrite says to replace it
   (check_output): a file of the user's that a tool wrote over would be
@@ -186,27 +187,31 @@ def add_output(parser, help_text='The PNG file to write.'):
   Args:
     parser: an argparse parser.
     help_text: what --output takes.
+    what: what --output takes, for the refusal of an empty one.
+    required: False for a tool with a file of its own to write where
+      --output is not given (its help_text says which).
   """
-  parser.add_argument('--output', required=True,
-                      type=non_empty_path(what='a PNG file to write'),
-                      help=help_text)
+  parser.add_argument('--output', required=required,
+                      type=non_empty_path(what=what), help=help_text)
   parser.add_argument('--overwrite', action='store_true',
                       help='Replace --output where that file exists already '
                            '(without it, the file is kept and the tool '
                            'refuses).')
 
 
-def check_output(args):
+def check_output(args, new_file='picture.png'):
   """Refuses an --output that cannot be written, or exists without
   --overwrite.
 
   Call it before the tool's work, so that a refused command costs nothing:
-  the picture is written last, and a folder that is not there (or not a
+  the output is written last, and a folder that is not there (or not a
   folder, or not writable) would end the tool in a traceback after all its
   work.
 
   Args:
     args: the parsed flags of a parser given add_output.
+    new_file: the name of a file the tool could write, which the refusal of
+      a folder as --output offers inside it.
 
   Raises:
     errors.UserError: naming the file or its folder, and what to give
@@ -215,8 +220,9 @@ def check_output(args):
   if os.path.isdir(args.output):
     raise errors.UserError(
         '--output %s is a folder. Give a new file, such as %s.'
-        % (args.output, paths.flag_value(
-            '--output', os.path.join(args.output, 'picture.png'))))
+        % (args.output, paths.flag_value('--output', paths.free_name(
+            *os.path.splitext(os.path.join(args.output, new_file)),
+            taken=os.path.lexists))))
   _check_output_folder(args.output)
   if os.path.lexists(args.output) and not args.overwrite:
     raise errors.UserError(
@@ -224,6 +230,21 @@ def check_output(args):
         'new file, such as %s, or add --overwrite to replace it.'
         % (args.output, paths.flag_value('--output', paths.free_name(
             *os.path.splitext(args.output), taken=os.path.lexists))))
+
+
+def output_ending_in(args, ending):
+  """The --output a refusal of its name's ending offers: args.output with
+  `ending` for its own (cm.jpg -> cm.png), a free name (paths.free_name)
+  unless --overwrite says an existing file may be replaced, so that the
+  advice works as written.
+
+  Args:
+    args: the parsed flags of a parser given add_output.
+    ending: the ending to give, such as '.png'.
+  """
+  return paths.free_name(
+      os.path.splitext(args.output)[0], ending,
+      taken=(lambda name: False) if args.overwrite else os.path.lexists)
 
 
 def _check_output_folder(output):
