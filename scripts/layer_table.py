@@ -151,4 +151,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-  sys.exit(main())
+  # A stop, a full disk or a closed pipe is one line, as in every script.
+  sys.exit(script.run(main))

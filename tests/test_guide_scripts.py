@@ -56,6 +56,25 @@ def test_layer_multiply_adds_are_half_of_tensorflows_own_flop_counts():
              for name in ('pool1', 'norm1', 'norm2', 'pool2'))
 
 
+def test_layer_table_on_a_full_disk_says_one_line():
+  # /dev/full refuses every write, as a full disk does. Before: an OSError
+  # traceback, after TensorFlow's start-up lines (held back until then).
+  # TensorFlow's level as a user has it (the suite keeps its errors).
+  environ = {name: value for name, value in os.environ.items()
+             if name != 'TF_CPP_MIN_LOG_LEVEL'}
+  with open('/dev/full', 'w') as full:
+    done = subprocess.run(
+        [sys.executable, os.path.join(REPO, 'scripts', 'layer_table.py')],
+        stdout=full, stderr=subprocess.PIPE, text=True, env=environ,
+        timeout=DEADLINE_SECS)
+  assert done.returncode == 1
+  # (On some CPUs the port first says which kernels it chose.)
+  assert [line for line in done.stderr.splitlines()
+          if not line.startswith('cifar10: using oneDNN CPU kernels')] == [
+      'error: Could not write a file (No space left on device). Make room on '
+      'the disk the script writes to (or fix the cause) and run again.']
+
+
 def test_layer_table_shapes_and_parameters():
   layers = layer_table.build_layers()
   assert [layer.name for layer in layers] == [name for name, _ in
