@@ -141,7 +141,7 @@ def parser():
                       type=flags.user_path(paths.resolve_data_dir_to_read),
                       help='The --data_dir of training, holding '
                            'cifar-10-batches-bin/.')
-  flags.add_output(result, 'The PNG to write.')
+  flags.add_output(result, 'The PNG to write (a name ending .png).')
   result.add_argument('--passes', type=flags.positive_int, default=4,
                       help='Distorted versions of each image.')
   result.add_argument('--seed', type=int, default=1,
@@ -152,6 +152,8 @@ def parser():
 def main(argv=None):
   args = parser().parse_args(argv)
   paths.check_data_dir_to_read(args.data_dir)
+  # Pillow is told the format: a name of another would get PNG bytes.
+  flags.check_png_output(args, 'a PNG picture')
   flags.check_output(args)
   path = os.path.join(batch_files.batches_dir(args.data_dir),
                       cifar10_input.TRAIN_FILES[0])

@@ -117,30 +117,11 @@ def parser():
   return result
 
 
-def check_png_name(args):
-  """Refuses an --output whose name asks for another format than PNG.
-
-  The image is written as the evaluator stored it, PNG bytes: under a name
-  such as cm.jpg they would pass for a JPEG that is none, and viewers that
-  go by the name would fail to open it. Converting would lose the exact
-  copy, so the refusal names the .png to give (a free one, unless
-  --overwrite is given).
-
-  Raises:
-    errors.UserError: naming the file and the .png to give instead.
-  """
-  ending = os.path.splitext(args.output)[1]
-  if ending.lower() == '.png' or os.path.isdir(args.output):
-    return  # A folder: flags.check_output names it.
-  raise errors.UserError(
-      '--output %s: this tool writes the PNG the evaluator stored, unchanged, '
-      'so the file must be named .png. Give --output %s.'
-      % (args.output, paths.for_shell(flags.output_ending_in(args, '.png'))))
-
-
 def main(argv=None):
   args = parser().parse_args(argv)
-  check_png_name(args)
+  # The PNG bytes the evaluator stored: converting them would lose the
+  # exact copy.
+  flags.check_png_output(args, 'the PNG the evaluator stored, unchanged')
   flags.check_output(args)
   event = choose(image_events(args.eval_dir, args.tag), args.step)
   with open(args.output, 'wb') as out:

@@ -442,6 +442,11 @@ ADVICE = {
     ('cifar10/support/flags.py', 'Give an --output in a folder, such as'):
         ['test_guide_scripts.py::test_an_output_below_a_file_is_refused_then_'
          'one_in_a_folder'],
+    ('cifar10/support/flags.py', 'so the file must be named .png'):
+        ['test_guide_scripts.py::test_eval_image_refuses_a_name_of_another_'
+         'format_then_the_png',
+         'test_guide_scripts.py::test_distortion_picture_refuses_a_name_of_'
+         'another_format_then_the_png'],
     ('cifar10/support/flags.py', 'an empty path; give %s'):
         ['test_advice.py::test_empty_path_refused_then_a_folder_given'],
     # cifar10/support/kernel_choice.py

@@ -147,6 +147,27 @@ def test_distortion_picture_draws_each_class_first_image_and_its_distortions(
           distorted, np.broadcast_to(expected_grey, distorted.shape))
 
 
+def test_distortion_picture_refuses_a_name_of_another_format_then_the_png(
+    tmp_path):
+  # Before: --output d.jpg got PNG bytes, which viewers going by the name
+  # fail to open (found by a new user's trial).
+  _write_train_file(str(tmp_path), [crafted_record(label, *COLOURS[label])
+                                    for label in range(10)])
+  output = str(tmp_path / 'd.jpg')
+  with pytest.raises(errors.UserError) as raised:
+    distortion_picture.main(['--data_dir', str(tmp_path), '--output', output])
+  assert str(raised.value) == (
+      '--output %s: this tool writes a PNG picture, so the file must be '
+      'named .png. Give --output %s.' % (output, tmp_path / 'd.png'))
+  assert not os.path.exists(output)
+  # As it says.
+  typed, = shlex.split(str(raised.value).rpartition('--output ')[2][:-1])
+  assert distortion_picture.main(['--data_dir', str(tmp_path), '--output',
+                                  typed, '--passes', '1']) == 0
+  with Image.open(str(tmp_path / 'd.png')) as image:
+    assert image.format == 'PNG'
+
+
 def test_distortion_picture_draws_a_row_per_class_of_converted_data(tmp_path):
   # Three classes of one's own, named in batches.meta.txt: their labels are
   # 0 to 2, and the picture names them.

@@ -199,6 +199,30 @@ def add_output(parser, help_text='The PNG file to write.',
                            'refuses).')
 
 
+def check_png_output(args, what):
+  """Refuses an --output whose name asks for another format than PNG.
+
+  A tool that writes PNG bytes would give them, under a name such as
+  cm.jpg, to a file that passes for a JPEG and is none: viewers that go by
+  the name fail to open it. So the refusal names the .png to give (a free
+  one, unless --overwrite is given).
+
+  Args:
+    args: the parsed flags of a parser given add_output.
+    what: what the tool writes, for the message, e.g. 'a PNG'.
+
+  Raises:
+    errors.UserError: naming the file and the .png to give instead.
+  """
+  ending = os.path.splitext(args.output)[1]
+  if ending.lower() == '.png' or os.path.isdir(args.output):
+    return  # A folder: check_output names it.
+  raise errors.UserError(
+      '--output %s: this tool writes %s, so the file must be named .png. '
+      'Give --output %s.' % (args.output, what, paths.for_shell(
+          output_ending_in(args, '.png'))))
+
+
 def check_output(args, new_file='picture.png'):
   """Refuses an --output that cannot be written, or exists without
   --overwrite.
