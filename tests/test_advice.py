@@ -299,6 +299,10 @@ ADVICE = {
          'point_at_a_run',
          'test_warm_start.py::test_the_advice_of_each_refused_source_followed_'
          'leads_to_a_run'],
+    ('cifar10/support/checkpoints.py', 'copy it again from where it was '
+                                       'made'):
+        ['test_advice.py::test_every_checkpoint_damaged_then_copied_again_or_'
+         'another_run'],
     ('cifar10/support/checkpoints.py', 'to use it instead'):
         ['test_advice.py::test_damaged_newest_then_readers_use_the_older_one_'
          'as_advised',
@@ -2568,24 +2572,45 @@ def test_two_damaged_newest_then_both_set_aside_and_the_run_resumes(
       if re.match(r'model\.ckpt-[46]\.', name))
 
 
-def test_every_checkpoint_damaged_says_so_before_pointing_at_a_run(
-    run_of_four_checkpoints, tmp_path):
-  # Before: "... damaged or incomplete. Point --checkpoint_dir at the
-  # --train_dir of a training run.", of the training run given.
+def test_every_checkpoint_damaged_then_copied_again_or_another_run(
+    small_data, run_of_four_checkpoints, tmp_path):
+  # Before: "... No checkpoint before it is whole either (...). Point
+  # --checkpoint_dir at the --train_dir of a training run. Or let that run
+  # save a new checkpoint.": the folder given is a training run's, and
+  # cifar10.train refuses to resume it, so neither led anywhere.
   run = _copy_run(run_of_four_checkpoints, tmp_path / 'run')
   for step in (0, 2, 4, 6):
     with open('%s/model.ckpt-%d.data-00000-of-00001' % (run, step),
               'r+b') as stream:
       stream.truncate(1000)
-  message = _refusal(export.main, ['--checkpoint_dir', run, '--export_dir',
-                                   str(tmp_path / 'model')])
-  assert message.endswith(
+  advice = (
       ': it is damaged or incomplete. No checkpoint before it is whole either '
       '(%s holds model.ckpt-0, model.ckpt-2, model.ckpt-4, model.ckpt-6). '
-      'Point --checkpoint_dir at the --train_dir of a training run.' % run)
-  # Another run's folder, as it says.
-  assert export.main(['--checkpoint_dir', run_of_four_checkpoints,
-                      '--export_dir', str(tmp_path / 'model')]) == 0
+      'Without a whole checkpoint, cifar10.train cannot resume the run: copy '
+      'it again from where it was made, if it is a copy, or point '
+      '--checkpoint_dir at another training run\'s --train_dir.' % run)
+  eval_dir = str(tmp_path / 'eval')
+  image = str(tmp_path / 'red.png')
+  _png(image, 200)
+  export_dir = str(tmp_path / 'model')
+  readers = [
+      functools.partial(_eval, small_data, run, eval_dir),
+      functools.partial(predict.main, [image, '--checkpoint_dir', run]),
+      functools.partial(export.main, ['--checkpoint_dir', run,
+                                      '--export_dir', export_dir])]
+  for reader in readers:
+    assert _refusal(reader).endswith(advice)
+  # As it says, the trainer does not resume the run (it offers to start it
+  # over, --fresh).
+  assert 'Training will not write over it: run with --fresh' in _refusal(
+      _train, small_data, run, 8)
+  # "point --checkpoint_dir at another training run's --train_dir".
+  assert _eval(small_data, run_of_four_checkpoints,
+               str(tmp_path / 'other_eval')) == 0
+  # "copy it again from where it was made".
+  shutil.copytree(run_of_four_checkpoints, run, dirs_exist_ok=True)
+  for reader in readers:
+    assert reader() == 0
 
 
 def test_users_files_in_train_dir_then_moved_or_another_dir(small_data,
