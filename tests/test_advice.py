@@ -617,7 +617,9 @@ ADVICE = {
         ['test_advice.py::test_train_dir_an_eval_dir_then_a_folder_of_its_own'],
     ('cifar10/support/training_run.py', 'Train into a new folder instead'):
         ['test_advice.py::test_warm_start_from_the_run_fresh_clears_then_a_'
-         'new_folder_or_a_copy'],
+         'new_folder_or_a_copy',
+         'test_advice.py::test_resumed_with_its_own_checkpoint_as_source_then_'
+         'a_new_folder'],
     ('cifar10/support/training_run.py', 'copy the checkpoint out first'):
         ['test_advice.py::test_warm_start_from_the_run_fresh_clears_then_a_'
          'new_folder_or_a_copy'],
@@ -653,18 +655,18 @@ ADVICE = {
     ('cifar10/support/warm_start.py', 'Point it at the --train_dir of a '
                                       'training run, or at one'):
         ['test_warm_start.py::test_the_advice_of_each_refused_source_followed_'
-         'leads_to_a_run'],
+         'leads_to_a_run',
+         'test_advice.py::test_resumed_with_a_source_fresh_refuses_then_as_that_'
+         'refusal_says'],
     ('cifar10/support/warm_start.py', 'To train on that data, give it as '
                                       '--data_dir'):
         ['test_warm_start.py::test_a_data_set_as_source_then_as_data_dir_or_a_'
          'run_or_left_out'],
-    ('cifar10/support/warm_start.py', 'train into a new folder to start a '
-                                      'new run from it'):
-        ['test_advice.py::test_resumed_with_its_own_checkpoint_as_source_then_'
-         'a_new_folder'],
-    ('cifar10/support/warm_start.py', 'use --fresh to start over from %s'):
+    ('cifar10/support/training_run.py', 'use --fresh to start over from %s'):
         ['test_warm_start.py::test_a_resumed_run_ignoring_the_flag_then_fresh_'
-         'starts_from_it'],
+         'starts_from_it',
+         'test_advice.py::test_resumed_with_a_source_fresh_refuses_then_as_that_'
+         'refusal_says'],
 }
 
 # (module, fragment) -> why the string matches _GIVES_ADVICE but tells the
@@ -2890,18 +2892,56 @@ def test_resumed_with_its_own_checkpoint_as_source_then_a_new_folder(
   run = _copy_run(small_run, tmp_path / 'run')
   checkpoint = tf.train.latest_checkpoint(run)
   for steps, source in ((3, checkpoint), (4, run)):
+    # It names the refusal that --fresh gets.
+    refusal = _refusal(_train, small_data, run, steps, '--warm_start_from',
+                       source, '--fresh')
     capsys.readouterr()
     assert _train(small_data, run, steps, '--warm_start_from', source) == 0
     notice = capsys.readouterr().err
     assert notice == (
         'notice: --warm_start_from %s ignored: this run resumes from its own '
-        'checkpoint in --train_dir (train into a new folder to start a new '
-        'run from it: --train_dir %s).\n' % (source, tmp_path / 'run_new'))
-  # "train into a new folder to start a new run from it: --train_dir RUN_new"
-  new = _typed(r'--train_dir WORD\)\.$', notice)
+        'checkpoint in --train_dir, and --fresh would not start over from '
+        'it: %s\n' % (source, refusal))
+  # "Train into a new folder instead (--train_dir RUN_new, without --fresh)"
+  new = _typed(r'\(--train_dir WORD, without --fresh\)', notice)
   assert _train(small_data, new, 3, '--warm_start_from', checkpoint) == 0
   assert 'Warm start from %s: restored' % checkpoint in capsys.readouterr().out
   assert latest_step(new) == 3
+
+
+def test_resumed_with_a_source_fresh_refuses_then_as_that_refusal_says(
+    small_data, small_run, tmp_path, capsys):
+  # Before: "notice: --warm_start_from MISSING ignored: this run resumes
+  # ... (use --fresh to start over from MISSING).", and with --fresh added
+  # as told: "error: --warm_start_from MISSING does not exist."
+  run = _copy_run(small_run, tmp_path / 'run')
+  missing = str(tmp_path / 'nonexist')
+  capsys.readouterr()
+  assert _train(small_data, run, 3, '--warm_start_from', missing) == 0
+  refusal = ('--warm_start_from %s does not exist. Point it at the '
+             '--train_dir of a training run, or at one of its checkpoints '
+             '(such as RUN/model.ckpt-1000).' % missing)
+  assert capsys.readouterr().err == (
+      'notice: --warm_start_from %s ignored: this run resumes from its own '
+      'checkpoint in --train_dir, and --fresh would not start over from it: '
+      '%s\n' % (missing, refusal))
+  # That is what --fresh gets, and it removes nothing.
+  before = _listing(run)
+  assert _refusal(_train, small_data, run, 4, '--warm_start_from', missing,
+                  '--fresh') == refusal
+  assert _listing(run) == before
+  # "Point it at the --train_dir of a training run": a source --fresh takes,
+  # which the notice offers, and --fresh starts over from it.
+  assert _train(small_data, run, 4, '--warm_start_from', small_run) == 0
+  assert capsys.readouterr().err == (
+      'notice: --warm_start_from %s ignored: this run resumes from its own '
+      'checkpoint in --train_dir (use --fresh to start over from %s).\n'
+      % (small_run, small_run))
+  assert _train(small_data, run, 1, '--warm_start_from', small_run,
+                '--fresh') == 0
+  assert 'Warm start from %s/model.ckpt-2: restored' % small_run in (
+      capsys.readouterr().out)
+  assert latest_step(run) == 1
 
 
 def test_eval_dir_a_run_folder_then_one_of_its_own(small_data, small_run,
