@@ -872,7 +872,8 @@ def checkpoint_to_serve(checkpoint_dir, use_fp16):
 
   Both read no data set, so the classes come from the run's own record
   (class_names.txt beside the checkpoint), checked against the checkpoint's
-  last layer before a model is built for it.
+  last layer before a model is built for it. Where the run records none,
+  say_classes_assumed says so once the checkpoint is restored.
 
   Args:
     checkpoint_dir: the --checkpoint_dir flag (a run's folder or one
@@ -891,15 +892,29 @@ def checkpoint_to_serve(checkpoint_dir, use_fp16):
   run_folder = storage.dirname(checkpoint.path) or '.'
   run_classes = classes.of_run(run_folder)
   check_class_count(checkpoint, run_classes, classes.run_names_fix(run_folder))
-  if classes.recorded_by_run(run_folder) is None:
-    # The original's runs (and a checkpoint copied without it) record no
-    # names: ten outputs are taken for CIFAR-10's, which a run of ten
-    # classes of one's own would silently get.
-    errors.notice('%s has no %s: its %d classes are taken to be '
-                  'CIFAR-10\'s. If it learnt others: %s' % (
-                      run_folder, classes.RUN_FILE, run_classes.count,
-                      classes.run_names_fix(run_folder)))
   return checkpoint, run_classes, checkpoint_uses_fp16(checkpoint, use_fp16)
+
+
+def say_classes_assumed(checkpoint, run_classes):
+  """A notice where the run of `checkpoint` records no class names.
+
+  The original's runs (and a checkpoint copied without it) record none:
+  their outputs are taken for CIFAR-10's classes, which a run of ten
+  classes of one's own would silently get. Call it once the checkpoint is
+  restored: a checkpoint refused (another network, no moving averages) is
+  then refused without a word about its classes.
+
+  Args:
+    checkpoint: a Checkpoint, from checkpoint_to_serve.
+    run_classes: the classes.Classes checkpoint_to_serve gave with it.
+  """
+  run_folder = storage.dirname(checkpoint.path) or '.'
+  if classes.recorded_by_run(run_folder) is None:
+    errors.notice('%s has no %s: its %d classes are taken to be '
+                  'CIFAR-10\'s. %s' % (
+                      run_folder, classes.RUN_FILE, run_classes.count,
+                      classes.run_names_fix(run_folder,
+                                            when=' if it learnt others')))
 
 
 def restore_weights(session, checkpoint, averaged, raw_weights=False,
