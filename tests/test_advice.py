@@ -484,7 +484,9 @@ ADVICE = {
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
     ('cifar10/support/paths.py', 'Point it at the folder where the data'):
         ['test_guide_scripts.py::test_distortion_picture_refuses_a_missing_'
-         'data_dir_then_the_data'],
+         'data_dir_then_the_data',
+         'test_guide_scripts.py::test_distortion_picture_refuses_an_empty_'
+         'folder_or_a_run_then_the_data'],
     ('cifar10/support/paths.py', 'move them into'):
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
     ('cifar10/support/paths.py', 'convert them first (python -m '):
