@@ -77,7 +77,9 @@ def parser():
   flags.add_bool(parser, 'all_checkpoints',
                  'Evaluate, oldest first, every checkpoint of '
                  '--checkpoint_dir that has no precision @ 1 in --eval_dir '
-                 'yet, then exit: the whole curve of a finished run.')
+                 'yet, then exit: the whole curve of a finished run. Not '
+                 'with --run_once.')
+  parser.add_check(_refuse_two_choices)
   flags.add_session_flags(parser)
   flags.add_raw_weights(parser)
   parser.add_argument(
@@ -87,6 +89,17 @@ def parser():
            'than the number of classes (9 at most for CIFAR-10), since all '
            'of them hold every image\'s true class.')
   return parser
+
+
+def _refuse_two_choices(args):
+  """Refuses --run_once with --all_checkpoints: each says what to evaluate,
+  and neither wins in a way a user could guess (the loop took
+  --all_checkpoints without a word)."""
+  if args.run_once and args.all_checkpoints:
+    raise errors.UserError(
+        '--run_once and --all_checkpoints both choose what to evaluate: '
+        '--run_once the newest checkpoint, --all_checkpoints every checkpoint '
+        'without a result in --eval_dir yet, oldest first. Give one of them.')
 
 
 # The flags come first, as in the original's scripts. `--help` is answered
@@ -309,7 +322,7 @@ def main(argv=None):
   folder, named = checkpoints.locate_checkpoints(args.checkpoint_dir)
   paths.check_eval_dir_apart(args.eval_dir, folder, args.data_dir,
                              args.data_format)
-  if args.run_once and not (named or args.all_checkpoints):
+  if args.run_once and not named:
     checkpoints.require_latest(folder, args)
   classes.check_run_before_download(folder, args.data_dir, args.data_format)
   cifar10.maybe_download_and_extract(

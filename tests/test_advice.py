@@ -254,6 +254,8 @@ ADVICE = {
         ['test_advice.py::test_other_classes_then_the_data_or_run_that_fits',
          'test_advice.py::test_other_names_of_the_same_count_then_the_data_or_'
          'run_that_fits'],
+    ('cifar10/eval.py', 'Give one of them'):
+        ['test_advice.py::test_run_once_with_all_checkpoints_then_one_of_them'],
     ('cifar10/eval.py', 'Or let that run save a new checkpoint'):
         ['test_checkpoint_fit.py::test_eval_loop_skips_a_checkpoint_that_does_'
          'not_fit_and_keeps_waiting'],
@@ -854,10 +856,13 @@ def _copy_run(run, folder):
 
 
 def _eval(data_dir, checkpoint_dir, eval_dir, *extra):
+  # Once, or each checkpoint with --all_checkpoints, which refuses
+  # --run_once beside it.
+  once = [] if '--all_checkpoints' in extra else ['--run_once']
   return cifar10_eval.main(['--data_dir', data_dir, '--checkpoint_dir',
                             checkpoint_dir, '--eval_dir', str(eval_dir),
-                            '--run_once', '--num_examples', '20',
-                            '--batch_size', '20'] + list(extra))
+                            '--num_examples', '20', '--batch_size', '20'] +
+                           once + list(extra))
 
 
 # ---------------------------------------------------------------------------
@@ -2574,6 +2579,32 @@ def test_two_damaged_newest_then_both_set_aside_and_the_run_resumes(
   assert sorted(os.listdir(aside)) == sorted(
       name for name in os.listdir(run_of_four_checkpoints)
       if re.match(r'model\.ckpt-[46]\.', name))
+
+
+def test_run_once_with_all_checkpoints_then_one_of_them(
+    small_data, run_of_four_checkpoints, tmp_path, capsys):
+  # Before: --all_checkpoints was done, and --run_once dropped without a
+  # word.
+  eval_dir = str(tmp_path / 'eval')
+  argv = ['--data_dir', small_data, '--checkpoint_dir',
+          run_of_four_checkpoints, '--eval_dir', eval_dir, '--num_examples',
+          '20', '--batch_size', '20']
+  assert _flag_refusal(cifar10_eval.main,
+                       argv + ['--run_once', '--all_checkpoints'], capsys) == (
+      'python -m cifar10.eval: error: --run_once and --all_checkpoints both '
+      'choose what to evaluate: --run_once the newest checkpoint, '
+      '--all_checkpoints every checkpoint without a result in --eval_dir '
+      'yet, oldest first. Give one of them. (python -m cifar10.eval --help '
+      'lists the flags)\n')
+  assert not os.path.exists(eval_dir)
+  # "Give one of them": --run_once evaluates the newest...
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert cifar10_eval.main(argv + ['--run_once']) == 0
+  assert eval_report.evaluated_steps(eval_dir) == {6}
+  # ... and --all_checkpoints the others.
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert cifar10_eval.main(argv + ['--all_checkpoints']) == 0
+  assert eval_report.evaluated_steps(eval_dir) == {0, 2, 4, 6}
 
 
 def test_every_checkpoint_damaged_then_copied_again_or_another_run(
