@@ -292,8 +292,13 @@ def evaluate(args, session_options, folder, named):
         checkpoint_path = last_seen
       record.check_run()  # Refused once started over (--fresh) beside it.
       if checkpoint_path is None and not said_waiting:
-        print('No checkpoint in %s yet; waiting for one.' % folder,
-              flush=True)
+        # A folder not there yet is said so: a trainer may be about to make
+        # it, so the loop waits all the same, but a typo shows.
+        print(('No checkpoint in %s yet; waiting for one.'
+               if storage.exists(folder) else
+               '--checkpoint_dir %s does not exist yet; waiting for a '
+               'training run to make it and save a checkpoint there.')
+              % folder, flush=True)
       elif checkpoint_path not in (None, last_seen):
         last_seen = checkpoint_path
         evaluate_one(checkpoint_path, True)
