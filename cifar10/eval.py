@@ -77,7 +77,9 @@ def parser():
   flags.add_bool(parser, 'all_checkpoints',
                  'Evaluate, oldest first, every checkpoint of '
                  '--checkpoint_dir that has no precision @ 1 in --eval_dir '
-                 'yet, then exit: the whole curve of a finished run.')
+                 'yet, then exit: the whole curve of a finished run. Not '
+                 'with --run_once.')
+  parser.add_check(_refuse_two_choices)
   flags.add_session_flags(parser)
   flags.add_raw_weights(parser)
   parser.add_argument(
@@ -87,6 +89,17 @@ def parser():
            'than the number of classes (9 at most for CIFAR-10), since all '
            'of them hold every image\'s true class.')
   return parser
+
+
+def _refuse_two_choices(args):
+  """Refuses --run_once with --all_checkpoints: each says what to evaluate,
+  and neither wins in a way a user could guess (the loop took
+  --all_checkpoints without a word)."""
+  if args.run_once and args.all_checkpoints:
+    raise errors.UserError(
+        '--run_once and --all_checkpoints both choose what to evaluate: '
+        '--run_once the newest checkpoint, --all_checkpoints every checkpoint '
+        'without a result in --eval_dir yet, oldest first. Give one of them.')
 
 
 # The flags come first, as in the original's scripts. `--help` is answered
@@ -108,7 +121,7 @@ from cifar10.support import summaries
 _HOW_TO_PROCEED = checkpoints.read_instead(
     '--checkpoint_dir',
     checkpoints.POINT_AT_TRAINING_RUN + ' Or let that run save a new '
-    'checkpoint.')
+    'checkpoint.', checkpoints.NO_WHOLE_CHECKPOINT)
 
 # The advice for a checkpoint trained on other classes.
 _OTHER_CLASSES = ('Give the --data_dir it was trained on, or the '
@@ -279,8 +292,13 @@ def evaluate(args, session_options, folder, named):
         checkpoint_path = last_seen
       record.check_run()  # Refused once started over (--fresh) beside it.
       if checkpoint_path is None and not said_waiting:
-        print('No checkpoint in %s yet; waiting for one.' % folder,
-              flush=True)
+        # A folder not there yet is said so: a trainer may be about to make
+        # it, so the loop waits all the same, but a typo shows.
+        print(('No checkpoint in %s yet; waiting for one.'
+               if storage.exists(folder) else
+               '--checkpoint_dir %s does not exist yet; waiting for a '
+               'training run to make it and save a checkpoint there.')
+              % folder, flush=True)
       elif checkpoint_path not in (None, last_seen):
         last_seen = checkpoint_path
         evaluate_one(checkpoint_path, True)
@@ -309,7 +327,7 @@ def main(argv=None):
   folder, named = checkpoints.locate_checkpoints(args.checkpoint_dir)
   paths.check_eval_dir_apart(args.eval_dir, folder, args.data_dir,
                              args.data_format)
-  if args.run_once and not (named or args.all_checkpoints):
+  if args.run_once and not named:
     checkpoints.require_latest(folder, args)
   classes.check_run_before_download(folder, args.data_dir, args.data_format)
   cifar10.maybe_download_and_extract(

@@ -158,6 +158,7 @@ def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
                                 .config_beside_training()) as sess:
         checkpoints.restore_weights(sess, checkpoint,
                                   cifar10.variables_to_restore(), raw_weights)
+        checkpoints.say_classes_assumed(checkpoint, run_classes)
         builder = tf.compat.v1.saved_model.Builder(
             os.path.join(staging, 'model'))
         signature = tf.compat.v1.saved_model.predict_signature_def(

@@ -117,6 +117,7 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
                               .config_beside_training()) as sess:
       global_step = checkpoints.restore_weights(
           sess, checkpoint, cifar10.variables_to_restore(), raw_weights)
+      checkpoints.say_classes_assumed(checkpoint, run_classes)
       # Decode every file first, so that a bad one is reported on its own
       # and the good ones still go through in full batches.
       loaded, results = [], []

@@ -122,14 +122,14 @@ def run(train_op, loss, global_step, examples_per_step, settings, towers=1,
   if finished and not replica.master:
     guard.say_nothing_to_do(start_step)
     return start_step
-  if settings.warm_start_from and replica.is_chief:
+  if settings.warm_start_from and replica.is_chief and start_step is None:
     # A new run loads what fits of a trained model into its variables as
-    # the session initializes them; a resumed run ignores the flag.
+    # the session initializes them; a resumed run ignores the flag (with a
+    # notice, training_run's, given as it checked --train_dir).
     warm_start.warm_start(
-        settings.warm_start_from, resuming=start_step is not None,
+        settings.warm_start_from,
         run_classes=cifar10.data_classes(settings.data_dir,
-                                         settings.data_format),
-        train_dir=settings.train_dir)
+                                         settings.data_format))
   # The step as it is once `train_op` has run, for the hooks to watch.
   with tf.control_dependencies([train_op]):
     step_after_train = tf.identity(global_step.read_value())

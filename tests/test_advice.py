@@ -254,6 +254,8 @@ ADVICE = {
         ['test_advice.py::test_other_classes_then_the_data_or_run_that_fits',
          'test_advice.py::test_other_names_of_the_same_count_then_the_data_or_'
          'run_that_fits'],
+    ('cifar10/eval.py', 'Give one of them'):
+        ['test_advice.py::test_run_once_with_all_checkpoints_then_one_of_them'],
     ('cifar10/eval.py', 'Or let that run save a new checkpoint'):
         ['test_checkpoint_fit.py::test_eval_loop_skips_a_checkpoint_that_does_'
          'not_fit_and_keeps_waiting'],
@@ -299,6 +301,10 @@ ADVICE = {
          'point_at_a_run',
          'test_warm_start.py::test_the_advice_of_each_refused_source_followed_'
          'leads_to_a_run'],
+    ('cifar10/support/checkpoints.py', 'copy it again from where it was '
+                                       'made'):
+        ['test_advice.py::test_every_checkpoint_damaged_then_copied_again_or_'
+         'another_run'],
     ('cifar10/support/checkpoints.py', 'to use it instead'):
         ['test_advice.py::test_damaged_newest_then_readers_use_the_older_one_'
          'as_advised',
@@ -491,7 +497,9 @@ ADVICE = {
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
     ('cifar10/support/paths.py', 'Point it at the folder where the data'):
         ['test_guide_scripts.py::test_distortion_picture_refuses_a_missing_'
-         'data_dir_then_the_data'],
+         'data_dir_then_the_data',
+         'test_guide_scripts.py::test_distortion_picture_refuses_an_empty_'
+         'folder_or_a_run_then_the_data'],
     ('cifar10/support/paths.py', 'move them into'):
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
     ('cifar10/support/paths.py', 'convert them first (python -m '):
@@ -627,7 +635,9 @@ ADVICE = {
         ['test_advice.py::test_train_dir_an_eval_dir_then_a_folder_of_its_own'],
     ('cifar10/support/training_run.py', 'Train into a new folder instead'):
         ['test_advice.py::test_warm_start_from_the_run_fresh_clears_then_a_'
-         'new_folder_or_a_copy'],
+         'new_folder_or_a_copy',
+         'test_advice.py::test_resumed_with_its_own_checkpoint_as_source_then_'
+         'a_new_folder'],
     ('cifar10/support/training_run.py', 'copy the checkpoint out first'):
         ['test_advice.py::test_warm_start_from_the_run_fresh_clears_then_a_'
          'new_folder_or_a_copy'],
@@ -663,18 +673,18 @@ ADVICE = {
     ('cifar10/support/warm_start.py', 'Point it at the --train_dir of a '
                                       'training run, or at one'):
         ['test_warm_start.py::test_the_advice_of_each_refused_source_followed_'
-         'leads_to_a_run'],
+         'leads_to_a_run',
+         'test_advice.py::test_resumed_with_a_source_fresh_refuses_then_as_that_'
+         'refusal_says'],
     ('cifar10/support/warm_start.py', 'To train on that data, give it as '
                                       '--data_dir'):
         ['test_warm_start.py::test_a_data_set_as_source_then_as_data_dir_or_a_'
          'run_or_left_out'],
-    ('cifar10/support/warm_start.py', 'train into a new folder to start a '
-                                      'new run from it'):
-        ['test_advice.py::test_resumed_with_its_own_checkpoint_as_source_then_'
-         'a_new_folder'],
-    ('cifar10/support/warm_start.py', 'use --fresh to start over from %s'):
+    ('cifar10/support/training_run.py', 'use --fresh to start over from %s'):
         ['test_warm_start.py::test_a_resumed_run_ignoring_the_flag_then_fresh_'
-         'starts_from_it'],
+         'starts_from_it',
+         'test_advice.py::test_resumed_with_a_source_fresh_refuses_then_as_that_'
+         'refusal_says'],
 }
 
 # (module, fragment) -> why the string matches _GIVES_ADVICE but tells the
@@ -860,10 +870,13 @@ def _copy_run(run, folder):
 
 
 def _eval(data_dir, checkpoint_dir, eval_dir, *extra):
+  # Once, or each checkpoint with --all_checkpoints, which refuses
+  # --run_once beside it.
+  once = [] if '--all_checkpoints' in extra else ['--run_once']
   return cifar10_eval.main(['--data_dir', data_dir, '--checkpoint_dir',
                             checkpoint_dir, '--eval_dir', str(eval_dir),
-                            '--run_once', '--num_examples', '20',
-                            '--batch_size', '20'] + list(extra))
+                            '--num_examples', '20', '--batch_size', '20'] +
+                           once + list(extra))
 
 
 # ---------------------------------------------------------------------------
@@ -2582,24 +2595,71 @@ def test_two_damaged_newest_then_both_set_aside_and_the_run_resumes(
       if re.match(r'model\.ckpt-[46]\.', name))
 
 
-def test_every_checkpoint_damaged_says_so_before_pointing_at_a_run(
-    run_of_four_checkpoints, tmp_path):
-  # Before: "... damaged or incomplete. Point --checkpoint_dir at the
-  # --train_dir of a training run.", of the training run given.
+def test_run_once_with_all_checkpoints_then_one_of_them(
+    small_data, run_of_four_checkpoints, tmp_path, capsys):
+  # Before: --all_checkpoints was done, and --run_once dropped without a
+  # word.
+  eval_dir = str(tmp_path / 'eval')
+  argv = ['--data_dir', small_data, '--checkpoint_dir',
+          run_of_four_checkpoints, '--eval_dir', eval_dir, '--num_examples',
+          '20', '--batch_size', '20']
+  assert _flag_refusal(cifar10_eval.main,
+                       argv + ['--run_once', '--all_checkpoints'], capsys) == (
+      'python -m cifar10.eval: error: --run_once and --all_checkpoints both '
+      'choose what to evaluate: --run_once the newest checkpoint, '
+      '--all_checkpoints every checkpoint without a result in --eval_dir '
+      'yet, oldest first. Give one of them. (python -m cifar10.eval --help '
+      'lists the flags)\n')
+  assert not os.path.exists(eval_dir)
+  # "Give one of them": --run_once evaluates the newest...
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert cifar10_eval.main(argv + ['--run_once']) == 0
+  assert eval_report.evaluated_steps(eval_dir) == {6}
+  # ... and --all_checkpoints the others.
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert cifar10_eval.main(argv + ['--all_checkpoints']) == 0
+  assert eval_report.evaluated_steps(eval_dir) == {0, 2, 4, 6}
+
+
+def test_every_checkpoint_damaged_then_copied_again_or_another_run(
+    small_data, run_of_four_checkpoints, tmp_path):
+  # Before: "... No checkpoint before it is whole either (...). Point
+  # --checkpoint_dir at the --train_dir of a training run. Or let that run
+  # save a new checkpoint.": the folder given is a training run's, and
+  # cifar10.train refuses to resume it, so neither led anywhere.
   run = _copy_run(run_of_four_checkpoints, tmp_path / 'run')
   for step in (0, 2, 4, 6):
     with open('%s/model.ckpt-%d.data-00000-of-00001' % (run, step),
               'r+b') as stream:
       stream.truncate(1000)
-  message = _refusal(export.main, ['--checkpoint_dir', run, '--export_dir',
-                                   str(tmp_path / 'model')])
-  assert message.endswith(
+  advice = (
       ': it is damaged or incomplete. No checkpoint before it is whole either '
       '(%s holds model.ckpt-0, model.ckpt-2, model.ckpt-4, model.ckpt-6). '
-      'Point --checkpoint_dir at the --train_dir of a training run.' % run)
-  # Another run's folder, as it says.
-  assert export.main(['--checkpoint_dir', run_of_four_checkpoints,
-                      '--export_dir', str(tmp_path / 'model')]) == 0
+      'Without a whole checkpoint, cifar10.train cannot resume the run: copy '
+      'it again from where it was made, if it is a copy, or point '
+      '--checkpoint_dir at another training run\'s --train_dir.' % run)
+  eval_dir = str(tmp_path / 'eval')
+  image = str(tmp_path / 'red.png')
+  _png(image, 200)
+  export_dir = str(tmp_path / 'model')
+  readers = [
+      functools.partial(_eval, small_data, run, eval_dir),
+      functools.partial(predict.main, [image, '--checkpoint_dir', run]),
+      functools.partial(export.main, ['--checkpoint_dir', run,
+                                      '--export_dir', export_dir])]
+  for reader in readers:
+    assert _refusal(reader).endswith(advice)
+  # As it says, the trainer does not resume the run (it offers to start it
+  # over, --fresh).
+  assert 'Training will not write over it: run with --fresh' in _refusal(
+      _train, small_data, run, 8)
+  # "point --checkpoint_dir at another training run's --train_dir".
+  assert _eval(small_data, run_of_four_checkpoints,
+               str(tmp_path / 'other_eval')) == 0
+  # "copy it again from where it was made".
+  shutil.copytree(run_of_four_checkpoints, run, dirs_exist_ok=True)
+  for reader in readers:
+    assert reader() == 0
 
 
 def test_users_files_in_train_dir_then_moved_or_another_dir(small_data,
@@ -2879,18 +2939,56 @@ def test_resumed_with_its_own_checkpoint_as_source_then_a_new_folder(
   run = _copy_run(small_run, tmp_path / 'run')
   checkpoint = tf.train.latest_checkpoint(run)
   for steps, source in ((3, checkpoint), (4, run)):
+    # It names the refusal that --fresh gets.
+    refusal = _refusal(_train, small_data, run, steps, '--warm_start_from',
+                       source, '--fresh')
     capsys.readouterr()
     assert _train(small_data, run, steps, '--warm_start_from', source) == 0
     notice = capsys.readouterr().err
     assert notice == (
         'notice: --warm_start_from %s ignored: this run resumes from its own '
-        'checkpoint in --train_dir (train into a new folder to start a new '
-        'run from it: --train_dir %s).\n' % (source, tmp_path / 'run_new'))
-  # "train into a new folder to start a new run from it: --train_dir RUN_new"
-  new = _typed(r'--train_dir WORD\)\.$', notice)
+        'checkpoint in --train_dir, and --fresh would not start over from '
+        'it: %s\n' % (source, refusal))
+  # "Train into a new folder instead (--train_dir RUN_new, without --fresh)"
+  new = _typed(r'\(--train_dir WORD, without --fresh\)', notice)
   assert _train(small_data, new, 3, '--warm_start_from', checkpoint) == 0
   assert 'Warm start from %s: restored' % checkpoint in capsys.readouterr().out
   assert latest_step(new) == 3
+
+
+def test_resumed_with_a_source_fresh_refuses_then_as_that_refusal_says(
+    small_data, small_run, tmp_path, capsys):
+  # Before: "notice: --warm_start_from MISSING ignored: this run resumes
+  # ... (use --fresh to start over from MISSING).", and with --fresh added
+  # as told: "error: --warm_start_from MISSING does not exist."
+  run = _copy_run(small_run, tmp_path / 'run')
+  missing = str(tmp_path / 'nonexist')
+  capsys.readouterr()
+  assert _train(small_data, run, 3, '--warm_start_from', missing) == 0
+  refusal = ('--warm_start_from %s does not exist. Point it at the '
+             '--train_dir of a training run, or at one of its checkpoints '
+             '(such as RUN/model.ckpt-1000).' % missing)
+  assert capsys.readouterr().err == (
+      'notice: --warm_start_from %s ignored: this run resumes from its own '
+      'checkpoint in --train_dir, and --fresh would not start over from it: '
+      '%s\n' % (missing, refusal))
+  # That is what --fresh gets, and it removes nothing.
+  before = _listing(run)
+  assert _refusal(_train, small_data, run, 4, '--warm_start_from', missing,
+                  '--fresh') == refusal
+  assert _listing(run) == before
+  # "Point it at the --train_dir of a training run": a source --fresh takes,
+  # which the notice offers, and --fresh starts over from it.
+  assert _train(small_data, run, 4, '--warm_start_from', small_run) == 0
+  assert capsys.readouterr().err == (
+      'notice: --warm_start_from %s ignored: this run resumes from its own '
+      'checkpoint in --train_dir (use --fresh to start over from %s).\n'
+      % (small_run, small_run))
+  assert _train(small_data, run, 1, '--warm_start_from', small_run,
+                '--fresh') == 0
+  assert 'Warm start from %s/model.ckpt-2: restored' % small_run in (
+      capsys.readouterr().out)
+  assert latest_step(run) == 1
 
 
 def test_eval_dir_a_run_folder_then_one_of_its_own(small_data, small_run,

@@ -222,6 +222,33 @@ def test_distortion_picture_refuses_a_missing_data_dir_then_the_data(
                                   '--output', str(tmp_path / 'd.png')]) == 0
 
 
+def test_distortion_picture_refuses_an_empty_folder_or_a_run_then_the_data(
+    tmp_path, trained_dir):
+  # Before: "CIFAR-10 batch file data_batch_1.bin not found in
+  # DIR/cifar-10-batches-bin. Put it back, or point --data_dir (or the
+  # data_dir of a function called from Python) at ...": nothing was ever
+  # there to put back.
+  empty = str(tmp_path / 'empty')
+  os.makedirs(empty)
+  advice = ('Point it at the folder where the data was downloaded or '
+            'converted, the one that holds cifar-10-batches-bin/.')
+  for data_dir, what in (
+      (empty, 'holds no data set'),
+      (trained_dir, 'is a training run\'s folder (it holds checkpoints), '
+                    'not a data set\'s folder')):
+    with pytest.raises(errors.UserError) as raised:
+      distortion_picture.main(['--data_dir', data_dir, '--output',
+                               str(tmp_path / 'd.png')])
+    assert str(raised.value) == '--data_dir %s %s. %s' % (data_dir, what,
+                                                          advice)
+  # "Point it at the folder ... that holds cifar-10-batches-bin/".
+  data_dir = str(tmp_path / 'data')
+  _write_train_file(data_dir, [crafted_record(label, *COLOURS[label])
+                               for label in range(10)])
+  assert distortion_picture.main(['--data_dir', data_dir, '--passes', '1',
+                                  '--output', str(tmp_path / 'd.png')]) == 0
+
+
 def test_distortion_picture_given_pictures_then_converted_as_told(
     tmp_path, capsys):
   # Before: "batch file data_batch_1.bin not found in

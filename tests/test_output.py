@@ -258,6 +258,7 @@ def _interrupt_and_check(child, waiting, last_line, signum=signal.SIGINT):
 def test_a_stop_ends_the_eval_loop_quietly(signum, tiny_data_dir, tmp_path,
                                            children):
   # Before: SIGTERM ended the evaluator at once, without a word.
+  os.makedirs(tmp_path / 'train')  # A run's folder before its checkpoint.
   evaluator = children('-m', 'cifar10.eval', '--checkpoint_dir',
                        str(tmp_path / 'train'), '--eval_dir',
                        str(tmp_path / 'eval'), '--data_dir', tiny_data_dir,
@@ -269,6 +270,23 @@ def test_a_stop_ends_the_eval_loop_quietly(signum, tiny_data_dir, tmp_path,
       'Stopped by %s. No evaluation finished: nothing was written into '
       '--eval_dir %s.' % (signum.name, tmp_path / 'eval'), signum)
   assert not (tmp_path / 'eval').exists()
+
+
+def test_the_eval_loop_says_that_the_folder_it_waits_on_does_not_exist(
+    tiny_data_dir, tmp_path, children):
+  # Before: "No checkpoint in DIR yet; waiting for one.", for a folder a
+  # typo names as well as one a trainer is about to make. It still waits.
+  missing = str(tmp_path / 'notyet')
+  evaluator = children('-m', 'cifar10.eval', '--checkpoint_dir', missing,
+                       '--eval_dir', str(tmp_path / 'eval'), '--data_dir',
+                       tiny_data_dir, '--eval_interval_secs', '1')
+  _interrupt_and_check(
+      evaluator, '^%s$' % re.escape(
+          '--checkpoint_dir %s does not exist yet; waiting for a training '
+          'run to make it and save a checkpoint there.' % missing),
+      'Stopped by SIGINT. No evaluation finished: nothing was written into '
+      '--eval_dir %s.' % (tmp_path / 'eval'))
+  assert not os.path.exists(missing)
 
 
 def test_the_eval_loop_says_once_that_it_waits_for_a_checkpoint(
@@ -289,6 +307,7 @@ def test_the_eval_loop_says_once_that_it_waits_for_a_checkpoint(
   monkeypatch.setattr(cifar10_eval, 'time', types.SimpleNamespace(
       sleep=sleep, monotonic_ns=cifar10_eval.time.monotonic_ns))
   train_dir = str(tmp_path / 'train')
+  os.makedirs(train_dir)  # A run's folder before its checkpoint.
   args = cifar10_eval.parser().parse_args([
       '--checkpoint_dir', train_dir, '--eval_dir', str(tmp_path / 'eval'),
       '--data_dir', synthetic_data_dir, '--eval_interval_secs', '7'])

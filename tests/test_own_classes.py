@@ -26,6 +26,7 @@ from cifar10.support import errors
 from cifar10.support import script
 from conftest import (both_modes, serve_exported, summary_values,
                       write_image_folder)
+from test_checkpoint_fit import _save
 from test_convert_images import SPLITLINES_ONLY
 
 # The fast lane (docs/testing.md): the whole file.
@@ -341,11 +342,35 @@ def test_a_checkpoint_folder_without_names_still_predicts_cifar10_classes(
   # Said, since a run of ten classes of one's own, copied without its
   # class_names.txt, would get CIFAR-10's names too.
   folder = os.path.dirname(checkpoint)
+  # Before: "If it learnt others: Copy the ...", a capital mid-sentence.
   assert captured.err.splitlines()[-1] + '\n' == (
       "notice: %s has no class_names.txt: its 10 classes are taken to be "
-      "CIFAR-10's. If it learnt others: Copy the batches.meta.txt of the "
-      "data it was trained on to %s.\n"
+      "CIFAR-10's. Copy the batches.meta.txt of the data it was trained on "
+      "to %s if it learnt others.\n"
       % (folder, os.path.join(folder, 'class_names.txt')))
+
+
+@pytest.mark.parametrize('tool', ['predict', 'export'])
+def test_a_checkpoint_of_another_network_is_refused_without_a_word_of_classes(
+    tool, tmp_path, capsys):
+  # Before: "notice: DIR has no class_names.txt: its 10 classes are taken
+  # to be CIFAR-10's. ...", then the refusal: the checkpoint has no layer of
+  # ten classes, nor any of this network's.
+  folder = str(tmp_path / 'other')
+  path = _save(os.path.join(folder, 'model.ckpt'),
+               {'conv1/weights': np.zeros([3, 3, 3, 8], np.float32)})
+  image = str(tmp_path / 'image.png')
+  Image.fromarray(np.zeros([32, 32, 3], np.uint8)).save(image)
+  argv = {'predict': [image, '--checkpoint_dir', folder],
+          'export': ['--checkpoint_dir', folder, '--export_dir',
+                     str(tmp_path / 'model')]}[tool]
+  capsys.readouterr()
+  with pytest.raises(errors.UserError) as raised:
+    {'predict': predict.main, 'export': export.main}[tool](argv)
+  assert str(raised.value).startswith(
+      'Checkpoint %s does not fit this graph: it has conv1/weights but not '
+      'its moving average ' % path)
+  assert capsys.readouterr().err == ''
 
 
 # ---------------------------------------------------------------------------

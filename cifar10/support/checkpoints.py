@@ -49,21 +49,29 @@ class HowToProceed:
   damaged checkpoint (see _damaged_advice): one mechanism for the readers
   and the trainer alike.
 
+  Where no checkpoint of the run is whole, a tool that reads the run's
+  checkpoints cannot say "point at a training run": the user gave one.
+  `none_whole` says what works there instead.
+
   Attributes:
     sentence: the advice for any unusable checkpoint.
     older: a function of (the damaged checkpoints, oldest first: every
       one listed after the newest whole one, up to the one refused; that
       newest whole one), all prefixes, giving the advice that leads to the
       latter; None: `sentence` serves there too.
+    none_whole: the advice where the run holds no whole checkpoint (the
+      one refused is its newest, and each before it is damaged too); None:
+      `sentence` serves there too.
   """
   sentence: str
   older: object = None
+  none_whole: str = None
 
   def __str__(self):
     return self.sentence
 
 
-def read_instead(flag, sentence):
+def read_instead(flag, sentence, none_whole=None):
   """The HowToProceed of a tool that reads a checkpoint named by `flag`.
 
   Given the older whole checkpoint as `flag`, the tool reads that one and
@@ -72,13 +80,27 @@ def read_instead(flag, sentence):
   Args:
     flag: the flag naming the run or checkpoint, such as '--checkpoint_dir'.
     sentence: the advice for any other unusable checkpoint.
+    none_whole: the advice where the run holds no whole checkpoint, or
+      None: `sentence` (see HowToProceed).
   """
   return HowToProceed(sentence, lambda damaged_ones, older: (
-      'give %s to use it instead.' % paths.flag_value(flag, older)))
+      'give %s to use it instead.' % paths.flag_value(flag, older)),
+                      none_whole)
 
+
+# What the tools that read a run's checkpoints (cifar10.eval, predict,
+# export) advise where none of them is whole. The trainer refuses to resume
+# such a run (its advice is --fresh, which starts it over), so "let that
+# run save a new checkpoint" would never come true; a run is left like
+# this by a copy cut short, which copying again mends.
+NO_WHOLE_CHECKPOINT = (
+    'Without a whole checkpoint, cifar10.train cannot resume the run: copy '
+    'it again from where it was made, if it is a copy, or point '
+    '--checkpoint_dir at another training run\'s --train_dir.')
 
 # The same, for cifar10.predict and cifar10.export.
-READ_A_RUN = read_instead('--checkpoint_dir', POINT_AT_TRAINING_RUN)
+READ_A_RUN = read_instead('--checkpoint_dir', POINT_AT_TRAINING_RUN,
+                          NO_WHOLE_CHECKPOINT)
 
 # What to do with a checkpoint holding every weight but no moving averages.
 _ADD_RAW_WEIGHTS = ('Add --raw_weights to use its variables as trained.')
@@ -533,11 +555,13 @@ def _damaged_advice(path, how_to_proceed):
             if os.path.basename(path) in names else [])
   whole = next((prefix for prefix in reversed(before)
                 if _looks_whole(prefix)), None)
-  if whole is None and not before:
-    return str(how_to_proceed)
   if whole is None:
-    # Said first, or "point at a training run" would send the user back to
-    # the run they gave.
+    # The refused one is the run's newest: none of the run's is whole, and
+    # "point at a training run" would send the user back to the run given.
+    if names and names[-1] == os.path.basename(path):
+      how_to_proceed = how_to_proceed.none_whole or how_to_proceed
+    if not before:
+      return str(how_to_proceed)
     return 'No checkpoint before it is whole either (%s holds %s). %s' % (
         folder, _names(listed), how_to_proceed)
   return ('The newest checkpoint before it that is whole is %s (%s holds %s): '
@@ -848,7 +872,8 @@ def checkpoint_to_serve(checkpoint_dir, use_fp16):
 
   Both read no data set, so the classes come from the run's own record
   (class_names.txt beside the checkpoint), checked against the checkpoint's
-  last layer before a model is built for it.
+  last layer before a model is built for it. Where the run records none,
+  say_classes_assumed says so once the checkpoint is restored.
 
   Args:
     checkpoint_dir: the --checkpoint_dir flag (a run's folder or one
@@ -867,15 +892,29 @@ def checkpoint_to_serve(checkpoint_dir, use_fp16):
   run_folder = storage.dirname(checkpoint.path) or '.'
   run_classes = classes.of_run(run_folder)
   check_class_count(checkpoint, run_classes, classes.run_names_fix(run_folder))
-  if classes.recorded_by_run(run_folder) is None:
-    # The original's runs (and a checkpoint copied without it) record no
-    # names: ten outputs are taken for CIFAR-10's, which a run of ten
-    # classes of one's own would silently get.
-    errors.notice('%s has no %s: its %d classes are taken to be '
-                  'CIFAR-10\'s. If it learnt others: %s' % (
-                      run_folder, classes.RUN_FILE, run_classes.count,
-                      classes.run_names_fix(run_folder)))
   return checkpoint, run_classes, checkpoint_uses_fp16(checkpoint, use_fp16)
+
+
+def say_classes_assumed(checkpoint, run_classes):
+  """A notice where the run of `checkpoint` records no class names.
+
+  The original's runs (and a checkpoint copied without it) record none:
+  their outputs are taken for CIFAR-10's classes, which a run of ten
+  classes of one's own would silently get. Call it once the checkpoint is
+  restored: a checkpoint refused (another network, no moving averages) is
+  then refused without a word about its classes.
+
+  Args:
+    checkpoint: a Checkpoint, from checkpoint_to_serve.
+    run_classes: the classes.Classes checkpoint_to_serve gave with it.
+  """
+  run_folder = storage.dirname(checkpoint.path) or '.'
+  if classes.recorded_by_run(run_folder) is None:
+    errors.notice('%s has no %s: its %d classes are taken to be '
+                  'CIFAR-10\'s. %s' % (
+                      run_folder, classes.RUN_FILE, run_classes.count,
+                      classes.run_names_fix(run_folder,
+                                            when=' if it learnt others')))
 
 
 def restore_weights(session, checkpoint, averaged, raw_weights=False,

@@ -245,10 +245,16 @@ def check_run_before_download(folder, data_dir, data_format):
       'Give the --data_dir it was trained on (nothing was downloaded).')
 
 
-def run_names_fix(folder):
-  """What to do when a run's folder records the wrong classes."""
-  return ('Copy the %s of the data it was trained on to %s.'
-          % (META_FILE, os.path.join(folder, RUN_FILE)))
+def run_names_fix(folder, when=''):
+  """What to do when a run's folder records the wrong classes (or none).
+
+  Args:
+    folder: the run's folder.
+    when: words that end the sentence saying when to do it, such as
+      ' if it learnt others'; '': always.
+  """
+  return ('Copy the %s of the data it was trained on to %s%s.'
+          % (META_FILE, os.path.join(folder, RUN_FILE), when))
 
 
 def _other_names_of_run(folder, data_classes, assumed):

@@ -176,8 +176,14 @@ def resolve_data_dir_to_read(data_dir):
 
 
 def check_data_dir_to_read(data_dir):
-  """Refuses a --data_dir that does not exist, for a tool that only reads
-  the data (the trainers download into such a folder instead).
+  """Refuses a --data_dir that holds no data set, for a tool that only reads
+  the data (the trainers download into a new or empty folder instead).
+
+  Such a folder (one that does not exist, an empty one, a training run's)
+  never held the batch files, so the refusal of a batch file gone from a
+  data set's folder ("Put it back", batch_files.check_batch_file) does not
+  fit it: this one says what the folder is, in the trainers' words for
+  another tool's folder (use_of_folder).
 
   Called from the tool's main rather than when its flags are read, so that
   a missing default (/tmp/cifar10_data) does not hide a bad flag.
@@ -186,10 +192,17 @@ def check_data_dir_to_read(data_dir):
     errors.UserError: naming the folder.
   """
   if not storage.exists(data_dir):
-    raise errors.UserError(
-        '--data_dir %s does not exist. Point it at the folder where the data '
-        'was downloaded or converted, the one that holds %s/.'
-        % (data_dir, download.EXTRACTED_DIR))
+    what = 'does not exist'
+  elif holds_data(data_dir):
+    return
+  else:
+    other_use = use_of_folder(data_dir)
+    what = ('is %s, not a data set\'s folder' % other_use if other_use
+            else 'holds no data set')
+  raise errors.UserError(
+      '--data_dir %s %s. Point it at the folder where the data was '
+      'downloaded or converted, the one that holds %s/.'
+      % (data_dir, what, download.EXTRACTED_DIR))
 
 
 def resolve_data_dir(data_dir, downloads=True, given_as='--data_dir'):

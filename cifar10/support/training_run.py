@@ -564,17 +564,70 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from,
         data_classes, UNUSABLE_CHECKPOINT)
   if not fresh:
     classes.check_for_run(train_dir, data_classes, resuming=bool(latest))
-  warm_source = None
-  if warm_start_from and not latest:
-    # Whether the flag names a checkpoint, and whether any of the model's
-    # weights fit it, is known before the training graph is built.
-    source = warm_start.find_source(warm_start_from)
-    if fresh:
-      _refuse_a_source_fresh_removes(train_dir, warm_start_from, source.path)
-    warm_start.check_fits(source, classify, use_fp16, data_classes)
-    warm_source = source.path
+  warm_source = ignored = None
+  if warm_start_from and latest:
+    ignored = _ignored_source(train_dir, warm_start_from, classify, use_fp16,
+                              data_classes)
+  elif warm_start_from:
+    warm_source = _warm_source(train_dir, fresh, warm_start_from, classify,
+                               use_fp16, data_classes)
   storage.check_writable(train_dir)
+  if ignored:  # Once nothing here refuses the run.
+    errors.notice(ignored)
   return latest, warm_source
+
+
+def _warm_source(train_dir, fresh, warm_start_from, classify, use_fp16,
+                 data_classes):
+  """The checkpoint a new run given --warm_start_from starts from.
+
+  Whether the flag names a checkpoint, and whether any of the model's
+  weights fit it, is known before the training graph is built.
+
+  Args:
+    train_dir, fresh, warm_start_from, classify, use_fp16, data_classes: as
+      for prepare_train_dir.
+
+  Returns:
+    The checkpoint's prefix.
+
+  Raises:
+    errors.UserError: the flag holds no checkpoint of this network, or one
+      that --fresh would remove.
+  """
+  source = warm_start.find_source(warm_start_from)
+  if fresh:
+    _refuse_a_source_fresh_removes(train_dir, warm_start_from, source.path)
+  warm_start.check_fits(source, classify, use_fp16, data_classes)
+  return source.path
+
+
+def _ignored_source(train_dir, warm_start_from, classify, use_fp16,
+                    data_classes):
+  """The notice of a run that resumes, and so ignores --warm_start_from.
+
+  It offers --fresh to start over from the source only where a run with
+  --fresh would take it: the source is checked as that run checks it
+  (_warm_source), and otherwise the notice gives that run's refusal, whose
+  advice works. Only the source is read; nothing is written.
+
+  Args:
+    train_dir, warm_start_from, classify, use_fp16, data_classes: as for
+      prepare_train_dir.
+
+  Returns:
+    The notice's text.
+  """
+  ignored = ('%s %s ignored: this run resumes from its own checkpoint in '
+             '--train_dir' % (warm_start.FLAG, warm_start_from))
+  try:
+    _warm_source(train_dir, True, warm_start_from, classify, use_fp16,
+                 data_classes)
+  except errors.UserError as refusal:
+    return '%s, and --fresh would not start over from it: %s' % (ignored,
+                                                                 refusal)
+  return '%s (use --fresh to start over from %s).' % (ignored,
+                                                      warm_start_from)
 
 
 def _run_checkpoint(train_dir):

@@ -270,34 +270,20 @@ def fresh_would_remove(source, train_dir):
                             train_dir))
 
 
-def warm_start(source, resuming, run_classes, train_dir):
+def warm_start(source, run_classes):
   """Makes the graph's initializers load the model's variables from `source`.
 
-  Call it once the graph is built, before the session that initializes it.
-  It prints the line saying what was and was not restored; when `resuming`,
-  only a notice that the flag is ignored.
+  Call it once the graph of a new run is built, before the session that
+  initializes it. It prints the line saying what was and was not restored.
+  (A run that resumes ignores the flag; training_run says so.)
 
   Args:
     source: the --warm_start_from flag.
-    resuming: whether the run resumes from a checkpoint of its own.
     run_classes: the classes.Classes of the new run's data.
-    train_dir: the --train_dir flag, for the notice's advice.
 
   Raises:
     errors.UserError: `source` holds no usable checkpoint of this network.
   """
-  if resuming:
-    # --fresh would delete a source in --train_dir before it is read, and
-    # is refused for it (training_run): such a source needs a new folder.
-    if fresh_would_remove(source, train_dir):
-      advice = ('train into a new folder to start a new run from it: %s'
-                % paths.flag_value('--train_dir',
-                                   paths.new_folder_beside(train_dir, '_new')))
-    else:
-      advice = 'use --fresh to start over from %s' % source
-    errors.notice('%s %s ignored: this run resumes from its own checkpoint '
-                  'in --train_dir (%s).' % (FLAG, source, advice))
-    return
   checkpoint = find_source(source)
   warm = plan(checkpoint, tf.compat.v1.global_variables(),
               tf.compat.v1.trainable_variables(),
