@@ -983,6 +983,24 @@ def test_a_killed_ps_task_is_named_and_its_restart_resumes_training(
       'last checkpoint is %s.' % tf.train.latest_checkpoint(chief_dir))
 
 
+def _worker_1_stopped_once_it_steps(cluster):
+  """Starts the ps task and both workers, and stops worker 1 with SIGINT
+  once it has taken a step.
+
+  Returns:
+    (the ps task, the chief, worker 1's last line), worker 1 having exited
+    with 130.
+  """
+  ps = cluster.start('ps', 0)
+  chief = cluster.start('worker', 0)
+  worker = cluster.start('worker', 1)
+  worker.wait_for(_STEP_LINE)
+  worker.process.send_signal(signal.SIGINT)
+  status, output = worker.finish()
+  assert status == 130, output[-3000:]
+  return ps, chief, output.splitlines()[-1]
+
+
 def test_synchronous_workers_killed_or_stopped_rejoin_and_the_run_goes_on(
     synthetic_data_dir, tmp_path, children):
   # With --sync_replicas each update averages a gradient a worker, and the
@@ -992,18 +1010,12 @@ def test_synchronous_workers_killed_or_stopped_rejoin_and_the_run_goes_on(
                     '--save_checkpoint_steps', '10', '--max_steps', '1000000')
   chief_address = cluster.common[3].split(',')[0]
   chief_dir = str(tmp_path / 'worker0')
-  ps = cluster.start('ps', 0)
-  chief = cluster.start('worker', 0)
-  worker = cluster.start('worker', 1)
-  worker.wait_for(_STEP_LINE)
   # A worker stopped says that the others may wait for it, and, started
   # again with its same command, rejoins and trains. Meanwhile the chief's
   # steps may stall, when it names the worker (the watch's own test), or go
   # on, its gradients making up the share of the worker that is gone:
   # either is TensorFlow's.
-  worker.process.send_signal(signal.SIGINT)
-  status, output = worker.finish()
-  assert status == 130, output[-3000:]
+  ps, chief, last_line = _worker_1_stopped_once_it_steps(cluster)
   assert re.fullmatch(
       r'Stopped by SIGINT at step \d+; the chief keeps the checkpoints\. Run '
       r'the same command again to rejoin the cluster\. The other workers\' '
@@ -1011,8 +1023,7 @@ def test_synchronous_workers_killed_or_stopped_rejoin_and_the_run_goes_on(
       r'waits for as many gradients as there are workers, which the others '
       r'make up without this one only at times\. The ps tasks wait for it to '
       r'rejoin and finish before they exit\. To stop the whole cluster, stop '
-      r'each worker and ps task too \(Ctrl-C in each\)\.',
-      output.splitlines()[-1]), output[-3000:]
+      r'each worker and ps task too \(Ctrl-C in each\)\.', last_line)
   worker = cluster.start('worker', 1)
   worker.wait_for(_STEP_LINE)
   # The chief stopped saves, and says that the worker waits for it; the
@@ -1063,22 +1074,16 @@ def test_an_asynchronous_worker_stopped_says_what_the_others_do_and_rejoins(
   cluster = Cluster(children, synthetic_data_dir, tmp_path,
                     '--initial_learning_rate', '0.05', '--max_steps',
                     '1000000')
-  ps = cluster.start('ps', 0)
-  chief = cluster.start('worker', 0)
-  worker = cluster.start('worker', 1)
-  worker.wait_for(_STEP_LINE)
   # Before: only 'Run the same command again to resume.', as if it kept a
   # run of its own, and nothing of the ps task that waits for it.
-  worker.process.send_signal(signal.SIGINT)
-  status, output = worker.finish()
-  assert status == 130, output[-3000:]
+  ps, chief, last_line = _worker_1_stopped_once_it_steps(cluster)
   stopped = re.fullmatch(
       r'Stopped by SIGINT at step (\d+); the chief keeps the checkpoints\. Run '
       r'the same command again to rejoin the cluster\. The other workers '
       r'train on, and the ps tasks wait for this one to rejoin and finish '
       r'before they exit\. To stop the whole cluster, stop each worker and '
-      r'ps task too \(Ctrl-C in each\)\.', output.splitlines()[-1])
-  assert stopped, output[-3000:]
+      r'ps task too \(Ctrl-C in each\)\.', last_line)
+  assert stopped, last_line
   # As the line says: the chief trains on past the step the worker stopped
   # at, and the worker started again with its same command rejoins and
   # trains.
