@@ -79,7 +79,7 @@ def parser():
                  '--checkpoint_dir that has no precision @ 1 in --eval_dir '
                  'yet, then exit: the whole curve of a finished run. Not '
                  'with --run_once.')
-  parser.add_check(_refuse_two_choices)
+  parser.add_check(flags.refuse_run_once_with_all_checkpoints)
   flags.add_session_flags(parser)
   flags.add_raw_weights(parser)
   parser.add_argument(
@@ -89,17 +89,6 @@ def parser():
            'than the number of classes (9 at most for CIFAR-10), since all '
            'of them hold every image\'s true class.')
   return parser
-
-
-def _refuse_two_choices(args):
-  """Refuses --run_once with --all_checkpoints: each says what to evaluate,
-  and neither wins in a way a user could guess (the loop took
-  --all_checkpoints without a word)."""
-  if args.run_once and args.all_checkpoints:
-    raise errors.UserError(
-        '--run_once and --all_checkpoints both choose what to evaluate: '
-        '--run_once the newest checkpoint, --all_checkpoints every checkpoint '
-        'without a result in --eval_dir yet, oldest first. Give one of them.')
 
 
 # The flags come first, as in the original's scripts. `--help` is answered
@@ -292,13 +281,7 @@ def evaluate(args, session_options, folder, named):
         checkpoint_path = last_seen
       record.check_run()  # Refused once started over (--fresh) beside it.
       if checkpoint_path is None and not said_waiting:
-        # A folder not there yet is said so: a trainer may be about to make
-        # it, so the loop waits all the same, but a typo shows.
-        print(('No checkpoint in %s yet; waiting for one.'
-               if storage.exists(folder) else
-               '--checkpoint_dir %s does not exist yet; waiting for a '
-               'training run to make it and save a checkpoint there.')
-              % folder, flush=True)
+        print(checkpoints.waiting_line(folder), flush=True)
       elif checkpoint_path not in (None, last_seen):
         last_seen = checkpoint_path
         evaluate_one(checkpoint_path, True)

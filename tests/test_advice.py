@@ -254,8 +254,6 @@ ADVICE = {
         ['test_advice.py::test_other_classes_then_the_data_or_run_that_fits',
          'test_advice.py::test_other_names_of_the_same_count_then_the_data_or_'
          'run_that_fits'],
-    ('cifar10/eval.py', 'Give one of them'):
-        ['test_advice.py::test_run_once_with_all_checkpoints_then_one_of_them'],
     ('cifar10/eval.py', 'Or let that run save a new checkpoint'):
         ['test_checkpoint_fit.py::test_eval_loop_skips_a_checkpoint_that_does_'
          'not_fit_and_keeps_waiting'],
@@ -448,6 +446,8 @@ ADVICE = {
     ('cifar10/support/flags.py', 'Give an --output in a folder, such as'):
         ['test_guide_scripts.py::test_an_output_below_a_file_is_refused_then_'
          'one_in_a_folder'],
+    ('cifar10/support/flags.py', 'Give one of them'):
+        ['test_advice.py::test_run_once_with_all_checkpoints_then_one_of_them'],
     ('cifar10/support/flags.py', 'so the file must be named .png'):
         ['test_guide_scripts.py::test_eval_image_refuses_a_name_of_another_'
          'format_then_the_png',

@@ -355,6 +355,16 @@ def forget_missing(folder):
   return gone
 
 
+def waiting_line(folder):
+  """What the evaluator's loop says while --checkpoint_dir `folder` holds no
+  checkpoint yet. A folder not there yet is said so: a trainer may be about
+  to make it, so the loop waits all the same, but a typo shows."""
+  if storage.exists(folder):
+    return 'No checkpoint in %s yet; waiting for one.' % folder
+  return ('--checkpoint_dir %s does not exist yet; waiting for a training run '
+          'to make it and save a checkpoint there.' % folder)
+
+
 def require_latest(folder, data_args=None):
   """The newest checkpoint in `folder`.
 

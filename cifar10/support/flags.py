@@ -571,6 +571,22 @@ def add_raw_weights(parser):
            'usually classify a little better.')
 
 
+def refuse_run_once_with_all_checkpoints(args):
+  """cifar10.eval's check: refuses --run_once with --all_checkpoints.
+
+  Each says what to evaluate, and neither wins in a way a user could guess
+  (the loop took --all_checkpoints without a word).
+
+  Raises:
+    errors.UserError: both are given.
+  """
+  if args.run_once and args.all_checkpoints:
+    raise errors.UserError(
+        '--run_once and --all_checkpoints both choose what to evaluate: '
+        '--run_once the newest checkpoint, --all_checkpoints every checkpoint '
+        'without a result in --eval_dir yet, oldest first. Give one of them.')
+
+
 def base_parser(module, description, reads_checkpoint=False):
   """A parser with the flags of every script that reads the data set.
 
