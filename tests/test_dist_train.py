@@ -385,6 +385,39 @@ def test_a_worker_says_its_ps_task_is_gone_and_a_stop_then_ends_it_at_once():
                         'again.' % address]
 
 
+def test_a_stop_waiting_for_a_step_ends_the_worker_once_a_task_is_found_gone():
+  # The stop comes first, while the ps task (a listening socket) still
+  # answers: it waits for the step in flight. The task then goes, and the
+  # step can never finish. Before: the worker said so, and that it 'now
+  # stops at once', and went on waiting (a synchronous chief stopped just
+  # after a worker died waited until the worker came back: found by a new
+  # user's trial).
+  server = socket.create_server(('127.0.0.1', 0))
+  address = '127.0.0.1:%d' % server.getsockname()[1]
+  said, ended = [], []
+  watch = cluster_watch.StepWatch(
+      'worker 1', [('ps 0', address, '--ps_hosts')],
+      lambda: 'the chief (worker 0) keeps the checkpoints', stall_secs=0,
+      say=said.append, end=ended.append)
+  with _stop_signals_noted(), watch:
+    watch.step_finished()
+    os.kill(os.getpid(), signal.SIGINT)
+    _until(lambda: said)
+    assert said == ['worker 1: stopping by SIGINT once the step in flight has '
+                    'finished. A second Ctrl-C or SIGTERM stops at once, '
+                    'saving nothing since the last checkpoint.']
+    assert not ended
+    server.close()
+    _until(lambda: ended)
+  assert ended == [130]
+  assert re.fullmatch(r'worker 1: no step has finished for \d+ s, and ps 0 '
+                      r'.*: that ps task has stopped, .*', said[1]), said
+  assert said[2:] == [
+      'Stopped by SIGINT at once: ps 0 (%s) is gone, and the variables with '
+      'it, so nothing could be saved; the chief (worker 0) keeps the '
+      'checkpoints.' % address]
+
+
 @pytest.mark.parametrize('who,gone,line', [
     ('worker 0', 'worker', 'worker 0: no step has finished for {s} s, and '
      'worker 1 ({address}, from --worker_hosts) accepts no connections '

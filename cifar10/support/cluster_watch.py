@@ -266,6 +266,10 @@ class StepWatch:
       since = ('for %d s' if self._stepped else
                'in the %d s since this worker started') % stalled
     self._say(line % since)
+    if self._first_stop is not None and not self._ended:
+      # A stop came first and waits for the step in flight, which cannot
+      # finish now: it ends the worker at once, as the line says.
+      self._stop_as_gone(signal.Signals[self._first_stop[0]])
 
   def _ps_task_gone(self, name, address, given_in, error):
     self._report(
@@ -320,8 +324,7 @@ class StepWatch:
       with self._lock:
         gone, steps_over = self._gone, self._steps_over
       if gone:
-        self._stop_now(signum, 'Stopped by %s at once: %s (%s) is gone, %s; '
-                       '%s.' % ((name,) + gone + (self._checkpoints(),)))
+        self._stop_as_gone(signum)
       elif self._stops > 1 and steps_over:
         self._stop_now(signum, 'Stopped by a second stop signal (%s) at '
                        'once, as the session closed; %s.'
@@ -331,6 +334,14 @@ class StepWatch:
                        'once, without waiting for the step in flight: '
                        'nothing was saved since the last checkpoint; %s.'
                        % (name, self._checkpoints()))
+
+  def _stop_as_gone(self, signum):
+    """Ends the process for stop `signum`, a task it waits on being gone."""
+    with self._lock:
+      gone = self._gone
+    self._stop_now(signum, 'Stopped by %s at once: %s (%s) is gone, %s; %s.'
+                   % ((signal.Signals(signum).name,) + gone +
+                      (self._checkpoints(),)))
 
   def _stop_now(self, signum, line):
     self._say(line)
