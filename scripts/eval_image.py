@@ -24,6 +24,7 @@ from tensorboard.backend.event_processing import event_accumulator  # pylint: di
 from cifar10.support import errors  # pylint: disable=g-import-not-at-top
 from cifar10.support import flags  # pylint: disable=g-import-not-at-top
 from cifar10.support import paths  # pylint: disable=g-import-not-at-top
+from cifar10.support import summaries  # pylint: disable=g-import-not-at-top
 
 TAG = 'confusion_matrix'
 
@@ -44,7 +45,7 @@ def image_events(eval_dir, tag):
   # 0 keeps every image; the default keeps only a sample of them.
   accumulator = event_accumulator.EventAccumulator(
       eval_dir, size_guidance={event_accumulator.IMAGES: 0})
-  accumulator.Reload()
+  summaries.reload_events(accumulator, eval_dir)
   tags = sorted(accumulator.Tags()[event_accumulator.IMAGES])
   if tag in tags:
     return sorted(accumulator.Images(tag), key=lambda event: event.wall_time)
@@ -107,7 +108,7 @@ def parser():
   result = flags.Parser(prog='python scripts/eval_image.py',
                         description=__doc__.splitlines()[0])
   result.add_argument('--eval_dir', default=paths.EVAL_DIR,
-                      type=flags.non_empty_path(),
+                      type=flags.user_path(),
                       help='The --eval_dir of cifar10.eval.')
   flags.add_output(result, 'The PNG to write (a name ending .png).')
   result.add_argument('--step', type=flags.non_negative_int, default=None,

@@ -43,6 +43,7 @@ from tensorboard.backend.event_processing import event_accumulator
 from cifar10.support import errors  # pylint: disable=g-import-not-at-top
 from cifar10.support import flags  # pylint: disable=g-import-not-at-top
 from cifar10.support import paths  # pylint: disable=g-import-not-at-top
+from cifar10.support import summaries  # pylint: disable=g-import-not-at-top
 
 LOSS_TAG = 'total_loss'
 RAW_LOSS_TAG = 'total_loss (raw)'
@@ -63,9 +64,9 @@ def parser():
   result = flags.Parser(
       prog='python scripts/plot_run.py', description=__doc__.splitlines()[0])
   result.add_argument('--train_dir', nargs='+', required=True,
-                      type=flags.non_empty_path(),
+                      type=flags.user_path(),
                       help='The --train_dir of each run (its event files).')
-  result.add_argument('--eval_dir', nargs='+', type=flags.non_empty_path(),
+  result.add_argument('--eval_dir', nargs='+', type=flags.user_path(),
                       help='The evaluator\'s --eval_dir of each run, in the '
                            'order of --train_dir (without it, the picture '
                            'has no precision panel).')
@@ -168,7 +169,8 @@ def read_scalar_events(folder, tags, optional_tags=()):
   # 0 keeps every value; the default samples 10,000 per tag.
   accumulator = event_accumulator.EventAccumulator(
       folder, size_guidance={event_accumulator.SCALARS: 0})
-  accumulator.Reload()  # TensorBoard's warnings are off: tensorflow_logs.
+  # TensorBoard's warnings are off: tensorflow_logs.
+  summaries.reload_events(accumulator, folder)
   found = accumulator.Tags()[event_accumulator.SCALARS]
   series = {}
   for tag in list(tags) + list(optional_tags):

@@ -448,6 +448,12 @@ ADVICE = {
          'one_in_a_folder'],
     ('cifar10/support/flags.py', 'Give one of them'):
         ['test_advice.py::test_run_once_with_all_checkpoints_then_one_of_them'],
+    ('cifar10/support/summaries.py', 'Give the folder of a run\'s event '
+                                     'files'):
+        ['test_plot_run.py::test_a_folder_with_a_name_not_utf8_then_the_'
+         'runs_folder',
+         'test_guide_scripts.py::test_eval_image_of_a_folder_with_a_name_not_'
+         'utf8_then_the_eval_dir'],
     ('cifar10/support/flags.py', 'so the file must be named .png'):
         ['test_guide_scripts.py::test_eval_image_refuses_a_name_of_another_'
          'format_then_the_png',

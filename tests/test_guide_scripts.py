@@ -351,6 +351,19 @@ def test_eval_image_refuses_a_name_of_another_format_then_the_png(
                           str(tmp_path / 'cm_2.png')]) == 0
 
 
+def test_eval_image_of_a_folder_with_a_name_not_utf8_then_the_eval_dir(
+    eval_dir, tmp_path):
+  # Before: TensorBoard's reader ended in a UnicodeDecodeError traceback.
+  photos = tmp_path / 'photos'
+  photos.mkdir()
+  (photos / os.fsdecode(b'caf\xe9.png')).touch()
+  output = str(tmp_path / 'cm.png')
+  with pytest.raises(errors.UserError, match='holds a file whose name is not '
+                     'UTF-8 text'):
+    eval_image.main(['--eval_dir', str(photos), '--output', output])
+  assert eval_image.main(['--eval_dir', eval_dir, '--output', output]) == 0
+
+
 def test_eval_image_saves_the_step_asked_for(eval_dir, tmp_path):
   output = str(tmp_path / 'cm.png')
   assert eval_image.main(['--eval_dir', eval_dir, '--output', output,

@@ -13,6 +13,7 @@ from PIL import Image
 import script_modules
 import test_guide_scripts
 from cifar10 import eval as cifar10_eval
+from cifar10.support import errors
 from conftest import DEADLINE_SECS, summary_values
 
 # The fast lane (docs/testing.md): the whole file.
@@ -347,3 +348,32 @@ def test_a_refused_output_is_one_line_without_tensorflows_lines(
       '%s, or end the name in any format matplotlib writes here: %s.'
       % (tmp_path / 'a.txt', tmp_path / 'a.png', _endings())]
   assert os.listdir(tmp_path) == []
+
+
+def test_a_folder_with_a_name_not_utf8_then_the_runs_folder(trained_dir,
+                                                            tmp_path):
+  # Before: TensorBoard's reader ended in a UnicodeDecodeError traceback on
+  # a folder holding caf\xe9.png (found by a new user's trial); a path
+  # flag holding such a name did too.
+  photos = tmp_path / 'photos'
+  photos.mkdir()
+  (photos / os.fsdecode(b'caf\xe9.png')).touch()
+  output = str(tmp_path / 'run.png')
+  with pytest.raises(errors.UserError) as raised:
+    plot_run.main(['--train_dir', str(photos), '--output', output])
+  assert str(raised.value) == (
+      "%s holds a file whose name is not UTF-8 text, which TensorBoard's "
+      "reader cannot list. Give the folder of a run's event files (its "
+      "--train_dir, or the evaluator's --eval_dir), or rename that file."
+      % photos)
+  # As it says: the run's folder.
+  assert plot_run.main(['--train_dir', trained_dir, '--output', output]) == 0
+  assert os.path.getsize(output) > 0
+  # A path flag with such a name is refused as the command line is read.
+  for flag, value in (('--train_dir', str(tmp_path / os.fsdecode(b'r\xe9n'))),
+                      ('--output', os.path.join(os.fsdecode(b'r\xe9n'),
+                                                'q.png'))):
+    argv = ['--train_dir', trained_dir, '--output', str(tmp_path / 'q.png')]
+    argv[argv.index(flag) + 1] = value
+    with pytest.raises(SystemExit):
+      plot_run.main(argv)

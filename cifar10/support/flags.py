@@ -191,8 +191,10 @@ def add_output(parser, help_text='The PNG file to write.',
     required: False for a tool with a file of its own to write where
       --output is not given (its help_text says which).
   """
+  # user_path: a name that is not UTF-8 is refused, since the checks of
+  # the output's folder go through TensorFlow (storage.check_writable).
   parser.add_argument('--output', required=required,
-                      type=non_empty_path(what=what), help=help_text)
+                      type=user_path(what=what), help=help_text)
   parser.add_argument('--overwrite', action='store_true',
                       help='Replace --output where that file exists already '
                            '(without it, the file is kept and the tool '

@@ -21,6 +21,7 @@ import shutil
 from google.protobuf import text_format
 import tensorflow as tf
 
+from cifar10.support import errors
 from cifar10.support import histogram as histogram_lib
 from cifar10.support import storage
 
@@ -275,6 +276,30 @@ class WriterOnFirstSummary:
   def close(self):
     if self._writer is not None:
       self._writer.close()
+
+
+def reload_events(accumulator, folder):
+  """Loads what a TensorBoard EventAccumulator of `folder` finds there.
+
+  TensorBoard lists the folder through TensorFlow, which fails on a file
+  name that is not UTF-8 text (caf\xe9.png, saved under another system's
+  encoding): most often a folder of one's pictures given by mistake.
+
+  Args:
+    accumulator: an event_accumulator.EventAccumulator of `folder`.
+    folder: the folder it reads, for the message.
+
+  Raises:
+    errors.UserError: naming the folder and what to give instead.
+  """
+  try:
+    accumulator.Reload()
+  except UnicodeError:
+    raise errors.UserError(
+        '%s holds a file whose name is not UTF-8 text, which TensorBoard\'s '
+        'reader cannot list. Give the folder of a run\'s event files (its '
+        '--train_dir, or the evaluator\'s --eval_dir), or rename that file.'
+        % storage.printable(folder)) from None
 
 
 def _event_files(folder):
