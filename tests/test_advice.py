@@ -2628,7 +2628,7 @@ def test_run_once_with_all_checkpoints_then_one_of_them(
 
 
 def test_every_checkpoint_damaged_then_copied_again_or_another_run(
-    small_data, run_of_four_checkpoints, tmp_path):
+    small_data, run_of_four_checkpoints, tmp_path, capsys):
   # Before: "... No checkpoint before it is whole either (...). Point
   # --checkpoint_dir at the --train_dir of a training run. Or let that run
   # save a new checkpoint.": the folder given is a training run's, and
@@ -2655,6 +2655,19 @@ def test_every_checkpoint_damaged_then_copied_again_or_another_run(
                                       '--export_dir', export_dir])]
   for reader in readers:
     assert _refusal(reader).endswith(advice)
+  # The evaluator's --all_checkpoints, oldest first, advises the same for
+  # each (a new user's trial found the older ones given the old advice).
+  capsys.readouterr()
+  _refusal(_eval, small_data, run, str(tmp_path / 'all_eval'),
+           '--all_checkpoints')
+  skipped = [line for line in capsys.readouterr().out.splitlines()
+             if ': skipped: ' in line]
+  assert len(skipped) == 4, skipped
+  for line in skipped:
+    assert line.endswith(
+        'Without a whole checkpoint, cifar10.train cannot resume the run: '
+        'copy it again from where it was made, if it is a copy, or point '
+        '--checkpoint_dir at another training run\'s --train_dir.'), line
   # As it says, the trainer does not resume the run (it offers to start it
   # over, --fresh).
   assert 'Training will not write over it: run with --fresh' in _refusal(

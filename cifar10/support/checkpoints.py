@@ -566,9 +566,11 @@ def _damaged_advice(path, how_to_proceed):
   whole = next((prefix for prefix in reversed(before)
                 if _looks_whole(prefix)), None)
   if whole is None:
-    # The refused one is the run's newest: none of the run's is whole, and
+    # None after it is whole either (it is the newest, or the evaluator's
+    # --all_checkpoints met the oldest first): none of the run's is, and
     # "point at a training run" would send the user back to the run given.
-    if names and names[-1] == os.path.basename(path):
+    if names and not any(_looks_whole(prefix)
+                         for prefix in listed[len(before) + 1:]):
       how_to_proceed = how_to_proceed.none_whole or how_to_proceed
     if not before:
       return str(how_to_proceed)
