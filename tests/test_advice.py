@@ -2082,6 +2082,8 @@ def _shell(command, cwd):
       ['bash', '-c', command.replace('python', shlex.quote(sys.executable),
                                      1)],
       capture_output=True, text=True, cwd=str(cwd), timeout=DEADLINE_SECS,
+      # A file name that is not UTF-8 is printed as its bytes.
+      errors='surrogateescape',
       env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
 
 
@@ -2135,6 +2137,19 @@ def test_predict_a_folder_or_a_quoted_pattern_then_what_the_shell_expands(
   done = _shell(command + given, tmp_path)
   assert done.returncode == 0, done.stderr[-2000:]
   assert len(done.stdout.splitlines()) == 4
+  # A folder whose name is not UTF-8, as the shell completes it. Before: a
+  # pattern in single quotes, where the \xe9 shown stays four characters,
+  # so that it matched no file (found by a new user's trial).
+  latin = tmp_path / os.fsdecode(b'r\xe9d')
+  latin.mkdir()
+  _picture(latin / 'a.png')
+  done = _shell(command + "$'r\\xe9d'", tmp_path)
+  given = _group(r'give the pictures in it: (.*) \(the shell expands',
+                 done.stderr)
+  assert given == "$'r\\xe9d'/*.png"
+  done = _shell(command + given, tmp_path)
+  assert done.returncode == 0, done.stderr[-2000:]
+  assert len(done.stdout.splitlines()) == 2
   # A folder of other files only has no pattern to give.
   words = tmp_path / 'words'
   words.mkdir()

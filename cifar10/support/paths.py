@@ -629,8 +629,27 @@ def for_shell(path):
   'ü', or anything else a shell would split or expand, is put in single
   quotes. Paths a message only names in its prose ("X is a file") stay
   unquoted: they are read, not typed.
+
+  A path holding a name that is not UTF-8 (caf\\xe9.png, its bytes as
+  surrogates, as os.listdir gives it) is written in the shell's $'...'
+  form, byte by byte: messages show such a byte as \\xe9, which single
+  quotes would keep as those four characters.
   """
+  try:
+    path.encode('utf-8')
+  except UnicodeEncodeError:
+    return _ansi_c_quoted(path)
   return shlex.quote(path)
+
+
+def _ansi_c_quoted(path):
+  """`path` in the $'...' quotes of bash, zsh and POSIX sh (2024), which
+  read \\xNN as that byte: printable ASCII as it is, a quote and a
+  backslash escaped, every other byte as \\xNN."""
+  return "$'%s'" % ''.join(
+      '\\' + chr(byte) if chr(byte) in '\\\'' else
+      chr(byte) if 0x20 <= byte < 0x7f else '\\x%02x' % byte
+      for byte in os.fsencode(path))
 
 
 def pattern_for_shell(pattern):
