@@ -345,18 +345,28 @@ def _stop_signals_noted():
       signal.signal(signum, handler)
 
 
-def test_a_worker_says_its_ps_task_is_gone_and_a_stop_then_ends_it_at_once():
-  # A listening socket stands in for the ps task's server; the watch looks
-  # for it as soon as no step finishes (stall_secs=0), and ends "the
-  # process" through `end`, which here only notes the status.
+def _worker_1_watching_a_ps_task():
+  """Worker 1's StepWatch over ps 0, a listening socket standing in for its
+  server; the watch looks for it as soon as no step finishes
+  (stall_secs=0), says its lines into `said` and ends "the process"
+  through `end`, which only notes the status in `ended`.
+
+  Returns:
+    (the socket, its address, the watch, said, ended).
+  """
   server = socket.create_server(('127.0.0.1', 0))
-  port = server.getsockname()[1]
-  address = '127.0.0.1:%d' % port
+  address = '127.0.0.1:%d' % server.getsockname()[1]
   said, ended = [], []
   watch = cluster_watch.StepWatch(
       'worker 1', [('ps 0', address, '--ps_hosts')],
       lambda: 'the chief (worker 0) keeps the checkpoints', stall_secs=0,
       say=said.append, end=ended.append)
+  return server, address, watch, said, ended
+
+
+def test_a_worker_says_its_ps_task_is_gone_and_a_stop_then_ends_it_at_once():
+  server, address, watch, said, ended = _worker_1_watching_a_ps_task()
+  port = server.getsockname()[1]
   with _stop_signals_noted(), watch:
     assert watch.gone is None
     watch.step_finished()
@@ -392,13 +402,7 @@ def test_a_stop_waiting_for_a_step_ends_the_worker_once_a_task_is_found_gone():
   # stops at once', and went on waiting (a synchronous chief stopped just
   # after a worker died waited until the worker came back: found by a new
   # user's trial).
-  server = socket.create_server(('127.0.0.1', 0))
-  address = '127.0.0.1:%d' % server.getsockname()[1]
-  said, ended = [], []
-  watch = cluster_watch.StepWatch(
-      'worker 1', [('ps 0', address, '--ps_hosts')],
-      lambda: 'the chief (worker 0) keeps the checkpoints', stall_secs=0,
-      say=said.append, end=ended.append)
+  server, address, watch, said, ended = _worker_1_watching_a_ps_task()
   with _stop_signals_noted(), watch:
     watch.step_finished()
     os.kill(os.getpid(), signal.SIGINT)
