@@ -53,6 +53,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import warnings
 
 from cifar10.support import errors
@@ -181,18 +182,36 @@ def abandon_held_back_import():
 
 @contextlib.contextmanager
 def _stops_held():
-  """Holds SIGINT and SIGTERM back (blocked) for the `with`: one that comes
-  meanwhile is delivered at its end, to script.py's handlers. Where the
-  system cannot block signals (Windows), nothing is held."""
-  if not hasattr(signal, 'pthread_sigmask'):
+  """Holds SIGINT and SIGTERM back for the `with`: one that comes meanwhile
+  is raised again at its end, for the handlers that were there before
+  (script.py's).
+
+  Blocking the signals (pthread_sigmask) would not do: it blocks them in
+  the calling thread only, and the system hands a signal sent to the
+  process to any thread that does not block it (numpy's OpenBLAS has
+  started one by now), after which Python runs the handler in the main
+  thread all the same. So the handlers themselves are swapped for one that
+  only notes the signal. Python lets only the main thread set handlers, and
+  runs them only there: in another thread (TensorFlow first imported by a
+  thread of the caller's) nothing is held.
+  """
+  if threading.current_thread() is not threading.main_thread():
     yield
     return
-  before = signal.pthread_sigmask(signal.SIG_BLOCK,
-                                  set(errors.STOP_SIGNALS))
+  noted = []
+  before = {}
+  for signum in errors.STOP_SIGNALS:
+    handler = signal.getsignal(signum)
+    if handler is not None:  # None: set outside Python, left alone.
+      before[signum] = signal.signal(
+          signum, lambda signum, frame: noted.append(signum))
   try:
     yield
   finally:
-    signal.pthread_sigmask(signal.SIG_SETMASK, before)
+    for signum, handler in before.items():
+      signal.signal(signum, handler)
+    for signum in dict.fromkeys(noted):
+      signal.raise_signal(signum)
 
 
 def _run_with_stderr_held(function):
@@ -210,7 +229,7 @@ def _run_with_stderr_held(function):
   sys.stderr.flush()
   # Recorded at each step, so that a stop at any point finds what to undo;
   # a stop while the two files are made, before they are recorded, would
-  # leave them in the temporary folder, so it waits (blocked) till then.
+  # leave them in the temporary folder, so it is held till then.
   with _stops_held():
     capture = tempfile.NamedTemporaryFile(prefix='cifar10-tf-start-',
                                           delete=False)
@@ -231,28 +250,31 @@ def _run_with_stderr_held(function):
   def restore():
     """Points descriptor 2 back at stderr; returns what the file caught."""
     global _in_flight
-    _in_flight = None
-    sys.stderr.flush()
-    os.dup2(saved, 2)
-    os.close(saved)
-    if user_faulthandler:
-      faulthandler.enable(sys.stderr)
-    else:
-      faulthandler.disable()
-    crash.close()
-    os.remove(crash.name)
-    capture.seek(0)
-    held = capture.read()
-    capture.close()
-    os.remove(capture.name)
-    if watcher is not None:
-      process, ok_end = watcher
-      try:
-        os.write(ok_end, b'ok')
-      except OSError:  # The watcher was killed: it has nothing to show.
-        pass
-      os.close(ok_end)
-      process.wait()
+    # A stop meanwhile would find _in_flight gone and a file left behind,
+    # or write its line into that file: it comes once all is undone.
+    with _stops_held():
+      _in_flight = None
+      sys.stderr.flush()
+      os.dup2(saved, 2)
+      os.close(saved)
+      if user_faulthandler:
+        faulthandler.enable(sys.stderr)
+      else:
+        faulthandler.disable()
+      crash.close()
+      os.remove(crash.name)
+      capture.seek(0)
+      held = capture.read()
+      capture.close()
+      os.remove(capture.name)
+      if watcher is not None:
+        process, ok_end = watcher
+        try:
+          os.write(ok_end, b'ok')
+        except OSError:  # The watcher was killed: it has nothing to show.
+          pass
+        os.close(ok_end)
+        process.wait()
     return held
 
   try:
