@@ -110,7 +110,8 @@ from cifar10.support import summaries
 _HOW_TO_PROCEED = checkpoints.read_instead(
     '--checkpoint_dir',
     checkpoints.POINT_AT_TRAINING_RUN + ' Or let that run save a new '
-    'checkpoint.', checkpoints.NO_WHOLE_CHECKPOINT)
+    'checkpoint.', checkpoints.NO_WHOLE_CHECKPOINT,
+    misfit=checkpoints.POINT_AT_TRAINING_RUN)  # Its new saves won't fit.
 
 # The advice for a checkpoint trained on other classes.
 _OTHER_CLASSES = ('Give the --data_dir it was trained on, or the '

@@ -161,6 +161,16 @@ MUTATIONS = {
         _with('local3/biases' + AVERAGE, np.zeros([384], np.float16)),
         'it holds local3/biases%s as float16 [384], the graph wants float32 '
         '[384]' % AVERAGE),
+    # Another network's, saved without averages: its own shape is named
+    # (it said "has conv1/weights but not its moving average"), and not
+    # --raw_weights, which would not fit either.
+    'another-network-without-averages': (
+        lambda tensors: _with('conv1/weights', np.zeros([3, 3, 3, 8],
+                                                        np.float32))(
+            {name: value for name, value in tensors.items()
+             if not name.endswith(AVERAGE)}),
+        'it holds conv1/weights as float32 [3, 3, 3, 8], the graph wants '
+        'float32 [5, 5, 3, 64] (and 9 more variables differ)'),
     'extra-variable': (
         _with('conv3/weights' + AVERAGE, np.zeros([3, 3, 64, 64], np.float32)),
         'it holds conv3/weights%s as float32 [3, 3, 64, 64], which the graph '
@@ -212,16 +222,26 @@ def test_eval_loop_skips_a_checkpoint_that_does_not_fit_and_keeps_waiting(
   train_dir = str(tmp_path / 'train')
   os.makedirs(train_dir)
   tensors = _tensors(os.path.join(trained_dir, 'model.ckpt-300'))
-  misfit = _save(os.path.join(train_dir, 'model.ckpt-100'), _without(
-      'conv1/weights' + AVERAGE)(tensors))
+  # Another network's checkpoint: a newer one of its run would not fit
+  # either, so the line does not say to wait for one.
+  misfit = _save(os.path.join(train_dir, 'model.ckpt-100'), _with(
+      'conv1/weights' + AVERAGE, np.zeros([3, 3, 3, 8], np.float32))(tensors))
   tf.compat.v1.train.update_checkpoint_state(train_dir, misfit)
   evaluator = children('-m', 'cifar10.eval', '--data_dir', synthetic_data_dir,
                        '--checkpoint_dir', train_dir, '--eval_dir',
                        str(tmp_path / 'eval'), '--eval_interval_secs', '1',
                        '--batch_size', '50')
   evaluator.wait_for(r': skipped: Checkpoint %s does not fit this graph: it '
-                     r'has conv1/weights but not its moving average'
-                     % misfit)
+                     r'holds conv1/weights%s as float32 \[3, 3, 3, 8\], the '
+                     r'graph wants float32 \[5, 5, 3, 64\]\. Point '
+                     r'--checkpoint_dir at the --train_dir of a training '
+                     r'run\.$' % (misfit, AVERAGE))
+  # An index naming a checkpoint that is not there (yet): the run's next
+  # save mends it, as the line says.
+  tf.compat.v1.train.update_checkpoint_state(
+      train_dir, os.path.join(train_dir, 'model.ckpt-200'))
+  evaluator.wait_for(r': skipped: .* names a checkpoint that is not there.* '
+                     r'Or let that run save a new checkpoint\.$')
   for name in os.listdir(trained_dir):
     if name.startswith('model.ckpt-300.'):
       shutil.copy(os.path.join(trained_dir, name), train_dir)

@@ -51,7 +51,9 @@ class HowToProceed:
 
   Where no checkpoint of the run is whole, a tool that reads the run's
   checkpoints cannot say "point at a training run": the user gave one.
-  `none_whole` says what works there instead.
+  `none_whole` says what works there instead. A checkpoint that does not
+  fit the graph (another network's) will not fit better in a newer save
+  of the same run: `misfit` can leave out advice to wait for one.
 
   Attributes:
     sentence: the advice for any unusable checkpoint.
@@ -62,16 +64,19 @@ class HowToProceed:
     none_whole: the advice where the run holds no whole checkpoint (the
       one refused is its newest, and each before it is damaged too); None:
       `sentence` serves there too.
+    misfit: the advice for a checkpoint whose variables do not fit the
+      graph (check_checkpoint); None: `sentence` serves there too.
   """
   sentence: str
   older: object = None
   none_whole: str = None
+  misfit: str = None
 
   def __str__(self):
     return self.sentence
 
 
-def read_instead(flag, sentence, none_whole=None):
+def read_instead(flag, sentence, none_whole=None, misfit=None):
   """The HowToProceed of a tool that reads a checkpoint named by `flag`.
 
   Given the older whole checkpoint as `flag`, the tool reads that one and
@@ -82,10 +87,12 @@ def read_instead(flag, sentence, none_whole=None):
     sentence: the advice for any other unusable checkpoint.
     none_whole: the advice where the run holds no whole checkpoint, or
       None: `sentence` (see HowToProceed).
+    misfit: the advice for a checkpoint that does not fit the graph, or
+      None: `sentence` (see HowToProceed).
   """
   return HowToProceed(sentence, lambda damaged_ones, older: (
       'give %s to use it instead.' % paths.flag_value(flag, older)),
-                      none_whole)
+                      none_whole, misfit)
 
 
 # What the tools that read a run's checkpoints (cifar10.eval, predict,
@@ -711,13 +718,20 @@ def _mismatches(dtypes, shapes, expected, tolerated):
   found = []
   for name, variable in expected.items():
     wanted_dtype = variable.dtype.base_dtype
-    wanted = _spec(wanted_dtype, variable.shape.as_list())
+    wanted_shape = variable.shape.as_list()
+    wanted = _spec(wanted_dtype, wanted_shape)
+    raw = name[:-len(AVERAGE_SUFFIX)] if name.endswith(AVERAGE_SUFFIX) else None
+    # A missing average whose raw variable does not fit either (another
+    # network's checkpoint, saved without averages) is named by that
+    # variable, unless the graph restores that one too (the trainer's):
+    # its shape says what is wrong, and --raw_weights would not help.
+    if (name not in shapes and raw in shapes and raw not in expected and
+        (dtypes[raw] != wanted_dtype or shapes[raw] != wanted_shape)):
+      name = raw
     if name not in shapes:
-      raw = name[:-len(AVERAGE_SUFFIX)]
-      found.append(_Mismatch(name, wanted=wanted, averaged=(
-          raw if name.endswith(AVERAGE_SUFFIX) and raw in shapes else None)))
-    elif (dtypes[name] != wanted_dtype or
-          shapes[name] != variable.shape.as_list()):
+      found.append(_Mismatch(name, wanted=wanted,
+                             averaged=raw if raw in shapes else None))
+    elif dtypes[name] != wanted_dtype or shapes[name] != wanted_shape:
       found.append(_Mismatch(name, _spec(dtypes[name], shapes[name]), wanted,
                              dtypes[name], wanted_dtype))
   for name in sorted(set(shapes) - set(expected)):
@@ -778,7 +792,8 @@ def check_checkpoint(checkpoint, expected, how_to_proceed, tolerated=None,
     raise errors.UserError(
         'Checkpoint %s does not fit this graph: %s%s. %s%s'
         % (path, found[0].describe(), more,
-           _dtype_advice(found[0]) if advise_use_fp16 else '', how_to_proceed))
+           _dtype_advice(found[0]) if advise_use_fp16 else '',
+           getattr(how_to_proceed, 'misfit', None) or how_to_proceed))
   for name in expected:
     try:
       checkpoint.reader.get_tensor(name)
