@@ -493,7 +493,9 @@ ADVICE = {
         ['test_advice.py::test_eval_dir_of_a_moved_run_then_its_new_place_'
          'recorded'],
     ('cifar10/support/paths.py', 'a new folder of its own, such as'):
-        ['test_advice.py::test_data_into_another_tools_folder_then_a_new_one'],
+        ['test_advice.py::test_data_into_another_tools_folder_then_a_new_one',
+         'test_advice.py::test_data_into_folders_of_pictures_at_the_top_then_'
+         'beside_that_one'],
     ('cifar10/support/paths.py', 'If it was not started over'):
         ['test_advice.py::test_eval_dir_of_a_run_whose_first_event_file_was_'
          'deleted_then_dropped'],
@@ -1160,6 +1162,31 @@ def test_data_into_a_class_folder_then_beside_the_pictures(layout, tmp_path,
   # The pictures are still a folder of pictures to convert, not data.
   assert 'convert them first' in _refusal(paths.resolve_data_dir,
                                           str(pictures))
+  capsys.readouterr()
+
+
+def test_data_into_folders_of_pictures_at_the_top_then_beside_that_one(
+    tmp_path, capsys):
+  # Before: two folders of pictures right in /tmp looked like the class
+  # folders of /tmp, and the offer climbed to the root: /tmp_synthetic.
+  top = os.path.join(os.sep, tmp_path.parts[1])  # /tmp, or TMPDIR's first.
+  made = [os.path.join(top, '%s-%s' % (tmp_path.name, name))
+          for name in ('cats', 'dogs')]
+  try:
+    for folder in made:
+      os.mkdir(folder)
+      _picture(os.path.join(folder, 'a.png'))
+    message = _refusal(synthetic.main, ['--data_dir', made[0]])
+    assert message.endswith('Give --data_dir a new folder of its own, such as '
+                            '%s_synthetic.' % made[0]), message
+    # "Give --data_dir a new folder of its own, such as CATS_synthetic."
+    made.append(made[0] + '_synthetic')
+    assert synthetic.main(['--data_dir', made[-1], '--train_records_per_file',
+                           '10', '--test_records', '10']) == 0
+    assert os.listdir(made[0]) == ['a.png']
+  finally:
+    for folder in made:
+      shutil.rmtree(folder, ignore_errors=True)
   capsys.readouterr()
 
 

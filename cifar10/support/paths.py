@@ -445,11 +445,13 @@ def check_data_destination(folder, flag, files=storage, suffix='_data'):
     # the data set would pass for a class, or for the data of --data_dir
     # PICTURES: the offer goes beside the folder of pictures holding it.
     # Only a class folder climbs: a run beside folders of pictures (a
-    # project's, a home's) is offered RUN_data, not /home_data.
+    # project's, a home's) is offered RUN_data, not /home_data. Nor does it
+    # climb to a folder at the top (/tmp, for /tmp/cats beside other folders
+    # of pictures): the offer would be at the root, /tmp_data.
     beside = _absolute(folder)
     parent = storage.dirname(beside)
-    while parent != beside and os.path.basename(beside) in picture_folders(
-        parent, files=files):
+    while not _at_the_top(parent) and os.path.basename(
+        beside) in picture_folders(parent, files=files):
       beside, parent = parent, storage.dirname(parent)
     raise errors.UserError(
         '%s %s is %s, not a data set\'s folder: the data set would be '
@@ -457,6 +459,13 @@ def check_data_destination(folder, flag, files=storage, suffix='_data'):
         '%s.' % (flag, storage.printable(folder), other_use, flag,
                  for_shell(storage.printable(new_folder_beside(
                      beside, suffix, files.exists)))))
+
+
+def _at_the_top(path):
+  """Whether `path` (absolute) is the root, or a folder right in it: /tmp,
+  /home, or a bucket (gs://bucket)."""
+  parent = storage.dirname(path)
+  return storage.dirname(parent) == parent
 
 
 def checkpoint_prefix(path):
