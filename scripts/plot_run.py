@@ -127,6 +127,7 @@ def check_format(args):
   Raises:
     errors.UserError: naming --output and the endings to give instead.
   """
+  flags.refuse_a_bare_ending(args, _writes)
   ending = os.path.splitext(args.output)[1].lower()
   if os.path.isdir(args.output) or _writes(ending[1:]):
     return  # A folder: flags.check_output names it.

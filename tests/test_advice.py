@@ -459,6 +459,11 @@ ADVICE = {
          'format_then_the_png',
          'test_guide_scripts.py::test_distortion_picture_refuses_a_name_of_'
          'another_format_then_the_png'],
+    ('cifar10/support/flags.py', 'Give a name before it'):
+        ['test_plot_run.py::test_an_ending_alone_is_refused_then_a_name_'
+         'before_it',
+         'test_guide_scripts.py::test_eval_image_refuses_an_ending_alone_then_'
+         'a_name_before_it'],
     ('cifar10/support/flags.py', 'an empty path; give %s'):
         ['test_advice.py::test_empty_path_refused_then_a_folder_given'],
     # cifar10/support/kernel_choice.py

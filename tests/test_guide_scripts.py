@@ -329,7 +329,7 @@ def test_eval_image_refuses_a_name_of_another_format_then_the_png(
     eval_dir, tmp_path):
   # Before: --output cm.jpg got the PNG bytes without a word.
   for name, given in [('cm.jpg', 'cm.png'), ('matrix', 'matrix.png'),
-                      ('sp ü.jpg', 'sp ü.png')]:
+                      ('sp ü.jpg', 'sp ü.png'), ('.jpg', 'picture.png')]:
     output = str(tmp_path / name)
     with pytest.raises(errors.UserError) as raised:
       eval_image.main(['--eval_dir', eval_dir, '--output', output])
@@ -349,6 +349,26 @@ def test_eval_image_refuses_a_name_of_another_format_then_the_png(
   assert message.endswith('Give --output %s.' % (tmp_path / 'cm_2.png'))
   assert eval_image.main(['--eval_dir', eval_dir, '--output',
                           str(tmp_path / 'cm_2.png')]) == 0
+
+
+def test_eval_image_refuses_an_ending_alone_then_a_name_before_it(
+    eval_dir, tmp_path):
+  # Before: "--output .png: ... so the file must be named .png. Give
+  # --output .png.png."
+  pictures = tmp_path / 'pictures'
+  pictures.mkdir()
+  output = str(pictures / '.png')
+  with pytest.raises(errors.UserError) as raised:
+    eval_image.main(['--eval_dir', eval_dir, '--output', output])
+  assert str(raised.value) == (
+      "--output %s is an ending without a name (Python and matplotlib would "
+      "take it for a hidden file's whole name, with no ending). Give a name "
+      'before it, such as --output %s.' % (output, pictures / 'picture.png'))
+  assert os.listdir(pictures) == []
+  # "Give a name before it, such as --output DIR/picture.png."
+  typed = str(raised.value).rpartition(' --output ')[2][:-1]
+  assert eval_image.main(['--eval_dir', eval_dir, '--output', typed]) == 0
+  assert _read(str(pictures / 'picture.png')) == _png_of(3)
 
 
 def test_eval_image_of_a_folder_with_a_name_not_utf8_then_the_eval_dir(

@@ -332,6 +332,27 @@ def test_an_output_without_an_ending_is_refused_and_no_other_file_written(
                                           'report_2.png']
 
 
+def test_an_ending_alone_is_refused_then_a_name_before_it(trained_dir,
+                                                          tmp_path, capsys):
+  # Before: `--output .svg` "has no ending to name the picture's format"
+  # (to Python, .svg is a hidden file's name), and the offer was .svg.png.
+  args = ['--train_dir', trained_dir]
+  output = str(tmp_path / '.svg')
+  assert plot_run.main(args + ['--output', output]) == 1
+  error = capsys.readouterr().err
+  assert error == (
+      "error: --output %s is an ending without a name (Python and matplotlib "
+      "would take it for a hidden file's whole name, with no ending). Give a "
+      'name before it, such as --output %s.\n' % (output,
+                                                  tmp_path / 'picture.svg'))
+  assert os.listdir(tmp_path) == []
+  # "Give a name before it, such as --output DIR/picture.svg."
+  typed = error.rpartition(' --output ')[2][:-2]
+  assert plot_run.main(args + ['--output', typed]) == 0
+  with open(tmp_path / 'picture.svg', 'rb') as svg:
+    assert b'<svg' in svg.read()
+
+
 def test_a_refused_output_is_one_line_without_tensorflows_lines(
     trained_dir, tmp_path):
   # Before: TensorFlow's held-back start-up lines (which it writes twice,

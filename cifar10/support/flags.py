@@ -216,6 +216,7 @@ def check_png_output(args, what):
   Raises:
     errors.UserError: naming the file and the .png to give instead.
   """
+  refuse_a_bare_ending(args, lambda ending: ending == 'png')
   ending = os.path.splitext(args.output)[1]
   if ending.lower() == '.png' or os.path.isdir(args.output):
     return  # A folder: check_output names it.
@@ -262,15 +263,46 @@ def output_ending_in(args, ending):
   """The --output a refusal of its name's ending offers: args.output with
   `ending` for its own (cm.jpg -> cm.png), a free name (paths.free_name)
   unless --overwrite says an existing file may be replaced, so that the
-  advice works as written.
+  advice works as written. A name that is all ending to a reader (.png,
+  .svg: see refuse_a_bare_ending) is offered picture.png beside it, not
+  .svg.png.
 
   Args:
     args: the parsed flags of a parser given add_output.
     ending: the ending to give, such as '.png'.
   """
+  stem, name = os.path.splitext(args.output)[0], os.path.basename(args.output)
+  if name.startswith('.') and '.' not in name[1:]:
+    stem = os.path.join(os.path.dirname(args.output), 'picture')
   return paths.free_name(
-      os.path.splitext(args.output)[0], ending,
+      stem, ending,
       taken=(lambda name: False) if args.overwrite else os.path.lexists)
+
+
+def refuse_a_bare_ending(args, writes):
+  """Refuses an --output that is an ending alone, such as .png.
+
+  Python and matplotlib read such a name as a hidden file's whole name,
+  without an ending: the format checks would call it a name without an
+  ending, or not a .png, and offer .png.png.
+
+  Args:
+    args: the parsed flags of a parser given add_output.
+    writes: whether the tool writes an ending, given without its dot
+      ('png').
+
+  Raises:
+    errors.UserError: naming --output and a name with that ending to give.
+  """
+  name = os.path.basename(args.output)
+  if (not name.startswith('.') or '.' in name[1:] or
+      not writes(name[1:].lower()) or os.path.isdir(args.output)):
+    return
+  raise errors.UserError(
+      '--output %s is an ending without a name (Python and matplotlib would '
+      'take it for a hidden file\'s whole name, with no ending). Give a name '
+      'before it, such as --output %s.' % (args.output, paths.for_shell(
+          output_ending_in(args, name))))
 
 
 def _check_output_folder(output):
