@@ -597,6 +597,10 @@ ADVICE = {
     ('cifar10/support/trained_layers.py', 'name at least one scope'):
         ['test_warm_start.py::test_no_scope_named_then_one_of_those_it_lists'],
     # cifar10/support/training_run.py
+    ('cifar10/support/training_run.py', 'to go on with that run, or copy its '
+                                        'checkpoint files'):
+        ['test_advice.py::test_a_run_naming_another_folders_checkpoint_then_'
+         'that_run_or_a_copy'],
     ('cifar10/support/training_run.py', 'Training will not write over it'):
         ['test_advice.py::test_unusable_checkpoint_then_fresh_or_another_dir'],
     ('cifar10/support/training_run.py', 'to resume from it, move the files'):
@@ -2764,6 +2768,94 @@ def _listing(folder):
   return {os.path.relpath(os.path.join(parent, name), folder):
           open(os.path.join(parent, name), 'rb').read()
           for parent, _, names in os.walk(folder) for name in names}
+
+
+def _with_full_paths(run):
+  """Rewrites the index file of `run` with full paths, as TensorFlow's Saver
+  writes it by default (the original tutorial's runs hold such paths)."""
+  state = tf.train.get_checkpoint_state(run)
+  tf.compat.v1.train.update_checkpoint_state(
+      run, os.path.abspath(state.model_checkpoint_path),
+      [os.path.abspath(path) for path in state.all_model_checkpoint_paths])
+  with open(os.path.join(run, 'checkpoint')) as index:
+    assert os.path.abspath(run) in index.read()
+
+
+def test_a_copied_run_with_full_paths_goes_on_from_its_copies_only(
+    small_data, run_of_four_checkpoints, tmp_path, capsys):
+  # Before: its index named the original's checkpoints, so training in the
+  # copy resumed from there, then deleted every one of them as it kept
+  # only its newest; and a moved run's readers found none.
+  original = _copy_run(run_of_four_checkpoints, tmp_path / 'original')
+  _with_full_paths(original)
+  copy = _copy_run(original, tmp_path / 'copy')
+  for name in glob.glob(os.path.join(copy, 'model.ckpt-0.*')):
+    os.remove(name)  # Copied in part: the oldest left behind.
+  kept = _listing(original)
+  capsys.readouterr()
+  assert _train(small_data, copy, 9, '--keep_checkpoints', '1',
+                '--save_checkpoint_steps', '1') == 0
+  captured = capsys.readouterr()
+  index = os.path.join(copy, 'checkpoint')
+  assert captured.err == (
+      'notice: %s named its checkpoints by their paths in %s (the run was '
+      'copied or moved from there): it now names their copies in %s '
+      '(model.ckpt-2, model.ckpt-4, model.ckpt-6), which this run goes on '
+      'from, leaving %s as it is.\n'
+      'notice: %s no longer lists %s/model.ckpt-0, which is not in %s: this '
+      'run deletes only its own checkpoints.\n'
+      % (index, original, copy, original, index, original, copy))
+  assert 'Resuming from %s/model.ckpt-6 (global step 6)' % copy in (
+      captured.out)
+  assert _listing(original) == kept
+  # The index lists the copy's own checkpoints, by their names alone.
+  with open(index) as written:
+    assert os.sep not in written.read()
+  assert tf.train.latest_checkpoint(copy) == os.path.join(copy,
+                                                          'model.ckpt-9')
+  # Moved, the original is read from where it is now.
+  moved = str(tmp_path / 'moved')
+  shutil.move(original, moved)
+  image = str(tmp_path / 'red.png')
+  _png(image, 200)
+  assert predict.main([image, '--checkpoint_dir', moved]) == 0
+  assert capsys.readouterr().out.startswith(
+      'Classified by %s/model.ckpt-6 (global step 6, ' % moved)
+
+
+def test_a_run_naming_another_folders_checkpoint_then_that_run_or_a_copy(
+    small_data, run_of_four_checkpoints, tmp_path, capsys):
+  # Its index (and event file) copied without the checkpoint it names.
+  original = _copy_run(run_of_four_checkpoints, tmp_path / 'original')
+  _with_full_paths(original)
+  elsewhere = str(tmp_path / 'elsewhere')
+  os.mkdir(elsewhere)
+  for name in os.listdir(original):
+    if not name.startswith('model.'):
+      shutil.copy(os.path.join(original, name), elsewhere)
+  kept, before = _listing(original), _listing(elsewhere)
+  message = _refusal(_train, small_data, elsewhere, 8)
+  newest = os.path.join(original, 'model.ckpt-6')
+  assert message == (
+      '--train_dir %s: its index file (checkpoint) names %s, a checkpoint of '
+      'another folder, and %s holds no copy of it: training would resume '
+      'from it, then delete %s\'s checkpoints as it keeps only its newest. '
+      'Give --train_dir %s to go on with that run, or copy its checkpoint '
+      'files (%s.*) into %s.' % (elsewhere, newest, elsewhere, original,
+                                 original, newest, elsewhere))
+  assert (_listing(original), _listing(elsewhere)) == (kept, before)
+  # "copy its checkpoint files (ORIGINAL/model.ckpt-6.*) into ELSEWHERE".
+  files = re.search(r'copy its checkpoint files \((.+)\) into', message)
+  assert _shell('cp %s %s' % (files.group(1), shlex.quote(elsewhere)),
+                tmp_path).returncode == 0
+  capsys.readouterr()
+  assert _train(small_data, elsewhere, 8, '--keep_checkpoints', '1') == 0
+  assert 'Resuming from %s/model.ckpt-6' % elsewhere in capsys.readouterr().out
+  assert _listing(original) == kept
+  # "Give --train_dir ORIGINAL to go on with that run".
+  given = _typed(r'Give --train_dir WORD to go on', message)
+  assert _train(small_data, given, 8) == 0
+  assert latest_step(original) == 8
 
 
 def test_train_dir_the_data_or_an_export_then_a_folder_of_its_own(

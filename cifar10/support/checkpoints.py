@@ -260,6 +260,30 @@ def _names(prefixes):
 _MISSING_NOTICED = set()
 
 
+def _here(folder, path):
+  """`path`, a checkpoint the index file of `folder` names, or this folder's
+  copy of it.
+
+  Trainers that write full paths into the index (TensorFlow's Saver does
+  by default; the original tutorial's runs hold such paths) leave a run
+  that names its old place when its folder is copied or moved. The copy of
+  a checkpoint in `folder` under the same name is the one meant: a trainer
+  resuming the copy from the old place would go on to delete the old
+  run's checkpoints as it keeps only its newest.
+  """
+  if paths.same_folder(storage.dirname(path) or '.', folder,
+                       follow_links=True):
+    return path
+  copy = os.path.join(folder, os.path.basename(path))
+  return copy if paths.checkpoint_exists(copy) else path
+
+
+def _listed_here(folder, state):
+  """The checkpoints the index `state` of `folder` lists, oldest first, each
+  this folder's copy where it names one elsewhere (_here)."""
+  return [_here(folder, path) for path in state.all_model_checkpoint_paths]
+
+
 def latest_checkpoint(folder, how_to_proceed):
   """The newest checkpoint in `folder`, or None when it holds none yet.
 
@@ -268,7 +292,9 @@ def latest_checkpoint(folder, how_to_proceed):
   Where the index names a checkpoint whose files are gone but lists older
   ones that are there, the newest of those is the newest, with a notice:
   that is how a run gets past a damaged checkpoint, its files moved aside
-  (see forget_missing, which the trainer runs before it resumes).
+  (see own_checkpoints_only, which the trainer runs before it resumes). A
+  checkpoint named in another folder is read from this folder's copy of
+  it, where there is one (_here).
 
   Args:
     folder: a folder of checkpoints (need not exist yet).
@@ -297,10 +323,11 @@ def latest_checkpoint(folder, how_to_proceed):
   # What tf.train.latest_checkpoint reads, without its ERROR line (in the
   # middle of the user's output) for a checkpoint that is not there.
   state = tf.train.get_checkpoint_state(folder)
-  named = state and state.model_checkpoint_path
+  named = state and state.model_checkpoint_path and _here(
+      folder, state.model_checkpoint_path)
   if named and paths.checkpoint_exists(named):
     return named
-  kept = [path for path in state.all_model_checkpoint_paths
+  kept = [path for path in _listed_here(folder, state)
           if paths.checkpoint_exists(path)] if named else []
   if not kept:
     raise errors.UserError(
@@ -314,52 +341,94 @@ def latest_checkpoint(folder, how_to_proceed):
   return kept[-1]
 
 
-def forget_missing(folder):
-  """Rewrites the index file of `folder` without its checkpoints that are
-  gone; returns their names (none: the file is left as it is).
+@dataclasses.dataclass(frozen=True)
+class IndexChanges:
+  """What own_checkpoints_only changed in a run's index file.
+
+  Attributes:
+    copied_from: the folder the index named its checkpoints in, where that
+      is another one (the run was copied or moved from there), else None.
+    adopted: the checkpoints of that folder the index now names by this
+      folder's copies, by name (model.ckpt-4).
+    gone: the checkpoints of this folder it no longer lists, whose files
+      are not there, by name.
+    elsewhere: the checkpoints of another folder it no longer lists, having
+      no copy here, as full paths.
+  """
+  copied_from: str = None
+  adopted: tuple = ()
+  gone: tuple = ()
+  elsewhere: tuple = ()
+
+
+def own_checkpoints_only(folder):
+  """Rewrites the index file of `folder` to list only this folder's
+  checkpoints that are there; returns the IndexChanges (none: the file is
+  left as it is).
 
   A trainer resumes from the checkpoint the index file names (TensorFlow
-  restores it, not latest_checkpoint), and a checkpoint moved aside, as a
-  damaged one's advice says, would fail that restore: the index then names
-  the newest one there, as latest_checkpoint reads it. Every other entry,
-  and each path's form (relative or absolute), is kept.
+  restores it, not latest_checkpoint), and its Saver deletes the oldest of
+  those the file lists as it keeps its newest --keep_checkpoints. So:
+  * a checkpoint moved aside (the advice for a damaged one) would fail that
+    restore: the index then names the newest one there, as
+    latest_checkpoint reads it;
+  * a checkpoint named by its full path in another folder (a run copied or
+    moved, from a trainer that wrote full paths, see _here) would be
+    restored from there, and deleted there later: the index names this
+    folder's copy instead, by its name alone, as this port's trainer writes
+    it; one without a copy here is no longer listed.
+  Every other entry, and its path's form (relative or absolute), is kept.
 
   Args:
     folder: a run's folder, whose index file latest_checkpoint has read.
   """
   index = os.path.join(folder, paths.INDEX_FILE)
   if not storage.exists(index):
-    return []
+    return IndexChanges()
   # The parsed state joins relative paths to `folder`; the raw one keeps
   # them as the trainer wrote them (relative: the run stays movable).
   state = tf.train.get_checkpoint_state(folder)
   if state is None:  # Damaged: latest_checkpoint refuses it.
-    return []
+    return IndexChanges()
   raw = text_format.Parse(storage.read_bytes(index).decode('utf-8'),
                           type(state)())
-  there = [paths.checkpoint_exists(path)
-           for path in state.all_model_checkpoint_paths]
-  gone = [os.path.basename(path) for path, kept
-          in zip(raw.all_model_checkpoint_paths, there) if not kept]
-  named = os.path.basename(raw.model_checkpoint_path)
-  if (not paths.checkpoint_exists(state.model_checkpoint_path) and
-      named not in gone):
-    gone.append(named)
-  if not gone or not any(there):
-    return []
+  # Dicts as ordered sets: the newest is listed too, as a rule.
+  adopted, gone, elsewhere, copied_from = {}, {}, {}, []
+
+  def place(written, read):
+    """The entry as the index is to write it, or None to drop it."""
+    here = _here(folder, read)
+    if not paths.same_folder(storage.dirname(here) or '.', folder,
+                             follow_links=True):
+      elsewhere[read] = None
+      return None
+    if not paths.checkpoint_exists(here):
+      gone[os.path.basename(read)] = None
+      return None
+    if here == read:
+      return written
+    copied_from.append(storage.dirname(read))
+    adopted[os.path.basename(read)] = None
+    return os.path.basename(read)
+
+  listed = [place(written, read) for written, read in zip(
+      raw.all_model_checkpoint_paths, state.all_model_checkpoint_paths)]
+  named = place(raw.model_checkpoint_path, state.model_checkpoint_path)
+  kept = [entry for entry in listed if entry is not None]
+  if not (adopted or gone or elsewhere) or not (kept or named):
+    return IndexChanges()
   timestamps = list(raw.all_model_checkpoint_timestamps)
-  kept_paths = [path for path, kept in zip(raw.all_model_checkpoint_paths,
-                                           there) if kept]
   del raw.all_model_checkpoint_paths[:]
-  raw.all_model_checkpoint_paths.extend(kept_paths)
-  if len(timestamps) == len(there):
+  raw.all_model_checkpoint_paths.extend(kept)
+  if len(timestamps) == len(listed):
     del raw.all_model_checkpoint_timestamps[:]
     raw.all_model_checkpoint_timestamps.extend(
-        stamp for stamp, kept in zip(timestamps, there) if kept)
-  raw.model_checkpoint_path = kept_paths[-1]
+        stamp for stamp, entry in zip(timestamps, listed) if entry is not None)
+  raw.model_checkpoint_path = named or kept[-1]
   storage.write_atomically(index, text_format.MessageToString(raw).encode(
       'utf-8'))
-  return gone
+  return IndexChanges(copied_from[0] if copied_from else None,
+                      tuple(adopted), tuple(gone), tuple(elsewhere))
 
 
 def waiting_line(folder):
@@ -440,7 +509,7 @@ def all_checkpoints(folder):
     return paths.unlisted_checkpoints(folder)
   # The state turns the relative paths trainers write into full ones.
   state = tf.train.get_checkpoint_state(folder)
-  return [path for path in state.all_model_checkpoint_paths
+  return [path for path in _listed_here(folder, state)
           if paths.checkpoint_exists(path)]
 
 

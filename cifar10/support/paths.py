@@ -716,9 +716,11 @@ def _resolved(path):
   return path if storage.scheme(path) else os.path.realpath(path)
 
 
-def same_folder(path, folder):
+def same_folder(path, folder, follow_links=False):
   """Whether the path flags `path` and `folder` name the same folder (as
-  written: links are not followed)."""
+  written: links are not followed, unless `follow_links`)."""
+  if follow_links:
+    return _resolved(path) == _resolved(folder)
   return _absolute(path) == _absolute(folder)
 
 

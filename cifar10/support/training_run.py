@@ -372,12 +372,10 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
               % train_dir)
       _say_kept(train_dir)
     if latest:
-      # A checkpoint moved aside (the advice for a damaged one) is still
-      # named by the index file, from which TensorFlow restores.
-      forgotten = checkpoints.forget_missing(train_dir)
-      if forgotten:
-        errors.notice('%s no longer lists %s, whose files are not there.' % (
-            os.path.join(train_dir, paths.INDEX_FILE), ', '.join(forgotten)))
+      # TensorFlow restores what the index file names, and deletes what it
+      # lists: a checkpoint moved aside (the advice for a damaged one), or
+      # another folder's (a copied run), must not be there.
+      _say_index_changes(train_dir, checkpoints.own_checkpoints_only(train_dir))
     present = set(storage.listdir(train_dir))
     try:
       classes.record_for_run(train_dir, data_classes, resuming=bool(latest))
@@ -558,6 +556,7 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from,
   _refuse_files_of_no_run(train_dir, data_classes)
   # With --fresh the earlier run is not resumed: it is to be removed.
   latest = None if fresh else _run_checkpoint(train_dir)
+  _refuse_another_folders_checkpoint(train_dir, latest)
   if latest:
     checkpoints.check_class_count(
         checkpoints.read_checkpoint(latest, UNUSABLE_CHECKPOINT),
@@ -630,6 +629,28 @@ def _ignored_source(train_dir, warm_start_from, classify, use_fp16,
                                                       warm_start_from)
 
 
+def _say_index_changes(train_dir, changes):
+  """The notices of what checkpoints.own_checkpoints_only changed."""
+  index = os.path.join(train_dir, paths.INDEX_FILE)
+  if changes.adopted:
+    errors.notice(
+        '%s named its checkpoints by their paths in %s (the run was copied or '
+        'moved from there): it now names their copies in %s (%s), which this '
+        'run goes on from%s.' % (
+            index, changes.copied_from, train_dir, ', '.join(changes.adopted),
+            ', leaving %s as it is' % changes.copied_from
+            if storage.exists(changes.copied_from) else ''))
+  if changes.gone:
+    errors.notice('%s no longer lists %s, whose files are not there.' % (
+        index, ', '.join(changes.gone)))
+  if changes.elsewhere:
+    errors.notice('%s no longer lists %s, which %s not in %s: this run '
+                  'deletes only its own checkpoints.' % (
+                      index, ', '.join(changes.elsewhere),
+                      'is' if len(changes.elsewhere) == 1 else 'are',
+                      train_dir))
+
+
 def _run_checkpoint(train_dir):
   """The checkpoint a trainer in `train_dir` resumes from, or None.
 
@@ -686,6 +707,30 @@ def _refuse_an_evaluators_folder(train_dir):
       '--train_dir %s is %s, not a training run\'s folder: training would '
       'write among them, and --fresh would delete them. Give a --train_dir '
       'of its own, a new folder.' % (train_dir, eval_report.EVAL_DIR_IS))
+
+
+def _refuse_another_folders_checkpoint(train_dir, latest):
+  """Raises UserError where the index file of `train_dir` names `latest`, the
+  checkpoint to resume from, in another folder, with no copy here.
+
+  A run copied or moved by its index file alone, from a trainer that wrote
+  full paths (the original tutorial's), would resume from there and then
+  delete that run's checkpoints as it keeps only its newest
+  (checkpoints.own_checkpoints_only drops such entries only where the
+  newest is this folder's).
+  """
+  if not latest or paths.same_folder(storage.dirname(latest) or '.',
+                                     train_dir, follow_links=True):
+    return
+  other = storage.dirname(latest) or '.'
+  raise errors.UserError(
+      '--train_dir %s: its index file (%s) names %s, a checkpoint of another '
+      'folder, and %s holds no copy of it: training would resume from it, '
+      'then delete %s\'s checkpoints as it keeps only its newest. Give '
+      '--train_dir %s to go on with that run, or copy its checkpoint files '
+      '(%s.*) into %s.' % (
+          train_dir, paths.INDEX_FILE, latest, train_dir, other,
+          paths.for_shell(other), paths.for_shell(latest), train_dir))
 
 
 def _refuse_a_source_fresh_removes(train_dir, warm_start_from, source):
