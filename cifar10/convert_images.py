@@ -341,11 +341,20 @@ def _check_class_names(names, where):
       raise errors.UserError('Class folder %r in %s: its name %s. Rename the '
                              'folder.' % (name, shown(where), problem))
   if len(names) < classes.MIN_CLASSES:
+    # Pictures lying in it directly are in no class: left so, a converted
+    # data set would quietly lack them.
+    loose = paths.picture_files(where, files=paths.LocalFiles())
     raise errors.UserError(
         '%s holds %s, but a classifier needs %d classes at least: add a '
-        'folder of images for each other class.'
+        'folder of images for each other class.%s'
         % (shown(where), 'only the class folder %s' % shown(names[0])
-           if names else 'no class folders', classes.MIN_CLASSES))
+           if names else 'no class folders', classes.MIN_CLASSES,
+           ' The %d pictures directly in it (%s) are in no class: move them '
+           'into a folder of their class inside it, such as %s.' % (
+               len(loose), shown(paths.listed(loose)),
+               paths.for_shell(shown(os.path.join(
+                   where, os.path.basename(os.path.abspath(where))))))
+           if loose else ''))
   if len(names) > classes.MAX_CLASSES:
     raise errors.UserError(
         '%s holds %d class folders, but a label is one byte: %d classes at '

@@ -111,6 +111,9 @@ ADVICE = {
     ('cifar10/support/learning_schedule.py', 'Give at least %g'):
         ['test_schedule.py::test_a_decay_period_under_one_step_names_the_flag'],
     # cifar10/convert_images.py
+    ('cifar10/convert_images.py', 'move them into a folder of their class'):
+        ['test_advice.py::test_convert_loose_pictures_then_into_a_class_'
+         'folder_beside_another'],
     ('cifar10/convert_images.py', 'Convert into a local folder, then copy'):
         ['test_advice.py::test_convert_into_a_url_then_locally_and_copied_'
          'there'],
@@ -919,6 +922,32 @@ def test_convert_one_class_then_add_another(tmp_path):
   _converts(src, tmp_path / 'out')
 
 
+def test_convert_loose_pictures_then_into_a_class_folder_beside_another(
+    tmp_path):
+  # Before: "holds no class folders ... add a folder of images for each
+  # other class", and once two were added, the loose pictures were left out
+  # of a data set that converted without them (status 0).
+  cats = tmp_path / 'cats'
+  for index in range(4):
+    _png(str(cats / ('%d.png' % index)), 10 * index)
+  message = _refusal(convert_images.main, [str(cats), str(tmp_path / 'out')])
+  assert message == (
+      '%s holds no class folders, but a classifier needs 2 classes at least: '
+      'add a folder of images for each other class. The 4 pictures directly '
+      'in it (0.png, 1.png, 2.png, ...) are in no class: move them into a '
+      'folder of their class inside it, such as %s.' % (cats, cats / 'cats'))
+  # "move them into a folder of their class inside it, such as CATS/cats".
+  folder = _typed(r'such as WORD\.$', message)
+  os.mkdir(folder)
+  for index in range(4):
+    os.rename(str(cats / ('%d.png' % index)),
+              os.path.join(folder, '%d.png' % index))
+  _class_folder(str(cats), 4, names=('dogs',))  # "for each other class".
+  _converts(cats, tmp_path / 'out')
+  assert batch_files.data_classes(str(tmp_path / 'out')).names == (
+      'cats', 'dogs')
+
+
 def test_convert_257_classes_then_merge_or_leave_one(tmp_path):
   src = tmp_path / 'src'
   for split in ('train', 'test'):
@@ -1175,7 +1204,7 @@ def test_data_into_a_class_folder_then_beside_the_pictures(layout, tmp_path,
 
 
 def test_data_into_folders_of_pictures_at_the_top_then_beside_that_one(
-    tmp_path, capsys):
+    tmp_path, capsys, monkeypatch):
   # Before: two folders of pictures right in /tmp looked like the class
   # folders of /tmp, and the offer climbed to the root: /tmp_synthetic.
   top = os.path.join(os.sep, tmp_path.parts[1])  # /tmp, or TMPDIR's first.
@@ -1193,6 +1222,13 @@ def test_data_into_folders_of_pictures_at_the_top_then_beside_that_one(
     assert synthetic.main(['--data_dir', made[-1], '--train_records_per_file',
                            '10', '--test_records', '10']) == 0
     assert os.listdir(made[0]) == ['a.png']
+    # Beside the top folder itself (what /tmp's pictures converted would
+    # be offered, as /tmp_data), the offer is in the home folder instead.
+    home = tmp_path / 'home'
+    home.mkdir()
+    monkeypatch.setenv('HOME', str(home))
+    assert paths.new_folder_beside(top, '_data') == os.path.join(
+        str(home), os.path.basename(top) + '_data')
   finally:
     for folder in made:
       shutil.rmtree(folder, ignore_errors=True)

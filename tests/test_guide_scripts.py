@@ -369,6 +369,13 @@ def test_eval_image_refuses_an_ending_alone_then_a_name_before_it(
   typed = str(raised.value).rpartition(' --output ')[2][:-1]
   assert eval_image.main(['--eval_dir', eval_dir, '--output', typed]) == 0
   assert _read(str(pictures / 'picture.png')) == _png_of(3)
+  # A folder not there yet, written with its slash: before, "Give --output
+  # NEW/.png", the name refused above.
+  new = str(pictures / 'new') + os.sep
+  with pytest.raises(errors.UserError) as raised:
+    eval_image.main(['--eval_dir', eval_dir, '--output', new])
+  assert str(raised.value).endswith('Give --output %s.' % os.path.join(
+      new, 'picture.png'))
 
 
 def test_eval_image_of_a_folder_with_a_name_not_utf8_then_the_eval_dir(

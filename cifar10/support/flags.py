@@ -265,14 +265,15 @@ def output_ending_in(args, ending):
   unless --overwrite says an existing file may be replaced, so that the
   advice works as written. A name that is all ending to a reader (.png,
   .svg: see refuse_a_bare_ending) is offered picture.png beside it, not
-  .svg.png.
+  .svg.png, and a folder's name written with its slash (out/) picture.png
+  in it, not out/.png.
 
   Args:
     args: the parsed flags of a parser given add_output.
     ending: the ending to give, such as '.png'.
   """
   stem, name = os.path.splitext(args.output)[0], os.path.basename(args.output)
-  if name.startswith('.') and '.' not in name[1:]:
+  if not name or name.startswith('.') and '.' not in name[1:]:
     stem = os.path.join(os.path.dirname(args.output), 'picture')
   return paths.free_name(
       stem, ending,

@@ -288,8 +288,11 @@ def resolve_data_dir(data_dir, downloads=True, given_as='--data_dir'):
   # without a word.
   pictures = picture_folders(path, names)
   if pictures:
-    # A free name: the converter refuses an OUT that exists.
-    converted = free_name(path.rstrip('/') + '_data')
+    # A free name: the converter refuses an OUT that exists. (As the path
+    # is written, unless that puts it at the root.)
+    converted = (new_folder_beside(path, '_data')
+                 if _at_the_top(_absolute(path)) else
+                 free_name(path.rstrip('/') + '_data'))
     raise errors.UserError(
         '%s %s holds folders of pictures (%s), but the scripts read '
         'data in CIFAR-10\'s format: convert them first (python -m '
@@ -621,14 +624,20 @@ def free_name(stem, ending='', taken=storage.exists):
 def new_folder_beside(folder, suffix, taken=storage.exists):
   """The folder a refusal's advice names beside `folder`: FOLDER+SUFFIX, or
   the first free FOLDER+SUFFIX_N (free_name), absolute, so that following
-  the advice writes into nothing the user already has.
+  the advice writes into nothing the user already has. Beside a folder at
+  the top (/tmp), that would be at the root, which only root may write:
+  the offer is in the user's home folder instead (~/tmp_data).
 
   Args:
     folder: a path flag, such as --train_dir.
     suffix: what follows its name, such as '_new'.
     taken: as for free_name.
   """
-  return free_name(_absolute(folder).rstrip('/') + suffix, taken=taken)
+  folder = _absolute(folder)
+  if _at_the_top(folder) and not storage.scheme(folder):
+    folder = os.path.join(os.path.expanduser('~'),
+                          os.path.basename(folder) or 'cifar10')
+  return free_name(folder.rstrip('/') + suffix, taken=taken)
 
 
 def for_shell(path):
