@@ -268,10 +268,10 @@ def evaluate(args, session_options, folder, named):
 
   try:
     if checkpoint_choice.evaluate_chosen(args, folder, named, evaluate_one):
-      return
+      return script.work_done()  # Said and written: a stop now loses nothing.
     if args.run_once:
       evaluate_one(checkpoints.require_latest(folder, args), False)
-      return
+      return script.work_done()
     last_seen = said_waiting = None
     while True:
       try:

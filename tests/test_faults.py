@@ -872,6 +872,42 @@ def test_a_stop_after_the_work_is_done_ends_with_its_status(stop):
   assert (done.returncode, done.stdout, done.stderr) == (0, 'Finished.\n', '')
 
 
+# A script that says its work is done, then meets a stop while it closes
+# what it used (the evaluator, after its report).
+_STOPPED_AFTER_WORK_DONE = """
+import os, signal, sys, time
+from cifar10.support import script
+script.prepare_process()  # As a script starts: SIGTERM is a stop too.
+def main(argv):
+  print('precision @ 1 = 0.5', flush=True)
+  %s
+  os.kill(os.getpid(), signal.%s)
+  time.sleep(%d)  # Closing; the stop comes meanwhile.
+  return 0
+sys.exit(script.run(main))
+"""
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize('stop', ['SIGINT', 'SIGTERM'])
+def test_a_stop_after_work_done_ends_with_0_and_before_with_a_stop(stop):
+  # Before: Ctrl-C just after the evaluator's report ended it with 130 and
+  # "Stopped by SIGINT." (found by a new user's trial: 4 of 4 at once).
+  def run(said):
+    ran = subprocess.run(
+        [sys.executable, '-c', _STOPPED_AFTER_WORK_DONE % (
+            said, stop, DEADLINE_SECS)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        timeout=DEADLINE_SECS)
+    # (Less the kernel choice's line, which some CPUs get.)
+    return ran.returncode, ran.stdout, [
+        line for line in ran.stderr.splitlines()
+        if not line.startswith('cifar10: using oneDNN CPU kernels')]
+  assert run('script.work_done()') == (0, 'precision @ 1 = 0.5\n', [])
+  assert run('pass') == (128 + getattr(signal, stop), 'precision @ 1 = 0.5\n',
+                         ['Stopped by %s.' % stop])
+
+
 # The same stop, sent later: as Python tears the modules down, after it has
 # put back the signals' default actions (a real script's TensorFlow modules
 # take about half a second there). The object's destructor sends it, when

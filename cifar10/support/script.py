@@ -150,10 +150,11 @@ def run(main, argv=None):
   _raise_on_sigterm()
   if not isinstance(sys.unraisablehook, _QuietAboutStops):
     sys.unraisablehook = _QuietAboutStops(sys.unraisablehook)
+  _the_program[:] = [getattr(main, '__module__', None) == '__main__']
   try:
     try:
       status = main(argv)
-      if getattr(main, '__module__', None) == '__main__':
+      if _the_program[0]:
         _stops_end_with(status)
       return status
     except RuntimeError as error:
@@ -203,6 +204,21 @@ def _stops_end_with(status):
 
 # Holds the program's status once its work is done (_stops_end_with).
 _work_done = []
+
+# [True] while `run` runs the program's own main (its module is __main__),
+# [False] while it runs another's (a test's call).
+_the_program = [False]
+
+
+def work_done():
+  """Says that the script's results are written and said, only closing
+  left (the evaluator's report is out): a stop from now on ends the program
+  with status 0, as one after `main` returns does (_stops_end_with). A
+  stop just after the last line was printed ended it with 130, as if the
+  work had been cut short. Only for the program itself, as there.
+  """
+  if _the_program[0]:
+    _stops_end_with(0)
 
 
 @atexit.register
