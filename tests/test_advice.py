@@ -2341,6 +2341,16 @@ def test_data_dir_of_pictures_then_converted_as_told(layout, tmp_path, capsys):
   command = _group(r'convert them first \((python -m [^)]*)\)', message)
   given = _typed(r'then give --data_dir WORD\. ', message)
   assert given == str(tmp_path / 'pictures_data_2')
+  # One class folder of them: before, "not a data set's folder ... Give
+  # --data_dir a new folder of its own", which downloaded CIFAR-10.
+  inner = pictures / 'cat' if layout == 'classes' else pictures / 'train' / 'cat'
+  inner_message = _refusal(paths.resolve_data_dir, str(inner))
+  assert inner_message.startswith(
+      '--data_dir %s is a class folder of pictures in %s, but the scripts '
+      'read data in CIFAR-10\'s format' % (inner, pictures)), inner_message
+  assert _group(r'convert them first \((python -m [^)]*)\)',
+                inner_message) == command
+  assert _typed(r'then give --data_dir WORD\. ', inner_message) == given
   words = shlex.split(command)
   assert words[:3] == ['python', '-m', 'cifar10.convert_images']
   assert convert_images.main(words[3:]) == 0

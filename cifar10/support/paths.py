@@ -287,20 +287,28 @@ def resolve_data_dir(data_dir, downloads=True, given_as='--data_dir'):
   # among them, and training would then learn CIFAR-10's classes instead,
   # without a word.
   pictures = picture_folders(path, names)
-  if pictures:
+  # One class folder of them (or train/cats): the folder of class folders
+  # above it is the one to convert.
+  tree = _pictures_holding(path, storage)
+  if pictures or tree != _absolute(path):
+    if not pictures:
+      # As the user wrote it: relative where the flag was.
+      path = (os.path.relpath(tree) if not os.path.isabs(path) and
+              not storage.scheme(path) else tree)
     # A free name: the converter refuses an OUT that exists. (As the path
     # is written, unless that puts it at the root.)
     converted = (new_folder_beside(path, '_data')
                  if _at_the_top(_absolute(path)) else
                  free_name(path.rstrip('/') + '_data'))
     raise errors.UserError(
-        '%s %s holds folders of pictures (%s), but the scripts read '
-        'data in CIFAR-10\'s format: convert them first (python -m '
-        'cifar10.convert_images %s %s), then give %s.%s' % (
-            given_as, data_dir, listed_folders(pictures), for_shell(path),
-            for_shell(converted), flag_value(given_as, converted),
-            ' To download CIFAR-10 instead, give a new folder.'
-            if downloads else ''))
+        '%s %s %s, but the scripts read data in CIFAR-10\'s format: convert '
+        'them first (python -m cifar10.convert_images %s %s), then give %s.%s'
+        % (given_as, data_dir, 'holds folders of pictures (%s)'
+           % listed_folders(pictures) if pictures else
+           'is a class folder of pictures in %s' % path, for_shell(path),
+           for_shell(converted), flag_value(given_as, converted),
+           ' To download CIFAR-10 instead, give a new folder.'
+           if downloads else ''))
   if downloads:
     # A run's, an evaluation's or an exported model's folder: the download
     # would put the data set among its files.
@@ -451,17 +459,28 @@ def check_data_destination(folder, flag, files=storage, suffix='_data'):
     # project's, a home's) is offered RUN_data, not /home_data. Nor does it
     # climb to a folder at the top (/tmp, for /tmp/cats beside other folders
     # of pictures): the offer would be at the root, /tmp_data.
-    beside = _absolute(folder)
-    parent = storage.dirname(beside)
-    while not _at_the_top(parent) and os.path.basename(
-        beside) in picture_folders(parent, files=files):
-      beside, parent = parent, storage.dirname(parent)
+    beside = _pictures_holding(folder, files)
     raise errors.UserError(
         '%s %s is %s, not a data set\'s folder: the data set would be '
         'written in among its files. Give %s a new folder of its own, such as '
         '%s.' % (flag, storage.printable(folder), other_use, flag,
                  for_shell(storage.printable(new_folder_beside(
                      beside, suffix, files.exists)))))
+
+
+def _pictures_holding(folder, files):
+  """The folder of class folders of pictures that holds `folder`, a class
+  folder of it (or its train/): climbed to while each folder is one of its
+  parent's folders of pictures, but never to the root or a folder right in
+  it (/tmp, for /tmp/cats beside other folders of pictures). `folder`
+  itself (absolute) where it is no class folder.
+  """
+  beside = _absolute(folder)
+  parent = storage.dirname(beside)
+  while not _at_the_top(parent) and os.path.basename(
+      beside) in picture_folders(parent, files=files):
+    beside, parent = parent, storage.dirname(parent)
+  return beside
 
 
 def _at_the_top(path):
