@@ -77,6 +77,36 @@ def test_signal_saves_the_current_step_and_the_next_run_resumes(
   assert latest_step(train_dir) == stopped + 10
 
 
+def test_a_closed_terminal_saves_the_current_step(synthetic_data_dir,
+                                                  tmp_path):
+  # Before: SIGHUP (the terminal closed, an SSH connection lost) ended the
+  # run at once, status 129, and the steps since its last checkpoint were
+  # lost (found by a new user's trial). Its terminal here is a pseudo-
+  # terminal, closed before the signal, so that every write to it fails
+  # (EIO) as a hung-up terminal's does.
+  import pty  # pylint: disable=g-import-not-at-top
+  train_dir = str(tmp_path / 'run')
+  terminal, its_other_end = pty.openpty()
+  child = subprocess.Popen(
+      [sys.executable] + _train_args(synthetic_data_dir, train_dir,
+                                     '--max_steps', '100000'),
+      stdin=subprocess.DEVNULL, stdout=its_other_end, stderr=its_other_end,
+      start_new_session=True)
+  os.close(its_other_end)
+  try:
+    seen, deadline = b'', time.monotonic() + DEADLINE_SECS
+    while not re.search(rb': step 20,', seen):
+      assert child.poll() is None and time.monotonic() < deadline, seen
+      seen += os.read(terminal, 4096)
+    os.close(terminal)
+    child.send_signal(signal.SIGHUP)
+    status = child.wait(timeout=DEADLINE_SECS)
+  finally:
+    child.kill()
+  assert status == 128 + signal.SIGHUP
+  assert latest_step(train_dir) >= 20
+
+
 @pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM],
                          ids=['SIGINT', 'SIGTERM'])
 def test_a_stopped_conversion_leaves_nothing_in_out(signum, tmp_path):

@@ -864,6 +864,13 @@ def _remove_run_files(train_dir):
 # Hooks
 # ---------------------------------------------------------------------------
 
+# Closing the terminal a trainer runs in, or losing the SSH connection to
+# it, sends SIGHUP, which would end the run at once and lose the steps since
+# its last checkpoint (up to 10 minutes'). While steps run it is a stop like
+# the others. (None where the system has no such signal: Windows.)
+_HANGUP = getattr(signal, 'SIGHUP', None)
+
+
 class _StopHook(tf.compat.v1.train.SessionRunHook):
   """Ends training after the step that reaches --max_steps or follows a signal.
 
@@ -873,6 +880,10 @@ class _StopHook(tf.compat.v1.train.SessionRunHook):
   original's StopAtStepHook: it reads the step count after the update,
   where StopAtStepHook reads it before, which with synchronous replicas can
   trail an update and begin a step no other worker will help finish.
+
+  After SIGHUP the terminal is gone, and a write to it fails (EIO), which
+  would end the run before it saves: stdout and stderr, where they were the
+  terminal, go to os.devnull from then on.
   """
 
   def __init__(self, step_after_train, max_steps):
@@ -880,13 +891,21 @@ class _StopHook(tf.compat.v1.train.SessionRunHook):
     self._max_steps = max_steps
     self.signum = None
     self._previous = {}
+    self._terminal = ()
 
   def begin(self):
-    for signum in errors.STOP_SIGNALS:
+    # Known now: after the hangup, the terminal no longer answers isatty.
+    self._terminal = [fd for fd in (1, 2) if os.isatty(fd)]
+    for signum in errors.STOP_SIGNALS + ((_HANGUP,) if _HANGUP else ()):
       self._previous[signum] = signal.signal(signum, self._handle)
 
   def _handle(self, signum, frame):
     del frame  # Unused.
+    if signum == _HANGUP:
+      devnull = os.open(os.devnull, os.O_WRONLY)
+      for fd in self._terminal:
+        os.dup2(devnull, fd)
+      os.close(devnull)
     self.signum = signum
 
   def before_run(self, run_context):
