@@ -368,8 +368,8 @@ def test_a_checkpoint_of_another_network_is_refused_without_a_word_of_classes(
   with pytest.raises(errors.UserError) as raised:
     {'predict': predict.main, 'export': export.main}[tool](argv)
   assert str(raised.value).startswith(
-      'Checkpoint %s does not fit this graph: it has conv1/weights but not '
-      'its moving average ' % path)
+      'Checkpoint %s does not fit this graph: it holds conv1/weights as '
+      'float32 [3, 3, 3, 8], the graph wants float32 [5, 5, 3, 64] ' % path)
   assert capsys.readouterr().err == ''
 
 
