@@ -259,6 +259,12 @@ def check_output(args, new_file='picture.png'):
             *os.path.splitext(args.output), taken=os.path.lexists))))
 
 
+def _all_ending(name):
+  """Whether file `name` looks like an ending alone (.png, .bashrc): one dot,
+  its first character."""
+  return name.startswith('.') and '.' not in name[1:]
+
+
 def output_ending_in(args, ending):
   """The --output a refusal of its name's ending offers: args.output with
   `ending` for its own (cm.jpg -> cm.png), a free name (paths.free_name)
@@ -273,7 +279,7 @@ def output_ending_in(args, ending):
     ending: the ending to give, such as '.png'.
   """
   stem, name = os.path.splitext(args.output)[0], os.path.basename(args.output)
-  if not name or name.startswith('.') and '.' not in name[1:]:
+  if not name or _all_ending(name):
     stem = os.path.join(os.path.dirname(args.output), 'picture')
   return paths.free_name(
       stem, ending,
@@ -296,8 +302,8 @@ def refuse_a_bare_ending(args, writes):
     errors.UserError: naming --output and a name with that ending to give.
   """
   name = os.path.basename(args.output)
-  if (not name.startswith('.') or '.' in name[1:] or
-      not writes(name[1:].lower()) or os.path.isdir(args.output)):
+  if (not _all_ending(name) or not writes(name[1:].lower()) or
+      os.path.isdir(args.output)):
     return
   raise errors.UserError(
       '--output %s is an ending without a name (Python and matplotlib would '
