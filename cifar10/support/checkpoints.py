@@ -260,6 +260,13 @@ def _names(prefixes):
 _MISSING_NOTICED = set()
 
 
+def in_folder(path, folder):
+  """Whether checkpoint `path` lies in `folder` itself (links followed: the
+  same folder reached through a link is the same)."""
+  return paths.same_folder(storage.dirname(path) or '.', folder,
+                           follow_links=True)
+
+
 def _here(folder, path):
   """`path`, a checkpoint the index file of `folder` names, or this folder's
   copy of it.
@@ -271,8 +278,7 @@ def _here(folder, path):
   resuming the copy from the old place would go on to delete the old
   run's checkpoints as it keeps only its newest.
   """
-  if paths.same_folder(storage.dirname(path) or '.', folder,
-                       follow_links=True):
+  if in_folder(path, folder):
     return path
   copy = os.path.join(folder, os.path.basename(path))
   return copy if paths.checkpoint_exists(copy) else path
@@ -398,8 +404,7 @@ def own_checkpoints_only(folder):
   def place(written, read):
     """The entry as the index is to write it, or None to drop it."""
     here = _here(folder, read)
-    if not paths.same_folder(storage.dirname(here) or '.', folder,
-                             follow_links=True):
+    if not in_folder(here, folder):
       elsewhere[read] = None
       return None
     if not paths.checkpoint_exists(here):

@@ -719,8 +719,7 @@ def _refuse_another_folders_checkpoint(train_dir, latest):
   (checkpoints.own_checkpoints_only drops such entries only where the
   newest is this folder's).
   """
-  if not latest or paths.same_folder(storage.dirname(latest) or '.',
-                                     train_dir, follow_links=True):
+  if not latest or checkpoints.in_folder(latest, train_dir):
     return
   other = storage.dirname(latest) or '.'
   raise errors.UserError(
