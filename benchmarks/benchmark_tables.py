@@ -86,8 +86,12 @@ def measured_where(results, windows=True):
   machine = results['machine'][0]
   data = results.get('data', [{}])[0]
   kernels = 'oneDNN' if machine['onednn_in_use'] else 'Eigen'
+  cpu = machine['cpu']
+  if 'cpu_family' in machine:  # Not in the files measured before it was.
+    cpu += ', family %d model %d' % (machine['cpu_family'],
+                                     machine['cpu_model_number'])
   where = ('Measured on %s (%s; %d cores), TensorFlow %s with %s kernels, '
-           'batch %d, %s' % (machine['cpu'],
+           'batch %d, %s' % (cpu,
                              ', '.join(machine['cpu_features']) or 'no AVX2',
                              machine['cores'], machine['tensorflow'], kernels,
                              machine['batch_size'], machine['date']))

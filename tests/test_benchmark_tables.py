@@ -62,6 +62,14 @@ def test_cluster_rows_give_each_ps_tasks_bytes_and_cpu(tmp_path):
       '1.00, 2.00, 1.00, 2.00 | 5.0, 9.2 | 80 | 1,500 |' in text
 
 
+def test_a_machine_with_family_and_model_numbers_is_named_with_them(tmp_path):
+  zen5 = dict(MACHINE, cpu='AMD EPYC', cpu_family=26, cpu_model_number=2)
+  text = tables.table('cluster_cost', [_write(tmp_path / 'c.jsonl',
+                                              [zen5, DATA] + CLUSTERS)])
+  assert text.startswith('Measured on AMD EPYC, family 26 model 2 (avx2, '
+                         'avx512f; 2 cores), TensorFlow 2.21.0 with oneDNN')
+
+
 def test_paper_model_divides_the_link_by_each_steps_bytes(tmp_path):
   clusters = _write(tmp_path / 'c.jsonl', [MACHINE, DATA] + CLUSTERS)
   # 128 images at 2,560 examples/sec: a 0.05 s step.

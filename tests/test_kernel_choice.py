@@ -116,6 +116,21 @@ def test_cpu_flags_reads_the_flags_line(tmp_path):
   assert kernel_choice.cpu_flags(str(tmp_path / 'missing')) is None
 
 
+@pytest.mark.fast
+def test_cpu_family_and_model_come_from_the_first_processor(tmp_path):
+  cpuinfo = tmp_path / 'cpuinfo'
+  # "model name" starts like "model": only the line named "model" counts.
+  cpuinfo.write_text('processor\t: 0\ncpu family\t: 26\nmodel\t\t: 2\n'
+                     'model name\t: AMD EPYC\n\nprocessor\t: 1\n'
+                     'cpu family\t: 25\nmodel\t\t: 17\n')
+  assert kernel_choice.cpu_family_and_model(str(cpuinfo)) == (26, 2)
+  # An Arm CPU's /proc/cpuinfo has neither line; a missing file, nothing.
+  cpuinfo.write_text('processor\t: 0\nCPU implementer\t: 0x41\n'
+                     'CPU part\t: 0xd0c\n')
+  assert kernel_choice.cpu_family_and_model(str(cpuinfo)) is None
+  assert kernel_choice.cpu_family_and_model(str(tmp_path / 'missing')) is None
+
+
 @pytest.mark.parametrize('setting', ['0', '1'])
 def test_fast_ops_match_the_reference_ops_under_both_kernel_families(setting):
   # The equivalence tests of test_model.py, in a process whose kernels are

@@ -66,6 +66,21 @@ def cpu_model(cpuinfo_path='/proc/cpuinfo'):
   return _cpuinfo_field('model name', cpuinfo_path)
 
 
+def cpu_family_and_model(cpuinfo_path='/proc/cpuinfo'):
+  """The x86 CPU's family and model numbers, as ints, or None without them.
+
+  Under a hypervisor the model name is often only "AMD EPYC" or "Intel(R)
+  Xeon(R) Processor"; these numbers (lscpu's "CPU family" and "Model") still
+  tell the generation: family 25 is AMD Zen 3 and 4, 26 Zen 5; Intel's
+  server cores are family 6, Sapphire Rapids model 143.
+  """
+  numbers = [_cpuinfo_field(name, cpuinfo_path) for name in ('cpu family',
+                                                              'model')]
+  if not all(number and number.isdigit() for number in numbers):
+    return None
+  return tuple(int(number) for number in numbers)
+
+
 def tensorflow_turns_onednn_on(cpuinfo_path='/proc/cpuinfo'):
   """Whether this x86 CPU has a feature for which TensorFlow picks oneDNN."""
   flags = cpu_flags(cpuinfo_path)
