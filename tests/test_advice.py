@@ -516,10 +516,19 @@ ADVICE = {
          'data_dir_then_the_data',
          'test_guide_scripts.py::test_distortion_picture_refuses_an_empty_'
          'folder_or_a_run_then_the_data'],
-    ('cifar10/support/paths.py', 'move them into'):
+    ('cifar10/support/paths.py', 'inside it: move them into'):
         ['test_advice.py::test_path_flags_refused_then_the_paths_they_name'],
-    ('cifar10/support/paths.py', 'convert them first (python -m '):
+    ('cifar10/support/paths.py', 'move them into a folder per class inside '
+                                 'it'):
+        ['test_advice.py::test_data_dir_of_loose_pictures_then_sorted_and_'
+         'converted_as_told'],
+    ('cifar10/support/paths.py', 'convert them first'):
+        ['test_advice.py::test_data_dir_of_pictures_then_converted_as_told'],
+    ('cifar10/support/paths.py',
+     'read data in CIFAR-10\'s format: %s (python -m '):
         ['test_advice.py::test_data_dir_of_pictures_then_converted_as_told',
+         'test_advice.py::test_data_dir_of_loose_pictures_then_sorted_and_'
+         'converted_as_told',
          'test_advice.py::test_advice_on_paths_with_a_space_and_an_umlaut_'
          'pasted_into_a_shell'],
     ('cifar10/support/paths.py', 'of its subfolders do: give one of them'):
@@ -2362,6 +2371,48 @@ def test_data_dir_of_pictures_then_converted_as_told(layout, tmp_path, capsys):
   capsys.readouterr()
 
 
+def test_data_dir_of_loose_pictures_then_sorted_and_converted_as_told(
+    tmp_path, capsys):
+  # Pictures lying in the folder, in no class folder. Before, "not a data
+  # set's folder ... Give --data_dir a new folder of its own", which
+  # downloaded CIFAR-10: nothing said how to train on the pictures.
+  pictures = tmp_path / 'my pictures'
+  pictures.mkdir()
+  colours = {'red': (200, 60, 60), 'blue': (60, 60, 200)}
+  noise = np.random.default_rng(5)
+  for colour, rgb in colours.items():
+    for index in range(5):  # Each picture its own: copies share a split.
+      pixels = np.clip(np.array(rgb) + noise.integers(-40, 40, (32, 32, 3)),
+                       0, 255).astype(np.uint8)
+      Image.fromarray(pixels).save(
+          str(pictures / ('%s_%d.png' % (colour, index))))
+  message = _refusal(paths.resolve_data_dir, str(pictures), downloads=True)
+  assert message.startswith(
+      "--data_dir %s holds pictures (blue_0.png, blue_1.png, blue_2.png, ...) "
+      "in no class folder, but the scripts read data in CIFAR-10's "
+      "format: move them into a folder per class inside it" % pictures), \
+      message
+  assert message.endswith('To download CIFAR-10 instead, give a new folder.')
+  # Followed as written: a folder per class, named as the example names
+  # them, then the command and the flag.
+  class_folders = [shlex.split(word)[0] for word in re.search(
+      r'named for the class \(such as (%s) and (%s)\)' % (_WORD, _WORD),
+      message).group(1, 3)]
+  assert class_folders == [str(pictures / 'cats'), str(pictures / 'dogs')]
+  for folder, colour in zip(class_folders, colours):
+    os.mkdir(folder)
+    for picture in pictures.glob(colour + '_*.png'):
+      shutil.move(str(picture), folder)
+  command = _group(r'then convert them \((python -m [^)]*)\)', message)
+  given = _typed(r'then give --data_dir WORD\. ', message)
+  words = shlex.split(command)
+  assert words[:3] == ['python', '-m', 'cifar10.convert_images']
+  assert convert_images.main(words[3:]) == 0
+  assert paths.resolve_data_dir(given) == given
+  assert batch_files.data_classes(given).names == ('cats', 'dogs')
+  capsys.readouterr()
+
+
 def test_a_folder_with_one_folder_of_pictures_is_still_a_data_dir(tmp_path):
   # A folder that merely holds some pictures (one folder of them is not a
   # set of classes) stays a folder to download into.
@@ -2975,8 +3026,9 @@ def test_data_into_another_tools_folder_then_a_new_one(
         ('--data_dir', lambda folder: synthetic.main(['--data_dir', folder])),
         ('OUT', lambda folder: convert_images.main([src, folder])),
         ('--data_dir', paths.resolve_data_dir)):  # Before a download.
-      if write is paths.resolve_data_dir and folder == pictures:
-        continue  # Told to convert them first (test_data_dir_of_pictures...).
+      if write is paths.resolve_data_dir and folder in (pictures, flat):
+        continue  # Told to convert them (test_data_dir_of_pictures..., and
+        # test_data_dir_of_loose_pictures...).
       message = _refusal(write, folder)
       offered.append(_typed(
           r'^%s %s is %s, not a data set\'s folder: the data set would be '
@@ -2995,7 +3047,7 @@ def test_data_into_another_tools_folder_then_a_new_one(
     message = _refusal(convert_images.main, [src, folder])
     assert message.endswith('such as %s_data.' % folder)
     _converts(src, folder + '_data')
-    if folder != pictures:
+    if folder not in (pictures, flat):
       message = _refusal(paths.resolve_data_dir, folder)
       assert message.endswith('such as %s_data_2.' % folder)
       # The download's folder: a new one, taken as it is (nothing to refuse).

@@ -290,22 +290,34 @@ def resolve_data_dir(data_dir, downloads=True, given_as='--data_dir'):
   # One class folder of them (or train/cats): the folder of class folders
   # above it is the one to convert.
   tree = _pictures_holding(path, storage)
-  if pictures or tree != _absolute(path):
-    if not pictures:
+  # Or pictures lying in it in no class folder: the converter takes each
+  # picture's class from its folder's name, so they are sorted first.
+  loose = not pictures and tree == _absolute(path) and _loose_pictures(
+      path, storage)
+  if pictures or loose or tree != _absolute(path):
+    if pictures:
+      what = 'holds folders of pictures (%s)' % listed_folders(pictures)
+    elif loose:
+      what = 'holds pictures (%s) in no class folder' % listed(loose)
+    else:
       # As the user wrote it: relative where the flag was.
       path = (os.path.relpath(tree) if not os.path.isabs(path) and
               not storage.scheme(path) else tree)
+      what = 'is a class folder of pictures in %s' % path
     # A free name: the converter refuses an OUT that exists. (As the path
     # is written, unless that puts it at the root.)
     converted = (new_folder_beside(path, '_data')
                  if _at_the_top(_absolute(path)) else
                  free_name(path.rstrip('/') + '_data'))
     raise errors.UserError(
-        '%s %s %s, but the scripts read data in CIFAR-10\'s format: convert '
-        'them first (python -m cifar10.convert_images %s %s), then give %s.%s'
-        % (given_as, data_dir, 'holds folders of pictures (%s)'
-           % listed_folders(pictures) if pictures else
-           'is a class folder of pictures in %s' % path, for_shell(path),
+        '%s %s %s, but the scripts read data in CIFAR-10\'s format: %s '
+        '(python -m cifar10.convert_images %s %s), then give %s.%s'
+        % (given_as, data_dir, what,
+           'move them into a folder per class inside it, named for the '
+           'class (such as %s and %s), then convert them' % tuple(
+               for_shell(os.path.join(path, name))
+               for name in ('cats', 'dogs')) if loose else
+           'convert them first', for_shell(path),
            for_shell(converted), flag_value(given_as, converted),
            ' To download CIFAR-10 instead, give a new folder.'
            if downloads else ''))
@@ -382,14 +394,22 @@ def _model_or_pictures(folder, files):
   if pictures:
     return 'a folder of pictures (%s), the input of cifar10.convert_images' % (
         listed_folders(pictures))
-  # Pictures beside a run's or an evaluation's files (a plot saved into its
-  # folder) do not make it a folder of pictures.
+  pictures = _loose_pictures(folder, files)
+  if pictures:
+    return 'a folder of pictures (%s)' % listed(pictures)
+  return None
+
+
+def _loose_pictures(folder, files):
+  """The picture files directly in `folder`, where they make it a folder of
+  one's own pictures; else []. Pictures beside a run's or an evaluation's
+  files (a plot saved into its folder) do not."""
   pictures = picture_files(folder, files)
   if pictures and not holds_checkpoints(folder, files) and not any(
       name.startswith(EVENTS_FILE_PREFIX)
       for name in _names_in(folder, files)):
-    return 'a folder of pictures (%s)' % listed(pictures)
-  return None
+    return pictures
+  return []
 
 
 def use_of_folder(folder):
