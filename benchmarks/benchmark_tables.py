@@ -333,6 +333,27 @@ def step_parts_table(results):
     lines.append('| %s | %s |' % (kind, ' | '.join(
         _fraction(rows[name], 'kernel_fraction_of_peak', kind)
         for name in precisions)))
+  return lines + _normalization_ops_table(rows, precisions)
+
+
+def _normalization_ops_table(rows, precisions):
+  """The step_parts table's last: the normalization's ms by op type, the
+  float32 step's largest first; [] for a file measured before the study
+  recorded them."""
+  if not all('normalization_ops_ms' in rows[name] for name in precisions):
+    return []
+  by_op = {name: rows[name]['normalization_ops_ms'] for name in precisions}
+  first = by_op[precisions[0]]
+  op_types = sorted(set().union(*by_op.values()),
+                    key=lambda op_type: (-first.get(op_type, 0.0), op_type))
+  lines = ['', '| the normalization\'s ops (norm1 and norm2, forward and '
+           'gradient), by type | %s |' % ' | '.join(
+               '%s: ms' % name for name in precisions),
+           '|---|%s' % ('---:|' * len(precisions))]
+  for op_type in op_types:
+    lines.append('| `%s` | %s |' % (op_type, ' | '.join(
+        '%.2f' % by_op[name][op_type] if op_type in by_op[name] else '—'
+        for name in precisions)))
   return lines
 
 

@@ -20,7 +20,8 @@ benchmarks/benchmark.py (which it runs):
   step_parts   where the training step's time goes in float32 and in
                bfloat16 (--mixed_precision bf16), op by op: convolutions,
                casts, local response normalization, moving averages, the
-               update, matrix multiplies, pooling, the element-wise rest;
+               update, matrix multiplies, pooling, the element-wise rest,
+               and the normalization's time by op type;
                the input pipeline's CPU time per batch; and, against the
                machine's matmul peak (benchmarks/roofline.py), the fraction
                of it the step reaches and would reach without each part
@@ -166,38 +167,59 @@ def _step_part(node_name, op_type):
   return 'element-wise and the rest'
 
 
-def _traced_step_ms(session, fetch, parts=PROFILE_PARTS,
-                    part_of=_profile_part):
-  """One traced run of `fetch`: milliseconds per entry of `parts`.
+def _normalization_op(node_name, op_type):
+  """The op type of a traced op of either local response normalization
+  (forward or gradient), such as 'Rsqrt'; None for the step's other ops."""
+  if _layer_scope(node_name) in ('norm1', 'norm2'):
+    return op_type
+  return None
 
-  `part_of(node_name, op_type)` names the entry each traced op adds to.
-  """
+
+def _traced_ops(session, fetch):
+  """One traced run of `fetch`: (node name, op type, ms) of each op run."""
   metadata = tf.compat.v1.RunMetadata()
   session.run(fetch, options=tf.compat.v1.RunOptions(
       trace_level=tf.compat.v1.RunOptions.FULL_TRACE), run_metadata=metadata)
-  times = dict.fromkeys(parts, 0.0)
-  for device in metadata.step_stats.dev_stats:
-    for node in device.node_stats:
-      # timeline_label reads 'name = OpType(inputs)'.
-      op_type = node.timeline_label.partition(' = ')[2].partition('(')[0]
-      times[part_of(node.node_name, op_type)] += (
-          node.all_end_rel_micros / 1000)
+  # timeline_label reads 'name = OpType(inputs)'.
+  return [(node.node_name,
+           node.timeline_label.partition(' = ')[2].partition('(')[0],
+           node.all_end_rel_micros / 1000)
+          for device in metadata.step_stats.dev_stats
+          for node in device.node_stats]
+
+
+def _ms_by(ops, key_of, keys=()):
+  """The milliseconds of traced `ops` summed by key_of(node name, op type).
+
+  Every one of `keys` is in the result, 0.0 where no op has it; an op whose
+  key is None is left out.
+  """
+  times = dict.fromkeys(keys, 0.0)
+  for node_name, op_type, ms in ops:
+    key = key_of(node_name, op_type)
+    if key is not None:
+      times[key] = times.get(key, 0.0) + ms
   return times
 
 
-def _traced_medians(steps, args, parts=PROFILE_PARTS, part_of=_profile_part):
+def _traced_medians(steps, args, parts=PROFILE_PARTS, part_of=_profile_part,
+                    detail_of=None):
   """Traces each constant-batch step; the medians of its parts, then closes it.
 
   Args:
     steps: {name: (session, train_op)}, built with one inter-op thread.
     args: --warmup_steps untimed steps each, then --windows traced steps
       each, interleaved so that a slow moment falls on all alike.
-    parts, part_of: as _traced_step_ms takes them.
+    parts, part_of: the parts a step is split into, and the function of
+      (node name, op type) that names each traced op's part (_ms_by).
+    detail_of: None, or a finer key_of for _ms_by (such as
+      _normalization_op), whose medians are given too.
 
   Returns:
     {name: {part: median ms of that part, ..., 'step': median ms of whole
-    steps}}; each part is its own median, so they add up to the step only
-    roughly.
+    steps}}, and with detail_of, 'details': {key: median ms}, each over the
+    steps that ran an op of that key; each part is its own median, so they
+    add up to the step only roughly.
   """
   for session, train_op in steps.values():
     for _ in range(args.warmup_steps):
@@ -205,15 +227,21 @@ def _traced_medians(steps, args, parts=PROFILE_PARTS, part_of=_profile_part):
   traced = {name: [] for name in steps}
   for _ in range(args.windows):
     for name, (session, train_op) in steps.items():
-      traced[name].append(_traced_step_ms(session, train_op, parts, part_of))
+      traced[name].append(_traced_ops(session, train_op))
   medians = {}
   for name, (session, _) in steps.items():
     session.close()
-    medians[name] = {part: statistics.median(step[part]
-                                             for step in traced[name])
+    by_part = [_ms_by(ops, part_of, parts) for ops in traced[name]]
+    medians[name] = {part: statistics.median(step[part] for step in by_part)
                      for part in parts}
     medians[name]['step'] = statistics.median(sum(step.values())
-                                              for step in traced[name])
+                                              for step in by_part)
+    if detail_of:
+      by_detail = [_ms_by(ops, detail_of) for ops in traced[name]]
+      medians[name]['details'] = {
+          key: statistics.median(step[key] for step in by_detail
+                                 if key in step)
+          for key in sorted(set().union(*by_detail))}
   return medians
 
 
@@ -312,7 +340,8 @@ def measure_step_parts(data_dir, batch_size, args):
   steps = {name: benchmark._constant_batch_step(
       batch_size, ('--inter_op_threads', '1', '--mixed_precision', flag))
            for name, flag in STEP_PRECISIONS}
-  medians = _traced_medians(steps, args, STEP_PARTS, _step_part)
+  medians = _traced_medians(steps, args, STEP_PARTS, _step_part,
+                            detail_of=_normalization_op)
   input_cpu_ms = _input_cpu_ms_per_batch(data_dir, batch_size, args)
   ratios = {}
   for name, step_medians in medians.items():
@@ -322,6 +351,12 @@ def measure_step_parts(data_dir, batch_size, args):
               'untraced_step_ms': round(untraced_ms[name], 2),
               'step_ms': round(step_ms, 2),
               'parts_ms': {part: round(ms, 2) for part, ms in parts.items()},
+              # Which of its ops make the normalization's time, and whether
+              # bfloat16 makes them faster: the part that does not shrink
+              # with the peak (docs/speed.md).
+              'normalization_ops_ms': {
+                  op_type: round(ms, 3)
+                  for op_type, ms in step_medians['details'].items()},
               'input_pipeline_cpu_ms': round(input_cpu_ms, 2)}
     if name in peaks:
       def fraction(ms, flop=step_flops, peak=peaks[name]):

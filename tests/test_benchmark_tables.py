@@ -301,3 +301,24 @@ def test_step_parts_rows_give_each_parts_share_and_its_bound(tmp_path):
           'bfloat16: no native peak |' in text)
   assert '| convolutions | 0.76 | — |' in text
   assert '| matrix multiplies | 0.31 | — |' in text
+  # Measured before the study recorded the normalization by op: no table.
+  assert 'the normalization\'s ops' not in text
+
+
+def test_step_parts_table_ends_with_the_normalizations_ops(tmp_path):
+  float32 = _step_parts_row(
+      'float32', {'local response normalization': 1.0},
+      normalization_ops_ms={'Rsqrt': 0.25, 'Mul': 0.5, 'Square': 0.25})
+  bfloat16 = _step_parts_row(
+      'bfloat16', {'local response normalization': 1.5},
+      normalization_ops_ms={'Rsqrt': 0.5, 'Mul': 0.75, 'Cast': 0.25})
+  peak = {'measurement': 'peak', 'matmul_size': 4096,
+          'float32_gflops': 211.44, 'float32_windows': [211.44]}
+  text = tables.table('step_parts', [_write(
+      tmp_path / 's.jsonl', [MACHINE, DATA, peak, float32, bfloat16])])
+  # The float32 step's largest first; ties by name; an op one step lacks.
+  assert text.endswith(
+      '| the normalization\'s ops (norm1 and norm2, forward and gradient), '
+      'by type | float32: ms | bfloat16: ms |\n|---|---:|---:|\n'
+      '| `Mul` | 0.50 | 0.75 |\n| `Rsqrt` | 0.25 | 0.50 |\n'
+      '| `Square` | 0.25 | — |\n| `Cast` | — | 0.25 |\n')

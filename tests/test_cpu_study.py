@@ -84,9 +84,22 @@ def test_a_traced_step_finds_each_part(reference_ops):
   session, train_op = benchmark._constant_batch_step(  # pylint: disable=protected-access
       8, ('--inter_op_threads', '1'), reference_ops=reference_ops)
   with session:
-    parts = cpu_study._traced_step_ms(session, train_op)  # pylint: disable=protected-access
+    ops = cpu_study._traced_ops(session, train_op)  # pylint: disable=protected-access
+  parts = cpu_study._ms_by(ops, cpu_study._profile_part,  # pylint: disable=protected-access
+                           cpu_study.PROFILE_PARTS)
   assert set(parts) == set(cpu_study.PROFILE_PARTS)
   assert all(ms > 0 for ms in parts.values()), parts
+  # The normalization's ops by type add up to its part: tf.nn.lrn's LRN
+  # and LRNGrad, or this port's matrix multiplies and element-wise work.
+  normalization = cpu_study._ms_by(ops, cpu_study._normalization_op)  # pylint: disable=protected-access
+  assert sum(normalization.values()) == pytest.approx(
+      parts['local response normalization'])
+  if reference_ops:
+    assert sorted(normalization) == ['LRN', 'LRNGrad']
+  else:
+    assert {'Square', 'Rsqrt', 'Sqrt', 'Mul', 'RealDiv', 'Sub'} <= set(
+        normalization), normalization
+    assert not {'LRN', 'LRNGrad'} & set(normalization)
 
 
 def test_a_tiny_profile_reports_both_graphs_and_the_ratios(capsys):
@@ -126,6 +139,12 @@ def test_a_tiny_step_parts_study_splits_both_precisions_steps(
     # where the step runs in bfloat16), and the parts add up to the step.
     assert all(ms > 0 for part, ms in parts.items() if part != 'casts'), parts
     assert row['step_ms'] == pytest.approx(sum(parts.values()), abs=0.05)
+    # The normalization by op type: with two traced steps each median is
+    # their mean, so the types add up to the part (each rounded to 0.001).
+    by_op = row['normalization_ops_ms']
+    assert {'Square', 'Rsqrt', 'Mul'} <= set(by_op), by_op
+    assert sum(by_op.values()) == pytest.approx(
+        parts['local response normalization'], abs=0.01 + 0.001 * len(by_op))
     assert row['untraced_step_ms'] > 0
     assert row['input_pipeline_cpu_ms'] > 0
     if precision + '_gflops' not in peak:
