@@ -346,9 +346,11 @@ def _check_class_names(names, where):
     loose = paths.picture_files(where, files=paths.LocalFiles())
     raise errors.UserError(
         '%s holds %s, but a classifier needs %d classes at least: add a '
-        'folder of images for each other class.%s'
+        'folder of images for each %sclass.%s'
         % (shown(where), 'only the class folder %s' % shown(names[0])
            if names else 'no class folders', classes.MIN_CLASSES,
+           # Other than the one it holds, or than its loose pictures'.
+           'other ' if names or loose else '',
            ' The %d pictures directly in it (%s) are in no class: move them '
            'into a folder of their class inside it, such as %s.' % (
                len(loose), shown(paths.listed(loose)),

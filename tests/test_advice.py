@@ -120,8 +120,9 @@ ADVICE = {
     ('cifar10/convert_images.py', 'Delete or move the copies on one side'):
         ['test_advice.py::test_convert_copies_across_the_split_then_one_side_'
          'cleared'],
-    ('cifar10/convert_images.py', 'add a folder of images for each other'):
-        ['test_advice.py::test_convert_one_class_then_add_another'],
+    ('cifar10/convert_images.py', 'add a folder of images for each %sclass'):
+        ['test_advice.py::test_convert_one_class_then_add_another',
+         'test_advice.py::test_convert_an_empty_folder_then_two_classes'],
     ('cifar10/convert_images.py', 'Merge classes, or convert a part'):
         ['test_advice.py::test_convert_257_classes_then_merge_or_leave_one'],
     ('cifar10/convert_images.py', 'Give the folder holding one subfolder'):
@@ -522,6 +523,10 @@ ADVICE = {
                                  'it'):
         ['test_advice.py::test_data_dir_of_loose_pictures_then_sorted_and_'
          'converted_as_told'],
+    ('cifar10/support/paths.py', 'add a folder of pictures for each other '
+                                 'class beside'):
+        ['test_advice.py::test_data_dir_of_one_class_folder_then_another_'
+         'added_and_converted'],
     ('cifar10/support/paths.py', 'convert them first'):
         ['test_advice.py::test_data_dir_of_pictures_then_converted_as_told'],
     ('cifar10/support/paths.py',
@@ -529,6 +534,8 @@ ADVICE = {
         ['test_advice.py::test_data_dir_of_pictures_then_converted_as_told',
          'test_advice.py::test_data_dir_of_loose_pictures_then_sorted_and_'
          'converted_as_told',
+         'test_advice.py::test_data_dir_of_one_class_folder_then_another_'
+         'added_and_converted',
          'test_advice.py::test_advice_on_paths_with_a_space_and_an_umlaut_'
          'pasted_into_a_shell'],
     ('cifar10/support/paths.py', 'of its subfolders do: give one of them'):
@@ -928,6 +935,18 @@ def test_convert_one_class_then_add_another(tmp_path):
   assert 'add a folder of images for each other class' in _refusal(
       convert_images.main, [src, str(tmp_path / 'out')])
   _class_folder(src, 4, names=('b',))  # "a folder of images".
+  _converts(src, tmp_path / 'out')
+
+
+def test_convert_an_empty_folder_then_two_classes(tmp_path):
+  # Before: "holds no class folders ... add a folder of images for each
+  # other class", other than none.
+  src = tmp_path / 'src'
+  src.mkdir()
+  assert _refusal(convert_images.main, [str(src), str(tmp_path / 'out')]) == (
+      '%s holds no class folders, but a classifier needs 2 classes at least: '
+      'add a folder of images for each class.' % src)
+  _class_folder(str(src), 4, names=('a', 'b'))
   _converts(src, tmp_path / 'out')
 
 
@@ -2371,21 +2390,29 @@ def test_data_dir_of_pictures_then_converted_as_told(layout, tmp_path, capsys):
   capsys.readouterr()
 
 
+def _distinct_pictures(folder, rgb, count):
+  """`count` 32x32 PNGs of colour `rgb` in `folder`, each its own (copies of
+  one picture share a split in the converter's draw)."""
+  os.makedirs(folder)
+  noise = np.random.default_rng(sum(rgb))
+  for index in range(count):
+    pixels = np.clip(np.array(rgb) + noise.integers(-40, 40, (32, 32, 3)),
+                     0, 255).astype(np.uint8)
+    Image.fromarray(pixels).save(os.path.join(folder, '%d.png' % index))
+
+
 def test_data_dir_of_loose_pictures_then_sorted_and_converted_as_told(
     tmp_path, capsys):
   # Pictures lying in the folder, in no class folder. Before, "not a data
   # set's folder ... Give --data_dir a new folder of its own", which
   # downloaded CIFAR-10: nothing said how to train on the pictures.
   pictures = tmp_path / 'my pictures'
-  pictures.mkdir()
   colours = {'red': (200, 60, 60), 'blue': (60, 60, 200)}
-  noise = np.random.default_rng(5)
   for colour, rgb in colours.items():
-    for index in range(5):  # Each picture its own: copies share a split.
-      pixels = np.clip(np.array(rgb) + noise.integers(-40, 40, (32, 32, 3)),
-                       0, 255).astype(np.uint8)
-      Image.fromarray(pixels).save(
-          str(pictures / ('%s_%d.png' % (colour, index))))
+    _distinct_pictures(str(tmp_path / colour), rgb, 5)
+    for picture in os.listdir(str(tmp_path / colour)):
+      os.renames(str(tmp_path / colour / picture),
+                 str(pictures / ('%s_%s' % (colour, picture))))
   message = _refusal(paths.resolve_data_dir, str(pictures), downloads=True)
   assert message.startswith(
       "--data_dir %s holds pictures (blue_0.png, blue_1.png, blue_2.png, ...) "
@@ -2413,12 +2440,42 @@ def test_data_dir_of_loose_pictures_then_sorted_and_converted_as_told(
   capsys.readouterr()
 
 
-def test_a_folder_with_one_folder_of_pictures_is_still_a_data_dir(tmp_path):
-  # A folder that merely holds some pictures (one folder of them is not a
-  # set of classes) stays a folder to download into.
+def test_a_folder_with_one_folder_of_pictures_among_others_is_a_data_dir(
+    tmp_path):
+  # A folder that merely holds some pictures beside its other files (a
+  # home folder's Pictures/) stays a folder to download into.
   (tmp_path / 'holiday').mkdir()
   (tmp_path / 'holiday' / 'beach.jpg').write_bytes(b'')
+  (tmp_path / 'notes.txt').write_text('x')
   assert paths.resolve_data_dir(str(tmp_path)) == str(tmp_path)
+
+
+def test_data_dir_of_one_class_folder_then_another_added_and_converted(
+    tmp_path, capsys):
+  # One folder of pictures and nothing else. Before, a folder to download
+  # into: CIFAR-10 would have landed beside the class folder, and the
+  # converter would later have read cifar-10-batches-bin/ as a class.
+  pictures = tmp_path / 'pictures'
+  _distinct_pictures(str(pictures / 'red'), (200, 60, 60), 5)
+  message = _refusal(paths.resolve_data_dir, str(pictures))
+  assert message.startswith(
+      "--data_dir %s holds one folder of pictures (red/) and nothing else, "
+      "but the scripts read data in CIFAR-10's format: add a folder of "
+      "pictures for each other class beside red/, named for the class (a "
+      "classifier needs 2 classes at least), then convert them (python -m "
+      "cifar10.convert_images " % pictures), message
+  assert message.endswith('To download CIFAR-10 instead, give a new folder.')
+  assert os.listdir(str(pictures)) == ['red']
+  # Followed as written: a second class beside it, then the command.
+  _distinct_pictures(str(pictures / 'blue'), (60, 60, 200), 5)
+  words = shlex.split(_group(r'then convert them \((python -m [^)]*)\)',
+                             message))
+  assert words[:3] == ['python', '-m', 'cifar10.convert_images']
+  assert convert_images.main(words[3:]) == 0
+  given = _typed(r'then give --data_dir WORD\. ', message)
+  assert paths.resolve_data_dir(given) == given
+  assert batch_files.data_classes(given).names == ('blue', 'red')
+  capsys.readouterr()
 
 
 def test_train_dir_one_level_off_then_the_run_resumes(small_data, small_run,

@@ -21,6 +21,7 @@ import os
 import re
 import shlex
 
+from cifar10.support import classes
 from cifar10.support import data_sets
 from cifar10.support import download
 from cifar10.support import errors
@@ -294,11 +295,17 @@ def resolve_data_dir(data_dir, downloads=True, given_as='--data_dir'):
   # picture's class from its folder's name, so they are sorted first.
   loose = not pictures and tree == _absolute(path) and _loose_pictures(
       path, storage)
-  if pictures or loose or tree != _absolute(path):
+  # Or one folder of pictures and nothing else: one class so far. (One
+  # among other files, such as a home folder's Pictures/, is not.)
+  lone = not (pictures or loose) and tree == _absolute(path) and _lone_class(
+      path, names)
+  if pictures or loose or lone or tree != _absolute(path):
     if pictures:
       what = 'holds folders of pictures (%s)' % listed_folders(pictures)
     elif loose:
       what = 'holds pictures (%s) in no class folder' % listed(loose)
+    elif lone:
+      what = 'holds one folder of pictures (%s/) and nothing else' % lone
     else:
       # As the user wrote it: relative where the flag was.
       path = (os.path.relpath(tree) if not os.path.isabs(path) and
@@ -317,6 +324,9 @@ def resolve_data_dir(data_dir, downloads=True, given_as='--data_dir'):
            'class (such as %s and %s), then convert them' % tuple(
                for_shell(os.path.join(path, name))
                for name in ('cats', 'dogs')) if loose else
+           'add a folder of pictures for each other class beside %s/, named '
+           'for the class (a classifier needs %d classes at least), then '
+           'convert them' % (lone, classes.MIN_CLASSES) if lone else
            'convert them first', for_shell(path),
            for_shell(converted), flag_value(given_as, converted),
            ' To download CIFAR-10 instead, give a new folder.'
@@ -397,6 +407,16 @@ def _model_or_pictures(folder, files):
   pictures = _loose_pictures(folder, files)
   if pictures:
     return 'a folder of pictures (%s)' % listed(pictures)
+  return None
+
+
+def _lone_class(folder, names):
+  """The name of the one folder of pictures in `folder`, where it holds
+  that alone (what starts with a dot aside); else None."""
+  shown = [name for name in names if not name.startswith('.')]
+  if len(shown) == 1 and _class_folders_of_pictures(folder, shown) == [
+      shown[0].rstrip('/')]:
+    return shown[0].rstrip('/')
   return None
 
 
