@@ -1,17 +1,18 @@
 #!/usr/bin/env python
-"""Writes the docs' speed and cluster tables from benchmarks/benchmark.py's output.
+"""Writes the docs' speed and cluster tables from the benchmarks' output.
 
-benchmarks/benchmark.py prints one JSON line per measurement; saved to a file,
-those lines are the figures, and this script turns them into the markdown
-the documents show, with the machine, TensorFlow version, data, steps and
-date they were measured with:
+benchmarks/benchmark.py and benchmarks/cpu_study.py print one JSON line per
+measurement; saved to a file, those lines are the figures, and this script
+turns them into the markdown the documents show, with the machine,
+TensorFlow version, data, steps and date they were measured with:
 
     python benchmarks/benchmark.py --data_dir /tmp/cifar10_data > docs/results/speed.jsonl
     python benchmarks/benchmark_tables.py speed docs/results/speed.jsonl
     python benchmarks/benchmark_tables.py --update docs/speed.md docs/distributed.md
 
-Tables: `speed` (examples/sec of each trainer and the evaluator), `options`
-(each speed flag against none), `histograms` (benchmarks/cpu_study.py's
+Tables: `speed` (from benchmarks/benchmark.py: examples/sec of each trainer
+and the evaluator), `options` (from it too: each speed flag against none),
+`histograms` (benchmarks/cpu_study.py's
 histograms study, one file per kernel setting), `step_parts` (its
 step_parts study: the training step's time by part, float32 and
 bfloat16), `cpu_classes` (its cpu_classes study: each emulated CPU class's
@@ -43,9 +44,13 @@ MANY_WORKERS = 100
 
 def parser():
   """The script's flags."""
+  # The module docstring's paragraph on the tables, which says which
+  # script's output each reads, as the help's last words.
+  tables = __doc__[__doc__.index('Tables:'):].split('\n\n')[0]
   result = argparse.ArgumentParser(
       prog='python benchmarks/benchmark_tables.py', allow_abbrev=False,
-      description=__doc__.splitlines()[0])
+      description=__doc__.splitlines()[0], epilog=tables,
+      formatter_class=argparse.RawDescriptionHelpFormatter)
   result.add_argument('table', nargs='?', choices=sorted(TABLES),
                       help='The table to print.')
   result.add_argument('files', nargs='*',
@@ -131,7 +136,13 @@ def speed_table(results):
            ('`cifar10.eval` over the test set, graph and restore included',
             'eval', False)]
   roofline = results['roofline'][0] if 'roofline' in results else None
-  lines = [measured_where(results), '']
+  where = measured_where(results)
+  rounds = results.get('data', [{}])[0].get('rounds', 1)
+  if rounds > 1:
+    where += (' `compute_reference`, `compute` and `train` were timed in %d '
+              'alternating rounds of those windows, each figure the median '
+              'of all %d.' % (rounds, rounds * results['data'][0]['windows']))
+  lines = [where, '']
   if roofline:
     peak = results['peak'][0]
     lines += ['This machine\'s own ceiling, a %dx%d matmul in TensorFlow: '
@@ -162,6 +173,16 @@ def speed_table(results):
                                        figure['peak'])
                 if figure else ' — | — |')
       lines.append(row)
+  if _rate(results, 'train_mixed_precision_bf16') and _rate(
+      results, 'train_no_option'):
+    # The options measurement times each flag beside a run without flags
+    # of its own: the ratio that counts is to that run, not to `train`.
+    bfloat16, baseline = (_rate(results, name) for name in (
+        'train_mixed_precision_bf16', 'train_no_option'))
+    lines += ['', 'The `--mixed_precision bf16` row is the `options` '
+              'measurement\'s, timed beside `cifar10.train` without flags '
+              'at %s examples/sec: %.2f times as fast.' % (
+                  '{:,.0f}'.format(baseline), bfloat16 / baseline)]
   if 'startup' in results:
     startup = results['startup'][0]
     lines += ['', 'Start-up: `cifar10.train`\'s first step ended %.2f s after '

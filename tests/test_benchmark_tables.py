@@ -111,6 +111,17 @@ def test_speed_rows_give_sec_per_batch_where_a_step_is_one_batch(tmp_path):
   assert 'Peak resident memory of `cifar10.train`: 874 MB.' in text
   # A measurement that was not run has no row.
   assert '`compute`)' not in text and 'eval' not in text
+  # DATA's 5 rounds of 5 windows: each of the three rates pools 25.
+  assert text.startswith(
+      'Measured on A CPU (avx2, avx512f; 2 cores), TensorFlow 2.21.0 with '
+      'oneDNN kernels, batch 128, 2026-12-04; real data, 50,000 training and '
+      '10,000 test images; medians of 5 windows of 20 steps after 10 warm-up '
+      'steps. `compute_reference`, `compute` and `train` were timed in 5 '
+      'alternating rounds of those windows, each figure the median of all '
+      '25.\n')
+  one_round = tables.table('speed', [_write(tmp_path / 'one.jsonl', [
+      MACHINE, dict(DATA, rounds=1)] + records[2:])])
+  assert 'warm-up steps.\n' in one_round and 'rounds' not in one_round
 
 
 def test_options_rows_compare_each_flag_with_none(tmp_path):
@@ -154,6 +165,16 @@ def test_histogram_rows_give_each_kernel_settings_saving(tmp_path):
       'summary every 100 steps) |' in text
   with pytest.raises(ValueError, match='reads one or more benchmark file'):
     tables.table('histograms', [])
+
+
+def test_the_help_says_which_script_writes_each_tables_file():
+  text = ' '.join(tables.parser().format_help().split())
+  assert '`speed` (from benchmarks/benchmark.py:' in text
+  assert ('`histograms` (benchmarks/cpu_study.py\'s histograms study' in
+          text)
+  assert '`step_parts` (its step_parts study' in text
+  for name in tables.TABLES:
+    assert '`%s` (' % name in text, name
 
 
 def test_a_file_without_its_machine_is_refused(tmp_path):
@@ -216,6 +237,14 @@ def test_the_speed_table_shows_each_rows_share_of_the_machines_peak(tmp_path):
   assert ('| `cifar10.train --mixed_precision bf16` | 0.067 | 1,900 | 200 | '
           '0.20 (bfloat16) |') in text
   assert '| — | 5,000 | — | — |' in text
+  # Without the options measurement's own run without flags, nothing to
+  # set the bf16 row beside; with it, the ratio to that run.
+  assert 'timed beside' not in text
+  records.append({'measurement': 'train_no_option', 'examples_per_sec': 1520.0})
+  text = tables.table('speed', [_write(tmp_path / 's.jsonl', records)])
+  assert ('The `--mixed_precision bf16` row is the `options` measurement\'s, '
+          'timed beside `cifar10.train` without flags at 1,520 examples/sec: '
+          '1.25 times as fast.') in text
 
 
 def _step_parts_row(precision, parts_ms, **peak_fields):
