@@ -2448,6 +2448,12 @@ def test_a_folder_with_one_folder_of_pictures_among_others_is_a_data_dir(
   (tmp_path / 'holiday' / 'beach.jpg').write_bytes(b'')
   (tmp_path / 'notes.txt').write_text('x')
   assert paths.resolve_data_dir(str(tmp_path)) == str(tmp_path)
+  # Nor is a folder holding only a run's folder with a plot saved in it.
+  work = tmp_path / 'work'
+  (work / 'run').mkdir(parents=True)
+  (work / 'run' / 'events.out.tfevents.1.host').write_bytes(b'')
+  (work / 'run' / 'confusion.png').write_bytes(b'')
+  assert paths.resolve_data_dir(str(work)) == str(work)
 
 
 def test_data_dir_of_one_class_folder_then_another_added_and_converted(

@@ -412,11 +412,12 @@ def _model_or_pictures(folder, files):
 
 def _lone_class(folder, names):
   """The name of the one folder of pictures in `folder`, where it holds
-  that alone (what starts with a dot aside); else None."""
-  shown = [name for name in names if not name.startswith('.')]
-  if len(shown) == 1 and _class_folders_of_pictures(folder, shown) == [
-      shown[0].rstrip('/')]:
-    return shown[0].rstrip('/')
+  that alone (what starts with a dot aside); else None. A run's folder
+  with a plot saved in it is no folder of pictures (_loose_pictures)."""
+  shown = [name.rstrip('/') for name in names if not name.startswith('.')]
+  if len(shown) == 1 and _loose_pictures(os.path.join(folder, shown[0]),
+                                         storage):
+    return shown[0]
   return None
 
 
