@@ -9,6 +9,7 @@ import os
 import pytest
 
 from cifar10 import cifar10
+from cifar10 import synthetic
 import cifar10.train as train
 from cifar10.support import classes
 from cifar10.support import errors
@@ -105,7 +106,8 @@ def _schedule():
 def _flags(**changed):
   values = dict(batch_size=8, num_gpus=1, initial_learning_rate=0.1,
                 learning_rate_decay_factor=0.5, num_epochs_per_decay=0.5,
-                trainable_scopes=None, mixed_precision='off')
+                trainable_scopes=None, mixed_precision='off',
+                data_dir='/data/cifar10', examples_per_epoch=_RECORDS)
   values.update(changed)
   return run_flags.RunFlags(values, _schedule())
 
@@ -127,7 +129,9 @@ def _flags(**changed):
      'from 0.05 to 0.005.'),
     # Two towers of 8 images: a decay every 2 steps of 16.
     (dict(num_gpus=2), {},
-     '--num_gpus changed from 2 to 1 since this run last started: the '
+     # Named as towers: resumed by cifar10.train, which has no --num_gpus.
+     'the towers (--num_gpus) changed from 2 to 1 since this run last '
+     'started: the '
      'learning rate decays every 4 steps instead of 2, and at step 6, where '
      'this run resumes, goes from 0.0125 to 0.05.'),
     (dict(num_epochs_per_decay=0.6), {},
@@ -143,8 +147,17 @@ def _flags(**changed):
      '0.1 to 0.05 since this run last started: the learning rate decays '
      'every 4 steps instead of 2, and at step 6, where this run resumes, '
      'goes from 0.0125 to 0.025.'),
+    # Another data set: its folder, then its size, which moves the decay
+    # (75 images at 8 a step: every 4 steps; 150: every 9).
+    ({}, dict(data_dir='/data/mine'),
+     '--data_dir changed from /data/cifar10 to /data/mine since this run '
+     'last started: it trains on that folder\'s images now.'),
+    ({}, dict(examples_per_epoch=2 * _RECORDS),
+     'the training images changed from 75 to 150 since this run last '
+     'started: the learning rate decays every 9 steps instead of 4, and at '
+     'step 6, where this run resumes, goes from 0.05 to 0.1.'),
 ], ids=['scopes_dropped', 'scopes_given', 'mixed_precision', 'rate',
-        'towers', 'period', 'schedule_together'])
+        'towers', 'period', 'schedule_together', 'data_dir', 'data_size'])
 def test_each_change_is_one_line_with_its_effect(tmp_path, before, now,
                                                  line, capsys):
   path = str(tmp_path / run_flags.RUN_FILE)
@@ -155,6 +168,54 @@ def test_each_change_is_one_line_with_its_effect(tmp_path, before, now,
   assert capsys.readouterr().err == 'notice: %s\n' % line
   # Recorded only once the run has saved a checkpoint of its training.
   assert run_flags.read(path) == _flags(**before).values
+
+
+def test_a_record_without_the_data_compares_the_rest_then_gets_it(tmp_path,
+                                                                 capsys):
+  # A record of the version before, which kept no data folder or size:
+  # nothing said of them, the rest compared, the record to be written.
+  path = str(tmp_path / run_flags.RUN_FILE)
+  before = _flags(data_dir=None, examples_per_epoch=None)
+  with open(path, 'wb') as record:
+    record.write(before.text())
+  assert b'data_dir' not in before.text()
+  assert run_flags.notice_changes(str(tmp_path), _flags(), resumed_step=6)
+  assert capsys.readouterr().err == ''
+  assert run_flags.notice_changes(str(tmp_path), _flags(batch_size=4),
+                                  resumed_step=6)
+  assert capsys.readouterr().err.startswith(
+      'notice: --batch_size changed from 8 to 4')
+
+
+def test_another_data_set_on_resume_is_told_with_its_schedule(
+    tiny_data_dir, tmp_path, capsys, monkeypatch):
+  run = str(tmp_path / 'run')
+  assert _train(tiny_data_dir, run, '--batch_size', '8', '--max_steps',
+                '6') == 0
+  with open(os.path.join(run, run_flags.RUN_FILE)) as record:
+    text = record.read()
+  assert '--data_dir=%s\n' % os.path.abspath(tiny_data_dir) in text
+  assert '--examples_per_epoch=75\n' in text
+  # The same data from another working folder, by a relative path: the
+  # same folder, nothing said.
+  monkeypatch.chdir(os.path.dirname(tiny_data_dir))
+  assert _train(os.path.basename(tiny_data_dir), run, '--batch_size', '8',
+                '--max_steps', '7') == 0
+  assert _changes(capsys) == []
+  # Twice the images elsewhere, the same classes: resumed, and told.
+  bigger = str(tmp_path / 'bigger')
+  synthetic.write_synthetic_dataset(
+      bigger, train_records_per_file=2 * TINY_RECORDS // 5, test_records=10,
+      seed=3)
+  assert _train(bigger, run, '--batch_size', '8', '--max_steps', '8') == 0
+  assert _changes(capsys) == [
+      'notice: --data_dir changed from %s to %s since this run last '
+      'started: it trains on that folder\'s images now.' % (
+          os.path.abspath(tiny_data_dir), bigger),
+      'notice: the training images changed from 75 to 150 since this run '
+      'last started: the learning rate decays every 9 steps instead of 4, '
+      'and at step 7, where this run resumes, goes from 0.05 to 0.1.']
+  assert latest_step(run) == 8
 
 
 def test_a_resumed_run_records_its_flags_with_its_first_checkpoint_beyond(

@@ -7,7 +7,9 @@ nobody would guess, though. The decay period is counted in steps of the
 batch size, so --batch_size 32 in place of 64 moves the first decay from
 step 54,687 to 109,375, and a run past its first decay goes back to the
 higher rate; a run warm-started with --trainable_scopes and resumed without
-it trains every layer.
+it trains every layer; a run resumed on another data set of the same
+classes trains on it, and its decay period, counted in epochs of the data,
+moves with the data set's size.
 
 So a trainer records these flags in the run's folder (RUN_FILE) as a run
 starts, and a resumed run prints one notice for each flag that changed: the
@@ -18,7 +20,9 @@ record existed has none: nothing is compared, and the record is written
 then. --fresh removes it with the run's other files (support/training_run.py
 lists it among them).
 
-The record is text, one `--flag=value` line each, as the flag is typed.
+The record is text, one `--flag=value` line each, as the flag is typed
+(--data_dir as an absolute path, and the data set's size as
+--examples_per_epoch, no flag).
 """
 if not __package__:  # Run as a file: see run_as_file.py.
   import run_as_file
@@ -55,12 +59,22 @@ _FLAGS = {
     'num_epochs_per_decay': (float, None),
     'trainable_scopes': (_read_scopes, None),
     'mixed_precision': (str, 'off'),
+    'data_dir': (str, None),
+    'examples_per_epoch': (int, None),
 }
+
+# The data the run trains on: --data_dir (as an absolute path), and its
+# number of training images, no flag but the epoch the decay period is
+# counted in, so that a run resumed on another data set of another size
+# has its schedule's change told like a flag's. A record of a version that
+# kept neither (None) is not compared on them.
+_DATA_FIELDS = ('data_dir', 'examples_per_epoch')
 
 # The flags that set the learning rate at a step. The images of a step
 # (--batch_size times --num_gpus) count the decay period in steps.
 _SCHEDULE_FLAGS = ('batch_size', 'num_gpus', 'initial_learning_rate',
-                   'learning_rate_decay_factor', 'num_epochs_per_decay')
+                   'learning_rate_decay_factor', 'num_epochs_per_decay',
+                   'examples_per_epoch')
 
 _LINE = re.compile(r'--(\w+)=(.*)')
 
@@ -84,13 +98,19 @@ class RunFlags:
               for name, (_, default) in _FLAGS.items()}
     # As a record reads them back: a tuple of names, or None for all.
     values['trainable_scopes'] = tuple(values['trainable_scopes'] or ()) or None
+    # Absolute, so that the same folder given from elsewhere is the same.
+    values['data_dir'] = (args.data_dir if storage.scheme(args.data_dir)
+                          else os.path.abspath(args.data_dir))
+    values['examples_per_epoch'] = schedule.examples_per_epoch
     return cls(values, schedule)
 
   def text(self):
     """The record's contents, as bytes."""
     lines = ['--%s=%s' % (name, _shown(value))
              for name, value in self.values.items() if value is not None]
-    return (_HEADER + ''.join(line + '\n' for line in lines)).encode('utf-8')
+    # A folder's name that is not UTF-8 is kept byte for byte.
+    return (_HEADER + ''.join(line + '\n' for line in lines)).encode(
+        'utf-8', 'surrogateescape')
 
 
 def _shown(value):
@@ -113,8 +133,8 @@ def read(path):
   try:
     if not storage.isfile(path):
       return None
-    text = storage.read_bytes(path).decode('utf-8')
-  except (storage.op_error(), UnicodeDecodeError):
+    text = storage.read_bytes(path).decode('utf-8', 'surrogateescape')
+  except storage.op_error():
     return None
   values = {name: default for name, (_, default) in _FLAGS.items()}
   found = False
@@ -185,15 +205,16 @@ def changes(recorded, run_flags, step):
     A list of lines, in the record's order; empty where nothing changed.
   """
   now = run_flags.values
-  changed = [name for name in _FLAGS if recorded[name] != now[name]]
+  changed = [name for name in _FLAGS if recorded[name] != now[name] and not (
+      name in _DATA_FIELDS and recorded[name] is None)]
   schedule_changed = [name for name in changed if name in _SCHEDULE_FLAGS]
   lines = []
   for name in changed:
     if name in schedule_changed[1:]:
       continue  # Said in the line of the first.
     names = schedule_changed if name in _SCHEDULE_FLAGS else [name]
-    said = ['--%s%s from %s to %s' % (
-        each, ' changed' if each == name else '',
+    said = ['%s%s from %s to %s' % (
+        _label(each), ' changed' if each == name else '',
         _named(each, recorded[each]), _named(each, now[each]))
             for each in names]
     if len(said) > 1:
@@ -204,10 +225,23 @@ def changes(recorded, run_flags, step):
   return lines
 
 
+def _label(name):
+  """What a notice calls a recorded value: its flag, or what it is where
+  the trainer resuming may have no such flag (the epoch; the towers, which
+  only multi_gpu_train sets, cifar10.train and dist_train training one)."""
+  if name == 'examples_per_epoch':
+    return 'the training images'
+  if name == 'num_gpus':
+    return 'the towers (--num_gpus)'
+  return '--' + name
+
+
 def _named(name, value):
   """A value as a notice names it (trainable_scopes' None: all layers)."""
   if value is None and name == 'trainable_scopes':
     return 'none (every layer)'
+  if name == 'data_dir':
+    return storage.printable(value)
   return _shown(value)
 
 
@@ -228,6 +262,8 @@ def _effect(name, before, now, schedule, step):
   if name == 'mixed_precision':
     return ('the convolutions and matrix multiplies compute in %s now' %
             ('bfloat16' if now[name] == 'bf16' else 'float32'))
+  if name == 'data_dir':
+    return 'it trains on that folder\'s images now'
   if name not in _SCHEDULE_FLAGS:
     return ''
   try:
@@ -250,7 +286,9 @@ def _schedule_at(values, schedule, step):
   schedule = dataclasses.replace(
       schedule, initial_learning_rate=values['initial_learning_rate'],
       learning_rate_decay_factor=values['learning_rate_decay_factor'],
-      num_epochs_per_decay=values['num_epochs_per_decay'])
+      num_epochs_per_decay=values['num_epochs_per_decay'],
+      examples_per_epoch=(values['examples_per_epoch'] or
+                          schedule.examples_per_epoch))
   images_per_step = values['batch_size'] * values['num_gpus']
   return (schedule.decay_steps(images_per_step),
           learning_schedule.rate_at(schedule, images_per_step, step))
