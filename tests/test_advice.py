@@ -343,9 +343,13 @@ ADVICE = {
     ('cifar10/support/classes.py', 'Copy the %s of the data it was trained'):
         ['test_own_classes.py::test_predict_without_the_runs_names_says_what_'
          'to_copy_and_that_works'],
-    ('cifar10/support/classes.py', 'Training will not mix them: run with '
-                                   '--fresh'):
+    ('cifar10/support/classes.py', 'run with --fresh to start over, or '
+                                   'choose another'):
         ['test_advice.py::test_other_class_names_then_fresh_or_another_dir'],
+    ('cifar10/support/training_run.py', 'to train on this data from that '
+                                        'run\'s weights'):
+        ['test_advice.py::test_other_class_names_then_fresh_or_another_dir',
+         'test_advice.py::test_another_class_count_then_warm_started_as_told'],
     ('cifar10/support/classes.py', '(nothing was downloaded)'):
         ['test_own_classes.py::test_a_run_on_own_classes_without_its_data_is_'
          'refused_before_a_download'],
@@ -1963,12 +1967,38 @@ def test_other_class_names_then_fresh_or_another_dir(tmp_path):
   assert _train(data_dir, run, 1) == 0
   with open(os.path.join(data_dir, BIN, classes.META_FILE), 'w') as out:
     out.write('red\ngreen\ncyan\n')  # The same count, another class.
-  assert 'Training will not mix them: run with --fresh to start over, or ' \
-      'choose another --train_dir.' in _refusal(_train, data_dir, run, 2)
+  message = _refusal(_train, data_dir, run, 2)
+  assert ('Training will not mix them: to train on this data from that '
+          'run\'s weights, start a new run from them in a folder of its own '
+          '(--train_dir %s_warm --warm_start_from %s), or run with --fresh to '
+          'start over here' % (run, run)) in message
   assert _train(data_dir, str(tmp_path / 'another'), 1) == 0
   assert _train(data_dir, run, 1, '--fresh') == 0
   with open(os.path.join(run, classes.RUN_FILE)) as names:
     assert names.read().split() == ['red', 'green', 'cyan']
+
+
+def test_another_class_count_then_warm_started_as_told(small_data, tmp_path):
+  # A run on CIFAR-10's ten classes resumed on three. Before: "run with
+  # --fresh to start over", which deletes the trained run, or "another
+  # --train_dir", which starts from random weights.
+  run = str(tmp_path / 'run')
+  assert _train(small_data, run, 2) == 0
+  before = _listing(tmp_path / 'run')
+  data_dir = _three_class_data(str(tmp_path / 'data'))
+  message = _refusal(_train, data_dir, run, 3)
+  assert re.search(r'was trained on 10 classes, but there are 3 here '
+                   r'\(batches\.meta\.txt in .*\)\. Training will not mix '
+                   r'them: to train on this data', message), message
+  advised = shlex.split(_group(r'in a folder of its own \(([^)]*)\)',
+                               message))
+  assert advised == ['--train_dir', run + '_warm', '--warm_start_from', run]
+  with contextlib.redirect_stdout(io.StringIO()):
+    assert _train(data_dir, advised[1], 1, *advised[2:]) == 0
+  assert latest_step(advised[1]) == 1
+  with open(os.path.join(advised[1], classes.RUN_FILE)) as names:
+    assert names.read().split() == ['red', 'green', 'blue']
+  assert _listing(tmp_path / 'run') == before  # Only read.
 
 
 def test_other_names_of_the_same_count_then_the_data_or_run_that_fits(

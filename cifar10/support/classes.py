@@ -278,7 +278,13 @@ def _other_names_of_run(folder, data_classes, assumed):
   return None
 
 
-def check_for_run(train_dir, data_classes, resuming):
+# What to do about a run in --train_dir on other classes, where the caller
+# has nothing better to say.
+START_OVER = ('run with --fresh to start over, or choose another '
+              '--train_dir.')
+
+
+def check_for_run(train_dir, data_classes, resuming, how_to_proceed=START_OVER):
   """Raises UserError where --train_dir holds a run on other class names.
 
   The trainer checks this before it touches the folder; record_for_run
@@ -289,6 +295,7 @@ def check_for_run(train_dir, data_classes, resuming):
     data_classes: the Classes of the training data.
     resuming: whether the folder holds a checkpoint to resume from: a run
       there without the record was trained on CIFAR-10's ten classes.
+    how_to_proceed: the advice that ends the message, a sentence.
 
   Raises:
     errors.UserError: the run in the folder was trained on other class
@@ -298,10 +305,9 @@ def check_for_run(train_dir, data_classes, resuming):
   if recorded:
     raise errors.UserError(
         '--train_dir %s holds a run on the classes %s (%s), but the data '
-        'has %s (%s). Training will not mix them: run with --fresh to '
-        'start over, or choose another --train_dir.'
+        'has %s (%s). Training will not mix them: %s'
         % (train_dir, listed(recorded.names), recorded.source,
-           listed(data_classes.names), data_classes.source))
+           listed(data_classes.names), data_classes.source, how_to_proceed))
 
 
 def record_for_run(train_dir, data_classes, resuming):

@@ -87,6 +87,23 @@ def _set_aside(damaged, older):
               aside, command, os.path.basename(older)))
 
 
+def _warm_start_instead(train_dir):
+  """The advice for a run in `train_dir` on other classes than the data's.
+
+  What such a user most likely wants is that run's weights on the new
+  classes: a new run started from them (--warm_start_from takes every layer
+  that fits, all but the last where the count differs), which leaves the
+  old run as it is. --fresh, which deletes it, comes second.
+  """
+  return ('to train on this data from that run\'s weights, start a new run '
+          'from them in a folder of its own (%s %s), or run with --fresh to '
+          'start over here (that removes the earlier run\'s checkpoints and '
+          'event files).' % (
+              paths.flag_value('--train_dir', paths.new_folder_beside(
+                  train_dir, '_warm')),
+              paths.flag_value('--warm_start_from', train_dir)))
+
+
 # The advice for a checkpoint in --train_dir that this graph cannot resume.
 UNUSABLE_CHECKPOINT = checkpoints.HowToProceed(
     'Training will not write over it: run with --fresh to start over (that '
@@ -560,9 +577,11 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from,
   if latest:
     checkpoints.check_class_count(
         checkpoints.read_checkpoint(latest, UNUSABLE_CHECKPOINT),
-        data_classes, UNUSABLE_CHECKPOINT)
+        data_classes, 'Training will not mix them: %s'
+        % _warm_start_instead(train_dir))
   if not fresh:
-    classes.check_for_run(train_dir, data_classes, resuming=bool(latest))
+    classes.check_for_run(train_dir, data_classes, resuming=bool(latest),
+                          how_to_proceed=_warm_start_instead(train_dir))
   warm_source = ignored = None
   if warm_start_from and latest:
     ignored = _ignored_source(train_dir, warm_start_from, classify, use_fp16,
