@@ -239,12 +239,20 @@ def draw(runs, output, title=None):
     def scaled(series, scale=run['scale']):
       steps, values = series
       return [step * scale for step in steps], values
-    raw, = loss_axes.plot(*scaled(run['train'][RAW_LOSS_TAG]), alpha=0.35,
-                          linewidth=0.8, label='%s, raw' % run['label'])
+    def marker(series):
+      # A line through one point draws nothing: a run of --max_steps 100
+      # or fewer has one summary, at step 1, which a dot shows.
+      return 'o' if len(series[0]) == 1 else None
+    train = run['train']
+    raw, = loss_axes.plot(*scaled(train[RAW_LOSS_TAG]), alpha=0.35,
+                          linewidth=0.8, marker=marker(train[RAW_LOSS_TAG]),
+                          label='%s, raw' % run['label'])
     colour = raw.get_color()
-    loss_axes.plot(*scaled(run['train'][LOSS_TAG]), color=colour,
-                   linewidth=1.6, label='%s, moving average' % run['label'])
-    rate_axes.plot(*scaled(run['train'][LEARNING_RATE_TAG]), color=colour,
+    loss_axes.plot(*scaled(train[LOSS_TAG]), color=colour, linewidth=1.6,
+                   marker=marker(train[LOSS_TAG]),
+                   label='%s, moving average' % run['label'])
+    rate_axes.plot(*scaled(train[LEARNING_RATE_TAG]), color=colour,
+                   marker=marker(train[LEARNING_RATE_TAG]),
                    label=run['label'])
     if precision_axes:
       precision_axes.plot(*scaled(run['eval'][PRECISION_TAG]), marker='o',

@@ -77,6 +77,31 @@ def test_plotted_points_are_the_event_values(trained_dir, eval_dir, tmp_path):
     np.testing.assert_array_equal(line.get_ydata(), values)
 
 
+def test_a_series_of_one_summary_is_drawn_as_a_dot(tmp_path):
+  # A run of 100 steps or fewer holds one summary of each scalar, at step 1:
+  # a line alone drew empty panels without a word.
+  one = ([1], [2.5])
+  two = ([1, 101], [2.5, 2.0])
+  run = {'label': 'short', 'scale': 1, 'eval': None,
+         'train': {plot_run.RAW_LOSS_TAG: one, plot_run.LOSS_TAG: two,
+                   plot_run.LEARNING_RATE_TAG: ([1], [0.1])}}
+  output = str(tmp_path / 'short.png')
+  figure = plot_run.draw([run], output)
+  loss_axes, rate_axes = figure.axes
+  assert [line.get_marker() for line in loss_axes.lines] == ['o', 'None']
+  assert rate_axes.lines[0].get_marker() == 'o'
+  np.testing.assert_array_equal(rate_axes.lines[0].get_xydata(), [[1, 0.1]])
+  # The dot is in the picture: the rate panel, the lower third, is not
+  # blank white inside its axes.
+  with Image.open(output) as picture:
+    pixels = np.asarray(picture.convert('RGB'))
+  width, height = picture.size
+  box = rate_axes.get_window_extent()  # In pixels, from the bottom left.
+  inside = pixels[height - int(box.y1) + 3:height - int(box.y0) - 3,
+                  int(box.x0) + 3:int(box.x1) - 3]
+  assert (inside < 200).any()
+
+
 def test_without_eval_dir_a_run_is_drawn_in_two_panels(trained_dir, tmp_path,
                                                        capsys):
   # A run not yet evaluated: --eval_dir was required, and the picture
