@@ -272,7 +272,10 @@ def test_training_on_other_classes_refuses_to_resume_and_touches_nothing(
   before = _snapshot(train_dir)
   with pytest.raises(errors.UserError, match=(
       r'was trained on 10 classes, but there are 3 here \(batches.meta.txt '
-      r'in .*\)\. Training will not write over it: run with --fresh')):
+      r'in .*\)\. Training will not mix them: to train on this data from '
+      r"that run's weights, start a new run from them in a folder of its "
+      r'own \(--train_dir .*_warm --warm_start_from .*\), or run with '
+      r'--fresh')):
     train.main(['--data_dir', data_dir, '--train_dir', train_dir,
                 '--max_steps', '400'])
   assert _snapshot(train_dir) == before
