@@ -173,12 +173,11 @@ def speed_table(results):
                                        figure['peak'])
                 if figure else ' — | — |')
       lines.append(row)
-  if _rate(results, 'train_mixed_precision_bf16') and _rate(
-      results, 'train_no_option'):
+  bfloat16 = _rate(results, 'train_mixed_precision_bf16')
+  baseline = _rate(results, 'train_no_option')
+  if bfloat16 and baseline:
     # The options measurement times each flag beside a run without flags
     # of its own: the ratio that counts is to that run, not to `train`.
-    bfloat16, baseline = (_rate(results, name) for name in (
-        'train_mixed_precision_bf16', 'train_no_option'))
     lines += ['', 'The `--mixed_precision bf16` row is the `options` '
               'measurement\'s, timed beside `cifar10.train` without flags '
               'at %s examples/sec: %.2f times as fast.' % (

@@ -300,12 +300,21 @@ def resolve_data_dir(data_dir, downloads=True, given_as='--data_dir'):
   lone = not (pictures or loose) and tree == _absolute(path) and _lone_class(
       path, names)
   if pictures or loose or lone or tree != _absolute(path):
+    # What the folder is, and what to do before the conversion.
+    how = 'convert them first'
     if pictures:
       what = 'holds folders of pictures (%s)' % listed_folders(pictures)
     elif loose:
       what = 'holds pictures (%s) in no class folder' % listed(loose)
+      how = ('move them into a folder per class inside it, named for the '
+             'class (such as %s and %s), then convert them' % tuple(
+                 for_shell(os.path.join(path, name))
+                 for name in ('cats', 'dogs')))
     elif lone:
       what = 'holds one folder of pictures (%s/) and nothing else' % lone
+      how = ('add a folder of pictures for each other class beside %s/, '
+             'named for the class (a classifier needs %d classes at least), '
+             'then convert them' % (lone, classes.MIN_CLASSES))
     else:
       # As the user wrote it: relative where the flag was.
       path = (os.path.relpath(tree) if not os.path.isabs(path) and
@@ -319,15 +328,7 @@ def resolve_data_dir(data_dir, downloads=True, given_as='--data_dir'):
     raise errors.UserError(
         '%s %s %s, but the scripts read data in CIFAR-10\'s format: %s '
         '(python -m cifar10.convert_images %s %s), then give %s.%s'
-        % (given_as, data_dir, what,
-           'move them into a folder per class inside it, named for the '
-           'class (such as %s and %s), then convert them' % tuple(
-               for_shell(os.path.join(path, name))
-               for name in ('cats', 'dogs')) if loose else
-           'add a folder of pictures for each other class beside %s/, named '
-           'for the class (a classifier needs %d classes at least), then '
-           'convert them' % (lone, classes.MIN_CLASSES) if lone else
-           'convert them first', for_shell(path),
+        % (given_as, data_dir, what, how, for_shell(path),
            for_shell(converted), flag_value(given_as, converted),
            ' To download CIFAR-10 instead, give a new folder.'
            if downloads else ''))
