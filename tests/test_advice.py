@@ -343,9 +343,6 @@ ADVICE = {
     ('cifar10/support/classes.py', 'Copy the %s of the data it was trained'):
         ['test_own_classes.py::test_predict_without_the_runs_names_says_what_'
          'to_copy_and_that_works'],
-    ('cifar10/support/classes.py', 'run with --fresh to start over, or '
-                                   'choose another'):
-        ['test_advice.py::test_other_class_names_then_fresh_or_another_dir'],
     ('cifar10/support/training_run.py', 'to train on this data from that '
                                         'run\'s weights'):
         ['test_advice.py::test_other_class_names_then_fresh_or_another_dir',

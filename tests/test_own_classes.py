@@ -24,6 +24,7 @@ from cifar10.support import batch_files
 from cifar10.support import classes
 from cifar10.support import errors
 from cifar10.support import script
+from cifar10.support import training_run
 from conftest import (both_modes, serve_exported, summary_values,
                       write_image_folder)
 from test_checkpoint_fit import _save
@@ -282,19 +283,35 @@ def test_training_on_other_classes_refuses_to_resume_and_touches_nothing(
 
 
 def test_a_run_on_other_names_of_the_same_count_is_not_resumed(tmp_path):
-  run = str(tmp_path)
-  classes.record_for_run(run, classes.Classes(('a', 'b'), 'here'), False)
+  run = str(tmp_path / 'run')
+  os.mkdir(run)
+  classes.record_for_run(run, classes.Classes(('a', 'b'), 'here'), False,
+                         'Unused.')
+  # The trainer's advice, as it passes it to the check as the run starts
+  # and again as it writes the record (where another process may have
+  # written one meanwhile). It is worded as the check refuses: the folder
+  # it offers is free then, though it was not when the advice was made.
+  advice = training_run._WarmStartInstead(run)
+  os.mkdir(run + '_warm')
   with pytest.raises(errors.UserError, match=(
       r'holds a run on the classes a, b \(.*class_names.txt beside it\), but '
-      r'the data has a, c \(there\)\. Training will not mix them')):
-    classes.record_for_run(run, classes.Classes(('a', 'c'), 'there'), True)
+      r'the data has a, c \(there\)\. Training will not mix them: to train on '
+      r"this data from that run's weights, start a new run from them in a "
+      r'folder of its own \(--train_dir %s_warm_2 --warm_start_from %s\)'
+      % (run, run))):
+    classes.record_for_run(run, classes.Classes(('a', 'c'), 'there'), True,
+                           advice)
+  with open(os.path.join(run, classes.RUN_FILE)) as record:
+    assert record.read().split() == ['a', 'b']
 
 
 def test_a_run_without_a_record_is_a_cifar10_run(tmp_path):
   with pytest.raises(errors.UserError, match="classes airplane, automobile, "
-                                             r"bird, cat, \.\.\. \(10 in all\)"):
+                                             r"bird, cat, \.\.\. \(10 in all\)"
+                                             r'.*: Choose another\.$'):
     classes.record_for_run(str(tmp_path), classes.Classes(
-        tuple('abcdefghij'), 'there'), resuming=True)
+        tuple('abcdefghij'), 'there'), resuming=True,
+                           how_to_proceed='Choose another.')
   assert not os.listdir(str(tmp_path))
 
 

@@ -900,7 +900,8 @@ def check_class_count(checkpoint, classes, how_to_proceed):
   Args:
     checkpoint: a Checkpoint, from read_checkpoint.
     classes: a classes.Classes, those of the data (or of the run's record).
-    how_to_proceed: a sentence telling the user what to do about it.
+    how_to_proceed: a sentence telling the user what to do about it, or an
+      object whose str() is one, worded only if the check refuses.
 
   Raises:
     errors.UserError: one line naming the checkpoint, both counts, where the

@@ -278,13 +278,7 @@ def _other_names_of_run(folder, data_classes, assumed):
   return None
 
 
-# What to do about a run in --train_dir on other classes, where the caller
-# has nothing better to say.
-START_OVER = ('run with --fresh to start over, or choose another '
-              '--train_dir.')
-
-
-def check_for_run(train_dir, data_classes, resuming, how_to_proceed=START_OVER):
+def check_for_run(train_dir, data_classes, resuming, how_to_proceed):
   """Raises UserError where --train_dir holds a run on other class names.
 
   The trainer checks this before it touches the folder; record_for_run
@@ -295,7 +289,8 @@ def check_for_run(train_dir, data_classes, resuming, how_to_proceed=START_OVER):
     data_classes: the Classes of the training data.
     resuming: whether the folder holds a checkpoint to resume from: a run
       there without the record was trained on CIFAR-10's ten classes.
-    how_to_proceed: the advice that ends the message, a sentence.
+    how_to_proceed: the advice that ends the message: a sentence, or an
+      object whose str() is one, worded only if the check refuses.
 
   Raises:
     errors.UserError: the run in the folder was trained on other class
@@ -310,7 +305,7 @@ def check_for_run(train_dir, data_classes, resuming, how_to_proceed=START_OVER):
            listed(data_classes.names), data_classes.source, how_to_proceed))
 
 
-def record_for_run(train_dir, data_classes, resuming):
+def record_for_run(train_dir, data_classes, resuming, how_to_proceed):
   """Writes the data's class names into --train_dir, or checks them there.
 
   A run resumed from a folder without the record (made before it existed)
@@ -320,12 +315,14 @@ def record_for_run(train_dir, data_classes, resuming):
     train_dir: the training run's folder (it exists).
     data_classes: the Classes of the training data.
     resuming: whether the folder holds a checkpoint to resume from.
+    how_to_proceed: as for check_for_run: the same advice as the check
+      before, for the run another process began there meanwhile.
 
   Raises:
     errors.UserError: the run in the folder was trained on other class
       names (check_for_run).
   """
-  check_for_run(train_dir, data_classes, resuming)
+  check_for_run(train_dir, data_classes, resuming, how_to_proceed)
   path = os.path.join(train_dir, RUN_FILE)
   if not resuming and not storage.isfile(path):
     storage.write_atomically(path, format_names(data_classes.names))
