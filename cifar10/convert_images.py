@@ -451,6 +451,33 @@ def _images_below(folder, notes, read):
   return found
 
 
+def _check_not_written_by_a_tool(parent, names):
+  """Refuses a class folder that a trainer, an evaluator or cifar10.export
+  wrote (an --export_dir given inside SRC, say).
+
+  Read as a class, its files would be skipped one by one as no images, and
+  the class refused for want of them, with advice to fix files that are
+  not the user's to fix. What it needs is to be elsewhere: a folder beside
+  the class folders' own (SRC, or SRC/train/ whose neighbours are left
+  out), named after both, is offered.
+
+  Args:
+    parent: SRC, SRC/train/ or SRC/test/.
+    names: its subfolders, the class folders.
+  """
+  for name in names:
+    folder = os.path.join(parent, name)
+    what = paths.written_by_a_tool(folder, paths.LocalFiles)
+    if not what:
+      continue
+    elsewhere = paths.new_folder_beside(parent, '_' + name, os.path.exists)
+    raise errors.UserError(
+        '%s is %s, not a class folder of images. Move it away from the class '
+        'folders (mv %s %s), then convert again.'
+        % (shown(folder), what, paths.for_shell(shown(folder)),
+           paths.for_shell(shown(elsewhere))))
+
+
 def _class_images(split_folder, names, notes, read):
   """{class name: its image paths} for one split; refuses empty classes.
 
@@ -520,8 +547,10 @@ def find_images(src, test_fraction):
                        'converted' % (TRAIN_SPLIT, TEST_SPLIT))
     train_folder = os.path.join(src, TRAIN_SPLIT)
     names = _subfolders(train_folder)
-    _check_class_names(names, train_folder)
     test_names = _subfolders(test_folder)
+    _check_not_written_by_a_tool(train_folder, names)
+    _check_not_written_by_a_tool(test_folder, test_names)
+    _check_class_names(names, train_folder)
     if test_names != names:
       missing = sorted(set(names) ^ set(test_names))[0]
       raise errors.UserError(
@@ -540,6 +569,7 @@ def find_images(src, test_fraction):
     names = subfolders
     _check_not_converted(src, names)
     _check_not_splits(src, names)
+    _check_not_written_by_a_tool(src, names)
     _check_class_names(names, src)
     notes += _left_out(src, names, _NOT_IN_A_CLASS)
     fraction = _drawn_share(test_fraction)

@@ -167,7 +167,7 @@ ADVICE = {
         ['test_advice.py::test_convert_a_converted_data_set_then_as_told'],
     ('cifar10/convert_images.py', 'give its parent to the trainer'):
         ['test_advice.py::test_convert_a_converted_data_set_then_as_told'],
-    ('cifar10/convert_images.py', 'Move it out of SRC'):
+    ('cifar10/convert_images.py', 'it is no class of images. Move it out'):
         ['test_advice.py::test_convert_a_converted_data_set_then_as_told'],
     ('cifar10/convert_images.py', 'change its permissions, or remove the '
                                   'folder'):
@@ -343,6 +343,9 @@ ADVICE = {
     ('cifar10/support/classes.py', 'Copy the %s of the data it was trained'):
         ['test_own_classes.py::test_predict_without_the_runs_names_says_what_'
          'to_copy_and_that_works'],
+    ('cifar10/convert_images.py', 'not a class folder of images'):
+        ['test_advice.py::test_an_export_among_class_folders_then_moved_out_'
+         'as_told'],
     ('cifar10/support/training_run.py', 'to train on this data from that '
                                         'run\'s weights'):
         ['test_advice.py::test_other_class_names_then_fresh_or_another_dir',
@@ -1748,6 +1751,32 @@ def test_export_refused_then_the_folder_it_names(small_run, tmp_path):
     assert export.main(['--checkpoint_dir', small_run, '--export_dir',
                         taken + '_model']) == 0
   assert sorted(os.listdir(str(pictures))) == ['blue', 'red']
+
+
+def test_an_export_among_class_folders_then_moved_out_as_told(small_run,
+                                                              tmp_path):
+  # An --export_dir given inside the folder of one's pictures, as a new
+  # folder there. Before: the converter skipped each of the model's files,
+  # "not a PNG, JPEG, BMP or GIF image", then refused "Class model has no
+  # usable training image ... Fix or replace its files", which no fix of
+  # those files could follow.
+  pictures = tmp_path / 'my pics'
+  _class_folder(str(pictures), 6, names=('blue', 'red'))
+  model = str(pictures / 'model')
+  assert export.main(['--checkpoint_dir', small_run, '--export_dir',
+                      model]) == 0
+  out = str(tmp_path / 'data')
+  message = _refusal(convert_images.main, [str(pictures), out])
+  assert message.startswith(
+      '%s is an exported model (it holds saved_model.pb), not a class folder '
+      'of images. Move it away from the class folders (mv ' % model), message
+  command = _group(r'\((mv .*)\), then convert again\.$', message)
+  subprocess.run(command, shell=True, check=True)
+  moved = str(tmp_path / 'my pics_model')
+  images = np.zeros([1, 32, 32, 3], np.uint8)
+  assert serve_exported(moved, images)['probabilities'].shape == (1, 10)
+  _converts(pictures, out)
+  assert classes.of_data(os.path.join(out, BIN)).names == ('blue', 'red')
 
 
 def test_checkpoint_dir_a_file_then_point_at_a_run(small_data, small_run,

@@ -291,6 +291,39 @@ def test_an_empty_class_folder_is_refused_by_name(tmp_path):
       'folder if the class is not wanted.' % os.path.join(src, 'c'))
 
 
+def test_a_run_or_an_evaluation_among_the_class_folders_is_refused(tmp_path):
+  # A --train_dir or --eval_dir given inside SRC. Before: each of their
+  # files "skipped ... not a PNG", then "Fix or replace its files".
+  src = str(tmp_path / 'src')
+  _class_folder(src, 3, names=('a', 'b'))
+  run = os.path.join(src, 'run')
+  os.makedirs(run)
+  for name in ('checkpoint', 'model.ckpt-5.index',
+               'model.ckpt-5.data-00000-of-00001'):
+    open(os.path.join(run, name), 'w').close()
+  os.makedirs(src + '_run')  # Taken: the next free name is offered.
+  assert _refused(tmp_path, src) == (
+      "%s is a training run's folder (it holds checkpoints), not a class "
+      'folder of images. Move it away from the class folders (mv %s %s_run_2'
+      '), then convert again.' % (run, run, src))
+  shutil.move(run, src + '_run_2')
+  # In SRC/train/, the folder offered is beside train/, whose neighbours
+  # are left out.
+  split = str(tmp_path / 'split')
+  for part in ('train', 'test'):
+    _class_folder(os.path.join(split, part), 6, names=('a', 'b'))
+  evaluation = os.path.join(split, 'train', 'eval')
+  os.makedirs(evaluation)
+  open(os.path.join(evaluation, 'events.out.tfevents.1.host'), 'w').close()
+  assert _refused(tmp_path, split) == (
+      "%s is a training run's or an evaluation's folder (it holds "
+      'TensorBoard event files), not a class folder of images. Move it away '
+      'from the class folders (mv %s %s_eval), then convert again.'
+      % (evaluation, evaluation, os.path.join(split, 'train')))
+  shutil.move(evaluation, os.path.join(split, 'train_eval'))
+  assert convert_images.main([split, str(tmp_path / 'out')]) == 0
+
+
 def test_a_single_class_is_refused(tmp_path):
   src = str(tmp_path / 'src')
   _class_folder(src, 3, names=('only',))

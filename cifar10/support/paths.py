@@ -399,8 +399,19 @@ def other_use_of_folder(folder):
 def _model_or_pictures(folder, files):
   """What `folder` is, where it is an exported model's or one's own
   pictures' (other_use_of_folder); else None."""
+  return _exported_model(folder, files) or _pictures(folder, files)
+
+
+def _exported_model(folder, files):
+  """'an exported model (...)' where `folder` is one; else None."""
   if files.isfile(os.path.join(folder, SAVED_MODEL_FILE)):
     return 'an exported model (it holds %s)' % SAVED_MODEL_FILE
+  return None
+
+
+def _pictures(folder, files):
+  """'a folder of pictures (...)' where `folder` holds class folders of
+  pictures, or pictures directly; else None."""
   pictures = picture_folders(folder, files=files)
   if pictures:
     return 'a folder of pictures (%s), the input of cifar10.convert_images' % (
@@ -449,6 +460,15 @@ def _other_use_for_data(folder, files):
   another tool's files: a training run's, an evaluation's, an exported
   model's or one's own pictures' folder; else None (a data set's folder
   too: the writers refuse only the files they would write over).
+  """
+  return written_by_a_tool(folder, files) or _pictures(folder, files)
+
+
+def written_by_a_tool(folder, files=storage):
+  """What `folder` is, where one of the tools other than the data's wrote
+  it: a training run's, an evaluation's or an exported model's folder, as
+  a phrase; else None (an empty folder, pictures, a data set or other
+  files).
 
   Any event file counts: an evaluation's folder holds no checkpoint, and
   one written before evaluators kept their EVALUATED_RUN_FILE holds only
@@ -464,7 +484,7 @@ def _other_use_for_data(folder, files):
   if any(name.startswith(EVENTS_FILE_PREFIX) for name in names):
     return ('a training run\'s or an evaluation\'s folder (it holds '
             'TensorBoard event files)')
-  return _model_or_pictures(folder, files)
+  return _exported_model(folder, files)
 
 
 def check_data_destination(folder, flag, files=storage, suffix='_data'):
