@@ -624,7 +624,11 @@ ADVICE = {
                                         'checkpoint files'):
         ['test_advice.py::test_a_run_naming_another_folders_checkpoint_then_'
          'that_run_or_a_copy'],
-    ('cifar10/support/training_run.py', 'Training will not write over it'):
+    ('cifar10/support/training_run.py', 'give this run another --train_dir'):
+        ['test_checkpoint_fit.py::test_training_refuses_a_checkpoint_with_an_'
+         'extra_variable'],
+    ('cifar10/support/training_run.py', 'run with --fresh to start over (that '
+                                        'removes the earlier'):
         ['test_advice.py::test_unusable_checkpoint_then_fresh_or_another_dir'],
     ('cifar10/support/training_run.py', 'to resume from it, move the files'):
         ['test_advice.py::test_damaged_newest_then_set_aside_and_the_run_'

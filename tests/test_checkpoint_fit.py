@@ -202,7 +202,8 @@ def test_restoring_averages_names_the_first_variable_that_does_not_fit(
 @pytest.mark.fast
 def test_training_refuses_a_checkpoint_with_an_extra_variable(
     trained_dir, synthetic_data_dir, tmp_path):
-  train_dir = str(tmp_path)
+  train_dir = str(tmp_path / 'run')
+  os.makedirs(train_dir)
   tensors = _tensors(os.path.join(trained_dir, 'model.ckpt-300'))
   tensors['conv3/weights'] = np.zeros([3, 3, 64, 64], np.float32)
   path = _save(os.path.join(train_dir, 'model.ckpt-300'), tensors)
@@ -211,9 +212,19 @@ def test_training_refuses_a_checkpoint_with_an_extra_variable(
   with pytest.raises(errors.UserError) as raised:
     train.main(['--data_dir', synthetic_data_dir, '--train_dir', train_dir,
                 '--max_steps', '310', '--batch_size', '4'])
-  assert ('Checkpoint %s does not fit this graph: it holds conv3/weights as '
-          'float32 [3, 3, 64, 64], which the graph has no variable for. '
-          'Training will not write over it' % path) in str(raised.value)
+  # Another network's checkpoint, likely a model someone wants: --fresh,
+  # which deletes it, is not the advice it leads with.
+  assert str(raised.value) == (
+      'Checkpoint %s does not fit this graph: it holds conv3/weights as '
+      'float32 [3, 3, 64, 64], which the graph has no variable for. '
+      'Training will not write over it: give this run another --train_dir, '
+      'a new folder; --fresh would start over here by deleting that '
+      'checkpoint, the others beside it and the folder\'s event files.'
+      % path)
+  assert _snapshot(train_dir) == before
+  assert train.main(['--data_dir', synthetic_data_dir, '--train_dir',
+                     str(tmp_path / 'new'), '--max_steps', '1',
+                     '--batch_size', '4']) == 0
   assert _snapshot(train_dir) == before
 
 

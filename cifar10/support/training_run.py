@@ -121,10 +121,16 @@ class _WarmStartInstead:
 
 
 # The advice for a checkpoint in --train_dir that this graph cannot resume.
+# One that does not fit the graph at all is another network's, or one of
+# another dtype: likely a model someone wants, which --fresh would delete,
+# so a folder of this run's own comes first there.
 UNUSABLE_CHECKPOINT = checkpoints.HowToProceed(
     'Training will not write over it: run with --fresh to start over (that '
     'removes the earlier run\'s checkpoints and event files), or choose '
-    'another --train_dir.', older=_set_aside)
+    'another --train_dir.', older=_set_aside,
+    misfit='Training will not write over it: give this run another '
+    '--train_dir, a new folder; --fresh would start over here by deleting '
+    'that checkpoint, the others beside it and the folder\'s event files.')
 
 # The files only a run writes, by the names TensorFlow gives them: where one
 # of them is in --train_dir, the folder holds a run (or the start of one).
