@@ -141,7 +141,8 @@ def predict(paths, checkpoint_dir, top_k, batch_size, use_fp16=False,
 
 
 def _next_step(path):
-  """What to give instead of a file argument that is a folder or a pattern.
+  """What to give instead of a file argument that is a folder, a pattern
+  or '-'.
 
   A folder of pictures (imgs/red) is given as its files, which the shell
   lists for imgs/red/*.png. The patterns named are those of the picture
@@ -156,6 +157,10 @@ def _next_step(path):
   """
   if storage.scheme(path):
     return ''
+  if path == '-' and not os.path.lexists(path):
+    # Many tools read standard input for '-'; predict reads files.
+    return ('; predict reads files, not its standard input: save the picture '
+            'in a file, and give that file\'s name')
   if os.path.isdir(path):
     folder = paths.for_shell(path.rstrip('/') or '/')
     holds_files = False

@@ -624,6 +624,11 @@ ADVICE = {
                                         'checkpoint files'):
         ['test_advice.py::test_a_run_naming_another_folders_checkpoint_then_'
          'that_run_or_a_copy'],
+    ('cifar10/predict.py', 'not its standard input'):
+        ['test_advice.py::test_standard_input_then_a_file'],
+    ('cifar10/support/flags.py', 'Give the flags before'):
+        ['test_advice.py::test_a_file_named_like_a_flag_then_dot_slash_or_'
+         'after_dashes'],
     ('cifar10/support/training_run.py', 'give this run another --train_dir'):
         ['test_checkpoint_fit.py::test_training_refuses_a_checkpoint_with_an_'
          'extra_variable'],
@@ -2356,14 +2361,36 @@ def test_a_file_named_like_a_flag_then_dot_slash_or_after_dashes(
   for argv in (['-red.png'], ['a.png', '-red.png']):
     complaint = _flag_refusal(parse, argv, capsys)
     assert ('. -red.png is read as a flag: give a file of that name as '
-            './-red.png (or after --, which ends the flags) (') in complaint
+            './-red.png (or after --, which ends the flags: every argument '
+            'after it is a file, so give the flags before it) (') in complaint
   as_told = _typed(r'give a file of that name as WORD ', complaint)
   assert predict.main(['--checkpoint_dir', trained_dir, as_told]) == 0
   assert capsys.readouterr().out.splitlines()[1].startswith('./-red.png: ')
-  # "or after --, which ends the flags".
+  # "or after --, which ends the flags ... give the flags before it".
+  # Before, without its last words: "-- -red.png --checkpoint_dir RUN"
+  # read the flag as a file, and looked for the default run.
   assert predict.main(['--checkpoint_dir', trained_dir, '--',
                        '-red.png']) == 0
   assert capsys.readouterr().out.splitlines()[1].startswith('-red.png: ')
+  assert ('error: --checkpoint_dir comes after --, which ends the flags, so '
+          'it is read as a file, and there is none of that name. Give the '
+          'flags before --') in _flag_refusal(
+              parse, ['--', '-red.png', '--checkpoint_dir', trained_dir],
+              capsys)
+
+
+def test_standard_input_then_a_file(trained_dir, tmp_path, monkeypatch,
+                                    capsys):
+  # Before: "-: cannot read it (No such file or directory)", as if a file
+  # named "-" were missing.
+  monkeypatch.chdir(tmp_path)
+  assert predict.main(['--checkpoint_dir', trained_dir, '-']) == 1
+  assert capsys.readouterr().err == (
+      'error: -: cannot read it (No such file or directory); predict reads '
+      'files, not its standard input: save the picture in a file, and give '
+      'that file\'s name\n')
+  _picture(tmp_path / 'saved.png')
+  assert predict.main(['--checkpoint_dir', trained_dir, 'saved.png']) == 0
 
 
 def test_path_flags_refused_then_the_paths_they_name(tmp_path, capsys):

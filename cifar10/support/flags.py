@@ -378,13 +378,15 @@ class Parser(argparse.ArgumentParser):
     self._booleans = {}  # '--name' -> the namespace attribute it sets.
     self._checks = []  # Run on the parsed flags (see add_check).
     self._dash_file = None  # A file name read as a flag (_find_dash_file).
+    self._flag_as_file = None  # A flag read as a file (_find_flag_as_file).
 
   def error(self, message):
     """Refuses the command line in one line, without the usage block."""
     if self._dash_file and message.startswith(
         ('the following arguments are required', 'unrecognized')):
       message += ('. %s is read as a flag: give a file of that name as %s '
-                  '(or after --, which ends the flags)'
+                  '(or after --, which ends the flags: every argument after it '
+                  'is a file, so give the flags before it)'
                   % (self._dash_file, paths.for_shell('./' + self._dash_file)))
     self.exit(2, '%s: error: %s (%s --help lists the flags)\n'
               % (self.prog, message, self.prog))
@@ -410,8 +412,28 @@ class Parser(argparse.ArgumentParser):
         return arg
     return None
 
+  def _find_flag_as_file(self, args):
+    """The first of this script's flags that comes after `--` and names no
+    file (`-- -red.png --checkpoint_dir RUN`); else None.
+
+    Every argument after `--` is a file: the flag would be one that is not
+    there, and the flag's default would be used without a word (predict
+    then looked for the default run).
+    """
+    if '--' not in args:
+      return None
+    options = {option for action in self._actions
+               for option in action.option_strings if option.startswith('--')}
+    return next((arg for arg in args[args.index('--') + 1:]
+                 if arg.partition('=')[0] in options and
+                 not os.path.lexists(arg)), None)
+
   def parse_args(self, args=None, namespace=None):
     namespace, extras = self.parse_known_args(args, namespace)
+    if self._flag_as_file:
+      self.error('%s comes after --, which ends the flags, so it is read as a '
+                 'file, and there is none of that name. Give the flags before '
+                 '--' % self._flag_as_file)
     extras = self._files_after_flags(namespace, extras)
     if extras:
       self.error(self._unrecognized(extras))
@@ -513,6 +535,7 @@ class Parser(argparse.ArgumentParser):
   def parse_known_args(self, args=None, namespace=None):
     args = sys.argv[1:] if args is None else list(args)
     self._dash_file = self._find_dash_file(args)
+    self._flag_as_file = self._find_flag_as_file(args)
     remaining, values = self._take_booleans(args)
     namespace, extras = super().parse_known_args(remaining, namespace)
     for name, value in values:  # In command-line order: the last one wins.
