@@ -5,7 +5,7 @@
 
 The SavedModel holds the moving-average weights of the newest checkpoint
 (--raw_weights: the weights as trained), in the checkpoint's own dtype, and one signature, 'serving_default': given
-`images`, a uint8 batch [N, 32, 32, 3], it crops and standardizes them as the
+`images`, a uint8 batch [N, 32, 32, 3] (other sizes are refused), it crops and standardizes them as the
 evaluator does and returns `logits` and `probabilities` (float32 [N, C],
 C = 10 for CIFAR-10), `classes` (int64 [N]) and `class_names` (string [N],
 the name of each image's class). The names in label order, the columns of
@@ -148,8 +148,15 @@ def export(checkpoint_dir, export_dir, use_fp16=False, raw_weights=False):
       size = batch_files.ORIGINAL_SIZE
       images = tf.compat.v1.placeholder(tf.uint8, [None, size, size, 3],
                                         name='images')
+      # The placeholder's shape is not checked where the model is served
+      # (tf.saved_model.load's signatures, TensorFlow Serving): a picture
+      # of another size would be cropped or padded to the network's
+      # 24x24 and classified, a confident answer about part of it. The
+      # check is an op of the graph, so that every server runs it.
+      checked = tf.ensure_shape(images, [None, size, size, 3],
+                                name='images_are_32x32')
       logits, probabilities, predicted = cifar10.classify(
-          images, use_fp16, run_classes.count)
+          checked, use_fp16, run_classes.count)
       # The names travel inside the graph too: a server then answers with
       # each image's class name, not only its index.
       predicted_names = tf.gather(tf.constant(run_classes.names), predicted,

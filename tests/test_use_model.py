@@ -358,6 +358,15 @@ def test_exported_model_predicts_what_predict_does(trained_dir,
           "'/tmp/cifar10_model'", repr(export_dir)), namespace)
     np.testing.assert_array_equal(namespace['batch'].numpy(), images[:1])
     assert printed.getvalue() == CLASSES[outputs['classes'][0]] + '\n'
+    # Pictures of another size are refused. The signature's [N, 32, 32, 3]
+    # is not checked by the loader: before, a 64x64 picture was cropped to
+    # its centre and classified, and a 31x33 one padded.
+    for height, width in ((64, 64), (31, 33)):
+      with pytest.raises(tf.errors.InvalidArgumentError,
+                         match=r'Shape of tensor images \[1,%d,%d,3\] is not '
+                               r'compatible with expected shape '
+                               r'\[\?,32,32,3\]' % (height, width)):
+        serving(images=tf.zeros([1, height, width, 3], tf.uint8))
 
   capsys.readouterr()
   predict.main(pngs + ['--json', '--top_k', '10', '--checkpoint_dir',
