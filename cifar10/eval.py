@@ -26,7 +26,6 @@ The precision measured at each checkpoint of real runs is in docs/accuracy.md.
 """
 
 import datetime
-import os
 import sys
 import time
 
@@ -105,7 +104,6 @@ from cifar10.support import classes
 from cifar10.support import eval_report
 from cifar10.support import session_options as session_options_lib
 from cifar10.support import storage
-from cifar10.support import summaries
 
 _HOW_TO_PROCEED = checkpoints.read_instead(
     '--checkpoint_dir',
@@ -236,18 +234,15 @@ def evaluate(args, session_options, folder, named):
   # not after it; the event file itself is opened with the first results,
   # so that a refused checkpoint leaves --eval_dir as it was.
   storage.check_writable(args.eval_dir)
-  # An event file is named by the second it was opened in: two evaluations
-  # started within one second (a --run_once, then --all_checkpoints) would
-  # share a name, and the second would truncate the first's results. The
-  # suffix keeps each file apart. Beside the first, a record of the run
-  # evaluated (paths.EVALUATED_RUN_FILE), by which a later evaluation of
-  # another run into this folder is refused: the event files do not say.
-  # It refuses the run once started over (--fresh) since, and other data.
+  # Beside the first results, a record of the run evaluated (paths.
+  # EVALUATED_RUN_FILE), by which a later evaluation of another run into
+  # this folder is refused: the event files do not say. It refuses the run
+  # once started over (--fresh) since, and other data. The writer takes
+  # the folder for this evaluator alone (a second one's results would show
+  # twice).
   record = eval_report.evaluation_record(
       args, folder, cifar10.NUM_EXAMPLES_PER_EPOCH_FOR_EVAL)
-  summary_writer = summaries.WriterOnFirstSummary(
-      args.eval_dir, on_open=record.write,
-      filename_suffix='.%d.%d' % (os.getpid(), time.monotonic_ns()))
+  summary_writer = eval_report.ResultsWriter(args.eval_dir, record)
 
   def evaluate_one(checkpoint_path, skip_unusable):
     # With `skip_unusable` (the waiting loop, --all_checkpoints) a checkpoint

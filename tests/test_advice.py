@@ -624,6 +624,9 @@ ADVICE = {
                                         'checkpoint files'):
         ['test_advice.py::test_a_run_naming_another_folders_checkpoint_then_'
          'that_run_or_a_copy'],
+    ('cifar10/support/eval_report.py', 'is in use by another evaluator'):
+        ['test_eval_dir_lock.py::test_a_second_evaluator_is_refused_then_runs_'
+         'once_the_first_stops'],
     ('cifar10/predict.py', 'not its standard input'):
         ['test_advice.py::test_standard_input_then_a_file'],
     ('cifar10/support/flags.py', 'Give the flags before'):

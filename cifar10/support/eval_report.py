@@ -13,6 +13,7 @@ if not __package__:  # Run as a file: see run_as_file.py.
 import dataclasses
 import datetime
 import os
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -22,8 +23,10 @@ from cifar10.support import classes
 from cifar10.support import confusion
 from cifar10.support import console
 from cifar10.support import errors
+from cifar10.support import folder_lock
 from cifar10.support import paths
 from cifar10.support import storage
+from cifar10.support import summaries
 
 # The tag of the overall figure, as the original evaluator wrote it.
 PRECISION_TAG = 'Precision @ 1'
@@ -233,6 +236,56 @@ def evaluation_record(args, checkpoint_folder, default_images):
   return paths.EvaluationRecord(
       args.eval_dir, checkpoint_folder,
       paths.Scored(args.eval_data, min(wanted, held), args.raw_weights))
+
+
+class ResultsWriter(summaries.WriterOnFirstSummary):
+  """The evaluator's writer of its results into --eval_dir, one evaluator
+  at a time.
+
+  It makes the folder and its event file with the first results, so that a
+  refused checkpoint leaves --eval_dir as it was (WriterOnFirstSummary),
+  and writes the record of the run and data it scores beside them
+  (`record`, paths.EvaluationRecord). A second evaluator in the folder
+  would write every result again, which TensorBoard then shows twice: the
+  folder is locked (folder_lock), as it is now where it exists, else as
+  the first results make it, until `close`.
+
+  The event file is named by the second it was opened in: two evaluations
+  started within one second (a --run_once, then --all_checkpoints) would
+  share a name, and the second would truncate the first's results. A
+  suffix of the process and the moment keeps each file apart.
+
+  Args:
+    eval_dir: the --eval_dir flag.
+    record: the paths.EvaluationRecord of `eval_dir` (evaluation_record).
+
+  Raises:
+    errors.UserError: another evaluator is writing into `eval_dir`, now or
+      (from add_summary) as the first results come.
+  """
+
+  def __init__(self, eval_dir, record):
+    self._lock = folder_lock.FolderLock(eval_dir, lambda holder: (
+        '--eval_dir %s is in use by another evaluator%s: each would write '
+        'its results there, and TensorBoard would show them twice. Wait for '
+        'it to finish, stop it (%s), or give another --eval_dir.' % (
+            eval_dir, ' (pid %d)' % holder if holder else '',
+            folder_lock.how_to_stop(holder))))
+    self._lock.take()
+    self._record = record
+    super().__init__(eval_dir, on_open=self._with_the_first_results,
+                     filename_suffix='.%d.%d' % (os.getpid(),
+                                                 time.monotonic_ns()))
+
+  def _with_the_first_results(self):
+    self._lock.take()
+    self._record.write()
+
+  def close(self):
+    try:
+      super().close()
+    finally:
+      self._lock.release()
 
 
 # What a folder holding evaluated_steps is, for the messages that refuse it

@@ -28,10 +28,6 @@ if not __package__:  # Run as a file: see run_as_file.py.
 
 import contextlib
 import dataclasses
-try:
-  import fcntl
-except ImportError:  # Windows: no flock, so no folder is locked there.
-  fcntl = None
 import logging
 import os
 import re
@@ -47,6 +43,7 @@ from cifar10.support import download
 from cifar10.support import errors
 from cifar10.support import eval_report
 from cifar10.support import flags
+from cifar10.support import folder_lock
 from cifar10.support import paths
 from cifar10.support import run_flags
 from cifar10.support import session_options as session_options_lib
@@ -265,7 +262,7 @@ def prepare_run(args, schedule_from_flags, images_per_step, classify):
   """
   settings = LoopSettings.from_flags(args)
   settings.session_options.apply_to_process()
-  with _TrainDirLock(args.train_dir) as lock:
+  with _train_dir_lock(args.train_dir) as lock:
     # Taken before the download: a trainer given a folder that another
     # one is training in is refused at once, not after fetching the data.
     lock.take()
@@ -351,7 +348,7 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
   """Creates --train_dir if needed; `fresh` clears an earlier run from it.
 
   A second trainer is refused while a first one runs in the folder
-  (_TrainDirLock). It also records the data's class names there
+  (_train_dir_lock). It also records the data's class names there
   (classes.RUN_FILE), for the tools that read the run's checkpoints
   without the data. Everything that can refuse the run here is checked
   before the folder is touched (see _check_train_dir), so that a refused
@@ -371,7 +368,7 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
     classify: cifar10.classify, which builds the network the run trains;
       needed with `warm_start_from`, to check that the source fits it.
     use_fp16: the --use_fp16 flag: the network's dtype.
-    lock: the caller's _TrainDirLock of `train_dir`, taken already (as
+    lock: the caller's _train_dir_lock of `train_dir`, taken already (as
       prepare_run takes it before the download), or None: one is taken
       here, for the `with`. A second lock of the same folder from this
       process would find it held.
@@ -385,11 +382,11 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
     names (its prefix), else None.
 
   Raises:
-    errors.UserError: another trainer is using the folder (_TrainDirLock,
+    errors.UserError: another trainer is using the folder (_train_dir_lock,
       held from here to the end of the `with`), or see _check_train_dir.
   """
   with (contextlib.nullcontext(lock) if lock else
-        _TrainDirLock(train_dir)) as lock:
+        _train_dir_lock(train_dir)) as lock:
     # Taken first: another trainer's folder, however young (a run started
     # seconds ago has written only class_names.txt), is refused as in use,
     # not for what is in it, and --fresh removes nothing of it.
@@ -433,112 +430,18 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
       raise
 
 
-class _TrainDirLock:
-  """Keeps a --train_dir to one trainer at a time, for as long as it runs.
-
-  Two trainers in one folder would save over each other's checkpoints, and
-  a second one's --fresh would delete the files of the run in progress: a
-  trainer left running in the background (`&`) is easily forgotten. The
-  lock is flock's, taken on the folder itself (opened read-only), so that
-  nothing is written into the folder for it: no file for --fresh to
-  remove or for an empty folder to keep. The kernel lets go of it when the
-  process ends, however (SIGKILL, a crash), so a killed trainer's folder
-  can be resumed at once. Readers of a run (the evaluator, predict,
-  export) take no lock and are never held up.
-
-  What is not locked, in silence: a folder at a URL (gs://, ram://: no
-  file system call reaches it), one on a file system without flock, and
-  every folder where Python has no fcntl (Windows).
-
-  Use it in a `with` statement; `take` locks the folder once it exists.
-  """
-
-  def __init__(self, train_dir):
-    self._train_dir = train_dir
-    self._fd = None
-
-  def __enter__(self):
-    return self
-
-  def __exit__(self, *exc_info):
-    self._release()
-
-  def take(self):
-    """Locks the folder, if it exists and can be locked.
-
-    Raises:
-      errors.UserError: another process holds the lock.
-    """
-    if fcntl is None or storage.scheme(self._train_dir):
-      return
-    # Three tries: the folder locked can be removed (by the end of a new
-    # run that another trainer stopped) and made again in between.
-    for _ in range(3):
-      if self._fd is not None:
-        if self._is_the_folder(self._fd):
-          return
-        self._release()
-      try:
-        fd = os.open(self._train_dir, os.O_RDONLY | os.O_DIRECTORY)
-      except OSError:
-        # No folder yet (locked once made), a file (_check_train_dir says
-        # so), or a folder this user may write but not read: unlocked.
-        return
-      try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-      except BlockingIOError:
-        holder = _lock_holder(fd)
-        os.close(fd)
-        raise errors.UserError(
-            '--train_dir %s is in use by another trainer%s: two runs there '
-            'would save over each other\'s checkpoints, and --fresh would '
-            'delete the files of the run in progress. Wait for it to '
-            'finish, stop it (%s; it saves a checkpoint first), or give '
-            'another --train_dir.' % (
-                self._train_dir, ' (pid %d)' % holder if holder else '',
-                'kill -INT %d' % holder if holder else
-                'Ctrl-C where it runs'))
-      except OSError:
-        os.close(fd)
-        return  # A file system without flock (some network ones).
-      self._fd = fd
-
-  def _is_the_folder(self, fd):
-    """Whether `fd` is still open on the folder the flag names."""
-    try:
-      held, named = os.fstat(fd), os.stat(self._train_dir)
-    except OSError:
-      return False
-    return (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino)
-
-  def _release(self):
-    if self._fd is not None:
-      os.close(self._fd)  # Closing the last descriptor unlocks.
-      self._fd = None
-
-
-def _lock_holder(fd):
-  """The id of the process holding a flock on the file open as `fd`, or None.
-
-  Linux lists every lock in /proc/locks, a line each: `1: FLOCK  ADVISORY
-  WRITE <pid> <major>:<minor>:<inode> 0 EOF`, the device's numbers in hex.
-  None where there is no such file (not Linux), or the holder is not in it
-  (it let go just now, or holds the lock from another machine).
-  """
-  stat = os.fstat(fd)
-  locked = '%02x:%02x:%d' % (os.major(stat.st_dev), os.minor(stat.st_dev),
-                             stat.st_ino)
-  try:
-    with open('/proc/locks') as locks:
-      for line in locks:
-        fields = line.split()
-        # A waiter's line has `->` after its number.
-        if fields[1:2] == ['FLOCK'] and fields[5:6] == [locked]:
-          pid = int(fields[4])
-          return pid if pid > 0 else None
-  except (OSError, ValueError):
-    pass
-  return None
+def _train_dir_lock(train_dir):
+  """The folder_lock.FolderLock that keeps `train_dir` to one trainer at a
+  time, for as long as it runs: two runs there would save over each
+  other's checkpoints, and --fresh would delete the files of the run in
+  progress."""
+  return folder_lock.FolderLock(train_dir, lambda holder: (
+      '--train_dir %s is in use by another trainer%s: two runs there would '
+      'save over each other\'s checkpoints, and --fresh would delete the '
+      'files of the run in progress. Wait for it to finish, stop it (%s; it '
+      'saves a checkpoint first), or give another --train_dir.' % (
+          train_dir, ' (pid %d)' % holder if holder else '',
+          folder_lock.how_to_stop(holder))))
 
 
 def _undo_new_run(train_dir, present, made):
