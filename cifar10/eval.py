@@ -102,6 +102,7 @@ from cifar10.support import checkpoint_choice
 from cifar10.support import checkpoints
 from cifar10.support import classes
 from cifar10.support import eval_report
+from cifar10.support import run_flags
 from cifar10.support import session_options as session_options_lib
 from cifar10.support import storage
 
@@ -308,7 +309,9 @@ def main(argv=None):
                              args.data_format)
   if args.run_once and not named:
     checkpoints.require_latest(folder, args)
-  classes.check_run_before_download(folder, args.data_dir, args.data_format)
+  classes.check_run_before_download(
+      folder, args.data_dir, args.data_format, run_flags.data_dir_of_run(
+          folder, args.data_dir, args.data_format))
   cifar10.maybe_download_and_extract(
       args.data_dir, data_url=args.data_url,
       needed_files=batch_files.file_names(args.eval_data == 'test',

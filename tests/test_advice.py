@@ -627,6 +627,9 @@ ADVICE = {
     ('cifar10/support/eval_report.py', 'is in use by another evaluator'):
         ['test_eval_dir_lock.py::test_a_second_evaluator_is_refused_then_runs_'
          'once_the_first_stops'],
+    ('cifar10/support/classes.py', 'give that flag to evaluate on its test'):
+        ['test_advice.py::test_eval_without_the_runs_data_dir_then_as_'
+         'recorded'],
     ('cifar10/predict.py', 'not its standard input'):
         ['test_advice.py::test_standard_input_then_a_file'],
     ('cifar10/support/flags.py', 'Give the flags before'):
@@ -1789,6 +1792,27 @@ def test_an_export_among_class_folders_then_moved_out_as_told(small_run,
   assert serve_exported(moved, images)['probabilities'].shape == (1, 10)
   _converts(pictures, out)
   assert classes.of_data(os.path.join(out, BIN)).names == ('blue', 'red')
+
+
+def test_eval_without_the_runs_data_dir_then_as_recorded(
+    small_data, small_run, tmp_path, capsys):
+  # Before: the download's failure alone ("Could not download ... put
+  # cifar-10-binary.tar.gz ... into --data_dir DIR"), though the run had
+  # recorded the folder it trained on.
+  nodata = str(tmp_path / 'nodata')
+  argv = ['--checkpoint_dir', small_run, '--eval_dir', str(tmp_path / 'eval'),
+          '--run_once', '--num_examples', '20', '--batch_size', '20']
+  assert script.run(cifar10_eval.main, argv + [
+      '--data_dir', nodata, '--data_url', str(tmp_path / 'offline.tar.gz')]) == 1
+  error = capsys.readouterr().err
+  given = _group(
+      r'^notice: --data_dir %s holds no data, so CIFAR-10 is downloaded into '
+      r'it; the run in %s was trained on the data of (.*), as it recorded: '
+      r'give that flag to evaluate on its test images instead\.\nerror: '
+      % (re.escape(nodata), re.escape(small_run)), error)
+  assert shlex.split(given) == ['--data_dir', small_data]
+  assert script.run(cifar10_eval.main, argv + shlex.split(given)) == 0
+  assert 'precision @ 1 = ' in capsys.readouterr().out
 
 
 def test_checkpoint_dir_a_file_then_point_at_a_run(small_data, small_run,

@@ -6,6 +6,8 @@ import contextlib
 import io
 import json
 import os
+import re
+import shlex
 import shutil
 
 import numpy as np
@@ -251,11 +253,14 @@ def test_a_run_on_own_classes_without_its_data_is_refused_before_a_download(
       '(%s beside it), but the data has airplane, automobile, bird, cat, ... '
       "(10 in all) (CIFAR-10's, to be downloaded into --data_dir %s, which "
       'holds no data): its results would carry the wrong names. Give the '
-      '--data_dir it was trained on (nothing was downloaded).\n'
-      % (own_run, os.path.join(own_run, 'class_names.txt'), nodata))
+      '--data_dir it was trained on, as the run recorded it: --data_dir %s '
+      '(nothing was downloaded).\n'
+      % (own_run, os.path.join(own_run, 'class_names.txt'), nodata,
+         data_dir))
   assert not nodata.exists() and not (tmp_path / 'eval').exists()
-  # "Give the --data_dir it was trained on".
-  assert script.run(cifar10_eval.main, argv + ['--data_dir', data_dir]) == 0
+  # "Give the --data_dir it was trained on ...: --data_dir DIR".
+  given = shlex.split(re.search(r'recorded it: (.*) \(nothing', error)[1])
+  assert script.run(cifar10_eval.main, argv + given) == 0
   assert 'precision @ 1 = ' in capsys.readouterr().out
 
 

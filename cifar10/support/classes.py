@@ -213,21 +213,28 @@ def check_run_names(folder, data_classes, used_for, how_to_proceed):
            listed(data_classes.names), data_classes.source, how_to_proceed))
 
 
-def check_run_before_download(folder, data_dir, data_format):
+def check_run_before_download(folder, data_dir, data_format, trained_on):
   """Raises UserError where a run on other classes would get CIFAR-10
-  downloaded to be evaluated on.
+  downloaded to be evaluated on; tells of the run's own data where a run
+  on CIFAR-10's classes would.
 
   cifar10.eval downloads CIFAR-10 into a --data_dir that holds none of its
   files, the default /tmp/cifar10_data too: a run on one's own classes,
   evaluated without its --data_dir, would fetch 170 MB before its
   checkpoint is refused for its classes. The run's record
-  (class_names.txt) tells before the download.
+  (class_names.txt) tells before the download. A run on CIFAR-10's
+  classes is evaluated on the download, but where the run recorded the
+  folder it trained on (`trained_on`, from its training_flags.txt) the
+  user is told it, in a notice before the download: without network
+  access the download then fails, and its message knows no other folder.
 
   Args:
     folder: the folder of the checkpoints to evaluate.
     data_dir: the --data_dir.
     data_format: the data_sets.BinaryFormat read (only CIFAR-10's names
       are known before its download).
+    trained_on: '--data_dir DIR' of the folder the run recorded, another
+      that holds data (run_flags.data_dir_of_run), or None.
 
   Raises:
     errors.UserError: the run recorded other classes than CIFAR-10's, and
@@ -242,7 +249,14 @@ def check_run_before_download(folder, data_dir, data_format):
       folder, Classes(CIFAR10_NAMES, "CIFAR-10's, to be downloaded into "
                       '--data_dir %s, which holds no data' % data_dir),
       'The run in %s' % folder,
-      'Give the --data_dir it was trained on (nothing was downloaded).')
+      'Give the --data_dir it was trained on%s (nothing was downloaded).'
+      % (', as the run recorded it: %s' % trained_on if trained_on else ''))
+  if trained_on:
+    errors.notice(
+        '--data_dir %s holds no data, so CIFAR-10 is downloaded into it; the '
+        'run in %s was trained on the data of %s, as it recorded: give that '
+        'flag to evaluate on its test images instead.'
+        % (data_dir, folder, trained_on))
 
 
 def run_names_fix(folder, when=''):

@@ -35,6 +35,7 @@ import re
 from cifar10.support import errors
 from cifar10.support import flags
 from cifar10.support import learning_schedule
+from cifar10.support import paths
 from cifar10.support import storage
 
 RUN_FILE = 'training_flags.txt'
@@ -152,6 +153,27 @@ def read(path):
         return None
       found = True
   return values if found else None
+
+
+def data_dir_of_run(folder, data_dir, data_format):
+  """'--data_dir DIR', ready for a shell, where the run in `folder` trained
+  on another folder than `data_dir` that still holds its data; else None
+  (the same folder, no record, or one written before the data was
+  recorded, or a folder moved or deleted since).
+
+  Args:
+    folder: the run's folder.
+    data_dir: the --data_dir given to read it with.
+    data_format: the data_sets.BinaryFormat read.
+  """
+  recorded = read(os.path.join(folder, RUN_FILE))
+  trained_on = recorded and recorded['data_dir']
+  if not trained_on or (not storage.scheme(trained_on) and
+                        os.path.abspath(data_dir) == trained_on):
+    return None
+  if not storage.isdir(os.path.join(trained_on, data_format.folder)):
+    return None
+  return paths.flag_value('--data_dir', trained_on)
 
 
 def record(train_dir, run_flags):
