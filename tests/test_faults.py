@@ -194,12 +194,28 @@ def test_sigkill_while_checkpointing_resumes_from_the_last_complete_one(
   assert last >= complete
   reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(train_dir))
   assert reader.get_tensor('global_step') == last
+  # What the cut saves left: files under their temporary names, and (as a
+  # kill between a checkpoint's data and its .index leaves it) data alone.
+  orphan = os.path.join(train_dir, 'model.ckpt-%d.data-00000-of-00001'
+                        % (last + 1000))
+  shutil.copy(tf.train.latest_checkpoint(train_dir) +
+              '.data-00000-of-00001', orphan)
+  cut = sorted(os.path.basename(path) for path in glob.glob(
+      os.path.join(train_dir, '*tempstate*')) + [orphan])
   resumed = children(*_train_args(synthetic_data_dir, train_dir,
                                   '--max_steps', str(last + 5)))
   status, output = resumed.finish()
   assert status == 0, output
   assert '(global step %d)' % last in output
   assert latest_step(train_dir) == last + 5
+  # Before, they stayed for good: the Saver deletes only what it lists.
+  assert ('Removed %d files of a save cut short (the trainer ended as it '
+          'saved), which nothing could restore:%s\n' % (
+              len(cut), ''.join('\n  ' + name for name in cut))) in output
+  names = os.listdir(train_dir)
+  assert not [name for name in names if 'tempstate' in name]
+  assert all(name.partition('.data-')[0] + '.index' in names
+             for name in names if '.data-' in name)
 
 
 def test_eval_loop_beside_training_evaluates_each_checkpoint_once(

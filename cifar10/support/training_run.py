@@ -768,12 +768,28 @@ def _holds(path, contents):
     return False
 
 
-def _remove_partial_checkpoints(train_dir):
-  """Deletes what failed saves left in `train_dir`: on a full disk those
-  files only take the room the next attempt needs."""
-  for partial in storage.glob(os.path.join(train_dir, CHECKPOINT_BASENAME) +
-                              '-*.tempstate*'):
-    storage.remove(partial)
+def _remove_cut_saves(train_dir):
+  """Deletes what saves cut short left in `train_dir`; returns their names.
+
+  The Saver writes a checkpoint's data, then its .index, each under a
+  temporary name (.tempstate<number>) renamed when whole. A save that
+  failed (a full disk) or was cut short (kill -9 as it saved) leaves a
+  file under its temporary name, or data without its .index: nothing can
+  restore either, and the Saver, which deletes only the checkpoints the
+  index file lists, would keep them for good (megabytes each). On a full
+  disk they also take the room the next save needs. Call it where no save
+  can be under way: a trainer holding the folder, before it saves.
+  """
+  names = storage.listdir(train_dir)
+  indexed = {name[:-len('.index')] for name in names
+             if name.endswith('.index')}
+  cut = sorted(name for name in names
+               if RUN_SIGNS[0].fullmatch(name) and (
+                   '.tempstate' in name or '.data-' in name and
+                   name.partition('.data-')[0] not in indexed))
+  for name in cut:
+    storage.remove(os.path.join(train_dir, name))
+  return cut
 
 
 def _run_signs(train_dir):
@@ -1001,6 +1017,14 @@ class Guard:
         self._record_flags_after = checkpoint.global_step
       print('Resuming from %s (global step %d). Use --fresh to start over.'
             % (latest, checkpoint.global_step), flush=True)
+      # Now that the run trains on: a refused or finished one touches
+      # nothing. The folder is this trainer's (_train_dir_lock).
+      cut = _remove_cut_saves(self._settings.train_dir)
+      if cut:
+        print('Removed %d file%s of a save cut short (the trainer ended as '
+              'it saved), which nothing could restore:%s' % (
+                  len(cut), 's' * (len(cut) != 1),
+                  ''.join('\n  ' + name for name in cut)), flush=True)
     return checkpoint.global_step
 
   def _after_stop(self):
@@ -1154,7 +1178,7 @@ class Guard:
     """Removes the failed save's files; returns the sentences that say so,
     the last without its full stop."""
     train_dir = self._settings.train_dir
-    _remove_partial_checkpoints(train_dir)
+    _remove_cut_saves(train_dir)
     latest = tf.train.latest_checkpoint(train_dir)
     return 'Could not save a checkpoint into --train_dir %s (%s). %s' % (
         train_dir, storage.reason(error),
