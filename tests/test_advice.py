@@ -1910,6 +1910,14 @@ def test_exported_model_as_checkpoint_dir_then_its_run_or_served(
         'it as the section "Serve the model" of README.md shows.'
         % (model, os.path.join(model, 'saved_model.pb')))
     assert reader(small_run) == 0
+  # Its saved_model.pb given: before, "is a file, not a folder of
+  # checkpoints", as for any file.
+  graph = os.path.join(model, 'saved_model.pb')
+  assert _refusal(readers[0], graph) == (
+      '--checkpoint_dir %s is the graph of a model exported by cifar10.export, '
+      'which this script does not read: give --checkpoint_dir the '
+      '--train_dir it was exported from. To classify images with it, load '
+      'it as the section "Serve the model" of README.md shows.' % graph)
   assert sorted(os.listdir(model)) == exported  # Nothing written into it.
   # The folder of numbered versions that TensorFlow Serving reads.
   versions = tmp_path / 'versions'

@@ -171,6 +171,8 @@ def locate_checkpoints(path, flag='--checkpoint_dir'):
       errors.notice('%s %s is the index file of a checkpoint folder: reading '
                     'its folder, %s.' % (flag, path, folder))
       return folder, None
+    if os.path.basename(path) == paths.SAVED_MODEL_FILE:
+      _refuse_saved_model(storage.dirname(path) or '.', flag, given=path)
     raise errors.UserError('%s %s is a file, not a folder of checkpoints. %s'
                            % (flag, path, _point_at_run(flag)))
   if storage.isdir(path) and not storage.exists(os.path.join(path,
@@ -196,27 +198,33 @@ def locate_checkpoints(path, flag='--checkpoint_dir'):
   return path, None
 
 
-def _refuse_saved_model(folder, flag):
+def _refuse_saved_model(folder, flag, given=None):
   """Raises UserError when `folder`, holding no checkpoints, is an export.
 
   A SavedModel (cifar10.export's --export_dir, or the folder of its
   numbered versions) holds the weights in a form the scripts do not read;
-  the advice to train first would write a run into it.
+  the advice to train first would write a run into it. `given` is the
+  flag's value where it named the export's saved_model.pb, not `folder`.
   """
   exported = ([folder] if storage.exists(
       os.path.join(folder, paths.SAVED_MODEL_FILE)) else sorted(
           storage.dirname(graph) for graph in storage.glob(
               os.path.join(folder, '*', paths.SAVED_MODEL_FILE))))
-  if exported:
-    raise errors.UserError(
-        '%s %s %s (%s), which this script does not read: give %s the '
-        '--train_dir it was exported from. To classify images with it, load '
-        'it as the section "Serve the model" of README.md shows.' % (
-            flag, folder, 'is a model exported by cifar10.export'
-            if exported == [folder] else 'holds models exported by '
-            'cifar10.export', ', '.join(
-                os.path.join(export, paths.SAVED_MODEL_FILE)
-                for export in exported), flag))
+  if not exported:
+    return
+  graphs = ', '.join(os.path.join(export, paths.SAVED_MODEL_FILE)
+                     for export in exported)
+  if given:
+    what = 'is the graph of a model exported by cifar10.export'
+  elif exported == [folder]:
+    what = 'is a model exported by cifar10.export (%s)' % graphs
+  else:
+    what = 'holds models exported by cifar10.export (%s)' % graphs
+  raise errors.UserError(
+      '%s %s %s, which this script does not read: give %s the --train_dir it '
+      'was exported from. To classify images with it, load it as the section '
+      '"Serve the model" of README.md shows.' % (flag, given or folder, what,
+                                                 flag))
 
 
 def _refuse_missing_checkpoint(path, flag):
