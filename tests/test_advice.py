@@ -624,7 +624,7 @@ ADVICE = {
                                         'checkpoint files'):
         ['test_advice.py::test_a_run_naming_another_folders_checkpoint_then_'
          'that_run_or_a_copy'],
-    ('cifar10/support/eval_report.py', 'is in use by another evaluator'):
+    ('cifar10/support/eval_report.py', 'each would write its results there'):
         ['test_eval_dir_lock.py::test_a_second_evaluator_is_refused_then_runs_'
          'once_the_first_stops'],
     ('cifar10/support/classes.py', 'give that flag to evaluate on its test'):
@@ -653,7 +653,7 @@ ADVICE = {
          'dir'],
     ('cifar10/support/training_run.py', 'Give another --train_dir'):
         ['test_advice.py::test_train_dir_a_file_then_another_train_dir'],
-    ('cifar10/support/training_run.py', 'is in use by another trainer'):
+    ('cifar10/support/training_run.py', 'two runs there would save over'):
         ['test_train_dir_lock.py::test_a_second_trainer_is_refused_while_one_'
          'runs_then_runs_as_advised',
          'test_train_dir_lock.py::test_a_finished_or_killed_trainer_leaves_'

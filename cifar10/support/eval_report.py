@@ -266,10 +266,10 @@ class ResultsWriter(summaries.WriterOnFirstSummary):
 
   def __init__(self, eval_dir, record):
     self._lock = folder_lock.FolderLock(eval_dir, lambda holder: (
-        '--eval_dir %s is in use by another evaluator%s: each would write '
-        'its results there, and TensorBoard would show them twice. Wait for '
-        'it to finish, stop it (%s), or give another --eval_dir.' % (
-            eval_dir, ' (pid %d)' % holder if holder else '',
+        '--eval_dir %s is %s: each would write its results there, and '
+        'TensorBoard would show them twice. Wait for it to finish, stop it '
+        '(%s), or give another --eval_dir.' % (
+            eval_dir, folder_lock.in_use('evaluator', holder),
             folder_lock.how_to_stop(holder))))
     self._lock.take()
     self._record = record

@@ -100,6 +100,13 @@ class FolderLock:
       self._fd = None
 
 
+def in_use(what, holder):
+  """'in use by another <what> (pid <holder>)', the pid left out where it
+  is not known: how a refusal names the holder."""
+  return 'in use by another %s%s' % (what,
+                                     ' (pid %d)' % holder if holder else '')
+
+
 def how_to_stop(holder):
   """'kill -INT <pid>', or 'Ctrl-C where it runs' where the pid is not
   known: how a refusal tells the user to stop the holder."""

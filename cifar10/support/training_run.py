@@ -436,11 +436,11 @@ def _train_dir_lock(train_dir):
   other's checkpoints, and --fresh would delete the files of the run in
   progress."""
   return folder_lock.FolderLock(train_dir, lambda holder: (
-      '--train_dir %s is in use by another trainer%s: two runs there would '
-      'save over each other\'s checkpoints, and --fresh would delete the '
-      'files of the run in progress. Wait for it to finish, stop it (%s; it '
-      'saves a checkpoint first), or give another --train_dir.' % (
-          train_dir, ' (pid %d)' % holder if holder else '',
+      '--train_dir %s is %s: two runs there would save over each other\'s '
+      'checkpoints, and --fresh would delete the files of the run in '
+      'progress. Wait for it to finish, stop it (%s; it saves a checkpoint '
+      'first), or give another --train_dir.' % (
+          train_dir, folder_lock.in_use('trainer', holder),
           folder_lock.how_to_stop(holder))))
 
 
