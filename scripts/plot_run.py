@@ -208,6 +208,19 @@ def read_scalars(folder, tags):
           for tag, events in read_scalar_events(folder, tags).items()}
 
 
+# The grid's grey: matplotlib's own (#b0b0b0) at a third of its strength on
+# white, drawn opaque (see _paler).
+_GRID_GREY = '0.9'
+
+
+def _paler(colour, strength=0.35):
+  """`colour` as it shows at `strength` (0 to 1) over white, opaque: what
+  alpha=`strength` shows there, in every format PostScript included."""
+  from matplotlib import colors  # pylint: disable=g-import-not-at-top
+  return tuple(strength * part + (1 - strength)
+               for part in colors.to_rgb(colour))
+
+
 def draw(runs, output, title=None):
   """Draws the runs' loss, learning rate and precision @ 1 into a picture.
 
@@ -235,7 +248,9 @@ def draw(runs, output, title=None):
       gridspec_kw={'height_ratios': [3, 1, 2][:panels]})
   loss_axes, rate_axes = panel_axes[:2]
   precision_axes = panel_axes[2] if panels == 3 else None
-  for run in runs:
+  colours = pyplot.rcParams['axes.prop_cycle'].by_key()['color']
+  for index, run in enumerate(runs):
+    colour = colours[index % len(colours)]
     def scaled(series, scale=run['scale']):
       steps, values = series
       return [step * scale for step in steps], values
@@ -244,10 +259,12 @@ def draw(runs, output, title=None):
       # or fewer has one summary, at step 1, which a dot shows.
       return 'o' if len(series[0]) == 1 else None
     train = run['train']
-    raw, = loss_axes.plot(*scaled(train[RAW_LOSS_TAG]), alpha=0.35,
-                          linewidth=0.8, marker=marker(train[RAW_LOSS_TAG]),
-                          label='%s, raw' % run['label'])
-    colour = raw.get_color()
+    # The raw loss in a paler shade of the run's colour, not a transparent
+    # one: PostScript (.eps, .ps) has no transparency, and matplotlib
+    # would warn and draw it as dark as the moving average above it.
+    loss_axes.plot(*scaled(train[RAW_LOSS_TAG]), color=_paler(colour),
+                   linewidth=0.8, marker=marker(train[RAW_LOSS_TAG]),
+                   label='%s, raw' % run['label'])
     loss_axes.plot(*scaled(train[LOSS_TAG]), color=colour, linewidth=1.6,
                    marker=marker(train[LOSS_TAG]),
                    label='%s, moving average' % run['label'])
@@ -258,17 +275,17 @@ def draw(runs, output, title=None):
       precision_axes.plot(*scaled(run['eval'][PRECISION_TAG]), marker='o',
                           markersize=3, color=colour, label=run['label'])
   loss_axes.set_ylabel('total loss')
-  loss_axes.legend(fontsize='small')
+  loss_axes.legend(fontsize='small', framealpha=1)
   rate_axes.set_ylabel('learning rate')
   rate_axes.set_yscale('log')
   if precision_axes:
     precision_axes.set_ylabel('precision @ 1')
-    precision_axes.legend(fontsize='small', loc='lower right')
+    precision_axes.legend(fontsize='small', loc='lower right', framealpha=1)
   by_images = any(run['scale'] != 1 for run in runs)
   panel_axes[-1].set_xlabel('training images seen' if by_images
                             else 'global step')
   for axes in panel_axes:
-    axes.grid(True, alpha=0.3)
+    axes.grid(True, color=_GRID_GREY)
   if title:
     figure.suptitle(title)
   figure.tight_layout()

@@ -1,11 +1,13 @@
 """scripts/plot_run.py: the picture of a run holds exactly the values its event files hold."""
 
+import logging
 import os
 import shlex
 import shutil
 import subprocess
 import sys
 
+import matplotlib.colors
 import numpy as np
 import pytest
 from PIL import Image
@@ -100,6 +102,30 @@ def test_a_series_of_one_summary_is_drawn_as_a_dot(tmp_path):
   inside = pixels[height - int(box.y1) + 3:height - int(box.y0) - 3,
                   int(box.x0) + 3:int(box.x1) - 3]
   assert (inside < 200).any()
+
+
+def test_postscript_is_written_without_a_warning(trained_dir, eval_dir,
+                                                tmp_path, capsys, caplog):
+  # Before: "The PostScript backend does not support transparency;
+  # partially transparent artists will be rendered opaque." on stderr (a
+  # warning of matplotlib's logger), and the raw loss (then transparent)
+  # drawn as dark as its moving average.
+  output = str(tmp_path / 'run.eps')
+  status = plot_run.main(['--train_dir', trained_dir, '--eval_dir', eval_dir,
+                          '--output', output])
+  assert (status, capsys.readouterr()) == (0, ('Wrote %s\n' % output, ''))
+  assert [record.getMessage() for record in caplog.records
+          if record.levelno >= logging.WARNING] == []
+  with open(output, 'rb') as picture:
+    assert picture.read(11) == b'%!PS-Adobe-'
+  figure = plot_run.draw([_run(trained_dir, eval_dir, 1)],
+                         str(tmp_path / 'run.png'))
+  raw, average = figure.axes[0].lines
+  assert raw.get_alpha() is None
+  # The raw loss is the average's colour at 35% over white.
+  np.testing.assert_allclose(
+      matplotlib.colors.to_rgb(raw.get_color()),
+      0.35 * np.array(matplotlib.colors.to_rgb(average.get_color())) + 0.65)
 
 
 def test_without_eval_dir_a_run_is_drawn_in_two_panels(trained_dir, tmp_path,
