@@ -422,6 +422,24 @@ def test_advice_the_tar_command_restores_only_the_missing_files(tmp_path):
   assert {name: after[name] for name in before} == before
 
 
+def test_a_tarball_of_another_md5_is_not_offered_for_the_missing_files(
+    tmp_path):
+  # Before: "extract them from the tarball: tar -xzf ...", whatever the
+  # tarball held: a damaged one failed in tar's words, and another data
+  # set's put its files beside the user's without a word.
+  data_dir = tmp_path / 'data'
+  _users_folder(data_dir)
+  md5 = _tarball(data_dir / download.TARBALL_NAME)
+  other = '0' * 32
+  message = _missing_message(data_dir, _unused_url(), other)
+  assert 'tar -xzf' not in message
+  assert message.endswith(
+      'put them there, or give a --data_dir that holds no CIFAR-10 files (a '
+      'new folder) to download into (%s beside it has MD5 %s, expected %s: '
+      'it is damaged, incomplete or not the tarball).'
+      % (data_dir / download.TARBALL_NAME, md5, other))
+
+
 def test_extraction_failing_part_way_removes_what_it_wrote(tmp_path):
   data_dir = tmp_path / 'data'
   data_dir.mkdir()

@@ -103,7 +103,7 @@ def maybe_download_and_extract(data_dir, data_url=None, expected_md5=None,
   present = present_files(extracted, data_format.all_files)
   if present:
     raise errors.UserError(_missing_files_message(data_dir, missing, present,
-                                                  data_format))
+                                                  data_format, expected_md5))
   # Before the download, which takes minutes: a folder the user may not
   # write into would fail only afterwards, or, with no network, be named
   # as the place to put the tarball by hand.
@@ -140,18 +140,30 @@ def _move_aside(path):
                        paths.for_shell(paths.free_name(path, '.damaged')))
 
 
-def _missing_files_message(data_dir, missing, present, data_format):
-  """Names the missing files and two ways to get them that replace nothing."""
+def _missing_files_message(data_dir, missing, present, data_format,
+                           expected_md5):
+  """Names the missing files and two ways to get them that replace nothing.
+
+  The tarball beside them is offered only where its MD5 is `expected_md5`,
+  as the download keeps only such a one: extracted by hand, a damaged one
+  fails in tar's words, and another data set's would put its files beside
+  these without a word.
+  """
   extracted = os.path.join(data_dir, data_format.folder)
   tarball = os.path.join(data_dir, data_format.tarball)
-  if storage.isfile(tarball):
+  digest = _md5_of_file(tarball) if storage.isfile(tarball) else None
+  if digest == expected_md5:
     # tar writes only the members named, so the files present stay as they are.
     get_them = 'extract them from the tarball: tar -xzf %s -C %s %s' % (
         shlex.quote(tarball), shlex.quote(data_dir),
         ' '.join('%s/%s' % (data_format.folder, name) for name in missing))
   else:
     get_them = ('put them there, or give a --data_dir that holds no %s '
-                'files (a new folder) to download into' % data_format.title)
+                'files (a new folder) to download into%s' % (
+                    data_format.title, '' if digest is None else
+                    ' (%s beside it has MD5 %s, expected %s: it is damaged, '
+                    'incomplete or not the tarball)' % (tarball, digest,
+                                                        expected_md5)))
   return ('%s lacks %s, which this script reads; it holds %s. Nothing is '
           'downloaded or extracted into a folder holding %s files, so '
           'that none of them is replaced: %s.' % (
