@@ -112,10 +112,6 @@ _HOW_TO_PROCEED = checkpoints.read_instead(
     'checkpoint.', checkpoints.NO_WHOLE_CHECKPOINT,
     misfit=checkpoints.POINT_AT_TRAINING_RUN)  # Its new saves won't fit.
 
-# The advice for a checkpoint trained on other classes.
-_OTHER_CLASSES = ('Give the --data_dir it was trained on, or the '
-                  '--checkpoint_dir of a run trained on this data.')
-
 
 def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
               use_fp16, summary_writer, top_k=1,
@@ -159,7 +155,9 @@ def eval_once(checkpoint_path, eval_data, data_dir, batch_size, num_examples,
            if num_examples is None else num_examples)
   data_classes = cifar10.data_classes(data_dir, data_format)
   checkpoint = checkpoints.read_checkpoint(checkpoint_path, _HOW_TO_PROCEED)
-  checkpoints.check_classes(checkpoint, data_classes, _OTHER_CLASSES)
+  checkpoints.check_classes(checkpoint, data_classes,
+                            checkpoints.other_classes_advice(checkpoint_path,
+                                                             data_dir))
   use_fp16 = checkpoints.checkpoint_uses_fp16(checkpoint, use_fp16)
   with tf.Graph().as_default():
     images, labels = cifar10.inputs(eval_data == 'test', data_dir, batch_size,
@@ -310,8 +308,8 @@ def main(argv=None):
   if args.run_once and not named:
     checkpoints.require_latest(folder, args)
   classes.check_run_before_download(
-      folder, args.data_dir, args.data_format, run_flags.data_dir_of_run(
-          folder, args.data_dir, args.data_format))
+      folder, args.data_dir, args.data_format,
+      run_flags.other_data_dir_of_run(folder, args.data_dir))
   cifar10.maybe_download_and_extract(
       args.data_dir, data_url=args.data_url,
       needed_files=batch_files.file_names(args.eval_data == 'test',

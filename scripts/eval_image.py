@@ -24,6 +24,7 @@ from tensorboard.backend.event_processing import event_accumulator  # pylint: di
 from cifar10.support import errors  # pylint: disable=g-import-not-at-top
 from cifar10.support import flags  # pylint: disable=g-import-not-at-top
 from cifar10.support import paths  # pylint: disable=g-import-not-at-top
+from cifar10.support import run_flags  # pylint: disable=g-import-not-at-top
 from cifar10.support import summaries  # pylint: disable=g-import-not-at-top
 
 TAG = 'confusion_matrix'
@@ -68,17 +69,20 @@ def _refuse_another_folder(eval_dir):
   with --eval_dir DIR" would not work there."""
   own = os.path.abspath(eval_dir).rstrip('/') + '_eval'
   if paths.holds_checkpoints(eval_dir):
-    # The run records its class names, not where its data was: left out,
-    # --data_dir would be the default, and the evaluator would download
-    # CIFAR-10 there. So the command holds DATA, to be replaced.
+    # Left out, --data_dir would be the default, and the evaluator would
+    # download CIFAR-10 there. The run records the folder it trained on
+    # (run_flags); where it does not, or that holds no data now, the
+    # command holds DATA, to be replaced.
+    trained_on = run_flags.data_dir_of_run(eval_dir)
+    data = (paths.flag_value('--data_dir', trained_on) + ')' if trained_on
+            else '--data_dir DATA, with DATA replaced by the --data_dir it '
+            'was trained on)')
     raise errors.UserError(
         '%s is a training run\'s folder (it holds checkpoints), not an '
         'evaluation\'s: evaluate it into a folder of its own (python -m '
-        'cifar10.eval %s %s --run_once '
-        '--data_dir DATA, with DATA replaced by the --data_dir it was '
-        'trained on), then give %s.' % (
+        'cifar10.eval %s %s --run_once %s, then give %s.' % (
             eval_dir, paths.flag_value('--checkpoint_dir', eval_dir),
-            paths.flag_value('--eval_dir', own),
+            paths.flag_value('--eval_dir', own), data,
             paths.flag_value('--eval_dir', own)))
   other_use = paths.other_use_of_folder(eval_dir)
   if other_use:

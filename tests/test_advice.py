@@ -254,7 +254,8 @@ ADVICE = {
         ['test_train_eval.py::test_eval_refuses_a_top_k_above_the_number_of_'
          'classes'],
     # cifar10/eval.py
-    ('cifar10/eval.py', 'Give the --data_dir it was trained on'):
+    ('cifar10/support/checkpoints.py', 'Give the --data_dir it was trained '
+                                       'on%s, or the --checkpoint_dir'):
         ['test_advice.py::test_other_classes_then_the_data_or_run_that_fits',
          'test_advice.py::test_other_names_of_the_same_count_then_the_data_or_'
          'run_that_fits'],
@@ -1703,10 +1704,13 @@ def _three_class_data(data_dir):
 def test_other_classes_then_the_data_or_run_that_fits(small_data, small_run,
                                                       tmp_path):
   three = _three_class_data(str(tmp_path / 'three'))
-  assert 'Give the --data_dir it was trained on, or the --checkpoint_dir of ' \
-      'a run trained on this data.' in _refusal(
-          _eval, three, small_run, tmp_path / 'eval')
-  assert _eval(small_data, small_run, tmp_path / 'eval') == 0
+  # The run recorded its data's folder: named, it is typed as given.
+  given = _typed(r'Give the --data_dir it was trained on \(--data_dir WORD, '
+                 r'as the run recorded it\), or the --checkpoint_dir of a run '
+                 r'trained on this data\.', _refusal(
+                     _eval, three, small_run, tmp_path / 'eval'))
+  assert given == small_data
+  assert _eval(given, small_run, tmp_path / 'eval') == 0
   three_run = str(tmp_path / 'three_run')
   assert _train(three, three_run, 1) == 0
   assert _eval(three, three_run, tmp_path / 'eval3') == 0
@@ -2085,10 +2089,11 @@ def test_other_names_of_the_same_count_then_the_data_or_run_that_fits(
   assert _refusal(_eval, other, run, tmp_path / 'eval') == (
       'Checkpoint %s was trained on the classes red, green, blue (%s beside '
       'it), but the data has x, y, z (%s in %s): its results would carry '
-      'the wrong names. Give the --data_dir it was trained on, or the '
-      '--checkpoint_dir of a run trained on this data.'
+      'the wrong names. Give the --data_dir it was trained on (--data_dir '
+      '%s, as the run recorded it), or the --checkpoint_dir of a run '
+      'trained on this data.'
       % (checkpoint, os.path.join(run, classes.RUN_FILE), classes.META_FILE,
-         os.path.join(other, BIN)))
+         os.path.join(other, BIN), trained_on))
   assert _eval(trained_on, run, tmp_path / 'eval') == 0
   other_run = str(tmp_path / 'other_run')
   assert _train(other, other_run, 1) == 0

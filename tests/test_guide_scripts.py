@@ -22,6 +22,7 @@ from cifar10 import convert_images
 from cifar10 import eval as cifar10_eval
 from cifar10.support import confusion
 from cifar10.support import errors
+from cifar10.support import run_flags
 from conftest import DEADLINE_SECS, crafted_record, write_image_folder
 import script_modules
 
@@ -437,23 +438,37 @@ def test_eval_image_of_a_runs_folder_then_evaluated_as_told(
   assert message.startswith(
       "%s is a training run's folder (it holds checkpoints), not an "
       "evaluation's: evaluate it into a folder of its own" % run)
-  command = shlex.split(re.search(r'\((python -m cifar10\.eval [^,]*), '
-                                  r'with DATA replaced by the --data_dir it '
-                                  r'was trained on\)', message).group(1))
-  own = re.search(r'then give --eval_dir (\S+)\.$', message).group(1)
+  # The run recorded the folder it trained on: the command is whole, and
+  # works as printed. Before: "--data_dir DATA, with DATA replaced by the
+  # --data_dir it was trained on".
+  command = shlex.split(re.search(r'\((python -m cifar10\.eval [^)]*)\), '
+                                  r'then give', message).group(1))
   assert command[:3] == ['python', '-m', 'cifar10.eval']
-  # "with DATA replaced by the --data_dir it was trained on": the command
-  # left as printed downloaded CIFAR-10 into the default --data_dir.
-  assert command.count('DATA') == 1 and \
-      command[command.index('DATA') - 1] == '--data_dir'
-  command[command.index('DATA')] = synthetic_data_dir
+  assert command[-2:] == ['--data_dir', synthetic_data_dir]
+  own = re.search(r'then give --eval_dir (\S+)\.$', message).group(1)
   assert cifar10_eval.main(command[3:] + ['--num_examples', '20']) == 0
   assert eval_image.main(['--eval_dir', own, '--output', output]) == 0
   assert os.path.getsize(output) > 0
+  # A run without the record (an earlier version's): DATA, to be replaced.
+  # Left as printed, the command downloaded CIFAR-10 into the default
+  # --data_dir.
+  os.remove(os.path.join(run, run_flags.RUN_FILE))
+  os.remove(output)
+  with pytest.raises(errors.UserError) as raised:
+    eval_image.main(['--eval_dir', run, '--output', output])
+  command = shlex.split(re.search(r'\((python -m cifar10\.eval [^,]*), '
+                                  r'with DATA replaced by the --data_dir it '
+                                  r'was trained on\)', str(raised.value))[1])
+  assert command.count('DATA') == 1 and \
+      command[command.index('DATA') - 1] == '--data_dir'
+  command[command.index('DATA')] = synthetic_data_dir
+  shutil.rmtree(own)
+  assert cifar10_eval.main(command[3:] + ['--num_examples', '20']) == 0
+  assert eval_image.main(['--eval_dir', own, '--output', output]) == 0
 
 
-def test_eval_image_of_a_folder_of_two_graphs_says_one_line(trained_dir,
-                                                           tmp_path):
+def test_eval_image_of_a_folder_of_two_graphs_says_one_line(
+    trained_dir, synthetic_data_dir, tmp_path):
   # Before: TensorBoard's "Found more than one graph event per run ...
   # Overwriting the graph with the newest event." (and "Detected out of
   # order event.step") came first, for a run resumed with another graph.
@@ -473,8 +488,8 @@ def test_eval_image_of_a_folder_of_two_graphs_says_one_line(trained_dir,
       "error: %s is a training run's folder (it holds checkpoints), not an "
       "evaluation's: evaluate it into a folder of its own (python -m "
       "cifar10.eval --checkpoint_dir %s --eval_dir %s_eval --run_once "
-      "--data_dir DATA, with DATA replaced by the --data_dir it was trained "
-      "on), then give --eval_dir %s_eval." % (run, run, run, run)]
+      "--data_dir %s), then give --eval_dir %s_eval."
+      % (run, run, run, synthetic_data_dir, run)]
 
 
 # ---------------------------------------------------------------------------

@@ -188,16 +188,18 @@ def test_the_exported_model_carries_the_class_names(own_data, own_run,
 
 @both_modes
 def test_a_ten_class_checkpoint_is_refused_on_three_class_data(
-    trained_dir, own_data, tmp_path):
+    trained_dir, synthetic_data_dir, own_data, tmp_path):
   _, data_dir = own_data
   checkpoint = tf.train.latest_checkpoint(trained_dir)
   with pytest.raises(errors.UserError) as raised:
     _evaluate(checkpoint, data_dir, str(tmp_path / 'eval'))
   assert str(raised.value) == (
       'Checkpoint %s was trained on 10 classes, but there are 3 here '
-      '(batches.meta.txt in %s). Give the --data_dir it was trained on, or '
-      'the --checkpoint_dir of a run trained on this data.'
-      % (checkpoint, os.path.join(data_dir, 'cifar-10-batches-bin')))
+      '(batches.meta.txt in %s). Give the --data_dir it was trained on '
+      '(--data_dir %s, as the run recorded it), or the --checkpoint_dir of '
+      'a run trained on this data.'
+      % (checkpoint, os.path.join(data_dir, 'cifar-10-batches-bin'),
+         synthetic_data_dir))
 
 
 @both_modes

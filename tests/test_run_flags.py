@@ -12,7 +12,6 @@ from cifar10 import cifar10
 from cifar10 import synthetic
 import cifar10.train as train
 from cifar10.support import classes
-from cifar10.support import data_sets
 from cifar10.support import errors
 from cifar10.support import learning_schedule
 from cifar10.support import run_flags
@@ -192,19 +191,20 @@ def test_the_runs_data_dir_is_offered_where_it_is_another_with_data(
     tmp_path):
   run, data = str(tmp_path / 'my run'), str(tmp_path / 'my data')
   os.makedirs(run)
-  fmt = data_sets.CIFAR10
-  assert run_flags.data_dir_of_run(run, '/elsewhere', fmt) is None  # No record.
+  assert run_flags.data_dir_of_run(run) is None  # No record.
   with open(os.path.join(run, run_flags.RUN_FILE), 'wb') as record:
     record.write(_flags(data_dir=data).text())
   # Moved or deleted since: nothing to offer.
-  assert run_flags.data_dir_of_run(run, '/elsewhere', fmt) is None
-  os.makedirs(os.path.join(data, fmt.folder))
-  assert run_flags.data_dir_of_run(run, '/elsewhere', fmt) == (
+  assert run_flags.data_dir_of_run(run) is None
+  assert run_flags.other_data_dir_of_run(run, '/elsewhere') is None
+  synthetic.write_synthetic_dataset(data, train_records_per_file=1,
+                                    test_records=1)
+  assert run_flags.data_dir_of_run(run) == data
+  assert run_flags.other_data_dir_of_run(run, '/elsewhere') == (
       "--data_dir '%s'" % data)  # Quoted for a shell: it holds a space.
   # The same folder, given as the run recorded it or from elsewhere.
-  assert run_flags.data_dir_of_run(run, data, fmt) is None
-  assert run_flags.data_dir_of_run(
-      run, os.path.relpath(data), fmt) is None
+  assert run_flags.other_data_dir_of_run(run, data) is None
+  assert run_flags.other_data_dir_of_run(run, os.path.relpath(data)) is None
 
 
 def test_another_data_set_on_resume_is_told_with_its_schedule(

@@ -24,6 +24,7 @@ from cifar10.support import errors
 from cifar10.support import eval_report
 from cifar10.support import flags
 from cifar10.support import paths
+from cifar10.support import run_flags
 from cifar10.support import storage
 
 
@@ -921,6 +922,17 @@ def check_class_count(checkpoint, classes, how_to_proceed):
         'Checkpoint %s was trained on %d classes, but there are %d here (%s). '
         '%s' % (checkpoint.path, count, classes.count, classes.source,
                 how_to_proceed))
+
+
+def other_classes_advice(checkpoint_path, data_dir):
+  """The advice for checkpoint `checkpoint_path`, trained on other classes
+  than the data in `data_dir` has: its run's own data first, named where
+  the run recorded it (run_flags), or a run trained on this data."""
+  recorded = run_flags.other_data_dir_of_run(
+      storage.dirname(checkpoint_path) or '.', data_dir)
+  return ('Give the --data_dir it was trained on%s, or the --checkpoint_dir '
+          'of a run trained on this data.'
+          % (' (%s, as the run recorded it)' % recorded if recorded else ''))
 
 
 def check_classes(checkpoint, data_classes, how_to_proceed):

@@ -234,7 +234,7 @@ def check_run_before_download(folder, data_dir, data_format, trained_on):
     data_format: the data_sets.BinaryFormat read (only CIFAR-10's names
       are known before its download).
     trained_on: '--data_dir DIR' of the folder the run recorded, another
-      that holds data (run_flags.data_dir_of_run), or None.
+      that holds data (run_flags.other_data_dir_of_run), or None.
 
   Raises:
     errors.UserError: the run recorded other classes than CIFAR-10's, and

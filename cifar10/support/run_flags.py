@@ -155,23 +155,28 @@ def read(path):
   return values if found else None
 
 
-def data_dir_of_run(folder, data_dir, data_format):
+def data_dir_of_run(folder):
+  """The --data_dir the run in `folder` trained on, as it recorded it
+  (absolute, or a URL), where that still holds a data set; else None (no
+  record, one written before the data was recorded, or a folder moved or
+  emptied since)."""
+  recorded = read(os.path.join(folder, RUN_FILE))
+  trained_on = recorded and recorded['data_dir']
+  return trained_on if trained_on and paths.holds_data(trained_on) else None
+
+
+def other_data_dir_of_run(folder, data_dir):
   """'--data_dir DIR', ready for a shell, where the run in `folder` trained
-  on another folder than `data_dir` that still holds its data; else None
-  (the same folder, no record, or one written before the data was
-  recorded, or a folder moved or deleted since).
+  on another folder than `data_dir` that still holds its data
+  (data_dir_of_run); else None.
 
   Args:
     folder: the run's folder.
     data_dir: the --data_dir given to read it with.
-    data_format: the data_sets.BinaryFormat read.
   """
-  recorded = read(os.path.join(folder, RUN_FILE))
-  trained_on = recorded and recorded['data_dir']
-  if not trained_on or (not storage.scheme(trained_on) and
-                        os.path.abspath(data_dir) == trained_on):
-    return None
-  if not storage.isdir(os.path.join(trained_on, data_format.folder)):
+  trained_on = data_dir_of_run(folder)
+  if trained_on is None or (not storage.scheme(trained_on) and
+                            os.path.abspath(data_dir) == trained_on):
     return None
   return paths.flag_value('--data_dir', trained_on)
 
