@@ -595,10 +595,17 @@ def unlisted_checkpoints(folder, files=storage):
   prefixes.update(name for name in names if V1_CHECKPOINT_NAME.search(name))
 
   def step(prefix):
-    match = _STEP_SUFFIX.search(prefix)
-    return (int(match.group(1)) if match else -1, prefix)
+    number = step_in_name(prefix)
+    return (-1 if number is None else number, prefix)
 
   return [os.path.join(folder, prefix) for prefix in sorted(prefixes, key=step)]
+
+
+def step_in_name(prefix):
+  """The global step a checkpoint's name ends in (model.ckpt-500: 500), or
+  None where it ends in none."""
+  match = _STEP_SUFFIX.search(prefix)
+  return int(match.group(1)) if match else None
 
 
 def holds_checkpoints(folder, files=storage):

@@ -1046,10 +1046,16 @@ class Guard:
     """'<how> at step N; <the checkpoint saved>': how a run's last line starts.
 
     The checkpoint is named by its path, which the evaluator, predict and
-    export take as --checkpoint_dir.
+    export take as --checkpoint_dir. The chief of an asynchronous cluster
+    saves as its session closes, at the global step then: the other
+    workers' steps after its own last one are in it (Finished at step 60,
+    saved model.ckpt-61), so the line gives the checkpoint's step.
     """
-    return '%s at step %d; %s' % (how, step, self._checkpoints_are(
-        'saved %s' % tf.train.latest_checkpoint(self._settings.train_dir)))
+    saved = tf.train.latest_checkpoint(self._settings.train_dir)
+    if self._replica.is_chief:
+      step = max(step, paths.step_in_name(saved or '') or 0)
+    return '%s at step %d; %s' % (how, step,
+                                  self._checkpoints_are('saved %s' % saved))
 
   def say_finished(self, step):
     """Prints the last line of a run that trained to its end."""
