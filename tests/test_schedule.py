@@ -112,6 +112,10 @@ def test_a_decay_period_under_one_step_names_the_flag(tiny_data_dir,
                      '--num_epochs_per_decay', '0.134', '--max_steps',
                      '1']) == 0
   assert latest_step(str(tmp_path)) == 1
+  # Said in the singular (it was "every 1 steps").
+  assert 'then multiplied by 0.1 every step: 0.1333 epochs' in str(
+      learning_schedule.describe(
+          cifar10.Schedule(0.1, 0.1, 0.134, 75), 10, 'a step'))
 
 
 def test_a_refused_schedule_leaves_the_train_dir_as_it_was_even_with_fresh(

@@ -92,10 +92,11 @@ class ScheduleLine:
     decay_steps = self.schedule.decay_steps(self.batch_size)
     epochs = decay_steps * (self.images_per_step or self.batch_size) / (
         self.schedule.examples_per_epoch)
-    return ('Learning rate %g until step %d, then multiplied by %g every %d '
-            'steps: %.4g epochs of the %d training images, %s.' % (
+    return ('Learning rate %g until step %d, then multiplied by %g every %s: '
+            '%.4g epochs of the %d training images, %s.' % (
                 self.schedule.initial_learning_rate, decay_steps,
-                self.schedule.learning_rate_decay_factor, decay_steps,
+                self.schedule.learning_rate_decay_factor,
+                'step' if decay_steps == 1 else '%d steps' % decay_steps,
                 epochs, self.schedule.examples_per_epoch, self.step_words))
 
   def at(self, step, joins=False):
