@@ -2,10 +2,11 @@
 
 Two evaluators writing into one folder each wrote every result, and
 TensorBoard showed each point twice (found by a new user's trial). An
-evaluator holds its folder from its start where the folder exists, else
-from its first results, to its end; a second one is refused in one line,
-and its way out works. The waiting evaluator holds still between
-checkpoints, so the folder can be compared byte for byte.
+evaluator holds its folder from its start (making it, where it is missing,
+and taking it away again where nothing was written) to its end; a second
+one is refused in one line before it evaluates, and its way out works. The
+waiting evaluator holds still between checkpoints, so the folder can be
+compared byte for byte.
 """
 
 import os
@@ -16,7 +17,6 @@ import pytest
 from cifar10 import eval as cifar10_eval
 from cifar10.support import errors
 from cifar10.support import eval_report
-from cifar10.support import folder_lock
 from cifar10.support import paths
 from test_own_classes import _snapshot
 
@@ -61,27 +61,30 @@ def test_a_second_evaluator_is_refused_then_runs_once_the_first_stops(
                                       '--run_once')) == 0
 
 
-def test_an_evaluator_whose_folder_another_took_first_writes_nothing(
+def test_a_new_folder_is_held_from_the_start_and_taken_away_if_unused(
     trained_dir, tmp_path):
-  # Two evaluators started where --eval_dir did not exist: neither could
-  # lock it then. The one whose first results come second is refused as
-  # its event file is made, and that file goes with it.
-  eval_dir = str(tmp_path / 'eval')
+  # Two evaluators started where --eval_dir did not exist: the second was
+  # refused only as its first results came, after it had evaluated and
+  # printed them (a new user's trial). The folder is made, to be locked,
+  # as the first starts; the second is refused before it evaluates.
+  eval_dir = str(tmp_path / 'new' / 'eval')
   record = paths.EvaluationRecord(eval_dir, trained_dir)
-  writer = eval_report.ResultsWriter(eval_dir, record)
-  os.makedirs(eval_dir)
-  with folder_lock.FolderLock(eval_dir, lambda holder: 'unused') as other:
-    other.take()
+  first = eval_report.ResultsWriter(eval_dir, record)
+  try:
+    assert os.listdir(eval_dir) == []
     with pytest.raises(errors.UserError) as raised:
-      writer.add_summary(b'')
+      eval_report.ResultsWriter(eval_dir, record)
     # The holder is this process, as /proc/locks names it where it has it.
     assert str(raised.value) in (
         _IN_USE.format(dir=eval_dir, pid=' (pid %d)' % os.getpid(),
                        stop='kill -INT %d' % os.getpid()),
         _IN_USE.format(dir=eval_dir, pid='', stop='Ctrl-C where it runs'))
-  writer.close()
-  assert os.listdir(eval_dir) == []
-  # Free again, the folder is this writer's.
+  finally:
+    first.close()
+  # Nothing written (a refused checkpoint, a stop): the folders it made go,
+  # and the folder is as it was.
+  assert not os.path.exists(str(tmp_path / 'new'))
+  # Free again, and written into, it stays.
   writer = eval_report.ResultsWriter(eval_dir, record)
   try:
     writer.add_summary(b'')
@@ -89,3 +92,4 @@ def test_an_evaluator_whose_folder_another_took_first_writes_nothing(
     assert len(os.listdir(eval_dir)) == 2  # Its event file and the record.
   finally:
     writer.close()
+  assert len(os.listdir(eval_dir)) == 2

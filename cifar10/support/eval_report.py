@@ -242,13 +242,14 @@ class ResultsWriter(summaries.WriterOnFirstSummary):
   """The evaluator's writer of its results into --eval_dir, one evaluator
   at a time.
 
-  It makes the folder and its event file with the first results, so that a
-  refused checkpoint leaves --eval_dir as it was (WriterOnFirstSummary),
-  and writes the record of the run and data it scores beside them
-  (`record`, paths.EvaluationRecord). A second evaluator in the folder
-  would write every result again, which TensorBoard then shows twice: the
-  folder is locked (folder_lock), as it is now where it exists, else as
-  the first results make it, until `close`.
+  It makes its event file with the first results, and writes the record of
+  the run and data it scores beside them (`record`, paths.EvaluationRecord).
+  A second evaluator in the folder would write every result again, which
+  TensorBoard then shows twice: the folder is locked (folder_lock) from
+  the start to `close`, so that a second one is refused before it
+  evaluates anything. To be locked, the folder is made now where it is
+  missing; `close` takes it away again where nothing was written into it,
+  so that a refused checkpoint (or a stop) leaves --eval_dir as it was.
 
   The event file is named by the second it was opened in: two evaluations
   started within one second (a --run_once, then --all_checkpoints) would
@@ -260,8 +261,7 @@ class ResultsWriter(summaries.WriterOnFirstSummary):
     record: the paths.EvaluationRecord of `eval_dir` (evaluation_record).
 
   Raises:
-    errors.UserError: another evaluator is writing into `eval_dir`, now or
-      (from add_summary) as the first results come.
+    errors.UserError: another evaluator is writing into `eval_dir`.
   """
 
   def __init__(self, eval_dir, record):
@@ -271,19 +271,21 @@ class ResultsWriter(summaries.WriterOnFirstSummary):
         '(%s), or give another --eval_dir.' % (
             eval_dir, folder_lock.in_use('evaluator', holder),
             folder_lock.how_to_stop(holder))))
+    self._folders_made = storage.missing_folders(eval_dir)
+    storage.makedirs(eval_dir)
+    # Refused, the folder is left: another evaluator holds it, whichever
+    # of the two made it.
     self._lock.take()
-    self._record = record
-    super().__init__(eval_dir, on_open=self._with_the_first_results,
+    super().__init__(eval_dir, on_open=record.write,
                      filename_suffix='.%d.%d' % (os.getpid(),
                                                  time.monotonic_ns()))
-
-  def _with_the_first_results(self):
-    self._lock.take()
-    self._record.write()
 
   def close(self):
     try:
       super().close()
+      if not self.opened:
+        # While the lock is held: no other evaluator has begun in it.
+        storage.remove_made_folders(self._folders_made)
     finally:
       self._lock.release()
 
