@@ -298,7 +298,7 @@ def test_a_run_on_other_names_of_the_same_count_is_not_resumed(tmp_path):
   # and again as it writes the record (where another process may have
   # written one meanwhile). It is worded as the check refuses: the folder
   # it offers is free then, though it was not when the advice was made.
-  advice = training_run._WarmStartInstead(run)
+  advice = training_run._warm_start_instead(run)
   os.mkdir(run + '_warm')
   with pytest.raises(errors.UserError, match=(
       r'holds a run on the classes a, b \(.*class_names.txt beside it\), but '

@@ -927,12 +927,16 @@ def check_class_count(checkpoint, classes, how_to_proceed):
 def other_classes_advice(checkpoint_path, data_dir):
   """The advice for checkpoint `checkpoint_path`, trained on other classes
   than the data in `data_dir` has: its run's own data first, named where
-  the run recorded it (run_flags), or a run trained on this data."""
-  recorded = run_flags.other_data_dir_of_run(
-      storage.dirname(checkpoint_path) or '.', data_dir)
-  return ('Give the --data_dir it was trained on%s, or the --checkpoint_dir '
-          'of a run trained on this data.'
-          % (' (%s, as the run recorded it)' % recorded if recorded else ''))
+  the run recorded it (run_flags), or a run trained on this data. Worded
+  only when a check refuses (errors.WordedWhenShown): the run's record is
+  read then, not at each evaluation."""
+  def worded():
+    recorded = run_flags.other_data_dir_of_run(
+        storage.dirname(checkpoint_path) or '.', data_dir)
+    return ('Give the --data_dir it was trained on%s, or the --checkpoint_dir '
+            'of a run trained on this data.'
+            % (' (%s, as the run recorded it)' % recorded if recorded else ''))
+  return errors.WordedWhenShown(worded)
 
 
 def check_classes(checkpoint, data_classes, how_to_proceed):

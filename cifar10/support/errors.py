@@ -24,6 +24,23 @@ def notice(message):
         flush=True)
 
 
+class WordedWhenShown:
+  """Advice made by `function(*args)` only when str() asks for it.
+
+  The checks take it where they take a sentence, and format it into their
+  message only when they refuse. Advice that reads the disk (the first
+  free folder's name, a run's record) then costs nothing where no check
+  refuses, as on every start of a run that goes on, or every evaluation.
+  """
+
+  def __init__(self, function, *args):
+    self._function = function
+    self._args = args
+
+  def __str__(self):
+    return self._function(*self._args)
+
+
 class UserError(Exception):
   """A problem in what the user gave; the message names it and the way out."""
 

@@ -84,37 +84,26 @@ def _set_aside(damaged, older):
               aside, command, os.path.basename(older)))
 
 
-class _WarmStartInstead:
-  """The advice for a run in --train_dir on other classes than the data's.
+def _warm_start_instead(train_dir, lead=''):
+  """The advice for a run in --train_dir on other classes than the data's,
+  after `lead` (such as 'Training will not mix them: ').
 
   What such a user most likely wants is that run's weights on the new
   classes: a new run started from them (--warm_start_from takes every layer
   that fits, all but the last where the count differs), which leaves the
-  old run as it is. --fresh, which deletes it, comes second.
-
-  The checks take it where they take a sentence and word it, with str(),
-  only when they refuse: the folder it offers is the first free name beside
-  the run, looked for on disk, which a run that starts never needs.
-
-  Attributes:
-    train_dir: the run's folder, as --train_dir gave it.
-    lead: what comes before the advice, such as 'Training will not mix
-      them: '.
+  old run as it is. --fresh, which deletes it, comes second. Worded only
+  when a check refuses (errors.WordedWhenShown): the folder it offers is
+  the first free name beside the run, looked for on disk, which a run that
+  starts never needs.
   """
-
-  def __init__(self, train_dir, lead=''):
-    self.train_dir = train_dir
-    self.lead = lead
-
-  def __str__(self):
-    return self.lead + (
-        'to train on this data from that run\'s weights, start a new run '
-        'from them in a folder of its own (%s %s), or run with --fresh to '
-        'start over here (that removes the earlier run\'s checkpoints and '
-        'event files).' % (
-            paths.flag_value('--train_dir', paths.new_folder_beside(
-                self.train_dir, '_warm')),
-            paths.flag_value('--warm_start_from', self.train_dir)))
+  return errors.WordedWhenShown(lambda: lead + (
+      'to train on this data from that run\'s weights, start a new run from '
+      'them in a folder of its own (%s %s), or run with --fresh to start '
+      'over here (that removes the earlier run\'s checkpoints and event '
+      'files).' % (
+          paths.flag_value('--train_dir', paths.new_folder_beside(
+              train_dir, '_warm')),
+          paths.flag_value('--warm_start_from', train_dir))))
 
 
 # The advice for a checkpoint in --train_dir that this graph cannot resume.
@@ -415,7 +404,7 @@ def prepare_train_dir(train_dir, fresh, data_classes, warm_start_from=None,
     present = set(storage.listdir(train_dir))
     try:
       classes.record_for_run(train_dir, data_classes, resuming=bool(latest),
-                             how_to_proceed=_WarmStartInstead(train_dir))
+                             how_to_proceed=_warm_start_instead(train_dir))
       if flags_of_run and not latest:
         # A resumed run compares, and records, once its checkpoint is
         # known to fit and it has steps to train (resume_point): a refused
@@ -504,10 +493,10 @@ def _check_train_dir(train_dir, fresh, data_classes, warm_start_from,
     checkpoints.check_class_count(
         checkpoints.read_checkpoint(latest, UNUSABLE_CHECKPOINT),
         data_classes,
-        _WarmStartInstead(train_dir, lead='Training will not mix them: '))
+        _warm_start_instead(train_dir, lead='Training will not mix them: '))
   if not fresh:
     classes.check_for_run(train_dir, data_classes, resuming=bool(latest),
-                          how_to_proceed=_WarmStartInstead(train_dir))
+                          how_to_proceed=_warm_start_instead(train_dir))
   warm_source = ignored = None
   if warm_start_from and latest:
     ignored = _ignored_source(train_dir, warm_start_from, classify, use_fp16,
